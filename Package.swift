@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// contlab: a lab that builds Linux containers stage by stage.
+// Layout: one C target for the Linux calls Swift cannot reach, a core of syscall wrappers,
+// one module per stage, and a thin command-line target. See ../shared/STYLE.md.
+import PackageDescription
+
+let package = Package(
+    name: "contlab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "contlab", targets: ["contlab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // The Linux calls that need _GNU_SOURCE (clone, unshare, setns, pivot_root) and the
+        // fork-and-exec paths that must run no Swift code in the child.
+        .target(name: "CLinux", path: "Sources/CLinux"),
+        .systemLibrary(
+            name: "CCap", path: "Sources/CCap", pkgConfig: "libcap",
+            providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(
+            name: "CCmark", path: "Sources/CCmark", pkgConfig: "libcmark",
+            providers: [.apt(["libcmark-dev"])]),
+
+        .target(name: "ContlabCore", dependencies: ["CLinux"]),
+        .target(name: "Rootfs", dependencies: ["ContlabCore"]),
+        .target(name: "Stage1Chroot", dependencies: ["ContlabCore"], path: "Sources/Stage1Chroot"),
+        .target(
+            name: "Stage2Namespaces", dependencies: ["ContlabCore", "Stage1Chroot"],
+            path: "Sources/Stage2Namespaces"),
+        .target(name: "Inspect", dependencies: ["ContlabCore", "CCap"]),
+        .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
+        .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
+
+        .executableTarget(
+            name: "contlab",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Inspect",
+                "Lessons", "History",
+            ]),
+
+        // Fast tests: pure logic, no root.
+        .testTarget(name: "ContlabCoreTests", dependencies: ["ContlabCore"]),
+        .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History"]),
+        // Real containers, as root, through the built static binary (see Makefile).
+        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,124 @@
+#define _GNU_SOURCE
+#include "CLinux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+_Static_assert(CL_CLONE_NEWNS == CLONE_NEWNS, "CLONE_NEWNS");
+_Static_assert(CL_CLONE_NEWCGROUP == CLONE_NEWCGROUP, "CLONE_NEWCGROUP");
+_Static_assert(CL_CLONE_NEWUTS == CLONE_NEWUTS, "CLONE_NEWUTS");
+_Static_assert(CL_CLONE_NEWIPC == CLONE_NEWIPC, "CLONE_NEWIPC");
+_Static_assert(CL_CLONE_NEWUSER == CLONE_NEWUSER, "CLONE_NEWUSER");
+_Static_assert(CL_CLONE_NEWPID == CLONE_NEWPID, "CLONE_NEWPID");
+_Static_assert(CL_CLONE_NEWNET == CLONE_NEWNET, "CLONE_NEWNET");
+
+static void write_str(int fd, const char *s) {
+    ssize_t ignored = write(fd, s, strlen(s));
+    (void)ignored;
+}
+
+// Child side of every fork here: only async-signal-safe calls until exec, because the parent
+// may be a multi-threaded Swift process whose locks were copied in whatever state they were in.
+static void reset_signals(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+pid_t cl_clone_exec(unsigned long flags, const char *path, char *const argv[], char *const envp[],
+                    int sync_fd, int pdeathsig) {
+    long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0) return -errno;
+    if (pid > 0) return (pid_t)pid;
+
+    if (pdeathsig > 0) prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0);
+    reset_signals();
+    if (sync_fd >= 0) {
+        char byte;
+        ssize_t n;
+        do { n = read(sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
+        // EOF: the parent gave up (or died) before finishing its side; do not run.
+        if (n != 1) _exit(125);
+        close(sync_fd);
+    }
+    execve(path, argv, envp);
+    write_str(2, "contlab: cannot re-execute itself for the container's init: ");
+    write_str(2, strerror(errno));
+    write_str(2, "\n");
+    _exit(125);
+}
+
+static void report(int fd, int step) {
+    int msg[2] = {step, errno};
+    if (fd >= 0) {
+        ssize_t ignored = write(fd, msg, sizeof msg);
+        (void)ignored;
+    }
+}
+
+pid_t cl_spawn(const char *path, char *const argv[], char *const envp[],
+               const struct cl_spawn_attr *attr, int report_fd) {
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid > 0) return pid;
+
+    reset_signals();
+    if (attr->new_session) setsid();
+    if (attr->cwd && chdir(attr->cwd) != 0) { report(report_fd, 1); _exit(126); }
+    if (attr->set_ids) {
+        if (attr->ngroups >= 0 && setgroups((size_t)attr->ngroups, attr->groups) != 0) {
+            report(report_fd, 2); _exit(126);
+        }
+        if (setgid(attr->gid) != 0) { report(report_fd, 3); _exit(126); }
+        if (setuid(attr->uid) != 0) { report(report_fd, 4); _exit(126); }
+    }
+    if (attr->exec_fd >= 0)
+        syscall(SYS_execveat, attr->exec_fd, "", argv, envp, AT_EMPTY_PATH);
+    else
+        execve(path, argv, envp);
+    int saved = errno;
+    report(report_fd, 5);
+    _exit(saved == ENOENT ? 127 : 126);
+}
+
+int cl_unshare(int flags) { return unshare(flags) == 0 ? 0 : -errno; }
+int cl_setns(int fd, int nstype) { return setns(fd, nstype) == 0 ? 0 : -errno; }
+
+int cl_pivot_root(const char *new_root, const char *put_old) {
+    return syscall(SYS_pivot_root, new_root, put_old) == 0 ? 0 : -errno;
+}
+
+int cl_execveat_fd(int fd, char *const argv[], char *const envp[]) {
+    syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    return -errno;
+}
+
+int cl_loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    int rc = 0;
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) rc = -errno;
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) rc = -errno;
+    }
+    close(s);
+    return rc;
+}
+
+int cl_wait_termsig(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
+int cl_wait_exitcode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }

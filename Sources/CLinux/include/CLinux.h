@@ -1,0 +1,60 @@
+// CLinux: the few Linux calls Swift's Glibc module does not expose, and the fork-and-exec paths.
+// Nothing here makes policy; contlab's Swift code decides what to call and in which order.
+#ifndef CONTLAB_CLINUX_H
+#define CONTLAB_CLINUX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+// Namespace flags from <linux/sched.h>; spelled out here because glibc hides them behind
+// _GNU_SOURCE, which Swift's importer does not define. clinux.c checks them against the headers.
+enum {
+    CL_CLONE_NEWNS = 0x00020000,
+    CL_CLONE_NEWCGROUP = 0x02000000,
+    CL_CLONE_NEWUTS = 0x04000000,
+    CL_CLONE_NEWIPC = 0x08000000,
+    CL_CLONE_NEWUSER = 0x10000000,
+    CL_CLONE_NEWPID = 0x20000000,
+    CL_CLONE_NEWNET = 0x40000000,
+};
+
+// clone(2) with `flags | SIGCHLD`, fork-style (no new stack). The child runs only this C code:
+// it sets PR_SET_PDEATHSIG, clears the signal mask, waits for one byte on `sync_fd` (when >= 0:
+// the parent writes it once uid maps and cgroups are in place), then execve(path, argv, envp).
+// Returns the child's pid, or -errno. A child whose execve fails writes a line to stderr and
+// exits 125.
+pid_t cl_clone_exec(unsigned long flags, const char *path, char *const argv[], char *const envp[],
+                    int sync_fd, int pdeathsig);
+
+// Settings for the container's command, applied in the child between fork and exec.
+struct cl_spawn_attr {
+    const char *cwd;           // chdir before exec; NULL to stay
+    int set_ids;               // apply gid/groups/uid below
+    uid_t uid;
+    gid_t gid;
+    int ngroups;               // -1: leave the supplementary groups alone
+    const gid_t *groups;
+    int exec_fd;               // >= 0: execveat(exec_fd, "", ..., AT_EMPTY_PATH) instead of path
+    int new_session;           // setsid() in the child
+};
+
+// fork + exec for the container's command. On failure before or at exec the child writes
+// {step, errno} (two ints) to `report_fd` (opened O_CLOEXEC by the caller, so a successful exec
+// closes it with nothing written) and exits 127 or 126. Steps: 1 chdir, 2 setgroups, 3 setgid,
+// 4 setuid, 5 exec. Returns the pid or -errno.
+pid_t cl_spawn(const char *path, char *const argv[], char *const envp[],
+               const struct cl_spawn_attr *attr, int report_fd);
+
+int cl_unshare(int flags);
+int cl_setns(int fd, int nstype);
+int cl_pivot_root(const char *new_root, const char *put_old);
+// execveat(fd, "", argv, envp, AT_EMPTY_PATH): run an already opened binary (works after
+// chroot or pivot_root, when the binary's path is no longer reachable).
+int cl_execveat_fd(int fd, char *const argv[], char *const envp[]);
+// Bring the loopback interface of the current network namespace up (SIOCSIFFLAGS).
+int cl_loopback_up(void);
+// The signal number a wait status ended with, or 0; and the exit code, or -1.
+int cl_wait_termsig(int status);
+int cl_wait_exitcode(int status);
+
+#endif
