@@ -26,7 +26,7 @@ let package = Package(
             providers: [.apt(["libcmark-dev"])]),
 
         .target(name: "ContlabCore", dependencies: ["CLinux"]),
-        .target(name: "Rootfs", dependencies: ["ContlabCore"]),
+        .target(name: "Rootfs", dependencies: ["ContlabCore", "Yams"]),
         .target(name: "Stage1Chroot", dependencies: ["ContlabCore"], path: "Sources/Stage1Chroot"),
         .target(
             name: "Stage2Namespaces", dependencies: ["ContlabCore", "Stage1Chroot"],

@@ -92,6 +92,7 @@ pid_t cl_spawn(const char *path, char *const argv[], char *const envp[],
     _exit(saved == ENOENT ? 127 : 126);
 }
 
+int cl_pipe2(int fds[2], int flags) { return pipe2(fds, flags) == 0 ? 0 : -errno; }
 int cl_unshare(int flags) { return unshare(flags) == 0 ? 0 : -errno; }
 int cl_setns(int fd, int nstype) { return setns(fd, nstype) == 0 ? 0 : -errno; }
 
@@ -118,6 +119,11 @@ int cl_loopback_up(void) {
     }
     close(s);
     return rc;
+}
+
+int cl_cloexec_from(unsigned int first) {
+    // CLOSE_RANGE_CLOEXEC is (1U << 2) in <linux/close_range.h>.
+    return syscall(SYS_close_range, first, ~0U, 1U << 2) == 0 ? 0 : -errno;
 }
 
 int cl_wait_termsig(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }

@@ -1,8 +1,31 @@
 import ArgumentParser
+import ContlabCore
+import Foundation
 
 struct Contlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "contlab",
         abstract: "A lab that builds Linux containers stage by stage, for real, and tells their history.",
-        subcommands: [LessonsCommand.self, HistoryCommand.self])
+        discussion: """
+            Stages: 1 chroot, 2 namespaces (more to come). Start with:
+              contlab rootfs build busybox
+              contlab run --stage 1 -- /bin/sh
+              contlab escape --stage 1      then --stage 2
+              contlab run --stage 2 -- contlab inspect
+            """,
+        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, RootfsCommand.self,
+                      LessonsCommand.self, HistoryCommand.self])
+}
+
+/// Print a failure as one line on stderr and exit with `code`: every command reports errors the
+/// same way, without swift-argument-parser's usage text for errors that are not about usage.
+func reportingErrors<T>(exitCode code: Int32 = 1, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        Sys.warn("contlab: \(error)")
+        throw ExitCode(code)
+    }
 }

@@ -45,6 +45,8 @@ struct cl_spawn_attr {
 pid_t cl_spawn(const char *path, char *const argv[], char *const envp[],
                const struct cl_spawn_attr *attr, int report_fd);
 
+// pipe2(2), hidden by glibc behind _GNU_SOURCE.
+int cl_pipe2(int fds[2], int flags);
 int cl_unshare(int flags);
 int cl_setns(int fd, int nstype);
 int cl_pivot_root(const char *new_root, const char *put_old);
@@ -54,6 +56,9 @@ int cl_execveat_fd(int fd, char *const argv[], char *const envp[]);
 // Bring the loopback interface of the current network namespace up (SIOCSIFFLAGS).
 int cl_loopback_up(void);
 // The signal number a wait status ended with, or 0; and the exit code, or -1.
+// Mark every descriptor from `first` up close-on-exec (close_range(2)), so nothing of the
+// runtime's leaks into the container's command. Returns 0 or -errno.
+int cl_cloexec_from(unsigned int first);
 int cl_wait_termsig(int status);
 int cl_wait_exitcode(int status);
 

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Everything the container's init needs, decided on the host before any process is made, and
+/// handed to the re-executed init in the `CONTLAB_PLAN` environment variable as JSON.
+public struct ContainerPlan: Codable, Equatable, Sendable {
+    public var stage: Int
+    /// The root filesystem, as an absolute host path.
+    public var rootfs: String
+    public var args: [String]
+    public var env: [String]
+    public var cwd: String
+    public var uid: UInt32
+    public var gid: UInt32
+    public var additionalGids: [UInt32]
+    public var hostname: String?
+    public var namespaces: [Namespace]
+    /// Running in a user namespace that maps the caller to root, with no other ids mapped.
+    public var rootless: Bool
+    /// The descriptor the init writes its record of system calls to, for `--explain`.
+    public var recordFD: Int32?
+    /// The host's root directory, so the escape probe can tell whether it reached it.
+    public var hostRoot: FileIdentity?
+    /// The host's namespace ids (`pid` → `pid:[4026531836]`), for `contlab inspect`.
+    public var hostNamespaces: [String: String]
+
+    public init(stage: Int, rootfs: String, args: [String], env: [String] = [], cwd: String = "/",
+                uid: UInt32 = 0, gid: UInt32 = 0, additionalGids: [UInt32] = [], hostname: String? = nil,
+                namespaces: [Namespace] = [], rootless: Bool = false, recordFD: Int32? = nil,
+                hostRoot: FileIdentity? = nil, hostNamespaces: [String: String] = [:]) {
+        self.stage = stage
+        self.rootfs = rootfs
+        self.args = args
+        self.env = env
+        self.cwd = cwd
+        self.uid = uid
+        self.gid = gid
+        self.additionalGids = additionalGids
+        self.hostname = hostname
+        self.namespaces = namespaces
+        self.rootless = rootless
+        self.recordFD = recordFD
+        self.hostRoot = hostRoot
+        self.hostNamespaces = hostNamespaces
+    }
+
+    public static let environmentKey = "CONTLAB_PLAN"
+
+    public func encoded() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(_ text: String) throws -> ContainerPlan {
+        try JSONDecoder().decode(ContainerPlan.self, from: Data(text.utf8))
+    }
+
+    /// The PATH the command is looked up in: the plan's own, else the usual default.
+    public var searchPath: String {
+        for entry in env where entry.hasPrefix("PATH=") { return String(entry.dropFirst(5)) }
+        return ContainerPlan.defaultPath
+    }
+
+    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
+
+/// A file's device and inode: what "the same directory" means to the kernel.
+public struct FileIdentity: Codable, Equatable, Sendable, CustomStringConvertible {
+    public var device: UInt64
+    public var inode: UInt64
+
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    public init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+
+    public var description: String { "device \(device >> 8):\(device & 0xff), inode \(inode)" }
+}
+
+/// The host's namespace ids, read from /proc/self/ns.
+public func currentNamespaceIDs() -> [String: String] {
+    var ids: [String: String] = [:]
+    for ns in Namespace.allCases {
+        if let link = Sys.readLink("/proc/self/ns/\(ns.procName)") { ids[ns.procName] = link }
+    }
+    return ids
+}

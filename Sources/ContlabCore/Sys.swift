@@ -1,0 +1,253 @@
+import CLinux
+import Foundation
+
+/// Thin wrappers over the system calls a runtime makes. Each records itself in `CallRecord.shared`
+/// in C notation and throws `SystemCallError` with the errno and, where one is known, a hint.
+public enum Sys {
+    /// O_PATH (<fcntl.h>, hidden behind _GNU_SOURCE): a descriptor that names a file without opening it.
+    public static let openPath: Int32 = 0o10000000
+
+    static func quote(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "NULL" }
+
+    public static func mount(source: String?, target: String, fstype: String?, flags: MountFlags,
+                             data: String? = nil, hint: String? = nil) throws {
+        let call = "mount(\(quote(source)), \(quote(target)), \(quote(fstype)), \(flags.description)"
+            + (data.map { ", \"\($0)\")" } ?? ", NULL)")
+        CallRecord.shared.note(call)
+        if Glibc.mount(source, target, fstype, flags.rawValue, data) != 0 {
+            throw SystemCallError(call, errno: errno, hint: hint)
+        }
+    }
+
+    public static func umount(_ target: String, detach: Bool = false) throws {
+        let call = "umount2(\"\(target)\", \(detach ? "MNT_DETACH" : "0"))"
+        CallRecord.shared.note(call)
+        if umount2(target, detach ? Int32(MNT_DETACH) : 0) != 0 {
+            throw SystemCallError(call, errno: errno)
+        }
+    }
+
+    public static func pivotRoot(newRoot: String, putOld: String, hint: String? = nil) throws {
+        let call = "pivot_root(\"\(newRoot)\", \"\(putOld)\")"
+        CallRecord.shared.note(call)
+        let rc = cl_pivot_root(newRoot, putOld)
+        if rc != 0 { throw SystemCallError(call, errno: -rc, hint: hint) }
+    }
+
+    public static func chroot(_ path: String, hint: String? = nil) throws {
+        let call = "chroot(\"\(path)\")"
+        CallRecord.shared.note(call)
+        if Glibc.chroot(path) != 0 { throw SystemCallError(call, errno: errno, hint: hint) }
+    }
+
+    public static func chdir(_ path: String, hint: String? = nil) throws {
+        let call = "chdir(\"\(path)\")"
+        CallRecord.shared.note(call)
+        if Glibc.chdir(path) != 0 { throw SystemCallError(call, errno: errno, hint: hint) }
+    }
+
+    public static func sethostname(_ name: String) throws {
+        let call = "sethostname(\"\(name)\", \(name.utf8.count))"
+        CallRecord.shared.note(call)
+        let rc = name.withCString { Glibc.sethostname($0, name.utf8.count) }
+        if rc != 0 { throw SystemCallError(call, errno: errno) }
+    }
+
+    public static func mkdir(_ path: String, mode: mode_t = 0o755, existOK: Bool = true) throws {
+        if Glibc.mkdir(path, mode) != 0 {
+            if existOK && errno == EEXIST { return }
+            throw SystemCallError("mkdir(\"\(path)\", 0\(String(mode, radix: 8)))", errno: errno)
+        }
+        CallRecord.shared.note("mkdir(\"\(path)\", 0\(String(mode, radix: 8)))")
+    }
+
+    /// mknod for a character device.
+    public static func mknodChar(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws {
+        let call = "mknod(\"\(path)\", S_IFCHR|0\(String(mode, radix: 8)), makedev(\(major), \(minor)))"
+        CallRecord.shared.note(call)
+        let dev = (UInt64(major & 0xfff) << 8) | UInt64(minor & 0xff)
+            | (UInt64(minor & ~0xff) << 12) | (UInt64(major & ~0xfff) << 32)
+        if Glibc.mknod(path, S_IFCHR | mode, dev_t(dev)) != 0 {
+            throw SystemCallError(call, errno: errno)
+        }
+        // mknod is filtered by the umask; the device nodes must be 0666 like the host's.
+        _ = Glibc.chmod(path, mode)
+    }
+
+    public static func symlink(target: String, at path: String) throws {
+        let call = "symlink(\"\(target)\", \"\(path)\")"
+        CallRecord.shared.note(call)
+        if Glibc.symlink(target, path) != 0 && errno != EEXIST {
+            throw SystemCallError(call, errno: errno)
+        }
+    }
+
+    /// Create an empty file (a bind-mount target), leaving an existing one alone.
+    public static func touch(_ path: String, mode: mode_t = 0o644) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)
+        if fd < 0 { throw SystemCallError("open(\"\(path)\", O_CREAT)", errno: errno) }
+        close(fd)
+    }
+
+    /// write(2) a whole string to a file that exists (procfs and cgroupfs files).
+    public static func writeFile(_ path: String, _ text: String, record: Bool = true) throws {
+        let call = "write(\"\(path)\", \"\(text.replacingOccurrences(of: "\n", with: "\\n"))\")"
+        if record { CallRecord.shared.note(call) }
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        if fd < 0 { throw SystemCallError(call, errno: errno) }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if n != bytes.count { throw SystemCallError(call, errno: n < 0 ? errno : EIO) }
+    }
+
+    /// Read a small file (procfs, cgroupfs, /etc/passwd) as text; nil when it cannot be read.
+    public static func readText(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        if n < 0 { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// A pipe whose two ends are close-on-exec unless asked otherwise.
+    public static func pipe(cloexec: Bool = true) throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        let rc = cl_pipe2(&fds, cloexec ? Int32(O_CLOEXEC) : 0)
+        if rc != 0 { throw SystemCallError("pipe2", errno: -rc) }
+        return (fds[0], fds[1])
+    }
+
+    public static func setCloexec(_ fd: Int32, _ on: Bool) {
+        let flags = fcntl(fd, F_GETFD)
+        _ = fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC)
+    }
+
+    /// Write everything, retrying on EINTR and short writes.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+
+    /// Read until EOF.
+    public static func readAll(_ fd: Int32) -> [UInt8] {
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        return data
+    }
+
+    /// Print one line to standard error (unbuffered, usable after fork and around exec).
+    public static func warn(_ line: String) {
+        writeAll(STDERR_FILENO, Array((line + "\n").utf8))
+    }
+}
+
+/// How a process ended, and the exit code a shell would report for it (128+N for signal N).
+public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public init(waitStatus: Int32) {
+        let sig = cl_wait_termsig(waitStatus)
+        self = sig != 0 ? .signaled(sig) : .exited(cl_wait_exitcode(waitStatus))
+    }
+
+    public var shellCode: Int32 {
+        switch self {
+        case .exited(let code): return code
+        case .signaled(let sig): return 128 + sig
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exited with code \(code)"
+        case .signaled(let sig): return "killed by signal \(sig) (\(Signals.name(sig)))"
+        }
+    }
+}
+
+public enum Signals {
+    public static let names: [(Int32, String)] = [
+        (SIGHUP, "HUP"), (SIGINT, "INT"), (SIGQUIT, "QUIT"), (SIGILL, "ILL"), (SIGTRAP, "TRAP"),
+        (SIGABRT, "ABRT"), (SIGBUS, "BUS"), (SIGFPE, "FPE"), (SIGKILL, "KILL"), (SIGUSR1, "USR1"),
+        (SIGSEGV, "SEGV"), (SIGUSR2, "USR2"), (SIGPIPE, "PIPE"), (SIGALRM, "ALRM"), (SIGTERM, "TERM"),
+        (SIGCHLD, "CHLD"), (SIGCONT, "CONT"), (SIGSTOP, "STOP"), (SIGTSTP, "TSTP"), (SIGTTIN, "TTIN"),
+        (SIGTTOU, "TTOU"), (SIGURG, "URG"), (SIGXCPU, "XCPU"), (SIGXFSZ, "XFSZ"), (SIGVTALRM, "VTALRM"),
+        (SIGPROF, "PROF"), (SIGWINCH, "WINCH"), (SIGIO, "IO"), (SIGPWR, "PWR"), (SIGSYS, "SYS"),
+    ]
+
+    public static func name(_ sig: Int32) -> String {
+        names.first { $0.0 == sig }.map { "SIG" + $0.1 } ?? "signal \(sig)"
+    }
+
+    /// `TERM`, `SIGTERM`, `sigterm` or `15`.
+    public static func parse(_ text: String) -> Int32? {
+        if let n = Int32(text), n > 0, n < 65 { return n }
+        var upper = text.uppercased()
+        if upper.hasPrefix("SIG") { upper.removeFirst(3) }
+        return names.first { $0.1 == upper }?.0
+    }
+
+    /// The signals a runtime passes on to the container rather than dying of them.
+    public static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
+
+    public static func set(_ signals: [Int32]) -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        return set
+    }
+
+    /// Block `signals` in this thread so `sigwaitinfo` receives them instead of handlers.
+    public static func block(_ signals: [Int32]) {
+        var set = set(signals)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Wait for one of `signals` (which must be blocked); returns its number and sender pid.
+    public static func wait(_ signals: [Int32]) -> (signal: Int32, pid: pid_t) {
+        var set = set(signals)
+        var info = siginfo_t()
+        while true {
+            let sig = sigwaitinfo(&set, &info)
+            if sig > 0 { return (sig, info._sifields._kill.si_pid) }
+            if errno != EINTR { return (0, 0) }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import ContlabCore
+import Foundation
+
+/// The built root filesystems: `<data>/rootfs/<name>/<key>/` where key is a hash of the recipe
+/// and of what it took from the host (package versions, binaries). A recipe is rebuilt only
+/// when its key changes; a build happens in a temporary directory renamed into place at the
+/// end, so an interrupted build leaves nothing that looks built.
+public struct RootfsStore {
+    public let recipesDirectory: URL
+    public let dataDirectory: URL
+
+    /// Bumped when the builder changes what a recipe produces.
+    static let builderVersion = "1"
+
+    public init(recipesDirectory: URL, dataDirectory: URL) {
+        self.recipesDirectory = recipesDirectory
+        self.dataDirectory = dataDirectory
+    }
+
+    public static func standard() throws -> RootfsStore {
+        RootfsStore(recipesDirectory: try ProjectFiles.recipesDirectory(), dataDirectory: ProjectFiles.dataDirectory())
+    }
+
+    var storeDirectory: URL { dataDirectory.appendingPathComponent("rootfs", isDirectory: true) }
+
+    public func recipeNames() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: recipesDirectory.path)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    public func recipeFile(_ name: String) -> URL { recipesDirectory.appendingPathComponent(name + ".yaml") }
+
+    public func loadRecipe(_ name: String) throws -> (recipe: Recipe, text: String) {
+        let file = recipeFile(name)
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw RecipeError.notFound(name, known: recipeNames())
+        }
+        return (try Recipe.parse(text, file: "rootfs-recipes/\(name).yaml"), text)
+    }
+
+    /// The cache key: the recipe's text and the versions of everything it takes from the host.
+    public func key(recipe: Recipe, text: String) throws -> String {
+        var hasher = SHA256()
+        hasher.update("builder \(Self.builderVersion)\n")
+        hasher.update(text)
+        for package in recipe.packages ?? [] {
+            hasher.update("package \(package.name) \(try RootfsBuilder.installedVersion(package.name, recipe: recipe.name))\n")
+        }
+        for binary in recipe.hostBinaries ?? [] {
+            var st = stat()
+            guard stat(binary, &st) == 0 else { throw RecipeError.hostBinaryMissing(recipe: recipe.name, path: binary) }
+            hasher.update("binary \(binary) \(st.st_size) \(st.st_mtim.tv_sec)\n")
+        }
+        return hasher.finalize().prefix(6).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The tree of `name` if it is built and current.
+    public func builtTree(_ name: String) throws -> String? {
+        let (recipe, text) = try loadRecipe(name)
+        let path = storeDirectory.appendingPathComponent(name).appendingPathComponent(try key(recipe: recipe, text: text)).path
+        return Sys.isDirectory(path) ? path : nil
+    }
+
+    /// Build `name` unless its current tree exists; returns the tree's path and whether it was built now.
+    @discardableResult
+    public func build(_ name: String, force: Bool = false, progress: @escaping (String) -> Void = { _ in }) throws -> (path: String, built: Bool) {
+        let (recipe, text) = try loadRecipe(name)
+        let key = try key(recipe: recipe, text: text)
+        let recipeDir = storeDirectory.appendingPathComponent(name, isDirectory: true)
+        let final = recipeDir.appendingPathComponent(key, isDirectory: true)
+        let fm = FileManager.default
+        if Sys.isDirectory(final.path) && !force { return (final.path, false) }
+        try fm.createDirectory(at: recipeDir, withIntermediateDirectories: true,
+                               attributes: [.posixPermissions: 0o755])
+        let work = recipeDir.appendingPathComponent(".building-\(getpid())", isDirectory: true)
+        try? fm.removeItem(at: work)
+        do {
+            try RootfsBuilder(recipe: recipe, tree: work.path, progress: progress).build()
+            if Sys.isDirectory(final.path) { try fm.removeItem(at: final) }
+            try fm.moveItem(at: work, to: final)
+        } catch {
+            try? fm.removeItem(at: work)
+            throw error
+        }
+        // Older builds of the same recipe are stale now.
+        for entry in (try? fm.contentsOfDirectory(atPath: recipeDir.path)) ?? [] where entry != key {
+            try? fm.removeItem(at: recipeDir.appendingPathComponent(entry))
+        }
+        return (final.path, true)
+    }
+
+    /// Remove the built trees of `name`, or of every recipe.
+    public func clean(_ name: String?) throws {
+        let target = name.map { storeDirectory.appendingPathComponent($0) } ?? storeDirectory
+        if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
+    }
+
+    /// `--rootfs` as given: a recipe name that must be built, or a directory path.
+    public func resolve(_ nameOrPath: String) throws -> String {
+        if nameOrPath.contains("/") {
+            let path = URL(fileURLWithPath: nameOrPath).standardizedFileURL.path
+            guard Sys.isDirectory(path) else { throw RootfsError.noDirectory(path) }
+            return path
+        }
+        guard let tree = try builtTree(nameOrPath) else { throw RootfsError.notBuilt(nameOrPath) }
+        return tree
+    }
+}
+
+public enum RootfsError: Error, CustomStringConvertible {
+    case notBuilt(String)
+    case noDirectory(String)
+
+    public var description: String {
+        switch self {
+        case .notBuilt(let name):
+            return "the root filesystem \"\(name)\" is not built yet (or its recipe changed): run contlab rootfs build \(name)"
+        case .noDirectory(let path):
+            return "--rootfs \(path): no such directory; give a recipe name (contlab rootfs list) or an existing directory"
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import ContlabCore
+import Foundation
+import Stage1Chroot
+import Stage2Namespaces
+
+struct EscapeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "escape",
+        abstract: "Try the classic chroot escape from inside a container, and report whether it reached the host's root.",
+        discussion: """
+            As root inside the container: mkdir x; chroot x (the working directory is now outside
+            the root); chdir .. until it stops; chroot . — then look at where we are. The host checks
+            for itself: the probe writes a file to the /tmp it reached, and the host looks for it in
+            its own /tmp. Expected: escaped at stage 1, contained from stage 2 on (pivot_root
+            detached the host's root, so there is no path back).
+            """)
+
+    static let probeArgument = "__escape-probe"
+
+    @OptionGroup var container: ContainerOptions
+    @Flag(help: "Print the result as JSON.") var json = false
+    @Option(help: "Colour: auto, always or never.") var color: ColorModeArgument = .auto
+
+    struct Result: Codable {
+        var stage: Int
+        var escaped: Bool
+        var proofOnHost: Bool
+        var probe: EscapeProbe.Report?
+        var exitStatus: String
+    }
+
+    func run() throws {
+        let result = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> Result in
+            let rootfs = try container.resolveRootfs()
+            let proof = "contlab-escape-proof-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            var request = RunRequest(stage: container.stage, rootfs: rootfs, args: ["contlab", Self.probeArgument])
+            request.env = ["\(EscapeProbe.proofVariable)=\(proof)"]
+            request.rootless = container.effectiveRootless
+            let (status, output) = try captureStdout { try container.run(request, rootfsPath: rootfs) }
+            let hostProof = "/tmp/" + proof
+            let proofOnHost = Sys.exists(hostProof)
+            unlink(hostProof)
+            unlink(rootfs + "/tmp/" + proof)
+            let report = output.split(separator: "\n").last.flatMap {
+                try? JSONDecoder().decode(EscapeProbe.Report.self, from: Data($0.utf8))
+            }
+            return Result(stage: container.stage, escaped: proofOnHost, proofOnHost: proofOnHost,
+                          probe: report, exitStatus: status.description)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            return
+        }
+        let style = Style(enabled: color.mode.enabled())
+        let verdict = result.escaped ? style.red(style.bold("ESCAPED")) : style.green(style.bold("CONTAINED"))
+        print("Stage \(result.stage) escape attempt: \(verdict)")
+        if let probe = result.probe {
+            print("  inside the container, as root:")
+            for step in probe.steps { print("    " + step) }
+            if let root = probe.root, let host = probe.hostRoot {
+                print("  \"/\" after the attempt: \(root); the host's root: \(host)")
+            }
+            if !probe.entries.isEmpty { print("  it saw in \"/\": \(probe.entries.joined(separator: " "))") }
+            if let error = probe.error { print("  probe error: \(error)") }
+        } else {
+            print("  the probe reported nothing (\(result.exitStatus))")
+        }
+        print(result.proofOnHost
+              ? "  proof from the host: the probe's file appeared in the host's own /tmp"
+              : "  proof from the host: nothing appeared in the host's /tmp")
+    }
+}
+
+/// Run `body` with this process's stdout redirected to a pipe, so a container's output can be
+/// read; the output must be small (it is read after `body` returns).
+func captureStdout<T>(_ body: () throws -> T) throws -> (T, String) {
+    let pipe = try Sys.pipe()
+    let saved = dup(STDOUT_FILENO)
+    fflush(stdout)
+    dup2(pipe.write, STDOUT_FILENO)
+    close(pipe.write)
+    let result: Result<T, Error> = Result { try body() }
+    dup2(saved, STDOUT_FILENO)
+    close(saved)
+    let output = String(decoding: Sys.readAll(pipe.read), as: UTF8.self)
+    close(pipe.read)
+    return (try result.get(), output)
+}
+
+/// `--color auto|always|never` for swift-argument-parser.
+enum ColorModeArgument: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+    var mode: ColorMode { ColorMode(rawValue: rawValue) ?? .auto }
+}
