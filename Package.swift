@@ -31,7 +31,7 @@ let package = Package(
         .target(
             name: "Stage2Namespaces", dependencies: ["ContlabCore", "Stage1Chroot"],
             path: "Sources/Stage2Namespaces"),
-        .target(name: "Inspect", dependencies: ["ContlabCore", "CCap"]),
+        .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
 

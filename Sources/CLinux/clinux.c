@@ -93,6 +93,9 @@ pid_t cl_spawn(const char *path, char *const argv[], char *const envp[],
 }
 
 int cl_pipe2(int fds[2], int flags) { return pipe2(fds, flags) == 0 ? 0 : -errno; }
+int cl_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5) {
+    return prctl(option, arg2, arg3, arg4, arg5);
+}
 int cl_unshare(int flags) { return unshare(flags) == 0 ? 0 : -errno; }
 int cl_setns(int fd, int nstype) { return setns(fd, nstype) == 0 ? 0 : -errno; }
 

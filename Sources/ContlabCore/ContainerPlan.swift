@@ -44,6 +44,8 @@ public struct ContainerPlan: Codable, Equatable, Sendable {
     }
 
     public static let environmentKey = "CONTLAB_PLAN"
+    /// The arguments of a contlab probe, for where /proc (and so CommandLine.arguments) is missing.
+    public static let argvKey = "CONTLAB_ARGV"
 
     public func encoded() throws -> String {
         let encoder = JSONEncoder()

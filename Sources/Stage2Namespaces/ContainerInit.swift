@@ -59,7 +59,14 @@ public enum ContainerInit {
 
     /// What a contlab probe inside needs to compare with the host.
     static func probeEnvironment(_ plan: ContainerPlan) -> [String] {
-        var env: [String] = []
+        // A static Swift 6 binary looks for its runtime's path through /proc/self/exe at start
+        // and aborts when it cannot (stage 1 has no /proc); SWIFT_ROOT names it instead.
+        // Its CommandLine.arguments come from /proc/self/cmdline too, so the arguments travel in
+        // CONTLAB_ARGV as well (see main.swift).
+        var env: [String] = ["SWIFT_ROOT=/"]
+        if let data = try? JSONEncoder().encode(plan.args) {
+            env.append("\(ContainerPlan.argvKey)=" + String(decoding: data, as: UTF8.self))
+        }
         if let root = plan.hostRoot { env.append("\(EscapeProbe.hostRootVariable)=\(EscapeProbe.format(root))") }
         if !plan.hostNamespaces.isEmpty {
             let list = plan.hostNamespaces.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

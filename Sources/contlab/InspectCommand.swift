@@ -1,6 +1,30 @@
 import ArgumentParser
+import ContlabCore
+import Foundation
+import Inspect
 
 struct InspectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Report what isolates this process (run it inside a container).")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Report what isolates this process: run it inside a container.",
+        discussion: """
+            Prints PID and PPID, namespace ids, hostname, the root and the mount count, the five
+            capability sets (libcap), no_new_privs, seccomp, the cgroup and its limits, and the uid
+            and gid maps. Inside contlab's containers, namespaces are compared with the host's.
+            In a runc or crun bundle, bind-mount the static contlab binary read-only into the
+            root filesystem (for example at /usr/local/bin/contlab) and run it there.
+            """)
+
+    @Flag(help: "Print JSON for machines.") var json = false
+    @Option(help: "Colour: auto, always or never.") var color: ColorModeArgument = .auto
+
+    func run() throws {
+        let host = ProcessInfo.processInfo.environment["CONTLAB_HOST_NS"].map(IsolationReport.parseHostNamespaces) ?? [:]
+        let report = IsolationReport.collect(hostNamespaces: host)
+        if json {
+            print(try report.json())
+        } else {
+            print(report.table(style: Style(enabled: color.mode.enabled())), terminator: "")
+        }
+    }
 }

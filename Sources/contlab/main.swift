@@ -6,7 +6,13 @@ import Foundation
 import Stage1Chroot
 import Stage2Namespaces
 
-let arguments = CommandLine.arguments
+var arguments = CommandLine.arguments
+// A static Swift binary reads its arguments from /proc/self/cmdline; inside a stage-1 container
+// there is no /proc, and the init passes them in the environment instead.
+if arguments.count <= 1, let passed = ProcessInfo.processInfo.environment[ContainerPlan.argvKey],
+   let decoded = try? JSONDecoder().decode([String].self, from: Data(passed.utf8)) {
+    arguments = decoded
+}
 if arguments.count >= 2 {
     switch arguments[1] {
     case ContainerProcess.initArgument:
@@ -17,4 +23,4 @@ if arguments.count >= 2 {
         break
     }
 }
-Contlab.main()
+Contlab.main(Array(arguments.dropFirst()))

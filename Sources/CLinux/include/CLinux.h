@@ -47,6 +47,14 @@ pid_t cl_spawn(const char *path, char *const argv[], char *const envp[],
 
 // pipe2(2), hidden by glibc behind _GNU_SOURCE.
 int cl_pipe2(int fds[2], int flags);
+// prctl(2) is variadic in C, which Swift cannot call.
+enum {
+    CL_PR_SET_PDEATHSIG = 1,
+    CL_PR_GET_SECCOMP = 21,
+    CL_PR_SET_NO_NEW_PRIVS = 38,
+    CL_PR_GET_NO_NEW_PRIVS = 39,
+};
+int cl_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);
 int cl_unshare(int flags);
 int cl_setns(int fd, int nstype);
 int cl_pivot_root(const char *new_root, const char *put_old);
