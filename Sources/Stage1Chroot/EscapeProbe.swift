@@ -6,8 +6,9 @@ import Foundation
 /// process's root — and we are no longer under it), then chroot to where we stand.
 ///
 /// Whether it worked is decided twice: inside, by comparing the reached "/" with the host's root
-/// (device and inode, measured on the host); and on the host, by a proof file the probe writes
-/// to the reached `/tmp`, which the host then looks for in its own /tmp.
+/// (device and inode, measured on the host); and by the host, which leaves a file with a random
+/// secret outside the root filesystem, tells the probe only its host path, and checks the content
+/// the probe read back.
 public struct EscapeProbe {
     public struct Report: Codable, Equatable, Sendable {
         /// The probe saw the host's root directory at "/" after the escape.
@@ -17,6 +18,8 @@ public struct EscapeProbe {
         public var hostRoot: FileIdentity?
         /// A few names in the reached "/".
         public var entries: [String]
+        /// What the probe read from the host's proof file, if it reached it.
+        public var proofRead: String?
         /// The steps as system calls, in order, with their results.
         public var steps: [String]
         public var error: String?
@@ -26,14 +29,14 @@ public struct EscapeProbe {
     public static let proofVariable = "CONTLAB_ESCAPE_PROOF"
 
     /// Run the escape in this process (which ends up wherever it got to: run it in a process of
-    /// its own). `proofName` is a file name written into the reached /tmp.
-    public static func run(hostRoot: FileIdentity?, proofName: String?) -> Report {
+    /// its own). `proofPath` is the host path of the host's proof file.
+    public static func run(hostRoot: FileIdentity?, proofPath: String?) -> Report {
         var steps: [String] = []
         func step(_ call: String, _ rc: Int32) -> Bool {
             steps.append(rc == 0 ? "\(call) = 0" : "\(call) = -1 \(Errno.name(errno))")
             return rc == 0
         }
-        var report = Report(reachedHostRoot: false, root: nil, hostRoot: hostRoot, entries: [], steps: [], error: nil)
+        var report = Report(reachedHostRoot: false, root: nil, hostRoot: hostRoot, entries: [], proofRead: nil, steps: [], error: nil)
         let dir = Sys.isDirectory("/tmp") ? "/tmp/.contlab-escape-\(getpid())" : "/.contlab-escape-\(getpid())"
         let oldRoot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         defer {
@@ -58,10 +61,9 @@ public struct EscapeProbe {
         report.root = FileIdentity(path: "/")
         report.reachedHostRoot = hostRoot != nil && report.root == hostRoot
         report.entries = ((try? FileManager.default.contentsOfDirectory(atPath: "/")) ?? []).sorted().prefix(12).map { $0 }
-        if let proofName, Sys.isDirectory("/tmp") {
-            let path = "/tmp/" + proofName
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if step("open(\"\(path)\", O_CREAT)", fd >= 0 ? 0 : -1) { close(fd) }
+        if let path = proofPath {
+            report.proofRead = Sys.readText(path)
+            steps.append("open(\"\(path)\", O_RDONLY) = " + (report.proofRead == nil ? "-1 \(Errno.name(errno))" : "3"))
         }
         report.steps = steps
         return report
@@ -70,7 +72,7 @@ public struct EscapeProbe {
     /// The probe's entry point inside the container: run, print the report as JSON.
     public static func main(environment: [String: String]) -> Int32 {
         let hostRoot = environment[hostRootVariable].flatMap(parseIdentity)
-        let report = run(hostRoot: hostRoot, proofName: environment[proofVariable])
+        let report = run(hostRoot: hostRoot, proofPath: environment[proofVariable])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(report) else { return 1 }

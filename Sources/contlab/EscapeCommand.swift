@@ -11,9 +11,10 @@ struct EscapeCommand: ParsableCommand {
         discussion: """
             As root inside the container: mkdir x; chroot x (the working directory is now outside
             the root); chdir .. until it stops; chroot . — then look at where we are. The host checks
-            for itself: the probe writes a file to the /tmp it reached, and the host looks for it in
-            its own /tmp. Expected: escaped at stage 1, contained from stage 2 on (pivot_root
-            detached the host's root, so there is no path back).
+            for itself: it leaves a file holding a random secret in its own /tmp and tells the probe
+            only the name; the escape counts when the probe reads the secret back. Expected:
+            escaped at stage 1, contained from stage 2 on (pivot_root detached the host's root, so
+            there is no path back).
             """)
 
     static let probeArgument = "__escape-probe"
@@ -34,17 +35,21 @@ struct EscapeCommand: ParsableCommand {
         let result = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> Result in
             let rootfs = try container.resolveRootfs()
             let proof = "contlab-escape-proof-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let secret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
+            let hostProof = try proofDirectory(outside: rootfs) + "/" + proof
+            guard FileManager.default.createFile(atPath: hostProof, contents: Data(secret.utf8),
+                                                 attributes: [.posixPermissions: 0o644]) else {
+                throw EscapeError.proofFile(hostProof)
+            }
+            defer { unlink(hostProof) }
             var request = RunRequest(stage: container.stage, rootfs: rootfs, args: ["contlab", Self.probeArgument])
-            request.env = ["\(EscapeProbe.proofVariable)=\(proof)"]
+            request.env = ["\(EscapeProbe.proofVariable)=\(hostProof)"]
             request.rootless = container.effectiveRootless
             let (status, output) = try captureStdout { try container.run(request, rootfsPath: rootfs) }
-            let hostProof = "/tmp/" + proof
-            let proofOnHost = Sys.exists(hostProof)
-            unlink(hostProof)
-            unlink(rootfs + "/tmp/" + proof)
             let report = output.split(separator: "\n").last.flatMap {
                 try? JSONDecoder().decode(EscapeProbe.Report.self, from: Data($0.utf8))
             }
+            let proofOnHost = report?.proofRead == secret
             return Result(stage: container.stage, escaped: proofOnHost, proofOnHost: proofOnHost,
                           probe: report, exitStatus: status.description)
         }
@@ -69,8 +74,27 @@ struct EscapeCommand: ParsableCommand {
             print("  the probe reported nothing (\(result.exitStatus))")
         }
         print(result.proofOnHost
-              ? "  proof from the host: the probe's file appeared in the host's own /tmp"
-              : "  proof from the host: nothing appeared in the host's /tmp")
+              ? "  proof for the host: the probe read back the secret the host left outside the root filesystem"
+              : "  proof for the host: the probe could not read the secret the host left outside the root filesystem")
+    }
+}
+
+/// A host directory this user can write that is not inside the container's root filesystem.
+func proofDirectory(outside rootfs: String) throws -> String {
+    let environment = ProcessInfo.processInfo.environment
+    let candidates = [environment["TMPDIR"], "/tmp", "/dev/shm", "/var/tmp", environment["HOME"]].compactMap { $0 }
+    for dir in candidates where !dir.isEmpty && access(dir, W_OK) == 0 && !(dir + "/").hasPrefix(rootfs + "/") {
+        return dir
+    }
+    throw EscapeError.proofFile(candidates.joined(separator: ", "))
+}
+
+enum EscapeError: Error, CustomStringConvertible {
+    case proofFile(String)
+    var description: String {
+        switch self {
+        case .proofFile(let path): return "cannot create the escape's proof file on the host (tried \(path)); set TMPDIR to a directory you can write"
+        }
     }
 }
 
