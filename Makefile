@@ -1,0 +1,43 @@
+# contlab: the two commands a fresh Debian machine needs are `make demo` and `make test`.
+SWIFT ?= swift
+# A fully static binary: it starts fastest, and it runs as it is inside a busybox root
+# filesystem, so the container's init and `contlab inspect` are this same file.
+STATIC := -c release --static-swift-stdlib -Xswiftc -static-executable
+BIN := .build/release/contlab
+# Build: libcap and libcmark (system-library targets); root filesystems: busybox-static,
+# stress-ng, debootstrap; peers and tools: runc, crun, util-linux, hyperfine.
+PACKAGES := pkg-config libcap-dev libcmark-dev cmark busybox-static stress-ng debootstrap \
+	util-linux runc crun hyperfine
+
+.PHONY: all setup build rootfs demo test unit-test integration-test bench clean
+
+all: build
+
+setup:
+	@sh scripts/install-packages.sh $(PACKAGES)
+
+build: setup
+	$(SWIFT) build $(STATIC)
+	@mkdir -p bin && ln -sf ../$(BIN) bin/contlab
+
+rootfs: build
+	$(BIN) rootfs build busybox
+	$(BIN) rootfs build host-tools
+
+demo: rootfs
+	@CONTLAB=$(BIN) sh scripts/demo.sh
+
+# The whole suite: fast unit tests and the integration tests that run real containers through
+# the static binary (as root; they say why they skip otherwise).
+test: rootfs
+	CONTLAB_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --disable-swift-testing
+
+unit-test: setup
+	$(SWIFT) test --disable-swift-testing --skip IntegrationTests
+
+bench: rootfs
+	@sh scripts/bench.sh
+
+clean:
+	rm -rf .build bin
+	-$(BIN) rootfs clean 2>/dev/null || true

@@ -1,0 +1,114 @@
+import ContlabCore
+import Foundation
+import XCTest
+
+/// Runs the built static contlab (`make build`) as a separate process, the way a student does.
+/// These tests make real containers: they need root, and say so when they skip.
+enum Harness {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../..").standardizedFileURL
+
+    /// `$CONTLAB_BIN`, else the release build in this checkout.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["CONTLAB_BIN"], !path.isEmpty { return path }
+        return packageRoot.appendingPathComponent(".build/release/contlab").path
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func requireRoot() throws {
+        guard geteuid() == 0 else {
+            throw XCTSkip("needs root to create namespaces and mounts for real containers: run make test as root (sudo)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            XCTFail("no contlab binary at \(binary): run make build (or set CONTLAB_BIN)")
+            throw XCTSkip("contlab is not built")
+        }
+    }
+
+    /// Run contlab with `args`, optionally as another user through setpriv(1).
+    @discardableResult
+    static func run(_ args: [String], as uid: UInt32? = nil, environment: [String: String] = [:],
+                    timeout: TimeInterval = 60) throws -> Result {
+        let process = Process()
+        var argv = [binary] + args
+        if let uid {
+            argv = ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups"] + argv
+        }
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = DispatchTime.now() + timeout
+        let outData = DataBox(), errData = DataBox()
+        let group = DispatchGroup()
+        for (pipe, box) in [(out, outData), (err, errData)] {
+            group.enter()
+            DispatchQueue.global().async {
+                box.data = pipe.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+        }
+        if group.wait(timeout: deadline) == .timedOut {
+            process.terminate()
+            XCTFail("contlab \(args.joined(separator: " ")) did not finish in \(timeout)s")
+        }
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: outData.data, as: UTF8.self),
+                      stderr: String(decoding: errData.data, as: UTF8.self))
+    }
+
+    final class DataBox: @unchecked Sendable { var data = Data() }
+
+    /// The busybox tree, built once (cached by contlab itself).
+    static func busyboxRootfs() throws -> String {
+        let result = try run(["rootfs", "build", "busybox"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `contlab inspect --json` inside a container, decoded.
+    static func inspect(_ runArgs: [String], as uid: UInt32? = nil) throws -> [String: Any] {
+        let result = try run(["run"] + runArgs + ["--", "contlab", "inspect", "--json"], as: uid)
+        guard result.status == 0,
+              let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            XCTFail("inspect failed: status \(result.status)\n\(result.stdout)\n\(result.stderr)")
+            return [:]
+        }
+        return object
+    }
+
+    static func namespaces(_ report: [String: Any]) -> [String: (id: String?, differs: Bool?)] {
+        var out: [String: (String?, Bool?)] = [:]
+        for entry in report["namespaces"] as? [[String: Any]] ?? [] {
+            out[entry["kind"] as? String ?? ""] = (entry["id"] as? String, entry["differsFromHost"] as? Bool)
+        }
+        return out
+    }
+
+    /// What a run could leave behind on the host: mounts, and processes of contlab's.
+    static func hostTraces() -> (mounts: String, processes: [String]) {
+        let mounts = Sys.readText("/proc/self/mountinfo") ?? ""
+        var processes: [String] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(entry) != nil {
+            guard let cmdline = Sys.readText("/proc/\(entry)/cmdline") else { continue }
+            let words = cmdline.split(separator: "\0").map(String.init)
+            if words.contains(ContainerProcess.initArgument) || words.contains("__escape-probe") {
+                processes.append("\(entry): \(words.joined(separator: " "))")
+            }
+        }
+        return (mounts, processes)
+    }
+}

@@ -1,0 +1,124 @@
+import ContlabCore
+import Foundation
+import XCTest
+
+/// Stages 1 and 2 run for real, checked from inside with `contlab inspect` and from the host.
+final class StageTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireRoot() }
+
+    func testStage2CommandRunsUnderAnInitThatIsPID1() throws {
+        let report = try Harness.inspect(["--stage", "2"])
+        XCTAssertEqual(report["pid"] as? Int, 2, "the command is the init's first child")
+        XCTAssertEqual(report["ppid"] as? Int, 1, "its parent is the init, PID 1 of the new namespace")
+        let result = try Harness.run(["run", "--stage", "2", "--", "/bin/sh", "-c", "echo $$; tr '\\0' ' ' < /proc/1/cmdline"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.first, "2")
+        XCTAssertTrue(lines.last?.contains("contlab __init") == true, result.stdout)
+    }
+
+    func testStage2HasItsOwnNamespacesAndStage1SharesTheHosts() throws {
+        let stage2 = Harness.namespaces(try Harness.inspect(["--stage", "2"]))
+        for kind in ["pid", "mnt", "uts", "ipc", "net", "cgroup"] {
+            XCTAssertEqual(stage2[kind]?.differs, true, "stage 2 has its own \(kind) namespace")
+        }
+        XCTAssertEqual(stage2["user"]?.differs, false, "as root, no user namespace")
+        // Stage 1 has no /proc to read namespaces from: the host's PID namespace shows as a
+        // large PID and the host's hostname.
+        let result = try Harness.run(["run", "--stage", "1", "--", "/bin/sh", "-c", "echo $$; hostname; ls /proc | wc -l"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertGreaterThan(Int(lines[0]) ?? 0, 1)
+        XCTAssertEqual(lines[1], ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init))
+        XCTAssertEqual(lines[2], "0", "no /proc is mounted at stage 1")
+    }
+
+    func testHostnameIsTheContainersOwn() throws {
+        let report = try Harness.inspect(["--stage", "2", "--hostname", "lab"])
+        XCTAssertEqual(report["hostname"] as? String, "lab")
+        XCTAssertEqual(try Harness.inspect(["--stage", "2"])["hostname"] as? String, "contlab")
+        var uts = utsname()
+        uname(&uts)
+        let host = withUnsafePointer(to: &uts.nodename) { $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) } }
+        XCTAssertNotEqual(host, "lab", "the host's hostname is untouched")
+    }
+
+    func testMountTableIsSmallPrivateAndRootedInTheRootfs() throws {
+        let rootfs = try Harness.busyboxRootfs()
+        let result = try Harness.run(["run", "--stage", "2", "--", "/bin/cat", "/proc/self/mountinfo"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let points = result.stdout.split(separator: "\n").map { $0.split(separator: " ")[4] }
+        XCTAssertEqual(points.first, "/")
+        for expected in ["/proc", "/dev", "/dev/pts", "/dev/shm", "/sys"] {
+            XCTAssertTrue(points.contains(Substring(expected)), "\(expected) is mounted: \(points)")
+        }
+        XCTAssertLessThan(points.count, 12, "the host's mounts are gone with the detached old root")
+        XCTAssertFalse(result.stdout.contains("/work"), "no host path is visible")
+        let sys = try Harness.run(["run", "--stage", "2", "--", "/bin/sh", "-c", "touch /sys/x 2>&1; echo $?"])
+        XCTAssertTrue(sys.stdout.contains("Read-only file system"), "/sys is read-only: \(sys.stdout)")
+        let root = try Harness.inspect(["--stage", "2"])["root"] as? String
+        XCTAssertEqual(root, FileIdentity(path: rootfs)?.description, "\"/\" inside is the rootfs directory")
+    }
+
+    func testTheEscapeWorksAtStage1AndFailsAtStage2() throws {
+        for (stage, expected) in [("1", true), ("2", false)] {
+            let result = try Harness.run(["escape", "--stage", stage, "--json"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            XCTAssertEqual(json?["escaped"] as? Bool, expected, "stage \(stage): \(result.stdout)")
+            let probe = json?["probe"] as? [String: Any]
+            XCTAssertEqual(probe?["reachedHostRoot"] as? Bool, expected)
+        }
+    }
+
+    func testEnvCwdAndUserWorkLikeDockerRun() throws {
+        let result = try Harness.run(["run", "--stage", "2", "-e", "GREETING=hi", "--cwd", "/tmp", "--user", "student",
+                                      "--", "/bin/sh", "-c", "echo $GREETING $(pwd) $(id -u) $(id -g) $(id -G) $HOME"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "hi /tmp 1000 1000 1000 2000 /home/student\n")
+        let numeric = try Harness.run(["run", "--stage", "1", "--user", "4242:4343", "--", "/bin/sh", "-c", "id -u; id -g"])
+        XCTAssertEqual(numeric.stdout, "4242\n4343\n", numeric.stderr)
+    }
+
+    func testExitCodesFollowTheShell() throws {
+        for stage in ["1", "2"] {
+            XCTAssertEqual(try Harness.run(["run", "--stage", stage, "--", "/bin/sh", "-c", "exit 7"]).status, 7)
+            XCTAssertEqual(try Harness.run(["run", "--stage", stage, "--", "/bin/sh", "-c", "kill -TERM $$"]).status, 143)
+            let missing = try Harness.run(["run", "--stage", stage, "--", "no-such-command"])
+            XCTAssertEqual(missing.status, 127)
+            XCTAssertTrue(missing.stderr.contains("command not found in the container's root filesystem"), missing.stderr)
+            XCTAssertEqual(try Harness.run(["run", "--stage", stage, "--", "/etc/passwd"]).status, 126)
+        }
+    }
+
+    func testBadInputFailsWithOneClearLine() throws {
+        let noRootfs = try Harness.run(["run", "--rootfs", "no-such-recipe", "--", "true"])
+        XCTAssertEqual(noRootfs.status, 125)
+        XCTAssertTrue(noRootfs.stderr.contains("no root filesystem recipe named \"no-such-recipe\""), noRootfs.stderr)
+        let noDir = try Harness.run(["run", "--rootfs", "/nonexistent/dir", "--", "true"])
+        XCTAssertEqual(noDir.status, 125)
+        XCTAssertTrue(noDir.stderr.contains("no such directory"), noDir.stderr)
+        let badUser = try Harness.run(["run", "--user", "mallory", "--", "true"])
+        XCTAssertEqual(badUser.status, 125)
+        XCTAssertTrue(badUser.stderr.contains("no user \"mallory\""), badUser.stderr)
+        let badStage = try Harness.run(["run", "--stage", "9", "--", "true"])
+        XCTAssertNotEqual(badStage.status, 0)
+        XCTAssertTrue(badStage.stderr.contains("--stage 9"), badStage.stderr)
+        let noCommand = try Harness.run(["run", "--stage", "2"])
+        XCTAssertEqual(noCommand.status, 125)
+        XCTAssertTrue(noCommand.stderr.contains("no command given"), noCommand.stderr)
+    }
+
+    func testExplainRecordsTheSystemCallsMade() throws {
+        let result = try Harness.run(["run", "--stage", "2", "--explain", "--", "true"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for call in ["host: clone(CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET",
+                     "init: pivot_root(\".\", \".\")", "init: umount2(\".\", MNT_DETACH)",
+                     "init: sethostname(\"contlab\"", "\"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC"] {
+            XCTAssertTrue(result.stderr.contains(call), "missing \(call) in:\n\(result.stderr)")
+        }
+        let stage1 = try Harness.run(["run", "--stage", "1", "--explain", "--", "true"])
+        XCTAssertTrue(stage1.stderr.contains("init: chroot("), stage1.stderr)
+        XCTAssertFalse(stage1.stderr.contains("pivot_root"), stage1.stderr)
+    }
+}
