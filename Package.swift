@@ -31,6 +31,10 @@ let package = Package(
         .target(
             name: "Stage2Namespaces", dependencies: ["ContlabCore", "Stage1Chroot"],
             path: "Sources/Stage2Namespaces"),
+        .target(name: "Cgroups", dependencies: ["ContlabCore"]),
+        .target(
+            name: "Stage3Cgroups", dependencies: ["ContlabCore", "Cgroups", "Stage2Namespaces"],
+            path: "Sources/Stage3Cgroups"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
@@ -39,13 +43,14 @@ let package = Package(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Inspect",
+                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Inspect",
                 "Lessons", "History",
             ]),
 
         // Fast tests: pure logic, no root.
         .testTarget(name: "ContlabCoreTests", dependencies: ["ContlabCore"]),
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),

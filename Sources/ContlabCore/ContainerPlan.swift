@@ -22,6 +22,8 @@ public struct ContainerPlan: Codable, Equatable, Sendable {
     public var hostRoot: FileIdentity?
     /// The host's namespace ids (`pid` → `pid:[4026531836]`), for `contlab inspect`.
     public var hostNamespaces: [String: String]
+    /// Mounts a later stage adds inside the root after /proc, /dev and /sys (stage 3: cgroupfs).
+    public var extraMounts: [PlannedMount] = []
 
     public init(stage: Int, rootfs: String, args: [String], env: [String] = [], cwd: String = "/",
                 uid: UInt32 = 0, gid: UInt32 = 0, additionalGids: [UInt32] = [], hostname: String? = nil,
@@ -64,6 +66,23 @@ public struct ContainerPlan: Codable, Equatable, Sendable {
     }
 
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
+
+/// One mount(2) the init makes inside the new root; `target` is a path inside the container.
+public struct PlannedMount: Codable, Equatable, Sendable {
+    public var source: String?
+    public var target: String
+    public var fstype: String?
+    public var flags: UInt
+    public var data: String?
+
+    public init(source: String?, target: String, fstype: String?, flags: MountFlags, data: String? = nil) {
+        self.source = source
+        self.target = target
+        self.fstype = fstype
+        self.flags = flags.rawValue
+        self.data = data
+    }
 }
 
 /// A file's device and inode: what "the same directory" means to the kernel.

@@ -40,8 +40,10 @@ public final class ContainerProcess {
             if let recordPipe { close(recordPipe.read) }
         }
         let env = ["\(ContainerPlan.environmentKey)=\(try plan.encoded())"]
-        let flags = Namespace.cloneFlags(plan.namespaces)
-        CallRecord.shared.note("clone(\(Namespace.describe(plan.namespaces))|SIGCHLD)")
+        // The cgroup namespace is the init's to make, once the host has placed it in its cgroup.
+        let cloned = plan.namespaces.filter { $0 != .cgroup }
+        let flags = Namespace.cloneFlags(cloned)
+        CallRecord.shared.note("clone(\(Namespace.describe(cloned))|SIGCHLD)")
         let pid = withCStrings(["contlab", initArgument]) { argv in
             withCStrings(env) { envp in
                 cl_clone_exec(flags, "/proc/self/exe", argv, envp, sync.read, SIGKILL)

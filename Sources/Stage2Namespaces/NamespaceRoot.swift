@@ -11,6 +11,13 @@ import Foundation
 public enum NamespaceRoot {
     public static func enter(plan: ContainerPlan) throws {
         let root = plan.rootfs
+        if plan.namespaces.contains(.cgroup) {
+            // Made here, not by clone: the host has moved us into our cgroup by now, and a
+            // cgroup namespace's root is the cgroup its creator is in at that moment.
+            CallRecord.shared.note("unshare(CLONE_NEWCGROUP)")
+            let rc = cl_unshare(Int32(CL_CLONE_NEWCGROUP))
+            if rc != 0 { throw SystemCallError("unshare(CLONE_NEWCGROUP)", errno: -rc) }
+        }
         try Sys.mount(source: nil, target: "/", fstype: nil, flags: [.recursive, .private],
                       hint: "the init must be in a new mount namespace")
         try Sys.mount(source: root, target: root, fstype: nil, flags: [.bind, .recursive],
@@ -23,6 +30,12 @@ public enum NamespaceRoot {
         }
         try DeviceDirectory.populate(root: root, rootless: plan.rootless)
         try mountSys(root: root)
+        for mount in plan.extraMounts {
+            let target = root + mount.target
+            let flags = MountFlags(rawValue: mount.flags)
+            if !flags.contains(.remount) && !Sys.isDirectory(target) { try Sys.mkdir(target, mode: 0o755) }
+            try Sys.mount(source: mount.source, target: target, fstype: mount.fstype, flags: flags, data: mount.data)
+        }
         if plan.namespaces.contains(.uts) { try Sys.sethostname(plan.hostname ?? "contlab") }
         if plan.namespaces.contains(.network) {
             CallRecord.shared.note("ioctl(socket(AF_INET), SIOCSIFFLAGS, \"lo\" IFF_UP)")

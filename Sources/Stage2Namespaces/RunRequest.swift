@@ -33,7 +33,7 @@ public struct RunRequest: Equatable, Sendable {
     }
 
     public func plan(users: UserDatabase, kernelHasCgroupNamespace: Bool = true) throws -> ContainerPlan {
-        guard (1...2).contains(stage) else { throw RunError.stage(stage) }
+        guard (1...3).contains(stage) else { throw RunError.stage(stage) }
         guard !args.isEmpty else { throw CommandError.empty }
         var identity = UserDatabase.Identity(uid: 0, gid: 0, additionalGids: [], home: "/root")
         if let user {
@@ -90,7 +90,7 @@ public enum RunError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .stage(let n):
-            return "--stage \(n): this contlab runs stages 1 (chroot) and 2 (namespaces); see contlab stage for the list"
+            return "--stage \(n): this contlab runs stages 1 (chroot), 2 (namespaces) and 3 (cgroups)"
         case .rootlessUser(let user):
             return "--user \(user): rootless containers map only your own user (as root, uid 0) into the user namespace, so no other user exists inside; run as root to use --user"
         case .hostnameNeedsUTS:

@@ -13,7 +13,7 @@ struct Contlab: ParsableCommand {
               contlab escape --stage 1      then --stage 2
               contlab run --stage 2 -- contlab inspect
             """,
-        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, RootfsCommand.self,
+        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self,
                       LessonsCommand.self, HistoryCommand.self])
 }
 

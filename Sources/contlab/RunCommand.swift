@@ -1,12 +1,14 @@
 import ArgumentParser
 import ContlabCore
 import Foundation
+import Cgroups
 import Rootfs
 import Stage2Namespaces
+import Stage3Cgroups
 
 /// Options shared by every command that starts a container.
 struct ContainerOptions: ParsableArguments {
-    @Option(name: .long, help: "The stage to run at: 1 (chroot), 2 (namespaces).")
+    @Option(name: .long, help: "The stage to run at: 1 (chroot), 2 (namespaces), 3 (cgroups).")
     var stage: Int = 2
 
     @Option(name: .long, help: "A root filesystem recipe name (contlab rootfs list) or a directory.")
@@ -19,8 +21,8 @@ struct ContainerOptions: ParsableArguments {
     var explain = false
 
     func validate() throws {
-        guard (1...2).contains(stage) else {
-            throw ValidationError("--stage \(stage): this contlab has stages 1 (chroot) and 2 (namespaces)")
+        guard (1...3).contains(stage) else {
+            throw ValidationError("--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces) and 3 (cgroups)")
         }
     }
 
@@ -30,19 +32,48 @@ struct ContainerOptions: ParsableArguments {
         try RootfsStore.standard().resolve(rootfs)
     }
 
-    /// Start `request` and wait for it; returns how it ended.
-    func run(_ request: RunRequest, rootfsPath: String) throws -> ExitStatus {
+    func plan(_ request: RunRequest, rootfsPath: String) throws -> ContainerPlan {
         var plan = try request.plan(users: UserDatabase(rootfs: rootfsPath),
                                     kernelHasCgroupNamespace: Sys.exists("/proc/self/ns/cgroup"))
         plan.hostRoot = FileIdentity(path: "/")
         plan.hostNamespaces = currentNamespaceIDs()
-        let process = try ContainerProcess.start(plan: plan, explain: explain)
-        if explain {
-            Sys.warn("contlab: system calls for this container (host = contlab run, init = the container's first process):")
-            for line in process.record { Sys.warn("  " + line) }
-        }
+        return plan
+    }
+
+    func printRecord(_ record: [String]) {
+        guard explain else { return }
+        Sys.warn("contlab: system calls for this container (host = contlab run, init = the container's first process):")
+        for line in record { Sys.warn("  " + line) }
+    }
+
+    /// Start `request` (stages 1 and 2) and wait for it; returns how it ended.
+    func run(_ request: RunRequest, rootfsPath: String) throws -> ExitStatus {
+        let process = try ContainerProcess.start(plan: try plan(request, rootfsPath: rootfsPath), explain: explain)
+        printRecord(process.record)
         return process.wait()
     }
+
+    /// Stage 3: the same in a cgroup with `limits`; returns the report.
+    func runInCgroup(_ request: RunRequest, rootfsPath: String, limits: CgroupLimits) throws -> Stage3Run.Report {
+        try Stage3Run.run(plan: try plan(request, rootfsPath: rootfsPath), limits: limits, explain: explain,
+                          onRecord: printRecord)
+    }
+}
+
+/// Stage 3's limits on the command line.
+struct LimitOptions: ParsableArguments {
+    @Option(name: [.customShort("m"), .long], help: "Memory limit, as Docker reads it: 512k, 64M, 1G or bytes (stage 3).")
+    var memory: String?
+
+    @Option(name: .long, help: "The most processes and threads (stage 3).")
+    var pids: String?
+
+    @Option(name: .long, help: "CPU time as a number of CPUs, such as 0.5 (stage 3).")
+    var cpus: String?
+
+    var given: Bool { memory != nil || pids != nil || cpus != nil }
+
+    func limits() throws -> CgroupLimits { try CgroupLimits.parse(memory: memory, pids: pids, cpus: cpus) }
 }
 
 struct RunCommand: ParsableCommand {
@@ -57,11 +88,16 @@ struct RunCommand: ParsableCommand {
             The exit status is the command's (128+N when signal N killed it); 125 means contlab
             could not set the container up, 126 the command could not run, 127 it was not found.
             The word `contlab` as the command runs this contlab inside, e.g. -- contlab inspect.
+            Stage 3 runs stage 2's container in a cgroup of its own with --memory, --pids and
+            --cpus, and after the run prints (to stderr) the limits, the peak memory, the OOM
+            kills and limit hits the kernel counted, and how the command ended.
 
             Examples:
               contlab run --stage 1 -- /bin/sh
               contlab run --stage 2 --hostname lab -e GREETING=hi -- /bin/sh -c 'echo $GREETING from $(hostname)'
               contlab run --stage 2 --explain -- contlab inspect
+              contlab run --stage 3 --memory 64M -- contlab hog 100M     # OOM-killed
+              contlab run --stage 3 --memory 64M -- contlab hog 30M      # survives
             """)
 
     @OptionGroup var container: ContainerOptions
@@ -78,8 +114,24 @@ struct RunCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Run as NAME, UID, NAME:GROUP or UID:GID from the root filesystem's /etc/passwd.")
     var user: String?
 
+    @OptionGroup var limitOptions: LimitOptions
+
+    @Option(name: .long, help: "Stage 3: also write the report as JSON to this file.")
+    var reportJson: String?
+
+    @Flag(name: .long, help: "Stage 3: print no report.")
+    var quiet = false
+
+    @Option(help: "Colour of the report: auto, always or never.") var color: ColorModeArgument = .auto
+
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
     var command: [String] = []
+
+    func validate() throws {
+        if limitOptions.given && container.stage < 3 {
+            throw ValidationError("--memory, --pids and --cpus need a cgroup: add --stage 3")
+        }
+    }
 
     func run() throws {
         let args = command.first == "--" ? Array(command.dropFirst()) : command
@@ -92,7 +144,19 @@ struct RunCommand: ParsableCommand {
             request.hostname = hostname
             request.rootless = container.effectiveRootless
             if isatty(STDIN_FILENO) == 1 { request.terminal = ProcessInfo.processInfo.environment["TERM"] }
-            return try container.run(request, rootfsPath: rootfs)
+            guard container.stage >= 3 else { return try container.run(request, rootfsPath: rootfs) }
+            let limits = try limitOptions.limits()
+            let report = try container.runInCgroup(request, rootfsPath: rootfs, limits: limits)
+            if !quiet {
+                Sys.warn("\ncontlab: stage 3 report")
+                FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.mode.enabled(fd: STDERR_FILENO))).utf8))
+            }
+            if let reportJson {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(report).write(to: URL(fileURLWithPath: reportJson))
+            }
+            return report.exitCode == 128 + SIGKILL ? .signaled(SIGKILL) : .exited(report.exitCode)
         }
         throw ExitCode(status.shellCode)
     }
