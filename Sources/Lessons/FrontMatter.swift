@@ -24,7 +24,7 @@ public enum FrontMatter {
     /// Parses a whole lesson file. `file` is used in messages and, through its name, checked
     /// against the `id` field (`lessons/en/stage1-chroot.md` must say `id: stage1-chroot`).
     public static func parseLesson(text: String, file: String, language: LessonLanguage) throws -> Lesson {
-        let (yaml, body, bodyStartLine) = try split(text: text, file: file)
+        let (yaml, body) = try split(text: text, file: file)
         let metadata = try parseMetadata(yaml: yaml, file: file)
         let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         if metadata.id != stem {
@@ -32,13 +32,12 @@ public enum FrontMatter {
                 file: file, field: "id", value: metadata.id,
                 expected: "`\(stem)`, the file's name without .md (rename the file or fix the id)")
         }
-        return Lesson(metadata: metadata, language: language, body: body, file: file,
-                      bodyStartLine: bodyStartLine)
+        return Lesson(metadata: metadata, language: language, body: body, file: file)
     }
 
     /// Separates `---\n<yaml>\n---\n<body>`. Accepts a byte-order mark, CRLF line ends and `...`
     /// as the closing line, as YAML does.
-    static func split(text: String, file: String) throws -> (yaml: String, body: String, bodyStartLine: Int) {
+    static func split(text: String, file: String) throws -> (yaml: String, body: String) {
         var normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
         if normalized.hasPrefix("\u{FEFF}") { normalized.removeFirst() }
         let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
@@ -53,7 +52,7 @@ public enum FrontMatter {
         }
         let yaml = lines[1..<end].joined(separator: "\n")
         let body = lines[(end + 1)...].joined(separator: "\n")
-        return (yaml, body, end + 2)
+        return (yaml, body)
     }
 
     static func parseMetadata(yaml: String, file: String) throws -> LessonMetadata {

@@ -115,7 +115,7 @@ public struct HTMLSite: Sendable {
             guard !group.isEmpty else { continue }
             html += "<h3>\(escape(heading))</h3>\n<ol class=\"lessons\">\n"
             for lesson in group {
-                html += "<li><a href=\"\(prefix)\(escape(lesson.id)).html\"><span class=\"place\">\(escape(labels.place(of: lesson.metadata)))</span> \(escape(lesson.title))</a></li>\n"
+                html += "<li><span class=\"place\">\(escape(labels.place(of: lesson.metadata)))</span> <a href=\"\(prefix)\(escape(lesson.id)).html\">\(escape(lesson.title))</a></li>\n"
             }
             html += "</ol>\n"
         }

@@ -71,8 +71,6 @@ public struct Lesson: Equatable, Sendable {
     public var body: String
     /// The file's path, for messages.
     public var file: String
-    /// The line of the file the body starts on (1-based), to relate cmark's positions to the file.
-    public var bodyStartLine: Int
 
     public var id: String { metadata.id }
     public var title: String { metadata.title }

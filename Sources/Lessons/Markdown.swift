@@ -145,22 +145,54 @@ enum CommonMark {
         }
     }
 
+    /// Whether a soft break stands between two wide (CJK) characters.
+    static func joinsChinese(_ softBreak: OpaquePointer) -> Bool {
+        func edge(_ node: OpaquePointer?, last: Bool) -> Character? {
+            guard let node else { return nil }
+            switch cmark_node_get_type(node) {
+            case CMARK_NODE_TEXT, CMARK_NODE_CODE:
+                let text = string(cmark_node_get_literal(node))
+                return last ? text.last : text.first
+            case CMARK_NODE_EMPH, CMARK_NODE_STRONG, CMARK_NODE_LINK:
+                return edge(last ? cmark_node_last_child(node) : cmark_node_first_child(node), last: last)
+            default:
+                return nil
+            }
+        }
+        guard let before = edge(cmark_node_previous(softBreak), last: true),
+              let after = edge(cmark_node_next(softBreak), last: false) else { return false }
+        return TextWrapper.isWide(before) && TextWrapper.isWide(after)
+    }
+
     /// libcmark's HTML for `markdown`, in its safe mode (raw HTML and `javascript:` links are
     /// left out). `rewriteURL` may change each link's destination first, e.g. to point links
     /// between lessons (`stage2-namespaces.md`) at the exported pages.
     static func html(_ markdown: String, rewriteURL: (String) -> String? = { _ in nil }) -> String {
         let root = parse(markdown)
         defer { cmark_node_free(root) }
+        var joins: [OpaquePointer] = []
         let iterator = cmark_iter_new(root)
-        defer { cmark_iter_free(iterator) }
         while cmark_iter_next(iterator) != CMARK_EVENT_DONE {
             guard cmark_iter_get_event_type(iterator) == CMARK_EVENT_ENTER,
-                  let node = cmark_iter_get_node(iterator),
-                  cmark_node_get_type(node) == CMARK_NODE_LINK
-            else { continue }
-            if let replacement = rewriteURL(string(cmark_node_get_url(node))) {
-                cmark_node_set_url(node, replacement)
+                  let node = cmark_iter_get_node(iterator) else { continue }
+            switch cmark_node_get_type(node) {
+            case CMARK_NODE_LINK:
+                if let replacement = rewriteURL(string(cmark_node_get_url(node))) {
+                    cmark_node_set_url(node, replacement)
+                }
+            case CMARK_NODE_SOFTBREAK where joinsChinese(node):
+                joins.append(node)
+            default:
+                break
             }
+        }
+        cmark_iter_free(iterator)
+        // A line end inside a paragraph becomes a space in HTML; between two Chinese characters
+        // that space is a visible gap, so those soft breaks are removed (after the walk, which
+        // must not see the tree change under it).
+        for node in joins {
+            cmark_node_unlink(node)
+            cmark_node_free(node)
         }
         guard let rendered = cmark_render_html(root, CMARK_OPT_DEFAULT) else { return "" }
         defer { free(rendered) }
