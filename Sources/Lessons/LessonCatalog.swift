@@ -63,9 +63,11 @@ public struct LessonCatalog: Sendable {
         let available = lessons(in: language)
         if let lesson = available.first(where: { $0.id == id }) { return lesson }
         if let lesson = available.first(where: { $0.id.lowercased() == id.lowercased() }) { return lesson }
+        let otherFile = directory.appendingPathComponent("\(language.other.rawValue)/\(id).md")
         throw LessonsError.unknownLesson(
             id: id, language: language, suggestions: LessonCatalog.suggestions(for: id, among: available.map(\.id)),
-            directory: directory.appendingPathComponent(language.rawValue).path)
+            directory: directory.appendingPathComponent(language.rawValue).path,
+            existsIn: FileManager.default.fileExists(atPath: otherFile.path) ? language.other : nil)
     }
 
     /// Up to three ids near `id`: those containing it (`chroot` → `stage1-chroot`), then those

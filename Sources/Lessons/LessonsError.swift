@@ -15,8 +15,9 @@ public enum LessonsError: Error, CustomStringConvertible, Equatable {
     case wrongType(file: String, field: String, expected: String)
     /// The file could not be read.
     case unreadable(file: String, reason: String)
-    /// No lesson with this id in this language.
-    case unknownLesson(id: String, language: LessonLanguage, suggestions: [String], directory: String)
+    /// No lesson with this id in this language (`existsIn`: the other language has it).
+    case unknownLesson(id: String, language: LessonLanguage, suggestions: [String], directory: String,
+                       existsIn: LessonLanguage? = nil)
     /// `--lang` got something other than `en` or `zh`.
     case unknownLanguage(String)
     /// Writing the HTML site failed.
@@ -38,9 +39,11 @@ public enum LessonsError: Error, CustomStringConvertible, Equatable {
             return "\(file): front matter field `\(field)` has the wrong type — expected \(expected)"
         case let .unreadable(file, reason):
             return "\(file): cannot read the lesson: \(reason)"
-        case let .unknownLesson(id, language, suggestions, directory):
+        case let .unknownLesson(id, language, suggestions, directory, existsIn):
             var text = "no lesson `\(id)` in \(directory)"
-            if suggestions.isEmpty {
+            if let other = existsIn {
+                text += " — it is not translated yet; read it in \(other.nativeName) with `--lang \(other.rawValue)`"
+            } else if suggestions.isEmpty {
                 text += " — `contlab lessons --lang \(language.rawValue)` lists the lessons there"
             } else {
                 text += " — did you mean "

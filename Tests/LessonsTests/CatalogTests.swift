@@ -22,7 +22,7 @@ final class CatalogTests: XCTestCase {
     func testUnknownIdSuggestsTheNearestOnes() throws {
         let catalog = try LessonCatalog.load(from: Paths.fixtureLessons)
         XCTAssertThrowsError(try catalog.lesson(id: "fixture-histroy", language: .en)) { error in
-            guard case let .unknownLesson(id, _, suggestions, _)? = error as? LessonsError else { return XCTFail("\(error)") }
+            guard case let .unknownLesson(id, _, suggestions, _, _)? = error as? LessonsError else { return XCTFail("\(error)") }
             XCTAssertEqual(id, "fixture-histroy")
             XCTAssertEqual(suggestions.first, "fixture-history")
             XCTAssertTrue("\(error)".contains("did you mean `fixture-history`"), "\(error)")
@@ -32,6 +32,14 @@ final class CatalogTests: XCTestCase {
         XCTAssertEqual(LessonCatalog.suggestions(for: "stage2-namespace", among: ids), ["stage2-namespaces"])
         XCTAssertEqual(LessonCatalog.suggestions(for: "stage4-cgroups", among: ids), ["stage3-cgroups"])
         XCTAssertEqual(LessonCatalog.suggestions(for: "zzz", among: ids), [])
+    }
+
+    func testALessonOnlyInTheOtherLanguageSaysSo() throws {
+        let catalog = try LessonCatalog.load(from: Paths.fixtureLessons, languages: [.zh])
+        let onlyChinese = LessonCatalog(directory: catalog.directory, lessons: [.zh: []])
+        XCTAssertThrowsError(try onlyChinese.lesson(id: "fixture-history", language: .zh)) {
+            XCTAssertTrue("\($0)".contains("read it in English with `--lang en`"), "\($0)")
+        }
     }
 
     func testEveryBrokenLessonIsReportedAtOnce() throws {
