@@ -17,18 +17,18 @@ public struct TextStyle: OptionSet, Hashable, Sendable {
     public static let heading2 = TextStyle(rawValue: 1 << 7)
     public static let heading3 = TextStyle(rawValue: 1 << 8)
     public static let muted = TextStyle(rawValue: 1 << 9)
-    public static let title = TextStyle(rawValue: 1 << 10)
 
     /// The SGR parameters for this style, e.g. `1;35`; empty for plain text.
     public var ansiCodes: String {
         var codes: [String] = []
-        if contains(.strong) || contains(.heading1) || contains(.heading2) || contains(.heading3)
-            || contains(.title) { codes.append("1") }
+        if contains(.strong) || contains(.heading1) || contains(.heading2) || contains(.heading3) {
+            codes.append("1")
+        }
         if contains(.muted) || contains(.reference) { codes.append("2") }
         if contains(.emphasis) || contains(.image) { codes.append("3") }
         if contains(.link) { codes.append("4") }
         if contains(.code) { codes.append("32") }
-        else if contains(.heading1) || contains(.title) { codes.append("35") }
+        else if contains(.heading1) { codes.append("35") }
         else if contains(.heading2) { codes.append("36") }
         else if contains(.link) { codes.append("34") }
         return codes.joined(separator: ";")
