@@ -1,8 +1,119 @@
 import ArgumentParser
+import ContlabCore
+import Foundation
 import Lessons
 
+/// `contlab lessons [list|show|export|check]`: read the lessons in the terminal, export them as
+/// a static site, or check them while writing. The work is done by the Lessons module.
 struct LessonsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lessons", abstract: "Read the lessons in the terminal or export them as HTML.")
-    func run() throws { print("lessons: not yet (cmark \(LessonsModule.cmarkVersion))") }
+        commandName: "lessons",
+        abstract: "Read the lessons in the terminal or export them as HTML.",
+        subcommands: [List.self, Show.self, Export.self, Check.self],
+        defaultSubcommand: List.self)
+
+    struct LanguageOptions: ParsableArguments {
+        @Option(name: .long, help: ArgumentHelp(
+            "Language of the lessons: en or zh (default: from LC_ALL, LC_MESSAGES or LANG).",
+            valueName: "en|zh"))
+        var lang: String?
+
+        func language() throws -> LessonLanguage {
+            guard let lang else { return LessonLanguage.preferred() }
+            guard let language = LessonLanguage(rawValue: lang.lowercased()) else {
+                throw LessonsError.unknownLanguage(lang)
+            }
+            return language
+        }
+
+        func validate() throws {
+            if let lang, LessonLanguage(rawValue: lang.lowercased()) == nil {
+                throw ValidationError("--lang must be `en` or `zh`, not `\(lang)`")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the lessons: id, stage or era, title.")
+
+        @OptionGroup var language: LanguageOptions
+        @Option(help: "When to colour the output: auto, always or never.")
+        var color: ColorMode = .auto
+
+        func run() throws {
+            let lang = try language.language()
+            let directory = try ProjectFiles.lessonsDirectory()
+            let catalog = try LessonCatalog.load(from: directory, languages: [lang])
+            let lessons = catalog.lessons(in: lang)
+            if lessons.isEmpty {
+                FileHandle.standardError.write(Data(
+                    "no lessons in \(directory.appendingPathComponent(lang.rawValue).path) yet\n".utf8))
+                return
+            }
+            print(LessonList.render(lessons, style: Style(enabled: color.enabled())), terminator: "")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one lesson in the terminal.",
+            discussion: "Long lessons go through $PAGER (else `less -R`) when the output is a terminal.")
+
+        @Argument(help: "The lesson's id, as `contlab lessons` lists it (e.g. stage1-chroot).")
+        var id: String
+        @OptionGroup var language: LanguageOptions
+        @Option(help: "When to colour the output: auto, always or never.")
+        var color: ColorMode = .auto
+        @Flag(name: .long, help: "Write straight to the output, never through a pager.")
+        var noPager = false
+        @Option(help: "Wrap to this many columns (default: the terminal's width).")
+        var width: Int?
+
+        func validate() throws {
+            if let width, width < 20 {
+                throw ValidationError("--width must be at least 20 columns")
+            }
+        }
+
+        func run() throws {
+            let lang = try language.language()
+            let catalog = try LessonCatalog.load(from: try ProjectFiles.lessonsDirectory(), languages: [lang])
+            let lesson = try catalog.lesson(id: id, language: lang)
+            let renderer = TerminalRenderer(width: width ?? Terminal.columns(), color: color.enabled())
+            let text = renderer.render(lesson)
+            Pager.show(text, page: !noPager && Pager.isNeeded(for: text))
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write every lesson, in both languages, as a static HTML site.",
+            discussion: "Open DIR/index.html in a browser; the site needs no server.")
+
+        @Option(name: .customLong("html"), help: ArgumentHelp("Directory to write the site into.", valueName: "DIR"))
+        var directory: String
+
+        func run() throws {
+            let catalog = try LessonCatalog.load(from: try ProjectFiles.lessonsDirectory())
+            let target = URL(fileURLWithPath: directory, isDirectory: true)
+            let written = try HTMLSite(catalog: catalog).write(to: target)
+            let count = LessonLanguage.allCases.map { catalog.lessons(in: $0).count }.reduce(0, +)
+            print("wrote \(written.count) files (\(count) lessons) to \(target.path); open \(target.appendingPathComponent("index.html").path)")
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every lesson: front matter, sources, and that en and zh match.")
+
+        func run() throws {
+            let report = CorpusCheck.run(lessonsDirectory: try ProjectFiles.lessonsDirectory())
+            for problem in report.problems { print(problem) }
+            print("\(report.checkedFiles.count) lesson files checked, \(report.problems.count) problems")
+            if !report.problems.isEmpty { throw ExitCode.failure }
+        }
+    }
 }
+
+extension ColorMode: ExpressibleByArgument {}

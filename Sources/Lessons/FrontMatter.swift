@@ -1,0 +1,182 @@
+import Foundation
+import Yams
+
+/// Splits a lesson file into its YAML front matter and Markdown body, and checks the fields.
+public enum FrontMatter {
+    /// The front matter as written: every field optional so that a missing one is reported by
+    /// name (Codable's own `keyNotFound` would name it, but not say what the field is for).
+    struct Raw: Decodable {
+        var id: String?
+        var title: String?
+        var kind: String?
+        var stage: Int?
+        var era: String?
+        var order: Int?
+        var events: [String]?
+        var sources: [RawSource]?
+    }
+
+    struct RawSource: Decodable {
+        var title: String?
+        var url: String?
+    }
+
+    /// Parses a whole lesson file. `file` is used in messages and, through its name, checked
+    /// against the `id` field (`lessons/en/stage1-chroot.md` must say `id: stage1-chroot`).
+    public static func parseLesson(text: String, file: String, language: LessonLanguage) throws -> Lesson {
+        let (yaml, body) = try split(text: text, file: file)
+        let metadata = try parseMetadata(yaml: yaml, file: file)
+        let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        if metadata.id != stem {
+            throw LessonsError.invalidField(
+                file: file, field: "id", value: metadata.id,
+                expected: "`\(stem)`, the file's name without .md (rename the file or fix the id)")
+        }
+        return Lesson(metadata: metadata, language: language, body: body, file: file)
+    }
+
+    /// Separates `---\n<yaml>\n---\n<body>`. Accepts a byte-order mark, CRLF line ends and `...`
+    /// as the closing line, as YAML does.
+    static func split(text: String, file: String) throws -> (yaml: String, body: String) {
+        var normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
+        if normalized.hasPrefix("\u{FEFF}") { normalized.removeFirst() }
+        let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let first = lines.first, first.trimmingCharacters(in: .whitespaces) == "---" else {
+            throw LessonsError.missingFrontMatter(file: file)
+        }
+        guard let end = lines.indices.dropFirst().first(where: {
+            let line = lines[$0].trimmingCharacters(in: .whitespaces)
+            return line == "---" || line == "..."
+        }) else {
+            throw LessonsError.missingFrontMatter(file: file)
+        }
+        let yaml = lines[1..<end].joined(separator: "\n")
+        let body = lines[(end + 1)...].joined(separator: "\n")
+        return (yaml, body)
+    }
+
+    static func parseMetadata(yaml: String, file: String) throws -> LessonMetadata {
+        let raw: Raw
+        do {
+            raw = try YAMLDecoder().decode(Raw.self, from: yaml)
+        } catch let error as DecodingError {
+            throw describe(error, file: file)
+        } catch let error as YamlError {
+            throw LessonsError.invalidYAML(file: file, detail: "\(error)")
+        } catch {
+            throw LessonsError.invalidYAML(file: file, detail: "\(error)")
+        }
+
+        func required(_ value: String?, _ field: String, _ hint: String) throws -> String {
+            guard let value else { throw LessonsError.missingField(file: file, field: field, hint: hint) }
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty {
+                throw LessonsError.invalidField(file: file, field: field, value: "", expected: hint)
+            }
+            return trimmed
+        }
+
+        let id = try required(raw.id, "id", "add `id: <file name without .md>`")
+        let title = try required(raw.title, "title", "add `title: \"…\"`, the lesson's title")
+        let kindText = try required(raw.kind, "kind", "add `kind: stage` or `kind: history`")
+        guard let kind = LessonKind(rawValue: kindText) else {
+            throw LessonsError.invalidField(file: file, field: "kind", value: kindText,
+                                            expected: "`stage` or `history`")
+        }
+        guard let order = raw.order else {
+            throw LessonsError.missingField(file: file, field: "order",
+                                            hint: "add `order: <number>`, the lesson's place in the list")
+        }
+        switch kind {
+        case .stage:
+            guard let stage = raw.stage else {
+                throw LessonsError.missingField(file: file, field: "stage",
+                                                hint: "a stage lesson needs `stage: <number>`, the stage it explains")
+            }
+            if stage < 0 {
+                throw LessonsError.invalidField(file: file, field: "stage", value: String(stage),
+                                                expected: "a stage number, 0 or more")
+            }
+        case .history:
+            _ = try required(raw.era, "era", "a history lesson needs `era: \"…\"`, e.g. `era: \"1979–2000\"`")
+        }
+        guard let rawSources = raw.sources else {
+            throw LessonsError.missingField(
+                file: file, field: "sources",
+                hint: "list the documents the lesson draws on, each with `- title: \"…\"` and, if online, `url: https://…`")
+        }
+        if rawSources.isEmpty {
+            throw LessonsError.invalidField(file: file, field: "sources", value: "",
+                                            expected: "at least one source (`- title: \"…\"`, `url: https://…`)")
+        }
+        var sources: [LessonSource] = []
+        for (index, source) in rawSources.enumerated() {
+            let field = "sources[\(index)]"
+            let title = try required(source.title, "\(field).title", "each source needs a `title:`")
+            var url: String?
+            if let text = source.url?.trimmingCharacters(in: .whitespacesAndNewlines) {
+                guard isWebURL(text) else {
+                    throw LessonsError.invalidField(file: file, field: "\(field).url", value: text,
+                                                    expected: "an http:// or https:// address, or no `url:` for a document that is not online")
+                }
+                url = text
+            }
+            sources.append(LessonSource(title: title, url: url))
+        }
+        let era = raw.era?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return LessonMetadata(
+            id: id, title: title, kind: kind,
+            stage: kind == .stage ? raw.stage : nil,
+            era: kind == .history ? era : nil,
+            order: order, events: raw.events ?? [], sources: sources)
+    }
+
+    /// Whether `text` is an absolute http(s) URL with a host.
+    public static func isWebURL(_ text: String) -> Bool {
+        guard let components = URLComponents(string: text),
+              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = components.host, !host.isEmpty
+        else { return false }
+        return true
+    }
+
+    /// Turns Codable's error into one that names the field the way the lesson writes it.
+    static func describe(_ error: DecodingError, file: String) -> LessonsError {
+        func path(_ codingPath: [CodingKey], _ last: CodingKey? = nil) -> String {
+            var text = ""
+            for key in codingPath + (last.map { [$0] } ?? []) {
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += (text.isEmpty ? "" : ".") + key.stringValue
+                }
+            }
+            return text.isEmpty ? "(front matter)" : text
+        }
+        switch error {
+        case let .typeMismatch(type, context):
+            return .wrongType(file: file, field: path(context.codingPath), expected: expectedName(type))
+        case let .valueNotFound(type, context):
+            return .wrongType(file: file, field: path(context.codingPath), expected: expectedName(type))
+        case let .keyNotFound(key, context):
+            return .missingField(file: file, field: path(context.codingPath, key), hint: "add it")
+        case let .dataCorrupted(context):
+            if context.codingPath.isEmpty {
+                return .invalidYAML(file: file, detail: "expected fields like `id: …` (\(context.debugDescription))")
+            }
+            return .wrongType(file: file, field: path(context.codingPath), expected: context.debugDescription)
+        @unknown default:
+            return .invalidYAML(file: file, detail: "\(error)")
+        }
+    }
+
+    static func expectedName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type: return "a whole number"
+        case is String.Type: return "text"
+        case is [String].Type: return "a list like `[a, b]`"
+        case is [RawSource].Type: return "a list of `- title: …` entries"
+        default: return "a value of type \(type)"
+        }
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import ContlabCore
+
+/// How a run of text looks in the terminal. The renderer maps these to ANSI codes only when
+/// colour is on, so wrapping works on the same values with or without colour.
+public struct TextStyle: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let strong = TextStyle(rawValue: 1 << 0)
+    public static let emphasis = TextStyle(rawValue: 1 << 1)
+    public static let code = TextStyle(rawValue: 1 << 2)
+    public static let link = TextStyle(rawValue: 1 << 3)
+    public static let reference = TextStyle(rawValue: 1 << 4)
+    public static let image = TextStyle(rawValue: 1 << 5)
+    public static let heading1 = TextStyle(rawValue: 1 << 6)
+    public static let heading2 = TextStyle(rawValue: 1 << 7)
+    public static let heading3 = TextStyle(rawValue: 1 << 8)
+    public static let muted = TextStyle(rawValue: 1 << 9)
+
+    /// The SGR parameters for this style, e.g. `1;35`; empty for plain text.
+    public var ansiCodes: String {
+        var codes: [String] = []
+        if contains(.strong) || contains(.heading1) || contains(.heading2) || contains(.heading3) {
+            codes.append("1")
+        }
+        if contains(.muted) || contains(.reference) { codes.append("2") }
+        if contains(.emphasis) || contains(.image) { codes.append("3") }
+        if contains(.link) { codes.append("4") }
+        if contains(.code) { codes.append("32") }
+        else if contains(.heading1) { codes.append("35") }
+        else if contains(.heading2) { codes.append("36") }
+        else if contains(.link) { codes.append("34") }
+        return codes.joined(separator: ";")
+    }
+}
+
+extension TextStyle {
+    /// `text` in this style; plain text gets no escape codes at all.
+    public func apply(to text: String, with style: Style) -> String {
+        let codes = ansiCodes
+        return codes.isEmpty ? text : style.apply(codes, text)
+    }
+}
+
+/// A piece of inline text for the wrapper.
+public enum TextRun: Equatable, Sendable {
+    case text(String, TextStyle)
+    /// A line end in the Markdown source inside a paragraph: a space in English, nothing
+    /// between two Chinese characters (Chinese does not put spaces between words).
+    case softBreak
+    /// A hard line break (two spaces or `\` at the end of a Markdown line).
+    case lineBreak
+}
+
+/// One line of wrapped output: styled pieces whose display widths add up to at most the width.
+public struct WrappedLine: Equatable, Sendable {
+    public var pieces: [(text: String, style: TextStyle)]
+
+    public init(pieces: [(text: String, style: TextStyle)] = []) { self.pieces = pieces }
+
+    public var plainText: String { pieces.map(\.text).joined() }
+    public var width: Int { Terminal.displayWidth(plainText) }
+
+    public func rendered(_ style: Style) -> String {
+        pieces.map { $0.style.apply(to: $0.text, with: style) }.joined()
+    }
+
+    mutating func append(_ text: String, _ style: TextStyle) {
+        if let last = pieces.last, last.style == style {
+            pieces[pieces.count - 1].text += text
+        } else {
+            pieces.append((text, style))
+        }
+    }
+
+    public static func == (a: WrappedLine, b: WrappedLine) -> Bool {
+        a.pieces.count == b.pieces.count
+            && zip(a.pieces, b.pieces).allSatisfy { $0.text == $1.text && $0.style == $1.style }
+    }
+}
+
+/// Greedy line filling that measures text in terminal columns (a CJK character takes two) and
+/// breaks where the script allows it: at spaces, and between any two CJK characters — except
+/// before closing punctuation (`，。）」`…) or after opening punctuation (`（「`…), the rule
+/// Chinese and Japanese typesetting call 禁则 / kinsoku.
+public enum TextWrapper {
+    /// Characters that must not start a line.
+    static let noBreakBefore: Set<Character> = [
+        "，", "。", "、", "；", "：", "！", "？", "）", "」", "』", "》", "〉", "】", "〕", "］", "｝",
+        "”", "’", "…", "—", "～", "·", "・", "ー", "々",
+        ",", ".", ";", ":", "!", "?", ")", "]", "}", "%",
+    ]
+    /// Characters that must not end a line.
+    static let noBreakAfter: Set<Character> = [
+        "（", "「", "『", "《", "〈", "【", "〔", "［", "｛", "“", "‘", "(", "[", "{",
+    ]
+
+    static func isWide(_ c: Character) -> Bool { Terminal.displayWidth(String(c)) >= 2 }
+
+    static func isSpace(_ c: Character) -> Bool { c == " " || c == "\t" || c == "\n" }
+
+    /// Whether a line may end between `a` and `b` when no space separates them.
+    static func canBreak(between a: Character, and b: Character) -> Bool {
+        (isWide(a) || isWide(b)) && !noBreakBefore.contains(b) && !noBreakAfter.contains(a)
+    }
+
+    /// A unit that is never split unless it alone is wider than the line.
+    struct Unit {
+        var line = WrappedLine()
+        var width = 0
+        /// Whether a space separates this unit from the one before.
+        var spaceBefore = false
+        var spaceStyle: TextStyle = []
+        var hardBreakBefore = false
+    }
+
+    /// Wraps `runs` into lines of at most `width` columns. A single character wider than the
+    /// line (a CJK character at width 1) is the only thing that can exceed it.
+    public static func wrap(_ runs: [TextRun], width: Int) -> [WrappedLine] {
+        let width = max(width, 1)
+        // Characters with their styles; "\n" stands for a soft break, nil for a hard one.
+        var chars: [(char: Character?, style: TextStyle)] = []
+        for run in runs {
+            switch run {
+            case let .text(text, style): chars += text.map { ($0, style) }
+            case .softBreak: chars.append(("\n", []))
+            case .lineBreak: chars.append((nil, []))
+            }
+        }
+
+        var units: [Unit] = []
+        var current: Unit?
+        var pendingSpace = false
+        var pendingSpaceStyle: TextStyle = []
+        var pendingHardBreak = false
+        var previous: Character?   // last non-space character seen
+
+        func finish() {
+            if let unit = current { units.append(unit) }
+            current = nil
+        }
+
+        for (index, entry) in chars.enumerated() {
+            guard let c = entry.char else {
+                finish()
+                pendingHardBreak = true
+                pendingSpace = false
+                previous = nil
+                continue
+            }
+            if isSpace(c) {
+                finish()
+                // A soft break between two wide characters joins them without a space.
+                if c == "\n", let before = previous, isWide(before),
+                   let after = chars[(index + 1)...].first(where: { $0.char.map { !isSpace($0) } ?? true })?.char,
+                   isWide(after) {
+                    continue
+                }
+                if !pendingSpace { pendingSpaceStyle = entry.style }
+                pendingSpace = true
+                continue
+            }
+            if let unit = current, let last = unit.line.plainText.last, !canBreak(between: last, and: c) {
+                // Glued to the unit being built.
+            } else if current != nil {
+                finish()
+            } else if let before = previous, !pendingSpace, !pendingHardBreak,
+                      !canBreak(between: before, and: c), var last = units.popLast() {
+                // Punctuation after a soft break that was dropped: keep it with what precedes.
+                last.line.append(String(c), entry.style)
+                last.width += Terminal.displayWidth(String(c))
+                current = last
+                previous = c
+                continue
+            }
+            if current == nil {
+                current = Unit(spaceBefore: pendingSpace, spaceStyle: pendingSpaceStyle,
+                               hardBreakBefore: pendingHardBreak)
+                pendingSpace = false
+                pendingHardBreak = false
+            }
+            current!.line.append(String(c), entry.style)
+            current!.width += Terminal.displayWidth(String(c))
+            previous = c
+        }
+        finish()
+
+        var lines: [WrappedLine] = []
+        var line = WrappedLine()
+        var lineWidth = 0
+        var lineStarted = false
+
+        func endLine() {
+            lines.append(line)
+            line = WrappedLine()
+            lineWidth = 0
+            lineStarted = false
+        }
+
+        for unit in units {
+            if unit.hardBreakBefore { endLine() }
+            let gap = unit.spaceBefore && lineStarted ? 1 : 0
+            if lineWidth + gap + unit.width <= width {
+                if gap == 1 { line.append(" ", unit.spaceStyle) }
+                for piece in unit.line.pieces { line.append(piece.text, piece.style) }
+                lineWidth += gap + unit.width
+                lineStarted = true
+                continue
+            }
+            if lineStarted { endLine() }
+            if unit.width <= width {
+                for piece in unit.line.pieces { line.append(piece.text, piece.style) }
+                lineWidth = unit.width
+                lineStarted = true
+                continue
+            }
+            // Wider than a whole line (a long URL or path): cut it into line-sized pieces,
+            // after a `/`, `-`, `.` or `_` where one falls in the second half of the line.
+            let chars = unit.line.pieces.flatMap { piece in piece.text.map { ($0, piece.style) } }
+            var start = 0
+            while start < chars.count {
+                var end = start, used = 0
+                while end < chars.count {
+                    let w = Terminal.displayWidth(String(chars[end].0))
+                    if used + w > width && end > start { break }
+                    used += w
+                    end += 1
+                }
+                if end < chars.count,
+                   let cut = (start..<end).last(where: { "/-._?&=".contains(chars[$0].0) }),
+                   cut + 1 > start + (end - start) / 2 {
+                    end = cut + 1
+                }
+                if lineStarted { endLine() }
+                for (c, style) in chars[start..<end] {
+                    line.append(String(c), style)
+                    lineWidth += Terminal.displayWidth(String(c))
+                }
+                lineStarted = true
+                start = end
+            }
+        }
+        if lineStarted { endLine() }
+        return lines
+    }
+
+    /// `wrap` for unstyled text, one string per line.
+    public static func wrap(_ text: String, width: Int) -> [String] {
+        wrap([.text(text, [])], width: width).map(\.plainText)
+    }
+}

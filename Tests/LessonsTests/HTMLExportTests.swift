@@ -1,0 +1,136 @@
+import Foundation
+import XCTest
+@testable import Lessons
+
+final class HTMLExportTests: XCTestCase {
+    var site: URL!
+
+    override func setUpWithError() throws {
+        site = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-site-\(UUID().uuidString)")
+        try HTMLSite(catalog: LessonCatalog.load(from: Paths.fixtureLessons)).write(to: site)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: site)
+    }
+
+    func read(_ path: String) throws -> String {
+        try String(contentsOf: site.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    func testTheSiteHasEveryPageInBothLanguages() throws {
+        let files = try FileManager.default.subpathsOfDirectory(atPath: site.path).filter { $0.hasSuffix(".html") || $0.hasSuffix(".css") }
+        XCTAssertEqual(Set(files), [
+            "index.html", "style.css", "en/index.html", "zh/index.html",
+            "en/fixture-everything.html", "en/fixture-history.html",
+            "zh/fixture-everything.html", "zh/fixture-history.html",
+        ])
+    }
+
+    func testALessonPageHasNavigationLanguageSwitchAndSources() throws {
+        let page = try read("en/fixture-everything.html")
+        XCTAssertTrue(page.contains("<html lang=\"en\">"))
+        XCTAssertTrue(page.contains("<title>Fixture: every Markdown node — contlab</title>"))
+        XCTAssertTrue(page.contains("href=\"../zh/fixture-everything.html\""), "switch to the same lesson in Chinese")
+        XCTAssertTrue(page.contains("rel=\"next\" href=\"fixture-history.html\""))
+        XCTAssertFalse(page.contains("rel=\"prev\""), "the first lesson has no previous one")
+        XCTAssertTrue(page.contains("<h1>A root of your own</h1>"), "cmark's HTML for the body")
+        XCTAssertTrue(page.contains("<li><a href=\"https://man7.org/linux/man-pages/man2/chroot.2.html\">chroot(2), Linux manual page</a></li>"))
+        XCTAssertTrue(page.contains("<li><cite>Version 7 Unix Programmer&#39;s Manual</cite></li>"))
+        XCTAssertTrue(page.contains("<a href=\"fixture-history.html\">stage 2</a>"), "links between lessons point at pages")
+        XCTAssertTrue(page.contains("<pre data-lang=\"sh\"><code class=\"language-sh\">"))
+        XCTAssertFalse(page.contains("A note for the lesson writers"), "HTML comments stay out")
+
+        let chinese = try read("zh/fixture-history.html")
+        XCTAssertTrue(chinese.contains("<html lang=\"zh-Hans\">"))
+        XCTAssertTrue(chinese.contains("rel=\"prev\" href=\"fixture-everything.html\""))
+        XCTAssertTrue(chinese.contains("第七版 Unix 加入了 <code>chroot</code>。二十一年后"))
+        // A line end between two Chinese characters does not become a space.
+        XCTAssertTrue(try read("zh/fixture-everything.html").contains("。请把"))
+    }
+
+    func testTheIndexesListTheLessonsInOrder() throws {
+        let index = try read("zh/index.html")
+        let first = try XCTUnwrap(index.range(of: "fixture-everything.html"))
+        let second = try XCTUnwrap(index.range(of: "fixture-history.html"))
+        XCTAssertLessThan(first.lowerBound, second.lowerBound)
+        XCTAssertTrue(index.contains("href=\"../en/index.html\""))
+        let home = try read("index.html")
+        XCTAssertTrue(home.contains("href=\"en/fixture-everything.html\"") && home.contains("href=\"zh/fixture-history.html\""))
+    }
+
+    // A real browser opens the site: the pages load (a PNG is drawn) and the lesson's title is
+    // in the DOM Chromium built.
+    func testChromiumRendersTheSite() throws {
+        guard let chromium = Browser.find() else {
+            XCTFail("chromium is not installed, so the exported site cannot be checked in a browser: apt-get install chromium (the Makefile's setup installs it)")
+            return
+        }
+        for (page, title) in [("index.html", "contlab lessons"), ("en/fixture-everything.html", "Fixture: every Markdown node"),
+                              ("zh/fixture-everything.html", "示例：每一种 Markdown 节点")] {
+            let url = site.appendingPathComponent(page)
+            let png = site.appendingPathComponent(page.replacingOccurrences(of: "/", with: "-") + ".png")
+            let shot = try Browser.run(chromium, ["--screenshot=\(png.path)", "--window-size=1280,900", url.absoluteString])
+            XCTAssertEqual(shot.status, 0, shot.output)
+            let data = try Data(contentsOf: png)
+            XCTAssertGreaterThan(data.count, 1000, "\(page): screenshot is too small to show anything")
+            XCTAssertEqual(Array(data.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(page): not a PNG")
+            if let keep = ProcessInfo.processInfo.environment["CONTLAB_KEEP_SCREENSHOTS"], !keep.isEmpty {
+                try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
+                try? data.write(to: URL(fileURLWithPath: keep).appendingPathComponent(png.lastPathComponent))
+            }
+
+            let dom = try Browser.run(chromium, ["--dump-dom", url.absoluteString])
+            XCTAssertEqual(dom.status, 0, dom.output)
+            XCTAssertTrue(dom.output.contains("<title>\(title)"), "\(page): title not in the DOM:\n\(dom.output.prefix(500))")
+        }
+    }
+}
+
+/// Headless Chromium, run the way the brief for the test says, with a time limit.
+enum Browser {
+    static func find() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") + ["/usr/bin"] {
+            for name in ["chromium", "chromium-browser"] {
+                let candidate = "\(dir)/\(name)"
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+        }
+        return nil
+    }
+
+    /// Runs chromium headless with `arguments`; stdout (the DOM for --dump-dom) in `output`,
+    /// stderr appended when it failed.
+    static func run(_ chromium: String, _ arguments: [String], timeout: TimeInterval = 120) throws
+        -> (status: Int32, output: String)
+    {
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        // --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start.
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                             "--no-first-run", "--user-data-dir=\(profile.path)"] + arguments
+        // Output goes to files, which cannot fill up and stall Chromium the way a pipe can.
+        let outFile = profile.appendingPathExtension("out"), errFile = profile.appendingPathExtension("err")
+        defer { try? FileManager.default.removeItem(at: outFile); try? FileManager.default.removeItem(at: errFile) }
+        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: outFile)
+        process.standardError = try FileHandle(forWritingTo: errFile)
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            return (-1, "chromium did not finish within \(Int(timeout)) s")
+        }
+        let output = (try? Data(contentsOf: outFile)) ?? Data()
+        let errors = (try? Data(contentsOf: errFile)) ?? Data()
+        let text = String(decoding: output, as: UTF8.self)
+        return process.terminationStatus == 0
+            ? (0, text) : (process.terminationStatus, text + String(decoding: errors, as: UTF8.self))
+    }
+}
