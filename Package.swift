@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),
         // Real containers, as root, through the built static binary (see Makefile).
         .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore"]),

@@ -29,3 +29,6 @@ func reportingErrors<T>(exitCode code: Int32 = 1, _ body: () throws -> T) throws
         throw ExitCode(code)
     }
 }
+
+/// `--color auto|always|never`, shared by every command that colours its output.
+extension ColorMode: ExpressibleByArgument {}

@@ -21,7 +21,7 @@ struct EscapeCommand: ParsableCommand {
 
     @OptionGroup var container: ContainerOptions
     @Flag(help: "Print the result as JSON.") var json = false
-    @Option(help: "Colour: auto, always or never.") var color: ColorModeArgument = .auto
+    @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
     struct Result: Codable {
         var stage: Int
@@ -59,7 +59,7 @@ struct EscapeCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
             return
         }
-        let style = Style(enabled: color.mode.enabled())
+        let style = Style(enabled: color.enabled())
         let verdict = result.escaped ? style.red(style.bold("ESCAPED")) : style.green(style.bold("CONTAINED"))
         print("Stage \(result.stage) escape attempt: \(verdict)")
         if let probe = result.probe {
@@ -112,10 +112,4 @@ func captureStdout<T>(_ body: () throws -> T) throws -> (T, String) {
     let output = String(decoding: Sys.readAll(pipe.read), as: UTF8.self)
     close(pipe.read)
     return (try result.get(), output)
-}
-
-/// `--color auto|always|never` for swift-argument-parser.
-enum ColorModeArgument: String, ExpressibleByArgument, CaseIterable {
-    case auto, always, never
-    var mode: ColorMode { ColorMode(rawValue: rawValue) ?? .auto }
 }

@@ -16,7 +16,7 @@ struct InspectCommand: ParsableCommand {
             """)
 
     @Flag(help: "Print JSON for machines.") var json = false
-    @Option(help: "Colour: auto, always or never.") var color: ColorModeArgument = .auto
+    @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
     func run() throws {
         let host = ProcessInfo.processInfo.environment["CONTLAB_HOST_NS"].map(IsolationReport.parseHostNamespaces) ?? [:]
@@ -24,7 +24,7 @@ struct InspectCommand: ParsableCommand {
         if json {
             print(try report.json())
         } else {
-            print(report.table(style: Style(enabled: color.mode.enabled())), terminator: "")
+            print(report.table(style: Style(enabled: color.enabled())), terminator: "")
         }
     }
 }

@@ -116,4 +116,3 @@ struct LessonsCommand: ParsableCommand {
     }
 }
 
-extension ColorMode: ExpressibleByArgument {}

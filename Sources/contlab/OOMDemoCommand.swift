@@ -22,7 +22,7 @@ struct OOMDemoCommand: ParsableCommand {
     @Option(help: "What the second hog asks for.") var under = "30M"
     @Flag(help: "Use stress-ng (rootfs host-tools) as the hog instead of contlab hog.") var stressNg = false
     @Flag(help: "Print both reports as JSON.") var json = false
-    @Option(help: "Colour: auto, always or never.") var color: ColorModeArgument = .auto
+    @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
     func run() throws {
         let runs = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> [(String, Stage3Run.Report)] in
@@ -48,7 +48,7 @@ struct OOMDemoCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(runs.map { $0.1 }), as: UTF8.self))
             return
         }
-        let style = Style(enabled: color.mode.enabled())
+        let style = Style(enabled: color.enabled())
         print("Two containers, each with --memory \(memory), on cgroups \(runs.first?.1.hierarchy ?? "?"):\n")
         print(Stage3Run.sideBySide(runs.map { (title: $0.0, report: $0.1) }, style: style), terminator: "")
         if let first = runs.first?.1 {

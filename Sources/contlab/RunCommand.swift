@@ -122,7 +122,7 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Stage 3: print no report.")
     var quiet = false
 
-    @Option(help: "Colour of the report: auto, always or never.") var color: ColorModeArgument = .auto
+    @Option(help: "Colour of the report: auto, always or never.") var color: ColorMode = .auto
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
     var command: [String] = []
@@ -149,7 +149,7 @@ struct RunCommand: ParsableCommand {
             let report = try container.runInCgroup(request, rootfsPath: rootfs, limits: limits)
             if !quiet {
                 Sys.warn("\ncontlab: stage 3 report")
-                FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.mode.enabled(fd: STDERR_FILENO))).utf8))
+                FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.enabled(fd: STDERR_FILENO))).utf8))
             }
             if let reportJson {
                 let encoder = JSONEncoder()
