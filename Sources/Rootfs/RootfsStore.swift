@@ -2,9 +2,11 @@ import ContlabCore
 import Foundation
 
 /// The built root filesystems: `<data>/rootfs/<name>/<key>/` where key is a hash of the recipe
-/// and of what it took from the host (package versions, binaries). A recipe is rebuilt only
-/// when its key changes; a build happens in a temporary directory renamed into place at the
-/// end, so an interrupted build leaves nothing that looks built.
+/// and of what it took from the host (package versions, binaries). `rootfs build` rebuilds only
+/// when that key changes; a build happens in a temporary directory renamed into place at the
+/// end, so an interrupted build leaves nothing that looks built. `<name>/current` names the
+/// built key and the hash of the recipe text it came from, so that starting a container checks
+/// the recipe without asking dpkg (tens of milliseconds) on every run.
 public struct RootfsStore {
     public let recipesDirectory: URL
     public let dataDirectory: URL
@@ -54,10 +56,21 @@ public struct RootfsStore {
         return hasher.finalize().prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The tree of `name` if it is built and current.
+    static func textKey(_ text: String) -> String {
+        String(SHA256.hex("builder \(builderVersion)\n" + text).prefix(16))
+    }
+
+    func currentFile(_ name: String) -> URL {
+        storeDirectory.appendingPathComponent(name, isDirectory: true).appendingPathComponent("current")
+    }
+
+    /// The tree of `name` if it was built from the recipe as it is now.
     public func builtTree(_ name: String) throws -> String? {
-        let (recipe, text) = try loadRecipe(name)
-        let path = storeDirectory.appendingPathComponent(name).appendingPathComponent(try key(recipe: recipe, text: text)).path
+        let (_, text) = try loadRecipe(name)
+        guard let current = Sys.readText(currentFile(name).path)?.split(separator: " "), current.count == 2,
+              current[0] == Self.textKey(text) else { return nil }
+        let path = storeDirectory.appendingPathComponent(name)
+            .appendingPathComponent(current[1].trimmingCharacters(in: .whitespacesAndNewlines)).path
         return Sys.isDirectory(path) ? path : nil
     }
 
@@ -69,7 +82,11 @@ public struct RootfsStore {
         let recipeDir = storeDirectory.appendingPathComponent(name, isDirectory: true)
         let final = recipeDir.appendingPathComponent(key, isDirectory: true)
         let fm = FileManager.default
-        if Sys.isDirectory(final.path) && !force { return (final.path, false) }
+        let marker = "\(Self.textKey(text)) \(key)\n"
+        if Sys.isDirectory(final.path) && !force {
+            if Sys.readText(currentFile(name).path) != marker { try Data(marker.utf8).write(to: currentFile(name)) }
+            return (final.path, false)
+        }
         try fm.createDirectory(at: recipeDir, withIntermediateDirectories: true,
                                attributes: [.posixPermissions: 0o755])
         let work = recipeDir.appendingPathComponent(".building-\(getpid())", isDirectory: true)
@@ -82,8 +99,9 @@ public struct RootfsStore {
             try? fm.removeItem(at: work)
             throw error
         }
+        try Data(marker.utf8).write(to: currentFile(name), options: .atomic)
         // Older builds of the same recipe are stale now.
-        for entry in (try? fm.contentsOfDirectory(atPath: recipeDir.path)) ?? [] where entry != key {
+        for entry in (try? fm.contentsOfDirectory(atPath: recipeDir.path)) ?? [] where entry != key && entry != "current" {
             try? fm.removeItem(at: recipeDir.appendingPathComponent(entry))
         }
         return (final.path, true)

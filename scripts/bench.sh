@@ -1,0 +1,49 @@
+#!/bin/sh
+# make bench: `run /bin/true` from start to exit, contlab against runc and crun, interleaved by
+# hyperfine in one session, with medians and ratios. crun 1.8 refuses a hybrid cgroup host, so
+# the whole benchmark runs in a private mount namespace with the cgroup2 mount hidden: every
+# runtime then sees the same v1 hierarchies.
+set -eu
+if [ "${CONTLAB_BENCH_INNER:-}" != 1 ]; then
+    if grep -q ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; then
+        exec unshare --mount --propagation private env CONTLAB_BENCH_INNER=1 sh "$0" "$@"
+    fi
+fi
+[ "${CONTLAB_BENCH_INNER:-}" = 1 ] && umount /sys/fs/cgroup/unified 2>/dev/null || true
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+contlab=$top/.build/release/contlab
+runs=${BENCH_RUNS:-200}
+rootfs=$("$contlab" rootfs build busybox)
+work=$(mktemp -d /tmp/contlab-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+# One bundle for the OCI runtimes: runc's default spec, the busybox tree as root, /bin/true.
+mkdir -p "$work/bundle"
+(cd "$work/bundle" && runc spec)
+python3 - "$work/bundle/config.json" "$rootfs" <<'PY'
+import json, sys
+path, rootfs = sys.argv[1], sys.argv[2]
+config = json.load(open(path))
+config["root"] = {"path": rootfs, "readonly": True}
+config["process"]["args"] = ["/bin/true"]
+config["process"]["terminal"] = False
+json.dump(config, open(path, "w"), indent=2)
+PY
+
+hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/result.json" \
+    -n "contlab stage 2" "$contlab run --stage 2 -- /bin/true" \
+    -n "contlab stage 3" "$contlab run --stage 3 --quiet -- /bin/true" \
+    -n "runc" "runc --root $work/runc run --bundle $work/bundle bench-runc" \
+    -n "crun" "crun --root $work/crun run --bundle $work/bundle bench-crun" >/dev/null
+
+python3 - "$work/result.json" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+med = {name: r["median"] * 1000 for name, r in results.items()}
+print(f"run /bin/true in a busybox root, {len(next(iter(results.values()))['times'])} runs each (hyperfine -N, interleaved warm-up)")
+print(f"{'runtime':18} {'median ms':>10} {'mean ms':>9} {'vs runc':>8} {'vs crun':>8}")
+for name, r in results.items():
+    print(f"{name:18} {med[name]:10.2f} {r['mean']*1000:9.2f} {med['runc']/med[name]:7.2f}x {med['crun']/med[name]:7.2f}x")
+print("(vs X = X's median / this median: above 1 means faster than X)")
+PY
