@@ -61,7 +61,18 @@ extension HistoryData {
     public func timeline(_ query: TimelineQuery, currentYear: Int) throws -> TimelineSelection {
         let from = query.from ?? firstYear
         let to = query.to ?? currentYear
-        if from > to { throw HistoryError.emptyRange(from: from, to: to) }
+        if from > to {
+            switch (query.from, query.to) {
+            case (.some, .some):
+                throw HistoryError.emptyRange(from: from, to: to)
+            case (.some, nil):
+                throw HistoryError.noEvents(filters: "from \(from) on",
+                                            hint: "The timeline runs from \(firstYear) to \(currentYear); give --from \(currentYear) or earlier.")
+            default:
+                throw HistoryError.noEvents(filters: "up to \(to)",
+                                            hint: "The timeline starts in \(firstYear) with chroot; give --to \(firstYear) or later.")
+            }
+        }
         let technology = try query.technology.map { try resolveTechnology($0).id }
         var tag: String?
         if let wanted = query.tag {
