@@ -159,24 +159,34 @@ public struct TerminalRenderer {
         lines.append(contentsOf: TextLayout.wrap(technology.summary[lang], width: options.width - 2).map { "  " + $0 })
         lines.append("")
 
-        var rows: [(String, String, String)] = []   // label, plain value, styled value
-        func row(_ key: UIText, _ value: String, styled: String? = nil) {
-            rows.append((labels.text(key, lang), value, styled ?? value))
+        // Each row is a label and a value; a value made of items (the isolation levels, the
+        // linked ids) wraps between items so that each keeps its colour.
+        var rows: [(label: String, items: [(plain: String, styled: String)], separator: String)] = []
+        func row(_ key: UIText, _ value: String) {
+            rows.append((labels.text(key, lang), [(value, value)], ""))
+        }
+        func row(_ key: UIText, items: [(plain: String, styled: String)]) {
+            rows.append((labels.text(key, lang), items, " · "))
         }
         row(.active, yearRange(technology.firstYear, technology.lastYear))
-        let isolation = IsolationFeature.allCases.map { feature -> (String, String) in
+        row(.isolates, items: IsolationFeature.allCases.map { feature in
             let level = technology.isolation[feature] ?? .no
             let name = labels.feature(feature, lang).lowercased()
-            return ("\(name) \(labels.level(level, lang))", "\(name) " + level.paint(labels.level(level, lang), style))
-        }
-        row(.isolates, isolation.map(\.0).joined(separator: " · "), styled: isolation.map(\.1).joined(separator: " · "))
+            let text = labels.level(level, lang)
+            return ("\(name) \(text)", "\(name) " + level.paint(text, style))
+        })
         var kernel = labels.text(technology.needsSpecialKernel ? .yes : .no, lang)
         if let note = technology.kernelNote { kernel += " — " + note[lang] }
         row(.specialKernel, kernel)
         let licenceDetail = technology.licence.detail(lang)
         row(.licence, labels.licenceModel(technology.licence.model, lang) + (licenceDetail.isEmpty ? "" : " — " + licenceDetail))
-        row(.borrowedFrom, names(technology.borrowedFrom))
-        row(.ledTo, names(technology.ledTo))
+        for (key, ids) in [(UIText.borrowedFrom, technology.borrowedFrom), (UIText.ledTo, technology.ledTo)] {
+            if ids.isEmpty {
+                row(key, labels.text(.none, lang))
+            } else {
+                row(key, items: ids.map { ($0, $0) })
+            }
+        }
         row(.lesson, technology.lesson)
         if let stage = technology.stage, let name = labels.stages[stage] {
             row(.labStage, labels.text(.stageNumber, lang, ["number": String(stage), "name": name[lang]]))
@@ -184,15 +194,31 @@ public struct TerminalRenderer {
             row(.labStage, labels.text(.notRebuilt, lang))
         }
 
-        let labelWidth = rows.map { Terminal.displayWidth($0.0) }.max() ?? 0
+        let labelWidth = rows.map { Terminal.displayWidth($0.label) }.max() ?? 0
         let valueWidth = options.width - 2 - labelWidth - 2
-        for (label, plain, styled) in rows {
-            let wrapped = TextLayout.wrap(plain, width: valueWidth)
-            let first = wrapped.count == 1 && plain == wrapped[0] ? styled : wrapped[0]
-            lines.append("  " + style.bold(TextLayout.pad(label, toWidth: labelWidth)) + "  " + first)
-            for more in wrapped.dropFirst() {
-                lines.append(String(repeating: " ", count: 2 + labelWidth + 2) + more)
+        let indent = String(repeating: " ", count: 2 + labelWidth + 2)
+        for row in rows {
+            var valueLines: [String] = []
+            if row.items.count == 1 {
+                // A single text wraps by words; it keeps its style only if it fits on one line.
+                let wrapped = TextLayout.wrap(row.items[0].plain, width: valueWidth)
+                valueLines = wrapped.count == 1 ? [row.items[0].styled] : wrapped
+            } else {
+                var line = "", used = 0
+                for item in row.items {
+                    let need = Terminal.displayWidth(item.plain) + (used == 0 ? 0 : row.separator.count)
+                    if used > 0 && used + need > valueWidth {
+                        valueLines.append(line)
+                        line = ""
+                        used = 0
+                    }
+                    line += (used == 0 ? "" : row.separator) + item.styled
+                    used += used == 0 ? Terminal.displayWidth(item.plain) : need
+                }
+                valueLines.append(line)
             }
+            lines.append("  " + style.bold(TextLayout.pad(row.label, toWidth: labelWidth)) + "  " + valueLines[0])
+            lines.append(contentsOf: valueLines.dropFirst().map { indent + $0 })
         }
 
         lines.append("")
@@ -214,10 +240,6 @@ public struct TerminalRenderer {
             lines.append(contentsOf: wrapped.dropFirst().map { "    " + $0 })
         }
         return lines.joined(separator: "\n")
-    }
-
-    func names(_ ids: [String]) -> String {
-        ids.isEmpty ? labels.text(.none, lang) : ids.joined(separator: " · ")
     }
 
     // MARK: compare
