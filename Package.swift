@@ -36,6 +36,9 @@ let package = Package(
         .target(
             name: "Stage3Cgroups", dependencies: ["ContlabCore", "Cgroups", "Stage2Namespaces"],
             path: "Sources/Stage3Cgroups"),
+        .target(
+            name: "Stage4OCI", dependencies: ["ContlabCore", "OCI", "Cgroups", "CCap", "CLinux"],
+            path: "Sources/Stage4OCI"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
@@ -44,7 +47,7 @@ let package = Package(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Inspect",
+                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Inspect",
                 "Lessons", "History",
             ]),
 

@@ -8,6 +8,12 @@ public final class ContainerCgroup {
         public var path: String
         public var version: Int
         public var controllers: [String]
+
+        public init(path: String, version: Int, controllers: [String]) {
+            self.path = path
+            self.version = version
+            self.controllers = controllers
+        }
     }
 
     /// The cgroup's path below each hierarchy's root, such as `contlab/run-2081-d827d099`.
@@ -187,6 +193,9 @@ public final class ContainerCgroup {
                 continue
             }
             try write(path, item.value)
+            if item.file == "memory.memsw.limit_in_bytes" {
+                notes.append("memory+swap is limited too, and the kernel then counts limit hits in neither failcnt: read the OOM kills")
+            }
         }
     }
 
@@ -243,7 +252,8 @@ public final class ContainerCgroup {
     }
 
     /// Remove cgroups left by contlab processes that no longer exist (a contlab killed with
-    /// SIGKILL cannot clean up after itself).
+    /// SIGKILL cannot clean up after itself). Only empty ones: a pid seen from another PID
+    /// namespace, or reused, must not cost a live container its cgroup.
     public static func removeStale(hierarchy: CgroupHierarchy = .current()) {
         var parents = Set(hierarchy.v1.values)
         if let v2 = hierarchy.v2 { parents.insert(v2) }
@@ -251,8 +261,11 @@ public final class ContainerCgroup {
             let dir = mount + "/" + parent
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where entry.hasPrefix("run-") {
                 let owner = entry.split(separator: "-").dropFirst().first.flatMap { pid_t($0) }
-                if let owner, kill(owner, 0) != 0 && errno == ESRCH {
-                    removeCgroup(dir + "/" + entry, version: mount == hierarchy.v2 ? 2 : 1)
+                let path = dir + "/" + entry
+                let empty = (Sys.readText(path + "/cgroup.procs") ?? "x").isEmpty
+                if let owner, empty, kill(owner, 0) != 0 && errno == ESRCH {
+                    CallRecord.shared.note("rmdir(\"\(path)\")")
+                    rmdir(path)
                 }
             }
         }

@@ -28,18 +28,21 @@ public enum Stage3Run {
     /// uses mounted read-only under it, rooted at its own cgroup by the cgroup namespace — so
     /// `contlab inspect` inside reads its limits as the kernel shows them there.
     public static func cgroupMounts(for cgroup: ContainerCgroup) -> [PlannedMount] {
+        let readOnly: MountFlags = [.readOnly, .noSUID, .noDev, .noExec]
+        let v1 = cgroup.directories.filter { $0.version == 1 }
+        // Where everything is v2, programs expect the cgroup2 filesystem at /sys/fs/cgroup itself.
+        if v1.isEmpty {
+            return [PlannedMount(source: "cgroup2", target: "/sys/fs/cgroup", fstype: "cgroup2", flags: readOnly)]
+        }
         var mounts = [PlannedMount(source: "cgroup-root", target: "/sys/fs/cgroup", fstype: "tmpfs",
                                    flags: [.noSUID, .noDev, .noExec], data: "mode=755,size=64k")]
-        let readOnly: MountFlags = [.readOnly, .noSUID, .noDev, .noExec]
-        for dir in cgroup.directories {
-            if dir.version == 1 {
-                let name = dir.controllers.joined(separator: ",")
-                mounts.append(PlannedMount(source: "cgroup", target: "/sys/fs/cgroup/" + name, fstype: "cgroup",
-                                           flags: readOnly, data: name))
-            } else {
-                let target = cgroup.hierarchy.v1.isEmpty ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup/unified"
-                mounts.append(PlannedMount(source: "cgroup2", target: target, fstype: "cgroup2", flags: readOnly))
-            }
+        for dir in v1 {
+            let name = dir.controllers.joined(separator: ",")
+            mounts.append(PlannedMount(source: "cgroup", target: "/sys/fs/cgroup/" + name, fstype: "cgroup",
+                                       flags: readOnly, data: name))
+        }
+        if cgroup.directories.contains(where: { $0.version == 2 }) {
+            mounts.append(PlannedMount(source: "cgroup2", target: "/sys/fs/cgroup/unified", fstype: "cgroup2", flags: readOnly))
         }
         mounts.append(PlannedMount(source: nil, target: "/sys/fs/cgroup", fstype: nil,
                                    flags: [.remount, .readOnly, .noSUID, .noDev, .noExec], data: "mode=755,size=64k"))

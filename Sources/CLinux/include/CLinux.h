@@ -52,6 +52,7 @@ int cl_pipe2(int fds[2], int flags);
 // prctl(2) is variadic in C, which Swift cannot call.
 enum {
     CL_PR_SET_PDEATHSIG = 1,
+    CL_PR_SET_KEEPCAPS = 8,
     CL_PR_GET_SECCOMP = 21,
     CL_PR_SET_NO_NEW_PRIVS = 38,
     CL_PR_GET_NO_NEW_PRIVS = 39,

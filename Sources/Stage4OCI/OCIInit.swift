@@ -1,0 +1,257 @@
+import CCap
+import CLinux
+import ContlabCore
+import Foundation
+import OCI
+
+/// The init of an OCI container (`contlab __oci-init`): inside the new namespaces, it builds the
+/// root the spec describes, reports "ready" to the host, waits on the exec fifo until `start`,
+/// then becomes the container's process by exec — PID 1, as runc's init does. Lesson: stage4-oci.
+public enum OCIInit {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ text: String) { description = text }
+    }
+
+    public static func main() -> Never {
+        guard let text = getenv(OCIInitPlan.environmentKey).map({ String(cString: $0) }),
+              let plan = try? JSONDecoder().decode(OCIInitPlan.self, from: Data(text.utf8)) else {
+            Sys.warn("contlab: __oci-init is the internal entry point of an OCI container's first process; use contlab-runc create or run")
+            exit(125)
+        }
+        unsetenv(OCIInitPlan.environmentKey)
+        CallRecord.shared.enabled = plan.record
+        let channel = Channel(toHost: plan.toHostFD, fromHost: plan.fromHostFD)
+        do {
+            try run(plan, channel: channel)
+        } catch {
+            channel.send("error " + "\(error)".replacingOccurrences(of: "\n", with: " "))
+            exit(1)
+        }
+        exit(1)
+    }
+
+    /// The line protocol to the host: the init says "hooks" (run yours, then answer), "record …",
+    /// "ready" or "error …"; the host answers "go".
+    struct Channel {
+        let toHost: Int32
+        let fromHost: Int32
+
+        func send(_ line: String) { Sys.writeAll(toHost, Array((line + "\n").utf8)) }
+
+        func waitForGo() throws {
+            var byte: UInt8 = 0
+            var line = ""
+            while read(fromHost, &byte, 1) == 1 {
+                if byte == 10 { break }
+                line.append(Character(Unicode.Scalar(byte)))
+            }
+            guard line == "go" else { throw Failure("the runtime stopped before the container was set up") }
+        }
+
+        func close() {
+            Glibc.close(toHost)
+            Glibc.close(fromHost)
+        }
+    }
+
+    static func run(_ plan: OCIInitPlan, channel: Channel) throws -> Never {
+        let spec = plan.spec
+        guard let process = spec.process else { throw Failure("config.json has no process to run") }
+        let namespaces = spec.linux?.namespaces ?? []
+        try joinNamespaces(namespaces)
+        if namespaces.contains(where: { $0.type == "cgroup" && $0.path == nil }) {
+            CallRecord.shared.note("unshare(CLONE_NEWCGROUP)")
+            let rc = cl_unshare(Int32(CL_CLONE_NEWCGROUP))
+            if rc != 0 { throw SystemCallError("unshare(CLONE_NEWCGROUP)", errno: -rc) }
+        }
+        // The exec fifo and the console socket are host paths: open them before the root changes.
+        var fifoFD: Int32 = -1
+        if let fifo = plan.fifo {
+            fifoFD = open(fifo, Sys.openPath | O_CLOEXEC)
+            if fifoFD < 0 { throw SystemCallError("open(\"\(fifo)\", O_PATH)", errno: errno) }
+        }
+        var consoleFD: Int32 = -1
+        if process.terminal == true, let socketPath = plan.consoleSocket {
+            consoleFD = try connectUnixSocket(socketPath)
+        }
+        let newMount = namespaces.contains { $0.type == "mount" && $0.path == nil }
+        if newMount {
+            try RootfsSetup(plan: plan).prepare()
+            if plan.hostHooks {
+                channel.send("hooks")
+                try channel.waitForGo()
+            }
+            try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer", state: state(plan, "created"))
+            try RootfsSetup(plan: plan).pivot()
+        } else {
+            throw Failure("linux.namespaces: contlab needs a new mount namespace to build the container's root")
+        }
+        if namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
+            if let hostname = spec.hostname, !hostname.isEmpty { try Sys.sethostname(hostname) }
+            if let domain = spec.domainname, !domain.isEmpty {
+                CallRecord.shared.note("setdomainname(\"\(domain)\")")
+                if setdomainname(domain, domain.utf8.count) != 0 { throw SystemCallError("setdomainname", errno: errno) }
+            }
+        }
+        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            try Sys.writeFile("/proc/sys/" + key.replacingOccurrences(of: ".", with: "/"), value)
+        }
+        try RootfsSetup(plan: plan).finish()
+        for (index, limit) in (process.rlimits ?? []).enumerated() {
+            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
+            let resource = ResourceLimits.value(of: limit.type) ?? 0
+            CallRecord.shared.note("setrlimit(\(limit.type), {\(limit.soft), \(limit.hard)})")
+            if setrlimit(__rlimit_resource_t(UInt32(resource)), &value) != 0 {
+                let why = errno == EPERM ? ": raising a hard limit needs CAP_SYS_RESOURCE, which this environment does not grant; lower it to the current hard limit (ulimit -Hn)" : ""
+                throw Failure("process.rlimits[\(index)]: setrlimit(\(limit.type), soft \(limit.soft), hard \(limit.hard)) failed: \(String(cString: strerror(errno)))\(why)")
+            }
+        }
+        if let adj = process.oomScoreAdj {
+            do { try Sys.writeFile("/proc/self/oom_score_adj", "\(adj)") } catch let error as SystemCallError {
+                throw Failure("process.oomScoreAdj \(adj): \(error) — lowering it needs CAP_SYS_RESOURCE")
+            }
+        }
+        var env = process.env ?? []
+        if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.append("PATH=\(ContainerPlan.defaultPath)") }
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=/") }
+        let searchPath = env.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ContainerPlan.defaultPath
+        let command: ContainerCommand
+        do {
+            command = try ContainerCommand.resolve(args: process.args ?? [], env: env, searchPath: searchPath, selfFD: nil)
+        } catch let error as CommandError {
+            throw Failure("process.args[0]: \(error)")
+        }
+        if consoleFD >= 0 {
+            var master: Int32 = -1, slave: Int32 = -1
+            let rc = cl_open_pty("/dev/ptmx", &master, &slave)
+            if rc != 0 { throw SystemCallError("open(\"/dev/ptmx\") for the container's terminal", errno: -rc) }
+            if let size = process.consoleSize {
+                var ws = winsize(ws_row: size.height, ws_col: size.width, ws_xpixel: 0, ws_ypixel: 0)
+                _ = ioctl(slave, UInt(TIOCSWINSZ), &ws)
+            }
+            let sent = cl_send_fd(consoleFD, master)
+            if sent != 0 { throw SystemCallError("sendmsg(console socket, SCM_RIGHTS)", errno: -sent) }
+            close(master)
+            close(consoleFD)
+            let taken = cl_take_terminal(slave)
+            if taken != 0 { throw SystemCallError("ioctl(TIOCSCTTY) on the container's terminal", errno: -taken) }
+            if slave > 2 { close(slave) }
+        }
+        if plan.record {
+            for call in CallRecord.shared.entries { channel.send("record " + call) }
+        }
+        channel.send("ready")
+        channel.close()
+        if fifoFD >= 0 {
+            // Blocks until `start` opens the fifo for reading: created → running.
+            let fd = open("/proc/self/fd/\(fifoFD)", O_WRONLY | O_CLOEXEC)
+            if fd < 0 { Sys.warn("contlab: cannot open the exec fifo: \(String(cString: strerror(errno)))"); exit(1) }
+            Sys.writeAll(fd, [48])
+            close(fd)
+            close(fifoFD)
+        }
+        do {
+            try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "running"))
+            try becomeTheProcess(process, command: command)
+        } catch {
+            Sys.warn("contlab: \(error)")
+            exit(127)
+        }
+    }
+
+    static func state(_ plan: OCIInitPlan, _ status: String) -> ContainerState {
+        ContainerState(id: plan.id, status: status, pid: hostPID, bundle: plan.bundle, annotations: plan.spec.annotations)
+    }
+
+    /// Our pid as the host sees it, read before a new /proc hides it (the host's /proc is still
+    /// the one mounted when the init starts).
+    nonisolated(unsafe) static var hostPID: Int32 = {
+        Sys.readText("/proc/self/stat").flatMap { Int32($0.split(separator: " ").first ?? "") } ?? getpid()
+    }()
+
+    static func joinNamespaces(_ namespaces: [Spec.Namespace]) throws {
+        _ = hostPID
+        for ns in namespaces {
+            guard let path = ns.path else { continue }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 { throw Failure("linux.namespaces: cannot open \(ns.type) namespace \(path): \(String(cString: strerror(errno)))") }
+            CallRecord.shared.note("setns(open(\"\(path)\"), 0)")
+            let rc = cl_setns(fd, 0)
+            close(fd)
+            if rc != 0 { throw Failure("linux.namespaces: setns into \(ns.type) namespace \(path) failed: \(String(cString: strerror(-rc)))") }
+        }
+    }
+
+    static func connectUnixSocket(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { throw SystemCallError("socket(AF_UNIX)", errno: errno) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure("--console-socket path is too long") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if rc != 0 { throw Failure("--console-socket \(path): connect failed: \(String(cString: strerror(errno)))") }
+        return fd
+    }
+
+    /// The last steps, in the order capabilities(7) needs: drop the bounding set while
+    /// CAP_SETPCAP is still held, keep capabilities across setuid, switch user, then set the
+    /// three process sets and the ambient one; then no_new_privs, and exec.
+    static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand) throws -> Never {
+        umask(mode_t(process.user.umask ?? 0o022))
+        if let caps = process.capabilities {
+            let bounding = Set((caps.bounding ?? []).compactMap(CapabilityNames.value(of:)))
+            for value in 0..<Int(cap_max_bits()) where !bounding.contains(value) {
+                if cap_drop_bound(cap_value_t(value)) != 0 && errno != EINVAL {
+                    throw Failure("process.capabilities.bounding: dropping \(CapabilityNames.all[safe: value] ?? "\(value)") failed: \(String(cString: strerror(errno)))")
+                }
+            }
+            _ = cl_prctl(Int32(CL_PR_SET_KEEPCAPS), 1, 0, 0, 0)
+        }
+        let user = process.user
+        let groups = user.additionalGids ?? []
+        if setgroups(groups.count, groups) != 0 && errno != EPERM {
+            throw Failure("process.user.additionalGids: setgroups failed: \(String(cString: strerror(errno)))")
+        }
+        if setgid(user.gid) != 0 { throw Failure("process.user.gid \(user.gid): setgid failed: \(String(cString: strerror(errno))) — is it mapped in linux.gidMappings?") }
+        if setuid(user.uid) != 0 { throw Failure("process.user.uid \(user.uid): setuid failed: \(String(cString: strerror(errno))) — is it mapped in linux.uidMappings?") }
+        if let caps = process.capabilities {
+            try setProcessCapabilities(caps)
+            _ = cl_prctl(Int32(CL_PR_SET_KEEPCAPS), 0, 0, 0, 0)
+        }
+        if Glibc.chdir(process.cwd) != 0 {
+            throw Failure("process.cwd \(process.cwd): \(String(cString: strerror(errno)))")
+        }
+        if process.noNewPrivileges == true {
+            _ = cl_prctl(Int32(CL_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)
+        }
+        try command.exec(cwd: process.cwd, identity: nil)
+    }
+
+    static func setProcessCapabilities(_ caps: Spec.Capabilities) throws {
+        guard let state = cap_init() else { throw Failure("cap_init failed") }
+        defer { cap_free(UnsafeMutableRawPointer(state)) }
+        for (flag, names) in [(CAP_EFFECTIVE, caps.effective), (CAP_PERMITTED, caps.permitted), (CAP_INHERITABLE, caps.inheritable)] {
+            var values = (names ?? []).compactMap(CapabilityNames.value(of:)).map { cap_value_t($0) }
+            if !values.isEmpty { cap_set_flag(state, flag, Int32(values.count), &values, CAP_SET) }
+        }
+        if cap_set_proc(state) != 0 {
+            throw Failure("process.capabilities: cap_set_proc failed: \(String(cString: strerror(errno))) — effective must be within permitted, and permitted within the bounding set")
+        }
+        // Ambient capabilities must also be permitted and inheritable; runc's default spec lists
+        // ambient ones without inheritable, and like runc we go on where the kernel refuses.
+        for name in caps.ambient ?? [] {
+            if let value = CapabilityNames.value(of: name) { _ = cap_set_ambient(cap_value_t(value), CAP_SET) }
+        }
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

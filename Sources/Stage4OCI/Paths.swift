@@ -1,0 +1,43 @@
+import ContlabCore
+import Foundation
+
+/// Path handling inside a root filesystem that the container's owner controls: a symlink in it
+/// must not lead a mount outside it.
+public enum RootPath {
+    /// Resolve `path` under `root` as if `root` were "/": symlinks are followed inside the root,
+    /// absolute ones restart at the root, and `..` never climbs above it.
+    public static func secureJoin(root: String, path: String, readLink: (String) -> String? = Sys.readLink) -> String {
+        var resolved: [String] = []
+        var pending = path.split(separator: "/").map(String.init)
+        var followed = 0
+        while !pending.isEmpty {
+            let component = pending.removeFirst()
+            if component.isEmpty || component == "." { continue }
+            if component == ".." {
+                if !resolved.isEmpty { resolved.removeLast() }
+                continue
+            }
+            let candidate = root + "/" + (resolved + [component]).joined(separator: "/")
+            if followed < 40, let target = readLink(candidate) {
+                followed += 1
+                if target.hasPrefix("/") { resolved.removeAll() }
+                pending = target.split(separator: "/").map(String.init) + pending
+            } else {
+                resolved.append(component)
+            }
+        }
+        return resolved.isEmpty ? root : root + "/" + resolved.joined(separator: "/")
+    }
+
+    /// mkdir -p for a path already resolved inside the root.
+    public static func makeDirectories(_ path: String) throws {
+        var current = ""
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if Sys.isDirectory(current) { continue }
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw SystemCallError("mkdir(\"\(current)\")", errno: errno)
+            }
+        }
+    }
+}

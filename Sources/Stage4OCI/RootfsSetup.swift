@@ -1,0 +1,187 @@
+import CLinux
+import ContlabCore
+import Foundation
+import OCI
+
+/// The root filesystem an OCI spec describes, built by the init inside its mount namespace:
+/// propagation, the root bind, `mounts` in order, /dev, pivot_root, then masked and read-only paths.
+struct RootfsSetup {
+    let plan: OCIInitPlan
+    var root: String { plan.rootfs }
+    var spec: Spec { plan.spec }
+
+    /// Everything before pivot_root.
+    func prepare() throws {
+        // Nothing may propagate back to the host: rslave by default, as runc does.
+        let propagation = MountOptions([spec.linux?.rootfsPropagation ?? "rslave"]).propagation ?? [.slave, .recursive]
+        try Sys.mount(source: nil, target: "/", fstype: nil, flags: propagation)
+        // pivot_root needs the new root to be a mount point.
+        try Sys.mount(source: root, target: root, fstype: nil, flags: [.bind, .recursive],
+                      hint: "root.path must be a directory the runtime can reach")
+        var devIsTmpfs = false
+        for (index, mount) in (spec.mounts ?? []).enumerated() {
+            do {
+                try perform(mount)
+            } catch let error as SystemCallError {
+                throw OCIInit.Failure("mounts[\(index)] (\(mount.type ?? "bind") on \(mount.destination)): \(error)")
+            }
+            if mount.destination == "/dev" && !MountOptions(mount.options ?? []).isBind && mount.type != "bind" { devIsTmpfs = true }
+        }
+        if devIsTmpfs { try makeDevices() }
+    }
+
+    func target(_ destination: String) -> String {
+        RootPath.secureJoin(root: root, path: destination)
+    }
+
+    func perform(_ mount: Spec.Mount) throws {
+        let options = MountOptions(mount.options ?? [])
+        let destination = target(mount.destination)
+        let type = mount.type ?? (options.isBind ? "bind" : "none")
+        if type == "cgroup" {
+            try mountCgroups(at: destination, readOnly: options.flags.contains(.readOnly))
+            return
+        }
+        if options.isBind || type == "bind" {
+            var source = mount.source ?? ""
+            if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
+            var flags = options.flags
+            flags.insert(.bind)
+            if Sys.isDirectory(source) {
+                try RootPath.makeDirectories(destination)
+            } else {
+                try RootPath.makeDirectories((destination as NSString).deletingLastPathComponent)
+                if !Sys.exists(destination) { try Sys.touch(destination) }
+            }
+            try Sys.mount(source: source, target: destination, fstype: nil, flags: flags.intersection([.bind, .recursive]))
+            if let remount = options.remountFlags { try remountKeeping(destination, adding: remount) }
+        } else {
+            try RootPath.makeDirectories(destination)
+            do {
+                try Sys.mount(source: mount.source, target: destination, fstype: type, flags: options.flags, data: options.data)
+            } catch let error as SystemCallError where error.errno == EPERM && type == "sysfs" {
+                // A user namespace that does not own the network namespace may not mount sysfs:
+                // bind the host's, read-only, as runc does for rootless containers.
+                try Sys.mount(source: "/sys", target: destination, fstype: nil, flags: [.bind, .recursive])
+                try remountKeeping(destination, adding: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec])
+            } catch let error as SystemCallError where error.errno == EPERM && type == "mqueue" && plan.inUserNamespace {
+                try Sys.mount(source: "/dev/mqueue", target: destination, fstype: nil, flags: [.bind])
+            }
+        }
+        if let propagation = options.propagation {
+            try Sys.mount(source: nil, target: destination, fstype: nil, flags: propagation)
+        }
+    }
+
+    /// A bind remount must keep the flags already locked on the mount (nosuid, nodev… in a user
+    /// namespace), so they are read back with statvfs and kept.
+    func remountKeeping(_ path: String, adding flags: MountFlags) throws {
+        var info = statvfs()
+        var current: MountFlags = []
+        if statvfs(path, &info) == 0 {
+            let map: [(UInt, MountFlags)] = [(1, .readOnly), (2, .noSUID), (4, .noDev), (8, .noExec), (1024, .noATime),
+                                            (2048, .noDirATime), (4096, .relATime)]
+            for (bit, flag) in map where info.f_flag & bit != 0 { current.insert(flag) }
+        }
+        try Sys.mount(source: nil, target: path, fstype: nil, flags: current.union(flags).union([.remount, .bind]))
+    }
+
+    /// runc's `cgroup` mount: a tmpfs with each of the container's hierarchies under it (v1), or
+    /// the cgroup2 filesystem itself where everything is v2, rooted at the container's cgroup by
+    /// its cgroup namespace.
+    func mountCgroups(at destination: String, readOnly: Bool) throws {
+        try RootPath.makeDirectories(destination)
+        let flags: MountFlags = readOnly ? [.readOnly, .noSUID, .noDev, .noExec] : [.noSUID, .noDev, .noExec]
+        let v1 = plan.cgroupDirectories.filter { $0.version == 1 }
+        if v1.isEmpty {
+            try Sys.mount(source: "cgroup2", target: destination, fstype: "cgroup2", flags: flags)
+            return
+        }
+        try Sys.mount(source: "tmpfs", target: destination, fstype: "tmpfs", flags: [.noSUID, .noDev, .noExec], data: "mode=755")
+        for dir in v1 {
+            let name = dir.controllers.joined(separator: ",")
+            let path = destination + "/" + name
+            try RootPath.makeDirectories(path)
+            try Sys.mount(source: "cgroup", target: path, fstype: "cgroup", flags: flags, data: name)
+        }
+        if plan.cgroupDirectories.contains(where: { $0.version == 2 }) {
+            try RootPath.makeDirectories(destination + "/unified")
+            try Sys.mount(source: "cgroup2", target: destination + "/unified", fstype: "cgroup2", flags: flags)
+        }
+        if readOnly { try Sys.mount(source: nil, target: destination, fstype: nil, flags: [.remount, .readOnly, .noSUID, .noDev, .noExec], data: "mode=755") }
+    }
+
+    /// The devices every container gets on a fresh /dev (runtime-spec config-linux "Default
+    /// Devices"), then linux.devices; as bind mounts of the host's in a user namespace.
+    func makeDevices() throws {
+        let dev = target("/dev")
+        var nodes: [(path: String, type: String, major: Int64, minor: Int64, mode: UInt32, uid: UInt32, gid: UInt32)] =
+            [("/dev/null", "c", 1, 3, 0o666, 0, 0), ("/dev/zero", "c", 1, 5, 0o666, 0, 0), ("/dev/full", "c", 1, 7, 0o666, 0, 0),
+             ("/dev/random", "c", 1, 8, 0o666, 0, 0), ("/dev/urandom", "c", 1, 9, 0o666, 0, 0), ("/dev/tty", "c", 5, 0, 0o666, 0, 0)]
+        for device in spec.linux?.devices ?? [] {
+            nodes.removeAll { $0.path == device.path }
+            nodes.append((device.path, device.type, device.major ?? 0, device.minor ?? 0, device.fileMode ?? 0o666, device.uid ?? 0, device.gid ?? 0))
+        }
+        for node in nodes {
+            let path = target(node.path)
+            try RootPath.makeDirectories((path as NSString).deletingLastPathComponent)
+            if !plan.inUserNamespace {
+                let kind: mode_t = node.type == "b" ? S_IFBLK : node.type == "p" ? S_IFIFO : S_IFCHR
+                let device = makedev(UInt32(node.major), UInt32(node.minor))
+                CallRecord.shared.note("mknod(\"\(path)\", 0\(String(node.mode, radix: 8)), makedev(\(node.major), \(node.minor)))")
+                unlink(path)
+                if mknod(path, kind | mode_t(node.mode & 0o7777), device) == 0 {
+                    chmod(path, mode_t(node.mode & 0o7777))
+                    chown(path, node.uid, node.gid)
+                    continue
+                } else if errno != EPERM {
+                    throw SystemCallError("mknod(\"\(path)\")", errno: errno)
+                }
+            }
+            try Sys.touch(path, mode: 0o666)
+            try Sys.mount(source: node.path, target: path, fstype: nil, flags: [.bind])
+        }
+        for (name, link) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                             ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")] {
+            try Sys.symlink(target: link, at: dev + "/" + name)
+        }
+        if Sys.isDirectory(dev + "/pts") && !Sys.exists(dev + "/ptmx") {
+            try Sys.symlink(target: "pts/ptmx", at: dev + "/ptmx")
+        } else if Sys.isDirectory(dev + "/pts") {
+            // An existing node would be the host's pty multiplexer: replace it with the link.
+            unlink(dev + "/ptmx")
+            try Sys.symlink(target: "pts/ptmx", at: dev + "/ptmx")
+        }
+    }
+
+    func makedev(_ major: UInt32, _ minor: UInt32) -> dev_t {
+        dev_t((UInt64(major & 0xfff) << 8) | UInt64(minor & 0xff) | (UInt64(minor & ~0xff) << 12) | (UInt64(major & ~0xfff) << 32))
+    }
+
+    func pivot() throws {
+        try Sys.chdir(root)
+        try Sys.pivotRoot(newRoot: ".", putOld: ".", hint: "root.path must be a mount point not on a shared mount")
+        try Sys.umount(".", detach: true)
+        try Sys.chdir("/")
+    }
+
+    /// After pivot_root and the sysctls: maskedPaths hidden, readonlyPaths and the root read-only.
+    func finish() throws {
+        for path in spec.linux?.maskedPaths ?? [] {
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                try Sys.mount(source: "tmpfs", target: path, fstype: "tmpfs", flags: [.readOnly])
+            } else {
+                try Sys.mount(source: "/dev/null", target: path, fstype: nil, flags: [.bind])
+            }
+        }
+        for path in spec.linux?.readonlyPaths ?? [] where Sys.exists(path) {
+            try Sys.mount(source: path, target: path, fstype: nil, flags: [.bind, .recursive])
+            try remountKeeping(path, adding: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec])
+        }
+        if spec.root?.readonly == true {
+            try remountKeeping("/", adding: [.remount, .bind, .readOnly])
+        }
+    }
+}
