@@ -32,6 +32,7 @@ let package = Package(
             name: "Stage2Namespaces", dependencies: ["ContlabCore", "Stage1Chroot"],
             path: "Sources/Stage2Namespaces"),
         .target(name: "Cgroups", dependencies: ["ContlabCore"]),
+        .target(name: "OCI", dependencies: ["ContlabCore"]),
         .target(
             name: "Stage3Cgroups", dependencies: ["ContlabCore", "Cgroups", "Stage2Namespaces"],
             path: "Sources/Stage3Cgroups"),
@@ -51,6 +52,7 @@ let package = Package(
         .testTarget(name: "ContlabCoreTests", dependencies: ["ContlabCore"]),
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),

@@ -12,7 +12,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 _Static_assert(CL_CLONE_NEWNS == CLONE_NEWNS, "CLONE_NEWNS");
@@ -37,13 +39,14 @@ static void reset_signals(void) {
 }
 
 pid_t cl_clone_exec(unsigned long flags, const char *path, char *const argv[], char *const envp[],
-                    int sync_fd, int pdeathsig) {
+                    int sync_fd, int sync_write_fd, int pdeathsig) {
     long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) return -errno;
     if (pid > 0) return (pid_t)pid;
 
     if (pdeathsig > 0) prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0);
     reset_signals();
+    if (sync_write_fd >= 0) close(sync_write_fd);
     if (sync_fd >= 0) {
         char byte;
         ssize_t n;
@@ -74,6 +77,10 @@ pid_t cl_spawn(const char *path, char *const argv[], char *const envp[],
     if (pid > 0) return pid;
 
     reset_signals();
+    if (attr->stdin_fd >= 0) {
+        dup2(attr->stdin_fd, 0);
+        if (attr->stdin_fd != 0) close(attr->stdin_fd);
+    }
     if (attr->new_session) setsid();
     if (attr->cwd && chdir(attr->cwd) != 0) { report(report_fd, 1); _exit(126); }
     if (attr->set_ids) {
@@ -127,6 +134,44 @@ int cl_loopback_up(void) {
 int cl_cloexec_from(unsigned int first) {
     // CLOSE_RANGE_CLOEXEC is (1U << 2) in <linux/close_range.h>.
     return syscall(SYS_close_range, first, ~0U, 1U << 2) == 0 ? 0 : -errno;
+}
+
+int cl_send_fd(int sock, int fd) {
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    return sendmsg(sock, &msg, 0) < 0 ? -errno : 0;
+}
+
+int cl_open_pty(const char *ptmx, int *master, int *slave) {
+    int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return -errno;
+    int unlock = 0;
+    if (ioctl(m, TIOCSPTLCK, &unlock) != 0) { int e = errno; close(m); return -e; }
+    // TIOCGPTPEER opens the slave through the master, so no path under /dev/pts is needed.
+    int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (s < 0) { int e = errno; close(m); return -e; }
+    *master = m;
+    *slave = s;
+    return 0;
+}
+
+int cl_take_terminal(int fd) {
+    if (setsid() < 0) return -errno;
+    if (ioctl(fd, TIOCSCTTY, 0) != 0) return -errno;
+    for (int i = 0; i < 3; i++) if (dup2(fd, i) < 0) return -errno;
+    return 0;
 }
 
 int cl_wait_termsig(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }

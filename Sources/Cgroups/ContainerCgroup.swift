@@ -10,7 +10,8 @@ public final class ContainerCgroup {
         public var controllers: [String]
     }
 
-    public let name: String
+    /// The cgroup's path below each hierarchy's root, such as `contlab/run-2081-d827d099`.
+    public let relativePath: String
     public let limits: CgroupLimits
     public let hierarchy: CgroupHierarchy
     public private(set) var directories: [Directory] = []
@@ -20,6 +21,8 @@ public final class ContainerCgroup {
     public private(set) var notes: [String] = []
 
     static let parent = "contlab"
+
+    public var name: String { (relativePath as NSString).lastPathComponent }
 
     /// The controllers every stage-3 container gets: memory and pids for their evidence even when
     /// not limited, cpu only when asked.
@@ -32,12 +35,12 @@ public final class ContainerCgroup {
         "run-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     }
 
-    /// Make the directories and write the limits. On any failure, what was made is removed.
+    /// Stage 3: make `contlab/<name>` and write `limits`. On any failure, what was made is removed.
     public static func create(limits: CgroupLimits, hierarchy: CgroupHierarchy = .current(),
                               name: String = uniqueName()) throws -> ContainerCgroup {
-        let cgroup = ContainerCgroup(name: name, limits: limits, hierarchy: hierarchy)
+        let cgroup = ContainerCgroup(relativePath: parent + "/" + name, limits: limits, hierarchy: hierarchy)
         do {
-            try cgroup.makeDirectories()
+            try cgroup.makeDirectories(required: controllers(for: limits), optional: [])
             try cgroup.applyLimits()
         } catch {
             cgroup.destroy()
@@ -46,20 +49,47 @@ public final class ContainerCgroup {
         return cgroup
     }
 
-    init(name: String, limits: CgroupLimits, hierarchy: CgroupHierarchy) {
-        self.name = name
+    /// A cgroup at `relativePath` with the `required` controllers (an error when missing) and the
+    /// `optional` ones the host has, for runtimes that write their own settings (stage 4).
+    public static func create(relativePath: String, required: [String], optional: [String],
+                              hierarchy: CgroupHierarchy = .current()) throws -> ContainerCgroup {
+        let trimmed = relativePath.split(separator: "/").joined(separator: "/")
+        guard !trimmed.isEmpty, !trimmed.split(separator: "/").contains("..") else {
+            throw CgroupError.path(relativePath)
+        }
+        let cgroup = ContainerCgroup(relativePath: trimmed, limits: CgroupLimits(), hierarchy: hierarchy)
+        do {
+            try cgroup.makeDirectories(required: required, optional: optional)
+        } catch {
+            cgroup.destroy()
+            throw error
+        }
+        return cgroup
+    }
+
+    /// Reattach to directories made earlier (a runtime's later command: kill, delete).
+    public init(relativePath: String, directories: [Directory], hierarchy: CgroupHierarchy) {
+        self.relativePath = relativePath
+        self.directories = directories
+        self.hierarchy = hierarchy
+        self.limits = CgroupLimits()
+    }
+
+    init(relativePath: String, limits: CgroupLimits, hierarchy: CgroupHierarchy) {
+        self.relativePath = relativePath
         self.limits = limits
         self.hierarchy = hierarchy
     }
 
-    func makeDirectories() throws {
+    func makeDirectories(required: [String], optional: [String]) throws {
         var byMount: [String: Directory] = [:]
         var order: [String] = []
-        for controller in Self.controllers(for: limits) {
+        for controller in required + optional {
             guard let placement = hierarchy.placement(of: controller) else {
-                throw CgroupError.noController(controller, mode: hierarchy.mode)
+                if required.contains(controller) { throw CgroupError.noController(controller, mode: hierarchy.mode) }
+                continue
             }
-            let path = placement.mountPoint + "/" + Self.parent + "/" + name
+            let path = placement.mountPoint + "/" + relativePath
             if byMount[path] == nil {
                 byMount[path] = Directory(path: path, version: placement.version, controllers: [])
                 order.append(path)
@@ -68,26 +98,57 @@ public final class ContainerCgroup {
         }
         for path in order {
             let directory = byMount[path]!
-            let parentDir = (path as NSString).deletingLastPathComponent
-            let mountPoint = (parentDir as NSString).deletingLastPathComponent
-            try makeDirectory(parentDir)
-            if directory.version == 2 {
-                // v2 hands a controller to children only when each ancestor's subtree_control
-                // enables it, and the parent must hold no processes itself.
-                let enable = directory.controllers.map { "+" + $0 }.joined(separator: " ")
-                try write(mountPoint + "/cgroup.subtree_control", enable)
-                try write(parentDir + "/cgroup.subtree_control", enable)
+            let mountPoint = String(path.dropLast(relativePath.count + 1))
+            var current = mountPoint
+            let components = relativePath.split(separator: "/").map(String.init)
+            for (i, component) in components.enumerated() {
+                if directory.version == 2 {
+                    // v2 hands a controller to children only when each ancestor's subtree_control
+                    // enables it, and a parent must hold no processes itself.
+                    let enable = directory.controllers.map { "+" + $0 }.joined(separator: " ")
+                    try write(current + "/cgroup.subtree_control", enable)
+                }
+                current += "/" + component
+                if i == components.count - 1 {
+                    try makeDirectory(current, mustBeNew: true)
+                } else {
+                    try makeDirectory(current, mustBeNew: false)
+                }
             }
-            try makeDirectory(path)
             directories.append(directory)
         }
     }
 
-    func makeDirectory(_ path: String) throws {
+    func makeDirectory(_ path: String, mustBeNew: Bool) throws {
         CallRecord.shared.note("mkdir(\"\(path)\", 0755)")
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+        if mkdir(path, 0o755) != 0 {
+            if errno == EEXIST && !mustBeNew { return }
             throw CgroupError.create(path, errno: errno)
         }
+        Self.kernelFilesForTesting?(path)
+    }
+
+    /// Tests against a plain directory set this to make the files cgroupfs would show in a new
+    /// cgroup; on a real cgroupfs the kernel makes them.
+    nonisolated(unsafe) static var kernelFilesForTesting: ((String) -> Void)?
+
+    /// Write one setting of a runtime's own (stage 4) to the directory holding `controller`.
+    public func apply(_ item: LimitWrite, controller: String) throws {
+        guard let dir = directory(for: controller) else { throw CgroupError.noController(controller, mode: hierarchy.mode) }
+        let path = dir.path + "/" + item.file
+        if item.optional && !Sys.exists(path) { return }
+        try write(path, item.value)
+    }
+
+    /// The backend of the directory that holds `controller`.
+    public func backendFor(_ controller: String) -> CgroupBackend? {
+        directory(for: controller).map { backend($0.version) }
+    }
+
+    /// The processes in the cgroup (read from its first directory).
+    public func processes() -> [pid_t] {
+        guard let dir = directories.first else { return [] }
+        return (Sys.readText(dir.path + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
     }
 
     func write(_ path: String, _ value: String) throws {
@@ -101,7 +162,7 @@ public final class ContainerCgroup {
 
     func backend(_ version: Int) -> CgroupBackend { version == 1 ? CgroupV1() : CgroupV2() }
 
-    func directory(for controller: String) -> Directory? {
+    public func directory(for controller: String) -> Directory? {
         directories.first { $0.controllers.contains(controller) }
     }
 
@@ -200,6 +261,7 @@ public final class ContainerCgroup {
 
 public enum CgroupError: Error, CustomStringConvertible, Equatable {
     case noController(String, mode: String)
+    case path(String)
     case create(String, errno: Int32)
     case write(String, value: String, errno: Int32)
 
@@ -207,7 +269,12 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .noController(let controller, let mode):
             return "this host has no \(controller) cgroup controller (cgroups: \(mode)); on v2 it must be listed in /sys/fs/cgroup/cgroup.controllers, on v1 mounted under /sys/fs/cgroup"
+        case .path(let path):
+            return "cgroup path \"\(path)\": give a path below the hierarchy's root without \"..\", like /mygroup/container1"
         case .create(let path, let errno):
+            if errno == EEXIST {
+                return "the cgroup \(path) exists already: another container uses it, or one was left behind (rmdir it)"
+            }
             let base = "cannot create the cgroup \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EACCES || errno == EPERM || errno == EROFS {
                 return base + " — creating cgroups needs root, or a cgroup subtree delegated to you (systemd-run --user -p Delegate=yes)"

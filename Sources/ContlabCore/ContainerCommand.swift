@@ -91,6 +91,7 @@ public struct ContainerCommand {
                         attr.groups = groupsPtr.baseAddress
                         if case .selfDescriptor(let fd) = executable { attr.exec_fd = fd } else { attr.exec_fd = -1 }
                         attr.new_session = 0
+                        attr.stdin_fd = -1
                         let path: String
                         if case .path(let p) = executable { path = p } else { path = "" }
                         return cl_spawn(path, argv, envp, &attr, report.write)

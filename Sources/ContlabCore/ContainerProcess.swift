@@ -22,13 +22,67 @@ public final class ContainerProcess {
         self.pid = pid
     }
 
-    /// Start the container's init. Signals that `wait` forwards are blocked in the calling thread
-    /// from here on, so call this from the main thread before starting any other.
+    /// uid_map and gid_map contents for a new user namespace, written by the host.
+    public struct IDMaps: Equatable, Sendable {
+        public var uidMap: String
+        public var gidMap: String
+        /// Unprivileged writers must deny setgroups before writing gid_map (user_namespaces(7)).
+        public var denySetgroups: Bool
+
+        public init(uidMap: String, gidMap: String, denySetgroups: Bool) {
+            self.uidMap = uidMap
+            self.gidMap = gidMap
+            self.denySetgroups = denySetgroups
+        }
+
+        /// The caller's own ids as root: all an unprivileged user may map.
+        public static func callerAsRoot() -> IDMaps {
+            IDMaps(uidMap: "0 \(getuid()) 1\n", gidMap: "0 \(getgid()) 1\n", denySetgroups: true)
+        }
+    }
+
+    /// Clone a child into `namespaces` (less the cgroup namespace, which the init makes once it
+    /// is in its cgroup) that re-executes this binary as `contlab <argument>` with `environment`.
+    /// The child waits until `idMaps` are written and `beforeRelease` has run. With
+    /// `dieWithParent`, it gets PR_SET_PDEATHSIG(SIGKILL): a foreground run ends with its caller.
+    public static func clone(argument: String, environment: [String], namespaces: [Namespace], idMaps: IDMaps?,
+                             dieWithParent: Bool, rootless: Bool, beforeRelease: [Step] = []) throws -> pid_t {
+        let sync = try Sys.pipe()
+        let cloned = namespaces.filter { $0 != .cgroup }
+        let flags = Namespace.cloneFlags(cloned)
+        CallRecord.shared.note("clone(\(Namespace.describe(cloned))|SIGCHLD)")
+        let pid = withCStrings(["contlab", argument]) { argv in
+            withCStrings(environment) { envp in
+                cl_clone_exec(flags, "/proc/self/exe", argv, envp, sync.read, sync.write, dieWithParent ? SIGKILL : 0)
+            }
+        }
+        close(sync.read)
+        if pid < 0 {
+            close(sync.write)
+            throw ContainerStartError.clone(namespaces: cloned, errno: -pid, rootless: rootless)
+        }
+        CallRecord.shared.note("execve(\"/proc/self/exe\", [\"contlab\", \"\(argument)\"]) in the child, pid \(pid)")
+        do {
+            if let idMaps { try writeIDMaps(idMaps, pid: pid) }
+            for step in beforeRelease { try step(pid) }
+        } catch {
+            close(sync.write)
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            throw error
+        }
+        Sys.writeAll(sync.write, [1])
+        close(sync.write)
+        return pid
+    }
+
+    /// Start the container's init for a stage 1–3 plan. Signals that `wait` forwards are blocked
+    /// in the calling thread from here on, so call this from the main thread before starting any other.
     public static func start(plan inputPlan: ContainerPlan, explain: Bool = false,
                              beforeRelease: [Step] = []) throws -> ContainerProcess {
         var plan = inputPlan
         Signals.block(Signals.forwarded + [SIGCHLD])
-        let sync = try Sys.pipe()
         var recordPipe: (read: Int32, write: Int32)?
         if explain {
             let p = try Sys.pipe()
@@ -40,35 +94,17 @@ public final class ContainerProcess {
             if let recordPipe { close(recordPipe.read) }
         }
         let env = ["\(ContainerPlan.environmentKey)=\(try plan.encoded())"]
-        // The cgroup namespace is the init's to make, once the host has placed it in its cgroup.
-        let cloned = plan.namespaces.filter { $0 != .cgroup }
-        let flags = Namespace.cloneFlags(cloned)
-        CallRecord.shared.note("clone(\(Namespace.describe(cloned))|SIGCHLD)")
-        let pid = withCStrings(["contlab", initArgument]) { argv in
-            withCStrings(env) { envp in
-                cl_clone_exec(flags, "/proc/self/exe", argv, envp, sync.read, SIGKILL)
-            }
-        }
-        close(sync.read)
-        if let recordPipe { close(recordPipe.write) }
-        if pid < 0 {
-            close(sync.write)
-            throw ContainerStartError.clone(namespaces: plan.namespaces, errno: -pid, rootless: plan.rootless)
-        }
-        CallRecord.shared.note("execve(\"/proc/self/exe\", [\"contlab\", \"\(initArgument)\"]) in the child, pid \(pid)")
-        let process = ContainerProcess(plan: plan, pid: pid)
+        let pid: pid_t
         do {
-            if plan.rootless { try writeIDMaps(pid: pid) }
-            for step in beforeRelease { try step(pid) }
+            pid = try clone(argument: initArgument, environment: env, namespaces: plan.namespaces,
+                            idMaps: plan.rootless ? .callerAsRoot() : nil, dieWithParent: true,
+                            rootless: plan.rootless, beforeRelease: beforeRelease)
         } catch {
-            close(sync.write)
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
+            if let recordPipe { close(recordPipe.write) }
             throw error
         }
-        Sys.writeAll(sync.write, [1])
-        close(sync.write)
+        if let recordPipe { close(recordPipe.write) }
+        let process = ContainerProcess(plan: plan, pid: pid)
         process.record = CallRecord.shared.entries.map { "host: " + $0 }
         if let recordPipe {
             let text = String(decoding: Sys.readAll(recordPipe.read), as: UTF8.self)
@@ -77,14 +113,11 @@ public final class ContainerProcess {
         return process
     }
 
-    /// Map the caller's uid and gid to root in the child's new user namespace. Unprivileged
-    /// writers may map only their own ids, and must deny setgroups first (user_namespaces(7)).
-    static func writeIDMaps(pid: pid_t) throws {
-        let uid = getuid(), gid = getgid()
+    static func writeIDMaps(_ maps: IDMaps, pid: pid_t) throws {
         do {
-            try Sys.writeFile("/proc/\(pid)/setgroups", "deny")
-            try Sys.writeFile("/proc/\(pid)/uid_map", "0 \(uid) 1\n")
-            try Sys.writeFile("/proc/\(pid)/gid_map", "0 \(gid) 1\n")
+            if maps.denySetgroups { try Sys.writeFile("/proc/\(pid)/setgroups", "deny") }
+            try Sys.writeFile("/proc/\(pid)/uid_map", maps.uidMap)
+            try Sys.writeFile("/proc/\(pid)/gid_map", maps.gidMap)
         } catch let error as SystemCallError {
             throw ContainerStartError.idMap(error)
         }

@@ -1,8 +1,170 @@
+// `contlab history`: argument parsing only. Loading, filtering and rendering are the History
+// module's pure functions; this file finds the data, reads the terminal, and prints.
 import ArgumentParser
+import ContlabCore
+import Foundation
 import History
 
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history", abstract: "Explore the history of containers, from data.")
-    func run() throws { print("history: not yet") }
+        commandName: "history",
+        abstract: "Explore the history of containers, from chroot (1979) to today.",
+        discussion: """
+            The events and technologies come from lessons/history/*.yaml; every event cites \
+            its sources. Text is in English or Chinese (--lang en|zh, default from LANG).
+            """,
+        subcommands: [Timeline.self, Show.self, Compare.self, Search.self],
+        defaultSubcommand: Timeline.self)
+
+    // Option types are nested so that they cannot clash with other commands' types.
+    enum LanguageChoice: String, ExpressibleByArgument, CaseIterable {
+        case en, zh
+    }
+
+    enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+    }
+
+    struct OutputOptions: ParsableArguments {
+        @Option(help: "Language of the text: en or zh (default: from LC_ALL, LC_MESSAGES or LANG).")
+        var lang: LanguageChoice?
+
+        @Flag(help: "Print JSON instead of text.")
+        var json = false
+
+        @Option(help: "Colour: auto (only on a terminal, not with NO_COLOR), always or never.")
+        var color: ColorChoice = .auto
+
+        var language: Language {
+            lang.flatMap { Language(rawValue: $0.rawValue) } ?? Language.fromEnvironment()
+        }
+
+        var renderOptions: RenderOptions {
+            let mode = ColorMode(rawValue: color.rawValue) ?? .auto
+            return RenderOptions(language: language, width: Terminal.columns(), color: mode.enabled())
+        }
+    }
+
+    /// The checked data from the checkout's lessons/history.
+    static func loadData() throws -> HistoryData {
+        let directory = try ProjectFiles.lessonsDirectory().appendingPathComponent("history", isDirectory: true)
+        return try HistoryData.load(from: directory)
+    }
+}
+
+extension HistoryCommand {
+    struct Timeline: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the timeline, grouped into eras and coloured by kind.")
+
+        @Option(help: "First year to show.")
+        var from: Int?
+
+        @Option(help: "Last year to show (default: this year).")
+        var to: Int?
+
+        @Option(help: "Only events about this technology id (see `contlab history show`).")
+        var tech: String?
+
+        @Option(help: "Only events with this tag, e.g. kernel, security, bsd.")
+        var tag: String?
+
+        @Option(help: ArgumentHelp("Also draw the timeline as an SVG image into this file.", valueName: "file"))
+        var svg: String?
+
+        @OptionGroup var output: HistoryCommand.OutputOptions
+
+        func run() throws {
+            let data = try HistoryCommand.loadData()
+            let selection = try data.timeline(TimelineQuery(from: from, to: to, technology: tech, tag: tag),
+                                              currentYear: HistoryData.currentYear())
+            let language = output.language
+            if let svg {
+                let picture = SVGRenderer(data: data, language: language).timeline(selection)
+                do {
+                    try picture.write(to: URL(fileURLWithPath: svg), atomically: true, encoding: .utf8)
+                } catch {
+                    throw HistoryError.cannotWrite(path: svg, reason: (error as NSError).localizedDescription)
+                }
+            }
+            if output.json {
+                print(try JSONRenderer(data: data, language: language).timeline(selection))
+            } else if let svg {
+                print(data.labels.text(.svgWritten, language, ["count": String(selection.events.count), "path": svg]))
+            } else {
+                print(TerminalRenderer(data: data, options: output.renderOptions).timeline(selection))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Describe one technology: what it is, its events, its ancestors and heirs, and where this lab rebuilds it.")
+
+        @Argument(help: "A technology id, e.g. chroot, jail, docker, runc, cri-o.")
+        var technology: String
+
+        @OptionGroup var output: HistoryCommand.OutputOptions
+
+        func run() throws {
+            let data = try HistoryCommand.loadData()
+            let found = try data.resolveTechnology(technology)
+            if output.json {
+                print(try JSONRenderer(data: data, language: output.language).technology(found))
+            } else {
+                print(TerminalRenderer(data: data, options: output.renderOptions).technology(found))
+            }
+        }
+    }
+
+    struct Compare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare technologies side by side: what each isolates, its kernel, year and licence.")
+
+        @Argument(help: "Two or more technology ids, e.g. chroot jail docker.")
+        var technologies: [String] = []
+
+        @OptionGroup var output: HistoryCommand.OutputOptions
+
+        func validate() throws {
+            var seen: Set<String> = []
+            let distinct = technologies.filter { seen.insert($0.lowercased()).inserted }
+            if distinct.count < 2 { throw HistoryError.compareNeedsTwo(given: technologies) }
+        }
+
+        func run() throws {
+            let data = try HistoryCommand.loadData()
+            var chosen: [Technology] = []
+            for text in technologies {
+                let found = try data.resolveTechnology(text)
+                if !chosen.contains(where: { $0.id == found.id }) { chosen.append(found) }
+            }
+            if chosen.count < 2 { throw HistoryError.compareNeedsTwo(given: technologies) }
+            if output.json {
+                print(try JSONRenderer(data: data, language: output.language).comparison(chosen))
+            } else {
+                print(TerminalRenderer(data: data, options: output.renderOptions).comparison(chosen))
+            }
+        }
+    }
+
+    struct Search: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Search event titles and descriptions, and technology summaries, in both languages.")
+
+        @Argument(help: "Words to look for; every word must appear (e.g. user namespace, 容器).")
+        var words: [String] = []
+
+        @OptionGroup var output: HistoryCommand.OutputOptions
+
+        func run() throws {
+            let data = try HistoryCommand.loadData()
+            let result = try data.search(words.joined(separator: " "))
+            if output.json {
+                print(try JSONRenderer(data: data, language: output.language).search(result))
+            } else {
+                print(TerminalRenderer(data: data, options: output.renderOptions).search(result))
+            }
+        }
+    }
 }

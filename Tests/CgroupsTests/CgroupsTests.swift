@@ -113,11 +113,10 @@ final class V2DirectoryTests: XCTestCase {
         let kernelFiles = ["cgroup.subtree_control", "cgroup.procs", "memory.max", "memory.swap.max", "pids.max", "cpu.max"]
         let hierarchy = CgroupHierarchy(v1: [:], v2: root, v2Controllers: ["memory", "pids", "cpu"])
         let name = "run-test"
-        // Pre-create the files the kernel would provide, since a plain directory has none.
-        for dir in [root + "/contlab", root + "/contlab/" + name] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        ContainerCgroup.kernelFilesForTesting = { dir in
             for file in kernelFiles { FileManager.default.createFile(atPath: dir + "/" + file, contents: Data()) }
         }
+        defer { ContainerCgroup.kernelFilesForTesting = nil }
         let cgroup = try ContainerCgroup.create(limits: CgroupLimits(memoryBytes: 64 << 20, pids: 32, cpus: 0.5),
                                                 hierarchy: hierarchy, name: name)
         let dir = root + "/contlab/" + name
@@ -136,6 +135,13 @@ final class V2DirectoryTests: XCTestCase {
         for file in kernelFiles { try? FileManager.default.removeItem(atPath: dir + "/" + file) }
         cgroup.destroy()
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir))
+        // A path of its own, several levels deep, as an OCI runtime's linux.cgroupsPath.
+        let nested = try ContainerCgroup.create(relativePath: "/lab/class1/c1", required: ["memory"], optional: ["hugetlb", "pids"],
+                                                hierarchy: hierarchy)
+        XCTAssertEqual(nested.directories.map(\.path), [root + "/lab/class1/c1"])
+        XCTAssertEqual(nested.directories.first?.controllers, ["memory", "pids"])
+        XCTAssertEqual(read(root + "/lab/class1/cgroup.subtree_control"), "+memory +pids")
+        XCTAssertThrowsError(try ContainerCgroup.create(relativePath: "/lab/../etc", required: ["memory"], optional: [], hierarchy: hierarchy))
     }
 
     func testAMissingControllerIsRefusedAndNothingIsLeft() {

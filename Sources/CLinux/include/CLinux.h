@@ -19,12 +19,13 @@ enum {
 };
 
 // clone(2) with `flags | SIGCHLD`, fork-style (no new stack). The child runs only this C code:
-// it sets PR_SET_PDEATHSIG, clears the signal mask, waits for one byte on `sync_fd` (when >= 0:
-// the parent writes it once uid maps and cgroups are in place), then execve(path, argv, envp).
-// Returns the child's pid, or -errno. A child whose execve fails writes a line to stderr and
-// exits 125.
+// it sets PR_SET_PDEATHSIG (when pdeathsig > 0), clears the signal mask, closes its copy of
+// `sync_write_fd` (so the parent's death reads as EOF), waits for one byte on `sync_fd` (when
+// >= 0: the parent writes it once uid maps and cgroups are in place), then execve(path, argv,
+// envp). Returns the child's pid, or -errno. A child whose execve fails writes a line to stderr
+// and exits 125.
 pid_t cl_clone_exec(unsigned long flags, const char *path, char *const argv[], char *const envp[],
-                    int sync_fd, int pdeathsig);
+                    int sync_fd, int sync_write_fd, int pdeathsig);
 
 // Settings for the container's command, applied in the child between fork and exec.
 struct cl_spawn_attr {
@@ -36,6 +37,7 @@ struct cl_spawn_attr {
     const gid_t *groups;
     int exec_fd;               // >= 0: execveat(exec_fd, "", ..., AT_EMPTY_PATH) instead of path
     int new_session;           // setsid() in the child
+    int stdin_fd;              // >= 0: dup2 onto standard input (a hook's state)
 };
 
 // fork + exec for the container's command. On failure before or at exec the child writes
@@ -67,6 +69,13 @@ int cl_loopback_up(void);
 // Mark every descriptor from `first` up close-on-exec (close_range(2)), so nothing of the
 // runtime's leaks into the container's command. Returns 0 or -errno.
 int cl_cloexec_from(unsigned int first);
+// Send `fd` over the connected unix socket `sock` (SCM_RIGHTS): how a pty master reaches the
+// caller's --console-socket. Returns 0 or -errno.
+int cl_send_fd(int sock, int fd);
+// Open a new pty pair from `ptmx` (the container's /dev/ptmx): master and slave. 0 or -errno.
+int cl_open_pty(const char *ptmx, int *master, int *slave);
+// Make `fd` the controlling terminal of a new session and the standard streams. 0 or -errno.
+int cl_take_terminal(int fd);
 int cl_wait_termsig(int status);
 int cl_wait_exitcode(int status);
 

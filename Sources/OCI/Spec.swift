@@ -1,0 +1,224 @@
+import Foundation
+
+/// The OCI runtime-spec's config.json (v1.2), as plain Codable values named after the spec's
+/// fields. Only what contlab implements is modelled; `SpecCheck` refuses the rest by name.
+public struct Spec: Codable, Equatable, Sendable {
+    public var ociVersion: String
+    public var process: Process?
+    public var root: Root?
+    public var hostname: String?
+    public var domainname: String?
+    public var mounts: [Mount]?
+    public var hooks: Hooks?
+    public var annotations: [String: String]?
+    public var linux: Linux?
+
+    public init(ociVersion: String, process: Process? = nil, root: Root? = nil, hostname: String? = nil,
+                domainname: String? = nil, mounts: [Mount]? = nil, hooks: Hooks? = nil,
+                annotations: [String: String]? = nil, linux: Linux? = nil) {
+        self.ociVersion = ociVersion
+        self.process = process
+        self.root = root
+        self.hostname = hostname
+        self.domainname = domainname
+        self.mounts = mounts
+        self.hooks = hooks
+        self.annotations = annotations
+        self.linux = linux
+    }
+
+    public struct Process: Codable, Equatable, Sendable {
+        public var terminal: Bool?
+        public var consoleSize: ConsoleSize?
+        public var user: User
+        public var args: [String]?
+        public var env: [String]?
+        public var cwd: String
+        public var capabilities: Capabilities?
+        public var rlimits: [Rlimit]?
+        public var noNewPrivileges: Bool?
+        public var oomScoreAdj: Int?
+        public var apparmorProfile: String?
+        public var selinuxLabel: String?
+
+        public init(terminal: Bool? = nil, user: User = User(uid: 0, gid: 0), args: [String], env: [String]? = nil,
+                    cwd: String = "/", capabilities: Capabilities? = nil, rlimits: [Rlimit]? = nil,
+                    noNewPrivileges: Bool? = nil) {
+            self.terminal = terminal
+            self.user = user
+            self.args = args
+            self.env = env
+            self.cwd = cwd
+            self.capabilities = capabilities
+            self.rlimits = rlimits
+            self.noNewPrivileges = noNewPrivileges
+        }
+    }
+
+    public struct ConsoleSize: Codable, Equatable, Sendable {
+        public var height: UInt16
+        public var width: UInt16
+    }
+
+    public struct User: Codable, Equatable, Sendable {
+        public var uid: UInt32
+        public var gid: UInt32
+        public var umask: UInt32?
+        public var additionalGids: [UInt32]?
+
+        public init(uid: UInt32, gid: UInt32, umask: UInt32? = nil, additionalGids: [UInt32]? = nil) {
+            self.uid = uid
+            self.gid = gid
+            self.umask = umask
+            self.additionalGids = additionalGids
+        }
+    }
+
+    public struct Capabilities: Codable, Equatable, Sendable {
+        public var bounding: [String]?
+        public var effective: [String]?
+        public var inheritable: [String]?
+        public var permitted: [String]?
+        public var ambient: [String]?
+
+        public init(bounding: [String]? = nil, effective: [String]? = nil, inheritable: [String]? = nil,
+                    permitted: [String]? = nil, ambient: [String]? = nil) {
+            self.bounding = bounding
+            self.effective = effective
+            self.inheritable = inheritable
+            self.permitted = permitted
+            self.ambient = ambient
+        }
+    }
+
+    public struct Rlimit: Codable, Equatable, Sendable {
+        public var type: String
+        public var hard: UInt64
+        public var soft: UInt64
+    }
+
+    public struct Root: Codable, Equatable, Sendable {
+        public var path: String
+        public var readonly: Bool?
+
+        public init(path: String, readonly: Bool? = nil) {
+            self.path = path
+            self.readonly = readonly
+        }
+    }
+
+    public struct Mount: Codable, Equatable, Sendable {
+        public var destination: String
+        public var type: String?
+        public var source: String?
+        public var options: [String]?
+
+        public init(destination: String, type: String?, source: String?, options: [String]? = nil) {
+            self.destination = destination
+            self.type = type
+            self.source = source
+            self.options = options
+        }
+    }
+
+    public struct Hook: Codable, Equatable, Sendable {
+        public var path: String
+        public var args: [String]?
+        public var env: [String]?
+        public var timeout: Int?
+    }
+
+    public struct Hooks: Codable, Equatable, Sendable {
+        public var prestart: [Hook]?
+        public var createRuntime: [Hook]?
+        public var createContainer: [Hook]?
+        public var startContainer: [Hook]?
+        public var poststart: [Hook]?
+        public var poststop: [Hook]?
+    }
+
+    public struct Linux: Codable, Equatable, Sendable {
+        public var namespaces: [Namespace]?
+        public var uidMappings: [IDMapping]?
+        public var gidMappings: [IDMapping]?
+        public var resources: Resources?
+        public var cgroupsPath: String?
+        public var maskedPaths: [String]?
+        public var readonlyPaths: [String]?
+        public var sysctl: [String: String]?
+        public var devices: [Device]?
+        public var rootfsPropagation: String?
+        public var seccomp: Seccomp?
+        public var mountLabel: String?
+
+        public init(namespaces: [Namespace]? = nil) { self.namespaces = namespaces }
+    }
+
+    public struct Namespace: Codable, Equatable, Sendable {
+        public var type: String
+        public var path: String?
+
+        public init(type: String, path: String? = nil) {
+            self.type = type
+            self.path = path
+        }
+    }
+
+    public struct IDMapping: Codable, Equatable, Sendable {
+        public var containerID: UInt32
+        public var hostID: UInt32
+        public var size: UInt32
+    }
+
+    public struct Resources: Codable, Equatable, Sendable {
+        public var memory: Memory?
+        public var pids: Pids?
+        public var cpu: CPU?
+        public var devices: [DeviceRule]?
+    }
+
+    public struct Memory: Codable, Equatable, Sendable {
+        public var limit: Int64?
+        public var reservation: Int64?
+        public var swap: Int64?
+        public var kernel: Int64?
+        public var kernelTCP: Int64?
+        public var swappiness: UInt64?
+        public var disableOOMKiller: Bool?
+    }
+
+    public struct Pids: Codable, Equatable, Sendable {
+        public var limit: Int64
+    }
+
+    public struct CPU: Codable, Equatable, Sendable {
+        public var shares: UInt64?
+        public var quota: Int64?
+        public var period: UInt64?
+        public var cpus: String?
+        public var mems: String?
+    }
+
+    public struct DeviceRule: Codable, Equatable, Sendable {
+        public var allow: Bool
+        public var type: String?
+        public var major: Int64?
+        public var minor: Int64?
+        public var access: String?
+    }
+
+    public struct Device: Codable, Equatable, Sendable {
+        public var path: String
+        public var type: String
+        public var major: Int64?
+        public var minor: Int64?
+        public var fileMode: UInt32?
+        public var uid: UInt32?
+        public var gid: UInt32?
+    }
+
+    /// Only its presence matters here: contlab has no seccomp filter compiler yet.
+    public struct Seccomp: Codable, Equatable, Sendable {
+        public var defaultAction: String?
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+
+/// A problem in config.json, at a JSON path (`process.capabilities.bounding[2]`).
+public struct SpecError: Error, CustomStringConvertible, Equatable {
+    public var path: String
+    public var message: String
+
+    public init(_ path: String, _ message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { path.isEmpty ? "config.json: \(message)" : "config.json: \(path): \(message)" }
+}
+
+/// Reading and checking config.json: JSON syntax, then fields the spec defines that contlab does
+/// not implement (refused by name, never ignored), then types, then the rules of the spec's prose.
+/// Unknown fields outside the spec are ignored, as the spec's extensibility clause requires.
+public enum SpecCheck {
+    /// Spec fields contlab does not implement. A document that sets one is refused.
+    static let unsupported: [(path: [String], why: String)] = [
+        (["linux", "seccomp"], "seccomp filters are not implemented by contlab yet; remove linux.seccomp"),
+        (["linux", "intelRdt"], "Intel RDT is not implemented"),
+        (["linux", "personality"], "personality(2) settings are not implemented"),
+        (["linux", "timeOffsets"], "time namespaces are not implemented"),
+        (["linux", "memoryPolicy"], "memory policies are not implemented"),
+        (["linux", "mountLabel"], "SELinux labels are not implemented"),
+        (["process", "selinuxLabel"], "SELinux labels are not implemented"),
+        (["process", "apparmorProfile"], "AppArmor profiles are not implemented"),
+        (["process", "ioPriority"], "I/O priorities are not implemented"),
+        (["process", "scheduler"], "scheduling policies are not implemented"),
+        (["process", "execCPUAffinity"], "CPU affinity is not implemented"),
+        (["linux", "resources", "hugepageLimits"], "hugetlb limits are not implemented"),
+        (["linux", "resources", "blockIO"], "block I/O limits are not implemented"),
+        (["linux", "resources", "network"], "network class/priority is not implemented"),
+        (["linux", "resources", "rdma"], "RDMA limits are not implemented"),
+        (["linux", "resources", "unified"], "raw cgroup v2 settings are not implemented"),
+        (["linux", "resources", "memory", "reservation"], "memory reservations (soft limits) are not implemented"),
+        (["linux", "resources", "memory", "kernel"], "kernel memory limits are not implemented (deprecated by the kernel)"),
+        (["linux", "resources", "memory", "kernelTCP"], "kernel TCP memory limits are not implemented"),
+        (["linux", "resources", "memory", "swappiness"], "memory swappiness is not implemented"),
+        (["linux", "resources", "memory", "disableOOMKiller"], "disabling the OOM killer is not implemented"),
+        (["linux", "resources", "cpu", "cpus"], "cpusets are not implemented"),
+        (["linux", "resources", "cpu", "mems"], "cpusets are not implemented"),
+        (["linux", "resources", "cpu", "realtimeRuntime"], "realtime CPU limits are not implemented"),
+        (["linux", "resources", "cpu", "realtimePeriod"], "realtime CPU limits are not implemented"),
+        (["linux", "resources", "cpu", "idle"], "SCHED_IDLE cgroups are not implemented"),
+    ]
+
+    public static let namespaceTypes: Set<String> = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]
+
+    /// Parse and check a config.json document.
+    public static func decode(_ data: Data) throws -> Spec {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            throw SpecError("", "not valid JSON: \(reason)")
+        }
+        guard let root = object as? [String: Any] else { throw SpecError("", "must be a JSON object") }
+        try refuseUnsupported(root)
+        let spec: Spec
+        do {
+            spec = try JSONDecoder().decode(Spec.self, from: data)
+        } catch let error as DecodingError {
+            throw describe(error)
+        }
+        try validate(spec)
+        return spec
+    }
+
+    static func isSet(_ value: Any) -> Bool {
+        switch value {
+        case is NSNull: return false
+        case let s as String: return !s.isEmpty
+        case let a as [Any]: return !a.isEmpty
+        case let d as [String: Any]: return !d.isEmpty
+        default: return true
+        }
+    }
+
+    static func refuseUnsupported(_ root: [String: Any]) throws {
+        for item in unsupported {
+            var node: Any? = root
+            for key in item.path { node = (node as? [String: Any])?[key] }
+            if let node, isSet(node) { throw SpecError(item.path.joined(separator: "."), item.why) }
+        }
+    }
+
+    /// `process.capabilities.bounding[2]` from a coding path.
+    public static func jsonPath(_ path: [CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+        }
+        return text
+    }
+
+    static func describe(_ error: DecodingError) -> SpecError {
+        switch error {
+        case .keyNotFound(let key, let context):
+            return SpecError(jsonPath(context.codingPath + [key]), "required by the spec but missing")
+        case .typeMismatch(let type, let context):
+            return SpecError(jsonPath(context.codingPath), "expected \(typeName(type))")
+        case .valueNotFound(let type, let context):
+            return SpecError(jsonPath(context.codingPath), "expected \(typeName(type)), found null")
+        case .dataCorrupted(let context):
+            return SpecError(jsonPath(context.codingPath), context.debugDescription)
+        @unknown default:
+            return SpecError("", "\(error)")
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        case is UInt32.Type, is UInt64.Type, is UInt16.Type: return "a non-negative integer"
+        case is Int.Type, is Int64.Type: return "an integer"
+        case is [Any].Type: return "an array"
+        default:
+            let name = "\(type)"
+            return name.hasPrefix("Array") ? "an array" : name.hasPrefix("Dictionary") ? "an object" : "an object (\(name))"
+        }
+    }
+
+    /// The rules of the spec's prose that the schema does not express, and contlab's own limits.
+    public static func validate(_ spec: Spec) throws {
+        guard spec.ociVersion.hasPrefix("1.") else {
+            throw SpecError("ociVersion", "\"\(spec.ociVersion)\" is not a 1.x version this runtime implements")
+        }
+        if let process = spec.process {
+            guard let args = process.args, !args.isEmpty, !args[0].isEmpty else {
+                throw SpecError("process.args", "must name the program to run (for example [\"sh\"])")
+            }
+            guard process.cwd.hasPrefix("/") else { throw SpecError("process.cwd", "must be an absolute path") }
+            for (i, entry) in (process.env ?? []).enumerated() where !entry.contains("=") {
+                throw SpecError("process.env[\(i)]", "\"\(entry)\" is not KEY=VALUE")
+            }
+            if let caps = process.capabilities {
+                for (set, names) in [("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
+                                     ("permitted", caps.permitted), ("ambient", caps.ambient)] {
+                    for (i, name) in (names ?? []).enumerated() where CapabilityNames.value(of: name) == nil {
+                        throw SpecError("process.capabilities.\(set)[\(i)]", "unknown capability \"\(name)\"")
+                    }
+                }
+            }
+            for (i, limit) in (process.rlimits ?? []).enumerated() {
+                guard ResourceLimits.value(of: limit.type) != nil else {
+                    throw SpecError("process.rlimits[\(i)].type", "unknown resource limit \"\(limit.type)\"")
+                }
+                guard limit.soft <= limit.hard else {
+                    throw SpecError("process.rlimits[\(i)]", "soft limit \(limit.soft) is above the hard limit \(limit.hard)")
+                }
+            }
+            if let adj = process.oomScoreAdj, !(-1000...1000).contains(adj) {
+                throw SpecError("process.oomScoreAdj", "must be between -1000 and 1000")
+            }
+        }
+        guard let root = spec.root, !root.path.isEmpty else { throw SpecError("root.path", "required by the spec but missing") }
+        _ = root
+        var types = Set<String>()
+        let namespaces = spec.linux?.namespaces ?? []
+        for (i, ns) in namespaces.enumerated() {
+            guard namespaceTypes.contains(ns.type) else {
+                throw SpecError("linux.namespaces[\(i)].type", "unknown namespace type \"\(ns.type)\" (one of \(namespaceTypes.sorted().joined(separator: ", ")))")
+            }
+            guard types.insert(ns.type).inserted else {
+                throw SpecError("linux.namespaces[\(i)]", "the \(ns.type) namespace is listed twice")
+            }
+            if ns.type == "time" { throw SpecError("linux.namespaces[\(i)]", "time namespaces are not implemented") }
+            if ns.type == "pid", ns.path != nil {
+                throw SpecError("linux.namespaces[\(i)].path", "joining an existing PID namespace is not implemented")
+            }
+        }
+        let newUser = namespaces.contains { $0.type == "user" && $0.path == nil }
+        if (spec.linux?.uidMappings?.isEmpty == false || spec.linux?.gidMappings?.isEmpty == false) && !newUser {
+            throw SpecError("linux.uidMappings", "id mappings need a new user namespace in linux.namespaces")
+        }
+        if spec.hostname?.isEmpty == false && !namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
+            throw SpecError("hostname", "setting a hostname needs a new uts namespace in linux.namespaces")
+        }
+        for (i, mount) in (spec.mounts ?? []).enumerated() where !mount.destination.hasPrefix("/") {
+            throw SpecError("mounts[\(i)].destination", "must be an absolute path inside the container")
+        }
+        if let propagation = spec.linux?.rootfsPropagation,
+           !["private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable", ""].contains(propagation) {
+            throw SpecError("linux.rootfsPropagation", "\"\(propagation)\" is not a propagation type")
+        }
+        for key in (spec.linux?.sysctl ?? [:]).keys.sorted() {
+            if key.hasPrefix("net.") && !namespaces.contains(where: { $0.type == "network" }) {
+                throw SpecError("linux.sysctl.\(key)", "a net.* sysctl needs a network namespace of the container's own")
+            }
+            let namespaced = ["net.", "kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."]
+            if !namespaced.contains(where: { key.hasPrefix($0) }) {
+                throw SpecError("linux.sysctl.\(key)", "not a namespaced sysctl: setting it would change the host")
+            }
+        }
+        for (i, rule) in (spec.linux?.resources?.devices ?? []).enumerated() {
+            if let type = rule.type, !["a", "b", "c"].contains(type) {
+                throw SpecError("linux.resources.devices[\(i)].type", "must be a, b or c")
+            }
+            if let access = rule.access, !access.allSatisfy({ "rwm".contains($0) }) {
+                throw SpecError("linux.resources.devices[\(i)].access", "must combine r, w and m")
+            }
+        }
+        for (i, device) in (spec.linux?.devices ?? []).enumerated() {
+            guard ["c", "b", "u", "p"].contains(device.type) else {
+                throw SpecError("linux.devices[\(i)].type", "must be c, b, u or p")
+            }
+            guard device.path.hasPrefix("/dev/") else {
+                throw SpecError("linux.devices[\(i)].path", "must be under /dev")
+            }
+        }
+    }
+}

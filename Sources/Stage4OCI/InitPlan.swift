@@ -1,0 +1,53 @@
+import Cgroups
+import ContlabCore
+import Foundation
+import OCI
+
+/// What the host hands the OCI init, in `CONTLAB_OCI_PLAN`: the checked spec and the host-side
+/// facts the init cannot find for itself once it is inside its namespaces.
+public struct OCIInitPlan: Codable, Sendable {
+    public var id: String
+    public var bundle: String
+    /// root.path made absolute.
+    public var rootfs: String
+    public var spec: Spec
+    /// The exec fifo the init blocks on until `start` (nil for a run that starts at once).
+    public var fifo: String?
+    /// The init writes its progress here ("ready", "hooks", "error …"); the host answers on `fromHostFD`.
+    public var toHostFD: Int32
+    public var fromHostFD: Int32
+    /// A unix socket to send the pty master to, when process.terminal is set.
+    public var consoleSocket: String?
+    /// The container's cgroup directories, for a `cgroup` mount.
+    public var cgroupDirectories: [StateStore.Record.CgroupDirectory]
+    /// Whether a user namespace is new here (device nodes must then be bind mounts).
+    public var inUserNamespace: Bool
+    /// Whether the host has createRuntime or prestart hooks to run once the mounts are made.
+    public var hostHooks: Bool
+    /// Record system calls and send them to the host.
+    public var record: Bool
+
+    public static let environmentKey = "CONTLAB_OCI_PLAN"
+    public static let initArgument = "__oci-init"
+}
+
+/// The namespaces a spec asks for, as contlab's `Namespace` values (new ones only; joined ones
+/// have a path and are entered by the init with setns).
+extension Spec {
+    public var newNamespaces: [ContlabCore.Namespace] {
+        (linux?.namespaces ?? []).filter { $0.path == nil }.compactMap { Self.namespace(forType: $0.type) }
+    }
+
+    public static func namespace(forType type: String) -> ContlabCore.Namespace? {
+        switch type {
+        case "pid": return .pid
+        case "network": return .network
+        case "mount": return .mount
+        case "ipc": return .ipc
+        case "uts": return .uts
+        case "user": return .user
+        case "cgroup": return .cgroup
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Cgroups
+import ContlabCore
+import Foundation
+import OCI
+
+/// Where a runc-compatible runtime keeps its containers: `<root>/<id>/state.json`, with the
+/// exec fifo the created container waits on beside it. Separate invocations (create, start,
+/// state, kill, delete) meet here, as runc's do under /run/runc.
+public struct StateStore {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    /// runc's convention: /run/contlab-runc for root, $XDG_RUNTIME_DIR/contlab-runc otherwise.
+    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if geteuid() != 0, let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
+            return runtime + "/contlab-runc"
+        }
+        return "/run/contlab-runc"
+    }
+
+    public func directory(_ id: String) -> String { root + "/" + id }
+    public func fifo(_ id: String) -> String { directory(id) + "/exec.fifo" }
+    func stateFile(_ id: String) -> String { directory(id) + "/state.json" }
+
+    /// What the runtime records of a container, beyond the spec's state.
+    public struct Record: Codable, Equatable, Sendable {
+        public var id: String
+        public var pid: Int32
+        /// Field 22 of /proc/PID/stat when the container started: a pid reused by another
+        /// process later has another start time.
+        public var startTime: UInt64?
+        public var bundle: String
+        public var rootfs: String
+        public var created: String
+        public var annotations: [String: String]?
+        public var cgroupPath: String?
+        public var cgroupDirectories: [CgroupDirectory]
+        public var hooks: Spec.Hooks?
+        /// True until the init has reported it is ready (a create that died half-way).
+        public var creating: Bool
+
+        public struct CgroupDirectory: Codable, Equatable, Sendable {
+            public var path: String
+            public var version: Int
+            public var controllers: [String]
+        }
+    }
+
+    /// Validate an id as runc does: letters, digits and `_ + - .`, not `.` or `..`.
+    public static func validate(id: String) throws {
+        guard !id.isEmpty, id != ".", id != "..", id.count <= 1024,
+              id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_+-.".unicodeScalars.contains($0)) }) else {
+            throw RuntimeError.invalidID(id)
+        }
+    }
+
+    /// Make the container's directory; fails if the id is taken.
+    public func reserve(_ id: String) throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        if mkdir(directory(id), 0o711) != 0 {
+            if errno == EEXIST { throw RuntimeError.exists(id) }
+            throw RuntimeError.system(SystemCallError("mkdir(\"\(directory(id))\")", errno: errno))
+        }
+    }
+
+    public func save(_ record: Record) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(record)
+        let temp = stateFile(record.id) + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temp))
+        if rename(temp, stateFile(record.id)) != 0 {
+            throw RuntimeError.system(SystemCallError("rename(\"\(temp)\")", errno: errno))
+        }
+    }
+
+    public func load(_ id: String) throws -> Record {
+        guard Sys.isDirectory(directory(id)) else { throw RuntimeError.notFound(id) }
+        guard let data = FileManager.default.contents(atPath: stateFile(id)),
+              let record = try? JSONDecoder().decode(Record.self, from: data) else {
+            // A create that died before writing anything: only its directory is left.
+            return Record(id: id, pid: 0, startTime: nil, bundle: "", rootfs: "", created: "", annotations: nil,
+                          cgroupPath: nil, cgroupDirectories: [], hooks: nil, creating: true)
+        }
+        return record
+    }
+
+    public func remove(_ id: String) {
+        try? FileManager.default.removeItem(atPath: directory(id))
+    }
+
+    public func ids() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { Sys.isDirectory(directory($0)) }.sorted()
+    }
+
+    /// The spec's status: stopped once the process is gone (or another has its pid), created
+    /// while it waits on the exec fifo, paused when its freezer is frozen, else running.
+    public func status(of record: Record) -> String {
+        guard record.pid > 0, Self.isAlive(pid: record.pid, startTime: record.startTime) else {
+            return record.creating && record.pid == 0 ? "creating" : "stopped"
+        }
+        if record.creating { return "creating" }
+        if Sys.exists(fifo(record.id)) { return "created" }
+        for dir in record.cgroupDirectories where dir.controllers.contains("freezer") {
+            if dir.version == 1, Sys.readText(dir.path + "/freezer.state")?.hasPrefix("FROZEN") == true { return "paused" }
+            if dir.version == 2, Sys.readText(dir.path + "/cgroup.freeze")?.hasPrefix("1") == true { return "paused" }
+        }
+        return "running"
+    }
+
+    /// Alive, not a zombie, and started when we recorded it.
+    public static func isAlive(pid: Int32, startTime: UInt64?) -> Bool {
+        guard let stat = Sys.readText("/proc/\(pid)/stat") else { return false }
+        guard let fields = statFields(stat) else { return false }
+        if fields.state == "Z" || fields.state == "X" { return false }
+        if let startTime, fields.startTime != startTime { return false }
+        return true
+    }
+
+    /// State (field 3) and start time (field 22) of /proc/PID/stat; the command name in field 2
+    /// may hold spaces and parentheses, so fields are counted after its last ")".
+    public static func statFields(_ text: String) -> (state: String, startTime: UInt64)? {
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let rest = text[text.index(after: close)...].split(separator: " ")
+        guard rest.count > 19, let start = UInt64(rest[19]) else { return nil }
+        return (String(rest[0]), start)
+    }
+
+    public static func startTime(of pid: Int32) -> UInt64? {
+        Sys.readText("/proc/\(pid)/stat").flatMap(statFields)?.startTime
+    }
+
+    public func state(of record: Record) -> ContainerState {
+        let status = status(of: record)
+        return ContainerState(id: record.id, status: status, pid: status == "stopped" || record.pid == 0 ? nil : record.pid,
+                              bundle: record.bundle, annotations: record.annotations)
+    }
+
+    public func cgroup(of record: Record) -> ContainerCgroup? {
+        guard let path = record.cgroupPath, !record.cgroupDirectories.isEmpty else { return nil }
+        return ContainerCgroup(relativePath: path,
+                               directories: record.cgroupDirectories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) },
+                               hierarchy: .current())
+    }
+}
