@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -81,6 +82,9 @@ pid_t cl_spawn(const char *path, char *const argv[], char *const envp[],
         dup2(attr->stdin_fd, 0);
         if (attr->stdin_fd != 0) close(attr->stdin_fd);
     }
+    // Nothing of the parent's beyond stdio reaches the program (the report pipe is
+    // close-on-exec already, and execveat works on a close-on-exec descriptor).
+    syscall(SYS_close_range, 3U, ~0U, 1U << 2);
     if (attr->new_session) setsid();
     if (attr->cwd && chdir(attr->cwd) != 0) { report(report_fd, 1); _exit(126); }
     if (attr->set_ids) {
@@ -172,6 +176,22 @@ int cl_take_terminal(int fd) {
     if (ioctl(fd, TIOCSCTTY, 0) != 0) return -errno;
     for (int i = 0; i < 3; i++) if (dup2(fd, i) < 0) return -errno;
     return 0;
+}
+
+static int compare_ints(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+int cl_close_others(const int *keep, int count) {
+    int sorted[64];
+    if (count > 64) return -EINVAL;
+    memcpy(sorted, keep, sizeof(int) * (size_t)count);
+    qsort(sorted, (size_t)count, sizeof(int), compare_ints);
+    unsigned int next = 3;
+    for (int i = 0; i < count; i++) {
+        if (sorted[i] < (int)next) continue;
+        if ((unsigned int)sorted[i] > next && syscall(SYS_close_range, next, (unsigned int)sorted[i] - 1, 0) != 0) return -errno;
+        next = (unsigned int)sorted[i] + 1;
+    }
+    return syscall(SYS_close_range, next, ~0U, 0) == 0 ? 0 : -errno;
 }
 
 int cl_wait_termsig(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }

@@ -128,7 +128,9 @@ public final class ContainerCgroup {
     func makeDirectory(_ path: String, mustBeNew: Bool) throws {
         CallRecord.shared.note("mkdir(\"\(path)\", 0755)")
         if mkdir(path, 0o755) != 0 {
-            if errno == EEXIST && !mustBeNew { return }
+            // An existing, empty cgroup (a runtime's leftover, or one prepared for us) is taken
+            // over, as runc does; one with processes in it belongs to someone else.
+            if errno == EEXIST && (!mustBeNew || (Sys.readText(path + "/cgroup.procs") ?? "x").isEmpty) { return }
             throw CgroupError.create(path, errno: errno)
         }
         Self.kernelFilesForTesting?(path)
@@ -286,7 +288,7 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
             return "cgroup path \"\(path)\": give a path below the hierarchy's root without \"..\", like /mygroup/container1"
         case .create(let path, let errno):
             if errno == EEXIST {
-                return "the cgroup \(path) exists already: another container uses it, or one was left behind (rmdir it)"
+                return "the cgroup \(path) exists already and has processes in it: another container uses it; pick another id or cgroupsPath"
             }
             let base = "cannot create the cgroup \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EACCES || errno == EPERM || errno == EROFS {

@@ -251,3 +251,31 @@ public enum Signals {
         }
     }
 }
+
+/// RFC 3339 timestamps in UTC (`2026-11-24T11:20:40Z`), without Foundation's date formatters,
+/// whose first use loads ICU's time-zone data (milliseconds on every runtime call).
+public enum Timestamp {
+    public static func rfc3339(_ seconds: time_t = time(nil)) -> String {
+        var t = seconds
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ n: Int32, _ width: Int = 2) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
+    }
+}
+
+extension Sys {
+    /// Replace a small file by writing a temporary beside it and renaming it over: readers see
+    /// the old content or the new, never half. No fsync: runtime state lives on tmpfs (/run).
+    public static func replaceFile(_ path: String, _ bytes: [UInt8]) throws {
+        let temp = path + ".tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw SystemCallError("open(\"\(temp)\")", errno: errno) }
+        writeAll(fd, bytes)
+        close(fd)
+        if rename(temp, path) != 0 { throw SystemCallError("rename(\"\(temp)\", \"\(path)\")", errno: errno) }
+    }
+}

@@ -11,18 +11,18 @@ public struct MountOptions: Equatable, Sendable {
 
     public var isBind: Bool { flags.contains(.bind) }
 
-    static let setting: [String: MountFlags] = [
+    public static let setting: [String: MountFlags] = [
         "ro": .readOnly, "nosuid": .noSUID, "nodev": .noDev, "noexec": .noExec, "sync": .synchronous,
         "dirsync": .dirSync, "mand": .mandLock, "noatime": .noATime, "nodiratime": .noDirATime,
         "relatime": .relATime, "strictatime": .strictATime, "bind": .bind, "rbind": [.bind, .recursive],
         "remount": .remount, "silent": .silent, "nosymfollow": .noSymFollow,
     ]
-    static let clearing: [String: MountFlags] = [
+    public static let clearing: [String: MountFlags] = [
         "rw": .readOnly, "suid": .noSUID, "dev": .noDev, "exec": .noExec, "async": .synchronous,
         "atime": .noATime, "diratime": .noDirATime, "norelatime": .relATime, "nostrictatime": .strictATime,
         "nomand": .mandLock, "symfollow": .noSymFollow, "loud": .silent,
     ]
-    static let propagations: [String: MountFlags] = [
+    public static let propagations: [String: MountFlags] = [
         "private": .private, "rprivate": [.private, .recursive], "shared": .shared, "rshared": [.shared, .recursive],
         "slave": .slave, "rslave": [.slave, .recursive], "unbindable": .unbindable, "runbindable": [.unbindable, .recursive],
     ]

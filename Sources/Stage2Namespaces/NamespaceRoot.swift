@@ -30,6 +30,7 @@ public enum NamespaceRoot {
         }
         try DeviceDirectory.populate(root: root, rootless: plan.rootless)
         try mountSys(root: root)
+        try bindSelf(root: root)
         for mount in plan.extraMounts {
             let target = root + mount.target
             let flags = MountFlags(rawValue: mount.flags)
@@ -49,6 +50,17 @@ public enum NamespaceRoot {
                           hint: "the new root must be a mount point and not on a shared mount")
         try Sys.umount(".", detach: true)
         try Sys.chdir("/")
+    }
+
+    /// Where the rootfs has an empty placeholder at /usr/local/bin/contlab, this contlab is bound
+    /// there read-only, so a shell inside can run `contlab inspect` too.
+    static func bindSelf(root: String) throws {
+        let target = root + "/usr/local/bin/contlab"
+        var st = stat()
+        guard lstat(target, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size == 0,
+              let binary = Sys.readLink("/proc/self/exe") else { return }
+        try Sys.mount(source: binary, target: target, fstype: nil, flags: [.bind])
+        try Sys.mount(source: nil, target: target, fstype: nil, flags: [.remount, .bind, .readOnly, .noSUID, .noDev])
     }
 
     static func ensureDirectory(_ path: String) throws {

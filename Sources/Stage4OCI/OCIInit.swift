@@ -20,6 +20,11 @@ public enum OCIInit {
             exit(125)
         }
         unsetenv(OCIInitPlan.environmentKey)
+        // Keep stdio and our two pipes; whatever else the creator had open (its caller's
+        // bookkeeping sockets, say) would otherwise live as long as the container.
+        let keep = [plan.toHostFD, plan.fromHostFD]
+        _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
+        Timing.mark("init plan decoded")
         CallRecord.shared.enabled = plan.record
         let channel = Channel(toHost: plan.toHostFD, fromHost: plan.fromHostFD)
         do {
@@ -83,6 +88,7 @@ public enum OCIInit {
                 try channel.waitForGo()
             }
             try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer", state: state(plan, "created"))
+            Timing.mark("init mounts made")
             try RootfsSetup(plan: plan).pivot()
         } else {
             throw Failure("linux.namespaces: contlab needs a new mount namespace to build the container's root")
@@ -141,6 +147,7 @@ public enum OCIInit {
         if plan.record {
             for call in CallRecord.shared.entries { channel.send("record " + call) }
         }
+        Timing.mark("init ready")
         channel.send("ready")
         channel.close()
         if fifoFD >= 0 {
@@ -153,6 +160,7 @@ public enum OCIInit {
         }
         do {
             try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "running"))
+            Timing.mark("init exec")
             try becomeTheProcess(process, command: command)
         } catch {
             Sys.warn("contlab: \(error)")

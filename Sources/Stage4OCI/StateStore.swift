@@ -67,11 +67,10 @@ public struct StateStore {
     public func save(_ record: Record) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(record)
-        let temp = stateFile(record.id) + ".tmp"
-        try data.write(to: URL(fileURLWithPath: temp))
-        if rename(temp, stateFile(record.id)) != 0 {
-            throw RuntimeError.system(SystemCallError("rename(\"\(temp)\")", errno: errno))
+        do {
+            try Sys.replaceFile(stateFile(record.id), Array(try encoder.encode(record)))
+        } catch let error as SystemCallError {
+            throw RuntimeError.system(error)
         }
     }
 

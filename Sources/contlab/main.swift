@@ -5,7 +5,9 @@ import ContlabCore
 import Foundation
 import Stage1Chroot
 import Stage2Namespaces
+import Stage4OCI
 
+Timing.mark("main")
 var arguments = CommandLine.arguments
 // A static Swift binary reads its arguments from /proc/self/cmdline; inside a stage-1 container
 // there is no /proc, and the init passes them in the environment instead.
@@ -13,10 +15,21 @@ if arguments.count <= 1, let passed = ProcessInfo.processInfo.environment[Contai
    let decoded = try? JSONDecoder().decode([String].self, from: Data(passed.utf8)) {
     arguments = decoded
 }
+// Installed as contlab-runc (or runc), this binary is the runc-compatible runtime.
+let programName = (arguments.first ?? "").split(separator: "/").last.map(String.init) ?? ""
+if programName == "contlab-runc" || programName == "runc" {
+    RuncMain.main(Array(arguments.dropFirst()))
+}
 if arguments.count >= 2 {
     switch arguments[1] {
     case ContainerProcess.initArgument:
         ContainerInit.main()
+    case OCIInitPlan.initArgument:
+        OCIInit.main()
+    case "runc":
+        RuncMain.main(Array(arguments.dropFirst(2)))
+    case "spec":
+        RuncMain.main(Array(arguments.dropFirst()))
     case EscapeCommand.probeArgument:
         exit(EscapeProbe.main(environment: ProcessInfo.processInfo.environment))
     default:

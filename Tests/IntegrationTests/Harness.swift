@@ -45,32 +45,34 @@ enum Harness {
         env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        let out = Pipe(), err = Pipe()
+        // Files, not pipes: a created container keeps its creator's stdout and stderr open
+        // (runc's semantics), so waiting for end-of-file on a pipe would wait for the container.
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-out-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            unlink(base + ".out")
+            unlink(base + ".err")
+        }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = DispatchTime.now() + timeout
-        let outData = DataBox(), errData = DataBox()
-        let group = DispatchGroup()
-        for (pipe, box) in [(out, outData), (err, errData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                box.data = pipe.fileHandleForReading.readDataToEndOfFile()
-                group.leave()
-            }
-        }
-        if group.wait(timeout: deadline) == .timedOut {
+        try? out.close()
+        try? err.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(2_000) }
+        if process.isRunning {
             process.terminate()
             XCTFail("contlab \(args.joined(separator: " ")) did not finish in \(timeout)s")
         }
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData.data, as: UTF8.self),
-                      stderr: String(decoding: errData.data, as: UTF8.self))
+                      stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
     }
-
-    final class DataBox: @unchecked Sendable { var data = Data() }
 
     /// The busybox tree, built once (cached by contlab itself).
     static func busyboxRootfs() throws -> String {

@@ -70,6 +70,9 @@ int cl_loopback_up(void);
 // Mark every descriptor from `first` up close-on-exec (close_range(2)), so nothing of the
 // runtime's leaks into the container's command. Returns 0 or -errno.
 int cl_cloexec_from(unsigned int first);
+// Close every descriptor from 3 up except the `count` in `keep` (close_range(2) over the gaps):
+// a container must not hold what its creator happened to have open. Returns 0 or -errno.
+int cl_close_others(const int *keep, int count);
 // Send `fd` over the connected unix socket `sock` (SCM_RIGHTS): how a pty master reaches the
 // caller's --console-socket. Returns 0 or -errno.
 int cl_send_fd(int sock, int fd);

@@ -1,0 +1,101 @@
+import Cgroups
+import ContlabCore
+import Foundation
+import OCI
+
+/// linux.resources and linux.cgroupsPath turned into a cgroup: its path, its controllers, and
+/// the files each backend writes.
+public enum CgroupSettings {
+    /// The files to write, per controller, for `resources` on a backend of `version`.
+    public static func writes(_ resources: Spec.Resources?, version: (String) -> Int?) -> [(controller: String, write: LimitWrite)] {
+        var out: [(String, LimitWrite)] = []
+        guard let resources else { return out }
+        if let memory = resources.memory, let v = version("memory") {
+            if let limit = memory.limit {
+                let value = limit < 0 ? (v == 1 ? "-1" : "max") : "\(limit)"
+                out.append(("memory", LimitWrite(v == 1 ? "memory.limit_in_bytes" : "memory.max", value, why: "linux.resources.memory.limit")))
+            }
+            if let swap = memory.swap {
+                if v == 1 {
+                    out.append(("memory", LimitWrite("memory.memsw.limit_in_bytes", swap < 0 ? "-1" : "\(swap)", optional: true,
+                                                     why: "linux.resources.memory.swap (memory+swap)")))
+                } else {
+                    // v2 limits swap alone; the spec's value is memory+swap.
+                    let value = swap < 0 ? "max" : "\(max(0, swap - (memory.limit ?? 0)))"
+                    out.append(("memory", LimitWrite("memory.swap.max", value, optional: true, why: "linux.resources.memory.swap")))
+                }
+            }
+        }
+        if let pids = resources.pids, version("pids") != nil {
+            out.append(("pids", LimitWrite("pids.max", pids.limit > 0 ? "\(pids.limit)" : "max", why: "linux.resources.pids.limit")))
+        }
+        if let cpu = resources.cpu, let v = version("cpu") {
+            if let shares = cpu.shares, shares > 0 {
+                if v == 1 {
+                    out.append(("cpu", LimitWrite("cpu.shares", "\(shares)", why: "linux.resources.cpu.shares")))
+                } else {
+                    // The conversion runc and crun use from shares (2…262144) to weight (1…10000).
+                    let weight = 1 + ((max(2, min(shares, 262_144)) - 2) * 9999) / 262_142
+                    out.append(("cpu", LimitWrite("cpu.weight", "\(weight)", why: "linux.resources.cpu.shares")))
+                }
+            }
+            if cpu.quota != nil || cpu.period != nil {
+                let period = cpu.period ?? UInt64(CgroupLimits.cpuPeriod)
+                if v == 1 {
+                    out.append(("cpu", LimitWrite("cpu.cfs_period_us", "\(period)", why: "linux.resources.cpu.period")))
+                    if let quota = cpu.quota { out.append(("cpu", LimitWrite("cpu.cfs_quota_us", "\(quota)", why: "linux.resources.cpu.quota"))) }
+                } else {
+                    let quota = cpu.quota.map { $0 < 0 ? "max" : "\($0)" } ?? "max"
+                    out.append(("cpu", LimitWrite("cpu.max", "\(quota) \(period)", why: "linux.resources.cpu")))
+                }
+            }
+        }
+        if let rules = resources.devices, !rules.isEmpty, version("devices") == 1 {
+            for rule in rules {
+                let type = rule.type ?? "a"
+                let entry = type == "a" ? "a" : "\(type) \(rule.major.map(String.init) ?? "*"):\(rule.minor.map(String.init) ?? "*") \(rule.access ?? "rwm")"
+                out.append(("devices", LimitWrite(rule.allow ? "devices.allow" : "devices.deny", entry, why: "linux.resources.devices")))
+            }
+            // The devices every container gets, allowed after the rules as runc does.
+            for entry in ["c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm",
+                          "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"] {
+                out.append(("devices", LimitWrite("devices.allow", entry, why: "a default device")))
+            }
+        }
+        return out
+    }
+
+    /// linux.cgroupsPath as a path below each hierarchy's root (`/docker/ID` → `docker/ID`);
+    /// contlab-runc/ID when the spec has none. systemd's `slice:prefix:name` form is refused.
+    public static func relativePath(_ cgroupsPath: String?, id: String) throws -> String {
+        guard let path = cgroupsPath, !path.isEmpty else { return "contlab-runc/" + id }
+        if path.contains(":") {
+            throw RuntimeError.spec(SpecError("linux.cgroupsPath", "\"\(path)\" is systemd's slice:prefix:name form; contlab drives cgroupfs directly, give a path such as /mygroup/\(id)"))
+        }
+        return path.split(separator: "/").joined(separator: "/")
+    }
+
+    /// Make the cgroup for a container. Without root, and with no resources asked for, there is
+    /// none (a user cannot make cgroups without delegation).
+    static func create(for spec: Spec, id: String) throws -> ContainerCgroup? {
+        let resources = spec.linux?.resources
+        let limited = resources?.memory != nil || resources?.pids != nil || resources?.cpu != nil
+        if geteuid() != 0 && !limited { return nil }
+        let hierarchy = CgroupHierarchy.current()
+        var required: [String] = []
+        if resources?.memory != nil { required.append("memory") }
+        if resources?.pids != nil { required.append("pids") }
+        if resources?.cpu != nil { required.append("cpu") }
+        let optional = ["memory", "pids", "cpu", "devices", "freezer"].filter { !required.contains($0) }
+        let cgroup = try ContainerCgroup.create(relativePath: try relativePath(spec.linux?.cgroupsPath, id: id),
+                                                required: required, optional: optional, hierarchy: hierarchy)
+        do {
+            let version = { (controller: String) in cgroup.directory(for: controller)?.version }
+            for item in writes(resources, version: version) { try cgroup.apply(item.write, controller: item.controller) }
+        } catch {
+            cgroup.destroy()
+            throw error
+        }
+        return cgroup
+    }
+}

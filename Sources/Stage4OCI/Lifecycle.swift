@@ -1,0 +1,295 @@
+import Cgroups
+import ContlabCore
+import Foundation
+import OCI
+
+/// The runtime-spec lifecycle (create, start, state, kill, delete) and runc's run, list, ps,
+/// over a `StateStore`. The container's process is the init, which execs the spec's process and
+/// so is PID 1 of its namespace, as under runc.
+public struct OCIRuntime {
+    public let store: StateStore
+    public var record = false
+
+    public init(store: StateStore) { self.store = store }
+
+    public struct CreateOptions: Equatable, Sendable {
+        public var id: String
+        public var bundle: String
+        public var pidFile: String?
+        public var consoleSocket: String?
+
+        public init(id: String, bundle: String, pidFile: String? = nil, consoleSocket: String? = nil) {
+            self.id = id
+            self.bundle = bundle
+            self.pidFile = pidFile
+            self.consoleSocket = consoleSocket
+        }
+    }
+
+    /// What create learned: the record saved, and the init's record of system calls.
+    public struct Created {
+        public var record: StateStore.Record
+        public var calls: [String]
+    }
+
+    /// Read and check `<bundle>/config.json`; returns the spec and the absolute rootfs.
+    public static func loadBundle(_ bundle: String) throws -> (Spec, String) {
+        guard let data = FileManager.default.contents(atPath: bundle + "/config.json") else { throw RuntimeError.bundle(bundle) }
+        let spec: Spec
+        do { spec = try SpecCheck.decode(data) } catch let error as SpecError { throw RuntimeError.spec(error) }
+        guard let root = spec.root else { throw RuntimeError.spec(SpecError("root.path", "required by the spec but missing")) }
+        let rootfs = URL(fileURLWithPath: root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path).standardizedFileURL.path
+        guard Sys.isDirectory(rootfs) else { throw RuntimeError.rootfs(rootfs) }
+        return (spec, rootfs)
+    }
+
+    /// create: everything up to the init waiting for `start` (or, with `startAtOnce`, going on to
+    /// exec as soon as it is ready — `run`'s way, with no exec fifo).
+    public func create(_ options: CreateOptions, startAtOnce: Bool = false, dieWithCaller: Bool = false) throws -> Created {
+        try StateStore.validate(id: options.id)
+        Timing.mark("create")
+        let bundle = URL(fileURLWithPath: options.bundle).standardizedFileURL.path
+        let (spec, rootfs) = try Self.loadBundle(bundle)
+        guard spec.process != nil else { throw RuntimeError.spec(SpecError("process", "create needs a process to run")) }
+        if spec.process?.terminal == true && options.consoleSocket == nil && !startAtOnce {
+            throw RuntimeError.usage("process.terminal is true: create needs --console-socket to hand the terminal to (or set terminal to false)")
+        }
+        Timing.mark("bundle read")
+        try store.reserve(options.id)
+        var record = StateStore.Record(
+            id: options.id, pid: 0, startTime: nil, bundle: bundle, rootfs: rootfs,
+            created: Timestamp.rfc3339(), annotations: spec.annotations,
+            cgroupPath: nil, cgroupDirectories: [], hooks: spec.hooks, creating: true)
+        var cgroup: ContainerCgroup?
+        var pid: pid_t = 0
+        do {
+            try store.save(record)
+            if !startAtOnce && mkfifo(store.fifo(options.id), 0o622) != 0 {
+                throw RuntimeError.system(SystemCallError("mkfifo(\"\(store.fifo(options.id))\")", errno: errno))
+            }
+            Timing.mark("state saved")
+            cgroup = try CgroupSettings.create(for: spec, id: options.id)
+            Timing.mark("cgroup made")
+            if let cgroup {
+                record.cgroupPath = cgroup.relativePath
+                record.cgroupDirectories = cgroup.directories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) }
+            }
+            let toHost = try Sys.pipe(), fromHost = try Sys.pipe()
+            Sys.setCloexec(toHost.write, false)
+            Sys.setCloexec(fromHost.read, false)
+            let inUserNamespace = spec.newNamespaces.contains(.user)
+            let hostHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
+            let plan = OCIInitPlan(
+                id: options.id, bundle: bundle, rootfs: rootfs, spec: spec,
+                fifo: startAtOnce ? nil : store.fifo(options.id), toHostFD: toHost.write, fromHostFD: fromHost.read,
+                consoleSocket: options.consoleSocket, cgroupDirectories: record.cgroupDirectories,
+                inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: record.pid >= 0 && self.record)
+            let payload = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
+            let idMaps = inUserNamespace ? Self.idMaps(spec) : nil
+            do {
+                pid = try ContainerProcess.clone(
+                    argument: OCIInitPlan.initArgument,
+                    environment: ["\(OCIInitPlan.environmentKey)=\(payload)"] + (getenv("CONTLAB_TIMING") != nil ? ["CONTLAB_TIMING=1"] : []),
+                    namespaces: spec.newNamespaces, idMaps: idMaps, dieWithParent: dieWithCaller, rootless: geteuid() != 0,
+                    beforeRelease: [{ pid in try cgroup?.add(pid: pid) }])
+            } catch {
+                for fd in [toHost.read, toHost.write, fromHost.read, fromHost.write] { close(fd) }
+                throw error
+            }
+            Timing.mark("init released")
+            close(toHost.write)
+            close(fromHost.read)
+            record.pid = pid
+            record.startTime = StateStore.startTime(of: pid)
+            try store.save(record)
+            let calls = try converse(pid: pid, toHost: toHost.read, fromHost: fromHost.write, record: record)
+            Timing.mark("init ready")
+            record.creating = false
+            try store.save(record)
+            if let pidFile = options.pidFile { try Self.writePidFile(pidFile, pid: pid) }
+            return Created(record: record, calls: calls)
+        } catch {
+            if pid > 0 {
+                Glibc.kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
+            cgroup?.destroy()
+            store.remove(options.id)
+            throw error
+        }
+    }
+
+    /// Listen to the init until it is ready: run the host's hooks when it asks, collect its
+    /// record, and turn "error …" into the error create reports.
+    func converse(pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record) throws -> [String] {
+        defer {
+            close(toHost)
+            close(fromHost)
+        }
+        var calls: [String] = []
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        func nextLine() -> String? {
+            while true {
+                if let newline = buffer.firstIndex(of: 10) {
+                    let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                    buffer.removeSubrange(...newline)
+                    return line
+                }
+                let n = chunk.withUnsafeMutableBytes { read(toHost, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return nil }
+                buffer += chunk[0..<n]
+            }
+        }
+        while let line = nextLine() {
+            if line == "ready" { return calls }
+            if line == "hooks" {
+                let state = ContainerState(id: record.id, status: "creating", pid: pid, bundle: record.bundle, annotations: record.annotations)
+                try HookRunner.run(record.hooks?.prestart, kind: "prestart", state: state)
+                try HookRunner.run(record.hooks?.createRuntime, kind: "createRuntime", state: state)
+                Sys.writeAll(fromHost, Array("go\n".utf8))
+            } else if line.hasPrefix("record ") {
+                calls.append(String(line.dropFirst(7)))
+            } else if line.hasPrefix("error ") {
+                throw RuntimeError.initFailed(String(line.dropFirst(6)))
+            }
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        throw RuntimeError.initDied(ExitStatus(waitStatus: status))
+    }
+
+    static func idMaps(_ spec: Spec) -> ContainerProcess.IDMaps {
+        func lines(_ maps: [Spec.IDMapping]?) -> String {
+            (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        return ContainerProcess.IDMaps(uidMap: lines(spec.linux?.uidMappings), gidMap: lines(spec.linux?.gidMappings),
+                                       denySetgroups: geteuid() != 0)
+    }
+
+    static func writePidFile(_ path: String, pid: pid_t) throws {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        do {
+            try Sys.replaceFile(absolute, Array("\(pid)".utf8))
+        } catch {
+            throw RuntimeError.usage("--pid-file \(path): cannot write it: \(error)")
+        }
+    }
+
+    /// start: open the exec fifo, which lets the init's blocked open return and exec.
+    public func start(id: String) throws {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == "created" else { throw RuntimeError.wrongStatus(id: id, status: status, operation: "start") }
+        let fd = open(store.fifo(id), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        if fd < 0 { throw RuntimeError.system(SystemCallError("open(\"\(store.fifo(id))\")", errno: errno)) }
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            let n = read(fd, &byte, 1)
+            if n == 1 { break }
+            if !StateStore.isAlive(pid: record.pid, startTime: record.startTime) { throw RuntimeError.noProcess(id) }
+            if Date() > deadline { throw RuntimeError.initFailed("the container's init did not take the start signal in 10 s") }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&poller, 1, 50)
+        }
+        unlink(store.fifo(id))
+        try? HookRunner.run(record.hooks?.poststart, kind: "poststart",
+                            state: ContainerState(id: id, status: "running", pid: record.pid, bundle: record.bundle, annotations: record.annotations))
+    }
+
+    public func state(id: String) throws -> ContainerState {
+        store.state(of: try store.load(id))
+    }
+
+    public func kill(id: String, signal: Int32, all: Bool) throws {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard ["created", "running", "paused"].contains(status) else {
+            throw RuntimeError.wrongStatus(id: id, status: status, operation: "kill")
+        }
+        if all, let cgroup = store.cgroup(of: record) {
+            for pid in cgroup.processes() { Glibc.kill(pid, signal) }
+            if status == "paused" { thaw(record) }
+        } else if Glibc.kill(record.pid, signal) != 0 {
+            throw RuntimeError.system(SystemCallError("kill(\(record.pid), \(Signals.name(signal)))", errno: errno))
+        }
+    }
+
+    func thaw(_ record: StateStore.Record) {
+        for dir in record.cgroupDirectories where dir.controllers.contains("freezer") {
+            try? Sys.writeFile(dir.path + (dir.version == 1 ? "/freezer.state" : "/cgroup.freeze"), dir.version == 1 ? "THAWED" : "0")
+        }
+    }
+
+    /// delete: remove a stopped (or created) container; --force kills a running one first. A
+    /// create that died half-way leaves a record that this cleans up too.
+    public func delete(id: String, force: Bool) throws {
+        let record: StateStore.Record
+        do { record = try store.load(id) } catch RuntimeError.notFound(_) where force { return }
+        let status = store.status(of: record)
+        if status == "running" || status == "paused" {
+            guard force else { throw RuntimeError.wrongStatus(id: id, status: status, operation: "delete (use --force)") }
+        }
+        if status != "stopped" && record.pid > 0 {
+            Glibc.kill(record.pid, SIGKILL)
+        }
+        let cgroup = store.cgroup(of: record)
+        if let cgroup {
+            thaw(record)
+            for pid in cgroup.processes() { Glibc.kill(pid, SIGKILL) }
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while record.pid > 0 && StateStore.isAlive(pid: record.pid, startTime: record.startTime) && Date() < deadline {
+            var status: Int32 = 0
+            _ = waitpid(record.pid, &status, WNOHANG)
+            usleep(1_000)
+        }
+        cgroup?.destroy()
+        try? HookRunner.run(record.hooks?.poststop, kind: "poststop",
+                            state: ContainerState(id: id, status: "stopped", pid: nil, bundle: record.bundle, annotations: record.annotations))
+        store.remove(id)
+    }
+
+    /// run: create and start at once, then (unless detached) wait for the process, passing
+    /// signals on, and delete the container; returns the exit code (128+N for signal N).
+    public func run(_ options: CreateOptions, detach: Bool, onCreated: (Created) -> Void = { _ in }) throws -> Int32 {
+        if !detach { Signals.block(Signals.forwarded + [SIGCHLD]) }
+        let created = try create(options, startAtOnce: true, dieWithCaller: !detach)
+        onCreated(created)
+        let state = ContainerState(id: options.id, status: "running", pid: created.record.pid, bundle: created.record.bundle,
+                                   annotations: created.record.annotations)
+        try? HookRunner.run(created.record.hooks?.poststart, kind: "poststart", state: state)
+        if detach { return 0 }
+        let status = waitForwarding(pid: created.record.pid)
+        Timing.mark("container exited")
+        try? delete(id: options.id, force: true)
+        Timing.mark("deleted")
+        return status.shellCode
+    }
+
+    public func processes(id: String) throws -> [pid_t] {
+        let record = try store.load(id)
+        if let cgroup = store.cgroup(of: record) { return cgroup.processes() }
+        return StateStore.isAlive(pid: record.pid, startTime: record.startTime) ? [record.pid] : []
+    }
+}
+
+/// Wait for a child, passing the forwarded signals on to it (they must be blocked already).
+public func waitForwarding(pid: pid_t) -> ExitStatus {
+    defer {
+        var set = Signals.set(Signals.forwarded + [SIGCHLD])
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+    while true {
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid { return ExitStatus(waitStatus: status) }
+        if r < 0 && errno != EINTR { return .exited(125) }
+        let (sig, _) = Signals.wait(Signals.forwarded + [SIGCHLD])
+        if sig != SIGCHLD && sig != 0 { kill(pid, sig) }
+    }
+}

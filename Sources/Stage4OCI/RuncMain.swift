@@ -1,0 +1,197 @@
+import CCap
+import ContlabCore
+import Foundation
+import OCI
+
+/// `contlab-runc` (a link to contlab; also `contlab runc …`): the runc-compatible entry point
+/// that containerd, Docker and Podman can call. Errors go to stderr and, as JSON lines or
+/// text, to `--log`, where containerd reads them.
+public enum RuncMain {
+    public static func main(_ arguments: [String]) -> Never {
+        let commandLine: RuncCommandLine
+        do {
+            commandLine = try RuncCommandLine.parse(arguments)
+        } catch {
+            Sys.warn("contlab-runc: \(error)")
+            exit(1)
+        }
+        let log = RuntimeLog(path: commandLine.globals.log, format: commandLine.globals.logFormat)
+        if commandLine.globals.systemdCgroup {
+            log.error("--systemd-cgroup: contlab drives cgroupfs directly; configure the engine for cgroupfs")
+            exit(1)
+        }
+        var runtime = OCIRuntime(store: StateStore(root: commandLine.globals.root ?? StateStore.defaultRoot()))
+        runtime.record = commandLine.globals.debug
+        do {
+            exit(try perform(commandLine.verb, runtime: runtime, log: log))
+        } catch {
+            log.error("\(error)")
+            exit(1)
+        }
+    }
+
+    static func perform(_ verb: RuncCommandLine.Verb, runtime: OCIRuntime, log: RuntimeLog) throws -> Int32 {
+        switch verb {
+        case .create(let id, let bundle, let pidFile, let consoleSocket):
+            let created = try runtime.create(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket))
+            for call in created.calls { log.debug("init: " + call) }
+        case .start(let id):
+            try runtime.start(id: id)
+        case .run(let id, let bundle, let pidFile, let consoleSocket, let detach):
+            return try runtime.run(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket), detach: detach) { created in
+                for call in created.calls { log.debug("init: " + call) }
+            }
+        case .state(let id):
+            print(try json(runtime.state(id: id)))
+        case .kill(let id, let signal, let all):
+            try runtime.kill(id: id, signal: signal, all: all)
+        case .delete(let id, let force):
+            try runtime.delete(id: id, force: force)
+        case .list(let quiet, let asJSON):
+            try list(runtime, quiet: quiet, asJSON: asJSON)
+        case .ps(let id, let asJSON):
+            let pids = try runtime.processes(id: id)
+            if asJSON {
+                print(try json(pids))
+            } else {
+                print("PID   CMD")
+                for pid in pids {
+                    let cmd = (Sys.readText("/proc/\(pid)/cmdline") ?? "").split(separator: "\0").joined(separator: " ")
+                    print("\(String(pid).padding(toLength: 5, withPad: " ", startingAt: 0)) \(cmd)")
+                }
+            }
+        case .features:
+            print(try json(Features.current()))
+        case .spec(let bundle, let rootless):
+            let path = bundle + "/config.json"
+            guard !FileManager.default.fileExists(atPath: path) else {
+                throw RuntimeError.usage("\(path) exists already: remove it first, or give another --bundle")
+            }
+            let spec = DefaultSpec.make(rootless: rootless || geteuid() != 0, uid: getuid(), gid: getgid())
+            try DefaultSpec.encode(spec).write(to: URL(fileURLWithPath: path))
+        case .help:
+            print(help)
+        case .version:
+            print("contlab-runc (contlab's stage 4 runtime)\nspec: \(DefaultSpec.ociVersion)")
+        }
+        return 0
+    }
+
+    static func list(_ runtime: OCIRuntime, quiet: Bool, asJSON: Bool) throws {
+        let records = runtime.store.ids().compactMap { try? runtime.store.load($0) }
+        if quiet {
+            for record in records { print(record.id) }
+            return
+        }
+        struct Entry: Codable {
+            var ociVersion: String, id: String, pid: Int32, status: String, bundle: String, rootfs: String, created: String, owner: String
+            var annotations: [String: String]?
+        }
+        let entries = records.map { r -> Entry in
+            let status = runtime.store.status(of: r)
+            return Entry(ociVersion: DefaultSpec.ociVersion, id: r.id, pid: status == "stopped" ? 0 : r.pid, status: status,
+                         bundle: r.bundle, rootfs: r.rootfs, created: r.created, owner: "", annotations: r.annotations)
+        }
+        if asJSON {
+            print(try json(entries))
+            return
+        }
+        print("ID                  PID         STATUS      BUNDLE                                CREATED")
+        for e in entries {
+            print([e.id.padding(toLength: 19, withPad: " ", startingAt: 0), String(e.pid).padding(toLength: 11, withPad: " ", startingAt: 0),
+                   e.status.padding(toLength: 11, withPad: " ", startingAt: 0), e.bundle.padding(toLength: 37, withPad: " ", startingAt: 0),
+                   e.created].joined(separator: " "))
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static let help = """
+        contlab-runc: contlab's stage-4 OCI runtime, with runc's command line.
+
+        USAGE: contlab-runc [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [OPTIONS] [ID]
+
+        COMMANDS:
+          spec      [--bundle DIR] [--rootless]   write a default config.json
+          create    [--bundle DIR] [--pid-file F] [--console-socket S] ID
+                                                build the container; its process waits for start
+          start     ID                           run the created container's process
+          run       [--bundle DIR] [-d] [--pid-file F] [--console-socket S] ID
+                                                create and start; without -d, wait and delete
+          state     ID                           the runtime-spec state, as JSON
+          kill      [--all] ID [SIGNAL]          send a signal (default TERM)
+          delete    [--force] ID                 remove a stopped container (--force: kill it first)
+          list      [-q] [--format table|json]   the containers under --root
+          ps        [--format table|json] ID     the container's processes
+          features                               what this runtime implements, as JSON
+
+        State lives under --root (default /run/contlab-runc, or $XDG_RUNTIME_DIR/contlab-runc).
+        --debug writes the system calls the container's init made to the log.
+        """
+}
+
+/// Errors and debug lines to stderr and to `--log` (JSON lines: level, msg, time).
+public struct RuntimeLog {
+    let path: String?
+    let format: String
+
+    public func error(_ message: String) {
+        Sys.warn("contlab-runc: \(message)")
+        append(level: "error", message)
+    }
+
+    public func debug(_ message: String) { append(level: "debug", message) }
+
+    func append(level: String, _ message: String) {
+        guard let path else { return }
+        let time = Timestamp.rfc3339()
+        let line: String
+        if format == "json" {
+            let object = ["level": level, "msg": message, "time": time]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            line = String(decoding: data, as: UTF8.self)
+        } else {
+            line = "time=\"\(time)\" level=\(level) msg=\"\(message.replacingOccurrences(of: "\"", with: "\\\""))\""
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        Sys.writeAll(fd, Array((line + "\n").utf8))
+        close(fd)
+    }
+}
+
+/// runtime-spec's features document: what this runtime implements.
+struct Features: Codable {
+    struct Linux: Codable {
+        struct Enabled: Codable { var enabled: Bool }
+        struct Cgroup: Codable { var v1: Bool, v2: Bool, systemd: Bool, systemdUser: Bool }
+        var namespaces: [String]
+        var capabilities: [String]
+        var cgroup: Cgroup
+        var seccomp: Enabled
+        var apparmor: Enabled
+        var selinux: Enabled
+    }
+    var ociVersionMin: String
+    var ociVersionMax: String
+    var hooks: [String]
+    var mountOptions: [String]
+    var linux: Linux
+    var annotations: [String: String]
+
+    static func current() -> Features {
+        Features(
+            ociVersionMin: "1.0.0", ociVersionMax: DefaultSpec.ociVersion,
+            hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
+            mountOptions: (Array(MountOptions.setting.keys) + Array(MountOptions.clearing.keys) + Array(MountOptions.propagations.keys)).sorted(),
+            linux: Linux(namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+                         capabilities: CapabilityNames.all,
+                         cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false),
+                         seccomp: .init(enabled: false), apparmor: .init(enabled: false), selinux: .init(enabled: false)),
+            annotations: ["org.contlab.stage": "4"])
+    }
+}

@@ -1,0 +1,247 @@
+import ContlabCore
+import Foundation
+import XCTest
+
+/// Stage 4 for real: the runc-compatible runtime's lifecycle, config.json fields checked from
+/// inside with `contlab inspect`, and the same bundles under Debian's runc.
+final class OCIRuntimeTests: XCTestCase {
+    var work = ""
+    var root = ""
+
+    override func setUpWithError() throws {
+        try Harness.requireRoot()
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-oci-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        root = work + "/state"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        for id in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
+            _ = try? runtime(["delete", "--force", id])
+        }
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    @discardableResult
+    func runtime(_ args: [String]) throws -> Harness.Result {
+        try Harness.run(["runc", "--root", root] + args)
+    }
+
+    /// A bundle from `contlab spec`, on the busybox tree, with contlab bound in for inspect.
+    func bundle(_ name: String, args: [String], edit: (inout [String: Any]) -> Void = { _ in }) throws -> String {
+        let dir = work + "/" + name
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let made = try Harness.run(["runc", "spec", "--bundle", dir])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        config["root"] = ["path": try Harness.busyboxRootfs(), "readonly": true]
+        var process = config["process"] as! [String: Any]
+        process["args"] = args
+        process["terminal"] = false
+        config["process"] = process
+        var mounts = config["mounts"] as! [[String: Any]]
+        mounts.append(["destination": "/usr/local/bin/contlab", "type": "bind", "source": Harness.binary, "options": ["bind", "ro"]])
+        config["mounts"] = mounts
+        edit(&config)
+        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        return dir
+    }
+
+    func inspectJSON(_ output: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: Any] ?? [:]
+    }
+
+    func testTheLifecycleFollowsTheSpec() throws {
+        let dir = try bundle("life", args: ["sleep", "30"])
+        let pidFile = work + "/pid"
+        let created = try runtime(["create", "--bundle", dir, "--pid-file", pidFile, "c1"])
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let pid = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "") ?? 0
+        XCTAssertGreaterThan(pid, 0)
+        func state() throws -> [String: Any] {
+            inspectJSON(try runtime(["state", "c1"]).stdout)
+        }
+        XCTAssertEqual(try state()["status"] as? String, "created")
+        XCTAssertEqual(try state()["pid"] as? Int, Int(pid))
+        XCTAssertEqual(try state()["bundle"] as? String, dir)
+        XCTAssertEqual(Sys.readText("/proc/\(pid)/cmdline")?.contains("__oci-init"), true, "the init waits, not the process")
+        XCTAssertEqual(try runtime(["start", "c1"]).status, 0)
+        XCTAssertEqual(try state()["status"] as? String, "running")
+        usleep(50_000)
+        XCTAssertEqual(Sys.readText("/proc/\(pid)/cmdline")?.hasPrefix("sleep"), true, "after start the init has become the process")
+        let listed = try runtime(["list", "--format", "json"])
+        XCTAssertTrue(listed.stdout.contains("\"id\":\"c1\""), listed.stdout)
+        XCTAssertEqual(try runtime(["ps", "--format", "json", "c1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[\(pid)]")
+        XCTAssertNotEqual(try runtime(["delete", "c1"]).status, 0, "a running container needs --force")
+        XCTAssertEqual(try runtime(["kill", "c1", "KILL"]).status, 0)
+        let deadline = Date().addingTimeInterval(5)
+        while (try state()["status"] as? String) != "stopped" && Date() < deadline { usleep(10_000) }
+        XCTAssertEqual(try state()["status"] as? String, "stopped")
+        XCTAssertEqual(try runtime(["delete", "c1"]).status, 0)
+        XCTAssertNotEqual(try runtime(["state", "c1"]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/c1"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/c1"))
+    }
+
+    func testRunReturnsTheExitCodeAndTheOutput() throws {
+        let dir = try bundle("run", args: ["sh", "-c", "echo out; echo err >&2; exit 3"])
+        let result = try runtime(["run", "--bundle", dir, "r1"])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertEqual(result.stdout, "out\n")
+        XCTAssertTrue(result.stderr.contains("err"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/r1"), "run deletes what it made")
+        // The process is PID 1 of its namespace: a SIGKILL it sends itself is ignored by the
+        // kernel (pid_namespaces(7)), so it goes on and exits normally.
+        let protected = try runtime(["run", "--bundle", try bundle("run2", args: ["sh", "-c", "kill -KILL $$; echo still here"]), "r2"])
+        XCTAssertEqual(protected.status, 0)
+        XCTAssertEqual(protected.stdout, "still here\n")
+    }
+
+    /// Each config.json field, seen from inside.
+    func testConfigFieldsTakeEffectInside() throws {
+        let dir = try bundle("fields", args: ["contlab", "inspect", "--json"]) { config in
+            config["hostname"] = "lab"
+            var process = config["process"] as! [String: Any]
+            process["user"] = ["uid": 1000, "gid": 1000, "additionalGids": [2000]]
+            process["env"] = ["PATH=/usr/local/bin:/bin", "GREETING=hi"]
+            process["cwd"] = "/tmp"
+            process["capabilities"] = ["bounding": ["CAP_NET_BIND_SERVICE", "CAP_KILL"], "effective": ["CAP_NET_BIND_SERVICE"],
+                                       "permitted": ["CAP_NET_BIND_SERVICE", "CAP_KILL"], "inheritable": ["CAP_NET_BIND_SERVICE"],
+                                       "ambient": ["CAP_NET_BIND_SERVICE"]]
+            process["noNewPrivileges"] = true
+            config["process"] = process
+            var linux = config["linux"] as! [String: Any]
+            linux["resources"] = ["memory": ["limit": 64 << 20], "pids": ["limit": 50], "devices": [["allow": false, "access": "rwm"]]]
+            config["linux"] = linux
+        }
+        let result = try runtime(["run", "--bundle", dir, "f1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = inspectJSON(result.stdout)
+        XCTAssertEqual(report["hostname"] as? String, "lab")
+        XCTAssertEqual(report["uid"] as? Int, 1000)
+        XCTAssertEqual(report["gid"] as? Int, 1000)
+        XCTAssertEqual(report["groups"] as? [Int], [2000])
+        XCTAssertEqual(report["pid"] as? Int, 1, "the process is PID 1, as under runc")
+        XCTAssertEqual(report["noNewPrivileges"] as? Bool, true)
+        let caps = report["capabilities"] as? [String: Any]
+        XCTAssertEqual(caps?["bounding"] as? [String], ["CAP_KILL", "CAP_NET_BIND_SERVICE"])
+        XCTAssertEqual(caps?["effective"] as? [String], ["CAP_NET_BIND_SERVICE"])
+        // inspect is a new program run as uid 1000 with no file capabilities: capabilities(7)
+        // leaves it only what was ambient, in permitted and effective alike.
+        XCTAssertEqual(caps?["permitted"] as? [String], ["CAP_NET_BIND_SERVICE"])
+        XCTAssertEqual(caps?["ambient"] as? [String], ["CAP_NET_BIND_SERVICE"])
+        XCTAssertEqual(report["memoryLimit"] as? String, "\(64 << 20)")
+        XCTAssertEqual(report["pidsLimit"] as? String, "50")
+        let namespaces = (report["namespaces"] as? [[String: Any]] ?? []).map { $0["kind"] as? String ?? "" }
+        XCTAssertEqual(namespaces.count, 7)
+    }
+
+    func testReadOnlyRootMaskedPathsRlimitsEnvAndCwd() throws {
+        let script = """
+            touch /x 2>/dev/null && echo root-writable || echo root-readonly
+            cat /proc/kcore | wc -c
+            touch /proc/sys/kernel/x 2>/dev/null && echo sys-writable || echo sys-readonly
+            ulimit -n
+            echo $GREETING $(pwd)
+            echo > /dev/null && echo devnull-ok
+            """
+        let dir = try bundle("ro", args: ["sh", "-c", script]) { config in
+            var process = config["process"] as! [String: Any]
+            process["env"] = ["PATH=/bin:/usr/bin", "GREETING=hello"]
+            process["cwd"] = "/tmp"
+            process["rlimits"] = [["type": "RLIMIT_NOFILE", "hard": 512, "soft": 256]]
+            config["process"] = process
+        }
+        let result = try runtime(["run", "--bundle", dir, "ro1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n"), ["root-readonly", "0", "sys-readonly", "256", "hello /tmp", "devnull-ok"])
+    }
+
+    func testHooksGetTheStateOnStandardInput() throws {
+        let record = work + "/hooks.log"
+        let dir = try bundle("hooks", args: ["true"]) { config in
+            func hook(_ name: String) -> [[String: Any]] {
+                [["path": "/bin/sh", "args": ["sh", "-c", "echo \(name) $(cat) >> \(record)"]]]
+            }
+            config["hooks"] = ["prestart": hook("prestart"), "createRuntime": hook("createRuntime"),
+                               "poststart": hook("poststart"), "poststop": hook("poststop")]
+        }
+        XCTAssertEqual(try runtime(["run", "--bundle", dir, "h1"]).status, 0)
+        let lines = (try? String(contentsOfFile: record, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        XCTAssertEqual(lines.map { $0.split(separator: " ").first.map(String.init) ?? "" }, ["prestart", "createRuntime", "poststart", "poststop"])
+        XCTAssertTrue(lines.first?.contains("\"id\":\"h1\"") == true, lines.first ?? "")
+        XCTAssertTrue(lines.first?.contains("\"status\":\"creating\"") == true, lines.first ?? "")
+    }
+
+    func testBadBundlesFailAtCreateAndLeaveNothing() throws {
+        let missingRoot = try bundle("noroot", args: ["true"]) { $0["root"] = ["path": "/nonexistent/rootfs"] }
+        let emptyArgs = try bundle("noargs", args: [])
+        let notJSON = work + "/notjson"
+        try FileManager.default.createDirectory(atPath: notJSON, withIntermediateDirectories: true)
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: notJSON + "/config.json"))
+        let badCap = try bundle("badcap", args: ["true"]) { config in
+            var process = config["process"] as! [String: Any]
+            process["capabilities"] = ["bounding": ["CAP_KILL", "CAP_FOO"]]
+            config["process"] = process
+        }
+        let missingCommand = try bundle("nocmd", args: ["no-such-program"])
+        for (dir, message) in [(missingRoot, "does not exist"), (emptyArgs, "process.args"), (notJSON, "not valid JSON"),
+                               (badCap, "process.capabilities.bounding[1]: unknown capability \"CAP_FOO\""),
+                               (missingCommand, "no-such-program: command not found")] {
+            let logFile = work + "/log.json"
+            let result = try Harness.run(["runc", "--root", root, "--log", logFile, "--log-format", "json", "create", "--bundle", dir, "bad"])
+            XCTAssertNotEqual(result.status, 0)
+            XCTAssertTrue(result.stderr.contains(message), "\(dir): \(result.stderr)")
+            XCTAssertTrue((try? String(contentsOfFile: logFile, encoding: .utf8))?.contains("\"level\":\"error\"") == true,
+                          "the error reaches the JSON log containerd reads")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/bad"), "no state left for \(dir)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/bad"))
+        }
+    }
+
+    func testAKilledCreateIsCleanedUpByDeleteForce() throws {
+        let dir = try bundle("slow", args: ["true"]) { config in
+            config["hooks"] = ["createRuntime": [["path": "/bin/sleep", "args": ["sleep", "20"]]]]
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.arguments = ["runc", "--root", root, "create", "--bundle", dir, "k1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1") && Date() < deadline { usleep(10_000) }
+        usleep(200_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/k1"), "the half-made container is recorded")
+        let deleted = try runtime(["delete", "--force", "k1"])
+        XCTAssertEqual(deleted.status, 0, deleted.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/k1"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1"))
+        XCTAssertTrue(Harness.hostTraces().processes.filter { $0.contains("__oci-init") }.isEmpty)
+    }
+
+    func testTwoHundredCyclesLeaveNothingBehind() throws {
+        let dir = try bundle("cycles", args: ["true"])
+        let before = Harness.hostTraces()
+        for i in 0..<200 {
+            let id = "cy\(i)"
+            XCTAssertEqual(try runtime(["create", "--bundle", dir, id]).status, 0)
+            XCTAssertEqual(try runtime(["start", id]).status, 0)
+            var stopped = false
+            for _ in 0..<200 {
+                if inspectJSON(try runtime(["state", id]).stdout)["status"] as? String == "stopped" { stopped = true; break }
+                usleep(2_000)
+            }
+            XCTAssertTrue(stopped, "cycle \(i) never stopped")
+            XCTAssertEqual(try runtime(["delete", id]).status, 0)
+        }
+        let after = Harness.hostTraces()
+        XCTAssertEqual(after.mounts, before.mounts)
+        XCTAssertEqual(after.processes, before.processes)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
+        let leftover = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/memory/contlab-runc")) ?? []
+        XCTAssertFalse(leftover.contains { $0.hasPrefix("cy") })
+    }
+}
