@@ -56,7 +56,7 @@ final class TimelineTests: XCTestCase {
         XCTAssertThrowsError(try Fixtures.data().timeline(TimelineQuery(from: 1985, to: 1990), currentYear: year)) { error in
             let message = String(describing: error)
             XCTAssertTrue(message.contains("between 1985 and 1990"), message)
-            XCTAssertTrue(message.contains("1983") && message.contains("1992"), message)
+            XCTAssertTrue(message.contains("1983") && message.contains("1991"), message)
         }
         XCTAssertThrowsError(try Fixtures.data().timeline(TimelineQuery(from: 2000, to: 2005, technology: "docker"), currentYear: year)) { error in
             XCTAssertTrue(String(describing: error).contains("2013"), "\(error)")
