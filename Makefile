@@ -19,7 +19,7 @@ setup:
 
 build: setup
 	$(SWIFT) build $(STATIC)
-	@mkdir -p bin && ln -sf ../$(BIN) bin/contlab
+	@mkdir -p bin && ln -sf ../$(BIN) bin/contlab && ln -sf contlab bin/contlab-runc
 
 rootfs: build
 	$(BIN) rootfs build busybox

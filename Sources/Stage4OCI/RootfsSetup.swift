@@ -87,14 +87,29 @@ struct RootfsSetup {
     }
 
     /// runc's `cgroup` mount: a tmpfs with each of the container's hierarchies under it (v1), or
-    /// the cgroup2 filesystem itself where everything is v2, rooted at the container's cgroup by
-    /// its cgroup namespace.
+    /// the cgroup2 filesystem itself where everything is v2. With a cgroup namespace the
+    /// filesystems are mounted afresh, rooted at the container's cgroup; without one, the
+    /// container's own cgroup directories are bound there instead, as runc does, so the host's
+    /// tree stays out of sight either way.
     func mountCgroups(at destination: String, readOnly: Bool) throws {
         try RootPath.makeDirectories(destination)
         let flags: MountFlags = readOnly ? [.readOnly, .noSUID, .noDev, .noExec] : [.noSUID, .noDev, .noExec]
         let v1 = plan.cgroupDirectories.filter { $0.version == 1 }
+        let ownNamespace = spec.linux?.namespaces?.contains { $0.type == "cgroup" && $0.path == nil } ?? false
+        func attach(_ dir: StateStore.Record.CgroupDirectory, at path: String, fstype: String, data: String?) throws {
+            if ownNamespace {
+                try Sys.mount(source: fstype, target: path, fstype: fstype, flags: flags, data: data)
+            } else {
+                try Sys.mount(source: dir.path, target: path, fstype: nil, flags: [.bind])
+                try remountKeeping(path, adding: flags.union([.remount, .bind]))
+            }
+        }
         if v1.isEmpty {
-            try Sys.mount(source: "cgroup2", target: destination, fstype: "cgroup2", flags: flags)
+            if let dir = plan.cgroupDirectories.first {
+                try attach(dir, at: destination, fstype: "cgroup2", data: nil)
+            } else if ownNamespace {
+                try Sys.mount(source: "cgroup2", target: destination, fstype: "cgroup2", flags: flags)
+            }
             return
         }
         try Sys.mount(source: "tmpfs", target: destination, fstype: "tmpfs", flags: [.noSUID, .noDev, .noExec], data: "mode=755")
@@ -102,11 +117,11 @@ struct RootfsSetup {
             let name = dir.controllers.joined(separator: ",")
             let path = destination + "/" + name
             try RootPath.makeDirectories(path)
-            try Sys.mount(source: "cgroup", target: path, fstype: "cgroup", flags: flags, data: name)
+            try attach(dir, at: path, fstype: "cgroup", data: name)
         }
-        if plan.cgroupDirectories.contains(where: { $0.version == 2 }) {
+        if let dir = plan.cgroupDirectories.first(where: { $0.version == 2 }) {
             try RootPath.makeDirectories(destination + "/unified")
-            try Sys.mount(source: "cgroup2", target: destination + "/unified", fstype: "cgroup2", flags: flags)
+            try attach(dir, at: destination + "/unified", fstype: "cgroup2", data: nil)
         }
         if readOnly { try Sys.mount(source: nil, target: destination, fstype: nil, flags: [.remount, .readOnly, .noSUID, .noDev, .noExec], data: "mode=755") }
     }

@@ -244,4 +244,78 @@ final class OCIRuntimeTests: XCTestCase {
         let leftover = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/memory/contlab-runc")) ?? []
         XCTAssertFalse(leftover.contains { $0.hasPrefix("cy") })
     }
+
+    // MARK: the same bundles under Debian's runc
+
+    func requireRunc() throws -> String {
+        for path in ["/usr/sbin/runc", "/usr/bin/runc"] where FileManager.default.isExecutableFile(atPath: path) { return path }
+        XCTFail("runc is not installed: apt-get install runc (make setup installs it)")
+        throw XCTSkip("no runc")
+    }
+
+    func runRunc(_ runc: String, _ args: [String]) throws -> Harness.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: runc)
+        process.arguments = ["--root", work + "/runc-state"] + args
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Harness.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                              stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// What isolation both runtimes must agree on, from inspect's report.
+    func essentials(_ report: [String: Any]) -> [String: String] {
+        let caps = report["capabilities"] as? [String: Any] ?? [:]
+        let kinds = (report["namespaces"] as? [[String: Any]] ?? []).map { $0["kind"] as? String ?? "" }
+        return ["hostname": "\(report["hostname"] ?? "")", "pid": "\(report["pid"] ?? "")", "uid": "\(report["uid"] ?? "")",
+                "noNewPrivileges": "\(report["noNewPrivileges"] ?? "")", "bounding": "\(caps["bounding"] ?? "")",
+                "effective": "\(caps["effective"] ?? "")", "namespaces": kinds.joined(separator: ","),
+                "memoryLimit": "\(report["memoryLimit"] ?? "")", "seccomp": "\(report["seccomp"] ?? "")"]
+    }
+
+    func testContlabsSpecRunsTheSameUnderRunc() throws {
+        let runc = try requireRunc()
+        let dir = try bundle("interop", args: ["contlab", "inspect", "--json"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["resources"] = ["memory": ["limit": 96 << 20], "devices": [["allow": false, "access": "rwm"]]]
+            config["linux"] = linux
+        }
+        let ours = try runtime(["run", "--bundle", dir, "i1"])
+        XCTAssertEqual(ours.status, 0, ours.stderr)
+        let theirs = try runRunc(runc, ["run", "--bundle", dir, "i2"])
+        XCTAssertEqual(theirs.status, 0, theirs.stderr)
+        let a = essentials(inspectJSON(ours.stdout)), b = essentials(inspectJSON(theirs.stdout))
+        XCTAssertFalse(a["bounding"]?.isEmpty ?? true)
+        XCTAssertEqual(a, b, "contlab and runc disagree on the same bundle")
+    }
+
+    func testRuncsSpecRunsUnderContlab() throws {
+        let runc = try requireRunc()
+        let dir = work + "/runcspec"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let made = try runRunc(runc, ["spec", "--bundle", dir])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        config["root"] = ["path": try Harness.busyboxRootfs(), "readonly": true]
+        var process = config["process"] as! [String: Any]
+        process["args"] = ["contlab", "inspect", "--json"]
+        process["terminal"] = false
+        config["process"] = process
+        var mounts = config["mounts"] as! [[String: Any]]
+        mounts.append(["destination": "/usr/local/bin/contlab", "type": "bind", "source": Harness.binary, "options": ["bind", "ro"]])
+        config["mounts"] = mounts
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        let ours = try runtime(["run", "--bundle", dir, "rs1"])
+        XCTAssertEqual(ours.status, 0, ours.stderr)
+        let theirs = try runRunc(runc, ["run", "--bundle", dir, "rs2"])
+        XCTAssertEqual(theirs.status, 0, theirs.stderr)
+        XCTAssertEqual(essentials(inspectJSON(ours.stdout)), essentials(inspectJSON(theirs.stdout)))
+        XCTAssertEqual(inspectJSON(ours.stdout)["hostname"] as? String, "runc")
+    }
 }
