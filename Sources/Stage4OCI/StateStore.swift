@@ -140,6 +140,7 @@ public struct StateStore {
         guard let path = record.cgroupPath, !record.cgroupDirectories.isEmpty else { return nil }
         return ContainerCgroup(relativePath: path,
                                directories: record.cgroupDirectories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) },
-                               hierarchy: .current())
+                               // The directories are known; the host's layout is not needed to remove them.
+                               hierarchy: CgroupHierarchy(v1: [:], v2: nil, v2Controllers: []))
     }
 }

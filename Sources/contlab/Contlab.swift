@@ -7,13 +7,17 @@ struct Contlab: ParsableCommand {
         commandName: "contlab",
         abstract: "A lab that builds Linux containers stage by stage, for real, and tells their history.",
         discussion: """
-            Stages: 1 chroot, 2 namespaces (more to come). Start with:
+            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime. Start with:
               contlab rootfs build busybox
               contlab run --stage 1 -- /bin/sh
               contlab escape --stage 1      then --stage 2
               contlab run --stage 2 -- contlab inspect
+              contlab oom-demo
+              contlab bundle create /tmp/lab -- contlab inspect
+              contlab runc run --bundle /tmp/lab demo     (contlab-runc: runc's command line)
+              contlab lessons; contlab history timeline
             """,
-        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self,
+        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self,
                       LessonsCommand.self, HistoryCommand.self])
 }
 

@@ -318,4 +318,65 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertEqual(essentials(inspectJSON(ours.stdout)), essentials(inspectJSON(theirs.stdout)))
         XCTAssertEqual(inspectJSON(ours.stdout)["hostname"] as? String, "runc")
     }
+
+    // MARK: documents checked against the runtime-spec's own schemas
+
+    /// Validate `document` against `schema` in ../shared/oci-runtime-spec with Python's jsonschema.
+    func validate(_ document: String, schema: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let schemas = Harness.packageRoot.appendingPathComponent("../shared/oci-runtime-spec").standardizedFileURL.path
+        guard FileManager.default.fileExists(atPath: schemas + "/" + schema) else {
+            XCTFail("no \(schemas)/\(schema): the runtime-spec schemas live in ../shared beside the checkout", file: file, line: line)
+            return
+        }
+        let path = work + "/document.json"
+        try Data(document.utf8).write(to: URL(fileURLWithPath: path))
+        let script = """
+            import json, pathlib, sys
+            from jsonschema import Draft4Validator, RefResolver
+            d = pathlib.Path(sys.argv[1])
+            schema = json.load(open(d / sys.argv[2]))
+            v = Draft4Validator(schema, resolver=RefResolver(d.as_uri() + '/', schema))
+            errors = [f"{list(e.path)}: {e.message}" for e in v.iter_errors(json.load(open(sys.argv[3])))]
+            print("\\n".join(errors)); sys.exit(1 if errors else 0)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, schemas, schema, path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if text.contains("No module named") {
+            XCTFail("python3 has no jsonschema: pip install jsonschema or apt-get install python3-jsonschema", file: file, line: line)
+        }
+        XCTAssertEqual(process.terminationStatus, 0, "\(schema): \(text)", file: file, line: line)
+    }
+
+    func testSpecFeaturesAndStateValidateAgainstTheSchemas() throws {
+        let dir = work + "/schema"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        XCTAssertEqual(try Harness.run(["runc", "spec", "--bundle", dir]).status, 0)
+        try validate(try String(contentsOfFile: dir + "/config.json", encoding: .utf8), schema: "config-schema.json")
+        XCTAssertEqual(try Harness.run(["runc", "spec", "--rootless", "--bundle", dir + "/x"]).status, 1, "no directory, no spec")
+        try FileManager.default.createDirectory(atPath: dir + "/rootless", withIntermediateDirectories: true)
+        XCTAssertEqual(try Harness.run(["runc", "spec", "--rootless", "--bundle", dir + "/rootless"]).status, 0)
+        try validate(try String(contentsOfFile: dir + "/rootless/config.json", encoding: .utf8), schema: "config-schema.json")
+        try validate(try runtime(["features"]).stdout, schema: "features-schema.json")
+        let bundleDir = try bundle("state", args: ["sleep", "5"])
+        XCTAssertEqual(try runtime(["create", "--bundle", bundleDir, "s1"]).status, 0)
+        try validate(try runtime(["state", "s1"]).stdout, schema: "state-schema.json")
+        XCTAssertEqual(try runtime(["delete", "--force", "s1"]).status, 0)
+    }
+
+    func testBundleCreateMakesARunnableBundle() throws {
+        let dir = work + "/made"
+        let made = try Harness.run(["bundle", "create", "--rootfs", "busybox", dir, "--", "contlab", "inspect", "--json"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let result = try runtime(["run", "--bundle", dir, "b1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(inspectJSON(result.stdout)["hostname"] as? String, "contlab")
+        XCTAssertNotEqual(try Harness.run(["bundle", "create", dir]).status, 0, "an existing config.json is kept")
+    }
 }
