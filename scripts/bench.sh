@@ -52,3 +52,22 @@ for name, r in results.items():
     print(f"{name:18} {med[name]:10.2f} {r['mean']*1000:9.2f} {med['runc']/med[name]:7.2f}x {med['crun']/med[name]:7.2f}x")
 print("(vs X = X's median / this median: above 1 means faster than X)")
 PY
+
+# Lesson rendering: contlab's libcmark terminal renderer against the cmark command itself, and
+# contlab's own start-up (`--help`) for the cost that is only process start.
+lesson="$top/lessons/en/stage2-namespaces.md"
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/lessons.json" \
+    -n "contlab lessons show" "$contlab lessons show stage2-namespaces --no-pager --color never" \
+    -n "contlab start-up (--help)" "$contlab --help" \
+    -n "cmark (HTML)" "cmark $lesson" >/dev/null
+python3 - "$work/lessons.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+print()
+print("rendering one lesson (stage2-namespaces, English)")
+for r in results:
+    print(f"{r['command']:42} median {r['median']*1000:6.2f} ms")
+show = results[0]["median"] * 1000
+start = results[1]["median"] * 1000
+print(f"rendering work beyond contlab's start-up: {show - start:.2f} ms")
+PY

@@ -19,3 +19,19 @@ say "Stage 2: namespaces and pivot_root. contlab inspect looks from inside; --ex
 
 say "Stage 2: the same escape fails, because the old root was detached"
 "$contlab" escape --stage 2
+
+say "Stage 3: cgroups. The same memory hog above and below a 64 MiB limit, with the kernel's counters."
+"$contlab" oom-demo
+
+say "Stage 4: an OCI bundle run by contlab's runc-compatible runtime, seen from inside."
+bundle=$(mktemp -d /tmp/contlab-demo.XXXXXX)
+trap 'rm -rf "$bundle"' EXIT
+"$contlab" bundle create --rootfs busybox "$bundle/bundle" -- contlab inspect >/dev/null
+"$contlab" runc --root "$bundle/state" run --bundle "$bundle/bundle" demo-$$ | head -12
+if command -v runc >/dev/null; then
+    say "The same bundle under runc"
+    runc --root "$bundle/runc" run --bundle "$bundle/bundle" demo-$$ | head -12
+fi
+
+say "History and lessons: contlab history timeline, contlab lessons"
+"$contlab" history timeline --from 2013 --to 2016 | head -14

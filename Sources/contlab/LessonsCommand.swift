@@ -42,8 +42,10 @@ struct LessonsCommand: ParsableCommand {
         var color: ColorMode = .auto
 
         func run() throws {
+            Timing.mark("lessons show")
             let lang = try language.language()
             let directory = try ProjectFiles.lessonsDirectory()
+            Timing.mark("lessons directory found")
             let catalog = try LessonCatalog.load(from: directory, languages: [lang])
             let lessons = catalog.lessons(in: lang)
             if lessons.isEmpty {
@@ -77,11 +79,20 @@ struct LessonsCommand: ParsableCommand {
         }
 
         func run() throws {
+            Timing.mark("lessons show")
             let lang = try language.language()
-            let catalog = try LessonCatalog.load(from: try ProjectFiles.lessonsDirectory(), languages: [lang])
-            let lesson = try catalog.lesson(id: id, language: lang)
+            let directory = try ProjectFiles.lessonsDirectory()
+            Timing.mark("lessons directory found")
+            // The lesson's own file when the id names one; the whole catalog (for suggestions)
+            // only when it does not: reading every front matter costs more than rendering.
+            let file = directory.appendingPathComponent("\(lang.rawValue)/\(id).md")
+            let lesson = FileManager.default.fileExists(atPath: file.path)
+                ? try LessonCatalog.loadLesson(at: file, language: lang)
+                : try LessonCatalog.load(from: directory, languages: [lang]).lesson(id: id, language: lang)
+            Timing.mark("lesson parsed")
             let renderer = TerminalRenderer(width: width ?? Terminal.columns(), color: color.enabled())
             let text = renderer.render(lesson)
+            Timing.mark("lesson rendered")
             Pager.show(text, page: !noPager && Pager.isNeeded(for: text))
         }
     }
