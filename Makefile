@@ -5,10 +5,11 @@ SWIFT ?= swift
 STATIC := -c release --static-swift-stdlib -Xswiftc -static-executable
 BIN := .build/release/contlab
 # Build: libcap and libcmark (system-library targets); root filesystems: busybox-static,
-# stress-ng, debootstrap; peers and tools: runc, crun, util-linux, hyperfine; the lesson
+# stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
+# hyperfine; the lesson
 # site test: chromium (headless) and a CJK font.
 PACKAGES := pkg-config libcap-dev libcmark-dev cmark busybox-static stress-ng debootstrap \
-	util-linux runc crun hyperfine chromium fonts-noto-cjk
+	util-linux runc crun containerd umoci skopeo hyperfine chromium fonts-noto-cjk
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench clean
 
