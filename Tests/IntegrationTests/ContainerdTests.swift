@@ -77,6 +77,8 @@ final class ContainerdTests: XCTestCase {
         for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
             rmdir("/sys/fs/cgroup/\(hierarchy)/\(namespace)")
         }
+        // The shim's --root for contlab-runc, per namespace; empty once every container is deleted.
+        rmdir("/run/containerd/runc/\(namespace)")
         try? FileManager.default.removeItem(atPath: work)
     }
 
