@@ -230,6 +230,13 @@ public struct OCIRuntime {
     public func delete(id: String, force: Bool) throws {
         let record: StateStore.Record
         do { record = try store.load(id) } catch RuntimeError.notFound(_) where force { return }
+        try remove(record, force: force)
+    }
+
+    /// Tear down what `record` describes (the process if forced, the cgroup, the state), with the
+    /// poststop hooks.
+    func remove(_ record: StateStore.Record, force: Bool) throws {
+        let id = record.id
         let status = store.status(of: record)
         if status == "running" || status == "paused" {
             guard force else { throw RuntimeError.wrongStatus(id: id, status: status, operation: "delete (use --force)") }
@@ -266,7 +273,8 @@ public struct OCIRuntime {
         if detach { return 0 }
         let status = waitForwarding(pid: created.record.pid)
         Timing.mark("container exited")
-        try? delete(id: options.id, force: true)
+        // The record in hand, not re-read from disk: run owns this container from start to end.
+        try? remove(created.record, force: true)
         Timing.mark("deleted")
         return status.shellCode
     }
