@@ -124,19 +124,23 @@ public final class ContainerProcess {
     }
 
     /// Wait for the init to end, passing the signals in `Signals.forwarded` on to it.
-    public func wait() -> ExitStatus {
-        defer {
-            var set = Signals.set(Signals.forwarded + [SIGCHLD])
-            pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        }
-        while true {
-            var status: Int32 = 0
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { return ExitStatus(waitStatus: status) }
-            if r < 0 && errno != EINTR { return .exited(125) }
-            let (sig, _) = Signals.wait(Signals.forwarded + [SIGCHLD])
-            if sig != SIGCHLD && sig != 0 { kill(pid, sig) }
-        }
+    public func wait() -> ExitStatus { waitForwarding(pid: pid) }
+}
+
+/// Wait for a child, passing the forwarded signals on to it (they must be blocked already, so
+/// none arrives between the fork and the wait); unblocks them when it returns.
+public func waitForwarding(pid: pid_t) -> ExitStatus {
+    defer {
+        var set = Signals.set(Signals.forwarded + [SIGCHLD])
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+    while true {
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid { return ExitStatus(waitStatus: status) }
+        if r < 0 && errno != EINTR { return .exited(125) }
+        let (sig, _) = Signals.wait(Signals.forwarded + [SIGCHLD])
+        if sig != SIGCHLD && sig != 0 { kill(pid, sig) }
     }
 }
 

@@ -1,3 +1,4 @@
+import ContlabCore
 // Selecting from the data: the timeline's filters, technology lookup, and full-text search.
 // Every function is pure; the command layer passes the current year in.
 import Foundation

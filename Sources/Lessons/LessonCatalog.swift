@@ -1,3 +1,4 @@
+import ContlabCore
 import Foundation
 
 /// The lessons found under a `lessons/` directory, per language, in list order.
@@ -78,29 +79,11 @@ public struct LessonCatalog: Sendable {
         let containing = ids.filter { $0.lowercased().contains(query) }
         let limit = max(2, query.count / 3)
         let near = ids
-            .map { ($0, editDistance(query, $0.lowercased())) }
+            .map { ($0, Suggestions.editDistance(query, $0.lowercased())) }
             .filter { $0.1 <= limit && !containing.contains($0.0) }
             .sorted { ($0.1, $0.0) < ($1.1, $1.0) }
             .map(\.0)
         return Array((containing + near).prefix(3))
-    }
-
-    /// Levenshtein distance, by characters.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
     }
 }
 

@@ -285,19 +285,3 @@ public struct OCIRuntime {
         return StateStore.isAlive(pid: record.pid, startTime: record.startTime) ? [record.pid] : []
     }
 }
-
-/// Wait for a child, passing the forwarded signals on to it (they must be blocked already).
-public func waitForwarding(pid: pid_t) -> ExitStatus {
-    defer {
-        var set = Signals.set(Signals.forwarded + [SIGCHLD])
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-    }
-    while true {
-        var status: Int32 = 0
-        let r = waitpid(pid, &status, WNOHANG)
-        if r == pid { return ExitStatus(waitStatus: status) }
-        if r < 0 && errno != EINTR { return .exited(125) }
-        let (sig, _) = Signals.wait(Signals.forwarded + [SIGCHLD])
-        if sig != SIGCHLD && sig != 0 { kill(pid, sig) }
-    }
-}

@@ -1,3 +1,4 @@
+import ContlabCore
 // The lessons and the history data were written side by side: every event id a lesson lists in
 // its front matter (`events: [...]`) must be an event in lessons/history/events.yaml, and that
 // event must link back to the lesson, so a student following either one lands on the other.
