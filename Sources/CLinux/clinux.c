@@ -56,6 +56,15 @@ pid_t cl_clone_exec(unsigned long flags, const char *path, char *const argv[], c
         if (n != 1) _exit(125);
         close(sync_fd);
     }
+    // In a new user namespace, become its root now that the maps are written: our host uid may
+    // map to nobody there (a mapping of 0 to 100000, say), and an exec as nobody would drop
+    // every capability the namespace gave us. runc's nsexec does the same.
+    if (flags & CLONE_NEWUSER) {
+        if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) {
+            write_str(2, "contlab: cannot become root in the new user namespace: is root (0) mapped in uid_map and gid_map?\n");
+            _exit(125);
+        }
+    }
     execve(path, argv, envp);
     write_str(2, "contlab: cannot re-execute itself for the container's init: ");
     write_str(2, strerror(errno));

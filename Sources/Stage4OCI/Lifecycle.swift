@@ -197,8 +197,10 @@ public struct OCIRuntime {
             _ = poll(&poller, 1, 50)
         }
         unlink(store.fifo(id))
-        try? HookRunner.run(record.hooks?.poststart, kind: "poststart",
-                            state: ContainerState(id: id, status: "running", pid: record.pid, bundle: record.bundle, annotations: record.annotations))
+        // A failing poststart hook is an error of start (runtime-spec); the container runs on,
+        // for the caller to kill and delete.
+        try HookRunner.run(record.hooks?.poststart, kind: "poststart",
+                           state: ContainerState(id: id, status: "running", pid: record.pid, bundle: record.bundle, annotations: record.annotations))
     }
 
     public func state(id: String) throws -> ContainerState {
@@ -238,8 +240,9 @@ public struct OCIRuntime {
     func remove(_ record: StateStore.Record, force: Bool) throws {
         let id = record.id
         let status = store.status(of: record)
-        if status == "running" || status == "paused" {
-            guard force else { throw RuntimeError.wrongStatus(id: id, status: status, operation: "delete (use --force)") }
+        // A creating container may still be in its create's hands: only --force takes it.
+        if status == "running" || status == "paused" || (status == "creating" && record.pid > 0) {
+            guard force else { throw RuntimeError.wrongStatus(id: id, status: status, operation: "delete") }
         }
         if status != "stopped" && record.pid > 0 {
             Glibc.kill(record.pid, SIGKILL)
@@ -256,8 +259,13 @@ public struct OCIRuntime {
             usleep(1_000)
         }
         cgroup?.destroy()
-        try? HookRunner.run(record.hooks?.poststop, kind: "poststop",
-                            state: ContainerState(id: id, status: "stopped", pid: nil, bundle: record.bundle, annotations: record.annotations))
+        do {
+            try HookRunner.run(record.hooks?.poststop, kind: "poststop",
+                               state: ContainerState(id: id, status: "stopped", pid: nil, bundle: record.bundle, annotations: record.annotations))
+        } catch {
+            // The spec has a failing poststop hook logged, and the deletion go on.
+            Sys.warn("contlab-runc: warning: \(error)")
+        }
         store.remove(id)
     }
 

@@ -97,7 +97,8 @@ struct RootfsSetup {
         let v1 = plan.cgroupDirectories.filter { $0.version == 1 }
         let ownNamespace = spec.linux?.namespaces?.contains { $0.type == "cgroup" && $0.path == nil } ?? false
         func attach(_ dir: StateStore.Record.CgroupDirectory, at path: String, fstype: String, data: String?) throws {
-            if ownNamespace {
+            // A user namespace may not mount v1 cgroup filesystems: bind the directories there too.
+            if ownNamespace && !plan.inUserNamespace {
                 try Sys.mount(source: fstype, target: path, fstype: fstype, flags: flags, data: data)
             } else {
                 try Sys.mount(source: dir.path, target: path, fstype: nil, flags: [.bind])

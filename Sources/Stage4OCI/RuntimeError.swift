@@ -28,7 +28,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
         case .notFound(let id):
             return "container \"\(id)\" does not exist (see list for the ones that do; a different --root?)"
         case .wrongStatus(let id, let status, let operation):
-            return "cannot \(operation) container \"\(id)\": it is \(status)"
+            let fix = operation == "delete" ? " (kill it first, or use delete --force)" : ""
+            return "cannot \(operation) container \"\(id)\": it is \(status)\(fix)"
         case .bundle(let path):
             return "cannot read \(path)/config.json: make a bundle with spec, or give --bundle DIR"
         case .rootfs(let path):

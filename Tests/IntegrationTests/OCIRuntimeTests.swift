@@ -379,4 +379,29 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertEqual(inspectJSON(result.stdout)["hostname"] as? String, "contlab")
         XCTAssertNotEqual(try Harness.run(["bundle", "create", dir]).status, 0, "an existing config.json is kept")
     }
+
+    func testAUserNamespaceMapsRootToAnUnprivilegedRange() throws {
+        let dir = try bundle("userns", args: ["contlab", "inspect", "--json"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            var namespaces = linux["namespaces"] as! [[String: Any]]
+            namespaces.append(["type": "user"])
+            linux["namespaces"] = namespaces
+            linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+            config["linux"] = linux
+        }
+        let result = try runtime(["run", "--bundle", dir, "u1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = inspectJSON(result.stdout)
+        XCTAssertEqual(report["uid"] as? Int, 0, "root inside")
+        XCTAssertEqual(report["uidMap"] as? [String], ["0 100000 65536"], "host uid 100000 outside")
+        let caps = report["capabilities"] as? [String: Any]
+        XCTAssertEqual(caps?["effective"] as? [String], ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"].sorted { CapabilityOrder.index($0) < CapabilityOrder.index($1) })
+    }
+}
+
+/// The kernel's order of capability names, as inspect lists them.
+enum CapabilityOrder {
+    static let names = ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_AUDIT_WRITE"]
+    static func index(_ name: String) -> Int { names.firstIndex(of: name) ?? 99 }
 }
