@@ -12,7 +12,7 @@ fi
 [ "${CONTLAB_BENCH_INNER:-}" = 1 ] && umount /sys/fs/cgroup/unified 2>/dev/null || true
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-contlab=$top/.build/release/contlab
+contlab=$top/bin/contlab
 runs=${BENCH_RUNS:-200}
 rootfs=$("$contlab" rootfs build busybox)
 work=$(mktemp -d /tmp/contlab-bench.XXXXXX)

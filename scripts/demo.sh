@@ -1,7 +1,7 @@
 #!/bin/sh
 # The short demo `make demo` ends with: each stage run for real, with the evidence.
 set -eu
-contlab=${CONTLAB:-.build/release/contlab}
+contlab=${CONTLAB:-bin/contlab}
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold='\033[1m'; plain='\033[0m'; else bold=''; plain=''; fi
 say() { printf "\n${bold}== %s${plain}\n" "$*"; }
 

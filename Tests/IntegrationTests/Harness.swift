@@ -8,9 +8,11 @@ enum Harness {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../..").standardizedFileURL
 
-    /// `$CONTLAB_BIN`, else the release build in this checkout.
+    /// `$CONTLAB_BIN`, else `make build`'s bin/contlab, else the release build in this checkout.
     static var binary: String {
         if let path = ProcessInfo.processInfo.environment["CONTLAB_BIN"], !path.isEmpty { return path }
+        let made = packageRoot.appendingPathComponent("bin/contlab").path
+        if FileManager.default.isExecutableFile(atPath: made) { return made }
         return packageRoot.appendingPathComponent(".build/release/contlab").path
     }
 
