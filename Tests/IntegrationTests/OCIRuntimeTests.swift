@@ -398,6 +398,58 @@ final class OCIRuntimeTests: XCTestCase {
         let caps = report["capabilities"] as? [String: Any]
         XCTAssertEqual(caps?["effective"] as? [String], ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"].sorted { CapabilityOrder.index($0) < CapabilityOrder.index($1) })
     }
+
+    func testSysctlDevicesCPUOOMScoreAndTheContainerHooks() throws {
+        let record = work + "/inner-hooks.log"
+        let script = """
+            cat /proc/sys/kernel/shmmax
+            ls -l /dev/lab0 | cut -c1
+            cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares
+            cat /proc/self/oom_score_adj
+            echo > /dev/full 2>/dev/null; echo full=$?
+            """
+        let dir = try bundle("more", args: ["sh", "-c", script]) { config in
+            var process = config["process"] as! [String: Any]
+            process["oomScoreAdj"] = 500
+            config["process"] = process
+            var linux = config["linux"] as! [String: Any]
+            linux["sysctl"] = ["kernel.shmmax": "123456789"]
+            linux["devices"] = [["path": "/dev/lab0", "type": "c", "major": 1, "minor": 3, "fileMode": 438]]
+            linux["resources"] = ["cpu": ["quota": 20_000, "period": 100_000, "shares": 512],
+                                  "devices": [["allow": false, "access": "rwm"]]]
+            config["linux"] = linux
+            // createContainer runs in the container's namespaces before pivot_root, startContainer
+            // inside the new root just before the process; both get the state on stdin.
+            config["hooks"] = [
+                "createContainer": [["path": "/bin/sh", "args": ["sh", "-c", "echo createContainer $$ >> \(record)"]]],
+                "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "cat > /dev/null; echo startContainer"]]],
+            ]
+        }
+        let result = try runtime(["run", "--bundle", dir, "m1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n"), ["startContainer", "123456789", "c", "20000", "512", "500", "full=1"])
+        let hooks = (try? String(contentsOfFile: record, encoding: .utf8)) ?? ""
+        XCTAssertEqual(hooks, "createContainer 2\n", "the hook ran in the container's PID namespace, as the init's first child")
+    }
+
+    func testJoiningAnotherContainersNetworkNamespace() throws {
+        let first = try bundle("netowner", args: ["sleep", "30"])
+        XCTAssertEqual(try runtime(["run", "-d", "--bundle", first, "n1"]).status, 0)
+        let owner = inspectJSON(try runtime(["state", "n1"]).stdout)["pid"] as? Int ?? 0
+        XCTAssertGreaterThan(owner, 0)
+        let second = try bundle("netjoiner", args: ["contlab", "inspect", "--json"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).map { ns in
+                ns["type"] as? String == "network" ? ["type": "network", "path": "/proc/\(owner)/ns/net"] : ns
+            }
+            config["linux"] = linux
+        }
+        let result = try runtime(["run", "--bundle", second, "n2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let joined = (inspectJSON(result.stdout)["namespaces"] as? [[String: Any]] ?? []).first { $0["kind"] as? String == "net" }?["id"] as? String
+        XCTAssertEqual(joined, Sys.readLink("/proc/\(owner)/ns/net"), "the second container is in the first one's network namespace")
+        XCTAssertEqual(try runtime(["delete", "--force", "n1"]).status, 0)
+    }
 }
 
 /// The kernel's order of capability names, as inspect lists them.
