@@ -167,11 +167,12 @@ int cl_send_fd(int sock, int fd) {
     return sendmsg(sock, &msg, 0) < 0 ? -errno : 0;
 }
 
-int cl_open_pty(const char *ptmx, int *master, int *slave) {
+int cl_open_pty(const char *ptmx, int *master, int *slave, unsigned int *index) {
     int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (m < 0) return -errno;
     int unlock = 0;
     if (ioctl(m, TIOCSPTLCK, &unlock) != 0) { int e = errno; close(m); return -e; }
+    if (ioctl(m, TIOCGPTN, index) != 0) { int e = errno; close(m); return -e; }
     // TIOCGPTPEER opens the slave through the master, so no path under /dev/pts is needed.
     int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
     if (s < 0) { int e = errno; close(m); return -e; }

@@ -130,8 +130,14 @@ public enum OCIInit {
         }
         if consoleFD >= 0 {
             var master: Int32 = -1, slave: Int32 = -1
-            let rc = cl_open_pty("/dev/ptmx", &master, &slave)
+            var index: UInt32 = 0
+            let rc = cl_open_pty("/dev/ptmx", &master, &slave, &index)
             if rc != 0 { throw SystemCallError("open(\"/dev/ptmx\") for the container's terminal", errno: -rc) }
+            // runtime-spec's default devices: /dev/console is the container's terminal.
+            if Sys.isDirectory("/dev/pts") {
+                if !Sys.exists("/dev/console") { try? Sys.touch("/dev/console", mode: 0o600) }
+                try Sys.mount(source: "/dev/pts/\(index)", target: "/dev/console", fstype: nil, flags: [.bind])
+            }
             if let size = process.consoleSize {
                 var ws = winsize(ws_row: size.height, ws_col: size.width, ws_xpixel: 0, ws_ypixel: 0)
                 _ = ioctl(slave, UInt(TIOCSWINSZ), &ws)

@@ -450,6 +450,54 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertEqual(joined, Sys.readLink("/proc/\(owner)/ns/net"), "the second container is in the first one's network namespace")
         XCTAssertEqual(try runtime(["delete", "--force", "n1"]).status, 0)
     }
+
+    func testATerminalReachesTheConsoleSocket() throws {
+        // A console socket's other end, as containerd's shim holds it: receive the pty master
+        // over SCM_RIGHTS and read what the container writes to its terminal.
+        let socketPath = work + "/console.sock"
+        let receiver = """
+            import os, socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(sys.argv[1]); s.listen(1)
+            conn, _ = s.accept()
+            _, fds, _, _ = socket.recv_fds(conn, 1, 1)
+            out = b""
+            while True:
+                try:
+                    data = os.read(fds[0], 4096)
+                except OSError:
+                    break
+                if not data:
+                    break
+                out += data
+            sys.stdout.write(out.decode(errors="replace"))
+            """
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", receiver, socketPath]
+        let out = Pipe()
+        python.standardOutput = out
+        try python.run()
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: socketPath) && Date() < deadline { usleep(10_000) }
+        let dir = try bundle("tty", args: ["sh", "-c", "tty; ls -l /dev/console | cut -c1; echo hi"]) { config in
+            var process = config["process"] as! [String: Any]
+            process["terminal"] = true
+            config["process"] = process
+        }
+        let created = try runtime(["create", "--bundle", dir, "--console-socket", socketPath, "t1"])
+        XCTAssertEqual(created.status, 0, created.stderr)
+        XCTAssertEqual(try runtime(["start", "t1"]).status, 0)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        python.waitUntilExit()
+        // A terminal ends lines with CR LF ("\r\n" is one Character in Swift).
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, ["/dev/pts/0", "c", "hi"], "the process's terminal is the pty whose master went over the socket")
+        XCTAssertEqual(try runtime(["delete", "--force", "t1"]).status, 0)
+        let missing = try runtime(["create", "--bundle", dir, "t2"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("--console-socket"), missing.stderr)
+    }
 }
 
 /// The kernel's order of capability names, as inspect lists them.

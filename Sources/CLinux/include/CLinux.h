@@ -76,8 +76,9 @@ int cl_close_others(const int *keep, int count);
 // Send `fd` over the connected unix socket `sock` (SCM_RIGHTS): how a pty master reaches the
 // caller's --console-socket. Returns 0 or -errno.
 int cl_send_fd(int sock, int fd);
-// Open a new pty pair from `ptmx` (the container's /dev/ptmx): master and slave. 0 or -errno.
-int cl_open_pty(const char *ptmx, int *master, int *slave);
+// Open a new pty pair from `ptmx` (the container's /dev/ptmx): master, slave, and the slave's
+// number under /dev/pts. 0 or -errno.
+int cl_open_pty(const char *ptmx, int *master, int *slave, unsigned int *index);
 // Make `fd` the controlling terminal of a new session and the standard streams. 0 or -errno.
 int cl_take_terminal(int fd);
 int cl_wait_termsig(int status);
