@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "ContlabCoreTests", dependencies: ["ContlabCore"]),
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),

@@ -64,6 +64,8 @@ pid_t cl_clone_exec(unsigned long flags, const char *path, char *const argv[], c
             write_str(2, "contlab: cannot become root in the new user namespace: is root (0) mapped in uid_map and gid_map?\n");
             _exit(125);
         }
+        // A change of credentials clears the parent-death signal: set it again.
+        if (pdeathsig > 0) prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0);
     }
     execve(path, argv, envp);
     write_str(2, "contlab: cannot re-execute itself for the container's init: ");

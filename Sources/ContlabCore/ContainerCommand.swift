@@ -44,9 +44,13 @@ public struct ContainerCommand {
     public func exec(cwd: String, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])?) throws -> Never {
         if Glibc.chdir(cwd) != 0 { throw CommandError.cwd(cwd, errno: errno) }
         if let identity {
+            var deathSignal: Int32 = 0
+            _ = withUnsafeMutablePointer(to: &deathSignal) { cl_prctl(2 /* PR_GET_PDEATHSIG */, UInt(bitPattern: $0), 0, 0, 0) }
             if setgroups(identity.groups.count, identity.groups) != 0 { throw CommandError.identity("setgroups", errno: errno) }
             if setgid(identity.gid) != 0 { throw CommandError.identity("setgid(\(identity.gid))", errno: errno) }
             if setuid(identity.uid) != 0 { throw CommandError.identity("setuid(\(identity.uid))", errno: errno) }
+            // setuid cleared the parent-death signal; the command must still die with contlab.
+            if deathSignal > 0 { _ = cl_prctl(Int32(CL_PR_SET_PDEATHSIG), UInt(deathSignal), 0, 0, 0) }
         }
         _ = cl_cloexec_from(3)
         let err: Int32 = withCStrings(args) { argv in

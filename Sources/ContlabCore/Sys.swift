@@ -271,11 +271,28 @@ extension Sys {
     /// Replace a small file by writing a temporary beside it and renaming it over: readers see
     /// the old content or the new, never half. No fsync: runtime state lives on tmpfs (/run).
     public static func replaceFile(_ path: String, _ bytes: [UInt8]) throws {
-        let temp = path + ".tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A fresh name, created exclusively and never through a symlink: a planted link must
+        // not make root write somewhere else.
+        let temp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         if fd < 0 { throw SystemCallError("open(\"\(temp)\")", errno: errno) }
-        writeAll(fd, bytes)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                let error = n < 0 ? errno : EIO
+                close(fd)
+                unlink(temp)
+                throw SystemCallError("write(\"\(temp)\")", errno: error)
+            }
+            offset += n
+        }
         close(fd)
-        if rename(temp, path) != 0 { throw SystemCallError("rename(\"\(temp)\", \"\(path)\")", errno: errno) }
+        if rename(temp, path) != 0 {
+            let error = errno
+            unlink(temp)
+            throw SystemCallError("rename(\"\(temp)\", \"\(path)\")", errno: error)
+        }
     }
 }

@@ -189,8 +189,13 @@ public enum SpecCheck {
             throw SpecError("linux.rootfsPropagation", "\"\(propagation)\" is not a propagation type")
         }
         for key in (spec.linux?.sysctl ?? [:]).keys.sorted() {
-            if key.hasPrefix("net.") && !namespaces.contains(where: { $0.type == "network" }) {
-                throw SpecError("linux.sysctl.\(key)", "a net.* sysctl needs a network namespace of the container's own")
+            // A joined namespace may be the host's own: only a new one is the container's.
+            if key.hasPrefix("net.") && !namespaces.contains(where: { $0.type == "network" && $0.path == nil }) {
+                throw SpecError("linux.sysctl.\(key)", "a net.* sysctl needs a new network namespace of the container's own")
+            }
+            let ipc = ["kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."]
+            if ipc.contains(where: { key.hasPrefix($0) }) && !namespaces.contains(where: { $0.type == "ipc" && $0.path == nil }) {
+                throw SpecError("linux.sysctl.\(key)", "an IPC sysctl needs a new ipc namespace of the container's own, or it changes the host")
             }
             let namespaced = ["net.", "kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."]
             if !namespaced.contains(where: { key.hasPrefix($0) }) {

@@ -26,6 +26,9 @@ public struct OCIInitPlan: Codable, Sendable {
     public var hostHooks: Bool
     /// Record system calls and send them to the host.
     public var record: Bool
+    /// A foreground run: the container dies with its caller (PR_SET_PDEATHSIG, set again after
+    /// every change of user, which clears it).
+    public var dieWithCaller: Bool
 
     public static let environmentKey = "CONTLAB_OCI_PLAN"
     public static let initArgument = "__oci-init"

@@ -83,7 +83,7 @@ public struct OCIRuntime {
                 id: options.id, bundle: bundle, rootfs: rootfs, spec: spec,
                 fifo: startAtOnce ? nil : store.fifo(options.id), toHostFD: toHost.write, fromHostFD: fromHost.read,
                 consoleSocket: options.consoleSocket, cgroupDirectories: record.cgroupDirectories,
-                inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: record.pid >= 0 && self.record)
+                inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record, dieWithCaller: dieWithCaller)
             let payload = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
             let idMaps = inUserNamespace ? Self.idMaps(spec) : nil
             do {

@@ -167,7 +167,7 @@ public enum OCIInit {
         do {
             try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "running"))
             Timing.mark("init exec")
-            try becomeTheProcess(process, command: command)
+            try becomeTheProcess(process, command: command, plan: plan)
         } catch {
             Sys.warn("contlab: \(error)")
             exit(127)
@@ -190,8 +190,11 @@ public enum OCIInit {
             guard let path = ns.path else { continue }
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             if fd < 0 { throw Failure("linux.namespaces: cannot open \(ns.type) namespace \(path): \(String(cString: strerror(errno)))") }
-            CallRecord.shared.note("setns(open(\"\(path)\"), 0)")
-            let rc = cl_setns(fd, 0)
+            // The type's flag makes the kernel check that the path really is such a namespace: a
+            // "network" entry pointing at a mount namespace must fail, not join it.
+            let flag = Spec.namespace(forType: ns.type).map { Int32(bitPattern: UInt32($0.cloneFlag)) } ?? 0
+            CallRecord.shared.note("setns(open(\"\(path)\"), \(Spec.namespace(forType: ns.type)?.cloneFlagName ?? "0"))")
+            let rc = cl_setns(fd, flag)
             close(fd)
             if rc != 0 { throw Failure("linux.namespaces: setns into \(ns.type) namespace \(path) failed: \(String(cString: strerror(-rc)))") }
         }
@@ -217,7 +220,7 @@ public enum OCIInit {
     /// The last steps, in the order capabilities(7) needs: drop the bounding set while
     /// CAP_SETPCAP is still held, keep capabilities across setuid, switch user, then set the
     /// three process sets and the ambient one; then no_new_privs, and exec.
-    static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand) throws -> Never {
+    static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand, plan: OCIInitPlan) throws -> Never {
         umask(mode_t(process.user.umask ?? 0o022))
         if let caps = process.capabilities {
             let bounding = Set((caps.bounding ?? []).compactMap(CapabilityNames.value(of:)))
@@ -230,11 +233,15 @@ public enum OCIInit {
         }
         let user = process.user
         let groups = user.additionalGids ?? []
-        if setgroups(groups.count, groups) != 0 && errno != EPERM {
-            throw Failure("process.user.additionalGids: setgroups failed: \(String(cString: strerror(errno)))")
+        if setgroups(groups.count, groups) != 0 && (errno != EPERM || !groups.isEmpty) {
+            throw Failure("process.user.additionalGids: setgroups failed: \(String(cString: strerror(errno)))"
+                          + (errno == EPERM ? " — this user namespace denies setgroups (rootless); remove additionalGids" : ""))
         }
         if setgid(user.gid) != 0 { throw Failure("process.user.gid \(user.gid): setgid failed: \(String(cString: strerror(errno))) — is it mapped in linux.gidMappings?") }
         if setuid(user.uid) != 0 { throw Failure("process.user.uid \(user.uid): setuid failed: \(String(cString: strerror(errno))) — is it mapped in linux.uidMappings?") }
+        // The kernel clears the parent-death signal on a change of credentials; a foreground
+        // run's container must still end with its caller.
+        if plan.dieWithCaller { _ = cl_prctl(Int32(CL_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0) }
         if let caps = process.capabilities {
             try setProcessCapabilities(caps)
             _ = cl_prctl(Int32(CL_PR_SET_KEEPCAPS), 0, 0, 0, 0)

@@ -6,7 +6,7 @@ import Foundation
 public enum RootPath {
     /// Resolve `path` under `root` as if `root` were "/": symlinks are followed inside the root,
     /// absolute ones restart at the root, and `..` never climbs above it.
-    public static func secureJoin(root: String, path: String, readLink: (String) -> String? = Sys.readLink) -> String {
+    public static func secureJoin(root: String, path: String, readLink: (String) -> String? = Sys.readLink) throws -> String {
         var resolved: [String] = []
         var pending = path.split(separator: "/").map(String.init)
         var followed = 0
@@ -18,8 +18,11 @@ public enum RootPath {
                 continue
             }
             let candidate = root + "/" + (resolved + [component]).joined(separator: "/")
-            if followed < 40, let target = readLink(candidate) {
+            if let target = readLink(candidate) {
+                // Like the kernel's own limit: past 40 links, refuse rather than stop following
+                // (a link left unresolved would be followed against the host's root).
                 followed += 1
+                if followed > 40 { throw SystemCallError("resolving \(path) inside the root filesystem", errno: ELOOP) }
                 if target.hasPrefix("/") { resolved.removeAll() }
                 pending = target.split(separator: "/").map(String.init) + pending
             } else {

@@ -12,9 +12,9 @@ struct RootfsSetup {
 
     /// Everything before pivot_root.
     func prepare() throws {
-        // Nothing may propagate back to the host: rslave by default, as runc does.
-        let propagation = MountOptions([spec.linux?.rootfsPropagation ?? "rslave"]).propagation ?? [.slave, .recursive]
-        try Sys.mount(source: nil, target: "/", fstype: nil, flags: propagation)
+        // Nothing may propagate back to the host: everything becomes a slave of the host's mounts
+        // first, whatever rootfsPropagation asks; that is applied inside, after pivot_root.
+        try Sys.mount(source: nil, target: "/", fstype: nil, flags: [.slave, .recursive])
         // pivot_root needs the new root to be a mount point.
         try Sys.mount(source: root, target: root, fstype: nil, flags: [.bind, .recursive],
                       hint: "root.path must be a directory the runtime can reach")
@@ -30,13 +30,13 @@ struct RootfsSetup {
         if devIsTmpfs { try makeDevices() }
     }
 
-    func target(_ destination: String) -> String {
-        RootPath.secureJoin(root: root, path: destination)
+    func target(_ destination: String) throws -> String {
+        try RootPath.secureJoin(root: root, path: destination)
     }
 
     func perform(_ mount: Spec.Mount) throws {
         let options = MountOptions(mount.options ?? [])
-        let destination = target(mount.destination)
+        let destination = try target(mount.destination)
         let type = mount.type ?? (options.isBind ? "bind" : "none")
         if type == "cgroup" {
             try mountCgroups(at: destination, readOnly: options.flags.contains(.readOnly))
@@ -130,7 +130,7 @@ struct RootfsSetup {
     /// The devices every container gets on a fresh /dev (runtime-spec config-linux "Default
     /// Devices"), then linux.devices; as bind mounts of the host's in a user namespace.
     func makeDevices() throws {
-        let dev = target("/dev")
+        let dev = try target("/dev")
         var nodes: [(path: String, type: String, major: Int64, minor: Int64, mode: UInt32, uid: UInt32, gid: UInt32)] =
             [("/dev/null", "c", 1, 3, 0o666, 0, 0), ("/dev/zero", "c", 1, 5, 0o666, 0, 0), ("/dev/full", "c", 1, 7, 0o666, 0, 0),
              ("/dev/random", "c", 1, 8, 0o666, 0, 0), ("/dev/urandom", "c", 1, 9, 0o666, 0, 0), ("/dev/tty", "c", 5, 0, 0o666, 0, 0)]
@@ -139,7 +139,7 @@ struct RootfsSetup {
             nodes.append((device.path, device.type, device.major ?? 0, device.minor ?? 0, device.fileMode ?? 0o666, device.uid ?? 0, device.gid ?? 0))
         }
         for node in nodes {
-            let path = target(node.path)
+            let path = try target(node.path)
             try RootPath.makeDirectories((path as NSString).deletingLastPathComponent)
             if !plan.inUserNamespace {
                 let kind: mode_t = node.type == "b" ? S_IFBLK : node.type == "p" ? S_IFIFO : S_IFCHR
@@ -179,6 +179,11 @@ struct RootfsSetup {
         try Sys.pivotRoot(newRoot: ".", putOld: ".", hint: "root.path must be a mount point not on a shared mount")
         try Sys.umount(".", detach: true)
         try Sys.chdir("/")
+        if let wanted = spec.linux?.rootfsPropagation, let flags = MountOptions([wanted]).propagation {
+            // Applied to the container's own tree: a slave made shared gets a peer group of its
+            // own, and still receives nothing it could send back to the host.
+            try Sys.mount(source: nil, target: "/", fstype: nil, flags: flags)
+        }
     }
 
     /// After pivot_root and the sysctls: maskedPaths hidden, readonlyPaths and the root read-only.

@@ -96,6 +96,9 @@ public struct RuncCommandLine: Equatable, Sendable {
             guard let takesValue = known[name] else { throw ParseError("\(verbName): unknown flag \(word)") }
             options[name] = takesValue ? try value(name, inline) : "true"
         }
+        if let preserved = options["preserve-fds"], preserved != "0" {
+            throw ParseError("\(verbName): --preserve-fds is not implemented by contlab-runc yet; pass no extra descriptors")
+        }
         func id() throws -> String {
             guard let id = positional.first, !id.isEmpty else { throw ParseError("\(verbName) needs a container id") }
             return id
@@ -111,7 +114,8 @@ public struct RuncCommandLine: Equatable, Sendable {
         case "start": verb = .start(id: try id())
         case "state": verb = .state(id: try id())
         case "kill":
-            let name = positional.count > 1 ? positional[1] : "TERM"
+            var name = positional.count > 1 ? positional[1] : "TERM"
+            if name.hasPrefix("-") { name.removeFirst() }
             guard let signal = Signals.parse(name) else { throw ParseError("kill: unknown signal \"\(name)\" (a name like TERM or KILL, or a number)") }
             verb = .kill(id: try id(), signal: signal, all: options["all"] != nil)
         case "delete": verb = .delete(id: try id(), force: options["force"] != nil)

@@ -110,4 +110,16 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(after.mounts, before.mounts, "mounts changed on the host")
         XCTAssertEqual(after.processes, before.processes, "contlab processes were left running")
     }
+
+    func testStage1AsAnotherUserStillEndsWithContlab() throws {
+        let before = Harness.hostTraces()
+        let process = try startContainer(["--stage", "1", "--user", "student", "--", "/bin/sleep", "272"])
+        XCTAssertNotNil(waitForProcess(containing: "/bin/sleep 272"))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(5)
+        while waitForProcess(containing: "/bin/sleep 272", timeout: 0.01) != nil && Date() < deadline { usleep(20_000) }
+        XCTAssertNil(waitForProcess(containing: "/bin/sleep 272", timeout: 0.01), "setuid cleared the death signal")
+        XCTAssertEqual(Harness.hostTraces().processes, before.processes)
+    }
 }

@@ -498,6 +498,49 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("--console-socket"), missing.stderr)
     }
+
+    func testANamespacePathOfTheWrongTypeIsRefused() throws {
+        let dir = try bundle("wrongns", args: ["true"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).map { ns in
+                ns["type"] as? String == "ipc" ? ["type": "ipc", "path": "/proc/self/ns/uts"] : ns
+            }
+            config["linux"] = linux
+        }
+        let result = try runtime(["run", "--bundle", dir, "w1"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("setns into ipc namespace"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/w1"))
+    }
+
+    func testAForegroundRunAsAnotherUserStillEndsWithItsCaller() throws {
+        let dir = try bundle("dies", args: ["sleep", "271"]) { config in
+            var process = config["process"] as! [String: Any]
+            process["user"] = ["uid": 1000, "gid": 1000]
+            config["process"] = process
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.arguments = ["runc", "--root", root, "run", "--bundle", dir, "d1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        func sleeper() -> Bool {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).contains { entry in
+                guard Int(entry) != nil, let cmd = Sys.readText("/proc/\(entry)/cmdline") else { return false }
+                return cmd == "sleep\0" + "271\0"
+            }
+        }
+        var deadline = Date().addingTimeInterval(10)
+        while !sleeper() && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(sleeper())
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        deadline = Date().addingTimeInterval(5)
+        while sleeper() && Date() < deadline { usleep(10_000) }
+        XCTAssertFalse(sleeper(), "setuid cleared the death signal: the container outlived contlab-runc run")
+        _ = try runtime(["delete", "--force", "d1"])
+    }
 }
 
 /// The kernel's order of capability names, as inspect lists them.
