@@ -107,18 +107,24 @@ public final class ContainerCgroup {
             let mountPoint = String(path.dropLast(relativePath.count + 1))
             var current = mountPoint
             let components = relativePath.split(separator: "/").map(String.init)
-            for (i, component) in components.enumerated() {
-                if directory.version == 2 {
-                    // v2 hands a controller to children only when each ancestor's subtree_control
-                    // enables it, and a parent must hold no processes itself.
-                    let enable = directory.controllers.map { "+" + $0 }.joined(separator: " ")
-                    try write(current + "/cgroup.subtree_control", enable)
-                }
-                current += "/" + component
-                if i == components.count - 1 {
-                    try makeDirectory(current, mustBeNew: true)
-                } else {
-                    try makeDirectory(current, mustBeNew: false)
+            // Another run may remove contlab's shared parent just as we make our directory under
+            // it (see destroy): start the chain again when that happens.
+            for attempt in 1...3 {
+                current = mountPoint
+                do {
+                    for (i, component) in components.enumerated() {
+                        if directory.version == 2 {
+                            // v2 hands a controller to children only when each ancestor's
+                            // subtree_control enables it, and a parent must hold no processes itself.
+                            let enable = directory.controllers.map { "+" + $0 }.joined(separator: " ")
+                            try write(current + "/cgroup.subtree_control", enable)
+                        }
+                        current += "/" + component
+                        try makeDirectory(current, mustBeNew: i == components.count - 1)
+                    }
+                    break
+                } catch CgroupError.create(_, let errno) where errno == ENOENT && attempt < 3 {
+                    continue
                 }
             }
             directories.append(directory)
@@ -230,9 +236,18 @@ public final class ContainerCgroup {
     public func destroy() {
         for dir in directories.reversed() {
             Self.removeCgroup(dir.path, version: dir.version)
+            // contlab's own parents go too once empty, so the host is left as it was; rmdir
+            // fails (and we stop) while another container is still under them.
+            var parent = (dir.path as NSString).deletingLastPathComponent
+            while Self.ownParents.contains((parent as NSString).lastPathComponent), rmdir(parent) == 0 {
+                parent = (parent as NSString).deletingLastPathComponent
+            }
         }
         directories.removeAll()
     }
+
+    /// The parent directories contlab makes for its containers by default.
+    static let ownParents: Set<String> = [parent, "contlab-runc"]
 
     /// Empty a cgroup (v2's cgroup.kill where the kernel has it, else SIGKILL to each member) and
     /// rmdir it, retrying while the kernel finishes tearing the processes down.
