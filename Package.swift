@@ -42,13 +42,14 @@ let package = Package(
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
+        .target(name: "Walkthrough", dependencies: ["ContlabCore", "Yams"]),
 
         .executableTarget(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Inspect",
-                "Lessons", "History",
+                "Lessons", "History", "Walkthrough",
             ]),
 
         // Fast tests: pure logic, no root.
@@ -59,6 +60,7 @@ let package = Package(
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),
+        .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History"]),
         // Real containers, as root, through the built static binary (see Makefile).
         .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore"]),
     ],

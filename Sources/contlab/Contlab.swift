@@ -17,7 +17,7 @@ struct Contlab: ParsableCommand {
               contlab runc run --bundle /tmp/lab demo     (contlab-runc: runc's command line)
               contlab lessons; contlab history timeline
             """,
-        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self,
+        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, StageCommand.self,
                       LessonsCommand.self, HistoryCommand.self])
 }
 

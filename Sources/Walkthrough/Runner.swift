@@ -1,0 +1,97 @@
+import ContlabCore
+import Foundation
+
+/// Runs a walk-through: prints each step, runs its contlab arguments as a child (this same
+/// binary), and on a terminal waits before each step — Enter goes on, `s` stops the prose, `q`
+/// stops. The children clean up after themselves; Ctrl-C reaches them through the forwarding
+/// wait, and the walk-through's own scratch directory is removed on every way out.
+public struct WalkthroughRunner {
+    public var walkthrough: StageWalkthrough
+    public var language: String
+    public var style: Style
+    public var interactive: Bool
+    public var firstStep: Int
+    public var history: [String]
+
+    public static let scratch = "/tmp/contlab-walkthrough"
+
+    public init(walkthrough: StageWalkthrough, language: String, style: Style, interactive: Bool, firstStep: Int, history: [String]) {
+        self.walkthrough = walkthrough
+        self.language = language
+        self.style = style
+        self.interactive = interactive
+        self.firstStep = firstStep
+        self.history = history
+    }
+
+    enum Answer { case next, skipProse, quit }
+
+    func ask() -> Answer {
+        guard interactive else { return .next }
+        let prompt = language == "zh" ? "[回车] 继续 · [s] 略过讲解 · [q] 退出 " : "[Enter] continue · [s] skip the prose · [q] quit "
+        FileHandle.standardOutput.write(Data(style.dim(prompt).utf8))
+        guard let tty = fopen("/dev/tty", "r") else { return .next }
+        defer { fclose(tty) }
+        var buffer = [CChar](repeating: 0, count: 64)
+        guard fgets(&buffer, 64, tty) != nil else { return .quit }
+        switch String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
+        case "q": return .quit
+        case "s": return .skipProse
+        default: return .next
+        }
+    }
+
+    /// Returns the exit status: 0 when every step ran, 130 when stopped.
+    public func run() -> Int32 {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        try? FileManager.default.removeItem(atPath: Self.scratch)
+        defer { try? FileManager.default.removeItem(atPath: Self.scratch) }
+        print(walkthrough.header(language: language, style: style, history: history), terminator: "")
+        var prose = true
+        for index in walkthrough.steps.indices where index >= firstStep {
+            switch ask() {
+            case .quit:
+                print(language == "zh" ? "已停止；没有留下任何挂载、cgroup 或进程。" : "Stopped; nothing is left behind (each step cleans up as it ends).")
+                return 130
+            case .skipProse: prose = false
+            case .next: break
+            }
+            let step = walkthrough.steps[index]
+            print(walkthrough.describe(step: index, language: language, style: style, prose: prose), terminator: "")
+            if let args = step.run {
+                let status = runContlab(args)
+                if status == .exited(130) || status == .signaled(SIGINT) {
+                    print(language == "zh" ? "已中断；这一步的容器已清理。" : "Interrupted; this step's container was cleaned up.")
+                    return 130
+                }
+            }
+            if let lookFor = step.lookFor, prose { print(style.green("→ ") + lookFor(language)) }
+        }
+        if let exercises = walkthrough.exercises { print("\n" + style.bold(exercises(language))) }
+        return 0
+    }
+
+    /// This binary with `args`, its output straight to ours, Ctrl-C passed on.
+    public func runContlab(_ args: [String]) -> ExitStatus {
+        Signals.block(Signals.forwarded + [SIGCHLD])
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
+        var pid: pid_t = 0
+        let rc = withCStrings(["contlab"] + args) { argv in
+            withCStrings(ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }) { envp in
+                posix_spawn(&pid, "/proc/self/exe", nil, &attr,
+                            UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
+            }
+        }
+        guard rc == 0 else {
+            Sys.warn("contlab: cannot run a step: \(String(cString: strerror(rc)))")
+            return .exited(125)
+        }
+        return waitForwarding(pid: pid)
+    }
+}

@@ -1,0 +1,136 @@
+import ContlabCore
+import Foundation
+import Yams
+
+/// `contlab stage N`: a stage told and run for real, one step at a time, from the data in
+/// lessons/walkthrough/stageN.yaml. Each step says what and why, the commands a student could
+/// type by hand, then runs contlab's own arguments — so the system calls shown are the runtime's
+/// record (`--explain`), and the proof is what the container reports.
+public struct StageWalkthrough: Decodable, Equatable, Sendable {
+    public struct Text: Decodable, Equatable, Sendable {
+        public var en: String
+        public var zh: String
+
+        public init(en: String, zh: String) {
+            self.en = en
+            self.zh = zh
+        }
+
+        public func callAsFunction(_ language: String) -> String { language == "zh" ? zh : en }
+    }
+
+    public struct Step: Decodable, Equatable, Sendable {
+        public var title: Text
+        public var text: Text
+        public var byHand: [String]?
+        /// contlab's arguments, run as a child process.
+        public var run: [String]?
+        public var lookFor: Text?
+
+        public init(title: Text, text: Text, byHand: [String]?, run: [String]?, lookFor: Text?) {
+            self.title = title
+            self.text = text
+            self.byHand = byHand
+            self.run = run
+            self.lookFor = lookFor
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case title, text, run
+            case byHand = "by-hand"
+            case lookFor = "look-for"
+        }
+    }
+
+    public var stage: Int
+    public var title: Text
+    public var summary: Text
+    public var lesson: String?
+    public var history: [String]?
+    public var steps: [Step]
+    public var exercises: Text?
+
+    public init(stage: Int, title: Text, summary: Text, lesson: String?, history: [String]?, steps: [Step], exercises: Text?) {
+        self.stage = stage
+        self.title = title
+        self.summary = summary
+        self.lesson = lesson
+        self.history = history
+        self.steps = steps
+        self.exercises = exercises
+    }
+
+    public static func load(_ file: URL) throws -> StageWalkthrough {
+        let text: String
+        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+            throw WalkthroughError.unreadable(file.path)
+        }
+        do {
+            let walkthrough = try YAMLDecoder().decode(StageWalkthrough.self, from: text)
+            guard !walkthrough.steps.isEmpty else { throw WalkthroughError.invalid(file.lastPathComponent, "has no steps") }
+            return walkthrough
+        } catch let error as WalkthroughError {
+            throw error
+        } catch let DecodingError.keyNotFound(key, context) {
+            let path = (context.codingPath + [key]).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            throw WalkthroughError.invalid(file.lastPathComponent, "missing \(path)")
+        } catch {
+            throw WalkthroughError.invalid(file.lastPathComponent, "\(error)")
+        }
+    }
+
+    /// Every stageN.yaml under `directory`, in stage order.
+    public static func loadAll(from directory: URL) throws -> [StageWalkthrough] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { $0.hasPrefix("stage") && $0.hasSuffix(".yaml") }
+        return try names.map { try load(directory.appendingPathComponent($0)) }.sorted { $0.stage < $1.stage }
+    }
+
+    /// How the steps read on screen: pure, so the tests check the text without a terminal.
+    public func header(language: String, style: Style, history: [String]) -> String {
+        var out = style.bold(language == "zh" ? "第 \(stage) 阶段：\(title(language))" : "Stage \(stage): \(title(language))") + "\n"
+        out += summary(language) + "\n"
+        if !history.isEmpty {
+            out += "\n" + style.dim(language == "zh" ? "它重演的历史：" : "The history it repeats:") + "\n"
+            for line in history { out += "  " + line + "\n" }
+        }
+        if let lesson {
+            out += "\n" + style.dim(language == "zh" ? "课文：contlab lessons show \(lesson) --lang zh" : "Lesson: contlab lessons show \(lesson)") + "\n"
+        }
+        return out
+    }
+
+    public func describe(step index: Int, language: String, style: Style, prose: Bool) -> String {
+        let step = steps[index]
+        let label = language == "zh" ? "第 \(index + 1)/\(steps.count) 步" : "Step \(index + 1)/\(steps.count)"
+        var out = "\n" + style.cyan(style.bold("── \(label): \(step.title(language))")) + "\n"
+        if prose { out += step.text(language) + "\n" }
+        if let byHand = step.byHand, !byHand.isEmpty, prose {
+            out += style.dim(language == "zh" ? "用标准工具手动完成：" : "By hand, with standard tools:") + "\n"
+            for command in byHand { out += "  $ " + command + "\n" }
+        }
+        if let run = step.run {
+            out += style.bold("contlab " + run.map(Self.quote).joined(separator: " ")) + "\n"
+        }
+        return out
+    }
+
+    static func quote(_ word: String) -> String {
+        word.contains(where: { " '\"$;&|".contains($0) }) ? "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" : word
+    }
+}
+
+public enum WalkthroughError: Error, CustomStringConvertible, Equatable {
+    case unreadable(String)
+    case invalid(String, String)
+    case unknownStage(Int, known: [Int])
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): return "cannot read \(path)"
+        case .invalid(let file, let why): return "lessons/walkthrough/\(file): \(why)"
+        case .unknownStage(let n, let known):
+            return "there is no stage \(n): the stages are \(known.map(String.init).joined(separator: ", ")) (contlab stage lists them)"
+        }
+    }
+}
