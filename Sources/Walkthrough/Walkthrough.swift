@@ -103,7 +103,8 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
     public func describe(step index: Int, language: String, style: Style, prose: Bool) -> String {
         let step = steps[index]
         let label = language == "zh" ? "第 \(index + 1)/\(steps.count) 步" : "Step \(index + 1)/\(steps.count)"
-        var out = "\n" + style.cyan(style.bold("── \(label): \(step.title(language))")) + "\n"
+        let colon = language == "zh" ? "：" : ": "
+        var out = "\n" + style.cyan(style.bold("── \(label)\(colon)\(step.title(language))")) + "\n"
         if prose { out += step.text(language) + "\n" }
         if let byHand = step.byHand, !byHand.isEmpty, prose {
             out += style.dim(language == "zh" ? "用标准工具手动完成：" : "By hand, with standard tools:") + "\n"
