@@ -11,7 +11,7 @@ BIN := bin/contlab
 # hyperfine; the lesson
 # site test: chromium (headless) and a CJK font.
 PACKAGES := pkg-config binutils libcap-dev libcmark-dev cmark busybox-static stress-ng debootstrap \
-	util-linux runc crun containerd umoci skopeo hyperfine chromium fonts-noto-cjk
+	util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench clean
 

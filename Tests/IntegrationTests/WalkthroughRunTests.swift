@@ -54,3 +54,4 @@ final class WalkthroughRunTests: XCTestCase {
         XCTAssertTrue(step.stderr.contains("--step 99"), step.stderr)
     }
 }
+
