@@ -111,12 +111,7 @@ final class CgroupStageTests: XCTestCase {
         XCTAssertEqual(try Harness.run(["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "/bin/sh", "-c", "kill -KILL $$"]).status, 137)
         XCTAssertEqual(try Harness.run(["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "no-such-command"]).status, 127)
         // Interrupted with Ctrl-C (SIGINT to contlab).
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.binary)
-        process.arguments = ["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "/bin/sleep", "30"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Harness.start(["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "/bin/sleep", "30"])
         let deadline = Date().addingTimeInterval(10)
         while contlabCgroups().count == before.count && Date() < deadline { usleep(10_000) }
         usleep(200_000)

@@ -20,23 +20,7 @@ final class ContainerdTests: XCTestCase {
 
     @discardableResult
     func exec(_ path: String, _ args: [String], timeout: TimeInterval = 60) throws -> Harness.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = args
-        let out = work + "/out-\(UUID().uuidString)", err = out + ".err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning { process.terminate(); XCTFail("\(path) \(args) timed out") }
-        process.waitUntilExit()
-        return Harness.Result(status: process.terminationStatus,
-                              stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                              stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        try Harness.execute([path] + args, timeout: timeout)
     }
 
     override func setUpWithError() throws {

@@ -36,11 +36,17 @@ enum Harness {
     @discardableResult
     static func run(_ args: [String], as uid: UInt32? = nil, environment: [String: String] = [:],
                     timeout: TimeInterval = 60) throws -> Result {
-        let process = Process()
         var argv = [binary] + args
         if let uid {
             argv = ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups"] + argv
         }
+        return try execute(argv, environment: environment, timeout: timeout)
+    }
+
+    /// Run any program (argv[0] a path) and collect its output; what `run` does for contlab.
+    @discardableResult
+    static func execute(_ argv: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Result {
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
         var env = ProcessInfo.processInfo.environment
@@ -68,12 +74,25 @@ enum Harness {
         while process.isRunning && Date() < deadline { usleep(2_000) }
         if process.isRunning {
             process.terminate()
-            XCTFail("contlab \(args.joined(separator: " ")) did not finish in \(timeout)s")
+            XCTFail("\(argv.joined(separator: " ")) did not finish in \(timeout)s")
         }
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
                       stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+    }
+
+    /// Start contlab with `args` in the background, its output discarded (for tests that signal
+    /// or kill it while it runs).
+    static func start(_ args: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = args
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 
     /// The busybox tree, built once (cached by contlab itself).

@@ -8,14 +8,7 @@ final class LifecycleTests: XCTestCase {
 
     /// Start `contlab run ... -- CMD` in the background; returns the process.
     func startContainer(_ args: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.binary)
-        process.arguments = ["run"] + args
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        try Harness.start(["run"] + args)
     }
 
     /// Wait until a process whose command line contains `marker` exists (the container is up).

@@ -203,12 +203,7 @@ final class OCIRuntimeTests: XCTestCase {
         let dir = try bundle("slow", args: ["true"]) { config in
             config["hooks"] = ["createRuntime": [["path": "/bin/sleep", "args": ["sleep", "20"]]]]
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.binary)
-        process.arguments = ["runc", "--root", root, "create", "--bundle", dir, "k1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Harness.start(["runc", "--root", root, "create", "--bundle", dir, "k1"])
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1") && Date() < deadline { usleep(10_000) }
         usleep(200_000)
@@ -254,19 +249,7 @@ final class OCIRuntimeTests: XCTestCase {
     }
 
     func runRunc(_ runc: String, _ args: [String]) throws -> Harness.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: runc)
-        process.arguments = ["--root", work + "/runc-state"] + args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Harness.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                              stderr: String(decoding: stderr, as: UTF8.self))
+        try Harness.execute([runc, "--root", work + "/runc-state"] + args)
     }
 
     /// What isolation both runtimes must agree on, from inspect's report.
@@ -519,12 +502,7 @@ final class OCIRuntimeTests: XCTestCase {
             process["user"] = ["uid": 1000, "gid": 1000]
             config["process"] = process
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.binary)
-        process.arguments = ["runc", "--root", root, "run", "--bundle", dir, "d1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Harness.start(["runc", "--root", root, "run", "--bundle", dir, "d1"])
         func sleeper() -> Bool {
             ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).contains { entry in
                 guard Int(entry) != nil, let cmd = Sys.readText("/proc/\(entry)/cmdline") else { return false }
