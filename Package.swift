@@ -22,6 +22,9 @@ let package = Package(
             name: "CCap", path: "Sources/CCap", pkgConfig: "libcap",
             providers: [.apt(["libcap-dev"])]),
         .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
             name: "CCmark", path: "Sources/CCmark", pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]),
 
@@ -39,6 +42,10 @@ let package = Package(
         .target(
             name: "Stage4OCI", dependencies: ["ContlabCore", "OCI", "Cgroups", "CCap", "CLinux"],
             path: "Sources/Stage4OCI"),
+        .target(name: "Images", dependencies: ["ContlabCore", "OCI", "CZlib", "CLinux"]),
+        .target(
+            name: "Stage5Images", dependencies: ["ContlabCore", "Images", "OCI", "Stage4OCI"],
+            path: "Sources/Stage5Images"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
@@ -48,7 +55,7 @@ let package = Package(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Inspect",
+                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
                 "Lessons", "History", "Walkthrough",
             ]),
 
@@ -57,6 +64,7 @@ let package = Package(
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),

@@ -7,7 +7,7 @@ struct Contlab: ParsableCommand {
         commandName: "contlab",
         abstract: "A lab that builds Linux containers stage by stage, for real, and tells their history.",
         discussion: """
-            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime. Start with:
+            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime, 5 images and layers. Start with:
               contlab rootfs build busybox
               contlab run --stage 1 -- /bin/sh
               contlab escape --stage 1      then --stage 2
@@ -15,9 +15,10 @@ struct Contlab: ParsableCommand {
               contlab oom-demo
               contlab bundle create /tmp/lab -- contlab inspect
               contlab runc run --bundle /tmp/lab demo     (contlab-runc: runc's command line)
+              contlab image build --rootfs busybox busybox; contlab run --stage 5 --image busybox -- sh
               contlab lessons; contlab history timeline
             """,
-        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, StageCommand.self,
+        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self, CommitCommand.self, StageCommand.self,
                       LessonsCommand.self, HistoryCommand.self])
 }
 
