@@ -29,8 +29,14 @@ public struct Stage5Run {
 
     /// Run the container to its end; returns the exit code (128+N for signal N).
     public func run(containers: ContainerStore = .standard(), stateRoot: String = "/run/contlab-stage5") throws -> Int32 {
-        let stored = try containers.images.image(image)
         let rootless = geteuid() != 0
+        if rootless {
+            // The overlay is mounted on the host before the runtime makes the container's user
+            // namespace; without root that mount is refused. (Rootless engines mount it from
+            // inside the user namespace, which Linux allows since 5.11.)
+            throw ImageError.unsupported("stage 5 needs root here: its overlay mount is made on the host, as containerd does for runc; run it with sudo (contlab image unpack + contlab runc run work rootless)")
+        }
+        let stored = try containers.images.image(image)
         let container = try containers.create(id: id, image: stored, rootless: rootless)
         let overlay = containers.overlay(container)
         var mounted = false

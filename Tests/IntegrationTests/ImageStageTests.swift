@@ -1,0 +1,219 @@
+import ContlabCore
+import Foundation
+import XCTest
+
+/// Stage 5 for real: images built from the busybox tree in a private data directory, containers
+/// on overlayfs, diff and commit, and umoci and skopeo reading what contlab writes.
+final class ImageStageTests: XCTestCase {
+    static var data = ""
+    var env: [String: String] { ["CONTLAB_DATA": Self.data] }
+
+    override class func setUp() {
+        data = NSTemporaryDirectory() + "contlab-stage5-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+    }
+
+    override class func tearDown() {
+        // Every test removes its containers; a leftover mount would make this fail loudly.
+        _ = try? Harness.execute(["/bin/rm", "-rf", data])
+    }
+
+    override func setUpWithError() throws {
+        try Harness.requireRoot()
+        let listed = try contlab(["image", "list", "-q"]).stdout
+        if !listed.contains("busybox:latest") {
+            let tree = try Harness.busyboxRootfs()
+            try expectSuccess(["image", "build", "--dir", tree, "busybox:latest"])
+        }
+    }
+
+    @discardableResult
+    func contlab(_ args: [String]) throws -> Harness.Result { try Harness.run(args, environment: env) }
+
+    @discardableResult
+    func expectSuccess(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Harness.Result {
+        let result = try contlab(args)
+        XCTAssertEqual(result.status, 0, "contlab \(args.joined(separator: " ")): \(result.stderr)", file: file, line: line)
+        return result
+    }
+
+    /// A digest of every file, link and mode under `root`: equal digests, unchanged trees.
+    func treeDigest(_ root: String) -> String {
+        var hash = SHA256()
+        let names = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).sorted()
+        for name in names {
+            let path = root + "/" + name
+            var info = stat()
+            lstat(path, &info)
+            hash.update("\(name) \(info.st_mode) \(info.st_uid) \(info.st_size) \(Sys.readLink(path) ?? "")\n")
+            if info.st_mode & S_IFMT == S_IFREG, let data = FileManager.default.contents(atPath: path) { hash.update([UInt8](data)) }
+        }
+        return SHA256.hex(hash.finalize())
+    }
+
+    func overlayMounts() -> Int {
+        (Sys.readText("/proc/self/mountinfo") ?? "").split(separator: "\n").filter { $0.contains(" - overlay ") }.count
+    }
+
+    func testCopyOnWriteLeavesTheImageUntouched() throws {
+        let layers = Self.data + "/layers"
+        try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "cow", "--", "true"])
+        let before = treeDigest(layers)
+        let run = try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "cow2", "--", "sh", "-c",
+                                     "echo new > /new && echo more >> /etc/passwd && rm /bin/vi && mv /etc/hostname /etc/renamed 2>/dev/null || mv /etc/group /etc/renamed; ls /bin/vi 2>&1; cat /new"])
+        XCTAssertTrue(run.stdout.contains("new"), run.stdout)
+        XCTAssertEqual(treeDigest(layers), before, "lower layers are byte-for-byte what they were")
+        let diff = try expectSuccess(["diff", "cow2"]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(diff.contains("A /new"), "\(diff)")
+        XCTAssertTrue(diff.contains("C /etc/passwd"), "\(diff)")
+        XCTAssertTrue(diff.contains("D /bin/vi"), "\(diff)")
+        XCTAssertTrue(diff.contains("A /etc/renamed"), "\(diff)")
+        var info = stat()
+        XCTAssertEqual(lstat(Self.data + "/containers/cow2/upper/bin/vi", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR, "the deletion is overlayfs's whiteout, a character device")
+        XCTAssertEqual(info.st_rdev, 0)
+        let other = try contlab(["run", "--stage", "5", "--image", "busybox", "--rm", "--", "sh", "-c", "test ! -e /new && test -e /bin/vi"])
+        XCTAssertEqual(other.status, 0, "another container sees the image, not the first container's writes: \(other.stderr)")
+        try expectSuccess(["container", "rm", "cow", "cow2"])
+    }
+
+    func testCommitThenRunAndUnpackTheNewImage() throws {
+        try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "tocommit", "--", "sh", "-c",
+                           "echo committed > /etc/motd-lab && rm -r /usr/sbin"])
+        try expectSuccess(["commit", "tocommit", "lab/committed:v1"])
+        let history = try expectSuccess(["image", "history", "lab/committed:v1"]).stdout
+        XCTAssertTrue(history.contains("contlab commit tocommit"), history)
+        XCTAssertEqual(history.split(separator: "\n").count, 3, "two layers: the base and the commit\n\(history)")
+        let run = try contlab(["run", "--stage", "5", "--image", "lab/committed:v1", "--rm", "--", "sh", "-c", "cat /etc/motd-lab; test ! -e /usr/sbin"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "committed\n")
+        let bundle = Self.data + "/bundle-commit"
+        try expectSuccess(["image", "unpack", "lab/committed:v1", bundle])
+        XCTAssertEqual(try String(contentsOfFile: bundle + "/rootfs/etc/motd-lab", encoding: .utf8), "committed\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bundle + "/rootfs/usr/sbin"), "the whiteout was applied")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bundle + "/rootfs/usr/.wh.sbin"))
+        let runc = try Harness.execute(["/usr/sbin/runc", "run", "--bundle", bundle, "stage5-runc-\(getpid())"])
+        XCTAssertEqual(runc.status, 0, "runc runs contlab's unpacked bundle: \(runc.stderr)")
+        try expectSuccess(["container", "rm", "tocommit"])
+        let removal = try contlab(["image", "rm", "busybox:latest"])
+        XCTAssertEqual(removal.status, 0, removal.stderr)
+        XCTAssertEqual(try contlab(["run", "--stage", "5", "--image", "lab/committed:v1", "--rm", "--", "true"]).status, 0,
+                       "the base's layer stays while an image that stacks on it remains")
+        try expectSuccess(["image", "rm", "lab/committed:v1"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: Self.data + "/images/blobs/sha256"), [], "no blob left once no image needs it")
+    }
+
+    func testUmociAndSkopeoReadContlabImages() throws {
+        let layout = Self.data + "/export-dir", archive = Self.data + "/export.tar"
+        try expectSuccess(["image", "export", "busybox:latest", layout])
+        try expectSuccess(["image", "export", "busybox:latest", archive])
+        let skopeo = try Harness.execute(["/usr/bin/skopeo", "inspect", "oci-archive:" + archive])
+        XCTAssertEqual(skopeo.status, 0, skopeo.stderr)
+        let manifest = try expectSuccess(["image", "inspect", "busybox:latest"]).stdout
+        let digest = (try JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any])?["digest"] as? String
+        XCTAssertNotNil(digest)
+        XCTAssertTrue(skopeo.stdout.contains(digest ?? "-"), "skopeo sees the same manifest digest\n\(skopeo.stdout)")
+        let bundle = Self.data + "/umoci-bundle"
+        let umoci = try Harness.execute(["/usr/bin/umoci", "unpack", "--image", layout + ":busybox:latest", bundle])
+        XCTAssertEqual(umoci.status, 0, umoci.stderr)
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: bundle + "/rootfs/bin/busybox"))
+    }
+
+    func testAnImageMadeByUmociRunsUnderContlab() throws {
+        let layout = Self.data + "/umoci-made", bundle = Self.data + "/umoci-work"
+        for argv in [["init", "--layout", layout], ["new", "--image", layout + ":base"], ["unpack", "--image", layout + ":base", bundle]] {
+            let result = try Harness.execute(["/usr/bin/umoci"] + argv)
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        let tree = try Harness.busyboxRootfs()
+        XCTAssertEqual(try Harness.execute(["/bin/cp", "-a", tree + "/.", bundle + "/rootfs/"]).status, 0)
+        for argv in [["repack", "--image", layout + ":base", bundle],
+                     ["config", "--image", layout + ":base", "--config.cmd", "/bin/echo", "--config.cmd", "made by umoci"]] {
+            let result = try Harness.execute(["/usr/bin/umoci"] + argv)
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        try expectSuccess(["image", "import", "--tag", "fromumoci:v1", layout])
+        let run = try contlab(["run", "--stage", "5", "--image", "fromumoci:v1", "--rm"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "made by umoci\n")
+        try expectSuccess(["image", "rm", "fromumoci:v1"])
+    }
+
+    func testTamperedBlobsAreRefusedAndNothingIsLeft() throws {
+        let layout = Self.data + "/tamper"
+        try expectSuccess(["image", "export", "busybox:latest", layout])
+        let inspect = try JSONSerialization.jsonObject(with: Data(try expectSuccess(["image", "inspect", "busybox:latest"]).stdout.utf8)) as? [String: Any]
+        let layer = (((inspect?["manifest"] as? [String: Any])?["layers"] as? [[String: Any]])?.first?["digest"] as? String) ?? ""
+        let blob = layout + "/blobs/sha256/" + layer.dropFirst("sha256:".count)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: blob))
+        bytes[bytes.count / 2] ^= 0x55
+        try bytes.write(to: URL(fileURLWithPath: blob))
+        let result = try contlab(["image", "import", "--tag", "tampered:v1", layout])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("expected " + layer) && result.stderr.contains("found sha256:"), result.stderr)
+        XCTAssertFalse(try contlab(["image", "list", "-q"]).stdout.contains("tampered"))
+    }
+
+    /// A layer built by hand (as an attacker would) that climbs out, is absolute, or writes
+    /// through a symlink: refused, naming the entry, with no partial bundle or layer.
+    func testLayersThatEscapeTheRootAreRefused() throws {
+        let cases: [(String, String)] = [
+            ("climb", "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); t.addfile(i,io.BytesIO(data))\nadd(t,'../escaped')"),
+            ("absolute", "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); t.addfile(i,io.BytesIO(data))\nadd(t,'/etc/escaped')"),
+            ("through-link", "import tarfile,io\ni=tarfile.TarInfo('link'); i.type=tarfile.SYMTYPE; i.linkname='/tmp'; t.addfile(i)\nj=tarfile.TarInfo('link/escaped-\(getpid())'); j.size=1; t.addfile(j,io.BytesIO(b'x'))"),
+        ]
+        for (name, body) in cases {
+            let layout = Self.data + "/evil-" + name
+            let script = """
+            import hashlib,json,os,io,tarfile,gzip
+            os.makedirs('\(layout)/blobs/sha256', exist_ok=True)
+            buf=io.BytesIO()
+            t=tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)
+            \(body)
+            t.close()
+            tar=buf.getvalue(); gz=gzip.compress(tar, mtime=0)
+            def put(b):
+                d=hashlib.sha256(b).hexdigest(); open('\(layout)/blobs/sha256/'+d,'wb').write(b); return d
+            layer=put(gz)
+            cfg=json.dumps({"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:"+hashlib.sha256(tar).hexdigest()]}}).encode()
+            c=put(cfg)
+            man=json.dumps({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:"+c,"size":len(cfg)},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:"+layer,"size":len(gz)}]}).encode()
+            m=put(man)
+            json.dump({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:"+m,"size":len(man),"annotations":{"org.opencontainers.image.ref.name":"evil:\(name)"}}]}, open('\(layout)/index.json','w'))
+            open('\(layout)/oci-layout','w').write('{"imageLayoutVersion":"1.0.0"}')
+            """
+            let made = try Harness.execute(["/usr/bin/python3", "-c", script])
+            XCTAssertEqual(made.status, 0, made.stderr)
+            try expectSuccess(["image", "import", layout])
+            let bundle = Self.data + "/evil-bundle-" + name
+            let unpack = try contlab(["image", "unpack", "evil:" + name, bundle])
+            XCTAssertNotEqual(unpack.status, 0, "\(name) was unpacked")
+            XCTAssertTrue(unpack.stderr.contains("refusing to unpack"), "\(name): \(unpack.stderr)")
+            XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: bundle)) ?? [], [], "\(name): nothing half-unpacked")
+            let run = try contlab(["run", "--stage", "5", "--image", "evil:" + name, "--rm", "--", "true"])
+            XCTAssertNotEqual(run.status, 0)
+            XCTAssertFalse(((try? FileManager.default.contentsOfDirectory(atPath: Self.data + "/layers")) ?? []).contains { $0.hasPrefix(".partial") })
+            try expectSuccess(["image", "rm", "evil:" + name])
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/escaped"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/escaped-\(getpid())"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/etc/escaped"))
+    }
+
+    func testFiftyRunsLeaveNoOverlayMountsOrContainers() throws {
+        let mounts = overlayMounts()
+        for _ in 0..<50 {
+            let result = try contlab(["run", "--stage", "5", "--image", "busybox", "--rm", "--", "true"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        XCTAssertEqual(overlayMounts(), mounts)
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: Self.data + "/containers")) ?? [], [])
+    }
+
+    func testRootlessIsRefusedWithTheReason() throws {
+        let result = try Harness.run(["run", "--stage", "5", "--image", "busybox", "--rm", "--", "true"], as: 65534,
+                                     environment: ["CONTLAB_DATA": Self.data])
+        XCTAssertEqual(result.status, 125)
+        XCTAssertTrue(result.stderr.contains("needs root"), result.stderr)
+    }
+}
