@@ -1,3 +1,4 @@
+import CLinux
 import ContlabCore
 import Foundation
 import Images
@@ -140,5 +141,36 @@ public struct ContainerStore {
         }
         try walk("")
         return changes.sorted()
+    }
+
+    /// The upper directory as overlayfs left it, one line per entry: kind, mode, size, path, and
+    /// what a whiteout or an opaque directory means.
+    public func upperListing(_ container: ImageContainer) throws -> [String] {
+        let top = upper(container.id)
+        var lines: [String] = []
+        func walk(_ relative: String) throws {
+            let directory = relative.isEmpty ? top : top + "/" + relative
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                var info = stat()
+                guard lstat(top + "/" + child, &info) == 0 else { continue }
+                let mode = String(info.st_mode & 0o7777, radix: 8)
+                switch info.st_mode & S_IFMT {
+                case S_IFCHR where info.st_rdev == 0:
+                    lines.append("c 0,0   /\(child)   whiteout: hides /\(child) of the layers below")
+                case S_IFDIR:
+                    var value = [UInt8](repeating: 0, count: 2)
+                    let opaque = lgetxattr(top + "/" + child, OverlayXattr.opaque(rootless: container.rootless), &value, 2) == 1
+                    lines.append("d \(mode)   /\(child)/" + (opaque ? "   opaque: the layers' /\(child) is hidden" : ""))
+                    try walk(child)
+                case S_IFLNK:
+                    lines.append("l \(mode)   /\(child) -> \(Sys.readLink(top + "/" + child) ?? "?")")
+                default:
+                    lines.append("f \(mode)   /\(child)   \(info.st_size) bytes")
+                }
+            }
+        }
+        try walk("")
+        return lines
     }
 }

@@ -45,7 +45,11 @@ public struct WalkthroughRunner {
     public func run() -> Int32 {
         setvbuf(stdout, nil, _IOLBF, 0)
         try? FileManager.default.removeItem(atPath: Self.scratch)
-        defer { try? FileManager.default.removeItem(atPath: Self.scratch) }
+        cleanUp()
+        defer {
+            cleanUp()
+            try? FileManager.default.removeItem(atPath: Self.scratch)
+        }
         print(walkthrough.header(language: language, style: style, history: history), terminator: "")
         var prose = true
         for index in walkthrough.steps.indices where index >= firstStep {
@@ -71,8 +75,12 @@ public struct WalkthroughRunner {
         return 0
     }
 
-    /// This binary with `args`, its output straight to ours, Ctrl-C passed on.
-    public func runContlab(_ args: [String]) -> ExitStatus {
+    func cleanUp() {
+        for args in walkthrough.cleanup ?? [] { _ = runContlab(args, quiet: true) }
+    }
+
+    /// This binary with `args`, its output straight to ours (or nowhere), Ctrl-C passed on.
+    public func runContlab(_ args: [String], quiet: Bool = false) -> ExitStatus {
         Signals.block(Signals.forwarded + [SIGCHLD])
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -81,10 +89,17 @@ public struct WalkthroughRunner {
         sigemptyset(&none)
         posix_spawnattr_setsigmask(&attr, &none)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if quiet {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
         var pid: pid_t = 0
         let rc = withCStrings(["contlab"] + args) { argv in
             withCStrings(ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }) { envp in
-                posix_spawn(&pid, "/proc/self/exe", nil, &attr,
+                posix_spawn(&pid, "/proc/self/exe", &actions, &attr,
                             UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
             }
         }

@@ -49,8 +49,13 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
     public var history: [String]?
     public var steps: [Step]
     public var exercises: Text?
+    /// contlab commands that remove what the steps keep between them (stage 5's images and
+    /// containers), run before the first step and on every way out; their failures are quiet.
+    public var cleanup: [[String]]?
 
-    public init(stage: Int, title: Text, summary: Text, lesson: String?, history: [String]?, steps: [Step], exercises: Text?) {
+    public init(stage: Int, title: Text, summary: Text, lesson: String?, history: [String]?, steps: [Step], exercises: Text?,
+                cleanup: [[String]]? = nil) {
+        self.cleanup = cleanup
         self.stage = stage
         self.title = title
         self.summary = summary

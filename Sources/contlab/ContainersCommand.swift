@@ -38,11 +38,18 @@ struct DiffCommand: ParsableCommand {
         commandName: "diff",
         abstract: "What a stage-5 container added (A), changed (C) and deleted (D), read from its overlay upper directory.",
         discussion: "A deletion is a whiteout: a 0:0 character device overlayfs left in the upper directory.")
+    @Flag(help: "Show the upper directory itself: each entry's kind and mode, whiteouts and opaque directories.") var upper = false
     @Argument(help: "The container id.") var id: String
     func run() throws {
         try reportingErrors {
             let store = ContainerStore.standard()
-            for change in try store.diff(try store.load(id)) { print(change) }
+            let container = try store.load(id)
+            if upper {
+                print("upper directory \(store.upper(id)):")
+                for line in try store.upperListing(container) { print("  " + line) }
+                return
+            }
+            for change in try store.diff(container) { print(change) }
         }
     }
 }

@@ -13,7 +13,7 @@ final class WalkthroughRunTests: XCTestCase {
     func testEachStageShowsItsProof() throws {
         let list = try Harness.run(["stage"])
         XCTAssertEqual(list.status, 0, list.stderr)
-        XCTAssertEqual(list.stdout.split(separator: "\n").count, 5, list.stdout)
+        XCTAssertEqual(list.stdout.split(separator: "\n").count, 6, list.stdout)
 
         let zero = try stage(0)
         XCTAssertEqual(zero.status, 0, zero.stderr)
@@ -40,6 +40,17 @@ final class WalkthroughRunTests: XCTestCase {
         XCTAssertEqual(four.status, 0, four.stderr)
         XCTAssertTrue(four.stdout.contains("PID 1 of its namespace"), four.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/contlab-walkthrough"), "the walk-through's scratch is gone")
+
+        let five = try stage(5)
+        XCTAssertEqual(five.status, 0, five.stderr)
+        let both = five.stdout + five.stderr
+        XCTAssertTrue(both.contains("mount(\"overlay\"") && both.contains("lowerdir="), "the overlay mount is shown from the record")
+        XCTAssertTrue(five.stdout.contains("c 0,0   /bin/vi   whiteout"), five.stdout)
+        XCTAssertTrue(five.stdout.contains("D /bin/vi") && five.stdout.contains("A /greeting"), five.stdout)
+        XCTAssertEqual(five.stdout.components(separatedBy: "hello from a layer\n").count, 3,
+                       "the greeting is read in the first container and in the committed image's: \(five.stdout)")
+        let images = try Harness.run(["image", "list", "-q"]).stdout + (try Harness.run(["container", "list"]).stdout)
+        XCTAssertFalse(images.contains("walkthrough"), "the walk-through removed its images and container: \(images)")
 
         let chinese = try stage(2, ["--lang", "zh"])
         XCTAssertTrue(chinese.stdout.contains("第 2 阶段"), chinese.stdout)
