@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),

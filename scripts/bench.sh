@@ -71,3 +71,28 @@ show = results[0]["median"] * 1000
 start = results[1]["median"] * 1000
 print(f"rendering work beyond contlab's start-up: {show - start:.2f} ms")
 PY
+
+# Stage 5: unpacking a busybox image into a bundle, contlab against umoci (both read the same
+# OCI layout); and starting a container on an overlay root against the plain directory root of
+# the OCI bundle above. The images live in a private data directory.
+export CONTLAB_DATA="$work/data"
+"$contlab" image build --dir "$rootfs" bench/busybox:latest >/dev/null
+"$contlab" image export bench/busybox:latest "$work/layout" >/dev/null
+hyperfine -N --warmup 3 --runs "${BENCH_UNPACK_RUNS:-30}" --export-json "$work/unpack.json" \
+    --prepare "rm -rf $work/unpacked" \
+    -n "contlab image unpack" "$contlab image unpack bench/busybox:latest $work/unpacked" \
+    -n "umoci unpack" "umoci unpack --image $work/layout:bench/busybox:latest $work/unpacked" >/dev/null
+rm -rf "$work/unpacked"
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/overlay.json" \
+    -n "stage 5 (overlay root)" "$contlab run --stage 5 --image bench/busybox:latest --rm -- /bin/true" \
+    -n "contlab-runc (plain root)" "$work/contlab-runc --root $work/contlab run --bundle $work/bundle bench-plain" >/dev/null
+python3 - "$work/unpack.json" "$work/overlay.json" <<'PY'
+import json, sys
+for title, path in (("unpack a busybox image into a bundle", sys.argv[1]), ("run /bin/true: overlay root against a plain root", sys.argv[2])):
+    results = json.load(open(path))["results"]
+    print()
+    print(title)
+    for r in results:
+        print(f"{r['command']:42} median {r['median']*1000:7.2f} ms")
+    print(f"ratio {results[1]['median']/results[0]['median']:.2f}x (second / first)")
+PY

@@ -1,3 +1,4 @@
+import ContlabCore
 import Foundation
 import Images
 import OCI
@@ -9,6 +10,21 @@ final class DigestAndFormatTests: XCTestCase {
         XCTAssertEqual(Digest.of(Array("abc".utf8)).description,
                        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(Digest.of([UInt8]()).hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
+    func testHashingInPiecesMatchesTheStandardVector() {
+        let text = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        XCTAssertEqual(Digest.of(text).hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        let long = [UInt8]((0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        var pieces = SHA256()
+        var index = 0
+        for size in [1, 63, 64, 65, 0, 127, 3000] + Array(repeating: 500, count: 20) where index < long.count {
+            let end = min(long.count, index + size)
+            pieces.update(long[index..<end])
+            index = end
+        }
+        pieces.update(long[index...])
+        XCTAssertEqual(pieces.finalize().map { String(format: "%02x", $0) }.joined(), Digest.of(long).hex, "the same digest however the bytes arrive")
     }
 
     func testDigestParsingRefusesOtherForms() {
