@@ -37,16 +37,21 @@ public struct Stage5Run {
             throw ImageError.unsupported("stage 5 needs root here: its overlay mount is made on the host, as containerd does for runc; run it with sudo (contlab image unpack + contlab runc run work rootless)")
         }
         let stored = try containers.images.image(image)
+        Timing.mark("image loaded")
         let container = try containers.create(id: id, image: stored, rootless: rootless)
         let overlay = containers.overlay(container)
         var mounted = false
         defer {
             if mounted { OverlayMount.unmount(overlay.target) }
+            Timing.mark("overlay unmounted")
             if remove { try? removeTree(containers.path(id)) }
+            Timing.mark("container removed")
         }
         do {
+            Timing.mark("container directories made")
             try overlay.mount()
             mounted = true
+            Timing.mark("overlay mounted")
             var spec = try RuntimeConfig.make(image: stored, rootfs: overlay.target, rootless: rootless, command: command, env: env,
                                               user: user, workingDir: workingDir)
             spec.root = Spec.Root(path: overlay.target, readonly: false)
