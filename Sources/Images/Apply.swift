@@ -177,6 +177,8 @@ public struct LayerApplier {
 public func removeTree(_ path: String) throws {
     guard let info = lstatOf(path) else { return }
     if fileType(info.st_mode) == S_IFDIR {
+        // overlayfs leaves its work/work directory with mode 000: without root, open it up first.
+        if info.st_mode & 0o700 != 0o700 && info.st_uid == geteuid() { chmod(path, 0o700) }
         for name in try directoryNames(path) { try removeTree(path + "/" + name) }
         guard rmdir(path) == 0 else { throw SystemCallError("rmdir(\"\(path)\")", errno: errno) }
     } else {

@@ -137,7 +137,7 @@ public struct Unpacker {
         try Sys.mkdir(partial, mode: 0o755)
         do {
             try flatten(image, into: partial, rootless: rootless)
-            var spec = try RuntimeConfig.make(image: image, rootfs: partial, rootless: rootless)
+            var spec = try RuntimeConfig.make(image: image, users: UserDatabase(rootfs: partial), rootless: rootless)
             spec.root = Spec.Root(path: "rootfs", readonly: false)
             guard rename(partial, bundle + "/rootfs") == 0 else { throw SystemCallError("rename(\"\(partial)\")", errno: errno) }
             try Sys.replaceFile(bundle + "/config.json", [UInt8](try DefaultSpec.encode(spec)))
@@ -152,7 +152,7 @@ public struct Unpacker {
 /// image-spec's "conversion to an OCI runtime configuration": what to run from the image
 /// config, and the image's facts as annotations.
 public enum RuntimeConfig {
-    public static func make(image: StoredImage, rootfs: String, rootless: Bool, command: [String] = [], env: [String] = [],
+    public static func make(image: StoredImage, users: UserDatabase, rootless: Bool, command: [String] = [], env: [String] = [],
                             user: String? = nil, workingDir: String? = nil) throws -> Spec {
         let execution = image.config.config ?? ImageConfig.Execution()
         var spec = DefaultSpec.make(rootless: rootless, uid: getuid(), gid: getgid())
@@ -165,7 +165,7 @@ public enum RuntimeConfig {
         spec.process?.env = Environment.merge(execution.Env ?? [], env)
         spec.process?.cwd = workingDir ?? execution.WorkingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         if let name = user ?? execution.User, !name.isEmpty {
-            let identity = try UserDatabase(rootfs: rootfs).resolve(name)
+            let identity = try users.resolve(name)
             spec.process?.user = Spec.User(uid: identity.uid, gid: identity.gid,
                                            additionalGids: identity.additionalGids.isEmpty ? nil : identity.additionalGids)
         }

@@ -86,7 +86,7 @@ public struct ContainerStore {
 
     public func list() -> [ImageContainer] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return names.sorted().compactMap { try? load($0) }
+        return names.sorted().filter { !$0.hasPrefix(".") }.compactMap { try? load($0) }
     }
 
     /// Lower directories for overlayfs: the top layer first, as the kernel wants them.
@@ -97,6 +97,25 @@ public struct ContainerStore {
     public func overlay(_ container: ImageContainer) -> OverlayMount {
         OverlayMount(lower: lowerDirectories(container), upper: upper(container.id), work: path(container.id) + "/work",
                      target: merged(container.id), userXattr: container.rootless)
+    }
+
+    /// A file as the container's layers show it (the top layer that has it, unless a whiteout
+    /// hides it): read before the overlay exists, for the image's users and groups.
+    public func readFromLayers(_ container: ImageContainer, _ path: String) -> String? {
+        for lower in lowerDirectories(container) {
+            var info = stat()
+            guard lstat(lower + "/" + path, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0 { return nil }
+            return Sys.readText(lower + "/" + path)
+        }
+        return nil
+    }
+
+    public func existsInLayers(_ container: ImageContainer, _ path: String) -> Bool {
+        lowerDirectories(container).contains { lower in
+            var info = stat()
+            return lstat(lower + "/" + path, &info) == 0 && !((info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0)
+        }
     }
 
     /// Remove a container that is not running: its mount (if a crash left one), its directories.

@@ -23,6 +23,11 @@ public struct OverlayMount: Equatable {
 
     /// The mount data: `lowerdir=TOP:…:BOTTOM,upperdir=…,workdir=…`. The kernel reads it as one
     /// page, so many deep layers can run out of room; it also splits on `:` and `,`.
+    /// The same, as a mount's options list in config.json.
+    public func optionList() throws -> [String] {
+        try options().split(separator: ",").map(String.init)
+    }
+
     public func options() throws -> String {
         for path in lower + [upper, work] where path.contains(":") || path.contains(",") {
             throw ImageError.unsupported("overlayfs cannot take the directory \(path): its name holds ':' or ','")

@@ -189,9 +189,11 @@ struct RunCommand: ParsableCommand {
             run.workingDir = cwd
             run.remove = remove
             run.contlabBinary = Sys.readLink("/proc/self/exe")
+            run.record = container.explain
             if !remove && name == nil { Sys.warn("contlab: container \(run.id) (contlab diff \(run.id); contlab container rm \(run.id))") }
-            let code = try run.run()
-            container.printRecord(CallRecord.shared.entries)
+            var initCalls: [String] = []
+            let code = try run.run { initCalls = $0 }
+            container.printRecord(CallRecord.shared.entries + initCalls.map { "init: " + $0 })
             return code
         }
         throw ExitCode(code)

@@ -127,21 +127,21 @@ final class ConversionTests: XCTestCase {
         execution.Labels = ["course": "containers"]
         execution.StopSignal = "SIGQUIT"
         execution.ExposedPorts = ["80/tcp": EmptyObject(), "53/udp": EmptyObject()]
-        let spec = try RuntimeConfig.make(image: image(execution), rootfs: "/nonexistent", rootless: false)
+        let spec = try RuntimeConfig.make(image: image(execution), users: UserDatabase(rootfs: "/nonexistent"), rootless: false)
         XCTAssertEqual(spec.process?.args, ["/bin/echo", "default"])
         XCTAssertEqual(spec.process?.cwd, "/srv")
         XCTAssertEqual(spec.annotations?["course"], "containers")
         XCTAssertEqual(spec.annotations?["org.opencontainers.image.stopSignal"], "SIGQUIT")
         XCTAssertEqual(spec.annotations?["org.opencontainers.image.exposedPorts"], "53/udp,80/tcp")
         XCTAssertEqual(spec.annotations?["org.opencontainers.image.created"], "2026-11-24T00:00:00Z")
-        let overridden = try RuntimeConfig.make(image: image(execution), rootfs: "/nonexistent", rootless: false,
+        let overridden = try RuntimeConfig.make(image: image(execution), users: UserDatabase(rootfs: "/nonexistent"), rootless: false,
                                                 command: ["hello"], env: ["A=2", "B=3"])
         XCTAssertEqual(overridden.process?.args, ["/bin/echo", "hello"], "a command given replaces Cmd, never the Entrypoint")
         XCTAssertEqual(overridden.process?.env, ["PATH=/bin", "A=2", "B=3"])
     }
 
     func testNoCommandAtAllIsAnError() {
-        XCTAssertThrowsError(try RuntimeConfig.make(image: image(ImageConfig.Execution()), rootfs: "/x", rootless: false)) {
+        XCTAssertThrowsError(try RuntimeConfig.make(image: image(ImageConfig.Execution()), users: UserDatabase(rootfs: "/x"), rootless: false)) {
             XCTAssertTrue("\($0)".contains("no Entrypoint or Cmd"))
         }
     }
@@ -155,7 +155,7 @@ final class ConversionTests: XCTestCase {
         var execution = ImageConfig.Execution()
         execution.Cmd = ["sh"]
         execution.User = "lab"
-        let spec = try RuntimeConfig.make(image: image(execution), rootfs: root, rootless: false)
+        let spec = try RuntimeConfig.make(image: image(execution), users: UserDatabase(rootfs: root), rootless: false)
         XCTAssertEqual(spec.process?.user.uid, 1000)
         XCTAssertEqual(spec.process?.user.gid, 1000)
         XCTAssertEqual(spec.process?.user.additionalGids, [10])

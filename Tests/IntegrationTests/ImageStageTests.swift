@@ -210,10 +210,31 @@ final class ImageStageTests: XCTestCase {
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: Self.data + "/containers")) ?? [], [])
     }
 
-    func testRootlessIsRefusedWithTheReason() throws {
-        let result = try Harness.run(["run", "--stage", "5", "--image", "busybox", "--rm", "--", "true"], as: 65534,
-                                     environment: ["CONTLAB_DATA": Self.data])
-        XCTAssertEqual(result.status, 125)
-        XCTAssertTrue(result.stderr.contains("needs root"), result.stderr)
+    /// Without root: layers unpacked as the user (overlay's `user.` xattrs, whiteouts an
+    /// unprivileged user may make), and the overlay mounted inside the container's user namespace.
+    func testRootlessRunDiffAndCommit() throws {
+        let home = Self.data + "/rootless-home"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        XCTAssertEqual(try Harness.execute(["/bin/cp", "-a", try Harness.busyboxRootfs(), home + "/tree"]).status, 0)
+        XCTAssertEqual(try Harness.execute(["/bin/chown", "-R", "65534:65534", home]).status, 0)
+        let env = ["HOME": home, "XDG_DATA_HOME": home + "/data", "CONTLAB_DATA": "", "XDG_RUNTIME_DIR": ""]
+        func rootless(_ args: [String]) throws -> Harness.Result {
+            try Harness.run(args, as: 65534, environment: env)
+        }
+        let build = try rootless(["image", "build", "--dir", home + "/tree", "mine"])
+        XCTAssertEqual(build.status, 0, build.stderr + build.stdout)
+        let run = try rootless(["run", "--stage", "5", "--image", "mine", "--name", "rl", "--", "sh", "-c", "rm /bin/ls && rm -r /etc && mkdir /etc && echo hi > /etc/only && id -u"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "0\n", "root inside the user namespace")
+        let diff = try rootless(["diff", "rl"]).stdout
+        XCTAssertTrue(diff.contains("D /bin/ls") && diff.contains("A /etc/only"), diff)
+        XCTAssertTrue(try rootless(["diff", "--upper", "rl"]).stdout.contains("opaque"), "rm -r then mkdir made /etc opaque")
+        XCTAssertEqual(try rootless(["commit", "rl", "mine:2"]).status, 0)
+        let again = try rootless(["run", "--stage", "5", "--image", "mine:2", "--rm", "--", "sh", "-c", "ls /etc; test ! -e /bin/ls"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(again.stdout, "only\n", "the opaque directory hides the base layer's /etc")
+        let removal = try rootless(["container", "rm", "rl"])
+        XCTAssertEqual(removal.status, 0, removal.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: home + "/data/contlab/containers/rl"))
     }
 }
