@@ -10,7 +10,7 @@ BIN := bin/contlab
 # stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
 # hyperfine; the lesson
 # site test: chromium (headless) and a CJK font.
-PACKAGES := pkg-config binutils libcap-dev libcmark-dev zlib1g-dev cmark busybox-static stress-ng debootstrap \
+PACKAGES := pkg-config binutils libcap-dev libcmark-dev zlib1g-dev cmark python3-jsonschema busybox-static stress-ng debootstrap \
 	util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench clean

@@ -119,6 +119,42 @@ final class ImageStageTests: XCTestCase {
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: bundle + "/rootfs/bin/busybox"))
     }
 
+    /// oci-layout, index.json, the manifest and the config of a two-layer image, checked against
+    /// image-spec's own schemas (../shared/oci-image-spec) with Python's jsonschema.
+    func testDocumentsValidateAgainstImageSpecSchemas() throws {
+        let schemas = Harness.packageRoot.appendingPathComponent("../shared/oci-image-spec").standardizedFileURL.path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: schemas + "/image-manifest-schema.json"), "the schemas live in ../shared beside the checkout")
+        try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "schema", "--", "touch", "/x"])
+        try expectSuccess(["commit", "schema", "schema:v1"])
+        try expectSuccess(["container", "rm", "schema"])
+        let layout = Self.data + "/schema-layout"
+        try expectSuccess(["image", "export", "schema:v1", layout])
+        let script = """
+            import json, pathlib, sys
+            from jsonschema import Draft4Validator, RefResolver
+            d = pathlib.Path(sys.argv[1]); layout = pathlib.Path(sys.argv[2])
+            local = lambda url: json.load(open(d / url.rsplit('/', 1)[-1]))
+            def check(schema_name, doc, label):
+                schema = json.load(open(d / schema_name))
+                r = RefResolver(d.as_uri() + '/', schema, handlers={'https': local, 'http': local})
+                errors = [f"{label}: {list(e.path)}: {e.message}" for e in Draft4Validator(schema, resolver=r).iter_errors(doc)]
+                print("\\n".join(errors)); return not errors
+            blob = lambda desc: json.load(open(layout / 'blobs' / 'sha256' / desc['digest'].split(':')[1]))
+            index = json.load(open(layout / 'index.json'))
+            manifest = blob(index['manifests'][0])
+            ok = all([check('image-layout-schema.json', json.load(open(layout / 'oci-layout')), 'oci-layout'),
+                      check('image-index-schema.json', index, 'index.json'),
+                      check('image-manifest-schema.json', manifest, 'manifest'),
+                      check('config-schema.json', blob(manifest['config']), 'config'),
+                      len(manifest['layers']) == 2])
+            sys.exit(0 if ok else 1)
+            """
+        let result = try Harness.execute(["/usr/bin/python3", "-c", script, schemas, layout])
+        XCTAssertFalse(result.stderr.contains("No module named"), "python3 needs jsonschema (python3-jsonschema)")
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        try expectSuccess(["image", "rm", "schema:v1"])
+    }
+
     func testAnImageMadeByUmociRunsUnderContlab() throws {
         let layout = Self.data + "/umoci-made", bundle = Self.data + "/umoci-work"
         for argv in [["init", "--layout", layout], ["new", "--image", layout + ":base"], ["unpack", "--image", layout + ":base", bundle]] {
