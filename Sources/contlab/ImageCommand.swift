@@ -22,7 +22,7 @@ struct ImageCommand: ParsableCommand {
         subcommands: [Build.self, List.self, Inspect.self, History.self, Remove.self, Import.self, Export.self, Unpack.self])
 
     struct Build: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "build", 
             abstract: "Make an image of a root filesystem: one layer, or one more on top of --from.",
             discussion: """
                 With --from, the new layer holds only the files the tree adds or changes against the
@@ -86,7 +86,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Inspect: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print an image's manifest and config as JSON.")
+        static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Print an image's manifest and config as JSON.")
         @Argument(help: "NAME[:TAG]") var name: String
         func run() throws {
             try reportingErrors {
@@ -101,7 +101,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Each layer of an image, bottom first, with what made it.")
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Each layer of an image, bottom first, with what made it.")
         @Argument(help: "NAME[:TAG]") var name: String
         func run() throws {
             try reportingErrors {
@@ -136,7 +136,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "import", 
             abstract: "Add the images of an OCI archive (.tar) or OCI layout directory to the store.",
             discussion: "Every blob is checked against its digest first; a tampered archive adds nothing.")
         @Option(help: "The name to give an image (when the archive has one image, or names none).") var tag: String?
@@ -150,7 +150,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "export", 
             abstract: "Write one image as an OCI archive (PATH.tar) or an OCI layout directory.",
             discussion: """
                   contlab image export busybox:latest /tmp/bb.tar     then: skopeo inspect oci-archive:/tmp/bb.tar
@@ -168,7 +168,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Unpack: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "unpack", 
             abstract: "Make a runtime bundle of an image: the layers applied in order, and a config.json from the image config.",
             discussion: """
                 As umoci unpack does: whiteouts delete, the image's Entrypoint, Cmd, Env, WorkingDir and

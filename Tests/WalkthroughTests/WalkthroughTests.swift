@@ -9,9 +9,10 @@ final class WalkthroughDataTests: XCTestCase {
 
     func testEveryStageHasBothLanguagesRealLessonsAndRealHistory() throws {
         let all = try StageWalkthrough.loadAll(from: Self.lessons.appendingPathComponent("walkthrough"))
-        XCTAssertEqual(all.map(\.stage), [0, 1, 2, 3, 4])
+        XCTAssertEqual(all.map(\.stage), [0, 1, 2, 3, 4, 5])
         let history = try HistoryData.load(from: Self.lessons.appendingPathComponent("history"))
-        let commands: Set<String> = ["inspect", "run", "escape", "oom-demo", "rootfs", "runc", "bundle", "hog"]
+        let commands: Set<String> = ["inspect", "run", "escape", "oom-demo", "rootfs", "runc", "bundle", "hog",
+                                     "image", "diff", "commit", "container"]
         for stage in all {
             for text in [stage.title, stage.summary] + stage.steps.flatMap({ [$0.title, $0.text] + ($0.lookFor.map { [$0] } ?? []) }) {
                 XCTAssertFalse(text.en.isEmpty, "stage \(stage.stage): an English text is empty")
@@ -22,6 +23,9 @@ final class WalkthroughDataTests: XCTestCase {
             }
             for id in stage.history ?? [] {
                 XCTAssertTrue(history.events.contains { $0.id == id }, "stage \(stage.stage): no history event \(id)")
+            }
+            for args in stage.cleanup ?? [] {
+                XCTAssertTrue(args.first.map(commands.contains) ?? false, "stage \(stage.stage): cleanup \(args) is not a contlab command")
             }
             for step in stage.steps {
                 if let first = step.run?.first { XCTAssertTrue(commands.contains(first), "stage \(stage.stage): \(first) is not a contlab command") }
