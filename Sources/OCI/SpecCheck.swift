@@ -1,3 +1,4 @@
+import ContlabCore
 import Foundation
 
 /// A problem in config.json, at a JSON path (`process.capabilities.bounding[2]`).

@@ -1,3 +1,5 @@
+import ContlabCore
+
 /// config.json's tree turned into a `Spec`, field by field, with the JSON path of any problem
 /// (`process.user.uid: expected a non-negative integer`). It reads what `Spec`'s Codable
 /// conformance would, without its cost (see `JSONValue`); a test holds the two to the same result.

@@ -264,3 +264,54 @@ public enum JSONValue: Equatable, Sendable {
         out += "\""
     }
 }
+
+/// Plain accessors for documents contlab writes for itself (plans, state), where a problem is
+/// a bug rather than a user's mistake: the error names the member and what was expected.
+extension JSONValue {
+    public struct AccessError: Error, CustomStringConvertible {
+        public var path: String
+        public var expected: String
+        public var description: String { "\(path): expected \(expected)" }
+    }
+
+    func member(_ key: String) throws -> JSONValue {
+        guard let value = self[key] else { throw AccessError(path: key, expected: "a value") }
+        return value
+    }
+
+    public func text(_ key: String) throws -> String {
+        guard case .string(let text) = try member(key) else { throw AccessError(path: key, expected: "a string") }
+        return text
+    }
+
+    public func optionalText(_ key: String) throws -> String? {
+        guard let value = self[key], value != .null else { return nil }
+        return try text(key)
+    }
+
+    public func texts(_ key: String) throws -> [String] {
+        try list(key).map {
+            guard case .string(let text) = $0 else { throw AccessError(path: key, expected: "strings") }
+            return text
+        }
+    }
+
+    public func flag(_ key: String) throws -> Bool {
+        guard case .bool(let flag) = try member(key) else { throw AccessError(path: key, expected: "true or false") }
+        return flag
+    }
+
+    public func number<T: FixedWidthInteger>(_ key: String) throws -> T {
+        do { return try member(key).number() } catch { throw AccessError(path: key, expected: "an integer that fits \(T.self)") }
+    }
+
+    public func number<T: FixedWidthInteger>() throws -> T {
+        guard case .number(let text) = self, let value = T(text) else { throw AccessError(path: "", expected: "an integer that fits \(T.self)") }
+        return value
+    }
+
+    public func list(_ key: String) throws -> [JSONValue] {
+        guard case .array(let items) = try member(key) else { throw AccessError(path: key, expected: "an array") }
+        return items
+    }
+}
