@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
-        .target(name: "Walkthrough", dependencies: ["ContlabCore", "Yams"]),
+        .target(name: "Walkthrough", dependencies: ["ContlabCore", "Cgroups", "Yams"]),
 
         .executableTarget(
             name: "contlab",

@@ -12,16 +12,20 @@ public struct WalkthroughRunner {
     public var interactive: Bool
     public var firstStep: Int
     public var history: [String]
+    /// What this machine offers; steps that need more are told but not run.
+    public var host: HostAbilities
 
     public static let scratch = "/tmp/contlab-walkthrough"
 
-    public init(walkthrough: StageWalkthrough, language: String, style: Style, interactive: Bool, firstStep: Int, history: [String]) {
+    public init(walkthrough: StageWalkthrough, language: String, style: Style, interactive: Bool, firstStep: Int,
+                history: [String], host: HostAbilities = .probe()) {
         self.walkthrough = walkthrough
         self.language = language
         self.style = style
         self.interactive = interactive
         self.firstStep = firstStep
         self.history = history
+        self.host = host
     }
 
     enum Answer { case next, skipProse, quit }
@@ -51,6 +55,9 @@ public struct WalkthroughRunner {
             try? FileManager.default.removeItem(atPath: Self.scratch)
         }
         print(walkthrough.header(language: language, style: style, history: history), terminator: "")
+        if let report = walkthrough.needsReport(on: host, language: language, style: style, from: firstStep) {
+            print(report, terminator: "")
+        }
         var prose = true
         for index in walkthrough.steps.indices where index >= firstStep {
             switch ask() {
@@ -62,7 +69,14 @@ public struct WalkthroughRunner {
             }
             let step = walkthrough.steps[index]
             print(walkthrough.describe(step: index, language: language, style: style, prose: prose), terminator: "")
-            if let args = step.run {
+            let byHandMissing = walkthrough.unmetByHandNeeds(step: index, on: host)
+            if prose, step.byHand != nil, !byHandMissing.isEmpty {
+                print(style.yellow(byHandMissing.map { $0.missing(language: language) }.joined(separator: "; ")))
+            }
+            let missing = walkthrough.unmetNeeds(step: index, on: host)
+            if !missing.isEmpty {
+                print(StageWalkthrough.notRun(missing, language: language, style: style))
+            } else if let args = step.run {
                 let status = runContlab(args)
                 if status == .exited(130) || status == .signaled(SIGINT) {
                     print(language == "zh" ? "已中断；这一步的容器已清理。" : "Interrupted; this step's container was cleaned up.")

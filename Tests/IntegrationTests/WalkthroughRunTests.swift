@@ -56,6 +56,29 @@ final class WalkthroughRunTests: XCTestCase {
         XCTAssertTrue(chinese.stdout.contains("第 2 阶段"), chinese.stdout)
     }
 
+    /// As a user who is not root, stage 3 cannot make cgroups: it says so and what to do, tells
+    /// every step without running it, and still ends well.
+    func testAStageWhoseNeedsAreMissingSaysWhatAndStillTellsItsSteps() throws {
+        let nobody: UInt32 = 65534
+        let three = try Harness.run(["stage", "3", "--yes"], as: nobody)
+        XCTAssertEqual(three.status, 0, three.stderr)
+        XCTAssertTrue(three.stdout.contains("This machine lacks some of what stage 3 uses"), three.stdout)
+        XCTAssertTrue(three.stdout.contains("not root: making cgroups and writing their limits needs root"), three.stdout)
+        XCTAssertTrue(three.stdout.contains("Steps 1, 2, 3 will be explained, with the commands, but not run."), three.stdout)
+        XCTAssertEqual(three.stdout.components(separatedBy: "(not run: needs root").count - 1, 3, three.stdout)
+        XCTAssertTrue(three.stdout.contains("Step 3/3") && three.stdout.contains("By hand, with standard tools"), three.stdout)
+        XCTAssertNil((three.stdout + three.stderr).range(of: #"contlab/run-[0-9]"#, options: .regularExpression),
+                     "no step ran, so no cgroup was named in a record or a report:\n\(three.stdout)\n\(three.stderr)")
+        XCTAssertFalse(three.stderr.contains("Permission denied"), three.stderr)
+
+        let chinese = try Harness.run(["stage", "3", "--yes", "--lang", "zh"], as: nobody)
+        XCTAssertTrue(chinese.stdout.contains("当前不是 root") && chinese.stdout.contains("第 1、2、3 步只讲解"), chinese.stdout)
+
+        // As root on this machine nothing is missing, so nothing is said.
+        let root = try Harness.run(["stage", "0", "--yes"])
+        XCTAssertFalse(root.stdout.contains("This machine lacks"), root.stdout)
+    }
+
     func testBadStageAndStepAreRefused() throws {
         let missing = try Harness.run(["stage", "9"])
         XCTAssertNotEqual(missing.status, 0)
