@@ -43,13 +43,17 @@ let package = Package(
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
         .target(name: "Walkthrough", dependencies: ["ContlabCore", "Yams"]),
+        // Graded exercises: the catalog, scoring, reports and progress (pure), and the graders
+        // that run student work for real in containers and cgroups (side effects).
+        .target(name: "Exercises", dependencies: ["ContlabCore", "Lessons", "History", "Inspect", "OCI", "Yams"]),
+        .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "Cgroups", "OCI", "Rootfs", "History", "Lessons"]),
 
         .executableTarget(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Inspect",
-                "Lessons", "History", "Walkthrough",
+                "Lessons", "History", "Walkthrough", "Exercises", "Grading",
             ]),
 
         // Fast tests: pure logic, no root.
@@ -61,6 +65,7 @@ let package = Package(
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),
         .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History"]),
+        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI"]),
         // Real containers, as root, through the built static binary (see Makefile).
         .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore"]),
     ],

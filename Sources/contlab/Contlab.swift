@@ -16,9 +16,10 @@ struct Contlab: ParsableCommand {
               contlab bundle create /tmp/lab -- contlab inspect
               contlab runc run --bundle /tmp/lab demo     (contlab-runc: runc's command line)
               contlab lessons; contlab history timeline
+              contlab exercises init lab; cd lab; contlab verify
             """,
         subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, StageCommand.self,
-                      LessonsCommand.self, HistoryCommand.self])
+                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self])
 }
 
 /// Print a failure as one line on stderr and exit with `code`: every command reports errors the

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Exercises
+
+final class CatalogTests: XCTestCase {
+    func testPlaceholder() {}
+}
