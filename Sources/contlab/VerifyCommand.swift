@@ -31,12 +31,14 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Report format: text, json, junit, tap or gradescope.") var format: ReportFormat = .text
     @Option(help: "Write the report to FILE.") var output: String?
     @Option(help: "The workspace (default: the one holding the current directory).") var workspace: String?
+    @Option(help: "Seconds each exercise's work may run (default: the exercise's own limit).") var timeout: Int?
     @Flag(help: "Grade again whenever a file of an exercise changes (Ctrl-C stops).") var watch = false
     @OptionGroup var language: ExerciseLanguageOption
     @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
 
     func validate() throws {
         if id != nil && stage != nil { throw ValidationError("give an exercise id or --stage, not both") }
+        if let timeout, !(1...600).contains(timeout) { throw ValidationError("--timeout must be 1 to 600 seconds") }
     }
 
     func run() throws {
@@ -44,7 +46,8 @@ struct VerifyCommand: ParsableCommand {
             let space = try Workspace.find(from: URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath))
             return (space, try ExerciseSupport.catalog().select(id: id, stage: stage), try language.resolve())
         }
-        let context = GradingContext.standard(language: lang)
+        var context = GradingContext.standard(language: lang)
+        context.timeLimit = timeout
         if watch { try watchLoop(space, exercises, context) }
         let report = grade(space, exercises, context)
         try reportingErrors(exitCode: 2) { try emit(report) }
