@@ -246,7 +246,7 @@ public enum Grader {
             let small = inLab([ChildProcess.contlab, "hog", "30M"])
             return Evaluation.memoryCgroup(made: made, setupStatus: setupStatus, big: big, small: small, oomKills: made ? stats().oomKills : nil)
         case "pids":
-            let spawn = "i=0; while [ $i -lt $0 ]; do sleep 1 & i=$((i+1)); done; wait"
+            let spawn = "i=0; while [ $i -lt $0 ]; do sleep 0.3 & i=$((i+1)); done; wait"
             let ten = inLab(["/bin/sh", "-c", spawn, "10"])
             let forty = inLab(["/bin/sh", "-c", spawn, "40"])
             return Evaluation.pidsCgroup(made: made, setupStatus: setupStatus, ten: ten, forty: forty, refusals: made ? stats().pidsLimitHits : nil)
