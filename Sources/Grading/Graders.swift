@@ -97,6 +97,11 @@ public enum Grader {
         let store = RootfsStore(recipesDirectory: URL(fileURLWithPath: work), dataDirectory: URL(fileURLWithPath: data.path))
         let tree: String
         do {
+            // debootstrap downloads a distribution for minutes: not something to grade.
+            if try store.loadRecipe("lab").recipe.debootstrap != nil {
+                return Evaluation.rootfsRecipe(buildError: "the recipe uses debootstrap, which the grader does not run: use packages and busybox-applets",
+                                               hasShell: false, probe: nil, exitStatus: nil)
+            }
             tree = try store.build("lab").path
         } catch {
             return Evaluation.rootfsRecipe(buildError: "the build failed: \(error)", hasShell: false, probe: nil, exitStatus: nil)
@@ -184,6 +189,16 @@ public enum Grader {
 
     // MARK: 2.x a util-linux unshare script, on the host
 
+    /// Run first in the throwaway mount namespace of a host-setup exercise: the host's root
+    /// filesystem becomes read-only there (a bind remount changes this mount only, not the
+    /// filesystem), except the script's own copy and the grader's results directory. It guards
+    /// against accidents — a stray `rm` or a full disk — not against a script that remounts
+    /// it: the exercise needs root.
+    static let readOnlyHost = """
+        mount --bind "$CONTLAB_WORK" "$CONTLAB_WORK" && mount --bind "$CONTLAB_AFTER_DIR" "$CONTLAB_AFTER_DIR" \\
+          && mount -o remount,bind,ro / || { echo "contlab: cannot make the host read-only for the script" >&2; exit 92; }
+        """
+
     static func unshareScript(_ exercise: Exercise, work: String) throws -> [CheckOutcome] {
         if let missing = missing(exercise, work) { return missing }
         let cgroup = try GradingCgroup(controllers: ["pids"])
@@ -198,6 +213,7 @@ public enum Grader {
         // In a throwaway mount, UTS and IPC namespace of the grader's, so what the script does
         // without namespaces of its own lands there and not on the host.
         let inner = """
+            \(readOnlyHost)
             cd "$CONTLAB_WORK" || exit 90
             ns=""; for n in pid mnt uts ipc net cgroup; do ns="$ns${ns:+,}$n=$(readlink /proc/self/ns/$n)"; done
             export CONTLAB_HOST_NS="$ns"
@@ -210,7 +226,7 @@ public enum Grader {
         let hostname = Sys.readText("/proc/sys/kernel/hostname")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
         let result = try ChildProcess.run(["/bin/sh", "-c", outer], environment: [
             "CONTLAB_GRADER": ChildProcess.contlab, "CONTLAB_PROBE": probe, "CONTLAB_INNER": inner,
-            "CONTLAB_WORK": work, "CONTLAB_AFTER": results.path + "/after",
+            "CONTLAB_WORK": work, "CONTLAB_AFTER": results.path + "/after", "CONTLAB_AFTER_DIR": results.path,
         ], timeout: exercise.timeout)
         let after = ProbeOutput.parse((try? Data(contentsOf: URL(fileURLWithPath: results.path + "/after"))) ?? Data())
         return Evaluation.unshareScript(exercise: exercise.id, probe: ProbeOutput.parse(result.stdout), status: result.status,
@@ -227,9 +243,11 @@ public enum Grader {
         guard let parent = cgroup.work(controller), let version = cgroup.version(controller) else {
             return CheckOutcome.allFailed(exercise, seen: "no \(controller) controller on this host")
         }
-        let outer = "for f in \(cgroup.runnerProcs.joined(separator: " ")); do echo $$ > $f || exit 91; done; cd \"$CONTLAB_WORK\" && exec unshare --mount --propagation private -- /bin/sh ./\(exercise.files[0])"
+        let inner = "\(readOnlyHost)\ncd \"$CONTLAB_WORK\" && exec /bin/sh ./\(exercise.files[0])"
+        let outer = "for f in \(cgroup.runnerProcs.joined(separator: " ")); do echo $$ > $f || exit 91; done; exec unshare --mount --propagation private -- /bin/sh -c \"$CONTLAB_INNER\""
         let setup = try ChildProcess.run(["/bin/sh", "-c", outer], environment: [
-            "CGROUP": parent, "CGROUP_VERSION": "\(version)", "CONTLAB_WORK": work,
+            "CGROUP": parent, "CGROUP_VERSION": "\(version)", "CONTLAB_WORK": work, "CONTLAB_INNER": inner,
+            "CONTLAB_AFTER_DIR": work,
         ], timeout: exercise.timeout)
         let lab = parent + "/lab"
         let made = Sys.isDirectory(lab)

@@ -203,6 +203,13 @@ final class ExerciseGradingTests: XCTestCase {
         _ = try verify(["2.1"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: try folder("2.1") + "/container.sh"), "the student's own file is kept: a copy was graded")
 
+        // Host-setup scripts see the host's root filesystem read-only (but their own copy).
+        let stray = "/var/tmp/contlab-grade-stray-\(getpid())"
+        try write("3.1", "setup.sh", Data("#!/bin/sh\necho x > \(stray)\ntouch ./mine && mkdir \"$CGROUP/lab\"\n".utf8))
+        let host = try verify(["3.1"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stray), "the script wrote to the host's root filesystem")
+        XCTAssertEqual(host.failing, ["big-hog-killed"], "its own folder stays writable: \(host.checks)")
+
         try write("1.2", "escape.sh", Data("#!/bin/sh\ndd if=/dev/zero of=/tmp/fill bs=1M count=400 2>/dev/null\nexit 1\n".utf8))
         let filled = try verify(["--timeout", "10", "1.2"], timeout: 60)
         XCTAssertEqual(filled.points, 0)
