@@ -8,9 +8,10 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 }
 
 public enum ReportRenderer {
-    public static func render(_ report: GradeReport, format: ReportFormat, style: Style = Style(enabled: false)) -> String {
+    public static func render(_ report: GradeReport, format: ReportFormat, style: Style = Style(enabled: false),
+                              labels: ExerciseLabels = .of(.en)) -> String {
         switch format {
-        case .text: return text(report, style: style)
+        case .text: return text(report, style: style, labels: labels)
         case .json: return json(report)
         case .junit: return junit(report)
         case .tap: return tap(report)
@@ -20,24 +21,24 @@ public enum ReportRenderer {
 
     // MARK: text
 
-    public static func text(_ report: GradeReport, style: Style) -> String {
+    /// The expected and seen texts come from the graders, in English; titles and hints are in
+    /// the language the report was scored in.
+    public static func text(_ report: GradeReport, style: Style, labels: ExerciseLabels = .of(.en)) -> String {
         var out = ""
         for exercise in report.exercises {
             let mark = exercise.passed ? style.green("✓") : style.red("✗")
             out += "\(mark) \(style.bold(exercise.id)) \(exercise.title)  \(exercise.points)/\(exercise.maxPoints)\n"
             for check in exercise.checks {
-                let sign = check.passed ? style.green("pass") : style.red("FAIL")
+                let sign = check.passed ? style.green(labels.pass) : style.red(labels.fail)
                 out += "    \(sign) \(check.id) (\(check.points)/\(check.maxPoints)) \(check.title)\n"
                 guard !check.passed else { continue }
-                out += "         expected: \(check.expected)\n"
-                out += "         seen:     \(check.seen)\n"
-                if let hint = check.hint { out += "         hint:     \(style.yellow(hint))\n" }
+                out += "         \(labels.expected) \(check.expected)\n"
+                out += "         \(labels.seen) \(check.seen)\n"
+                if let hint = check.hint { out += "         \(labels.hint) \(style.yellow(hint))\n" }
             }
         }
-        out += "\(report.points)/\(report.maxPoints) points"
         let done = report.exercises.filter(\.passed).count
-        out += ", \(done) of \(report.exercises.count) exercise\(report.exercises.count == 1 ? "" : "s") complete\n"
-        return out
+        return out + labels.total(points: report.points, of: report.maxPoints, complete: done, of: report.exercises.count) + "\n"
     }
 
     // MARK: json

@@ -51,26 +51,31 @@ struct ExercisesCommand: ParsableCommand {
                 let workspace = try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
                 let progress = workspace?.loadProgress() ?? Workspace.Progress()
                 let style = Style(enabled: color.enabled())
+                let labels = ExerciseLabels.of(lang)
+                let width = [labels.done, labels.failing, labels.notStarted].map { Terminal.displayWidth($0) }.max() ?? 0
+                func padded(_ text: String) -> String { text + String(repeating: " ", count: width - Terminal.displayWidth(text)) }
                 var group = ""
                 var earned = 0
                 for exercise in catalog.exercises {
-                    if exercise.group != group {
-                        group = exercise.group
+                    if labels.group(exercise) != group {
+                        group = labels.group(exercise)
                         print(style.bold(group))
                     }
                     let entry = progress[exercise.id]
                     let state: String
                     switch entry.status {
-                    case .passed: state = style.green("done   ")
-                    case .failing: state = style.red("failing")
-                    case .notStarted: state = style.dim("not started")
+                    case .passed: state = style.green(padded(labels.done))
+                    case .failing: state = style.red(padded(labels.failing))
+                    case .notStarted: state = style.dim(padded(labels.notStarted))
                     }
                     earned += entry.points
                     let points = entry.status == .notStarted ? "–/\(exercise.points)" : "\(entry.points)/\(exercise.points)"
                     print("  \(exercise.id.padding(toLength: 5, withPad: " ", startingAt: 0)) \(state)  \(points.padding(toLength: 6, withPad: " ", startingAt: 0)) \(exercise.title[lang])  (\(exercise.folderName))")
                 }
                 let total = catalog.exercises.reduce(0) { $0 + $1.points }
-                print("\(earned)/\(total) points" + (workspace == nil ? " (not in a workspace: contlab exercises init DIR)" : ""))
+                let done = catalog.exercises.filter { progress[$0.id].status == .passed }.count
+                print(labels.total(points: earned, of: total, complete: done, of: catalog.exercises.count)
+                      + (workspace == nil ? " (not in a workspace: contlab exercises init DIR)" : ""))
             }
         }
     }

@@ -70,11 +70,12 @@ struct VerifyCommand: ParsableCommand {
 
     func emit(_ report: GradeReport) throws {
         let style = Style(enabled: color.enabled())
+        let labels = ExerciseLabels.of(try language.resolve())
         if let output {
             try Data(ReportRenderer.render(report, format: format).utf8).write(to: URL(fileURLWithPath: output))
-            print(ReportRenderer.text(report, style: style), terminator: "")
+            print(ReportRenderer.text(report, style: style, labels: labels), terminator: "")
         } else {
-            print(ReportRenderer.render(report, format: format, style: style), terminator: "")
+            print(ReportRenderer.render(report, format: format, style: style, labels: labels), terminator: "")
         }
     }
 
@@ -131,7 +132,7 @@ struct HintCommand: ParsableCommand {
             var progress = space.loadProgress()
             let entry = progress[exercise.id]
             guard let hint = Workspace.nextHint(exercise, entry: entry, language: lang) else {
-                print(entry.status == .passed ? "\(exercise.id) passes every check: no hint needed." : "no hint")
+                print("\(exercise.id) " + ExerciseLabels.of(lang).noHint)
                 return
             }
             let style = Style(enabled: color.enabled())
