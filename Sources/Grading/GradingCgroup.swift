@@ -28,6 +28,7 @@ final class GradingCgroup {
             places.append(Place(controller: controller, root: placement.mountPoint + "/" + name, version: placement.version))
         }
         self.places = places
+        Self.removeStale(in: Set(places.map { ($0.root as NSString).deletingLastPathComponent }))
         do {
             for place in places where !Sys.isDirectory(place.root) {
                 try make(place.root)
@@ -75,6 +76,23 @@ final class GradingCgroup {
         }
         for root in Set(places.map(\.root)) {
             for dir in Self.tree(root).reversed() { rmdir(dir) }
+        }
+    }
+
+    /// Parents left by a grader that was killed (SIGKILL, or Ctrl-C mid-grading): their name
+    /// carries the grader's PID, and that process is gone.
+    static func removeStale(in mountPoints: Set<String>) {
+        for mountPoint in mountPoints {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: mountPoint)) ?? [] where entry.hasPrefix("contlab-grade-") {
+                let parts = entry.split(separator: "-")
+                guard parts.count == 4, let pid = pid_t(parts[2]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+                let root = mountPoint + "/" + entry
+                for dir in tree(root) {
+                    for victim in (Sys.readText(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap({ pid_t($0) }) { kill(victim, SIGKILL) }
+                }
+                usleep(20_000)
+                for dir in tree(root).reversed() { rmdir(dir) }
+            }
         }
     }
 

@@ -77,6 +77,8 @@ struct VerifyCommand: ParsableCommand {
         } else {
             print(ReportRenderer.render(report, format: format, style: style, labels: labels), terminator: "")
         }
+        // --watch runs until it is interrupted: each report must be out before the next wait.
+        fflush(stdout)
     }
 
     /// Poll the exercises' files once a second; grade an exercise again when its files change.
@@ -93,6 +95,7 @@ struct VerifyCommand: ParsableCommand {
                 guard now != seen[exercise.id] else { continue }
                 seen[exercise.id] = now
                 print("\n— \(exercise.id) changed, grading again —")
+                fflush(stdout)
                 try emit(grade(space, [exercise], context))
             }
         }

@@ -216,6 +216,36 @@ final class ExerciseGradingTests: XCTestCase {
         XCTAssertTrue((filled.check("escapes")["seen"] as? String ?? "").contains("exited with 1"), "\(filled.checks)")
     }
 
+    func testWatchGradesAgainWhenAFileChanges() throws {
+        let output = workspace + "/.contlab/watch.out"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.arguments = ["verify", "--workspace", workspace, "--watch", "--lang", "en", "H.3"]
+        process.standardOutput = handle
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? handle.close()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        func waitFor(_ text: String) -> Bool {
+            for _ in 0..<200 {
+                if (try? String(contentsOfFile: output, encoding: .utf8))?.contains(text) == true { return true }
+                usleep(50_000)
+            }
+            return false
+        }
+        XCTAssertTrue(waitFor("0/5 points"), "the first grading")
+        usleep(1_100_000)  // a new modification time, whatever the file system's resolution
+        try use("H.3", "reference")
+        XCTAssertTrue(waitFor("H.3 changed, grading again"))
+        XCTAssertTrue(waitFor("5/5 points"), (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+    }
+
     func testHintsAdvanceAndProgressIsListed() throws {
         _ = try verify(["1.2"])
         func hint() throws -> String {
