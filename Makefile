@@ -9,9 +9,9 @@ BIN := bin/contlab
 # Build: libcap and libcmark (system-library targets); root filesystems: busybox-static,
 # stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
 # hyperfine; the lesson
-# site test: chromium (headless) and a CJK font.
+# site test: chromium (headless) and a CJK font; the grading tests and the benchmark: python3.
 PACKAGES := pkg-config binutils libcap-dev libcmark-dev cmark busybox-static stress-ng debootstrap \
-	util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk
+	util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk python3
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench clean
 

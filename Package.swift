@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "HistoryTests", dependencies: ["History"]),
         .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History"]),
         .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "OCI"]),
         // Real containers, as root, through the built static binary (see Makefile).
         .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore"]),
     ],
