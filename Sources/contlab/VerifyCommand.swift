@@ -48,6 +48,7 @@ struct VerifyCommand: ParsableCommand {
         }
         var context = GradingContext.standard(language: lang)
         context.timeLimit = timeout
+        try reportingErrors(exitCode: 2) { try Grader.preflight(exercises, context: context) }
         if watch { try watchLoop(space, exercises, context) }
         let report = grade(space, exercises, context)
         try reportingErrors(exitCode: 2) { try emit(report) }
