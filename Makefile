@@ -9,8 +9,8 @@ BIN := bin/contlab
 # Build: libcap and libcmark (system-library targets); root filesystems: busybox-static,
 # stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
 # hyperfine; the lesson
-# site test: chromium (headless) and a CJK font.
-PACKAGES := pkg-config binutils libcap-dev libcmark-dev zlib1g-dev cmark python3-jsonschema busybox-static stress-ng debootstrap \
+# site test: chromium (headless) and a CJK font; the grading tests and the benchmark: python3.
+PACKAGES := pkg-config binutils libcap-dev libcmark-dev zlib1g-dev cmark python3 python3-jsonschema busybox-static stress-ng debootstrap \
 	util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench clean

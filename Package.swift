@@ -50,13 +50,17 @@ let package = Package(
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
         .target(name: "Walkthrough", dependencies: ["ContlabCore", "Cgroups", "Yams"]),
+        // Graded exercises: the catalog, scoring, reports and progress (pure), and the graders
+        // that run student work for real in containers and cgroups (side effects).
+        .target(name: "Exercises", dependencies: ["ContlabCore", "Lessons", "History", "Inspect", "OCI", "Yams"]),
+        .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "Cgroups", "OCI", "Rootfs", "History", "Lessons"]),
 
         .executableTarget(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
-                "Lessons", "History", "Walkthrough",
+                "Lessons", "History", "Walkthrough", "Exercises", "Grading",
             ]),
 
         // Fast tests: pure logic, no root.
@@ -69,6 +73,8 @@ let package = Package(
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),
         .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History"]),
+        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "OCI"]),
         // Real containers, as root, through the built static binary (see Makefile).
         .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore"]),
     ],

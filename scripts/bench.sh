@@ -96,3 +96,30 @@ for title, path in (("unpack a busybox image into a bundle", sys.argv[1]), ("run
         print(f"{r['command']:42} median {r['median']*1000:7.2f} ms")
     print(f"ratio {results[1]['median']/results[0]['median']:.2f}x (second / first)")
 PY
+unset CONTLAB_DATA
+
+# Grading: every exercise's reference solution (Tests/ExerciseSolutions) in one workspace,
+# graded for real — containers, nested stage-1 and stage-2 runs, hand-made cgroups with their
+# memory hogs and the 1.5 s CPU loop, runc as well as contlab-runc for stage 4.
+grade_runs=${BENCH_GRADE_RUNS:-5}
+"$contlab" exercises init "$work/grading" >/dev/null 2>&1
+for reference in "$top"/Tests/ExerciseSolutions/*/reference; do
+    id=$(basename "$(dirname "$reference")")
+    cp "$reference"/* "$work/grading/$id"-*/
+done
+"$contlab" verify --workspace "$work/grading" >/dev/null   # must pass: exits non-zero otherwise
+hyperfine -N --warmup 1 --runs "$grade_runs" --export-json "$work/grading.json" \
+    -n "all 15 exercises" "$contlab verify --workspace $work/grading" \
+    -n "stage 1" "$contlab verify --workspace $work/grading --stage 1" \
+    -n "stage 2" "$contlab verify --workspace $work/grading --stage 2" \
+    -n "stage 3" "$contlab verify --workspace $work/grading --stage 3" \
+    -n "stage 4" "$contlab verify --workspace $work/grading --stage 4" \
+    -n "H.1 (history)" "$contlab verify --workspace $work/grading H.1" >/dev/null
+python3 - "$work/grading.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+print()
+print(f"grading the reference solutions (contlab verify, {len(results[0]['times'])} runs each)")
+for r in results:
+    print(f"{r['command']:20} median {r['median']:6.2f} s   min {r['min']:6.2f} s   max {r['max']:6.2f} s")
+PY

@@ -17,9 +17,10 @@ struct Contlab: ParsableCommand {
               contlab runc run --bundle /tmp/lab demo     (contlab-runc: runc's command line)
               contlab image build --rootfs busybox busybox; contlab run --stage 5 --image busybox -- sh
               contlab lessons; contlab history timeline
+              contlab exercises init lab; cd lab; contlab verify
             """,
         subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self, CommitCommand.self, StageCommand.self,
-                      LessonsCommand.self, HistoryCommand.self])
+                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self])
 }
 
 /// Print a failure as one line on stderr and exit with `code`: every command reports errors the
