@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import Lessons
 
 /// The report formats `contlab verify --format` writes: one for people and four for the
 /// autograders that read them (GitHub Classroom, CI test views, Gradescope). Pure.
