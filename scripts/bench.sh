@@ -109,11 +109,12 @@ for reference in "$top"/Tests/ExerciseSolutions/*/reference; do
 done
 "$contlab" verify --workspace "$work/grading" >/dev/null   # must pass: exits non-zero otherwise
 hyperfine -N --warmup 1 --runs "$grade_runs" --export-json "$work/grading.json" \
-    -n "all 15 exercises" "$contlab verify --workspace $work/grading" \
+    -n "all 17 exercises" "$contlab verify --workspace $work/grading" \
     -n "stage 1" "$contlab verify --workspace $work/grading --stage 1" \
     -n "stage 2" "$contlab verify --workspace $work/grading --stage 2" \
     -n "stage 3" "$contlab verify --workspace $work/grading --stage 3" \
     -n "stage 4" "$contlab verify --workspace $work/grading --stage 4" \
+    -n "stage 5" "$contlab verify --workspace $work/grading --stage 5" \
     -n "H.1 (history)" "$contlab verify --workspace $work/grading H.1" >/dev/null
 python3 - "$work/grading.json" <<'PY'
 import json, sys

@@ -1,11 +1,14 @@
+import CLinux
 import Cgroups
 import ContlabCore
 import Exercises
 import Foundation
 import History
+import Images
 import Lessons
 import OCI
 import Rootfs
+import Stage5Images
 
 /// What every grader needs from the machine: the busybox tree containers start from, the
 /// history data, runc when it is installed.
@@ -65,7 +68,7 @@ public enum Grader {
         let real = exercises.filter { HistoryQuiz.Kind(rawValue: $0.grader) == nil }
         guard !real.isEmpty else { return }
         guard geteuid() == 0 else { throw GradingError.needsRoot }
-        if real.contains(where: { ["stage1-jail", "oci-bundle"].contains($0.grader) }) { _ = try context.busybox() }
+        if real.contains(where: { ["stage1-jail", "oci-bundle", "overlay-upper", "whiteout-layer"].contains($0.grader) }) { _ = try context.busybox() }
     }
 
     static func run(_ exercise: Exercise, folder: URL, context: GradingContext) throws -> [CheckOutcome] {
@@ -85,6 +88,8 @@ public enum Grader {
         case "unshare-script": return try unshareScript(exercise, work: work)
         case "cgroup-script": return try cgroupScript(exercise, work: work)
         case "oci-bundle": return try ociBundle(exercise, work: work, context: context)
+        case "overlay-upper": return try overlayUpper(exercise, work: work, context: context)
+        case "whiteout-layer": return try whiteoutLayer(exercise, work: work, context: context)
         default: return CheckOutcome.allFailed(exercise, seen: "this contlab has no grader \"\(exercise.grader)\"")
         }
     }
@@ -320,5 +325,116 @@ public enum Grader {
         let contlab = try runUnder(nil)
         let runc = try context.runc.map { try runUnder([$0]) }
         return Evaluation.ociBundle(exercise: exercise.id, contlab: contlab, runc: runc, refused: nil)
+    }
+}
+
+// MARK: 5.1, 5.2 images and layers
+
+extension Grader {
+    /// A private store (images, layers, containers) under a temporary data directory, holding
+    /// the busybox tree as the image lab/base.
+    struct ImageLab {
+        let data: TemporaryDirectory
+        let store: ImageStore
+        let containers: ContainerStore
+        let base: StoredImage
+
+        init(context: GradingContext) throws {
+            data = try TemporaryDirectory(prefix: "contlab-grade-images")
+            store = ImageStore(directory: data.path + "/images", layersDirectory: data.path + "/layers")
+            containers = ContainerStore(directory: data.path + "/containers", images: store)
+            do {
+                base = try ImageBuilder(store: store).build(tree: try context.busybox(), base: nil, settings: RunSettings(),
+                                                           createdBy: "contlab verify", as: ImageReference(name: "lab/base"))
+            } catch {
+                data.remove()
+                throw error
+            }
+        }
+
+        /// `contlab run --stage 5` in this store, with a time limit.
+        func run(image: String, name: String?, _ args: [String], timeout: Int) throws -> ChildResult {
+            try ChildProcess.run([ChildProcess.contlab, "run", "--stage", "5", "--image", image] + (name.map { ["--name", $0] } ?? ["--rm"]) + ["--"] + args,
+                                 environment: ["CONTLAB_DATA": data.path], timeout: timeout)
+        }
+
+        func remove() {
+            for container in containers.list() { try? containers.remove(container.id) }
+            try? removeTree(data.path)
+        }
+    }
+
+    static func overlayUpper(_ exercise: Exercise, work: String, context: GradingContext) throws -> [CheckOutcome] {
+        if let missing = missing(exercise, work) { return missing }
+        let lab = try ImageLab(context: context)
+        defer { lab.remove() }
+        let script = (try? String(contentsOfFile: work + "/changes.sh", encoding: .utf8)) ?? ""
+        let result = try lab.run(image: "lab/base", name: "graded", ["/bin/sh", "-c", script], timeout: exercise.timeout)
+        var upper: [String: Evaluation.UpperEntry] = [:]
+        var diff: [String] = []
+        if let container = try? lab.containers.load("graded") {
+            let top = lab.containers.upper("graded")
+            func walk(_ relative: String) {
+                let directory = relative.isEmpty ? top : top + "/" + relative
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                    let path = relative.isEmpty ? name : relative + "/" + name
+                    var info = stat()
+                    guard lstat(top + "/" + path, &info) == 0 else { continue }
+                    switch info.st_mode & S_IFMT {
+                    case S_IFCHR where info.st_rdev == 0: upper[path] = .whiteout
+                    case S_IFDIR:
+                        var value = [UInt8](repeating: 0, count: 2)
+                        upper[path] = .directory(opaque: lgetxattr(top + "/" + path, OverlayXattr.opaque(rootless: false), &value, 2) == 1)
+                        walk(path)
+                    case S_IFREG: upper[path] = .file(Sys.readText(top + "/" + path) ?? "")
+                    default: upper[path] = .other
+                    }
+                }
+            }
+            walk("")
+            diff = ((try? lab.containers.diff(container)) ?? []).map(\.description)
+        }
+        let prediction = try? String(contentsOfFile: work + "/prediction.txt", encoding: .utf8)
+        return Evaluation.overlayUpper(status: result.status, upper: upper, diff: diff, prediction: prediction)
+    }
+
+    static func whiteoutLayer(_ exercise: Exercise, work: String, context: GradingContext) throws -> [CheckOutcome] {
+        if let missing = missing(exercise, work) { return missing }
+        // layer.sh runs in a container (busybox has tar and gzip), its folder bound writable.
+        var sandbox = Sandbox(rootfs: try context.busybox(), args: ["/bin/sh", "-c", "cd /exercise && /bin/sh ./layer.sh"], timeout: exercise.timeout)
+        sandbox.binds = [Sandbox.Bind(source: work, destination: "/exercise", readOnly: false)]
+        sandbox.bindContlab = false
+        let result = try sandbox.run()
+        guard let bytes = FileManager.default.contents(atPath: work + "/layer.tar") else {
+            return Evaluation.whiteoutLayer(status: result.status, tarError: "there is no layer.tar", entries: [], unpackError: nil,
+                                            viPresent: nil, shPresent: nil, motd: nil, overlayOutput: nil)
+        }
+        let tar: [UInt8]
+        let entries: [TarEntry]
+        do {
+            tar = Gzip.isGzip([UInt8](bytes.prefix(2))) ? try Gzip.decompress([UInt8](bytes)) : [UInt8](bytes)
+            entries = try TarReader.entries(tar)
+        } catch {
+            return Evaluation.whiteoutLayer(status: result.status, tarError: "layer.tar is not a tar archive: \(error)", entries: [], unpackError: nil,
+                                            viPresent: nil, shPresent: nil, motd: nil, overlayOutput: nil)
+        }
+        let lab = try ImageLab(context: context)
+        defer { lab.remove() }
+        let image = try ImageBuilder(store: lab.store).stack(layer: tar, on: lab.base, createdBy: "layer.tar", as: ImageReference(name: "lab/layered"))
+        let bundle = lab.data.path + "/bundle"
+        do {
+            try Unpacker(store: lab.store).unpack(image, bundle: bundle)
+        } catch {
+            return Evaluation.whiteoutLayer(status: result.status, tarError: nil, entries: entries.map(\.path), unpackError: "\(error)",
+                                            viPresent: nil, shPresent: nil, motd: nil, overlayOutput: nil)
+        }
+        var info = stat()
+        let root = bundle + "/rootfs"
+        let overlay = try lab.run(image: "lab/layered", name: nil,
+                                  ["/bin/sh", "-c", "cat /etc/motd; if [ -e /bin/vi ]; then echo vi-present; else echo vi-gone; fi"], timeout: 30)
+        return Evaluation.whiteoutLayer(status: result.status, tarError: nil, entries: entries.map(\.path), unpackError: nil,
+                                        viPresent: lstat(root + "/bin/vi", &info) == 0, shPresent: lstat(root + "/bin/sh", &info) == 0,
+                                        motd: Sys.readText(root + "/etc/motd"),
+                                        overlayOutput: String(decoding: overlay.stdout, as: UTF8.self))
     }
 }

@@ -65,6 +65,20 @@ public struct ImageBuilder {
         return try store.save(reference, config: config, layers: base.manifest.layers + [layer])
     }
 
+    /// A new image: `base` plus a layer made elsewhere (a tar, or a gzip'd tar, as bytes) — a
+    /// layer built by hand. Its entries are checked only when it is unpacked, as any layer's are.
+    @discardableResult
+    public func stack(layer bytes: [UInt8], on base: StoredImage, createdBy: String, as reference: ImageReference) throws -> StoredImage {
+        let tar = Gzip.isGzip(bytes) ? try Gzip.decompress(bytes) : bytes
+        _ = try TarReader.entries(tar)
+        let layer = try store.putBlob(try Gzip.compress(tar), mediaType: MediaType.layerGzip)
+        var config = base.config
+        config.created = now()
+        config.rootfs.diff_ids.append(Digest.of(tar))
+        config.history = (config.history ?? []) + [.init(created: config.created, created_by: createdBy)]
+        return try store.save(reference, config: config, layers: base.manifest.layers + [layer])
+    }
+
     func unpackedBase(_ base: StoredImage) throws -> String {
         let flat = store.directory + "/.base-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try Sys.mkdir(flat, mode: 0o755)

@@ -102,12 +102,14 @@ final class WalkthroughTmuxTests: XCTestCase {
                  _ condition: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var text = ""
+        var endedAt: Date?
         while Date() < deadline {
             seen.formUnion(Self.descendants(of: panePid))
-            let ended = try tmux.value("#{pane_dead}", "walk") == "1"
+            if endedAt == nil, try tmux.value("#{pane_dead}", "walk") == "1" { endedAt = Date() }
             text = try tmux.screen("walk")
             if condition(text) { return text }
-            if ended { break }
+            // Ended: what it showed will not change, but tmux may still be collecting its status.
+            if let endedAt, Date().timeIntervalSince(endedAt) > 3 { break }
             usleep(100_000)
         }
         XCTFail("no \(what) (timed out, or the walk-through ended); the screen shows:\n\(text)")
@@ -154,8 +156,10 @@ final class WalkthroughTmuxTests: XCTestCase {
 
         // q halfway: the walk-through stops with 130 and says that nothing is left.
         try tmux.type("walk", ["q", "Enter"])
+        // The pane is marked dead when its program closes the terminal; its exit status comes a
+        // moment later, once tmux has reaped it (on a loaded machine that moment is visible).
         text = try waitFor("the walk-through to end", tmux: tmux, seen: &seen, panePid: panePid) { _ in
-            (try? tmux.value("#{pane_dead}", "walk")) == "1"
+            (try? tmux.value("#{pane_dead}", "walk")) == "1" && !((try? tmux.value("#{pane_dead_status}", "walk")) ?? "").isEmpty
         }
         text = try tmux.screen("walk")
         XCTAssertEqual(try tmux.value("#{pane_dead_status}", "walk"), "130", text)
@@ -168,7 +172,11 @@ final class WalkthroughTmuxTests: XCTestCase {
         XCTAssertFalse(seen.isEmpty, "the walk-through's processes were observed")
         let alive = seen.filter { Self.startTime(of: $0.pid) == $0.startTime }
         XCTAssertTrue(alive.isEmpty, "still running: \(alive.map { "\($0.pid) \(Self.commandLine($0.pid))" })")
-        let session = Self.processes(inSession: panePid)
+        var session = Self.processes(inSession: panePid)
+        for _ in 0..<50 where !session.isEmpty {   // a process may still be on its way out
+            usleep(100_000)
+            session = Self.processes(inSession: panePid)
+        }
         XCTAssertTrue(session.isEmpty, "processes left in the pane's session: \(session)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/contlab-walkthrough"))
         var newMounts = Set(Self.contlabMounts()).subtracting(mountsBefore)

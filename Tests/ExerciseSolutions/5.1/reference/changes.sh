@@ -1,0 +1,4 @@
+#!/bin/sh
+rm /bin/vi
+echo "welcome to the lab" > /etc/motd
+rm -r /home && mkdir -p /home/lab
