@@ -65,6 +65,9 @@ public struct Stage5Run {
         }
         var runtime = OCIRuntime(store: StateStore(root: stateRoot ?? Self.stateRoot(containers)))
         runtime.record = record
+        // A record left by a run that was killed (SIGKILL leaves no chance to clean up) would
+        // block this id; a stopped one is removed, a running one is left to refuse the create.
+        try? runtime.delete(id: "stage5-" + id, force: false)
         do {
             return try runtime.run(.init(id: "stage5-" + id, bundle: containers.bundle(id)), detach: false) { created in
                 onCalls(created.calls)
@@ -79,9 +82,20 @@ public struct Stage5Run {
 
     /// Where the stage-4 runtime keeps these containers' state: /run for root, the user's runtime
     /// directory without root, else beside the containers.
-    static func stateRoot(_ containers: ContainerStore) -> String {
+    public static func stateRoot(_ containers: ContainerStore) -> String {
         if geteuid() == 0 { return "/run/contlab-stage5" }
         if let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return runtime + "/contlab-stage5" }
         return containers.directory + "/.state"
+    }
+
+    /// `contlab container rm`: the runtime's record too, not only the directories.
+    public static func remove(id: String, force: Bool = false, containers: ContainerStore = .standard()) throws {
+        _ = try containers.load(id)
+        let runtime = OCIRuntime(store: StateStore(root: stateRoot(containers)))
+        if !force, let state = try? runtime.state(id: "stage5-" + id), state.status == "running" || state.status == "paused" {
+            throw ImageError.container("container \(id) is running (pid \(state.pid ?? 0)): end it first, or contlab container rm --force \(id)")
+        }
+        try? runtime.delete(id: "stage5-" + id, force: true)
+        try containers.remove(id)
     }
 }

@@ -21,11 +21,12 @@ struct ContainersCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers and what they wrote.")
+        @Flag(name: .shortAndLong, help: "Kill a container that is still running first.") var force = false
         @Argument(help: "Container ids.") var ids: [String]
         func run() throws {
             try reportingErrors {
                 for id in ids {
-                    try ContainerStore.standard().remove(id)
+                    try Stage5Run.remove(id: id, force: force)
                     print("removed \(id)")
                 }
             }

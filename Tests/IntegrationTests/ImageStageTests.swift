@@ -236,6 +236,32 @@ final class ImageStageTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/etc/escaped"))
     }
 
+    /// A running container is not removed under it; --force kills it first, and a record left
+    /// by a killed run does not block its name.
+    func testRemovingARunningContainerNeedsForce() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.arguments = ["run", "--stage", "5", "--image", "busybox", "--name", "busy", "--", "sleep", "60"]
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var listed = ""
+        for _ in 0..<100 where !listed.contains("busy") {
+            usleep(50_000)
+            listed = (try? contlab(["container", "list"]).stdout) ?? ""
+        }
+        usleep(300_000)
+        let refused = try contlab(["container", "rm", "busy"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("is running"), refused.stderr)
+        try expectSuccess(["container", "rm", "--force", "busy"])
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 137, "the container was killed")
+        try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "busy", "--rm", "--", "true"])
+    }
+
     func testFiftyRunsLeaveNoOverlayMountsOrContainers() throws {
         let mounts = overlayMounts()
         for _ in 0..<50 {
