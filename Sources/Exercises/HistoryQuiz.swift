@@ -1,3 +1,4 @@
+import ContlabCore
 import Foundation
 import History
 import Lessons

@@ -1,5 +1,6 @@
 // `--json` output. Texts come in the requested language; ids, kinds and levels stay as the
 // data spells them, so scripts can rely on them in either language.
+import ContlabCore
 import Foundation
 
 public struct JSONRenderer {

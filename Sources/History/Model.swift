@@ -1,22 +1,12 @@
 // The history explorer's data model: what lessons/history/*.yaml describe, as plain values.
 // Loading and checking live in Loading.swift and Validation.swift; nothing here reads files.
+import ContlabCore
 import Foundation
 
-/// The two languages every title, description and label is written in.
-public enum Language: String, CaseIterable, Sendable {
-    case en, zh
-
-    /// The language a student's locale asks for: `zh` when the first of `LC_ALL`, `LC_MESSAGES`
-    /// and `LANG` that is set starts with `zh` (POSIX gives them that precedence), else `en`.
-    public static func fromEnvironment(
-        _ environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> Language {
-        for key in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-            if let value = environment[key], !value.isEmpty {
-                return value.lowercased().hasPrefix("zh") ? .zh : .en
-            }
-        }
-        return .en
+extension Language {
+    /// `Language.preferred`, by the name the history explorer first gave it.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Language {
+        preferred(environment: environment)
     }
 }
 

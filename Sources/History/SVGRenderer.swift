@@ -33,20 +33,7 @@ public struct SVGRenderer {
     }
 
     /// Escapes text for XML content and attribute values.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    public static func escape(_ text: String) -> String { Markup.escape(text) }
 
     /// Estimated pixel width of `text` at `size` px: half an em per column.
     static func estimate(_ text: String, size: Double) -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import ContlabCore
 
 /// A static site of every lesson in both languages: `index.html` (both languages),
 /// `<lang>/index.html`, `<lang>/<id>.html` and one `style.css`. Pages link with relative URLs,
@@ -203,18 +204,4 @@ public struct HTMLSite: Sendable {
 }
 
 /// Escapes text for HTML element content and double-quoted attributes.
-func escape(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for c in text {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(c)
-        }
-    }
-    return out
-}
+func escape(_ text: String) -> String { Markup.escape(text) }

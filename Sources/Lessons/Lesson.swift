@@ -1,32 +1,19 @@
+import ContlabCore
 import Foundation
 
 /// The languages lessons are written in: `lessons/en/` and `lessons/zh/`.
-public enum LessonLanguage: String, CaseIterable, Sendable, Comparable {
-    case en, zh
+/// The lessons' name for contlab's two languages.
+public typealias LessonLanguage = Language
 
-    /// The language from the locale variables, in POSIX precedence (`LC_ALL`, then
-    /// `LC_MESSAGES`, then `LANG`; the first one set wins): Chinese if it starts with `zh`.
-    public static func preferred(environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> LessonLanguage
-    {
-        for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-            if let value = environment[name], !value.isEmpty {
-                return value.lowercased().hasPrefix("zh") ? .zh : .en
-            }
-        }
-        return .en
-    }
-
+extension Language {
     /// The other language, for the "read this in …" switch.
-    public var other: LessonLanguage { self == .en ? .zh : .en }
+    public var other: Language { self == .en ? .zh : .en }
 
     /// The value of HTML's `lang` attribute.
     public var htmlTag: String { self == .en ? "en" : "zh-Hans" }
 
     /// The language's own name, as shown on a link to it.
     public var nativeName: String { self == .en ? "English" : "中文" }
-
-    public static func < (a: LessonLanguage, b: LessonLanguage) -> Bool { a.rawValue < b.rawValue }
 }
 
 public enum LessonKind: String, Sendable, CaseIterable {

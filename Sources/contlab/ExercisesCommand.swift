@@ -42,12 +42,12 @@ struct ExercisesCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the exercises and your progress (in a workspace).")
         @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
-        @OptionGroup var language: ExerciseLanguageOption
+        @OptionGroup var language: LanguageOption
 
         func run() throws {
             try reportingErrors(exitCode: 2) {
                 let catalog = try ExerciseSupport.catalog()
-                let lang = try language.resolve()
+                let lang = language.language
                 let workspace = try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
                 let progress = workspace?.loadProgress() ?? Workspace.Progress()
                 let style = Style(enabled: color.enabled())
@@ -83,14 +83,14 @@ struct ExercisesCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an exercise's task, rendered like a lesson.")
         @Argument(help: "The exercise id, such as 3.1.") var id: String
-        @OptionGroup var language: ExerciseLanguageOption
+        @OptionGroup var language: LanguageOption
         @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
 
         func run() throws {
             try reportingErrors(exitCode: 2) {
                 let catalog = try ExerciseSupport.catalog()
                 let exercise = try catalog.exercise(id)
-                let lang = try language.resolve()
+                let lang = language.language
                 var text = try String(contentsOfFile: exercise.directory + "/task.\(lang.rawValue).md", encoding: .utf8)
                 if text.contains("{{questions}}") {
                     text = text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: try ExerciseSupport.history(), language: lang))
@@ -98,21 +98,6 @@ struct ExercisesCommand: ParsableCommand {
                 print(ExerciseSupport.render(markdown: text, language: lang, color: color.enabled()))
             }
         }
-    }
-}
-
-struct ExerciseLanguageOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Language: en or zh (default: from LC_ALL, LC_MESSAGES or LANG).", valueName: "en|zh"))
-    var lang: String?
-
-    func validate() throws {
-        if let lang, LessonLanguage(rawValue: lang.lowercased()) == nil {
-            throw ValidationError("--lang must be `en` or `zh`, not `\(lang)`")
-        }
-    }
-
-    func resolve() throws -> LessonLanguage {
-        lang.flatMap { LessonLanguage(rawValue: $0.lowercased()) } ?? LessonLanguage.preferred()
     }
 }
 

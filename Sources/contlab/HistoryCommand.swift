@@ -16,32 +16,19 @@ struct HistoryCommand: ParsableCommand {
         subcommands: [Timeline.self, Show.self, Compare.self, Search.self],
         defaultSubcommand: Timeline.self)
 
-    // Option types are nested so that they cannot clash with other commands' types.
-    enum LanguageChoice: String, ExpressibleByArgument, CaseIterable {
-        case en, zh
-    }
-
-    enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
-        case auto, always, never
-    }
-
     struct OutputOptions: ParsableArguments {
-        @Option(help: "Language of the text: en or zh (default: from LC_ALL, LC_MESSAGES or LANG).")
-        var lang: LanguageChoice?
+        @OptionGroup var languageOption: LanguageOption
 
         @Flag(help: "Print JSON instead of text.")
         var json = false
 
         @Option(help: "Colour: auto (only on a terminal, not with NO_COLOR), always or never.")
-        var color: ColorChoice = .auto
+        var color: ColorMode = .auto
 
-        var language: Language {
-            lang.flatMap { Language(rawValue: $0.rawValue) } ?? Language.fromEnvironment()
-        }
+        var language: Language { languageOption.language }
 
         var renderOptions: RenderOptions {
-            let mode = ColorMode(rawValue: color.rawValue) ?? .auto
-            return RenderOptions(language: language, width: Terminal.columns(), color: mode.enabled())
+            RenderOptions(language: language, width: Terminal.columns(), color: color.enabled())
         }
     }
 

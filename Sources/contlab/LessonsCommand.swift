@@ -12,38 +12,17 @@ struct LessonsCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Export.self, Check.self],
         defaultSubcommand: List.self)
 
-    struct LanguageOptions: ParsableArguments {
-        @Option(name: .long, help: ArgumentHelp(
-            "Language of the lessons: en or zh (default: from LC_ALL, LC_MESSAGES or LANG).",
-            valueName: "en|zh"))
-        var lang: String?
-
-        func language() throws -> LessonLanguage {
-            guard let lang else { return LessonLanguage.preferred() }
-            guard let language = LessonLanguage(rawValue: lang.lowercased()) else {
-                throw LessonsError.unknownLanguage(lang)
-            }
-            return language
-        }
-
-        func validate() throws {
-            if let lang, LessonLanguage(rawValue: lang.lowercased()) == nil {
-                throw ValidationError("--lang must be `en` or `zh`, not `\(lang)`")
-            }
-        }
-    }
-
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", 
             abstract: "List the lessons: id, stage or era, title.")
 
-        @OptionGroup var language: LanguageOptions
+        @OptionGroup var language: LanguageOption
         @Option(help: "When to colour the output: auto, always or never.")
         var color: ColorMode = .auto
 
         func run() throws {
             Timing.mark("lessons show")
-            let lang = try language.language()
+            let lang = language.language
             let directory = try ProjectFiles.lessonsDirectory()
             Timing.mark("lessons directory found")
             let catalog = try LessonCatalog.load(from: directory, languages: [lang])
@@ -64,7 +43,7 @@ struct LessonsCommand: ParsableCommand {
 
         @Argument(help: "The lesson's id, as `contlab lessons` lists it (e.g. stage1-chroot).")
         var id: String
-        @OptionGroup var language: LanguageOptions
+        @OptionGroup var language: LanguageOption
         @Option(help: "When to colour the output: auto, always or never.")
         var color: ColorMode = .auto
         @Flag(name: .long, help: "Write straight to the output, never through a pager.")
@@ -80,7 +59,7 @@ struct LessonsCommand: ParsableCommand {
 
         func run() throws {
             Timing.mark("lessons show")
-            let lang = try language.language()
+            let lang = language.language
             let directory = try ProjectFiles.lessonsDirectory()
             Timing.mark("lessons directory found")
             // The lesson's own file when the id names one; the whole catalog (for suggestions)

@@ -21,15 +21,14 @@ struct StageCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Do not pause between steps.") var yes = false
     @Option(help: "Start at this step (1 is the first).") var step: Int = 1
     @Flag(help: "End in an interactive shell inside this stage's container (stages 1 to 3).") var shell = false
-    @Option(help: "en or zh (default: from LC_ALL, LC_MESSAGES or LANG).") var lang: String?
+    @OptionGroup var languageOption: LanguageOption
     @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
     func run() throws {
         let code = try reportingErrors { () -> Int32 in
             let lessons = try ProjectFiles.lessonsDirectory()
             let all = try StageWalkthrough.loadAll(from: lessons.appendingPathComponent("walkthrough"))
-            let language = (lang ?? (History.Language.fromEnvironment() == .zh ? "zh" : "en")).lowercased()
-            guard ["en", "zh"].contains(language) else { throw ValidationError("--lang \(lang ?? ""): use en or zh") }
+            let language = languageOption.language.rawValue
             let style = Style(enabled: color.enabled())
             guard let number else {
                 for stage in all {
@@ -63,7 +62,7 @@ struct StageCommand: ParsableCommand {
     func historyLines(_ ids: [String], language: String, directory: URL) throws -> [String] {
         guard !ids.isEmpty else { return [] }
         let data = try HistoryData.load(from: directory.appendingPathComponent("history"))
-        let lang: History.Language = language == "zh" ? .zh : .en
+        let lang: Language = language == "zh" ? .zh : .en
         return ids.compactMap { id in
             data.events.first { $0.id == id }.map { "\($0.date.year): \($0.title[lang])" }
         }

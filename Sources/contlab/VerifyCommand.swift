@@ -33,7 +33,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "The workspace (default: the one holding the current directory).") var workspace: String?
     @Option(help: "Seconds each exercise's work may run (default: the exercise's own limit).") var timeout: Int?
     @Flag(help: "Grade again whenever a file of an exercise changes (Ctrl-C stops).") var watch = false
-    @OptionGroup var language: ExerciseLanguageOption
+    @OptionGroup var language: LanguageOption
     @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
 
     func validate() throws {
@@ -44,7 +44,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let (space, exercises, lang) = try reportingErrors(exitCode: 2) { () -> (Workspace, [Exercise], LessonLanguage) in
             let space = try Workspace.find(from: URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath))
-            return (space, try ExerciseSupport.catalog().select(id: id, stage: stage), try language.resolve())
+            return (space, try ExerciseSupport.catalog().select(id: id, stage: stage), language.language)
         }
         var context = GradingContext.standard(language: lang)
         context.timeLimit = timeout
@@ -71,7 +71,7 @@ struct VerifyCommand: ParsableCommand {
 
     func emit(_ report: GradeReport) throws {
         let style = Style(enabled: color.enabled())
-        let labels = ExerciseLabels.of(try language.resolve())
+        let labels = ExerciseLabels.of(language.language)
         if let output {
             try Data(ReportRenderer.render(report, format: format).utf8).write(to: URL(fileURLWithPath: output))
             print(ReportRenderer.text(report, style: style, labels: labels), terminator: "")
@@ -125,14 +125,14 @@ struct HintCommand: ParsableCommand {
         abstract: "Show the next hint for an exercise (in a workspace); asking again gives the following one.")
 
     @Argument(help: "The exercise id, such as 3.1.") var id: String
-    @OptionGroup var language: ExerciseLanguageOption
+    @OptionGroup var language: LanguageOption
     @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
 
     func run() throws {
         try reportingErrors(exitCode: 2) {
             let space = try Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             let exercise = try ExerciseSupport.catalog().exercise(id)
-            let lang = try language.resolve()
+            let lang = language.language
             var progress = space.loadProgress()
             let entry = progress[exercise.id]
             guard let hint = Workspace.nextHint(exercise, entry: entry, language: lang) else {

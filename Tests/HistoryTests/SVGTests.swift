@@ -1,4 +1,5 @@
 // `history timeline --svg`: the picture is well-formed XML and shows every event in range.
+import ContlabCore
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -76,7 +77,7 @@ final class SVGTests: XCTestCase {
 
     func testMarkupInTextIsEscaped() throws {
         // LISA '04 carries an apostrophe; make sure markup characters survive as text too.
-        XCTAssertEqual(SVGRenderer.escape(#"<a & "b" 'c'>"#), "&lt;a &amp; &quot;b&quot; &apos;c&apos;&gt;")
+        XCTAssertEqual(SVGRenderer.escape(#"<a & "b" 'c'>"#), "&lt;a &amp; &quot;b&quot; &#39;c&#39;&gt;")
         let data = try Fixtures.data()
         let selection = try data.timeline(TimelineQuery(technology: "zones"), currentYear: year)
         let scan = SVGScan.parse(SVGRenderer(data: data, language: .en).timeline(selection))
