@@ -175,6 +175,13 @@ public struct Spec: Codable, Equatable, Sendable {
         public var pids: Pids?
         public var cpu: CPU?
         public var devices: [DeviceRule]?
+
+        public init(memory: Memory? = nil, pids: Pids? = nil, cpu: CPU? = nil, devices: [DeviceRule]? = nil) {
+            self.memory = memory
+            self.pids = pids
+            self.cpu = cpu
+            self.devices = devices
+        }
     }
 
     public struct Memory: Codable, Equatable, Sendable {
@@ -185,10 +192,17 @@ public struct Spec: Codable, Equatable, Sendable {
         public var kernelTCP: Int64?
         public var swappiness: UInt64?
         public var disableOOMKiller: Bool?
+
+        public init(limit: Int64? = nil, swap: Int64? = nil) {
+            self.limit = limit
+            self.swap = swap
+        }
     }
 
     public struct Pids: Codable, Equatable, Sendable {
         public var limit: Int64
+
+        public init(limit: Int64) { self.limit = limit }
     }
 
     public struct CPU: Codable, Equatable, Sendable {
@@ -197,6 +211,12 @@ public struct Spec: Codable, Equatable, Sendable {
         public var period: UInt64?
         public var cpus: String?
         public var mems: String?
+
+        public init(shares: UInt64? = nil, quota: Int64? = nil, period: UInt64? = nil) {
+            self.shares = shares
+            self.quota = quota
+            self.period = period
+        }
     }
 
     public struct DeviceRule: Codable, Equatable, Sendable {

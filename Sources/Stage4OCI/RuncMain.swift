@@ -60,6 +60,25 @@ public enum RuncMain {
                     print("\(String(pid).padding(toLength: 5, withPad: " ", startingAt: 0)) \(cmd)")
                 }
             }
+        case .exec(let options):
+            return try runtime.exec(.init(id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
+                                          pidFile: options.pidFile, consoleSocket: options.consoleSocket))
+        case .pause(let id):
+            try runtime.pause(id: id)
+        case .resume(let id):
+            try runtime.resume(id: id)
+        case .update(let id, let source):
+            let resources: Spec.Resources
+            switch source {
+            case .json(let path):
+                let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+                guard let data else { throw RuntimeError.usage("update --resources \(path): cannot read it") }
+                resources = try ResourceUpdate.decode(data)
+            case .flags(let memory, let memorySwap, let pidsLimit, let cpuQuota, let cpuPeriod, let cpuShares):
+                resources = ResourceUpdate.resources(memory: memory, memorySwap: memorySwap, pidsLimit: pidsLimit,
+                                                     cpuQuota: cpuQuota, cpuPeriod: cpuPeriod, cpuShares: cpuShares)
+            }
+            try runtime.update(id: id, resources: resources)
         case .features:
             print(try json(Features.current()))
         case .spec(let bundle, let rootless):
@@ -75,6 +94,21 @@ public enum RuncMain {
             print("contlab-runc (contlab's stage 4 runtime)\nspec: \(DefaultSpec.ociVersion)")
         }
         return 0
+    }
+
+    /// exec's process: the `--process` file, or the container's own process with the arguments
+    /// and flags given.
+    static func execProcess(_ options: RuncCommandLine.ExecOptions, runtime: OCIRuntime) throws -> Spec.Process {
+        if let file = options.processFile {
+            guard let data = FileManager.default.contents(atPath: file) else { throw RuntimeError.usage("exec --process \(file): cannot read it") }
+            do { return try SpecCheck.decodeProcess(data) } catch let error as SpecError {
+                throw RuntimeError.usage("exec --process \(file): \(error.path): \(error.message)")
+            }
+        }
+        let record = try runtime.store.load(options.id)
+        let (spec, _) = try OCIRuntime.loadBundle(record.bundle)
+        guard let base = spec.process else { throw RuntimeError.spec(SpecError("process", "the container has no process to copy")) }
+        return try ExecProcessOptions(args: options.args, tty: options.tty, cwd: options.cwd, env: options.env, user: options.user).apply(to: base)
     }
 
     static func list(_ runtime: OCIRuntime, quiet: Bool, asJSON: Bool) throws {
@@ -125,6 +159,12 @@ public enum RuncMain {
           state     ID                           the runtime-spec state, as JSON
           kill      [--all] ID [SIGNAL]          send a signal (default TERM)
           delete    [--force] ID                 remove a stopped container (--force: kill it first)
+          exec      [-d] [--pid-file F] [--console-socket S] (--process FILE ID | [-t] [--cwd D] [-e K=V] [-u UID[:GID]] ID CMD...)
+                                                run another process in the container's namespaces and cgroups
+          pause     ID                           freeze the container's processes (cgroup freezer)
+          resume    ID                           thaw them
+          update    (--resources FILE|- | --memory N --memory-swap N --pids-limit N --cpu-quota N --cpu-period N --cpu-share N) ID
+                                                change the container's memory, pids and cpu limits
           list      [-q] [--format table|json]   the containers under --root
           ps        [--format table|json] ID     the container's processes
           features                               what this runtime implements, as JSON

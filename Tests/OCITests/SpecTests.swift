@@ -88,6 +88,11 @@ final class SpecTests: XCTestCase {
         refuse(#"{"ociVersion":"2.0.0","root":{"path":"r"}}"#, "ociVersion", "not a 1.x version")
         refuse(#"[1,2]"#, "", "JSON object")
         refuse(#"{"ociVersion": "1.0.0", "root": "#, "", "not valid JSON")
+        refuse(#"{\#(base),"linux":{"resources":{"blockIO":{"weight":500}}}}"#, "linux.resources.blockIO", "not implemented")
+        refuse(#"{\#(base),"linux":{"resources":{"memory":{"disableOOMKiller":true}}}}"#, "linux.resources.memory.disableOOMKiller", "not implemented")
+        refuse(#"{\#(base),"linux":{"resources":{"memory":{"swappiness":0}}}}"#, "linux.resources.memory.swappiness", "not implemented")
+        // Docker writes the fields it knows with zero values, meaning "not set" (as runc reads them).
+        XCTAssertNoThrow(try SpecCheck.decode(Data(#"{\#(base),"linux":{"resources":{"memory":{"disableOOMKiller":false,"reservation":0,"kernel":0},"blockIO":{"weight":0},"cpu":{"shares":0}}}}"#.utf8)))
         // Fields outside the spec are ignored, as its extensibility clause requires.
         XCTAssertNoThrow(try SpecCheck.decode(Data(#"{\#(base),"org.example.custom":{"x":1}}"#.utf8)))
     }
