@@ -8,10 +8,10 @@ STATIC := -c release --static-swift-stdlib -Xswiftc -static-executable
 BIN := bin/contlab
 # Build: libcap and libcmark (system-library targets); root filesystems: busybox-static,
 # stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
-# hyperfine; the lesson
-# site test: chromium (headless) and a CJK font.
+# hyperfine; the engines contlab runs under: Debian's Docker (docker.io) and Podman (with
+# conmon); the lesson site test: chromium (headless) and a CJK font.
 PACKAGES := pkg-config binutils libcap-dev libcmark-dev cmark busybox-static stress-ng debootstrap \
-	util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk
+	util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench clean
 

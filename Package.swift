@@ -43,13 +43,15 @@ let package = Package(
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
         .target(name: "Walkthrough", dependencies: ["ContlabCore", "Yams"]),
+        // Docker and Podman with contlab-runc as their runtime: the lab's private engines.
+        .target(name: "Engines", dependencies: ["ContlabCore"]),
 
         .executableTarget(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Inspect",
-                "Lessons", "History", "Walkthrough",
+                "Lessons", "History", "Walkthrough", "Engines",
             ]),
 
         // Fast tests: pure logic, no root.
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI"]),
+        .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),

@@ -18,7 +18,7 @@ struct Contlab: ParsableCommand {
               contlab lessons; contlab history timeline
             """,
         subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, StageCommand.self,
-                      LessonsCommand.self, HistoryCommand.self])
+                      LessonsCommand.self, HistoryCommand.self, EnginesCommand.self])
 }
 
 /// Print a failure as one line on stderr and exit with `code`: every command reports errors the

@@ -81,7 +81,12 @@ final class SpecTests: XCTestCase {
         refuse(#"{\#(base),"linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]}}"#, "linux.namespaces[1]", "listed twice")
         refuse(#"{\#(base),"linux":{"namespaces":[{"type":"pidd"}]}}"#, "linux.namespaces[0].type", "unknown namespace type")
         refuse(#"{\#(base),"hostname":"x"}"#, "hostname", "uts namespace")
-        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}}"#, "linux.seccomp", "not implemented")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}}}"#,
+               "linux.seccomp", "not implemented")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ERRNO"}]}}}"#,
+               "linux.seccomp", "not implemented")
+        // A filter that allows everything filters nothing: the same as none.
+        XCTAssertNoThrow(try SpecCheck.decode(Data(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"]}}}"#.utf8)))
         refuse(#"{\#(base),"linux":{"sysctl":{"kernel.panic":"1"}}}"#, "linux.sysctl.kernel.panic", "not a namespaced sysctl")
         refuse(#"{\#(base),"process":{"cwd":"/","user":{"uid":0,"gid":0},"args":["sh"],"rlimits":[{"type":"RLIMIT_NOFILE","hard":10,"soft":20}]}}"#,
                "process.rlimits[0]", "above the hard limit")
