@@ -40,7 +40,24 @@ public struct DockerLab: Equatable, Sendable {
         [daemon, "--host", host, "--data-root", dataRoot, "--exec-root", execRoot, "--pidfile", pidFile,
          "--containerd-namespace", "contlab", "--containerd-plugins-namespace", "contlab-plugins",
          "--storage-driver", "vfs", "--iptables=false", "--ip-masq=false", "--bridge=none",
-         "--seccomp-profile", seccompProfile, "--add-runtime", "\(runtimeName)=\(runtimePath)"]
+         "--seccomp-profile", seccompProfile, "--config-file", configFile]
+    }
+
+
+    /// contlab-runc's record of every call this daemon's containers made (`--journal`).
+    public var journal: String { base + "/contlab-runc-calls.log" }
+    public var configFile: String { base + "/daemon.json" }
+
+    /// The lab daemon's daemon.json: contlab registered with `--journal`, which dockerd passes
+    /// before every verb (through a small wrapper script it writes under the exec root).
+    public func daemonConfig(runtimePath: String) -> String {
+        """
+        {
+          "runtimes": {
+            "\(runtimeName)": { "path": "\(runtimePath)", "runtimeArgs": ["--journal", "\(journal)"] }
+          }
+        }
+        """
     }
 
     public var seccompProfile: String { base + "/seccomp-allow-all.json" }
@@ -71,11 +88,13 @@ public struct PodmanLab: Equatable, Sendable {
     public init(base: String) { self.base = base }
 
     public var image: String { "localhost/busybox" }
+    /// contlab-runc's record of every call (`--journal`, passed by `--runtime-flag`).
+    public var journal: String { base + "/contlab-runc-calls.log" }
 
     /// Global flags: contlab-runc as the runtime (by path; conmon runs it), private storage, and
     /// what this sandbox allows — the vfs driver, cgroupfs (no systemd), events to a file.
     public func globalArguments(runtimePath: String) -> [String] {
-        [program, "--runtime", runtimePath, "--root", base + "/storage", "--runroot", base + "/run", "--tmpdir", base + "/tmp",
+        [program, "--runtime", runtimePath, "--runtime-flag", "journal=" + journal, "--root", base + "/storage", "--runroot", base + "/run", "--tmpdir", base + "/tmp",
          "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
     }
 
@@ -102,4 +121,20 @@ public struct EngineDirectories: Equatable, Sendable {
     public init(data: String) { self.data = data }
     public var docker: DockerLab { DockerLab(base: data + "/engines/docker") }
     public var podman: PodmanLab { PodmanLab(base: data + "/engines/podman") }
+}
+
+/// The runtime's journal made readable on a screen: without timestamps and the journal flag,
+/// the lab's directory as `$LAB`, and 64-digit container ids cut to Docker's 12.
+public enum JournalView {
+    public static func condense(_ text: String, lab: String) -> String {
+        var out: [String] = []
+        for var line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if let space = line.firstIndex(of: " "), line.first?.isNumber == true { line = String(line[line.index(after: space)...]) }
+            if let range = line.range(of: #"--journal(=| )\S+ "#, options: .regularExpression) { line.removeSubrange(range) }
+            line = line.replacingOccurrences(of: lab, with: "$LAB")
+            line = line.replacingOccurrences(of: #"([0-9a-f]{12})[0-9a-f]{52}"#, with: "$1…", options: .regularExpression)
+            out.append(line)
+        }
+        return out.joined(separator: "\n")
+    }
 }

@@ -77,6 +77,7 @@ public struct PrivateEngines {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         }
         try Data(DockerLab.seccompProfileText.utf8).write(to: URL(fileURLWithPath: docker.seccompProfile))
+        try Data(docker.daemonConfig(runtimePath: runtimePath).utf8).write(to: URL(fileURLWithPath: docker.configFile))
         // Its own session (setsid), so a Ctrl-C at the terminal that ran setup does not reach it;
         // its output to a log file, never a pipe that someone would wait on.
         FileManager.default.createFile(atPath: docker.logFile, contents: nil)
@@ -136,6 +137,28 @@ public struct PrivateEngines {
         }
         Self.removeEmptyParents(["docker"])
         return true
+    }
+
+    /// Run `argv` with our standard streams, and wait for it (posix_spawn and waitpid: no
+    /// Foundation Process, which was seen to miss the exit of a podman whose conmon daemonized).
+    public static func runPassingThrough(_ argv: [String]) -> Int32 {
+        var pid: pid_t = 0
+        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        let rc = withCStrings(argv) { args in
+            withCStrings(environment) { env in
+                posix_spawn(&pid, argv[0], nil, nil, UnsafeMutablePointer(mutating: args), UnsafeMutablePointer(mutating: env))
+            }
+        }
+        guard rc == 0 else { return 127 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return ExitStatus(waitStatus: status).shellCode
+    }
+
+    /// The journal's lines from byte `offset` on: what the runtime was asked since then.
+    public static func journal(_ path: String, from offset: Int) -> String {
+        let bytes = Array((Sys.readText(path) ?? "").utf8)
+        return offset < bytes.count ? String(decoding: bytes[offset...], as: UTF8.self) : ""
     }
 
     // MARK: Podman

@@ -11,6 +11,9 @@ public struct RuncCommandLine: Equatable, Sendable {
         public var logFormat = "text"
         public var debug = false
         public var systemdCgroup = false
+        /// contlab's own: append every call, and the system calls its init made, to this file
+        /// (how `contlab engines` shows what Docker and Podman asked of the runtime).
+        public var journal: String?
     }
 
     public enum Verb: Equatable, Sendable {
@@ -104,11 +107,12 @@ public struct RuncCommandLine: Equatable, Sendable {
                 globals.logFormat = try value(name, inline)
                 guard ["text", "json"].contains(globals.logFormat) else { throw ParseError("--log-format must be text or json") }
             case "debug": globals.debug = true
+            case "journal": globals.journal = try value(name, inline)
             case "systemd-cgroup": globals.systemdCgroup = true
             case "rootless", "criu": _ = try value(name, inline)
             case "help", "h": return RuncCommandLine(globals: globals, verb: .help)
             case "version", "v": return RuncCommandLine(globals: globals, verb: .version)
-            default: throw ParseError("unknown global flag \(word) (contlab-runc takes --root, --log, --log-format, --debug)")
+            default: throw ParseError("unknown global flag \(word) (contlab-runc takes --root, --log, --log-format, --debug, --journal)")
             }
         }
         guard let verbName = rest.popFirst() else { return RuncCommandLine(globals: globals, verb: .help) }

@@ -15,15 +15,20 @@ public enum RuncMain {
             Sys.warn("contlab-runc: \(error)")
             exit(1)
         }
-        let log = RuntimeLog(path: commandLine.globals.log, format: commandLine.globals.logFormat)
+        let journal = commandLine.globals.journal.map { RuntimeJournal(path: $0) }
+        journal?.append("contlab-runc " + arguments.joined(separator: " "))
+        var log = RuntimeLog(path: commandLine.globals.log, format: commandLine.globals.logFormat)
+        log.journal = journal
         if commandLine.globals.systemdCgroup {
             log.error("--systemd-cgroup: contlab drives cgroupfs directly; configure the engine for cgroupfs")
             exit(1)
         }
         var runtime = OCIRuntime(store: StateStore(root: commandLine.globals.root ?? StateStore.defaultRoot()))
-        runtime.record = commandLine.globals.debug
+        runtime.record = commandLine.globals.debug || journal != nil
         do {
-            exit(try perform(commandLine.verb, runtime: runtime, log: log))
+            let status = try perform(commandLine.verb, runtime: runtime, log: log)
+            journal?.append("  → exit \(status)")
+            exit(status)
         } catch {
             log.error("\(error)")
             exit(1)
@@ -182,9 +187,15 @@ public struct RuntimeLog {
     public func error(_ message: String) {
         Sys.warn("contlab-runc: \(message)")
         append(level: "error", message)
+        journal?.append("  → error: " + message)
     }
 
-    public func debug(_ message: String) { append(level: "debug", message) }
+    public func debug(_ message: String) {
+        append(level: "debug", message)
+        journal?.append("  " + message)
+    }
+
+    var journal: RuntimeJournal?
 
     func append(level: String, _ message: String) {
         guard let path else { return }
@@ -200,6 +211,20 @@ public struct RuntimeLog {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         Sys.writeAll(fd, Array((line + "\n").utf8))
+        close(fd)
+    }
+}
+
+/// `--journal FILE`: one line per call of the runtime (as the engine made it), the system calls
+/// of each container's init indented below its create, and how each call ended. Appended with
+/// O_APPEND, so the calls of concurrent invocations do not overwrite each other.
+struct RuntimeJournal {
+    let path: String
+
+    func append(_ line: String) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        Sys.writeAll(fd, Array((Timestamp.rfc3339() + " " + line + "\n").utf8))
         close(fd)
     }
 }

@@ -14,9 +14,11 @@ struct EnginesCommand: ParsableCommand {
                                             daemon.json entry that registers contlab with it
             contlab engines setup podman    private Podman storage with a busybox image, and the
                                             command line and containers.conf entry that use contlab
+            contlab engines demo [docker]   one container through the engine and contlab-runc, and
+                                            the runtime's record of what the engine asked of it
             contlab engines stop            remove the lab's containers and stop its dockerd
             """,
-        subcommands: [Setup.self, Stop.self])
+        subcommands: [Setup.self, Demo.self, Stop.self])
 
     static func lab() throws -> PrivateEngines {
         PrivateEngines(directories: EngineDirectories(data: ProjectFiles.dataDirectory().path), runtimePath: try PrivateEngines.runtimeBesideSelf())
@@ -77,8 +79,10 @@ struct EnginesCommand: ParsableCommand {
                   \(docker.client) run -d --name demo --runtime \(runtimeName) --network none busybox sleep 600
                   \(docker.client) exec demo ps; \(docker.client) top demo; \(docker.client) rm -f demo
 
+                Every call dockerd's shim makes to contlab-runc, with the system calls of each container's init, is
+                recorded in \(docker.journal) (tail -f it while you type).
                 The daemon was started with: \(docker.daemonArguments(runtimePath: lab.runtimePath).joined(separator: " "))
-                Its log: \(docker.logFile). Stop it with: contlab engines stop
+                and \(docker.configFile). Its log: \(docker.logFile). Stop it with: contlab engines stop
                 """)
         }
 
@@ -96,10 +100,66 @@ struct EnginesCommand: ParsableCommand {
 
                 \(PodmanLab.containersConf(runtimePath: lab.runtimePath))
 
-                and give podman --runtime \(runtimeName). The --ulimit flags keep RLIMIT_NOFILE and RLIMIT_NPROC within
+                and give podman --runtime \(runtimeName). contlab-runc records every call it gets in \(podman.journal).
+                The --ulimit flags keep RLIMIT_NOFILE and RLIMIT_NPROC within
                 this machine's hard limits: raising them needs CAP_SYS_RESOURCE, which this sandbox does not grant.
                 Remove the lab's containers with: contlab engines stop
                 """)
+        }
+    }
+
+    /// The walk-through's step: Docker in front of contlab-runc, when Docker is here.
+    struct Demo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one container through the lab's Docker or Podman, and show what it asked of contlab-runc.")
+
+        @Argument(help: "docker or podman") var engine: String = "docker"
+
+        func run() throws {
+            try reportingErrors {
+                guard let kind = Engine(rawValue: engine) else { throw ValidationError("give docker or podman") }
+                let data = ProjectFiles.dataDirectory().path
+                let directories = EngineDirectories(data: data)
+                let missing = kind == .docker
+                    ? [directories.docker.daemon, directories.docker.client].filter { !Sys.exists($0) }
+                    : [directories.podman.program].filter { !Sys.exists($0) }
+                if !missing.isEmpty {
+                    let package = kind == .docker ? "docker.io" : "podman"
+                    print("\(kind.rawValue) is not installed on this machine (no \(missing.joined(separator: ", "))), so this step has nothing to run.")
+                    print("Install Debian's \(package) (make setup does) and run it again: contlab engines demo \(kind.rawValue)")
+                    return
+                }
+                guard geteuid() == 0 else {
+                    print("The lab's \(kind.rawValue) runs as root: run this step with sudo (sudo contlab stage 4).")
+                    return
+                }
+                let lab = try EnginesCommand.lab()
+                let tree = try EnginesCommand.busyboxTree()
+                let script = "echo hello from busybox, PID $$; grep -E ':(memory|pids):' /proc/self/cgroup"
+                let argv: [String], journal: String
+                var started = false
+                if kind == .docker {
+                    started = try lab.startDocker()
+                    try lab.importDockerImage(tree: tree)
+                    journal = directories.docker.journal
+                    argv = directories.docker.clientArguments(["run", "--rm", "--runtime", runtimeName, "--network", "none",
+                                                               directories.docker.image, "sh", "-c", script])
+                } else {
+                    try lab.preparePodman(tree: tree)
+                    journal = directories.podman.journal
+                    argv = lab.podmanCommand(["run", "--rm"] + PodmanLab.runArguments + [directories.podman.image, "sh", "-c", script])
+                }
+                defer { if started { _ = try? lab.stopDocker() } }
+                let offset = (Sys.readText(journal) ?? "").utf8.count
+                let labDirectory = (journal as NSString).deletingLastPathComponent
+                print("$ " + argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ").replacingOccurrences(of: labDirectory, with: "$LAB"))
+                fflush(stdout)
+                let status = PrivateEngines.runPassingThrough(argv)
+                print("(exit \(status))\n")
+                print("What \(kind == .docker ? "dockerd's containerd shim" : "conmon") asked of contlab-runc (its journal, \(journal); $LAB is \(labDirectory)):")
+                print(JournalView.condense(PrivateEngines.journal(journal, from: offset), lab: labDirectory), terminator: "")
+                if started { print("\nThe lab's dockerd was started for this step and is stopped again.") }
+            }
         }
     }
 

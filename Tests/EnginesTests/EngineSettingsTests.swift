@@ -15,7 +15,11 @@ final class EngineSettingsTests: XCTestCase {
         XCTAssertEqual(value("--exec-root"), "/var/lib/contlab/engines/docker/exec")
         XCTAssertEqual(value("--pidfile"), "/var/lib/contlab/engines/docker/dockerd.pid")
         XCTAssertEqual(value("--storage-driver"), "vfs")
-        XCTAssertEqual(value("--add-runtime"), "contlab=/opt/contlab/bin/contlab-runc")
+        XCTAssertEqual(value("--config-file"), "/var/lib/contlab/engines/docker/daemon.json")
+        let config = try? JSONSerialization.jsonObject(with: Data(docker.daemonConfig(runtimePath: "/opt/contlab/bin/contlab-runc").utf8)) as? [String: Any]
+        let contlab = (config?["runtimes"] as? [String: Any])?["contlab"] as? [String: Any]
+        XCTAssertEqual(contlab?["path"] as? String, "/opt/contlab/bin/contlab-runc")
+        XCTAssertEqual(contlab?["runtimeArgs"] as? [String], ["--journal", "/var/lib/contlab/engines/docker/contlab-runc-calls.log"])
         XCTAssertEqual(value("--seccomp-profile"), "/var/lib/contlab/engines/docker/seccomp-allow-all.json")
         XCTAssertEqual(try? JSONSerialization.jsonObject(with: Data(DockerLab.seccompProfileText.utf8)) as? [String: String],
                        ["defaultAction": "SCMP_ACT_ALLOW"])
@@ -35,6 +39,7 @@ final class EngineSettingsTests: XCTestCase {
         let argv = directories.podman.globalArguments(runtimePath: "/x/contlab-runc")
         func value(_ flag: String) -> String? { argv.firstIndex(of: flag).map { argv[$0 + 1] } }
         XCTAssertEqual(value("--runtime"), "/x/contlab-runc")
+        XCTAssertEqual(value("--runtime-flag"), "journal=/var/lib/contlab/engines/podman/contlab-runc-calls.log")
         for flag in ["--root", "--runroot", "--tmpdir"] {
             XCTAssertEqual(value(flag)?.hasPrefix("/var/lib/contlab/engines/podman/"), true, flag)
         }
@@ -42,5 +47,15 @@ final class EngineSettingsTests: XCTestCase {
         XCTAssertEqual(value("--events-backend"), "file")
         XCTAssertTrue(PodmanLab.runArguments.contains("nofile=1024:20000"))
         XCTAssertEqual(PodmanLab.containersConf(runtimePath: "/x/contlab-runc"), "[engine.runtimes]\ncontlab = [\"/x/contlab-runc\"]")
+    }
+}
+
+final class JournalViewTests: XCTestCase {
+    func testTheJournalReadsShortOnAScreen() {
+        let id = String(repeating: "ab", count: 32)
+        let text = "2026-11-24T13:46:58Z contlab-runc --journal /lab/calls.log --root /lab/exec/runtime-runc/contlab start \(id)\n"
+            + "2026-11-24T13:46:58Z   init: pivot_root(\".\", \".\")\n"
+        XCTAssertEqual(JournalView.condense(text, lab: "/lab"),
+                       "contlab-runc --root $LAB/exec/runtime-runc/contlab start abababababab…\n  init: pivot_root(\".\", \".\")\n")
     }
 }

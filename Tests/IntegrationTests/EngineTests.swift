@@ -168,6 +168,15 @@ final class DockerEngineTests: XCTestCase {
         let stopped = try docker(["stop", "-t", "10", "eng-docker-c1"])
         XCTAssertEqual(stopped.status, 0, stopped.stderr)
         XCTAssertEqual(try docker(["inspect", "-f", "{{.State.ExitCode}}", "eng-docker-c1"]).stdout, "7\n")
+
+        // contlab-runc's journal holds every call the shim made for this container, as recorded
+        // from Docker 20.10 here, and the system calls of its init.
+        let journal = (Sys.readText(EngineHarness.data + "/docker/contlab-runc-calls.log") ?? "").split(separator: "\n")
+            .filter { $0.contains(id) || $0.contains("  init: ") }.joined(separator: "\n")
+        for call in ["create --bundle ", "start \(id)", "exec --process ", "--detach --pid-file ", "pause \(id)", "resume \(id)",
+                     "ps --format json \(id)", "update --resources - \(id)", "kill \(id) 15", "init: pivot_root"] {
+            XCTAssertTrue(journal.contains(call), "the journal records \(call)")
+        }
     }
 
     func testStopSendsKillAfterTheTimeoutToAProcessThatIgnoresTerm() throws {

@@ -11,6 +11,9 @@ final class RuncCommandLineTests: XCTestCase {
         XCTAssertEqual(line.globals.root, "/run/containerd/runc/default")
         XCTAssertEqual(line.globals.logFormat, "json")
         XCTAssertEqual(line.verb, .create(id: "c1", bundle: "/b", pidFile: "/b/init.pid", consoleSocket: nil))
+        // contlab's own global flag, as dockerd's runtimeArgs and podman's --runtime-flag pass it.
+        XCTAssertEqual(try RuncCommandLine.parse(["--journal", "/j.log", "start", "c1"]).globals.journal, "/j.log")
+        XCTAssertEqual(try RuncCommandLine.parse(["--journal=/j.log", "start", "c1"]).globals.journal, "/j.log")
         XCTAssertEqual(try RuncCommandLine.parse(["run", "-d", "--bundle=/b", "c2"]).verb,
                        .run(id: "c2", bundle: "/b", pidFile: nil, consoleSocket: nil, detach: true))
     }
