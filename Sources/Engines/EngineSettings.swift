@@ -50,14 +50,16 @@ public struct DockerLab: Equatable, Sendable {
 
     /// The lab daemon's daemon.json: contlab registered with `--journal`, which dockerd passes
     /// before every verb (through a small wrapper script it writes under the exec root).
-    public func daemonConfig(runtimePath: String) -> String {
-        """
-        {
-          "runtimes": {
-            "\(runtimeName)": { "path": "\(runtimePath)", "runtimeArgs": ["--journal", "\(journal)"] }
-          }
-        }
-        """
+    /// crun, where installed, is registered too: a peer to compare with (`--runtime crun`).
+    public func daemonConfig(runtimePath: String, crunPath: String? = nil) -> String {
+        let crun = crunPath.map { ",\n    \"crun\": { \"path\": \"\($0)\" }" } ?? ""
+        return """
+            {
+              "runtimes": {
+                "\(runtimeName)": { "path": "\(runtimePath)", "runtimeArgs": ["--journal", "\(journal)"] }\(crun)
+              }
+            }
+            """
     }
 
     public var seccompProfile: String { base + "/seccomp-allow-all.json" }

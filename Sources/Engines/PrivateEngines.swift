@@ -77,7 +77,8 @@ public struct PrivateEngines {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         }
         try Data(DockerLab.seccompProfileText.utf8).write(to: URL(fileURLWithPath: docker.seccompProfile))
-        try Data(docker.daemonConfig(runtimePath: runtimePath).utf8).write(to: URL(fileURLWithPath: docker.configFile))
+        let crun = Sys.exists("/usr/bin/crun") ? "/usr/bin/crun" : nil
+        try Data(docker.daemonConfig(runtimePath: runtimePath, crunPath: crun).utf8).write(to: URL(fileURLWithPath: docker.configFile))
         // Its own session (setsid), so a Ctrl-C at the terminal that ran setup does not reach it;
         // its output to a log file, never a pipe that someone would wait on.
         FileManager.default.createFile(atPath: docker.logFile, contents: nil)

@@ -20,6 +20,8 @@ final class EngineSettingsTests: XCTestCase {
         let contlab = (config?["runtimes"] as? [String: Any])?["contlab"] as? [String: Any]
         XCTAssertEqual(contlab?["path"] as? String, "/opt/contlab/bin/contlab-runc")
         XCTAssertEqual(contlab?["runtimeArgs"] as? [String], ["--journal", "/var/lib/contlab/engines/docker/contlab-runc-calls.log"])
+        let withCrun = try? JSONSerialization.jsonObject(with: Data(docker.daemonConfig(runtimePath: "/c", crunPath: "/usr/bin/crun").utf8)) as? [String: Any]
+        XCTAssertEqual(((withCrun?["runtimes"] as? [String: Any])?["crun"] as? [String: String])?["path"], "/usr/bin/crun")
         XCTAssertEqual(value("--seccomp-profile"), "/var/lib/contlab/engines/docker/seccomp-allow-all.json")
         XCTAssertEqual(try? JSONSerialization.jsonObject(with: Data(DockerLab.seccompProfileText.utf8)) as? [String: String],
                        ["defaultAction": "SCMP_ACT_ALLOW"])
