@@ -22,6 +22,9 @@ let package = Package(
             name: "CCap", path: "Sources/CCap", pkgConfig: "libcap",
             providers: [.apt(["libcap-dev"])]),
         .systemLibrary(
+            name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(
             name: "CCmark", path: "Sources/CCmark", pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]),
 
@@ -37,7 +40,7 @@ let package = Package(
             name: "Stage3Cgroups", dependencies: ["ContlabCore", "Cgroups", "Stage2Namespaces"],
             path: "Sources/Stage3Cgroups"),
         .target(
-            name: "Stage4OCI", dependencies: ["ContlabCore", "OCI", "Cgroups", "CCap", "CLinux"],
+            name: "Stage4OCI", dependencies: ["ContlabCore", "OCI", "Cgroups", "CCap", "CSeccomp", "CLinux"],
             path: "Sources/Stage4OCI"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),

@@ -32,15 +32,12 @@ public struct DockerLab: Equatable, Sendable {
 
     /// dockerd's command line. Measured on these machines: vfs storage (no overlay on the lab's
     /// filesystems), no iptables, masquerading or bridge (the sandbox has no netfilter to give),
-    /// so containers run with `--network none`. contlab implements no seccomp filter yet, and
-    /// refuses a config.json that asks for one rather than run without it silently; dockerd
-    /// 20.10 cannot switch seccomp off for every container, so it is given a profile that
-    /// allows every call (`seccompProfileText`), which contlab accepts as no filter.
+    /// so containers run with `--network none`. Docker's own default seccomp profile applies.
     public func daemonArguments(runtimePath: String) -> [String] {
         [daemon, "--host", host, "--data-root", dataRoot, "--exec-root", execRoot, "--pidfile", pidFile,
          "--containerd-namespace", "contlab", "--containerd-plugins-namespace", "contlab-plugins",
          "--storage-driver", "vfs", "--iptables=false", "--ip-masq=false", "--bridge=none",
-         "--seccomp-profile", seccompProfile, "--config-file", configFile]
+         "--config-file", configFile]
     }
 
 
@@ -62,8 +59,6 @@ public struct DockerLab: Equatable, Sendable {
             """
     }
 
-    public var seccompProfile: String { base + "/seccomp-allow-all.json" }
-    public static let seccompProfileText = #"{"defaultAction": "SCMP_ACT_ALLOW"}"# + "\n"
 
     /// The client, pointed at this daemon.
     public func clientArguments(_ args: [String]) -> [String] { [client, "--host", host] + args }
@@ -100,12 +95,10 @@ public struct PodmanLab: Equatable, Sendable {
          "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
     }
 
-    /// Flags for `podman run`: no network (no netavark bridge here), no seccomp (see DockerLab),
-    /// and rlimits within the sandbox's hard limits: by default Podman raises RLIMIT_NOFILE above
+    /// Flags for `podman run`: no network (no netavark bridge here), and rlimits within the sandbox's hard limits: by default Podman raises RLIMIT_NOFILE above
     /// them, which needs CAP_SYS_RESOURCE, and this sandbox's root does not have it (runc and
     /// crun fail the same way).
-    public static let runArguments = ["--network", "none", "--security-opt", "seccomp=unconfined",
-                                      "--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:1024"]
+    public static let runArguments = ["--network", "none", "--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:1024"]
 
     /// What registers contlab in containers.conf (/etc/containers/containers.conf, or
     /// ~/.config/containers/containers.conf), so that `podman --runtime contlab` finds it.

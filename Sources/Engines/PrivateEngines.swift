@@ -76,7 +76,6 @@ public struct PrivateEngines {
         for dir in [docker.base, docker.dataRoot, docker.execRoot] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         }
-        try Data(DockerLab.seccompProfileText.utf8).write(to: URL(fileURLWithPath: docker.seccompProfile))
         let crun = Sys.exists("/usr/bin/crun") ? "/usr/bin/crun" : nil
         try Data(docker.daemonConfig(runtimePath: runtimePath, crunPath: crun).utf8).write(to: URL(fileURLWithPath: docker.configFile))
         // Its own session (setsid), so a Ctrl-C at the terminal that ran setup does not reach it;

@@ -237,8 +237,46 @@ public struct Spec: Codable, Equatable, Sendable {
         public var gid: UInt32?
     }
 
-    /// Only its presence matters here: contlab has no seccomp filter compiler yet.
+    /// linux.seccomp: a filter of system calls, loaded by the init just before the process runs.
     public struct Seccomp: Codable, Equatable, Sendable {
-        public var defaultAction: String?
+        public var defaultAction: String
+        public var defaultErrnoRet: UInt32?
+        public var architectures: [String]?
+        public var flags: [String]?
+        public var syscalls: [Syscall]?
+
+        public init(defaultAction: String, architectures: [String]? = nil, syscalls: [Syscall]? = nil) {
+            self.defaultAction = defaultAction
+            self.architectures = architectures
+            self.syscalls = syscalls
+        }
+    }
+
+    public struct Syscall: Codable, Equatable, Sendable {
+        public var names: [String]
+        public var action: String
+        public var errnoRet: UInt32?
+        public var args: [SyscallArg]?
+
+        public init(names: [String], action: String, errnoRet: UInt32? = nil, args: [SyscallArg]? = nil) {
+            self.names = names
+            self.action = action
+            self.errnoRet = errnoRet
+            self.args = args
+        }
+    }
+
+    public struct SyscallArg: Codable, Equatable, Sendable {
+        public var index: UInt32
+        public var value: UInt64
+        public var valueTwo: UInt64?
+        public var op: String
+
+        public init(index: UInt32, value: UInt64, valueTwo: UInt64? = nil, op: String) {
+            self.index = index
+            self.value = value
+            self.valueTwo = valueTwo
+            self.op = op
+        }
     }
 }

@@ -20,6 +20,7 @@ public enum SpecCheck {
     /// Spec fields contlab does not implement. A document that sets one is refused.
     static let unsupported: [(path: [String], why: String)] = [
         (["linux", "intelRdt"], "Intel RDT is not implemented"),
+        (["linux", "seccomp", "listenerPath"], "seccomp user notification (a listener) is not implemented"),
         (["linux", "personality"], "personality(2) settings are not implemented"),
         (["linux", "timeOffsets"], "time namespaces are not implemented"),
         (["linux", "memoryPolicy"], "memory policies are not implemented"),
@@ -87,23 +88,12 @@ public enum SpecCheck {
     }
 
     static func refuseUnsupported(_ root: [String: Any]) throws {
-        if let seccomp = (root["linux"] as? [String: Any])?["seccomp"], isSet(seccomp), !isAllowEverything(seccomp) {
-            throw SpecError("linux.seccomp", "seccomp filters are not implemented by contlab yet; remove linux.seccomp (Docker and Podman: --security-opt seccomp=unconfined)")
-        }
         for item in unsupported {
             var node: Any? = root
             for key in item.path { node = (node as? [String: Any])?[key] }
             let path = item.path.joined(separator: ".")
             if let node, isSet(node, zeroMatters: zeroMatters.contains(path)) { throw SpecError(path, item.why) }
         }
-    }
-
-    /// A filter that allows every call (default SCMP_ACT_ALLOW, no rules) filters nothing, so
-    /// running without one is the same. Docker 20.10's daemon cannot turn seccomp off for all its
-    /// containers, but it can be given such a profile; that is how the lab's dockerd runs.
-    static func isAllowEverything(_ seccomp: Any) -> Bool {
-        guard let filter = seccomp as? [String: Any] else { return false }
-        return filter["defaultAction"] as? String == "SCMP_ACT_ALLOW" && !isSet(filter["syscalls"] ?? NSNull())
     }
 
     /// `process.capabilities.bounding[2]` from a coding path.
@@ -148,6 +138,7 @@ public enum SpecCheck {
         guard spec.ociVersion.hasPrefix("1.") else {
             throw SpecError("ociVersion", "\"\(spec.ociVersion)\" is not a 1.x version this runtime implements")
         }
+        if let seccomp = spec.linux?.seccomp { try validateSeccomp(seccomp) }
         if let process = spec.process {
             guard let args = process.args, !args.isEmpty, !args[0].isEmpty else {
                 throw SpecError("process.args", "must name the program to run (for example [\"sh\"])")

@@ -11,6 +11,8 @@ public struct OCIExecPlan: Codable, Sendable {
     /// The namespaces that differ from the caller's, in the order they are entered.
     public var namespaces: [ContlabCore.Namespace]
     public var process: Spec.Process
+    /// The container's linux.seccomp: an exec'd process runs under the same filter.
+    public var seccomp: Spec.Seccomp?
     /// A unix socket to send the new pty's master to, when process.terminal is set.
     public var consoleSocket: String?
     /// The helper reports here: "pid N" (the process, as the host numbers it) or "error …". The
@@ -118,7 +120,8 @@ extension OCIRuntime {
         let plan = OCIExecPlan(
             containerPID: record.pid,
             namespaces: OCIExecPlan.namespacesToJoin(containerPID: record.pid, inode: OCIExecPlan.inode),
-            process: request.process, consoleSocket: request.consoleSocket, reportFD: report.write)
+            process: request.process, seccomp: (try? Self.loadBundle(record.bundle))?.0.linux?.seccomp,
+            consoleSocket: request.consoleSocket, reportFD: report.write)
         let payload = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
         if !request.detach {
             // The process is the helper's child; once the helper exits it must become ours to wait for.
@@ -214,7 +217,7 @@ public enum OCIExec {
             try OCIInit.applyLimits(plan.process)
             let command = try OCIInit.resolveCommand(plan.process)
             if consoleFD >= 0 { try OCIInit.takeTerminal(consoleFD, process: plan.process, asConsole: false) }
-            try OCIInit.becomeTheProcess(plan.process, command: command, dieWithCaller: false)
+            try OCIInit.becomeTheProcess(plan.process, command: command, dieWithCaller: false, seccomp: plan.seccomp)
         } catch {
             report("error \(error)")
             exit(127)

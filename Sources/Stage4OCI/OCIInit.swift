@@ -124,7 +124,7 @@ public enum OCIInit {
         do {
             try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "running"))
             Timing.mark("init exec")
-            try becomeTheProcess(process, command: command, dieWithCaller: plan.dieWithCaller)
+            try becomeTheProcess(process, command: command, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp)
         } catch {
             Sys.warn("contlab: \(error)")
             exit(127)
@@ -238,8 +238,12 @@ public enum OCIInit {
     /// The last steps, in the order capabilities(7) needs: drop the bounding set while
     /// CAP_SETPCAP is still held, keep capabilities across setuid, switch user, then set the
     /// three process sets and the ambient one; then no_new_privs, and exec.
-    static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand, dieWithCaller: Bool) throws -> Never {
+    /// linux.seccomp is loaded where runc loads it: with no_new_privs, last, just before exec;
+    /// without, first, while CAP_SYS_ADMIN (which loading then needs) is still held.
+    static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand, dieWithCaller: Bool,
+                                 seccomp: Spec.Seccomp?) throws -> Never {
         umask(mode_t(process.user.umask ?? 0o022))
+        if let seccomp, process.noNewPrivileges != true { try SeccompFilter.load(seccomp) }
         if let caps = process.capabilities {
             let bounding = Set((caps.bounding ?? []).compactMap(CapabilityNames.value(of:)))
             for value in 0..<Int(cap_max_bits()) where !bounding.contains(value) {
@@ -269,6 +273,7 @@ public enum OCIInit {
         }
         if process.noNewPrivileges == true {
             _ = cl_prctl(Int32(CL_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)
+            if let seccomp { try SeccompFilter.load(seccomp) }
         }
         try command.exec(cwd: process.cwd, identity: nil)
     }

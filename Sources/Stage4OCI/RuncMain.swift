@@ -256,7 +256,7 @@ struct Features: Codable {
             linux: Linux(namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
                          capabilities: CapabilityNames.all,
                          cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false),
-                         seccomp: .init(enabled: false), apparmor: .init(enabled: false), selinux: .init(enabled: false)),
+                         seccomp: .init(enabled: true), apparmor: .init(enabled: false), selinux: .init(enabled: false)),
             annotations: ["org.contlab.stage": "4"])
     }
 }

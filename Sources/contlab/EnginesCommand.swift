@@ -61,10 +61,9 @@ struct EnginesCommand: ParsableCommand {
 
                     then make dockerd read it again (kill -HUP $(pidof dockerd), or systemctl reload docker) and run:
 
-                      \(docker.client) run --rm --runtime \(runtimeName) --security-opt seccomp=unconfined busybox echo hello
+                      \(docker.client) run --rm --runtime \(runtimeName) busybox echo hello
 
-                    contlab implements no seccomp filter yet and refuses a container that asks for one, hence
-                    seccomp=unconfined. Or run the lab's own daemon beside yours: contlab engines setup docker --private
+                    Or run the lab's own daemon beside yours: contlab engines setup docker --private
                     """)
                 return
             }

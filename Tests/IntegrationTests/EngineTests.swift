@@ -50,7 +50,7 @@ enum EngineHarness {
         return ["/usr/bin/podman", "--runtime", runtime, "--root", data + "/podman/storage", "--runroot", data + "/podman/run",
                 "--tmpdir", data + "/podman/tmp", "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
     }
-    static let podmanRun = ["--network", "none", "--security-opt", "seccomp=unconfined", "--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:1024"]
+    static let podmanRun = ["--network", "none", "--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:1024"]
 
     static func podman(_ args: [String], timeout: TimeInterval = 60) throws -> Harness.Result {
         try spawn(podmanGlobals + args, timeout: timeout)
@@ -110,6 +110,9 @@ final class DockerEngineTests: XCTestCase {
         let tty = try docker(["run", "--rm", "-t"] + runtime + ["busybox", "sh", "-c", "tty; exit 5"])
         XCTAssertEqual(tty.status, 5, tty.stderr)
         XCTAssertEqual(tty.stdout, "/dev/pts/0\r\n")
+        // Docker's default seccomp profile is loaded by contlab, as by runc.
+        let filtered = try docker(["run", "--rm"] + runtime + ["busybox", "grep", "Seccomp:", "/proc/self/status"])
+        XCTAssertEqual(filtered.stdout, "Seccomp:\t2\n", filtered.stderr)
     }
 
     func testABadCommandGivesDockersErrorWithContlabsMessage() throws {
@@ -138,6 +141,7 @@ final class DockerEngineTests: XCTestCase {
         let exec = try docker(["exec", "eng-docker-c1", "sh", "-c", "echo in $(cat /proc/1/cmdline | head -c 2); exit 4"])
         XCTAssertEqual(exec.status, 4, exec.stderr)
         XCTAssertEqual(exec.stdout, "in sh\n", "PID 1 of the namespace the exec'd shell sees is the container's shell")
+        XCTAssertEqual(try docker(["exec", "eng-docker-c1", "grep", "Seccomp:", "/proc/self/status"]).stdout, "Seccomp:\t2\n")
         let sleeper = try docker(["exec", "-d", "eng-docker-c1", "sleep", "300"])
         XCTAssertEqual(sleeper.status, 0, sleeper.stderr)
         var top = ""

@@ -30,7 +30,7 @@ final class OCIEngineVerbsTests: XCTestCase {
 
     /// A detached container running `script` on the busybox tree, with the test's `out`
     /// directory at /tmp and a 64 MiB memory limit.
-    func start(_ id: String, _ script: String) throws -> Int32 {
+    func start(_ id: String, _ script: String, edit: (inout [String: Any]) -> Void = { _ in }) throws -> Int32 {
         let dir = work + "/" + id
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         XCTAssertEqual(try Harness.run(["runc", "spec", "--bundle", dir]).status, 0)
@@ -46,6 +46,7 @@ final class OCIEngineVerbsTests: XCTestCase {
         var linux = config["linux"] as! [String: Any]
         linux["resources"] = ["memory": ["limit": 64 << 20]]
         config["linux"] = linux
+        edit(&config)
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         let pidFile = work + "/\(id).pid"
         let created = try runtime(["run", "-d", "--bundle", dir, "--pid-file", pidFile, id])
@@ -101,6 +102,29 @@ final class OCIEngineVerbsTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("executable file not found"), missing.stderr)
         XCTAssertEqual(try runtime(["delete", "--force", "eng-exec"]).status, 0)
         XCTAssertNil(Sys.readText("/proc/\(pid)/cmdline").flatMap { $0.isEmpty ? nil : $0 }, "delete ends exec'd processes too")
+    }
+
+    func testASeccompFilterDeniesWhatItNamesToTheProcessAndToExec() throws {
+        // mkdir is refused with EACCES (not EPERM, so the answer is the filter's, not a
+        // capability's); everything else is allowed.
+        let script = "mkdir /tmp/by-init 2>/tmp/init.err; echo $? > /tmp/init.status; sleep 60"
+        _ = try start("eng-seccomp", script) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+                                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13]]]
+            config["linux"] = linux
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while Sys.readText(work + "/out/init.status") == nil && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(Sys.readText(work + "/out/init.status"), "1\n")
+        XCTAssertTrue(Sys.readText(work + "/out/init.err")?.contains("Permission denied") == true, Sys.readText(work + "/out/init.err") ?? "")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/out/by-init"))
+        let exec = try runtime(["exec", "eng-seccomp", "sh", "-c", "grep Seccomp: /proc/self/status; mkdir /tmp/by-exec; s=$?; touch /tmp/touched; exit $s"])
+        XCTAssertNotEqual(exec.status, 0)
+        XCTAssertTrue(exec.stdout.contains("Seccomp:\t2"), "the exec'd process runs under the container's filter: \(exec.stdout)")
+        XCTAssertTrue(exec.stderr.contains("Permission denied"), exec.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/out/touched"), "what the filter does not name is allowed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/out/by-exec"))
     }
 
     func testPauseStopsEveryProcessAndResumeGoesOn() throws {

@@ -141,6 +141,27 @@ final class EngineVerbTests: XCTestCase {
     }
 }
 
+final class SeccompNamesTests: XCTestCase {
+    func testActionsAreTheKernelsReturnValues() {
+        XCTAssertEqual(SeccompNames.action("SCMP_ACT_ALLOW", errnoRet: nil), 0x7fff_0000)
+        XCTAssertEqual(SeccompNames.action("SCMP_ACT_ERRNO", errnoRet: nil), 0x0005_0001, "EPERM without errnoRet, as runtime-spec says")
+        XCTAssertEqual(SeccompNames.action("SCMP_ACT_ERRNO", errnoRet: 38), 0x0005_0026)
+        XCTAssertEqual(SeccompNames.action("SCMP_ACT_KILL_PROCESS", errnoRet: nil), 0x8000_0000)
+        XCTAssertNil(SeccompNames.action("SCMP_ACT_NOTIFY", errnoRet: nil))
+        XCTAssertEqual(SeccompNames.comparison("SCMP_CMP_MASKED_EQ"), 7)
+        XCTAssertEqual(SeccompNames.architecture("SCMP_ARCH_X86_64"), "x86_64")
+        XCTAssertNil(SeccompNames.architecture("X86_64"))
+    }
+
+    func testConditionsOnOneArgumentBecomeSeparateRules() {
+        let a = Spec.SyscallArg(index: 0, value: 0, op: "SCMP_CMP_EQ"), b = Spec.SyscallArg(index: 0, value: 8, op: "SCMP_CMP_EQ")
+        let c = Spec.SyscallArg(index: 1, value: 1, op: "SCMP_CMP_EQ")
+        XCTAssertEqual(SeccompNames.ruleGroups([a, c]), [[a, c]], "different arguments: one rule, all must match")
+        XCTAssertEqual(SeccompNames.ruleGroups([a, b]), [[a], [b]], "the same argument twice: either may match")
+        XCTAssertEqual(SeccompNames.ruleGroups([]), [[]])
+    }
+}
+
 final class RootPathTests: XCTestCase {
     func testSymlinksResolveInsideTheRoot() throws {
         let links = ["/r/etc/x": "/opt", "/r/opt": "../../../../usr", "/r/a": "b", "/r/b": "/c"]
