@@ -15,6 +15,7 @@ struct Contlab: ParsableCommand {
               contlab oom-demo
               contlab bundle create /tmp/lab -- contlab inspect
               contlab runc run --bundle /tmp/lab demo     (contlab-runc: runc's command line)
+              contlab engines setup docker                (Docker and Podman with contlab as runtime)
               contlab lessons; contlab history timeline
             """,
         subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, StageCommand.self,

@@ -142,6 +142,10 @@ final class DockerEngineTests: XCTestCase {
         XCTAssertEqual(exec.status, 4, exec.stderr)
         XCTAssertEqual(exec.stdout, "in sh\n", "PID 1 of the namespace the exec'd shell sees is the container's shell")
         XCTAssertEqual(try docker(["exec", "eng-docker-c1", "grep", "Seccomp:", "/proc/self/status"]).stdout, "Seccomp:\t2\n")
+        // exec -t: the exec'd process gets a pty of its own, its master sent over the console socket.
+        let ttyExec = try docker(["exec", "-t", "eng-docker-c1", "sh", "-c", "tty; exit 2"])
+        XCTAssertEqual(ttyExec.status, 2, ttyExec.stderr)
+        XCTAssertTrue(ttyExec.stdout.hasPrefix("/dev/pts/"), ttyExec.stdout)
         let sleeper = try docker(["exec", "-d", "eng-docker-c1", "sleep", "300"])
         XCTAssertEqual(sleeper.status, 0, sleeper.stderr)
         var top = ""
