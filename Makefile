@@ -9,9 +9,10 @@ BIN := bin/contlab
 # Build: libcap, libseccomp and libcmark (system-library targets); root filesystems: busybox-static,
 # stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
 # hyperfine; the engines contlab runs under: Debian's Docker (docker.io) and Podman (with
-# conmon); the lesson site test: chromium (headless) and a CJK font.
-PACKAGES := pkg-config binutils libcap-dev libcmark-dev cmark busybox-static stress-ng debootstrap \
-	libseccomp-dev util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon
+# conmon); the lesson site test: chromium (headless) and a CJK font; the grading tests and the
+# benchmark: python3.
+PACKAGES := pkg-config binutils libcap-dev libseccomp-dev libcmark-dev zlib1g-dev cmark python3 python3-jsonschema busybox-static \
+	stress-ng debootstrap util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench clean
 

@@ -25,6 +25,9 @@ let package = Package(
             name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
             providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
             name: "CCmark", path: "Sources/CCmark", pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]),
 
@@ -42,10 +45,18 @@ let package = Package(
         .target(
             name: "Stage4OCI", dependencies: ["ContlabCore", "OCI", "Cgroups", "CCap", "CSeccomp", "CLinux"],
             path: "Sources/Stage4OCI"),
+        .target(name: "Images", dependencies: ["ContlabCore", "OCI", "CZlib", "CLinux"]),
+        .target(
+            name: "Stage5Images", dependencies: ["ContlabCore", "Images", "OCI", "Stage4OCI", "CLinux"],
+            path: "Sources/Stage5Images"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
-        .target(name: "Walkthrough", dependencies: ["ContlabCore", "Yams"]),
+        .target(name: "Walkthrough", dependencies: ["ContlabCore", "Cgroups", "Yams"]),
+        // Graded exercises: the catalog, scoring, reports and progress (pure), and the graders
+        // that run student work for real in containers and cgroups (side effects).
+        .target(name: "Exercises", dependencies: ["ContlabCore", "Lessons", "History", "Inspect", "OCI", "Yams"]),
+        .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "Cgroups", "OCI", "Rootfs", "History", "Lessons"]),
         // Docker and Podman with contlab-runc as their runtime: the lab's private engines.
         .target(name: "Engines", dependencies: ["ContlabCore"]),
 
@@ -53,8 +64,8 @@ let package = Package(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Inspect",
-                "Lessons", "History", "Walkthrough", "Engines",
+                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
+                "Lessons", "History", "Walkthrough", "Exercises", "Grading", "Engines",
             ]),
 
         // Fast tests: pure logic, no root.
@@ -63,10 +74,13 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI"]),
         .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),
         .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History"]),
+        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "OCI"]),
         // Real containers, as root, through the built static binary (see Makefile).
         .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore"]),
     ],

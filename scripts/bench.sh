@@ -73,6 +73,58 @@ start = results[1]["median"] * 1000
 print(f"rendering work beyond contlab's start-up: {show - start:.2f} ms")
 PY
 
+# Stage 5: unpacking a busybox image into a bundle, contlab against umoci (both read the same
+# OCI layout); and starting a container on an overlay root against the plain directory root of
+# the OCI bundle above. The images live in a private data directory.
+export CONTLAB_DATA="$work/data"
+"$contlab" image build --dir "$rootfs" bench/busybox:latest >/dev/null
+"$contlab" image export bench/busybox:latest "$work/layout" >/dev/null
+hyperfine -N --warmup 3 --runs "${BENCH_UNPACK_RUNS:-30}" --export-json "$work/unpack.json" \
+    --prepare "rm -rf $work/unpacked" \
+    -n "contlab image unpack" "$contlab image unpack bench/busybox:latest $work/unpacked" \
+    -n "umoci unpack" "umoci unpack --image $work/layout:bench/busybox:latest $work/unpacked" >/dev/null
+rm -rf "$work/unpacked"
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/overlay.json" \
+    -n "stage 5 (overlay root)" "$contlab run --stage 5 --image bench/busybox:latest --rm -- /bin/true" \
+    -n "contlab-runc (plain root)" "$work/contlab-runc --root $work/contlab run --bundle $work/bundle bench-plain" >/dev/null
+python3 - "$work/unpack.json" "$work/overlay.json" <<'PY'
+import json, sys
+for title, path in (("unpack a busybox image into a bundle", sys.argv[1]), ("run /bin/true: overlay root against a plain root", sys.argv[2])):
+    results = json.load(open(path))["results"]
+    print()
+    print(title)
+    for r in results:
+        print(f"{r['command']:42} median {r['median']*1000:7.2f} ms")
+    print(f"ratio {results[1]['median']/results[0]['median']:.2f}x (second / first)")
+PY
+unset CONTLAB_DATA
+
+# Grading: every exercise's reference solution (Tests/ExerciseSolutions) in one workspace,
+# graded for real — containers, nested stage-1 and stage-2 runs, hand-made cgroups with their
+# memory hogs and the 1.5 s CPU loop, runc as well as contlab-runc for stage 4.
+grade_runs=${BENCH_GRADE_RUNS:-5}
+"$contlab" exercises init "$work/grading" >/dev/null 2>&1
+for reference in "$top"/Tests/ExerciseSolutions/*/reference; do
+    id=$(basename "$(dirname "$reference")")
+    cp "$reference"/* "$work/grading/$id"-*/
+done
+"$contlab" verify --workspace "$work/grading" >/dev/null   # must pass: exits non-zero otherwise
+hyperfine -N --warmup 1 --runs "$grade_runs" --export-json "$work/grading.json" \
+    -n "all 15 exercises" "$contlab verify --workspace $work/grading" \
+    -n "stage 1" "$contlab verify --workspace $work/grading --stage 1" \
+    -n "stage 2" "$contlab verify --workspace $work/grading --stage 2" \
+    -n "stage 3" "$contlab verify --workspace $work/grading --stage 3" \
+    -n "stage 4" "$contlab verify --workspace $work/grading --stage 4" \
+    -n "H.1 (history)" "$contlab verify --workspace $work/grading H.1" >/dev/null
+python3 - "$work/grading.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+print()
+print(f"grading the reference solutions (contlab verify, {len(results[0]['times'])} runs each)")
+for r in results:
+    print(f"{r['command']:20} median {r['median']:6.2f} s   min {r['min']:6.2f} s   max {r['max']:6.2f} s")
+PY
+
 # Through Docker: `docker run --rm busybox true` on the lab's dockerd with contlab-runc, runc and
 # crun as its runtime, one after the other in every round (interleaved, so a slow moment of the
 # machine costs all three alike). The daemon is started here, inside this script's mount

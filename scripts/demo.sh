@@ -33,5 +33,17 @@ if command -v runc >/dev/null; then
     runc --root "$bundle/runc" run --bundle "$bundle/bundle" demo-$$ | head -12
 fi
 
+say "Stage 5: an image of layers; a container on overlayfs writes only to its own upper directory."
+tree=$("$contlab" rootfs build busybox)
+export CONTLAB_DATA="$bundle/data"     # the demo's images and containers go away with it
+"$contlab" image build --dir "$tree" demo/busybox:latest
+"$contlab" run --stage 5 --image demo/busybox --name demo -- sh -c 'echo hello > /greeting; rm /bin/vi'
+"$contlab" diff demo
+"$contlab" commit demo demo/greeting:v1 >/dev/null
+"$contlab" image history demo/greeting:v1
+"$contlab" run --stage 5 --image demo/greeting:v1 --rm -- cat /greeting
+"$contlab" container rm demo >/dev/null
+unset CONTLAB_DATA
+
 say "History and lessons: contlab history timeline, contlab lessons"
 "$contlab" history timeline --from 2013 --to 2016 | head -14

@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything the container's init needs, decided on the host before any process is made, and
 /// handed to the re-executed init in the `CONTLAB_PLAN` environment variable as JSON.
-public struct ContainerPlan: Codable, Equatable, Sendable {
+public struct ContainerPlan: Equatable, Sendable {
     public var stage: Int
     /// The root filesystem, as an absolute host path.
     public var rootfs: String
@@ -49,14 +49,49 @@ public struct ContainerPlan: Codable, Equatable, Sendable {
     /// The arguments of a contlab probe, for where /proc (and so CommandLine.arguments) is missing.
     public static let argvKey = "CONTLAB_ARGV"
 
+    /// JSON built by hand (see `JSONValue`): the init reads it back without Codable's cost.
     public func encoded() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        func strings(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
+        func numbers<T: BinaryInteger>(_ list: [T]) -> JSONValue { .array(list.map { .number(String($0)) }) }
+        func optional(_ text: String?) -> JSONValue { text.map { .string($0) } ?? .null }
+        let mounts: [JSONValue] = extraMounts.map {
+            .object([("source", optional($0.source)), ("target", .string($0.target)), ("fstype", optional($0.fstype)),
+                     ("flags", .number(String($0.flags))), ("data", optional($0.data))])
+        }
+        return JSONValue.object([
+            ("stage", .number(String(stage))), ("rootfs", .string(rootfs)), ("args", strings(args)), ("env", strings(env)),
+            ("cwd", .string(cwd)), ("uid", .number(String(uid))), ("gid", .number(String(gid))),
+            ("additionalGids", numbers(additionalGids)), ("hostname", optional(hostname)),
+            ("namespaces", strings(namespaces.map(\.rawValue))), ("rootless", .bool(rootless)),
+            ("recordFD", recordFD.map { .number(String($0)) } ?? .null),
+            ("hostRoot", hostRoot.map { .object([("device", .number(String($0.device))), ("inode", .number(String($0.inode)))]) } ?? .null),
+            ("hostNamespaces", .object(hostNamespaces.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            ("extraMounts", .array(mounts)),
+        ]).serialized
     }
 
     public static func decode(_ text: String) throws -> ContainerPlan {
-        try JSONDecoder().decode(ContainerPlan.self, from: Data(text.utf8))
+        let plan = try JSONValue.parse(text)
+        var result = ContainerPlan(
+            stage: try plan.number("stage"), rootfs: try plan.text("rootfs"), args: try plan.texts("args"), env: try plan.texts("env"),
+            cwd: try plan.text("cwd"), uid: try plan.number("uid"), gid: try plan.number("gid"),
+            additionalGids: try plan.list("additionalGids").map { try $0.number() }, hostname: try plan.optionalText("hostname"),
+            namespaces: try plan.texts("namespaces").map {
+                guard let namespace = Namespace(rawValue: $0) else { throw JSONValue.AccessError(path: "namespaces", expected: "a namespace name") }
+                return namespace
+            },
+            rootless: try plan.flag("rootless"), recordFD: plan["recordFD"] == .null ? nil : try plan.number("recordFD"))
+        if let root = plan["hostRoot"], root != .null {
+            result.hostRoot = FileIdentity(device: try root.number("device"), inode: try root.number("inode"))
+        }
+        if case .object(let members)? = plan["hostNamespaces"] {
+            for (key, value) in members { if case .string(let id) = value { result.hostNamespaces[key] = id } }
+        }
+        result.extraMounts = try plan.list("extraMounts").map {
+            PlannedMount(source: try $0.optionalText("source"), target: try $0.text("target"), fstype: try $0.optionalText("fstype"),
+                         flags: MountFlags(rawValue: try $0.number("flags")), data: try $0.optionalText("data"))
+        }
+        return result
     }
 
     /// The PATH the command is looked up in: the plan's own, else the usual default.

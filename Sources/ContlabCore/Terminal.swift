@@ -67,6 +67,7 @@ public enum Terminal {
 
     public static func scalarWidth(_ scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
+        if v >= 0x20 && v < 0x7F { return 1 }  // ASCII, most of every lesson: no table lookups
         if v == 0 || v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format: return 0
@@ -75,11 +76,12 @@ public enum Terminal {
         if v == 0x200B { return 0 }
         // Wide and fullwidth ranges (UAX #11): Hangul Jamo, CJK, Hangul syllables, compatibility
         // ideographs, fullwidth forms, CJK extensions, and emoji presentation blocks.
-        let wide: [ClosedRange<UInt32>] = [
+        return wideRanges.contains { $0.contains(v) } ? 2 : 1
+    }
+
+    static let wideRanges: [ClosedRange<UInt32>] = [
             0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
             0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
             0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x2FFFD, 0x30000...0x3FFFD,
-        ]
-        return wide.contains { $0.contains(v) } ? 2 : 1
-    }
+    ]
 }

@@ -5,7 +5,7 @@ import Yams
 public enum FrontMatter {
     /// The front matter as written: every field optional so that a missing one is reported by
     /// name (Codable's own `keyNotFound` would name it, but not say what the field is for).
-    struct Raw: Decodable {
+    struct Raw {
         var id: String?
         var title: String?
         var kind: String?
@@ -16,7 +16,7 @@ public enum FrontMatter {
         var sources: [RawSource]?
     }
 
-    struct RawSource: Decodable {
+    struct RawSource {
         var title: String?
         var url: String?
     }
@@ -67,17 +67,61 @@ public enum FrontMatter {
         throw LessonsError.missingFrontMatter(file: file)
     }
 
-    static func parseMetadata(yaml: String, file: String) throws -> LessonMetadata {
-        let raw: Raw
+    /// The front matter read from Yams's node tree with the basic resolver (every scalar a
+    /// string, no regular expressions) rather than through Codable: in the static binary each
+    /// first-time dynamic cast scans all protocol conformances, and YAMLDecoder makes dozens,
+    /// which cost more than rendering the whole lesson.
+    static func readRaw(yaml: String, file: String) throws -> Raw {
+        let root: Node?
         do {
-            raw = try YAMLDecoder().decode(Raw.self, from: yaml)
-        } catch let error as DecodingError {
-            throw describe(error, file: file)
-        } catch let error as YamlError {
-            throw LessonsError.invalidYAML(file: file, detail: "\(error)")
+            root = try Yams.compose(yaml: yaml, .basic)
         } catch {
             throw LessonsError.invalidYAML(file: file, detail: "\(error)")
         }
+        guard let root, case .mapping(let fields) = root else {
+            throw LessonsError.invalidYAML(file: file, detail: "expected fields like `id: …`")
+        }
+        func scalar(_ node: Node?, _ field: String, _ expected: String) throws -> String? {
+            guard let node else { return nil }
+            guard case .scalar(let value) = node else { throw LessonsError.wrongType(file: file, field: field, expected: expected) }
+            // A plain `~`, `null` or nothing is YAML's null: the same as leaving the field out.
+            if value.style == .plain && ["", "~", "null", "Null", "NULL"].contains(value.string) { return nil }
+            return value.string
+        }
+        func text(_ key: String) throws -> String? { try scalar(fields[key], key, expectedName(String.self)) }
+        func number(_ key: String) throws -> Int? {
+            guard let value = try scalar(fields[key], key, expectedName(Int.self)) else { return nil }
+            guard let number = Int(value) else { throw LessonsError.wrongType(file: file, field: key, expected: expectedName(Int.self)) }
+            return number
+        }
+        var raw = Raw()
+        raw.id = try text("id")
+        raw.title = try text("title")
+        raw.kind = try text("kind")
+        raw.stage = try number("stage")
+        raw.era = try text("era")
+        raw.order = try number("order")
+        if let events = fields["events"] {
+            guard case .sequence(let items) = events else { throw LessonsError.wrongType(file: file, field: "events", expected: expectedName([String].self)) }
+            raw.events = try items.enumerated().map { index, item in
+                try scalar(item, "events[\(index)]", expectedName(String.self)) ?? ""
+            }
+        }
+        if let sources = fields["sources"] {
+            guard case .sequence(let items) = sources else { throw LessonsError.wrongType(file: file, field: "sources", expected: expectedName([RawSource].self)) }
+            raw.sources = try items.enumerated().map { index, item in
+                guard case .mapping(let source) = item else {
+                    throw LessonsError.wrongType(file: file, field: "sources[\(index)]", expected: "a `title: …` entry")
+                }
+                return RawSource(title: try scalar(source["title"], "sources[\(index)].title", expectedName(String.self)),
+                                 url: try scalar(source["url"], "sources[\(index)].url", expectedName(String.self)))
+            }
+        }
+        return raw
+    }
+
+    static func parseMetadata(yaml: String, file: String) throws -> LessonMetadata {
+        let raw = try readRaw(yaml: yaml, file: file)
 
         func required(_ value: String?, _ field: String, _ hint: String) throws -> String {
             guard let value else { throw LessonsError.missingField(file: file, field: field, hint: hint) }
@@ -150,36 +194,6 @@ public enum FrontMatter {
               let host = components.host, !host.isEmpty
         else { return false }
         return true
-    }
-
-    /// Turns Codable's error into one that names the field the way the lesson writes it.
-    static func describe(_ error: DecodingError, file: String) -> LessonsError {
-        func path(_ codingPath: [CodingKey], _ last: CodingKey? = nil) -> String {
-            var text = ""
-            for key in codingPath + (last.map { [$0] } ?? []) {
-                if let index = key.intValue {
-                    text += "[\(index)]"
-                } else {
-                    text += (text.isEmpty ? "" : ".") + key.stringValue
-                }
-            }
-            return text.isEmpty ? "(front matter)" : text
-        }
-        switch error {
-        case let .typeMismatch(type, context):
-            return .wrongType(file: file, field: path(context.codingPath), expected: expectedName(type))
-        case let .valueNotFound(type, context):
-            return .wrongType(file: file, field: path(context.codingPath), expected: expectedName(type))
-        case let .keyNotFound(key, context):
-            return .missingField(file: file, field: path(context.codingPath, key), hint: "add it")
-        case let .dataCorrupted(context):
-            if context.codingPath.isEmpty {
-                return .invalidYAML(file: file, detail: "expected fields like `id: …` (\(context.debugDescription))")
-            }
-            return .wrongType(file: file, field: path(context.codingPath), expected: context.debugDescription)
-        @unknown default:
-            return .invalidYAML(file: file, detail: "\(error)")
-        }
     }
 
     static func expectedName(_ type: Any.Type) -> String {

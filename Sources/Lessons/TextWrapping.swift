@@ -66,6 +66,14 @@ public struct WrappedLine: Equatable, Sendable {
         pieces.map { $0.style.apply(to: $0.text, with: style) }.joined()
     }
 
+    mutating func append(_ c: Character, _ style: TextStyle) {
+        if let last = pieces.last, last.style == style {
+            pieces[pieces.count - 1].text.append(c)
+        } else {
+            pieces.append((String(c), style))
+        }
+    }
+
     mutating func append(_ text: String, _ style: TextStyle) {
         if let last = pieces.last, last.style == style {
             pieces[pieces.count - 1].text += text
@@ -96,7 +104,13 @@ public enum TextWrapper {
         "（", "「", "『", "《", "〈", "【", "〔", "［", "｛", "“", "‘", "(", "[", "{",
     ]
 
-    static func isWide(_ c: Character) -> Bool { Terminal.displayWidth(String(c)) >= 2 }
+    static func isWide(_ c: Character) -> Bool { width(of: c) >= 2 }
+
+    /// A character's columns; ASCII without building a String.
+    static func width(of c: Character) -> Int {
+        if let ascii = c.asciiValue { return ascii >= 0x20 && ascii < 0x7F ? 1 : 0 }
+        return Terminal.displayWidth(String(c))
+    }
 
     static func isSpace(_ c: Character) -> Bool { c == " " || c == "\t" || c == "\n" }
 
@@ -113,6 +127,31 @@ public enum TextWrapper {
         var spaceBefore = false
         var spaceStyle: TextStyle = []
         var hardBreakBefore = false
+        /// The unit's last character (what a break after it would follow).
+        var last: Glyph?
+    }
+
+    /// A character with what the wrapper asks of it again and again, worked out once: its
+    /// columns and, for ASCII, its byte (most of every lesson, even the Chinese ones).
+    struct Glyph {
+        var char: Character
+        var style: TextStyle
+        var ascii: UInt8
+        var width: Int
+
+        init(_ char: Character, _ style: TextStyle) {
+            self.char = char
+            self.style = style
+            ascii = char.asciiValue ?? 0
+            width = ascii != 0 ? (ascii >= 0x20 && ascii < 0x7F ? 1 : 0) : Terminal.displayWidth(String(char))
+        }
+
+        var isSpace: Bool { ascii == 32 || ascii == 9 || ascii == 10 }
+        var isWide: Bool { width >= 2 }
+    }
+
+    static func canBreak(between a: Glyph, and b: Glyph) -> Bool {
+        (a.isWide || b.isWide) && !noBreakBefore.contains(b.char) && !noBreakAfter.contains(a.char)
     }
 
     /// Wraps `runs` into lines of at most `width` columns. A single character wider than the
@@ -120,12 +159,14 @@ public enum TextWrapper {
     public static func wrap(_ runs: [TextRun], width: Int) -> [WrappedLine] {
         let width = max(width, 1)
         // Characters with their styles; "\n" stands for a soft break, nil for a hard one.
-        var chars: [(char: Character?, style: TextStyle)] = []
+        var chars: [Glyph?] = []
         for run in runs {
             switch run {
-            case let .text(text, style): chars += text.map { ($0, style) }
-            case .softBreak: chars.append(("\n", []))
-            case .lineBreak: chars.append((nil, []))
+            case let .text(text, style):
+                chars.reserveCapacity(chars.count + text.utf8.count)
+                for c in text { chars.append(Glyph(c, style)) }
+            case .softBreak: chars.append(Glyph("\n", []))
+            case .lineBreak: chars.append(nil)
             }
         }
 
@@ -134,7 +175,7 @@ public enum TextWrapper {
         var pendingSpace = false
         var pendingSpaceStyle: TextStyle = []
         var pendingHardBreak = false
-        var previous: Character?   // last non-space character seen
+        var previous: Glyph?   // last non-space character seen
 
         func finish() {
             if let unit = current { units.append(unit) }
@@ -142,36 +183,37 @@ public enum TextWrapper {
         }
 
         for (index, entry) in chars.enumerated() {
-            guard let c = entry.char else {
+            guard let glyph = entry else {
                 finish()
                 pendingHardBreak = true
                 pendingSpace = false
                 previous = nil
                 continue
             }
-            if isSpace(c) {
+            if glyph.isSpace {
                 finish()
                 // A soft break between two wide characters joins them without a space.
-                if c == "\n", let before = previous, isWide(before),
-                   let after = chars[(index + 1)...].first(where: { $0.char.map { !isSpace($0) } ?? true })?.char,
-                   isWide(after) {
+                if glyph.ascii == 10, let before = previous, before.isWide,
+                   let after = chars[(index + 1)...].first(where: { $0.map { !$0.isSpace } ?? true }) ?? nil,
+                   after.isWide {
                     continue
                 }
-                if !pendingSpace { pendingSpaceStyle = entry.style }
+                if !pendingSpace { pendingSpaceStyle = glyph.style }
                 pendingSpace = true
                 continue
             }
-            if let unit = current, let last = unit.line.plainText.last, !canBreak(between: last, and: c) {
+            if let unit = current, let last = unit.last, !canBreak(between: last, and: glyph) {
                 // Glued to the unit being built.
             } else if current != nil {
                 finish()
             } else if let before = previous, !pendingSpace, !pendingHardBreak,
-                      !canBreak(between: before, and: c), var last = units.popLast() {
+                      !canBreak(between: before, and: glyph), var last = units.popLast() {
                 // Punctuation after a soft break that was dropped: keep it with what precedes.
-                last.line.append(String(c), entry.style)
-                last.width += Terminal.displayWidth(String(c))
+                last.line.append(glyph.char, glyph.style)
+                last.width += glyph.width
+                last.last = glyph
                 current = last
-                previous = c
+                previous = glyph
                 continue
             }
             if current == nil {
@@ -180,9 +222,10 @@ public enum TextWrapper {
                 pendingSpace = false
                 pendingHardBreak = false
             }
-            current!.line.append(String(c), entry.style)
-            current!.width += Terminal.displayWidth(String(c))
-            previous = c
+            current!.line.append(glyph.char, glyph.style)
+            current!.width += glyph.width
+            current!.last = glyph
+            previous = glyph
         }
         finish()
 

@@ -1,3 +1,4 @@
+import ContlabCore
 import Foundation
 
 /// A problem in config.json, at a JSON path (`process.capabilities.bounding[2]`).
@@ -50,7 +51,10 @@ public enum SpecCheck {
     public static let namespaceTypes: Set<String> = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]
 
     /// Parse and check a config.json document.
-    public static func decode(_ data: Data) throws -> Spec {
+    public static func decode(_ data: Data) throws -> Spec { try decodeDocument(data).spec }
+
+    /// decode, and the document's tree as read.
+    public static func decodeDocument(_ data: Data) throws -> (spec: Spec, document: JSONValue) {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)
@@ -60,14 +64,15 @@ public enum SpecCheck {
         }
         guard let root = object as? [String: Any] else { throw SpecError("", "must be a JSON object") }
         try refuseUnsupported(root)
-        let spec: Spec
+        let document: JSONValue
         do {
-            spec = try JSONDecoder().decode(Spec.self, from: data)
-        } catch let error as DecodingError {
-            throw describe(error)
+            document = try JSONValue.parse([UInt8](data))
+        } catch {
+            throw SpecError("", "not valid JSON: \(error)")
         }
+        let spec = try SpecReader.spec(document)
         try validate(spec)
-        return spec
+        return (spec, document)
     }
 
     /// Fields where 0 is a real setting (swappiness 0: never swap), not "leave it alone".

@@ -54,3 +54,40 @@ extension Spec {
         }
     }
 }
+
+/// The plan as JSON text, written and read by hand (see `JSONValue` for why not Codable: the
+/// init would otherwise pay again, in a process of its own, what the host paid to decode
+/// config.json). The spec travels as config.json's own tree and is read by `SpecReader`.
+extension OCIInitPlan {
+    public func payload(specDocument: JSONValue) -> String {
+        func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+        let directories: [JSONValue] = cgroupDirectories.map {
+            .object([("path", .string($0.path)), ("version", .number(String($0.version))),
+                     ("controllers", .array($0.controllers.map { .string($0) }))])
+        }
+        return JSONValue.object([
+            ("id", .string(id)), ("bundle", .string(bundle)), ("rootfs", .string(rootfs)), ("spec", specDocument),
+            ("fifo", text(fifo)), ("toHostFD", .number(String(toHostFD))), ("fromHostFD", .number(String(fromHostFD))),
+            ("consoleSocket", text(consoleSocket)), ("cgroupDirectories", .array(directories)),
+            ("inUserNamespace", .bool(inUserNamespace)), ("hostHooks", .bool(hostHooks)), ("record", .bool(record)),
+            ("dieWithCaller", .bool(dieWithCaller)),
+        ]).serialized
+    }
+
+    public static func decode(payload: String) throws -> OCIInitPlan {
+        let document = try JSONValue.parse(payload)
+        let plan = SpecReader.Field(document, "plan")
+        func optionalText(_ key: String) throws -> String? { try plan[key]?.string() }
+        return OCIInitPlan(
+            id: try plan.required("id").string(), bundle: try plan.required("bundle").string(),
+            rootfs: try plan.required("rootfs").string(), spec: try SpecReader.spec(try plan.required("spec").value),
+            fifo: try optionalText("fifo"), toHostFD: try plan.required("toHostFD").signed(Int32.self),
+            fromHostFD: try plan.required("fromHostFD").signed(Int32.self), consoleSocket: try optionalText("consoleSocket"),
+            cgroupDirectories: try plan.required("cgroupDirectories").array().map {
+                StateStore.Record.CgroupDirectory(path: try $0.required("path").string(), version: try $0.required("version").signed(Int.self),
+                                                  controllers: try $0.required("controllers").strings())
+            },
+            inUserNamespace: try plan.required("inUserNamespace").bool(), hostHooks: try plan.required("hostHooks").bool(),
+            record: try plan.required("record").bool(), dieWithCaller: try plan.required("dieWithCaller").bool())
+    }
+}

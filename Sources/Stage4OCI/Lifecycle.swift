@@ -34,13 +34,20 @@ public struct OCIRuntime {
 
     /// Read and check `<bundle>/config.json`; returns the spec and the absolute rootfs.
     public static func loadBundle(_ bundle: String) throws -> (Spec, String) {
+        let (spec, rootfs, _) = try loadBundleDocument(bundle)
+        return (spec, rootfs)
+    }
+
+    /// loadBundle, and config.json's tree as read (which the init is handed).
+    static func loadBundleDocument(_ bundle: String) throws -> (Spec, String, JSONValue) {
         guard let data = FileManager.default.contents(atPath: bundle + "/config.json") else { throw RuntimeError.bundle(bundle) }
         let spec: Spec
-        do { spec = try SpecCheck.decode(data) } catch let error as SpecError { throw RuntimeError.spec(error) }
+        let document: JSONValue
+        do { (spec, document) = try SpecCheck.decodeDocument(data) } catch let error as SpecError { throw RuntimeError.spec(error) }
         guard let root = spec.root else { throw RuntimeError.spec(SpecError("root.path", "required by the spec but missing")) }
         let rootfs = URL(fileURLWithPath: root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path).standardizedFileURL.path
         guard Sys.isDirectory(rootfs) else { throw RuntimeError.rootfs(rootfs) }
-        return (spec, rootfs)
+        return (spec, rootfs, document)
     }
 
     /// create: everything up to the init waiting for `start` (or, with `startAtOnce`, going on to
@@ -49,7 +56,7 @@ public struct OCIRuntime {
         try StateStore.validate(id: options.id)
         Timing.mark("create")
         let bundle = URL(fileURLWithPath: options.bundle).standardizedFileURL.path
-        let (spec, rootfs) = try Self.loadBundle(bundle)
+        let (spec, rootfs, document) = try Self.loadBundleDocument(bundle)
         guard spec.process != nil else { throw RuntimeError.spec(SpecError("process", "create needs a process to run")) }
         if spec.process?.terminal == true && options.consoleSocket == nil && !startAtOnce {
             throw RuntimeError.usage("process.terminal is true: create needs --console-socket to hand the terminal to (or set terminal to false)")
@@ -84,7 +91,7 @@ public struct OCIRuntime {
                 fifo: startAtOnce ? nil : store.fifo(options.id), toHostFD: toHost.write, fromHostFD: fromHost.read,
                 consoleSocket: options.consoleSocket, cgroupDirectories: record.cgroupDirectories,
                 inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record, dieWithCaller: dieWithCaller)
-            let payload = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
+            let payload = plan.payload(specDocument: document)
             let idMaps = inUserNamespace ? Self.idMaps(spec) : nil
             do {
                 pid = try ContainerProcess.clone(

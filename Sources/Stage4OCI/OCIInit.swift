@@ -15,7 +15,7 @@ public enum OCIInit {
 
     public static func main() -> Never {
         guard let text = getenv(OCIInitPlan.environmentKey).map({ String(cString: $0) }),
-              let plan = try? JSONDecoder().decode(OCIInitPlan.self, from: Data(text.utf8)) else {
+              let plan = try? OCIInitPlan.decode(payload: text) else {
             Sys.warn("contlab: __oci-init is the internal entry point of an OCI container's first process; use contlab-runc create or run")
             exit(125)
         }

@@ -65,10 +65,8 @@ public struct StateStore {
     }
 
     public func save(_ record: Record) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         do {
-            try Sys.replaceFile(stateFile(record.id), Array(try encoder.encode(record)))
+            try Sys.replaceFile(stateFile(record.id), Array(record.json.serialized.utf8))
         } catch let error as SystemCallError {
             throw RuntimeError.system(error)
         }
@@ -77,7 +75,7 @@ public struct StateStore {
     public func load(_ id: String) throws -> Record {
         guard Sys.isDirectory(directory(id)) else { throw RuntimeError.notFound(id) }
         guard let data = FileManager.default.contents(atPath: stateFile(id)),
-              let record = try? JSONDecoder().decode(Record.self, from: data) else {
+              let record = try? Record(json: try JSONValue.parse([UInt8](data))) else {
             // A create that died before writing anything: only its directory is left.
             return Record(id: id, pid: 0, startTime: nil, bundle: "", rootfs: "", created: "", annotations: nil,
                           cgroupPath: nil, cgroupDirectories: [], hooks: nil, creating: true)
@@ -139,5 +137,54 @@ public struct StateStore {
                                directories: record.cgroupDirectories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) },
                                // The directories are known; the host's layout is not needed to remove them.
                                hierarchy: CgroupHierarchy(v1: [:], v2: nil, v2Controllers: []))
+    }
+}
+
+/// The state file written and read by hand, as the init plan is (each create saves it three
+/// times; JSONEncoder's first use of each type costs a scan of the binary's conformances).
+extension StateStore.Record {
+    var json: JSONValue {
+        func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+        func hookList(_ hooks: [Spec.Hook]?) -> JSONValue {
+            guard let hooks else { return .null }
+            return .array(hooks.map { hook in
+                .object([("path", .string(hook.path)), ("args", hook.args.map { .array($0.map { .string($0) }) } ?? .null),
+                         ("env", hook.env.map { .array($0.map { .string($0) }) } ?? .null),
+                         ("timeout", hook.timeout.map { .number(String($0)) } ?? .null)])
+            })
+        }
+        let hooksValue: JSONValue = hooks.map { h in
+            .object([("prestart", hookList(h.prestart)), ("createRuntime", hookList(h.createRuntime)),
+                     ("createContainer", hookList(h.createContainer)), ("startContainer", hookList(h.startContainer)),
+                     ("poststart", hookList(h.poststart)), ("poststop", hookList(h.poststop))])
+        } ?? .null
+        return .object([
+            ("id", .string(id)), ("pid", .number(String(pid))), ("startTime", startTime.map { .number(String($0)) } ?? .null),
+            ("bundle", .string(bundle)), ("rootfs", .string(rootfs)), ("created", .string(created)),
+            ("annotations", annotations.map { .object($0.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) } ?? .null),
+            ("cgroupPath", text(cgroupPath)),
+            ("cgroupDirectories", .array(cgroupDirectories.map {
+                .object([("path", .string($0.path)), ("version", .number(String($0.version))), ("controllers", .array($0.controllers.map { .string($0) }))])
+            })),
+            ("hooks", hooksValue), ("creating", .bool(creating)),
+        ])
+    }
+
+    init(json: JSONValue) throws {
+        let record = SpecReader.Field(json, "state")
+        id = try record.required("id").string()
+        pid = try record.required("pid").signed(Int32.self)
+        startTime = try record["startTime"]?.unsigned(UInt64.self)
+        bundle = try record.required("bundle").string()
+        rootfs = try record.required("rootfs").string()
+        created = try record.required("created").string()
+        annotations = try record["annotations"]?.stringMap()
+        cgroupPath = try record["cgroupPath"]?.string()
+        cgroupDirectories = try record.required("cgroupDirectories").array().map {
+            CgroupDirectory(path: try $0.required("path").string(), version: try $0.required("version").signed(Int.self),
+                            controllers: try $0.required("controllers").strings())
+        }
+        hooks = try record["hooks"].map { try SpecReader.hooks($0) }
+        creating = try record.required("creating").bool()
     }
 }

@@ -12,16 +12,20 @@ public struct WalkthroughRunner {
     public var interactive: Bool
     public var firstStep: Int
     public var history: [String]
+    /// What this machine offers; steps that need more are told but not run.
+    public var host: HostAbilities
 
     public static let scratch = "/tmp/contlab-walkthrough"
 
-    public init(walkthrough: StageWalkthrough, language: String, style: Style, interactive: Bool, firstStep: Int, history: [String]) {
+    public init(walkthrough: StageWalkthrough, language: String, style: Style, interactive: Bool, firstStep: Int,
+                history: [String], host: HostAbilities = .probe()) {
         self.walkthrough = walkthrough
         self.language = language
         self.style = style
         self.interactive = interactive
         self.firstStep = firstStep
         self.history = history
+        self.host = host
     }
 
     enum Answer { case next, skipProse, quit }
@@ -45,8 +49,15 @@ public struct WalkthroughRunner {
     public func run() -> Int32 {
         setvbuf(stdout, nil, _IOLBF, 0)
         try? FileManager.default.removeItem(atPath: Self.scratch)
-        defer { try? FileManager.default.removeItem(atPath: Self.scratch) }
+        cleanUp()
+        defer {
+            cleanUp()
+            try? FileManager.default.removeItem(atPath: Self.scratch)
+        }
         print(walkthrough.header(language: language, style: style, history: history), terminator: "")
+        if let report = walkthrough.needsReport(on: host, language: language, style: style, from: firstStep) {
+            print(report, terminator: "")
+        }
         var prose = true
         for index in walkthrough.steps.indices where index >= firstStep {
             switch ask() {
@@ -58,7 +69,14 @@ public struct WalkthroughRunner {
             }
             let step = walkthrough.steps[index]
             print(walkthrough.describe(step: index, language: language, style: style, prose: prose), terminator: "")
-            if let args = step.run {
+            let byHandMissing = walkthrough.unmetByHandNeeds(step: index, on: host)
+            if prose, step.byHand != nil, !byHandMissing.isEmpty {
+                print(style.yellow(byHandMissing.map { $0.missing(language: language) }.joined(separator: "; ")))
+            }
+            let missing = walkthrough.unmetNeeds(step: index, on: host)
+            if !missing.isEmpty {
+                print(StageWalkthrough.notRun(missing, language: language, style: style))
+            } else if let args = step.run {
                 let status = runContlab(args)
                 if status == .exited(130) || status == .signaled(SIGINT) {
                     print(language == "zh" ? "已中断；这一步的容器已清理。" : "Interrupted; this step's container was cleaned up.")
@@ -71,8 +89,12 @@ public struct WalkthroughRunner {
         return 0
     }
 
-    /// This binary with `args`, its output straight to ours, Ctrl-C passed on.
-    public func runContlab(_ args: [String]) -> ExitStatus {
+    func cleanUp() {
+        for args in walkthrough.cleanup ?? [] { _ = runContlab(args, quiet: true) }
+    }
+
+    /// This binary with `args`, its output straight to ours (or nowhere), Ctrl-C passed on.
+    public func runContlab(_ args: [String], quiet: Bool = false) -> ExitStatus {
         Signals.block(Signals.forwarded + [SIGCHLD])
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -81,10 +103,17 @@ public struct WalkthroughRunner {
         sigemptyset(&none)
         posix_spawnattr_setsigmask(&attr, &none)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if quiet {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
         var pid: pid_t = 0
         let rc = withCStrings(["contlab"] + args) { argv in
             withCStrings(ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }) { envp in
-                posix_spawn(&pid, "/proc/self/exe", nil, &attr,
+                posix_spawn(&pid, "/proc/self/exe", &actions, &attr,
                             UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
             }
         }

@@ -26,19 +26,27 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         /// contlab's arguments, run as a child process.
         public var run: [String]?
         public var lookFor: Text?
+        /// What running the step needs from the machine; without it the step is only told.
+        public var needs: [Need]?
+        /// What the by-hand commands need beyond the step's own needs (runc for a comparison).
+        public var byHandNeeds: [Need]?
 
-        public init(title: Text, text: Text, byHand: [String]?, run: [String]?, lookFor: Text?) {
+        public init(title: Text, text: Text, byHand: [String]?, run: [String]?, lookFor: Text?,
+                    needs: [Need]? = nil, byHandNeeds: [Need]? = nil) {
             self.title = title
             self.text = text
             self.byHand = byHand
             self.run = run
             self.lookFor = lookFor
+            self.needs = needs
+            self.byHandNeeds = byHandNeeds
         }
 
         enum CodingKeys: String, CodingKey {
-            case title, text, run
+            case title, text, run, needs
             case byHand = "by-hand"
             case lookFor = "look-for"
+            case byHandNeeds = "by-hand-needs"
         }
     }
 
@@ -49,8 +57,13 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
     public var history: [String]?
     public var steps: [Step]
     public var exercises: Text?
+    /// contlab commands that remove what the steps keep between them (stage 5's images and
+    /// containers), run before the first step and on every way out; their failures are quiet.
+    public var cleanup: [[String]]?
 
-    public init(stage: Int, title: Text, summary: Text, lesson: String?, history: [String]?, steps: [Step], exercises: Text?) {
+    public init(stage: Int, title: Text, summary: Text, lesson: String?, history: [String]?, steps: [Step], exercises: Text?,
+                cleanup: [[String]]? = nil) {
+        self.cleanup = cleanup
         self.stage = stage
         self.title = title
         self.summary = summary

@@ -7,7 +7,7 @@ struct Contlab: ParsableCommand {
         commandName: "contlab",
         abstract: "A lab that builds Linux containers stage by stage, for real, and tells their history.",
         discussion: """
-            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime. Start with:
+            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime, 5 images and layers. Start with:
               contlab rootfs build busybox
               contlab run --stage 1 -- /bin/sh
               contlab escape --stage 1      then --stage 2
@@ -16,10 +16,12 @@ struct Contlab: ParsableCommand {
               contlab bundle create /tmp/lab -- contlab inspect
               contlab runc run --bundle /tmp/lab demo     (contlab-runc: runc's command line)
               contlab engines setup docker                (Docker and Podman with contlab as runtime)
+              contlab image build --rootfs busybox busybox; contlab run --stage 5 --image busybox -- sh
               contlab lessons; contlab history timeline
+              contlab exercises init lab; cd lab; contlab verify
             """,
-        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, StageCommand.self,
-                      LessonsCommand.self, HistoryCommand.self, EnginesCommand.self])
+        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self, CommitCommand.self, StageCommand.self,
+                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self, EnginesCommand.self])
 }
 
 /// Print a failure as one line on stderr and exit with `code`: every command reports errors the

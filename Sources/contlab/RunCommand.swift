@@ -5,10 +5,12 @@ import Cgroups
 import Rootfs
 import Stage2Namespaces
 import Stage3Cgroups
+import Images
+import Stage5Images
 
 /// Options shared by every command that starts a container.
 struct ContainerOptions: ParsableArguments {
-    @Option(name: .long, help: "The stage to run at: 1 (chroot), 2 (namespaces), 3 (cgroups).")
+    @Option(name: .long, help: "The stage to run at: 1 (chroot), 2 (namespaces), 3 (cgroups), 5 (an image on overlayfs).")
     var stage: Int = 2
 
     @Option(name: .long, help: "A root filesystem recipe name (contlab rootfs list) or a directory.")
@@ -21,8 +23,11 @@ struct ContainerOptions: ParsableArguments {
     var explain = false
 
     func validate() throws {
-        guard (1...3).contains(stage) else {
-            throw ValidationError("--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces) and 3 (cgroups)")
+        if stage == 4 {
+            throw ValidationError("stage 4 is the OCI runtime, driven like runc: contlab bundle create DIR, then contlab runc run --bundle DIR ID")
+        }
+        guard [1, 2, 3, 5].contains(stage) else {
+            throw ValidationError("--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces), 3 (cgroups), 4 (contlab runc) and 5 (images)")
         }
     }
 
@@ -124,17 +129,30 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Colour of the report: auto, always or never.") var color: ColorMode = .auto
 
+    @Option(help: "Stage 5: the image to run (contlab image list).") var image: String?
+
+    @Option(help: "Stage 5: the container's id, for contlab diff and commit (default: a random one).") var name: String?
+
+    @Flag(name: .customLong("rm"), help: "Stage 5: remove the container and what it wrote when it exits.") var remove = false
+
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
     var command: [String] = []
 
     func validate() throws {
-        if limitOptions.given && container.stage < 3 {
-            throw ValidationError("--memory, --pids and --cpus need a cgroup: add --stage 3")
+        if limitOptions.given && container.stage != 3 {
+            throw ValidationError("--memory, --pids and --cpus are stage 3's: add --stage 3")
+        }
+        if container.stage == 5 && image == nil {
+            throw ValidationError("stage 5 runs an image: add --image NAME:TAG (contlab image list; contlab image build --rootfs busybox busybox)")
+        }
+        if container.stage != 5 && (image != nil || name != nil || remove) {
+            throw ValidationError("--image, --name and --rm are stage 5's: add --stage 5")
         }
     }
 
     func run() throws {
         let args = command.first == "--" ? Array(command.dropFirst()) : command
+        if container.stage == 5 { return try runImage(args) }
         let status = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> ExitStatus in
             let rootfs = try container.resolveRootfs()
             var request = RunRequest(stage: container.stage, rootfs: rootfs, args: args)
@@ -159,5 +177,25 @@ struct RunCommand: ParsableCommand {
             return report.exitCode == 128 + SIGKILL ? .signaled(SIGKILL) : .exited(report.exitCode)
         }
         throw ExitCode(status.shellCode)
+    }
+
+    /// Stage 5: the image's layers under overlayfs, run by the stage-4 runtime.
+    func runImage(_ args: [String]) throws {
+        let code = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> Int32 in
+            var run = Stage5Run(id: name ?? Stage5Run.newID(), image: try ImageReference(parsing: image!))
+            run.command = args
+            run.env = env
+            run.user = user
+            run.workingDir = cwd
+            run.remove = remove
+            run.contlabBinary = Sys.readLink("/proc/self/exe")
+            run.record = container.explain
+            if !remove && name == nil { Sys.warn("contlab: container \(run.id) (contlab diff \(run.id); contlab container rm \(run.id))") }
+            var initCalls: [String] = []
+            let code = try run.run { initCalls = $0 }
+            container.printRecord(CallRecord.shared.entries + initCalls.map { "init: " + $0 })
+            return code
+        }
+        throw ExitCode(code)
     }
 }

@@ -17,7 +17,7 @@ struct StageCommand: ParsableCommand {
             lessons/walkthrough/stageN.yaml, in English and Chinese.
             """)
 
-    @Argument(help: "The stage: 0 to 4.") var number: Int?
+    @Argument(help: "The stage: 0 to 5.") var number: Int?
     @Flag(name: [.short, .long], help: "Do not pause between steps.") var yes = false
     @Option(help: "Start at this step (1 is the first).") var step: Int = 1
     @Flag(help: "End in an interactive shell inside this stage's container (stages 1 to 3).") var shell = false

@@ -13,7 +13,7 @@ final class WalkthroughRunTests: XCTestCase {
     func testEachStageShowsItsProof() throws {
         let list = try Harness.run(["stage"])
         XCTAssertEqual(list.status, 0, list.stderr)
-        XCTAssertEqual(list.stdout.split(separator: "\n").count, 5, list.stdout)
+        XCTAssertEqual(list.stdout.split(separator: "\n").count, 6, list.stdout)
 
         let zero = try stage(0)
         XCTAssertEqual(zero.status, 0, zero.stderr)
@@ -44,8 +44,42 @@ final class WalkthroughRunTests: XCTestCase {
         XCTAssertTrue(four.stdout.contains("init: pivot_root"), four.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/contlab-walkthrough"), "the walk-through's scratch is gone")
 
+        let five = try stage(5)
+        XCTAssertEqual(five.status, 0, five.stderr)
+        let both = five.stdout + five.stderr
+        XCTAssertTrue(both.contains("mount(\"overlay\"") && both.contains("lowerdir="), "the overlay mount is shown from the record")
+        XCTAssertTrue(five.stdout.contains("c 0,0   /bin/vi   whiteout"), five.stdout)
+        XCTAssertTrue(five.stdout.contains("D /bin/vi") && five.stdout.contains("A /greeting"), five.stdout)
+        XCTAssertEqual(five.stdout.components(separatedBy: "hello from a layer\n").count, 3,
+                       "the greeting is read in the first container and in the committed image's: \(five.stdout)")
+        let images = try Harness.run(["image", "list", "-q"]).stdout + (try Harness.run(["container", "list"]).stdout)
+        XCTAssertFalse(images.contains("walkthrough"), "the walk-through removed its images and container: \(images)")
+
         let chinese = try stage(2, ["--lang", "zh"])
         XCTAssertTrue(chinese.stdout.contains("第 2 阶段"), chinese.stdout)
+    }
+
+    /// As a user who is not root, stage 3 cannot make cgroups: it says so and what to do, tells
+    /// every step without running it, and still ends well.
+    func testAStageWhoseNeedsAreMissingSaysWhatAndStillTellsItsSteps() throws {
+        let nobody: UInt32 = 65534
+        let three = try Harness.run(["stage", "3", "--yes"], as: nobody)
+        XCTAssertEqual(three.status, 0, three.stderr)
+        XCTAssertTrue(three.stdout.contains("This machine lacks some of what stage 3 uses"), three.stdout)
+        XCTAssertTrue(three.stdout.contains("not root: making cgroups and writing their limits needs root"), three.stdout)
+        XCTAssertTrue(three.stdout.contains("Steps 1, 2, 3 will be explained, with the commands, but not run."), three.stdout)
+        XCTAssertEqual(three.stdout.components(separatedBy: "(not run: needs root").count - 1, 3, three.stdout)
+        XCTAssertTrue(three.stdout.contains("Step 3/3") && three.stdout.contains("By hand, with standard tools"), three.stdout)
+        XCTAssertNil((three.stdout + three.stderr).range(of: #"contlab/run-[0-9]"#, options: .regularExpression),
+                     "no step ran, so no cgroup was named in a record or a report:\n\(three.stdout)\n\(three.stderr)")
+        XCTAssertFalse(three.stderr.contains("Permission denied"), three.stderr)
+
+        let chinese = try Harness.run(["stage", "3", "--yes", "--lang", "zh"], as: nobody)
+        XCTAssertTrue(chinese.stdout.contains("当前不是 root") && chinese.stdout.contains("第 1、2、3 步只讲解"), chinese.stdout)
+
+        // As root on this machine nothing is missing, so nothing is said.
+        let root = try Harness.run(["stage", "0", "--yes"])
+        XCTAssertFalse(root.stdout.contains("This machine lacks"), root.stdout)
     }
 
     func testBadStageAndStepAreRefused() throws {

@@ -9,9 +9,10 @@ final class WalkthroughDataTests: XCTestCase {
 
     func testEveryStageHasBothLanguagesRealLessonsAndRealHistory() throws {
         let all = try StageWalkthrough.loadAll(from: Self.lessons.appendingPathComponent("walkthrough"))
-        XCTAssertEqual(all.map(\.stage), [0, 1, 2, 3, 4])
+        XCTAssertEqual(all.map(\.stage), [0, 1, 2, 3, 4, 5])
         let history = try HistoryData.load(from: Self.lessons.appendingPathComponent("history"))
-        let commands: Set<String> = ["inspect", "run", "escape", "oom-demo", "rootfs", "runc", "bundle", "hog", "engines"]
+        let commands: Set<String> = ["inspect", "run", "escape", "oom-demo", "rootfs", "runc", "bundle", "hog",
+                                     "image", "diff", "commit", "container", "engines"]
         for stage in all {
             for text in [stage.title, stage.summary] + stage.steps.flatMap({ [$0.title, $0.text] + ($0.lookFor.map { [$0] } ?? []) }) {
                 XCTAssertFalse(text.en.isEmpty, "stage \(stage.stage): an English text is empty")
@@ -22,6 +23,9 @@ final class WalkthroughDataTests: XCTestCase {
             }
             for id in stage.history ?? [] {
                 XCTAssertTrue(history.events.contains { $0.id == id }, "stage \(stage.stage): no history event \(id)")
+            }
+            for args in stage.cleanup ?? [] {
+                XCTAssertTrue(args.first.map(commands.contains) ?? false, "stage \(stage.stage): cleanup \(args) is not a contlab command")
             }
             for step in stage.steps {
                 if let first = step.run?.first { XCTAssertTrue(commands.contains(first), "stage \(stage.stage): \(first) is not a contlab command") }
@@ -44,5 +48,127 @@ final class WalkthroughDataTests: XCTestCase {
         XCTAssertFalse(stage.describe(step: 0, language: "en", style: Style(enabled: false), prose: false).contains("Why."))
         XCTAssertTrue(stage.describe(step: 0, language: "zh", style: Style(enabled: false), prose: true).contains("第 1/1 步：1 号进程"))
         XCTAssertTrue(stage.header(language: "en", style: Style(enabled: false), history: ["1979: chroot"]).contains("1979: chroot"))
+    }
+}
+
+/// A stage whose needs are missing says what is missing, how to get it, and what still can be
+/// shown; its steps are told but not run.
+final class WalkthroughNeedsTests: XCTestCase {
+    static let everything = HostAbilities(isRoot: true, userNamespaces: true, memoryController: true, runc: true)
+    let plain = Style(enabled: false)
+
+    func stage(_ n: Int) throws -> StageWalkthrough {
+        let all = try StageWalkthrough.loadAll(from: WalkthroughDataTests.lessons.appendingPathComponent("walkthrough"))
+        return try XCTUnwrap(all.first { $0.stage == n })
+    }
+
+    func testTheStepsDeclareWhatTheyNeed() throws {
+        XCTAssertTrue(try stage(0).steps.allSatisfy { ($0.needs ?? []).isEmpty }, "stage 0 only looks at the host")
+        for n in [1, 2] {
+            for step in try stage(n).steps where step.run != nil {
+                XCTAssertEqual(step.needs, [.rootOrUserNamespaces], "stage \(n): \(step.title.en)")
+            }
+        }
+        for step in try stage(3).steps {
+            XCTAssertEqual(Set(step.needs ?? []), [.root, .memoryController], step.title.en)
+        }
+        XCTAssertTrue(try stage(4).steps.allSatisfy { $0.byHandNeeds == [.runc] }, "stage 4 compares with runc by hand")
+    }
+
+    func testNothingIsSaidWhenTheMachineHasEverything() throws {
+        for n in 0...4 {
+            XCTAssertNil(try stage(n).needsReport(on: Self.everything, language: "en", style: plain))
+        }
+    }
+
+    func testNoRootAndNoUserNamespaces() throws {
+        var host = Self.everything
+        host.isRoot = false
+        host.userNamespaces = false
+        let two = try stage(2)
+        let report = try XCTUnwrap(two.needsReport(on: host, language: "en", style: plain))
+        XCTAssertTrue(report.contains("not root, and this kernel lets no unprivileged user create a user namespace"), report)
+        XCTAssertTrue(report.contains("sudo"), report)
+        XCTAssertTrue(report.contains("Steps 1, 2, 3, 4, 5 will be explained, with the commands, but not run."), report)
+        XCTAssertTrue(report.contains("still shown"), report)
+        XCTAssertEqual(two.unmetNeeds(step: 0, on: host), [.rootOrUserNamespaces])
+
+        // With user namespaces a user who is not root runs stage 2 rootless: nothing to say.
+        host.userNamespaces = true
+        XCTAssertNil(two.needsReport(on: host, language: "en", style: plain))
+        // Stage 3's cgroups need real root, whatever the user namespaces.
+        let three = try XCTUnwrap(try stage(3).needsReport(on: host, language: "en", style: plain))
+        XCTAssertTrue(three.contains("not root: making cgroups"), three)
+        // Stage 4: the bundle and its run need root; `runc features` still runs.
+        let four = try XCTUnwrap(try stage(4).needsReport(on: host, language: "en", style: plain))
+        XCTAssertTrue(four.contains("Steps 1, 2 will be explained") && four.contains("Step 3 still runs."), four)
+    }
+
+    func testNoMemoryController() throws {
+        var host = Self.everything
+        host.memoryController = false
+        let report = try XCTUnwrap(try stage(3).needsReport(on: host, language: "en", style: plain))
+        XCTAssertTrue(report.contains("no cgroup memory controller"), report)
+        XCTAssertTrue(report.contains("/sys/fs/cgroup/cgroup.controllers"), report)
+        XCTAssertFalse(report.contains("not root"), "only what is missing is listed: \(report)")
+        XCTAssertNil(try stage(2).needsReport(on: host, language: "en", style: plain), "stage 2 needs no cgroups")
+        let zh = try XCTUnwrap(try stage(3).needsReport(on: host, language: "zh", style: plain))
+        XCTAssertTrue(zh.contains("没有 cgroup 内存控制器") && zh.contains("第 1、2、3 步只讲解"), zh)
+    }
+
+    func testNoRuncStillRunsContlabsOwnSteps() throws {
+        var host = Self.everything
+        host.runc = false
+        let four = try stage(4)
+        let report = try XCTUnwrap(four.needsReport(on: host, language: "en", style: plain))
+        XCTAssertTrue(report.contains("runc is not installed") && report.contains("apt-get install runc"), report)
+        XCTAssertTrue(report.contains("Every step still runs."), report)
+        XCTAssertTrue(four.steps.indices.allSatisfy { four.unmetNeeds(step: $0, on: host).isEmpty })
+        XCTAssertEqual(four.unmetByHandNeeds(step: 1, on: host), [.runc])
+    }
+
+    func testAReportStartsAtTheFirstStepAsked() throws {
+        var host = Self.everything
+        host.isRoot = false
+        let four = try stage(4)
+        XCTAssertNil(four.needsReport(on: host, language: "en", style: plain, from: 2), "step 3 needs no root")
+    }
+
+    func testTheLineInPlaceOfARun() {
+        XCTAssertEqual(StageWalkthrough.notRun([.root, .memoryController], language: "en", style: plain),
+                       "(not run: needs root, memory-controller, see the note at the start)")
+    }
+
+    func testUserNamespaceSysctls() {
+        XCTAssertTrue(HostAbilities.userNamespacesAllowed(maxUserNamespaces: "63542\n", unprivilegedClone: nil, appArmorRestricts: nil))
+        XCTAssertTrue(HostAbilities.userNamespacesAllowed(maxUserNamespaces: "10", unprivilegedClone: "1", appArmorRestricts: "0"))
+        XCTAssertFalse(HostAbilities.userNamespacesAllowed(maxUserNamespaces: "0", unprivilegedClone: "1", appArmorRestricts: nil))
+        XCTAssertFalse(HostAbilities.userNamespacesAllowed(maxUserNamespaces: "10", unprivilegedClone: "0\n", appArmorRestricts: nil))
+        XCTAssertFalse(HostAbilities.userNamespacesAllowed(maxUserNamespaces: "10", unprivilegedClone: nil, appArmorRestricts: "1"))
+    }
+
+    func testFindProgramSearchesThePath() {
+        XCTAssertEqual(HostAbilities.findProgram("sh", path: "/nonexistent::/bin"), "/bin/sh")
+        XCTAssertNil(HostAbilities.findProgram("no-such-program-here", path: "/bin:/usr/bin"))
+    }
+
+    func testAnUnknownNeedIsRefusedByName() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-needs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("stage7.yaml")
+        try """
+        stage: 7
+        title: {en: "T", zh: "题"}
+        summary: {en: "S", zh: "概"}
+        steps:
+          - title: {en: "A", zh: "甲"}
+            text: {en: "B", zh: "乙"}
+            run: [inspect]
+            needs: [a-unicorn]
+        """.write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try StageWalkthrough.load(file)) { error in
+            XCTAssertTrue("\(error)".contains("stage7.yaml"), "\(error)")
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/xattr.h>  /* fsetxattr, lgetxattr: overlayfs whiteout and opaque marks (stage 5) */
 
 // Namespace flags from <linux/sched.h>; spelled out here because glibc hides them behind
 // _GNU_SOURCE, which Swift's importer does not define. clinux.c checks them against the headers.

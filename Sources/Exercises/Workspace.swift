@@ -1,0 +1,147 @@
+import ContlabCore
+import Foundation
+import Lessons
+
+/// A student's exercise workspace: one folder per exercise and `.contlab/`, where contlab keeps
+/// what it knows (which exercises, the progress, hints shown) apart from the student's files.
+public struct Workspace: Sendable {
+    public let root: URL
+
+    public init(root: URL) { self.root = root }
+
+    public var stateDirectory: URL { root.appendingPathComponent(".contlab", isDirectory: true) }
+    var markerFile: URL { stateDirectory.appendingPathComponent("workspace.json") }
+    var progressFile: URL { stateDirectory.appendingPathComponent("progress.json") }
+
+    public func folder(for exercise: Exercise) -> URL {
+        root.appendingPathComponent(exercise.folderName, isDirectory: true)
+    }
+
+    struct Marker: Codable {
+        var format: Int
+        var created: String
+    }
+
+    /// The workspace holding `directory`: it or the nearest ancestor with .contlab/workspace.json.
+    public static func find(from directory: URL) throws -> Workspace {
+        var dir = directory.standardizedFileURL
+        while true {
+            let candidate = Workspace(root: dir)
+            if FileManager.default.fileExists(atPath: candidate.markerFile.path) { return candidate }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+        throw ExerciseError.notAWorkspace(directory.path)
+    }
+
+    /// Lay out a new workspace at `directory` (new or empty): every exercise's folder with its task
+    /// statement in both languages and its starter files. `taskText` turns an exercise's task
+    /// markdown into what the student reads (the history set fills in its questions there).
+    @discardableResult
+    public static func create(at directory: URL, catalog: ExerciseCatalog,
+                              taskText: (Exercise, LessonLanguage, String) throws -> String = { $2 }) throws -> Workspace {
+        let fm = FileManager.default
+        if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
+            throw ExerciseError.workspaceExists(directory.path)
+        }
+        let workspace = Workspace(root: directory.standardizedFileURL)
+        try fm.createDirectory(at: workspace.stateDirectory, withIntermediateDirectories: true)
+        for exercise in catalog.exercises {
+            let folder = workspace.folder(for: exercise)
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+            let starter = URL(fileURLWithPath: exercise.directory).appendingPathComponent("starter")
+            if let items = try? fm.contentsOfDirectory(atPath: starter.path) {
+                for item in items.sorted() {
+                    try fm.copyItem(at: starter.appendingPathComponent(item), to: folder.appendingPathComponent(item))
+                }
+            }
+            for language in LessonLanguage.allCases {
+                let source = URL(fileURLWithPath: exercise.directory).appendingPathComponent("task.\(language.rawValue).md")
+                let raw = try String(contentsOf: source, encoding: .utf8)
+                let name = language == .en ? "TASK.md" : "TASK.zh.md"
+                try Data(try taskText(exercise, language, raw).utf8).write(to: folder.appendingPathComponent(name))
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(Marker(format: 1, created: Timestamp.rfc3339())).write(to: workspace.markerFile)
+        return workspace
+    }
+
+    // MARK: progress
+
+    public struct Entry: Codable, Equatable, Sendable {
+        public var status: ExerciseStatus
+        public var points: Int
+        public var maxPoints: Int
+        public var graded: String?
+        /// Hints asked for, per check.
+        public var hintsShown: [String: Int]
+        /// The checks that failed at the last grading, in the exercise's order.
+        public var failing: [String]
+
+        public init(status: ExerciseStatus = .notStarted, points: Int = 0, maxPoints: Int = 0,
+                    graded: String? = nil, hintsShown: [String: Int] = [:], failing: [String] = []) {
+            self.status = status
+            self.points = points
+            self.maxPoints = maxPoints
+            self.graded = graded
+            self.hintsShown = hintsShown
+            self.failing = failing
+        }
+    }
+
+    public struct Progress: Codable, Equatable, Sendable {
+        public var exercises: [String: Entry]
+        public init(exercises: [String: Entry] = [:]) { self.exercises = exercises }
+
+        public subscript(id: String) -> Entry {
+            get { exercises[id] ?? Entry() }
+            set { exercises[id] = newValue }
+        }
+
+        /// Record a grading; hints shown are kept.
+        public mutating func record(_ result: ExerciseResult, at time: String) {
+            var entry = self[result.id]
+            entry.status = result.passed ? .passed : .failing
+            entry.points = result.points
+            entry.maxPoints = result.maxPoints
+            entry.graded = time
+            entry.failing = result.checks.filter { !$0.passed }.map(\.id)
+            self[result.id] = entry
+        }
+    }
+
+    /// The saved progress; a missing or damaged file reads as no progress (it is only a record).
+    public func loadProgress() -> Progress {
+        guard let data = try? Data(contentsOf: progressFile),
+              let progress = try? JSONDecoder().decode(Progress.self, from: data) else { return Progress() }
+        return progress
+    }
+
+    /// Written through a temporary name and renamed, so an interrupted write leaves the old file.
+    public func saveProgress(_ progress: Progress) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+        let temporary = stateDirectory.appendingPathComponent("progress.json.\(getpid())")
+        try encoder.encode(progress).write(to: temporary)
+        guard rename(temporary.path, progressFile.path) == 0 else {
+            let code = errno
+            unlink(temporary.path)
+            throw ExerciseError.unreadable(progressFile.path, reason: String(cString: strerror(code)))
+        }
+    }
+
+    /// The next hint for `exercise`: for the first check that failed at the last grading (or the
+    /// first check when never graded); asking again moves on to the following hint.
+    public static func nextHint(_ exercise: Exercise, entry: Entry,
+                                language: LessonLanguage) -> (check: Check, hint: String, number: Int, total: Int)? {
+        let failing = entry.failing.first.flatMap { exercise.check($0) }
+        guard let check = failing ?? (entry.status == .notStarted ? exercise.checks.first : nil) else { return nil }
+        let shown = entry.hintsShown[check.id] ?? 0
+        let index = min(shown, check.hints.count - 1)
+        return (check, check.hints[index][language], index + 1, check.hints.count)
+    }
+}

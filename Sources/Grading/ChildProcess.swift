@@ -1,0 +1,76 @@
+import ContlabCore
+import Foundation
+
+/// How a program the grader ran ended, and what it printed (as bytes: students print anything).
+public struct ChildResult: Sendable {
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var timedOut: Bool
+    public var stdout: Data
+    public var stderr: Data
+    public var seconds: Double
+
+    /// "exited with 0", "was killed by signal 9", "did not finish within 20 s and was killed".
+    public var status: String {
+        if timedOut { return "did not finish within its time limit and was killed" }
+        if let signal { return "was killed by signal \(signal)" }
+        return "exited with \(exitCode ?? -1)"
+    }
+}
+
+enum ChildProcess {
+    /// Run `argv` with its output in temporary files (not pipes: a daemonizing child would keep a
+    /// pipe open), stdin from /dev/null, and `timeout` seconds. The program goes through
+    /// coreutils' timeout(1), which signals its whole process group (TERM, then KILL two seconds
+    /// later); a deadline of our own kills timeout itself should that not be enough.
+    static func run(_ argv: [String], environment: [String: String] = [:], timeout: Int,
+                    replacingEnvironment: Bool = false) throws -> ChildResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["--kill-after=2", "\(timeout)"] + argv
+        var env = replacingEnvironment ? [:] : ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let base = NSTemporaryDirectory() + "contlab-grade-out-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: base + ".out", contents: nil),
+              FileManager.default.createFile(atPath: base + ".err", contents: nil) else {
+            throw GradingError.temporary("cannot create \(base).out")
+        }
+        defer {
+            unlink(base + ".out")
+            unlink(base + ".err")
+        }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        let start = Date()
+        try process.run()
+        try? out.close()
+        try? err.close()
+        let deadline = start.addingTimeInterval(Double(timeout) + 6)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let seconds = Date().timeIntervalSince(start)
+        // timeout(1) exits 124 when it had to stop the program, 137 when it had to KILL it.
+        let code = process.terminationReason == .exit ? process.terminationStatus : nil
+        let timedOut = (code == 124 || code == 137) && seconds >= Double(timeout) - 0.2
+        var signal: Int32? = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
+        var exitCode = code
+        // A shell reports a child killed by signal N as 128+N; timeout passes that on.
+        if let c = code, c > 128, c < 160, !timedOut {
+            signal = c - 128
+            exitCode = nil
+        }
+        return ChildResult(exitCode: exitCode, signal: signal, timedOut: timedOut,
+                           stdout: (try? Data(contentsOf: URL(fileURLWithPath: base + ".out"))) ?? Data(),
+                           stderr: (try? Data(contentsOf: URL(fileURLWithPath: base + ".err"))) ?? Data(),
+                           seconds: seconds)
+    }
+
+    /// This program: the static contlab binary, which the probes run inside containers too.
+    static var contlab: String { Sys.readLink("/proc/self/exe") ?? CommandLine.arguments[0] }
+}

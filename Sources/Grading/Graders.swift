@@ -1,0 +1,324 @@
+import Cgroups
+import ContlabCore
+import Exercises
+import Foundation
+import History
+import Lessons
+import OCI
+import Rootfs
+
+/// What every grader needs from the machine: the busybox tree containers start from, the
+/// history data, runc when it is installed.
+public struct GradingContext {
+    public var language: LessonLanguage
+    public var busybox: () throws -> String
+    public var history: () throws -> HistoryData
+    public var runc: String?
+    /// A time limit for every exercise, instead of each one's own (`verify --timeout`).
+    public var timeLimit: Int?
+
+    public init(language: LessonLanguage, busybox: @escaping () throws -> String, history: @escaping () throws -> HistoryData,
+                runc: String?, timeLimit: Int? = nil) {
+        self.language = language
+        self.busybox = busybox
+        self.history = history
+        self.runc = runc
+        self.timeLimit = timeLimit
+    }
+
+    /// The checkout's busybox tree and history data, and Debian's runc if present.
+    public static func standard(language: LessonLanguage) -> GradingContext {
+        GradingContext(
+            language: language,
+            busybox: {
+                do { return try RootfsStore.standard().resolve("busybox") } catch { throw GradingError.noRootfs("\(error)") }
+            },
+            history: { try HistoryData.load(from: try ProjectFiles.lessonsDirectory().appendingPathComponent("history")) },
+            runc: ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"].first { FileManager.default.isExecutableFile(atPath: $0) })
+    }
+}
+
+/// Runs one exercise's work for real and says what it saw. One function per grader named in
+/// exercise.yaml; each turns its observations into outcomes through `Evaluation` (pure).
+public enum Grader {
+    public static func grade(_ exercise: Exercise, folder: URL, context: GradingContext, hintsShown: [String: Int] = [:]) -> ExerciseResult {
+        let start = Date()
+        var exercise = exercise
+        if let limit = context.timeLimit { exercise.timeout = limit }
+        let outcomes: [CheckOutcome]
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            outcomes = CheckOutcome.allFailed(exercise, expected: "the folder \(exercise.folderName)", seen: "it is missing from the workspace")
+        } else {
+            do {
+                outcomes = try run(exercise, folder: folder, context: context)
+            } catch {
+                outcomes = CheckOutcome.allFailed(exercise, seen: "the grader could not run it: \(error)")
+            }
+        }
+        return Scoring.score(exercise, outcomes: outcomes, hintsShown: hintsShown, language: context.language,
+                             seconds: Date().timeIntervalSince(start))
+    }
+
+    /// What grading `exercises` needs of this machine, checked before any is graded, so a
+    /// grader that cannot grade says so (and exits 2) instead of failing every check.
+    public static func preflight(_ exercises: [Exercise], context: GradingContext) throws {
+        let real = exercises.filter { HistoryQuiz.Kind(rawValue: $0.grader) == nil }
+        guard !real.isEmpty else { return }
+        guard geteuid() == 0 else { throw GradingError.needsRoot }
+        if real.contains(where: { ["stage1-jail", "oci-bundle"].contains($0.grader) }) { _ = try context.busybox() }
+    }
+
+    static func run(_ exercise: Exercise, folder: URL, context: GradingContext) throws -> [CheckOutcome] {
+        if HistoryQuiz.Kind(rawValue: exercise.grader) != nil {
+            let text = try? String(contentsOf: folder.appendingPathComponent("answers.yaml"), encoding: .utf8)
+            return HistoryQuiz.grade(exercise, answers: text, data: try context.history())
+        }
+        guard geteuid() == 0 else { throw GradingError.needsRoot }
+        // The student's files are copied first: their program may delete or change its own.
+        let copy = try TemporaryDirectory(prefix: "contlab-grade-work")
+        defer { copy.remove() }
+        let work = copy.path + "/exercise"
+        try FileManager.default.copyItem(atPath: folder.path, toPath: work)
+        switch exercise.grader {
+        case "rootfs-recipe": return try rootfsRecipe(exercise, work: work)
+        case "stage1-jail": return try stage1Jail(exercise, work: work, context: context)
+        case "unshare-script": return try unshareScript(exercise, work: work)
+        case "cgroup-script": return try cgroupScript(exercise, work: work)
+        case "oci-bundle": return try ociBundle(exercise, work: work, context: context)
+        default: return CheckOutcome.allFailed(exercise, seen: "this contlab has no grader \"\(exercise.grader)\"")
+        }
+    }
+
+    static func missing(_ exercise: Exercise, _ work: String) -> [CheckOutcome]? {
+        for file in exercise.files where !FileManager.default.fileExists(atPath: work + "/" + file) {
+            return CheckOutcome.allFailed(exercise, expected: "the file \(file)", seen: "\(file) is missing")
+        }
+        return nil
+    }
+
+    // MARK: 1.1 a root filesystem recipe
+
+    static func rootfsRecipe(_ exercise: Exercise, work: String) throws -> [CheckOutcome] {
+        if let missing = missing(exercise, work) { return missing }
+        let data = try TemporaryDirectory(prefix: "contlab-grade-rootfs")
+        defer { data.remove() }
+        let store = RootfsStore(recipesDirectory: URL(fileURLWithPath: work), dataDirectory: URL(fileURLWithPath: data.path))
+        let tree: String
+        do {
+            // debootstrap downloads a distribution for minutes: not something to grade.
+            if try store.loadRecipe("lab").recipe.debootstrap != nil {
+                return Evaluation.rootfsRecipe(buildError: "the recipe uses debootstrap, which the grader does not run: use packages and busybox-applets",
+                                               hasShell: false, probe: nil, exitStatus: nil)
+            }
+            tree = try store.build("lab").path
+        } catch {
+            return Evaluation.rootfsRecipe(buildError: "the build failed: \(error)", hasShell: false, probe: nil, exitStatus: nil)
+        }
+        var info = stat()
+        let hasShell = lstat(tree + "/bin/sh", &info) == 0
+        guard hasShell else { return Evaluation.rootfsRecipe(buildError: nil, hasShell: false, probe: nil, exitStatus: nil) }
+        // The tree is this grading's own copy: the container may write to it.
+        var sandbox = Sandbox(rootfs: tree, args: ["/bin/sh", "-c", """
+            echo; echo "uid=$(id -u student 2>/dev/null)"; if [ -d /home/student ]; then echo home=yes; else echo home=no; fi
+            echo "tmp=$(stat -c %a /tmp 2>/dev/null)"; exit 7
+            """], timeout: exercise.timeout)
+        sandbox.readOnlyRoot = false
+        sandbox.tmpfsSize = nil
+        sandbox.bindContlab = false
+        let result = try sandbox.run()
+        return Evaluation.rootfsRecipe(buildError: nil, hasShell: true, probe: ProbeOutput.parse(result.stdout),
+                                       exitStatus: result.status + (result.exitCode == 125 ? " (the runtime could not start it: \(ProbeOutput.excerpt(String(decoding: result.stderr, as: UTF8.self))))" : ""))
+    }
+
+    // MARK: 1.2, 1.3 a stage-1 container, inside a stage-4 one
+
+    static func stage1Jail(_ exercise: Exercise, work: String, context: GradingContext) throws -> [CheckOutcome] {
+        if let missing = missing(exercise, work) { return missing }
+        guard let script = exercise.files.first else { return CheckOutcome.allFailed(exercise, seen: "the exercise names no script") }
+        let grader = try TemporaryDirectory(prefix: "contlab-grade-secret")
+        defer { grader.remove() }
+        let secret = (0..<2).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
+        try Data((secret + "\n").utf8).write(to: URL(fileURLWithPath: grader.path + "/secret"))
+        let limit = exercise.timeout
+        let marker = "contlab-marker-\(UInt32.random(in: 0...UInt32.max))"
+        // The driver runs as PID 1 of the outer container: it copies busybox into a jail on the
+        // tmpfs, starts the marker process (1.3), runs the student's script at stage 1 and then
+        // at stage 2 (1.2), and reports; the script's output goes back base64-encoded, so nothing
+        // it prints can pass for the driver's lines.
+        let driver = """
+            mkdir -p /tmp/jail /tmp/home/lessons /tmp/home/rootfs-recipes
+            for d in bin sbin usr etc home root; do cp -a /$d /tmp/jail/ 2>/dev/null; done
+            rm -f /tmp/jail/usr/local/bin/contlab
+            mkdir -p /tmp/jail/proc /tmp/jail/sys /tmp/jail/dev /tmp/jail/tmp /tmp/jail/mnt /tmp/jail/usr/local/bin
+            touch /tmp/jail/usr/local/bin/contlab
+            cp /exercise/\(script) /tmp/jail/\(script)
+            echo "$M" > /tmp/jail/marker
+            n=$((RANDOM % 40)); while [ $n -gt 0 ]; do true & n=$((n - 1)); done; wait
+            sh -c "sleep 600; : $M" & marker=$!
+            echo contlab-probe-wanted=$marker
+            echo contlab-probe-before=$(wc -l < /proc/self/mountinfo)
+            export CONTLAB_HOME=/tmp/home
+            timeout -s KILL \(limit) contlab run --stage 1 --rootfs /tmp/jail -e PROOF=/grader/secret -- /bin/sh /\(script) > /tmp/out1 2>/tmp/err1
+            echo contlab-probe-status1=$?
+            echo contlab-probe-after=$(wc -l < /proc/self/mountinfo)
+            echo contlab-probe-out1=$(base64 /tmp/out1 | tr -d '\\n')
+            if [ "\(exercise.id)" = 1.2 ]; then
+              timeout -s KILL \(limit) contlab run --stage 2 --rootfs /tmp/jail -e PROOF=/grader/secret -- /bin/sh /\(script) > /tmp/out2 2>/dev/null
+              echo contlab-probe-status2=$?
+              echo contlab-probe-out2=$(base64 /tmp/out2 | tr -d '\\n')
+            fi
+            kill $marker 2>/dev/null
+            exit 0
+            """
+        var sandbox = Sandbox(rootfs: try context.busybox(), args: ["/bin/sh", "-c", driver], timeout: 2 * limit + 20)
+        sandbox.allCapabilities = true
+        sandbox.binds = [Sandbox.Bind(source: work, destination: "/exercise"), Sandbox.Bind(source: grader.path, destination: "/grader")]
+        sandbox.hostname = "outer"
+        // The marker reaches the driver through its environment, so that no command line but
+        // the marked process's holds it; the PID before it varies from run to run.
+        sandbox.env = ["M=\(marker)"]
+        let result = try sandbox.run()
+        let values = ProbeOutput.parse(result.stdout).values
+        func decoded(_ key: String) -> ProbeOutput {
+            ProbeOutput.parse(values[key].flatMap { Data(base64Encoded: $0) } ?? Data())
+        }
+        func status(_ key: String) -> String {
+            guard let code = values[key].flatMap({ Int32($0) }) else { return "did not run (the grading container \(result.status))" }
+            if code == 137 { return "was killed after \(limit) s (its time limit)" }
+            return code > 128 ? "was killed by signal \(code - 128)" : "exited with \(code)"
+        }
+        let wanted = exercise.id == "1.2" ? secret : (values["contlab-probe-wanted"] ?? "?")
+        return Evaluation.stage1Jail(
+            exercise: exercise.id, wanted: wanted, stage1: decoded("contlab-probe-out1"), stage1Status: status("contlab-probe-status1"),
+            mountsBefore: values["contlab-probe-before"].flatMap { Int($0) }, mountsAfter: values["contlab-probe-after"].flatMap { Int($0) },
+            stage2: values["contlab-probe-out2"] == nil ? nil : decoded("contlab-probe-out2"),
+            stage2Status: values["contlab-probe-status2"] == nil ? nil : status("contlab-probe-status2"))
+    }
+
+    // MARK: 2.x a util-linux unshare script, on the host
+
+    /// Run first in the throwaway mount namespace of a host-setup exercise: the host's root
+    /// filesystem becomes read-only there (a bind remount changes this mount only, not the
+    /// filesystem), except the script's own copy and the grader's results directory. It guards
+    /// against accidents — a stray `rm` or a full disk — not against a script that remounts
+    /// it: the exercise needs root.
+    static let readOnlyHost = """
+        mount --bind "$CONTLAB_WORK" "$CONTLAB_WORK" && mount --bind "$CONTLAB_AFTER_DIR" "$CONTLAB_AFTER_DIR" \\
+          && mount -o remount,bind,ro / || { echo "contlab: cannot make the host read-only for the script" >&2; exit 92; }
+        """
+
+    static func unshareScript(_ exercise: Exercise, work: String) throws -> [CheckOutcome] {
+        if let missing = missing(exercise, work) { return missing }
+        let cgroup = try GradingCgroup(controllers: ["pids"])
+        defer { cgroup.destroy() }
+        let results = try TemporaryDirectory(prefix: "contlab-grade-after")
+        defer { results.remove() }
+        let probe = """
+            echo; echo inspect-begin; "$CONTLAB_GRADER" inspect --json; echo inspect-end; echo shpid=$$
+            printf procppid=; cut -d" " -f4 /proc/self/stat
+            echo mountinfo-begin; cat /proc/self/mountinfo; echo mountinfo-end
+            """
+        // In a throwaway mount, UTS and IPC namespace of the grader's, so what the script does
+        // without namespaces of its own lands there and not on the host.
+        let inner = """
+            \(readOnlyHost)
+            cd "$CONTLAB_WORK" || exit 90
+            ns=""; for n in pid mnt uts ipc net cgroup; do ns="$ns${ns:+,}$n=$(readlink /proc/self/ns/$n)"; done
+            export CONTLAB_HOST_NS="$ns"
+            /bin/sh ./\(exercise.files[0]) /bin/sh -c "$CONTLAB_PROBE"
+            status=$?
+            { echo "hostname=$(hostname)"; echo mountinfo-begin; cat /proc/self/mountinfo; echo mountinfo-end; } > "$CONTLAB_AFTER"
+            exit $status
+            """
+        let outer = "for f in \(cgroup.runnerProcs.joined(separator: " ")); do echo $$ > $f || exit 91; done; exec unshare --mount --uts --ipc --propagation private -- /bin/sh -c \"$CONTLAB_INNER\""
+        let hostname = Sys.readText("/proc/sys/kernel/hostname")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+        let result = try ChildProcess.run(["/bin/sh", "-c", outer], environment: [
+            "CONTLAB_GRADER": ChildProcess.contlab, "CONTLAB_PROBE": probe, "CONTLAB_INNER": inner,
+            "CONTLAB_WORK": work, "CONTLAB_AFTER": results.path + "/after", "CONTLAB_AFTER_DIR": results.path,
+        ], timeout: exercise.timeout)
+        let after = ProbeOutput.parse((try? Data(contentsOf: URL(fileURLWithPath: results.path + "/after"))) ?? Data())
+        return Evaluation.unshareScript(exercise: exercise.id, probe: ProbeOutput.parse(result.stdout), status: result.status,
+                                        hostnameBefore: hostname, after: after)
+    }
+
+    // MARK: 3.x a cgroup made by hand, on the host
+
+    static func cgroupScript(_ exercise: Exercise, work: String) throws -> [CheckOutcome] {
+        if let missing = missing(exercise, work) { return missing }
+        let controller = exercise.id == "3.1" ? "memory" : exercise.id == "3.2" ? "pids" : "cpu"
+        let cgroup = try GradingCgroup(controllers: controller == "pids" ? ["pids"] : [controller, "pids"])
+        defer { cgroup.destroy() }
+        guard let parent = cgroup.work(controller), let version = cgroup.version(controller) else {
+            return CheckOutcome.allFailed(exercise, seen: "no \(controller) controller on this host")
+        }
+        let inner = "\(readOnlyHost)\ncd \"$CONTLAB_WORK\" && exec /bin/sh ./\(exercise.files[0])"
+        let outer = "for f in \(cgroup.runnerProcs.joined(separator: " ")); do echo $$ > $f || exit 91; done; exec unshare --mount --propagation private -- /bin/sh -c \"$CONTLAB_INNER\""
+        let setup = try ChildProcess.run(["/bin/sh", "-c", outer], environment: [
+            "CGROUP": parent, "CGROUP_VERSION": "\(version)", "CONTLAB_WORK": work, "CONTLAB_INNER": inner,
+            "CONTLAB_AFTER_DIR": work,
+        ], timeout: exercise.timeout)
+        let lab = parent + "/lab"
+        let made = Sys.isDirectory(lab)
+        let setupStatus = "setup.sh \(setup.status)"
+        func inLab(_ argv: [String], timeout: Int = 30) -> Evaluation.CgroupRun? {
+            guard made, let result = try? ChildProcess.run(["/bin/sh", "-c", "echo $$ > \"$0/cgroup.procs\" || exit 99; exec \"$@\"", lab] + argv, timeout: timeout) else { return nil }
+            return Evaluation.CgroupRun(status: result.status, signaled: result.signal, exitCode: result.exitCode)
+        }
+        let backend: CgroupBackend = version == 1 ? CgroupV1() : CgroupV2()
+        func stats() -> CgroupStats { backend.stats { Sys.readText(lab + "/" + $0) } }
+        switch controller {
+        case "memory":
+            let big = inLab([ChildProcess.contlab, "hog", "100M"])
+            let small = inLab([ChildProcess.contlab, "hog", "30M"])
+            return Evaluation.memoryCgroup(made: made, setupStatus: setupStatus, big: big, small: small, oomKills: made ? stats().oomKills : nil)
+        case "pids":
+            let spawn = "i=0; while [ $i -lt $0 ]; do sleep 0.3 & i=$((i+1)); done; wait"
+            let ten = inLab(["/bin/sh", "-c", spawn, "10"])
+            let forty = inLab(["/bin/sh", "-c", spawn, "40"])
+            return Evaluation.pidsCgroup(made: made, setupStatus: setupStatus, ten: ten, forty: forty, refusals: made ? stats().pidsLimitHits : nil)
+        default:
+            let wall = 1.5
+            var cpu: Double?
+            if made, let result = try? ChildProcess.run(["/bin/sh", "-c", "echo $$ > \"$0/cgroup.procs\" || exit 99; timeout \(wall) /bin/sh -c 'while :; do :; done'; times", lab], timeout: 20) {
+                cpu = Evaluation.childrenCPUSeconds(fromTimes: String(decoding: result.stdout, as: UTF8.self))
+            }
+            let throttled = Sys.readText(lab + "/cpu.stat").flatMap { text in
+                text.split(separator: "\n").first { $0.hasPrefix("nr_throttled ") }.flatMap { UInt64($0.split(separator: " ")[1]) }
+            }
+            return Evaluation.cpuCgroup(made: made, setupStatus: setupStatus, throttled: throttled, cpuSeconds: cpu, wallSeconds: wall)
+        }
+    }
+
+    // MARK: 4.x a config.json, under contlab-runc and runc
+
+    static func ociBundle(_ exercise: Exercise, work: String, context: GradingContext) throws -> [CheckOutcome] {
+        if let missing = missing(exercise, work) { return missing }
+        let spec: Spec
+        do {
+            spec = try JSONDecoder().decode(Spec.self, from: Data(contentsOf: URL(fileURLWithPath: work + "/config.json")))
+        } catch {
+            return Evaluation.ociBundle(exercise: exercise.id, contlab: .init(probe: ProbeOutput(), status: ""), runc: nil,
+                                        refused: "config.json does not parse as an OCI config: \(error)")
+        }
+        if let refusal = BundleAmendment.refusal(spec) {
+            return Evaluation.ociBundle(exercise: exercise.id, contlab: .init(probe: ProbeOutput(), status: ""), runc: nil, refused: refusal)
+        }
+        let busybox = try context.busybox()
+        func runUnder(_ runtime: [String]?) throws -> Evaluation.BundleRun {
+            // Each run gets its own copy of the tree: the student's root may be writable.
+            let root = try TemporaryDirectory(prefix: "contlab-grade-root")
+            defer { root.remove() }
+            let tree = root.path + "/rootfs"
+            let copy = try ChildProcess.run(["/bin/cp", "-a", busybox, tree], timeout: 60)
+            guard copy.exitCode == 0 else { throw GradingError.noRootfs("cannot copy \(busybox): \(copy.status)") }
+            let amended = BundleAmendment.amend(spec, rootfs: tree, contlab: ChildProcess.contlab, hog: exercise.id == "4.3")
+            let result = try Sandbox.run(spec: amended, timeout: exercise.timeout, runtime: runtime)
+            var text = String(decoding: result.stdout, as: UTF8.self)
+            if result.exitCode != 0 { text += String(decoding: result.stderr, as: UTF8.self) }
+            return Evaluation.BundleRun(probe: ProbeOutput.parse(text), status: result.status)
+        }
+        let contlab = try runUnder(nil)
+        let runc = try context.runc.map { try runUnder([$0]) }
+        return Evaluation.ociBundle(exercise: exercise.id, contlab: contlab, runc: runc, refused: nil)
+    }
+}

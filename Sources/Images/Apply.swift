@@ -1,0 +1,187 @@
+import CLinux
+import ContlabCore
+import Foundation
+
+/// Writes a layer's entries under a root directory, without ever following a symlink out of it:
+/// every parent is opened component by component with O_NOFOLLOW, and files are created with
+/// O_EXCL, so a symlink planted by an earlier entry cannot redirect a later write.
+public struct LayerApplier {
+    public enum Mode: Equatable {
+        /// One directory holding the result of all layers: whiteouts delete (`image unpack`).
+        case flatten
+        /// One directory per layer, an overlayfs lower directory: whiteouts become overlay's own
+        /// (a 0:0 character device; an opaque xattr on a directory).
+        case overlay
+    }
+
+    public let root: String
+    public let mode: Mode
+    /// How errors name the layer (its digest).
+    public let layer: String
+    /// Without root, devices cannot be made and files keep the caller's owner.
+    public var rootless = geteuid() != 0
+
+    public init(root: String, mode: Mode, layer: String) {
+        self.root = root
+        self.mode = mode
+        self.layer = layer
+    }
+
+    public func apply(_ entries: [TarEntry]) throws {
+        let rootFd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFd >= 0 else { throw SystemCallError("open(\"\(root)\")", errno: errno) }
+        defer { close(rootFd) }
+        var created = Set<String>()
+        var directoryTimes: [([String], Int)] = []
+        for entry in entries {
+            guard let parts = try LayerPath.components(entry.path, layer: layer) else { continue }
+            let name = parts[parts.count - 1]
+            let parentParts = Array(parts.dropLast())
+            let parent = try openDirectory(rootFd, parentParts, entry: entry.path, create: true)
+            defer { close(parent) }
+            if name.hasPrefix(".wh.") {
+                try whiteout(parent: parent, parentParts: parentParts, name: name, entry: entry, created: created)
+                continue
+            }
+            created.insert(parts.joined(separator: "/"))
+            try make(entry, parent: parent, name: name, rootFd: rootFd)
+            if entry.kind == .directory { directoryTimes.append((parts, entry.mtime)) }
+        }
+        // Directory times last: making their contents changed them.
+        for (parts, mtime) in directoryTimes.reversed() {
+            var times = [timespec(tv_sec: mtime, tv_nsec: 0), timespec(tv_sec: mtime, tv_nsec: 0)]
+            utimensat(rootFd, parts.joined(separator: "/"), &times, AT_SYMLINK_NOFOLLOW)
+        }
+    }
+
+    /// Open the directory `parts` under the root, making missing ones (0755) on the way.
+    func openDirectory(_ rootFd: Int32, _ parts: [String], entry: String, create: Bool) throws -> Int32 {
+        var fd = dup(rootFd)
+        for (index, part) in parts.enumerated() {
+            var next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0 && errno == ENOENT && create {
+                mkdirat(fd, part, 0o755)
+                next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            let failure = errno
+            if next < 0 {
+                close(fd)
+                let prefix = parts[0...index].joined(separator: "/")
+                if failure == ELOOP || failure == ENOTDIR {
+                    var info = stat()
+                    let isLink = lstat(root + "/" + prefix, &info) == 0 && fileType(info.st_mode) == S_IFLNK
+                    throw ImageError.unsafeEntry(layer: layer, entry: entry,
+                                                 isLink ? "would be written through the symlink \"\(prefix)\"" : "needs \"\(prefix)\" to be a directory, and it is not")
+                }
+                throw SystemCallError("openat(\"\(prefix)\")", errno: failure)
+            }
+            close(fd)
+            fd = next
+        }
+        return fd
+    }
+
+    func whiteout(parent: Int32, parentParts: [String], name: String, entry: TarEntry, created: Set<String>) throws {
+        let parentPath = parentParts.joined(separator: "/")
+        if name == ".wh..wh..opq" {
+            switch mode {
+            case .flatten:
+                // Opaque: the directory hides everything the lower layers put in it.
+                let directory = parentPath.isEmpty ? root : root + "/" + parentPath
+                for child in try directoryNames(directory) {
+                    let childPath = parentPath.isEmpty ? child : parentPath + "/" + child
+                    if !created.contains(childPath) { try removeTree(directory + "/" + child) }
+                }
+            case .overlay:
+                let value: [UInt8] = [UInt8(ascii: "y")]
+                if fsetxattr(parent, OverlayXattr.opaque(rootless: rootless), value, 1, 0) != 0 {
+                    throw SystemCallError("fsetxattr(\"\(parentPath)\", \"\(OverlayXattr.opaque(rootless: rootless))\")", errno: errno,
+                                          hint: "overlayfs needs a file system with extended attributes for its lower directories")
+                }
+            }
+            return
+        }
+        let target = String(name.dropFirst(4))
+        guard !target.isEmpty, target != ".", target != "..", !target.contains("/") else {
+            throw ImageError.unsafeEntry(layer: layer, entry: entry.path, "is a whiteout of nothing")
+        }
+        let targetPath = root + "/" + (parentPath.isEmpty ? target : parentPath + "/" + target)
+        try removeTree(targetPath)
+        if mode == .overlay {
+            if mknodat(parent, target, S_IFCHR | 0o000, DeviceNumber.make(0, 0)) != 0 {
+                throw SystemCallError("mknodat(\"\(target)\", S_IFCHR, makedev(0, 0))", errno: errno,
+                                      hint: "an overlay whiteout is a 0:0 character device; making one needs root or Linux 5.8 in a user namespace")
+            }
+        }
+    }
+
+    func make(_ entry: TarEntry, parent: Int32, name: String, rootFd: Int32) throws {
+        var existing = stat()
+        let exists = fstatat(parent, name, &existing, AT_SYMLINK_NOFOLLOW) == 0
+        if exists && !(entry.kind == .directory && fileType(existing.st_mode) == S_IFDIR) {
+            let parentPath = try LayerPath.components(entry.path, layer: layer)!.dropLast().joined(separator: "/")
+            try removeTree(root + "/" + (parentPath.isEmpty ? name : parentPath + "/" + name))
+        }
+        let mode = mode_t(entry.mode & 0o7777)
+        switch entry.kind {
+        case .directory:
+            if !exists || fileType(existing.st_mode) != S_IFDIR {
+                guard mkdirat(parent, name, 0o700) == 0 else { throw SystemCallError("mkdirat(\"\(entry.path)\")", errno: errno) }
+            }
+        case .file:
+            let fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw SystemCallError("openat(\"\(entry.path)\", O_CREAT|O_EXCL)", errno: errno) }
+            defer { close(fd) }
+            var written = 0
+            while written < entry.contents.count {
+                let n = entry.contents[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                guard n > 0 else { throw SystemCallError("write(\"\(entry.path)\")", errno: errno) }
+                written += n
+            }
+        case .symlink:
+            guard symlinkat(entry.linkName, parent, name) == 0 else { throw SystemCallError("symlinkat(\"\(entry.path)\")", errno: errno) }
+        case .hardlink:
+            guard let targetParts = try LayerPath.components(entry.linkName, layer: layer) else {
+                throw ImageError.unsafeEntry(layer: layer, entry: entry.path, "is a hard link to the root directory")
+            }
+            let targetParent = try openDirectory(rootFd, Array(targetParts.dropLast()), entry: entry.linkName, create: false)
+            defer { close(targetParent) }
+            guard linkat(targetParent, targetParts[targetParts.count - 1], parent, name, 0) == 0 else {
+                throw SystemCallError("linkat(\"\(entry.linkName)\", \"\(entry.path)\")", errno: errno,
+                                      hint: "a hard link must name a file earlier in the same layer")
+            }
+            return  // a hard link shares its target's owner, mode and times
+        case .characterDevice, .blockDevice, .fifo:
+            if entry.kind != .fifo && rootless {
+                throw ImageError.unsafeEntry(layer: layer, entry: entry.path, "is a device node, which a rootless unpack cannot make")
+            }
+            let type: mode_t = entry.kind == .fifo ? S_IFIFO : entry.kind == .characterDevice ? S_IFCHR : S_IFBLK
+            guard mknodat(parent, name, type | mode, DeviceNumber.make(entry.devMajor, entry.devMinor)) == 0 else {
+                throw SystemCallError("mknodat(\"\(entry.path)\")", errno: errno)
+            }
+        }
+        if !rootless && fchownat(parent, name, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) != 0 {
+            throw SystemCallError("fchownat(\"\(entry.path)\", \(entry.uid), \(entry.gid))", errno: errno)
+        }
+        if entry.kind != .symlink && fchmodat(parent, name, mode, 0) != 0 {
+            throw SystemCallError("fchmodat(\"\(entry.path)\", 0\(String(mode, radix: 8)))", errno: errno)
+        }
+        if entry.kind != .directory {
+            var times = [timespec(tv_sec: entry.mtime, tv_nsec: 0), timespec(tv_sec: entry.mtime, tv_nsec: 0)]
+            utimensat(parent, name, &times, AT_SYMLINK_NOFOLLOW)
+        }
+    }
+}
+
+/// Remove a file or a whole tree without following symlinks; a missing path is not an error.
+public func removeTree(_ path: String) throws {
+    guard let info = lstatOf(path) else { return }
+    if fileType(info.st_mode) == S_IFDIR {
+        // overlayfs leaves its work/work directory with mode 000: without root, open it up first.
+        if info.st_mode & 0o700 != 0o700 && info.st_uid == geteuid() { chmod(path, 0o700) }
+        for name in try directoryNames(path) { try removeTree(path + "/" + name) }
+        guard rmdir(path) == 0 else { throw SystemCallError("rmdir(\"\(path)\")", errno: errno) }
+    } else {
+        guard unlink(path) == 0 else { throw SystemCallError("unlink(\"\(path)\")", errno: errno) }
+    }
+}

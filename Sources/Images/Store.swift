@@ -1,0 +1,264 @@
+import ContlabCore
+import Foundation
+
+/// `NAME[:TAG]`, as Docker spells it; the tag defaults to `latest`.
+public struct ImageReference: Hashable, CustomStringConvertible, Sendable {
+    public var name: String
+    public var tag: String
+
+    public init(name: String, tag: String = "latest") {
+        self.name = name
+        self.tag = tag
+    }
+
+    public init(parsing text: String) throws {
+        var name = text
+        var tag = "latest"
+        if let colon = text.lastIndex(of: ":"), !text[colon...].contains("/") {
+            name = String(text[..<colon])
+            tag = String(text[text.index(after: colon)...])
+        }
+        let nameOK = !name.isEmpty && name.count <= 255 && name.first!.isLetterOrDigit && name.last!.isLetterOrDigit
+            && name.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-/".contains($0) }
+        guard nameOK else {
+            throw ImageError.badReference(text, "a name is lower-case letters, digits and . _ - /, starting and ending with a letter or digit")
+        }
+        guard !tag.isEmpty, tag.count <= 128, tag.first != ".", tag.first != "-",
+              tag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            throw ImageError.badReference(text, "a tag is up to 128 letters, digits, . _ and -, not starting with . or -")
+        }
+        self.name = name
+        self.tag = tag
+    }
+
+    public var description: String { name + ":" + tag }
+}
+
+private extension Character {
+    var isLetterOrDigit: Bool { ("a"..."z").contains(self) || ("0"..."9").contains(self) }
+}
+
+/// An image as the store holds it: its name, manifest and config, with their descriptors.
+public struct StoredImage {
+    public var reference: ImageReference
+    public var descriptor: Descriptor
+    public var manifest: Manifest
+    public var config: ImageConfig
+    public var size: Int { manifest.layers.reduce(manifest.config.size) { $0 + $1.size } + descriptor.size }
+
+    public init(reference: ImageReference, descriptor: Descriptor, manifest: Manifest, config: ImageConfig) {
+        self.reference = reference
+        self.descriptor = descriptor
+        self.manifest = manifest
+        self.config = config
+    }
+}
+
+/// The local image store: one OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/…`)
+/// that skopeo and umoci can read as it is, plus each layer unpacked once, by its diff_id, for
+/// overlayfs to stack (`layers/<hex>`).
+public struct ImageStore {
+    public let directory: String
+    public let layersDirectory: String
+
+    public init(directory: String, layersDirectory: String) {
+        self.directory = directory
+        self.layersDirectory = layersDirectory
+    }
+
+    public static func standard() -> ImageStore {
+        let data = ProjectFiles.dataDirectory().path
+        return ImageStore(directory: data + "/images", layersDirectory: data + "/layers")
+    }
+
+    var blobsDirectory: String { directory + "/blobs/sha256" }
+    public func blobPath(_ digest: Digest) -> String { blobsDirectory + "/" + digest.hex }
+
+    /// Make the layout if it is not there yet.
+    public func prepare() throws {
+        for path in [directory, blobsDirectory, layersDirectory] { try Sys.mkdirs(path) }
+        if !Sys.exists(directory + "/oci-layout") {
+            try Sys.replaceFile(directory + "/oci-layout", try JSON.encode(ImageLayoutFile()))
+        }
+        if !Sys.exists(directory + "/index.json") {
+            try Sys.replaceFile(directory + "/index.json", try JSON.encode(ImageIndex()))
+        }
+    }
+
+    /// Hold the store's lock for a change to `index.json` or the blobs, so two builds at once
+    /// do not lose each other's names.
+    public func locked<T>(_ body: () throws -> T) throws -> T {
+        try prepare()
+        let fd = open(directory + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SystemCallError("open(\"\(directory)/.lock\")", errno: errno) }
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        return try body()
+    }
+
+    public func index() throws -> ImageIndex {
+        guard let bytes = try? readBytes(directory + "/index.json") else { return ImageIndex() }
+        return try JSON.decode(ImageIndex.self, bytes, what: "\(directory)/index.json")
+    }
+
+    func writeIndex(_ index: ImageIndex) throws {
+        try Sys.replaceFile(directory + "/index.json", try JSON.encode(index))
+    }
+
+    /// Store `bytes` under their digest; returns the descriptor.
+    @discardableResult
+    public func putBlob(_ bytes: [UInt8], mediaType: String) throws -> Descriptor {
+        let digest = Digest.of(bytes)
+        if !Sys.isDirectory(blobsDirectory) { try prepare() }
+        if !Sys.exists(blobPath(digest)) { try Sys.replaceFile(blobPath(digest), bytes) }
+        return Descriptor(mediaType: mediaType, digest: digest, size: bytes.count)
+    }
+
+    /// A blob's bytes, checked against the digest and size the descriptor names.
+    public func blob(_ descriptor: Descriptor, what: String) throws -> [UInt8] {
+        guard let bytes = try? readBytes(blobPath(descriptor.digest)) else {
+            throw ImageError.missingBlob(descriptor.digest, what: what)
+        }
+        let found = Digest.of(bytes)
+        guard found == descriptor.digest else { throw ImageError.tampered(what: what, expected: descriptor.digest, found: found) }
+        guard bytes.count == descriptor.size else { throw ImageError.sizeMismatch(what: what, expected: descriptor.size, found: bytes.count) }
+        return bytes
+    }
+
+    public func images() throws -> [StoredImage] {
+        try index().manifests.compactMap { descriptor in
+            guard let name = descriptor.annotations?[refNameAnnotation], let reference = try? ImageReference(parsing: name) else { return nil }
+            return try load(reference, descriptor)
+        }
+    }
+
+    public func image(_ reference: ImageReference) throws -> StoredImage {
+        let index = try index()
+        guard let descriptor = index.manifests.last(where: { $0.annotations?[refNameAnnotation] == reference.description }) else {
+            throw ImageError.notFound(reference.description, known: index.manifests.compactMap { $0.annotations?[refNameAnnotation] })
+        }
+        return try load(reference, descriptor)
+    }
+
+    func load(_ reference: ImageReference, _ descriptor: Descriptor) throws -> StoredImage {
+        let manifest = try JSON.decode(Manifest.self, try blob(descriptor, what: "image \(reference) manifest"), what: "image \(reference) manifest \(descriptor.digest)")
+        let config = try JSON.decode(ImageConfig.self, try blob(manifest.config, what: "image \(reference) config"), what: "image \(reference) config \(manifest.config.digest)")
+        guard config.rootfs.diff_ids.count == manifest.layers.count else {
+            throw ImageError.badDocument(what: "image \(reference) config", "rootfs.diff_ids has \(config.rootfs.diff_ids.count) entries for \(manifest.layers.count) layers")
+        }
+        return StoredImage(reference: reference, descriptor: descriptor, manifest: manifest, config: config)
+    }
+
+    /// Write the manifest and config of a new image and give it `reference` (replacing any
+    /// image of that name).
+    @discardableResult
+    public func save(_ reference: ImageReference, config: ImageConfig, layers: [Descriptor]) throws -> StoredImage {
+        try locked {
+            let configDescriptor = try putBlob(try JSON.encode(config), mediaType: MediaType.config)
+            let manifest = Manifest(config: configDescriptor, layers: layers)
+            var descriptor = try putBlob(try JSON.encode(manifest), mediaType: MediaType.manifest)
+            descriptor.annotations = [refNameAnnotation: reference.description]
+            descriptor.platform = Platform(architecture: config.architecture, os: config.os)
+            try tag(descriptor, as: reference)
+            return StoredImage(reference: reference, descriptor: descriptor, manifest: manifest, config: config)
+        }
+    }
+
+    /// Point `reference` at a manifest already in the store (callers hold the lock).
+    func tag(_ descriptor: Descriptor, as reference: ImageReference) throws {
+        var index = try index()
+        index.manifests.removeAll { $0.annotations?[refNameAnnotation] == reference.description }
+        var named = descriptor
+        named.annotations = (descriptor.annotations ?? [:]).merging([refNameAnnotation: reference.description]) { $1 }
+        index.manifests.append(named)
+        try writeIndex(index)
+    }
+
+    /// Drop a name, then every blob and unpacked layer that no name (and no container) needs.
+    public func remove(_ reference: ImageReference, keepingLayers inUse: Set<Digest>) throws {
+        try locked {
+            var index = try index()
+            let before = index.manifests.count
+            index.manifests.removeAll { $0.annotations?[refNameAnnotation] == reference.description }
+            guard index.manifests.count < before else {
+                throw ImageError.notFound(reference.description, known: index.manifests.compactMap { $0.annotations?[refNameAnnotation] })
+            }
+            try writeIndex(index)
+            try collectGarbage(index, keepingLayers: inUse)
+        }
+    }
+
+    func collectGarbage(_ index: ImageIndex, keepingLayers inUse: Set<Digest>) throws {
+        var keep = Set<String>()
+        var diffIDs = inUse
+        for descriptor in index.manifests {
+            keep.insert(descriptor.digest.hex)
+            guard let manifest = try? JSON.decode(Manifest.self, try readBytes(blobPath(descriptor.digest)), what: "manifest") else { continue }
+            keep.insert(manifest.config.digest.hex)
+            manifest.layers.forEach { keep.insert($0.digest.hex) }
+            if let config = try? JSON.decode(ImageConfig.self, try readBytes(blobPath(manifest.config.digest)), what: "config") {
+                config.rootfs.diff_ids.forEach { diffIDs.insert($0) }
+            }
+        }
+        for name in (try? directoryNames(blobsDirectory)) ?? [] where !keep.contains(name) {
+            unlink(blobsDirectory + "/" + name)
+        }
+        for name in (try? directoryNames(layersDirectory)) ?? [] where !diffIDs.contains(Digest(hex: name)) {
+            try removeTree(layersDirectory + "/" + name)
+        }
+    }
+
+    /// The entries of a layer blob, checked: the blob against its digest, the uncompressed tar
+    /// against the config's diff_id.
+    public func layerEntries(_ layer: Descriptor, diffID: Digest, image: String) throws -> [TarEntry] {
+        let what = "image \(image) layer \(layer.digest.short)"
+        let blob = try blob(layer, what: what)
+        let tar: [UInt8]
+        switch layer.mediaType {
+        case MediaType.layerGzip, MediaType.dockerLayerGzip: tar = try Gzip.decompress(blob)
+        case MediaType.layerTar: tar = blob
+        case MediaType.layerZstd:
+            throw ImageError.unsupported("\(what) is zstd-compressed; this lab reads gzip and plain tar layers (convert it with skopeo copy --dest-compress-format gzip)")
+        default:
+            throw ImageError.unsupported("\(what) has media type \(layer.mediaType), which is not a layer this lab can read")
+        }
+        let found = Digest.of(tar)
+        guard found == diffID else {
+            throw ImageError.tampered(what: "\(what) (uncompressed, the config's diff_id)", expected: diffID, found: found)
+        }
+        return try TarReader.entries(tar)
+    }
+
+    /// The layer unpacked for overlayfs, made on first use (atomically: a half-made directory is
+    /// never seen under its final name).
+    public func unpackedLayer(_ layer: Descriptor, diffID: Digest, image: String, rootless: Bool = geteuid() != 0) throws -> String {
+        let path = layersDirectory + "/" + diffID.hex
+        if Sys.isDirectory(path) { return path }
+        try prepare()
+        let partial = layersDirectory + "/.partial-\(diffID.short)-\(getpid())"
+        try removeTree(partial)
+        try Sys.mkdir(partial, mode: 0o755)
+        do {
+            var applier = LayerApplier(root: partial, mode: .overlay, layer: "\(image) \(layer.digest.short)")
+            applier.rootless = rootless
+            try applier.apply(try layerEntries(layer, diffID: diffID, image: image))
+            guard rename(partial, path) == 0 || Sys.isDirectory(path) else { throw SystemCallError("rename(\"\(partial)\")", errno: errno) }
+            try removeTree(partial)
+        } catch {
+            try? removeTree(partial)
+            throw error
+        }
+        return path
+    }
+}
+
+extension Sys {
+    /// mkdir -p.
+    public static func mkdirs(_ path: String, mode: mode_t = 0o755) throws {
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            try Sys.mkdir(prefix, mode: mode)
+        }
+    }
+}

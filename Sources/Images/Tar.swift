@@ -1,0 +1,261 @@
+import Foundation
+
+/// One member of a tar archive, as layers use them: the path inside the layer (relative, no
+/// leading `./`), what kind of file, its metadata and, for regular files, its bytes.
+public struct TarEntry: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        case file, directory, symlink, hardlink, characterDevice, blockDevice, fifo
+    }
+
+    public var path: String
+    public var kind: Kind
+    public var mode: UInt32 = 0o644
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    public var mtime: Int = 0
+    /// The target of a symlink, or the earlier member a hardlink names.
+    public var linkName: String = ""
+    public var devMajor: UInt32 = 0
+    public var devMinor: UInt32 = 0
+    public var contents: [UInt8] = []
+
+    public init(path: String, kind: Kind, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int = 0,
+                linkName: String = "", devMajor: UInt32 = 0, devMinor: UInt32 = 0, contents: [UInt8] = []) {
+        self.path = path
+        self.kind = kind
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.mtime = mtime
+        self.linkName = linkName
+        self.devMajor = devMajor
+        self.devMinor = devMinor
+        self.contents = contents
+    }
+
+    /// The final component of the path (a whiteout is recognised by it).
+    public var name: String { String(path.split(separator: "/").last ?? "") }
+}
+
+/// Writes POSIX ustar with pax extended headers for what ustar cannot hold (long names, big ids),
+/// the format Docker, containerd and umoci write.
+public struct TarWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public mutating func append(_ entry: TarEntry) {
+        var path = entry.path
+        if entry.kind == .directory && !path.hasSuffix("/") { path += "/" }
+        var pax: [(String, String)] = []
+        if path.utf8.count > 100 { pax.append(("path", path)) }
+        if entry.linkName.utf8.count > 100 { pax.append(("linkpath", entry.linkName)) }
+        if entry.uid > 0o7777777 { pax.append(("uid", String(entry.uid))) }
+        if entry.gid > 0o7777777 { pax.append(("gid", String(entry.gid))) }
+        if entry.contents.count > 0o77777777777 { pax.append(("size", String(entry.contents.count))) }
+        if !pax.isEmpty {
+            let body = pax.map(Self.paxRecord).joined()
+            let header = Self.header(name: "PaxHeaders/" + String(path.suffix(80)), type: UInt8(ascii: "x"), mode: 0o644,
+                                     uid: 0, gid: 0, size: body.utf8.count, mtime: 0, linkName: "", major: 0, minor: 0)
+            bytes += header
+            appendPadded(Array(body.utf8))
+        }
+        let type: UInt8
+        switch entry.kind {
+        case .file: type = UInt8(ascii: "0")
+        case .hardlink: type = UInt8(ascii: "1")
+        case .symlink: type = UInt8(ascii: "2")
+        case .characterDevice: type = UInt8(ascii: "3")
+        case .blockDevice: type = UInt8(ascii: "4")
+        case .directory: type = UInt8(ascii: "5")
+        case .fifo: type = UInt8(ascii: "6")
+        }
+        let size = entry.kind == .file ? entry.contents.count : 0
+        bytes += Self.header(name: path, type: type, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: size,
+                             mtime: entry.mtime, linkName: entry.linkName, major: entry.devMajor, minor: entry.devMinor)
+        if entry.kind == .file { appendPadded(entry.contents) }
+    }
+
+    /// Two zero blocks end an archive.
+    public mutating func finish() -> [UInt8] {
+        bytes += [UInt8](repeating: 0, count: 1024)
+        return bytes
+    }
+
+    mutating func appendPadded(_ data: [UInt8]) {
+        bytes += data
+        let rest = data.count % 512
+        if rest != 0 { bytes += [UInt8](repeating: 0, count: 512 - rest) }
+    }
+
+    /// A pax record is "LENGTH KEY=VALUE\n" where LENGTH counts its own digits too.
+    static func paxRecord(_ pair: (String, String)) -> String {
+        let body = " \(pair.0)=\(pair.1)\n"
+        var length = body.utf8.count + 1
+        while String(length).count + body.utf8.count != length { length += 1 }
+        return String(length) + body
+    }
+
+    static func header(name: String, type: UInt8, mode: UInt32, uid: UInt32, gid: UInt32, size: Int, mtime: Int,
+                       linkName: String, major: UInt32, minor: UInt32) -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: 512)
+        func put(_ text: String, at offset: Int, width: Int) {
+            for (i, byte) in text.utf8.prefix(width).enumerated() { block[offset + i] = byte }
+        }
+        func octal(_ value: Int, at offset: Int, width: Int) {
+            // Too big for the field: the pax header holds the real value, the field holds zero.
+            let digits = String(value, radix: 8)
+            put(digits.count < width ? String(repeating: "0", count: width - 1 - digits.count) + digits : "0", at: offset, width: width - 1)
+        }
+        put(name, at: 0, width: 100)
+        octal(Int(mode & 0o7777), at: 100, width: 8)
+        octal(uid > 0o7777777 ? 0 : Int(uid), at: 108, width: 8)
+        octal(gid > 0o7777777 ? 0 : Int(gid), at: 116, width: 8)
+        octal(size > 0o77777777777 ? 0 : size, at: 124, width: 12)
+        octal(max(0, mtime), at: 136, width: 12)
+        block[156] = type
+        put(linkName, at: 157, width: 100)
+        put("ustar", at: 257, width: 6)
+        put("00", at: 263, width: 2)
+        if type == UInt8(ascii: "3") || type == UInt8(ascii: "4") {
+            octal(Int(major), at: 329, width: 8)
+            octal(Int(minor), at: 337, width: 8)
+        }
+        // The checksum is the sum of the header's bytes with its own field counted as spaces.
+        for i in 148..<156 { block[i] = 0x20 }
+        let sum = block.reduce(0) { $0 + Int($1) }
+        let digits = String(sum, radix: 8)
+        put(String(repeating: "0", count: 6 - digits.count) + digits, at: 148, width: 6)
+        block[154] = 0
+        block[155] = 0x20
+        return block
+    }
+}
+
+/// Reads ustar, pax (`x`, `g`) and GNU long-name (`L`, `K`) archives into entries. Member paths
+/// are returned as written; `LayerPath.clean` decides whether they are safe.
+public enum TarReader {
+    public static func entries(_ bytes: [UInt8]) throws -> [TarEntry] {
+        var result: [TarEntry] = []
+        var offset = 0
+        var pax: [String: String] = [:]
+        var longName: String?
+        var longLink: String?
+        while offset + 512 <= bytes.count {
+            let block = bytes[offset..<offset + 512]
+            if block.allSatisfy({ $0 == 0 }) { break }
+            try verifyChecksum(block, at: offset)
+            let type = block[block.startIndex + 156]
+            var size = try number(block, 124, 12)
+            if let paxSize = pax["size"], let value = Int(paxSize) { size = value }
+            let dataStart = offset + 512
+            guard size >= 0, dataStart + size <= bytes.count else {
+                throw ImageError.badTar("member at byte \(offset) says it holds \(size) bytes, past the end of the archive")
+            }
+            let data = Array(bytes[dataStart..<dataStart + size])
+            offset = dataStart + (size + 511) / 512 * 512
+            switch type {
+            case UInt8(ascii: "x"):
+                pax.merge(try parsePax(data)) { $1 }
+                continue
+            case UInt8(ascii: "g"):
+                continue
+            case UInt8(ascii: "L"):
+                longName = cString(data[...])
+                continue
+            case UInt8(ascii: "K"):
+                longLink = cString(data[...])
+                continue
+            default: break
+            }
+            var path = cString(block, 0, 100)
+            let prefix = cString(block, 345, 155)
+            if block[block.startIndex + 257..<block.startIndex + 262].elementsEqual("ustar".utf8), !prefix.isEmpty {
+                path = prefix + "/" + path
+            }
+            if let longName { path = longName }
+            if let value = pax["path"] { path = value }
+            var link = cString(block, 157, 100)
+            if let longLink { link = longLink }
+            if let value = pax["linkpath"] { link = value }
+            let kind: TarEntry.Kind
+            switch type {
+            case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): kind = path.hasSuffix("/") ? .directory : .file
+            case UInt8(ascii: "1"): kind = .hardlink
+            case UInt8(ascii: "2"): kind = .symlink
+            case UInt8(ascii: "3"): kind = .characterDevice
+            case UInt8(ascii: "4"): kind = .blockDevice
+            case UInt8(ascii: "5"): kind = .directory
+            case UInt8(ascii: "6"): kind = .fifo
+            default:
+                throw ImageError.badTar("member \"\(path)\" has type '\(Character(UnicodeScalar(type)))', which layers do not use")
+            }
+            var entry = TarEntry(path: path, kind: kind)
+            entry.mode = UInt32(try number(block, 100, 8) & 0o7777)
+            let uid = try number(block, 108, 8), gid = try number(block, 116, 8), mtime = try number(block, 136, 12)
+            entry.uid = pax["uid"].flatMap { UInt32($0) } ?? UInt32(uid)
+            entry.gid = pax["gid"].flatMap { UInt32($0) } ?? UInt32(gid)
+            entry.mtime = pax["mtime"].flatMap { Double($0) }.map { Int($0) } ?? mtime
+            entry.linkName = link
+            if kind == .characterDevice || kind == .blockDevice {
+                entry.devMajor = UInt32(try number(block, 329, 8))
+                entry.devMinor = UInt32(try number(block, 337, 8))
+            }
+            if kind == .file { entry.contents = data }
+            result.append(entry)
+            pax = [:]
+            longName = nil
+            longLink = nil
+        }
+        return result
+    }
+
+    static func cString(_ block: ArraySlice<UInt8>, _ offset: Int, _ width: Int) -> String {
+        cString(block[block.startIndex + offset..<block.startIndex + offset + width])
+    }
+
+    static func cString(_ field: ArraySlice<UInt8>) -> String {
+        let end = field.firstIndex(of: 0) ?? field.endIndex
+        return String(decoding: field[field.startIndex..<end], as: UTF8.self)
+    }
+
+    /// Octal, NUL- or space-terminated; or GNU's base-256 with the top bit of the first byte set.
+    static func number(_ block: ArraySlice<UInt8>, _ offset: Int, _ width: Int) throws -> Int {
+        let field = block[block.startIndex + offset..<block.startIndex + offset + width]
+        if let first = field.first, first & 0x80 != 0 {
+            return field.dropFirst().reduce(Int(first & 0x7f)) { $0 << 8 | Int($1) }
+        }
+        let text = cString(field).trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return 0 }
+        guard let value = Int(text, radix: 8) else {
+            throw ImageError.badTar("a header field holds \"\(text)\", which is not an octal number")
+        }
+        return value
+    }
+
+    static func verifyChecksum(_ block: ArraySlice<UInt8>, at offset: Int) throws {
+        var sum = 0
+        for (i, byte) in block.enumerated() { sum += (148..<156).contains(i) ? 0x20 : Int(byte) }
+        let recorded = try number(block, 148, 8)
+        guard recorded == sum else {
+            throw ImageError.badTar("the header at byte \(offset) has checksum \(recorded) but adds up to \(sum): not a tar archive, or a damaged one")
+        }
+    }
+
+    static func parsePax(_ data: [UInt8]) throws -> [String: String] {
+        var result: [String: String] = [:]
+        var index = 0
+        while index < data.count {
+            guard let space = data[index...].firstIndex(of: 0x20), let length = Int(String(decoding: data[index..<space], as: UTF8.self)),
+                  length > 0, index + length <= data.count else {
+                throw ImageError.badTar("a pax extended header is malformed")
+            }
+            let record = String(decoding: data[(space + 1)..<(index + length - 1)], as: UTF8.self)
+            if let equals = record.firstIndex(of: "=") {
+                result[String(record[..<equals])] = String(record[record.index(after: equals)...])
+            }
+            index += length
+        }
+        return result
+    }
+}

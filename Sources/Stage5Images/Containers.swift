@@ -1,0 +1,195 @@
+import CLinux
+import ContlabCore
+import Foundation
+import Images
+
+/// A stage-5 container: an image's layers below, a directory of its own on top.
+public struct ImageContainer: Codable, Equatable {
+    public var id: String
+    public var image: String
+    public var manifest: Digest
+    /// The image's diff_ids, bottom layer first; each is unpacked once under the store's layers/.
+    public var layers: [Digest]
+    public var created: String
+    public var rootless: Bool
+}
+
+/// A change in a container relative to its image, as `docker diff` prints it.
+public struct Change: Equatable, Comparable, CustomStringConvertible {
+    public enum Kind: String { case added = "A", changed = "C", deleted = "D" }
+    public var kind: Kind
+    public var path: String
+    public var description: String { "\(kind.rawValue) \(path)" }
+    public static func < (a: Change, b: Change) -> Bool { a.path < b.path }
+}
+
+/// Containers under DATA/containers/ID: container.json, upper/, work/, merged/ (the overlay
+/// mount point, mounted only while the container runs) and bundle/config.json.
+public struct ContainerStore {
+    public let directory: String
+    public let images: ImageStore
+
+    public init(directory: String, images: ImageStore) {
+        self.directory = directory
+        self.images = images
+    }
+
+    public static func standard() -> ContainerStore {
+        ContainerStore(directory: ProjectFiles.dataDirectory().path + "/containers", images: ImageStore.standard())
+    }
+
+    public func path(_ id: String) -> String { directory + "/" + id }
+    public func upper(_ id: String) -> String { path(id) + "/upper" }
+    public func merged(_ id: String) -> String { path(id) + "/merged" }
+    public func bundle(_ id: String) -> String { path(id) + "/bundle" }
+
+    public static func validate(id: String) throws {
+        let ok = !id.isEmpty && id.count <= 64 && id.first!.isASCII && (id.first!.isLetter || id.first!.isNumber)
+            && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
+        guard ok else { throw ImageError.container("container id \"\(id)\": use letters, digits, _ . and -, starting with a letter or digit, at most 64") }
+    }
+
+    /// Make the container's directories and unpack any layer not unpacked yet.
+    public func create(id: String, image: StoredImage, rootless: Bool = geteuid() != 0) throws -> ImageContainer {
+        try Self.validate(id: id)
+        try Sys.mkdirs(directory)
+        guard Glibc.mkdir(path(id), 0o700) == 0 else {
+            if errno == EEXIST { throw ImageError.container("container \(id) exists already: pick another --name, or contlab container rm \(id)") }
+            throw SystemCallError("mkdir(\"\(path(id))\")", errno: errno)
+        }
+        do {
+            for (layer, diffID) in zip(image.manifest.layers, image.config.rootfs.diff_ids) {
+                _ = try images.unpackedLayer(layer, diffID: diffID, image: image.reference.description, rootless: rootless)
+            }
+            for sub in ["upper", "work", "merged", "bundle"] { try Sys.mkdir(path(id) + "/" + sub, mode: 0o755) }
+            let container = ImageContainer(id: id, image: image.reference.description, manifest: image.descriptor.digest,
+                                           layers: image.config.rootfs.diff_ids, created: Timestamp.rfc3339(), rootless: rootless)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try Sys.replaceFile(path(id) + "/container.json", [UInt8](try encoder.encode(container)))
+            return container
+        } catch {
+            try? removeTree(path(id))
+            throw error
+        }
+    }
+
+    public func load(_ id: String) throws -> ImageContainer {
+        try Self.validate(id: id)
+        guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path(id) + "/container.json")) else {
+            let known = list().map(\.id)
+            throw ImageError.container("no container \(id)" + (known.isEmpty ? "; start one with contlab run --stage 5 --image busybox --name \(id) -- sh"
+                                                                   : " (have: \(known.joined(separator: ", ")))"))
+        }
+        return try JSONDecoder().decode(ImageContainer.self, from: bytes)
+    }
+
+    public func list() -> [ImageContainer] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.sorted().filter { !$0.hasPrefix(".") }.compactMap { try? load($0) }
+    }
+
+    /// Lower directories for overlayfs: the top layer first, as the kernel wants them.
+    public func lowerDirectories(_ container: ImageContainer) -> [String] {
+        container.layers.reversed().map { images.layersDirectory + "/" + $0.hex }
+    }
+
+    public func overlay(_ container: ImageContainer) -> OverlayMount {
+        OverlayMount(lower: lowerDirectories(container), upper: upper(container.id), work: path(container.id) + "/work",
+                     target: merged(container.id), userXattr: container.rootless)
+    }
+
+    /// A file as the container's layers show it (the top layer that has it, unless a whiteout
+    /// hides it): read before the overlay exists, for the image's users and groups.
+    public func readFromLayers(_ container: ImageContainer, _ path: String) -> String? {
+        for lower in lowerDirectories(container) {
+            var info = stat()
+            guard lstat(lower + "/" + path, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0 { return nil }
+            return Sys.readText(lower + "/" + path)
+        }
+        return nil
+    }
+
+    public func existsInLayers(_ container: ImageContainer, _ path: String) -> Bool {
+        lowerDirectories(container).contains { lower in
+            var info = stat()
+            return lstat(lower + "/" + path, &info) == 0 && !((info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0)
+        }
+    }
+
+    /// Remove a container that is not running: its mount (if a crash left one), its directories.
+    public func remove(_ id: String) throws {
+        _ = try load(id)
+        OverlayMount.unmount(merged(id))
+        guard !OverlayMount.isMounted(merged(id)) else {
+            throw ImageError.container("container \(id) is still mounted at \(merged(id)): is it running? stop it first")
+        }
+        try removeTree(path(id))
+    }
+
+    /// Layers some container still stacks: `image rm` keeps them.
+    public func layersInUse() -> Set<Digest> { Set(list().flatMap(\.layers)) }
+
+    /// What the container added, changed and deleted, read from its upper directory.
+    public func diff(_ container: ImageContainer) throws -> [Change] {
+        let lowers = lowerDirectories(container)
+        var changes: [Change] = []
+        func inLower(_ relative: String) -> Bool {
+            for lower in lowers {
+                var info = stat()
+                if lstat(lower + "/" + relative, &info) == 0 {
+                    return !((info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0)
+                }
+            }
+            return false
+        }
+        func walk(_ relative: String) throws {
+            let directory = relative.isEmpty ? upper(container.id) : upper(container.id) + "/" + relative
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                var info = stat()
+                guard lstat(upper(container.id) + "/" + child, &info) == 0 else { continue }
+                if (info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0 {
+                    changes.append(Change(kind: .deleted, path: "/" + child))
+                    continue
+                }
+                changes.append(Change(kind: inLower(child) ? .changed : .added, path: "/" + child))
+                if (info.st_mode & S_IFMT) == S_IFDIR { try walk(child) }
+            }
+        }
+        try walk("")
+        return changes.sorted()
+    }
+
+    /// The upper directory as overlayfs left it, one line per entry: kind, mode, size, path, and
+    /// what a whiteout or an opaque directory means.
+    public func upperListing(_ container: ImageContainer) throws -> [String] {
+        let top = upper(container.id)
+        var lines: [String] = []
+        func walk(_ relative: String) throws {
+            let directory = relative.isEmpty ? top : top + "/" + relative
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                var info = stat()
+                guard lstat(top + "/" + child, &info) == 0 else { continue }
+                let mode = String(info.st_mode & 0o7777, radix: 8)
+                switch info.st_mode & S_IFMT {
+                case S_IFCHR where info.st_rdev == 0:
+                    lines.append("c 0,0   /\(child)   whiteout: hides /\(child) of the layers below")
+                case S_IFDIR:
+                    var value = [UInt8](repeating: 0, count: 2)
+                    let opaque = lgetxattr(top + "/" + child, OverlayXattr.opaque(rootless: container.rootless), &value, 2) == 1
+                    lines.append("d \(mode)   /\(child)/" + (opaque ? "   opaque: the layers' /\(child) is hidden" : ""))
+                    try walk(child)
+                case S_IFLNK:
+                    lines.append("l \(mode)   /\(child) -> \(Sys.readLink(top + "/" + child) ?? "?")")
+                default:
+                    lines.append("f \(mode)   /\(child)   \(info.st_size) bytes")
+                }
+            }
+        }
+        try walk("")
+        return lines
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import ContlabCore
+import Foundation
+import Images
+import Stage5Images
+
+/// Stage 5's containers keep their upper directory after they exit, for diff and commit.
+struct ContainersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "container",
+        abstract: "Stage 5's containers: each an image's layers with a directory of its own on top.",
+        subcommands: [List.self, Remove.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "The containers kept for diff and commit.", aliases: ["ls"])
+        func run() throws {
+            let containers = ContainerStore.standard().list()
+            print(Format.table([["ID", "IMAGE", "LAYERS", "CREATED"]] + containers.map { [$0.id, $0.image, String($0.layers.count), $0.created] }))
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers and what they wrote.")
+        @Argument(help: "Container ids.") var ids: [String]
+        func run() throws {
+            try reportingErrors {
+                for id in ids {
+                    try ContainerStore.standard().remove(id)
+                    print("removed \(id)")
+                }
+            }
+        }
+    }
+}
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "What a stage-5 container added (A), changed (C) and deleted (D), read from its overlay upper directory.",
+        discussion: "A deletion is a whiteout: a 0:0 character device overlayfs left in the upper directory.")
+    @Flag(help: "Show the upper directory itself: each entry's kind and mode, whiteouts and opaque directories.") var upper = false
+    @Argument(help: "The container id.") var id: String
+    func run() throws {
+        try reportingErrors {
+            let store = ContainerStore.standard()
+            let container = try store.load(id)
+            if upper {
+                print("upper directory \(store.upper(id)):")
+                for line in try store.upperListing(container) { print("  " + line) }
+                return
+            }
+            for change in try store.diff(container) { print(change) }
+        }
+    }
+}
+
+struct CommitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "commit",
+        abstract: "Make a new image: the container's image plus one layer of what the container changed.",
+        discussion: "Whiteouts become .wh.NAME entries and opaque directories .wh..wh..opq, as image-spec says.")
+    @Option(help: "The command the new image runs (repeat for each word).") var cmd: [String] = []
+    @Argument(help: "The container id.") var id: String
+    @Argument(help: "NAME[:TAG] for the new image.") var name: String
+    func run() throws {
+        try reportingErrors {
+            let containers = ContainerStore.standard()
+            let container = try containers.load(id)
+            let base = try containers.images.image(try ImageReference(parsing: container.image))
+            guard base.descriptor.digest == container.manifest else {
+                throw ImageError.container("image \(container.image) was replaced since container \(id) started from it; its layers are not the container's any more")
+            }
+            var settings = RunSettings()
+            if !cmd.isEmpty { settings.cmd = cmd }
+            let image = try ImageBuilder(store: containers.images).commit(
+                upper: containers.upper(id), rootless: container.rootless, base: base, settings: settings,
+                createdBy: "contlab commit \(id)", as: try ImageReference(parsing: name))
+            print("\(image.reference) \(image.descriptor.digest)")
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import ContlabCore
+import Exercises
+import Foundation
+import History
+import Lessons
+
+/// `contlab exercises init DIR | list | show ID`: lay out a workspace, see progress, read a task.
+struct ExercisesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exercises",
+        abstract: "Graded exercises: make a workspace, list progress, read a task.",
+        discussion: """
+            contlab exercises init lab      a workspace: one folder per exercise, task and starter files
+            cd lab && contlab exercises     progress: done, failing, not started, points
+            contlab verify [ID]             grade (for real: your scripts and bundles are run)
+            contlab hint ID                 the next hint for the first failing check
+            """,
+        subcommands: [Init.self, List.self, Show.self],
+        defaultSubcommand: List.self)
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "init", abstract: "Make an exercise workspace in DIR (new or empty).")
+        @Argument(help: "The directory to make.") var directory: String
+
+        func run() throws {
+            try reportingErrors(exitCode: 2) {
+                let catalog = try ExerciseSupport.catalog()
+                let url = URL(fileURLWithPath: directory)
+                var history: HistoryData?
+                let workspace = try Workspace.create(at: url, catalog: catalog) { exercise, language, text in
+                    guard text.contains("{{questions}}") else { return text }
+                    if history == nil { history = try ExerciseSupport.history() }
+                    return text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: history!, language: language))
+                }
+                print(workspace.root.path)
+                Sys.warn("contlab: \(catalog.exercises.count) exercises; cd \(directory) and run contlab exercises to begin")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the exercises and your progress (in a workspace).")
+        @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
+        @OptionGroup var language: ExerciseLanguageOption
+
+        func run() throws {
+            try reportingErrors(exitCode: 2) {
+                let catalog = try ExerciseSupport.catalog()
+                let lang = try language.resolve()
+                let workspace = try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                let progress = workspace?.loadProgress() ?? Workspace.Progress()
+                let style = Style(enabled: color.enabled())
+                let labels = ExerciseLabels.of(lang)
+                let width = [labels.done, labels.failing, labels.notStarted].map { Terminal.displayWidth($0) }.max() ?? 0
+                func padded(_ text: String) -> String { text + String(repeating: " ", count: width - Terminal.displayWidth(text)) }
+                var group = ""
+                var earned = 0
+                for exercise in catalog.exercises {
+                    if labels.group(exercise) != group {
+                        group = labels.group(exercise)
+                        print(style.bold(group))
+                    }
+                    let entry = progress[exercise.id]
+                    let state: String
+                    switch entry.status {
+                    case .passed: state = style.green(padded(labels.done))
+                    case .failing: state = style.red(padded(labels.failing))
+                    case .notStarted: state = style.dim(padded(labels.notStarted))
+                    }
+                    earned += entry.points
+                    let points = entry.status == .notStarted ? "–/\(exercise.points)" : "\(entry.points)/\(exercise.points)"
+                    print("  \(exercise.id.padding(toLength: 5, withPad: " ", startingAt: 0)) \(state)  \(points.padding(toLength: 6, withPad: " ", startingAt: 0)) \(exercise.title[lang])  (\(exercise.folderName))")
+                }
+                let total = catalog.exercises.reduce(0) { $0 + $1.points }
+                let done = catalog.exercises.filter { progress[$0.id].status == .passed }.count
+                print(labels.total(points: earned, of: total, complete: done, of: catalog.exercises.count)
+                      + (workspace == nil ? " (not in a workspace: contlab exercises init DIR)" : ""))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an exercise's task, rendered like a lesson.")
+        @Argument(help: "The exercise id, such as 3.1.") var id: String
+        @OptionGroup var language: ExerciseLanguageOption
+        @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
+
+        func run() throws {
+            try reportingErrors(exitCode: 2) {
+                let catalog = try ExerciseSupport.catalog()
+                let exercise = try catalog.exercise(id)
+                let lang = try language.resolve()
+                var text = try String(contentsOfFile: exercise.directory + "/task.\(lang.rawValue).md", encoding: .utf8)
+                if text.contains("{{questions}}") {
+                    text = text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: try ExerciseSupport.history(), language: lang))
+                }
+                print(ExerciseSupport.render(markdown: text, language: lang, color: color.enabled()))
+            }
+        }
+    }
+}
+
+struct ExerciseLanguageOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Language: en or zh (default: from LC_ALL, LC_MESSAGES or LANG).", valueName: "en|zh"))
+    var lang: String?
+
+    func validate() throws {
+        if let lang, LessonLanguage(rawValue: lang.lowercased()) == nil {
+            throw ValidationError("--lang must be `en` or `zh`, not `\(lang)`")
+        }
+    }
+
+    func resolve() throws -> LessonLanguage {
+        lang.flatMap { LessonLanguage(rawValue: $0.lowercased()) } ?? LessonLanguage.preferred()
+    }
+}
+
+/// Where the exercises and the history data are, and how a task is shown.
+enum ExerciseSupport {
+    static func catalog() throws -> ExerciseCatalog {
+        guard let home = ProjectFiles.home() else { throw ProjectFilesError.homeNotFound("exercises") }
+        return try ExerciseCatalog.load(from: home.appendingPathComponent("exercises", isDirectory: true))
+    }
+
+    static func history() throws -> HistoryData {
+        try HistoryData.load(from: try ProjectFiles.lessonsDirectory().appendingPathComponent("history"))
+    }
+
+    static func render(markdown: String, language: LessonLanguage, color: Bool) -> String {
+        TerminalRenderer(width: min(Terminal.columns(), 100), color: color)
+            .render(MarkdownDocument(parsing: markdown), language: language).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import ContlabCore
+import Exercises
+import Foundation
+import Grading
+import Lessons
+
+extension ReportFormat: ExpressibleByArgument {}
+
+/// `contlab verify [ID] [--stage N]`: grade the workspace's exercises by running them for real.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Grade exercises in this workspace by running your work for real.",
+        discussion: """
+            Scripts and bundles run in stage-4 containers (own namespaces, memory and pids limits,
+            no network, a time limit); exercises that are about setting up the host (stage 2's
+            unshare script, stage 3's cgroup) run in a throwaway mount namespace with a cgroup
+            parent of their own, removed afterwards. Needs root.
+            The exit status is 0 when every graded check passed, 1 when one failed, 2 when
+            grading could not start. For autograders: --format json|junit|tap|gradescope, with
+            --output FILE (the text report then goes to stdout).
+              contlab verify               every exercise
+              contlab verify 3.1           one exercise
+              contlab verify --stage 2     one stage
+              contlab verify --format gradescope --output /autograder/results/results.json
+            """)
+
+    @Argument(help: "An exercise id, such as 3.1 (default: all).") var id: String?
+    @Option(help: "Grade one stage's exercises.") var stage: Int?
+    @Option(help: "Report format: text, json, junit, tap or gradescope.") var format: ReportFormat = .text
+    @Option(help: "Write the report to FILE.") var output: String?
+    @Option(help: "The workspace (default: the one holding the current directory).") var workspace: String?
+    @Option(help: "Seconds each exercise's work may run (default: the exercise's own limit).") var timeout: Int?
+    @Flag(help: "Grade again whenever a file of an exercise changes (Ctrl-C stops).") var watch = false
+    @OptionGroup var language: ExerciseLanguageOption
+    @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
+
+    func validate() throws {
+        if id != nil && stage != nil { throw ValidationError("give an exercise id or --stage, not both") }
+        if let timeout, !(1...600).contains(timeout) { throw ValidationError("--timeout must be 1 to 600 seconds") }
+    }
+
+    func run() throws {
+        let (space, exercises, lang) = try reportingErrors(exitCode: 2) { () -> (Workspace, [Exercise], LessonLanguage) in
+            let space = try Workspace.find(from: URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath))
+            return (space, try ExerciseSupport.catalog().select(id: id, stage: stage), try language.resolve())
+        }
+        var context = GradingContext.standard(language: lang)
+        context.timeLimit = timeout
+        try reportingErrors(exitCode: 2) { try Grader.preflight(exercises, context: context) }
+        if watch { try watchLoop(space, exercises, context) }
+        let report = grade(space, exercises, context)
+        try reportingErrors(exitCode: 2) { try emit(report) }
+        throw ExitCode(report.passed ? 0 : 1)
+    }
+
+    func grade(_ space: Workspace, _ exercises: [Exercise], _ context: GradingContext) -> GradeReport {
+        var progress = space.loadProgress()
+        var results: [ExerciseResult] = []
+        for exercise in exercises {
+            if format == .text && output == nil && isatty(STDERR_FILENO) == 1 { Sys.warn("grading \(exercise.id)…") }
+            let result = Grader.grade(exercise, folder: space.folder(for: exercise), context: context,
+                                      hintsShown: progress[exercise.id].hintsShown)
+            progress.record(result, at: Timestamp.rfc3339())
+            results.append(result)
+        }
+        do { try space.saveProgress(progress) } catch { Sys.warn("contlab: progress not saved: \(error)") }
+        return GradeReport(exercises: results)
+    }
+
+    func emit(_ report: GradeReport) throws {
+        let style = Style(enabled: color.enabled())
+        let labels = ExerciseLabels.of(try language.resolve())
+        if let output {
+            try Data(ReportRenderer.render(report, format: format).utf8).write(to: URL(fileURLWithPath: output))
+            print(ReportRenderer.text(report, style: style, labels: labels), terminator: "")
+        } else {
+            print(ReportRenderer.render(report, format: format, style: style, labels: labels), terminator: "")
+        }
+        // --watch runs until it is interrupted: each report must be out before the next wait.
+        fflush(stdout)
+    }
+
+    /// Poll the exercises' files once a second; grade an exercise again when its files change.
+    func watchLoop(_ space: Workspace, _ exercises: [Exercise], _ context: GradingContext) throws -> Never {
+        var seen: [String: String] = [:]
+        for exercise in exercises { seen[exercise.id] = fingerprint(space.folder(for: exercise)) }
+        let first = grade(space, exercises, context)
+        try emit(first)
+        Sys.warn("contlab: watching \(exercises.count) exercise\(exercises.count == 1 ? "" : "s") for changes (Ctrl-C stops)")
+        while true {
+            sleep(1)
+            for exercise in exercises {
+                let now = fingerprint(space.folder(for: exercise))
+                guard now != seen[exercise.id] else { continue }
+                seen[exercise.id] = now
+                print("\n— \(exercise.id) changed, grading again —")
+                fflush(stdout)
+                try emit(grade(space, [exercise], context))
+            }
+        }
+    }
+
+    /// Names, sizes and modification times of every file in the folder.
+    func fingerprint(_ folder: URL) -> String {
+        var parts: [String] = []
+        let fm = FileManager.default
+        if let walker = fm.enumerator(atPath: folder.path) {
+            for case let path as String in walker {
+                var info = stat()
+                if lstat(folder.path + "/" + path, &info) == 0 {
+                    parts.append("\(path):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+                }
+            }
+        }
+        return parts.sorted().joined(separator: "|")
+    }
+}
+
+/// `contlab hint ID`: the next hint for the check that failed first at the last grading.
+struct HintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hint",
+        abstract: "Show the next hint for an exercise (in a workspace); asking again gives the following one.")
+
+    @Argument(help: "The exercise id, such as 3.1.") var id: String
+    @OptionGroup var language: ExerciseLanguageOption
+    @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
+
+    func run() throws {
+        try reportingErrors(exitCode: 2) {
+            let space = try Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            let exercise = try ExerciseSupport.catalog().exercise(id)
+            let lang = try language.resolve()
+            var progress = space.loadProgress()
+            let entry = progress[exercise.id]
+            guard let hint = Workspace.nextHint(exercise, entry: entry, language: lang) else {
+                print("\(exercise.id) " + ExerciseLabels.of(lang).noHint)
+                return
+            }
+            let style = Style(enabled: color.enabled())
+            print("\(style.bold(exercise.id)) \(hint.check.title[lang]) — hint \(hint.number)/\(hint.total)")
+            print(ExerciseSupport.render(markdown: hint.hint, language: lang, color: color.enabled()))
+            var updated = entry
+            updated.hintsShown[hint.check.id] = min((entry.hintsShown[hint.check.id] ?? 0) + 1, hint.total)
+            progress[exercise.id] = updated
+            try space.saveProgress(progress)
+        }
+    }
+}

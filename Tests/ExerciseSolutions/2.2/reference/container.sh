@@ -1,0 +1,2 @@
+#!/bin/sh
+exec unshare --uts sh -c 'hostname lab && exec "$@"' sh "$@"

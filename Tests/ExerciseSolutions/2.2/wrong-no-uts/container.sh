@@ -1,0 +1,3 @@
+#!/bin/sh
+hostname lab
+exec "$@"

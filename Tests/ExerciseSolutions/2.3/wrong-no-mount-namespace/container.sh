@@ -1,0 +1,3 @@
+#!/bin/sh
+mount -t tmpfs tmpfs /mnt
+exec "$@"

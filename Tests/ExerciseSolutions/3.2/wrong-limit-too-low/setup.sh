@@ -1,0 +1,5 @@
+#!/bin/sh
+set -e
+mkdir "$CGROUP/lab"
+[ "$CGROUP_VERSION" = 2 ] && echo +pids > "$CGROUP/cgroup.subtree_control"
+echo 5 > "$CGROUP/lab/pids.max"

@@ -1,0 +1,92 @@
+import History
+import Lessons
+import XCTest
+@testable import Exercises
+
+final class CatalogTests: XCTestCase {
+    func testTheCatalogHasThreeExercisesPerStageAndAHistorySet() throws {
+        let catalog = try Fixtures.catalog()
+        for stage in 1...4 {
+            XCTAssertGreaterThanOrEqual(catalog.exercises.filter { $0.stage == stage }.count, 3, "stage \(stage)")
+        }
+        XCTAssertGreaterThanOrEqual(catalog.exercises.filter { $0.stage == nil }.count, 3)
+        XCTAssertEqual(catalog.exercises.map(\.id).first, "1.1")
+        XCTAssertEqual(catalog.exercises.last?.id.first, "H")
+    }
+
+    func testEveryExerciseIsCompleteInBothLanguages() throws {
+        for exercise in try Fixtures.catalog().exercises {
+            for language in LessonLanguage.allCases {
+                let task = try String(contentsOfFile: exercise.directory + "/task.\(language.rawValue).md", encoding: .utf8)
+                XCTAssertTrue(task.hasPrefix("# \(exercise.id) "), "\(exercise.id) task.\(language.rawValue).md starts with its heading")
+                XCTAssertFalse(exercise.title[language].isEmpty)
+                for check in exercise.checks {
+                    XCTAssertFalse(check.title[language].isEmpty, "\(exercise.id) \(check.id)")
+                    XCTAssertTrue(check.hints.allSatisfy { !$0[language].isEmpty }, "\(exercise.id) \(check.id) hints")
+                }
+            }
+            for file in exercise.files {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: exercise.directory + "/starter/" + file),
+                              "\(exercise.id): starter/\(file) is what the student edits")
+            }
+        }
+    }
+
+    func testHistoryQuestionsAreAnswerableFromTheData() throws {
+        let data = try Fixtures.history()
+        for exercise in try Fixtures.catalog().exercises where exercise.stage == nil {
+            XCTAssertEqual(HistoryQuiz.validate(exercise, data: data), [], exercise.id)
+        }
+    }
+
+    func testReferenceSolutionsStayOutOfTheStarterFiles() throws {
+        for exercise in try Fixtures.catalog().exercises {
+            for file in exercise.files {
+                let starter = try Data(contentsOf: URL(fileURLWithPath: exercise.directory + "/starter/" + file))
+                let reference = Fixtures.solutionsDirectory.appendingPathComponent("\(exercise.id)/reference/\(file)")
+                XCTAssertNotEqual(starter, try Data(contentsOf: reference), "\(exercise.id)/\(file)")
+            }
+        }
+    }
+
+    func testEveryExerciseHasAReferenceAndAWrongAnswerInTheTests() throws {
+        for exercise in try Fixtures.catalog().exercises {
+            let dir = Fixtures.solutionsDirectory.appendingPathComponent(exercise.id)
+            let entries = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            XCTAssertTrue(entries.contains("reference"), exercise.id)
+            XCTAssertTrue(entries.contains { $0.hasPrefix("wrong-") }, exercise.id)
+        }
+    }
+
+    func testMalformedExercisesAreRefusedWithTheReason() {
+        func reason(_ yaml: String) -> String {
+            do {
+                _ = try ExerciseCatalog.parse(yaml, file: "x.yaml")
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let head = "slug: s\ntitle: {en: a, zh: b}\ngrader: g\ntimeout: 5\nfiles: []\n"
+        let check = "  - id: c\n    points: 1\n    title: {en: a, zh: b}\n    hints: [{en: h, zh: h}]\n"
+        XCTAssertTrue(reason("id: \"2.1\"\nstage: 3\n" + head + "checks:\n" + check).contains("must be STAGE.N"))
+        XCTAssertTrue(reason("id: \"3.1\"\nstage: 3\n" + head + "checks:\n" + check + check).contains("appears twice"))
+        XCTAssertTrue(reason("id: \"3.1\"\nstage: 3\n" + head + "checks: []\n").contains("no checks"))
+        XCTAssertTrue(reason("id: \"3.1\"\nstage: 3\n" + head + "checks:\n" + check + "    requires: [later]\n").contains("earlier check"))
+        XCTAssertEqual(reason("id: \"3.1\"\nstage: 3\n" + head + "checks:\n" + check), "accepted")
+    }
+
+    func testSelectingExercises() throws {
+        let catalog = try Fixtures.catalog()
+        XCTAssertEqual(try catalog.select(id: "3.1", stage: nil).map(\.id), ["3.1"])
+        XCTAssertEqual(try catalog.select(id: "h.2", stage: nil).map(\.id), ["H.2"])
+        XCTAssertEqual(try catalog.select(id: "1.2-escape", stage: nil).map(\.id), ["1.2"])
+        XCTAssertEqual(try catalog.select(id: nil, stage: 2).map(\.id), ["2.1", "2.2", "2.3"])
+        XCTAssertThrowsError(try catalog.select(id: "3.9", stage: nil)) { error in
+            XCTAssertTrue("\(error)".contains("no exercise \"3.9\""), "\(error)")
+        }
+        XCTAssertThrowsError(try catalog.select(id: nil, stage: 7)) { error in
+            XCTAssertEqual(error as? ExerciseError, .unknownStage(7))
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Inspect
+import OCI
+import XCTest
+@testable import Exercises
+
+final class ProbeAndEvaluationTests: XCTestCase {
+    func inspectJSON(pid: String = "pid:[1]", differs: Bool, hostname: String = "lab") -> String {
+        """
+        {"pid": 2, "ppid": 1, "uid": 0, "gid": 0, "groups": [], "hostname": "\(hostname)",
+         "namespaces": [{"kind": "pid", "id": "\(pid)", "differsFromHost": \(differs)},
+                        {"kind": "uts", "id": "uts:[2]", "differsFromHost": \(differs)},
+                        {"kind": "mnt", "id": "mnt:[3]", "differsFromHost": \(differs)}],
+         "root": "/", "procMounted": true, "noNewPrivileges": false, "seccomp": "disabled", "cgroups": []}
+        """
+    }
+
+    func testProbeOutputSurvivesBytesThatAreNotUTF8() {
+        var bytes = Data([0xFF, 0xFE, 0x0A])
+        bytes += Data("student says hi\nshpid=1\ninspect-begin\n\(inspectJSON(differs: true))\ninspect-end\nprocppid=1\n".utf8)
+        bytes += Data([0xC3, 0x28, 0x0A])
+        let probe = ProbeOutput.parse(bytes)
+        XCTAssertEqual(probe.values["shpid"], "1")
+        XCTAssertEqual(probe.values["procppid"], "1")
+        XCTAssertEqual(probe.inspect?.hostname, "lab")
+        XCTAssertTrue(probe.text.contains("\u{FFFD}"))
+    }
+
+    func testMountinfoFilesystemAt() {
+        let lines = ["36 25 0:32 / /mnt rw,relatime shared:1 - tmpfs tmpfs rw", "22 1 8:1 / / rw - ext4 /dev/sda1 rw"]
+        XCTAssertEqual(ProbeOutput.filesystem(at: "/mnt", in: lines), "tmpfs")
+        XCTAssertNil(ProbeOutput.filesystem(at: "/srv", in: lines))
+    }
+
+    func testStage2PassesOnlyWithOwnNamespaces() {
+        let good = ProbeOutput.parse("inspect-begin\n\(inspectJSON(differs: true))\ninspect-end\nshpid=1\nprocppid=1\n")
+        let outcomes = Evaluation.unshareScript(exercise: "2.1", probe: good, status: "exited with 0", hostnameBefore: "vm", after: ProbeOutput())
+        XCTAssertTrue(outcomes.allSatisfy(\.passed), "\(outcomes)")
+        let shared = ProbeOutput.parse("inspect-begin\n\(inspectJSON(differs: false))\ninspect-end\nshpid=4242\nprocppid=4242\n")
+        let failed = Evaluation.unshareScript(exercise: "2.1", probe: shared, status: "exited with 0", hostnameBefore: "vm", after: ProbeOutput())
+        XCTAssertEqual(failed.map(\.passed), [false, false, false])
+        let noReport = Evaluation.unshareScript(exercise: "2.2", probe: ProbeOutput.parse("oops"), status: "exited with 127", hostnameBefore: "vm", after: ProbeOutput())
+        XCTAssertEqual(noReport.count, 3)
+        XCTAssertTrue(noReport[0].seen.contains("exited with 127"))
+    }
+
+    func testHostnameChangedOutsideFails() {
+        let probe = ProbeOutput.parse("inspect-begin\n\(inspectJSON(differs: true))\ninspect-end\n")
+        let outcomes = Evaluation.unshareScript(exercise: "2.2", probe: probe, status: "exited with 0", hostnameBefore: "vm",
+                                                after: ProbeOutput(values: ["hostname": "lab"]))
+        XCTAssertEqual(outcomes.map(\.passed), [true, true, false])
+    }
+
+    func testTimesOutputGivesChildrenCPU() {
+        XCTAssertEqual(Evaluation.childrenCPUSeconds(fromTimes: "0m0.00s 0m0.01s\n0m0.29s 0m0.01s\n") ?? 0, 0.30, accuracy: 0.001)
+        XCTAssertEqual(Evaluation.childrenCPUSeconds(fromTimes: "0m0.00s 0m0.00s\n1m2.50s 0m0.50s\n") ?? 0, 63.0, accuracy: 0.001)
+        XCTAssertNil(Evaluation.childrenCPUSeconds(fromTimes: "nothing"))
+    }
+
+    func testCPUShareBounds() {
+        XCTAssertEqual(Evaluation.cpuCgroup(made: true, setupStatus: "", throttled: 3, cpuSeconds: 0.3, wallSeconds: 1.5).map(\.passed), [true, true, true])
+        XCTAssertEqual(Evaluation.cpuCgroup(made: true, setupStatus: "", throttled: 3, cpuSeconds: 0.75, wallSeconds: 1.5).map(\.passed), [true, true, false])
+    }
+
+    func testMemoryHogMustBeKilledByTheKernel() {
+        let killed = Evaluation.CgroupRun(status: "was killed by signal 9", signaled: 9)
+        let survived = Evaluation.CgroupRun(status: "exited with 0", exitCode: 0)
+        XCTAssertEqual(Evaluation.memoryCgroup(made: true, setupStatus: "", big: killed, small: survived, oomKills: 1).map(\.passed), [true, true, true])
+        // Killed, but not by the OOM killer of this cgroup: no evidence, no points.
+        XCTAssertEqual(Evaluation.memoryCgroup(made: true, setupStatus: "", big: killed, small: survived, oomKills: 0).map(\.passed), [true, false, true])
+    }
+
+    func testStage1FindNeedsExactlyThePID() {
+        let outcomes = { (text: String) in
+            Evaluation.stage1Jail(exercise: "1.3", wanted: "17", stage1: ProbeOutput.parse(text), stage1Status: "exited with 0",
+                                  mountsBefore: 20, mountsAfter: 20, stage2: nil, stage2Status: nil).map(\.passed)
+        }
+        XCTAssertEqual(outcomes("17\n"), [true, true])
+        XCTAssertEqual(outcomes("1\n17\n"), [false, true])
+    }
+
+    func testBundlesThatReachTheHostAreRefused() throws {
+        var spec = DefaultSpec.make(rootless: false)
+        XCTAssertNil(BundleAmendment.refusal(spec))
+        spec.mounts?.append(Spec.Mount(destination: "/host", type: "bind", source: "/", options: ["rbind"]))
+        XCTAssertTrue(BundleAmendment.refusal(spec)?.contains("binds /") ?? false)
+        spec = DefaultSpec.make(rootless: false)
+        spec.linux?.namespaces = [Spec.Namespace(type: "pid", path: "/proc/1/ns/pid")]
+        XCTAssertNotNil(BundleAmendment.refusal(spec))
+    }
+
+    func testAmendmentKeepsTheStudentsSettingsAndForcesTheProbe() {
+        var spec = DefaultSpec.make(rootless: false)
+        spec.hostname = "lab"
+        spec.root = Spec.Root(path: "rootfs", readonly: true)
+        spec.linux?.namespaces = [Spec.Namespace(type: "uts")]
+        let amended = BundleAmendment.amend(spec, rootfs: "/tmp/tree", contlab: "/bin/contlab", hog: true)
+        XCTAssertEqual(amended.hostname, "lab")
+        XCTAssertEqual(amended.root, Spec.Root(path: "/tmp/tree", readonly: true))
+        XCTAssertEqual(amended.process?.args?.first, "/bin/sh")
+        XCTAssertTrue(amended.process?.args?.last?.contains("hog 100M") ?? false)
+        XCTAssertEqual(Set(amended.linux?.namespaces?.map(\.type) ?? []), ["uts", "network", "pid", "mount"])
+        XCTAssertEqual(amended.mounts?.last?.source, "/bin/contlab")
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import FoundationXML
+import XCTest
+@testable import Exercises
+
+final class ReportTests: XCTestCase {
+    /// One passing exercise and one failing, whose "seen" holds what a student's program may
+    /// print: control characters, markup, U+FFFD from bytes that were not UTF-8.
+    func report() throws -> GradeReport {
+        let exercise = try Fixtures.exercise()
+        let hostile = "<b>&\u{1}\u{7}\u{1B}[31m\u{FFFD}\u{FFFD} ]]> #"
+        let failing = Scoring.score(exercise, outcomes: [
+            CheckOutcome("first", passed: false, expected: "a \"quoted\" thing\nover two lines", seen: hostile),
+        ], language: .en, seconds: 0.25)
+        let passing = Scoring.score(exercise, outcomes: exercise.checks.map { CheckOutcome($0.id, passed: true, expected: "", seen: "") },
+                                    language: .en, seconds: 1.5)
+        return GradeReport(exercises: [passing, failing])
+    }
+
+    func testJUnitParsesAndCounts() throws {
+        let xml = ReportRenderer.junit(try report())
+        let document = try XMLDocument(xmlString: xml)
+        let root = try XCTUnwrap(document.rootElement())
+        XCTAssertEqual(root.name, "testsuites")
+        XCTAssertEqual(root.attribute(forName: "tests")?.stringValue, "4")
+        XCTAssertEqual(root.attribute(forName: "failures")?.stringValue, "2")
+        let suites = root.elements(forName: "testsuite")
+        XCTAssertEqual(suites.count, 2)
+        let failures = try root.nodes(forXPath: "//testcase/failure")
+        XCTAssertEqual(failures.count, 2)
+        XCTAssertTrue(failures[0].stringValue?.contains("hint: hint one") ?? false)
+        XCTAssertTrue(failures[0].stringValue?.contains("<b>&") ?? false, "escaped text comes back as it was")
+    }
+
+    func testTAPIsWellFormed() throws {
+        let tap = ReportRenderer.tap(try report())
+        let lines = tap.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines[0], "TAP version 13")
+        XCTAssertEqual(lines[1], "1..4")
+        let results = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }
+        XCTAssertEqual(results.count, 4)
+        let pattern = try NSRegularExpression(pattern: "^(ok|not ok) ([0-9]+) - [^#\\n]*(\\\\#[^#\\n]*)*$")
+        for (index, line) in results.enumerated() {
+            XCTAssertNotNil(pattern.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)), line)
+            XCTAssertTrue(line.contains(" \(index + 1) - "), line)
+        }
+        XCTAssertEqual(results.filter { $0.hasPrefix("not ok") }.count, 2)
+        // Every YAML block is indented, opened with --- and closed with ...
+        XCTAssertEqual(lines.filter { $0 == "  ---" }.count, 4)
+        XCTAssertEqual(lines.filter { $0 == "  ..." }.count, 4)
+        for line in lines.dropFirst(2) where !line.isEmpty && !results.contains(line) {
+            XCTAssertTrue(line.hasPrefix("  "), "YAML lines are indented: \(line)")
+            XCTAssertFalse(line.unicodeScalars.contains { $0.value < 0x20 }, "no raw control characters: \(line)")
+        }
+    }
+
+    func testGradescopeResults() throws {
+        let data = Data(ReportRenderer.gradescope(try report()).utf8)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(object["score"] as? Double, 3)
+        XCTAssertEqual(object["max_score"] as? Double, 6)
+        let tests = try XCTUnwrap(object["tests"] as? [[String: Any]])
+        XCTAssertEqual(tests.count, 4)
+        for test in tests {
+            XCTAssertNotNil(test["name"] as? String)
+            XCTAssertNotNil(test["score"] as? Double)
+            XCTAssertNotNil(test["max_score"] as? Double)
+            XCTAssertNotNil(test["output"] as? String)
+        }
+        XCTAssertTrue((tests[2]["output"] as? String)?.contains("expected:") ?? false)
+    }
+
+    func testJSONCarriesPointsAndChecks() throws {
+        let data = Data(ReportRenderer.json(try report()).utf8)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(object["points"] as? Int, 3)
+        XCTAssertEqual(object["maxPoints"] as? Int, 6)
+        XCTAssertEqual(object["passed"] as? Bool, false)
+        XCTAssertEqual((object["exercises"] as? [Any])?.count, 2)
+    }
+
+    func testTextSaysExpectedSeenAndHint() throws {
+        let text = ReportRenderer.text(try report(), style: .init(enabled: false))
+        XCTAssertTrue(text.contains("expected: a \"quoted\" thing"))
+        XCTAssertTrue(text.contains("hint:     hint one"))
+        XCTAssertTrue(text.hasSuffix("3/6 points, 1 of 2 exercises complete\n"))
+    }
+}

@@ -1,0 +1,64 @@
+import XCTest
+@testable import Exercises
+
+final class WorkspaceTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-grade-ws-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func testCreateLaysOutTasksAndStarters() throws {
+        let catalog = try Fixtures.catalog()
+        let workspace = try Workspace.create(at: directory, catalog: catalog) { _, _, text in text.replacingOccurrences(of: "{{questions}}", with: "Q") }
+        for exercise in catalog.exercises {
+            let folder = workspace.folder(for: exercise)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("TASK.md").path))
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("TASK.zh.md").path))
+            for file in exercise.files { XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path)) }
+        }
+        let sub = workspace.folder(for: catalog.exercises[0])
+        XCTAssertEqual(try Workspace.find(from: sub).root.path, workspace.root.path)
+        XCTAssertThrowsError(try Workspace.create(at: directory, catalog: catalog)) { error in
+            XCTAssertEqual(error as? ExerciseError, .workspaceExists(self.directory.path))
+        }
+    }
+
+    func testNotAWorkspace() {
+        XCTAssertThrowsError(try Workspace.find(from: URL(fileURLWithPath: "/proc/self"))) { error in
+            XCTAssertTrue("\(error)".contains("is not an exercise workspace"))
+        }
+    }
+
+    func testProgressIsKeptAndHintsAdvance() throws {
+        let catalog = try Fixtures.catalog()
+        let workspace = try Workspace.create(at: directory, catalog: catalog)
+        let exercise = try Fixtures.exercise()
+        var progress = workspace.loadProgress()
+        XCTAssertEqual(progress[exercise.id].status, .notStarted)
+        let failing = Scoring.score(exercise, outcomes: [], language: .en)
+        progress.record(failing, at: "2026-01-01T00:00:00Z")
+        var entry = progress[exercise.id]
+        XCTAssertEqual(entry.status, .failing)
+        XCTAssertEqual(entry.failing, ["first", "second"])
+        let first = try XCTUnwrap(Workspace.nextHint(exercise, entry: entry, language: .en))
+        XCTAssertEqual(first.hint, "hint one")
+        entry.hintsShown["first"] = 1
+        XCTAssertEqual(Workspace.nextHint(exercise, entry: entry, language: .en)?.hint, "hint two")
+        progress[exercise.id] = entry
+        try workspace.saveProgress(progress)
+        XCTAssertEqual(workspace.loadProgress(), progress)
+        // Progress lives in .contlab/, nowhere near the student's files.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(".contlab/progress.json").path))
+    }
+
+    func testADamagedProgressFileReadsAsNoProgress() throws {
+        let workspace = try Workspace.create(at: directory, catalog: try Fixtures.catalog())
+        try Data([0xFF, 0x00]).write(to: directory.appendingPathComponent(".contlab/progress.json"))
+        XCTAssertEqual(workspace.loadProgress(), Workspace.Progress())
+    }
+}

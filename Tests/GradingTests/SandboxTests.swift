@@ -1,0 +1,64 @@
+import OCI
+import XCTest
+@testable import Grading
+
+/// The container student work runs in, as a config.json: what contains it.
+final class SandboxTests: XCTestCase {
+    func testTheSandboxIsContained() throws {
+        let spec = Sandbox(rootfs: "/tree", args: ["/bin/sh"], timeout: 5).spec(bundleRoot: "")
+        XCTAssertEqual(spec.root, Spec.Root(path: "/tree", readonly: true))
+        XCTAssertEqual(Set(spec.linux?.namespaces?.map(\.type) ?? []), ["pid", "network", "ipc", "uts", "mount", "cgroup"])
+        XCTAssertEqual(spec.linux?.resources?.memory?.limit, 256 << 20)
+        XCTAssertEqual(spec.linux?.resources?.memory?.swap, 256 << 20, "no swap beyond the limit")
+        XCTAssertEqual(spec.linux?.resources?.pids?.limit, 256)
+        XCTAssertEqual(spec.process?.capabilities?.bounding, DefaultSpec.capabilities)
+        XCTAssertEqual(spec.process?.noNewPrivileges, true)
+        let tmp = try XCTUnwrap(spec.mounts?.first { $0.destination == "/tmp" })
+        XCTAssertEqual(tmp.type, "tmpfs")
+        XCTAssertTrue(tmp.options?.contains("size=64m") ?? false)
+        XCTAssertFalse(spec.linux?.maskedPaths?.isEmpty ?? true)
+        XCTAssertTrue(spec.process?.env?.contains("SWIFT_ROOT=/") ?? false, "the static contlab inside needs it")
+    }
+
+    func testContainersThatRunContainersGetTheGradersCapabilitiesAndAWholeProc() {
+        var sandbox = Sandbox(rootfs: "/tree", args: ["/bin/sh"], timeout: 5)
+        sandbox.allCapabilities = true
+        sandbox.binds = [Sandbox.Bind(source: "/work/x", destination: "/exercise")]
+        let spec = sandbox.spec(bundleRoot: "")
+        XCTAssertTrue(spec.process?.capabilities?.bounding?.contains("CAP_SYS_ADMIN") ?? false)
+        XCTAssertEqual(spec.linux?.maskedPaths, [])
+        let bind = spec.mounts?.first { $0.destination == "/exercise" }
+        XCTAssertEqual(bind?.options, ["bind", "ro"])
+    }
+
+    func testOnlyCapabilitiesTheGraderHoldsAreAskedFor() {
+        // 0x1fffeffffff: everything up to CAP_CHECKPOINT_RESTORE but CAP_SYS_RESOURCE (bit 24).
+        let status = "Name:\tcontlab\nCapBnd:\t000001fffeffffff\n"
+        let caps = Sandbox.boundingCapabilities(status: status)
+        XCTAssertFalse(caps.contains("CAP_SYS_RESOURCE"))
+        XCTAssertTrue(caps.contains("CAP_SYS_ADMIN"))
+        XCTAssertEqual(caps.count, 40)
+        XCTAssertEqual(Sandbox.boundingCapabilities(status: "garbage"), DefaultSpec.capabilities)
+    }
+
+    func testChildStatusSaysHowItEnded() {
+        let base = ChildResult(exitCode: 0, signal: nil, timedOut: false, stdout: Data(), stderr: Data(), seconds: 0)
+        XCTAssertEqual(base.status, "exited with 0")
+        var killed = base
+        killed.signal = 9
+        XCTAssertEqual(killed.status, "was killed by signal 9")
+        var late = base
+        late.timedOut = true
+        XCTAssertTrue(late.status.contains("did not finish within its time limit"))
+    }
+
+    func testChildProcessTimesOut() throws {
+        let start = Date()
+        let result = try ChildProcess.run(["/bin/sh", "-c", "sleep 30 & sleep 30"], timeout: 1)
+        XCTAssertTrue(result.timedOut)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+        let quick = try ChildProcess.run(["/bin/sh", "-c", "printf '\\377'; kill -9 $$"], timeout: 5)
+        XCTAssertEqual(quick.signal, 9)
+        XCTAssertEqual(quick.stdout, Data([0xFF]))
+    }
+}
