@@ -72,12 +72,17 @@ public struct PrivateEngines {
         let docker = directories.docker
         guard Sys.exists(docker.daemon) else { throw EngineError.notInstalled(.docker, docker.daemon) }
         guard Sys.exists(docker.client) else { throw EngineError.notInstalled(.docker, docker.client) }
-        if dockerPID() != nil && Self.dockerAnswers(client: docker.client, host: docker.host) { return false }
+        let crun = Sys.exists("/usr/bin/crun") ? "/usr/bin/crun" : nil
+        let config = docker.daemonConfig(runtimePath: runtimePath, crunPath: crun)
+        if dockerPID() != nil {
+            // One started for another contlab (another checkout's contlab-runc) is restarted for this one.
+            if Sys.readText(docker.configFile) == config && Self.dockerAnswers(client: docker.client, host: docker.host) { return false }
+            try stopDocker()
+        }
         for dir in [docker.base, docker.dataRoot, docker.execRoot] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         }
-        let crun = Sys.exists("/usr/bin/crun") ? "/usr/bin/crun" : nil
-        try Data(docker.daemonConfig(runtimePath: runtimePath, crunPath: crun).utf8).write(to: URL(fileURLWithPath: docker.configFile))
+        try Data(config.utf8).write(to: URL(fileURLWithPath: docker.configFile))
         // Its own session (setsid), so a Ctrl-C at the terminal that ran setup does not reach it;
         // its output to a log file, never a pipe that someone would wait on.
         FileManager.default.createFile(atPath: docker.logFile, contents: nil)
