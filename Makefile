@@ -6,12 +6,13 @@ STATIC := -c release --static-swift-stdlib -Xswiftc -static-executable
 # The binary people and tests run: stripped of symbols (a third smaller, and each exec of the
 # runtime — two per container — starts 0.4 ms sooner), with contlab-runc as a link to it.
 BIN := bin/contlab
-# Build: libcap and libcmark (system-library targets); root filesystems: busybox-static,
+# Build: libcap, libseccomp and libcmark (system-library targets); root filesystems: busybox-static,
 # stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
-# hyperfine; the lesson
-# site test: chromium (headless) and a CJK font; the grading tests and the benchmark: python3.
-PACKAGES := pkg-config binutils libcap-dev libcmark-dev zlib1g-dev cmark python3 python3-jsonschema busybox-static stress-ng debootstrap \
-	util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk
+# hyperfine; the engines contlab runs under: Debian's Docker (docker.io) and Podman (with
+# conmon); the lesson site test: chromium (headless) and a CJK font; the grading tests and the
+# benchmark: python3.
+PACKAGES := pkg-config binutils libcap-dev libseccomp-dev libcmark-dev zlib1g-dev cmark python3 python3-jsonschema busybox-static \
+	stress-ng debootstrap util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench clean
 

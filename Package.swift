@@ -22,6 +22,9 @@ let package = Package(
             name: "CCap", path: "Sources/CCap", pkgConfig: "libcap",
             providers: [.apt(["libcap-dev"])]),
         .systemLibrary(
+            name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
@@ -40,7 +43,7 @@ let package = Package(
             name: "Stage3Cgroups", dependencies: ["ContlabCore", "Cgroups", "Stage2Namespaces"],
             path: "Sources/Stage3Cgroups"),
         .target(
-            name: "Stage4OCI", dependencies: ["ContlabCore", "OCI", "Cgroups", "CCap", "CLinux"],
+            name: "Stage4OCI", dependencies: ["ContlabCore", "OCI", "Cgroups", "CCap", "CSeccomp", "CLinux"],
             path: "Sources/Stage4OCI"),
         .target(name: "Images", dependencies: ["ContlabCore", "OCI", "CZlib", "CLinux"]),
         .target(
@@ -54,13 +57,15 @@ let package = Package(
         // that run student work for real in containers and cgroups (side effects).
         .target(name: "Exercises", dependencies: ["ContlabCore", "Lessons", "History", "Inspect", "OCI", "Yams"]),
         .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images", "Stage5Images", "CLinux"]),
+        // Docker and Podman with contlab-runc as their runtime: the lab's private engines.
+        .target(name: "Engines", dependencies: ["ContlabCore"]),
 
         .executableTarget(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
-                "Lessons", "History", "Walkthrough", "Exercises", "Grading",
+                "Lessons", "History", "Walkthrough", "Exercises", "Grading", "Engines",
             ]),
 
         // Fast tests: pure logic, no root.
@@ -68,6 +73,7 @@ let package = Package(
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI"]),
+        .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),

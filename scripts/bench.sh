@@ -2,7 +2,8 @@
 # make bench: `run /bin/true` from start to exit, contlab against runc and crun, interleaved by
 # hyperfine in one session, with medians and ratios. crun 1.8 refuses a hybrid cgroup host, so
 # the whole benchmark runs in a private mount namespace with the cgroup2 mount hidden: every
-# runtime then sees the same v1 hierarchies.
+# runtime then sees the same v1 hierarchies. Last, `docker run --rm busybox true` through the
+# lab's dockerd with contlab-runc, runc and crun (BENCH_DOCKER_RUNS rounds, default 20).
 set -eu
 if [ "${CONTLAB_BENCH_INNER:-}" != 1 ]; then
     if grep -q ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; then
@@ -124,3 +125,47 @@ print(f"grading the reference solutions (contlab verify, {len(results[0]['times'
 for r in results:
     print(f"{r['command']:20} median {r['median']:6.2f} s   min {r['min']:6.2f} s   max {r['max']:6.2f} s")
 PY
+
+# Through Docker: `docker run --rm busybox true` on the lab's dockerd with contlab-runc, runc and
+# crun as its runtime, one after the other in every round (interleaved, so a slow moment of the
+# machine costs all three alike). The daemon is started here, inside this script's mount
+# namespace (crun needs the cgroup2 mount hidden), and stopped at the end.
+if [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ]; then
+    "$contlab" engines stop docker >/dev/null 2>&1 || true
+    "$contlab" engines setup docker --private >/dev/null
+    python3 - "${BENCH_DOCKER_RUNS:-20}" <<'PY'
+import statistics, subprocess, sys, time
+rounds = int(sys.argv[1])
+docker = ["/usr/bin/docker", "--host", "unix:///var/lib/contlab/engines/docker/docker.sock"]
+def run(runtime):
+    began = time.perf_counter()
+    done = subprocess.run(docker + ["run", "--rm", "--runtime", runtime, "--network", "none", "busybox", "true"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - began, done
+runtimes = []
+for runtime in ["contlab", "runc", "crun"]:
+    _, done = run(runtime)
+    if done.returncode == 0:
+        runtimes.append(runtime)
+    else:
+        print(f"({runtime} does not run under this dockerd: {done.stderr.decode().strip().splitlines()[-1]})")
+times = {r: [] for r in runtimes}
+for _ in range(rounds):
+    for runtime in runtimes:
+        elapsed, _ = run(runtime)
+        times[runtime].append(elapsed * 1000)
+print()
+print(f"docker run --rm --network none busybox true, through the lab's dockerd (Docker 20.10, containerd 1.6), {rounds} interleaved rounds")
+print(f"{'runtime':10} {'median ms':>10} {'vs runc':>8}")
+base = statistics.median(times["runc"]) if "runc" in times else None
+for runtime in runtimes:
+    med = statistics.median(times[runtime])
+    ratio = f"{base / med:7.2f}x" if base else "      -"
+    print(f"{runtime:10} {med:10.1f} {ratio}")
+print("(vs runc = runc's median / this median: the runtime is one part of what docker run costs)")
+PY
+    "$contlab" engines stop docker >/dev/null
+else
+    echo
+    echo "Docker is not installed (no /usr/sbin/dockerd or /usr/bin/docker): install Debian's docker.io (make setup) for the docker run comparison"
+fi

@@ -206,5 +206,7 @@ int cl_close_others(const int *keep, int count) {
     return syscall(SYS_close_range, next, ~0U, 0) == 0 ? 0 : -errno;
 }
 
+pid_t cl_fork(void) { return fork(); }
+
 int cl_wait_termsig(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
 int cl_wait_exitcode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }

@@ -175,6 +175,13 @@ public struct Spec: Codable, Equatable, Sendable {
         public var pids: Pids?
         public var cpu: CPU?
         public var devices: [DeviceRule]?
+
+        public init(memory: Memory? = nil, pids: Pids? = nil, cpu: CPU? = nil, devices: [DeviceRule]? = nil) {
+            self.memory = memory
+            self.pids = pids
+            self.cpu = cpu
+            self.devices = devices
+        }
     }
 
     public struct Memory: Codable, Equatable, Sendable {
@@ -185,10 +192,17 @@ public struct Spec: Codable, Equatable, Sendable {
         public var kernelTCP: Int64?
         public var swappiness: UInt64?
         public var disableOOMKiller: Bool?
+
+        public init(limit: Int64? = nil, swap: Int64? = nil) {
+            self.limit = limit
+            self.swap = swap
+        }
     }
 
     public struct Pids: Codable, Equatable, Sendable {
         public var limit: Int64
+
+        public init(limit: Int64) { self.limit = limit }
     }
 
     public struct CPU: Codable, Equatable, Sendable {
@@ -197,6 +211,12 @@ public struct Spec: Codable, Equatable, Sendable {
         public var period: UInt64?
         public var cpus: String?
         public var mems: String?
+
+        public init(shares: UInt64? = nil, quota: Int64? = nil, period: UInt64? = nil) {
+            self.shares = shares
+            self.quota = quota
+            self.period = period
+        }
     }
 
     public struct DeviceRule: Codable, Equatable, Sendable {
@@ -217,8 +237,46 @@ public struct Spec: Codable, Equatable, Sendable {
         public var gid: UInt32?
     }
 
-    /// Only its presence matters here: contlab has no seccomp filter compiler yet.
+    /// linux.seccomp: a filter of system calls, loaded by the init just before the process runs.
     public struct Seccomp: Codable, Equatable, Sendable {
-        public var defaultAction: String?
+        public var defaultAction: String
+        public var defaultErrnoRet: UInt32?
+        public var architectures: [String]?
+        public var flags: [String]?
+        public var syscalls: [Syscall]?
+
+        public init(defaultAction: String, architectures: [String]? = nil, syscalls: [Syscall]? = nil) {
+            self.defaultAction = defaultAction
+            self.architectures = architectures
+            self.syscalls = syscalls
+        }
+    }
+
+    public struct Syscall: Codable, Equatable, Sendable {
+        public var names: [String]
+        public var action: String
+        public var errnoRet: UInt32?
+        public var args: [SyscallArg]?
+
+        public init(names: [String], action: String, errnoRet: UInt32? = nil, args: [SyscallArg]? = nil) {
+            self.names = names
+            self.action = action
+            self.errnoRet = errnoRet
+            self.args = args
+        }
+    }
+
+    public struct SyscallArg: Codable, Equatable, Sendable {
+        public var index: UInt32
+        public var value: UInt64
+        public var valueTwo: UInt64?
+        public var op: String
+
+        public init(index: UInt32, value: UInt64, valueTwo: UInt64? = nil, op: String) {
+            self.index = index
+            self.value = value
+            self.valueTwo = valueTwo
+            self.op = op
+        }
     }
 }

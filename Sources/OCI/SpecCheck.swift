@@ -20,8 +20,8 @@ public struct SpecError: Error, CustomStringConvertible, Equatable {
 public enum SpecCheck {
     /// Spec fields contlab does not implement. A document that sets one is refused.
     static let unsupported: [(path: [String], why: String)] = [
-        (["linux", "seccomp"], "seccomp filters are not implemented by contlab yet; remove linux.seccomp"),
         (["linux", "intelRdt"], "Intel RDT is not implemented"),
+        (["linux", "seccomp", "listenerPath"], "seccomp user notification (a listener) is not implemented"),
         (["linux", "personality"], "personality(2) settings are not implemented"),
         (["linux", "timeOffsets"], "time namespaces are not implemented"),
         (["linux", "memoryPolicy"], "memory policies are not implemented"),
@@ -75,12 +75,19 @@ public enum SpecCheck {
         return (spec, document)
     }
 
-    static func isSet(_ value: Any) -> Bool {
+    /// Fields where 0 is a real setting (swappiness 0: never swap), not "leave it alone".
+    static let zeroMatters: Set<String> = ["linux.resources.memory.swappiness"]
+
+    /// Whether a field asks for something. Docker writes the fields it knows with zero values
+    /// (`"blockIO": {"weight": 0}`, `"disableOOMKiller": false`), which runc reads as "not set";
+    /// so does contlab, except where zero is a value of its own.
+    static func isSet(_ value: Any, zeroMatters: Bool = false) -> Bool {
         switch value {
         case is NSNull: return false
         case let s as String: return !s.isEmpty
         case let a as [Any]: return !a.isEmpty
-        case let d as [String: Any]: return !d.isEmpty
+        case let d as [String: Any]: return d.values.contains { isSet($0) }
+        case let n as NSNumber: return zeroMatters || n.doubleValue != 0
         default: return true
         }
     }
@@ -89,7 +96,8 @@ public enum SpecCheck {
         for item in unsupported {
             var node: Any? = root
             for key in item.path { node = (node as? [String: Any])?[key] }
-            if let node, isSet(node) { throw SpecError(item.path.joined(separator: "."), item.why) }
+            let path = item.path.joined(separator: ".")
+            if let node, isSet(node, zeroMatters: zeroMatters.contains(path)) { throw SpecError(path, item.why) }
         }
     }
 
@@ -135,6 +143,7 @@ public enum SpecCheck {
         guard spec.ociVersion.hasPrefix("1.") else {
             throw SpecError("ociVersion", "\"\(spec.ociVersion)\" is not a 1.x version this runtime implements")
         }
+        if let seccomp = spec.linux?.seccomp { try validateSeccomp(seccomp) }
         if let process = spec.process {
             guard let args = process.args, !args.isEmpty, !args[0].isEmpty else {
                 throw SpecError("process.args", "must name the program to run (for example [\"sh\"])")
@@ -223,5 +232,22 @@ public enum SpecCheck {
                 throw SpecError("linux.devices[\(i)].path", "must be under /dev")
             }
         }
+    }
+}
+
+extension SpecCheck {
+    /// A process object on its own (runc exec's `--process FILE`, as containerd and conmon write
+    /// it), checked by the same rules as config.json's `process`; problems name `process.…`.
+    public static func decodeProcess(_ data: Data) throws -> Spec.Process {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw SpecError("process", "not valid JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)")")
+        }
+        guard object is [String: Any] else { throw SpecError("process", "must be a JSON object") }
+        let wrapped = try JSONSerialization.data(withJSONObject: ["ociVersion": "1.0.2", "root": ["path": "/"], "process": object])
+        guard let process = try decode(wrapped).process else { throw SpecError("process", "missing") }
+        return process
     }
 }

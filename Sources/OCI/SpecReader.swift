@@ -92,9 +92,25 @@ public enum SpecReader {
                         gid: try $0["gid"]?.unsigned(UInt32.self))
         }
         linux.rootfsPropagation = try field["rootfsPropagation"]?.string()
-        linux.seccomp = try field["seccomp"].map { Spec.Seccomp(defaultAction: try $0["defaultAction"]?.string()) }
+        linux.seccomp = try field["seccomp"].map(seccomp)
         linux.mountLabel = try field["mountLabel"]?.string()
         return linux
+    }
+
+    static func seccomp(_ field: Field) throws -> Spec.Seccomp {
+        var seccomp = Spec.Seccomp(defaultAction: try field.required("defaultAction").string(),
+                                   architectures: try field["architectures"]?.strings())
+        seccomp.defaultErrnoRet = try field["defaultErrnoRet"]?.unsigned(UInt32.self)
+        seccomp.flags = try field["flags"]?.strings()
+        seccomp.syscalls = try field["syscalls"]?.array().map { rule in
+            Spec.Syscall(names: try rule.required("names").strings(), action: try rule.required("action").string(),
+                         errnoRet: try rule["errnoRet"]?.unsigned(UInt32.self),
+                         args: try rule["args"]?.array().map { arg in
+                             Spec.SyscallArg(index: try arg.required("index").unsigned(UInt32.self), value: try arg.required("value").unsigned(UInt64.self),
+                                             valueTwo: try arg["valueTwo"]?.unsigned(UInt64.self), op: try arg.required("op").string())
+                         })
+        }
+        return seccomp
     }
 
     static func resources(_ field: Field) throws -> Spec.Resources {

@@ -91,9 +91,10 @@ public enum CgroupSettings {
         if resources?.memory != nil { required.append("memory") }
         if resources?.pids != nil { required.append("pids") }
         if resources?.cpu != nil { required.append("cpu") }
-        // memory and pids for ps, kill --all and the evidence; devices for the device rules. Each
-        // hierarchy more costs a mkdir, a migration and an rmdir on every start.
-        let optional = ["memory", "pids", "devices"].filter { !required.contains($0) }
+        // memory and pids for ps, kill --all and the evidence; devices for the device rules;
+        // freezer for pause (v1; v2 freezes any cgroup). Each hierarchy more costs a mkdir, a
+        // migration and an rmdir on every start.
+        let optional = ["memory", "pids", "devices", "freezer"].filter { !required.contains($0) }
         let cgroup = try ContainerCgroup.create(relativePath: try relativePath(spec.linux?.cgroupsPath, id: id),
                                                 required: required, optional: optional, hierarchy: hierarchy)
         do {

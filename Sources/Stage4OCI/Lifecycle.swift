@@ -228,10 +228,9 @@ public struct OCIRuntime {
         }
     }
 
+    /// Frozen processes cannot act on a signal, SIGKILL included, until thawed.
     func thaw(_ record: StateStore.Record) {
-        for dir in record.cgroupDirectories where dir.controllers.contains("freezer") {
-            try? Sys.writeFile(dir.path + (dir.version == 1 ? "/freezer.state" : "/cgroup.freeze"), dir.version == 1 ? "THAWED" : "0")
-        }
+        try? Freezer.of(record.cgroupDirectories)?.thaw()
     }
 
     /// delete: remove a stopped (or created) container; --force kills a running one first. A

@@ -104,52 +104,9 @@ public enum OCIInit {
             try Sys.writeFile("/proc/sys/" + key.replacingOccurrences(of: ".", with: "/"), value)
         }
         try RootfsSetup(plan: plan).finish()
-        for (index, limit) in (process.rlimits ?? []).enumerated() {
-            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
-            let resource = ResourceLimits.value(of: limit.type) ?? 0
-            CallRecord.shared.note("setrlimit(\(limit.type), {\(limit.soft), \(limit.hard)})")
-            if setrlimit(__rlimit_resource_t(UInt32(resource)), &value) != 0 {
-                let why = errno == EPERM ? ": raising a hard limit needs CAP_SYS_RESOURCE, which this environment does not grant; lower it to the current hard limit (ulimit -Hn)" : ""
-                throw Failure("process.rlimits[\(index)]: setrlimit(\(limit.type), soft \(limit.soft), hard \(limit.hard)) failed: \(String(cString: strerror(errno)))\(why)")
-            }
-        }
-        if let adj = process.oomScoreAdj {
-            do { try Sys.writeFile("/proc/self/oom_score_adj", "\(adj)") } catch let error as SystemCallError {
-                throw Failure("process.oomScoreAdj \(adj): \(error) — lowering it needs CAP_SYS_RESOURCE")
-            }
-        }
-        var env = process.env ?? []
-        if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.append("PATH=\(ContainerPlan.defaultPath)") }
-        if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=/") }
-        let searchPath = env.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ContainerPlan.defaultPath
-        let command: ContainerCommand
-        do {
-            command = try ContainerCommand.resolve(args: process.args ?? [], env: env, searchPath: searchPath, selfFD: nil)
-        } catch let error as CommandError {
-            throw Failure("process.args[0]: \(error)")
-        }
-        if consoleFD >= 0 {
-            var master: Int32 = -1, slave: Int32 = -1
-            var index: UInt32 = 0
-            let rc = cl_open_pty("/dev/ptmx", &master, &slave, &index)
-            if rc != 0 { throw SystemCallError("open(\"/dev/ptmx\") for the container's terminal", errno: -rc) }
-            // runtime-spec's default devices: /dev/console is the container's terminal.
-            if Sys.isDirectory("/dev/pts") {
-                if !Sys.exists("/dev/console") { try? Sys.touch("/dev/console", mode: 0o600) }
-                try Sys.mount(source: "/dev/pts/\(index)", target: "/dev/console", fstype: nil, flags: [.bind])
-            }
-            if let size = process.consoleSize {
-                var ws = winsize(ws_row: size.height, ws_col: size.width, ws_xpixel: 0, ws_ypixel: 0)
-                _ = ioctl(slave, UInt(TIOCSWINSZ), &ws)
-            }
-            let sent = cl_send_fd(consoleFD, master)
-            if sent != 0 { throw SystemCallError("sendmsg(console socket, SCM_RIGHTS)", errno: -sent) }
-            close(master)
-            close(consoleFD)
-            let taken = cl_take_terminal(slave)
-            if taken != 0 { throw SystemCallError("ioctl(TIOCSCTTY) on the container's terminal", errno: -taken) }
-            if slave > 2 { close(slave) }
-        }
+        try applyLimits(process)
+        let command = try resolveCommand(process)
+        if consoleFD >= 0 { try takeTerminal(consoleFD, process: process, asConsole: true) }
         if plan.record {
             for call in CallRecord.shared.entries { channel.send("record " + call) }
         }
@@ -167,11 +124,72 @@ public enum OCIInit {
         do {
             try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "running"))
             Timing.mark("init exec")
-            try becomeTheProcess(process, command: command, plan: plan)
+            try becomeTheProcess(process, command: command, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp)
         } catch {
             Sys.warn("contlab: \(error)")
             exit(127)
         }
+    }
+
+    /// process.rlimits and process.oomScoreAdj, set while still root (the container's init, or
+    /// an exec'd process).
+    static func applyLimits(_ process: Spec.Process) throws {
+        for (index, limit) in (process.rlimits ?? []).enumerated() {
+            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
+            let resource = ResourceLimits.value(of: limit.type) ?? 0
+            CallRecord.shared.note("setrlimit(\(limit.type), {\(limit.soft), \(limit.hard)})")
+            if setrlimit(__rlimit_resource_t(UInt32(resource)), &value) != 0 {
+                let why = errno == EPERM ? ": raising a hard limit needs CAP_SYS_RESOURCE, which this environment does not grant; lower it to the current hard limit (ulimit -Hn)" : ""
+                throw Failure("process.rlimits[\(index)]: setrlimit(\(limit.type), soft \(limit.soft), hard \(limit.hard)) failed: \(String(cString: strerror(errno)))\(why)")
+            }
+        }
+        if let adj = process.oomScoreAdj {
+            do { try Sys.writeFile("/proc/self/oom_score_adj", "\(adj)") } catch let error as SystemCallError {
+                throw Failure("process.oomScoreAdj \(adj): \(error) — lowering it needs CAP_SYS_RESOURCE")
+            }
+        }
+    }
+
+    /// process.args[0] found in the container's PATH, with runc's defaults for PATH and HOME.
+    static func resolveCommand(_ process: Spec.Process) throws -> ContainerCommand {
+        var env = process.env ?? []
+        if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.append("PATH=\(ContainerPlan.defaultPath)") }
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=/") }
+        let searchPath = env.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ContainerPlan.defaultPath
+        do {
+            return try ContainerCommand.resolve(args: process.args ?? [], env: env, searchPath: searchPath, selfFD: nil)
+        } catch let error as CommandError {
+            // Docker and Podman choose their exit code (127, 126) by looking for runc's words
+            // in the message; say them too.
+            let words = error.exitCode == 127 ? " (executable file not found)" : error.exitCode == 126 ? " (permission denied)" : ""
+            throw Failure("process.args[0]: \(error)\(words)")
+        }
+    }
+
+    /// A new pty from the container's /dev/ptmx: its master goes to the caller's console socket,
+    /// its slave becomes our controlling terminal and standard streams.
+    static func takeTerminal(_ consoleFD: Int32, process: Spec.Process, asConsole: Bool) throws {
+        var master: Int32 = -1, slave: Int32 = -1
+        var index: UInt32 = 0
+        let rc = cl_open_pty("/dev/ptmx", &master, &slave, &index)
+        if rc != 0 { throw SystemCallError("open(\"/dev/ptmx\") for the container's terminal", errno: -rc) }
+        // runtime-spec's default devices: /dev/console is the container's terminal (the
+        // init's; an exec'd process only gets a pty of its own).
+        if asConsole && Sys.isDirectory("/dev/pts") {
+            if !Sys.exists("/dev/console") { try? Sys.touch("/dev/console", mode: 0o600) }
+            try Sys.mount(source: "/dev/pts/\(index)", target: "/dev/console", fstype: nil, flags: [.bind])
+        }
+        if let size = process.consoleSize {
+            var ws = winsize(ws_row: size.height, ws_col: size.width, ws_xpixel: 0, ws_ypixel: 0)
+            _ = ioctl(slave, UInt(TIOCSWINSZ), &ws)
+        }
+        let sent = cl_send_fd(consoleFD, master)
+        if sent != 0 { throw SystemCallError("sendmsg(console socket, SCM_RIGHTS)", errno: -sent) }
+        close(master)
+        close(consoleFD)
+        let taken = cl_take_terminal(slave)
+        if taken != 0 { throw SystemCallError("ioctl(TIOCSCTTY) on the container's terminal", errno: -taken) }
+        if slave > 2 { close(slave) }
     }
 
     static func state(_ plan: OCIInitPlan, _ status: String) -> ContainerState {
@@ -220,8 +238,12 @@ public enum OCIInit {
     /// The last steps, in the order capabilities(7) needs: drop the bounding set while
     /// CAP_SETPCAP is still held, keep capabilities across setuid, switch user, then set the
     /// three process sets and the ambient one; then no_new_privs, and exec.
-    static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand, plan: OCIInitPlan) throws -> Never {
+    /// linux.seccomp is loaded where runc loads it: with no_new_privs, last, just before exec;
+    /// without, first, while CAP_SYS_ADMIN (which loading then needs) is still held.
+    static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand, dieWithCaller: Bool,
+                                 seccomp: Spec.Seccomp?) throws -> Never {
         umask(mode_t(process.user.umask ?? 0o022))
+        if let seccomp, process.noNewPrivileges != true { try SeccompFilter.load(seccomp) }
         if let caps = process.capabilities {
             let bounding = Set((caps.bounding ?? []).compactMap(CapabilityNames.value(of:)))
             for value in 0..<Int(cap_max_bits()) where !bounding.contains(value) {
@@ -241,7 +263,7 @@ public enum OCIInit {
         if setuid(user.uid) != 0 { throw Failure("process.user.uid \(user.uid): setuid failed: \(String(cString: strerror(errno))) — is it mapped in linux.uidMappings?") }
         // The kernel clears the parent-death signal on a change of credentials; a foreground
         // run's container must still end with its caller.
-        if plan.dieWithCaller { _ = cl_prctl(Int32(CL_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0) }
+        if dieWithCaller { _ = cl_prctl(Int32(CL_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0) }
         if let caps = process.capabilities {
             try setProcessCapabilities(caps)
             _ = cl_prctl(Int32(CL_PR_SET_KEEPCAPS), 0, 0, 0, 0)
@@ -251,6 +273,7 @@ public enum OCIInit {
         }
         if process.noNewPrivileges == true {
             _ = cl_prctl(Int32(CL_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)
+            if let seccomp { try SeccompFilter.load(seccomp) }
         }
         try command.exec(cwd: process.cwd, identity: nil)
     }

@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 
 /// runc's command line, parsed by hand: containerd and the engines call it on every container
@@ -10,6 +11,9 @@ public struct RuncCommandLine: Equatable, Sendable {
         public var logFormat = "text"
         public var debug = false
         public var systemdCgroup = false
+        /// contlab's own: append every call, and the system calls its init made, to this file
+        /// (how `contlab engines` shows what Docker and Podman asked of the runtime).
+        public var journal: String?
     }
 
     public enum Verb: Equatable, Sendable {
@@ -21,6 +25,10 @@ public struct RuncCommandLine: Equatable, Sendable {
         case delete(id: String, force: Bool)
         case list(quiet: Bool, json: Bool)
         case ps(id: String, json: Bool)
+        case exec(ExecOptions)
+        case pause(id: String)
+        case resume(id: String)
+        case update(id: String, resources: UpdateSource)
         case features
         case spec(bundle: String, rootless: Bool)
         case help
@@ -29,6 +37,29 @@ public struct RuncCommandLine: Equatable, Sendable {
 
     public var globals: Globals
     public var verb: Verb
+
+    /// `exec`: the process comes from `--process FILE` (a runtime-spec process object, as
+    /// containerd and conmon write it) or from the arguments after the id, with `--tty`, `--cwd`,
+    /// `--env` and `--user` shaping it as runc's do.
+    public struct ExecOptions: Equatable, Sendable {
+        public var id: String
+        public var processFile: String?
+        public var args: [String] = []
+        public var detach = false
+        public var pidFile: String?
+        public var consoleSocket: String?
+        public var tty = false
+        public var cwd: String?
+        public var env: [String] = []
+        public var user: String?
+    }
+
+    /// `update`: the resources as JSON (`--resources FILE`, `-` for stdin, as Docker sends them),
+    /// or runc's single-value flags.
+    public enum UpdateSource: Equatable, Sendable {
+        case json(path: String)
+        case flags(memory: Int64?, memorySwap: Int64?, pidsLimit: Int64?, cpuQuota: Int64?, cpuPeriod: UInt64?, cpuShares: UInt64?)
+    }
 
     public struct ParseError: Error, CustomStringConvertible, Equatable {
         public var description: String
@@ -45,11 +76,17 @@ public struct RuncCommandLine: Equatable, Sendable {
         "delete": ["force": false],
         "list": ["quiet": false, "format": true],
         "ps": ["format": true],
+        "exec": ["process": true, "detach": false, "pid-file": true, "console-socket": true, "tty": false, "cwd": true, "env": true,
+                 "user": true, "no-new-keyring": false, "preserve-fds": true],
+        "pause": [:], "resume": [:],
+        "update": ["resources": true, "memory": true, "memory-swap": true, "pids-limit": true, "cpu-quota": true, "cpu-period": true,
+                   "cpu-share": true],
         "features": [:],
         "spec": ["bundle": true, "rootless": false],
     ]
-    static let aliases: [String: String] = ["b": "bundle", "d": "detach", "a": "all", "f": "force", "q": "quiet"]
-    static let unimplemented: Set<String> = ["exec", "pause", "resume", "update", "events", "checkpoint", "restore"]
+    static let aliases: [String: String] = ["b": "bundle", "d": "detach", "a": "all", "f": "force", "q": "quiet", "p": "process",
+                                            "t": "tty", "e": "env", "u": "user", "r": "resources"]
+    static let unimplemented: Set<String> = ["events", "checkpoint", "restore"]
 
     public static func parse(_ arguments: [String]) throws -> RuncCommandLine {
         var globals = Globals()
@@ -70,23 +107,30 @@ public struct RuncCommandLine: Equatable, Sendable {
                 globals.logFormat = try value(name, inline)
                 guard ["text", "json"].contains(globals.logFormat) else { throw ParseError("--log-format must be text or json") }
             case "debug": globals.debug = true
+            case "journal": globals.journal = try value(name, inline)
             case "systemd-cgroup": globals.systemdCgroup = true
             case "rootless", "criu": _ = try value(name, inline)
             case "help", "h": return RuncCommandLine(globals: globals, verb: .help)
             case "version", "v": return RuncCommandLine(globals: globals, verb: .version)
-            default: throw ParseError("unknown global flag \(word) (contlab-runc takes --root, --log, --log-format, --debug)")
+            default: throw ParseError("unknown global flag \(word) (contlab-runc takes --root, --log, --log-format, --debug, --journal)")
             }
         }
         guard let verbName = rest.popFirst() else { return RuncCommandLine(globals: globals, verb: .help) }
         if verbName == "help" { return RuncCommandLine(globals: globals, verb: .help) }
         if unimplemented.contains(verbName) { throw ParseError("\(verbName) is not implemented by contlab-runc yet") }
         guard let known = flags[verbName] else {
-            throw ParseError("unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, list, ps, features, spec)")
+            throw ParseError("unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, features, spec)")
         }
         var options: [String: String] = [:]
+        var repeated: [String: [String]] = [:]
         var positional: [String] = []
         while let word = rest.popFirst() {
             if word == "--" { positional += rest; break }
+            // exec's command follows the id, flags and all (`exec c1 sh -c 'echo hi'`).
+            if verbName == "exec" && !positional.isEmpty {
+                positional.append(word)
+                continue
+            }
             guard word.hasPrefix("-"), word.count > 1, !(verbName == "kill" && positional.count == 1 && Int(word.dropFirst()) != nil) else {
                 positional.append(word)
                 continue
@@ -94,7 +138,9 @@ public struct RuncCommandLine: Equatable, Sendable {
             var (name, inline) = split(word)
             name = aliases[name] ?? name
             guard let takesValue = known[name] else { throw ParseError("\(verbName): unknown flag \(word)") }
-            options[name] = takesValue ? try value(name, inline) : "true"
+            let given = takesValue ? try value(name, inline) : "true"
+            options[name] = given
+            repeated[name, default: []].append(given)
         }
         if let preserved = options["preserve-fds"], preserved != "0" {
             throw ParseError("\(verbName): --preserve-fds is not implemented by contlab-runc yet; pass no extra descriptors")
@@ -127,6 +173,46 @@ public struct RuncCommandLine: Equatable, Sendable {
             let format = options["format"] ?? "table"
             guard ["table", "json"].contains(format) else { throw ParseError("ps: --format must be table or json") }
             verb = .ps(id: try id(), json: format == "json")
+        case "exec":
+            var exec = ExecOptions(id: try id())
+            exec.processFile = options["process"]
+            exec.args = Array(positional.dropFirst())
+            exec.detach = options["detach"] != nil
+            exec.pidFile = options["pid-file"]
+            exec.consoleSocket = options["console-socket"]
+            exec.tty = options["tty"] != nil
+            exec.cwd = options["cwd"]
+            exec.env = repeated["env"] ?? []
+            exec.user = options["user"]
+            if exec.processFile == nil && exec.args.isEmpty {
+                throw ParseError("exec needs the command to run: --process FILE, or the command after the id (exec \(exec.id) sh)")
+            }
+            if exec.processFile != nil && !exec.args.isEmpty {
+                throw ParseError("exec: give the command either in --process or after the id, not both")
+            }
+            verb = .exec(exec)
+        case "pause": verb = .pause(id: try id())
+        case "resume": verb = .resume(id: try id())
+        case "update":
+            if let path = options["resources"] {
+                verb = .update(id: try id(), resources: .json(path: path))
+            } else {
+                func number<T: FixedWidthInteger>(_ name: String, bytes: Bool = false) throws -> T? {
+                    guard let text = options[name] else { return nil }
+                    if text == "-1", T.isSigned { return -1 }
+                    if bytes, let size = try? ByteSize.parse(text), let value = T(exactly: size) { return value }
+                    guard let value = T(text) else { throw ParseError("update: --\(name) \"\(text)\" is not a number") }
+                    return value
+                }
+                let flags = UpdateSource.flags(
+                    memory: try number("memory", bytes: true), memorySwap: try number("memory-swap", bytes: true),
+                    pidsLimit: try number("pids-limit"), cpuQuota: try number("cpu-quota"), cpuPeriod: try number("cpu-period"),
+                    cpuShares: try number("cpu-share"))
+                if flags == .flags(memory: nil, memorySwap: nil, pidsLimit: nil, cpuQuota: nil, cpuPeriod: nil, cpuShares: nil) {
+                    throw ParseError("update needs --resources FILE (- for stdin) or a flag such as --memory 64m or --pids-limit 100")
+                }
+                verb = .update(id: try id(), resources: flags)
+            }
         case "features": verb = .features
         default: verb = .spec(bundle: options["bundle"] ?? ".", rootless: options["rootless"] != nil)
         }

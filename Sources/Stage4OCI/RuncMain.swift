@@ -15,15 +15,20 @@ public enum RuncMain {
             Sys.warn("contlab-runc: \(error)")
             exit(1)
         }
-        let log = RuntimeLog(path: commandLine.globals.log, format: commandLine.globals.logFormat)
+        let journal = commandLine.globals.journal.map { RuntimeJournal(path: $0) }
+        journal?.append("contlab-runc " + arguments.joined(separator: " "))
+        var log = RuntimeLog(path: commandLine.globals.log, format: commandLine.globals.logFormat)
+        log.journal = journal
         if commandLine.globals.systemdCgroup {
             log.error("--systemd-cgroup: contlab drives cgroupfs directly; configure the engine for cgroupfs")
             exit(1)
         }
         var runtime = OCIRuntime(store: StateStore(root: commandLine.globals.root ?? StateStore.defaultRoot()))
-        runtime.record = commandLine.globals.debug
+        runtime.record = commandLine.globals.debug || journal != nil
         do {
-            exit(try perform(commandLine.verb, runtime: runtime, log: log))
+            let status = try perform(commandLine.verb, runtime: runtime, log: log)
+            journal?.append("  → exit \(status)")
+            exit(status)
         } catch {
             log.error("\(error)")
             exit(1)
@@ -60,6 +65,25 @@ public enum RuncMain {
                     print("\(String(pid).padding(toLength: 5, withPad: " ", startingAt: 0)) \(cmd)")
                 }
             }
+        case .exec(let options):
+            return try runtime.exec(.init(id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
+                                          pidFile: options.pidFile, consoleSocket: options.consoleSocket))
+        case .pause(let id):
+            try runtime.pause(id: id)
+        case .resume(let id):
+            try runtime.resume(id: id)
+        case .update(let id, let source):
+            let resources: Spec.Resources
+            switch source {
+            case .json(let path):
+                let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+                guard let data else { throw RuntimeError.usage("update --resources \(path): cannot read it") }
+                resources = try ResourceUpdate.decode(data)
+            case .flags(let memory, let memorySwap, let pidsLimit, let cpuQuota, let cpuPeriod, let cpuShares):
+                resources = ResourceUpdate.resources(memory: memory, memorySwap: memorySwap, pidsLimit: pidsLimit,
+                                                     cpuQuota: cpuQuota, cpuPeriod: cpuPeriod, cpuShares: cpuShares)
+            }
+            try runtime.update(id: id, resources: resources)
         case .features:
             print(try json(Features.current()))
         case .spec(let bundle, let rootless):
@@ -75,6 +99,21 @@ public enum RuncMain {
             print("contlab-runc (contlab's stage 4 runtime)\nspec: \(DefaultSpec.ociVersion)")
         }
         return 0
+    }
+
+    /// exec's process: the `--process` file, or the container's own process with the arguments
+    /// and flags given.
+    static func execProcess(_ options: RuncCommandLine.ExecOptions, runtime: OCIRuntime) throws -> Spec.Process {
+        if let file = options.processFile {
+            guard let data = FileManager.default.contents(atPath: file) else { throw RuntimeError.usage("exec --process \(file): cannot read it") }
+            do { return try SpecCheck.decodeProcess(data) } catch let error as SpecError {
+                throw RuntimeError.usage("exec --process \(file): \(error.path): \(error.message)")
+            }
+        }
+        let record = try runtime.store.load(options.id)
+        let (spec, _) = try OCIRuntime.loadBundle(record.bundle)
+        guard let base = spec.process else { throw RuntimeError.spec(SpecError("process", "the container has no process to copy")) }
+        return try ExecProcessOptions(args: options.args, tty: options.tty, cwd: options.cwd, env: options.env, user: options.user).apply(to: base)
     }
 
     static func list(_ runtime: OCIRuntime, quiet: Bool, asJSON: Bool) throws {
@@ -125,6 +164,12 @@ public enum RuncMain {
           state     ID                           the runtime-spec state, as JSON
           kill      [--all] ID [SIGNAL]          send a signal (default TERM)
           delete    [--force] ID                 remove a stopped container (--force: kill it first)
+          exec      [-d] [--pid-file F] [--console-socket S] (--process FILE ID | [-t] [--cwd D] [-e K=V] [-u UID[:GID]] ID CMD...)
+                                                run another process in the container's namespaces and cgroups
+          pause     ID                           freeze the container's processes (cgroup freezer)
+          resume    ID                           thaw them
+          update    (--resources FILE|- | --memory N --memory-swap N --pids-limit N --cpu-quota N --cpu-period N --cpu-share N) ID
+                                                change the container's memory, pids and cpu limits
           list      [-q] [--format table|json]   the containers under --root
           ps        [--format table|json] ID     the container's processes
           features                               what this runtime implements, as JSON
@@ -142,9 +187,15 @@ public struct RuntimeLog {
     public func error(_ message: String) {
         Sys.warn("contlab-runc: \(message)")
         append(level: "error", message)
+        journal?.append("  → error: " + message)
     }
 
-    public func debug(_ message: String) { append(level: "debug", message) }
+    public func debug(_ message: String) {
+        append(level: "debug", message)
+        journal?.append("  " + message)
+    }
+
+    var journal: RuntimeJournal?
 
     func append(level: String, _ message: String) {
         guard let path else { return }
@@ -160,6 +211,20 @@ public struct RuntimeLog {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         Sys.writeAll(fd, Array((line + "\n").utf8))
+        close(fd)
+    }
+}
+
+/// `--journal FILE`: one line per call of the runtime (as the engine made it), the system calls
+/// of each container's init indented below its create, and how each call ended. Appended with
+/// O_APPEND, so the calls of concurrent invocations do not overwrite each other.
+struct RuntimeJournal {
+    let path: String
+
+    func append(_ line: String) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        Sys.writeAll(fd, Array((Timestamp.rfc3339() + " " + line + "\n").utf8))
         close(fd)
     }
 }
@@ -191,7 +256,7 @@ struct Features: Codable {
             linux: Linux(namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
                          capabilities: CapabilityNames.all,
                          cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false),
-                         seccomp: .init(enabled: false), apparmor: .init(enabled: false), selinux: .init(enabled: false)),
+                         seccomp: .init(enabled: true), apparmor: .init(enabled: false), selinux: .init(enabled: false)),
             annotations: ["org.contlab.stage": "4"])
     }
 }

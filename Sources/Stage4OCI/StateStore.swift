@@ -99,10 +99,7 @@ public struct StateStore {
         }
         if record.creating { return "creating" }
         if Sys.exists(fifo(record.id)) { return "created" }
-        for dir in record.cgroupDirectories where dir.controllers.contains("freezer") {
-            if dir.version == 1, Sys.readText(dir.path + "/freezer.state")?.hasPrefix("FROZEN") == true { return "paused" }
-            if dir.version == 2, Sys.readText(dir.path + "/cgroup.freeze")?.hasPrefix("1") == true { return "paused" }
-        }
+        if let freezer = Freezer.of(record.cgroupDirectories), freezer.isFrozen { return "paused" }
         return "running"
     }
 

@@ -15,12 +15,13 @@ struct Contlab: ParsableCommand {
               contlab oom-demo
               contlab bundle create /tmp/lab -- contlab inspect
               contlab runc run --bundle /tmp/lab demo     (contlab-runc: runc's command line)
+              contlab engines setup docker                (Docker and Podman with contlab as runtime)
               contlab image build --rootfs busybox busybox; contlab run --stage 5 --image busybox -- sh
               contlab lessons; contlab history timeline
               contlab exercises init lab; cd lab; contlab verify
             """,
         subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self, CommitCommand.self, StageCommand.self,
-                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self])
+                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self, EnginesCommand.self])
 }
 
 /// Print a failure as one line on stderr and exit with `code`: every command reports errors the

@@ -26,6 +26,8 @@ if arguments.count >= 2 {
         ContainerInit.main()
     case OCIInitPlan.initArgument:
         OCIInit.main()
+    case OCIExecPlan.argument:
+        OCIExec.main()
     case "runc":
         RuncMain.main(Array(arguments.dropFirst(2)))
     case "spec":

@@ -11,6 +11,9 @@ final class RuncCommandLineTests: XCTestCase {
         XCTAssertEqual(line.globals.root, "/run/containerd/runc/default")
         XCTAssertEqual(line.globals.logFormat, "json")
         XCTAssertEqual(line.verb, .create(id: "c1", bundle: "/b", pidFile: "/b/init.pid", consoleSocket: nil))
+        // contlab's own global flag, as dockerd's runtimeArgs and podman's --runtime-flag pass it.
+        XCTAssertEqual(try RuncCommandLine.parse(["--journal", "/j.log", "start", "c1"]).globals.journal, "/j.log")
+        XCTAssertEqual(try RuncCommandLine.parse(["--journal=/j.log", "start", "c1"]).globals.journal, "/j.log")
         XCTAssertEqual(try RuncCommandLine.parse(["run", "-d", "--bundle=/b", "c2"]).verb,
                        .run(id: "c2", bundle: "/b", pidFile: nil, consoleSocket: nil, detach: true))
     }
@@ -24,11 +27,138 @@ final class RuncCommandLineTests: XCTestCase {
     }
 
     func testRefusesWhatItDoesNotDo() {
-        XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "c1"])) { XCTAssertTrue("\($0)".contains("not implemented")) }
+        XCTAssertThrowsError(try RuncCommandLine.parse(["events", "c1"])) { XCTAssertTrue("\($0)".contains("not implemented")) }
+        XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "c1"])) { XCTAssertTrue("\($0)".contains("--process FILE")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["run", "--preserve-fds", "2", "c1"])) { XCTAssertTrue("\($0)".contains("--preserve-fds")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["frobnicate"])) { XCTAssertTrue("\($0)".contains("unknown command")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["start"])) { XCTAssertTrue("\($0)".contains("needs a container id")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["--log-format", "xml", "state", "c1"]))
+    }
+}
+
+/// The verbs Docker and Podman call beyond the lifecycle, in the shapes recorded from them.
+final class EngineVerbTests: XCTestCase {
+    func testExecAsContainerdAndConmonCallIt() throws {
+        let docker = try RuncCommandLine.parse(["--root", "/r", "--log", "/l.json", "--log-format", "json", "exec", "--process", "/tmp/runc-process1",
+                                                "--detach", "--pid-file", "/b/x.pid", "c1"])
+        var expected = RuncCommandLine.ExecOptions(id: "c1")
+        expected.processFile = "/tmp/runc-process1"
+        expected.detach = true
+        expected.pidFile = "/b/x.pid"
+        XCTAssertEqual(docker.verb, .exec(expected))
+        // conmon puts --pid-file first and may add a console socket.
+        let podman = try RuncCommandLine.parse(["exec", "--pid-file", "/p", "--process", "/q", "--console-socket", "/s.sock", "--detach", "c1"])
+        guard case .exec(let options) = podman.verb else { return XCTFail("\(podman.verb)") }
+        XCTAssertEqual(options.consoleSocket, "/s.sock")
+        XCTAssertEqual(options.processFile, "/q")
+    }
+
+    func testExecArgumentsAfterTheIDAreTheCommandFlagsAndAll() throws {
+        let line = try RuncCommandLine.parse(["exec", "-t", "--cwd", "/tmp", "-e", "A=1", "--env=B=2", "-u", "1000:1000", "c1", "sh", "-c", "echo -n hi"])
+        guard case .exec(let options) = line.verb else { return XCTFail("\(line.verb)") }
+        XCTAssertEqual(options.args, ["sh", "-c", "echo -n hi"])
+        XCTAssertEqual(options.env, ["A=1", "B=2"])
+        XCTAssertTrue(options.tty)
+        XCTAssertEqual(options.cwd, "/tmp")
+        XCTAssertEqual(options.user, "1000:1000")
+        XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "--process", "/p", "c1", "sh"])) { XCTAssertTrue("\($0)".contains("not both")) }
+    }
+
+    func testExecOptionsChangeTheContainersOwnProcess() throws {
+        let base = Spec.Process(args: ["sleep", "1"], env: ["PATH=/bin", "A=0"], cwd: "/")
+        let changed = try ExecProcessOptions(args: ["sh"], tty: true, cwd: "/tmp", env: ["A=1", "B=2"], user: "7:8").apply(to: base)
+        XCTAssertEqual(changed.args, ["sh"])
+        XCTAssertEqual(changed.env, ["PATH=/bin", "A=1", "B=2"])
+        XCTAssertEqual(changed.terminal, true)
+        XCTAssertEqual(changed.cwd, "/tmp")
+        XCTAssertEqual(changed.user.uid, 7)
+        XCTAssertEqual(changed.user.gid, 8)
+        XCTAssertThrowsError(try ExecProcessOptions(args: ["sh"], user: "root").apply(to: base))
+        XCTAssertThrowsError(try ExecProcessOptions(args: ["sh"], env: ["NOEQUALS"]).apply(to: base))
+    }
+
+    func testAProcessFileIsCheckedLikeConfigJSONsProcess() throws {
+        let recorded = #"{"user":{"uid":0,"gid":0,"additionalGids":[0]},"args":["sh","-c","exit 4"],"env":["PATH=/bin"],"cwd":"/","capabilities":{"bounding":["CAP_KILL"],"effective":["CAP_KILL"],"permitted":["CAP_KILL"]},"oomScoreAdj":0}"#
+        let process = try SpecCheck.decodeProcess(Data(recorded.utf8))
+        XCTAssertEqual(process.args, ["sh", "-c", "exit 4"])
+        XCTAssertEqual(process.user.additionalGids, [0])
+        XCTAssertThrowsError(try SpecCheck.decodeProcess(Data(#"{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"relative"}"#.utf8))) {
+            XCTAssertEqual(($0 as? SpecError)?.path, "process.cwd")
+        }
+        XCTAssertThrowsError(try SpecCheck.decodeProcess(Data(#"{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/","apparmorProfile":"x"}"#.utf8))) {
+            XCTAssertEqual(($0 as? SpecError)?.path, "process.apparmorProfile")
+        }
+    }
+
+    func testNamespacesDifferingFromTheCallersAreJoinedUserFirstMountLast() {
+        // The container shares the host's user and cgroup namespaces (Docker's default).
+        let inodes = ["/proc/self/ns/user": 1, "/proc/9/ns/user": 1, "/proc/self/ns/cgroup": 2, "/proc/9/ns/cgroup": 2,
+                      "/proc/self/ns/mnt": 3, "/proc/9/ns/mnt": 30, "/proc/self/ns/pid": 4, "/proc/9/ns/pid": 40,
+                      "/proc/self/ns/net": 5, "/proc/9/ns/net": 50, "/proc/self/ns/ipc": 6, "/proc/9/ns/ipc": 60,
+                      "/proc/self/ns/uts": 7, "/proc/9/ns/uts": 70].mapValues(UInt64.init)
+        XCTAssertEqual(OCIExecPlan.namespacesToJoin(containerPID: 9, inode: { inodes[$0] }), [.ipc, .uts, .network, .pid, .mount])
+        var withUser = inodes
+        withUser["/proc/9/ns/user"] = 10
+        XCTAssertEqual(OCIExecPlan.namespacesToJoin(containerPID: 9, inode: { withUser[$0] }).first, .user)
+    }
+
+    func testPauseResumeAndUpdateParse() throws {
+        XCTAssertEqual(try RuncCommandLine.parse(["pause", "c1"]).verb, .pause(id: "c1"))
+        XCTAssertEqual(try RuncCommandLine.parse(["resume", "c1"]).verb, .resume(id: "c1"))
+        XCTAssertEqual(try RuncCommandLine.parse(["update", "--resources", "-", "c1"]).verb, .update(id: "c1", resources: .json(path: "-")))
+        XCTAssertEqual(try RuncCommandLine.parse(["update", "--memory", "64m", "--pids-limit", "50", "c1"]).verb,
+                       .update(id: "c1", resources: .flags(memory: 64 << 20, memorySwap: nil, pidsLimit: 50, cpuQuota: nil, cpuPeriod: nil, cpuShares: nil)))
+        XCTAssertEqual(try RuncCommandLine.parse(["update", "--memory-swap", "-1", "c1"]).verb,
+                       .update(id: "c1", resources: .flags(memory: nil, memorySwap: -1, pidsLimit: nil, cpuQuota: nil, cpuPeriod: nil, cpuShares: nil)))
+        XCTAssertThrowsError(try RuncCommandLine.parse(["update", "c1"])) { XCTAssertTrue("\($0)".contains("--resources")) }
+        XCTAssertThrowsError(try RuncCommandLine.parse(["update", "--pids-limit", "many", "c1"]))
+    }
+
+    func testUpdateReadsDockersResourcesWithZeroAsUnchanged() throws {
+        // What `docker update --memory 64m --memory-swap 128m` sends on stdin.
+        let docker = #"{"memory":{"limit":67108864,"reservation":0,"swap":134217728,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0},"blockIO":{"weight":0}}"#
+        let changes = ResourceUpdate.changes(try ResourceUpdate.decode(Data(docker.utf8)))
+        XCTAssertEqual(changes, Spec.Resources(memory: Spec.Memory(limit: 64 << 20, swap: 128 << 20)))
+        let writes = CgroupSettings.writes(changes, version: { _ in 1 }).map { "\($0.write.file)=\($0.write.value)" }
+        XCTAssertEqual(writes, ["memory.limit_in_bytes=67108864", "memory.memsw.limit_in_bytes=134217728"])
+        XCTAssertThrowsError(try ResourceUpdate.decode(Data(#"{"memory":{"reservation":1048576}}"#.utf8))) {
+            XCTAssertTrue("\($0)".contains("linux.resources.memory.reservation"), "\($0)")
+        }
+        XCTAssertEqual(ResourceUpdate.changes(Spec.Resources(pids: Spec.Pids(limit: 0), cpu: Spec.CPU(quota: 50_000))),
+                       Spec.Resources(cpu: Spec.CPU(quota: 50_000)))
+    }
+
+    func testTheFreezerIsV1sControllerOrAnyV2Cgroup() {
+        let v1 = [StateStore.Record.CgroupDirectory(path: "/m/x", version: 1, controllers: ["memory"]),
+                  .init(path: "/f/x", version: 1, controllers: ["freezer"])]
+        XCTAssertEqual(Freezer.of(v1), Freezer(directory: "/f/x", version: 1))
+        XCTAssertEqual(Freezer.of([.init(path: "/u/x", version: 2, controllers: ["memory", "pids"])]), Freezer(directory: "/u/x", version: 2))
+        XCTAssertNil(Freezer.of([.init(path: "/m/x", version: 1, controllers: ["memory"])]))
+        XCTAssertTrue(Freezer.isFrozen(version: 1, state: "FROZEN\n", events: nil))
+        XCTAssertFalse(Freezer.isFrozen(version: 1, state: "FREEZING\n", events: nil), "still stopping tasks")
+        XCTAssertTrue(Freezer.isFrozen(version: 2, state: nil, events: "populated 1\nfrozen 1\n"))
+        XCTAssertFalse(Freezer.isFrozen(version: 2, state: nil, events: "populated 1\nfrozen 0\n"))
+    }
+}
+
+final class SeccompNamesTests: XCTestCase {
+    func testActionsAreTheKernelsReturnValues() {
+        XCTAssertEqual(SeccompNames.action("SCMP_ACT_ALLOW", errnoRet: nil), 0x7fff_0000)
+        XCTAssertEqual(SeccompNames.action("SCMP_ACT_ERRNO", errnoRet: nil), 0x0005_0001, "EPERM without errnoRet, as runtime-spec says")
+        XCTAssertEqual(SeccompNames.action("SCMP_ACT_ERRNO", errnoRet: 38), 0x0005_0026)
+        XCTAssertEqual(SeccompNames.action("SCMP_ACT_KILL_PROCESS", errnoRet: nil), 0x8000_0000)
+        XCTAssertNil(SeccompNames.action("SCMP_ACT_NOTIFY", errnoRet: nil))
+        XCTAssertEqual(SeccompNames.comparison("SCMP_CMP_MASKED_EQ"), 7)
+        XCTAssertEqual(SeccompNames.architecture("SCMP_ARCH_X86_64"), "x86_64")
+        XCTAssertNil(SeccompNames.architecture("X86_64"))
+    }
+
+    func testConditionsOnOneArgumentBecomeSeparateRules() {
+        let a = Spec.SyscallArg(index: 0, value: 0, op: "SCMP_CMP_EQ"), b = Spec.SyscallArg(index: 0, value: 8, op: "SCMP_CMP_EQ")
+        let c = Spec.SyscallArg(index: 1, value: 1, op: "SCMP_CMP_EQ")
+        XCTAssertEqual(SeccompNames.ruleGroups([a, c]), [[a, c]], "different arguments: one rule, all must match")
+        XCTAssertEqual(SeccompNames.ruleGroups([a, b]), [[a], [b]], "the same argument twice: either may match")
+        XCTAssertEqual(SeccompNames.ruleGroups([]), [[]])
     }
 }
 

@@ -22,9 +22,10 @@ final class SpecTests: XCTestCase {
             let spec = try SpecCheck.decode(try load(name))
             XCTAssertEqual(try SpecCheck.decode(try DefaultSpec.encode(spec)), spec, name)
         }
-        // The full example sets seccomp, SELinux, AppArmor and more: refused by name, not ignored.
+        // The full example sets SELinux, AppArmor, time offsets and more: refused by name, not ignored.
         XCTAssertThrowsError(try SpecCheck.decode(try load("good/spec-example.json"))) { error in
-            XCTAssertTrue(["linux.seccomp", "process.apparmorProfile", "process.selinuxLabel"].contains((error as? SpecError)?.path ?? ""), "\(error)")
+            XCTAssertTrue(["linux.timeOffsets", "linux.intelRdt", "process.apparmorProfile", "process.selinuxLabel"].contains((error as? SpecError)?.path ?? ""), "\(error)")
+            XCTAssertTrue("\(error)".contains("not implemented"), "\(error)")
         }
         // With what contlab does not implement removed, the rest decodes and round-trips.
         var object = try JSONSerialization.jsonObject(with: try load("good/spec-example.json")) as! [String: Any]
@@ -81,13 +82,26 @@ final class SpecTests: XCTestCase {
         refuse(#"{\#(base),"linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]}}"#, "linux.namespaces[1]", "listed twice")
         refuse(#"{\#(base),"linux":{"namespaces":[{"type":"pidd"}]}}"#, "linux.namespaces[0].type", "unknown namespace type")
         refuse(#"{\#(base),"hostname":"x"}"#, "hostname", "uts namespace")
-        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}}"#, "linux.seccomp", "not implemented")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_NOTIFY"}}}"#, "linux.seccomp.defaultAction", "not an action")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_ABOUT"}]}]}}}"#,
+               "linux.seccomp.syscalls[0].args[0].op", "unknown comparison")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"]}}}"#, "linux.seccomp.flags", "not implemented")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/l.sock"}}}"#, "linux.seccomp.listenerPath", "not implemented")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_Z80"]}}}"#, "linux.seccomp.architectures[0]", "unknown architecture")
+        // The shape of Docker's default profile loads.
+        let docker = #"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ"}]},{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]}}}"#
+        XCTAssertEqual(try SpecCheck.decode(Data(docker.utf8)).linux?.seccomp?.syscalls?.count, 3)
         refuse(#"{\#(base),"linux":{"sysctl":{"kernel.panic":"1"}}}"#, "linux.sysctl.kernel.panic", "not a namespaced sysctl")
         refuse(#"{\#(base),"process":{"cwd":"/","user":{"uid":0,"gid":0},"args":["sh"],"rlimits":[{"type":"RLIMIT_NOFILE","hard":10,"soft":20}]}}"#,
                "process.rlimits[0]", "above the hard limit")
         refuse(#"{"ociVersion":"2.0.0","root":{"path":"r"}}"#, "ociVersion", "not a 1.x version")
         refuse(#"[1,2]"#, "", "JSON object")
         refuse(#"{"ociVersion": "1.0.0", "root": "#, "", "not valid JSON")
+        refuse(#"{\#(base),"linux":{"resources":{"blockIO":{"weight":500}}}}"#, "linux.resources.blockIO", "not implemented")
+        refuse(#"{\#(base),"linux":{"resources":{"memory":{"disableOOMKiller":true}}}}"#, "linux.resources.memory.disableOOMKiller", "not implemented")
+        refuse(#"{\#(base),"linux":{"resources":{"memory":{"swappiness":0}}}}"#, "linux.resources.memory.swappiness", "not implemented")
+        // Docker writes the fields it knows with zero values, meaning "not set" (as runc reads them).
+        XCTAssertNoThrow(try SpecCheck.decode(Data(#"{\#(base),"linux":{"resources":{"memory":{"disableOOMKiller":false,"reservation":0,"kernel":0},"blockIO":{"weight":0},"cpu":{"shares":0}}}}"#.utf8)))
         // Fields outside the spec are ignored, as its extensibility clause requires.
         XCTAssertNoThrow(try SpecCheck.decode(Data(#"{\#(base),"org.example.custom":{"x":1}}"#.utf8)))
     }

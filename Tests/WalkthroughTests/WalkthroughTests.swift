@@ -12,7 +12,7 @@ final class WalkthroughDataTests: XCTestCase {
         XCTAssertEqual(all.map(\.stage), [0, 1, 2, 3, 4, 5])
         let history = try HistoryData.load(from: Self.lessons.appendingPathComponent("history"))
         let commands: Set<String> = ["inspect", "run", "escape", "oom-demo", "rootfs", "runc", "bundle", "hog",
-                                     "image", "diff", "commit", "container"]
+                                     "image", "diff", "commit", "container", "engines"]
         for stage in all {
             for text in [stage.title, stage.summary] + stage.steps.flatMap({ [$0.title, $0.text] + ($0.lookFor.map { [$0] } ?? []) }) {
                 XCTAssertFalse(text.en.isEmpty, "stage \(stage.stage): an English text is empty")

@@ -53,6 +53,7 @@ int cl_pipe2(int fds[2], int flags);
 // prctl(2) is variadic in C, which Swift cannot call.
 enum {
     CL_PR_SET_PDEATHSIG = 1,
+    CL_PR_SET_CHILD_SUBREAPER = 36,
     CL_PR_SET_KEEPCAPS = 8,
     CL_PR_GET_SECCOMP = 21,
     CL_PR_SET_NO_NEW_PRIVS = 38,
@@ -82,6 +83,9 @@ int cl_send_fd(int sock, int fd);
 int cl_open_pty(const char *ptmx, int *master, int *slave, unsigned int *index);
 // Make `fd` the controlling terminal of a new session and the standard streams. 0 or -errno.
 int cl_take_terminal(int fd);
+// fork(2), for a process known to be single-threaded (contlab's exec helper, after it joined
+// a PID namespace, which only its children enter). Swift's Glibc does not offer fork.
+pid_t cl_fork(void);
 int cl_wait_termsig(int status);
 int cl_wait_exitcode(int status);
 

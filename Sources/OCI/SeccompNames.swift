@@ -1,0 +1,70 @@
+/// linux.seccomp's words as the kernel and libseccomp number them. Pure, so the mapping is
+/// tested without loading a filter.
+public enum SeccompNames {
+    /// SCMP_ACT_* as the filter's return values (SECCOMP_RET_* in <linux/seccomp.h>); ERRNO and
+    /// TRACE carry their data in the low 16 bits. SCMP_ACT_NOTIFY needs a listener, which contlab
+    /// does not provide.
+    public static func action(_ name: String, errnoRet: UInt32?) -> UInt32? {
+        switch name {
+        case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": return 0x0000_0000
+        case "SCMP_ACT_KILL_PROCESS": return 0x8000_0000
+        case "SCMP_ACT_TRAP": return 0x0003_0000
+        // runtime-spec: without errnoRet, EPERM.
+        case "SCMP_ACT_ERRNO": return 0x0005_0000 | ((errnoRet ?? 1) & 0xffff)
+        case "SCMP_ACT_TRACE": return 0x7ff0_0000 | ((errnoRet ?? 1) & 0xffff)
+        case "SCMP_ACT_LOG": return 0x7ffc_0000
+        case "SCMP_ACT_ALLOW": return 0x7fff_0000
+        default: return nil
+        }
+    }
+
+    /// SCMP_CMP_* as libseccomp's enum scmp_compare.
+    public static func comparison(_ name: String) -> UInt32? {
+        ["SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4, "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6,
+         "SCMP_CMP_MASKED_EQ": 7][name]
+    }
+
+    /// SCMP_ARCH_X86_64 → "x86_64", the name seccomp_arch_resolve_name takes.
+    public static func architecture(_ name: String) -> String? {
+        let known = ["X86", "X86_64", "X32", "ARM", "AARCH64", "MIPS", "MIPS64", "MIPS64N32", "MIPSEL", "MIPSEL64", "MIPSEL64N32",
+                     "PPC", "PPC64", "PPC64LE", "S390", "S390X", "RISCV64"]
+        guard name.hasPrefix("SCMP_ARCH_"), known.contains(String(name.dropFirst(10))) else { return nil }
+        return name.dropFirst(10).lowercased()
+    }
+
+    /// The argument conditions of one rule, split as libseccomp needs them: it refuses two
+    /// conditions on the same argument in one rule, so those become one rule each (either may
+    /// match), as runc does.
+    public static func ruleGroups(_ args: [Spec.SyscallArg]) -> [[Spec.SyscallArg]] {
+        let indexes = args.map(\.index)
+        if Set(indexes).count == indexes.count { return [args] }
+        return args.map { [$0] }
+    }
+}
+
+extension SpecCheck {
+    /// linux.seccomp: every action, comparison and architecture must be one contlab can load.
+    static func validateSeccomp(_ seccomp: Spec.Seccomp) throws {
+        let path = "linux.seccomp"
+        if seccomp.defaultAction == "SCMP_ACT_NOTIFY" || SeccompNames.action(seccomp.defaultAction, errnoRet: nil) == nil {
+            throw SpecError(path + ".defaultAction", "\"\(seccomp.defaultAction)\" is not an action contlab loads (SCMP_ACT_ALLOW, _ERRNO, _KILL, _KILL_PROCESS, _TRAP, _TRACE, _LOG)")
+        }
+        if let flags = seccomp.flags, !flags.isEmpty {
+            throw SpecError(path + ".flags", "filter flags are not implemented by contlab yet; remove them")
+        }
+        for (i, arch) in (seccomp.architectures ?? []).enumerated() where SeccompNames.architecture(arch) == nil {
+            throw SpecError("\(path).architectures[\(i)]", "unknown architecture \"\(arch)\"")
+        }
+        for (i, rule) in (seccomp.syscalls ?? []).enumerated() {
+            if rule.action == "SCMP_ACT_NOTIFY" || SeccompNames.action(rule.action, errnoRet: nil) == nil {
+                throw SpecError("\(path).syscalls[\(i)].action", "\"\(rule.action)\" is not an action contlab loads")
+            }
+            for (j, arg) in (rule.args ?? []).enumerated() {
+                if SeccompNames.comparison(arg.op) == nil {
+                    throw SpecError("\(path).syscalls[\(i)].args[\(j)].op", "unknown comparison \"\(arg.op)\"")
+                }
+                if arg.index > 5 { throw SpecError("\(path).syscalls[\(i)].args[\(j)].index", "a system call has arguments 0 to 5") }
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import CLinux
+import ContlabCore
+import Foundation
+import OCI
+
+/// What `exec` hands its helper (`contlab __oci-exec`) in `CONTLAB_OCI_EXEC`: whose namespaces
+/// to enter, and the process to become there.
+public struct OCIExecPlan: Codable, Sendable {
+    /// The container's init, as the host sees it: its /proc/PID/ns/* are the ones to enter.
+    public var containerPID: Int32
+    /// The namespaces that differ from the caller's, in the order they are entered.
+    public var namespaces: [ContlabCore.Namespace]
+    public var process: Spec.Process
+    /// The container's linux.seccomp: an exec'd process runs under the same filter.
+    public var seccomp: Spec.Seccomp?
+    /// A unix socket to send the new pty's master to, when process.terminal is set.
+    public var consoleSocket: String?
+    /// The helper reports here: "pid N" (the process, as the host numbers it) or "error …". The
+    /// process's exec closes it (close-on-exec), so EOF means it runs.
+    public var reportFD: Int32
+
+    public static let environmentKey = "CONTLAB_OCI_EXEC"
+    public static let argument = "__oci-exec"
+
+    /// The order runc's nsexec uses: the user namespace first (it grants the rights to enter the
+    /// others), the mount namespace last but the cgroup one (entering it changes what /proc is).
+    public static let joinOrder: [ContlabCore.Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .mount]
+
+    /// The namespaces to enter: those whose inode differs between the caller and the container
+    /// (one that the container shares with the host is entered already). `inode` reads
+    /// /proc/<pid>/ns/<name>; pure otherwise.
+    public static func namespacesToJoin(containerPID: Int32, inode: (String) -> UInt64?) -> [ContlabCore.Namespace] {
+        joinOrder.filter { ns in
+            guard let theirs = inode("/proc/\(containerPID)/ns/\(ns.procName)") else { return false }
+            return inode("/proc/self/ns/\(ns.procName)") != theirs
+        }
+    }
+
+    static func inode(_ path: String) -> UInt64? {
+        var st = stat()
+        return stat(path, &st) == 0 ? UInt64(st.st_ino) : nil
+    }
+}
+
+/// runc exec's options that shape a process given as arguments rather than as a file.
+public struct ExecProcessOptions: Equatable, Sendable {
+    public var args: [String]
+    public var tty = false
+    public var cwd: String?
+    public var env: [String] = []
+    public var user: String?
+
+    public init(args: [String], tty: Bool = false, cwd: String? = nil, env: [String] = [], user: String? = nil) {
+        self.args = args
+        self.tty = tty
+        self.cwd = cwd
+        self.env = env
+        self.user = user
+    }
+
+    /// The container's own process (config.json) with these changes, as runc builds it: the
+    /// arguments replaced, `--env` added to the environment, `--user uid[:gid]`, `--cwd`, `--tty`.
+    public func apply(to base: Spec.Process) throws -> Spec.Process {
+        var process = base
+        process.args = args
+        process.terminal = tty
+        process.consoleSize = nil
+        if let cwd { process.cwd = cwd }
+        for entry in env {
+            guard entry.contains("=") else { throw RuntimeError.usage("exec: --env \(entry): give KEY=VALUE") }
+            let key = entry.prefix { $0 != "=" } + "="
+            process.env = (process.env ?? []).filter { !$0.hasPrefix(key) } + [entry]
+        }
+        if let user {
+            let parts = user.split(separator: ":", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+                throw RuntimeError.usage("exec: --user \(user): give numeric uid[:gid], such as 1000:1000")
+            }
+            process.user = Spec.User(uid: uid, gid: parts.count == 2 ? UInt32(parts[1])! : 0, umask: base.user.umask)
+        }
+        return process
+    }
+}
+
+extension OCIRuntime {
+    public struct ExecRequest: Sendable {
+        public var id: String
+        public var process: Spec.Process
+        public var detach: Bool
+        public var pidFile: String?
+        public var consoleSocket: String?
+
+        public init(id: String, process: Spec.Process, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil) {
+            self.id = id
+            self.process = process
+            self.detach = detach
+            self.pidFile = pidFile
+            self.consoleSocket = consoleSocket
+        }
+    }
+
+    /// exec: run another process in a running container — in its namespaces and its cgroups,
+    /// with its own user, capabilities and limits. As runc does, the work happens in a fresh
+    /// process (this binary re-executed), because only a single-threaded process may enter a
+    /// user or mount namespace, and a PID namespace is entered only by the children of whoever
+    /// joins it: the helper joins, forks the process, reports its pid and exits. Detached, the
+    /// process is then the child of the nearest subreaper (containerd's shim, conmon);
+    /// otherwise this command is that subreaper and waits for it. Returns its exit code.
+    public func exec(_ request: ExecRequest) throws -> Int32 {
+        let record = try store.load(request.id)
+        let status = store.status(of: record)
+        guard status == "running" || status == "created" else {
+            throw RuntimeError.wrongStatus(id: request.id, status: status, operation: "exec in")
+        }
+        if request.process.terminal == true && request.consoleSocket == nil {
+            throw RuntimeError.usage("exec: process.terminal is true: give --console-socket to hand the terminal to (or drop --tty)")
+        }
+        let report = try Sys.pipe()
+        Sys.setCloexec(report.write, false)
+        let plan = OCIExecPlan(
+            containerPID: record.pid,
+            namespaces: OCIExecPlan.namespacesToJoin(containerPID: record.pid, inode: OCIExecPlan.inode),
+            process: request.process, seccomp: (try? Self.loadBundle(record.bundle))?.0.linux?.seccomp,
+            consoleSocket: request.consoleSocket, reportFD: report.write)
+        let payload = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
+        if !request.detach {
+            // The process is the helper's child; once the helper exits it must become ours to wait for.
+            _ = cl_prctl(Int32(CL_PR_SET_CHILD_SUBREAPER), 1, 0, 0, 0)
+            Signals.block(Signals.forwarded + [SIGCHLD])
+        }
+        let cgroup = store.cgroup(of: record)
+        let helper: pid_t
+        do {
+            // The helper enters the container's cgroups before it runs, so the process (its
+            // child) starts in them: ps, pause, the limits and delete all see it.
+            helper = try ContainerProcess.clone(
+                argument: OCIExecPlan.argument, environment: ["\(OCIExecPlan.environmentKey)=\(payload)"],
+                namespaces: [], idMaps: nil, dieWithParent: false, rootless: geteuid() != 0,
+                beforeRelease: [{ pid in try cgroup?.add(pid: pid) }])
+        } catch {
+            close(report.read)
+            close(report.write)
+            throw error
+        }
+        close(report.write)
+        let lines = String(decoding: Sys.readAll(report.read), as: UTF8.self).split(separator: "\n")
+        close(report.read)
+        var helperStatus: Int32 = 0
+        while waitpid(helper, &helperStatus, 0) < 0 && errno == EINTR {}
+        let pid = lines.first { $0.hasPrefix("pid ") }.flatMap { pid_t($0.dropFirst(4)) }
+        if let failure = lines.first(where: { $0.hasPrefix("error ") }) {
+            if let pid, !request.detach {
+                var ignored: Int32 = 0
+                waitpid(pid, &ignored, 0)
+            }
+            throw RuntimeError.initFailed("exec failed: " + failure.dropFirst(6))
+        }
+        guard let pid else { throw RuntimeError.initDied(ExitStatus(waitStatus: helperStatus)) }
+        if let pidFile = request.pidFile { try Self.writePidFile(pidFile, pid: pid) }
+        if request.detach { return 0 }
+        return waitForwarding(pid: pid).shellCode
+    }
+}
+
+/// The helper of `exec` (`contlab __oci-exec`), a fresh single-threaded process: it enters the
+/// container's namespaces, forks the process into them, reports its pid and exits.
+public enum OCIExec {
+    public static func main() -> Never {
+        guard let text = getenv(OCIExecPlan.environmentKey).map({ String(cString: $0) }),
+              let plan = try? JSONDecoder().decode(OCIExecPlan.self, from: Data(text.utf8)) else {
+            Sys.warn("contlab: __oci-exec is the internal helper of contlab-runc exec; use contlab-runc exec")
+            exit(125)
+        }
+        unsetenv(OCIExecPlan.environmentKey)
+        let keep = [plan.reportFD]
+        _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
+        // The process's exec must close it, so that the caller reads EOF.
+        Sys.setCloexec(plan.reportFD, true)
+        func report(_ line: String) { Sys.writeAll(plan.reportFD, Array((line.replacingOccurrences(of: "\n", with: " ") + "\n").utf8)) }
+        do {
+            let threads = (Sys.readText("/proc/self/status") ?? "").split(separator: "\n").first { $0.hasPrefix("Threads:") }
+            guard threads?.split(whereSeparator: \.isWhitespace).last == "1" else {
+                throw OCIInit.Failure("the exec helper must be single-threaded to enter namespaces (\(threads ?? "Threads: ?"))")
+            }
+            // The console socket is a host path: connect before the mount namespace changes.
+            let consoleFD = plan.process.terminal == true && plan.consoleSocket != nil
+                ? try OCIInit.connectUnixSocket(plan.consoleSocket!) : -1
+            // Open every namespace first: once in the container's mount namespace, /proc is the
+            // container's, where the init's host pid means nothing.
+            var opened: [(ContlabCore.Namespace, Int32)] = []
+            for ns in plan.namespaces {
+                let path = "/proc/\(plan.containerPID)/ns/\(ns.procName)"
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                if fd < 0 { throw OCIInit.Failure("cannot open \(path): \(String(cString: strerror(errno))) — has the container stopped?") }
+                opened.append((ns, fd))
+            }
+            for (ns, fd) in opened {
+                let rc = cl_setns(fd, Int32(bitPattern: UInt32(ns.cloneFlag)))
+                close(fd)
+                if rc != 0 { throw OCIInit.Failure("setns(\(ns.cloneFlagName)) into the container failed: \(String(cString: strerror(-rc)))") }
+            }
+            // Only children enter the PID namespace joined above; this process is single-threaded,
+            // so the child may go on in Swift.
+            let child = cl_fork()
+            if child < 0 { throw OCIInit.Failure("fork failed: \(String(cString: strerror(errno)))") }
+            if child == 0 { becomeTheProcess(plan, consoleFD: consoleFD, report: report) }
+            report("pid \(child)")
+            exit(0)
+        } catch {
+            report("error \(error)")
+            exit(1)
+        }
+    }
+
+    static func becomeTheProcess(_ plan: OCIExecPlan, consoleFD: Int32, report: (String) -> Void) -> Never {
+        do {
+            try OCIInit.applyLimits(plan.process)
+            let command = try OCIInit.resolveCommand(plan.process)
+            if consoleFD >= 0 { try OCIInit.takeTerminal(consoleFD, process: plan.process, asConsole: false) }
+            try OCIInit.becomeTheProcess(plan.process, command: command, dieWithCaller: false, seccomp: plan.seccomp)
+        } catch {
+            report("error \(error)")
+            exit(127)
+        }
+    }
+}

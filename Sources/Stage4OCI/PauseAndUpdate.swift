@@ -1,0 +1,153 @@
+import Cgroups
+import ContlabCore
+import Foundation
+import OCI
+
+/// The cgroup freezer, which pause and resume use: v1's freezer controller (`freezer.state`,
+/// FROZEN or THAWED) or, on v2, the `cgroup.freeze` file every non-root cgroup has.
+public struct Freezer: Equatable, Sendable {
+    public var directory: String
+    public var version: Int
+
+    /// Where a container's freezer is, from its cgroup directories: the v1 freezer hierarchy, or
+    /// any v2 directory (v2 freezing needs no controller).
+    public static func of(_ directories: [StateStore.Record.CgroupDirectory]) -> Freezer? {
+        if let v1 = directories.first(where: { $0.version == 1 && $0.controllers.contains("freezer") }) {
+            return Freezer(directory: v1.path, version: 1)
+        }
+        return directories.first { $0.version == 2 }.map { Freezer(directory: $0.path, version: 2) }
+    }
+
+    var controlFile: String { directory + (version == 1 ? "/freezer.state" : "/cgroup.freeze") }
+
+    /// The value to write for frozen or thawed.
+    func value(frozen: Bool) -> String {
+        version == 1 ? (frozen ? "FROZEN" : "THAWED") : (frozen ? "1" : "0")
+    }
+
+    /// Whether the kernel reports the freeze complete: v1 says FROZEN (FREEZING while tasks
+    /// are still being stopped); v2 says `frozen 1` in cgroup.events.
+    public static func isFrozen(version: Int, state: String?, events: String?) -> Bool {
+        if version == 1 { return state?.trimmingCharacters(in: .whitespacesAndNewlines) == "FROZEN" }
+        return (events ?? "").split(separator: "\n").contains("frozen 1")
+    }
+
+    public var isFrozen: Bool {
+        Self.isFrozen(version: version, state: Sys.readText(directory + "/freezer.state"), events: Sys.readText(directory + "/cgroup.events"))
+    }
+
+    /// Freeze and wait until every task is stopped; a freeze that does not complete in 5 s is
+    /// undone and reported.
+    public func freeze() throws {
+        try write(frozen: true)
+        let deadline = Date().addingTimeInterval(5)
+        while !isFrozen {
+            if Date() > deadline {
+                try? write(frozen: false)
+                throw RuntimeError.usage("pause: the processes in \(directory) did not all stop within 5 s (one may be in an uninterruptible sleep); try again")
+            }
+            usleep(1_000)
+        }
+    }
+
+    public func thaw() throws { try write(frozen: false) }
+
+    func write(frozen: Bool) throws {
+        do { try Sys.writeFile(controlFile, value(frozen: frozen)) } catch let error as SystemCallError { throw RuntimeError.system(error) }
+    }
+}
+
+/// `update`'s resources: what to change in a running container's cgroups.
+public enum ResourceUpdate {
+    /// runc's reading of an update: a zero means "leave as it is" (Docker sends every field it
+    /// knows, zero where the user gave nothing); devices are not updated.
+    public static func changes(_ resources: Spec.Resources) -> Spec.Resources {
+        var out = resources
+        out.devices = nil
+        // Only what update changes is kept: the zero fields of what contlab does not implement
+        // (reservation, kernel) were accepted by decode as "not set".
+        if let memory = out.memory {
+            let limit = memory.limit == 0 ? nil : memory.limit, swap = memory.swap == 0 ? nil : memory.swap
+            out.memory = limit == nil && swap == nil ? nil : Spec.Memory(limit: limit, swap: swap)
+        }
+        if let pids = out.pids, pids.limit == 0 { out.pids = nil }
+        if let cpu = out.cpu {
+            let shares = cpu.shares == 0 ? nil : cpu.shares, quota = cpu.quota == 0 ? nil : cpu.quota, period = cpu.period == 0 ? nil : cpu.period
+            out.cpu = shares == nil && quota == nil && period == nil ? nil : Spec.CPU(shares: shares, quota: quota, period: period)
+        }
+        return out
+    }
+
+    /// The resources JSON (`--resources FILE` or `-`), checked like config.json's
+    /// linux.resources: a field contlab does not implement is refused by name.
+    public static func decode(_ data: Data) throws -> Spec.Resources {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw RuntimeError.usage("update --resources: not valid JSON")
+        }
+        guard object is [String: Any] else { throw RuntimeError.usage("update --resources: must be a JSON object") }
+        let wrapped = try JSONSerialization.data(withJSONObject: ["ociVersion": "1.0.2", "root": ["path": "/"], "linux": ["resources": object]])
+        do {
+            return try SpecCheck.decode(wrapped).linux?.resources ?? Spec.Resources()
+        } catch let error as SpecError {
+            throw RuntimeError.usage("update --resources: \(error.path): \(error.message)")
+        }
+    }
+
+    /// runc's flags as a resources value.
+    public static func resources(memory: Int64?, memorySwap: Int64?, pidsLimit: Int64?, cpuQuota: Int64?, cpuPeriod: UInt64?,
+                                 cpuShares: UInt64?) -> Spec.Resources {
+        var out = Spec.Resources()
+        if memory != nil || memorySwap != nil { out.memory = Spec.Memory(limit: memory, swap: memorySwap) }
+        if let pidsLimit { out.pids = Spec.Pids(limit: pidsLimit) }
+        if cpuQuota != nil || cpuPeriod != nil || cpuShares != nil { out.cpu = Spec.CPU(shares: cpuShares, quota: cpuQuota, period: cpuPeriod) }
+        return out
+    }
+}
+
+extension OCIRuntime {
+    /// pause: freeze every process of the container (status becomes "paused").
+    public func pause(id: String) throws {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == "running" else { throw RuntimeError.wrongStatus(id: id, status: status, operation: "pause") }
+        guard let freezer = Freezer.of(record.cgroupDirectories) else {
+            throw RuntimeError.usage("pause: container \"\(id)\" has no freezer cgroup (was it created without root?)")
+        }
+        try freezer.freeze()
+    }
+
+    /// resume: thaw a paused container.
+    public func resume(id: String) throws {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == "paused", let freezer = Freezer.of(record.cgroupDirectories) else {
+            throw RuntimeError.wrongStatus(id: id, status: status, operation: "resume")
+        }
+        try freezer.thaw()
+    }
+
+    /// update: change the memory, pids and cpu limits of a created, running or paused container.
+    public func update(id: String, resources: Spec.Resources) throws {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard ["created", "running", "paused"].contains(status) else {
+            throw RuntimeError.wrongStatus(id: id, status: status, operation: "update")
+        }
+        guard let cgroup = store.cgroup(of: record) else {
+            throw RuntimeError.usage("update: container \"\(id)\" has no cgroup to change (was it created without root?)")
+        }
+        let version = { (controller: String) in cgroup.directory(for: controller)?.version }
+        let writes = CgroupSettings.writes(ResourceUpdate.changes(resources), version: version)
+        let memory = writes.filter { $0.controller == "memory" }
+        for item in writes where item.controller != "memory" { try cgroup.apply(item.write, controller: item.controller) }
+        do {
+            for item in memory { try cgroup.apply(item.write, controller: "memory") }
+        } catch {
+            // v1 keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every step: raising
+            // both needs memsw first, lowering both needs the limit first. Try the other order.
+            guard memory.count > 1 else { throw error }
+            for item in memory.reversed() { try cgroup.apply(item.write, controller: "memory") }
+        }
+    }
+}
