@@ -72,7 +72,10 @@ final class WalkthroughNeedsTests: XCTestCase {
         for step in try stage(3).steps {
             XCTAssertEqual(Set(step.needs ?? []), [.root, .memoryController], step.title.en)
         }
-        XCTAssertTrue(try stage(4).steps.allSatisfy { $0.byHandNeeds == [.runc] }, "stage 4 compares with runc by hand")
+        let four = try stage(4).steps
+        XCTAssertTrue(four.prefix(3).allSatisfy { $0.byHandNeeds == [.runc] }, "stage 4 compares with runc by hand")
+        XCTAssertEqual(four.last?.run, ["engines", "demo", "docker"])
+        XCTAssertEqual(four.last?.needs, [.root], "a private dockerd needs root")
     }
 
     func testNothingIsSaidWhenTheMachineHasEverything() throws {
@@ -101,7 +104,7 @@ final class WalkthroughNeedsTests: XCTestCase {
         XCTAssertTrue(three.contains("not root: making cgroups"), three)
         // Stage 4: the bundle and its run need root; `runc features` still runs.
         let four = try XCTUnwrap(try stage(4).needsReport(on: host, language: "en", style: plain))
-        XCTAssertTrue(four.contains("Steps 1, 2 will be explained") && four.contains("Step 3 still runs."), four)
+        XCTAssertTrue(four.contains("Steps 1, 2, 4 will be explained") && four.contains("Step 3 still runs."), four)
     }
 
     func testNoMemoryController() throws {
@@ -131,7 +134,9 @@ final class WalkthroughNeedsTests: XCTestCase {
         var host = Self.everything
         host.isRoot = false
         let four = try stage(4)
-        XCTAssertNil(four.needsReport(on: host, language: "en", style: plain, from: 2), "step 3 needs no root")
+        let fromThree = try XCTUnwrap(four.needsReport(on: host, language: "en", style: plain, from: 2))
+        XCTAssertTrue(fromThree.contains("Step 4 will be explained") && fromThree.contains("Step 3 still runs."),
+                      "steps 1 and 2 are not mentioned: \(fromThree)")
     }
 
     func testTheLineInPlaceOfARun() {
