@@ -39,6 +39,7 @@ final class WalkthroughRunTests: XCTestCase {
         let four = try stage(4)
         XCTAssertEqual(four.status, 0, four.stderr)
         XCTAssertTrue(four.stdout.contains("PID 1 of its namespace"), four.stdout)
+        XCTAssertTrue(four.stderr.contains("init: pivot_root(\".\", \".\")"), "the runtime's journal of the init's calls is shown: \(four.stderr)")
         // The engines step: one container through the lab's dockerd, and contlab-runc's journal of it.
         XCTAssertTrue(four.stdout.contains("hello from busybox, PID 1"), four.stdout)
         XCTAssertTrue(four.stdout.contains("init: pivot_root"), four.stdout)
