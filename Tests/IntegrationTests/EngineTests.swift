@@ -234,6 +234,24 @@ final class PodmanEngineTests: XCTestCase {
 
     func podman(_ args: [String], timeout: TimeInterval = 60) throws -> Harness.Result { try EngineHarness.podman(args, timeout: timeout) }
 
+    /// Stage 5's images leave contlab as OCI archives that Podman loads and runs (issue 11).
+    func testLoadsAndRunsAnImageContlabExported() throws {
+        let data = NSTemporaryDirectory() + "contlab-podman-load-\(getpid())"
+        defer { _ = try? Harness.execute(["/bin/rm", "-rf", data]) }
+        let env = ["CONTLAB_DATA": data]
+        let build = try Harness.run(["image", "build", "--dir", try Harness.busyboxRootfs(), "--cmd", "/bin/echo", "--cmd", "from-contlab",
+                                     "lab/loaded:v1"], environment: env)
+        XCTAssertEqual(build.status, 0, build.stderr)
+        XCTAssertEqual(try Harness.run(["image", "export", "lab/loaded:v1", data + "/loaded.tar"], environment: env).status, 0)
+        let load = try podman(["load", "-i", data + "/loaded.tar"])
+        XCTAssertEqual(load.status, 0, load.stderr)
+        XCTAssertTrue(load.stdout.contains("localhost/lab/loaded:v1"), load.stdout)
+        defer { _ = try? podman(["rmi", "--force", "localhost/lab/loaded:v1"]) }
+        let run = try podman(["run", "--rm"] + EngineHarness.podmanRun + ["localhost/lab/loaded:v1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "from-contlab\n", "the image config's Cmd, as contlab wrote it")
+    }
+
     func testRunExecAndStop() throws {
         let run = try podman(["run", "--rm"] + EngineHarness.podmanRun + ["localhost/busybox", "sh", "-c", "echo out; exit 3"])
         XCTAssertEqual(run.status, 3, run.stderr)
