@@ -54,6 +54,24 @@ for name, r in results.items():
 print("(vs X = X's median / this median: above 1 means faster than X)")
 PY
 
+# Peak memory: the largest resident set among each runtime's processes (the runtime, and the
+# helpers and init it starts), as the kernel reports it for waited-for children.
+python3 - "$work" "$contlab" <<'PY'
+import resource, subprocess, sys
+work, contlab = sys.argv[1], sys.argv[2]
+commands = {
+    "contlab-runc": [f"{work}/contlab-runc", "--root", f"{work}/contlab", "run", "--bundle", f"{work}/bundle", "rss-contlab"],
+    "runc": ["runc", "--root", f"{work}/runc", "run", "--bundle", f"{work}/bundle", "rss-runc"],
+    "crun": ["crun", "--root", f"{work}/crun", "run", "--bundle", f"{work}/bundle", "rss-crun"],
+}
+print()
+print("peak memory of one run (max RSS among the runtime's processes, 5 runs each)")
+for name, argv in commands.items():
+    probe = "import resource, subprocess, sys\nfor _ in range(5): subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    kib = int(subprocess.run([sys.executable, "-c", probe] + argv, capture_output=True, text=True).stdout.strip() or 0)
+    print(f"{name:18} {kib / 1024:6.1f} MiB")
+PY
+
 # Lesson rendering: contlab's libcmark terminal renderer against the cmark command itself, and
 # contlab's own start-up (`--help`) for the cost that is only process start.
 lesson="$top/lessons/en/stage2-namespaces.md"

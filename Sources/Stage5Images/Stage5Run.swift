@@ -33,6 +33,7 @@ public struct Stage5Run {
     /// the init's record of system calls (the overlay mount is among them).
     public func run(containers: ContainerStore = .standard(), stateRoot: String? = nil,
                     onCalls: ([String]) -> Void = { _ in }) throws -> Int32 {
+        Timing.mark("stage 5 run")
         let rootless = geteuid() != 0
         let stored = try containers.images.image(image)
         Timing.mark("image loaded")
