@@ -56,7 +56,7 @@ let package = Package(
         // Graded exercises: the catalog, scoring, reports and progress (pure), and the graders
         // that run student work for real in containers and cgroups (side effects).
         .target(name: "Exercises", dependencies: ["ContlabCore", "Lessons", "History", "Inspect", "OCI", "Yams"]),
-        .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images", "Stage5Images", "CLinux"]),
+        .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images", "Stage5Images"]),
         // Docker and Podman with contlab-runc as their runtime: the lab's private engines.
         .target(name: "Engines", dependencies: ["ContlabCore"]),
 

@@ -1,4 +1,3 @@
-import CLinux
 import Cgroups
 import ContlabCore
 import Exercises
@@ -373,25 +372,14 @@ extension Grader {
         var upper: [String: Evaluation.UpperEntry] = [:]
         var diff: [String] = []
         if let container = try? lab.containers.load("graded") {
-            let top = lab.containers.upper("graded")
-            func walk(_ relative: String) {
-                let directory = relative.isEmpty ? top : top + "/" + relative
-                for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-                    let path = relative.isEmpty ? name : relative + "/" + name
-                    var info = stat()
-                    guard lstat(top + "/" + path, &info) == 0 else { continue }
-                    switch info.st_mode & S_IFMT {
-                    case S_IFCHR where info.st_rdev == 0: upper[path] = .whiteout
-                    case S_IFDIR:
-                        var value = [UInt8](repeating: 0, count: 2)
-                        upper[path] = .directory(opaque: lgetxattr(top + "/" + path, OverlayXattr.opaque(rootless: false), &value, 2) == 1)
-                        walk(path)
-                    case S_IFREG: upper[path] = .file(Sys.readText(top + "/" + path) ?? "")
-                    default: upper[path] = .other
-                    }
+            for entry in (try? lab.containers.upperEntries(container)) ?? [] {
+                switch entry.kind {
+                case .whiteout: upper[entry.path] = .whiteout
+                case .directory(let opaque): upper[entry.path] = .directory(opaque: opaque)
+                case .file: upper[entry.path] = .file(Sys.readText(lab.containers.upper("graded") + "/" + entry.path) ?? "")
+                case .symlink, .other: upper[entry.path] = .other
                 }
             }
-            walk("")
             diff = ((try? lab.containers.diff(container)) ?? []).map(\.description)
         }
         let prediction = try? String(contentsOfFile: work + "/prediction.txt", encoding: .utf8)

@@ -131,10 +131,55 @@ public struct ContainerStore {
     /// Layers some container still stacks: `image rm` keeps them.
     public func layersInUse() -> Set<Digest> { Set(list().flatMap(\.layers)) }
 
+    /// One entry of a container's upper directory, as overlayfs left it.
+    public struct UpperEntry: Equatable {
+        public enum Kind: Equatable {
+            /// A 0:0 character device: the lower layers' file of this name is deleted.
+            case whiteout
+            /// `opaque`: the lower layers' directory of this name no longer shows through.
+            case directory(opaque: Bool)
+            case file(size: Int)
+            case symlink(String)
+            case other
+        }
+
+        /// Relative to the upper directory (`bin/vi`).
+        public var path: String
+        public var kind: Kind
+        public var mode: mode_t
+    }
+
+    /// The upper directory, depth first in name order; what diff, --upper and grading read.
+    public func upperEntries(_ container: ImageContainer) throws -> [UpperEntry] {
+        let top = upper(container.id)
+        var entries: [UpperEntry] = []
+        func walk(_ relative: String) throws {
+            let directory = relative.isEmpty ? top : top + "/" + relative
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
+                let path = relative.isEmpty ? name : relative + "/" + name
+                var info = stat()
+                guard lstat(top + "/" + path, &info) == 0 else { continue }
+                let kind: UpperEntry.Kind
+                switch info.st_mode & S_IFMT {
+                case S_IFCHR where info.st_rdev == 0: kind = .whiteout
+                case S_IFDIR:
+                    var value = [UInt8](repeating: 0, count: 2)
+                    kind = .directory(opaque: lgetxattr(top + "/" + path, OverlayXattr.opaque(rootless: container.rootless), &value, 2) == 1)
+                case S_IFREG: kind = .file(size: Int(info.st_size))
+                case S_IFLNK: kind = .symlink(Sys.readLink(top + "/" + path) ?? "?")
+                default: kind = .other
+                }
+                entries.append(UpperEntry(path: path, kind: kind, mode: info.st_mode & 0o7777))
+                if case .directory = kind { try walk(path) }
+            }
+        }
+        try walk("")
+        return entries
+    }
+
     /// What the container added, changed and deleted, read from its upper directory.
     public func diff(_ container: ImageContainer) throws -> [Change] {
         let lowers = lowerDirectories(container)
-        var changes: [Change] = []
         func inLower(_ relative: String) -> Bool {
             for lower in lowers {
                 var info = stat()
@@ -144,52 +189,23 @@ public struct ContainerStore {
             }
             return false
         }
-        func walk(_ relative: String) throws {
-            let directory = relative.isEmpty ? upper(container.id) : upper(container.id) + "/" + relative
-            for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
-                let child = relative.isEmpty ? name : relative + "/" + name
-                var info = stat()
-                guard lstat(upper(container.id) + "/" + child, &info) == 0 else { continue }
-                if (info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0 {
-                    changes.append(Change(kind: .deleted, path: "/" + child))
-                    continue
-                }
-                changes.append(Change(kind: inLower(child) ? .changed : .added, path: "/" + child))
-                if (info.st_mode & S_IFMT) == S_IFDIR { try walk(child) }
-            }
-        }
-        try walk("")
-        return changes.sorted()
+        return try upperEntries(container).map { entry in
+            Change(kind: entry.kind == .whiteout ? .deleted : (inLower(entry.path) ? .changed : .added), path: "/" + entry.path)
+        }.sorted()
     }
 
     /// The upper directory as overlayfs left it, one line per entry: kind, mode, size, path, and
     /// what a whiteout or an opaque directory means.
     public func upperListing(_ container: ImageContainer) throws -> [String] {
-        let top = upper(container.id)
-        var lines: [String] = []
-        func walk(_ relative: String) throws {
-            let directory = relative.isEmpty ? top : top + "/" + relative
-            for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
-                let child = relative.isEmpty ? name : relative + "/" + name
-                var info = stat()
-                guard lstat(top + "/" + child, &info) == 0 else { continue }
-                let mode = String(info.st_mode & 0o7777, radix: 8)
-                switch info.st_mode & S_IFMT {
-                case S_IFCHR where info.st_rdev == 0:
-                    lines.append("c 0,0   /\(child)   whiteout: hides /\(child) of the layers below")
-                case S_IFDIR:
-                    var value = [UInt8](repeating: 0, count: 2)
-                    let opaque = lgetxattr(top + "/" + child, OverlayXattr.opaque(rootless: container.rootless), &value, 2) == 1
-                    lines.append("d \(mode)   /\(child)/" + (opaque ? "   opaque: the layers' /\(child) is hidden" : ""))
-                    try walk(child)
-                case S_IFLNK:
-                    lines.append("l \(mode)   /\(child) -> \(Sys.readLink(top + "/" + child) ?? "?")")
-                default:
-                    lines.append("f \(mode)   /\(child)   \(info.st_size) bytes")
-                }
+        try upperEntries(container).map { entry in
+            let mode = String(entry.mode, radix: 8)
+            switch entry.kind {
+            case .whiteout: return "c 0,0   /\(entry.path)   whiteout: hides /\(entry.path) of the layers below"
+            case .directory(let opaque): return "d \(mode)   /\(entry.path)/" + (opaque ? "   opaque: the layers' /\(entry.path) is hidden" : "")
+            case .symlink(let target): return "l \(mode)   /\(entry.path) -> \(target)"
+            case .file(let size): return "f \(mode)   /\(entry.path)   \(size) bytes"
+            case .other: return "? \(mode)   /\(entry.path)"
             }
         }
-        try walk("")
-        return lines
     }
 }
