@@ -17,3 +17,19 @@ public enum Language: String, CaseIterable, Sendable, Comparable {
 
     public static func < (a: Language, b: Language) -> Bool { a.rawValue < b.rawValue }
 }
+
+/// A text in English and Simplified Chinese: every title, step, hint and history line.
+public struct Localized: Codable, Equatable, Hashable, Sendable {
+    public var en: String
+    public var zh: String
+
+    public init(en: String, zh: String) {
+        self.en = en
+        self.zh = zh
+    }
+
+    public subscript(language: Language) -> String { language == .zh ? zh : en }
+
+    /// By the language's code, `en` or `zh` (anything but `zh` reads as English).
+    public func callAsFunction(_ code: String) -> String { code == "zh" ? zh : en }
+}

@@ -1,21 +1,12 @@
 // The exercise catalog's data model: what exercises/*/exercise.yaml describe, as plain values.
 // Nothing here runs student work; Sources/Grading does that and reports what it saw.
+import ContlabCore
 import Foundation
 import Lessons
 import Yams
 
 /// A text in English and Simplified Chinese, as every student-facing string of an exercise is.
-public struct Bilingual: Codable, Equatable, Sendable {
-    public var en: String
-    public var zh: String
-
-    public init(en: String, zh: String) {
-        self.en = en
-        self.zh = zh
-    }
-
-    public subscript(language: LessonLanguage) -> String { language == .zh ? zh : en }
-}
+public typealias Bilingual = Localized
 
 /// One thing a grader verifies about an exercise, worth `points` when it passes.
 public struct Check: Codable, Equatable, Sendable {

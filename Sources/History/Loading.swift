@@ -1,6 +1,7 @@
 // Reading lessons/history/*.yaml. The files are composed into Yams nodes and read field by
 // field, rather than decoded with Codable, so that every problem can name its file, line,
 // entry and field, and so that all problems are reported at once instead of the first one.
+import ContlabCore
 import Foundation
 import Yams
 

@@ -10,24 +10,6 @@ extension Language {
     }
 }
 
-/// A text in English and Simplified Chinese.
-public struct Localized: Equatable, Sendable {
-    public let en: String
-    public let zh: String
-
-    public init(en: String, zh: String) {
-        self.en = en
-        self.zh = zh
-    }
-
-    public subscript(language: Language) -> String {
-        switch language {
-        case .en: return en
-        case .zh: return zh
-        }
-    }
-}
-
 /// A date known to the year, the month or the day. Sorting puts a bare year before the months
 /// of that year, so an event known only by its year opens the year it belongs to.
 public struct HistoryDate: Comparable, Hashable, Sendable, CustomStringConvertible {

@@ -7,17 +7,7 @@ import Yams
 /// type by hand, then runs contlab's own arguments — so the system calls shown are the runtime's
 /// record (`--explain`), and the proof is what the container reports.
 public struct StageWalkthrough: Decodable, Equatable, Sendable {
-    public struct Text: Decodable, Equatable, Sendable {
-        public var en: String
-        public var zh: String
-
-        public init(en: String, zh: String) {
-            self.en = en
-            self.zh = zh
-        }
-
-        public func callAsFunction(_ language: String) -> String { language == "zh" ? zh : en }
-    }
+    public typealias Text = Localized
 
     public struct Step: Decodable, Equatable, Sendable {
         public var title: Text

@@ -1,5 +1,6 @@
 // The data in lessons/history obeys its rules, and breaking a rule fails with the file, the
 // entry and the field.
+import ContlabCore
 import XCTest
 @testable import History
 
