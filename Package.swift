@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "Stage2Namespaces", dependencies: ["ContlabCore", "Stage1Chroot"],
             path: "Sources/Stage2Namespaces"),
-        .target(name: "Cgroups", dependencies: ["ContlabCore"]),
+        .target(name: "Cgroups", dependencies: ["ContlabCore", "CLinux"]),
         .target(name: "OCI", dependencies: ["ContlabCore"]),
         .target(
             name: "Stage3Cgroups", dependencies: ["ContlabCore", "Cgroups", "Stage2Namespaces"],

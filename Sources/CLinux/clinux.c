@@ -210,3 +210,35 @@ pid_t cl_fork(void) { return fork(); }
 
 int cl_wait_termsig(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
 int cl_wait_exitcode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+
+int cl_bpf_load_device_program(const void *insns, int count, char *log, unsigned int log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insn_cnt = (unsigned int)count;
+    attr.insns = (unsigned long)insns;
+    attr.license = (unsigned long)"Apache";
+    if (log && log_size > 0) {
+        log[0] = 0;
+        attr.log_level = 1;
+        attr.log_size = log_size;
+        attr.log_buf = (unsigned long)log;
+    }
+    int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
+    return fd < 0 ? -errno : fd;
+}
+
+int cl_bpf_attach_device_program(int cgroup_fd, int prog_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.target_fd = (unsigned int)cgroup_fd;
+    attr.attach_bpf_fd = (unsigned int)prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    // With ALLOW_MULTI, a program an ancestor has (systemd puts one on its slices) still runs:
+    // a device both allow is allowed.
+    attr.attach_flags = BPF_F_ALLOW_MULTI;
+    return syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr) < 0 ? -errno : 0;
+}

@@ -116,8 +116,9 @@ public final class ContainerCgroup {
                         if directory.version == 2 {
                             // v2 hands a controller to children only when each ancestor's
                             // subtree_control enables it, and a parent must hold no processes itself.
-                            let enable = directory.controllers.map { "+" + $0 }.joined(separator: " ")
-                            try write(current + "/cgroup.subtree_control", enable)
+                            // devices and freezer are built into v2 (BPF, cgroup.freeze): nothing to enable.
+                            let enable = directory.controllers.filter { $0 != "devices" && $0 != "freezer" }.map { "+" + $0 }.joined(separator: " ")
+                            if !enable.isEmpty { try write(current + "/cgroup.subtree_control", enable) }
                         }
                         current += "/" + component
                         try makeDirectory(current, mustBeNew: i == components.count - 1)

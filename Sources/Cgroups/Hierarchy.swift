@@ -40,6 +40,9 @@ public struct CgroupHierarchy: Equatable, Sendable {
     public func placement(of controller: String) -> Placement? {
         if let path = v1[controller] { return .v1(path) }
         if let v2, v2Controllers.contains(controller) { return .v2(v2) }
+        // v2 has no devices (nor freezer) controller to enable: device rules are a BPF program
+        // attached to the cgroup, and every v2 cgroup has cgroup.freeze. Both work in any v2 directory.
+        if let v2, controller == "devices" || controller == "freezer" { return .v2(v2) }
         return nil
     }
 

@@ -50,11 +50,6 @@ public enum CgroupSettings {
                 }
             }
         }
-        if let rules = resources.devices, !rules.isEmpty, version("devices") != 1, rules.contains(where: { !$0.allow }) {
-            // cgroup v2 has no devices files: the rules need a BPF_CGROUP_DEVICE program, which
-            // contlab does not load yet. Said, not silently skipped.
-            Sys.warn("contlab-runc: warning: linux.resources.devices is not enforced on cgroup v2 (contlab loads no BPF device program yet); /dev holds only the devices the spec creates")
-        }
         if let rules = resources.devices, !rules.isEmpty, version("devices") == 1 {
             for rule in rules {
                 let type = rule.type ?? "a"
@@ -68,6 +63,14 @@ public enum CgroupSettings {
             }
         }
         return out
+    }
+
+    /// The spec's device rules, then the devices every container gets (as for v1 above).
+    static func deviceRules(_ rules: [Spec.DeviceRule]) -> [DeviceFilter.Rule] {
+        rules.map { rule in
+            DeviceFilter.Rule(allow: rule.allow, type: rule.type.flatMap(\.first) ?? "a", major: rule.major, minor: rule.minor,
+                              access: rule.access ?? "rwm")
+        } + DeviceFilter.defaults
     }
 
     /// linux.cgroupsPath as a path below each hierarchy's root (`/docker/ID` → `docker/ID`);
@@ -100,6 +103,13 @@ public enum CgroupSettings {
         do {
             let version = { (controller: String) in cgroup.directory(for: controller)?.version }
             for item in writes(resources, version: version) { try cgroup.apply(item.write, controller: item.controller) }
+            if let rules = resources?.devices, !rules.isEmpty, version("devices") != 1 {
+                // cgroup v2 has no devices files: the rules become a BPF program on the cgroup.
+                guard let unified = cgroup.directories.first(where: { $0.version == 2 }) else {
+                    throw RuntimeError.spec(SpecError("linux.resources.devices", "this host has neither a v1 devices controller nor a cgroup v2 directory for the container, so device rules cannot be enforced"))
+                }
+                try DeviceFilter.attach(deviceRules(rules), toCgroup: unified.path)
+            }
         } catch {
             cgroup.destroy()
             throw error

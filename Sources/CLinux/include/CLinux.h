@@ -86,6 +86,11 @@ int cl_take_terminal(int fd);
 // fork(2), for a process known to be single-threaded (contlab's exec helper, after it joined
 // a PID namespace, which only its children enter). Swift's Glibc does not offer fork.
 pid_t cl_fork(void);
+// cgroup v2's device control: load a BPF_PROG_TYPE_CGROUP_DEVICE program of `count` 8-byte
+// instructions (the kernel's verifier log goes to `log`), and attach it to the cgroup directory
+// open at `cgroup_fd`. Both return a descriptor or 0 on success, or -errno.
+int cl_bpf_load_device_program(const void *insns, int count, char *log, unsigned int log_size);
+int cl_bpf_attach_device_program(int cgroup_fd, int prog_fd);
 int cl_wait_termsig(int status);
 int cl_wait_exitcode(int status);
 
