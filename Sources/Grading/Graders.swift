@@ -155,19 +155,19 @@ public enum Grader {
             rm -f /tmp/jail/usr/local/bin/contlab
             mkdir -p /tmp/jail/proc /tmp/jail/sys /tmp/jail/dev /tmp/jail/tmp /tmp/jail/mnt /tmp/jail/usr/local/bin
             touch /tmp/jail/usr/local/bin/contlab
-            cp /exercise/\(script) /tmp/jail/\(script)
+            cp /tmp/exercise/\(script) /tmp/jail/\(script)
             echo "$M" > /tmp/jail/marker
             n=$((RANDOM % 40)); while [ $n -gt 0 ]; do true & n=$((n - 1)); done; wait
             sh -c "sleep 600; : $M" & marker=$!
             echo contlab-probe-wanted=$marker
             echo contlab-probe-before=$(wc -l < /proc/self/mountinfo)
             export CONTLAB_HOME=/tmp/home
-            timeout -s KILL \(limit) contlab run --stage 1 --rootfs /tmp/jail -e PROOF=/grader/secret -- /bin/sh /\(script) > /tmp/out1 2>/tmp/err1
+            timeout -s KILL \(limit) contlab run --stage 1 --rootfs /tmp/jail -e PROOF=/tmp/grader/secret -- /bin/sh /\(script) > /tmp/out1 2>/tmp/err1
             echo contlab-probe-status1=$?
             echo contlab-probe-after=$(wc -l < /proc/self/mountinfo)
             echo contlab-probe-out1=$(base64 /tmp/out1 | tr -d '\\n')
             if [ "\(exercise.id)" = 1.2 ]; then
-              timeout -s KILL \(limit) contlab run --stage 2 --rootfs /tmp/jail -e PROOF=/grader/secret -- /bin/sh /\(script) > /tmp/out2 2>/dev/null
+              timeout -s KILL \(limit) contlab run --stage 2 --rootfs /tmp/jail -e PROOF=/tmp/grader/secret -- /bin/sh /\(script) > /tmp/out2 2>/dev/null
               echo contlab-probe-status2=$?
               echo contlab-probe-out2=$(base64 /tmp/out2 | tr -d '\\n')
             fi
@@ -176,7 +176,7 @@ public enum Grader {
             """
         var sandbox = Sandbox(rootfs: try context.busybox(), args: ["/bin/sh", "-c", driver], timeout: 2 * limit + 20)
         sandbox.allCapabilities = true
-        sandbox.binds = [Sandbox.Bind(source: work, destination: "/exercise"), Sandbox.Bind(source: grader.path, destination: "/grader")]
+        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise"), Sandbox.Bind(source: grader.path, destination: "/tmp/grader")]
         sandbox.hostname = "outer"
         // The marker reaches the driver through its environment, so that no command line but
         // the marked process's holds it; the PID before it varies from run to run.
@@ -389,8 +389,8 @@ extension Grader {
     static func whiteoutLayer(_ exercise: Exercise, work: String, context: GradingContext) throws -> [CheckOutcome] {
         if let missing = missing(exercise, work) { return missing }
         // layer.sh runs in a container (busybox has tar and gzip), its folder bound writable.
-        var sandbox = Sandbox(rootfs: try context.busybox(), args: ["/bin/sh", "-c", "cd /exercise && /bin/sh ./layer.sh"], timeout: exercise.timeout)
-        sandbox.binds = [Sandbox.Bind(source: work, destination: "/exercise", readOnly: false)]
+        var sandbox = Sandbox(rootfs: try context.busybox(), args: ["/bin/sh", "-c", "cd /tmp/exercise && /bin/sh ./layer.sh"], timeout: exercise.timeout)
+        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false)]
         sandbox.bindContlab = false
         let result = try sandbox.run()
         guard let bytes = FileManager.default.contents(atPath: work + "/layer.tar") else {

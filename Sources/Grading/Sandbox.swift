@@ -7,6 +7,9 @@ import OCI
 /// writable place, a time limit; run through this contlab's runc-compatible runtime and
 /// deleted afterwards, whatever happened.
 struct Sandbox {
+    /// A host directory bound into the container. Give it a destination under /tmp: the tmpfs
+    /// there is mounted first, so the mount point is made in it, not in the shared busybox tree
+    /// every container starts from.
     struct Bind {
         var source: String
         var destination: String
