@@ -41,7 +41,8 @@ public struct ContainerCommand {
     }
 
     /// Replace this process with the command, as `uid`:`gid` in `cwd` (stage 1: no PID 1 to keep).
-    public func exec(cwd: String, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])?) throws -> Never {
+    /// `keepingDescriptors` N: 3 … 3+N-1 stay open across the exec (OCI's --preserve-fds).
+    public func exec(cwd: String, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])?, keepingDescriptors: Int32 = 0) throws -> Never {
         if Glibc.chdir(cwd) != 0 { throw CommandError.cwd(cwd, errno: errno) }
         if let identity {
             var deathSignal: Int32 = 0
@@ -52,7 +53,8 @@ public struct ContainerCommand {
             // setuid cleared the parent-death signal; the command must still die with contlab.
             if deathSignal > 0 { _ = cl_prctl(Int32(CL_PR_SET_PDEATHSIG), UInt(deathSignal), 0, 0, 0) }
         }
-        _ = cl_cloexec_from(3)
+        for fd in 3..<(3 + max(0, keepingDescriptors)) { Sys.setCloexec(fd, false) }
+        _ = cl_cloexec_from(UInt32(3 + max(0, keepingDescriptors)))
         let err: Int32 = withCStrings(args) { argv in
             withCStrings(env) { envp in
                 switch executable {

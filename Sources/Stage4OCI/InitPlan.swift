@@ -29,6 +29,8 @@ public struct OCIInitPlan: Codable, Sendable {
     /// A foreground run: the container dies with its caller (PR_SET_PDEATHSIG, set again after
     /// every change of user, which clears it).
     public var dieWithCaller: Bool
+    /// Descriptors 3 … 3+N-1 stay open into the container's process (--preserve-fds).
+    public var preserveFDs: Int = 0
 
     public static let environmentKey = "CONTLAB_OCI_PLAN"
     public static let initArgument = "__oci-init"
@@ -70,7 +72,7 @@ extension OCIInitPlan {
             ("fifo", text(fifo)), ("toHostFD", .number(String(toHostFD))), ("fromHostFD", .number(String(fromHostFD))),
             ("consoleSocket", text(consoleSocket)), ("cgroupDirectories", .array(directories)),
             ("inUserNamespace", .bool(inUserNamespace)), ("hostHooks", .bool(hostHooks)), ("record", .bool(record)),
-            ("dieWithCaller", .bool(dieWithCaller)),
+            ("dieWithCaller", .bool(dieWithCaller)), ("preserveFDs", .number(String(preserveFDs))),
         ]).serialized
     }
 
@@ -88,6 +90,7 @@ extension OCIInitPlan {
                                                   controllers: try $0.required("controllers").strings())
             },
             inUserNamespace: try plan.required("inUserNamespace").bool(), hostHooks: try plan.required("hostHooks").bool(),
-            record: try plan.required("record").bool(), dieWithCaller: try plan.required("dieWithCaller").bool())
+            record: try plan.required("record").bool(), dieWithCaller: try plan.required("dieWithCaller").bool(),
+            preserveFDs: try plan["preserveFDs"]?.signed(Int.self) ?? 0)
     }
 }

@@ -17,8 +17,11 @@ public struct OCIRuntime {
         public var bundle: String
         public var pidFile: String?
         public var consoleSocket: String?
+        /// Descriptors 3 … 3+N-1 of this process that the container's process keeps.
+        public var preserveFDs = 0
 
-        public init(id: String, bundle: String, pidFile: String? = nil, consoleSocket: String? = nil) {
+        public init(id: String, bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, preserveFDs: Int = 0) {
+            self.preserveFDs = preserveFDs
             self.id = id
             self.bundle = bundle
             self.pidFile = pidFile
@@ -90,7 +93,8 @@ public struct OCIRuntime {
                 id: options.id, bundle: bundle, rootfs: rootfs, spec: spec,
                 fifo: startAtOnce ? nil : store.fifo(options.id), toHostFD: toHost.write, fromHostFD: fromHost.read,
                 consoleSocket: options.consoleSocket, cgroupDirectories: record.cgroupDirectories,
-                inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record, dieWithCaller: dieWithCaller)
+                inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record, dieWithCaller: dieWithCaller,
+                preserveFDs: options.preserveFDs)
             let payload = plan.payload(specDocument: document)
             let idMaps = inUserNamespace ? Self.idMaps(spec) : nil
             do {

@@ -22,7 +22,7 @@ public enum OCIInit {
         unsetenv(OCIInitPlan.environmentKey)
         // Keep stdio and our two pipes; whatever else the creator had open (its caller's
         // bookkeeping sockets, say) would otherwise live as long as the container.
-        let keep = [plan.toHostFD, plan.fromHostFD]
+        let keep = [plan.toHostFD, plan.fromHostFD] + (0..<Int32(plan.preserveFDs)).map { 3 + $0 }
         _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
         Timing.mark("init plan decoded")
         CallRecord.shared.enabled = plan.record
@@ -124,7 +124,8 @@ public enum OCIInit {
         do {
             try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "running"))
             Timing.mark("init exec")
-            try becomeTheProcess(process, command: command, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp)
+            try becomeTheProcess(process, command: command, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp,
+                                 preserveFDs: plan.preserveFDs)
         } catch {
             Sys.warn("contlab: \(error)")
             exit(127)
@@ -241,7 +242,7 @@ public enum OCIInit {
     /// linux.seccomp is loaded where runc loads it: with no_new_privs, last, just before exec;
     /// without, first, while CAP_SYS_ADMIN (which loading then needs) is still held.
     static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand, dieWithCaller: Bool,
-                                 seccomp: Spec.Seccomp?) throws -> Never {
+                                 seccomp: Spec.Seccomp?, preserveFDs: Int = 0) throws -> Never {
         umask(mode_t(process.user.umask ?? 0o022))
         if let seccomp, process.noNewPrivileges != true { try SeccompFilter.load(seccomp) }
         if let caps = process.capabilities {
@@ -275,7 +276,7 @@ public enum OCIInit {
             _ = cl_prctl(Int32(CL_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)
             if let seccomp { try SeccompFilter.load(seccomp) }
         }
-        try command.exec(cwd: process.cwd, identity: nil)
+        try command.exec(cwd: process.cwd, identity: nil, keepingDescriptors: Int32(preserveFDs))
     }
 
     static func setProcessCapabilities(_ caps: Spec.Capabilities) throws {

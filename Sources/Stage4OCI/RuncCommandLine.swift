@@ -37,6 +37,9 @@ public struct RuncCommandLine: Equatable, Sendable {
 
     public var globals: Globals
     public var verb: Verb
+    /// create and run: descriptors 3 … 3+N-1 of the caller stay open in the container's
+    /// process (runc's --preserve-fds, for socket activation).
+    public var preserveFDs = 0
 
     /// `exec`: the process comes from `--process FILE` (a runtime-spec process object, as
     /// containerd and conmon write it) or from the arguments after the id, with `--tty`, `--cwd`,
@@ -142,8 +145,15 @@ public struct RuncCommandLine: Equatable, Sendable {
             options[name] = given
             repeated[name, default: []].append(given)
         }
-        if let preserved = options["preserve-fds"], preserved != "0" {
-            throw ParseError("\(verbName): --preserve-fds is not implemented by contlab-runc yet; pass no extra descriptors")
+        var preserveFDs = 0
+        if let preserved = options["preserve-fds"] {
+            guard let count = Int(preserved), (0...1024).contains(count) else {
+                throw ParseError("\(verbName): --preserve-fds takes a number of descriptors, such as 1 (descriptor 3)")
+            }
+            guard count == 0 || verbName != "exec" else {
+                throw ParseError("exec: --preserve-fds is not implemented for exec by contlab-runc; pass no extra descriptors")
+            }
+            preserveFDs = count
         }
         func id() throws -> String {
             guard let id = positional.first, !id.isEmpty else { throw ParseError("\(verbName) needs a container id") }
@@ -216,7 +226,9 @@ public struct RuncCommandLine: Equatable, Sendable {
         case "features": verb = .features
         default: verb = .spec(bundle: options["bundle"] ?? ".", rootless: options["rootless"] != nil)
         }
-        return RuncCommandLine(globals: globals, verb: verb)
+        var line = RuncCommandLine(globals: globals, verb: verb)
+        line.preserveFDs = preserveFDs
+        return line
     }
 
     /// `--name=value` → ("name", "value"); `-d` → ("d", nil).

@@ -26,7 +26,7 @@ public enum RuncMain {
         var runtime = OCIRuntime(store: StateStore(root: commandLine.globals.root ?? StateStore.defaultRoot()))
         runtime.record = commandLine.globals.debug || journal != nil
         do {
-            let status = try perform(commandLine.verb, runtime: runtime, log: log)
+            let status = try perform(commandLine.verb, runtime: runtime, log: log, preserveFDs: commandLine.preserveFDs)
             journal?.append("  → exit \(status)")
             exit(status)
         } catch {
@@ -35,15 +35,16 @@ public enum RuncMain {
         }
     }
 
-    static func perform(_ verb: RuncCommandLine.Verb, runtime: OCIRuntime, log: RuntimeLog) throws -> Int32 {
+    static func perform(_ verb: RuncCommandLine.Verb, runtime: OCIRuntime, log: RuntimeLog, preserveFDs: Int = 0) throws -> Int32 {
         switch verb {
         case .create(let id, let bundle, let pidFile, let consoleSocket):
-            let created = try runtime.create(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket))
+            let created = try runtime.create(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs))
             for call in created.calls { log.debug("init: " + call) }
         case .start(let id):
             try runtime.start(id: id)
         case .run(let id, let bundle, let pidFile, let consoleSocket, let detach):
-            return try runtime.run(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket), detach: detach) { created in
+            return try runtime.run(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs),
+                                   detach: detach) { created in
                 for call in created.calls { log.debug("init: " + call) }
             }
         case .state(let id):

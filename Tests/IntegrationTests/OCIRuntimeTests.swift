@@ -83,6 +83,23 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/c1"))
     }
 
+    /// --preserve-fds N: the caller's descriptors 3 … 3+N-1 reach the container's process, and
+    /// without it none does (socket activation relies on both).
+    func testPreserveFDsHandsDescriptorsOn() throws {
+        let dir = try bundle("fds", args: ["/bin/sh", "-c", "echo kept >&3"])
+        let file = work + "/fd3.txt"
+        func run(_ extra: [String], _ id: String) throws -> Harness.Result {
+            let command = ([Harness.binary, "runc", "--root", work + "/state", "run"] + extra + ["--bundle", dir, id]).joined(separator: " ")
+            return try Harness.execute(["/bin/sh", "-c", "exec 3>>\(file); exec \(command)"])
+        }
+        let kept = try run(["--preserve-fds", "1"], "fds-kept")
+        XCTAssertEqual(kept.status, 0, kept.stderr)
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "kept\n")
+        let closed = try run([], "fds-closed")
+        XCTAssertNotEqual(closed.status, 0, "descriptor 3 is closed in the container without --preserve-fds")
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "kept\n")
+    }
+
     func testRunReturnsTheExitCodeAndTheOutput() throws {
         let dir = try bundle("run", args: ["sh", "-c", "echo out; echo err >&2; exit 3"])
         let result = try runtime(["run", "--bundle", dir, "r1"])

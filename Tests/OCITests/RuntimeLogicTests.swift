@@ -29,7 +29,10 @@ final class RuncCommandLineTests: XCTestCase {
     func testRefusesWhatItDoesNotDo() {
         XCTAssertThrowsError(try RuncCommandLine.parse(["events", "c1"])) { XCTAssertTrue("\($0)".contains("not implemented")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "c1"])) { XCTAssertTrue("\($0)".contains("--process FILE")) }
-        XCTAssertThrowsError(try RuncCommandLine.parse(["run", "--preserve-fds", "2", "c1"])) { XCTAssertTrue("\($0)".contains("--preserve-fds")) }
+        XCTAssertThrowsError(try RuncCommandLine.parse(["run", "--preserve-fds", "two", "c1"])) { XCTAssertTrue("\($0)".contains("--preserve-fds")) }
+        XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "--preserve-fds", "1", "c1", "sh"])) { XCTAssertTrue("\($0)".contains("--preserve-fds")) }
+        XCTAssertEqual(try RuncCommandLine.parse(["run", "--preserve-fds", "2", "c1"]).preserveFDs, 2)
+        XCTAssertEqual(try RuncCommandLine.parse(["create", "--preserve-fds=1", "c1"]).preserveFDs, 1)
         XCTAssertThrowsError(try RuncCommandLine.parse(["frobnicate"])) { XCTAssertTrue("\($0)".contains("unknown command")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["start"])) { XCTAssertTrue("\($0)".contains("needs a container id")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["--log-format", "xml", "state", "c1"]))
