@@ -27,6 +27,10 @@ struct BundleCommand: ParsableCommand {
         @Argument(help: "The bundle directory to make.") var directory: String
         @Argument(parsing: .captureForPassthrough, help: "The command, after --.") var command: [String] = []
 
+        func validate() throws {
+            if ["--help", "-h"].contains(command.first ?? "") { throw CleanExit.helpRequest(self) }
+        }
+
         func run() throws {
             try reportingErrors {
                 let tree = try RootfsStore.standard().resolve(rootfs)

@@ -10,14 +10,16 @@ struct ImageCommand: ParsableCommand {
         commandName: "image",
         abstract: "Stage 5: OCI images made of layers, in a local store that umoci and skopeo read too.",
         discussion: """
-            The store is one OCI image layout (oci-layout, index.json, blobs/sha256/…) under contlab's
-            data directory; every layer is a gzip'd tar named by its sha256 digest.
-              contlab image build --rootfs busybox busybox:latest
-              contlab image build --rootfs host-tools --from busybox:latest tools:latest   (a second layer)
-              contlab image history tools:latest
-              contlab run --stage 5 --image tools:latest --name demo -- sh -c 'echo hi > /new; rm /bin/vi'
-              contlab diff demo;  contlab commit demo mine:v1
-              contlab image export busybox:latest /tmp/busybox.tar     (skopeo inspect oci-archive:/tmp/busybox.tar)
+            The store is one OCI image layout (oci-layout, index.json, blobs/sha256/…)
+            under contlab's data directory; every layer is a gzip'd tar named by its
+            sha256 digest.
+              contlab image build --rootfs busybox busybox
+              contlab image build --rootfs host-tools --from busybox tools
+              contlab image history tools
+              contlab run --stage 5 --image tools --name c1 -- sh -c 'rm /bin/vi'
+              contlab diff c1; contlab commit c1 mine:v1
+              contlab image export busybox /tmp/bb.tar
+              skopeo inspect oci-archive:/tmp/bb.tar
             """,
         subcommands: [Build.self, List.self, Inspect.self, History.self, Remove.self, Import.self, Export.self, Unpack.self])
 

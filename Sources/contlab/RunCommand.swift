@@ -139,6 +139,8 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        // The command is captured as it is, so `run --help` would otherwise run "--help".
+        if ["--help", "-h"].contains(command.first ?? "") { throw CleanExit.helpRequest(self) }
         if limitOptions.given && container.stage != 3 {
             throw ValidationError("--memory, --pids and --cpus are stage 3's: add --stage 3")
         }
