@@ -6,6 +6,17 @@ import XCTest
 final class StageTests: XCTestCase {
     override func setUpWithError() throws { try Harness.requireRoot() }
 
+    /// The command after `run` is taken as it is, but a lone --help still asks for the help.
+    func testHelpIsHelpNotACommand() throws {
+        for args in [["run", "--help"], ["run", "--stage", "2", "-h"], ["bundle", "create", "--help"]] {
+            let result = try Harness.run(args)
+            XCTAssertEqual(result.status, 0, "\(args): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("USAGE:"), "\(args): \(result.stdout)")
+        }
+        let asCommand = try Harness.run(["run", "--stage", "2", "--", "--help"])
+        XCTAssertEqual(asCommand.status, 127, "after --, --help is the command to run: \(asCommand.stderr)")
+    }
+
     func testStage2CommandRunsUnderAnInitThatIsPID1() throws {
         let report = try Harness.inspect(["--stage", "2"])
         XCTAssertEqual(report["pid"] as? Int, 2, "the command is the init's first child")
