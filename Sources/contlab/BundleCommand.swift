@@ -11,7 +11,7 @@ struct BundleCommand: ParsableCommand {
         subcommands: [Create.self])
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create", 
+        static let configuration = CommandConfiguration(commandName: "create",
             abstract: "Make DIR/config.json for a root filesystem recipe, ready for `contlab-runc run ID`.",
             discussion: """
                 The config is contlab-runc spec's default with root.path set to the recipe's built tree

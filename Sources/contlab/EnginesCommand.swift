@@ -109,7 +109,7 @@ struct EnginesCommand: ParsableCommand {
 
     /// The walk-through's step: Docker in front of contlab-runc, when Docker is here.
     struct Demo: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "demo", 
+        static let configuration = CommandConfiguration(commandName: "demo",
             abstract: "Run one container through the lab's Docker or Podman, and show what it asked of contlab-runc.")
 
         @Argument(help: "docker or podman") var engine: String = "docker"

@@ -41,7 +41,7 @@ struct HistoryCommand: ParsableCommand {
 
 extension HistoryCommand {
     struct Timeline: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "timeline", 
+        static let configuration = CommandConfiguration(commandName: "timeline",
             abstract: "Show the timeline, grouped into eras and coloured by kind.")
 
         @Option(help: "First year to show.")
@@ -85,7 +85,7 @@ extension HistoryCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", 
+        static let configuration = CommandConfiguration(commandName: "show",
             abstract: "Describe one technology: what it is, its events, its ancestors and heirs, and where this lab rebuilds it.")
 
         @Argument(help: "A technology id, e.g. chroot, jail, docker, runc, cri-o.")
@@ -105,7 +105,7 @@ extension HistoryCommand {
     }
 
     struct Compare: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "compare", 
+        static let configuration = CommandConfiguration(commandName: "compare",
             abstract: "Compare technologies side by side: what each isolates, its kernel, year and licence.")
 
         @Argument(help: "Two or more technology ids, e.g. chroot jail docker.")
@@ -136,7 +136,7 @@ extension HistoryCommand {
     }
 
     struct Search: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "search", 
+        static let configuration = CommandConfiguration(commandName: "search",
             abstract: "Search event titles and descriptions, and technology summaries, in both languages.")
 
         @Argument(help: "Words to look for; every word must appear (e.g. user namespace, 容器).")

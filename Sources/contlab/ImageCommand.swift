@@ -24,7 +24,7 @@ struct ImageCommand: ParsableCommand {
         subcommands: [Build.self, List.self, Inspect.self, History.self, Remove.self, Import.self, Export.self, Unpack.self])
 
     struct Build: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "build", 
+        static let configuration = CommandConfiguration(commandName: "build",
             abstract: "Make an image of a root filesystem: one layer, or one more on top of --from.",
             discussion: """
                 With --from, the new layer holds only the files the tree adds or changes against the
@@ -138,7 +138,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "import", 
+        static let configuration = CommandConfiguration(commandName: "import",
             abstract: "Add the images of an OCI archive (.tar) or OCI layout directory to the store.",
             discussion: "Every blob is checked against its digest first; a tampered archive adds nothing.")
         @Option(help: "The name to give an image (when the archive has one image, or names none).") var tag: String?
@@ -152,7 +152,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "export", 
+        static let configuration = CommandConfiguration(commandName: "export",
             abstract: "Write one image as an OCI archive (PATH.tar) or an OCI layout directory.",
             discussion: """
                   contlab image export busybox:latest /tmp/bb.tar     then: skopeo inspect oci-archive:/tmp/bb.tar
@@ -170,7 +170,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Unpack: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "unpack", 
+        static let configuration = CommandConfiguration(commandName: "unpack",
             abstract: "Make a runtime bundle of an image: the layers applied in order, and a config.json from the image config.",
             discussion: """
                 As umoci unpack does: whiteouts delete, the image's Entrypoint, Cmd, Env, WorkingDir and

@@ -13,7 +13,7 @@ struct LessonsCommand: ParsableCommand {
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", 
+        static let configuration = CommandConfiguration(commandName: "list",
             abstract: "List the lessons: id, stage or era, title.")
 
         @OptionGroup var language: LanguageOption
@@ -37,7 +37,7 @@ struct LessonsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", 
+        static let configuration = CommandConfiguration(commandName: "show",
             abstract: "Show one lesson in the terminal.",
             discussion: "Long lessons go through $PAGER (else `less -R`) when the output is a terminal.")
 
@@ -77,7 +77,7 @@ struct LessonsCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "export", 
+        static let configuration = CommandConfiguration(commandName: "export",
             abstract: "Write every lesson, in both languages, as a static HTML site.",
             discussion: "Open DIR/index.html in a browser; the site needs no server.")
 
@@ -94,7 +94,7 @@ struct LessonsCommand: ParsableCommand {
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "check", 
+        static let configuration = CommandConfiguration(commandName: "check",
             abstract: "Check every lesson: front matter, sources, and that en and zh match.")
 
         func run() throws {

@@ -24,7 +24,7 @@ struct RootfsCommand: ParsableCommand {
     }
 
     struct Build: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "build", 
+        static let configuration = CommandConfiguration(commandName: "build",
             abstract: "Build a root filesystem from its recipe (cached until the recipe changes); prints its path.")
         @Argument(help: "The recipe name.") var name: String = "busybox"
         @Flag(help: "Rebuild even if the current tree exists.") var force = false
