@@ -7,16 +7,18 @@ struct Contlab: ParsableCommand {
         commandName: "contlab",
         abstract: "A lab that builds Linux containers stage by stage, for real, and tells their history.",
         discussion: """
-            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime, 5 images and layers. Start with:
+            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime, 5 images and
+            layers. `contlab stage N` walks a class through one. Or by hand:
               contlab rootfs build busybox
               contlab run --stage 1 -- /bin/sh
-              contlab escape --stage 1      then --stage 2
+              contlab escape --stage 1            then --stage 2
               contlab run --stage 2 -- contlab inspect
               contlab oom-demo
               contlab bundle create /tmp/lab -- contlab inspect
-              contlab runc run --bundle /tmp/lab demo     (contlab-runc: runc's command line)
-              contlab engines setup docker                (Docker and Podman with contlab as runtime)
-              contlab image build --rootfs busybox busybox; contlab run --stage 5 --image busybox -- sh
+              contlab runc run --bundle /tmp/lab demo   (runc's command line)
+              contlab engines setup docker      (Docker with contlab as runtime)
+              contlab image build --rootfs busybox busybox
+              contlab run --stage 5 --image busybox -- sh
               contlab lessons; contlab history timeline
               contlab exercises init lab; cd lab; contlab verify
             """,
