@@ -272,9 +272,15 @@ extension JSONValue {
         public var path: String
         public var expected: String
         public var description: String { "\(path): expected \(expected)" }
+
+        public init(path: String, expected: String) {
+            self.path = path
+            self.expected = expected
+        }
     }
 
-    func member(_ key: String) throws -> JSONValue {
+    /// A member that must be there.
+    public func member(_ key: String) throws -> JSONValue {
         guard let value = self[key] else { throw AccessError(path: key, expected: "a value") }
         return value
     }

@@ -97,6 +97,9 @@ public enum SpecReader {
         return linux
     }
 
+    /// A seccomp object on its own; paths start at `linux.seccomp`.
+    public static func seccomp(_ document: JSONValue) throws -> Spec.Seccomp { try seccomp(Field(document, "linux.seccomp")) }
+
     static func seccomp(_ field: Field) throws -> Spec.Seccomp {
         var seccomp = Spec.Seccomp(defaultAction: try field.required("defaultAction").string(),
                                    architectures: try field["architectures"]?.strings())

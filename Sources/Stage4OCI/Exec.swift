@@ -122,7 +122,7 @@ extension OCIRuntime {
             namespaces: OCIExecPlan.namespacesToJoin(containerPID: record.pid, inode: OCIExecPlan.inode),
             process: request.process, seccomp: (try? Self.loadBundle(record.bundle))?.0.linux?.seccomp,
             consoleSocket: request.consoleSocket, reportFD: report.write)
-        let payload = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
+        let payload = plan.payload
         if !request.detach {
             // The process is the helper's child; once the helper exits it must become ours to wait for.
             _ = cl_prctl(Int32(CL_PR_SET_CHILD_SUBREAPER), 1, 0, 0, 0)
@@ -167,7 +167,7 @@ extension OCIRuntime {
 public enum OCIExec {
     public static func main() -> Never {
         guard let text = getenv(OCIExecPlan.environmentKey).map({ String(cString: $0) }),
-              let plan = try? JSONDecoder().decode(OCIExecPlan.self, from: Data(text.utf8)) else {
+              let plan = try? OCIExecPlan.decode(payload: text) else {
             Sys.warn("contlab: __oci-exec is the internal helper of contlab-runc exec; use contlab-runc exec")
             exit(125)
         }
@@ -222,5 +222,29 @@ public enum OCIExec {
             report("error \(error)")
             exit(127)
         }
+    }
+}
+
+/// The helper's plan as JSON built and read by hand, as the init's is (see `JSONValue`).
+extension OCIExecPlan {
+    public var payload: String {
+        JSONValue.object([
+            ("containerPID", .number(String(containerPID))), ("namespaces", .array(namespaces.map { .string($0.rawValue) })),
+            ("process", SpecWriter.process(process)), ("seccomp", seccomp.map(SpecWriter.seccomp) ?? .null),
+            ("consoleSocket", consoleSocket.map { .string($0) } ?? .null), ("reportFD", .number(String(reportFD))),
+        ]).serialized
+    }
+
+    public static func decode(payload: String) throws -> OCIExecPlan {
+        let plan = try JSONValue.parse(payload)
+        let seccomp = plan["seccomp"].flatMap { $0 == .null ? nil : $0 }
+        return OCIExecPlan(
+            containerPID: try plan.number("containerPID"),
+            namespaces: try plan.texts("namespaces").map {
+                guard let namespace = ContlabCore.Namespace(rawValue: $0) else { throw JSONValue.AccessError(path: "namespaces", expected: "a namespace name") }
+                return namespace
+            },
+            process: try SpecReader.process(try plan.member("process")), seccomp: try seccomp.map(SpecReader.seccomp),
+            consoleSocket: try plan.optionalText("consoleSocket"), reportFD: try plan.number("reportFD"))
     }
 }

@@ -54,6 +54,26 @@ final class SpecReaderTests: XCTestCase {
         XCTAssertEqual(everything.linux?.resources?.memory?.disableOOMKiller, false)
     }
 
+    /// What SpecWriter writes, SpecReader reads back the same: every process field, a full
+    /// seccomp filter (exec hands both to its helper this way).
+    func testWriterAndReaderAgree() throws {
+        let spec = try viaReader(Data(Self.everything.utf8))
+        let process = try XCTUnwrap(spec.process)
+        XCTAssertEqual(try SpecReader.process(try JSONValue.parse(SpecWriter.process(process).serialized)), process)
+        var bare = Spec.Process(args: ["sh"])
+        bare.args = nil
+        XCTAssertEqual(try SpecReader.process(SpecWriter.process(bare)), bare)
+        let filter = Spec.Seccomp(defaultAction: "SCMP_ACT_ERRNO", architectures: ["SCMP_ARCH_X86_64"],
+                                  syscalls: [Spec.Syscall(names: ["read", "write"], action: "SCMP_ACT_ALLOW"),
+                                             Spec.Syscall(names: ["personality"], action: "SCMP_ACT_ALLOW", errnoRet: 1,
+                                                          args: [Spec.SyscallArg(index: 0, value: 0, op: "SCMP_CMP_EQ"),
+                                                                 Spec.SyscallArg(index: 1, value: UInt64.max, valueTwo: 8, op: "SCMP_CMP_MASKED_EQ")])])
+        var full = filter
+        full.defaultErrnoRet = 38
+        full.flags = ["SECCOMP_FILTER_FLAG_LOG"]
+        XCTAssertEqual(try SpecReader.seccomp(try JSONValue.parse(SpecWriter.seccomp(full).serialized)), full)
+    }
+
     func testProblemsAreNamedByPath() {
         func problem(_ json: String) -> String {
             do {
@@ -120,5 +140,18 @@ final class InitPlanTests: XCTestCase {
         XCTAssertEqual(try StateStore.Record(json: try JSONValue.parse(bare.json.serialized)), bare)
         // A state file JSONEncoder wrote (an older contlab) still reads.
         XCTAssertEqual(try StateStore.Record(json: try JSONValue.parse([UInt8](try JSONEncoder().encode(record)))), record)
+    }
+
+    func testExecPlanRoundTrip() throws {
+        let spec = try SpecReader.spec(try JSONValue.parse(SpecReaderTests.everything))
+        let plan = OCIExecPlan(containerPID: 42, namespaces: [.user, .mount], process: try XCTUnwrap(spec.process),
+                               seccomp: Spec.Seccomp(defaultAction: "SCMP_ACT_ALLOW"), consoleSocket: nil, reportFD: 7)
+        let back = try OCIExecPlan.decode(payload: plan.payload)
+        XCTAssertEqual(back.containerPID, 42)
+        XCTAssertEqual(back.namespaces, [.user, .mount])
+        XCTAssertEqual(back.process, plan.process)
+        XCTAssertEqual(back.seccomp, plan.seccomp)
+        XCTAssertNil(back.consoleSocket)
+        XCTAssertEqual(back.reportFD, 7)
     }
 }
