@@ -61,6 +61,18 @@ public enum Sys {
         CallRecord.shared.note("mkdir(\"\(path)\", 0\(String(mode, radix: 8)))")
     }
 
+    /// mkdir -p: each missing component made 0755 (existing ones are left as they are).
+    public static func mkdirs(_ path: String, mode: mode_t = 0o755) throws {
+        var current = ""
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if isDirectory(current) { continue }
+            if Glibc.mkdir(current, mode) != 0 && errno != EEXIST {
+                throw SystemCallError("mkdir(\"\(current)\")", errno: errno)
+            }
+        }
+    }
+
     /// mknod for a character device.
     public static func mknodChar(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws {
         let call = "mknod(\"\(path)\", S_IFCHR|0\(String(mode, radix: 8)), makedev(\(major), \(minor)))"

@@ -251,14 +251,3 @@ public struct ImageStore {
         return path
     }
 }
-
-extension Sys {
-    /// mkdir -p.
-    public static func mkdirs(_ path: String, mode: mode_t = 0o755) throws {
-        var prefix = ""
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            try Sys.mkdir(prefix, mode: mode)
-        }
-    }
-}

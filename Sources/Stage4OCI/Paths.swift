@@ -33,14 +33,5 @@ public enum RootPath {
     }
 
     /// mkdir -p for a path already resolved inside the root.
-    public static func makeDirectories(_ path: String) throws {
-        var current = ""
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if Sys.isDirectory(current) { continue }
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw SystemCallError("mkdir(\"\(current)\")", errno: errno)
-            }
-        }
-    }
+    public static func makeDirectories(_ path: String) throws { try Sys.mkdirs(path) }
 }
