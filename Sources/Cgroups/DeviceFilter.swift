@@ -27,8 +27,9 @@ public enum DeviceFilter {
 
     /// The devices every container may use whatever its rules say (null, zero, full, random,
     /// urandom, tty, console, ptmx, the ptys, tun), allowed after the rules as runc does.
-    public static let defaults: [Rule] = [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (10, 200)]
-        .map { Rule(allow: true, type: "c", major: $0.0, minor: $0.1) } + [Rule(allow: true, type: "c", major: 136)]
+    /// The same list serves v1's devices.allow.
+    public static let defaults: [Rule] = ([(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (136, nil), (10, 200)] as [(Int64, Int64?)])
+        .map { Rule(allow: true, type: "c", major: $0.0, minor: $0.1) }
 
     /// A BPF instruction: opcode, destination and source registers, offset, immediate.
     public struct Instruction: Equatable, Sendable {
@@ -111,5 +112,13 @@ public enum DeviceFilter {
         let result = cl_bpf_attach_device_program(directory, prog)
         CallRecord.shared.note("bpf(BPF_PROG_ATTACH, \"\(path)\", BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI)")
         guard result == 0 else { throw SystemCallError("bpf(BPF_PROG_ATTACH, \"\(path)\", BPF_CGROUP_DEVICE)", errno: -result) }
+    }
+}
+
+extension DeviceFilter.Rule {
+    /// The rule as cgroup v1's devices.allow and devices.deny read it: `a`, or `c 1:3 rwm`
+    /// with `*` for any number.
+    public var v1Entry: String {
+        type == "a" ? "a" : "\(type) \(major.map(String.init) ?? "*"):\(minor.map(String.init) ?? "*") \(access)"
     }
 }

@@ -51,21 +51,18 @@ public enum CgroupSettings {
             }
         }
         if let rules = resources.devices, !rules.isEmpty, version("devices") == 1 {
-            for rule in rules {
-                let type = rule.type ?? "a"
-                let entry = type == "a" ? "a" : "\(type) \(rule.major.map(String.init) ?? "*"):\(rule.minor.map(String.init) ?? "*") \(rule.access ?? "rwm")"
-                out.append(("devices", LimitWrite(rule.allow ? "devices.allow" : "devices.deny", entry, why: "linux.resources.devices")))
-            }
-            // The devices every container gets, allowed after the rules as runc does.
-            for entry in ["c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm",
-                          "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"] {
-                out.append(("devices", LimitWrite("devices.allow", entry, why: "a default device")))
+            // The spec's rules, then the devices every container gets, allowed after them as runc does.
+            let spec = deviceRules(rules)
+            for (index, rule) in spec.enumerated() {
+                out.append(("devices", LimitWrite(rule.allow ? "devices.allow" : "devices.deny", rule.v1Entry,
+                                                  why: index < rules.count ? "linux.resources.devices" : "a default device")))
             }
         }
         return out
     }
 
-    /// The spec's device rules, then the devices every container gets (as for v1 above).
+    /// The spec's device rules, then the devices every container gets: v1's files and v2's
+    /// program are both made from this list.
     static func deviceRules(_ rules: [Spec.DeviceRule]) -> [DeviceFilter.Rule] {
         rules.map { rule in
             DeviceFilter.Rule(allow: rule.allow, type: rule.type.flatMap(\.first) ?? "a", major: rule.major, minor: rule.minor,
