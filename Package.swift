@@ -47,7 +47,7 @@ let package = Package(
             path: "Sources/Stage4OCI"),
         .target(name: "Images", dependencies: ["ContlabCore", "OCI", "CZlib", "CLinux"]),
         .target(
-            name: "Stage5Images", dependencies: ["ContlabCore", "Images", "OCI", "Stage4OCI", "CLinux"],
+            name: "Stage5Images", dependencies: ["ContlabCore", "Cgroups", "Images", "OCI", "Stage4OCI", "CLinux"],
             path: "Sources/Stage5Images"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),

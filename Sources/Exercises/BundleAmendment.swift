@@ -5,6 +5,13 @@ import OCI
 /// to run. The student's settings under test (root.readonly, hostname, capabilities,
 /// noNewPrivileges, resources, namespaces) are kept; the command is the grader's probe. Pure.
 public enum BundleAmendment {
+    /// File systems that the kernel makes from nothing on the host: the only mount types a
+    /// graded config may use.
+    public static let kernelMountTypes: Set<String> = ["proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2"]
+    /// The most memory and processes a graded container may have, whatever its config says.
+    public static let memoryCeiling: Int64 = 512 << 20
+    public static let pidsCeiling: Int64 = 512
+
     /// Settings that would let a config reach the grader's machine: host paths bound in, hooks
     /// (programs run on the host), sysctls, devices and joined namespaces.
     public static func refusal(_ spec: Spec) -> String? {
@@ -12,6 +19,10 @@ public enum BundleAmendment {
             let options = mount.options ?? []
             if mount.type == "bind" || options.contains("bind") || options.contains("rbind") {
                 return "mounts[\(i)] binds \(mount.source ?? "?") from the host into the container; graded bundles may not bind host paths (remove it)"
+            }
+            // An overlay's upperdir, a loop device's file: other types name host paths too.
+            guard let type = mount.type, kernelMountTypes.contains(type) else {
+                return "mounts[\(i)] (\(mount.destination)) has type \(mount.type ?? "none"); graded bundles may mount only \(kernelMountTypes.sorted().joined(separator: ", ")) (change or remove it)"
             }
         }
         if let hooks = spec.hooks, [hooks.prestart, hooks.createRuntime, hooks.createContainer, hooks.startContainer, hooks.poststart, hooks.poststop].contains(where: { !($0 ?? []).isEmpty }) {
@@ -47,11 +58,18 @@ public enum BundleAmendment {
         var linux = spec.linux ?? Spec.Linux(namespaces: [])
         var namespaces = linux.namespaces ?? []
         // Whatever the config says, the grader's machine keeps its network and process table.
-        for kind in ["network", "pid", "mount"] where !namespaces.contains(where: { $0.type == kind }) {
+        for kind in ["network", "pid", "mount", "ipc"] where !namespaces.contains(where: { $0.type == kind }) {
             namespaces.append(Spec.Namespace(type: kind))
         }
         linux.namespaces = namespaces
         linux.cgroupsPath = nil
+        var resources = linux.resources ?? Spec.Resources()
+        var memory = resources.memory ?? Spec.Memory()
+        if (memory.limit ?? -1) < 0 || memory.limit! > memoryCeiling { memory.limit = memoryCeiling }
+        if let swap = memory.swap, swap < 0 || swap > memoryCeiling { memory.swap = memoryCeiling }
+        resources.memory = memory
+        if (resources.pids?.limit ?? -1) <= 0 || resources.pids!.limit > pidsCeiling { resources.pids = Spec.Pids(limit: pidsCeiling) }
+        linux.resources = resources
         spec.linux = linux
         return spec
     }

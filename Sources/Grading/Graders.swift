@@ -14,15 +14,18 @@ import Stage5Images
 public struct GradingContext {
     public var language: LessonLanguage
     public var busybox: () throws -> String
+    /// BusyBox with util-linux's unshare and mount: stage 2's scripts run in it.
+    public var hostTools: () throws -> String
     public var history: () throws -> HistoryData
     public var runc: String?
     /// A time limit for every exercise, instead of each one's own (`verify --timeout`).
     public var timeLimit: Int?
 
-    public init(language: LessonLanguage, busybox: @escaping () throws -> String, history: @escaping () throws -> HistoryData,
-                runc: String?, timeLimit: Int? = nil) {
+    public init(language: LessonLanguage, busybox: @escaping () throws -> String, hostTools: @escaping () throws -> String,
+                history: @escaping () throws -> HistoryData, runc: String?, timeLimit: Int? = nil) {
         self.language = language
         self.busybox = busybox
+        self.hostTools = hostTools
         self.history = history
         self.runc = runc
         self.timeLimit = timeLimit
@@ -34,6 +37,9 @@ public struct GradingContext {
             language: language,
             busybox: {
                 do { return try RootfsStore.standard().resolve("busybox") } catch { throw GradingError.noRootfs("\(error)") }
+            },
+            hostTools: {
+                do { return try RootfsStore.standard().resolve("host-tools") } catch { throw GradingError.noRootfs("\(error)") }
             },
             history: { try HistoryData.load(from: try ProjectFiles.lessonsDirectory().appendingPathComponent("history")) },
             runc: ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"].first { FileManager.default.isExecutableFile(atPath: $0) })
@@ -67,7 +73,8 @@ public enum Grader {
         let real = exercises.filter { HistoryQuiz.Kind(rawValue: $0.grader) == nil }
         guard !real.isEmpty else { return }
         guard geteuid() == 0 else { throw GradingError.needsRoot }
-        if real.contains(where: { ["stage1-jail", "oci-bundle", "overlay-upper", "whiteout-layer"].contains($0.grader) }) { _ = try context.busybox() }
+        if real.contains(where: { ["stage1-jail", "cgroup-script", "oci-bundle", "overlay-upper", "whiteout-layer"].contains($0.grader) }) { _ = try context.busybox() }
+        if real.contains(where: { $0.grader == "unshare-script" }) { _ = try context.hostTools() }
     }
 
     static func run(_ exercise: Exercise, folder: URL, context: GradingContext) throws -> [CheckOutcome] {
@@ -84,8 +91,8 @@ public enum Grader {
         switch exercise.grader {
         case "rootfs-recipe": return try rootfsRecipe(exercise, work: work)
         case "stage1-jail": return try stage1Jail(exercise, work: work, context: context)
-        case "unshare-script": return try unshareScript(exercise, work: work)
-        case "cgroup-script": return try cgroupScript(exercise, work: work)
+        case "unshare-script": return try unshareScript(exercise, work: work, context: context)
+        case "cgroup-script": return try cgroupScript(exercise, work: work, context: context)
         case "oci-bundle": return try ociBundle(exercise, work: work, context: context)
         case "overlay-upper": return try overlayUpper(exercise, work: work, context: context)
         case "whiteout-layer": return try whiteoutLayer(exercise, work: work, context: context)
@@ -127,6 +134,7 @@ public enum Grader {
             echo "tmp=$(stat -c %a /tmp 2>/dev/null)"; exit 7
             """], timeout: exercise.timeout)
         sandbox.readOnlyRoot = false
+        try Sandbox.handOver(data.path, to: sandbox.idBase)
         sandbox.tmpfsSize = nil
         sandbox.bindContlab = false
         let result = try sandbox.run()
@@ -175,7 +183,7 @@ public enum Grader {
             exit 0
             """
         var sandbox = Sandbox(rootfs: try context.busybox(), args: ["/bin/sh", "-c", driver], timeout: 2 * limit + 20)
-        sandbox.allCapabilities = true
+        sandbox.nested = true
         sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise"), Sandbox.Bind(source: grader.path, destination: "/tmp/grader")]
         sandbox.hostname = "outer"
         // The marker reaches the driver through its environment, so that no command line but
@@ -199,22 +207,10 @@ public enum Grader {
             stage2Status: values["contlab-probe-status2"] == nil ? nil : status("contlab-probe-status2"))
     }
 
-    // MARK: 2.x a util-linux unshare script, on the host
+    // MARK: 2.x a util-linux unshare script, in a container
 
-    /// Run first in the throwaway mount namespace of a host-setup exercise: the host's root
-    /// filesystem becomes read-only there (a bind remount changes this mount only, not the
-    /// filesystem), except the script's own copy and the grader's results directory. It guards
-    /// against accidents — a stray `rm` or a full disk — not against a script that remounts
-    /// it: the exercise needs root.
-    static let readOnlyHost = """
-        mount --bind "$CONTLAB_WORK" "$CONTLAB_WORK" && mount --bind "$CONTLAB_AFTER_DIR" "$CONTLAB_AFTER_DIR" \\
-          && mount -o remount,bind,ro / || { echo "contlab: cannot make the host read-only for the script" >&2; exit 92; }
-        """
-
-    static func unshareScript(_ exercise: Exercise, work: String) throws -> [CheckOutcome] {
+    static func unshareScript(_ exercise: Exercise, work: String, context: GradingContext) throws -> [CheckOutcome] {
         if let missing = missing(exercise, work) { return missing }
-        let cgroup = try GradingCgroup(controllers: ["pids"])
-        defer { cgroup.destroy() }
         let results = try TemporaryDirectory(prefix: "contlab-grade-after")
         defer { results.remove() }
         let probe = """
@@ -222,32 +218,32 @@ public enum Grader {
             printf procppid=; cut -d" " -f4 /proc/self/stat
             echo mountinfo-begin; cat /proc/self/mountinfo; echo mountinfo-end
             """
-        // In a throwaway mount, UTS and IPC namespace of the grader's, so what the script does
-        // without namespaces of its own lands there and not on the host.
+        // PID 1 of a nested container (host-tools: busybox with util-linux's unshare and mount):
+        // its namespaces are "the host" the script's must differ from, and what the script
+        // does without namespaces of its own lands there, never on the grader's machine.
         let inner = """
-            \(readOnlyHost)
-            cd "$CONTLAB_WORK" || exit 90
+            cd /tmp/exercise || exit 90
             ns=""; for n in pid mnt uts ipc net cgroup; do ns="$ns${ns:+,}$n=$(readlink /proc/self/ns/$n)"; done
             export CONTLAB_HOST_NS="$ns"
             /bin/sh ./\(exercise.files[0]) /bin/sh -c "$CONTLAB_PROBE"
             status=$?
-            { echo "hostname=$(hostname)"; echo mountinfo-begin; cat /proc/self/mountinfo; echo mountinfo-end; } > "$CONTLAB_AFTER"
+            { echo "hostname=$(hostname)"; echo mountinfo-begin; cat /proc/self/mountinfo; echo mountinfo-end; } > /tmp/after/after
             exit $status
             """
-        let outer = "for f in \(cgroup.runnerProcs.joined(separator: " ")); do echo $$ > $f || exit 91; done; exec unshare --mount --uts --ipc --propagation private -- /bin/sh -c \"$CONTLAB_INNER\""
-        let hostname = Sys.readText("/proc/sys/kernel/hostname")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
-        let result = try ChildProcess.run(["/bin/sh", "-c", outer], environment: [
-            "CONTLAB_GRADER": ChildProcess.contlab, "CONTLAB_PROBE": probe, "CONTLAB_INNER": inner,
-            "CONTLAB_WORK": work, "CONTLAB_AFTER": results.path + "/after", "CONTLAB_AFTER_DIR": results.path,
-        ], timeout: exercise.timeout)
+        var sandbox = Sandbox(rootfs: try context.hostTools(), args: ["/bin/sh", "-c", inner], timeout: exercise.timeout)
+        sandbox.nested = true
+        sandbox.env = ["CONTLAB_GRADER=/usr/local/bin/contlab", "CONTLAB_PROBE=\(probe)"]
+        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise"),
+                         Sandbox.Bind(source: results.path, destination: "/tmp/after", readOnly: false)]
+        let result = try sandbox.run()
         let after = ProbeOutput.parse((try? Data(contentsOf: URL(fileURLWithPath: results.path + "/after"))) ?? Data())
         return Evaluation.unshareScript(exercise: exercise.id, probe: ProbeOutput.parse(result.stdout), status: result.status,
-                                        hostnameBefore: hostname, after: after)
+                                        hostnameBefore: sandbox.hostname, after: after)
     }
 
-    // MARK: 3.x a cgroup made by hand, on the host
+    // MARK: 3.x a cgroup made by hand, in a container, under a cgroup it was handed
 
-    static func cgroupScript(_ exercise: Exercise, work: String) throws -> [CheckOutcome] {
+    static func cgroupScript(_ exercise: Exercise, work: String, context: GradingContext) throws -> [CheckOutcome] {
         if let missing = missing(exercise, work) { return missing }
         let controller = exercise.id == "3.1" ? "memory" : exercise.id == "3.2" ? "pids" : "cpu"
         let cgroup = try GradingCgroup(controllers: controller == "pids" ? ["pids"] : [controller, "pids"])
@@ -255,12 +251,15 @@ public enum Grader {
         guard let parent = cgroup.work(controller), let version = cgroup.version(controller) else {
             return CheckOutcome.allFailed(exercise, seen: "no \(controller) controller on this host")
         }
-        let inner = "\(readOnlyHost)\ncd \"$CONTLAB_WORK\" && exec /bin/sh ./\(exercise.files[0])"
-        let outer = "for f in \(cgroup.runnerProcs.joined(separator: " ")); do echo $$ > $f || exit 91; done; exec unshare --mount --propagation private -- /bin/sh -c \"$CONTLAB_INNER\""
-        let setup = try ChildProcess.run(["/bin/sh", "-c", outer], environment: [
-            "CGROUP": parent, "CGROUP_VERSION": "\(version)", "CONTLAB_WORK": work, "CONTLAB_INNER": inner,
-            "CONTLAB_AFTER_DIR": work,
-        ], timeout: exercise.timeout)
+        // setup.sh runs as root of a container's user namespace; $CGROUP is delegated to that
+        // user (v1: the directory is its own; v2: the directory and its cgroup.* files), so it
+        // can make cgroups and set limits there and nowhere else.
+        var sandbox = Sandbox(rootfs: try context.busybox(), args: ["/bin/sh", "-c", "cd /tmp/exercise && exec /bin/sh ./\(exercise.files[0])"],
+                              timeout: exercise.timeout)
+        sandbox.env = ["CGROUP=/tmp/cgroup", "CGROUP_VERSION=\(version)"]
+        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise"),
+                         Sandbox.Bind(source: parent, destination: "/tmp/cgroup", readOnly: false)]
+        let setup = try sandbox.run()
         let lab = parent + "/lab"
         let made = Sys.isDirectory(lab)
         let setupStatus = "setup.sh \(setup.status)"
@@ -315,8 +314,15 @@ public enum Grader {
             let tree = root.path + "/rootfs"
             let copy = try ChildProcess.run(["/bin/cp", "-a", busybox, tree], timeout: 60)
             guard copy.exitCode == 0 else { throw GradingError.noRootfs("cannot copy \(busybox): \(copy.status)") }
-            let amended = BundleAmendment.amend(spec, rootfs: tree, contlab: ChildProcess.contlab, hog: exercise.id == "4.3")
-            let result = try Sandbox.run(spec: amended, timeout: exercise.timeout, runtime: runtime)
+            // The student's settings run in a user namespace of the grader's: root inside is an
+            // unprivileged range outside, which owns this copy of the tree.
+            let idBase = Sandbox.privateIDBase()
+            try Sandbox.handOver(root.path, to: idBase)
+            let result = try Sandbox.run(idBase: idBase, timeout: exercise.timeout, runtime: runtime) { contlab in
+                var amended = BundleAmendment.amend(spec, rootfs: tree, contlab: contlab, hog: exercise.id == "4.3")
+                Sandbox.confine(&amended, idBase: idBase)
+                return amended
+            }
             var text = String(decoding: result.stdout, as: UTF8.self)
             if result.exitCode != 0 { text += String(decoding: result.stderr, as: UTF8.self) }
             return Evaluation.BundleRun(probe: ProbeOutput.parse(text), status: result.status)
@@ -351,9 +357,11 @@ extension Grader {
             }
         }
 
-        /// `contlab run --stage 5` in this store, with a time limit.
+        /// `contlab run --stage 5` in this store, with a time limit and the sandbox's memory and
+        /// pids limits.
         func run(image: String, name: String?, _ args: [String], timeout: Int) throws -> ChildResult {
-            try ChildProcess.run([ChildProcess.contlab, "run", "--stage", "5", "--image", image] + (name.map { ["--name", $0] } ?? ["--rm"]) + ["--"] + args,
+            try ChildProcess.run([ChildProcess.contlab, "run", "--stage", "5", "--image", image, "--memory", "256M", "--pids", "256"]
+                                 + (name.map { ["--name", $0] } ?? ["--rm"]) + ["--"] + args,
                                  environment: ["CONTLAB_DATA": data.path], timeout: timeout)
         }
 

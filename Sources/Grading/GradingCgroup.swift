@@ -17,6 +17,8 @@ final class GradingCgroup {
 
     let places: [Place]
     let name: String
+    static let memoryLimit = 512 << 20
+    static let pidsLimit = 512
 
     init(controllers: [String], hierarchy: CgroupHierarchy = .current()) throws {
         name = "contlab-grade-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
@@ -39,6 +41,14 @@ final class GradingCgroup {
                 }
                 try make(place.root + "/runner")
                 try make(place.root + "/work")
+            }
+            // Whatever the student sets below, the whole parent stays within these.
+            for place in places {
+                let limits = place.controller == "memory" ? [place.version == 1 ? "memory.limit_in_bytes" : "memory.max": "\(Self.memoryLimit)"]
+                    : place.controller == "pids" ? ["pids.max": "\(Self.pidsLimit)"] : [:]
+                for (file, value) in limits {
+                    try Sys.writeFile(place.root + "/" + file, value, record: false)
+                }
             }
         } catch {
             destroy()

@@ -2,14 +2,16 @@ import ContlabCore
 import Foundation
 import OCI
 
-/// A stage-4 container for running a student's code: its own PID, mount, UTS, IPC, network and
-/// cgroup namespaces (no network), memory and pids limits, a size-limited tmpfs as the only
-/// writable place, a time limit; run through this contlab's runc-compatible runtime and
-/// deleted afterwards, whatever happened.
+/// A stage-4 container for running a student's code, built to hold against a student who tries
+/// to get out: its own user namespace (root inside is an unprivileged id range on the host, so
+/// no capability it holds reaches the host's kernel settings, files or processes), its own PID,
+/// mount, UTS, IPC, network and cgroup namespaces, a seccomp filter, a read-only root, memory
+/// and pids limits, a size-limited tmpfs as the only writable place, and a time limit; run
+/// through this contlab's runc-compatible runtime and deleted afterwards, whatever happened.
 struct Sandbox {
     /// A host directory bound into the container. Give it a destination under /tmp: the tmpfs
     /// there is mounted first, so the mount point is made in it, not in the shared busybox tree
-    /// every container starts from.
+    /// every container starts from. Its owner becomes the container's root (`handOver`).
     struct Bind {
         var source: String
         var destination: String
@@ -28,10 +30,37 @@ struct Sandbox {
     var tmpfsSize: String? = "64m"
     /// This contlab bound read-only at /usr/local/bin/contlab, for `contlab inspect` inside.
     var bindContlab = true
-    /// Every capability this grader holds, for containers that run containers (stage 1 and 2
-    /// inside); otherwise runc's default three.
-    var allCapabilities = false
+    /// For work whose subject is making namespaces and mounts (stages 1 and 2 inside, unshare
+    /// scripts): the capabilities that takes, all of them confined to the container's user
+    /// namespace, and a /proc without masks (the kernel refuses a new procfs in a user namespace
+    /// while parts of the one it can see are covered).
+    var nested = false
+    /// The first host uid and gid of the 65,536 the container's user namespace maps from 0: a
+    /// range no account on the host uses, picked at random so that two gradings at once do not
+    /// share one.
+    var idBase: UInt32 = Sandbox.privateIDBase()
     var timeout: Int
+
+    static let idCount: UInt32 = 65_536
+
+    /// 0x4000_0000 and up: far above the ranges useradd and /etc/subuid hand out.
+    static func privateIDBase() -> UInt32 { 0x4000_0000 + UInt32.random(in: 0..<8_192) * idCount }
+
+    /// What a nested container may use: enough to chroot, unshare, mount and change ids inside.
+    static let nestedCapabilities = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+        "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_SETFCAP", "CAP_SYS_CHROOT", "CAP_SYS_ADMIN",
+        "CAP_SYS_PTRACE", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_NET_BIND_SERVICE",
+    ]
+
+    /// System calls no grading needs and that reach kernel state outside the namespaces (keys,
+    /// modules, the clock, swap, eBPF, perf): refused with EPERM, as Docker's default profile does.
+    static let refusedSystemCalls = [
+        "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "delete_module", "finit_module",
+        "init_module", "ioperm", "iopl", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie",
+        "open_by_handle_at", "perf_event_open", "quotactl", "request_key", "settimeofday", "swapoff",
+        "swapon", "syslog", "uselib", "userfaultfd",
+    ]
 
     /// Capabilities in this process's bounding set (this grader may itself lack some, such as
     /// CAP_SYS_RESOURCE; asking for one it lacks would fail the container).
@@ -43,19 +72,32 @@ struct Sandbox {
         return CapabilityNames.all.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
     }
 
-    func spec(bundleRoot: String) -> Spec {
+    /// The user namespace and its mappings, for this spec or a student's (4.x).
+    static func confine(_ spec: inout Spec, idBase: UInt32) {
+        var linux = spec.linux ?? Spec.Linux(namespaces: [])
+        var namespaces = (linux.namespaces ?? []).filter { $0.type != "user" }
+        namespaces.append(Spec.Namespace(type: "user"))
+        linux.namespaces = namespaces
+        linux.uidMappings = [Spec.IDMapping(containerID: 0, hostID: idBase, size: idCount)]
+        linux.gidMappings = [Spec.IDMapping(containerID: 0, hostID: idBase, size: idCount)]
+        linux.seccomp = Spec.Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+            Spec.Syscall(names: refusedSystemCalls, action: "SCMP_ACT_ERRNO", errnoRet: UInt32(EPERM)),
+        ])
+        spec.linux = linux
+    }
+
+    func spec(contlabCopy: String? = nil) -> Spec {
         var spec = DefaultSpec.make(rootless: false)
         spec.root = Spec.Root(path: rootfs, readonly: readOnlyRoot)
         spec.hostname = hostname
         spec.process?.terminal = false
         spec.process?.args = args
         spec.process?.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "SWIFT_ROOT=/"] + env
-        if allCapabilities {
-            let all = Self.boundingCapabilities()
-            spec.process?.capabilities = Spec.Capabilities(bounding: all, effective: all, inheritable: nil, permitted: all, ambient: nil)
+        if nested {
+            let held = Set(Self.boundingCapabilities())
+            let caps = Self.nestedCapabilities.filter { held.contains($0) }
+            spec.process?.capabilities = Spec.Capabilities(bounding: caps, effective: caps, inheritable: nil, permitted: caps, ambient: nil)
             spec.process?.noNewPrivileges = false
-            // A nested runtime mounts a fresh /proc; the kernel refuses that while parts of the
-            // outer /proc are masked by mounts over them.
             spec.linux?.maskedPaths = []
             spec.linux?.readonlyPaths = []
         }
@@ -64,38 +106,66 @@ struct Sandbox {
                                            options: ["nosuid", "nodev", "mode=1777", "size=\(tmpfsSize)"]))
         }
         if bindContlab {
-            spec.mounts?.append(Spec.Mount(destination: "/usr/local/bin/contlab", type: "bind", source: ChildProcess.contlab, options: ["bind", "ro"]))
+            spec.mounts?.append(Spec.Mount(destination: "/usr/local/bin/contlab", type: "bind", source: contlabCopy ?? ChildProcess.contlab, options: ["bind", "ro"]))
         }
         for bind in binds {
             spec.mounts?.append(Spec.Mount(destination: bind.destination, type: "bind", source: bind.source,
-                                           options: ["bind"] + (bind.readOnly ? ["ro"] : [])))
+                                           options: ["bind", "nosuid", "nodev"] + (bind.readOnly ? ["ro"] : [])))
         }
-        // OCI's resource types have no public initialisers; they are made from their JSON.
-        let limits = "{\"memory\": {\"limit\": \(memoryBytes), \"swap\": \(memoryBytes)}, \"pids\": {\"limit\": \(pids)}, \"devices\": [{\"allow\": false, \"access\": \"rwm\"}]}"
-        spec.linux?.resources = try? JSONDecoder().decode(Spec.Resources.self, from: Data(limits.utf8))
+        spec.linux?.resources = Spec.Resources(memory: Spec.Memory(limit: memoryBytes, swap: memoryBytes), pids: Spec.Pids(limit: pids),
+                                               devices: [Spec.DeviceRule(allow: false, access: "rwm")])
+        Self.confine(&spec, idBase: idBase)
         return spec
     }
 
     /// Run it and collect what it printed; the container and its state are gone afterwards.
     func run() throws -> ChildResult {
-        try Self.run(spec: spec(bundleRoot: ""), timeout: timeout)
+        for bind in binds {
+            try Self.handOver(bind.source, to: idBase)
+            // The grading's temporary folder it sits in (0700): entered on the way to it.
+            let parent = (bind.source as NSString).deletingLastPathComponent
+            if TemporaryDirectory.isOne(parent) { try Self.handOver(parent, to: idBase, recursive: false) }
+        }
+        return try Self.run(idBase: idBase, timeout: timeout) { contlab in spec(contlabCopy: contlab) }
     }
 
-    /// Run a ready spec (a student's config.json, amended) under `runtime`: this contlab's
-    /// `runc` or another runc-compatible program.
-    static func run(spec: Spec, timeout: Int, runtime: [String]? = nil) throws -> ChildResult {
+    /// Run a spec (a student's config.json, amended) under `runtime`: this contlab's `runc` or
+    /// another runc-compatible program. `makeSpec` gets the path of this contlab's copy that the
+    /// container's user can reach.
+    static func run(idBase: UInt32, timeout: Int, runtime: [String]? = nil, _ makeSpec: (String) throws -> Spec) throws -> ChildResult {
         let work = try TemporaryDirectory(prefix: "contlab-grade-bundle")
         defer { work.remove() }
         let bundle = work.path + "/bundle"
         let state = work.path + "/state"
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
-        try DefaultSpec.encode(spec).write(to: URL(fileURLWithPath: bundle + "/config.json"))
+        // The checkout may sit in a 0700 home folder the container's root cannot enter: it gets
+        // a copy (a hard link where the file system allows) in a folder it owns.
+        let contlab = work.path + "/contlab"
+        if link(ChildProcess.contlab, contlab) != 0 {
+            let copy = try ChildProcess.run(["/bin/cp", ChildProcess.contlab, contlab], timeout: 60)
+            guard copy.exitCode == 0 else { throw GradingError.temporary("cannot copy \(ChildProcess.contlab): \(copy.status)") }
+        }
+        try handOver(work.path, to: idBase, recursive: false)
+        try DefaultSpec.encode(try makeSpec(contlab)).write(to: URL(fileURLWithPath: bundle + "/config.json"))
         let id = "contlab-grade-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         let command = runtime ?? [ChildProcess.contlab, "runc"]
         defer {
             _ = try? ChildProcess.run(command + ["--root", state, "delete", "--force", id], timeout: 20)
         }
-        return try ChildProcess.run(command + ["--root", state, "run", "--bundle", bundle, id], timeout: timeout)
+        let result = try ChildProcess.run(command + ["--root", state, "run", "--bundle", bundle, id], timeout: timeout)
+        if getenv("CONTLAB_GRADE_DEBUG") != nil {
+            Sys.warn("contlab: grading container \(id) \(result.status); its stderr:\n" + String(decoding: result.stderr, as: UTF8.self))
+        }
+        return result
+    }
+
+    /// Give `path` (a grading's own copy) to the container's root: in its user namespace, files
+    /// of the host's root are nobody's, and it could neither enter a 0700 folder nor write.
+    static func handOver(_ path: String, to idBase: UInt32, recursive: Bool = true) throws {
+        let result = try ChildProcess.run(["/bin/chown", "-h"] + (recursive ? ["-R"] : []) + ["\(idBase):\(idBase)", path], timeout: 60)
+        guard result.exitCode == 0 else {
+            throw GradingError.temporary("cannot hand \(path) to the grading container's user: \(String(decoding: result.stderr, as: UTF8.self))")
+        }
     }
 }
 
@@ -109,6 +179,12 @@ struct TemporaryDirectory {
             throw GradingError.temporary(String(cString: strerror(errno)))
         }
         path = String(cString: made)
+    }
+
+    /// Whether `path` is a grading's temporary directory (not, say, a cgroup's parent).
+    static func isOne(_ path: String) -> Bool {
+        let name = (path as NSString).lastPathComponent
+        return (path as NSString).deletingLastPathComponent == (NSTemporaryDirectory() as NSString).standardizingPath && name.hasPrefix("contlab-grade-")
     }
 
     func remove() {

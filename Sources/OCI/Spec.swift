@@ -168,6 +168,12 @@ public struct Spec: Codable, Equatable, Sendable {
         public var containerID: UInt32
         public var hostID: UInt32
         public var size: UInt32
+
+        public init(containerID: UInt32, hostID: UInt32, size: UInt32) {
+            self.containerID = containerID
+            self.hostID = hostID
+            self.size = size
+        }
     }
 
     public struct Resources: Codable, Equatable, Sendable {
@@ -225,6 +231,14 @@ public struct Spec: Codable, Equatable, Sendable {
         public var major: Int64?
         public var minor: Int64?
         public var access: String?
+
+        public init(allow: Bool, type: String? = nil, major: Int64? = nil, minor: Int64? = nil, access: String? = nil) {
+            self.allow = allow
+            self.type = type
+            self.major = major
+            self.minor = minor
+            self.access = access
+        }
     }
 
     public struct Device: Codable, Equatable, Sendable {

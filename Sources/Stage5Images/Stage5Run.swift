@@ -1,3 +1,4 @@
+import Cgroups
 import ContlabCore
 import Foundation
 import Images
@@ -21,6 +22,8 @@ public struct Stage5Run {
     public var contlabBinary: String?
     /// Have the init record its system calls (for --explain).
     public var record = false
+    /// Memory, pids and CPU limits for the container's cgroup (linux.resources).
+    public var limits = CgroupLimits()
 
     public init(id: String, image: ImageReference) {
         self.id = id
@@ -56,6 +59,10 @@ public struct Stage5Run {
             spec.mounts = [Spec.Mount(destination: "/", type: "overlay", source: "overlay", options: try overlay.optionList())]
                 + (spec.mounts ?? [])
             spec.hostname = id
+            if !limits.isEmpty {
+                let resources = Self.resources(limits, keeping: spec.linux?.resources)
+                spec.linux?.resources = resources
+            }
             if let contlabBinary, containers.existsInLayers(container, "usr/local/bin/contlab") {
                 spec.mounts?.append(Spec.Mount(destination: "/usr/local/bin/contlab", type: "bind", source: contlabBinary, options: ["bind", "ro"]))
             }
@@ -68,9 +75,10 @@ public struct Stage5Run {
         runtime.record = record
         // A record left by a run that was killed (SIGKILL leaves no chance to clean up) would
         // block this id; a stopped one is removed, a running one is left to refuse the create.
-        try? runtime.delete(id: "stage5-" + id, force: false)
+        let runtimeID = Self.runtimeID(id, containers)
+        try? runtime.delete(id: runtimeID, force: false)
         do {
-            return try runtime.run(.init(id: "stage5-" + id, bundle: containers.bundle(id)), detach: false) { created in
+            return try runtime.run(.init(id: runtimeID, bundle: containers.bundle(id)), detach: false) { created in
                 onCalls(created.calls)
             }
         } catch let error where rootless && "\(error)".contains("overlay on /") {
@@ -79,6 +87,27 @@ public struct Stage5Run {
             let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             throw ImageError.unsupported("\(error)\nwithout root, overlayfs is mounted inside the container's user namespace, which Linux allows from 5.11 (this kernel is \(release)) and some distributions turn off; run stage 5 as root, or use contlab image unpack and contlab runc run")
         }
+    }
+
+    /// The stage-4 runtime's id (and cgroup name) for container `id` of this store: the same
+    /// name in two stores (two users, two gradings at once) must be two containers.
+    public static func runtimeID(_ id: String, _ containers: ContainerStore) -> String {
+        var hash = SHA256()
+        hash.update(containers.directory)
+        return "stage5-" + SHA256.hex(hash.finalize().prefix(4)) + "-" + id
+    }
+
+    /// linux.resources from `limits`, keeping the config's device rules.
+    static func resources(_ limits: CgroupLimits, keeping old: Spec.Resources?) -> Spec.Resources {
+        var resources = old ?? Spec.Resources()
+        if let bytes = limits.memoryBytes {
+            resources.memory = Spec.Memory(limit: Int64(clamping: bytes), swap: Int64(clamping: bytes))
+        }
+        if let pids = limits.pids { resources.pids = Spec.Pids(limit: Int64(pids)) }
+        if let cpus = limits.cpus {
+            resources.cpu = Spec.CPU(quota: Int64(cpus * Double(CgroupLimits.cpuPeriod)), period: UInt64(CgroupLimits.cpuPeriod))
+        }
+        return resources
     }
 
     /// Where the stage-4 runtime keeps these containers' state: /run for root, the user's runtime
@@ -93,10 +122,11 @@ public struct Stage5Run {
     public static func remove(id: String, force: Bool = false, containers: ContainerStore = .standard()) throws {
         _ = try containers.load(id)
         let runtime = OCIRuntime(store: StateStore(root: stateRoot(containers)))
-        if !force, let state = try? runtime.state(id: "stage5-" + id), state.status == "running" || state.status == "paused" {
+        let runtimeID = runtimeID(id, containers)
+        if !force, let state = try? runtime.state(id: runtimeID), state.status == "running" || state.status == "paused" {
             throw ImageError.container("container \(id) is running (pid \(state.pid ?? 0)): end it first, or contlab container rm --force \(id)")
         }
-        try? runtime.delete(id: "stage5-" + id, force: true)
+        try? runtime.delete(id: runtimeID, force: true)
         try containers.remove(id)
     }
 }

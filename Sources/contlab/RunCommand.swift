@@ -67,13 +67,13 @@ struct ContainerOptions: ParsableArguments {
 
 /// Stage 3's limits on the command line.
 struct LimitOptions: ParsableArguments {
-    @Option(name: [.customShort("m"), .long], help: "Memory limit, as Docker reads it: 512k, 64M, 1G or bytes (stage 3).")
+    @Option(name: [.customShort("m"), .long], help: "Memory limit, as Docker reads it: 512k, 64M, 1G or bytes (stages 3, 5).")
     var memory: String?
 
-    @Option(name: .long, help: "The most processes and threads (stage 3).")
+    @Option(name: .long, help: "The most processes and threads (stages 3, 5).")
     var pids: String?
 
-    @Option(name: .long, help: "CPU time as a number of CPUs, such as 0.5 (stage 3).")
+    @Option(name: .long, help: "CPU time as a number of CPUs, such as 0.5 (stages 3, 5).")
     var cpus: String?
 
     var given: Bool { memory != nil || pids != nil || cpus != nil }
@@ -141,8 +141,8 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         // The command is captured as it is, so `run --help` would otherwise run "--help".
         if ["--help", "-h"].contains(command.first ?? "") { throw CleanExit.helpRequest(self) }
-        if limitOptions.given && container.stage != 3 {
-            throw ValidationError("--memory, --pids and --cpus are stage 3's: add --stage 3")
+        if limitOptions.given && container.stage != 3 && container.stage != 5 {
+            throw ValidationError("--memory, --pids and --cpus are stage 3's (and stage 5's): add --stage 3")
         }
         if container.stage == 5 && image == nil {
             throw ValidationError("stage 5 runs an image: add --image NAME:TAG (contlab image list; contlab image build --rootfs busybox busybox)")
@@ -192,6 +192,7 @@ struct RunCommand: ParsableCommand {
             run.remove = remove
             run.contlabBinary = Sys.readLink("/proc/self/exe")
             run.record = container.explain
+            run.limits = try limitOptions.limits()
             if !remove && name == nil { Sys.warn("contlab: container \(run.id) (contlab diff \(run.id); contlab container rm \(run.id))") }
             var initCalls: [String] = []
             let code = try run.run { initCalls = $0 }

@@ -99,7 +99,29 @@ final class ProbeAndEvaluationTests: XCTestCase {
         XCTAssertEqual(amended.root, Spec.Root(path: "/tmp/tree", readonly: true))
         XCTAssertEqual(amended.process?.args?.first, "/bin/sh")
         XCTAssertTrue(amended.process?.args?.last?.contains("hog 100M") ?? false)
-        XCTAssertEqual(Set(amended.linux?.namespaces?.map(\.type) ?? []), ["uts", "network", "pid", "mount"])
+        XCTAssertEqual(Set(amended.linux?.namespaces?.map(\.type) ?? []), ["uts", "network", "pid", "mount", "ipc"])
         XCTAssertEqual(amended.mounts?.last?.source, "/bin/contlab")
+        XCTAssertEqual(amended.linux?.resources?.memory?.limit, BundleAmendment.memoryCeiling, "no limit in the config: the ceiling")
+        XCTAssertEqual(amended.linux?.resources?.pids?.limit, BundleAmendment.pidsCeiling)
+    }
+
+    func testMountsThatNameHostPathsAreRefused() {
+        var spec = DefaultSpec.make(rootless: false)
+        XCTAssertNil(BundleAmendment.refusal(spec), "contlab-runc spec's own mounts are all allowed")
+        spec.mounts?.append(Spec.Mount(destination: "/mnt", type: "overlay", source: "overlay",
+                                       options: ["lowerdir=/etc", "upperdir=/tmp/host-upper", "workdir=/tmp/host-work"]))
+        XCTAssertTrue(BundleAmendment.refusal(spec)?.contains("mounts[6] (/mnt) has type overlay") ?? false, "\(String(describing: BundleAmendment.refusal(spec)))")
+        spec.mounts?.removeLast()
+        spec.mounts?.append(Spec.Mount(destination: "/mnt", type: nil, source: "/dev/sda1"))
+        XCTAssertTrue(BundleAmendment.refusal(spec)?.contains("type none") ?? false)
+    }
+
+    func testLimitsAboveTheCeilingAreLowered() throws {
+        var spec = DefaultSpec.make(rootless: false)
+        spec.linux?.resources = Spec.Resources(memory: Spec.Memory(limit: 64 << 20, swap: -1), pids: Spec.Pids(limit: 100_000))
+        let amended = BundleAmendment.amend(spec, rootfs: "/tmp/tree", contlab: "/bin/contlab", hog: false)
+        XCTAssertEqual(amended.linux?.resources?.memory?.limit, 64 << 20, "a student's lower limit is kept: it is under test")
+        XCTAssertEqual(amended.linux?.resources?.memory?.swap, BundleAmendment.memoryCeiling)
+        XCTAssertEqual(amended.linux?.resources?.pids?.limit, BundleAmendment.pidsCeiling)
     }
 }

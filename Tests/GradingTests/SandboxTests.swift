@@ -5,9 +5,17 @@ import XCTest
 /// The container student work runs in, as a config.json: what contains it.
 final class SandboxTests: XCTestCase {
     func testTheSandboxIsContained() throws {
-        let spec = Sandbox(rootfs: "/tree", args: ["/bin/sh"], timeout: 5).spec(bundleRoot: "")
+        let sandbox = Sandbox(rootfs: "/tree", args: ["/bin/sh"], timeout: 5)
+        let spec = sandbox.spec()
         XCTAssertEqual(spec.root, Spec.Root(path: "/tree", readonly: true))
-        XCTAssertEqual(Set(spec.linux?.namespaces?.map(\.type) ?? []), ["pid", "network", "ipc", "uts", "mount", "cgroup"])
+        XCTAssertEqual(Set(spec.linux?.namespaces?.map(\.type) ?? []), ["pid", "network", "ipc", "uts", "mount", "cgroup", "user"])
+        // Root inside is 65,536 ids no host account has.
+        XCTAssertEqual(spec.linux?.uidMappings, [Spec.IDMapping(containerID: 0, hostID: sandbox.idBase, size: 65_536)])
+        XCTAssertEqual(spec.linux?.gidMappings, spec.linux?.uidMappings)
+        XCTAssertGreaterThanOrEqual(sandbox.idBase, 0x4000_0000)
+        XCTAssertEqual(spec.linux?.seccomp?.defaultAction, "SCMP_ACT_ALLOW")
+        XCTAssertTrue(spec.linux?.seccomp?.syscalls?.first?.names.contains("keyctl") ?? false)
+        XCTAssertEqual(spec.linux?.seccomp?.syscalls?.first?.action, "SCMP_ACT_ERRNO")
         XCTAssertEqual(spec.linux?.resources?.memory?.limit, 256 << 20)
         XCTAssertEqual(spec.linux?.resources?.memory?.swap, 256 << 20, "no swap beyond the limit")
         XCTAssertEqual(spec.linux?.resources?.pids?.limit, 256)
@@ -20,15 +28,20 @@ final class SandboxTests: XCTestCase {
         XCTAssertTrue(spec.process?.env?.contains("SWIFT_ROOT=/") ?? false, "the static contlab inside needs it")
     }
 
-    func testContainersThatRunContainersGetTheGradersCapabilitiesAndAWholeProc() {
+    func testContainersThatRunContainersGetWhatThatTakesInTheirUserNamespace() {
         var sandbox = Sandbox(rootfs: "/tree", args: ["/bin/sh"], timeout: 5)
-        sandbox.allCapabilities = true
+        sandbox.nested = true
         sandbox.binds = [Sandbox.Bind(source: "/work/x", destination: "/exercise")]
-        let spec = sandbox.spec(bundleRoot: "")
-        XCTAssertTrue(spec.process?.capabilities?.bounding?.contains("CAP_SYS_ADMIN") ?? false)
+        let spec = sandbox.spec()
+        let bounding = spec.process?.capabilities?.bounding ?? []
+        XCTAssertTrue(bounding.contains("CAP_SYS_ADMIN"))
+        for kept in ["CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_TIME", "CAP_SYSLOG", "CAP_BPF", "CAP_SYS_BOOT", "CAP_NET_ADMIN"] {
+            XCTAssertFalse(bounding.contains(kept), kept)
+        }
         XCTAssertEqual(spec.linux?.maskedPaths, [])
+        XCTAssertTrue(spec.linux?.namespaces?.contains { $0.type == "user" } ?? false, "nested or not, in a user namespace")
         let bind = spec.mounts?.first { $0.destination == "/exercise" }
-        XCTAssertEqual(bind?.options, ["bind", "ro"])
+        XCTAssertEqual(bind?.options, ["bind", "nosuid", "nodev", "ro"])
     }
 
     func testOnlyCapabilitiesTheGraderHoldsAreAskedFor() {
