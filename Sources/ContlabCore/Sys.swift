@@ -61,6 +61,16 @@ public enum Sys {
         CallRecord.shared.note("mkdir(\"\(path)\", 0\(String(mode, radix: 8)))")
     }
 
+    /// Run `body` holding an exclusive flock(2) on `path` (made 0600 if missing): the way two
+    /// processes at once take turns at one shared thing. The lock goes with the process.
+    public static func withFileLock<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SystemCallError("open(\"\(path)\")", errno: errno) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        return try body()
+    }
+
     /// mkdir -p: each missing component made 0755 (existing ones are left as they are).
     public static func mkdirs(_ path: String, mode: mode_t = 0o755) throws {
         var current = ""

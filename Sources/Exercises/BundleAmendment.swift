@@ -10,7 +10,8 @@ public enum BundleAmendment {
     public static let kernelMountTypes: Set<String> = ["proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2"]
     /// The most memory and processes a graded container may have, whatever its config says.
     public static let memoryCeiling: Int64 = 512 << 20
-    public static let pidsCeiling: Int64 = 512
+    // Above 4.3's "1024 or fewer", so that the ceiling never passes for the student's limit.
+    public static let pidsCeiling: Int64 = 2048
 
     /// Settings that would let a config reach the grader's machine: host paths bound in, hooks
     /// (programs run on the host), sysctls, devices and joined namespaces.

@@ -33,8 +33,9 @@ enum ChildProcess {
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let base = NSTemporaryDirectory() + "contlab-grade-out-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: base + ".out", contents: nil),
-              FileManager.default.createFile(atPath: base + ".err", contents: nil) else {
+        // 0600: what a student's program printed is theirs, not the other users' of the server.
+        guard FileManager.default.createFile(atPath: base + ".out", contents: nil, attributes: [.posixPermissions: 0o600]),
+              FileManager.default.createFile(atPath: base + ".err", contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw GradingError.temporary("cannot create \(base).out")
         }
         defer {

@@ -134,6 +134,7 @@ public enum Grader {
             echo "tmp=$(stat -c %a /tmp 2>/dev/null)"; exit 7
             """], timeout: exercise.timeout)
         sandbox.readOnlyRoot = false
+        sandbox.privateRoot = false
         try Sandbox.handOver(data.path, to: sandbox.idBase)
         sandbox.tmpfsSize = nil
         sandbox.bindContlab = false
@@ -233,7 +234,7 @@ public enum Grader {
         var sandbox = Sandbox(rootfs: try context.hostTools(), args: ["/bin/sh", "-c", inner], timeout: exercise.timeout)
         sandbox.nested = true
         sandbox.env = ["CONTLAB_GRADER=/usr/local/bin/contlab", "CONTLAB_PROBE=\(probe)"]
-        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise"),
+        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false),
                          Sandbox.Bind(source: results.path, destination: "/tmp/after", readOnly: false)]
         let result = try sandbox.run()
         let after = ProbeOutput.parse((try? Data(contentsOf: URL(fileURLWithPath: results.path + "/after"))) ?? Data())
@@ -257,7 +258,7 @@ public enum Grader {
         var sandbox = Sandbox(rootfs: try context.busybox(), args: ["/bin/sh", "-c", "cd /tmp/exercise && exec /bin/sh ./\(exercise.files[0])"],
                               timeout: exercise.timeout)
         sandbox.env = ["CGROUP=/tmp/cgroup", "CGROUP_VERSION=\(version)"]
-        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise"),
+        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false),
                          Sandbox.Bind(source: parent, destination: "/tmp/cgroup", readOnly: false)]
         let setup = try sandbox.run()
         let lab = parent + "/lab"

@@ -20,6 +20,11 @@ struct Sandbox {
 
     var rootfs: String
     var readOnlyRoot = true
+    /// Run on a copy of `rootfs` the container's user owns. Root of a user namespace may remount
+    /// its root read-write (the mount is its namespace's own), and the shared trees have
+    /// world-writable folders (/tmp, /var/tmp) under the tmpfs: the copy keeps those writes
+    /// away from every other container. False for a tree that is the grading's own already.
+    var privateRoot = true
     var args: [String]
     var env: [String] = []
     var binds: [Bind] = []
@@ -120,6 +125,21 @@ struct Sandbox {
 
     /// Run it and collect what it printed; the container and its state are gone afterwards.
     func run() throws -> ChildResult {
+        var sandbox = self
+        var copy: TemporaryDirectory?
+        defer { copy?.remove() }
+        if privateRoot {
+            let root = try TemporaryDirectory(prefix: "contlab-grade-root")
+            copy = root
+            sandbox.rootfs = root.path + "/rootfs"
+            let made = try ChildProcess.run(["/bin/cp", "-a", rootfs, sandbox.rootfs], timeout: 120)
+            guard made.exitCode == 0 else { throw GradingError.noRootfs("cannot copy \(rootfs): \(String(decoding: made.stderr, as: UTF8.self))") }
+            try Self.handOver(root.path, to: idBase)
+        }
+        return try sandbox.runAsItIs()
+    }
+
+    private func runAsItIs() throws -> ChildResult {
         for bind in binds {
             try Self.handOver(bind.source, to: idBase)
             // The grading's temporary folder it sits in (0700): entered on the way to it.

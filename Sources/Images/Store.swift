@@ -89,11 +89,7 @@ public struct ImageStore {
     /// do not lose each other's names.
     public func locked<T>(_ body: () throws -> T) throws -> T {
         try prepare()
-        let fd = open(directory + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SystemCallError("open(\"\(directory)/.lock\")", errno: errno) }
-        defer { close(fd) }
-        flock(fd, LOCK_EX)
-        return try body()
+        return try Sys.withFileLock(directory + "/.lock", body)
     }
 
     public func index() throws -> ImageIndex {

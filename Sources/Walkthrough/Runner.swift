@@ -15,7 +15,11 @@ public struct WalkthroughRunner {
     /// What this machine offers; steps that need more are told but not run.
     public var host: HostAbilities
 
-    public static let scratch = "/tmp/contlab-walkthrough"
+    /// A name for this run's containers and images: the user, the process and a random part,
+    /// so that thirty students (or two terminals) never share one.
+    public static func runName() -> String {
+        "walkthrough-\(getuid())-\(getpid())-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
+    }
 
     public init(walkthrough: StageWalkthrough, language: String, style: Style, interactive: Bool, firstStep: Int,
                 history: [String], host: HostAbilities = .probe()) {
@@ -45,15 +49,27 @@ public struct WalkthroughRunner {
         }
     }
 
-    /// Returns the exit status: 0 when every step ran, 130 when stopped.
+    /// Returns the exit status: 0 when every step that ran ended as it should, 1 when one did
+    /// not, 130 when stopped.
     public func run() -> Int32 {
         setvbuf(stdout, nil, _IOLBF, 0)
-        try? FileManager.default.removeItem(atPath: Self.scratch)
-        cleanUp()
-        defer {
-            cleanUp()
-            try? FileManager.default.removeItem(atPath: Self.scratch)
+        var template = Array((NSTemporaryDirectory() + "contlab-walkthrough-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            Sys.warn("contlab: cannot make a scratch folder in \(NSTemporaryDirectory()): \(String(cString: strerror(errno))); set TMPDIR to a writable folder")
+            return 1
         }
+        let scratch = String(cString: made)
+        var runner = self
+        runner.walkthrough = walkthrough.instantiated(scratch: scratch, name: Self.runName())
+        defer {
+            runner.cleanUp()
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
+        return runner.runSteps()
+    }
+
+    func runSteps() -> Int32 {
+        var failed: [Int] = []
         print(walkthrough.header(language: language, style: style, history: history), terminator: "")
         if let report = walkthrough.needsReport(on: host, language: language, style: style, from: firstStep) {
             print(report, terminator: "")
@@ -82,10 +98,19 @@ public struct WalkthroughRunner {
                     print(language == "zh" ? "已中断；这一步的容器已清理。" : "Interrupted; this step's container was cleaned up.")
                     return 130
                 }
+                if status != .exited(step.exit ?? 0) {
+                    failed.append(index + 1)
+                    print(style.red(language == "zh" ? "这一步没有按预期结束（\(status.description)）。" : "This step did not end as it should (\(status.description))."))
+                }
             }
             if let lookFor = step.lookFor, prose { print(style.green("→ ") + lookFor(language)) }
         }
         if let exercises = walkthrough.exercises { print("\n" + style.bold(exercises(language))) }
+        guard failed.isEmpty else {
+            let list = failed.map(String.init).joined(separator: ", ")
+            Sys.warn(language == "zh" ? "contlab：第 \(list) 步失败；上面是它们的输出。" : "contlab: step \(list) failed; their output is above.")
+            return 1
+        }
         return 0
     }
 

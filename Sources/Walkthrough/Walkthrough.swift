@@ -20,6 +20,9 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         public var needs: [Need]?
         /// What the by-hand commands need beyond the step's own needs (runc for a comparison).
         public var byHandNeeds: [Need]?
+        /// The exit status the step's command ends with when all is well (a step that shows a
+        /// refusal); 0 when not given. Any other status fails the walk-through.
+        public var exit: Int32?
 
         public init(title: Text, text: Text, byHand: [String]?, run: [String]?, lookFor: Text?,
                     needs: [Need]? = nil, byHandNeeds: [Need]? = nil) {
@@ -33,7 +36,7 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case title, text, run, needs
+            case title, text, run, needs, exit
             case byHand = "by-hand"
             case lookFor = "look-for"
             case byHandNeeds = "by-hand-needs"
@@ -61,6 +64,27 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         self.history = history
         self.steps = steps
         self.exercises = exercises
+    }
+
+    /// The names a run makes are its own: `{scratch}` in a step's or clean-up's arguments, its
+    /// by-hand lines and what to look for becomes this run's scratch folder, `{name}` a name no
+    /// other run (another student's, another terminal's) uses at the same time. Pure.
+    public func instantiated(scratch: String, name: String) -> StageWalkthrough {
+        func fill(_ text: String) -> String {
+            text.replacingOccurrences(of: "{scratch}", with: scratch).replacingOccurrences(of: "{name}", with: name)
+        }
+        func fill(_ text: Text) -> Text { Text(en: fill(text.en), zh: fill(text.zh)) }
+        var copy = self
+        copy.cleanup = cleanup?.map { $0.map(fill) }
+        copy.steps = steps.map { step in
+            var step = step
+            step.run = step.run?.map(fill)
+            step.byHand = step.byHand?.map(fill)
+            step.lookFor = step.lookFor.map(fill)
+            step.text = fill(step.text)
+            return step
+        }
+        return copy
     }
 
     public static func load(_ file: URL) throws -> StageWalkthrough {

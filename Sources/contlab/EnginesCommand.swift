@@ -134,31 +134,40 @@ struct EnginesCommand: ParsableCommand {
                 }
                 let lab = try EnginesCommand.lab()
                 let tree = try EnginesCommand.busyboxTree()
-                let script = "echo hello from busybox, PID $$; grep -E ':(memory|pids):' /proc/self/cgroup"
-                let argv: [String], journal: String
-                var started = false
-                if kind == .docker {
-                    started = try lab.startDocker()
-                    try lab.importDockerImage(tree: tree)
-                    journal = directories.docker.journal
-                    argv = directories.docker.clientArguments(["run", "--rm", "--runtime", runtimeName, "--network", "none",
-                                                               directories.docker.image, "sh", "-c", script])
-                } else {
-                    try lab.preparePodman(tree: tree)
-                    journal = directories.podman.journal
-                    argv = lab.podmanCommand(["run", "--rm"] + PodmanLab.runArguments + [directories.podman.image, "sh", "-c", script])
-                }
-                defer { if started { _ = try? lab.stopDocker() } }
-                let offset = (Sys.readText(journal) ?? "").utf8.count
-                let labDirectory = (journal as NSString).deletingLastPathComponent
-                print("$ " + argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ").replacingOccurrences(of: labDirectory, with: "$LAB"))
-                fflush(stdout)
-                let status = PrivateEngines.runPassingThrough(argv)
-                print("(exit \(status))\n")
-                print("What \(kind == .docker ? "dockerd's containerd shim" : "conmon") asked of contlab-runc (its journal, \(journal); $LAB is \(labDirectory)):")
-                print(JournalView.condense(PrivateEngines.journal(journal, from: offset), lab: labDirectory), terminator: "")
-                if started { print("\nThe lab's dockerd was started for this step and is stopped again.") }
+                // One demo at a time on this machine: each starts the lab's dockerd (or finds it)
+                // and may stop it, and shows the journal's lines from its own start on, which
+                // must be its own container's.
+                try FileManager.default.createDirectory(atPath: data + "/engines", withIntermediateDirectories: true)
+                try Sys.withFileLock(data + "/engines/demo.lock") { try show(kind, lab: lab, tree: tree, directories: directories) }
             }
+        }
+
+        func show(_ kind: Engine, lab: PrivateEngines, tree: String, directories: EngineDirectories) throws {
+            let script = "echo hello from busybox, PID $$; grep -E ':(memory|pids):' /proc/self/cgroup"
+            let argv: [String], journal: String
+            var started = false
+            if kind == .docker {
+                started = try lab.startDocker()
+                try lab.importDockerImage(tree: tree)
+                journal = directories.docker.journal
+                argv = directories.docker.clientArguments(["run", "--rm", "--runtime", runtimeName, "--network", "none",
+                                                           directories.docker.image, "sh", "-c", script])
+            } else {
+                try lab.preparePodman(tree: tree)
+                journal = directories.podman.journal
+                argv = lab.podmanCommand(["run", "--rm"] + PodmanLab.runArguments + [directories.podman.image, "sh", "-c", script])
+            }
+            defer { if started { _ = try? lab.stopDocker() } }
+            let offset = (Sys.readText(journal) ?? "").utf8.count
+            let labDirectory = (journal as NSString).deletingLastPathComponent
+            print("$ " + argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ").replacingOccurrences(of: labDirectory, with: "$LAB"))
+            fflush(stdout)
+            let status = PrivateEngines.runPassingThrough(argv)
+            print("(exit \(status))\n")
+            print("What \(kind == .docker ? "dockerd's containerd shim" : "conmon") asked of contlab-runc (its journal, \(journal); $LAB is \(labDirectory)):")
+            print(JournalView.condense(PrivateEngines.journal(journal, from: offset), lab: labDirectory), terminator: "")
+            if started { print("\nThe lab's dockerd was started for this step and is stopped again.") }
+            if status != 0 { throw ExitCode(status) }
         }
     }
 

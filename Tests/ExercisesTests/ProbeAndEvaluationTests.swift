@@ -110,7 +110,7 @@ final class ProbeAndEvaluationTests: XCTestCase {
         XCTAssertNil(BundleAmendment.refusal(spec), "contlab-runc spec's own mounts are all allowed")
         spec.mounts?.append(Spec.Mount(destination: "/mnt", type: "overlay", source: "overlay",
                                        options: ["lowerdir=/etc", "upperdir=/tmp/host-upper", "workdir=/tmp/host-work"]))
-        XCTAssertTrue(BundleAmendment.refusal(spec)?.contains("mounts[6] (/mnt) has type overlay") ?? false, "\(String(describing: BundleAmendment.refusal(spec)))")
+        XCTAssertTrue(BundleAmendment.refusal(spec)?.contains("mounts[7] (/mnt) has type overlay") ?? false, "\(String(describing: BundleAmendment.refusal(spec)))")
         spec.mounts?.removeLast()
         spec.mounts?.append(Spec.Mount(destination: "/mnt", type: nil, source: "/dev/sda1"))
         XCTAssertTrue(BundleAmendment.refusal(spec)?.contains("type none") ?? false)

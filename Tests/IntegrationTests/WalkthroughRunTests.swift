@@ -43,7 +43,7 @@ final class WalkthroughRunTests: XCTestCase {
         // The engines step: one container through the lab's dockerd, and contlab-runc's journal of it.
         XCTAssertTrue(four.stdout.contains("hello from busybox, PID 1"), four.stdout)
         XCTAssertTrue(four.stdout.contains("init: pivot_root"), four.stdout)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/contlab-walkthrough"), "the walk-through's scratch is gone")
+        XCTAssertEqual(Self.scratchFolders(), [], "the walk-through's scratch is gone")
 
         let five = try stage(5)
         XCTAssertEqual(five.status, 0, five.stderr)
@@ -58,6 +58,39 @@ final class WalkthroughRunTests: XCTestCase {
 
         let chinese = try stage(2, ["--lang", "zh"])
         XCTAssertTrue(chinese.stdout.contains("第 2 阶段"), chinese.stdout)
+    }
+
+    static func scratchFolders() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("contlab-walkthrough") }
+    }
+
+    /// Four students run the same stage at once: each ends well and shows only its own
+    /// containers and images (names are the run's own), and nothing is left afterwards.
+    func testTheSameStageFourTimesAtOnce() throws {
+        for n in [4, 5] {
+            var results = [Harness.Result?](repeating: nil, count: 4)
+            DispatchQueue.concurrentPerform(iterations: 4) { i in results[i] = try? self.stage(n) }
+            for case let result? in results {
+                XCTAssertEqual(result.status, 0, "stage \(n): \(result.stdout)\n\(result.stderr)")
+                XCTAssertFalse(result.stdout.contains("exists already") || result.stderr.contains("exists already"), result.stderr)
+            }
+            XCTAssertEqual(results.compactMap { $0 }.count, 4)
+            if n == 5 {
+                // Each run commits its own container into its own image and reads its own greeting.
+                for case let result? in results {
+                    let names = Set(result.stdout.matches(#"walkthrough-[0-9]+-[0-9]+-[0-9a-f]{4}"#))
+                    XCTAssertEqual(names.count, 1, "one run's names only: \(names)")
+                }
+            } else {
+                // The lab's dockerd is taken in turns: each journal shows one container's create.
+                for case let result? in results {
+                    XCTAssertEqual(result.stdout.components(separatedBy: " create --bundle ").count - 1, 1, result.stdout)
+                }
+            }
+        }
+        let left = try Harness.run(["image", "list", "-q"]).stdout + (try Harness.run(["container", "list"]).stdout)
+        XCTAssertFalse(left.contains("walkthrough"), left)
+        XCTAssertEqual(Self.scratchFolders(), [])
     }
 
     /// As a user who is not root, stage 3 cannot make cgroups: it says so and what to do, tells
@@ -93,3 +126,10 @@ final class WalkthroughRunTests: XCTestCase {
     }
 }
 
+extension String {
+    /// Every match of a regular expression, in order.
+    func matches(_ pattern: String) -> [String] {
+        guard let expression = try? NSRegularExpression(pattern: pattern) else { return [] }
+        return expression.matches(in: self, range: NSRange(startIndex..., in: self)).compactMap { Range($0.range, in: self).map { String(self[$0]) } }
+    }
+}

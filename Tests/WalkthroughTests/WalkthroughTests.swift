@@ -176,4 +176,36 @@ final class WalkthroughNeedsTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("stage7.yaml"), "\(error)")
         }
     }
+
+    func testARunsNamesAreItsOwn() throws {
+        let text = StageWalkthrough.Text(en: "see {name}/base:v1", zh: "看 {name}")
+        var step = StageWalkthrough.Step(title: text, text: text, byHand: ["ls {scratch}"], run: ["run", "--name", "{name}", "{scratch}/b"], lookFor: text)
+        step.exit = 1
+        let walkthrough = StageWalkthrough(stage: 5, title: text, summary: text, lesson: nil, history: nil, steps: [step], exercises: nil,
+                                           cleanup: [["container", "rm", "{name}"]])
+        let made = walkthrough.instantiated(scratch: "/tmp/s1", name: "walkthrough-0-42-beef")
+        XCTAssertEqual(made.steps[0].run, ["run", "--name", "walkthrough-0-42-beef", "/tmp/s1/b"])
+        XCTAssertEqual(made.steps[0].byHand, ["ls /tmp/s1"])
+        XCTAssertEqual(made.steps[0].lookFor?.en, "see walkthrough-0-42-beef/base:v1")
+        XCTAssertEqual(made.steps[0].text.zh, "看 walkthrough-0-42-beef")
+        XCTAssertEqual(made.cleanup, [["container", "rm", "walkthrough-0-42-beef"]])
+        XCTAssertEqual(made.steps[0].exit, 1)
+        XCTAssertNotEqual(WalkthroughRunner.runName(), WalkthroughRunner.runName(), "two runs, two names")
+    }
+
+    func testNoWalkthroughNamesAFixedPlaceOrName() throws {
+        // Fixed names collide when a class runs a stage at once: scratch and names are the run's.
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../lessons/walkthrough").standardizedFileURL
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasSuffix(".yaml") {
+            let walkthrough = try StageWalkthrough.load(directory.appendingPathComponent(file))
+            let args = walkthrough.steps.flatMap { $0.run ?? [] } + (walkthrough.cleanup ?? []).flatMap { $0 }
+            for arg in args {
+                XCTAssertFalse(arg.hasPrefix("/tmp/"), "\(file): \(arg) is a fixed place: use {scratch}")
+            }
+            for (i, step) in walkthrough.steps.enumerated() {
+                guard let run = step.run, let flag = run.firstIndex(where: { ["--name", "--root"].contains($0) }), flag + 1 < run.count else { continue }
+                XCTAssertTrue(run[flag + 1].contains("{"), "\(file) step \(i + 1): \(run[flag + 1]) is a fixed name")
+            }
+        }
+    }
 }
