@@ -30,6 +30,15 @@ public final class ContainerCgroup {
 
     public var name: String { (relativePath as NSString).lastPathComponent }
 
+    /// Where this user's containers' cgroups go: `contlab` for root; for another user the
+    /// subtree `contlab lab setup` gave them, when it did (else `contlab`, which then fails with
+    /// the message that says how to get one).
+    public static func basePath(hierarchy: CgroupHierarchy, uid: uid_t = geteuid(), gid: gid_t = getegid()) -> String {
+        guard uid != 0 else { return parent }
+        let delegation = UserDelegation(uid: uid, gid: gid)
+        return delegation.isPrepared(in: hierarchy) ? delegation.relativePath : parent
+    }
+
     /// The controllers every stage-3 container gets: memory and pids for their evidence even when
     /// not limited, cpu only when asked.
     public static func controllers(for limits: CgroupLimits) -> [String] {
@@ -44,7 +53,7 @@ public final class ContainerCgroup {
     /// Stage 3: make `contlab/<name>` and write `limits`. On any failure, what was made is removed.
     public static func create(limits: CgroupLimits, hierarchy: CgroupHierarchy = .current(),
                               name: String = uniqueName()) throws -> ContainerCgroup {
-        let cgroup = ContainerCgroup(relativePath: parent + "/" + name, limits: limits, hierarchy: hierarchy)
+        let cgroup = ContainerCgroup(relativePath: basePath(hierarchy: hierarchy) + "/" + name, limits: limits, hierarchy: hierarchy)
         do {
             try cgroup.makeDirectories(required: controllers(for: limits), optional: [])
             try cgroup.applyLimits()
@@ -102,6 +111,7 @@ public final class ContainerCgroup {
             }
             byMount[path]!.controllers.append(controller)
         }
+        var skipped = false
         for path in order {
             let directory = byMount[path]!
             let mountPoint = String(path.dropLast(relativePath.count + 1))
@@ -126,8 +136,15 @@ public final class ContainerCgroup {
                     break
                 } catch CgroupError.create(_, let errno) where errno == ENOENT && attempt < 3 {
                     continue
+                } catch CgroupError.create(_, let errno) where [EACCES, EPERM, EROFS].contains(errno)
+                            && directory.controllers.allSatisfy({ !required.contains($0) }) {
+                    // Optional controllers this user may not use (one without root holds only
+                    // the hierarchies delegated to them): the container goes without.
+                    skipped = true
+                    break
                 }
             }
+            if skipped { skipped = false; continue }
             directories.append(directory)
         }
     }
@@ -308,7 +325,7 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
             }
             let base = "cannot create the cgroup \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EACCES || errno == EPERM || errno == EROFS {
-                return base + " — creating cgroups needs root, or a cgroup subtree delegated to you (systemd-run --user -p Delegate=yes)"
+                return base + " — creating cgroups needs root, or a cgroup subtree delegated to you: on a lab server, ask its admin to run sudo contlab lab setup --users \(NSUserName()); elsewhere, systemd-run --user -p Delegate=yes"
             }
             return base
         case .write(let path, let value, let errno):

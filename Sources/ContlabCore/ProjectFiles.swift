@@ -49,12 +49,15 @@ public enum ProjectFiles {
 
     /// Where built root filesystems and container state live: `$CONTLAB_DATA`, else
     /// `/var/lib/contlab` for root and `$XDG_DATA_HOME/contlab` (or `~/.local/share/contlab`).
+    /// root's data directory, whose built root filesystems every user of the machine may read.
+    public static let systemDataDirectory = URL(fileURLWithPath: "/var/lib/contlab", isDirectory: true)
+
     public static func dataDirectory(environment: [String: String] = ProcessInfo.processInfo.environment,
                                      isRoot: Bool = getuid() == 0) -> URL {
         if let explicit = environment["CONTLAB_DATA"], !explicit.isEmpty {
             return URL(fileURLWithPath: explicit, isDirectory: true)
         }
-        if isRoot { return URL(fileURLWithPath: "/var/lib/contlab", isDirectory: true) }
+        if isRoot { return systemDataDirectory }
         if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
             return URL(fileURLWithPath: xdg, isDirectory: true).appendingPathComponent("contlab")
         }

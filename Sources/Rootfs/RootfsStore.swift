@@ -10,17 +10,24 @@ import Foundation
 public struct RootfsStore {
     public let recipesDirectory: URL
     public let dataDirectory: URL
+    /// Another store to read trees from when this one has not built them: for a user who is not
+    /// root, the machine's (built once by the admin, `sudo make rootfs`), used as it is.
+    public let sharedDirectory: URL?
 
     /// Bumped when the builder changes what a recipe produces.
     static let builderVersion = "1"
 
-    public init(recipesDirectory: URL, dataDirectory: URL) {
+    public init(recipesDirectory: URL, dataDirectory: URL, sharedDirectory: URL? = nil) {
         self.recipesDirectory = recipesDirectory
         self.dataDirectory = dataDirectory
+        self.sharedDirectory = sharedDirectory
     }
 
     public static func standard() throws -> RootfsStore {
-        RootfsStore(recipesDirectory: try ProjectFiles.recipesDirectory(), dataDirectory: ProjectFiles.dataDirectory())
+        let data = ProjectFiles.dataDirectory()
+        let system = ProjectFiles.systemDataDirectory
+        return RootfsStore(recipesDirectory: try ProjectFiles.recipesDirectory(), dataDirectory: data,
+                           sharedDirectory: data.standardizedFileURL.path == system.path ? nil : system)
     }
 
     var storeDirectory: URL { dataDirectory.appendingPathComponent("rootfs", isDirectory: true) }
@@ -60,18 +67,23 @@ public struct RootfsStore {
         String(SHA256.hex("builder \(builderVersion)\n" + text).prefix(16))
     }
 
-    func currentFile(_ name: String) -> URL {
-        storeDirectory.appendingPathComponent(name, isDirectory: true).appendingPathComponent("current")
+    func currentFile(_ name: String, in store: URL? = nil) -> URL {
+        (store ?? storeDirectory).appendingPathComponent(name, isDirectory: true).appendingPathComponent("current")
     }
 
-    /// The tree of `name` if it was built from the recipe as it is now.
+    /// The tree of `name` if it was built from the recipe as it is now: this store's, else the
+    /// shared store's when its user can read it.
     public func builtTree(_ name: String) throws -> String? {
         let (_, text) = try loadRecipe(name)
-        guard let current = Sys.readText(currentFile(name).path)?.split(separator: " "), current.count == 2,
-              current[0] == Self.textKey(text) else { return nil }
-        let path = storeDirectory.appendingPathComponent(name)
-            .appendingPathComponent(current[1].trimmingCharacters(in: .whitespacesAndNewlines)).path
-        return Sys.isDirectory(path) ? path : nil
+        let stores = [storeDirectory] + (sharedDirectory.map { [$0.appendingPathComponent("rootfs", isDirectory: true)] } ?? [])
+        for store in stores {
+            guard let current = Sys.readText(currentFile(name, in: store).path)?.split(separator: " "), current.count == 2,
+                  current[0] == Self.textKey(text) else { continue }
+            let path = store.appendingPathComponent(name)
+                .appendingPathComponent(current[1].trimmingCharacters(in: .whitespacesAndNewlines)).path
+            if Sys.isDirectory(path) && access(path, R_OK | X_OK) == 0 { return path }
+        }
+        return nil
     }
 
     /// Build `name` unless its current tree exists; returns the tree's path and whether it was built now.

@@ -73,7 +73,11 @@ public enum CgroupSettings {
     /// linux.cgroupsPath as a path below each hierarchy's root (`/docker/ID` → `docker/ID`);
     /// contlab-runc/ID when the spec has none. systemd's `slice:prefix:name` form is refused.
     public static func relativePath(_ cgroupsPath: String?, id: String) throws -> String {
-        guard let path = cgroupsPath, !path.isEmpty else { return "contlab-runc/" + id }
+        guard let path = cgroupsPath, !path.isEmpty else {
+            // Without root, under the subtree `contlab lab setup` gave this user, when it did.
+            let base = ContainerCgroup.basePath(hierarchy: .current())
+            return (base == "contlab" ? "" : base + "/") + "contlab-runc/" + id
+        }
         if path.contains(":") {
             throw RuntimeError.spec(SpecError("linux.cgroupsPath", "\"\(path)\" is systemd's slice:prefix:name form; contlab drives cgroupfs directly, give a path such as /mygroup/\(id)"))
         }

@@ -175,7 +175,8 @@ public enum RuncMain {
           ps        [--format table|json] ID     the container's processes
           features                               what this runtime implements, as JSON
 
-        State lives under --root (default /run/contlab-runc, or $XDG_RUNTIME_DIR/contlab-runc).
+        State lives under --root (default /run/contlab-runc; without root
+        $XDG_RUNTIME_DIR/contlab-runc, or ~/.local/state/contlab-runc).
         --debug writes the system calls the container's init made to the log.
         """
 }

@@ -11,12 +11,16 @@ public struct StateStore {
 
     public init(root: String) { self.root = root }
 
-    /// runc's convention: /run/contlab-runc for root, $XDG_RUNTIME_DIR/contlab-runc otherwise.
-    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if geteuid() != 0, let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
-            return runtime + "/contlab-runc"
-        }
-        return "/run/contlab-runc"
+    /// runc's convention: /run/contlab-runc for root, $XDG_RUNTIME_DIR/contlab-runc otherwise;
+    /// without that variable (su, ssh without a session manager), the user's /run/user/UID
+    /// when it is theirs, else a folder in their home: never a place another user chose.
+    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment, uid: uid_t = geteuid()) -> String {
+        guard uid != 0 else { return "/run/contlab-runc" }
+        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return runtime + "/contlab-runc" }
+        var info = stat()
+        if stat("/run/user/\(uid)", &info) == 0, info.st_uid == uid { return "/run/user/\(uid)/contlab-runc" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/state/contlab-runc"
     }
 
     public func directory(_ id: String) -> String { root + "/" + id }

@@ -8,8 +8,11 @@ import Foundation
 public enum Need: String, Decodable, CaseIterable, Sendable {
     /// Namespaces, chroot and mounts: root, or a user namespace in which the user is root.
     case rootOrUserNamespaces = "root-or-user-namespaces"
-    /// Real root on the host, e.g. to make cgroups, which a user namespace does not grant.
+    /// Real root on the host, e.g. to run the lab's dockerd.
     case root
+    /// Making cgroups and writing their limits: root, or a subtree `contlab lab setup` gave
+    /// this user (a user namespace does not grant it).
+    case cgroups
     /// The cgroup memory controller, for stage 3's limits and its OOM evidence.
     case memoryController = "memory-controller"
     /// The runc program, for the by-hand comparison with the reference runtime.
@@ -23,9 +26,13 @@ public enum Need: String, Decodable, CaseIterable, Sendable {
         case (.rootOrUserNamespaces, true):
             return "当前不是 root，而且这个内核不允许普通用户创建用户命名空间：请用 sudo 运行，或者开启它（sysctl kernel.unprivileged_userns_clone=1，user.max_user_namespaces 大于 0）"
         case (.root, false):
-            return "not root: making cgroups and writing their limits needs root on the host; run with sudo"
+            return "not root: this needs root on the host; run with sudo"
         case (.root, true):
-            return "当前不是 root：创建 cgroup、写入限额都需要宿主机上的 root 权限；请用 sudo 运行"
+            return "当前不是 root：这一步需要宿主机上的 root 权限；请用 sudo 运行"
+        case (.cgroups, false):
+            return "not root: making cgroups and writing their limits needs root on the host, or a cgroup subtree of your own; run with sudo, or ask the machine's admin for sudo contlab lab setup --users \(NSUserName())"
+        case (.cgroups, true):
+            return "当前不是 root：创建 cgroup、写入限额需要宿主机上的 root 权限，或一棵属于你的 cgroup 子树；请用 sudo 运行，或请管理员执行 sudo contlab lab setup --users \(NSUserName())"
         case (.memoryController, false):
             return "no cgroup memory controller: on cgroup v1 it must be mounted under /sys/fs/cgroup, on v2 listed in /sys/fs/cgroup/cgroup.controllers (boot without cgroup_disable=memory)"
         case (.memoryController, true):
@@ -42,6 +49,8 @@ public enum Need: String, Decodable, CaseIterable, Sendable {
 /// build the machine they want.
 public struct HostAbilities: Equatable, Sendable {
     public var isRoot: Bool
+    /// A cgroup subtree of this user's own (`contlab lab setup`).
+    public var cgroupSubtree: Bool = false
     public var userNamespaces: Bool
     public var memoryController: Bool
     public var runc: Bool
@@ -57,6 +66,7 @@ public struct HostAbilities: Equatable, Sendable {
         switch need {
         case .rootOrUserNamespaces: return isRoot || userNamespaces
         case .root: return isRoot
+        case .cgroups: return isRoot || cgroupSubtree
         case .memoryController: return memoryController
         case .runc: return runc
         }
@@ -64,7 +74,7 @@ public struct HostAbilities: Equatable, Sendable {
 
     /// This machine, as the current user sees it.
     public static func probe(environment: [String: String] = ProcessInfo.processInfo.environment) -> HostAbilities {
-        HostAbilities(
+        var host = HostAbilities(
             isRoot: geteuid() == 0,
             userNamespaces: userNamespacesAllowed(
                 maxUserNamespaces: Sys.readText("/proc/sys/user/max_user_namespaces"),
@@ -72,6 +82,8 @@ public struct HostAbilities: Equatable, Sendable {
                 appArmorRestricts: Sys.readText("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")),
             memoryController: CgroupHierarchy.current().placement(of: "memory") != nil,
             runc: findProgram("runc", path: environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") != nil)
+        host.cgroupSubtree = geteuid() != 0 && UserDelegation(uid: geteuid(), gid: getegid()).isPrepared(in: .current())
+        return host
     }
 
     /// Whether an unprivileged user may create a user namespace, from the sysctls that can forbid

@@ -70,7 +70,7 @@ final class WalkthroughNeedsTests: XCTestCase {
             }
         }
         for step in try stage(3).steps {
-            XCTAssertEqual(Set(step.needs ?? []), [.root, .memoryController], step.title.en)
+            XCTAssertEqual(Set(step.needs ?? []), [.cgroups, .memoryController], step.title.en)
         }
         let four = try stage(4).steps
         XCTAssertTrue(four.prefix(3).allSatisfy { $0.byHandNeeds == [.runc] }, "stage 4 compares with runc by hand")
@@ -99,12 +99,15 @@ final class WalkthroughNeedsTests: XCTestCase {
         // With user namespaces a user who is not root runs stage 2 rootless: nothing to say.
         host.userNamespaces = true
         XCTAssertNil(two.needsReport(on: host, language: "en", style: plain))
-        // Stage 3's cgroups need real root, whatever the user namespaces.
+        // Stage 3's cgroups need real root or a subtree of the user's own, whatever the user
+        // namespaces; the message names the admin's step.
         let three = try XCTUnwrap(try stage(3).needsReport(on: host, language: "en", style: plain))
-        XCTAssertTrue(three.contains("not root: making cgroups"), three)
-        // Stage 4: the bundle and its run need root; `runc features` still runs.
+        XCTAssertTrue(three.contains("not root: making cgroups") && three.contains("sudo contlab lab setup --users"), three)
+        host.cgroupSubtree = true
+        XCTAssertNil(try stage(3).needsReport(on: host, language: "en", style: plain), "a delegated subtree is enough")
+        // Stage 4: the bundle runs rootless; only the lab's dockerd needs root.
         let four = try XCTUnwrap(try stage(4).needsReport(on: host, language: "en", style: plain))
-        XCTAssertTrue(four.contains("Steps 1, 2, 4 will be explained") && four.contains("Step 3 still runs."), four)
+        XCTAssertTrue(four.contains("Step 4 will be explained") && four.contains("Steps 1, 2, 3 still run."), four)
     }
 
     func testNoMemoryController() throws {
