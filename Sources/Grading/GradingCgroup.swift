@@ -46,7 +46,7 @@ final class GradingCgroup {
             for place in places {
                 let limits = place.controller == "memory" ? [place.version == 1 ? "memory.limit_in_bytes" : "memory.max": "\(Self.memoryLimit)"]
                     : place.controller == "pids" ? ["pids.max": "\(Self.pidsLimit)"] : [:]
-                for (file, value) in limits {
+                for (file, value) in limits where Sys.exists(place.root + "/" + file) {
                     try Sys.writeFile(place.root + "/" + file, value, record: false)
                 }
             }

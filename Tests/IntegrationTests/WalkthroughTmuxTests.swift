@@ -109,7 +109,7 @@ final class WalkthroughTmuxTests: XCTestCase {
             text = try tmux.screen("walk")
             if condition(text) { return text }
             // Ended: what it showed will not change, but tmux may still be collecting its status.
-            if let endedAt, Date().timeIntervalSince(endedAt) > 3 { break }
+            if let endedAt, Date().timeIntervalSince(endedAt) > 15 { break }
             usleep(100_000)
         }
         XCTFail("no \(what) (timed out, or the walk-through ended); the screen shows:\n\(text)")
@@ -178,7 +178,7 @@ final class WalkthroughTmuxTests: XCTestCase {
             session = Self.processes(inSession: panePid)
         }
         XCTAssertTrue(session.isEmpty, "processes left in the pane's session: \(session)")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/contlab-walkthrough"))
+        XCTAssertEqual(WalkthroughRunTests.scratchFolders(), [], "the scratch folder is removed")
         var newMounts = Set(Self.contlabMounts()).subtracting(mountsBefore)
         for _ in 0..<30 where !newMounts.isEmpty {   // another worker's container may be passing by
             usleep(100_000)
