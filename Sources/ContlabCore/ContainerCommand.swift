@@ -47,7 +47,12 @@ public struct ContainerCommand {
         if let identity {
             var deathSignal: Int32 = 0
             _ = withUnsafeMutablePointer(to: &deathSignal) { cl_prctl(2 /* PR_GET_PDEATHSIG */, UInt(bitPattern: $0), 0, 0, 0) }
-            if setgroups(identity.groups.count, identity.groups) != 0 { throw CommandError.identity("setgroups", errno: errno) }
+            if setgroups(identity.groups.count, identity.groups) != 0 {
+                // A user namespace made without root denies setgroups (user_namespaces(7)); with
+                // no groups asked for, the groups it came with (unmapped ones) stay.
+                let code = errno
+                if !(code == EPERM && identity.groups.isEmpty) { throw CommandError.identity("setgroups", errno: code) }
+            }
             if setgid(identity.gid) != 0 { throw CommandError.identity("setgid(\(identity.gid))", errno: errno) }
             if setuid(identity.uid) != 0 { throw CommandError.identity("setuid(\(identity.uid))", errno: errno) }
             // setuid cleared the parent-death signal; the command must still die with contlab.

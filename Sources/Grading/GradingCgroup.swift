@@ -27,7 +27,10 @@ final class GradingCgroup {
             guard let placement = hierarchy.placement(of: controller) else {
                 throw GradingCgroupError.noController(controller, mode: hierarchy.mode)
             }
-            places.append(Place(controller: controller, root: placement.mountPoint + "/" + name, version: placement.version))
+            // Without root, under the user's own subtree (contlab lab setup).
+            let base = ContainerCgroup.basePath(hierarchy: hierarchy)
+            let parent = placement.mountPoint + (base == "contlab" ? "" : "/" + base)
+            places.append(Place(controller: controller, root: parent + "/" + name, version: placement.version))
         }
         self.places = places
         Self.removeStale(in: Set(places.map { ($0.root as NSString).deletingLastPathComponent }))
