@@ -325,7 +325,7 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
             }
             let base = "cannot create the cgroup \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EACCES || errno == EPERM || errno == EROFS {
-                return base + " — creating cgroups needs root, or a cgroup subtree delegated to you: on a lab server, ask its admin to run sudo contlab lab setup --users \(NSUserName()); elsewhere, systemd-run --user -p Delegate=yes"
+                return base + " — creating cgroups needs root, or a cgroup subtree delegated to you: on a lab server, ask its admin to run sudo contlab lab setup --users \(UserDatabase.currentUserName()); elsewhere, systemd-run --user -p Delegate=yes"
             }
             return base
         case .write(let path, let value, let errno):

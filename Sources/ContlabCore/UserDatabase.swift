@@ -1,3 +1,5 @@
+import Foundation
+
 /// Users and groups read from a root filesystem's /etc/passwd and /etc/group. contlab is a static
 /// binary, which cannot use glibc's NSS, and the container's users are the rootfs's anyway.
 public struct UserDatabase: Sendable {
@@ -29,6 +31,16 @@ public struct UserDatabase: Sendable {
             return Group(name: String(f[0]), gid: gid,
                          members: f[3].split(separator: ",").map(String.init))
         }
+    }
+
+    /// This machine's accounts, from its /etc/passwd and /etc/group.
+    public static var host: UserDatabase {
+        UserDatabase(passwd: Sys.readText("/etc/passwd") ?? "", group: Sys.readText("/etc/group") ?? "")
+    }
+
+    /// The name of the user running contlab, for messages that tell the admin whom to prepare.
+    public static func currentUserName(uid: UInt32 = geteuid()) -> String {
+        host.users.first { $0.uid == uid }?.name ?? "uid \(uid)"
     }
 
     /// Read the databases of the root filesystem at `rootfs`; missing files mean no entries.

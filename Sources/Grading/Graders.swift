@@ -31,16 +31,24 @@ public struct GradingContext {
         self.timeLimit = timeLimit
     }
 
+    /// A built tree of `recipe`. Without root, the user's own (built now if need be, in a
+    /// second or two): the machine's shared tree has folders only root may read (/root), and
+    /// grading copies trees and packs them into images.
+    static func tree(_ recipe: String) throws -> String {
+        do {
+            let store = try RootfsStore.standard()
+            return geteuid() == 0 ? try store.resolve(recipe) : try store.build(recipe).path
+        } catch {
+            throw GradingError.noRootfs("\(error)")
+        }
+    }
+
     /// The checkout's busybox tree and history data, and Debian's runc if present.
     public static func standard(language: LessonLanguage) -> GradingContext {
         GradingContext(
             language: language,
-            busybox: {
-                do { return try RootfsStore.standard().resolve("busybox") } catch { throw GradingError.noRootfs("\(error)") }
-            },
-            hostTools: {
-                do { return try RootfsStore.standard().resolve("host-tools") } catch { throw GradingError.noRootfs("\(error)") }
-            },
+            busybox: { try tree("busybox") },
+            hostTools: { try tree("host-tools") },
             history: { try HistoryData.load(from: try ProjectFiles.lessonsDirectory().appendingPathComponent("history")) },
             // Without root, runc (cgroup v1) would want a cgroup in every hierarchy, where the
             // user holds only the ones contlab uses.

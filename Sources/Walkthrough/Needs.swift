@@ -30,9 +30,9 @@ public enum Need: String, Decodable, CaseIterable, Sendable {
         case (.root, true):
             return "当前不是 root：这一步需要宿主机上的 root 权限；请用 sudo 运行"
         case (.cgroups, false):
-            return "not root: making cgroups and writing their limits needs root on the host, or a cgroup subtree of your own; run with sudo, or ask the machine's admin for sudo contlab lab setup --users \(NSUserName())"
+            return "not root: making cgroups and writing their limits needs root on the host, or a cgroup subtree of your own; run with sudo, or ask the machine's admin for sudo contlab lab setup --users \(UserDatabase.currentUserName())"
         case (.cgroups, true):
-            return "当前不是 root：创建 cgroup、写入限额需要宿主机上的 root 权限，或一棵属于你的 cgroup 子树；请用 sudo 运行，或请管理员执行 sudo contlab lab setup --users \(NSUserName())"
+            return "当前不是 root：创建 cgroup、写入限额需要宿主机上的 root 权限，或一棵属于你的 cgroup 子树；请用 sudo 运行，或请管理员执行 sudo contlab lab setup --users \(UserDatabase.currentUserName())"
         case (.memoryController, false):
             return "no cgroup memory controller: on cgroup v1 it must be mounted under /sys/fs/cgroup, on v2 listed in /sys/fs/cgroup/cgroup.controllers (boot without cgroup_disable=memory)"
         case (.memoryController, true):

@@ -26,27 +26,22 @@ struct LabCommand: ParsableCommand {
         @Option(help: "Comma-separated user names.") var users: String?
         @Option(help: "Every member of this group (its members and the users whose primary group it is).") var group: String?
 
-        func resolve() throws -> [(name: String, uid: uid_t, gid: gid_t)] {
+        /// From /etc/passwd and /etc/group, read directly: this static binary has no NSS.
+        func resolve(database: UserDatabase = .host) throws -> [(name: String, uid: uid_t, gid: gid_t)] {
             var names = (users ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             if let group {
-                guard let entry = getgrnam(group) else { throw ValidationError("--group \(group): no such group (getent group \(group))") }
-                var member = entry.pointee.gr_mem
-                while let name = member?.pointee {
-                    names.append(String(cString: name))
-                    member = member?.advanced(by: 1)
+                guard let entry = database.groups.first(where: { $0.name == group }) else {
+                    throw ValidationError("--group \(group): no such group in /etc/group")
                 }
-                let gid = entry.pointee.gr_gid
-                setpwent()
-                while let user = getpwent() {
-                    if user.pointee.pw_gid == gid { names.append(String(cString: user.pointee.pw_name)) }
-                }
-                endpwent()
+                names += entry.members + database.users.filter { $0.gid == entry.gid }.map(\.name)
             }
             var seen = Set<String>()
             return try names.filter { seen.insert($0).inserted }.map { name in
-                guard let user = getpwnam(name) else { throw ValidationError("no user \(name) on this machine (getent passwd \(name))") }
-                guard user.pointee.pw_uid != 0 else { throw ValidationError("\(name) is root, which needs nothing prepared") }
-                return (name, user.pointee.pw_uid, user.pointee.pw_gid)
+                guard let user = database.users.first(where: { $0.name == name }) else {
+                    throw ValidationError("no user \(name) in /etc/passwd (getent passwd \(name))")
+                }
+                guard user.uid != 0 else { throw ValidationError("\(name) is root, which needs nothing prepared") }
+                return (name, user.uid, user.gid)
             }
         }
     }
@@ -95,9 +90,11 @@ struct LabCommand: ParsableCommand {
                 }
                 let users = UserDelegation.users(in: hierarchy)
                 if users.isEmpty { print("no user has a cgroup subtree (sudo contlab lab setup --users NAME)") }
+                let database = UserDatabase.host
                 for uid in users {
-                    let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(uid)"
-                    let delegation = UserDelegation(uid: uid, gid: getpwuid(uid)?.pointee.pw_gid ?? uid)
+                    let user = database.users.first { $0.uid == uid }
+                    let name = user?.name ?? "uid \(uid)"
+                    let delegation = UserDelegation(uid: uid, gid: user?.gid ?? uid)
                     let where_ = delegation.directories(in: hierarchy).map(\.path).joined(separator: ", ")
                     print("\(name): \(delegation.isPrepared(in: hierarchy) ? "prepared" : "incomplete (run setup again)"): \(where_)")
                 }
