@@ -144,6 +144,24 @@ for r in results:
     print(f"{r['command']:20} median {r['median']:6.2f} s   min {r['min']:6.2f} s   max {r['max']:6.2f} s")
 PY
 
+# A class at once: 8 copies of that workspace graded one after another, then all 8 at the same
+# time (each grading has its own containers, cgroups and image store), wall time of each and
+# the ratio. On N cores the concurrent run cannot beat sequential/N; it must not be slower.
+for i in 1 2 3 4 5 6 7 8; do cp -a "$work/grading" "$work/class$i"; done
+class_runs=${BENCH_CLASS_RUNS:-3}
+hyperfine -N --warmup 0 --runs "$class_runs" --export-json "$work/class.json" \
+    -n "8 one after another" "sh -c 'for i in 1 2 3 4 5 6 7 8; do $contlab verify --workspace $work/class\$i >/dev/null || exit 1; done'" \
+    -n "8 at once" "sh -c 'rm -f $work/class-failed; for i in 1 2 3 4 5 6 7 8; do ($contlab verify --workspace $work/class\$i >/dev/null || touch $work/class-failed) & done; wait; test ! -e $work/class-failed'" >/dev/null
+python3 - "$work/class.json" <<'PY'
+import json, os, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+sequential, concurrent = results["8 one after another"]["median"], results["8 at once"]["median"]
+print()
+print(f"a class of 8 workspaces (all 17 exercises each), {os.cpu_count()} cores")
+print(f"8 one after another  median {sequential:6.2f} s")
+print(f"8 at once            median {concurrent:6.2f} s   ({sequential / concurrent:.2f}x faster than one after another)")
+PY
+
 # Through Docker: `docker run --rm busybox true` on the lab's dockerd with contlab-runc, runc and
 # crun as its runtime, one after the other in every round (interleaved, so a slow moment of the
 # machine costs all three alike). The daemon is started here, inside this script's mount
