@@ -77,6 +77,10 @@ public struct ImageStore {
     /// Make the layout if it is not there yet.
     public func prepare() throws {
         for path in [directory, blobsDirectory, layersDirectory] { try Sys.mkdirs(path) }
+        // An image's layers may hold device nodes and setuid files: unpacked, they must be out of
+        // every other user's reach (containerd keeps its snapshots under 0700 for this). Only
+        // the store's owner, and the overlay it mounts, go in.
+        if chmod(layersDirectory, 0o700) != 0 { throw SystemCallError("chmod(\"\(layersDirectory)\", 0700)", errno: errno) }
         if !Sys.exists(directory + "/oci-layout") {
             try Sys.replaceFile(directory + "/oci-layout", try JSON.encode(ImageLayoutFile()))
         }

@@ -55,6 +55,22 @@ final class ImageStageTests: XCTestCase {
         (Sys.readText("/proc/self/mountinfo") ?? "").split(separator: "\n").filter { $0.contains(" - overlay ") }.count
     }
 
+    /// Unpacked layers are the store owner's alone: another user of the machine cannot reach a
+    /// file of one (a layer may carry device nodes and setuid programs).
+    func testUnpackedLayersAreOutOfOtherUsersReach() throws {
+        try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--rm", "--", "true"])
+        let layers = Self.data + "/layers"
+        var info = stat()
+        XCTAssertEqual(stat(layers, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o700)
+        let layer = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: layers).first { !$0.hasPrefix(".") })
+        let file = layers + "/" + layer + "/bin/busybox"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: file), "the layer is unpacked")
+        let other = try Harness.execute(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/cat", file])
+        XCTAssertNotEqual(other.status, 0, "uid 65534 read a file of an unpacked layer")
+        XCTAssertTrue(other.stderr.contains("Permission denied"), other.stderr)
+    }
+
     func testCopyOnWriteLeavesTheImageUntouched() throws {
         let layers = Self.data + "/layers"
         try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "cow", "--", "true"])
