@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 _Static_assert(CL_CLONE_NEWNS == CLONE_NEWNS, "CLONE_NEWNS");
 _Static_assert(CL_CLONE_NEWCGROUP == CLONE_NEWCGROUP, "CLONE_NEWCGROUP");
@@ -128,6 +129,14 @@ int cl_pivot_root(const char *new_root, const char *put_old) {
 int cl_execveat_fd(int fd, char *const argv[], char *const envp[]) {
     syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
     return -errno;
+}
+
+int cl_open_in_root(int root_fd, const char *path, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)flags;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 }
 
 int cl_loopback_up(void) {

@@ -61,6 +61,31 @@ public enum Sys {
         CallRecord.shared.note("mkdir(\"\(path)\", 0\(String(mode, radix: 8)))")
     }
 
+    /// The text of `path` inside the tree `root`, resolved as if `root` were / (a symlink or
+    /// ".." in an image cannot lead to the host's files), only if it is a regular file, and at
+    /// most `limit` bytes: an image's /etc/passwd that points at /dev/zero or a FIFO is
+    /// refused, not read for ever. Nil when absent or refused.
+    public static func readInRoot(_ root: String, _ path: String, limit: Int = 1 << 20) -> String? {
+        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { return nil }
+        defer { close(rootFD) }
+        let fd = cl_open_in_root(rootFD, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= limit else { return nil }
+        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        var total = 0
+        while total <= limit {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, limit + 1 - total) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            total += count
+        }
+        guard total <= limit else { return nil }
+        return String(decoding: bytes[..<total], as: UTF8.self)
+    }
+
     /// Run `body` holding an exclusive flock(2) on `path` (made 0600 if missing): the way two
     /// processes at once take turns at one shared thing. The lock goes with the process.
     public static func withFileLock<T>(_ path: String, _ body: () throws -> T) throws -> T {

@@ -43,10 +43,11 @@ public struct UserDatabase: Sendable {
         host.users.first { $0.uid == uid }?.name ?? "uid \(uid)"
     }
 
-    /// Read the databases of the root filesystem at `rootfs`; missing files mean no entries.
+    /// Read the databases of the root filesystem at `rootfs`, resolved inside it (its symlinks
+    /// cannot point at the host's files); missing or refused files mean no entries.
     public init(rootfs: String) {
-        self.init(passwd: Sys.readText(rootfs + "/etc/passwd") ?? "",
-                  group: Sys.readText(rootfs + "/etc/group") ?? "")
+        self.init(passwd: Sys.readInRoot(rootfs, "etc/passwd") ?? "",
+                  group: Sys.readInRoot(rootfs, "etc/group") ?? "")
     }
 
     public struct Identity: Equatable, Sendable {

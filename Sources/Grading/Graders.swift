@@ -403,7 +403,7 @@ extension Grader {
                 switch entry.kind {
                 case .whiteout: upper[entry.path] = .whiteout
                 case .directory(let opaque): upper[entry.path] = .directory(opaque: opaque)
-                case .file: upper[entry.path] = .file(Sys.readText(lab.containers.upper("graded") + "/" + entry.path) ?? "")
+                case .file: upper[entry.path] = .file(Sys.readInRoot(lab.containers.upper("graded"), entry.path) ?? "")
                 case .symlink, .other: upper[entry.path] = .other
                 }
             }
@@ -449,7 +449,7 @@ extension Grader {
                                   ["/bin/sh", "-c", "cat /etc/motd; if [ -e /bin/vi ]; then echo vi-present; else echo vi-gone; fi"], timeout: 30)
         return Evaluation.whiteoutLayer(status: result.status, tarError: nil, entries: entries.map(\.path), unpackError: nil,
                                         viPresent: lstat(root + "/bin/vi", &info) == 0, shPresent: lstat(root + "/bin/sh", &info) == 0,
-                                        motd: Sys.readText(root + "/etc/motd"),
+                                        motd: Sys.readInRoot(root, "etc/motd"),
                                         overlayOutput: String(decoding: overlay.stdout, as: UTF8.self))
     }
 }

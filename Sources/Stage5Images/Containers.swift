@@ -106,7 +106,8 @@ public struct ContainerStore {
             var info = stat()
             guard lstat(lower + "/" + path, &info) == 0 else { continue }
             if (info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0 { return nil }
-            return Sys.readText(lower + "/" + path)
+            // Resolved inside the layer: the image's symlinks must not reach the host's files.
+            return Sys.readInRoot(lower, path)
         }
         return nil
     }
