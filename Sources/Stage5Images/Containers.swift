@@ -76,18 +76,29 @@ public struct ContainerStore {
 
     public func load(_ id: String) throws -> ImageContainer {
         try Self.validate(id: id)
-        guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path(id) + "/container.json")) else {
-            let known = list().map(\.id)
-            throw ImageError.container("no container \(id)" + (known.isEmpty ? "; start one with contlab run --stage 5 --image busybox --name \(id) -- sh"
-                                                                   : " (have: \(known.joined(separator: ", ")))"))
+        if let container = decoded(id) { return container }
+        if Sys.isDirectory(path(id)) {
+            throw ImageError.container("container \(id) is broken: its container.json is missing or unreadable (left by a crash, or a kill while it was made); contlab container rm \(id) removes it")
         }
-        return try JSONDecoder().decode(ImageContainer.self, from: bytes)
+        let known = list().map(\.id)
+        throw ImageError.container("no container \(id)" + (known.isEmpty ? "; start one with contlab run --stage 5 --image busybox --name \(id) -- sh"
+                                                               : " (have: \(known.joined(separator: ", ")))"))
     }
 
-    public func list() -> [ImageContainer] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return names.sorted().filter { !$0.hasPrefix(".") }.compactMap { try? load($0) }
+    /// The record of container `id`, or nil when it has none that reads.
+    func decoded(_ id: String) -> ImageContainer? {
+        guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path(id) + "/container.json")) else { return nil }
+        return try? JSONDecoder().decode(ImageContainer.self, from: bytes)
     }
+
+    func names() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted().filter { !$0.hasPrefix(".") }
+    }
+
+    public func list() -> [ImageContainer] { names().compactMap(decoded) }
+
+    /// Container directories without a record that reads: listed as broken, removable.
+    public func broken() -> [String] { names().filter { decoded($0) == nil } }
 
     /// Lower directories for overlayfs: the top layer first, as the kernel wants them.
     public func lowerDirectories(_ container: ImageContainer) -> [String] {
@@ -121,7 +132,7 @@ public struct ContainerStore {
 
     /// Remove a container that is not running: its mount (if a crash left one), its directories.
     public func remove(_ id: String) throws {
-        _ = try load(id)
+        if !broken().contains(id) { _ = try load(id) }
         OverlayMount.unmount(merged(id))
         guard !OverlayMount.isMounted(merged(id)) else {
             throw ImageError.container("container \(id) is still mounted at \(merged(id)): is it running? stop it first")

@@ -120,7 +120,7 @@ public struct Stage5Run {
 
     /// `contlab container rm`: the runtime's record too, not only the directories.
     public static func remove(id: String, force: Bool = false, containers: ContainerStore = .standard()) throws {
-        _ = try containers.load(id)
+        if !containers.broken().contains(id) { _ = try containers.load(id) }
         let runtime = OCIRuntime(store: StateStore(root: stateRoot(containers)))
         let runtimeID = runtimeID(id, containers)
         if !force, let state = try? runtime.state(id: runtimeID), state.status == "running" || state.status == "paused" {

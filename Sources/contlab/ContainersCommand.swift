@@ -14,8 +14,10 @@ struct ContainersCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "The containers kept for diff and commit.", aliases: ["ls"])
         func run() throws {
-            let containers = ContainerStore.standard().list()
-            print(Format.table([["ID", "IMAGE", "LAYERS", "CREATED"]] + containers.map { [$0.id, $0.image, String($0.layers.count), $0.created] }))
+            let store = ContainerStore.standard()
+            let rows = store.list().map { [$0.id, $0.image, String($0.layers.count), $0.created] }
+                + store.broken().map { [$0, "(broken: no container.json; contlab container rm \($0))", "", ""] }
+            print(Format.table([["ID", "IMAGE", "LAYERS", "CREATED"]] + rows))
         }
     }
 

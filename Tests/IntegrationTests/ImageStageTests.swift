@@ -71,6 +71,27 @@ final class ImageStageTests: XCTestCase {
         XCTAssertTrue(other.stderr.contains("Permission denied"), other.stderr)
     }
 
+    /// A container directory without its record (a crash, a kill while it was made) is listed as
+    /// broken, named in every command's message, and removed by container rm: none of them crash.
+    func testABrokenContainerIsListedAndRemovable() throws {
+        try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "whole", "--", "true"])
+        defer { _ = try? contlab(["container", "rm", "whole"]) }
+        let broken = "broken\(getpid())"
+        try FileManager.default.createDirectory(atPath: Self.data + "/containers/\(broken)/upper", withIntermediateDirectories: true)
+        let list = try expectSuccess(["container", "list"])
+        XCTAssertTrue(list.stdout.contains("whole"), list.stdout)
+        XCTAssertTrue(list.stdout.contains("\(broken)") && list.stdout.contains("broken: no container.json"), list.stdout)
+        for args in [["diff", broken], ["commit", broken, "x:1"]] {
+            let result = try contlab(args)
+            XCTAssertEqual(result.status, 1, "\(args): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("container \(broken) is broken") && result.stderr.contains("contlab container rm \(broken)"), result.stderr)
+        }
+        XCTAssertEqual(try contlab(["image", "list"]).status, 0)
+        try expectSuccess(["container", "rm", broken])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.data + "/containers/\(broken)"))
+        XCTAssertFalse(try expectSuccess(["container", "list"]).stdout.contains(broken))
+    }
+
     func testCopyOnWriteLeavesTheImageUntouched() throws {
         let layers = Self.data + "/layers"
         try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "cow", "--", "true"])
