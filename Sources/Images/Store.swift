@@ -226,7 +226,11 @@ public struct ImageStore {
         guard found == diffID else {
             throw ImageError.tampered(what: "\(what) (uncompressed, the config's diff_id)", expected: diffID, found: found)
         }
-        return try TarReader.entries(tar)
+        do {
+            return try TarReader.entries(tar)
+        } catch ImageError.badTar(let why) {
+            throw ImageError.badTar("\(what): \(why)")
+        }
     }
 
     /// The layer unpacked for overlayfs, made on first use (atomically: a half-made directory is

@@ -149,7 +149,8 @@ public enum TarReader {
             var size = try number(block, 124, 12)
             if let paxSize = pax["size"], let value = Int(paxSize) { size = value }
             let dataStart = offset + 512
-            guard size >= 0, dataStart + size <= bytes.count else {
+            // Compared without adding: a size near Int.max must be refused, not overflow.
+            guard size >= 0, size <= bytes.count - dataStart else {
                 throw ImageError.badTar("member at byte \(offset) says it holds \(size) bytes, past the end of the archive")
             }
             let data = Array(bytes[dataStart..<dataStart + size])
@@ -192,14 +193,36 @@ public enum TarReader {
             }
             var entry = TarEntry(path: path, kind: kind)
             entry.mode = UInt32(try number(block, 100, 8) & 0o7777)
-            let uid = try number(block, 108, 8), gid = try number(block, 116, 8), mtime = try number(block, 136, 12)
-            entry.uid = pax["uid"].flatMap { UInt32($0) } ?? UInt32(uid)
-            entry.gid = pax["gid"].flatMap { UInt32($0) } ?? UInt32(gid)
-            entry.mtime = pax["mtime"].flatMap { Double($0) }.map { Int($0) } ?? mtime
+            // Every number from the archive is checked before it becomes an id, a time or a
+            // device number: a value out of range is refused by name, never a crash.
+            func id(_ field: String, _ offset: Int) throws -> UInt32 {
+                let text = pax[field]
+                let value = try text.map { text -> Int in
+                    guard let value = Int(text) else { throw ImageError.badTar("member \"\(path)\": pax \(field) \"\(text)\" is not a whole number") }
+                    return value
+                } ?? number(block, offset, 8)
+                guard let id = UInt32(exactly: value) else { throw ImageError.badTar("member \"\(path)\": \(field) \(value) is out of range (0 to \(UInt32.max))") }
+                return id
+            }
+            entry.uid = try id("uid", 108)
+            entry.gid = try id("gid", 116)
+            entry.mtime = try number(block, 136, 12)
+            if let text = pax["mtime"] {
+                // Seconds, with a fraction allowed; beyond ±2^62 no file system holds it.
+                guard let seconds = Double(text), seconds.isFinite, abs(seconds) < 0x1p62 else {
+                    throw ImageError.badTar("member \"\(path)\": pax mtime \"\(text)\" is not a time")
+                }
+                entry.mtime = Int(seconds)
+            }
             entry.linkName = link
             if kind == .characterDevice || kind == .blockDevice {
-                entry.devMajor = UInt32(try number(block, 329, 8))
-                entry.devMinor = UInt32(try number(block, 337, 8))
+                for (field, offset) in [("major", 329), ("minor", 337)] {
+                    let value = try number(block, offset, 8)
+                    guard let number = UInt32(exactly: value), number <= 0xfff_ffff else {
+                        throw ImageError.badTar("member \"\(path)\": device \(field) \(value) is out of range")
+                    }
+                    if field == "major" { entry.devMajor = number } else { entry.devMinor = number }
+                }
             }
             if kind == .file { entry.contents = data }
             result.append(entry)
@@ -223,7 +246,14 @@ public enum TarReader {
     static func number(_ block: ArraySlice<UInt8>, _ offset: Int, _ width: Int) throws -> Int {
         let field = block[block.startIndex + offset..<block.startIndex + offset + width]
         if let first = field.first, first & 0x80 != 0 {
-            return field.dropFirst().reduce(Int(first & 0x7f)) { $0 << 8 | Int($1) }
+            // GNU base-256: big-endian, the top bit of the first byte the marker (0xff: negative).
+            guard first == 0x80 else { throw ImageError.badTar("a header field holds a negative base-256 number") }
+            var value = 0
+            for byte in field.dropFirst() {
+                guard value <= (Int.max >> 8) else { throw ImageError.badTar("a header field holds a base-256 number too big for 63 bits") }
+                value = value << 8 | Int(byte)
+            }
+            return value
         }
         let text = cString(field).trimmingCharacters(in: .whitespaces)
         if text.isEmpty { return 0 }
@@ -246,9 +276,11 @@ public enum TarReader {
         var result: [String: String] = [:]
         var index = 0
         while index < data.count {
+            // LENGTH counts the whole record, its own digits and the newline included: it must
+            // reach past the space and end inside the data.
             guard let space = data[index...].firstIndex(of: 0x20), let length = Int(String(decoding: data[index..<space], as: UTF8.self)),
-                  length > 0, index + length <= data.count else {
-                throw ImageError.badTar("a pax extended header is malformed")
+                  length > space - index + 1, length <= data.count - index else {
+                throw ImageError.badTar("a pax extended header is malformed (a record's length does not match its text)")
             }
             let record = String(decoding: data[(space + 1)..<(index + length - 1)], as: UTF8.self)
             if let equals = record.firstIndex(of: "=") {
