@@ -103,7 +103,7 @@ final class WalkthroughRunTests: XCTestCase {
         XCTAssertTrue(three.stdout.contains("This machine lacks some of what stage 3 uses"), three.stdout)
         XCTAssertTrue(three.stdout.contains("not root: making cgroups and writing their limits needs root"), three.stdout)
         XCTAssertTrue(three.stdout.contains("Steps 1, 2, 3 will be explained, with the commands, but not run."), three.stdout)
-        XCTAssertEqual(three.stdout.components(separatedBy: "(not run: needs root").count - 1, 3, three.stdout)
+        XCTAssertEqual(three.stdout.components(separatedBy: "(not run: needs cgroups").count - 1, 3, three.stdout)
         XCTAssertTrue(three.stdout.contains("Step 3/3") && three.stdout.contains("By hand, with standard tools"), three.stdout)
         XCTAssertNil((three.stdout + three.stderr).range(of: #"contlab/run-[0-9]"#, options: .regularExpression),
                      "no step ran, so no cgroup was named in a record or a report:\n\(three.stdout)\n\(three.stderr)")
