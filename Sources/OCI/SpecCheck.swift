@@ -70,9 +70,30 @@ public enum SpecCheck {
         } catch {
             throw SpecError("", "not valid JSON: \(error)")
         }
+        try refuseNUL(document)
         let spec = try SpecReader.spec(document)
         try validate(spec)
         return (spec, document)
+    }
+
+    /// No string of a config may hold NUL (`\u0000`): JSON allows it, but the kernel reads a
+    /// path or an argument only up to it, so `"/etc\u0000…"` would act on /etc. Refused, as
+    /// runc does, with the field's path.
+    static func refuseNUL(_ value: JSONValue, path: String = "") throws {
+        switch value {
+        case .string(let text) where text.utf8.contains(0):
+            throw SpecError(path, "holds a NUL character (\\u0000), which would cut it short where it reaches the kernel; remove it")
+        case .array(let items):
+            for (i, item) in items.enumerated() { try refuseNUL(item, path: path + "[\(i)]") }
+        case .object(let members):
+            for (key, member) in members {
+                let child = path.isEmpty ? key : path + "." + key
+                if key.utf8.contains(0) { throw SpecError(path, "has a key holding a NUL character (\\u0000); remove it") }
+                try refuseNUL(member, path: child)
+            }
+        default:
+            return
+        }
     }
 
     /// Fields where 0 is a real setting (swappiness 0: never swap), not "leave it alone".
