@@ -86,10 +86,18 @@ public enum CgroupSettings {
 
     /// Make the cgroup for a container. Without root, and with no resources asked for, there is
     /// none (a user cannot make cgroups without delegation).
-    static func create(for spec: Spec, id: String) throws -> ContainerCgroup? {
+    /// The cgroup path `create` will use, or nil when it makes none: known before it makes
+    /// anything, so that a create killed half-way leaves a record delete can clean up after.
+    static func plannedPath(for spec: Spec, id: String) throws -> String? {
         let resources = spec.linux?.resources
         let limited = resources?.memory != nil || resources?.pids != nil || resources?.cpu != nil
         if geteuid() != 0 && !limited { return nil }
+        return try relativePath(spec.linux?.cgroupsPath, id: id)
+    }
+
+    static func create(for spec: Spec, id: String) throws -> ContainerCgroup? {
+        let resources = spec.linux?.resources
+        guard try plannedPath(for: spec, id: id) != nil else { return nil }
         let hierarchy = CgroupHierarchy.current()
         var required: [String] = []
         if resources?.memory != nil { required.append("memory") }

@@ -73,6 +73,9 @@ public struct OCIRuntime {
         var cgroup: ContainerCgroup?
         var pid: pid_t = 0
         do {
+            // The cgroup's path goes on record before the cgroup exists: if this create is
+            // killed at any point from here, delete finds the cgroup by it.
+            record.cgroupPath = try CgroupSettings.plannedPath(for: spec, id: options.id)
             try store.save(record)
             if !startAtOnce && mkfifo(store.fifo(options.id), 0o622) != 0 {
                 throw RuntimeError.system(SystemCallError("mkfifo(\"\(store.fifo(options.id))\")", errno: errno))

@@ -136,7 +136,17 @@ public struct StateStore {
     }
 
     public func cgroup(of record: Record) -> ContainerCgroup? {
-        guard let path = record.cgroupPath, !record.cgroupDirectories.isEmpty else { return nil }
+        guard let path = record.cgroupPath else { return nil }
+        if record.cgroupDirectories.isEmpty {
+            // A create killed before it recorded the directories it made: look for them by path
+            // in every hierarchy.
+            let hierarchy = CgroupHierarchy.current()
+            var mounts: [(String, Int)] = Set(hierarchy.v1.values).sorted().map { ($0, 1) }
+            if let v2 = hierarchy.v2 { mounts.append((v2, 2)) }
+            let found = mounts.filter { Sys.isDirectory($0.0 + "/" + path) }
+                .map { ContainerCgroup.Directory(path: $0.0 + "/" + path, version: $0.1, controllers: []) }
+            return found.isEmpty ? nil : ContainerCgroup(relativePath: path, directories: found, hierarchy: hierarchy)
+        }
         return ContainerCgroup(relativePath: path,
                                directories: record.cgroupDirectories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) },
                                // The directories are known; the host's layout is not needed to remove them.
