@@ -139,6 +139,10 @@ int cl_open_in_root(int root_fd, const char *path, int flags) {
     return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 }
 
+int cl_memfd(const char *name) {
+    return (int)syscall(SYS_memfd_create, name, 0);
+}
+
 int cl_loopback_up(void) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0) return -errno;

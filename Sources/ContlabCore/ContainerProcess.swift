@@ -93,7 +93,9 @@ public final class ContainerProcess {
         defer {
             if let recordPipe { close(recordPipe.read) }
         }
-        let env = ["\(ContainerPlan.environmentKey)=\(try plan.encoded())"]
+        let planFD = try PlanHandoff.write(try plan.encoded())
+        defer { close(planFD) }
+        let env = ["\(ContainerPlan.environmentKey)=\(planFD)"]
         let pid: pid_t
         do {
             pid = try clone(argument: initArgument, environment: env, namespaces: plan.namespaces,

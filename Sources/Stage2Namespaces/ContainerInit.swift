@@ -14,12 +14,11 @@ public enum ContainerInit {
     public static func main() -> Never {
         // Block the signals we pass on before anything else, so none is lost before the loop.
         Signals.block(Signals.forwarded + [SIGCHLD])
-        guard let text = getenv(ContainerPlan.environmentKey).map({ String(cString: $0) }),
+        guard let text = PlanHandoff.read(key: ContainerPlan.environmentKey),
               let plan = try? ContainerPlan.decode(text) else {
             Sys.warn("contlab: __init is contlab's internal entry point for a container's first process; use contlab run")
             exit(setupFailed)
         }
-        unsetenv(ContainerPlan.environmentKey)
         // The binary is opened before the root changes, so `contlab` inside means this contlab.
         let selfFD = open("/proc/self/exe", Sys.openPath | O_CLOEXEC)
         do {

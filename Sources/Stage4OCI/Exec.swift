@@ -122,7 +122,8 @@ extension OCIRuntime {
             namespaces: OCIExecPlan.namespacesToJoin(containerPID: record.pid, inode: OCIExecPlan.inode),
             process: request.process, seccomp: (try? Self.loadBundle(record.bundle))?.0.linux?.seccomp,
             consoleSocket: request.consoleSocket, reportFD: report.write)
-        let payload = plan.payload
+        let planFD = try PlanHandoff.write(plan.payload)
+        defer { close(planFD) }
         if !request.detach {
             // The process is the helper's child; once the helper exits it must become ours to wait for.
             _ = cl_prctl(Int32(CL_PR_SET_CHILD_SUBREAPER), 1, 0, 0, 0)
@@ -134,7 +135,7 @@ extension OCIRuntime {
             // The helper enters the container's cgroups before it runs, so the process (its
             // child) starts in them: ps, pause, the limits and delete all see it.
             helper = try ContainerProcess.clone(
-                argument: OCIExecPlan.argument, environment: ["\(OCIExecPlan.environmentKey)=\(payload)"],
+                argument: OCIExecPlan.argument, environment: ["\(OCIExecPlan.environmentKey)=\(planFD)"],
                 namespaces: [], idMaps: nil, dieWithParent: false, rootless: geteuid() != 0,
                 beforeRelease: [{ pid in try cgroup?.add(pid: pid) }])
         } catch {
@@ -166,12 +167,11 @@ extension OCIRuntime {
 /// container's namespaces, forks the process into them, reports its pid and exits.
 public enum OCIExec {
     public static func main() -> Never {
-        guard let text = getenv(OCIExecPlan.environmentKey).map({ String(cString: $0) }),
+        guard let text = PlanHandoff.read(key: OCIExecPlan.environmentKey),
               let plan = try? OCIExecPlan.decode(payload: text) else {
             Sys.warn("contlab: __oci-exec is the internal helper of contlab-runc exec; use contlab-runc exec")
             exit(125)
         }
-        unsetenv(OCIExecPlan.environmentKey)
         let keep = [plan.reportFD]
         _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
         // The process's exec must close it, so that the caller reads EOF.

@@ -98,12 +98,13 @@ public struct OCIRuntime {
                 consoleSocket: options.consoleSocket, cgroupDirectories: record.cgroupDirectories,
                 inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record, dieWithCaller: dieWithCaller,
                 preserveFDs: options.preserveFDs)
-            let payload = plan.payload(specDocument: document)
+            let planFD = try PlanHandoff.write(plan.payload(specDocument: document))
+            defer { close(planFD) }
             let idMaps = inUserNamespace ? Self.idMaps(spec) : nil
             do {
                 pid = try ContainerProcess.clone(
                     argument: OCIInitPlan.initArgument,
-                    environment: ["\(OCIInitPlan.environmentKey)=\(payload)"] + (getenv("CONTLAB_TIMING") != nil ? ["CONTLAB_TIMING=1"] : []),
+                    environment: ["\(OCIInitPlan.environmentKey)=\(planFD)"] + (getenv("CONTLAB_TIMING") != nil ? ["CONTLAB_TIMING=1"] : []),
                     namespaces: spec.newNamespaces, idMaps: idMaps, dieWithParent: dieWithCaller, rootless: geteuid() != 0,
                     beforeRelease: [{ pid in try cgroup?.add(pid: pid) }])
             } catch {

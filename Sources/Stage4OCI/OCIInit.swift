@@ -14,12 +14,11 @@ public enum OCIInit {
     }
 
     public static func main() -> Never {
-        guard let text = getenv(OCIInitPlan.environmentKey).map({ String(cString: $0) }),
+        guard let text = PlanHandoff.read(key: OCIInitPlan.environmentKey),
               let plan = try? OCIInitPlan.decode(payload: text) else {
             Sys.warn("contlab: __oci-init is the internal entry point of an OCI container's first process; use contlab-runc create or run")
             exit(125)
         }
-        unsetenv(OCIInitPlan.environmentKey)
         // Keep stdio and our two pipes; whatever else the creator had open (its caller's
         // bookkeeping sockets, say) would otherwise live as long as the container.
         let keep = [plan.toHostFD, plan.fromHostFD] + (0..<Int32(plan.preserveFDs)).map { 3 + $0 }

@@ -103,6 +103,7 @@ final class SpecReaderTests: XCTestCase {
         XCTAssertEqual(value.serialized, #"{"a":[true,false,null,-1.5e3,"x\"\n\u0001"],"b":{}}"#)
         XCTAssertEqual(try JSONValue.parse(value.serialized), value)
         XCTAssertEqual(try JSONValue.parse(#"{"k": 1, "k": 2}"#)["k"], .number("2"), "a later duplicate wins, as in JSONSerialization")
+        XCTAssertEqual(try JSONValue.parse(#"{"k": 1, "j": 0, "k": 2}"#), .object([("k", .number("2")), ("j", .number("0"))]), "in the first one's place")
     }
 }
 

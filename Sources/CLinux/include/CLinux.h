@@ -71,6 +71,8 @@ int cl_loopback_up(void);
 // openat2(root_fd, path, {flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS}): open `path` as if
 // root_fd were /, so no symlink or ".." in an untrusted tree leads out of it (Linux 5.6).
 int cl_open_in_root(int root_fd, const char *path, int flags);
+// memfd_create(name, 0): an anonymous file, inherited across exec (no MFD_CLOEXEC).
+int cl_memfd(const char *name);
 // The signal number a wait status ended with, or 0; and the exit code, or -1.
 // Mark every descriptor from `first` up close-on-exec (close_range(2)), so nothing of the
 // runtime's leaks into the container's command. Returns 0 or -errno.
