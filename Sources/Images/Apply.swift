@@ -173,15 +173,72 @@ public struct LayerApplier {
     }
 }
 
-/// Remove a file or a whole tree without following symlinks; a missing path is not an error.
+/// Remove `path` and everything under it, however deep (a container can make a tree 10,000
+/// levels deep, past PATH_MAX and past any limit of open descriptors): the walk goes down and
+/// back up through descriptors, holding two at a time and never a long path, and checks that
+/// each ".." it climbs is the directory it came from.
 public func removeTree(_ path: String) throws {
     guard let info = lstatOf(path) else { return }
-    if fileType(info.st_mode) == S_IFDIR {
-        // overlayfs leaves its work/work directory with mode 000: without root, open it up first.
-        if info.st_mode & 0o700 != 0o700 && info.st_uid == geteuid() { chmod(path, 0o700) }
-        for name in try directoryNames(path) { try removeTree(path + "/" + name) }
-        guard rmdir(path) == 0 else { throw SystemCallError("rmdir(\"\(path)\")", errno: errno) }
-    } else {
+    guard fileType(info.st_mode) == S_IFDIR else {
         guard unlink(path) == 0 else { throw SystemCallError("unlink(\"\(path)\")", errno: errno) }
+        return
     }
+    // overlayfs leaves its work/work directory with mode 000: without root, open it up first.
+    if info.st_mode & 0o700 != 0o700 && info.st_uid == geteuid() { chmod(path, 0o700) }
+    var fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemCallError("open(\"\(path)\")", errno: errno) }
+    // The directories walked into below `path`: each one's name and the identity of its parent.
+    var trail: [(name: [CChar], parentDevice: UInt64, parentInode: UInt64)] = []
+    defer { close(fd) }
+    while true {
+        var descended = false
+        for name in try entryNames(fd) {
+            if unlinkat(fd, name, 0) == 0 || errno == ENOENT { continue }
+            guard errno == EISDIR || errno == EPERM else { throw SystemCallError("unlinkat(\"\(String(cString: name))\") in \(path)", errno: errno) }
+            var here = stat()
+            guard fstat(fd, &here) == 0 else { throw SystemCallError("fstat in \(path)", errno: errno) }
+            var child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if child < 0 && errno == EACCES {
+                fchmodat(fd, name, 0o700, 0)
+                child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            guard child >= 0 else { throw SystemCallError("openat(\"\(String(cString: name))\") in \(path)", errno: errno) }
+            trail.append((name, UInt64(here.st_dev), UInt64(here.st_ino)))
+            close(fd)
+            fd = child
+            descended = true
+            break
+        }
+        if descended { continue }
+        // This directory is empty now: climb to its parent and remove it there.
+        guard let last = trail.popLast() else { break }
+        let parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { throw SystemCallError("openat(\"..\") under \(path)", errno: errno) }
+        var seen = stat()
+        guard fstat(parent, &seen) == 0, UInt64(seen.st_dev) == last.parentDevice, UInt64(seen.st_ino) == last.parentInode else {
+            close(parent)
+            throw SystemCallError("removing \(path): a directory moved while it was removed", errno: ESTALE)
+        }
+        close(fd)
+        fd = parent
+        guard unlinkat(fd, last.name, AT_REMOVEDIR) == 0 || errno == ENOENT else {
+            throw SystemCallError("rmdir(\"\(String(cString: last.name))\") under \(path)", errno: errno)
+        }
+    }
+    guard rmdir(path) == 0 || errno == ENOENT else { throw SystemCallError("rmdir(\"\(path)\")", errno: errno) }
+}
+
+/// The names in the directory open at `fd`, as the bytes the kernel gave (NUL-terminated):
+/// a name that is not UTF-8 must still be removable.
+func entryNames(_ fd: Int32) throws -> [[CChar]] {
+    let copy = dup(fd)
+    guard copy >= 0, let directory = fdopendir(copy) else { throw SystemCallError("fdopendir", errno: errno) }
+    defer { closedir(directory) }
+    rewinddir(directory)
+    var names: [[CChar]] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }).map { CChar(bitPattern: $0) } }
+        if name != [46] && name != [46, 46] { names.append(name + [0]) }
+    }
+    return names
 }
