@@ -233,12 +233,23 @@ public struct ImageStore {
         }
     }
 
+    /// Half-unpacked layers whose unpacker is gone (Ctrl-C, a kill, a crash): their names end
+    /// in the unpacker's pid.
+    func removeStalePartials() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layersDirectory)) ?? [] where name.hasPrefix(".partial-") {
+            guard let pid = name.split(separator: "-").last.flatMap({ pid_t($0) }), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? removeTree(layersDirectory + "/" + name)
+        }
+    }
+
     /// The layer unpacked for overlayfs, made on first use (atomically: a half-made directory is
     /// never seen under its final name).
     public func unpackedLayer(_ layer: Descriptor, diffID: Digest, image: String, rootless: Bool = geteuid() != 0) throws -> String {
         let path = layersDirectory + "/" + diffID.hex
         if Sys.isDirectory(path) { return path }
         try prepare()
+        removeStalePartials()
         let partial = layersDirectory + "/.partial-\(diffID.short)-\(getpid())"
         try removeTree(partial)
         try Sys.mkdir(partial, mode: 0o755)

@@ -92,6 +92,17 @@ final class ImageStageTests: XCTestCase {
         XCTAssertFalse(try expectSuccess(["container", "list"]).stdout.contains(broken))
     }
 
+    /// A layer half-unpacked by a contlab that was killed is removed by the next unpack.
+    func testAHalfUnpackedLayerOfADeadUnpackerIsRemoved() throws {
+        let stale = Self.data + "/layers/.partial-0123456789ab-999999999"
+        try FileManager.default.createDirectory(atPath: stale + "/usr/bin", withIntermediateDirectories: true)
+        let tree = try Harness.busyboxRootfs()
+        try expectSuccess(["image", "build", "--dir", tree, "--from", "busybox", "stale:1"])
+        defer { _ = try? contlab(["image", "rm", "stale:1"]) }
+        try expectSuccess(["run", "--stage", "5", "--image", "stale:1", "--rm", "--", "true"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
+    }
+
     func testCopyOnWriteLeavesTheImageUntouched() throws {
         let layers = Self.data + "/layers"
         try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "cow", "--", "true"])
