@@ -60,6 +60,7 @@ public enum ExerciseError: Error, CustomStringConvertible, Equatable {
     case workspaceExists(String)
     case unknownStage(Int)
     case unreadable(String, reason: String)
+    case roster(String)
 
     public var description: String {
         switch self {
@@ -77,6 +78,8 @@ public enum ExerciseError: Error, CustomStringConvertible, Equatable {
             return "--stage \(stage): exercises exist for stages 1 to 4 (the history set has no stage: give its ids, H.1…)"
         case .unreadable(let path, let reason):
             return "cannot read \(path): \(reason)"
+        case .roster(let why):
+            return "--roster: \(why)"
         }
     }
 }

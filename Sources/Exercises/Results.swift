@@ -49,6 +49,16 @@ public struct ExerciseResult: Codable, Equatable, Sendable {
     public var seconds: Double
 
     public var passed: Bool { points == maxPoints }
+
+    public init(id: String, title: String, group: String, points: Int, maxPoints: Int, checks: [CheckResult], seconds: Double) {
+        self.id = id
+        self.title = title
+        self.group = group
+        self.points = points
+        self.maxPoints = maxPoints
+        self.checks = checks
+        self.seconds = seconds
+    }
 }
 
 public struct GradeReport: Codable, Equatable, Sendable {

@@ -24,7 +24,7 @@ struct Contlab: ParsableCommand {
               sudo contlab lab setup --group students   (a shared server)
             """,
         subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self, CommitCommand.self, StageCommand.self,
-                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self, EnginesCommand.self, LabCommand.self])
+                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self, GradeCommand.self, EnginesCommand.self, LabCommand.self])
 }
 
 /// Print a failure as one line on stderr and exit with `code`: every command reports errors the

@@ -1,0 +1,195 @@
+import ArgumentParser
+import ContlabCore
+import Exercises
+import Foundation
+
+/// `contlab grade`: a teacher's whole class at once. Each workspace is graded by `contlab verify`
+/// in a process of its own (its own containers, cgroups and image store), `--jobs` at a time,
+/// nothing written into the submissions; the reports become one gradebook.
+struct GradeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grade",
+        abstract: "Grade a class's workspaces at once into a gradebook (CSV, JSON, HTML).",
+        discussion: """
+            Give workspaces, or folders holding them (one per student, named after them).
+            Each is graded as contlab verify grades it, --jobs at a time, and nothing is
+            written into the submissions. The gradebook goes to --out: gradebook.csv,
+            gradebook.json and gradebook.html (a table, pass rates, the totals' spread).
+            --roster FILE (id,name per line) names the students and lists who handed in
+            nothing. Submissions whose graded files are the same, exactly or apart from
+            spacing and comments, are listed as pairs. --merge takes reports made elsewhere
+            (contlab verify --format json, one file per student) instead of grading.
+              sudo contlab grade submissions/ --roster class.csv --out grades
+              contlab grade --merge reports/*.json --roster class.csv
+            """)
+
+    @Argument(help: "Workspaces, or folders of workspaces.") var submissions: [String] = []
+    @Option(help: "A CSV of the class: id,name per line.") var roster: String?
+    @Option(help: "How many workspaces to grade at once (default: the number of cores).") var jobs: Int?
+    @Option(help: "Where to write the gradebook.") var out: String = "gradebook"
+    @Option(help: "Seconds each exercise's work may run (as verify --timeout).") var timeout: Int?
+    @Option(parsing: .upToNextOption, help: "Build the gradebook from these JSON reports instead of grading.") var merge: [String] = []
+    @OptionGroup var language: LanguageOption
+
+    func validate() throws {
+        if submissions.isEmpty && merge.isEmpty { throw ValidationError("give the workspaces to grade (or a folder of them), or --merge REPORT.json…") }
+        if !submissions.isEmpty && !merge.isEmpty { throw ValidationError("give workspaces to grade or --merge reports, not both") }
+        if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1 to 256") }
+    }
+
+    func run() throws {
+        try reportingErrors(exitCode: 2) {
+            let catalog = try ExerciseSupport.catalog()
+            let classList = try roster.map { path -> Roster in
+                guard let text = Sys.readText(path) else { throw ExerciseError.unreadable(path, reason: "no such file, or not readable") }
+                return try Roster.parse(text)
+            }
+            var rows: [Gradebook.Row] = []
+            var sameWork: [Gradebook.SameWork] = []
+            if merge.isEmpty {
+                let workspaces = try Self.expand(submissions)
+                rows = grade(workspaces)
+                sameWork = Gradebook.sameWork(files: Self.gradedFiles(workspaces, catalog), starters: Self.starters(catalog))
+            } else {
+                rows = try merge.map { path in
+                    let student = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+                    guard let data = FileManager.default.contents(atPath: path) else { throw ExerciseError.unreadable(path, reason: "no such file") }
+                    do {
+                        let report = try JSONDecoder().decode(GradeReport.self, from: data)
+                        return Gradebook.row(student: student, name: nil, report: report, hintsUsed: 0, gradedAt: Timestamp.rfc3339())
+                    } catch {
+                        throw ExerciseError.unreadable(path, reason: "not a report of contlab verify --format json (\(error))")
+                    }
+                }
+            }
+            if let classList {
+                let unknown = rows.map(\.student).filter { classList.name(of: $0) == nil }
+                if !unknown.isEmpty { Sys.warn("contlab: not on the roster: \(unknown.joined(separator: ", "))") }
+            }
+            let book = Gradebook(exercises: catalog.exercises.map(\.id),
+                                 maxPoints: Dictionary(uniqueKeysWithValues: catalog.exercises.map { ($0.id, $0.checks.reduce(0) { $0 + $1.points }) }),
+                                 rows: rows, roster: classList, sameWork: sameWork)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let lang: Language = language.language == .zh ? .zh : .en
+            for (name, text) in [("gradebook.csv", book.csv()), ("gradebook.json", book.json()), ("gradebook.html", book.html(language: lang))] {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: out + "/" + name))
+            }
+            let failed = rows.filter { $0.error != nil }.count
+            print("\(rows.count) graded\(failed > 0 ? " (\(failed) could not be)" : ""), \(book.missing.count) with no submission, \(sameWork.count) pair\(sameWork.count == 1 ? "" : "s") of the same work")
+            print("gradebook: \(out)/gradebook.csv, \(out)/gradebook.json, \(out)/gradebook.html")
+        }
+    }
+
+    /// Each argument is a workspace, or a folder whose subfolders are: (student, root).
+    static func expand(_ paths: [String]) throws -> [(student: String, root: URL)] {
+        var found: [(student: String, root: URL)] = []
+        for path in paths {
+            let url = URL(fileURLWithPath: path).standardizedFileURL
+            if isWorkspace(url) {
+                found.append((url.lastPathComponent, url))
+                continue
+            }
+            let children = (try? FileManager.default.contentsOfDirectory(atPath: url.path))?.sorted() ?? []
+            let workspaces = children.map { url.appendingPathComponent($0) }.filter(isWorkspace)
+            guard !workspaces.isEmpty else { throw ExerciseError.notAWorkspace(url.path) }
+            found += workspaces.map { ($0.lastPathComponent, $0) }
+        }
+        let names = found.map(\.student)
+        if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw ValidationError("two submissions are named \(twice): each student's folder needs a name of its own")
+        }
+        return found
+    }
+
+    static func isWorkspace(_ url: URL) -> Bool {
+        FileManager.default.fileExists(atPath: url.appendingPathComponent(".contlab/workspace.json").path)
+    }
+
+    /// Grade every workspace through `contlab verify` children, `jobs` at a time, showing
+    /// progress: one line rewritten on a terminal, a line per student otherwise.
+    func grade(_ workspaces: [(student: String, root: URL)]) -> [Gradebook.Row] {
+        let limit = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        let onTerminal = isatty(STDERR_FILENO) == 1
+        var queue = workspaces[...]
+        var running: [(student: String, root: URL, process: Process, output: String, started: Date)] = []
+        var rows: [Gradebook.Row] = []
+        let scratch = NSTemporaryDirectory() + "contlab-gradebook-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        func show() {
+            let done = rows.count, total = workspaces.count
+            if onTerminal {
+                let width = 30, filled = total == 0 ? width : width * done / total
+                FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total) graded, \(running.count) running ".utf8))
+            }
+        }
+        while !queue.isEmpty || !running.isEmpty {
+            while running.count < limit, let next = queue.popFirst() {
+                let output = scratch + "/\(rows.count + running.count).json"
+                FileManager.default.createFile(atPath: output, contents: nil)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: Sys.readLink("/proc/self/exe") ?? CommandLine.arguments[0])
+                process.arguments = ["verify", "--workspace", next.root.path, "--format", "json", "--no-save", "--lang", language.language.rawValue]
+                    + (timeout.map { ["--timeout", "\($0)"] } ?? [])
+                process.standardOutput = FileHandle(forWritingAtPath: output)
+                process.standardError = FileHandle.nullDevice
+                process.standardInput = FileHandle.nullDevice
+                do {
+                    try process.run()
+                    running.append((next.student, next.root, process, output, Date()))
+                } catch {
+                    rows.append(Gradebook.Row(student: next.student, points: [:], total: 0, hintsUsed: 0, gradedAt: Timestamp.rfc3339(),
+                                              seconds: 0, error: "could not start contlab verify: \(error)"))
+                }
+            }
+            show()
+            usleep(50_000)
+            for (index, job) in running.enumerated().reversed() where !job.process.isRunning {
+                running.remove(at: index)
+                let status = job.process.terminationStatus
+                let hints = Workspace(root: job.root).loadProgress().exercises.values.reduce(0) { $0 + $1.hintsShown.values.reduce(0, +) }
+                var row: Gradebook.Row
+                if let data = FileManager.default.contents(atPath: job.output), let report = try? JSONDecoder().decode(GradeReport.self, from: data) {
+                    row = Gradebook.row(student: job.student, name: nil, report: report, hintsUsed: hints, gradedAt: Timestamp.rfc3339())
+                    row.seconds = Date().timeIntervalSince(job.started)
+                } else {
+                    row = Gradebook.Row(student: job.student, points: [:], total: 0, hintsUsed: hints, gradedAt: Timestamp.rfc3339(),
+                                        seconds: Date().timeIntervalSince(job.started), error: "contlab verify could not grade it (exit \(status))")
+                }
+                rows.append(row)
+                if !onTerminal { Sys.warn("graded \(job.student): \(row.error ?? "\(row.total) points")") }
+            }
+        }
+        if onTerminal { show(); Sys.warn("") }
+        return rows
+    }
+
+    /// Each workspace's graded files (the exercise's `files`), by exercise and name.
+    static func gradedFiles(_ workspaces: [(student: String, root: URL)], _ catalog: ExerciseCatalog) -> [String: [String: [String: [UInt8]]]] {
+        var result: [String: [String: [String: [UInt8]]]] = [:]
+        for (student, root) in workspaces {
+            let space = Workspace(root: root)
+            for exercise in catalog.exercises {
+                var files: [String: [UInt8]] = [:]
+                for name in exercise.files {
+                    if let data = FileManager.default.contents(atPath: space.folder(for: exercise).appendingPathComponent(name).path) { files[name] = [UInt8](data) }
+                }
+                result[student, default: [:]][exercise.id] = files
+            }
+        }
+        return result
+    }
+
+    /// The starter files, which are no one's own work.
+    static func starters(_ catalog: ExerciseCatalog) -> [String: [String: [UInt8]]] {
+        var result: [String: [String: [UInt8]]] = [:]
+        for exercise in catalog.exercises {
+            var files: [String: [UInt8]] = [:]
+            for name in exercise.files {
+                if let data = FileManager.default.contents(atPath: exercise.directory + "/starter/" + name) { files[name] = [UInt8](data) }
+            }
+            result[exercise.id] = files
+        }
+        return result
+    }
+}

@@ -1,0 +1,61 @@
+import ContlabCore
+import Foundation
+import XCTest
+
+/// `contlab grade`: a folder of three students' workspaces graded at once into a gradebook,
+/// nothing written into the submissions, the copied work named, the missing student listed.
+extension ExerciseGradingTests {
+    func testAClassIsGradedIntoAGradebook() throws {
+        let classFolder = workspace + "-class"
+        let out = workspace + "-grades"
+        defer {
+            try? FileManager.default.removeItem(atPath: classFolder)
+            try? FileManager.default.removeItem(atPath: out)
+        }
+        try FileManager.default.createDirectory(atPath: classFolder, withIntermediateDirectories: true)
+        try use("2.1", "reference")
+        try use("H.1", "reference")
+        for student in ["ana", "bo", "cy"] {
+            try FileManager.default.copyItem(atPath: workspace, toPath: classFolder + "/" + student)
+        }
+        // cy's 2.1 is the starter again: cy did not do it, and shares nothing with the others.
+        let starter = Harness.packageRoot.appendingPathComponent("exercises/2.1-pid-namespace/starter/container.sh").path
+        let cyScript = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: classFolder + "/cy").first { $0.hasPrefix("2.1-") })
+        try FileManager.default.removeItem(atPath: classFolder + "/cy/" + cyScript + "/container.sh")
+        try FileManager.default.copyItem(atPath: starter, toPath: classFolder + "/cy/" + cyScript + "/container.sh")
+        let roster = classFolder + ".csv"
+        try "id,name\nana,Ana Lima\nbo,Bo Chen\ncy,Cy Park\ndee,Dee Moss\n".write(toFile: roster, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: roster) }
+
+        let graded = try Harness.run(["grade", classFolder, "--roster", roster, "--out", out, "--jobs", "3"], timeout: 600)
+        XCTAssertEqual(graded.status, 0, graded.stderr)
+        XCTAssertTrue(graded.stdout.contains("3 graded, 1 with no submission"), graded.stdout)
+        for student in ["ana", "bo", "cy"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: classFolder + "/\(student)/.contlab/progress.json"), "grading wrote into \(student)'s submission")
+        }
+        let csv = try String(contentsOfFile: out + "/gradebook.csv", encoding: .utf8).components(separatedBy: "\r\n")
+        let ana = try XCTUnwrap(csv.first { $0.hasPrefix("ana,Ana Lima,") })
+        let cy = try XCTUnwrap(csv.first { $0.hasPrefix("cy,Cy Park,") })
+        let header = csv[0].split(separator: ",", omittingEmptySubsequences: false)
+        let column = try XCTUnwrap(header.firstIndex(of: "2.1"))
+        XCTAssertEqual(ana.split(separator: ",", omittingEmptySubsequences: false)[column], "3")
+        XCTAssertEqual(cy.split(separator: ",", omittingEmptySubsequences: false)[column], "0")
+        XCTAssertTrue(csv.contains { $0.hasPrefix("dee,Dee Moss,") && $0.hasSuffix("no submission") }, "\(csv)")
+        let book = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/gradebook.json"))) as? [String: Any])
+        let pairs = (book["sameWork"] as? [[String: Any]] ?? []).map { "\($0["exercise"] ?? "") \(($0["students"] as? [String] ?? []).joined(separator: "+"))" }
+        XCTAssertTrue(pairs.contains("2.1 ana+bo"), "\(pairs)")
+        XCTAssertFalse(pairs.contains { $0.hasPrefix("2.1") && $0.contains("cy") }, "the starter is no one's work: \(pairs)")
+        let page = try String(contentsOfFile: out + "/gradebook.html", encoding: .utf8)
+        XCTAssertTrue(page.contains("<svg") && page.contains("Ana Lima"))
+
+        // The same reports graded elsewhere, merged.
+        let reports = workspace + "-reports"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+        let one = try Harness.run(["verify", "--workspace", classFolder + "/ana", "--format", "json", "--output", reports + "/ana.json", "2.1"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let merged = try Harness.run(["grade", "--merge", reports + "/ana.json", "--roster", roster, "--out", out])
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        XCTAssertTrue(merged.stdout.contains("1 graded, 3 with no submission"), merged.stdout)
+    }
+}
