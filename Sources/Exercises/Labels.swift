@@ -13,10 +13,13 @@ public struct ExerciseLabels: Sendable {
     public var notStarted: String
     public var history: String
     public var noHint: String
+    private var hintFormat: @Sendable (String) -> String
     private var stageFormat: @Sendable (Int) -> String
     private var totalFormat: @Sendable (Int, Int, Int, Int) -> String
 
     public func stage(_ number: Int) -> String { stageFormat(number) }
+    /// "for a hint: contlab hint 2.2"
+    public func askForHint(_ id: String) -> String { hintFormat(id) }
     public func group(_ exercise: Exercise) -> String { exercise.stage.map(stage) ?? history }
     /// "7/12 points, 1 of 3 exercises complete"
     public func total(points: Int, of maxPoints: Int, complete: Int, of count: Int) -> String {
@@ -30,6 +33,7 @@ public struct ExerciseLabels: Sendable {
                 pass: "pass", fail: "FAIL", expected: "expected:", seen: "seen:    ", hint: "hint:    ",
                 done: "done", failing: "failing", notStarted: "not started", history: "history",
                 noHint: "passes every check: no hint needed.",
+                hintFormat: { "for a hint, run contlab hint \($0)" },
                 stageFormat: { "stage \($0)" },
                 totalFormat: { "\($0)/\($1) points, \($2) of \($3) exercise\($3 == 1 ? "" : "s") complete" })
         case .zh:
@@ -37,6 +41,7 @@ public struct ExerciseLabels: Sendable {
                 pass: "通过", fail: "失败", expected: "预期：", seen: "实际：", hint: "提示：",
                 done: "完成", failing: "未通过", notStarted: "未开始", history: "历史",
                 noHint: "所有检查都已通过，不需要提示。",
+                hintFormat: { "需要提示时运行 contlab hint \($0)" },
                 stageFormat: { "第 \($0) 阶段" },
                 totalFormat: { "\($0)/\($1) 分，已完成 \($2)/\($3) 道练习" })
         }

@@ -29,13 +29,19 @@ public enum ReportRenderer {
         for exercise in report.exercises {
             let mark = exercise.passed ? style.green("✓") : style.red("✗")
             out += "\(mark) \(style.bold(exercise.id)) \(exercise.title)  \(exercise.points)/\(exercise.maxPoints)\n"
+            // The hint itself is asked for (`contlab hint ID`), not printed: a first run of an
+            // untouched starter would otherwise show the whole answer, and the asking is counted.
+            var named = false
             for check in exercise.checks {
                 let sign = check.passed ? style.green(labels.pass) : style.red(labels.fail)
                 out += "    \(sign) \(check.id) (\(check.points)/\(check.maxPoints)) \(check.title)\n"
                 guard !check.passed else { continue }
                 out += "         \(labels.expected) \(check.expected)\n"
                 out += "         \(labels.seen) \(check.seen)\n"
-                if let hint = check.hint { out += "         \(labels.hint) \(style.yellow(hint))\n" }
+                if check.hint != nil && !named {
+                    out += "         \(labels.hint) \(style.yellow(labels.askForHint(exercise.id)))\n"
+                    named = true
+                }
             }
         }
         let done = report.exercises.filter(\.passed).count

@@ -128,16 +128,26 @@ struct HintCommand: ParsableCommand {
         commandName: "hint",
         abstract: "Show the next hint for an exercise (in a workspace); asking again gives the following one.")
 
-    @Argument(help: "The exercise id, such as 3.1.") var id: String
+    @Argument(help: "The exercise id, such as 3.1 (default: the first failing one).") var id: String?
     @OptionGroup var language: LanguageOption
     @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
 
     func run() throws {
         try reportingErrors(exitCode: 2) {
             let space = try Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-            let exercise = try ExerciseSupport.catalog().exercise(id)
+            let catalog = try ExerciseSupport.catalog()
             let lang = language.language
             var progress = space.loadProgress()
+            let exercise: Exercise
+            if let id {
+                exercise = try catalog.exercise(id)
+            } else {
+                guard let failing = catalog.exercises.first(where: { progress[$0.id].status == .failing }) else {
+                    print(lang == .zh ? "没有未通过的练习：先运行 contlab verify。" : "Nothing is failing: run contlab verify first.")
+                    return
+                }
+                exercise = failing
+            }
             let entry = progress[exercise.id]
             guard let hint = Workspace.nextHint(exercise, entry: entry, language: lang) else {
                 print("\(exercise.id) " + ExerciseLabels.of(lang).noHint)

@@ -79,10 +79,11 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual((object["exercises"] as? [Any])?.count, 2)
     }
 
-    func testTextSaysExpectedSeenAndHint() throws {
+    func testTextSaysExpectedSeenAndHowToAskForAHint() throws {
         let text = ReportRenderer.text(try report(), style: .init(enabled: false))
         XCTAssertTrue(text.contains("expected: a \"quoted\" thing"))
-        XCTAssertTrue(text.contains("hint:     hint one"))
+        XCTAssertFalse(text.contains("hint one"), "the hint is asked for, not printed")
+        XCTAssertEqual(text.components(separatedBy: "hint:     for a hint, run contlab hint ").count - 1, 1, "named once per failing exercise: \(text)")
         XCTAssertTrue(text.hasSuffix("3/6 points, 1 of 2 exercises complete\n"))
     }
 }

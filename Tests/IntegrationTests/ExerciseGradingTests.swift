@@ -278,7 +278,9 @@ final class ExerciseGradingTests: XCTestCase {
             try Harness.execute(["/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint 1.2 --lang en", workspace, Harness.binary]).stdout
         }
         XCTAssertTrue(try hint().contains("hint 1/3"))
-        XCTAssertTrue(try hint().contains("hint 2/3"))
+        // Without an id: the first failing exercise's next hint.
+        let next = try Harness.execute(["/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint --lang en", workspace, Harness.binary]).stdout
+        XCTAssertTrue(next.contains("1.2") && next.contains("hint 2/3"), next)
         try use("1.2", "reference")
         let graded = try verify(["1.2"])
         XCTAssertEqual(graded.failing, [])
@@ -286,5 +288,8 @@ final class ExerciseGradingTests: XCTestCase {
         XCTAssertTrue(list.contains("1.2   done"), list)
         XCTAssertTrue(list.contains("1.1   not started"), list)
         XCTAssertTrue(try hint().contains("no hint needed"))
+        let text = try Harness.run(["verify", "--workspace", workspace, "--lang", "en", "2.2"]).stdout
+        XCTAssertTrue(text.contains("for a hint, run contlab hint 2.2"), text)
+        XCTAssertFalse(text.contains("hostname lab &&"), "the answer is not printed on a first run: \(text)")
     }
 }
