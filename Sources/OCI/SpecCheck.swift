@@ -55,6 +55,7 @@ public enum SpecCheck {
 
     /// decode, and the document's tree as read.
     public static func decodeDocument(_ data: Data) throws -> (spec: Spec, document: JSONValue) {
+        try refuseWrongEncodingOrKind([UInt8](data.prefix(64)))
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)
@@ -94,6 +95,28 @@ public enum SpecCheck {
         default:
             return
         }
+    }
+
+    /// What a parser would report in its own words, said in ours with the fix: a byte order
+    /// mark, UTF-16 or UTF-32 text, and a document that is not an object.
+    static func refuseWrongEncodingOrKind(_ head: [UInt8]) throws {
+        if head.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw SpecError("", "starts with a UTF-8 byte order mark; save it as UTF-8 without one (in most editors \"UTF-8\", not \"UTF-8 with BOM\")")
+        }
+        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) || head.prefix(4).contains(0) {
+            throw SpecError("", "is UTF-16 or UTF-32 text; the runtime spec's JSON is UTF-8: convert it (iconv -f UTF-16 -t UTF-8 config.json)")
+        }
+        guard let first = head.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first != UInt8(ascii: "{") else { return }
+        let kind: String
+        switch first {
+        case UInt8(ascii: "["): kind = "an array"
+        case UInt8(ascii: "\""): kind = "a string"
+        case UInt8(ascii: "n"): kind = "null"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): kind = "a boolean"
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): kind = "a number"
+        default: return
+        }
+        throw SpecError("", "must be a JSON object ({ \"ociVersion\": …, \"process\": … }), but it holds \(kind); contlab-runc spec writes one to start from")
     }
 
     /// Fields where 0 is a real setting (swappiness 0: never swap), not "leave it alone".

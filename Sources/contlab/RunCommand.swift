@@ -174,7 +174,13 @@ struct RunCommand: ParsableCommand {
             if let reportJson {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(report).write(to: URL(fileURLWithPath: reportJson))
+                do {
+                    try encoder.encode(report).write(to: URL(fileURLWithPath: reportJson))
+                } catch {
+                    let folder = (reportJson as NSString).deletingLastPathComponent
+                    let why = Sys.isDirectory(folder.isEmpty ? "." : folder) ? "it cannot be written there (permissions?)" : "the folder \(folder) does not exist; make it first"
+                    throw ValidationError("--report-json \(reportJson): \(why)")
+                }
             }
             return report.exitCode == 128 + SIGKILL ? .signaled(SIGKILL) : .exited(report.exitCode)
         }

@@ -30,3 +30,22 @@ final class SpecNULTests: XCTestCase {
         XCTAssertNoThrow(try SpecCheck.decode(try config { _ in }), "the default config has none")
     }
 }
+
+/// Documents that are not what config.json must be get contlab's own words, with the fix.
+final class SpecDocumentKindTests: XCTestCase {
+    func message(_ bytes: [UInt8]) -> String {
+        do { _ = try SpecCheck.decode(Data(bytes)); return "" } catch { return "\(error)" }
+    }
+
+    func testNotAnObjectAByteOrderMarkAndUTF16AreNamed() throws {
+        XCTAssertTrue(message(Array("null".utf8)).contains("must be a JSON object") && message(Array("null".utf8)).contains("holds null"))
+        XCTAssertTrue(message(Array(" 0\n".utf8)).contains("holds a number"))
+        XCTAssertTrue(message(Array("\"str\"".utf8)).contains("holds a string"))
+        XCTAssertTrue(message(Array("[1]".utf8)).contains("holds an array"))
+        let config = [UInt8](try DefaultSpec.encode(DefaultSpec.make(rootless: false)))
+        XCTAssertTrue(message([0xEF, 0xBB, 0xBF] + config).contains("byte order mark"))
+        let utf16 = [UInt8](String(decoding: config, as: UTF8.self).data(using: .utf16)!)
+        XCTAssertTrue(message(utf16).contains("UTF-16"), message(utf16))
+        XCTAssertEqual(message(config), "", "a good one still reads")
+    }
+}
