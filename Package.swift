@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
-        .target(name: "Walkthrough", dependencies: ["ContlabCore", "Cgroups", "Yams"]),
+        .target(name: "Walkthrough", dependencies: ["ContlabCore", "Cgroups", "Lessons", "Yams"]),
         // Graded exercises: the catalog, scoring, reports and progress (pure), and the graders
         // that run student work for real in containers and cgroups (side effects).
         .target(name: "Exercises", dependencies: ["ContlabCore", "Lessons", "History", "Inspect", "OCI", "Yams"]),

@@ -70,7 +70,8 @@ public struct WalkthroughRunner {
 
     func runSteps() -> Int32 {
         var failed: [Int] = []
-        print(walkthrough.header(language: language, style: style, history: history), terminator: "")
+        let width = Terminal.columns()
+        print(walkthrough.header(language: language, style: style, history: history, width: width), terminator: "")
         if let report = walkthrough.needsReport(on: host, language: language, style: style, from: firstStep) {
             print(report, terminator: "")
         }
@@ -84,7 +85,7 @@ public struct WalkthroughRunner {
             case .next: break
             }
             let step = walkthrough.steps[index]
-            print(walkthrough.describe(step: index, language: language, style: style, prose: prose), terminator: "")
+            print(walkthrough.describe(step: index, language: language, style: style, prose: prose, width: width), terminator: "")
             let byHandMissing = walkthrough.unmetByHandNeeds(step: index, on: host)
             if prose, step.byHand != nil, !byHandMissing.isEmpty {
                 print(style.yellow(byHandMissing.map { $0.missing(language: language) }.joined(separator: "; ")))
@@ -103,9 +104,9 @@ public struct WalkthroughRunner {
                     print(style.red(language == "zh" ? "这一步没有按预期结束（\(status.description)）。" : "This step did not end as it should (\(status.description))."))
                 }
             }
-            if let lookFor = step.lookFor, prose { print(style.green("→ ") + lookFor(language)) }
+            if let lookFor = step.lookFor, prose { print(style.green("→ ") + StageWalkthrough.wrap(lookFor(language), width: width - 2).replacingOccurrences(of: "\n", with: "\n  ")) }
         }
-        if let exercises = walkthrough.exercises { print("\n" + style.bold(exercises(language))) }
+        if let exercises = walkthrough.exercises { print("\n" + style.bold(StageWalkthrough.wrap(exercises(language), width: width))) }
         guard failed.isEmpty else {
             let list = failed.map(String.init).joined(separator: ", ")
             Sys.warn(language == "zh" ? "contlab：第 \(list) 步失败；上面是它们的输出。" : "contlab: step \(list) failed; their output is above.")

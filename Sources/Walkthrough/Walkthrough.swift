@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import Lessons
 import Yams
 
 /// `contlab stage N`: a stage told and run for real, one step at a time, from the data in
@@ -114,9 +115,9 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
     }
 
     /// How the steps read on screen: pure, so the tests check the text without a terminal.
-    public func header(language: String, style: Style, history: [String]) -> String {
+    public func header(language: String, style: Style, history: [String], width: Int = 80) -> String {
         var out = style.bold(language == "zh" ? "第 \(stage) 阶段：\(title(language))" : "Stage \(stage): \(title(language))") + "\n"
-        out += summary(language) + "\n"
+        out += Self.wrap(summary(language), width: width) + "\n"
         if !history.isEmpty {
             out += "\n" + style.dim(language == "zh" ? "它重演的历史：" : "The history it repeats:") + "\n"
             for line in history { out += "  " + line + "\n" }
@@ -127,12 +128,14 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         return out
     }
 
-    public func describe(step index: Int, language: String, style: Style, prose: Bool) -> String {
+    /// Prose is wrapped to `width` columns at word boundaries (Chinese between characters, as
+    /// the lessons are); commands are never wrapped, so they stay whole to copy.
+    public func describe(step index: Int, language: String, style: Style, prose: Bool, width: Int = 80) -> String {
         let step = steps[index]
         let label = language == "zh" ? "第 \(index + 1)/\(steps.count) 步" : "Step \(index + 1)/\(steps.count)"
         let colon = language == "zh" ? "：" : ": "
         var out = "\n" + style.cyan(style.bold("── \(label)\(colon)\(step.title(language))")) + "\n"
-        if prose { out += step.text(language) + "\n" }
+        if prose { out += Self.wrap(step.text(language), width: width) + "\n" }
         if let byHand = step.byHand, !byHand.isEmpty, prose {
             out += style.dim(language == "zh" ? "用标准工具手动完成：" : "By hand, with standard tools:") + "\n"
             for command in byHand { out += "  $ " + command + "\n" }
@@ -141,6 +144,12 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
             out += style.bold("contlab " + run.map(Self.quote).joined(separator: " ")) + "\n"
         }
         return out
+    }
+
+    /// `text` in lines of at most `width` columns.
+    public static func wrap(_ text: String, width: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+            .flatMap { TextWrapper.wrap(String($0), width: width) }.joined(separator: "\n")
     }
 
     static func quote(_ word: String) -> String {

@@ -211,4 +211,21 @@ final class WalkthroughNeedsTests: XCTestCase {
             }
         }
     }
+
+    func testProseFitsEightyColumnsInBothLanguages() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../lessons/walkthrough").standardizedFileURL
+        for stage in try StageWalkthrough.loadAll(from: directory) {
+            for language in ["en", "zh"] {
+                var text = stage.header(language: language, style: Style(enabled: false), history: [], width: 80)
+                for index in stage.steps.indices {
+                    text += stage.describe(step: index, language: language, style: Style(enabled: false), prose: true, width: 80)
+                }
+                // Commands (by hand, and contlab's own) stay whole so they can be copied.
+                let prose = text.split(separator: "\n").filter { !$0.hasPrefix("  $ ") && !$0.hasPrefix("contlab ") }
+                for line in prose {
+                    XCTAssertLessThanOrEqual(Terminal.displayWidth(String(line)), 80, "stage \(stage.stage) \(language): \(line)")
+                }
+            }
+        }
+    }
 }
