@@ -2,8 +2,8 @@ import ContlabCore
 import Foundation
 
 /// Runs a walk-through: prints each step, runs its contlab arguments as a child (this same
-/// binary), and on a terminal waits before each step — Enter goes on, `s` stops the prose, `q`
-/// stops. The children clean up after themselves; Ctrl-C reaches them through the forwarding
+/// binary), and on a terminal waits before each step for one key — Enter or space goes on, `s`
+/// stops the prose, `q` stops (exit 0), Ctrl-C interrupts (130). The children clean up after themselves; Ctrl-C reaches them through the forwarding
 /// wait, and the walk-through's own scratch directory is removed on every way out.
 public struct WalkthroughRunner {
     public var walkthrough: StageWalkthrough
@@ -32,20 +32,40 @@ public struct WalkthroughRunner {
         self.host = host
     }
 
-    enum Answer { case next, skipProse, quit }
+    enum Answer { case next, skipProse, quit, interrupted }
 
+    /// One key, acted on at once: Enter or space goes on, s stops the prose, q quits, Ctrl-C
+    /// interrupts. The terminal is in non-canonical mode without echo (and without turning
+    /// Ctrl-C into a signal) only while it waits, and is restored before anything else happens.
     func ask() -> Answer {
         guard interactive else { return .next }
-        let prompt = language == "zh" ? "[回车] 继续 · [s] 略过讲解 · [q] 退出 " : "[Enter] continue · [s] skip the prose · [q] quit "
+        let prompt = language == "zh" ? "[回车/空格] 继续 · [s] 略过讲解 · [q] 退出 " : "[Enter/space] continue · [s] skip the prose · [q] quit "
         FileHandle.standardOutput.write(Data(style.dim(prompt).utf8))
-        guard let tty = fopen("/dev/tty", "r") else { return .next }
-        defer { fclose(tty) }
-        var buffer = [CChar](repeating: 0, count: 64)
-        guard fgets(&buffer, 64, tty) != nil else { return .quit }
-        switch String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
-        case "q": return .quit
-        case "s": return .skipProse
-        default: return .next
+        let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard tty >= 0 else { return .next }
+        defer { close(tty) }
+        var saved = termios()
+        let raw = tcgetattr(tty, &saved) == 0
+        if raw {
+            var keys = saved
+            keys.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG)
+            keys.c_cc.6 = 1    // VMIN: one byte
+            keys.c_cc.5 = 0    // VTIME: no timeout
+            tcsetattr(tty, TCSANOW, &keys)
+        }
+        defer { if raw { tcsetattr(tty, TCSANOW, &saved) } }
+        while true {
+            var byte: UInt8 = 0
+            let count = read(tty, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            guard count == 1 else { print(""); return .quit }
+            switch byte {
+            case UInt8(ascii: "q"), UInt8(ascii: "Q"): print("q"); return .quit
+            case UInt8(ascii: "s"), UInt8(ascii: "S"): print("s"); return .skipProse
+            case 0x03: print("^C"); return .interrupted
+            case 0x0A, 0x0D, 0x20: print(""); return .next
+            default: continue
+            }
         }
     }
 
@@ -80,6 +100,9 @@ public struct WalkthroughRunner {
             switch ask() {
             case .quit:
                 print(language == "zh" ? "已停止；没有留下任何挂载、cgroup 或进程。" : "Stopped; nothing is left behind (each step cleans up as it ends).")
+                return 0
+            case .interrupted:
+                print(language == "zh" ? "已中断；没有留下任何挂载、cgroup 或进程。" : "Interrupted; nothing is left behind.")
                 return 130
             case .skipProse: prose = false
             case .next: break

@@ -90,7 +90,7 @@ final class WalkthroughTmuxTests: XCTestCase {
         }
     }
 
-    static let prompt = "[Enter] continue"
+    static let prompt = "[Enter/space] continue"
 
     func count(_ needle: String, in text: String) -> Int {
         text.components(separatedBy: needle).count - 1
@@ -120,7 +120,13 @@ final class WalkthroughTmuxTests: XCTestCase {
         let tmux = try Tmux()
         defer { tmux.killServer() }
         let mountsBefore = Set(Self.contlabMounts())
-        let command = "env NO_COLOR=1 LANG=C.UTF-8 LC_ALL= \(Harness.binary) stage 2"
+        // The walk-through runs under a shell that records its exit status: tmux 3.3 sometimes
+        // misses the SIGCHLD of a pane's process that exits just as its terminal closes (seen
+        // with this and earlier contlabs alike), so its own status field is not to be relied on.
+        let statusFile = NSTemporaryDirectory() + "contlab-tmux-status-\(getpid())"
+        unlink(statusFile)
+        defer { unlink(statusFile) }
+        let command = "sh -c 'env NO_COLOR=1 LANG=C.UTF-8 LC_ALL= \(Harness.binary) stage 2; echo $? > \(statusFile)'"
         try tmux.startSession(name: "walk", directory: Harness.packageRoot.path, shellCommand: command)
         let panePid = Int32(try tmux.value("#{pane_pid}", "walk")) ?? 0
         XCTAssertGreaterThan(panePid, 0)
@@ -154,15 +160,16 @@ final class WalkthroughTmuxTests: XCTestCase {
                         "step 2's command runs under contlab's init, PID 1:\n\(text)")
         XCTAssertFalse(text.contains("Step 3/"), text)
 
-        // q halfway: the walk-through stops with 130 and says that nothing is left.
-        try tmux.type("walk", ["q", "Enter"])
+        // q halfway, one key with no Enter: the walk-through stops at once with 0 and says
+        // that nothing is left.
+        try tmux.type("walk", ["q"])
         // The pane is marked dead when its program closes the terminal; its exit status comes a
         // moment later, once tmux has reaped it (on a loaded machine that moment is visible).
         text = try waitFor("the walk-through to end", tmux: tmux, seen: &seen, panePid: panePid) { _ in
-            (try? tmux.value("#{pane_dead}", "walk")) == "1" && !((try? tmux.value("#{pane_dead_status}", "walk")) ?? "").isEmpty
+            Sys.readText(statusFile)?.hasSuffix("\n") == true
         }
         text = try tmux.screen("walk")
-        XCTAssertEqual(try tmux.value("#{pane_dead_status}", "walk"), "130", text)
+        XCTAssertEqual(Sys.readText(statusFile), "0\n", text)
         XCTAssertTrue(text.contains("Stopped; nothing is left behind"), text)
         XCTAssertFalse(text.contains("Step 3/"), "q should stop before step 3:\n\(text)")
 
@@ -172,10 +179,11 @@ final class WalkthroughTmuxTests: XCTestCase {
         XCTAssertFalse(seen.isEmpty, "the walk-through's processes were observed")
         let alive = seen.filter { Self.startTime(of: $0.pid) == $0.startTime }
         XCTAssertTrue(alive.isEmpty, "still running: \(alive.map { "\($0.pid) \(Self.commandLine($0.pid))" })")
-        var session = Self.processes(inSession: panePid)
+        // The pane's own shell is tmux's to reap (see above), whatever tmux does with it.
+        var session = Self.processes(inSession: panePid).filter { !$0.hasPrefix("\(panePid) ") }
         for _ in 0..<50 where !session.isEmpty {   // a process may still be on its way out
             usleep(100_000)
-            session = Self.processes(inSession: panePid)
+            session = Self.processes(inSession: panePid).filter { !$0.hasPrefix("\(panePid) ") }
         }
         XCTAssertTrue(session.isEmpty, "processes left in the pane's session: \(session)")
         XCTAssertEqual(WalkthroughRunTests.scratchFolders(), [], "the scratch folder is removed")
