@@ -16,6 +16,11 @@ enum Harness {
         return packageRoot.appendingPathComponent(".build/release/contlab").path
     }
 
+    /// The OCI JSON schemas as Debian installs them (golang-github-opencontainers-specs-dev and
+    /// golang-github-opencontainers-image-spec-dev, both in the Makefile's PACKAGES).
+    static let runtimeSpecSchemas = "/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema"
+    static let imageSpecSchemas = "/usr/share/gocode/src/github.com/opencontainers/image-spec/schema"
+
     struct Result {
         var status: Int32
         var stdout: String
