@@ -35,7 +35,13 @@ demo: rootfs
 	@CONTLAB=$(BIN) sh scripts/demo.sh
 
 # The whole suite: fast unit tests and the integration tests that run real containers through
-# the static binary (as root; they say why they skip otherwise).
+# the static binary. They need root: without it, stop before building anything rather than pass
+# with the integration tests skipped.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+ifneq ($(shell id -u),0)
+$(error make test runs real containers and needs root: run it with sudo (sudo make test), or run the tests that need no root with make unit-test)
+endif
+endif
 test: rootfs
 	CONTLAB_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --disable-swift-testing
 
