@@ -10,9 +10,11 @@ BIN := bin/contlab
 # stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
 # hyperfine; the engines contlab runs under: Debian's Docker (docker.io) and Podman (with
 # conmon); the lesson site test: chromium (headless) and a CJK font; the grading tests and the
-# benchmark: python3.
+# benchmark: python3; the schema tests: python3-jsonschema and the OCI runtime-spec and image-spec
+# JSON schemas (Debian ships them with the Go packages, under /usr/share/gocode/src/github.com/opencontainers/).
 PACKAGES := pkg-config binutils libcap-dev libseccomp-dev libcmark-dev zlib1g-dev cmark python3 python3-jsonschema busybox-static \
-	stress-ng debootstrap util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon
+	stress-ng debootstrap util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon \
+	golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench clean
 
@@ -33,7 +35,13 @@ demo: rootfs
 	@CONTLAB=$(BIN) sh scripts/demo.sh
 
 # The whole suite: fast unit tests and the integration tests that run real containers through
-# the static binary (as root; they say why they skip otherwise).
+# the static binary. They need root: without it, stop before building anything rather than pass
+# with the integration tests skipped.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+ifneq ($(shell id -u),0)
+$(error make test runs real containers and needs root: run it with sudo (sudo make test), or run the tests that need no root with make unit-test)
+endif
+endif
 test: rootfs
 	CONTLAB_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --disable-swift-testing
 

@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "ContlabCoreTests", dependencies: ["ContlabCore"]),
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI"], exclude: ["Configs"]),
         .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),

@@ -16,6 +16,38 @@ enum Harness {
         return packageRoot.appendingPathComponent(".build/release/contlab").path
     }
 
+    /// The OCI JSON schemas as Debian installs them (golang-github-opencontainers-specs-dev and
+    /// golang-github-opencontainers-image-spec-dev, both in the Makefile's PACKAGES).
+    static let runtimeSpecSchemas = "/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema"
+    static let imageSpecSchemas = "/usr/share/gocode/src/github.com/opencontainers/image-spec/schema"
+
+    /// What another user runs and reads, where that user can reach it: the checkout may sit in a
+    /// folder only root may enter (a clone in /root, or a `mktemp -d` folder, both 0700). A 0755
+    /// folder in /tmp holding a copy of the binary (with contlab-runc beside it) and of lessons/,
+    /// rootfs-recipes/ and exercises/ (what contlab finds through CONTLAB_HOME); made on first use,
+    /// shared by the tests of this process, removed when it exits.
+    static let reachable: Swift.Result<String, Error> = Swift.Result {
+        let fm = FileManager.default
+        var template = Array("/tmp/contlab-reachable-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let place = String(cString: made)
+        do {
+            let binary = URL(fileURLWithPath: Harness.binary).resolvingSymlinksInPath().path
+            try fm.copyItem(atPath: binary, toPath: place + "/contlab")
+            try fm.createSymbolicLink(atPath: place + "/contlab-runc", withDestinationPath: "contlab")
+            for folder in ["lessons", "rootfs-recipes", "exercises"] {
+                try fm.copyItem(atPath: packageRoot.appendingPathComponent(folder).path, toPath: place + "/" + folder)
+            }
+            let chmod = try execute(["/bin/chmod", "-R", "u+rwX,go+rX,go-w", place])
+            guard chmod.status == 0 else { throw POSIXError(.EPERM) }
+        } catch {
+            try? fm.removeItem(atPath: place)
+            throw error
+        }
+        atexit { if case .success(let place) = Harness.reachable { try? FileManager.default.removeItem(atPath: place) } }
+        return place
+    }
+
     struct Result {
         var status: Int32
         var stdout: String
@@ -32,23 +64,26 @@ enum Harness {
         }
     }
 
-    /// Run contlab with `args`, optionally as another user through setpriv(1).
+    /// Run contlab with `args`, optionally as another user through setpriv(1): then the copy in
+    /// `reachable`, from that folder, with CONTLAB_HOME naming it (unless `environment` does).
     @discardableResult
     static func run(_ args: [String], as uid: UInt32? = nil, environment: [String: String] = [:],
                     timeout: TimeInterval = 60) throws -> Result {
-        var argv = [binary] + args
-        if let uid {
-            argv = ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups"] + argv
-        }
-        return try execute(argv, environment: environment, timeout: timeout)
+        guard let uid else { return try execute([binary] + args, environment: environment, timeout: timeout) }
+        let place = try reachable.get()
+        let argv = ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", place + "/contlab"] + args
+        return try execute(argv, environment: ["CONTLAB_HOME": place].merging(environment) { $1 }, directory: place, timeout: timeout)
     }
 
     /// Run any program (argv[0] a path) and collect its output; what `run` does for contlab.
+    /// `directory`: the working directory, else this process's.
     @discardableResult
-    static func execute(_ argv: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Result {
+    static func execute(_ argv: [String], environment: [String: String] = [:], directory: String? = nil,
+                        timeout: TimeInterval = 60) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory, isDirectory: true) }
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }

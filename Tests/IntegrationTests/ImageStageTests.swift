@@ -168,10 +168,13 @@ final class ImageStageTests: XCTestCase {
     }
 
     /// oci-layout, index.json, the manifest and the config of a two-layer image, checked against
-    /// image-spec's own schemas (../shared/oci-image-spec) with Python's jsonschema.
+    /// image-spec's own schemas (Debian's golang-github-opencontainers-image-spec-dev, 1.1.0-rc2 in
+    /// bookworm) with Python's jsonschema.
     func testDocumentsValidateAgainstImageSpecSchemas() throws {
-        let schemas = Harness.packageRoot.appendingPathComponent("../shared/oci-image-spec").standardizedFileURL.path
-        XCTAssertTrue(FileManager.default.fileExists(atPath: schemas + "/image-manifest-schema.json"), "the schemas live in ../shared beside the checkout")
+        let schemas = Harness.imageSpecSchemas
+        guard FileManager.default.fileExists(atPath: schemas + "/image-manifest-schema.json") else {
+            return XCTFail("no image-spec schemas in \(schemas): install golang-github-opencontainers-image-spec-dev (make setup)")
+        }
         try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "schema", "--", "touch", "/x"])
         try expectSuccess(["commit", "schema", "schema:v1"])
         try expectSuccess(["container", "rm", "schema"])
@@ -197,7 +200,7 @@ final class ImageStageTests: XCTestCase {
                       len(manifest['layers']) == 2])
             sys.exit(0 if ok else 1)
             """
-        let result = try Harness.execute(["/usr/bin/python3", "-c", script, schemas, layout])
+        let result = try Harness.execute(["/usr/bin/python3", "-W", "ignore::DeprecationWarning", "-c", script, schemas, layout])
         XCTAssertFalse(result.stderr.contains("No module named"), "python3 needs jsonschema (python3-jsonschema)")
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         try expectSuccess(["image", "rm", "schema:v1"])

@@ -321,12 +321,14 @@ final class OCIRuntimeTests: XCTestCase {
 
     // MARK: documents checked against the runtime-spec's own schemas
 
-    /// Validate `document` against `schema` in ../shared/oci-runtime-spec with Python's jsonschema.
-    func validate(_ document: String, schema: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let schemas = Harness.packageRoot.appendingPathComponent("../shared/oci-runtime-spec").standardizedFileURL.path
-        guard FileManager.default.fileExists(atPath: schemas + "/" + schema) else {
-            XCTFail("no \(schemas)/\(schema): the runtime-spec schemas live in ../shared beside the checkout", file: file, line: line)
-            return
+    /// Check `document` against `schema` (a file of Debian's runtime-spec schemas, or an absolute
+    /// path to one whose `$ref`s name them) with Python's jsonschema: the exit status and the
+    /// problems found, one a line.
+    func schemaProblems(_ document: String, schema: String, file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int32, text: String) {
+        let schemas = Harness.runtimeSpecSchemas
+        guard FileManager.default.fileExists(atPath: schema.hasPrefix("/") ? schema : schemas + "/" + schema) else {
+            XCTFail("no \(schema) in \(schemas): install golang-github-opencontainers-specs-dev (make setup)", file: file, line: line)
+            return (-1, "")
         }
         let path = work + "/document.json"
         try Data(document.utf8).write(to: URL(fileURLWithPath: path))
@@ -339,20 +341,46 @@ final class OCIRuntimeTests: XCTestCase {
             errors = [f"{list(e.path)}: {e.message}" for e in v.iter_errors(json.load(open(sys.argv[3])))]
             print("\\n".join(errors)); sys.exit(1 if errors else 0)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, schemas, schema, path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if text.contains("No module named") {
-            XCTFail("python3 has no jsonschema: pip install jsonschema or apt-get install python3-jsonschema", file: file, line: line)
+        let result = try Harness.execute(["/usr/bin/python3", "-W", "ignore::DeprecationWarning", "-c", script, schemas, schema, path])
+        if result.stderr.contains("No module named") {
+            XCTFail("python3 has no jsonschema: apt-get install python3-jsonschema (make setup)", file: file, line: line)
         }
-        XCTAssertEqual(process.terminationStatus, 0, "\(schema): \(text)", file: file, line: line)
+        return (result.status, result.stdout + result.stderr)
     }
+
+    /// Validate `document` against `schema`.
+    func validate(_ document: String, schema: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try schemaProblems(document, schema: schema, file: file, line: line)
+        XCTAssertEqual(result.status, 0, "\(schema): \(result.text)", file: file, line: line)
+    }
+
+    /// Debian's runtime-spec (1.0.2 and 118 commits, bookworm) predates features-schema.json:
+    /// `features` is checked against this schema of the fields runtime-spec's features.md defines,
+    /// made of the definitions the package does have (defs.json, defs-linux.json).
+    static let featuresSchema = """
+        {"type": "object", "required": ["ociVersionMin", "ociVersionMax"],
+         "properties": {
+          "ociVersionMin": {"$ref": "defs.json#/definitions/ociVersion"},
+          "ociVersionMax": {"$ref": "defs.json#/definitions/ociVersion"},
+          "hooks": {"$ref": "defs.json#/definitions/ArrayOfStrings"},
+          "mountOptions": {"$ref": "defs.json#/definitions/ArrayOfStrings"},
+          "annotations": {"$ref": "defs.json#/definitions/annotations"},
+          "potentiallyUnsafeConfigAnnotations": {"$ref": "defs.json#/definitions/ArrayOfStrings"},
+          "linux": {"type": "object", "properties": {
+            "namespaces": {"type": "array", "items": {"$ref": "defs-linux.json#/definitions/NamespaceType"}},
+            "capabilities": {"type": "array", "items": {"type": "string", "pattern": "^CAP_[A-Z_]+$"}},
+            "cgroup": {"type": "object", "additionalProperties": {"type": "boolean"}},
+            "seccomp": {"type": "object", "properties": {
+              "enabled": {"type": "boolean"},
+              "actions": {"type": "array", "items": {"$ref": "defs-linux.json#/definitions/SeccompAction"}},
+              "operators": {"type": "array", "items": {"$ref": "defs-linux.json#/definitions/SeccompOperators"}},
+              "archs": {"type": "array", "items": {"$ref": "defs-linux.json#/definitions/SeccompArch"}},
+              "knownFlags": {"type": "array", "items": {"$ref": "defs-linux.json#/definitions/SeccompFlag"}},
+              "supportedFlags": {"type": "array", "items": {"$ref": "defs-linux.json#/definitions/SeccompFlag"}}}},
+            "apparmor": {"type": "object", "properties": {"enabled": {"type": "boolean"}}},
+            "selinux": {"type": "object", "properties": {"enabled": {"type": "boolean"}}},
+            "intelRdt": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}}}}}
+        """
 
     func testSpecFeaturesAndStateValidateAgainstTheSchemas() throws {
         let dir = work + "/schema"
@@ -363,11 +391,33 @@ final class OCIRuntimeTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir + "/rootless", withIntermediateDirectories: true)
         XCTAssertEqual(try Harness.run(["runc", "spec", "--rootless", "--bundle", dir + "/rootless"]).status, 0)
         try validate(try String(contentsOfFile: dir + "/rootless/config.json", encoding: .utf8), schema: "config-schema.json")
-        try validate(try runtime(["features"]).stdout, schema: "features-schema.json")
+        let features = work + "/features-schema.json"
+        try Data(Self.featuresSchema.utf8).write(to: URL(fileURLWithPath: features))
+        try validate(try runtime(["features"]).stdout, schema: features)
         let bundleDir = try bundle("state", args: ["sleep", "5"])
         XCTAssertEqual(try runtime(["create", "--bundle", bundleDir, "s1"]).status, 0)
         try validate(try runtime(["state", "s1"]).stdout, schema: "state-schema.json")
         XCTAssertEqual(try runtime(["delete", "--force", "s1"]).status, 0)
+    }
+
+    /// The schema agrees with what Tests/OCITests/Configs says of each example: the good ones
+    /// valid, each bad one invalid at the field its reason names, and nowhere else.
+    func testExampleConfigsAreWhatTheySayAgainstTheSchema() throws {
+        let examples = Harness.packageRoot.appendingPathComponent("Tests/OCITests/Configs").path
+        for name in ["minimal", "minimal-for-start", "linux-web-server", "linux-rdma"] {
+            try validate(try String(contentsOfFile: examples + "/good/\(name).json", encoding: .utf8), schema: "config-schema.json")
+        }
+        for (name, problem) in [("linux-hugepage-page-size", "['linux', 'resources', 'hugepageLimits', 0, 'pageSize']: '2mb' does not match"),
+                                ("linux-rdma-negative", "['linux', 'resources', 'rdma', 'mlx5_0', 'hcaHandles']: -1 is less than the minimum of 0")] {
+            let result = try schemaProblems(try String(contentsOfFile: examples + "/bad/\(name).json", encoding: .utf8), schema: "config-schema.json")
+            XCTAssertEqual(result.status, 1, name)
+            let lines = result.text.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(name): one problem\n\(result.text)")
+            XCTAssertTrue(lines.first?.hasPrefix(problem) ?? false, "\(name): \(result.text)")
+        }
+        let json = try Harness.execute(["/usr/bin/python3", "-c", "import json, sys; json.load(open(sys.argv[1]))", examples + "/bad/invalid-json.json"])
+        XCTAssertEqual(json.status, 1)
+        XCTAssertTrue(json.stderr.contains("JSONDecodeError"), json.stderr)
     }
 
     func testBundleCreateMakesARunnableBundle() throws {

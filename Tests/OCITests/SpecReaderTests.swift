@@ -39,9 +39,9 @@ final class SpecReaderTests: XCTestCase {
         let examples = SpecTests.examples
         var documents = [Data(Self.everything.utf8), try DefaultSpec.encode(DefaultSpec.make(rootless: false)),
                          try DefaultSpec.encode(DefaultSpec.make(rootless: true, uid: 1000, gid: 1000))]
-        for name in ["good/minimal.json", "good/minimal-for-start.json", "good/spec-example.json", "good/linux-rdma.json"] {
+        for name in ["good/minimal.json", "good/minimal-for-start.json", "good/linux-web-server.json", "good/linux-rdma.json"] {
             guard let data = FileManager.default.contents(atPath: examples.appendingPathComponent(name).path) else {
-                return XCTFail("missing runtime-spec example \(name) in ../shared")
+                return XCTFail("missing example config \(name) in \(examples.path)")
             }
             documents.append(data)
         }
