@@ -23,6 +23,7 @@ struct Contlab: ParsableCommand {
               contlab exercises init lab; cd lab; contlab verify
               sudo contlab lab setup --group students   (a shared server)
             """,
+        version: "contlab version \(ContlabVersion.current)",
         subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self, CommitCommand.self, StageCommand.self,
                       LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self, EnginesCommand.self, LabCommand.self])
 }
