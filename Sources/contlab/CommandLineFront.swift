@@ -3,7 +3,7 @@ import ContlabCore
 import Foundation
 
 /// What stands between the arguments and swift-argument-parser: a mistyped subcommand gets a
-/// suggestion instead of "unexpected argument".
+/// suggestion before parsing, and help is printed with its usage line wrapped to the width.
 extension Contlab {
     /// Parse the arguments and run the command; print help, the version and errors as
     /// swift-argument-parser's `main` does (help on stdout, errors on stderr, the same exit codes).
@@ -23,7 +23,8 @@ extension Contlab {
                 Sys.warn(message)
                 terminate(code.rawValue)
             }
-            let text = fullMessage(for: error, columns: nil)
+            let columns = helpColumns()
+            let text = HelpLayout.wrappingUsage(fullMessage(for: error, columns: columns), width: columns)
             if !text.isEmpty {
                 if code == .success {
                     print(text)
@@ -33,6 +34,17 @@ extension Contlab {
             }
             terminate(code.rawValue)
         }
+    }
+
+    /// The help screen of `command` as `contlab … --help` prints it at `columns`.
+    static func helpText(for command: ParsableCommand.Type, columns: Int) -> String {
+        HelpLayout.wrappingUsage(helpMessage(for: command, columns: columns), width: columns)
+    }
+
+    /// The width swift-argument-parser lays help out for: $COLUMNS, else the terminal's, else 80.
+    static func helpColumns(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        if let text = environment["COLUMNS"], let columns = Int(text), columns > 0 { return columns }
+        return Terminal.columns(fd: STDOUT_FILENO, environment: [:])
     }
 
     /// "did you mean" for a word where a subcommand belongs: `contlab stge 1` names `stage`.
@@ -68,4 +80,60 @@ extension Contlab {
 /// The C library's exit: inside a command type, `exit` names swift-argument-parser's.
 private func terminate(_ code: Int32) -> Never {
     exit(code)
+}
+
+/// swift-argument-parser wraps the overview and the options to the width but prints the usage
+/// line as one line, however long; this wraps it, a bracketed group never split.
+enum HelpLayout {
+    static func wrappingUsage(_ text: String, width: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            let line = String(line)
+            guard line.count > width, let label = ["USAGE: ", "Usage: "].first(where: { line.hasPrefix($0) }) else { return line }
+            return wrapUsage(String(line.dropFirst(label.count)), label: label, width: width)
+        }.joined(separator: "\n")
+    }
+
+    /// `usage` is "contlab verify [<id>] [--stage <stage>] …": the command's words, then its
+    /// arguments. Lines after the first start under the first argument, or 2 spaces in from the
+    /// label when that is too far right to leave room.
+    static func wrapUsage(_ usage: String, label: String, width: Int) -> String {
+        let words = groups(usage)
+        let commandWords = words.prefix { !($0.hasPrefix("[") || $0.hasPrefix("<") || $0.hasPrefix("-")) }
+        var indent = label.count + commandWords.joined(separator: " ").count + 1
+        if indent > width / 2 { indent = label.count + 2 }
+        var lines: [String] = []
+        var line = label + commandWords.joined(separator: " ")
+        for word in words.dropFirst(commandWords.count) {
+            if line.count + 1 + word.count > width, line.count > indent {
+                lines.append(line)
+                line = String(repeating: " ", count: indent) + word
+            } else {
+                line += (line.hasSuffix(" ") || line.isEmpty ? "" : " ") + word
+            }
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
+    }
+
+    /// Words at the top level: "[--step <step>]" and "[<command> ...]" stay whole.
+    static func groups(_ text: String) -> [String] {
+        var result: [String] = []
+        var current = ""
+        var depth = 0
+        for character in text {
+            switch character {
+            case "[", "<", "(": depth += 1
+            case "]", ">", ")": depth = max(0, depth - 1)
+            default: break
+            }
+            if character == " " && depth == 0 {
+                if !current.isEmpty { result.append(current) }
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
 }

@@ -7,7 +7,7 @@ struct Contlab: ParsableCommand {
         commandName: "contlab",
         abstract: "A lab that builds Linux containers stage by stage, for real, and tells their history.",
         discussion: """
-            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime, 5 images and
+            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime, 5 images and \
             layers. `contlab stage N` walks a class through one. Or by hand:
               contlab rootfs build busybox
               contlab run --stage 1 -- /bin/sh
