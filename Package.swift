@@ -81,6 +81,10 @@ let package = Package(
         .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History"]),
         .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "OCI"]),
+        // The command line itself: every help screen, the version, "did you mean".
+        .testTarget(name: "CommandLineTests", dependencies: [
+            "contlab", "ContlabCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Real containers, as root, through the built static binary (see Makefile).
         .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore"]),
     ],

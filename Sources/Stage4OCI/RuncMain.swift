@@ -97,7 +97,7 @@ public enum RuncMain {
         case .help:
             print(help)
         case .version:
-            print("contlab-runc (contlab's stage 4 runtime)\nspec: \(DefaultSpec.ociVersion)")
+            print(version)
         }
         return 0
     }
@@ -150,30 +150,52 @@ public enum RuncMain {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
+    /// `--version`, in runc's shape ("runc version 1.1.5", then "spec: 1.0.2-dev"): engines
+    /// read the first line for the runtime's name and version.
+    static let version = """
+        contlab-runc version \(ContlabVersion.current)
+        spec: \(DefaultSpec.ociVersion)
+        """
+
     static let help = """
         contlab-runc: contlab's stage-4 OCI runtime, with runc's command line.
 
-        USAGE: contlab-runc [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [OPTIONS] [ID]
+        USAGE: contlab-runc [--root DIR] [--log FILE] [--log-format text|json]
+                            [--debug] COMMAND [OPTIONS] [ID]
+               contlab-runc --version | --help
 
         COMMANDS:
-          spec      [--bundle DIR] [--rootless]   write a default config.json
+          spec      [--bundle DIR] [--rootless]
+                    write a default config.json
           create    [--bundle DIR] [--pid-file F] [--console-socket S] ID
-                                                build the container; its process waits for start
-          start     ID                           run the created container's process
+                    build the container; its process waits for start
+          start     ID
+                    run the created container's process
           run       [--bundle DIR] [-d] [--pid-file F] [--console-socket S] ID
-                                                create and start; without -d, wait and delete
-          state     ID                           the runtime-spec state, as JSON
-          kill      [--all] ID [SIGNAL]          send a signal (default TERM)
-          delete    [--force] ID                 remove a stopped container (--force: kill it first)
-          exec      [-d] [--pid-file F] [--console-socket S] (--process FILE ID | [-t] [--cwd D] [-e K=V] [-u UID[:GID]] ID CMD...)
-                                                run another process in the container's namespaces and cgroups
-          pause     ID                           freeze the container's processes (cgroup freezer)
-          resume    ID                           thaw them
-          update    (--resources FILE|- | --memory N --memory-swap N --pids-limit N --cpu-quota N --cpu-period N --cpu-share N) ID
-                                                change the container's memory, pids and cpu limits
-          list      [-q] [--format table|json]   the containers under --root
-          ps        [--format table|json] ID     the container's processes
-          features                               what this runtime implements, as JSON
+                    create and start; without -d, wait and delete
+          state     ID
+                    the runtime-spec state, as JSON
+          kill      [--all] ID [SIGNAL]
+                    send a signal (default TERM)
+          delete    [--force] ID
+                    remove a stopped container (--force: kill it first)
+          exec      [-d] [--pid-file F] [--console-socket S]
+                    (--process FILE ID
+                     | [-t] [--cwd D] [-e K=V] [-u UID[:GID]] ID CMD...)
+                    run another process in the container's namespaces and cgroups
+          pause     ID
+                    freeze the container's processes (cgroup freezer)
+          resume    ID
+                    thaw them
+          update    (--resources FILE|- | --memory N --memory-swap N --pids-limit N
+                    --cpu-quota N --cpu-period N --cpu-share N) ID
+                    change the container's memory, pids and cpu limits
+          list      [-q] [--format table|json]
+                    the containers under --root
+          ps        [--format table|json] ID
+                    the container's processes
+          features
+                    what this runtime implements, as JSON
 
         State lives under --root (default /run/contlab-runc; without root
         $XDG_RUNTIME_DIR/contlab-runc, or ~/.local/state/contlab-runc).

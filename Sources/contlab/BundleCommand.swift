@@ -14,11 +14,14 @@ struct BundleCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create",
             abstract: "Make DIR/config.json for a root filesystem recipe, ready for `contlab-runc run ID`.",
             discussion: """
-                The config is contlab-runc spec's default with root.path set to the recipe's built tree
-                (read-only, shared by every bundle), the command given after -- (default: sh), and the
-                contlab binary bound read-only at /usr/local/bin/contlab so `contlab inspect` runs inside.
+                The config is contlab-runc spec's default with root.path set to the \
+                recipe's built tree (read-only, shared by every bundle), the command given \
+                after -- (default: sh), and the contlab binary bound read-only at \
+                /usr/local/bin/contlab so `contlab inspect` runs inside.
+
                   contlab bundle create --rootfs busybox /tmp/lab -- contlab inspect
-                  contlab-runc run --bundle /tmp/lab demo        (or: runc run --bundle /tmp/lab demo)
+                  contlab-runc run --bundle /tmp/lab demo
+                  runc run --bundle /tmp/lab demo          (the same, with runc)
                 """)
 
         @Option(help: "A root filesystem recipe (contlab rootfs list) or a directory.") var rootfs = "busybox"

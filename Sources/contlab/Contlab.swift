@@ -7,7 +7,7 @@ struct Contlab: ParsableCommand {
         commandName: "contlab",
         abstract: "A lab that builds Linux containers stage by stage, for real, and tells their history.",
         discussion: """
-            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime, 5 images and
+            Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime, 5 images and \
             layers. `contlab stage N` walks a class through one. Or by hand:
               contlab rootfs build busybox
               contlab run --stage 1 -- /bin/sh
@@ -23,6 +23,7 @@ struct Contlab: ParsableCommand {
               contlab exercises init lab; cd lab; contlab verify
               sudo contlab lab setup --group students   (a shared server)
             """,
+        version: "contlab version \(ContlabVersion.current)",
         subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self, CommitCommand.self, StageCommand.self,
                       LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self, GradeCommand.self, EnginesCommand.self, LabCommand.self])
 }

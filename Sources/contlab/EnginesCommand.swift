@@ -9,14 +9,18 @@ struct EnginesCommand: ParsableCommand {
         commandName: "engines",
         abstract: "Docker and Podman with contlab-runc as their runtime.",
         discussion: """
-            contlab engines setup docker    start the lab's own dockerd (contlab registered as runtime
-                                            "contlab"), or, where a Docker already runs, print the
-                                            daemon.json entry that registers contlab with it
-            contlab engines setup podman    private Podman storage with a busybox image, and the
-                                            command line and containers.conf entry that use contlab
-            contlab engines demo [docker]   one container through the engine and contlab-runc, and
-                                            the runtime's record of what the engine asked of it
-            contlab engines stop            remove the lab's containers and stop its dockerd
+              contlab engines setup docker
+                  start the lab's own dockerd (contlab registered as runtime "contlab"),
+                  or, where a Docker already runs, print the daemon.json entry that
+                  registers contlab with it
+              contlab engines setup podman
+                  private Podman storage with a busybox image, and the command line and
+                  containers.conf entry that use contlab
+              contlab engines demo [docker]
+                  one container through the engine and contlab-runc, and the runtime's
+                  record of what the engine asked of it
+              contlab engines stop
+                  remove the lab's containers and stop its dockerd
             """,
         subcommands: [Setup.self, Demo.self, Stop.self])
 

@@ -9,12 +9,13 @@ struct EscapeCommand: ParsableCommand {
         commandName: "escape",
         abstract: "Try the classic chroot escape from inside a container, and report whether it reached the host's root.",
         discussion: """
-            As root inside the container: mkdir x; chroot x (the working directory is now outside
-            the root); chdir .. until it stops; chroot . — then look at where we are. The host checks
-            for itself: it leaves a file holding a random secret in its own /tmp and tells the probe
-            only the name; the escape counts when the probe reads the secret back. Expected:
-            escaped at stage 1, contained from stage 2 on (pivot_root detached the host's root, so
-            there is no path back).
+            As root inside the container: mkdir x; chroot x (the working directory is \
+            now outside the root); chdir .. until it stops; chroot . — then look at \
+            where we are. The host checks for itself: it leaves a file holding a random \
+            secret in its own /tmp and tells the probe only the name; the escape counts \
+            when the probe reads the secret back. Expected: escaped at stage 1, \
+            contained from stage 2 on (pivot_root detached the host's root, so there is \
+            no path back).
             """)
 
     static let probeArgument = "__escape-probe"

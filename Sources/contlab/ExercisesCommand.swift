@@ -11,10 +11,11 @@ struct ExercisesCommand: ParsableCommand {
         commandName: "exercises",
         abstract: "Graded exercises: make a workspace, list progress, read a task.",
         discussion: """
-            contlab exercises init lab      a workspace: one folder per exercise, task and starter files
-            cd lab && contlab exercises     progress: done, failing, not started, points
-            contlab verify [ID]             grade (for real: your scripts and bundles are run)
-            contlab hint ID                 the next hint for the first failing check
+              contlab exercises init lab    a workspace: one folder per exercise, with its
+                                            task and starter files
+              cd lab && contlab exercises   progress: done, failing, not started, points
+              contlab verify [ID]           grade (for real: your scripts and bundles run)
+              contlab hint ID               the next hint for the first failing check
             """,
         subcommands: [Init.self, List.self, Show.self],
         defaultSubcommand: List.self)

@@ -9,9 +9,11 @@ struct HogCommand: ParsableCommand {
         commandName: "hog",
         abstract: "Allocate and touch memory: stage 3's workload (run it inside a container).",
         discussion: """
-            Allocates SIZE in 1 MiB pieces and writes to every page, so the kernel charges all of it
-            to the cgroup, printing progress every 16 MiB. Above a cgroup's memory limit the OOM
-            killer ends it with SIGKILL (exit 137); below, it exits 0.
+            Allocates SIZE in 1 MiB pieces and writes to every page, so the kernel \
+            charges all of it to the cgroup, printing progress every 16 MiB. Above a \
+            cgroup's memory limit the OOM killer ends it with SIGKILL (exit 137); below, \
+            it exits 0.
+
               contlab run --stage 3 --memory 64M -- contlab hog 100M
             """)
 

@@ -10,9 +10,10 @@ struct ImageCommand: ParsableCommand {
         commandName: "image",
         abstract: "Stage 5: OCI images made of layers, in a local store that umoci and skopeo read too.",
         discussion: """
-            The store is one OCI image layout (oci-layout, index.json, blobs/sha256/…)
-            under contlab's data directory; every layer is a gzip'd tar named by its
+            The store is one OCI image layout (oci-layout, index.json, blobs/sha256/…) \
+            under contlab's data directory; every layer is a gzip'd tar named by its \
             sha256 digest.
+
               contlab image build --rootfs busybox busybox
               contlab image build --rootfs host-tools --from busybox tools
               contlab image history tools
@@ -27,8 +28,9 @@ struct ImageCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "build",
             abstract: "Make an image of a root filesystem: one layer, or one more on top of --from.",
             discussion: """
-                With --from, the new layer holds only the files the tree adds or changes against the
-                base image, so both images share the base's layers (stored once).
+                With --from, the new layer holds only the files the tree adds or changes \
+                against the base image, so both images share the base's layers (stored \
+                once).
                 """)
         @Option(help: "A root filesystem recipe (contlab rootfs list), built if needed.") var rootfs: String?
         @Option(help: "A directory to make the layer of, instead of a recipe.") var dir: String?
@@ -155,8 +157,13 @@ struct ImageCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "export",
             abstract: "Write one image as an OCI archive (PATH.tar) or an OCI layout directory.",
             discussion: """
-                  contlab image export busybox:latest /tmp/bb.tar     then: skopeo inspect oci-archive:/tmp/bb.tar
-                  contlab image export busybox:latest /tmp/bb         then: umoci unpack --image /tmp/bb:busybox:latest /tmp/bundle
+                An archive, then skopeo reads it:
+                  contlab image export busybox:latest /tmp/bb.tar
+                  skopeo inspect oci-archive:/tmp/bb.tar
+
+                A layout directory, then umoci unpacks it:
+                  contlab image export busybox:latest /tmp/bb
+                  umoci unpack --image /tmp/bb:busybox:latest /tmp/bundle
                 """)
         @Argument(help: "NAME[:TAG]") var name: String
         @Argument(help: "Where to write it.") var path: String
@@ -173,8 +180,9 @@ struct ImageCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "unpack",
             abstract: "Make a runtime bundle of an image: the layers applied in order, and a config.json from the image config.",
             discussion: """
-                As umoci unpack does: whiteouts delete, the image's Entrypoint, Cmd, Env, WorkingDir and
-                User become process.*, its facts annotations. Then: contlab runc run --bundle BUNDLE ID.
+                As umoci unpack does: whiteouts delete, the image's Entrypoint, Cmd, Env, \
+                WorkingDir and User become process.*, its facts annotations. Then: contlab \
+                runc run --bundle BUNDLE ID.
                 """)
         @Argument(help: "NAME[:TAG]") var name: String
         @Argument(help: "The bundle directory to make.") var bundle: String

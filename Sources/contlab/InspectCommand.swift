@@ -8,11 +8,14 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Report what isolates this process: run it inside a container.",
         discussion: """
-            Prints PID and PPID, namespace ids, hostname, the root and the mount count, the five
-            capability sets (libcap), no_new_privs, seccomp, the cgroup and its limits, and the uid
-            and gid maps. Inside contlab's containers, namespaces are compared with the host's.
-            In a runc or crun bundle, bind-mount the static contlab binary read-only into the
-            root filesystem (for example at /usr/local/bin/contlab) and run it there.
+            Prints PID and PPID, namespace ids, hostname, the root and the mount count, \
+            the five capability sets (libcap), no_new_privs, seccomp, the cgroup and its \
+            limits, and the uid and gid maps. Inside contlab's containers, namespaces \
+            are compared with the host's.
+
+            In a runc or crun bundle, bind-mount the static contlab binary read-only \
+            into the root filesystem (for example at /usr/local/bin/contlab) and run it \
+            there.
             """)
 
     @Flag(help: "Print JSON for machines.") var json = false

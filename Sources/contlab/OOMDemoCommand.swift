@@ -11,10 +11,10 @@ struct OOMDemoCommand: ParsableCommand {
         commandName: "oom-demo",
         abstract: "Stage 3's proof: the same memory hog above and below a cgroup's limit, side by side.",
         discussion: """
-            Runs two stage-3 containers with the same --memory limit: one whose hog asks for more
-            (--over, OOM-killed, and the kernel's oom_kill counter says so) and one that asks for less
-            (--under, exits 0). The hog is `contlab hog`, or stress-ng from the host-tools recipe with
-            --stress-ng.
+            Runs two stage-3 containers with the same --memory limit: one whose hog asks \
+            for more (--over, OOM-killed, and the kernel's oom_kill counter says so) and \
+            one that asks for less (--under, exits 0). The hog is `contlab hog`, or \
+            stress-ng from the host-tools recipe with --stress-ng.
             """)
 
     @Option(name: [.customShort("m"), .long], help: "The memory limit of both containers.") var memory = "64M"

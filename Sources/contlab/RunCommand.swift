@@ -86,23 +86,31 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a command in a container built at the given stage.",
         discussion: """
-            Stage 1 chroots into the root filesystem and execs the command: nothing else is isolated.
-            Stage 2 adds PID, mount, UTS, IPC, network (and cgroup) namespaces, pivot_root with the
-            old root detached, a fresh /proc, a minimal /dev, a read-only /sys, and an init that is
-            PID 1: it reaps orphans and passes SIGINT, SIGTERM and SIGHUP on to the command.
-            The exit status is the command's (128+N when signal N killed it); 125 means contlab
-            could not set the container up, 126 the command could not run, 127 it was not found.
-            The word `contlab` as the command runs this contlab inside, e.g. -- contlab inspect.
-            Stage 3 runs stage 2's container in a cgroup of its own with --memory, --pids and
-            --cpus, and after the run prints (to stderr) the limits, the peak memory, the OOM
-            kills and limit hits the kernel counted, and how the command ended.
+            Stage 1 chroots into the root filesystem and execs the command: nothing else \
+            is isolated.
+
+            Stage 2 adds PID, mount, UTS, IPC, network (and cgroup) namespaces, \
+            pivot_root with the old root detached, a fresh /proc, a minimal /dev, a \
+            read-only /sys, and an init that is PID 1: it reaps orphans and passes \
+            SIGINT, SIGTERM and SIGHUP on to the command.
+
+            Stage 3 runs stage 2's container in a cgroup of its own with --memory, \
+            --pids and --cpus, and after the run prints (to stderr) the limits, the peak \
+            memory, the OOM kills and limit hits the kernel counted, and how the command \
+            ended.
+
+            The exit status is the command's (128+N when signal N killed it); 125 means \
+            contlab could not set the container up, 126 the command could not run, 127 \
+            it was not found. The word `contlab` as the command runs this contlab \
+            inside, e.g. -- contlab inspect.
 
             Examples:
               contlab run --stage 1 -- /bin/sh
-              contlab run --stage 2 --hostname lab -e GREETING=hi -- /bin/sh -c 'echo $GREETING from $(hostname)'
+              contlab run --stage 2 --hostname lab -e GREETING=hi -- \\
+                  /bin/sh -c 'echo $GREETING from $(hostname)'
               contlab run --stage 2 --explain -- contlab inspect
-              contlab run --stage 3 --memory 64M -- contlab hog 100M     # OOM-killed
-              contlab run --stage 3 --memory 64M -- contlab hog 30M      # survives
+              contlab run --stage 3 --memory 64M -- contlab hog 100M    # OOM-killed
+              contlab run --stage 3 --memory 64M -- contlab hog 30M     # survives
             """)
 
     @OptionGroup var container: ContainerOptions

@@ -9,12 +9,13 @@ struct StageCommand: ParsableCommand {
         commandName: "stage",
         abstract: "The guided walk-through of a stage, run for real: what each step does and why, the commands by hand, contlab's system calls, the proof.",
         discussion: """
-            contlab stage           lists the stages
-            contlab stage 0         the baseline: a process with no isolation
-            contlab stage 2         namespaces, step by step
-            On a terminal it waits before each step (Enter goes on, s skips the prose, q stops);
-            --yes, or output that is not a terminal, runs straight through. Steps are data, in
-            lessons/walkthrough/stageN.yaml, in English and Chinese.
+              contlab stage         lists the stages
+              contlab stage 0       the baseline: a process with no isolation
+              contlab stage 2       namespaces, step by step
+
+            On a terminal it waits before each step (Enter goes on, s skips the prose, \
+            q stops); --yes, or output that is not a terminal, runs straight through. \
+            Steps are data, in lessons/walkthrough/stageN.yaml, in English and Chinese.
             """)
 
     @Argument(help: "The stage: 0 to 5.") var number: Int?

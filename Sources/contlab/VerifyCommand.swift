@@ -13,17 +13,22 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Grade exercises in this workspace by running your work for real.",
         discussion: """
-            Scripts and bundles run in stage-4 containers (own namespaces, memory and pids limits,
-            no network, a time limit); exercises that are about setting up the host (stage 2's
-            unshare script, stage 3's cgroup) run in a throwaway mount namespace with a cgroup
-            parent of their own, removed afterwards. Needs root.
-            The exit status is 0 when every graded check passed, 1 when one failed, 2 when
-            grading could not start. For autograders: --format json|junit|tap|gradescope, with
-            --output FILE (the text report then goes to stdout).
+            Scripts and bundles run in stage-4 containers (own namespaces, memory and \
+            pids limits, no network, a time limit); exercises that are about setting up \
+            the host (stage 2's unshare script, stage 3's cgroup) run in a throwaway \
+            mount namespace with a cgroup parent of their own, removed afterwards. Needs \
+            root.
+
+            The exit status is 0 when every graded check passed, 1 when one failed, 2 \
+            when grading could not start. For autograders: --format \
+            json|junit|tap|gradescope, with --output FILE (the text report then goes to \
+            stdout).
+
               contlab verify               every exercise
               contlab verify 3.1           one exercise
               contlab verify --stage 2     one stage
-              contlab verify --format gradescope --output /autograder/results/results.json
+              contlab verify --format gradescope \\
+                  --output /autograder/results/results.json
             """)
 
     @Argument(help: "An exercise id, such as 3.1 (default: all).") var id: String?

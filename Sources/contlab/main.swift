@@ -38,4 +38,4 @@ if arguments.count >= 2 {
         break
     }
 }
-Contlab.main(Array(arguments.dropFirst()))
+Contlab.start(Array(arguments.dropFirst()))
