@@ -11,14 +11,18 @@ struct GradeCommand: ParsableCommand {
         commandName: "grade",
         abstract: "Grade a class's workspaces at once into a gradebook (CSV, JSON, HTML).",
         discussion: """
-            Give workspaces, or folders holding them (one per student, named after them).
-            Each is graded as contlab verify grades it, --jobs at a time, and nothing is
-            written into the submissions. The gradebook goes to --out: gradebook.csv,
-            gradebook.json and gradebook.html (a table, pass rates, the totals' spread).
-            --roster FILE (id,name per line) names the students and lists who handed in
-            nothing. Submissions whose graded files are the same, exactly or apart from
-            spacing and comments, are listed as pairs. --merge takes reports made elsewhere
-            (contlab verify --format json, one file per student) instead of grading.
+            Give workspaces, or folders holding them (one per student, named after \
+            them). Each is graded as contlab verify grades it, --jobs at a time, and \
+            nothing is written into the submissions. The gradebook goes to --out: \
+            gradebook.csv, gradebook.json and gradebook.html (a table, pass rates, the \
+            totals' spread).
+
+            --roster FILE (id,name per line) names the students and lists who handed in \
+            nothing. Submissions whose graded files are the same, exactly or apart from \
+            spacing and comments, are listed as pairs. --merge takes reports made \
+            elsewhere (contlab verify --format json, one file per student) instead of \
+            grading.
+
               sudo contlab grade submissions/ --roster class.csv --out grades
               contlab grade --merge reports/*.json --roster class.csv
             """)

@@ -12,13 +12,12 @@ struct LabCommand: ParsableCommand {
         commandName: "lab",
         abstract: "Prepare a shared lab server for students without sudo (admin, once).",
         discussion: """
-              sudo contlab lab setup --group students   (or --users ana,bo)
-
-            Setup builds the busybox and host-tools root filesystems in /var/lib/contlab, \
-            where every user reads them, and gives each student a cgroup subtree of \
-            their own (contlab-users/UID in each hierarchy), where stage 3 and \
-            contlab-runc make their cgroups and write limits. contlab lab status shows \
-            what is prepared for whom; sudo contlab lab teardown removes it.
+            The one-time admin step for a shared lab server: sudo contlab lab setup \
+            --group students (or --users ana,bo) builds the busybox and host-tools root \
+            filesystems in /var/lib/contlab, where every user reads them, and gives each \
+            student a cgroup subtree of their own (contlab-users/UID in each hierarchy), \
+            where stage 3, contlab-runc and verify make their cgroups. contlab lab status \
+            shows what is prepared for whom; sudo contlab lab teardown removes it.
             """,
         subcommands: [Setup.self, Status.self, Teardown.self])
 

@@ -13,11 +13,12 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Grade exercises in this workspace by running your work for real.",
         discussion: """
-            Scripts and bundles run in stage-4 containers (own namespaces, memory and \
-            pids limits, no network, a time limit); exercises that are about setting up \
-            the host (stage 2's unshare script, stage 3's cgroup) run in a throwaway \
-            mount namespace with a cgroup parent of their own, removed afterwards. Needs \
-            root.
+            Student code runs in stage-4 containers in a user namespace of their own (root \
+            inside is an unprivileged id range on the host), with their own PID, mount, \
+            UTS, IPC, network and cgroup namespaces, a seccomp filter, memory and pids \
+            limits and a time limit; exercises about making namespaces and cgroups (stage \
+            1's jail, stage 2's unshare scripts, stage 3's cgroups) run nested inside one. \
+            Needs root, or a cgroup subtree of your own (sudo contlab lab setup).
 
             The exit status is 0 when every graded check passed, 1 when one failed, 2 \
             when grading could not start. For autograders: --format \
