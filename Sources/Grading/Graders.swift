@@ -427,7 +427,8 @@ extension Grader {
         let tar: [UInt8]
         let entries: [TarEntry]
         do {
-            tar = Gzip.isGzip([UInt8](bytes.prefix(2))) ? try Gzip.decompress([UInt8](bytes)) : [UInt8](bytes)
+            // A student's layer is at most what their 64 MiB of /tmp held; a bomb stops at 256 MiB.
+            tar = Gzip.isGzip([UInt8](bytes.prefix(2))) ? try Gzip.decompress([UInt8](bytes), limit: 256 << 20) : [UInt8](bytes)
             entries = try TarReader.entries(tar)
         } catch {
             return Evaluation.whiteoutLayer(status: result.status, tarError: "layer.tar is not a tar archive: \(error)", entries: [], unpackError: nil,

@@ -31,14 +31,27 @@ public enum Gzip {
 
     public static func isGzip(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b }
 
-    public static func decompress(_ input: [UInt8]) throws -> [UInt8] {
+    /// The most bytes a layer may decompress to, unless `CONTLAB_LAYER_LIMIT` says otherwise
+    /// (bytes, or with k/M/G): a gzip bomb (1 GiB of zeros fits in 1 MiB) is refused at the
+    /// limit instead of taking the machine's memory. Layers here are megabytes; a distribution's
+    /// whole root is a few hundred.
+    public static let defaultLimit = 2 << 30
+
+    public static func limit(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        guard let text = environment["CONTLAB_LAYER_LIMIT"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return defaultLimit }
+        let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30]
+        if let unit = text.last.flatMap({ units[$0] }), let number = Int(text.dropLast()), number > 0 { return number.multipliedReportingOverflow(by: unit).overflow ? Int.max : number * unit }
+        return Int(text).flatMap { $0 > 0 ? $0 : nil } ?? defaultLimit
+    }
+
+    public static func decompress(_ input: [UInt8], limit: Int = Gzip.limit()) throws -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw ImageError.compression("inflateInit2 failed")
         }
         defer { inflateEnd(&stream) }
         var output: [UInt8] = []
-        output.reserveCapacity(input.count * 3)
+        output.reserveCapacity(min(input.count * 3, limit))
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var input = input
         var status: Int32 = Z_OK
@@ -54,6 +67,9 @@ public enum Gzip {
                 }
                 guard status == Z_OK || status == Z_STREAM_END else {
                     throw ImageError.compression("the gzip data is damaged (inflate returned \(status))")
+                }
+                guard produced <= limit - output.count else {
+                    throw ImageError.compression("it decompresses to more than \(limit >> 20) MiB (a gzip bomb, or a layer bigger than this lab expects); to allow more, set CONTLAB_LAYER_LIMIT, e.g. CONTLAB_LAYER_LIMIT=8G")
                 }
                 output.append(contentsOf: chunk[0..<produced])
                 if status == Z_OK && produced == 0 && stream.avail_in == 0 {

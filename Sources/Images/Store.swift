@@ -215,7 +215,8 @@ public struct ImageStore {
         let blob = try blob(layer, what: what)
         let tar: [UInt8]
         switch layer.mediaType {
-        case MediaType.layerGzip, MediaType.dockerLayerGzip: tar = try Gzip.decompress(blob)
+        case MediaType.layerGzip, MediaType.dockerLayerGzip:
+            do { tar = try Gzip.decompress(blob) } catch ImageError.compression(let why) { throw ImageError.compression("\(what): \(why)") }
         case MediaType.layerTar: tar = blob
         case MediaType.layerZstd:
             throw ImageError.unsupported("\(what) is zstd-compressed; this lab reads gzip and plain tar layers (convert it with skopeo copy --dest-compress-format gzip)")

@@ -108,3 +108,24 @@ final class HostileTarTests: XCTestCase {
         XCTAssertTrue(refusal(bytes).contains("pax extended header is malformed"))
     }
 }
+
+/// A gzip bomb stops at the limit, with the limit named and how to raise it.
+final class GzipLimitTests: XCTestCase {
+    func testABombStopsAtTheLimit() throws {
+        let zeros = [UInt8](repeating: 0, count: 64 << 20)
+        let bomb = try Gzip.compress(zeros, level: 9)
+        XCTAssertLessThan(bomb.count, 1 << 20, "64 MiB of zeros fit in well under 1 MiB")
+        XCTAssertThrowsError(try Gzip.decompress(bomb, limit: 8 << 20)) { error in
+            XCTAssertTrue("\(error)".contains("more than 8 MiB") && "\(error)".contains("CONTLAB_LAYER_LIMIT"), "\(error)")
+        }
+        XCTAssertEqual(try Gzip.decompress(bomb, limit: 64 << 20).count, 64 << 20, "exactly the limit is allowed")
+    }
+
+    func testTheLimitIsReadFromTheEnvironment() {
+        XCTAssertEqual(Gzip.limit(environment: [:]), Gzip.defaultLimit)
+        XCTAssertEqual(Gzip.limit(environment: ["CONTLAB_LAYER_LIMIT": "8G"]), 8 << 30)
+        XCTAssertEqual(Gzip.limit(environment: ["CONTLAB_LAYER_LIMIT": "512m"]), 512 << 20)
+        XCTAssertEqual(Gzip.limit(environment: ["CONTLAB_LAYER_LIMIT": "1000"]), 1000)
+        XCTAssertEqual(Gzip.limit(environment: ["CONTLAB_LAYER_LIMIT": "lots"]), Gzip.defaultLimit)
+    }
+}
