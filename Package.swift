@@ -76,7 +76,9 @@ let package = Package(
         .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons"], exclude: ["Fixtures"]),
+        // What more than one test target uses (headless Chromium); a library only tests link.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History"]),
         .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History"]),
         .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI"]),
@@ -86,7 +88,7 @@ let package = Package(
             "contlab", "ContlabCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Real containers, as root, through the built static binary (see Makefile).
-        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

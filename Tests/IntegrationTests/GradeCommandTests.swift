@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import TestSupport
 import XCTest
 
 /// `contlab grade`: a folder of three students' workspaces graded at once into a gradebook,
@@ -47,6 +48,26 @@ extension ExerciseGradingTests {
         XCTAssertFalse(pairs.contains { $0.hasPrefix("2.1") && $0.contains("cy") }, "the starter is no one's work: \(pairs)")
         let page = try String(contentsOfFile: out + "/gradebook.html", encoding: .utf8)
         XCTAssertTrue(page.contains("<svg") && page.contains("Ana Lima"))
+        // A browser draws it: a PNG with something in it, and the table and charts in the DOM.
+        let chromium = try XCTUnwrap(Browser.find(), "chromium is not installed: the Makefile's setup installs it")
+        let url = URL(fileURLWithPath: out + "/gradebook.html").absoluteString
+        let shot = try Browser.run(chromium, ["--screenshot=\(out)/gradebook.png", "--window-size=1280,900", url])
+        XCTAssertEqual(shot.status, 0, shot.output)
+        let png = try Data(contentsOf: URL(fileURLWithPath: out + "/gradebook.png"))
+        XCTAssertGreaterThan(png.count, 5000)
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        let dom = try Browser.run(chromium, ["--dump-dom", url])
+        XCTAssertTrue(dom.output.contains("<title>contlab gradebook</title>") && dom.output.contains("<svg") && dom.output.contains("Dee Moss"), String(dom.output.prefix(400)))
+
+        // One at a time gives the same book, but for when and how long.
+        let serial = try Harness.run(["grade", classFolder, "--roster", roster, "--out", out + "-1", "--jobs", "1"], timeout: 600)
+        defer { try? FileManager.default.removeItem(atPath: out + "-1") }
+        XCTAssertEqual(serial.status, 0, serial.stderr)
+        func withoutTimes(_ path: String) throws -> String {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+                .filter { !$0.contains("\"gradedAt\"") && !$0.contains("\"seconds\"") }.joined(separator: "\n")
+        }
+        XCTAssertEqual(try withoutTimes(out + "-1/gradebook.json"), try withoutTimes(out + "/gradebook.json"))
 
         // The same reports graded elsewhere, merged.
         let reports = workspace + "-reports"
