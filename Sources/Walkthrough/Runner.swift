@@ -73,7 +73,8 @@ public struct WalkthroughRunner {
     /// not, 130 when stopped.
     public func run() -> Int32 {
         setvbuf(stdout, nil, _IOLBF, 0)
-        var template = Array((NSTemporaryDirectory() + "contlab-walkthrough-XXXXXX").utf8CString)
+        Self.removeStaleScratch()
+        var template = Array((NSTemporaryDirectory() + "contlab-walkthrough-\(getpid())-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             Sys.warn("contlab: cannot make a scratch folder in \(NSTemporaryDirectory()): \(String(cString: strerror(errno))); set TMPDIR to a writable folder")
             return 1
@@ -86,6 +87,19 @@ public struct WalkthroughRunner {
             try? FileManager.default.removeItem(atPath: scratch)
         }
         return runner.runSteps()
+    }
+
+    /// Scratch folders of this user's walk-throughs that were killed (SIGKILL, a closed
+    /// terminal) before they could clean up: their names carry the walk-through's pid.
+    static func removeStaleScratch() {
+        let temporary = NSTemporaryDirectory()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix("contlab-walkthrough-") {
+            let parts = name.split(separator: "-")
+            var info = stat()
+            guard parts.count == 4, let pid = pid_t(parts[2]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH,
+                  lstat(temporary + name, &info) == 0, info.st_uid == geteuid() else { continue }
+            try? FileManager.default.removeItem(atPath: temporary + name)
+        }
     }
 
     func runSteps() -> Int32 {

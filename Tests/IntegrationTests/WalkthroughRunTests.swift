@@ -67,7 +67,7 @@ final class WalkthroughRunTests: XCTestCase {
     /// Four students run the same stage at once: each ends well and shows only its own
     /// containers and images (names are the run's own), and nothing is left afterwards.
     func testTheSameStageFourTimesAtOnce() throws {
-        for n in [4, 5] {
+        for n in 0...5 {
             var results = [Harness.Result?](repeating: nil, count: 4)
             DispatchQueue.concurrentPerform(iterations: 4) { i in results[i] = try? self.stage(n) }
             for case let result? in results {
@@ -81,7 +81,7 @@ final class WalkthroughRunTests: XCTestCase {
                     let names = Set(result.stdout.matches(#"walkthrough-[0-9]+-[0-9]+-[0-9a-f]{4}"#))
                     XCTAssertEqual(names.count, 1, "one run's names only: \(names)")
                 }
-            } else {
+            } else if n == 4 {
                 // The lab's dockerd is taken in turns: each journal shows one container's create.
                 for case let result? in results {
                     let creates = result.stdout.split(separator: "\n").filter { $0.hasPrefix("contlab-runc ") && $0.contains(" create --bundle ") }

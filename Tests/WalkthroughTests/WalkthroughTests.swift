@@ -228,4 +228,14 @@ final class WalkthroughNeedsTests: XCTestCase {
             }
         }
     }
+
+    func testAKilledWalkthroughsScratchIsRemovedByTheNext() throws {
+        let stale = NSTemporaryDirectory() + "contlab-walkthrough-999999999-abcdef"
+        let live = NSTemporaryDirectory() + "contlab-walkthrough-\(getpid())-abcdef"
+        for dir in [stale, live] { try FileManager.default.createDirectory(atPath: dir + "/bundle", withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        WalkthroughRunner.removeStaleScratch()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "its walk-through is gone")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live), "this process is alive")
+    }
 }
