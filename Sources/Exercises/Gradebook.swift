@@ -17,9 +17,15 @@ public struct Gradebook: Codable, Equatable, Sendable {
         public var seconds: Double
         /// Why the submission could not be graded, when it could not.
         public var error: String?
+        /// When the work was handed in (its last commit, else its newest file), RFC 3339.
+        public var submitted: String?
+        /// Under an assignment: the weighted score less what hints cost, and whether it is late.
+        public var weighted: Double?
+        public var late: Bool?
 
         public init(student: String, name: String? = nil, points: [String: Int], total: Int, hintsUsed: Int,
-                    gradedAt: String, seconds: Double, error: String? = nil) {
+                    gradedAt: String, seconds: Double, error: String? = nil, submitted: String? = nil) {
+            self.submitted = submitted
             self.student = student
             self.name = name
             self.points = points
@@ -41,6 +47,7 @@ public struct Gradebook: Codable, Equatable, Sendable {
 
     public var exercises: [String]
     public var maxPoints: [String: Int]
+    public var assignment: Assignment?
     public var rows: [Row]
     /// The roster's students with no submission (each also has a row, its error saying so).
     public var missing: [String]
@@ -51,10 +58,22 @@ public struct Gradebook: Codable, Equatable, Sendable {
     public static let noSubmission = "no submission"
 
     /// `roster`: the class, whose students without a row get one saying they handed in nothing.
-    public init(exercises: [String], maxPoints: [String: Int], rows: [Row], roster: Roster? = nil, sameWork: [SameWork] = []) {
-        self.exercises = exercises
+    /// `assignment`: only its exercises count, weighted, with its hint policy and due date.
+    public init(exercises: [String], maxPoints: [String: Int], rows: [Row], roster: Roster? = nil, sameWork: [SameWork] = [],
+                assignment: Assignment? = nil) {
+        self.exercises = assignment?.exercises ?? exercises
         self.maxPoints = maxPoints
+        self.assignment = assignment
         var rows = rows
+        if let assignment {
+            for index in rows.indices where rows[index].error == nil {
+                let counted = rows[index].points.filter { assignment.exercises.contains($0.key) }
+                rows[index].points = counted
+                rows[index].total = counted.values.reduce(0, +)
+                rows[index].weighted = assignment.score(points: counted, maxPoints: maxPoints, hintsUsed: rows[index].hintsUsed).score
+                rows[index].late = assignment.isLate(rows[index].submitted.flatMap { ISO8601DateFormatter().date(from: $0) })
+            }
+        }
         if let roster {
             for index in rows.indices { rows[index].name = roster.name(of: rows[index].student) }
             let handedIn = Set(rows.map(\.student))
@@ -91,14 +110,26 @@ public struct Gradebook: Codable, Equatable, Sendable {
         func field(_ text: String) -> String {
             text.contains { ",\"\n\r".contains($0) } ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
-        var lines = [(["student", "name"] + exercises + ["total", "max", "hints used", "graded at", "seconds", "error"]).map(field).joined(separator: ",")]
+        let weighted = assignment.map { $0.score(points: [:], maxPoints: maxPoints, hintsUsed: 0).max }
+        var header = ["student", "name"] + exercises + ["total", "max"]
+        if assignment != nil { header += ["weighted", "weighted max", "submitted", "late"] }
+        var lines = [(header + ["hints used", "graded at", "seconds", "error"]).map(field).joined(separator: ",")]
         for row in rows {
             var fields = [row.student, row.name ?? ""]
             fields += exercises.map { row.points[$0].map(String.init) ?? "" }
-            fields += [String(row.total), String(maxTotal), String(row.hintsUsed), row.gradedAt, String(format: "%.1f", row.seconds), row.error ?? ""]
+            fields += [String(row.total), String(maxTotal)]
+            if let weighted {
+                fields += [row.weighted.map { Self.number($0) } ?? "", Self.number(weighted), row.submitted ?? "", row.late == true ? "late" : ""]
+            }
+            fields += [String(row.hintsUsed), row.gradedAt, String(format: "%.1f", row.seconds), row.error ?? ""]
             lines.append(fields.map(field).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// 3, or 2.5: no trailing ".0" for whole numbers.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
     }
 
     // MARK: JSON

@@ -28,11 +28,14 @@ extension Gradebook {
             """
         // The table.
         out += "<table><thead><tr><th>\(t("student", "学生"))</th><th>\(t("name", "姓名"))</th>"
-        out += exercises.map { "<th>\(e($0))</th>" }.joined() + "<th>\(t("total", "总分"))</th><th>\(t("hints", "提示"))</th></tr></thead><tbody>\n"
+        out += exercises.map { "<th>\(e($0))</th>" }.joined() + "<th>\(t("total", "总分"))</th>"
+        let weightedMax = assignment.map { $0.score(points: [:], maxPoints: maxPoints, hintsUsed: 0).max }
+        if assignment != nil { out += "<th>\(t("weighted", "加权"))</th><th>\(t("late", "迟交"))</th>" }
+        out += "<th>\(t("hints", "提示"))</th></tr></thead><tbody>\n"
         for row in rows {
             out += "<tr><td>\(e(row.student))</td><td class=\"name\">\(e(row.name ?? ""))</td>"
             if let error = row.error {
-                out += "<td class=\"error\" colspan=\"\(exercises.count + 2)\">\(e(error))</td></tr>\n"
+                out += "<td class=\"error\" colspan=\"\(exercises.count + (assignment == nil ? 2 : 4))\">\(e(error))</td></tr>\n"
                 continue
             }
             for exercise in exercises {
@@ -40,7 +43,11 @@ extension Gradebook {
                 let kind = points == maxPoints[exercise] ? " class=\"full\"" : points == 0 ? " class=\"zero\"" : ""
                 out += "<td\(kind)>\(points.map(String.init) ?? "–")</td>"
             }
-            out += "<td>\(row.total)/\(maxTotal)</td><td>\(row.hintsUsed)</td></tr>\n"
+            out += "<td>\(row.total)/\(maxTotal)</td>"
+            if let weightedMax {
+                out += "<td>\(Self.number(row.weighted ?? 0))/\(Self.number(weightedMax))</td><td>\(row.late == true ? t("late", "迟交") : "")</td>"
+            }
+            out += "<td>\(row.hintsUsed)</td></tr>\n"
         }
         out += "</tbody></table>\n"
         out += "<h2>\(t("Pass rate per exercise", "各题通过率"))</h2>\n" + passRateChart(language: language)

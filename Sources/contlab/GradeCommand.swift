@@ -18,7 +18,9 @@ struct GradeCommand: ParsableCommand {
             totals' spread).
 
             --roster FILE (id,name per line) names the students and lists who handed in \
-            nothing. Submissions whose graded files are the same, exactly or apart from \
+            nothing. --assignment FILE (assignment.yaml: exercises, weights, due, hints) \
+            counts only its exercises, weighted, takes what hints cost and marks work \
+            handed in after the due date (its last commit, else its newest file) late. Submissions whose graded files are the same, exactly or apart from \
             spacing and comments, are listed as pairs. --merge takes reports made \
             elsewhere (contlab verify --format json, one file per student) instead of \
             grading.
@@ -29,6 +31,7 @@ struct GradeCommand: ParsableCommand {
 
     @Argument(help: "Workspaces, or folders of workspaces.") var submissions: [String] = []
     @Option(help: "A CSV of the class: id,name per line.") var roster: String?
+    @Option(help: "An assignment.yaml: which exercises count, their weights, the due date, the hint policy.") var assignment: String?
     @Option(help: "How many workspaces to grade at once (default: the number of cores).") var jobs: Int?
     @Option(help: "Where to write the gradebook.") var out: String = "gradebook"
     @Option(help: "Seconds each exercise's work may run (as verify --timeout).") var timeout: Int?
@@ -47,6 +50,10 @@ struct GradeCommand: ParsableCommand {
             let classList = try roster.map { path -> Roster in
                 guard let text = Sys.readText(path) else { throw ExerciseError.unreadable(path, reason: "no such file, or not readable") }
                 return try Roster.parse(text)
+            }
+            let task = try assignment.map { path -> Assignment in
+                guard let text = Sys.readText(path) else { throw ExerciseError.unreadable(path, reason: "no such file, or not readable") }
+                return try Assignment.parse(text, known: catalog.exercises.map(\.id))
             }
             var rows: [Gradebook.Row] = []
             var sameWork: [Gradebook.SameWork] = []
@@ -72,7 +79,7 @@ struct GradeCommand: ParsableCommand {
             }
             let book = Gradebook(exercises: catalog.exercises.map(\.id),
                                  maxPoints: Dictionary(uniqueKeysWithValues: catalog.exercises.map { ($0.id, $0.checks.reduce(0) { $0 + $1.points }) }),
-                                 rows: rows, roster: classList, sameWork: sameWork)
+                                 rows: rows, roster: classList, sameWork: sameWork, assignment: task)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let lang: Language = language.language == .zh ? .zh : .en
             for (name, text) in [("gradebook.csv", book.csv()), ("gradebook.json", book.json()), ("gradebook.html", book.html(language: lang))] {
@@ -156,6 +163,7 @@ struct GradeCommand: ParsableCommand {
                 if let data = FileManager.default.contents(atPath: job.output), let report = try? JSONDecoder().decode(GradeReport.self, from: data) {
                     row = Gradebook.row(student: job.student, name: nil, report: report, hintsUsed: hints, gradedAt: Timestamp.rfc3339())
                     row.seconds = Date().timeIntervalSince(job.started)
+                    row.submitted = Self.submittedAt(job.root)
                 } else {
                     row = Gradebook.Row(student: job.student, points: [:], total: 0, hintsUsed: hints, gradedAt: Timestamp.rfc3339(),
                                         seconds: Date().timeIntervalSince(job.started), error: "contlab verify could not grade it (exit \(status))")
@@ -166,6 +174,25 @@ struct GradeCommand: ParsableCommand {
         }
         if onTerminal { show(); Sys.warn("") }
         return rows
+    }
+
+    /// When a workspace was handed in: its last commit's time when it is a git repository, else
+    /// the newest modification time of a file in it (contlab's own .contlab/ left out).
+    static func submittedAt(_ root: URL) -> String? {
+        if FileManager.default.fileExists(atPath: root.appendingPathComponent(".git").path),
+           // safe.directory: the teacher (root) reads a repository a student owns.
+           let log = try? HostCommand.run(["git", "-c", "safe.directory=*", "-C", root.path, "log", "-1", "--format=%cI"]), log.succeeded {
+            let text = log.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let date = ISO8601DateFormatter().date(from: text) { return ISO8601DateFormatter().string(from: date) }
+        }
+        var newest: Date?
+        let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey])
+        while let url = walker?.nextObject() as? URL {
+            if url.lastPathComponent == ".contlab" || url.lastPathComponent == ".git" { walker?.skipDescendants(); continue }
+            let values = try? url.resourceValues(forKeys: [.contentModificationDateKey, .isRegularFileKey])
+            if values?.isRegularFile == true, let date = values?.contentModificationDate, date > (newest ?? .distantPast) { newest = date }
+        }
+        return newest.map { ISO8601DateFormatter().string(from: $0) }
     }
 
     /// Each workspace's graded files (the exercise's `files`), by exercise and name.

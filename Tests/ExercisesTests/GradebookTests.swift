@@ -63,3 +63,47 @@ final class GradebookTests: XCTestCase {
         XCTAssertEqual(try Roster.parse("a\nb,Bee\n").students.map(\.name), ["", "Bee"])
     }
 }
+
+/// An assignment: which exercises count, their weights, the due date and what a hint costs.
+final class AssignmentTests: XCTestCase {
+    let known = ["1.1", "2.1", "3.1", "H.1"]
+
+    func testWeightsHintsAndLateness() throws {
+        let assignment = try Assignment.parse("""
+            title: Week 3
+            exercises: ["2.1", "3.1"]
+            weights: {"3.1": 2}
+            due: 2026-12-20T23:59:00Z
+            hints: cost
+            hint-cost: 0.5
+            """, known: known)
+        let score = assignment.score(points: ["2.1": 3, "3.1": 2, "1.1": 4], maxPoints: ["2.1": 3, "3.1": 4, "1.1": 4], hintsUsed: 2)
+        XCTAssertEqual(score.score, 3 + 2 * 2 - 1, "1.1 does not count; 3.1 counts twice; two hints cost 1")
+        XCTAssertEqual(score.max, 3 + 4 * 2)
+        XCTAssertEqual(assignment.score(points: [:], maxPoints: ["2.1": 3], hintsUsed: 9).score, 0, "never below zero")
+        let formatter = ISO8601DateFormatter()
+        XCTAssertFalse(assignment.isLate(formatter.date(from: "2026-12-20T23:00:00Z")))
+        XCTAssertTrue(assignment.isLate(formatter.date(from: "2026-12-21T00:00:01Z")))
+        XCTAssertFalse(assignment.isLate(nil), "no time known: not called late")
+
+        let row = Gradebook.Row(student: "ana", points: ["2.1": 3, "3.1": 4, "1.1": 4], total: 11, hintsUsed: 0, gradedAt: "t", seconds: 1,
+                                error: nil, submitted: "2026-12-21T10:00:00Z")
+        let book = Gradebook(exercises: known, maxPoints: ["1.1": 4, "2.1": 3, "3.1": 4, "H.1": 4], rows: [row], assignment: assignment)
+        let lines = book.csv().components(separatedBy: "\r\n")
+        XCTAssertEqual(lines[0], "student,name,2.1,3.1,total,max,weighted,weighted max,submitted,late,hints used,graded at,seconds,error")
+        XCTAssertEqual(lines[1], "ana,,3,4,7,7,11,11,2026-12-21T10:00:00Z,late,0,t,1.0,")
+        XCTAssertTrue(book.html(language: .en).contains("<td>11/11</td><td>late</td>"))
+    }
+
+    func testMistakesAreNamed() {
+        func refusal(_ text: String) -> String {
+            do { _ = try Assignment.parse(text, known: known); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(refusal("title: x\nexercises: [\"9.9\"]").contains("no exercise \"9.9\""))
+        XCTAssertTrue(refusal("title: x\nexercises: []").contains("at least one"))
+        XCTAssertTrue(refusal("title: x\nexercises: [\"2.1\"]\nweights: {\"2.1\": 0}").contains("must weigh more than 0"))
+        XCTAssertTrue(refusal("title: x\nexercises: [\"2.1\"]\ndue: next friday").contains("is not a time"))
+        XCTAssertTrue(refusal("title: x\nexercises: [\"2.1\"]\nhints: cost").contains("needs hint-cost"))
+        XCTAssertEqual(refusal("title: x\nexercises: [\"2.1\"]\nhints: counted"), "")
+    }
+}

@@ -69,6 +69,18 @@ extension ExerciseGradingTests {
         }
         XCTAssertEqual(try withoutTimes(out + "-1/gradebook.json"), try withoutTimes(out + "/gradebook.json"))
 
+        // Under an assignment: only its exercises, weighted, and work handed in after the due
+        // date marked late (the copies were made just now, long after it).
+        let assignment = classFolder + "-assignment.yaml"
+        try "title: Week 2\nexercises: [\"2.1\", \"H.1\"]\nweights: {\"2.1\": 2}\ndue: 2020-01-01T00:00:00Z\n".write(toFile: assignment, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: assignment) }
+        let weighted = try Harness.run(["grade", classFolder, "--roster", roster, "--assignment", assignment, "--out", out + "-a"], timeout: 600)
+        defer { try? FileManager.default.removeItem(atPath: out + "-a") }
+        XCTAssertEqual(weighted.status, 0, weighted.stderr)
+        let rows = try String(contentsOfFile: out + "-a/gradebook.csv", encoding: .utf8).components(separatedBy: "\r\n")
+        XCTAssertEqual(rows[0], "student,name,2.1,H.1,total,max,weighted,weighted max,submitted,late,hints used,graded at,seconds,error")
+        XCTAssertTrue(rows[1].hasPrefix("ana,Ana Lima,3,4,7,7,10,10,") && rows[1].contains(",late,"), rows[1])
+
         // The same reports graded elsewhere, merged.
         let reports = workspace + "-reports"
         defer { try? FileManager.default.removeItem(atPath: reports) }
