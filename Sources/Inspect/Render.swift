@@ -62,4 +62,11 @@ extension IsolationReport {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
+
+    /// Only the namespaces, as JSON: the ids that say what this process shares.
+    public func namespacesJSON() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(["namespaces": namespaces]), as: UTF8.self)
+    }
 }

@@ -19,13 +19,14 @@ struct InspectCommand: ParsableCommand {
             """)
 
     @Flag(help: "Print JSON for machines.") var json = false
+    @Flag(help: "With --json: only the namespace ids.") var namespaces = false
     @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
     func run() throws {
         let host = ProcessInfo.processInfo.environment["CONTLAB_HOST_NS"].map(IsolationReport.parseHostNamespaces) ?? [:]
         let report = IsolationReport.collect(hostNamespaces: host)
         if json {
-            print(try report.json())
+            print(namespaces ? try report.namespacesJSON() : try report.json())
         } else {
             print(report.table(style: Style(enabled: color.enabled())), terminator: "")
         }
