@@ -94,7 +94,7 @@ public struct Stage5Run {
     public static func runtimeID(_ id: String, _ containers: ContainerStore) -> String {
         var hash = SHA256()
         hash.update(containers.directory)
-        return "stage5-" + SHA256.hex(hash.finalize().prefix(4)) + "-" + id
+        return "stage5-" + hash.finalize().prefix(4).map { String(format: "%02x", $0) }.joined() + "-" + id
     }
 
     /// linux.resources from `limits`, keeping the config's device rules.
