@@ -102,6 +102,31 @@ public struct WalkthroughRunner {
         }
     }
 
+    /// Run names (`walkthrough-UID-PID-XXXX`) among `names` that belong to this user's
+    /// walk-throughs whose process is gone: killed before their clean-up could run, they left
+    /// their images and containers behind. `alive` is asked about each pid.
+    public static func staleRunNames(in names: [String], uid: uid_t = getuid(),
+                                     alive: (pid_t) -> Bool = { kill($0, 0) == 0 || errno != ESRCH }) -> [String] {
+        var stale = Set<String>()
+        for name in names {
+            let head = name.split(separator: "/", maxSplits: 1).first.map(String.init) ?? name
+            let parts = head.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[0] == "walkthrough", UInt32(parts[1]) == uid, let pid = pid_t(parts[2]),
+                  pid != getpid(), parts[3].count == 4, parts[3].allSatisfy(\.isHexDigit), !alive(pid) else { continue }
+            stale.insert(head)
+        }
+        return stale.sorted()
+    }
+
+    /// Runs the walk-through's clean-up for each stale run name, quietly.
+    public func removeStaleRuns(_ names: [String]) {
+        for name in names {
+            for args in walkthrough.instantiated(scratch: NSTemporaryDirectory(), name: name).cleanup ?? [] {
+                _ = runContlab(args, quiet: true)
+            }
+        }
+    }
+
     func runSteps() -> Int32 {
         var failed: [Int] = []
         let width = Terminal.columns()

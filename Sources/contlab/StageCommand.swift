@@ -2,6 +2,8 @@ import ArgumentParser
 import ContlabCore
 import Foundation
 import History
+import Images
+import Stage5Images
 import Walkthrough
 
 struct StageCommand: ParsableCommand {
@@ -49,6 +51,13 @@ struct StageCommand: ParsableCommand {
                 walkthrough: walkthrough, language: language, style: style,
                 interactive: !yes && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1,
                 firstStep: step - 1, history: history)
+            if walkthrough.cleanup?.joined().contains(where: { $0.contains("{name}") }) == true {
+                // A walk-through killed before its clean-up left images and a container named
+                // after its run; this user's are removed before another run begins.
+                let names = ((try? ImageStore.standard().images()) ?? []).map(\.reference.description)
+                    + ContainerStore.standard().list().map(\.id)
+                runner.removeStaleRuns(WalkthroughRunner.staleRunNames(in: names))
+            }
             let status = runner.run()
             if status == 0 && shell {
                 guard (1...3).contains(number) else { throw ValidationError("--shell: stages 1 to 3 have a shell to end in") }

@@ -39,12 +39,13 @@ final class LabServerTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: place)
     }
 
-    /// Run this contlab as the student, with their own home and no session manager.
+    /// Run this contlab as the student, with their own home and no session manager, from the
+    /// reachable copy (a working directory the student cannot enter breaks the tools grading runs).
     func asStudent(_ args: [String], timeout: TimeInterval = 120) throws -> Harness.Result {
         let home = String(cString: getpwnam(user).pointee.pw_dir)
         return try Harness.execute(["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--init-groups", place + "/contlab"] + args,
                                    environment: ["HOME": home, "USER": user, "CONTLAB_HOME": place, "XDG_RUNTIME_DIR": "", "TMPDIR": "/tmp"],
-                                   timeout: timeout)
+                                   directory: place, timeout: timeout)
     }
 
     func testAStudentWithoutSudoRunsEveryStageAndIsGraded() throws {

@@ -40,7 +40,10 @@ final class OCIRuntimeTests: XCTestCase {
         process["terminal"] = false
         config["process"] = process
         var mounts = config["mounts"] as! [[String: Any]]
-        mounts.append(["destination": "/usr/local/bin/contlab", "type": "bind", "source": Harness.binary, "options": ["bind", "ro"]])
+        // The reachable copy: a container in a user namespace runs it as a mapped uid, which
+        // cannot enter a checkout in a 0700 folder.
+        mounts.append(["destination": "/usr/local/bin/contlab", "type": "bind", "source": try Harness.reachable.get() + "/contlab",
+                       "options": ["bind", "ro"]])
         config["mounts"] = mounts
         edit(&config)
         try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: dir + "/config.json"))

@@ -10,7 +10,14 @@ final class WalkthroughRunTests: XCTestCase {
         try Harness.run(["stage", "\(n)", "--yes"] + extra, timeout: 120)
     }
 
+    /// Walk-through names among the images and containers: a run checks that it added none.
+    static func runNames() throws -> Set<String> {
+        let listed = try Harness.run(["image", "list", "-q"]).stdout + (try Harness.run(["container", "list"]).stdout)
+        return Set(listed.matches(#"walkthrough-[0-9]+-[0-9]+-[0-9a-f]{4}[^ \n]*"#))
+    }
+
     func testEachStageShowsItsProof() throws {
+        let before = try Self.runNames()
         let list = try Harness.run(["stage"])
         XCTAssertEqual(list.status, 0, list.stderr)
         XCTAssertEqual(list.stdout.split(separator: "\n").count, 6, list.stdout)
@@ -45,16 +52,24 @@ final class WalkthroughRunTests: XCTestCase {
         XCTAssertTrue(four.stdout.contains("init: pivot_root"), four.stdout)
         XCTAssertEqual(Self.scratchFolders(), [], "the walk-through's scratch is gone")
 
+        // A walk-through killed before its clean-up left an image; the next run of this user removes it.
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        let gone = ended.processIdentifier
+        let stale = "walkthrough-\(getuid())-\(gone)-beef/base:v1"
+        XCTAssertEqual(try Harness.run(["image", "build", "--rootfs", "busybox", stale]).status, 0)
         let five = try stage(5)
         XCTAssertEqual(five.status, 0, five.stderr)
+        XCTAssertFalse(try Self.runNames().contains(stale), "the killed run's image is removed")
         let both = five.stdout + five.stderr
         XCTAssertTrue(both.contains("mount(\"overlay\"") && both.contains("lowerdir="), "the overlay mount is shown from the record")
         XCTAssertTrue(five.stdout.contains("c 0,0   /bin/vi   whiteout"), five.stdout)
         XCTAssertTrue(five.stdout.contains("D /bin/vi") && five.stdout.contains("A /greeting"), five.stdout)
         XCTAssertEqual(five.stdout.components(separatedBy: "hello from a layer\n").count, 3,
                        "the greeting is read in the first container and in the committed image's: \(five.stdout)")
-        let images = try Harness.run(["image", "list", "-q"]).stdout + (try Harness.run(["container", "list"]).stdout)
-        XCTAssertFalse(images.contains("walkthrough"), "the walk-through removed its images and container: \(images)")
+        XCTAssertEqual(try Self.runNames().subtracting(before), [], "the walk-through removed its images and container")
 
         let chinese = try stage(2, ["--lang", "zh"])
         XCTAssertTrue(chinese.stdout.contains("第 2 阶段"), chinese.stdout)
@@ -67,6 +82,7 @@ final class WalkthroughRunTests: XCTestCase {
     /// Four students run the same stage at once: each ends well and shows only its own
     /// containers and images (names are the run's own), and nothing is left afterwards.
     func testTheSameStageFourTimesAtOnce() throws {
+        let before = try Self.runNames()
         for n in 0...5 {
             var results = [Harness.Result?](repeating: nil, count: 4)
             DispatchQueue.concurrentPerform(iterations: 4) { i in results[i] = try? self.stage(n) }
@@ -89,8 +105,7 @@ final class WalkthroughRunTests: XCTestCase {
                 }
             }
         }
-        let left = try Harness.run(["image", "list", "-q"]).stdout + (try Harness.run(["container", "list"]).stdout)
-        XCTAssertFalse(left.contains("walkthrough"), left)
+        XCTAssertEqual(try Self.runNames().subtracting(before), [])
         XCTAssertEqual(Self.scratchFolders(), [])
     }
 

@@ -196,6 +196,16 @@ final class WalkthroughNeedsTests: XCTestCase {
         XCTAssertNotEqual(WalkthroughRunner.runName(), WalkthroughRunner.runName(), "two runs, two names")
     }
 
+    func testOnlyThisUsersRunsWhoseProcessIsGoneAreStale() {
+        let names = ["walkthrough-1000-42-beef/base:v1", "walkthrough-1000-42-beef/greeting:v1", "walkthrough-1000-42-beef",
+                     "walkthrough-1000-43-cafe/base:v1", "walkthrough-1001-42-beef/base:v1", "walkthrough-1000-44-xyz1",
+                     "walkthrough-1000-45-beef-extra", "library/busybox:latest", "walkthrough-1000-\(getpid())-aaaa"]
+        let stale = WalkthroughRunner.staleRunNames(in: names, uid: 1000, alive: { $0 == 43 })
+        XCTAssertEqual(stale, ["walkthrough-1000-42-beef"],
+                       "43 still runs, 1001 is another user, xyz1 is not hex, -extra is not a run name, and this process is alive")
+        XCTAssertEqual(WalkthroughRunner.staleRunNames(in: names, uid: 1000, alive: { _ in true }), [])
+    }
+
     func testNoWalkthroughNamesAFixedPlaceOrName() throws {
         // Fixed names collide when a class runs a stage at once: scratch and names are the run's.
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../lessons/walkthrough").standardizedFileURL
