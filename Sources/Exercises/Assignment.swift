@@ -69,3 +69,38 @@ public struct Assignment: Codable, Equatable, Sendable {
         return submitted > dueDate
     }
 }
+
+extension Assignment {
+    /// One line for a student: the weighted score, the due date and what hints cost.
+    public func summary(points: [String: Int], maxPoints: [String: Int], hintsUsed: Int, now: Date = Date()) -> String {
+        let (score, most) = score(points: points, maxPoints: maxPoints, hintsUsed: hintsUsed)
+        func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value) }
+        var parts = ["\(title): \(number(score))/\(number(most)) weighted"]
+        if let dueDate {
+            let hours = dueDate.timeIntervalSince(now) / 3600
+            parts.append(hours < 0 ? "due \(due!), past: work handed in now is late"
+                         : hours < 48 ? "due \(due!), in \(Int(hours.rounded(.down))) h" : "due \(due!), in \(Int((hours / 24).rounded(.down))) days")
+        }
+        switch hints ?? .free {
+        case .free: break
+        case .counted: parts.append("hints asked for: \(hintsUsed) (the teacher sees the count)")
+        case .cost: parts.append("hints asked for: \(hintsUsed), each costs \(number(hintCost ?? 0)) point\(hintCost == 1 ? "" : "s")")
+        }
+        return parts.joined(separator: "; ")
+    }
+}
+
+extension Workspace {
+    var assignmentFile: URL { stateDirectory.appendingPathComponent("assignment.yaml") }
+
+    /// The assignment the workspace was made for (`exercises init --assignment`), if any.
+    public func loadAssignment(known: [String]) throws -> Assignment? {
+        guard let text = try? String(contentsOf: assignmentFile, encoding: .utf8) else { return nil }
+        return try Assignment.parse(text, known: known)
+    }
+
+    public func saveAssignment(_ text: String) throws {
+        try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: assignmentFile)
+    }
+}

@@ -61,7 +61,7 @@ public enum Evaluation {
     /// 2.1–2.3: `probe` is what the grader's command printed inside the student's namespaces;
     /// `after` what the grader's own (throwaway) namespaces looked like once the script ended.
     public static func unshareScript(exercise: String, probe: ProbeOutput, status: String,
-                                     hostnameBefore: String, after: ProbeOutput) -> [CheckOutcome] {
+                                     hostnameBefore: String, after: ProbeOutput, variant: Variant = .standard) -> [CheckOutcome] {
         guard let report = probe.inspect else { return noReport(exercise: exercise, status: status, text: probe.text) }
         func differs(_ kind: String) -> (Bool, String) {
             let entry = report.namespaces.first { $0.kind == kind }
@@ -85,7 +85,8 @@ public enum Evaluation {
             let hostAfter = after.values["hostname"] ?? "?"
             return [
                 CheckOutcome("own-uts-namespace", passed: own, expected: "the command in a UTS namespace of its own", seen: seen),
-                CheckOutcome("hostname-lab", passed: report.hostname == "lab", expected: "hostname lab inside", seen: "hostname \(report.hostname)"),
+                CheckOutcome("hostname-lab", passed: report.hostname == variant.hostname, expected: "hostname \(variant.hostname) inside",
+                             seen: "hostname \(report.hostname)" + (variant.otherVariant("hostname", seen: report.hostname).map { "; " + $0 } ?? "")),
                 CheckOutcome("host-hostname-unchanged", passed: hostAfter == hostnameBefore,
                              expected: "outside, the hostname is still \(hostnameBefore)", seen: "outside it is \(hostAfter)"),
             ]
@@ -141,15 +142,19 @@ public enum Evaluation {
         ]
     }
 
-    /// 3.2: 10 processes may start, 40 may not (pids.events max counts the refusals).
-    public static func pidsCgroup(made: Bool, setupStatus: String, ten: CgroupRun?, forty: CgroupRun?, refusals: UInt64?) -> [CheckOutcome] {
-        [
+    /// 3.2: a few processes may start, many may not (pids.events max counts the refusals): 10
+    /// and 40 under the standard limit of 20, 3 below and 3 above a variant's limit.
+    public static func pidsCgroup(made: Bool, setupStatus: String, ten: CgroupRun?, forty: CgroupRun?, refusals: UInt64?,
+                                  variant: Variant = .standard, limit: String? = nil) -> [CheckOutcome] {
+        let note = limit.flatMap { variant.otherVariant("pids", seen: $0) }.map { "; pids.max: " + $0 } ?? ""
+        return [
             CheckOutcome("cgroup-made", passed: made, expected: "a cgroup directory lab under $CGROUP", seen: made ? "made" : "no $CGROUP/lab after the script (\(setupStatus))"),
-            CheckOutcome("ten-run", passed: ten?.exitCode == 0, expected: "a shell starting 10 processes in it succeeds",
-                         seen: "it \(ten?.status ?? "did not run")"),
+            CheckOutcome("ten-run", passed: ten?.exitCode == 0, expected: "a shell starting \(variant.pidsFew) processes in it succeeds",
+                         seen: "it \(ten?.status ?? "did not run")" + (ten?.exitCode == 0 ? "" : note)),
             CheckOutcome("forty-refused", passed: (refusals ?? 0) > 0,
-                         expected: "a shell starting 40 processes in it is refused some forks (pids.events max > 0)",
-                         seen: "pids.events max \(refusals.map(String.init) ?? "unreadable"); the shell \(forty?.status ?? "did not run")"),
+                         expected: "a shell starting \(variant.pidsMany) processes in it is refused some forks (pids.events max > 0)",
+                         seen: "pids.events max \(refusals.map(String.init) ?? "unreadable"); the shell \(forty?.status ?? "did not run")"
+                             + ((refusals ?? 0) > 0 ? "" : note)),
         ]
     }
 
@@ -194,7 +199,8 @@ public enum Evaluation {
 
     /// 4.1–4.3: the student's config.json run under contlab-runc and, when present, runc.
     /// `runc` is nil when runc is not installed.
-    public static func ociBundle(exercise: String, contlab run: BundleRun, runc: BundleRun?, refused: String?) -> [CheckOutcome] {
+    public static func ociBundle(exercise: String, contlab run: BundleRun, runc: BundleRun?, refused: String?,
+                                 variant: Variant = .standard) -> [CheckOutcome] {
         let ids: [String]
         switch exercise {
         case "4.1": ids = ["read-only-root", "hostname-lab"]
@@ -204,20 +210,20 @@ public enum Evaluation {
         if let refused {
             return (ids + ["runs-under-runc"]).map { CheckOutcome($0, passed: false, expected: "a config.json the grader can run", seen: refused) }
         }
-        var outcomes = effects(ids, run)
+        var outcomes = effects(ids, run, variant: variant)
         guard let runc else {
             outcomes.append(CheckOutcome("runs-under-runc", passed: outcomes.allSatisfy(\.passed), expected: "the same under runc",
                                          seen: "runc was not run on this grader (it is not installed, or the grading runs without root, where runc would need every cgroup hierarchy delegated); contlab-runc's result stands"))
             return outcomes
         }
-        let underRunc = effects(ids, runc)
+        let underRunc = effects(ids, runc, variant: variant)
         let failed = underRunc.filter { !$0.passed }
         outcomes.append(CheckOutcome("runs-under-runc", passed: failed.isEmpty, expected: "the same effects under runc",
                                      seen: failed.isEmpty ? "the same under runc" : "under runc: " + failed.map { "\($0.check): \($0.seen)" }.joined(separator: "; ")))
         return outcomes
     }
 
-    static func effects(_ ids: [String], _ run: BundleRun) -> [CheckOutcome] {
+    static func effects(_ ids: [String], _ run: BundleRun, variant: Variant) -> [CheckOutcome] {
         let report = run.probe.inspect
         let values = run.probe.values
         let noReport = "no report from inside: the container \(run.status), printing \(ProbeOutput.excerpt(run.probe.text))"
@@ -227,7 +233,8 @@ public enum Evaluation {
                 return CheckOutcome(id, passed: values["rootwrite"] == "refused", expected: "writing a file in / is refused (a read-only root)",
                                     seen: values["rootwrite"].map { $0 == "refused" ? "refused" : "the write succeeded" } ?? noReport)
             case "hostname-lab":
-                return CheckOutcome(id, passed: report?.hostname == "lab", expected: "hostname lab", seen: report.map { "hostname \($0.hostname)" } ?? noReport)
+                return CheckOutcome(id, passed: report?.hostname == variant.hostname, expected: "hostname \(variant.hostname)",
+                                    seen: report.map { "hostname \($0.hostname)" + (variant.otherVariant("hostname", seen: $0.hostname).map { "; " + $0 } ?? "") } ?? noReport)
             case "only-net-bind-service":
                 let bounding = report?.capabilities?.bounding
                 let wanted = ["cap_net_bind_service"]

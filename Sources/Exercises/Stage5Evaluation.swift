@@ -65,38 +65,49 @@ extension Evaluation {
         }
     }
 
-    /// 5.2's allowed entries (a layer may name the directories that hold its changes).
-    public static let layerTarget: Set<String> = ["bin", "bin/.wh.vi", "etc", "etc/motd"]
+    /// 5.2's allowed entries (a layer may name the directories that hold its changes), for the
+    /// variant's file to delete from /bin.
+    public static func layerTarget(deleting file: String = "vi") -> Set<String> { ["bin", "bin/.wh.\(file)", "etc", "etc/motd"] }
     public static let layerText = "hello from a layer"
 
     /// 5.2: what came of the student's layer.tar stacked on busybox. `tarError` nil when the file
     /// read as a tar; `entries` its member paths; `unpackError` nil when it applied; then the tree
     /// it made, and a stage-5 container's view of the same image.
+    /// `deleted` is the variant's file (vi unless the workspace has a variant); `viPresent`
+    /// tells whether /bin/`deleted` is still there.
     public static func whiteoutLayer(status: String, tarError: String?, entries: [String], unpackError: String?,
-                                     viPresent: Bool?, shPresent: Bool?, motd: String?, overlayOutput: String?) -> [CheckOutcome] {
+                                     viPresent: Bool?, shPresent: Bool?, motd: String?, overlayOutput: String?,
+                                     variant: Variant = .standard) -> [CheckOutcome] {
+        let file = variant.deleted
+        let target = Self.layerTarget(deleting: file)
         let paths = entries.map { path -> String in
             var clean = path
             while clean.hasPrefix("./") { clean.removeFirst(2) }
             while clean.hasSuffix("/") { clean.removeLast() }
             return clean
         }.filter { !$0.isEmpty && $0 != "." }
-        let extra = Set(paths).subtracting(layerTarget).sorted()
+        let extra = Set(paths).subtracting(target).sorted()
         let motdText = motd?.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Which file did the layer white out, if not the variant's? Named when it is another's.
+        let whitedOut = paths.compactMap { path -> String? in
+            path.hasPrefix("bin/.wh.") && path != "bin/.wh..wh..opq" ? String(path.dropFirst("bin/.wh.".count)) : nil
+        }
+        let otherNote = whitedOut.first { $0 != file }.flatMap { variant.otherVariant("delete", seen: $0) }.map { "; " + $0 } ?? ""
         return [
             CheckOutcome("tar", passed: tarError == nil, expected: "layer.sh writes layer.tar, a tar archive (gzip'd or not)",
                          seen: tarError.map { "\($0); layer.sh \(status)" } ?? "a tar of \(paths.count) entries"),
             CheckOutcome("applies", passed: tarError == nil && unpackError == nil, expected: "the layer unpacks over the busybox image",
                          seen: unpackError ?? (tarError == nil ? "it unpacked" : "no layer")),
             CheckOutcome("removes-vi", passed: viPresent == false && shPresent == true,
-                         expected: "after the layer, /bin/vi is gone and /bin/sh is still there",
-                         seen: viPresent == nil ? "not unpacked" : "/bin/vi \(viPresent! ? "is still there" : "is gone"), /bin/sh \(shPresent == true ? "is there" : "is gone")"),
+                         expected: "after the layer, /bin/\(file) is gone and /bin/sh is still there",
+                         seen: (viPresent == nil ? "not unpacked" : "/bin/\(file) \(viPresent! ? "is still there" : "is gone"), /bin/sh \(shPresent == true ? "is there" : "is gone")") + otherNote),
             CheckOutcome("adds-file", passed: motdText == layerText, expected: "/etc/motd holds \"\(layerText)\"",
                          seen: motdText.map { "/etc/motd holds \"\(ProbeOutput.excerpt($0))\"" } ?? "no /etc/motd"),
             CheckOutcome("small", passed: tarError == nil && extra.isEmpty,
-                         expected: "the layer holds only its changes: \(layerTarget.sorted().joined(separator: ", "))",
+                         expected: "the layer holds only its changes: \(target.sorted().joined(separator: ", "))",
                          seen: extra.isEmpty ? "only those" : "also \(extra.count) other entries: " + extra.prefix(5).joined(separator: ", ") + (extra.count > 5 ? ", …" : "")),
             CheckOutcome("runs-on-overlay", passed: overlayOutput?.contains(layerText) == true && overlayOutput?.contains("vi-gone") == true,
-                         expected: "a stage-5 container of the image prints the new /etc/motd and finds no /bin/vi",
+                         expected: "a stage-5 container of the image prints the new /etc/motd and finds no /bin/\(file)",
                          seen: overlayOutput.map { "it printed \"\(ProbeOutput.excerpt($0))\"" } ?? "not run"),
         ]
     }

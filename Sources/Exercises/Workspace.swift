@@ -39,7 +39,7 @@ public struct Workspace: Sendable {
     /// statement in both languages and its starter files. `taskText` turns an exercise's task
     /// markdown into what the student reads (the history set fills in its questions there).
     @discardableResult
-    public static func create(at directory: URL, catalog: ExerciseCatalog,
+    public static func create(at directory: URL, catalog: ExerciseCatalog, variant: Variant = .standard,
                               taskText: (Exercise, LessonLanguage, String) throws -> String = { $2 }) throws -> Workspace {
         let fm = FileManager.default
         if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
@@ -53,18 +53,24 @@ public struct Workspace: Sendable {
             let starter = URL(fileURLWithPath: exercise.directory).appendingPathComponent("starter")
             if let items = try? fm.contentsOfDirectory(atPath: starter.path) {
                 for item in items.sorted() {
-                    try fm.copyItem(at: starter.appendingPathComponent(item), to: folder.appendingPathComponent(item))
+                    // Starter files mention the variant's values too (a file's comment names what to delete).
+                    let source = starter.appendingPathComponent(item), target = folder.appendingPathComponent(item)
+                    try fm.copyItem(at: source, to: target)
+                    if let text = try? String(contentsOf: source, encoding: .utf8), text.contains("{{") {
+                        try Data(variant.fill(text).utf8).write(to: target)
+                    }
                 }
             }
             for language in LessonLanguage.allCases {
                 let source = URL(fileURLWithPath: exercise.directory).appendingPathComponent("task.\(language.rawValue).md")
                 let raw = try String(contentsOf: source, encoding: .utf8)
                 let name = language == .en ? "TASK.md" : "TASK.zh.md"
-                try Data(try taskText(exercise, language, raw).utf8).write(to: folder.appendingPathComponent(name))
+                try Data(variant.fill(try taskText(exercise, language, raw)).utf8).write(to: folder.appendingPathComponent(name))
             }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if variant != .standard { try workspace.saveVariant(variant) }
         try encoder.encode(Marker(format: 1, created: Timestamp.rfc3339())).write(to: workspace.markerFile)
         return workspace
     }

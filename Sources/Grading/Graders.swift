@@ -20,6 +20,9 @@ public struct GradingContext {
     public var runc: String?
     /// A time limit for every exercise, instead of each one's own (`verify --timeout`).
     public var timeLimit: Int?
+    /// The values this workspace's tasks ask for (its `.contlab/variant.json`, or derived from
+    /// the class key when a teacher grades).
+    public var variant: Variant = .standard
 
     public init(language: LessonLanguage, busybox: @escaping () throws -> String, hostTools: @escaping () throws -> String,
                 history: @escaping () throws -> HistoryData, runc: String?, timeLimit: Int? = nil) {
@@ -254,7 +257,7 @@ public enum Grader {
         let result = try sandbox.run()
         let after = ProbeOutput.parse((try? Data(contentsOf: URL(fileURLWithPath: results.path + "/after"))) ?? Data())
         return Evaluation.unshareScript(exercise: exercise.id, probe: ProbeOutput.parse(result.stdout), status: result.status,
-                                        hostnameBefore: sandbox.hostname, after: after)
+                                        hostnameBefore: sandbox.hostname, after: after, variant: context.variant)
     }
 
     // MARK: 3.x a cgroup made by hand, in a container, under a cgroup it was handed
@@ -292,9 +295,11 @@ public enum Grader {
             return Evaluation.memoryCgroup(made: made, setupStatus: setupStatus, big: big, small: small, oomKills: made ? stats().oomKills : nil)
         case "pids":
             let spawn = "i=0; while [ $i -lt $0 ]; do sleep 0.3 & i=$((i+1)); done; wait"
-            let ten = inLab(["/bin/sh", "-c", spawn, "10"])
-            let forty = inLab(["/bin/sh", "-c", spawn, "40"])
-            return Evaluation.pidsCgroup(made: made, setupStatus: setupStatus, ten: ten, forty: forty, refusals: made ? stats().pidsLimitHits : nil)
+            let ten = inLab(["/bin/sh", "-c", spawn, "\(context.variant.pidsFew)"])
+            let forty = inLab(["/bin/sh", "-c", spawn, "\(context.variant.pidsMany)"])
+            let limit = made ? Sys.readText(lab + "/pids.max")?.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+            return Evaluation.pidsCgroup(made: made, setupStatus: setupStatus, ten: ten, forty: forty, refusals: made ? stats().pidsLimitHits : nil,
+                                         variant: context.variant, limit: limit)
         default:
             let wall = 1.5
             var cpu: Double?
@@ -348,7 +353,7 @@ public enum Grader {
         }
         let contlab = try runUnder(nil)
         let runc = try context.runc.map { try runUnder([$0]) }
-        return Evaluation.ociBundle(exercise: exercise.id, contlab: contlab, runc: runc, refused: nil)
+        return Evaluation.ociBundle(exercise: exercise.id, contlab: contlab, runc: runc, refused: nil, variant: context.variant)
     }
 }
 
@@ -422,7 +427,7 @@ extension Grader {
         let result = try sandbox.run()
         guard let bytes = FileManager.default.contents(atPath: work + "/layer.tar") else {
             return Evaluation.whiteoutLayer(status: result.status, tarError: "there is no layer.tar", entries: [], unpackError: nil,
-                                            viPresent: nil, shPresent: nil, motd: nil, overlayOutput: nil)
+                                            viPresent: nil, shPresent: nil, motd: nil, overlayOutput: nil, variant: context.variant)
         }
         let tar: [UInt8]
         let entries: [TarEntry]
@@ -432,7 +437,7 @@ extension Grader {
             entries = try TarReader.entries(tar)
         } catch {
             return Evaluation.whiteoutLayer(status: result.status, tarError: "layer.tar is not a tar archive: \(error)", entries: [], unpackError: nil,
-                                            viPresent: nil, shPresent: nil, motd: nil, overlayOutput: nil)
+                                            viPresent: nil, shPresent: nil, motd: nil, overlayOutput: nil, variant: context.variant)
         }
         let lab = try ImageLab(context: context)
         defer { lab.remove() }
@@ -442,15 +447,16 @@ extension Grader {
             try Unpacker(store: lab.store).unpack(image, bundle: bundle)
         } catch {
             return Evaluation.whiteoutLayer(status: result.status, tarError: nil, entries: entries.map(\.path), unpackError: "\(error)",
-                                            viPresent: nil, shPresent: nil, motd: nil, overlayOutput: nil)
+                                            viPresent: nil, shPresent: nil, motd: nil, overlayOutput: nil, variant: context.variant)
         }
         var info = stat()
         let root = bundle + "/rootfs"
+        let deleted = context.variant.deleted
         let overlay = try lab.run(image: "lab/layered", name: nil,
-                                  ["/bin/sh", "-c", "cat /etc/motd; if [ -e /bin/vi ]; then echo vi-present; else echo vi-gone; fi"], timeout: 30)
+                                  ["/bin/sh", "-c", "cat /etc/motd; if [ -e \"/bin/$0\" ]; then echo vi-present; else echo vi-gone; fi", deleted], timeout: 30)
         return Evaluation.whiteoutLayer(status: result.status, tarError: nil, entries: entries.map(\.path), unpackError: nil,
-                                        viPresent: lstat(root + "/bin/vi", &info) == 0, shPresent: lstat(root + "/bin/sh", &info) == 0,
+                                        viPresent: lstat(root + "/bin/" + deleted, &info) == 0, shPresent: lstat(root + "/bin/sh", &info) == 0,
                                         motd: Sys.readInRoot(root, "etc/motd"),
-                                        overlayOutput: String(decoding: overlay.stdout, as: UTF8.self))
+                                        overlayOutput: String(decoding: overlay.stdout, as: UTF8.self), variant: context.variant)
     }
 }

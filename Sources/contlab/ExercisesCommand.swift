@@ -21,20 +21,52 @@ struct ExercisesCommand: ParsableCommand {
         defaultSubcommand: List.self)
 
     struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "init", abstract: "Make an exercise workspace in DIR (new or empty).")
+        static let configuration = CommandConfiguration(
+            commandName: "init", abstract: "Make an exercise workspace in DIR (new or empty).",
+            discussion: """
+                A teacher can give each student values of their own (2.2's and 4.1's hostname, \
+                3.2's process limit, the file 5.2 deletes), drawn from a class secret, so \
+                answers passed between students fail; contlab grade --class-key grades each \
+                against their own. An assignment picks the exercises that count.
+
+                  head -c 32 /dev/urandom | base64 > class.key
+                  contlab exercises init ws/alice --student alice --class-key class.key
+                  contlab exercises init week2 --assignment week2.yaml
+                """)
         @Argument(help: "The directory to make.") var directory: String
+        @Option(help: "The student this workspace is for: their own hostname, limits and files, drawn with the class key.")
+        var student: String?
+        @Option(help: "The class's secret (a file of 16 or more characters); else $CONTLAB_CLASS_KEY.") var classKey: String?
+        @Option(help: "An assignment.yaml: verify then grades its exercises and shows the weighted score, the due date and what hints cost.")
+        var assignment: String?
 
         func run() throws {
             try reportingErrors(exitCode: 2) {
                 let catalog = try ExerciseSupport.catalog()
                 let url = URL(fileURLWithPath: directory)
+                var variant = Variant.standard
+                if let student {
+                    guard let key = try Variant.classKey(file: classKey) else {
+                        throw ValidationError("--student needs the class key: --class-key FILE, or CONTLAB_CLASS_KEY (make one: head -c 32 /dev/urandom | base64 > class.key)")
+                    }
+                    variant = Variant.derive(student: student, key: key)
+                } else if classKey != nil {
+                    throw ValidationError("--class-key draws a student's values: give --student ID too")
+                }
+                let assigned = try assignment.map { path -> String in
+                    guard let text = Sys.readText(path) else { throw ExerciseError.unreadable(path, reason: "no such file, or not readable") }
+                    _ = try Assignment.parse(text, known: catalog.exercises.map(\.id))
+                    return text
+                }
                 var history: HistoryData?
-                let workspace = try Workspace.create(at: url, catalog: catalog) { exercise, language, text in
+                let workspace = try Workspace.create(at: url, catalog: catalog, variant: variant) { exercise, language, text in
                     guard text.contains("{{questions}}") else { return text }
                     if history == nil { history = try ExerciseSupport.history() }
                     return text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: history!, language: language))
                 }
+                if let assigned { try workspace.saveAssignment(assigned) }
                 print(workspace.root.path)
+                if let student { Sys.warn("contlab: the variant of \(student): " + variant.values.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
                 Sys.warn("contlab: \(catalog.exercises.count) exercises; cd \(directory) and run contlab exercises to begin")
             }
         }
@@ -47,9 +79,9 @@ struct ExercisesCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors(exitCode: 2) {
-                let catalog = try ExerciseSupport.catalog()
-                let lang = language.language
                 let workspace = try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                let catalog = try ExerciseSupport.catalog(for: workspace?.loadVariant() ?? .standard)
+                let lang = language.language
                 let progress = workspace?.loadProgress() ?? Workspace.Progress()
                 let style = Style(enabled: color.enabled())
                 let labels = ExerciseLabels.of(lang)
@@ -92,7 +124,9 @@ struct ExercisesCommand: ParsableCommand {
                 let catalog = try ExerciseSupport.catalog()
                 let exercise = try catalog.exercise(id)
                 let lang = language.language
-                var text = try String(contentsOfFile: exercise.directory + "/task.\(lang.rawValue).md", encoding: .utf8)
+                // In a workspace, its own values (a teacher's variant for this student).
+                let variant = (try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)))?.loadVariant() ?? .standard
+                var text = variant.fill(try String(contentsOfFile: exercise.directory + "/task.\(lang.rawValue).md", encoding: .utf8))
                 if text.contains("{{questions}}") {
                     text = text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: try ExerciseSupport.history(), language: lang))
                 }
@@ -107,6 +141,12 @@ enum ExerciseSupport {
     static func catalog() throws -> ExerciseCatalog {
         guard let home = ProjectFiles.home() else { throw ProjectFilesError.homeNotFound("exercises") }
         return try ExerciseCatalog.load(from: home.appendingPathComponent("exercises", isDirectory: true))
+    }
+
+    /// The catalog as a workspace of `variant` reads it: titles and hints with its values.
+    static func catalog(for variant: Variant) throws -> ExerciseCatalog {
+        let catalog = try catalog()
+        return ExerciseCatalog(exercises: catalog.exercises.map(variant.fill), directory: catalog.directory)
     }
 
     static func history() throws -> HistoryData {

@@ -20,10 +20,13 @@ struct GradeCommand: ParsableCommand {
             --roster FILE (id,name per line) names the students and lists who handed in \
             nothing. --assignment FILE (assignment.yaml: exercises, weights, due, hints) \
             counts only its exercises, weighted, takes what hints cost and marks work \
-            handed in after the due date (its last commit, else its newest file) late. Submissions whose graded files are the same, exactly or apart from \
-            spacing and comments, are listed as pairs. --merge takes reports made \
-            elsewhere (contlab verify --format json, one file per student) instead of \
-            grading.
+            handed in after the due date (its last commit, else its newest file) late; \
+            without it, the assignment the workspaces were made with counts. \
+            Submissions whose graded files are the same, exactly or apart from spacing \
+            and comments, are listed as pairs. --class-key FILE grades each workspace \
+            against the values its student's variant has (exercises init --student), \
+            whatever the workspace says. --merge takes reports made elsewhere (contlab \
+            verify --format json, one file per student) instead of grading.
 
               sudo contlab grade submissions/ --roster class.csv --out grades
               contlab grade --merge reports/*.json --roster class.csv
@@ -36,6 +39,8 @@ struct GradeCommand: ParsableCommand {
     @Option(help: "Where to write the gradebook.") var out: String = "gradebook"
     @Option(help: "Seconds each exercise's work may run (as verify --timeout).") var timeout: Int?
     @Option(parsing: .upToNextOption, help: "Build the gradebook from these JSON reports instead of grading.") var merge: [String] = []
+    @Option(help: "The class key the workspaces were made with (exercises init --student): each is graded against its student's values.")
+    var classKey: String?
     @OptionGroup var language: LanguageOption
 
     func validate() throws {
@@ -51,7 +56,7 @@ struct GradeCommand: ParsableCommand {
                 guard let text = Sys.readText(path) else { throw ExerciseError.unreadable(path, reason: "no such file, or not readable") }
                 return try Roster.parse(text)
             }
-            let task = try assignment.map { path -> Assignment in
+            var task = try assignment.map { path -> Assignment in
                 guard let text = Sys.readText(path) else { throw ExerciseError.unreadable(path, reason: "no such file, or not readable") }
                 return try Assignment.parse(text, known: catalog.exercises.map(\.id))
             }
@@ -59,7 +64,15 @@ struct GradeCommand: ParsableCommand {
             var sameWork: [Gradebook.SameWork] = []
             if merge.isEmpty {
                 let workspaces = try Self.expand(submissions)
-                rows = grade(workspaces)
+                if task == nil {
+                    // The assignment the workspaces were made with (exercises init --assignment).
+                    task = workspaces.lazy.compactMap { try? Workspace(root: $0.root).loadAssignment(known: catalog.exercises.map(\.id)) }.first
+                    if let task { Sys.warn("contlab: using the assignment saved in the workspaces, \(task.title) (give --assignment FILE to use your own copy)") }
+                }
+                // With a class key, each submission is graded against the values drawn for the
+                // student its folder names, not the ones its workspace says.
+                let keyed = try Variant.classKey(file: classKey) != nil
+                rows = grade(workspaces, keyed: keyed)
                 sameWork = Gradebook.sameWork(files: Self.gradedFiles(workspaces, catalog), starters: Self.starters(catalog))
             } else {
                 rows = try merge.map { path in
@@ -118,7 +131,7 @@ struct GradeCommand: ParsableCommand {
 
     /// Grade every workspace through `contlab verify` children, `jobs` at a time, showing
     /// progress: one line rewritten on a terminal, a line per student otherwise.
-    func grade(_ workspaces: [(student: String, root: URL)]) -> [Gradebook.Row] {
+    func grade(_ workspaces: [(student: String, root: URL)], keyed: Bool) -> [Gradebook.Row] {
         let limit = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         let onTerminal = isatty(STDERR_FILENO) == 1
         var queue = workspaces[...]
@@ -142,6 +155,11 @@ struct GradeCommand: ParsableCommand {
                 process.executableURL = URL(fileURLWithPath: Sys.readLink("/proc/self/exe") ?? CommandLine.arguments[0])
                 process.arguments = ["verify", "--workspace", next.root.path, "--format", "json", "--no-save", "--lang", language.language.rawValue]
                     + (timeout.map { ["--timeout", "\($0)"] } ?? [])
+                    + (keyed ? ["--student", next.student] + (classKey.map { ["--class-key", $0] } ?? []) : [])
+                let made = Workspace(root: next.root).loadVariant().student
+                if keyed, let made, made != next.student {
+                    Sys.warn("contlab: \(next.student)'s workspace was made for \(made); it is graded against \(next.student)'s values")
+                }
                 process.standardOutput = FileHandle(forWritingAtPath: output)
                 process.standardError = FileHandle.nullDevice
                 process.standardInput = FileHandle.nullDevice

@@ -41,6 +41,10 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Grade again whenever a file of an exercise changes (Ctrl-C stops).") var watch = false
     /// contlab grade's: record nothing in the workspace (a teacher's copy of a submission).
     @Flag(help: .hidden) var noSave = false
+    /// contlab grade's, with a class key: grade against this student's variant, whatever the
+    /// workspace says (a copy of another student's workspace then fails where values differ).
+    @Option(help: .hidden) var student: String?
+    @Option(help: .hidden) var classKey: String?
     @OptionGroup var language: LanguageOption
     @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
 
@@ -50,16 +54,36 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (space, exercises, lang) = try reportingErrors(exitCode: 2) { () -> (Workspace, [Exercise], LessonLanguage) in
+        let (space, exercises, lang, variant, assignment) = try reportingErrors(exitCode: 2) { () -> (Workspace, [Exercise], LessonLanguage, Variant, Assignment?) in
             let space = try Workspace.find(from: URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath))
-            return (space, try ExerciseSupport.catalog().select(id: id, stage: stage), language.language)
+            var variant = space.loadVariant()
+            if let student {
+                guard let key = try Variant.classKey(file: classKey) else { throw ValidationError("--student needs --class-key or CONTLAB_CLASS_KEY") }
+                variant = Variant.derive(student: student, key: key)
+            }
+            let catalog = try ExerciseSupport.catalog(for: variant)
+            let assignment = try space.loadAssignment(known: catalog.exercises.map(\.id))
+            var exercises = try catalog.select(id: id, stage: stage)
+            // With an assignment and no id or stage asked for, the assigned exercises only (a
+            // teacher's grade grades everything: a workspace's copy of the assignment is the student's).
+            if let assignment, id == nil, stage == nil, !noSave { exercises = exercises.filter { assignment.exercises.contains($0.id) } }
+            return (space, exercises, language.language, variant, assignment)
         }
         var context = GradingContext.standard(language: lang)
         context.timeLimit = timeout
+        context.variant = variant
         try reportingErrors(exitCode: 2) { try Grader.preflight(exercises, context: context) }
         if watch { try watchLoop(space, exercises, context) }
         let report = grade(space, exercises, context)
         try reportingErrors(exitCode: 2) { try emit(report) }
+        if let assignment, format == .text || output != nil {
+            // From the saved progress: the exercises graded now and before.
+            let progress = space.loadProgress()
+            let all = try ExerciseSupport.catalog().exercises
+            print(assignment.summary(points: progress.exercises.mapValues(\.points),
+                                     maxPoints: Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.points) }),
+                                     hintsUsed: progress.exercises.values.reduce(0) { $0 + $1.hintsShown.values.reduce(0, +) }))
+        }
         throw ExitCode(report.passed ? 0 : 1)
     }
 
@@ -141,7 +165,7 @@ struct HintCommand: ParsableCommand {
     func run() throws {
         try reportingErrors(exitCode: 2) {
             let space = try Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-            let catalog = try ExerciseSupport.catalog()
+            let catalog = try ExerciseSupport.catalog(for: space.loadVariant())
             let lang = language.language
             var progress = space.loadProgress()
             let exercise: Exercise
@@ -161,6 +185,11 @@ struct HintCommand: ParsableCommand {
             }
             let style = Style(enabled: color.enabled())
             print("\(style.bold(exercise.id)) \(hint.check.title[lang]) — hint \(hint.number)/\(hint.total)")
+            if let assignment = try space.loadAssignment(known: catalog.exercises.map(\.id)), assignment.hints ?? .free != .free {
+                let cost = assignment.hints == .cost ? String(format: "%g", assignment.hintCost ?? 0) : nil
+                print(style.yellow(lang == .zh ? (cost.map { "本作业里每个提示扣 \($0) 分。" } ?? "本作业会统计你用了几个提示。")
+                                   : (cost.map { "In this assignment each hint costs \($0) point\($0 == "1" ? "" : "s")." } ?? "This assignment counts the hints you ask for.")))
+            }
             print(ExerciseSupport.render(markdown: hint.hint, language: lang, color: color.enabled()))
             var updated = entry
             updated.hintsShown[hint.check.id] = min((entry.hintsShown[hint.check.id] ?? 0) + 1, hint.total)

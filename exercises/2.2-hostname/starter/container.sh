@@ -1,3 +1,3 @@
 #!/bin/sh
-# Run "$@" with the hostname lab, leaving the machine's hostname alone.
+# Run "$@" with the hostname {{hostname}}, leaving the machine's hostname alone.
 exec "$@"

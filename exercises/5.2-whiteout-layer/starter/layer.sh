@@ -1,3 +1,3 @@
 #!/bin/sh
-# Write layer.tar here, in this folder: a layer that deletes /bin/vi and adds /etc/motd.
+# Write layer.tar here, in this folder: a layer that deletes /bin/{{delete}} and adds /etc/motd.
 set -e
