@@ -18,11 +18,18 @@ public enum HistoryQuiz {
     }
 
     /// The check's events, lettered A, B, … in order of their English titles, so the letters
-    /// say nothing about the dates.
-    public static func lettered(_ check: Check, data: HistoryData) -> [(letter: String, event: Event)] {
+    /// say nothing about the dates; a student's variant letters them in an order of its own
+    /// (its `letters` value hashed with each event's id), so one student's answer is not another's.
+    public static func lettered(_ check: Check, data: HistoryData, variant: Variant = .standard) -> [(letter: String, event: Event)] {
         let events = (check.events ?? []).compactMap { id in data.events.first { $0.id == id } }
         let letters = "ABCDEFGHIJ".map(String.init)
-        return events.sorted { $0.title.en < $1.title.en }.enumerated().map { (letters[$0.offset], $0.element) }
+        let ordered: [Event]
+        if let seed = variant.values["letters"] {
+            ordered = events.map { (SHA256.hex(seed + "/" + $0.id), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        } else {
+            ordered = events.sorted { $0.title.en < $1.title.en }
+        }
+        return ordered.enumerated().map { (letters[$0.offset], $0.element) }
     }
 
     /// Checks that the exercise's events exist and can be asked about (distinct dates to order,
@@ -50,11 +57,11 @@ public enum HistoryQuiz {
     }
 
     /// The questions, as Markdown for the task statement (replacing `{{questions}}`).
-    public static func questions(_ exercise: Exercise, data: HistoryData, language: LessonLanguage) -> String {
+    public static func questions(_ exercise: Exercise, data: HistoryData, language: LessonLanguage, variant: Variant = .standard) -> String {
         let lang: Language = language == .zh ? .zh : .en
         var out = ""
         for check in exercise.checks {
-            let items = lettered(check, data: data)
+            let items = lettered(check, data: data, variant: variant)
             out += "- `\(check.id)`: \(check.title[language])\n"
             if Kind(rawValue: exercise.grader) == .order {
                 for item in items { out += "  - \(item.letter): \(item.event.title[lang])\n" }
@@ -66,7 +73,7 @@ public enum HistoryQuiz {
     }
 
     /// Grade answers.yaml's text against the data.
-    public static func grade(_ exercise: Exercise, answers text: String?, data: HistoryData) -> [CheckOutcome] {
+    public static func grade(_ exercise: Exercise, answers text: String?, data: HistoryData, variant: Variant = .standard) -> [CheckOutcome] {
         guard let text else { return CheckOutcome.allFailed(exercise, expected: "answers.yaml", seen: "answers.yaml is missing or not UTF-8 text") }
         let parsed: [String: Any]
         do {
@@ -76,7 +83,7 @@ public enum HistoryQuiz {
         }
         let kind = Kind(rawValue: exercise.grader) ?? .year
         return exercise.checks.map { check in
-            let items = lettered(check, data: data)
+            let items = lettered(check, data: data, variant: variant)
             let answer = parsed[check.id]
             switch kind {
             case .order:

@@ -2,7 +2,7 @@ import ContlabCore
 import Foundation
 
 /// One student's values for the exercises that take parameters: the hostname of 2.2 and 4.1, the
-/// process limit of 3.2 and the file 5.2's layer deletes. Task texts, check titles and hints
+/// process limit of 3.2, the file 5.2's layer deletes and how H.1 letters its events. Task texts, check titles and hints
 /// write them as `{{hostname}}`, `{{pids}}`…; graders compare against them.
 ///
 /// A teacher derives each student's variant from a class secret (`exercises init --student ID
@@ -46,7 +46,9 @@ public struct Variant: Codable, Equatable, Sendable {
             return choices[Int(number % UInt64(choices.count))]
         }
         let limit = pick("pids", pidLimits)
+        let letters = hmac(key: key, message: Array("contlab-variant-1\u{0}\(student)\u{0}letters".utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
         return Variant(student: student, values: [
+            "letters": letters,
             "hostname": "lab-" + pick("hostname", hostnames),
             "pids": String(limit), "pids-few": String(limit - 3), "pids-many": String(limit + 3),
             "delete": pick("delete", deletable),

@@ -95,7 +95,7 @@ public enum Grader {
     static func run(_ exercise: Exercise, folder: URL, context: GradingContext) throws -> [CheckOutcome] {
         if HistoryQuiz.Kind(rawValue: exercise.grader) != nil {
             let text = try? String(contentsOf: folder.appendingPathComponent("answers.yaml"), encoding: .utf8)
-            return HistoryQuiz.grade(exercise, answers: text, data: try context.history())
+            return HistoryQuiz.grade(exercise, answers: text, data: try context.history(), variant: context.variant)
         }
         // The student's files are copied first: their program may delete or change its own.
         let copy = try TemporaryDirectory(prefix: "contlab-grade-work")

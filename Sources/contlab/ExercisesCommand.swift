@@ -62,7 +62,7 @@ struct ExercisesCommand: ParsableCommand {
                 let workspace = try Workspace.create(at: url, catalog: catalog, variant: variant) { exercise, language, text in
                     guard text.contains("{{questions}}") else { return text }
                     if history == nil { history = try ExerciseSupport.history() }
-                    return text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: history!, language: language))
+                    return text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: history!, language: language, variant: variant))
                 }
                 if let assigned { try workspace.saveAssignment(assigned) }
                 print(workspace.root.path)
@@ -128,7 +128,7 @@ struct ExercisesCommand: ParsableCommand {
                 let variant = (try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)))?.loadVariant() ?? .standard
                 var text = variant.fill(try String(contentsOfFile: exercise.directory + "/task.\(lang.rawValue).md", encoding: .utf8))
                 if text.contains("{{questions}}") {
-                    text = text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: try ExerciseSupport.history(), language: lang))
+                    text = text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: try ExerciseSupport.history(), language: lang, variant: variant))
                 }
                 print(ExerciseSupport.render(markdown: text, language: lang, color: color.enabled()))
             }

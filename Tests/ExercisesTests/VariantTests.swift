@@ -79,6 +79,29 @@ final class VariantTests: XCTestCase {
         XCTAssertFalse(layer.first { $0.check == "small" }!.passed, "bin/.wh.vi is not this variant's change")
     }
 
+    func testEachVariantLettersTheHistoryEventsItsOwnWay() throws {
+        let exercise = try Fixtures.catalog().exercise("H.1")
+        let data = try Fixtures.history()
+        let reference = try String(contentsOf: Fixtures.solutionsDirectory.appendingPathComponent("H.1/reference/answers.yaml"), encoding: .utf8)
+        XCTAssertTrue(HistoryQuiz.grade(exercise, answers: reference, data: data).allSatisfy(\.passed))
+        let students = (1...5).map { Variant.derive(student: "s\($0)", key: key) }
+        func answers(_ variant: Variant) -> String {
+            exercise.checks.map { check in
+                let key = HistoryQuiz.lettered(check, data: data, variant: variant).sorted { $0.event.date < $1.event.date }.map(\.letter)
+                return "\(check.id): [\(key.joined(separator: ", "))]"
+            }.joined(separator: "\n")
+        }
+        XCTAssertEqual(Set(students.map(answers)).count, 5, "five students, five answer keys")
+        for variant in students {
+            XCTAssertTrue(HistoryQuiz.grade(exercise, answers: answers(variant), data: data, variant: variant).allSatisfy(\.passed))
+            XCTAssertFalse(HistoryQuiz.grade(exercise, answers: reference, data: data, variant: variant).allSatisfy(\.passed),
+                           "the answers for the standard lettering are not this student's")
+            let questions = HistoryQuiz.questions(exercise, data: data, language: .en, variant: variant)
+            let first = HistoryQuiz.lettered(exercise.checks[0], data: data, variant: variant)[0]
+            XCTAssertTrue(questions.contains("  - A: \(first.event.title.en)"), questions)
+        }
+    }
+
     func testAWorkspaceKeepsItsVariantAndItsTasksShowIt() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-variant-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: directory) }
