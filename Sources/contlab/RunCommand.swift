@@ -19,8 +19,12 @@ struct ContainerOptions: ParsableArguments {
     @Flag(name: .long, help: "Run in a user namespace that maps you to root (automatic when not root).")
     var rootless = false
 
-    @Flag(name: .long, help: "Print the system calls the runtime made, host's and init's, to stderr.")
+    @Flag(name: .long, help: "Print the system calls that set the container up, host's and init's, to stderr (--explain=full: every call, with whole paths).")
     var explain = false
+
+    /// `--explain=full`, which main turns into this flag (ArgumentParser has no optional values).
+    @Flag(name: .customLong("explain-full"), help: .hidden)
+    var explainFull = false
 
     func validate() throws {
         if stage == 4 {
@@ -45,22 +49,27 @@ struct ContainerOptions: ParsableArguments {
         return plan
     }
 
+    var explaining: Bool { explain || explainFull }
+
     func printRecord(_ record: [String]) {
-        guard explain else { return }
-        Sys.warn("contlab: system calls for this container (host = contlab run, init = the container's first process):")
-        for line in record { Sys.warn("  " + line) }
+        guard explaining else { return }
+        Sys.warn("contlab --explain (host: contlab run; init: the container's first process):")
+        let lines = explainFull ? record
+            : ExplainRecord.compact(record, width: isatty(STDERR_FILENO) == 1 ? Terminal.columns() - 2 : nil)
+        for line in lines { Sys.warn("  " + line) }
+        if !explainFull { Sys.warn("  (--explain=full: every call, with whole paths)") }
     }
 
     /// Start `request` (stages 1 and 2) and wait for it; returns how it ended.
     func run(_ request: RunRequest, rootfsPath: String) throws -> ExitStatus {
-        let process = try ContainerProcess.start(plan: try plan(request, rootfsPath: rootfsPath), explain: explain)
+        let process = try ContainerProcess.start(plan: try plan(request, rootfsPath: rootfsPath), explain: explaining)
         printRecord(process.record)
         return process.wait()
     }
 
     /// Stage 3: the same in a cgroup with `limits`; returns the report.
     func runInCgroup(_ request: RunRequest, rootfsPath: String, limits: CgroupLimits) throws -> Stage3Run.Report {
-        try Stage3Run.run(plan: try plan(request, rootfsPath: rootfsPath), limits: limits, explain: explain,
+        try Stage3Run.run(plan: try plan(request, rootfsPath: rootfsPath), limits: limits, explain: explaining,
                           onRecord: printRecord)
     }
 }
@@ -205,7 +214,7 @@ struct RunCommand: ParsableCommand {
             run.workingDir = cwd
             run.remove = remove
             run.contlabBinary = Sys.readLink("/proc/self/exe")
-            run.record = container.explain
+            run.record = container.explaining
             run.limits = try limitOptions.limits()
             if !remove && name == nil { Sys.warn("contlab: container \(run.id) (contlab diff \(run.id); contlab container rm \(run.id))") }
             var initCalls: [String] = []

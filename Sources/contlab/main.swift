@@ -38,4 +38,7 @@ if arguments.count >= 2 {
         break
     }
 }
-Contlab.start(Array(arguments.dropFirst()))
+// `--explain=full` before the command's own arguments (after `--` they are the command's).
+let options = Array(arguments.dropFirst())
+let end = options.firstIndex(of: "--") ?? options.endIndex
+Contlab.start(options[..<end].map { $0 == "--explain=full" ? "--explain-full" : $0 } + options[end...])

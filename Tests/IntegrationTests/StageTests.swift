@@ -129,8 +129,14 @@ final class StageTests: XCTestCase {
                      "init: sethostname(\"contlab\"", "\"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC"] {
             XCTAssertTrue(result.stderr.contains(call), "missing \(call) in:\n\(result.stderr)")
         }
+        XCTAssertTrue(result.stderr.contains("init: mount(\"proc\", \"<rootfs>/proc\""), "paths relative to the root: \(result.stderr)")
+        XCTAssertTrue(result.stderr.contains("init: mknod(\"<rootfs>/dev/{null,zero,full,random,urandom,tty}\", …) ×6"), result.stderr)
+        let full = try Harness.run(["run", "--stage", "2", "--explain=full", "--", "echo", "--explain=full"])
+        XCTAssertEqual(full.stdout, "--explain=full\n", "after --, the command's own arguments are left alone")
+        let tree = try Harness.busyboxRootfs()
+        XCTAssertTrue(full.stderr.contains("init: mknod(\"\(tree)/dev/null\", S_IFCHR|0666, makedev(1, 3))"), "the whole record: \(full.stderr)")
         let stage1 = try Harness.run(["run", "--stage", "1", "--explain", "--", "true"])
-        XCTAssertTrue(stage1.stderr.contains("init: chroot("), stage1.stderr)
+        XCTAssertTrue(stage1.stderr.contains("init: chroot(\"<rootfs>\")"), stage1.stderr)
         XCTAssertFalse(stage1.stderr.contains("pivot_root"), stage1.stderr)
     }
 }
