@@ -127,12 +127,28 @@ public struct WalkthroughRunner {
         }
     }
 
+    /// The earlier steps whose results a walk-through started at `firstStep` uses, and that
+    /// this machine can run.
+    var preparations: [Int] {
+        walkthrough.steps.indices.filter { $0 < firstStep && walkthrough.steps[$0].prepares == true
+            && walkthrough.steps[$0].run != nil && walkthrough.unmetNeeds(step: $0, on: host).isEmpty }
+    }
+
     func runSteps() -> Int32 {
         var failed: [Int] = []
         let width = Terminal.columns()
         print(walkthrough.header(language: language, style: style, history: history, width: width), terminator: "")
         if let report = walkthrough.needsReport(on: host, language: language, style: style, from: firstStep) {
             print(report, terminator: "")
+        }
+        let setup = preparations
+        if !setup.isEmpty {
+            let list = setup.map { String($0 + 1) }.joined(separator: ", ")
+            print(style.dim(language == "zh" ? "先悄悄运行第 \(list) 步：后面的步骤要用到它们做出的东西。" : "Running step \(list) quietly first: later steps use what \(setup.count == 1 ? "it makes" : "they make")."))
+            for index in setup where runContlab(walkthrough.steps[index].run!, quiet: true) != .exited(walkthrough.steps[index].exit ?? 0) {
+                Sys.warn(language == "zh" ? "contlab：第 \(index + 1) 步失败；不加 --step 运行以查看它的输出。" : "contlab: step \(index + 1) failed; run the walk-through without --step to see its output.")
+                return 1
+            }
         }
         var prose = true
         for index in walkthrough.steps.indices where index >= firstStep {

@@ -24,6 +24,9 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         /// The exit status the step's command ends with when all is well (a step that shows a
         /// refusal); 0 when not given. Any other status fails the walk-through.
         public var exit: Int32?
+        /// Later steps use what this one makes (a bundle, an image, a container): `--step` past
+        /// it runs it first, quietly.
+        public var prepares: Bool?
 
         public init(title: Text, text: Text, byHand: [String]?, run: [String]?, lookFor: Text?,
                     needs: [Need]? = nil, byHandNeeds: [Need]? = nil) {
@@ -37,7 +40,7 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case title, text, run, needs, exit
+            case title, text, run, needs, exit, prepares
             case byHand = "by-hand"
             case lookFor = "look-for"
             case byHandNeeds = "by-hand-needs"

@@ -69,6 +69,12 @@ final class WalkthroughRunTests: XCTestCase {
         XCTAssertTrue(five.stdout.contains("D /bin/vi") && five.stdout.contains("A /greeting"), five.stdout)
         XCTAssertEqual(five.stdout.components(separatedBy: "hello from a layer\n").count, 3,
                        "the greeting is read in the first container and in the committed image's: \(five.stdout)")
+        // Started at step 5, it first makes the image and the container steps 1 and 3 make.
+        let later = try stage(5, ["--step", "5"])
+        XCTAssertEqual(later.status, 0, later.stdout + later.stderr)
+        XCTAssertTrue(later.stdout.contains("Running step 1, 3 quietly first: later steps use what they make."), later.stdout)
+        XCTAssertFalse(later.stdout.contains("Step 1/9"), later.stdout)
+        XCTAssertTrue(later.stdout.contains("A /greeting") && later.stdout.contains("D /bin/vi"), later.stdout)
         XCTAssertEqual(try Self.runNames().subtracting(before), [], "the walk-through removed its images and container")
 
         let chinese = try stage(2, ["--lang", "zh"])
