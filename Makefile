@@ -16,7 +16,7 @@ PACKAGES := pkg-config binutils libcap-dev libseccomp-dev libcmark-dev zlib1g-de
 	stress-ng debootstrap util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon \
 	golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev
 
-.PHONY: all setup build rootfs demo test unit-test integration-test bench clean
+.PHONY: all setup build rootfs demo test unit-test integration-test bench fuzz clean
 
 all: build
 
@@ -24,7 +24,7 @@ setup:
 	@sh scripts/install-packages.sh $(PACKAGES)
 
 build: setup
-	$(SWIFT) build $(STATIC)
+	$(SWIFT) build $(STATIC) --product contlab
 	@mkdir -p bin && rm -f bin/contlab && strip -o bin/contlab .build/release/contlab && ln -sf contlab bin/contlab-runc
 
 rootfs: build
@@ -50,6 +50,15 @@ unit-test: setup
 
 bench: rootfs
 	@sh scripts/bench.sh
+
+# Fuzzing: every reader of untrusted input (Tests/FuzzTargets) under libFuzzer with
+# AddressSanitizer, FUZZ_SECONDS each; crashes land in Tests/FuzzCorpus/TARGET, which make test
+# replays. FUZZ_TARGETS picks some: make fuzz FUZZ_TARGETS="tar gzip" FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= runtime-config tar gzip image-documents recipe lesson history exercise-files
+fuzz: setup
+	$(SWIFT) build -c release --product contlab-fuzz --sanitize fuzzer --sanitize address -Xswiftc -DFUZZING --build-path .build/fuzz
+	@sh scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf .build bin

@@ -89,6 +89,13 @@ let package = Package(
         ]),
         // Real containers, as root, through the built static binary (see Makefile).
         .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore", "TestSupport"]),
+        // Fuzzing: what contlab reads from strangers, one function per input kind. make fuzz
+        // builds contlab-fuzz with libFuzzer and ASan; FuzzReplayTests runs the saved inputs
+        // of Tests/FuzzCorpus in every make test.
+        .target(name: "FuzzTargets", dependencies: ["ContlabCore", "OCI", "Images", "Rootfs", "History", "Lessons", "Exercises"],
+                path: "Tests/FuzzTargets"),
+        .executableTarget(name: "contlab-fuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz"),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -162,3 +162,10 @@ enum JSON {
         keys.isEmpty ? "" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." } + ": "
     }
 }
+
+/// The image documents' reader, for what decodes them outside the store (the fuzz targets).
+public enum ImageDocuments {
+    public static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws -> T {
+        try JSON.decode(type, bytes, what: what)
+    }
+}

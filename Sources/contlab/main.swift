@@ -38,7 +38,19 @@ if arguments.count >= 2 {
         break
     }
 }
-// `--explain=full` before the command's own arguments (after `--` they are the command's).
+// Before the command's own arguments (after `--` they are the command's): `--explain=full`
+// becomes its hidden flag, and a negative number after a numeric option is joined to it
+// (`--memory -1` would read as a missing value and an unknown option, not as the refusal of -1).
 let options = Array(arguments.dropFirst())
 let end = options.firstIndex(of: "--") ?? options.endIndex
-Contlab.start(options[..<end].map { $0 == "--explain=full" ? "--explain-full" : $0 } + options[end...])
+var front: [String] = []
+let numeric: Set<String> = ["-m", "--memory", "--pids", "--cpus", "--timeout", "--jobs", "--step"]
+for argument in options[..<end] {
+    if let last = front.last, numeric.contains(last), argument.count > 1, argument.hasPrefix("-"),
+       argument.dropFirst().first.map({ $0.isNumber || $0 == "." }) == true {
+        front[front.count - 1] = (last == "-m" ? "--memory" : last) + "=" + argument
+    } else {
+        front.append(argument == "--explain=full" ? "--explain-full" : argument)
+    }
+}
+Contlab.start(front + options[end...])

@@ -116,6 +116,13 @@ final class StageTests: XCTestCase {
         let badStage = try Harness.run(["run", "--stage", "9", "--", "true"])
         XCTAssertNotEqual(badStage.status, 0)
         XCTAssertTrue(badStage.stderr.contains("--stage 9"), badStage.stderr)
+        // A negative limit is refused for what it is, not read as a missing value.
+        for args in [["--memory", "-1"], ["-m", "-64M"], ["--pids", "-5"]] {
+            let negative = try Harness.run(["run", "--stage", "3"] + args + ["--", "true"])
+            XCTAssertEqual(negative.status, 125, negative.stderr)
+            XCTAssertTrue(negative.stderr.contains("\(args[0] == "-m" ? "--memory" : args[0]) \"\(args[1])\""), negative.stderr)
+            XCTAssertFalse(negative.stderr.contains("Missing value"), negative.stderr)
+        }
         let noCommand = try Harness.run(["run", "--stage", "2"])
         XCTAssertEqual(noCommand.status, 125)
         XCTAssertTrue(noCommand.stderr.contains("no command given"), noCommand.stderr)
