@@ -226,6 +226,9 @@ public struct OCIRuntime {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard ["created", "running", "paused"].contains(status) else {
+            // Every process of a stopped container is already gone: `kill --all` has nothing
+            // left to do (containerd's shim sends it when a pod's sandbox has died), as with runc.
+            if all && status == "stopped" { return }
             throw RuntimeError.wrongStatus(id: id, status: status, operation: "kill")
         }
         if all, let cgroup = store.cgroup(of: record) {

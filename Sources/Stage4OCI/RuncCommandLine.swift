@@ -172,7 +172,8 @@ public struct RuncCommandLine: Equatable, Sendable {
         case "kill":
             var name = positional.count > 1 ? positional[1] : "TERM"
             if name.hasPrefix("-") { name.removeFirst() }
-            guard let signal = Signals.parse(name) else { throw ParseError("kill: unknown signal \"\(name)\" (a name like TERM or KILL, or a number)") }
+            // Signal 0 only asks whether the process exists (kill(2)), as runc allows.
+            guard let signal = name == "0" ? 0 : Signals.parse(name) else { throw ParseError("kill: unknown signal \"\(name)\" (a name like TERM or KILL, or a number)") }
             verb = .kill(id: try id(), signal: signal, all: options["all"] != nil)
         case "delete": verb = .delete(id: try id(), force: options["force"] != nil)
         case "list":

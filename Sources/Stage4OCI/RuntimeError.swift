@@ -29,6 +29,9 @@ public enum RuntimeError: Error, CustomStringConvertible {
             return "container \"\(id)\" does not exist (see list for the ones that do; a different --root?)"
         case .wrongStatus(let id, let status, let operation):
             let fix = operation == "delete" ? " (kill it first, or use delete --force)" : ""
+            // "container not running" is the phrase engines' shims look for to treat a kill as
+            // done (runc's own error text).
+            if operation == "kill" && status == "stopped" { return "cannot kill container \"\(id)\": container not running (it is stopped)" }
             return "cannot \(operation) container \"\(id)\": it is \(status)\(fix)"
         case .bundle(let path):
             return "cannot read \(path)/config.json: make a bundle with spec, or give --bundle DIR"

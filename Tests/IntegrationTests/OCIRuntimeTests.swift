@@ -433,6 +433,38 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertNotEqual(try Harness.run(["bundle", "create", dir]).status, 0, "an existing config.json is kept")
     }
 
+    /// containerd's shim sends `kill --all ID 9` to a container whose process is gone and
+    /// treats "container not running" as done: both runtimes answer alike.
+    func testKillingAStoppedContainerAndSignalZeroAsRuncDoes() throws {
+        let dir = try bundle("killed", args: ["true"])
+        let sleeper = try bundle("sleeper", args: ["sleep", "30"])
+        var runtimes: [(String, ([String]) throws -> Harness.Result)] = [("contlab-runc", runtime)]
+        if let runc = ["/usr/sbin/runc", "/usr/bin/runc"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            runtimes.append(("runc", { try Harness.execute([runc, "--root", self.work + "/runc-state"] + $0) }))
+        }
+        for (name, run) in runtimes {
+            XCTAssertEqual(try run(["create", "--bundle", dir, "k1"]).status, 0, name)
+            XCTAssertEqual(try run(["start", "k1"]).status, 0, name)
+            var stopped = false
+            for _ in 0..<50 where !stopped {
+                stopped = (try run(["state", "k1"]).stdout).contains("\"stopped\"")
+                if !stopped { usleep(50_000) }
+            }
+            XCTAssertTrue(stopped, name)
+            XCTAssertEqual(try run(["kill", "--all", "k1", "9"]).status, 0, "\(name): nothing left to kill is not an error")
+            let one = try run(["kill", "k1", "9"])
+            XCTAssertEqual(one.status, 1, name)
+            XCTAssertTrue(one.stderr.contains("container not running"), "\(name): \(one.stderr)")
+            XCTAssertEqual(try run(["delete", "k1"]).status, 0, name)
+            XCTAssertEqual(try run(["create", "--bundle", sleeper, "k2"]).status, 0, name)
+            XCTAssertEqual(try run(["kill", "k2", "0"]).status, 0, "\(name): signal 0 asks whether it exists")
+            XCTAssertEqual(try run(["delete", "--force", "k2"]).status, 0, name)
+            let missing = try run(["kill", "k2", "0"])
+            XCTAssertNotEqual(missing.status, 0, name)
+            XCTAssertTrue(missing.stderr.contains("does not exist"), "\(name): \(missing.stderr)")
+        }
+    }
+
     func testAUserNamespaceMapsRootToAnUnprivilegedRange() throws {
         let dir = try bundle("userns", args: ["contlab", "inspect", "--json"]) { config in
             var linux = config["linux"] as! [String: Any]
