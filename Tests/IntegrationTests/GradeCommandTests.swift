@@ -85,10 +85,23 @@ extension ExerciseGradingTests {
         let reports = workspace + "-reports"
         defer { try? FileManager.default.removeItem(atPath: reports) }
         try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
-        let one = try Harness.run(["verify", "--workspace", classFolder + "/ana", "--format", "json", "--output", reports + "/ana.json", "2.1"])
-        XCTAssertEqual(one.status, 0, one.stderr)
-        let merged = try Harness.run(["grade", "--merge", reports + "/ana.json", "--roster", roster, "--out", out])
+        for student in ["ana", "bo"] {
+            let one = try Harness.run(["verify", "--workspace", classFolder + "/" + student, "--format", "json", "--no-save",
+                                       "--output", reports + "/\(student).json"], timeout: 600)
+            XCTAssertEqual(one.status, 1, one.stderr)
+        }
+        let merged = try Harness.run(["grade", "--merge", reports + "/ana.json", reports + "/bo.json", "--roster", roster, "--out", out + "-m"])
+        defer { try? FileManager.default.removeItem(atPath: out + "-m") }
         XCTAssertEqual(merged.status, 0, merged.stderr)
-        XCTAssertTrue(merged.stdout.contains("1 graded, 3 with no submission"), merged.stdout)
+        XCTAssertTrue(merged.stdout.contains("2 graded, 2 with no submission"), merged.stdout)
+        // The points of each exercise, the total and the maximum: as grading them here gave.
+        func points(_ book: String, _ student: String) throws -> [Substring] {
+            let row = try XCTUnwrap(try String(contentsOfFile: book + "/gradebook.csv", encoding: .utf8).components(separatedBy: "\r\n")
+                .first { $0.hasPrefix(student + ",") })
+            return Array(row.split(separator: ",", omittingEmptySubsequences: false).prefix(header.firstIndex(of: "total")! + 1))
+        }
+        for student in ["ana", "bo"] {
+            XCTAssertEqual(try points(out + "-m", student), try points(out + "-1", student), "\(student): merged as graded")
+        }
     }
 }
