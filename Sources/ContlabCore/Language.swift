@@ -6,8 +6,12 @@ public enum Language: String, CaseIterable, Sendable, Comparable {
 
     /// The language a student's locale asks for: `zh` when the first of `LC_ALL`, `LC_MESSAGES`
     /// and `LANG` that is set starts with `zh` (POSIX gives them that precedence), else `en`.
+    /// `CONTLAB_LANG` comes first: a walk-through sets it for the commands it runs, and `contlab
+    /// run` passes it into the container, so `contlab inspect` there speaks the same language.
+    public static let environmentKey = "CONTLAB_LANG"
+
     public static func preferred(environment: [String: String] = ProcessInfo.processInfo.environment) -> Language {
-        for key in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+        for key in [environmentKey, "LC_ALL", "LC_MESSAGES", "LANG"] {
             if let value = environment[key], !value.isEmpty {
                 return value.lowercased().hasPrefix("zh") ? .zh : .en
             }

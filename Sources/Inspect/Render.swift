@@ -3,38 +3,40 @@ import ContlabCore
 import Foundation
 
 extension IsolationReport {
-    /// A two-column table for people: what, and what this process sees.
-    public func table(style: Style) -> String {
+    /// A two-column table for people: what, and what this process sees, in English or Chinese
+    /// (the kernel's own words — pid, uid_map, seccomp, capability names — stay as they are).
+    public func table(style: Style, language: Language = .preferred()) -> String {
+        let zh = language == .zh
+        func t(_ en: String, _ chinese: String) -> String { zh ? chinese : en }
         var rows: [(String, String)] = [
-            ("pid / ppid", "\(pid) / \(ppid)" + (pid == 1 ? "  (PID 1 of its namespace)" : "")),
-            ("uid / gid", "\(uid) / \(gid)" + (groups.isEmpty ? "" : "  groups \(groups.map(String.init).joined(separator: ","))")),
-            ("hostname", hostname),
-            ("root", root + (rootMount.map { "  mounted from \($0)" } ?? "")),
-            ("mounts", mountCount.map(String.init) ?? "unknown (no /proc mounted)"),
+            ("pid / ppid", "\(pid) / \(ppid)" + (pid == 1 ? t("  (PID 1 of its namespace)", "  （所在命名空间的 PID 1）") : "")),
+            ("uid / gid", "\(uid) / \(gid)" + (groups.isEmpty ? "" : t("  groups ", "  附加组 ") + groups.map(String.init).joined(separator: ","))),
+            (t("hostname", "主机名"), hostname),
+            (t("root", "根目录"), root + (rootMount.map { t("  mounted from ", "  挂载自 ") + $0 } ?? "")),
+            (t("mounts", "挂载数"), mountCount.map(String.init) ?? t("unknown (no /proc mounted)", "未知（没有挂载 /proc）")),
         ]
         for ns in namespaces {
-            var value = ns.id ?? "unavailable"
+            var value = ns.id ?? t("unavailable", "不可用")
             switch ns.differsFromHost {
-            case true?: value += "  " + style.green("own")
-            case false?: value += "  " + style.yellow("shared with host")
+            case true?: value += "  " + style.green(t("own", "独有"))
+            case false?: value += "  " + style.yellow(t("shared with host", "与宿主机共享"))
             case nil: break
             }
-            rows.append(("ns \(ns.kind)", value))
+            rows.append((t("ns ", "命名空间 ") + ns.kind, value))
         }
         if let caps = capabilities {
-            rows.append(("cap effective", summarize(caps.effective, of: caps.known)))
-            rows.append(("cap permitted", summarize(caps.permitted, of: caps.known)))
-            rows.append(("cap bounding", summarize(caps.bounding, of: caps.known)))
-            rows.append(("cap inheritable", summarize(caps.inheritable, of: caps.known)))
-            rows.append(("cap ambient", summarize(caps.ambient, of: caps.known)))
+            for (name, set) in [("effective", caps.effective), ("permitted", caps.permitted), ("bounding", caps.bounding),
+                                ("inheritable", caps.inheritable), ("ambient", caps.ambient)] {
+                rows.append((t("cap ", "能力 ") + name, summarize(set, of: caps.known, language: language)))
+            }
         }
         rows.append(("no_new_privs", noNewPrivileges ? "1" : "0"))
         rows.append(("seccomp", seccomp))
-        rows.append(("cgroup", cgroups.isEmpty ? "unknown" : cgroups.joined(separator: "\n")))
-        rows.append(("memory limit", memoryLimit ?? "not visible"))
-        rows.append(("pids limit", pidsLimit ?? "not visible"))
-        rows.append(("uid_map", uidMap?.joined(separator: "\n") ?? "unknown"))
-        rows.append(("gid_map", gidMap?.joined(separator: "\n") ?? "unknown"))
+        rows.append(("cgroup", cgroups.isEmpty ? t("unknown", "未知") : cgroups.joined(separator: "\n")))
+        rows.append((t("memory limit", "内存上限"), memoryLimit ?? t("not visible", "看不到")))
+        rows.append((t("pids limit", "进程数上限"), pidsLimit ?? t("not visible", "看不到")))
+        rows.append(("uid_map", uidMap?.joined(separator: "\n") ?? t("unknown", "未知")))
+        rows.append(("gid_map", gidMap?.joined(separator: "\n") ?? t("unknown", "未知")))
         let width = rows.map { Terminal.displayWidth($0.0) }.max() ?? 0
         var out = ""
         for (key, value) in rows {
@@ -46,15 +48,16 @@ extension IsolationReport {
         return out
     }
 
-    func summarize(_ names: [String], of known: Int) -> String {
-        if names.isEmpty { return "none" }
-        if names.count == known { return "all \(known)" }
+    func summarize(_ names: [String], of known: Int, language: Language = .en) -> String {
+        let zh = language == .zh
+        if names.isEmpty { return zh ? "无" : "none" }
+        if names.count == known { return zh ? "全部 \(known) 个" : "all \(known)" }
         let short = { (name: String) in name.replacingOccurrences(of: "CAP_", with: "") }
         if names.count > known / 2 {
             let missing = (0..<known).map { IsolationReport.capabilityName(cap_value_t($0)) }.filter { !names.contains($0) }
-            return "\(names.count) of \(known), all but: " + missing.map(short).joined(separator: " ")
+            return (zh ? "\(known) 个中的 \(names.count) 个，缺少：" : "\(names.count) of \(known), all but: ") + missing.map(short).joined(separator: " ")
         }
-        return "\(names.count) of \(known): " + names.map { $0.replacingOccurrences(of: "CAP_", with: "") }.joined(separator: " ")
+        return (zh ? "\(known) 个中的 \(names.count) 个：" : "\(names.count) of \(known): ") + names.map(short).joined(separator: " ")
     }
 
     public func json() throws -> String {

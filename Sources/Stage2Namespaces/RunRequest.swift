@@ -13,6 +13,8 @@ public struct RunRequest: Equatable, Sendable {
     public var hostname: String?
     public var rootless = false
     public var terminal: String?
+    /// contlab's language (`CONTLAB_LANG`), passed in so contlab inside speaks it too.
+    public var language: String?
 
     public init(stage: Int, rootfs: String, args: [String]) {
         self.stage = stage
@@ -55,6 +57,7 @@ public struct RunRequest: Equatable, Sendable {
         var environment = ["PATH=\(ContainerPlan.defaultPath)", "HOME=\(identity.home)"]
         if stage >= 2 { environment.append("HOSTNAME=\(hostname ?? "contlab")") }
         if let terminal { environment.append("TERM=\(terminal)") }
+        if let language { environment.append("\(Language.environmentKey)=\(language)") }
         for entry in env {
             let key = entry.split(separator: "=", maxSplits: 1)[0]
             environment.removeAll { $0.hasPrefix(key + "=") }

@@ -216,7 +216,9 @@ public struct WalkthroughRunner {
         }
         var pid: pid_t = 0
         let rc = withCStrings(["contlab"] + args) { argv in
-            withCStrings(ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }) { envp in
+            // The steps speak the walk-through's language (inspect's labels, --explain's header).
+            let environment = ProcessInfo.processInfo.environment.merging([Language.environmentKey: language]) { $1 }
+            return withCStrings(environment.map { "\($0.key)=\($0.value)" }) { envp in
                 posix_spawn(&pid, "/proc/self/exe", &actions, &attr,
                             UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
             }

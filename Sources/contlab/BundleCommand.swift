@@ -47,6 +47,11 @@ struct BundleCommand: ParsableCommand {
                 let args = command.first == "--" ? Array(command.dropFirst()) : command
                 spec.process?.args = args.isEmpty ? ["sh"] : args
                 spec.process?.terminal = terminal
+                // A walk-through's language reaches contlab inside the container.
+                if let language = ProcessInfo.processInfo.environment[Language.environmentKey] {
+                    let env = spec.process?.env ?? []
+                    spec.process?.env = env + ["\(Language.environmentKey)=\(language)"]
+                }
                 if let binary = Sys.readLink("/proc/self/exe") {
                     spec.mounts?.append(Spec.Mount(destination: "/usr/local/bin/contlab", type: "bind", source: binary, options: ["bind", "ro"]))
                 }

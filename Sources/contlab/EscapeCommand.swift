@@ -61,22 +61,27 @@ struct EscapeCommand: ParsableCommand {
             return
         }
         let style = Style(enabled: color.enabled())
+        let zh = Language.preferred() == .zh
+        func t(_ en: String, _ chinese: String) -> String { zh ? chinese : en }
+        // The verdict stays in capitals in both languages: it is what the walk-through points at.
         let verdict = result.escaped ? style.red(style.bold("ESCAPED")) : style.green(style.bold("CONTAINED"))
-        print("Stage \(result.stage) escape attempt: \(verdict)")
+        print(t("Stage \(result.stage) escape attempt: ", "第 \(result.stage) 阶段越狱尝试：") + verdict)
         if let probe = result.probe {
-            print("  inside the container, as root:")
+            print(t("  inside the container, as root:", "  在容器里，以 root 身份："))
             for step in probe.steps { print("    " + step) }
             if let root = probe.root, let host = probe.hostRoot {
-                print("  \"/\" after the attempt: \(root); the host's root: \(host)")
+                print(t("  \"/\" after the attempt: \(root); the host's root: \(host)", "  尝试之后的 \"/\"：\(root)；宿主机的根：\(host)"))
             }
-            if !probe.entries.isEmpty { print("  it saw in \"/\": \(probe.entries.joined(separator: " "))") }
-            if let error = probe.error { print("  probe error: \(error)") }
+            if !probe.entries.isEmpty { print(t("  it saw in \"/\": ", "  它在 \"/\" 里看到：") + probe.entries.joined(separator: " ")) }
+            if let error = probe.error { print(t("  probe error: ", "  探针出错：") + error) }
         } else {
-            print("  the probe reported nothing (\(result.exitStatus))")
+            print(t("  the probe reported nothing (\(result.exitStatus))", "  探针什么也没报告（\(result.exitStatus)）"))
         }
         print(result.proofOnHost
-              ? "  proof for the host: the probe read back the secret the host left outside the root filesystem"
-              : "  proof for the host: the probe could not read the secret the host left outside the root filesystem")
+              ? t("  proof for the host: the probe read back the secret the host left outside the root filesystem",
+                  "  给宿主机的证据：探针读回了宿主机放在根文件系统之外的秘密")
+              : t("  proof for the host: the probe could not read the secret the host left outside the root filesystem",
+                  "  给宿主机的证据：探针读不到宿主机放在根文件系统之外的秘密"))
     }
 }
 

@@ -53,11 +53,12 @@ struct ContainerOptions: ParsableArguments {
 
     func printRecord(_ record: [String]) {
         guard explaining else { return }
-        Sys.warn("contlab --explain (host: contlab run; init: the container's first process):")
+        let zh = Language.preferred() == .zh
+        Sys.warn(zh ? "contlab --explain（host：contlab run；init：容器的第一个进程）：" : "contlab --explain (host: contlab run; init: the container's first process):")
         let lines = explainFull ? record
             : ExplainRecord.compact(record, width: isatty(STDERR_FILENO) == 1 ? Terminal.columns() - 2 : nil)
         for line in lines { Sys.warn("  " + line) }
-        if !explainFull { Sys.warn("  (--explain=full: every call, with whole paths)") }
+        if !explainFull { Sys.warn(zh ? "  （--explain=full：每一个调用，路径完整）" : "  (--explain=full: every call, with whole paths)") }
     }
 
     /// Start `request` (stages 1 and 2) and wait for it; returns how it ended.
@@ -181,6 +182,7 @@ struct RunCommand: ParsableCommand {
             request.hostname = hostname
             request.rootless = container.effectiveRootless
             if isatty(STDIN_FILENO) == 1 { request.terminal = ProcessInfo.processInfo.environment["TERM"] }
+            request.language = ProcessInfo.processInfo.environment[Language.environmentKey]
             guard container.stage >= 3 else { return try container.run(request, rootfsPath: rootfs) }
             let limits = try limitOptions.limits()
             let report = try container.runInCgroup(request, rootfsPath: rootfs, limits: limits)

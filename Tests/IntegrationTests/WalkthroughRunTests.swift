@@ -79,6 +79,12 @@ final class WalkthroughRunTests: XCTestCase {
 
         let chinese = try stage(2, ["--lang", "zh"])
         XCTAssertTrue(chinese.stdout.contains("第 2 阶段"), chinese.stdout)
+        // The commands it runs speak Chinese too: inspect's labels inside the container, the
+        // escape's report, --explain's header.
+        XCTAssertTrue(chinese.stdout.contains("主机名") && chinese.stdout.contains("独有") && chinese.stdout.contains("与宿主机共享"), chinese.stdout)
+        XCTAssertTrue(chinese.stdout.contains("第 2 阶段越狱尝试：CONTAINED"), chinese.stdout)
+        XCTAssertTrue(chinese.stderr.contains("contlab --explain（host：contlab run；init：容器的第一个进程）："), chinese.stderr)
+        XCTAssertFalse(chinese.stdout.contains("shared with host"), chinese.stdout)
     }
 
     static func scratchFolders() -> [String] {

@@ -88,10 +88,15 @@ final class InspectParsingTests: XCTestCase {
             root: "device 0:1, inode 2", rootMount: nil, mountCount: 6, procMounted: true, capabilities: nil,
             noNewPrivileges: false, seccomp: "disabled", cgroups: [], memoryLimit: nil, pidsLimit: nil,
             uidMap: ["0 0 4294967295"], gidMap: nil)
-        let table = report.table(style: Style(enabled: false))
+        let table = report.table(style: Style(enabled: false), language: .en)
         XCTAssertTrue(table.contains("pid:[5]  own"))
         XCTAssertTrue(table.contains("user:[1]  shared with host"))
         XCTAssertTrue(table.contains("PID 1 of its namespace"))
+        let chinese = report.table(style: Style(enabled: false), language: .zh)
+        XCTAssertTrue(chinese.contains("命名空间 pid   pid:[5]  独有"), chinese)
+        XCTAssertTrue(chinese.contains("user:[1]  与宿主机共享") && chinese.contains("（所在命名空间的 PID 1）") && chinese.contains("内存上限"), chinese)
+        XCTAssertTrue(chinese.contains("uid_map") && chinese.contains("seccomp"), "the kernel's own words stay")
+        XCTAssertFalse(chinese.contains("hostname") || chinese.contains("not visible"), chinese)
     }
 }
 
