@@ -1,10 +1,11 @@
 import ContlabCore
 import Foundation
 
-/// Runs a walk-through: prints each step, runs its contlab arguments as a child (this same
-/// binary), and on a terminal waits before each step for one key — Enter or space goes on, `s`
-/// stops the prose, `q` stops (exit 0), Ctrl-C interrupts (130). The children clean up after themselves; Ctrl-C reaches them through the forwarding
-/// wait, and the walk-through's own scratch directory is removed on every way out.
+/// Runs a walk-through: tells each step (its history, the commands by hand, contlab's command),
+/// then on a terminal waits for one key before the command runs — Enter or space runs it, `s`
+/// stops the prose, `q` stops (exit 0), Ctrl-C interrupts (130) — and runs it as a child (this
+/// same binary). The children clean up after themselves; Ctrl-C reaches them through the
+/// forwarding wait, and the walk-through's own scratch directory is removed on every way out.
 public struct WalkthroughRunner {
     public var walkthrough: StageWalkthrough
     public var language: String
@@ -37,9 +38,12 @@ public struct WalkthroughRunner {
     /// One key, acted on at once: Enter or space goes on, s stops the prose, q quits, Ctrl-C
     /// interrupts. The terminal is in non-canonical mode without echo (and without turning
     /// Ctrl-C into a signal) only while it waits, and is restored before anything else happens.
-    func ask() -> Answer {
+    /// `runs`: the step's command is about to run, so the student is asked what they expect.
+    func ask(runs: Bool) -> Answer {
         guard interactive else { return .next }
-        let prompt = language == "zh" ? "[回车/空格] 继续 · [s] 略过讲解 · [q] 退出 " : "[Enter/space] continue · [s] skip the prose · [q] quit "
+        let prompt = runs
+            ? (language == "zh" ? "你预计会看到什么？[回车/空格] 运行 · [s] 略过讲解 · [q] 退出 " : "What do you expect? [Enter/space] run it · [s] skip the prose · [q] quit ")
+            : (language == "zh" ? "[回车/空格] 继续 · [s] 略过讲解 · [q] 退出 " : "[Enter/space] continue · [s] skip the prose · [q] quit ")
         FileHandle.standardOutput.write(Data(style.dim(prompt).utf8))
         let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard tty >= 0 else { return .next }
@@ -152,7 +156,16 @@ public struct WalkthroughRunner {
         }
         var prose = true
         for index in walkthrough.steps.indices where index >= firstStep {
-            switch ask() {
+            // The step is told first, its command last; the pause comes between, so the
+            // student can guess what it will print before it does.
+            let step = walkthrough.steps[index]
+            print(walkthrough.describe(step: index, language: language, style: style, prose: prose, width: width), terminator: "")
+            let byHandMissing = walkthrough.unmetByHandNeeds(step: index, on: host)
+            if prose, step.byHand != nil, !byHandMissing.isEmpty {
+                print(style.yellow(byHandMissing.map { $0.missing(language: language) }.joined(separator: "; ")))
+            }
+            let missing = walkthrough.unmetNeeds(step: index, on: host)
+            switch ask(runs: missing.isEmpty && step.run != nil) {
             case .quit:
                 print(language == "zh" ? "已停止；没有留下任何挂载、cgroup 或进程。" : "Stopped; nothing is left behind (each step cleans up as it ends).")
                 return 0
@@ -162,13 +175,6 @@ public struct WalkthroughRunner {
             case .skipProse: prose = false
             case .next: break
             }
-            let step = walkthrough.steps[index]
-            print(walkthrough.describe(step: index, language: language, style: style, prose: prose, width: width), terminator: "")
-            let byHandMissing = walkthrough.unmetByHandNeeds(step: index, on: host)
-            if prose, step.byHand != nil, !byHandMissing.isEmpty {
-                print(style.yellow(byHandMissing.map { $0.missing(language: language) }.joined(separator: "; ")))
-            }
-            let missing = walkthrough.unmetNeeds(step: index, on: host)
             if !missing.isEmpty {
                 print(StageWalkthrough.notRun(missing, language: language, style: style))
             } else if let args = step.run {
