@@ -75,9 +75,13 @@ public enum HistoryQuiz {
     /// Grade answers.yaml's text against the data.
     public static func grade(_ exercise: Exercise, answers text: String?, data: HistoryData, variant: Variant = .standard) -> [CheckOutcome] {
         guard let text else { return CheckOutcome.allFailed(exercise, expected: "answers.yaml", seen: "answers.yaml is missing or not UTF-8 text") }
-        let parsed: [String: Any]
+        // Read as a node tree, not through Yams.load: a key that is itself a list or a mapping
+        // made load trap, and a version such as 3.10 must not turn into the number 3.1.
+        var parsed: [String: Node] = [:]
         do {
-            parsed = (try Yams.load(yaml: text) as? [String: Any]) ?? [:]
+            for (key, value) in (try Yams.compose(yaml: text))?.mapping ?? [:] {
+                if let name = key.scalar?.string { parsed[name] = value }
+            }
         } catch {
             return CheckOutcome.allFailed(exercise, expected: "answers.yaml as YAML (check: answer)", seen: "it does not parse: \(error)")
         }
@@ -88,17 +92,17 @@ public enum HistoryQuiz {
             switch kind {
             case .order:
                 let key = items.sorted { $0.event.date < $1.event.date }.map(\.letter)
-                let given = (answer as? [Any])?.map { "\($0)".trimmingCharacters(in: .whitespaces).uppercased() } ?? []
+                let given = answer?.sequence?.map { ($0.scalar?.string ?? "?").trimmingCharacters(in: .whitespaces).uppercased() } ?? []
                 return CheckOutcome(check.id, passed: given == key, expected: "the \(items.count) letters, earliest first",
                                     seen: given.isEmpty ? "no answer" : given.joined(separator: ", ") + (given == key ? "" : " (not the order of their dates)"))
             case .kernel:
                 let key = items.first?.event.kernel ?? "?"
-                let given = answer.map { normalizeVersion("\($0)") } ?? ""
+                let given = answer?.scalar.map { normalizeVersion($0.string) } ?? ""
                 return CheckOutcome(check.id, passed: given == normalizeVersion(key), expected: "a Linux version such as 3.8",
                                     seen: given.isEmpty ? "no answer" : "\(given) (not the version that first had it)")
             case .year:
                 let key = items.first?.event.date.year ?? 0
-                let given = answer.flatMap { Int("\($0)".trimmingCharacters(in: .whitespaces)) }
+                let given = answer?.scalar.flatMap { Int($0.string.trimmingCharacters(in: .whitespaces)) }
                 return CheckOutcome(check.id, passed: given == key, expected: "a year such as 1999",
                                     seen: given.map { "\($0)" + ($0 == key ? "" : (($0 < key ? " (too early)" : " (too late)"))) } ?? "no answer")
             }

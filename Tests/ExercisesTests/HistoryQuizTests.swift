@@ -32,3 +32,17 @@ final class HistoryQuizTests: XCTestCase {
         XCTAssertEqual(HistoryQuiz.normalizeVersion("3.0"), "3.0")
     }
 }
+
+extension HistoryQuizTests {
+    /// Found by make fuzz: a key that is a list made Yams.load trap, ending the grading.
+    func testAnswersWhoseKeysAreNotWordsAreGradedNotCrashedOn() throws {
+        let exercise = try Fixtures.catalog().exercise("H.1")
+        let data = try Fixtures.history()
+        let outcomes = HistoryQuiz.grade(exercise, answers: "[e52.1 C, B]: 1\n{a: b}: [C]\njails: [D, A, B, C]\n", data: data)
+        XCTAssertEqual(outcomes.first { $0.check == "jails" }?.passed, true, "the ordinary keys are still read")
+        let kernel = try Fixtures.catalog().exercise("H.2")
+        let versions = HistoryQuiz.grade(kernel, answers: "user-namespaces: 3.10\n", data: data)
+        XCTAssertEqual(versions.first { $0.check == "user-namespaces" }?.seen, "3.10 (not the version that first had it)",
+                       "3.10 is read as written, not as the number 3.1")
+    }
+}
