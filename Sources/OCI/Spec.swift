@@ -249,6 +249,16 @@ public struct Spec: Codable, Equatable, Sendable {
         public var fileMode: UInt32?
         public var uid: UInt32?
         public var gid: UInt32?
+
+        public init(path: String, type: String, major: Int64? = nil, minor: Int64? = nil, fileMode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil) {
+            self.path = path
+            self.type = type
+            self.major = major
+            self.minor = minor
+            self.fileMode = fileMode
+            self.uid = uid
+            self.gid = gid
+        }
     }
 
     /// linux.seccomp: a filter of system calls, loaded by the init just before the process runs.

@@ -7,7 +7,9 @@ import OCI
 /// the files each backend writes.
 public enum CgroupSettings {
     /// The files to write, per controller, for `resources` on a backend of `version`.
-    public static func writes(_ resources: Spec.Resources?, version: (String) -> Int?) -> [(controller: String, write: LimitWrite)] {
+    /// `devices`: linux.devices, whose nodes the container is allowed to use as runc allows them.
+    public static func writes(_ resources: Spec.Resources?, devices: [Spec.Device] = [],
+                              version: (String) -> Int?) -> [(controller: String, write: LimitWrite)] {
         var out: [(String, LimitWrite)] = []
         guard let resources else { return out }
         if let memory = resources.memory, let v = version("memory") {
@@ -52,22 +54,27 @@ public enum CgroupSettings {
         }
         if let rules = resources.devices, !rules.isEmpty, version("devices") == 1 {
             // The spec's rules, then the devices every container gets, allowed after them as runc does.
-            let spec = deviceRules(rules)
+            let spec = deviceRules(rules, devices: devices)
             for (index, rule) in spec.enumerated() {
-                out.append(("devices", LimitWrite(rule.allow ? "devices.allow" : "devices.deny", rule.v1Entry,
-                                                  why: index < rules.count ? "linux.resources.devices" : "a default device")))
+                let why = index < rules.count ? "linux.resources.devices"
+                    : index < rules.count + DeviceFilter.defaults.count ? "a default device" : "a device of linux.devices"
+                out.append(("devices", LimitWrite(rule.allow ? "devices.allow" : "devices.deny", rule.v1Entry, why: why)))
             }
         }
         return out
     }
 
-    /// The spec's device rules, then the devices every container gets: v1's files and v2's
-    /// program are both made from this list.
-    static func deviceRules(_ rules: [Spec.DeviceRule]) -> [DeviceFilter.Rule] {
+    /// The spec's device rules, then the devices every container gets, then the nodes
+    /// linux.devices makes (the spec asks for them, so the container may use them, and the init
+    /// may mknod them): v1's files and v2's program are both made from this list. A FIFO (`p`)
+    /// is no device to the kernel's filter; `u` is an unbuffered character device.
+    static func deviceRules(_ rules: [Spec.DeviceRule], devices: [Spec.Device] = []) -> [DeviceFilter.Rule] {
         rules.map { rule in
             DeviceFilter.Rule(allow: rule.allow, type: rule.type.flatMap(\.first) ?? "a", major: rule.major, minor: rule.minor,
                               access: rule.access ?? "rwm")
-        } + DeviceFilter.defaults
+        } + DeviceFilter.defaults + devices.filter { $0.type != "p" }.map { device in
+            DeviceFilter.Rule(allow: true, type: device.type == "b" ? "b" : "c", major: device.major, minor: device.minor, access: "rwm")
+        }
     }
 
     /// linux.cgroupsPath as a path below each hierarchy's root (`/docker/ID` → `docker/ID`);
@@ -111,13 +118,14 @@ public enum CgroupSettings {
                                                 required: required, optional: optional, hierarchy: hierarchy)
         do {
             let version = { (controller: String) in cgroup.directory(for: controller)?.version }
-            for item in writes(resources, version: version) { try cgroup.apply(item.write, controller: item.controller) }
+            let devices = spec.linux?.devices ?? []
+            for item in writes(resources, devices: devices, version: version) { try cgroup.apply(item.write, controller: item.controller) }
             if let rules = resources?.devices, !rules.isEmpty, version("devices") != 1 {
                 // cgroup v2 has no devices files: the rules become a BPF program on the cgroup.
                 guard let unified = cgroup.directories.first(where: { $0.version == 2 }) else {
                     throw RuntimeError.spec(SpecError("linux.resources.devices", "this host has neither a v1 devices controller nor a cgroup v2 directory for the container, so device rules cannot be enforced"))
                 }
-                try DeviceFilter.attach(deviceRules(rules), toCgroup: unified.path)
+                try DeviceFilter.attach(deviceRules(rules, devices: devices), toCgroup: unified.path)
             }
         } catch {
             cgroup.destroy()

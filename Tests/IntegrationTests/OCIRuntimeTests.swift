@@ -465,6 +465,32 @@ final class OCIRuntimeTests: XCTestCase {
         }
     }
 
+    /// linux.devices nodes the host does not have are made with mknod (a character device with
+    /// its owner and mode, a FIFO, a block device), under runc spec's deny-all device rule.
+    func testDevicesTheHostLacksAreMadeWithMknod() throws {
+        let dir = try bundle("mknod", args: ["sh", "-c", "ls -ln /dev/lab1 /dev/lab2 /dev/lab3"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["devices"] = [["path": "/dev/lab1", "type": "c", "major": 240, "minor": 7, "fileMode": 0o620, "uid": 5, "gid": 6],
+                                ["path": "/dev/lab2", "type": "p"], ["path": "/dev/lab3", "type": "b", "major": 250, "minor": 1]]
+            config["linux"] = linux
+        }
+        XCTAssertFalse(Sys.exists("/dev/lab1") || Sys.exists("/dev/lab3"), "the host has no such nodes")
+        var outputs = [try runtime(["run", "--bundle", dir, "mk1"])]
+        if let runc = ["/usr/sbin/runc", "/usr/bin/runc"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            outputs.append(try Harness.execute([runc, "--root", work + "/runc-state", "run", "--bundle", dir, "mk2"]))
+        }
+        for result in outputs {
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            XCTAssertEqual(lines.count, 3, result.stdout)
+            guard lines.count == 3 else { continue }
+            XCTAssertEqual(Array(lines[0][0...4]), ["crw--w----", "1", "5", "6", "240,"], result.stdout)
+            XCTAssertEqual(lines[0][5], "7")
+            XCTAssertTrue(lines[1][0].hasPrefix("p"), result.stdout)
+            XCTAssertTrue(lines[2][0].hasPrefix("b") && lines[2][4] == "250,", result.stdout)
+        }
+    }
+
     func testAUserNamespaceMapsRootToAnUnprivilegedRange() throws {
         let dir = try bundle("userns", args: ["contlab", "inspect", "--json"]) { config in
             var linux = config["linux"] as! [String: Any]

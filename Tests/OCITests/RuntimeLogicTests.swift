@@ -131,6 +131,20 @@ final class EngineVerbTests: XCTestCase {
                        Spec.Resources(cpu: Spec.CPU(quota: 50_000)))
     }
 
+    /// runc allows the nodes linux.devices asks for, whatever linux.resources.devices denies:
+    /// runc spec's config denies every device, and mknod of such a node would fail with EPERM.
+    func testTheDevicesOfLinuxDevicesAreAllowedAfterTheRules() {
+        let devices = [Spec.Device(path: "/dev/lab1", type: "c", major: 240, minor: 7, fileMode: 0o620, uid: 5, gid: 6),
+                       Spec.Device(path: "/dev/lab2", type: "p", major: nil, minor: nil, fileMode: nil, uid: nil, gid: nil),
+                       Spec.Device(path: "/dev/lab3", type: "b", major: 250, minor: 1, fileMode: nil, uid: nil, gid: nil)]
+        let writes = CgroupSettings.writes(Spec.Resources(devices: [Spec.DeviceRule(allow: false, access: "rwm")]), devices: devices,
+                                           version: { _ in 1 })
+        let lines = writes.map { "\($0.write.file) \($0.write.value)" }
+        XCTAssertEqual(lines.first, "devices.deny a *:* rwm")
+        XCTAssertEqual(Array(lines.suffix(2)), ["devices.allow c 240:7 rwm", "devices.allow b 250:1 rwm"], "after the defaults; no rule for a FIFO")
+        XCTAssertEqual(writes.last?.write.why, "a device of linux.devices")
+    }
+
     func testTheFreezerIsV1sControllerOrAnyV2Cgroup() {
         let v1 = [StateStore.Record.CgroupDirectory(path: "/m/x", version: 1, controllers: ["memory"]),
                   .init(path: "/f/x", version: 1, controllers: ["freezer"])]
