@@ -75,7 +75,7 @@ public enum ExerciseError: Error, CustomStringConvertible, Equatable {
         case .workspaceExists(let path):
             return "\(path) already holds files: give an empty or new directory to contlab exercises init"
         case .unknownStage(let stage):
-            return "--stage \(stage): exercises exist for stages 1 to 4 (the history set has no stage: give its ids, H.1…)"
+            return "--stage \(stage): exercises exist for stages 1 to 5 (the history set has no stage: give its ids, H.1…)"
         case .unreadable(let path, let reason):
             return "cannot read \(path): \(reason)"
         case .roster(let why):

@@ -161,7 +161,9 @@ struct GradeCommand: ParsableCommand {
                     Sys.warn("contlab: \(next.student)'s workspace was made for \(made); it is graded against \(next.student)'s values")
                 }
                 process.standardOutput = FileHandle(forWritingAtPath: output)
-                process.standardError = FileHandle.nullDevice
+                // verify's own words, for the gradebook when it cannot grade.
+                FileManager.default.createFile(atPath: output + ".err", contents: nil)
+                process.standardError = FileHandle(forWritingAtPath: output + ".err")
                 process.standardInput = FileHandle.nullDevice
                 do {
                     try process.run()
@@ -184,7 +186,8 @@ struct GradeCommand: ParsableCommand {
                     row.submitted = Self.submittedAt(job.root)
                 } else {
                     row = Gradebook.Row(student: job.student, points: [:], total: 0, hintsUsed: hints, gradedAt: Timestamp.rfc3339(),
-                                        seconds: Date().timeIntervalSince(job.started), error: "contlab verify could not grade it (exit \(status))")
+                                        seconds: Date().timeIntervalSince(job.started),
+                                        error: "contlab verify could not grade it (exit \(status))" + Self.reason(job.output + ".err"))
                 }
                 rows.append(row)
                 if !onTerminal { Sys.warn("graded \(job.student): \(row.error ?? "\(row.total) points")") }
@@ -192,6 +195,12 @@ struct GradeCommand: ParsableCommand {
         }
         if onTerminal { show(); Sys.warn("") }
         return rows
+    }
+
+    /// The last line verify wrote to stderr, after a colon: why it could not grade.
+    static func reason(_ path: String) -> String {
+        let lines = (Sys.readText(path) ?? "").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return lines.last.map { ": " + $0 } ?? ""
     }
 
     /// When a workspace was handed in: its last commit's time when it is a git repository, else

@@ -34,8 +34,10 @@ struct StageCommand: ParsableCommand {
             let language = languageOption.language.rawValue
             let style = Style(enabled: color.enabled())
             guard let number else {
+                let width = all.map { Terminal.displayWidth($0.title(language)) }.max() ?? 0
                 for stage in all {
-                    print(style.bold("\(stage.stage)") + "  " + stage.title(language).padding(toLength: 14, withPad: " ", startingAt: 0)
+                    let title = stage.title(language)
+                    print(style.bold("\(stage.stage)") + "  " + title + String(repeating: " ", count: width - Terminal.displayWidth(title))
                           + "  " + stage.summary(language))
                 }
                 return 0

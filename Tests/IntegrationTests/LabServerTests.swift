@@ -55,6 +55,13 @@ final class LabServerTests: XCTestCase {
         XCTAssertTrue(before.stderr.contains("sudo contlab lab setup --users \(user)"), before.stderr)
         let verifyBefore = try asStudent(["verify", "--workspace", "/nonexistent"])
         XCTAssertEqual(verifyBefore.status, 2)
+        // The gradebook says why a workspace could not be graded, in verify's words.
+        let studentHome = String(cString: getpwnam(user).pointee.pw_dir)
+        XCTAssertEqual(try asStudent(["exercises", "init", studentHome + "/early"]).status, 0)
+        let early = try asStudent(["grade", studentHome + "/early", "--out", studentHome + "/book"], timeout: 300)
+        XCTAssertEqual(early.status, 0, early.stderr)
+        let book = try String(contentsOfFile: studentHome + "/book/gradebook.csv", encoding: .utf8)
+        XCTAssertTrue(book.contains("could not grade it (exit 2): contlab:") && book.contains("lab setup"), book)
 
         let setup = try Harness.run(["lab", "setup", "--users", user])
         XCTAssertEqual(setup.status, 0, setup.stderr)
