@@ -37,8 +37,12 @@ struct StageCommand: ParsableCommand {
                 let width = all.map { Terminal.displayWidth($0.title(language)) }.max() ?? 0
                 for stage in all {
                     let title = stage.title(language)
+                    // The summary wraps under itself, within the terminal's width.
+                    let indent = 1 + 2 + width + 2
+                    let summary = StageWalkthrough.wrap(stage.summary(language), width: max(30, Terminal.columns() - indent))
+                        .replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: indent))
                     print(style.bold("\(stage.stage)") + "  " + title + String(repeating: " ", count: width - Terminal.displayWidth(title))
-                          + "  " + stage.summary(language))
+                          + "  " + summary)
                 }
                 return 0
             }

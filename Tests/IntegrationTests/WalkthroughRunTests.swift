@@ -20,7 +20,9 @@ final class WalkthroughRunTests: XCTestCase {
         let before = try Self.runNames()
         let list = try Harness.run(["stage"])
         XCTAssertEqual(list.status, 0, list.stderr)
-        XCTAssertEqual(list.stdout.split(separator: "\n").count, 6, list.stdout)
+        XCTAssertEqual(list.stdout.split(separator: "\n").filter { $0.first?.isNumber == true }.count, 6, list.stdout)
+        XCTAssertTrue(list.stdout.contains("5  Images and layers  "), "whole titles: \(list.stdout)")
+        XCTAssertTrue(list.stdout.split(separator: "\n").allSatisfy { Terminal.displayWidth(String($0)) <= 80 }, list.stdout)
 
         let zero = try stage(0)
         XCTAssertEqual(zero.status, 0, zero.stderr)
