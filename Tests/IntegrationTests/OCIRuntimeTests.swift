@@ -438,10 +438,10 @@ final class OCIRuntimeTests: XCTestCase {
     func testKillingAStoppedContainerAndSignalZeroAsRuncDoes() throws {
         let dir = try bundle("killed", args: ["true"])
         let sleeper = try bundle("sleeper", args: ["sleep", "30"])
-        var runtimes: [(String, ([String]) throws -> Harness.Result)] = [("contlab-runc", runtime)]
-        if let runc = ["/usr/sbin/runc", "/usr/bin/runc"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-            runtimes.append(("runc", { try Harness.execute([runc, "--root", self.work + "/runc-state"] + $0) }))
-        }
+        let runc = try requireRunc()
+        let runtimes: [(String, ([String]) throws -> Harness.Result)] = [
+            ("contlab-runc", runtime), ("runc", { try Harness.execute([runc, "--root", self.work + "/runc-state"] + $0) }),
+        ]
         for (name, run) in runtimes {
             XCTAssertEqual(try run(["create", "--bundle", dir, "k1"]).status, 0, name)
             XCTAssertEqual(try run(["start", "k1"]).status, 0, name)
@@ -475,10 +475,8 @@ final class OCIRuntimeTests: XCTestCase {
             config["linux"] = linux
         }
         XCTAssertFalse(Sys.exists("/dev/lab1") || Sys.exists("/dev/lab3"), "the host has no such nodes")
-        var outputs = [try runtime(["run", "--bundle", dir, "mk1"])]
-        if let runc = ["/usr/sbin/runc", "/usr/bin/runc"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-            outputs.append(try Harness.execute([runc, "--root", work + "/runc-state", "run", "--bundle", dir, "mk2"]))
-        }
+        let outputs = [try runtime(["run", "--bundle", dir, "mk1"]),
+                       try Harness.execute([try requireRunc(), "--root", work + "/runc-state", "run", "--bundle", dir, "mk2"])]
         for result in outputs {
             XCTAssertEqual(result.status, 0, result.stderr)
             let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
