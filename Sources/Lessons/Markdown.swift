@@ -13,8 +13,13 @@ public struct MarkdownDocument: Equatable, Sendable {
     public init(parsing markdown: String) {
         let root = CommonMark.parse(markdown)
         defer { cmark_node_free(root) }
-        blocks = CommonMark.children(of: root).compactMap(CommonMark.block)
+        blocks = CommonMark.blocks(in: root, depth: 0)
     }
+
+    /// How deep quotes and lists nest before their contents are shown at the depth above.
+    /// CommonMark sets no limit, and a file of 4,000 `>` took a renderer gigabytes (found by
+    /// `make fuzz`); no lesson nests more than a few levels.
+    public static let maximumDepth = 16
 
     /// The level-2 headings' plain text, in order: a lesson's sections.
     public var sectionTitles: [String] {
@@ -91,18 +96,33 @@ enum CommonMark {
         pointer.map { String(cString: $0) } ?? ""
     }
 
-    static func block(_ node: OpaquePointer) -> MarkdownBlock? {
+    /// A container's blocks. Below `MarkdownDocument.maximumDepth` a quote or list adds no
+    /// level: its blocks join its parent's.
+    static func blocks(in node: OpaquePointer, depth: Int) -> [MarkdownBlock] {
+        children(of: node).flatMap { child -> [MarkdownBlock] in
+            let nests = [CMARK_NODE_BLOCK_QUOTE, CMARK_NODE_LIST, CMARK_NODE_CUSTOM_BLOCK].contains(cmark_node_get_type(child))
+            if nests && depth >= MarkdownDocument.maximumDepth {
+                if cmark_node_get_type(child) == CMARK_NODE_LIST {
+                    return children(of: child).flatMap { blocks(in: $0, depth: depth) }
+                }
+                return blocks(in: child, depth: depth)
+            }
+            return block(child, depth: depth).map { [$0] } ?? []
+        }
+    }
+
+    static func block(_ node: OpaquePointer, depth: Int) -> MarkdownBlock? {
         switch cmark_node_get_type(node) {
         case CMARK_NODE_PARAGRAPH:
             return .paragraph(inlines(of: node))
         case CMARK_NODE_HEADING:
             return .heading(level: Int(cmark_node_get_heading_level(node)), inlines(of: node))
         case CMARK_NODE_BLOCK_QUOTE:
-            return .blockQuote(children(of: node).compactMap(block))
+            return .blockQuote(blocks(in: node, depth: depth + 1))
         case CMARK_NODE_LIST:
             let ordered = cmark_node_get_list_type(node) == CMARK_ORDERED_LIST
             let delimiter: Character = cmark_node_get_list_delim(node) == CMARK_PAREN_DELIM ? ")" : "."
-            let items = children(of: node).map { children(of: $0).compactMap(block) }
+            let items = children(of: node).map { blocks(in: $0, depth: depth + 1) }
             return .list(ordered: ordered, start: ordered ? Int(cmark_node_get_list_start(node)) : 0,
                          delimiter: delimiter, tight: cmark_node_get_list_tight(node) != 0, items: items)
         case CMARK_NODE_CODE_BLOCK:
@@ -114,33 +134,39 @@ enum CommonMark {
             return .thematicBreak
         case CMARK_NODE_CUSTOM_BLOCK:
             // Only made by programs that build trees, never by the parser; keep its contents.
-            let inner = children(of: node).compactMap(block)
+            let inner = blocks(in: node, depth: depth + 1)
             return inner.isEmpty ? nil : .blockQuote(inner)
         default:
             return nil
         }
     }
 
-    static func inlines(of node: OpaquePointer) -> [MarkdownInline] {
-        children(of: node).compactMap(inline)
+    /// A node's inlines. Emphasis nested past `MarkdownDocument.maximumDepth` (two thousand `*`
+    /// make a thousand levels) keeps its text and drops the deeper styles.
+    static func inlines(of node: OpaquePointer, depth: Int = 0) -> [MarkdownInline] {
+        children(of: node).flatMap { child -> [MarkdownInline] in
+            let type = cmark_node_get_type(child)
+            let styles = [CMARK_NODE_EMPH, CMARK_NODE_STRONG, CMARK_NODE_CUSTOM_INLINE].contains(type)
+            if styles && depth >= MarkdownDocument.maximumDepth { return inlines(of: child, depth: depth) }
+            return inline(child, depth: depth).map { [$0] } ?? []
+        }
     }
 
-    static func inline(_ node: OpaquePointer) -> MarkdownInline? {
+    static func inline(_ node: OpaquePointer, depth: Int) -> MarkdownInline? {
+        let inner = { inlines(of: node, depth: depth + 1) }
         switch cmark_node_get_type(node) {
         case CMARK_NODE_TEXT: return .text(string(cmark_node_get_literal(node)))
         case CMARK_NODE_SOFTBREAK: return .softBreak
         case CMARK_NODE_LINEBREAK: return .lineBreak
         case CMARK_NODE_CODE: return .code(string(cmark_node_get_literal(node)))
         case CMARK_NODE_HTML_INLINE: return .html(string(cmark_node_get_literal(node)))
-        case CMARK_NODE_EMPH: return .emphasis(inlines(of: node))
-        case CMARK_NODE_STRONG: return .strong(inlines(of: node))
+        case CMARK_NODE_EMPH: return .emphasis(inner())
+        case CMARK_NODE_STRONG: return .strong(inner())
         case CMARK_NODE_LINK:
-            return .link(url: string(cmark_node_get_url(node)), title: string(cmark_node_get_title(node)),
-                         inlines(of: node))
+            return .link(url: string(cmark_node_get_url(node)), title: string(cmark_node_get_title(node)), inner())
         case CMARK_NODE_IMAGE:
-            return .image(url: string(cmark_node_get_url(node)), title: string(cmark_node_get_title(node)),
-                          alt: inlines(of: node))
-        case CMARK_NODE_CUSTOM_INLINE: return .emphasis(inlines(of: node))
+            return .image(url: string(cmark_node_get_url(node)), title: string(cmark_node_get_title(node)), alt: inner())
+        case CMARK_NODE_CUSTOM_INLINE: return .emphasis(inner())
         default: return nil
         }
     }

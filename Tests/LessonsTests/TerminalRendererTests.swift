@@ -111,4 +111,40 @@ final class TerminalRendererTests: XCTestCase {
             }
         }
     }
+
+    /// Found by `make fuzz`: 4,000 nested quotes took the renderer gigabytes. Past the limit
+    /// quotes, lists and emphasis add no level, and no text is lost.
+    func testDeepNestingStopsAddingLevelsAndKeepsTheText() {
+        func depth(_ blocks: [MarkdownBlock]) -> Int {
+            blocks.map { block -> Int in
+                switch block {
+                case let .blockQuote(children): return 1 + depth(children)
+                case let .list(_, _, _, _, items): return 1 + (items.map(depth).max() ?? 0)
+                default: return 0
+                }
+            }.max() ?? 0
+        }
+        func emphasisDepth(_ inlines: [MarkdownInline]) -> Int {
+            inlines.map { inline -> Int in
+                if case let .emphasis(c) = inline { return 1 + emphasisDepth(c) }
+                if case let .strong(c) = inline { return 1 + emphasisDepth(c) }
+                return 0
+            }.max() ?? 0
+        }
+        let limit = MarkdownDocument.maximumDepth
+        XCTAssertEqual(depth(MarkdownDocument(parsing: String(repeating: ">", count: 4000) + " deep\n").blocks), limit)
+        XCTAssertEqual(depth(MarkdownDocument(parsing: String(repeating: "> ", count: 3) + "shallow\n").blocks), 3)
+        let lists = (0..<40).map { String(repeating: "  ", count: $0) + "- item\($0)" }.joined(separator: "\n")
+        let listDocument = MarkdownDocument(parsing: lists)
+        XCTAssertEqual(depth(listDocument.blocks), limit)
+        let rendered = TerminalRenderer(width: 60, color: false).render(listDocument, language: .en).joined(separator: "\n")
+        XCTAssertTrue(rendered.contains("item39"), "the deepest item is still shown")
+        guard case let .paragraph(inlines)? = MarkdownDocument(parsing: String(repeating: "*", count: 2000) + "x" + String(repeating: "*", count: 2000)).blocks.first else {
+            return XCTFail("one paragraph")
+        }
+        XCTAssertLessThanOrEqual(emphasisDepth(inlines), limit)
+        XCTAssertEqual(MarkdownInline.plainText(inlines), "x")
+        let quote = TerminalRenderer(width: 60, color: false).render(MarkdownDocument(parsing: String(repeating: ">", count: 4000) + " deep\n"), language: .en).joined()
+        XCTAssertTrue(quote.contains("deep"))
+    }
 }
