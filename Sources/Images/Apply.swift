@@ -28,29 +28,67 @@ public struct LayerApplier {
     }
 
     public func apply(_ entries: [TarEntry]) throws {
-        let rootFd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard rootFd >= 0 else { throw SystemCallError("open(\"\(root)\")", errno: errno) }
-        defer { close(rootFd) }
-        var created = Set<String>()
-        var directoryTimes: [([String], Int)] = []
+        let unpacking = try Unpacking(self)
         for entry in entries {
-            guard let parts = try LayerPath.components(entry.path, layer: layer) else { continue }
+            try unpacking.add(entry) { fd in
+                try entry.contents.withUnsafeBytes { try writeAll(fd, $0, entry: entry.path) }
+            }
+        }
+        unpacking.finish()
+    }
+
+    /// Apply a tar stream as it is read: each file's bytes go from the stream to the file a
+    /// chunk at a time, so memory stays a few buffers however big the layer or its files.
+    public func apply<Source>(_ tar: TarStream<Source>) throws {
+        let unpacking = try Unpacking(self)
+        while let entry = try tar.next() {
+            try unpacking.add(entry) { fd in
+                try tar.readContents { try writeAll(fd, $0, entry: entry.path) }
+            }
+        }
+        unpacking.finish()
+    }
+
+    /// One application of a layer: the root held open (closed when done, or on an error), and
+    /// what later entries and the final directory times need to know.
+    final class Unpacking {
+        let applier: LayerApplier
+        let rootFd: Int32
+        /// Paths this layer made (flatten mode: an opaque whiteout keeps them).
+        var created = Set<String>()
+        var directoryTimes: [String: Int] = [:]
+
+        init(_ applier: LayerApplier) throws {
+            self.applier = applier
+            rootFd = open(applier.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard rootFd >= 0 else { throw SystemCallError("open(\"\(applier.root)\")", errno: errno) }
+        }
+
+        deinit { close(rootFd) }
+
+        /// Make `entry`; for a regular file, `contents` writes its bytes to the new file.
+        func add(_ entry: TarEntry, contents: (Int32) throws -> Void) throws {
+            guard let parts = try LayerPath.components(entry.path, layer: applier.layer) else { return }
             let name = parts[parts.count - 1]
             let parentParts = Array(parts.dropLast())
-            let parent = try openDirectory(rootFd, parentParts, entry: entry.path, create: true)
+            let parent = try applier.openDirectory(rootFd, parentParts, entry: entry.path, create: true)
             defer { close(parent) }
             if name.hasPrefix(".wh.") {
-                try whiteout(parent: parent, parentParts: parentParts, name: name, entry: entry, created: created)
-                continue
+                try applier.whiteout(parent: parent, parentParts: parentParts, name: name, entry: entry, created: created)
+                return
             }
-            created.insert(parts.joined(separator: "/"))
-            try make(entry, parent: parent, name: name, rootFd: rootFd)
-            if entry.kind == .directory { directoryTimes.append((parts, entry.mtime)) }
+            let path = parts.joined(separator: "/")
+            if applier.mode == .flatten { created.insert(path) }
+            try applier.make(entry, parent: parent, name: name, rootFd: rootFd, contents: contents)
+            if entry.kind == .directory { directoryTimes[path] = entry.mtime }
         }
-        // Directory times last: making their contents changed them.
-        for (parts, mtime) in directoryTimes.reversed() {
-            var times = [timespec(tv_sec: mtime, tv_nsec: 0), timespec(tv_sec: mtime, tv_nsec: 0)]
-            utimensat(rootFd, parts.joined(separator: "/"), &times, AT_SYMLINK_NOFOLLOW)
+
+        /// Directory times last: making their contents changed them.
+        func finish() {
+            for (path, mtime) in directoryTimes {
+                var times = [timespec(tv_sec: mtime, tv_nsec: 0), timespec(tv_sec: mtime, tv_nsec: 0)]
+                utimensat(rootFd, path, &times, AT_SYMLINK_NOFOLLOW)
+            }
         }
     }
 
@@ -115,7 +153,7 @@ public struct LayerApplier {
         }
     }
 
-    func make(_ entry: TarEntry, parent: Int32, name: String, rootFd: Int32) throws {
+    func make(_ entry: TarEntry, parent: Int32, name: String, rootFd: Int32, contents: (Int32) throws -> Void) throws {
         var existing = stat()
         let exists = fstatat(parent, name, &existing, AT_SYMLINK_NOFOLLOW) == 0
         if exists && !(entry.kind == .directory && fileType(existing.st_mode) == S_IFDIR) {
@@ -132,12 +170,7 @@ public struct LayerApplier {
             let fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw SystemCallError("openat(\"\(entry.path)\", O_CREAT|O_EXCL)", errno: errno) }
             defer { close(fd) }
-            var written = 0
-            while written < entry.contents.count {
-                let n = entry.contents[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                guard n > 0 else { throw SystemCallError("write(\"\(entry.path)\")", errno: errno) }
-                written += n
-            }
+            try contents(fd)
         case .symlink:
             guard symlinkat(entry.linkName, parent, name) == 0 else { throw SystemCallError("symlinkat(\"\(entry.path)\")", errno: errno) }
         case .hardlink:
@@ -170,6 +203,17 @@ public struct LayerApplier {
             var times = [timespec(tv_sec: entry.mtime, tv_nsec: 0), timespec(tv_sec: entry.mtime, tv_nsec: 0)]
             utimensat(parent, name, &times, AT_SYMLINK_NOFOLLOW)
         }
+    }
+}
+
+/// Write all of `bytes` to `fd` (a write may take only part of them).
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, entry: String) throws {
+    var written = 0
+    while written < bytes.count {
+        let n = write(fd, bytes.baseAddress! + written, bytes.count - written)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { throw SystemCallError("write(\"\(entry)\")", errno: errno) }
+        written += n
     }
 }
 

@@ -136,7 +136,7 @@ public struct Unpacker {
         for (layer, diffID) in zip(image.manifest.layers, image.config.rootfs.diff_ids) {
             var applier = LayerApplier(root: root, mode: .flatten, layer: "\(image.reference) \(layer.digest.short)")
             applier.rootless = rootless
-            try applier.apply(try store.layerEntries(layer, diffID: diffID, image: image.reference.description))
+            try store.applyLayer(layer, diffID: diffID, image: image.reference.description, with: applier)
         }
     }
 

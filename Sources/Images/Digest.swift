@@ -23,6 +23,23 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible, Comp
 
     public static func of(_ data: Data) -> Digest { of([UInt8](data)) }
 
+    /// A digest taken a chunk at a time, for a blob or an uncompressed layer too big to hold.
+    public struct Hasher {
+        private var sha = SHA256()
+        public private(set) var count = 0
+
+        public init() {}
+
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            sha.update(buffer: bytes)
+            count += bytes.count
+        }
+
+        public mutating func finalize() -> Digest {
+            Digest(hex: sha.finalize().map { String(format: "%02x", $0) }.joined())
+        }
+    }
+
     public var description: String { "sha256:" + hex }
     /// The first 12 hex digits, as Docker shows image ids.
     public var short: String { String(hex.prefix(12)) }

@@ -45,38 +45,77 @@ public enum Gzip {
     }
 
     public static func decompress(_ input: [UInt8], limit: Int = Gzip.limit()) throws -> [UInt8] {
-        var stream = z_stream()
-        guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ImageError.compression("inflateInit2 failed")
-        }
-        defer { inflateEnd(&stream) }
+        let inflater = try Inflater(limit: limit)
         var output: [UInt8] = []
         output.reserveCapacity(min(input.count * 3, limit))
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var input = input
-        var status: Int32 = Z_OK
-        try input.withUnsafeMutableBufferPointer { inBuf in
-            stream.next_in = inBuf.baseAddress
-            stream.avail_in = uInt(inBuf.count)
-            repeat {
-                let produced = chunk.withUnsafeMutableBufferPointer { outBuf -> Int in
-                    stream.next_out = outBuf.baseAddress
-                    stream.avail_out = uInt(outBuf.count)
-                    status = inflate(&stream, Z_NO_FLUSH)
-                    return outBuf.count - Int(stream.avail_out)
-                }
-                guard status == Z_OK || status == Z_STREAM_END else {
-                    throw ImageError.compression("the gzip data is damaged (inflate returned \(status))")
-                }
-                guard produced <= limit - output.count else {
-                    throw ImageError.compression("it decompresses to more than \(limit >> 20) MiB (a gzip bomb, or a layer bigger than this lab expects); to allow more, set CONTLAB_LAYER_LIMIT, e.g. CONTLAB_LAYER_LIMIT=8G")
-                }
+        try input.withUnsafeBytes { inBuf in
+            inflater.give(inBuf)
+            while !inflater.finished {
+                let produced = try chunk.withUnsafeMutableBytes { try inflater.inflate(into: $0) }
                 output.append(contentsOf: chunk[0..<produced])
-                if status == Z_OK && produced == 0 && stream.avail_in == 0 {
-                    throw ImageError.compression("the gzip data ends early")
-                }
-            } while status != Z_STREAM_END
+                if produced == 0 && inflater.needsInput && !inflater.finished { throw ImageError.compression(Inflater.endsEarly) }
+            }
         }
         return output
+    }
+
+    /// gzip inflated a piece at a time: compressed bytes go in as they are read, and each call
+    /// fills the caller's buffer, so a layer of any size passes through a few buffers of memory.
+    /// A class, because zlib keeps a pointer back to its `z_stream`: it must not move.
+    public final class Inflater {
+        private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        public let limit: Int
+        /// Uncompressed bytes produced so far.
+        public private(set) var produced = 0
+        /// The gzip stream's end was reached (its length and CRC checked by zlib).
+        public private(set) var finished = false
+
+        static let endsEarly = "the gzip data ends early"
+
+        public init(limit: Int = Gzip.limit()) throws {
+            self.limit = limit
+            stream.initialize(to: z_stream())
+            // windowBits 15 + 16: a gzip wrapper, not a zlib one. If this fails, deinit still
+            // runs (every property is set) and frees the stream; inflateEnd refuses it unharmed.
+            guard inflateInit2_(stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                throw ImageError.compression("inflateInit2 failed")
+            }
+        }
+
+        deinit {
+            inflateEnd(stream)
+            stream.deallocate()
+        }
+
+        /// All the input given so far has been used.
+        public var needsInput: Bool { stream.pointee.avail_in == 0 }
+
+        /// The next compressed bytes. zlib reads them in place: they must stay where they are,
+        /// unchanged, until `needsInput`.
+        public func give(_ input: UnsafeRawBufferPointer) {
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+            stream.pointee.avail_in = uInt(input.count)
+        }
+
+        /// Inflate into `output`; returns how many bytes it holds now. 0 with `needsInput` asks
+        /// for more input (zlib may still hold output from earlier input: call this first).
+        public func inflate(into output: UnsafeMutableRawBufferPointer) throws -> Int {
+            guard !finished, let base = output.baseAddress, output.count > 0 else { return 0 }
+            stream.pointee.next_out = base.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(min(output.count, Int(UInt32.max)))
+            let status = CZlib.inflate(stream, Z_NO_FLUSH)
+            let count = min(output.count, Int(UInt32.max)) - Int(stream.pointee.avail_out)
+            // Z_BUF_ERROR: no progress, which with room for output means the input ran out.
+            guard status == Z_OK || status == Z_STREAM_END || (status == Z_BUF_ERROR && needsInput) else {
+                throw ImageError.compression("the gzip data is damaged (inflate returned \(status))")
+            }
+            guard count <= limit - produced else {
+                throw ImageError.compression("it decompresses to more than \(limit >> 20) MiB (a gzip bomb, or a layer bigger than this lab expects); to allow more, set CONTLAB_LAYER_LIMIT, e.g. CONTLAB_LAYER_LIMIT=8G")
+            }
+            produced += count
+            finished = status == Z_STREAM_END
+            return count
+        }
     }
 }

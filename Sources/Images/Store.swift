@@ -60,6 +60,11 @@ public struct StoredImage {
 public struct ImageStore {
     public let directory: String
     public let layersDirectory: String
+    /// How much of a layer is read, inflated and written at a time (small in tests, to cross
+    /// chunk boundaries everywhere).
+    public var chunkSize = 256 << 10
+    /// The most bytes a gzip'd layer may inflate to (`CONTLAB_LAYER_LIMIT`).
+    public var layerLimit = Gzip.limit()
 
     public init(directory: String, layersDirectory: String) {
         self.directory = directory
@@ -208,32 +213,6 @@ public struct ImageStore {
         }
     }
 
-    /// The entries of a layer blob, checked: the blob against its digest, the uncompressed tar
-    /// against the config's diff_id.
-    public func layerEntries(_ layer: Descriptor, diffID: Digest, image: String) throws -> [TarEntry] {
-        let what = "image \(image) layer \(layer.digest.short)"
-        let blob = try blob(layer, what: what)
-        let tar: [UInt8]
-        switch layer.mediaType {
-        case MediaType.layerGzip, MediaType.dockerLayerGzip:
-            do { tar = try Gzip.decompress(blob) } catch ImageError.compression(let why) { throw ImageError.compression("\(what): \(why)") }
-        case MediaType.layerTar: tar = blob
-        case MediaType.layerZstd:
-            throw ImageError.unsupported("\(what) is zstd-compressed; this lab reads gzip and plain tar layers (convert it with skopeo copy --dest-compress-format gzip)")
-        default:
-            throw ImageError.unsupported("\(what) has media type \(layer.mediaType), which is not a layer this lab can read")
-        }
-        let found = Digest.of(tar)
-        guard found == diffID else {
-            throw ImageError.tampered(what: "\(what) (uncompressed, the config's diff_id)", expected: diffID, found: found)
-        }
-        do {
-            return try TarReader.entries(tar)
-        } catch ImageError.badTar(let why) {
-            throw ImageError.badTar("\(what): \(why)")
-        }
-    }
-
     /// Half-unpacked layers whose unpacker is gone (Ctrl-C, a kill, a crash): their names end
     /// in the unpacker's pid.
     func removeStalePartials() {
@@ -257,7 +236,7 @@ public struct ImageStore {
         do {
             var applier = LayerApplier(root: partial, mode: .overlay, layer: "\(image) \(layer.digest.short)")
             applier.rootless = rootless
-            try applier.apply(try layerEntries(layer, diffID: diffID, image: image))
+            try applyLayer(layer, diffID: diffID, image: image, with: applier)
             guard rename(partial, path) == 0 || Sys.isDirectory(path) else { throw SystemCallError("rename(\"\(partial)\")", errno: errno) }
             try removeTree(partial)
         } catch {

@@ -132,105 +132,232 @@ public struct TarWriter {
     }
 }
 
-/// Reads ustar, pax (`x`, `g`) and GNU long-name (`L`, `K`) archives into entries. Member paths
-/// are returned as written; `LayerPath.clean` decides whether they are safe.
-public enum TarReader {
-    public static func entries(_ bytes: [UInt8]) throws -> [TarEntry] {
-        var result: [TarEntry] = []
-        var offset = 0
+/// Where a tar archive's bytes come from: an array in memory, or a layer blob inflated as it
+/// is read.
+public protocol ByteSource {
+    /// Fill the start of `buffer` with the next bytes; returns how many, 0 only at the end.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// How many bytes are left, when that is known without reading them (an array's).
+    var remaining: Int? { get }
+}
+
+/// The bytes of an array as a `ByteSource`.
+public struct ArraySource: ByteSource {
+    let bytes: [UInt8]
+    var offset = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var remaining: Int? { bytes.count - offset }
+
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(buffer.count, bytes.count - offset)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + count])) }
+        offset += count
+        return count
+    }
+}
+
+/// Reads ustar, pax (`x`, `g`) and GNU long-name (`L`, `K`) archives one member at a time.
+/// A member's bytes are read only when asked for, a chunk at a time (`readContents`), so a
+/// layer of any size goes to disk through one buffer. Member paths are returned as written;
+/// `LayerPath.components` decides whether they are safe.
+public final class TarStream<Source: ByteSource> {
+    public private(set) var source: Source
+    /// Bytes of the archive read so far.
+    public private(set) var position = 0
+    /// Where the current member's header starts and how many bytes it says it holds (messages).
+    private var memberOffset = 0
+    private var memberSize = 0
+    /// The current member's bytes not read yet, then the zeros that pad it to a block.
+    private var unread = 0
+    private var padding = 0
+    private var ended = false
+    private let chunk: UnsafeMutableRawBufferPointer
+
+    /// Pax headers and GNU long names are held in memory: more than this is no real archive.
+    public static var metadataLimit: Int { 1 << 20 }
+
+    public init(_ source: Source, chunkSize: Int = 256 << 10) {
+        self.source = source
+        chunk = .allocate(byteCount: max(chunkSize, 512), alignment: 16)
+    }
+
+    deinit { chunk.deallocate() }
+
+    /// The next member, its contents not read yet; nil at the end-of-archive block (or where
+    /// the bytes end).
+    public func next() throws -> TarEntry? {
         var pax: [String: String] = [:]
         var longName: String?
         var longLink: String?
-        while offset + 512 <= bytes.count {
-            let block = bytes[offset..<offset + 512]
-            if block.allSatisfy({ $0 == 0 }) { break }
-            try verifyChecksum(block, at: offset)
-            let type = block[block.startIndex + 156]
-            var size = try number(block, 124, 12)
-            if let paxSize = pax["size"], let value = Int(paxSize) { size = value }
-            let dataStart = offset + 512
-            // Compared without adding: a size near Int.max must be refused, not overflow.
-            guard size >= 0, size <= bytes.count - dataStart else {
-                throw ImageError.badTar("member at byte \(offset) says it holds \(size) bytes, past the end of the archive")
+        while true {
+            try skipRest()
+            guard !ended, let block = try readHeader() else {
+                ended = true
+                return nil
             }
-            let data = Array(bytes[dataStart..<dataStart + size])
-            offset = dataStart + (size + 511) / 512 * 512
+            let offset = position - 512
+            if block.allSatisfy({ $0 == 0 }) {
+                ended = true
+                return nil
+            }
+            try TarReader.verifyChecksum(block, at: offset)
+            let type = block[block.startIndex + 156]
+            var size = try TarReader.number(block, 124, 12)
+            if let paxSize = pax["size"], let value = Int(paxSize) { size = value }
+            memberOffset = offset
+            memberSize = size
+            // Compared without adding: a size near Int.max must be refused, not overflow.
+            guard size >= 0, size <= source.remaining ?? Int.max else { throw pastTheEnd() }
+            unread = size
+            padding = (512 - size % 512) % 512
             switch type {
             case UInt8(ascii: "x"):
-                pax.merge(try parsePax(data)) { $1 }
+                pax.merge(try TarReader.parsePax(try metadata("pax extended header"))) { $1 }
                 continue
             case UInt8(ascii: "g"):
                 continue
             case UInt8(ascii: "L"):
-                longName = cString(data[...])
+                longName = TarReader.cString(try metadata("GNU long name")[...])
                 continue
             case UInt8(ascii: "K"):
-                longLink = cString(data[...])
+                longLink = TarReader.cString(try metadata("GNU long link name")[...])
                 continue
             default: break
             }
-            var path = cString(block, 0, 100)
-            let prefix = cString(block, 345, 155)
-            if block[block.startIndex + 257..<block.startIndex + 262].elementsEqual("ustar".utf8), !prefix.isEmpty {
-                path = prefix + "/" + path
-            }
-            if let longName { path = longName }
-            if let value = pax["path"] { path = value }
-            var link = cString(block, 157, 100)
-            if let longLink { link = longLink }
-            if let value = pax["linkpath"] { link = value }
-            let kind: TarEntry.Kind
-            switch type {
-            case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): kind = path.hasSuffix("/") ? .directory : .file
-            case UInt8(ascii: "1"): kind = .hardlink
-            case UInt8(ascii: "2"): kind = .symlink
-            case UInt8(ascii: "3"): kind = .characterDevice
-            case UInt8(ascii: "4"): kind = .blockDevice
-            case UInt8(ascii: "5"): kind = .directory
-            case UInt8(ascii: "6"): kind = .fifo
-            default:
-                throw ImageError.badTar("member \"\(path)\" has type '\(Character(UnicodeScalar(type)))', which layers do not use")
-            }
-            var entry = TarEntry(path: path, kind: kind)
-            entry.mode = UInt32(try number(block, 100, 8) & 0o7777)
-            // Every number from the archive is checked before it becomes an id, a time or a
-            // device number: a value out of range is refused by name, never a crash.
-            func id(_ field: String, _ offset: Int) throws -> UInt32 {
-                let text = pax[field]
-                let value = try text.map { text -> Int in
-                    guard let value = Int(text) else { throw ImageError.badTar("member \"\(path)\": pax \(field) \"\(text)\" is not a whole number") }
-                    return value
-                } ?? number(block, offset, 8)
-                guard let id = UInt32(exactly: value) else { throw ImageError.badTar("member \"\(path)\": \(field) \(value) is out of range (0 to \(UInt32.max))") }
-                return id
-            }
-            entry.uid = try id("uid", 108)
-            entry.gid = try id("gid", 116)
-            entry.mtime = try number(block, 136, 12)
-            if let text = pax["mtime"] {
-                // Seconds, with a fraction allowed; beyond ±2^62 no file system holds it.
-                guard let seconds = Double(text), seconds.isFinite, abs(seconds) < 0x1p62 else {
-                    throw ImageError.badTar("member \"\(path)\": pax mtime \"\(text)\" is not a time")
-                }
-                entry.mtime = Int(seconds)
-            }
-            entry.linkName = link
-            if kind == .characterDevice || kind == .blockDevice {
-                for (field, offset) in [("major", 329), ("minor", 337)] {
-                    let value = try number(block, offset, 8)
-                    guard let number = UInt32(exactly: value), number <= 0xfff_ffff else {
-                        throw ImageError.badTar("member \"\(path)\": device \(field) \(value) is out of range")
-                    }
-                    if field == "major" { entry.devMajor = number } else { entry.devMinor = number }
-                }
-            }
-            if kind == .file { entry.contents = data }
+            return try TarReader.entry(block, type: type, pax: pax, longName: longName, longLink: longLink)
+        }
+    }
+
+    /// The current member's bytes, a chunk at a time (each valid only during `body`).
+    public func readContents(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        while unread > 0 {
+            let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<min(unread, chunk.count)]))
+            guard count > 0 else { throw pastTheEnd() }
+            unread -= count
+            position += count
+            try body(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
+        }
+    }
+
+    /// The current member's bytes in one array: for archives already in memory.
+    public func contents() throws -> [UInt8] {
+        var data: [UInt8] = []
+        data.reserveCapacity(min(unread, source.remaining ?? 0))
+        try readContents { data.append(contentsOf: $0) }
+        return data
+    }
+
+    /// Past the current member: its unread bytes, then its padding (which may be missing at
+    /// the very end, as tar allows).
+    private func skipRest() throws {
+        try readContents { _ in }
+        while padding > 0 && !ended {
+            let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<padding]))
+            if count == 0 { ended = true }
+            padding -= count
+            position += count
+        }
+        padding = 0
+    }
+
+    /// The next 512 bytes, or nil where fewer are left (a short last block is ignored).
+    private func readHeader() throws -> ArraySlice<UInt8>? {
+        let header = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<512])
+        var filled = 0
+        while filled < 512 {
+            let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: header[filled...]))
+            if count == 0 { break }
+            filled += count
+        }
+        position += filled
+        return filled == 512 ? Array(header)[...] : nil
+    }
+
+    private func metadata(_ what: String) throws -> [UInt8] {
+        guard unread <= Self.metadataLimit else {
+            throw ImageError.badTar("member at byte \(memberOffset) is a \(what) of \(unread) bytes, more than the \(Self.metadataLimit >> 20) MiB this lab reads")
+        }
+        return try contents()
+    }
+
+    private func pastTheEnd() -> ImageError {
+        ImageError.badTar("member at byte \(memberOffset) says it holds \(memberSize) bytes, past the end of the archive")
+    }
+}
+
+/// Whole archives in memory, read through `TarStream`.
+public enum TarReader {
+    public static func entries(_ bytes: [UInt8]) throws -> [TarEntry] {
+        let tar = TarStream(ArraySource(bytes))
+        var result: [TarEntry] = []
+        while var entry = try tar.next() {
+            if entry.kind == .file { entry.contents = try tar.contents() }
             result.append(entry)
-            pax = [:]
-            longName = nil
-            longLink = nil
         }
         return result
+    }
+
+    /// The member a header describes (its contents left to the caller), with what pax headers
+    /// and GNU long names before it said.
+    static func entry(_ block: ArraySlice<UInt8>, type: UInt8, pax: [String: String], longName: String?, longLink: String?) throws -> TarEntry {
+        var path = cString(block, 0, 100)
+        let prefix = cString(block, 345, 155)
+        if block[block.startIndex + 257..<block.startIndex + 262].elementsEqual("ustar".utf8), !prefix.isEmpty {
+            path = prefix + "/" + path
+        }
+        if let longName { path = longName }
+        if let value = pax["path"] { path = value }
+        var link = cString(block, 157, 100)
+        if let longLink { link = longLink }
+        if let value = pax["linkpath"] { link = value }
+        let kind: TarEntry.Kind
+        switch type {
+        case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): kind = path.hasSuffix("/") ? .directory : .file
+        case UInt8(ascii: "1"): kind = .hardlink
+        case UInt8(ascii: "2"): kind = .symlink
+        case UInt8(ascii: "3"): kind = .characterDevice
+        case UInt8(ascii: "4"): kind = .blockDevice
+        case UInt8(ascii: "5"): kind = .directory
+        case UInt8(ascii: "6"): kind = .fifo
+        default:
+            throw ImageError.badTar("member \"\(path)\" has type '\(Character(UnicodeScalar(type)))', which layers do not use")
+        }
+        var entry = TarEntry(path: path, kind: kind)
+        entry.mode = UInt32(try number(block, 100, 8) & 0o7777)
+        // Every number from the archive is checked before it becomes an id, a time or a
+        // device number: a value out of range is refused by name, never a crash.
+        func id(_ field: String, _ offset: Int) throws -> UInt32 {
+            let text = pax[field]
+            let value = try text.map { text -> Int in
+                guard let value = Int(text) else { throw ImageError.badTar("member \"\(path)\": pax \(field) \"\(text)\" is not a whole number") }
+                return value
+            } ?? number(block, offset, 8)
+            guard let id = UInt32(exactly: value) else { throw ImageError.badTar("member \"\(path)\": \(field) \(value) is out of range (0 to \(UInt32.max))") }
+            return id
+        }
+        entry.uid = try id("uid", 108)
+        entry.gid = try id("gid", 116)
+        entry.mtime = try number(block, 136, 12)
+        if let text = pax["mtime"] {
+            // Seconds, with a fraction allowed; beyond ±2^62 no file system holds it.
+            guard let seconds = Double(text), seconds.isFinite, abs(seconds) < 0x1p62 else {
+                throw ImageError.badTar("member \"\(path)\": pax mtime \"\(text)\" is not a time")
+            }
+            entry.mtime = Int(seconds)
+        }
+        entry.linkName = link
+        if kind == .characterDevice || kind == .blockDevice {
+            for (field, offset) in [("major", 329), ("minor", 337)] {
+                let value = try number(block, offset, 8)
+                guard let number = UInt32(exactly: value), number <= 0xfff_ffff else {
+                    throw ImageError.badTar("member \"\(path)\": device \(field) \(value) is out of range")
+                }
+                if field == "major" { entry.devMajor = number } else { entry.devMinor = number }
+            }
+        }
+        return entry
     }
 
     static func cString(_ block: ArraySlice<UInt8>, _ offset: Int, _ width: Int) -> String {
