@@ -5,6 +5,9 @@ import XCTest
 /// Stage 4 for real: the runc-compatible runtime's lifecycle, config.json fields checked from
 /// inside with `contlab inspect`, and the same bundles under Debian's runc.
 final class OCIRuntimeTests: XCTestCase {
+    /// Ids carry the test process's pid: an id is also the cgroup path contlab-runc/ID, which a
+    /// second suite running at once on the machine must not share.
+    static let tag = "-\(getpid())"
     var work = ""
     var root = ""
 
@@ -57,32 +60,32 @@ final class OCIRuntimeTests: XCTestCase {
     func testTheLifecycleFollowsTheSpec() throws {
         let dir = try bundle("life", args: ["sleep", "30"])
         let pidFile = work + "/pid"
-        let created = try runtime(["create", "--bundle", dir, "--pid-file", pidFile, "c1"])
+        let created = try runtime(["create", "--bundle", dir, "--pid-file", pidFile, "c1\(Self.tag)"])
         XCTAssertEqual(created.status, 0, created.stderr)
         let pid = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "") ?? 0
         XCTAssertGreaterThan(pid, 0)
         func state() throws -> [String: Any] {
-            inspectJSON(try runtime(["state", "c1"]).stdout)
+            inspectJSON(try runtime(["state", "c1\(Self.tag)"]).stdout)
         }
         XCTAssertEqual(try state()["status"] as? String, "created")
         XCTAssertEqual(try state()["pid"] as? Int, Int(pid))
         XCTAssertEqual(try state()["bundle"] as? String, dir)
         XCTAssertEqual(Sys.readText("/proc/\(pid)/cmdline")?.contains("__oci-init"), true, "the init waits, not the process")
-        XCTAssertEqual(try runtime(["start", "c1"]).status, 0)
+        XCTAssertEqual(try runtime(["start", "c1\(Self.tag)"]).status, 0)
         XCTAssertEqual(try state()["status"] as? String, "running")
         usleep(50_000)
         XCTAssertEqual(Sys.readText("/proc/\(pid)/cmdline")?.hasPrefix("sleep"), true, "after start the init has become the process")
         let listed = try runtime(["list", "--format", "json"])
         XCTAssertTrue(listed.stdout.contains("\"id\":\"c1\""), listed.stdout)
-        XCTAssertEqual(try runtime(["ps", "--format", "json", "c1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[\(pid)]")
-        XCTAssertNotEqual(try runtime(["delete", "c1"]).status, 0, "a running container needs --force")
-        XCTAssertEqual(try runtime(["kill", "c1", "KILL"]).status, 0)
+        XCTAssertEqual(try runtime(["ps", "--format", "json", "c1\(Self.tag)"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[\(pid)]")
+        XCTAssertNotEqual(try runtime(["delete", "c1\(Self.tag)"]).status, 0, "a running container needs --force")
+        XCTAssertEqual(try runtime(["kill", "c1\(Self.tag)", "KILL"]).status, 0)
         let deadline = Date().addingTimeInterval(5)
         while (try state()["status"] as? String) != "stopped" && Date() < deadline { usleep(10_000) }
         XCTAssertEqual(try state()["status"] as? String, "stopped")
-        XCTAssertEqual(try runtime(["delete", "c1"]).status, 0)
-        XCTAssertNotEqual(try runtime(["state", "c1"]).status, 0)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/c1"))
+        XCTAssertEqual(try runtime(["delete", "c1\(Self.tag)"]).status, 0)
+        XCTAssertNotEqual(try runtime(["state", "c1\(Self.tag)"]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/c1\(Self.tag)"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/c1"))
     }
 
@@ -105,14 +108,14 @@ final class OCIRuntimeTests: XCTestCase {
 
     func testRunReturnsTheExitCodeAndTheOutput() throws {
         let dir = try bundle("run", args: ["sh", "-c", "echo out; echo err >&2; exit 3"])
-        let result = try runtime(["run", "--bundle", dir, "r1"])
+        let result = try runtime(["run", "--bundle", dir, "r1\(Self.tag)"])
         XCTAssertEqual(result.status, 3)
         XCTAssertEqual(result.stdout, "out\n")
         XCTAssertTrue(result.stderr.contains("err"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/r1"), "run deletes what it made")
         // The process is PID 1 of its namespace: a SIGKILL it sends itself is ignored by the
         // kernel (pid_namespaces(7)), so it goes on and exits normally.
-        let protected = try runtime(["run", "--bundle", try bundle("run2", args: ["sh", "-c", "kill -KILL $$; echo still here"]), "r2"])
+        let protected = try runtime(["run", "--bundle", try bundle("run2", args: ["sh", "-c", "kill -KILL $$; echo still here"]), "r2\(Self.tag)"])
         XCTAssertEqual(protected.status, 0)
         XCTAssertEqual(protected.stdout, "still here\n")
     }
@@ -134,7 +137,7 @@ final class OCIRuntimeTests: XCTestCase {
             linux["resources"] = ["memory": ["limit": 64 << 20], "pids": ["limit": 50], "devices": [["allow": false, "access": "rwm"]]]
             config["linux"] = linux
         }
-        let result = try runtime(["run", "--bundle", dir, "f1"])
+        let result = try runtime(["run", "--bundle", dir, "f1\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let report = inspectJSON(result.stdout)
         XCTAssertEqual(report["hostname"] as? String, "lab")
@@ -172,7 +175,7 @@ final class OCIRuntimeTests: XCTestCase {
             process["rlimits"] = [["type": "RLIMIT_NOFILE", "hard": 512, "soft": 256]]
             config["process"] = process
         }
-        let result = try runtime(["run", "--bundle", dir, "ro1"])
+        let result = try runtime(["run", "--bundle", dir, "ro1\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout.split(separator: "\n"), ["root-readonly", "0", "sys-readonly", "256", "hello /tmp", "devnull-ok"])
     }
@@ -186,7 +189,7 @@ final class OCIRuntimeTests: XCTestCase {
             config["hooks"] = ["prestart": hook("prestart"), "createRuntime": hook("createRuntime"),
                                "poststart": hook("poststart"), "poststop": hook("poststop")]
         }
-        XCTAssertEqual(try runtime(["run", "--bundle", dir, "h1"]).status, 0)
+        XCTAssertEqual(try runtime(["run", "--bundle", dir, "h1\(Self.tag)"]).status, 0)
         let lines = (try? String(contentsOfFile: record, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
         XCTAssertEqual(lines.map { $0.split(separator: " ").first.map(String.init) ?? "" }, ["prestart", "createRuntime", "poststart", "poststop"])
         XCTAssertTrue(lines.first?.contains("\"id\":\"h1\"") == true, lines.first ?? "")
@@ -209,13 +212,13 @@ final class OCIRuntimeTests: XCTestCase {
                                (badCap, "process.capabilities.bounding[1]: unknown capability \"CAP_FOO\""),
                                (missingCommand, "no-such-program: command not found")] {
             let logFile = work + "/log.json"
-            let result = try Harness.run(["runc", "--root", root, "--log", logFile, "--log-format", "json", "create", "--bundle", dir, "bad"])
+            let result = try Harness.run(["runc", "--root", root, "--log", logFile, "--log-format", "json", "create", "--bundle", dir, "bad\(Self.tag)"])
             XCTAssertNotEqual(result.status, 0)
             XCTAssertTrue(result.stderr.contains(message), "\(dir): \(result.stderr)")
             XCTAssertTrue((try? String(contentsOfFile: logFile, encoding: .utf8))?.contains("\"level\":\"error\"") == true,
                           "the error reaches the JSON log containerd reads")
             XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/bad"), "no state left for \(dir)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/bad"))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/bad\(Self.tag)"))
         }
     }
 
@@ -223,17 +226,17 @@ final class OCIRuntimeTests: XCTestCase {
         let dir = try bundle("slow", args: ["true"]) { config in
             config["hooks"] = ["createRuntime": [["path": "/bin/sleep", "args": ["sleep", "20"]]]]
         }
-        let process = try Harness.start(["runc", "--root", root, "create", "--bundle", dir, "k1"])
+        let process = try Harness.start(["runc", "--root", root, "create", "--bundle", dir, "k1\(Self.tag)"])
         let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1") && Date() < deadline { usleep(10_000) }
+        while !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1\(Self.tag)") && Date() < deadline { usleep(10_000) }
         usleep(200_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/k1"), "the half-made container is recorded")
-        let deleted = try runtime(["delete", "--force", "k1"])
+        let deleted = try runtime(["delete", "--force", "k1\(Self.tag)"])
         XCTAssertEqual(deleted.status, 0, deleted.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/k1"))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1\(Self.tag)"))
         XCTAssertTrue(Harness.hostTraces().processes.filter { $0.contains("__oci-init") }.isEmpty)
     }
 
@@ -241,7 +244,7 @@ final class OCIRuntimeTests: XCTestCase {
         let dir = try bundle("cycles", args: ["true"])
         let before = Harness.hostTraces()
         for i in 0..<200 {
-            let id = "cy\(i)"
+            let id = "cy\(i)\(Self.tag)"
             XCTAssertEqual(try runtime(["create", "--bundle", dir, id]).status, 0)
             XCTAssertEqual(try runtime(["start", id]).status, 0)
             var stopped = false
@@ -289,9 +292,9 @@ final class OCIRuntimeTests: XCTestCase {
             linux["resources"] = ["memory": ["limit": 96 << 20], "devices": [["allow": false, "access": "rwm"]]]
             config["linux"] = linux
         }
-        let ours = try runtime(["run", "--bundle", dir, "i1"])
+        let ours = try runtime(["run", "--bundle", dir, "i1\(Self.tag)"])
         XCTAssertEqual(ours.status, 0, ours.stderr)
-        let theirs = try runRunc(runc, ["run", "--bundle", dir, "i2"])
+        let theirs = try runRunc(runc, ["run", "--bundle", dir, "i2\(Self.tag)"])
         XCTAssertEqual(theirs.status, 0, theirs.stderr)
         let a = essentials(inspectJSON(ours.stdout)), b = essentials(inspectJSON(theirs.stdout))
         XCTAssertFalse(a["bounding"]?.isEmpty ?? true)
@@ -314,9 +317,9 @@ final class OCIRuntimeTests: XCTestCase {
         mounts.append(["destination": "/usr/local/bin/contlab", "type": "bind", "source": Harness.binary, "options": ["bind", "ro"]])
         config["mounts"] = mounts
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
-        let ours = try runtime(["run", "--bundle", dir, "rs1"])
+        let ours = try runtime(["run", "--bundle", dir, "rs1\(Self.tag)"])
         XCTAssertEqual(ours.status, 0, ours.stderr)
-        let theirs = try runRunc(runc, ["run", "--bundle", dir, "rs2"])
+        let theirs = try runRunc(runc, ["run", "--bundle", dir, "rs2\(Self.tag)"])
         XCTAssertEqual(theirs.status, 0, theirs.stderr)
         XCTAssertEqual(essentials(inspectJSON(ours.stdout)), essentials(inspectJSON(theirs.stdout)))
         XCTAssertEqual(inspectJSON(ours.stdout)["hostname"] as? String, "runc")
@@ -398,9 +401,9 @@ final class OCIRuntimeTests: XCTestCase {
         try Data(Self.featuresSchema.utf8).write(to: URL(fileURLWithPath: features))
         try validate(try runtime(["features"]).stdout, schema: features)
         let bundleDir = try bundle("state", args: ["sleep", "5"])
-        XCTAssertEqual(try runtime(["create", "--bundle", bundleDir, "s1"]).status, 0)
-        try validate(try runtime(["state", "s1"]).stdout, schema: "state-schema.json")
-        XCTAssertEqual(try runtime(["delete", "--force", "s1"]).status, 0)
+        XCTAssertEqual(try runtime(["create", "--bundle", bundleDir, "s1\(Self.tag)"]).status, 0)
+        try validate(try runtime(["state", "s1\(Self.tag)"]).stdout, schema: "state-schema.json")
+        XCTAssertEqual(try runtime(["delete", "--force", "s1\(Self.tag)"]).status, 0)
     }
 
     /// The schema agrees with what Tests/OCITests/Configs says of each example: the good ones
@@ -427,7 +430,7 @@ final class OCIRuntimeTests: XCTestCase {
         let dir = work + "/made"
         let made = try Harness.run(["bundle", "create", "--rootfs", "busybox", dir, "--", "contlab", "inspect", "--json"])
         XCTAssertEqual(made.status, 0, made.stderr)
-        let result = try runtime(["run", "--bundle", dir, "b1"])
+        let result = try runtime(["run", "--bundle", dir, "b1\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(inspectJSON(result.stdout)["hostname"] as? String, "contlab")
         XCTAssertNotEqual(try Harness.run(["bundle", "create", dir]).status, 0, "an existing config.json is kept")
@@ -443,23 +446,23 @@ final class OCIRuntimeTests: XCTestCase {
             ("contlab-runc", runtime), ("runc", { try Harness.execute([runc, "--root", self.work + "/runc-state"] + $0) }),
         ]
         for (name, run) in runtimes {
-            XCTAssertEqual(try run(["create", "--bundle", dir, "k1"]).status, 0, name)
-            XCTAssertEqual(try run(["start", "k1"]).status, 0, name)
+            XCTAssertEqual(try run(["create", "--bundle", dir, "k1\(Self.tag)"]).status, 0, name)
+            XCTAssertEqual(try run(["start", "k1\(Self.tag)"]).status, 0, name)
             var stopped = false
             for _ in 0..<50 where !stopped {
-                stopped = (try run(["state", "k1"]).stdout).contains("\"stopped\"")
+                stopped = (try run(["state", "k1\(Self.tag)"]).stdout).contains("\"stopped\"")
                 if !stopped { usleep(50_000) }
             }
             XCTAssertTrue(stopped, name)
-            XCTAssertEqual(try run(["kill", "--all", "k1", "9"]).status, 0, "\(name): nothing left to kill is not an error")
-            let one = try run(["kill", "k1", "9"])
+            XCTAssertEqual(try run(["kill", "--all", "k1\(Self.tag)", "9"]).status, 0, "\(name): nothing left to kill is not an error")
+            let one = try run(["kill", "k1\(Self.tag)", "9"])
             XCTAssertEqual(one.status, 1, name)
             XCTAssertTrue(one.stderr.contains("container not running"), "\(name): \(one.stderr)")
-            XCTAssertEqual(try run(["delete", "k1"]).status, 0, name)
-            XCTAssertEqual(try run(["create", "--bundle", sleeper, "k2"]).status, 0, name)
-            XCTAssertEqual(try run(["kill", "k2", "0"]).status, 0, "\(name): signal 0 asks whether it exists")
-            XCTAssertEqual(try run(["delete", "--force", "k2"]).status, 0, name)
-            let missing = try run(["kill", "k2", "0"])
+            XCTAssertEqual(try run(["delete", "k1\(Self.tag)"]).status, 0, name)
+            XCTAssertEqual(try run(["create", "--bundle", sleeper, "k2\(Self.tag)"]).status, 0, name)
+            XCTAssertEqual(try run(["kill", "k2\(Self.tag)", "0"]).status, 0, "\(name): signal 0 asks whether it exists")
+            XCTAssertEqual(try run(["delete", "--force", "k2\(Self.tag)"]).status, 0, name)
+            let missing = try run(["kill", "k2\(Self.tag)", "0"])
             XCTAssertNotEqual(missing.status, 0, name)
             XCTAssertTrue(missing.stderr.contains("does not exist"), "\(name): \(missing.stderr)")
         }
@@ -475,8 +478,8 @@ final class OCIRuntimeTests: XCTestCase {
             config["linux"] = linux
         }
         XCTAssertFalse(Sys.exists("/dev/lab1") || Sys.exists("/dev/lab3"), "the host has no such nodes")
-        let outputs = [try runtime(["run", "--bundle", dir, "mk1"]),
-                       try Harness.execute([try requireRunc(), "--root", work + "/runc-state", "run", "--bundle", dir, "mk2"])]
+        let outputs = [try runtime(["run", "--bundle", dir, "mk1\(Self.tag)"]),
+                       try Harness.execute([try requireRunc(), "--root", work + "/runc-state", "run", "--bundle", dir, "mk2\(Self.tag)"])]
         for result in outputs {
             XCTAssertEqual(result.status, 0, result.stderr)
             let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
@@ -499,7 +502,7 @@ final class OCIRuntimeTests: XCTestCase {
             linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
             config["linux"] = linux
         }
-        let result = try runtime(["run", "--bundle", dir, "u1"])
+        let result = try runtime(["run", "--bundle", dir, "u1\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let report = inspectJSON(result.stdout)
         XCTAssertEqual(report["uid"] as? Int, 0, "root inside")
@@ -534,7 +537,7 @@ final class OCIRuntimeTests: XCTestCase {
                 "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "cat > /dev/null; echo startContainer"]]],
             ]
         }
-        let result = try runtime(["run", "--bundle", dir, "m1"])
+        let result = try runtime(["run", "--bundle", dir, "m1\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout.split(separator: "\n"), ["startContainer", "123456789", "c", "20000", "512", "500", "full=1"])
         let hooks = (try? String(contentsOfFile: record, encoding: .utf8)) ?? ""
@@ -543,8 +546,8 @@ final class OCIRuntimeTests: XCTestCase {
 
     func testJoiningAnotherContainersNetworkNamespace() throws {
         let first = try bundle("netowner", args: ["sleep", "30"])
-        XCTAssertEqual(try runtime(["run", "-d", "--bundle", first, "n1"]).status, 0)
-        let owner = inspectJSON(try runtime(["state", "n1"]).stdout)["pid"] as? Int ?? 0
+        XCTAssertEqual(try runtime(["run", "-d", "--bundle", first, "n1\(Self.tag)"]).status, 0)
+        let owner = inspectJSON(try runtime(["state", "n1\(Self.tag)"]).stdout)["pid"] as? Int ?? 0
         XCTAssertGreaterThan(owner, 0)
         let second = try bundle("netjoiner", args: ["contlab", "inspect", "--json"]) { config in
             var linux = config["linux"] as! [String: Any]
@@ -553,11 +556,11 @@ final class OCIRuntimeTests: XCTestCase {
             }
             config["linux"] = linux
         }
-        let result = try runtime(["run", "--bundle", second, "n2"])
+        let result = try runtime(["run", "--bundle", second, "n2\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let joined = (inspectJSON(result.stdout)["namespaces"] as? [[String: Any]] ?? []).first { $0["kind"] as? String == "net" }?["id"] as? String
         XCTAssertEqual(joined, Sys.readLink("/proc/\(owner)/ns/net"), "the second container is in the first one's network namespace")
-        XCTAssertEqual(try runtime(["delete", "--force", "n1"]).status, 0)
+        XCTAssertEqual(try runtime(["delete", "--force", "n1\(Self.tag)"]).status, 0)
     }
 
     func testATerminalReachesTheConsoleSocket() throws {
@@ -594,16 +597,16 @@ final class OCIRuntimeTests: XCTestCase {
             process["terminal"] = true
             config["process"] = process
         }
-        let created = try runtime(["create", "--bundle", dir, "--console-socket", socketPath, "t1"])
+        let created = try runtime(["create", "--bundle", dir, "--console-socket", socketPath, "t1\(Self.tag)"])
         XCTAssertEqual(created.status, 0, created.stderr)
-        XCTAssertEqual(try runtime(["start", "t1"]).status, 0)
+        XCTAssertEqual(try runtime(["start", "t1\(Self.tag)"]).status, 0)
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         python.waitUntilExit()
         // A terminal ends lines with CR LF ("\r\n" is one Character in Swift).
         let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map(String.init)
         XCTAssertEqual(lines, ["/dev/pts/0", "c", "hi"], "the process's terminal is the pty whose master went over the socket")
-        XCTAssertEqual(try runtime(["delete", "--force", "t1"]).status, 0)
-        let missing = try runtime(["create", "--bundle", dir, "t2"])
+        XCTAssertEqual(try runtime(["delete", "--force", "t1\(Self.tag)"]).status, 0)
+        let missing = try runtime(["create", "--bundle", dir, "t2\(Self.tag)"])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("--console-socket"), missing.stderr)
     }
@@ -616,7 +619,7 @@ final class OCIRuntimeTests: XCTestCase {
             }
             config["linux"] = linux
         }
-        let result = try runtime(["run", "--bundle", dir, "w1"])
+        let result = try runtime(["run", "--bundle", dir, "w1\(Self.tag)"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("setns into ipc namespace"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/w1"))
@@ -628,7 +631,7 @@ final class OCIRuntimeTests: XCTestCase {
             process["user"] = ["uid": 1000, "gid": 1000]
             config["process"] = process
         }
-        let process = try Harness.start(["runc", "--root", root, "run", "--bundle", dir, "d1"])
+        let process = try Harness.start(["runc", "--root", root, "run", "--bundle", dir, "d1\(Self.tag)"])
         func sleeper() -> Bool {
             ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).contains { entry in
                 guard Int(entry) != nil, let cmd = Sys.readText("/proc/\(entry)/cmdline") else { return false }
@@ -643,7 +646,7 @@ final class OCIRuntimeTests: XCTestCase {
         deadline = Date().addingTimeInterval(5)
         while sleeper() && Date() < deadline { usleep(10_000) }
         XCTAssertFalse(sleeper(), "setuid cleared the death signal: the container outlived contlab-runc run")
-        _ = try runtime(["delete", "--force", "d1"])
+        _ = try runtime(["delete", "--force", "d1\(Self.tag)"])
     }
 }
 
