@@ -68,6 +68,17 @@ public struct LayerApplier {
 
         /// Make `entry`; for a regular file, `contents` writes its bytes to the new file.
         func add(_ entry: TarEntry, contents: (Int32) throws -> Void) throws {
+            do {
+                try make(entry, contents: contents)
+            } catch let error as SystemCallError {
+                // The call's own text repeats the entry's name, which can be kilobytes long.
+                let call = error.call.prefix { $0 != "(" }
+                let why = "\(call) failed: \(String(cString: strerror(error.errno))) (\(error.errnoName))" + (error.hint.map { " — \($0)" } ?? "")
+                throw ImageError.entryFailed(layer: applier.layer, entry: entry.path, why)
+            }
+        }
+
+        func make(_ entry: TarEntry, contents: (Int32) throws -> Void) throws {
             guard let parts = try LayerPath.components(entry.path, layer: applier.layer) else { return }
             let name = parts[parts.count - 1]
             let parentParts = Array(parts.dropLast())
@@ -172,6 +183,9 @@ public struct LayerApplier {
             defer { close(fd) }
             try contents(fd)
         case .symlink:
+            if entry.linkName.utf8.count > LayerPath.linkMax {
+                throw ImageError.unsafeEntry(layer: layer, entry: entry.path, "is a symlink to a target of \(entry.linkName.utf8.count) bytes; Linux stores at most \(LayerPath.linkMax)")
+            }
             guard symlinkat(entry.linkName, parent, name) == 0 else { throw SystemCallError("symlinkat(\"\(entry.path)\")", errno: errno) }
         case .hardlink:
             guard let targetParts = try LayerPath.components(entry.linkName, layer: layer) else {

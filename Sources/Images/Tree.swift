@@ -5,11 +5,20 @@ import Foundation
 /// Layer member paths, checked: relative, no `..`, never absolute. A layer is applied under a
 /// root directory, and a path that could leave it is an attack, not a file.
 public enum LayerPath {
+    /// Longest name of one directory entry (NAME_MAX). A longer path is fine: the unpacker opens
+    /// it one directory at a time, so PATH_MAX does not apply.
+    public static let nameMax = 255
+    /// Longest symlink target the kernel stores (PATH_MAX less the NUL).
+    public static let linkMax = 4095
+
     /// The path's components, or nil for the root itself (`./`).
     public static func components(_ path: String, layer: String) throws -> [String]? {
         if path.hasPrefix("/") { throw ImageError.unsafeEntry(layer: layer, entry: path, "is an absolute path") }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
         if parts.contains("..") { throw ImageError.unsafeEntry(layer: layer, entry: path, "climbs out with \"..\"") }
+        if let long = parts.first(where: { $0.utf8.count > nameMax }) {
+            throw ImageError.unsafeEntry(layer: layer, entry: path, "has a name of \(long.utf8.count) bytes; Linux takes at most \(nameMax) in one component (NAME_MAX)")
+        }
         return parts.isEmpty ? nil : parts
     }
 }

@@ -75,6 +75,29 @@ final class LayerTreeTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: root + "/f", encoding: .utf8), "overwritten")
     }
 
+    /// A name longer than the kernel takes (255 bytes a component, 4096 a path) is refused with
+    /// the layer and the entry named, not as a bare ENAMETOOLONG.
+    func testNamesTooLongNameTheLayerAndTheEntry() {
+        let layer = LayerApplier(root: root, mode: .flatten, layer: "img:v1 sha256:abc")
+        let component = String(repeating: "n", count: 300)
+        XCTAssertThrowsError(try layer.apply([file("etc/" + component)])) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("img:v1 sha256:abc"), text)
+            XCTAssertTrue(text.contains("etc/nnnn"), text)
+            XCTAssertTrue(text.contains("255"), text)
+        }
+        XCTAssertThrowsError(try layer.apply([TarEntry(path: "l", kind: .symlink, linkName: String(repeating: "t", count: 5000))])) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("img:v1 sha256:abc") && text.contains("4095"), text)
+        }
+        // A path past PATH_MAX is not refused: the unpacker opens it a directory at a time.
+        let deep = Array(repeating: "d", count: 2100).joined(separator: "/")
+        XCTAssertNoThrow(try layer.apply([file(deep + "/f")]))
+        let message = "\(ImageError.unsafeEntry(layer: "x", entry: deep, "is odd"))"
+        XCTAssertLessThan(message.count, 200, "a long entry is shortened in messages: \(message)")
+        XCTAssertTrue(message.contains("4199 bytes"), message)
+    }
+
     func testClimbingAndAbsoluteEntriesAreRefused() {
         let layer = LayerApplier(root: root, mode: .flatten, layer: "evil")
         XCTAssertThrowsError(try layer.apply([file("../escaped")]))
