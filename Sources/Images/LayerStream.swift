@@ -26,6 +26,8 @@ final class BlobFile {
 
     /// The next chunk, valid until the next call; nil at the end of the file.
     func next() throws -> UnsafeRawBufferPointer? {
+        // A layer of gigabytes takes a while: Ctrl-C stops it here, between chunks.
+        try Interruption.check()
         var n: Int
         repeat { n = read(fd, buffer.baseAddress, buffer.count) } while n < 0 && errno == EINTR
         guard n >= 0 else { throw SystemCallError("read(\"\(path)\")", errno: errno) }

@@ -40,7 +40,7 @@ public struct Stage5Run {
         let rootless = geteuid() != 0
         let stored = try containers.images.image(image)
         Timing.mark("image loaded")
-        let container = try containers.create(id: id, image: stored, rootless: rootless)
+        let container = try Interruption.deferring { try containers.create(id: id, image: stored, rootless: rootless) }
         Timing.mark("container directories made")
         defer {
             if remove { try? removeTree(containers.path(id)) }

@@ -209,20 +209,25 @@ struct RunCommand: ParsableCommand {
     /// Stage 5: the image's layers under overlayfs, run by the stage-4 runtime.
     func runImage(_ args: [String]) throws {
         let code = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> Int32 in
-            var run = Stage5Run(id: name ?? Stage5Run.newID(), image: try ImageReference(parsing: image!))
-            run.command = args
-            run.env = env
-            run.user = user
-            run.workingDir = cwd
-            run.remove = remove
-            run.contlabBinary = Sys.readLink("/proc/self/exe")
-            run.record = container.explaining
-            run.limits = try limitOptions.limits()
-            if !remove && name == nil { Sys.warn("contlab: container \(run.id) (contlab diff \(run.id); contlab container rm \(run.id))") }
-            var initCalls: [String] = []
-            let code = try run.run { initCalls = $0 }
-            container.printRecord(CallRecord.shared.entries + initCalls.map { "init: " + $0 })
-            return code
+            do {
+                var run = Stage5Run(id: name ?? Stage5Run.newID(), image: try ImageReference(parsing: image!))
+                run.command = args
+                run.env = env
+                run.user = user
+                run.workingDir = cwd
+                run.remove = remove
+                run.contlabBinary = Sys.readLink("/proc/self/exe")
+                run.record = container.explaining
+                run.limits = try limitOptions.limits()
+                if !remove && name == nil { Sys.warn("contlab: container \(run.id) (contlab diff \(run.id); contlab container rm \(run.id))") }
+                var initCalls: [String] = []
+                let code = try run.run { initCalls = $0 }
+                container.printRecord(CallRecord.shared.entries + initCalls.map { "init: " + $0 })
+                return code
+            } catch let stop as Interruption.Interrupted {
+                Sys.warn("contlab: \(stop)")
+                return stop.exitCode
+            }
         }
         throw ExitCode(code)
     }

@@ -103,6 +103,43 @@ final class ImageStageTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
     }
 
+    /// SIGTERM (or Ctrl-C) while a layer unpacks stops the run, which removes the half-unpacked
+    /// layer and the container's directory, so the name is free again (it was left "broken").
+    func testASignalDuringTheUnpackLeavesNothing() throws {
+        let tree = Self.data + "/big-tree"
+        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
+        // Random bytes do not compress: 128 MiB take seconds to unpack, time to signal.
+        try Harness.execute(["/bin/sh", "-c", "head -c 134217728 /dev/urandom > \(tree)/big"])
+        try expectSuccess(["image", "build", "--dir", tree, "--from", "busybox", "big:1"])
+        try? FileManager.default.removeItem(atPath: tree)
+        defer { _ = try? contlab(["image", "rm", "big:1"]) }
+        let name = "sig\(getpid())"
+        let errors = Self.data + "/run-stderr"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.arguments = ["run", "--stage", "5", "--image", "big:1", "--name", name, "--rm", "--", "true"]
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errors)
+        try process.run()
+        func partials() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: Self.data + "/layers")) ?? []).filter { $0.hasPrefix(".partial-") }
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while partials().isEmpty && process.isRunning && Date() < deadline { usleep(5_000) }
+        XCTAssertFalse(partials().isEmpty, "the unpack began")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let said = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+        XCTAssertEqual(process.terminationStatus, 128 + SIGTERM, said)
+        XCTAssertTrue(said.contains("stopped by SIGTERM"), said)
+        XCTAssertEqual(partials(), [], "the half-unpacked layer was removed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.data + "/containers/" + name), "the container's directory was removed")
+        XCTAssertFalse(try contlab(["container", "list"]).stdout.contains(name))
+    }
+
     func testCopyOnWriteLeavesTheImageUntouched() throws {
         let layers = Self.data + "/layers"
         try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "cow", "--", "true"])
