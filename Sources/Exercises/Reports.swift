@@ -38,7 +38,7 @@ public enum ReportRenderer {
                 guard !check.passed else { continue }
                 out += "         \(labels.expected) \(check.expected)\n"
                 out += "         \(labels.seen) \(check.seen)\n"
-                if check.hint != nil && !named {
+                if !named {
                     out += "         \(labels.hint) \(style.yellow(labels.askForHint(exercise.id)))\n"
                     named = true
                 }

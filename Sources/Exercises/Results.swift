@@ -30,7 +30,7 @@ public struct CheckResult: Codable, Equatable, Sendable {
     public var maxPoints: Int
     public var expected: String
     public var seen: String
-    /// The next hint for a failing check, nil when it passed.
+    /// The last hint asked for, for a failing check; nil when it passed or none was asked for.
     public var hint: String?
 }
 
@@ -72,8 +72,8 @@ public struct GradeReport: Codable, Equatable, Sendable {
 
 /// Turns a grader's outcomes into points and hints. Pure.
 public enum Scoring {
-    /// `hintsShown[checkID]` is how many hints the student asked for; the report shows the next
-    /// one, or the last when all were shown. A check whose `requires` failed fails too, saying so.
+    /// `hintsShown[checkID]` is how many hints the student asked for; a failing check's report
+    /// repeats the last of them, and has none when none was asked for. A check whose `requires` failed fails too, saying so.
     public static func score(_ exercise: Exercise, outcomes: [CheckOutcome], hintsShown: [String: Int] = [:],
                              language: LessonLanguage, seconds: Double = 0) -> ExerciseResult {
         var passed: [String: Bool] = [:]
@@ -86,12 +86,14 @@ public enum Scoring {
                 outcome.seen = "check \(missing) fails, and this one counts only after it passes"
             }
             passed[check.id] = outcome.passed
-            let index = min(hintsShown[check.id] ?? 0, check.hints.count - 1)
+            // Only a hint the student asked for (`contlab hint`, which counts it) is in the report:
+            // JSON, TAP and JUnit files are read by students too.
+            let shown = min(hintsShown[check.id] ?? 0, check.hints.count)
             checks.append(CheckResult(
                 id: check.id, title: check.title[language], passed: outcome.passed,
                 points: outcome.passed ? check.points : 0, maxPoints: check.points,
                 expected: outcome.expected, seen: outcome.seen,
-                hint: outcome.passed ? nil : check.hints[index][language]))
+                hint: outcome.passed || shown == 0 ? nil : check.hints[shown - 1][language]))
         }
         return ExerciseResult(id: exercise.id, title: exercise.title[language], group: exercise.group,
                               points: checks.reduce(0) { $0 + $1.points }, maxPoints: exercise.points,

@@ -11,7 +11,7 @@ final class ReportTests: XCTestCase {
         let hostile = "<b>&\u{1}\u{7}\u{1B}[31m\u{FFFD}\u{FFFD} ]]> #"
         let failing = Scoring.score(exercise, outcomes: [
             CheckOutcome("first", passed: false, expected: "a \"quoted\" thing\nover two lines", seen: hostile),
-        ], language: .en, seconds: 0.25)
+        ], hintsShown: ["first": 1], language: .en, seconds: 0.25)
         let passing = Scoring.score(exercise, outcomes: exercise.checks.map { CheckOutcome($0.id, passed: true, expected: "", seen: "") },
                                     language: .en, seconds: 1.5)
         return GradeReport(exercises: [passing, failing])

@@ -10,16 +10,17 @@ final class ScoringTests: XCTestCase {
         ], language: .en)
         XCTAssertEqual(result.points, 0)
         XCTAssertEqual(result.maxPoints, 3)
-        XCTAssertEqual(result.checks[0].hint, "hint one")
+        XCTAssertNil(result.checks[0].hint, "no hint was asked for: a report must not give one away")
         // "second" passed on its own, but it counts only once "first" does.
         XCTAssertFalse(result.checks[1].passed)
         XCTAssertTrue(result.checks[1].seen.contains("check first fails"))
     }
 
-    func testHintsAdvanceAndStopAtTheLast() throws {
+    func testAReportRepeatsOnlyTheHintsAskedFor() throws {
         let exercise = try Fixtures.exercise()
         let outcomes = [CheckOutcome("first", passed: false, expected: "", seen: "")]
-        XCTAssertEqual(Scoring.score(exercise, outcomes: outcomes, hintsShown: ["first": 1], language: .en).checks[0].hint, "hint two")
+        XCTAssertEqual(Scoring.score(exercise, outcomes: outcomes, hintsShown: ["first": 1], language: .en).checks[0].hint, "hint one")
+        XCTAssertEqual(Scoring.score(exercise, outcomes: outcomes, hintsShown: ["first": 2], language: .en).checks[0].hint, "hint two")
         XCTAssertEqual(Scoring.score(exercise, outcomes: outcomes, hintsShown: ["first": 5], language: .zh).checks[0].hint, "提示二")
     }
 

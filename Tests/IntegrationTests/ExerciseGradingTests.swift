@@ -105,9 +105,15 @@ final class ExerciseGradingTests: XCTestCase {
             let expect = try XCTUnwrap(JSONSerialization.jsonObject(with: expectData) as? [String: Any])
             let graded = try verify([id])
             XCTAssertEqual(Set(graded.failing), Set(expect["failing"] as? [String] ?? []), "\(id) \(wrong): \(graded.checks)")
+            // The report holds no hint until one is asked for (it would give answers away);
+            // `contlab hint`, as a student asks, names the first failing check's.
             let hint = expect["hint"] as? String ?? "?"
-            let hints = graded.checks.compactMap { $0["hint"] as? String }
-            XCTAssertTrue(hints.contains { $0.contains(hint) }, "\(id) \(wrong): a failing check's hint mentions \"\(hint)\": \(hints)")
+            XCTAssertEqual(graded.checks.compactMap { $0["hint"] as? String }, [], "\(id) \(wrong): no hint was asked for")
+            let asked = try Harness.execute(["/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint \"$2\" --lang en", workspace, Harness.binary, id]).stdout
+            let words = asked.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            XCTAssertTrue(words.contains(hint), "\(id) \(wrong): the hint mentions \"\(hint)\": \(asked)")
+            let again = try verify([id]).checks.compactMap { $0["hint"] as? String }
+            XCTAssertTrue(again.contains { $0.contains(hint) }, "\(id) \(wrong): once asked, the report repeats it: \(again)")
             for check in graded.checks where check["passed"] as? Bool == false {
                 XCTAssertFalse((check["expected"] as? String ?? "").isEmpty, "\(id) \(wrong): expected is said")
                 XCTAssertFalse((check["seen"] as? String ?? "").isEmpty, "\(id) \(wrong): seen is said")
