@@ -90,7 +90,11 @@ public struct OCIRuntime {
             let toHost = try Sys.pipe(), fromHost = try Sys.pipe()
             Sys.setCloexec(toHost.write, false)
             Sys.setCloexec(fromHost.read, false)
-            let inUserNamespace = spec.newNamespaces.contains(.user)
+            let joined: [ContainerProcess.JoinedNamespace]
+            do { joined = try NamespacePaths.open(spec) } catch let error as SpecError { throw RuntimeError.spec(error) }
+            defer { for namespace in joined { close(namespace.fd) } }
+            // Device nodes made in a user namespace other than the host's cannot be opened.
+            let inUserNamespace = spec.newNamespaces.contains(.user) || joined.contains { $0.namespace == .user }
             let hostHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
             let plan = OCIInitPlan(
                 id: options.id, bundle: bundle, rootfs: rootfs, spec: spec,
@@ -105,7 +109,7 @@ public struct OCIRuntime {
                 pid = try ContainerProcess.clone(
                     argument: OCIInitPlan.initArgument,
                     environment: ["\(OCIInitPlan.environmentKey)=\(planFD)"] + (getenv("CONTLAB_TIMING") != nil ? ["CONTLAB_TIMING=1"] : []),
-                    namespaces: spec.newNamespaces, idMaps: idMaps, dieWithParent: dieWithCaller, rootless: geteuid() != 0,
+                    namespaces: spec.newNamespaces, joining: joined, idMaps: idMaps, dieWithParent: dieWithCaller, rootless: geteuid() != 0,
                     beforeRelease: [{ pid in try cgroup?.add(pid: pid) }])
             } catch {
                 for fd in [toHost.read, toHost.write, fromHost.read, fromHost.write] { close(fd) }

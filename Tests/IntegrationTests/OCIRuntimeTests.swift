@@ -621,7 +621,8 @@ final class OCIRuntimeTests: XCTestCase {
         }
         let result = try runtime(["run", "--bundle", dir, "w1\(Self.tag)"])
         XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.stderr.contains("setns into ipc namespace"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("linux.namespaces[2].path: /proc/self/ns/uts is a namespace of type uts, where the entry's type is ipc"),
+                      result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/w1\(Self.tag)"))
     }
 
