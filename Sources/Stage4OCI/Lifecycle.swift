@@ -77,9 +77,7 @@ public struct OCIRuntime {
             // killed at any point from here, delete finds the cgroup by it.
             record.cgroupPath = try CgroupSettings.plannedPath(for: spec, id: options.id)
             try store.save(record)
-            if !startAtOnce && mkfifo(store.fifo(options.id), 0o622) != 0 {
-                throw RuntimeError.system(SystemCallError("mkfifo(\"\(store.fifo(options.id))\")", errno: errno))
-            }
+            if !startAtOnce { try Self.makeExecFifo(store.fifo(options.id), spec: spec) }
             Timing.mark("state saved")
             cgroup = try CgroupSettings.create(for: spec, id: options.id)
             Timing.mark("cgroup made")
@@ -186,6 +184,27 @@ public struct OCIRuntime {
         }
         return ContainerProcess.IDMaps(uidMap: lines(spec.linux?.uidMappings), gidMap: lines(spec.linux?.gidMappings),
                                        denySetgroups: geteuid() != 0)
+    }
+
+    /// The fifo the init opens for writing once ready, as whatever user it is then: in a new
+    /// user namespace, the host uid mapped to its root (100000, say), which neither owns it nor
+    /// belongs to root's group. mkfifo's mode passes through the umask (0022 takes the others'
+    /// write bit), so the mode is set again, and the fifo given to that root, as runc does.
+    static func makeExecFifo(_ path: String, spec: Spec) throws {
+        guard mkfifo(path, 0o622) == 0 else { throw RuntimeError.system(SystemCallError("mkfifo(\"\(path)\")", errno: errno)) }
+        guard chmod(path, 0o622) == 0 else { throw RuntimeError.system(SystemCallError("chmod(\"\(path)\", 0622)", errno: errno)) }
+        guard spec.newNamespaces.contains(.user) else { return }
+        let uid = Self.hostID(ofRoot: spec.linux?.uidMappings) ?? geteuid()
+        let gid = Self.hostID(ofRoot: spec.linux?.gidMappings) ?? getegid()
+        guard chown(path, uid, gid) == 0 else {
+            throw RuntimeError.system(SystemCallError("chown(\"\(path)\", \(uid), \(gid))", errno: errno))
+        }
+    }
+
+    /// The host id that a mapping makes the container's id 0, if it maps 0.
+    static func hostID(ofRoot mappings: [Spec.IDMapping]?) -> UInt32? {
+        guard let range = (mappings ?? []).first(where: { $0.containerID == 0 && $0.size > 0 }) else { return nil }
+        return range.hostID
     }
 
     static func writePidFile(_ path: String, pid: pid_t) throws {

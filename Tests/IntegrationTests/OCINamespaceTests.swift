@@ -2,7 +2,8 @@ import ContlabCore
 import Foundation
 import XCTest
 
-/// Joined namespaces (linux.namespaces[].path), under contlab-runc and runc.
+/// Joined namespaces (linux.namespaces[].path) and a user namespace's mappings through create
+/// and start: each under contlab-runc and runc.
 extension OCIRuntimeTests {
     /// Both runtimes, each with its own state folder: a name for messages and a way to call it.
     func bothRuntimes() throws -> [(name: String, call: ([String]) throws -> Harness.Result)] {
@@ -118,5 +119,36 @@ extension OCIRuntimeTests {
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("the network namespace is listed twice"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/bad-twice\(Self.tag)"))
+    }
+
+    /// linux.uidMappings through create and start (not run): the container waits as created,
+    /// starts, and runs as root inside, host uid 100000 outside.
+    func testUserNamespaceMappingsHoldFromCreateToStart() throws {
+        for (name, call) in try bothRuntimes() {
+            let dir = try bundle("usermap-\(name)", args: ["sleep", "60"]) { config in
+                var linux = config["linux"] as! [String: Any]
+                linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user"]]
+                linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+                linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+                config["linux"] = linux
+            }
+            let id = "usermap-\(name)\(Self.tag)"
+            let created = try call(["create", "--bundle", dir, id])
+            XCTAssertEqual(created.status, 0, "\(name): \(created.stderr)")
+            defer { _ = try? call(["delete", "--force", id]) }
+            XCTAssertEqual(inspectJSON(try call(["state", id]).stdout)["status"] as? String, "created", name)
+            let started = try call(["start", id])
+            XCTAssertEqual(started.status, 0, "\(name): \(started.stderr)")
+            XCTAssertEqual(inspectJSON(try call(["state", id]).stdout)["status"] as? String, "running", name)
+            let pid = try statePID(call, id)
+            let uidMap = Sys.readText("/proc/\(pid)/uid_map")?.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            XCTAssertEqual(uidMap, "0 100000 65536", name)
+            let uids = Sys.readText("/proc/\(pid)/status")?.split(separator: "\n").first { $0.hasPrefix("Uid:") }
+            XCTAssertEqual(uids?.split(whereSeparator: \.isWhitespace).dropFirst().first, "100000", "\(name): host uid outside")
+            let inside = try call(["exec", id, "contlab", "inspect", "--json"])
+            XCTAssertEqual(inside.status, 0, "\(name): \(inside.stderr)")
+            XCTAssertEqual(inspectJSON(inside.stdout)["uid"] as? Int, 0, "\(name): root inside")
+            XCTAssertEqual(inspectJSON(inside.stdout)["uidMap"] as? [String], ["0 100000 65536"], name)
+        }
     }
 }

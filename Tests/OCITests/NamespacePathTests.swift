@@ -4,7 +4,7 @@ import XCTest
 @testable import OCI
 @testable import Stage4OCI
 
-/// linux.namespaces[].path: the decisions, without the kernel.
+/// linux.namespaces[].path and the exec fifo's owner: the decisions, without the kernel.
 final class NamespacePathTests: XCTestCase {
     func spec(_ namespaces: String) throws -> Spec {
         try SpecCheck.decode(Data(#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"linux":{"namespaces":\#(namespaces)}}"#.utf8))
@@ -49,5 +49,13 @@ final class NamespacePathTests: XCTestCase {
             XCTAssertEqual((error as? SpecError)?.path, "linux.namespaces[1]")
             XCTAssertTrue("\(error)".contains("listed twice; keep one entry"), "\(error)")
         }
+    }
+
+    func testTheExecFifoBelongsToTheRootAUserNamespaceMaps() {
+        XCTAssertEqual(OCIRuntime.hostID(ofRoot: [Spec.IDMapping(containerID: 0, hostID: 100_000, size: 65_536)]), 100_000)
+        XCTAssertEqual(OCIRuntime.hostID(ofRoot: [Spec.IDMapping(containerID: 1, hostID: 100_001, size: 10),
+                                                  Spec.IDMapping(containerID: 0, hostID: 5000, size: 1)]), 5000)
+        XCTAssertNil(OCIRuntime.hostID(ofRoot: [Spec.IDMapping(containerID: 1000, hostID: 1000, size: 1)]))
+        XCTAssertNil(OCIRuntime.hostID(ofRoot: nil))
     }
 }
