@@ -102,7 +102,8 @@ public struct OCIRuntime {
                 preserveFDs: options.preserveFDs)
             let planFD = try PlanHandoff.write(plan.payload(specDocument: document))
             defer { close(planFD) }
-            let idMaps = inUserNamespace ? Self.idMaps(spec) : nil
+            // Maps are written for a new user namespace only: a joined one has its own already.
+            let idMaps = spec.newNamespaces.contains(.user) ? Self.idMaps(spec) : nil
             do {
                 pid = try ContainerProcess.clone(
                     argument: OCIInitPlan.initArgument,

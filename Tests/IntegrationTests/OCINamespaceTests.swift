@@ -63,6 +63,41 @@ extension OCIRuntimeTests {
         }
     }
 
+    /// A joined user namespace comes first: the app enters the sandbox's user and network
+    /// namespaces and makes its others inside them, and runs as the root the sandbox's mappings
+    /// give. (runc 1.1.5 refuses this config: it wants uidMappings even for a joined one.)
+    func testAContainerJoinsAnotherContainersUserNamespace() throws {
+        let sandbox = try bundle("usersandbox", args: ["sleep", "60"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user"]]
+            linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+            config["linux"] = linux
+        }
+        let sandboxID = "usb\(Self.tag)"
+        let started = try runtime(["run", "--detach", "--bundle", sandbox, sandboxID])
+        XCTAssertEqual(started.status, 0, started.stderr)
+        defer { _ = try? runtime(["delete", "--force", sandboxID]) }
+        let pid = try statePID({ try self.runtime($0) }, sandboxID)
+        let theirs = hostNamespaceIDs(pid)
+        let app = try bundle("userapp", args: ["contlab", "inspect", "--json"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).map { ns in
+                ns["type"] as? String == "network" ? ["type": "network", "path": "/proc/\(pid)/ns/net"] : ns
+            } + [["type": "user", "path": "/proc/\(pid)/ns/user"]]
+            config["linux"] = linux
+        }
+        let result = try runtime(["run", "--bundle", app, "uapp\(Self.tag)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = inspectJSON(result.stdout)
+        let inside = Harness.namespaces(report)
+        XCTAssertEqual(inside["user"]?.id, theirs["user"])
+        XCTAssertEqual(inside["net"]?.id, theirs["net"])
+        XCTAssertNotEqual(inside["pid"]?.id, theirs["pid"], "a PID namespace of its own, made in the joined user namespace")
+        XCTAssertEqual(report["uid"] as? Int, 0)
+        XCTAssertEqual(report["uidMap"] as? [String], ["0 100000 65536"])
+    }
+
     /// A namespace kept by a bind mount (ip netns add): joined by its path, it is the same
     /// namespace, with the interface made in it.
     func testAContainerJoinsANamedNetworkNamespace() throws {
