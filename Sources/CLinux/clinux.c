@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include <linux/nsfs.h>
 #include <linux/openat2.h>
 
 _Static_assert(CL_CLONE_NEWNS == CLONE_NEWNS, "CLONE_NEWNS");
@@ -40,12 +41,9 @@ static void reset_signals(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-pid_t cl_clone_exec(unsigned long flags, const char *path, char *const argv[], char *const envp[],
-                    int sync_fd, int sync_write_fd, int pdeathsig) {
-    long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-    if (pid < 0) return -errno;
-    if (pid > 0) return (pid_t)pid;
-
+// The child that becomes the init: waits for the parent, then execs. Never returns.
+static void exec_when_released(unsigned long flags, const char *path, int exec_fd, char *const argv[],
+                               char *const envp[], int sync_fd, int sync_write_fd, int pdeathsig) {
     if (pdeathsig > 0) prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0);
     reset_signals();
     if (sync_write_fd >= 0) close(sync_write_fd);
@@ -68,11 +66,68 @@ pid_t cl_clone_exec(unsigned long flags, const char *path, char *const argv[], c
         // A change of credentials clears the parent-death signal: set it again.
         if (pdeathsig > 0) prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0);
     }
-    execve(path, argv, envp);
+    if (exec_fd >= 0)
+        syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
+    else
+        execve(path, argv, envp);
     write_str(2, "contlab: cannot re-execute itself for the container's init: ");
     write_str(2, strerror(errno));
     write_str(2, "\n");
     _exit(125);
+}
+
+pid_t cl_clone_exec(unsigned long flags, const char *path, int exec_fd, char *const argv[], char *const envp[],
+                    int sync_fd, int sync_write_fd, int pdeathsig,
+                    const int *join_fds, const int *join_types, int join_count, int *failed_join) {
+    if (join_count <= 0) {
+        long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+        if (pid < 0) return -errno;
+        if (pid == 0) exec_when_released(flags, path, exec_fd, argv, envp, sync_fd, sync_write_fd, pdeathsig);
+        return (pid_t)pid;
+    }
+    // The first child answers {pid or -errno, index of the failed join or -1} here.
+    int answer_pipe[2];
+    if (pipe2(answer_pipe, O_CLOEXEC) != 0) return -errno;
+    long joiner = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (joiner < 0) {
+        int saved = errno;
+        close(answer_pipe[0]);
+        close(answer_pipe[1]);
+        return -saved;
+    }
+    if (joiner == 0) {
+        int answer[2] = {0, -1};
+        for (int i = 0; i < join_count; i++) {
+            int failed = setns(join_fds[i], join_types[i]) != 0;
+            // Joined, we are whoever our host uid maps to there (nobody, if unmapped); as its
+            // root we keep the rights to create and enter the namespaces that follow.
+            if (!failed && join_types[i] == CLONE_NEWUSER)
+                failed = setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0;
+            if (failed) {
+                answer[0] = -errno;
+                answer[1] = i;
+                ssize_t ignored = write(answer_pipe[1], answer, sizeof answer);
+                (void)ignored;
+                _exit(1);
+            }
+        }
+        long pid = syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+        if (pid == 0) exec_when_released(flags, path, exec_fd, argv, envp, sync_fd, sync_write_fd, pdeathsig);
+        answer[0] = pid < 0 ? -errno : (int)pid;
+        ssize_t ignored = write(answer_pipe[1], answer, sizeof answer);
+        (void)ignored;
+        _exit(0);
+    }
+    close(answer_pipe[1]);
+    int answer[2] = {-EPIPE, -1};
+    ssize_t n;
+    do { n = read(answer_pipe[0], answer, sizeof answer); } while (n < 0 && errno == EINTR);
+    close(answer_pipe[0]);
+    int status;
+    while (waitpid((pid_t)joiner, &status, 0) < 0 && errno == EINTR) {}
+    if (n != (ssize_t)sizeof answer) return -EPIPE;
+    if (answer[0] < 0 && failed_join) *failed_join = answer[1];
+    return answer[0];
 }
 
 static void report(int fd, int step) {
@@ -121,6 +176,11 @@ int cl_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long a
 }
 int cl_unshare(int flags) { return unshare(flags) == 0 ? 0 : -errno; }
 int cl_setns(int fd, int nstype) { return setns(fd, nstype) == 0 ? 0 : -errno; }
+
+int cl_namespace_type(int fd) {
+    int type = ioctl(fd, NS_GET_NSTYPE);
+    return type < 0 ? -errno : type;
+}
 
 int cl_pivot_root(const char *new_root, const char *put_old) {
     return syscall(SYS_pivot_root, new_root, put_old) == 0 ? 0 : -errno;

@@ -41,24 +41,63 @@ public final class ContainerProcess {
         }
     }
 
+    /// An existing namespace to enter, open at `fd` (which the caller closes).
+    public struct JoinedNamespace: Equatable, Sendable {
+        public var namespace: Namespace
+        public var path: String
+        public var fd: Int32
+
+        public init(namespace: Namespace, path: String, fd: Int32) {
+            self.namespace = namespace
+            self.path = path
+            self.fd = fd
+        }
+    }
+
     /// Clone a child into `namespaces` (less the cgroup namespace, which the init makes once it
     /// is in its cgroup) that re-executes this binary as `contlab <argument>` with `environment`.
-    /// The child waits until `idMaps` are written and `beforeRelease` has run. With
+    /// With `joining`, the child is first placed in those existing namespaces, in the order given,
+    /// and the new ones are made inside them (owned by a joined user namespace, nested in a joined
+    /// PID namespace). The child waits until `idMaps` are written and `beforeRelease` has run. With
     /// `dieWithParent`, it gets PR_SET_PDEATHSIG(SIGKILL): a foreground run ends with its caller.
-    public static func clone(argument: String, environment: [String], namespaces: [Namespace], idMaps: IDMaps?,
-                             dieWithParent: Bool, rootless: Bool, beforeRelease: [Step] = []) throws -> pid_t {
+    public static func clone(argument: String, environment: [String], namespaces: [Namespace], joining: [JoinedNamespace] = [],
+                             idMaps: IDMaps?, dieWithParent: Bool, rootless: Bool, beforeRelease: [Step] = []) throws -> pid_t {
         let sync = try Sys.pipe()
         let cloned = namespaces.filter { $0 != .cgroup }
         let flags = Namespace.cloneFlags(cloned)
-        CallRecord.shared.note("clone(\(Namespace.describe(cloned))|SIGCHLD)")
+        // Once in a joined mount namespace, /proc/self/exe may not resolve (its /proc may be
+        // another PID namespace's, where we have no pid): exec this binary by descriptor.
+        var exeFD: Int32 = -1
+        if !joining.isEmpty {
+            exeFD = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)
+            if exeFD < 0 {
+                close(sync.read)
+                close(sync.write)
+                throw SystemCallError("open(\"/proc/self/exe\")", errno: errno)
+            }
+            CallRecord.shared.note("clone(SIGCHLD), a child to join the namespaces")
+            for joined in joining {
+                CallRecord.shared.note("setns(open(\"\(joined.path)\"), \(joined.namespace.cloneFlagName)) in that child")
+            }
+        }
+        defer { if exeFD >= 0 { close(exeFD) } }
+        CallRecord.shared.note("clone(\(Namespace.describe(cloned))\(joining.isEmpty ? "" : "|CLONE_PARENT")|SIGCHLD)")
+        var failedJoin: Int32 = -1
+        let joinFDs = joining.map(\.fd)
+        let joinTypes = joining.map { Int32(bitPattern: UInt32($0.namespace.cloneFlag)) }
         let pid = withCStrings(["contlab", argument]) { argv in
             withCStrings(environment) { envp in
-                cl_clone_exec(flags, "/proc/self/exe", argv, envp, sync.read, sync.write, dieWithParent ? SIGKILL : 0)
+                cl_clone_exec(flags, "/proc/self/exe", exeFD, argv, envp, sync.read, sync.write, dieWithParent ? SIGKILL : 0,
+                              joinFDs, joinTypes, Int32(joining.count), &failedJoin)
             }
         }
         close(sync.read)
         if pid < 0 {
             close(sync.write)
+            if failedJoin >= 0 && Int(failedJoin) < joining.count {
+                let joined = joining[Int(failedJoin)]
+                throw ContainerStartError.join(namespace: joined.namespace, path: joined.path, errno: -pid)
+            }
             throw ContainerStartError.clone(namespaces: cloned, errno: -pid, rootless: rootless)
         }
         CallRecord.shared.note("execve(\"/proc/self/exe\", [\"contlab\", \"\(argument)\"]) in the child, pid \(pid)")
@@ -149,6 +188,7 @@ public func waitForwarding(pid: pid_t) -> ExitStatus {
 public enum ContainerStartError: Error, CustomStringConvertible {
     case clone(namespaces: [Namespace], errno: Int32, rootless: Bool)
     case idMap(SystemCallError)
+    case join(namespace: Namespace, path: String, errno: Int32)
 
     public var description: String {
         switch self {
@@ -171,6 +211,19 @@ public enum ContainerStartError: Error, CustomStringConvertible {
             }
         case .idMap(let error):
             return "cannot map your user to root in the new user namespace: \(error)"
+        case .join(let namespace, let path, let errno):
+            let base = "setns(\"\(path)\", \(namespace.cloneFlagName)) failed: \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
+            switch errno {
+            case EPERM:
+                return base + " — entering a namespace needs CAP_SYS_ADMIN in the user namespace that owns it; after joining"
+                    + " a user namespace, only namespaces that user namespace owns can be entered"
+            case EINVAL where namespace == .user:
+                return base + " — a process cannot enter its own user namespace or one of its ancestors; leave the user entry's path out to stay in it"
+            case EINVAL:
+                return base + " — the kernel refused this namespace here (a PID namespace outside this one's descendants?)"
+            default:
+                return base
+            }
         }
     }
 }

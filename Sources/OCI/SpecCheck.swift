@@ -225,11 +225,11 @@ public enum SpecCheck {
                 throw SpecError("linux.namespaces[\(i)].type", "unknown namespace type \"\(ns.type)\" (one of \(namespaceTypes.sorted().joined(separator: ", ")))")
             }
             guard types.insert(ns.type).inserted else {
-                throw SpecError("linux.namespaces[\(i)]", "the \(ns.type) namespace is listed twice")
+                throw SpecError("linux.namespaces[\(i)]", "the \(ns.type) namespace is listed twice; keep one entry (with a path to join one, without to make a new one)")
             }
             if ns.type == "time" { throw SpecError("linux.namespaces[\(i)]", "time namespaces are not implemented") }
-            if ns.type == "pid", ns.path != nil {
-                throw SpecError("linux.namespaces[\(i)].path", "joining an existing PID namespace is not implemented")
+            if let path = ns.path, !path.hasPrefix("/") {
+                throw SpecError("linux.namespaces[\(i)].path", "\"\(path)\" must be an absolute path, such as /proc/PID/ns/\(ns.type == "network" ? "net" : ns.type == "mount" ? "mnt" : ns.type)")
             }
         }
         let newUser = namespaces.contains { $0.type == "user" && $0.path == nil }

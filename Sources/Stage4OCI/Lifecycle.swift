@@ -77,9 +77,7 @@ public struct OCIRuntime {
             // killed at any point from here, delete finds the cgroup by it.
             record.cgroupPath = try CgroupSettings.plannedPath(for: spec, id: options.id)
             try store.save(record)
-            if !startAtOnce && mkfifo(store.fifo(options.id), 0o622) != 0 {
-                throw RuntimeError.system(SystemCallError("mkfifo(\"\(store.fifo(options.id))\")", errno: errno))
-            }
+            if !startAtOnce { try Self.makeExecFifo(store.fifo(options.id), spec: spec) }
             Timing.mark("state saved")
             cgroup = try CgroupSettings.create(for: spec, id: options.id)
             Timing.mark("cgroup made")
@@ -90,7 +88,11 @@ public struct OCIRuntime {
             let toHost = try Sys.pipe(), fromHost = try Sys.pipe()
             Sys.setCloexec(toHost.write, false)
             Sys.setCloexec(fromHost.read, false)
-            let inUserNamespace = spec.newNamespaces.contains(.user)
+            let joined: [ContainerProcess.JoinedNamespace]
+            do { joined = try NamespacePaths.open(spec) } catch let error as SpecError { throw RuntimeError.spec(error) }
+            defer { for namespace in joined { close(namespace.fd) } }
+            // Device nodes made in a user namespace other than the host's cannot be opened.
+            let inUserNamespace = spec.newNamespaces.contains(.user) || joined.contains { $0.namespace == .user }
             let hostHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
             let plan = OCIInitPlan(
                 id: options.id, bundle: bundle, rootfs: rootfs, spec: spec,
@@ -100,12 +102,13 @@ public struct OCIRuntime {
                 preserveFDs: options.preserveFDs)
             let planFD = try PlanHandoff.write(plan.payload(specDocument: document))
             defer { close(planFD) }
-            let idMaps = inUserNamespace ? Self.idMaps(spec) : nil
+            // Maps are written for a new user namespace only: a joined one has its own already.
+            let idMaps = spec.newNamespaces.contains(.user) ? Self.idMaps(spec) : nil
             do {
                 pid = try ContainerProcess.clone(
                     argument: OCIInitPlan.initArgument,
                     environment: ["\(OCIInitPlan.environmentKey)=\(planFD)"] + (getenv("CONTLAB_TIMING") != nil ? ["CONTLAB_TIMING=1"] : []),
-                    namespaces: spec.newNamespaces, idMaps: idMaps, dieWithParent: dieWithCaller, rootless: geteuid() != 0,
+                    namespaces: spec.newNamespaces, joining: joined, idMaps: idMaps, dieWithParent: dieWithCaller, rootless: geteuid() != 0,
                     beforeRelease: [{ pid in try cgroup?.add(pid: pid) }])
             } catch {
                 for fd in [toHost.read, toHost.write, fromHost.read, fromHost.write] { close(fd) }
@@ -182,6 +185,27 @@ public struct OCIRuntime {
         }
         return ContainerProcess.IDMaps(uidMap: lines(spec.linux?.uidMappings), gidMap: lines(spec.linux?.gidMappings),
                                        denySetgroups: geteuid() != 0)
+    }
+
+    /// The fifo the init opens for writing once ready, as whatever user it is then: in a new
+    /// user namespace, the host uid mapped to its root (100000, say), which neither owns it nor
+    /// belongs to root's group. mkfifo's mode passes through the umask (0022 takes the others'
+    /// write bit), so the mode is set again, and the fifo given to that root, as runc does.
+    static func makeExecFifo(_ path: String, spec: Spec) throws {
+        guard mkfifo(path, 0o622) == 0 else { throw RuntimeError.system(SystemCallError("mkfifo(\"\(path)\")", errno: errno)) }
+        guard chmod(path, 0o622) == 0 else { throw RuntimeError.system(SystemCallError("chmod(\"\(path)\", 0622)", errno: errno)) }
+        guard spec.newNamespaces.contains(.user) else { return }
+        let uid = Self.hostID(ofRoot: spec.linux?.uidMappings) ?? geteuid()
+        let gid = Self.hostID(ofRoot: spec.linux?.gidMappings) ?? getegid()
+        guard chown(path, uid, gid) == 0 else {
+            throw RuntimeError.system(SystemCallError("chown(\"\(path)\", \(uid), \(gid))", errno: errno))
+        }
+    }
+
+    /// The host id that a mapping makes the container's id 0, if it maps 0.
+    static func hostID(ofRoot mappings: [Spec.IDMapping]?) -> UInt32? {
+        guard let range = (mappings ?? []).first(where: { $0.containerID == 0 && $0.size > 0 }) else { return nil }
+        return range.hostID
     }
 
     static func writePidFile(_ path: String, pid: pid_t) throws {

@@ -63,7 +63,9 @@ public enum OCIInit {
         let spec = plan.spec
         guard let process = spec.process else { throw Failure("config.json has no process to run") }
         let namespaces = spec.linux?.namespaces ?? []
-        try joinNamespaces(namespaces)
+        // Joined namespaces were entered before the clone that made us (they must be: a PID
+        // namespace only takes children); our pid as the host sees it is read while /proc is the host's.
+        _ = hostPID
         if namespaces.contains(where: { $0.type == "cgroup" && $0.path == nil }) {
             CallRecord.shared.note("unshare(CLONE_NEWCGROUP)")
             let rc = cl_unshare(Int32(CL_CLONE_NEWCGROUP))
@@ -79,8 +81,8 @@ public enum OCIInit {
         if process.terminal == true, let socketPath = plan.consoleSocket {
             consoleFD = try connectUnixSocket(socketPath)
         }
-        let newMount = namespaces.contains { $0.type == "mount" && $0.path == nil }
-        if newMount {
+        // A joined mount namespace gets the container's root built in it, as runc does.
+        if namespaces.contains(where: { $0.type == "mount" }) {
             try RootfsSetup(plan: plan).prepare()
             if plan.hostHooks {
                 channel.send("hooks")
@@ -90,7 +92,7 @@ public enum OCIInit {
             Timing.mark("init mounts made")
             try RootfsSetup(plan: plan).pivot()
         } else {
-            throw Failure("linux.namespaces: contlab needs a new mount namespace to build the container's root")
+            throw Failure("linux.namespaces: contlab needs a mount namespace to build the container's root in; add {\"type\": \"mount\"}")
         }
         if namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
             if let hostname = spec.hostname, !hostname.isEmpty { try Sys.sethostname(hostname) }
@@ -201,22 +203,6 @@ public enum OCIInit {
     nonisolated(unsafe) static var hostPID: Int32 = {
         Sys.readText("/proc/self/stat").flatMap { Int32($0.split(separator: " ").first ?? "") } ?? getpid()
     }()
-
-    static func joinNamespaces(_ namespaces: [Spec.Namespace]) throws {
-        _ = hostPID
-        for ns in namespaces {
-            guard let path = ns.path else { continue }
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd < 0 { throw Failure("linux.namespaces: cannot open \(ns.type) namespace \(path): \(String(cString: strerror(errno)))") }
-            // The type's flag makes the kernel check that the path really is such a namespace: a
-            // "network" entry pointing at a mount namespace must fail, not join it.
-            let flag = Spec.namespace(forType: ns.type).map { Int32(bitPattern: UInt32($0.cloneFlag)) } ?? 0
-            CallRecord.shared.note("setns(open(\"\(path)\"), \(Spec.namespace(forType: ns.type)?.cloneFlagName ?? "0"))")
-            let rc = cl_setns(fd, flag)
-            close(fd)
-            if rc != 0 { throw Failure("linux.namespaces: setns into \(ns.type) namespace \(path) failed: \(String(cString: strerror(-rc)))") }
-        }
-    }
 
     static func connectUnixSocket(_ path: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

@@ -107,22 +107,41 @@ public struct StateStore {
         return "running"
     }
 
-    /// Alive, not a zombie, and started when we recorded it.
+    /// Alive, not exiting, and started when we recorded it.
     public static func isAlive(pid: Int32, startTime: UInt64?) -> Bool {
-        guard let stat = Sys.readText("/proc/\(pid)/stat") else { return false }
-        guard let fields = statFields(stat) else { return false }
-        if fields.state == "Z" || fields.state == "X" { return false }
-        if let startTime, fields.startTime != startTime { return false }
-        return true
+        guard let stat = Sys.readText("/proc/\(pid)/stat"), let fields = statFields(stat) else { return false }
+        return fields.isRunning(startedAt: startTime)
     }
 
-    /// State (field 3) and start time (field 22) of /proc/PID/stat; the command name in field 2
-    /// may hold spaces and parentheses, so fields are counted after its last ")".
-    public static func statFields(_ text: String) -> (state: String, startTime: UInt64)? {
+    /// What /proc/PID/stat says of a process: state (field 3), the kernel's task flags (field 9)
+    /// and start time (field 22).
+    public struct ProcessStat: Equatable, Sendable {
+        public var state: String
+        public var flags: UInt64
+        public var startTime: UInt64
+
+        /// PF_EXITING in <linux/sched.h>: set once the process called exit, before it is a zombie.
+        static let exiting: UInt64 = 0x4
+
+        /// Whether the process still runs code of its own. A zombie (Z) or a dead task (X) has
+        /// exited; so has one with PF_EXITING but still sleeping (S): the PID 1 of a namespace
+        /// waits in exit until every other process of that namespace has been reaped, which
+        /// takes as long as their parent outside (the host's PID 1, a shim) takes to reap them.
+        /// Such a container has stopped: nothing it runs is left but the wait.
+        public func isRunning(startedAt recorded: UInt64?) -> Bool {
+            if state == "Z" || state == "X" || flags & Self.exiting != 0 { return false }
+            if let recorded, startTime != recorded { return false }
+            return true
+        }
+    }
+
+    /// /proc/PID/stat's fields; the command name in field 2 may hold spaces and parentheses,
+    /// so fields are counted after its last ")".
+    public static func statFields(_ text: String) -> ProcessStat? {
         guard let close = text.lastIndex(of: ")") else { return nil }
         let rest = text[text.index(after: close)...].split(separator: " ")
-        guard rest.count > 19, let start = UInt64(rest[19]) else { return nil }
-        return (String(rest[0]), start)
+        guard rest.count > 19, let flags = UInt64(rest[6]), let start = UInt64(rest[19]) else { return nil }
+        return ProcessStat(state: String(rest[0]), flags: flags, startTime: start)
     }
 
     public static func startTime(of pid: Int32) -> UInt64? {

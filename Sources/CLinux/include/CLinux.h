@@ -23,10 +23,21 @@ enum {
 // it sets PR_SET_PDEATHSIG (when pdeathsig > 0), clears the signal mask, closes its copy of
 // `sync_write_fd` (so the parent's death reads as EOF), waits for one byte on `sync_fd` (when
 // >= 0: the parent writes it once uid maps and cgroups are in place), then execve(path, argv,
-// envp). Returns the child's pid, or -errno. A child whose execve fails writes a line to stderr
-// and exits 125.
-pid_t cl_clone_exec(unsigned long flags, const char *path, char *const argv[], char *const envp[],
-                    int sync_fd, int sync_write_fd, int pdeathsig);
+// envp), or execveat(exec_fd, "", ..., AT_EMPTY_PATH) when exec_fd >= 0. Returns the child's
+// pid, or -errno. A child whose exec fails writes a line to stderr and exits 125.
+//
+// With join_count > 0, a first child setns(2)es into join_fds[i] (of type join_types[i], a
+// CLONE_NEW* flag) in the order given, becoming root (setresuid/setresgid 0) right after it
+// joins a user namespace; then it clones the child above with CLONE_PARENT, so that child is in
+// every joined namespace (the PID one included: only children enter it) and is still the
+// caller's child to wait for, and exits. On a failed setns, -errno is returned and
+// *failed_join is set to i.
+pid_t cl_clone_exec(unsigned long flags, const char *path, int exec_fd, char *const argv[], char *const envp[],
+                    int sync_fd, int sync_write_fd, int pdeathsig,
+                    const int *join_fds, const int *join_types, int join_count, int *failed_join);
+// The type of the namespace open at `fd` (a CLONE_NEW* flag, from ioctl NS_GET_NSTYPE), or
+// -errno: -ENOTTY or -EINVAL when `fd` is not a namespace.
+int cl_namespace_type(int fd);
 
 // Settings for the container's command, applied in the child between fork and exec.
 struct cl_spawn_attr {
