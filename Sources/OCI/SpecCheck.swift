@@ -218,6 +218,19 @@ public enum SpecCheck {
         }
         guard let root = spec.root, !root.path.isEmpty else { throw SpecError("root.path", "required by the spec but missing") }
         _ = root
+        let hooks = spec.hooks
+        for (kind, list) in [("prestart", hooks?.prestart), ("createRuntime", hooks?.createRuntime),
+                             ("createContainer", hooks?.createContainer), ("startContainer", hooks?.startContainer),
+                             ("poststart", hooks?.poststart), ("poststop", hooks?.poststop)] {
+            for (i, hook) in (list ?? []).enumerated() {
+                guard hook.path.hasPrefix("/") else {
+                    throw SpecError("hooks.\(kind)[\(i)].path", "\"\(hook.path)\" must be an absolute path, such as /usr/bin/\(hook.path)")
+                }
+                if let timeout = hook.timeout, timeout <= 0 {
+                    throw SpecError("hooks.\(kind)[\(i)].timeout", "must be greater than zero (seconds), or left out for no limit")
+                }
+            }
+        }
         var types = Set<String>()
         let namespaces = spec.linux?.namespaces ?? []
         for (i, ns) in namespaces.enumerated() {

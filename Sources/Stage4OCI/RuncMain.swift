@@ -25,6 +25,8 @@ public enum RuncMain {
         }
         var runtime = OCIRuntime(store: StateStore(root: commandLine.globals.root ?? StateStore.defaultRoot()))
         runtime.record = commandLine.globals.debug || journal != nil
+        let warningLog = log
+        runtime.warning = { warningLog.warning($0) }
         do {
             let status = try perform(commandLine.verb, runtime: runtime, log: log, preserveFDs: commandLine.preserveFDs)
             journal?.append("  → exit \(status)")
@@ -212,6 +214,14 @@ public struct RuntimeLog {
         Sys.warn("contlab-runc: \(message)")
         append(level: "error", message)
         journal?.append("  → error: " + message)
+    }
+
+    /// What the spec calls a warning (a failing poststart or poststop hook): said, and the
+    /// operation goes on. logrus's level name, as runc writes it.
+    public func warning(_ message: String) {
+        Sys.warn("contlab-runc: warning: \(message)")
+        append(level: "warning", message)
+        journal?.append("  warning: " + message)
     }
 
     public func debug(_ message: String) {

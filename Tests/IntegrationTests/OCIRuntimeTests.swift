@@ -192,7 +192,7 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertEqual(try runtime(["run", "--bundle", dir, "h1\(Self.tag)"]).status, 0)
         let lines = (try? String(contentsOfFile: record, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
         XCTAssertEqual(lines.map { $0.split(separator: " ").first.map(String.init) ?? "" }, ["prestart", "createRuntime", "poststart", "poststop"])
-        XCTAssertTrue(lines.first?.contains("\"id\":\"h1\"") == true, lines.first ?? "")
+        XCTAssertTrue(lines.first?.contains("\"id\":\"h1\(Self.tag)\"") == true, lines.first ?? "")
         XCTAssertTrue(lines.first?.contains("\"status\":\"creating\"") == true, lines.first ?? "")
     }
 

@@ -109,6 +109,8 @@ final class SpecTests: XCTestCase {
         refuse(#"{\#(base),"linux":{"resources":{"blockIO":{"weight":500}}}}"#, "linux.resources.blockIO", "not implemented")
         refuse(#"{\#(base),"linux":{"resources":{"memory":{"disableOOMKiller":true}}}}"#, "linux.resources.memory.disableOOMKiller", "not implemented")
         refuse(#"{\#(base),"linux":{"resources":{"memory":{"swappiness":0}}}}"#, "linux.resources.memory.swappiness", "not implemented")
+        refuse(#"{\#(base),"hooks":{"poststop":[{"path":"rm"}]}}"#, "hooks.poststop[0].path", "absolute")
+        refuse(#"{\#(base),"hooks":{"prestart":[{"path":"/bin/true","timeout":0}]}}"#, "hooks.prestart[0].timeout", "greater than zero")
         // Docker writes the fields it knows with zero values, meaning "not set" (as runc reads them).
         XCTAssertNoThrow(try SpecCheck.decode(Data(#"{\#(base),"linux":{"resources":{"memory":{"disableOOMKiller":false,"reservation":0,"kernel":0},"blockIO":{"weight":0},"cpu":{"shares":0}}}}"#.utf8)))
         // Fields outside the spec are ignored, as its extensibility clause requires.
