@@ -76,7 +76,7 @@ final class OCIRuntimeTests: XCTestCase {
         usleep(50_000)
         XCTAssertEqual(Sys.readText("/proc/\(pid)/cmdline")?.hasPrefix("sleep"), true, "after start the init has become the process")
         let listed = try runtime(["list", "--format", "json"])
-        XCTAssertTrue(listed.stdout.contains("\"id\":\"c1\""), listed.stdout)
+        XCTAssertTrue(listed.stdout.contains("\"id\":\"c1\(Self.tag)\""), listed.stdout)
         XCTAssertEqual(try runtime(["ps", "--format", "json", "c1\(Self.tag)"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[\(pid)]")
         XCTAssertNotEqual(try runtime(["delete", "c1\(Self.tag)"]).status, 0, "a running container needs --force")
         XCTAssertEqual(try runtime(["kill", "c1\(Self.tag)", "KILL"]).status, 0)
@@ -86,7 +86,7 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertEqual(try runtime(["delete", "c1\(Self.tag)"]).status, 0)
         XCTAssertNotEqual(try runtime(["state", "c1\(Self.tag)"]).status, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/c1\(Self.tag)"))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/c1"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/c1\(Self.tag)"))
     }
 
     /// --preserve-fds N: the caller's descriptors 3 … 3+N-1 reach the container's process, and
@@ -112,7 +112,7 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertEqual(result.status, 3)
         XCTAssertEqual(result.stdout, "out\n")
         XCTAssertTrue(result.stderr.contains("err"))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/r1"), "run deletes what it made")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/r1\(Self.tag)"), "run deletes what it made")
         // The process is PID 1 of its namespace: a SIGKILL it sends itself is ignored by the
         // kernel (pid_namespaces(7)), so it goes on and exits normally.
         let protected = try runtime(["run", "--bundle", try bundle("run2", args: ["sh", "-c", "kill -KILL $$; echo still here"]), "r2\(Self.tag)"])
@@ -217,7 +217,7 @@ final class OCIRuntimeTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(message), "\(dir): \(result.stderr)")
             XCTAssertTrue((try? String(contentsOfFile: logFile, encoding: .utf8))?.contains("\"level\":\"error\"") == true,
                           "the error reaches the JSON log containerd reads")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/bad"), "no state left for \(dir)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/bad\(Self.tag)"), "no state left for \(dir)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/bad\(Self.tag)"))
         }
     }
@@ -232,10 +232,10 @@ final class OCIRuntimeTests: XCTestCase {
         usleep(200_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/k1"), "the half-made container is recorded")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/k1\(Self.tag)"), "the half-made container is recorded")
         let deleted = try runtime(["delete", "--force", "k1\(Self.tag)"])
         XCTAssertEqual(deleted.status, 0, deleted.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/k1"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/k1\(Self.tag)"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1\(Self.tag)"))
         XCTAssertTrue(Harness.hostTraces().processes.filter { $0.contains("__oci-init") }.isEmpty)
     }
@@ -622,7 +622,7 @@ final class OCIRuntimeTests: XCTestCase {
         let result = try runtime(["run", "--bundle", dir, "w1\(Self.tag)"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("setns into ipc namespace"), result.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/w1"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/w1\(Self.tag)"))
     }
 
     func testAForegroundRunAsAnotherUserStillEndsWithItsCaller() throws {
