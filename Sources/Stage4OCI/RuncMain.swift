@@ -263,17 +263,27 @@ struct RuntimeJournal {
     }
 }
 
-/// runtime-spec's features document: what this runtime implements.
+/// runtime-spec's features document (features.md, features-linux.md): what this runtime
+/// implements, and `false` or an empty list for what it recognises but does not do.
 struct Features: Codable {
     struct Linux: Codable {
         struct Enabled: Codable { var enabled: Bool }
-        struct Cgroup: Codable { var v1: Bool, v2: Bool, systemd: Bool, systemdUser: Bool }
+        struct Cgroup: Codable { var v1: Bool, v2: Bool, systemd: Bool, systemdUser: Bool, rdma: Bool }
+        struct Seccomp: Codable {
+            var enabled: Bool
+            var actions: [String], operators: [String], archs: [String]
+            /// Filter flags (SECCOMP_FILTER_FLAG_*) are refused, so none is supported.
+            var knownFlags: [String], supportedFlags: [String]
+        }
+        struct MountExtensions: Codable { var idmap: Enabled }
         var namespaces: [String]
         var capabilities: [String]
         var cgroup: Cgroup
-        var seccomp: Enabled
+        var seccomp: Seccomp
         var apparmor: Enabled
         var selinux: Enabled
+        var intelRdt: Enabled
+        var mountExtensions: MountExtensions
     }
     var ociVersionMin: String
     var ociVersionMax: String
@@ -289,8 +299,11 @@ struct Features: Codable {
             mountOptions: (Array(MountOptions.setting.keys) + Array(MountOptions.clearing.keys) + Array(MountOptions.propagations.keys)).sorted(),
             linux: Linux(namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
                          capabilities: CapabilityNames.all,
-                         cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false),
-                         seccomp: .init(enabled: true), apparmor: .init(enabled: false), selinux: .init(enabled: false)),
+                         cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
+                         seccomp: .init(enabled: true, actions: SeccompNames.actions, operators: SeccompNames.operators,
+                                        archs: SeccompNames.architectures, knownFlags: [], supportedFlags: []),
+                         apparmor: .init(enabled: false), selinux: .init(enabled: false), intelRdt: .init(enabled: false),
+                         mountExtensions: .init(idmap: .init(enabled: false))),
             annotations: ["org.contlab.stage": "4"])
     }
 }
