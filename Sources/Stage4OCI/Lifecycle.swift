@@ -320,7 +320,8 @@ public struct OCIRuntime {
 
     /// run: create and start at once, then (unless detached) wait for the process, passing
     /// signals on, and delete the container; returns the exit code (128+N for signal N).
-    public func run(_ options: CreateOptions, detach: Bool, onCreated: (Created) -> Void = { _ in }) throws -> Int32 {
+    /// `keep`: the stopped container is left for `state` and `delete` (runc's --keep).
+    public func run(_ options: CreateOptions, detach: Bool, keep: Bool = false, onCreated: (Created) -> Void = { _ in }) throws -> Int32 {
         if !detach { Signals.block(Signals.forwarded + [SIGCHLD]) }
         let created = try create(options, startAtOnce: true, dieWithCaller: !detach)
         onCreated(created)
@@ -329,7 +330,7 @@ public struct OCIRuntime {
         let status = waitForwarding(pid: created.record.pid)
         Timing.mark("container exited")
         // The record in hand, not re-read from disk: run owns this container from start to end.
-        try? remove(created.record, force: true)
+        if !keep { try? remove(created.record, force: true) }
         Timing.mark("deleted")
         return status.shellCode
     }

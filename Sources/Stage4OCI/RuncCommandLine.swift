@@ -19,12 +19,15 @@ public struct RuncCommandLine: Equatable, Sendable {
     public enum Verb: Equatable, Sendable {
         case create(id: String, bundle: String, pidFile: String?, consoleSocket: String?)
         case start(id: String)
-        case run(id: String, bundle: String, pidFile: String?, consoleSocket: String?, detach: Bool)
+        /// `keep`: the stopped container stays for `state` and `delete`, as runc's --keep.
+        case run(id: String, bundle: String, pidFile: String?, consoleSocket: String?, detach: Bool, keep: Bool = false)
         case state(id: String)
         case kill(id: String, signal: Int32, all: Bool)
         case delete(id: String, force: Bool)
         case list(quiet: Bool, json: Bool)
-        case ps(id: String, json: Bool)
+        /// `psArguments`: given to ps(1) (runc's default -ef), whose table is filtered to the
+        /// container's processes.
+        case ps(id: String, json: Bool, psArguments: [String] = [])
         case exec(ExecOptions)
         case pause(id: String)
         case resume(id: String)
@@ -129,8 +132,9 @@ public struct RuncCommandLine: Equatable, Sendable {
         var positional: [String] = []
         while let word = rest.popFirst() {
             if word == "--" { positional += rest; break }
-            // exec's command follows the id, flags and all (`exec c1 sh -c 'echo hi'`).
-            if verbName == "exec" && !positional.isEmpty {
+            // exec's command follows the id, flags and all (`exec c1 sh -c 'echo hi'`), and so
+            // do ps's arguments for ps(1) (`ps c1 -o pid,comm`).
+            if (verbName == "exec" || verbName == "ps") && !positional.isEmpty {
                 positional.append(word)
                 continue
             }
@@ -166,7 +170,7 @@ public struct RuncCommandLine: Equatable, Sendable {
             verb = .create(id: try id(), bundle: bundle, pidFile: options["pid-file"], consoleSocket: options["console-socket"])
         case "run":
             verb = .run(id: try id(), bundle: bundle, pidFile: options["pid-file"], consoleSocket: options["console-socket"],
-                        detach: options["detach"] != nil)
+                        detach: options["detach"] != nil, keep: options["keep"] != nil)
         case "start": verb = .start(id: try id())
         case "state": verb = .state(id: try id())
         case "kill":
@@ -183,7 +187,7 @@ public struct RuncCommandLine: Equatable, Sendable {
         case "ps":
             let format = options["format"] ?? "table"
             guard ["table", "json"].contains(format) else { throw ParseError("ps: --format must be table or json") }
-            verb = .ps(id: try id(), json: format == "json")
+            verb = .ps(id: try id(), json: format == "json", psArguments: Array(positional.dropFirst()))
         case "exec":
             var exec = ExecOptions(id: try id())
             exec.processFile = options["process"]

@@ -33,6 +33,8 @@ public enum RuncMain {
             exit(status)
         } catch {
             log.error("\(error)")
+            // exec's own failures end in 255, as runc's do: any other code is the process's.
+            if case .exec = commandLine.verb { exit(255) }
             exit(1)
         }
     }
@@ -44,9 +46,9 @@ public enum RuncMain {
             for call in created.calls { log.debug("init: " + call) }
         case .start(let id):
             try runtime.start(id: id)
-        case .run(let id, let bundle, let pidFile, let consoleSocket, let detach):
+        case .run(let id, let bundle, let pidFile, let consoleSocket, let detach, let keep):
             return try runtime.run(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs),
-                                   detach: detach) { created in
+                                   detach: detach, keep: keep) { created in
                 for call in created.calls { log.debug("init: " + call) }
             }
         case .state(let id):
@@ -57,16 +59,19 @@ public enum RuncMain {
             try runtime.delete(id: id, force: force)
         case .list(let quiet, let asJSON):
             try list(runtime, quiet: quiet, asJSON: asJSON)
-        case .ps(let id, let asJSON):
+        case .ps(let id, let asJSON, let psArguments):
             let pids = try runtime.processes(id: id)
             if asJSON {
                 print(try json(pids))
             } else {
-                print("PID   CMD")
-                for pid in pids {
-                    let cmd = (Sys.readText("/proc/\(pid)/cmdline") ?? "").split(separator: "\0").joined(separator: " ")
-                    print("\(String(pid).padding(toLength: 5, withPad: " ", startingAt: 0)) \(cmd)")
+                // runc's way: ps(1)'s own table (what docker top shows), filtered to our pids.
+                let arguments = psArguments.isEmpty ? ["-ef"] : psArguments
+                let ps = try HostCommand.run(["ps"] + arguments)
+                guard ps.succeeded else { throw RuntimeError.usage("ps \(arguments.joined(separator: " ")) failed: \(ps.output)") }
+                guard let lines = ProcessTable.filter(ps.output, pids: Set(pids)) else {
+                    throw RuntimeError.usage("ps \(arguments.joined(separator: " ")): its table has no PID column to filter by; add pid to -o")
                 }
+                for line in lines { print(line) }
             }
         case .exec(let options):
             return try runtime.exec(.init(id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
@@ -121,6 +126,7 @@ public enum RuncMain {
 
     static func list(_ runtime: OCIRuntime, quiet: Bool, asJSON: Bool) throws {
         let records = runtime.store.ids().compactMap { try? runtime.store.load($0) }
+        let users = UserDatabase.host
         if quiet {
             for record in records { print(record.id) }
             return
@@ -132,18 +138,22 @@ public enum RuncMain {
         let entries = records.map { r -> Entry in
             let status = runtime.store.status(of: r)
             return Entry(ociVersion: DefaultSpec.ociVersion, id: r.id, pid: status == "stopped" ? 0 : r.pid, status: status,
-                         bundle: r.bundle, rootfs: r.rootfs, created: r.created, owner: "", annotations: r.annotations)
+                         bundle: r.bundle, rootfs: r.rootfs, created: r.created, owner: owner(of: runtime.store.directory(r.id), users: users), annotations: r.annotations)
         }
         if asJSON {
             print(try json(entries))
             return
         }
-        print("ID                  PID         STATUS      BUNDLE                                CREATED")
-        for e in entries {
-            print([e.id.padding(toLength: 19, withPad: " ", startingAt: 0), String(e.pid).padding(toLength: 11, withPad: " ", startingAt: 0),
-                   e.status.padding(toLength: 11, withPad: " ", startingAt: 0), e.bundle.padding(toLength: 37, withPad: " ", startingAt: 0),
-                   e.created].joined(separator: " "))
-        }
+        let rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+            + entries.map { [$0.id, String($0.pid), $0.status, $0.bundle, $0.created, $0.owner] }
+        for line in ProcessTable.columns(rows) { print(line) }
+    }
+
+    /// Who owns a container: its state directory's owner, by name, "#UID" without one (runc's).
+    static func owner(of directory: String, users: UserDatabase) -> String {
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return "" }
+        return users.users.first { $0.uid == info.st_uid }?.name ?? "#\(info.st_uid)"
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {
@@ -173,8 +183,8 @@ public enum RuncMain {
                     build the container; its process waits for start
           start     ID
                     run the created container's process
-          run       [--bundle DIR] [-d] [--pid-file F] [--console-socket S] ID
-                    create and start; without -d, wait and delete
+          run       [--bundle DIR] [-d] [--keep] [--pid-file F] [--console-socket S] ID
+                    create and start; without -d, wait and delete (--keep: not)
           state     ID
                     the runtime-spec state, as JSON
           kill      [--all] ID [SIGNAL]
@@ -194,8 +204,8 @@ public enum RuncMain {
                     change the container's memory, pids and cpu limits
           list      [-q] [--format table|json]
                     the containers under --root
-          ps        [--format table|json] ID
-                    the container's processes
+          ps        [--format table|json] ID [PS-ARGS...]
+                    ps(1)'s table (default -ef) of the container's processes
           features
                     what this runtime implements, as JSON
 
