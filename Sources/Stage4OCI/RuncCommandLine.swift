@@ -28,6 +28,9 @@ public struct RuncCommandLine: Equatable, Sendable {
         /// `psArguments`: given to ps(1) (runc's default -ef), whose table is filtered to the
         /// container's processes.
         case ps(id: String, json: Bool, psArguments: [String] = [])
+        /// runc's events: one stats event (`stats`), or one every `interval` seconds until the
+        /// container stops, with an oom event for each OOM kill.
+        case events(id: String, stats: Bool, interval: Double)
         case exec(ExecOptions)
         case pause(id: String)
         case resume(id: String)
@@ -82,6 +85,7 @@ public struct RuncCommandLine: Equatable, Sendable {
         "delete": ["force": false],
         "list": ["quiet": false, "format": true],
         "ps": ["format": true],
+        "events": ["stats": false, "interval": true],
         "exec": ["process": true, "detach": false, "pid-file": true, "console-socket": true, "tty": false, "cwd": true, "env": true,
                  "user": true, "no-new-keyring": false, "preserve-fds": true],
         "pause": [:], "resume": [:],
@@ -92,7 +96,7 @@ public struct RuncCommandLine: Equatable, Sendable {
     ]
     static let aliases: [String: String] = ["b": "bundle", "d": "detach", "a": "all", "f": "force", "q": "quiet", "p": "process",
                                             "t": "tty", "e": "env", "u": "user", "r": "resources"]
-    static let unimplemented: Set<String> = ["events", "checkpoint", "restore"]
+    static let unimplemented: Set<String> = ["checkpoint", "restore"]
 
     public static func parse(_ arguments: [String]) throws -> RuncCommandLine {
         var globals = Globals()
@@ -125,7 +129,7 @@ public struct RuncCommandLine: Equatable, Sendable {
         if verbName == "help" { return RuncCommandLine(globals: globals, verb: .help) }
         if unimplemented.contains(verbName) { throw ParseError("\(verbName) is not implemented by contlab-runc yet") }
         guard let known = flags[verbName] else {
-            throw ParseError("unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, features, spec)")
+            throw ParseError("unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, events, features, spec)")
         }
         var options: [String: String] = [:]
         var repeated: [String: [String]] = [:]
@@ -188,6 +192,13 @@ public struct RuncCommandLine: Equatable, Sendable {
             let format = options["format"] ?? "table"
             guard ["table", "json"].contains(format) else { throw ParseError("ps: --format must be table or json") }
             verb = .ps(id: try id(), json: format == "json", psArguments: Array(positional.dropFirst()))
+        case "events":
+            let text = options["interval"] ?? "5s"
+            // runc takes a Go duration; the forms people type are seconds and milliseconds.
+            let seconds = text.hasSuffix("ms") ? Double(text.dropLast(2)).map { $0 / 1000 }
+                : text.hasSuffix("s") ? Double(text.dropLast()) : Double(text)
+            guard let seconds, seconds > 0 else { throw ParseError("events: --interval takes a duration such as 5s or 500ms") }
+            verb = .events(id: try id(), stats: options["stats"] != nil, interval: seconds)
         case "exec":
             var exec = ExecOptions(id: try id())
             exec.processFile = options["process"]

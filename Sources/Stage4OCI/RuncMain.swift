@@ -73,6 +73,8 @@ public enum RuncMain {
                 }
                 for line in lines { print(line) }
             }
+        case .events(let id, let stats, let interval):
+            try events(runtime, id: id, statsOnly: stats, interval: interval)
         case .exec(let options):
             return try runtime.exec(.init(id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
                                           pidFile: options.pidFile, consoleSocket: options.consoleSocket))
@@ -149,6 +151,11 @@ public enum RuncMain {
         for line in ProcessTable.columns(rows) { print(line) }
     }
 
+    /// runc's events, one JSON object a line, flushed as each comes (a reader follows them).
+    static func events(_ runtime: OCIRuntime, id: String, statsOnly: Bool, interval: Double) throws {
+        try runtime.events(id: id, statsOnly: statsOnly, interval: interval) { Sys.writeAll(1, Array(($0.line + "\n").utf8)) }
+    }
+
     /// Who owns a container: its state directory's owner, by name, "#UID" without one (runc's).
     static func owner(of directory: String, users: UserDatabase) -> String {
         var info = stat()
@@ -206,6 +213,8 @@ public enum RuncMain {
                     the containers under --root
           ps        [--format table|json] ID [PS-ARGS...]
                     ps(1)'s table (default -ef) of the container's processes
+          events    [--stats] [--interval 5s] ID
+                    cgroup counters as JSON, once or until the container stops
           features
                     what this runtime implements, as JSON
 

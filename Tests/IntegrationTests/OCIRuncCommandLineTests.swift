@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// runc's own command line where its integration tests and the engines read it: ps, list,
-/// run --keep and exec's exit codes, each under contlab-runc and runc.
+/// run --keep, events and exec's exit codes, each under contlab-runc and runc.
 extension OCIRuntimeTests {
     typealias Runtime = (name: String, call: ([String]) throws -> Harness.Result, stateRoot: String)
 
@@ -84,6 +84,42 @@ extension OCIRuntimeTests {
             XCTAssertNotEqual(try rt.call(["state", id]).status, 0, rt.name)
             XCTAssertFalse(FileManager.default.fileExists(atPath: rt.stateRoot + "/" + id))
         }
+    }
+
+    /// events --stats: one event in runc's shape, read from the container's cgroup.
+    func testEventsStatsInRuncsShape() throws {
+        for rt in try bothRuntimes() {
+            let id = "ev-\(rt.name)\(Self.tag)"
+            defer { _ = try? rt.call(["delete", "--force", id]) }
+            _ = try startSleeper(rt, id: id) { config in
+                var linux = config["linux"] as! [String: Any]
+                linux["resources"] = ["memory": ["limit": 64 << 20], "pids": ["limit": 20]]
+                config["linux"] = linux
+            }
+            let result = try rt.call(["events", "--stats", id])
+            XCTAssertEqual(result.status, 0, "\(rt.name): \(result.stderr)")
+            let event = inspectJSON(result.stdout)
+            XCTAssertEqual(event["type"] as? String, "stats", rt.name)
+            XCTAssertEqual(event["id"] as? String, id, rt.name)
+            let data = event["data"] as? [String: Any] ?? [:]
+            let usage = (data["memory"] as? [String: Any])?["usage"] as? [String: Any] ?? [:]
+            XCTAssertEqual(usage["limit"] as? Int, 64 << 20, "\(rt.name): \(result.stdout)")
+            XCTAssertGreaterThan(usage["usage"] as? Int ?? 0, 0, rt.name)
+            let pids = data["pids"] as? [String: Any] ?? [:]
+            XCTAssertEqual(pids["current"] as? Int, 1, rt.name)
+            XCTAssertEqual(pids["limit"] as? Int, 20, rt.name)
+        }
+        // Without --stats, events follow until the container stops.
+        let id = "ev-follow\(Self.tag)"
+        _ = try startSleeper((name: "contlab", call: { try self.runtime($0) }, stateRoot: root), id: id)
+        let follower = try Harness.start(["runc", "--root", root, "events", "--interval", "100ms", id])
+        usleep(350_000)
+        XCTAssertEqual(try runtime(["kill", id, "KILL"]).status, 0)
+        let deadline = Date().addingTimeInterval(5)
+        while follower.isRunning && Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(follower.isRunning, "events ends when the container stops")
+        if follower.isRunning { follower.terminate() }
+        XCTAssertEqual(try runtime(["delete", id]).status, 0)
     }
 
     /// exec's own failures end in 255, as runc's do, the process's code otherwise.

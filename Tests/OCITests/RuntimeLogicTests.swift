@@ -27,7 +27,7 @@ final class RuncCommandLineTests: XCTestCase {
     }
 
     func testRefusesWhatItDoesNotDo() {
-        XCTAssertThrowsError(try RuncCommandLine.parse(["events", "c1"])) { XCTAssertTrue("\($0)".contains("not implemented")) }
+        XCTAssertThrowsError(try RuncCommandLine.parse(["checkpoint", "c1"])) { XCTAssertTrue("\($0)".contains("not implemented")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "c1"])) { XCTAssertTrue("\($0)".contains("--process FILE")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["run", "--preserve-fds", "two", "c1"])) { XCTAssertTrue("\($0)".contains("--preserve-fds")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "--preserve-fds", "1", "c1", "sh"])) { XCTAssertTrue("\($0)".contains("--preserve-fds")) }
