@@ -168,9 +168,10 @@ public struct OCIRuntime {
         }
         while let line = nextLine() {
             if line == "ready" {
-                while untilExec {
-                    let n = read(toHost, &chunk, chunk.count)
-                    if n == 0 || (n < 0 && errno != EINTR) { break }
+                // A startContainer hook or the exec itself may still fail: run's error, then
+                // (runtime-spec: stop the container, destroy it, poststop).
+                while untilExec, let late = nextLine() {
+                    if late.hasPrefix("error ") { throw RuntimeError.initFailed(String(late.dropFirst(6))) }
                 }
                 return calls
             }
@@ -228,14 +229,19 @@ public struct OCIRuntime {
         }
         unlink(store.fifo(id))
         // The init holds the fifo open, close-on-exec, through the startContainer hooks: its end
-        // is the exec of the user's process, which poststart must follow.
+        // is the exec of the user's process, which poststart must follow. Before it, an
+        // "error …" line means there was none (a startContainer hook failed): start's error,
+        // and the container is stopped (runtime-spec).
+        var late: [UInt8] = []
         while true {
             let n = read(fd, &byte, 1)
+            if n == 1 { late.append(byte); continue }
             if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) { break }
-            if !StateStore.isAlive(pid: record.pid, startTime: record.startTime) { break }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&poller, 1, 50)
         }
+        let message = String(decoding: late, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if message.hasPrefix("error ") { throw RuntimeError.initFailed(String(message.dropFirst(6))) }
         runPoststart(record)
     }
 

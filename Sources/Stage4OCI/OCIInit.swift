@@ -117,6 +117,8 @@ public enum OCIInit {
         // poststart must follow the user's process (runtime-spec), and startContainer's hooks
         // come between: the host learns of the exec by the end of a descriptor the exec closes.
         // Without a fifo (run), that is the pipe to the host; with one, the fifo itself.
+        // If there is no exec, an "error …" line on it says why, for start (or run) to report.
+        var execWatch = plan.toHostFD
         if fifoFD < 0 {
             Sys.setCloexec(plan.toHostFD, true)
             Glibc.close(plan.fromHostFD)
@@ -127,6 +129,7 @@ public enum OCIInit {
             if fd < 0 { Sys.warn("contlab: cannot open the exec fifo: \(String(cString: strerror(errno)))"); exit(1) }
             Sys.writeAll(fd, [48])
             close(fifoFD)
+            execWatch = fd
         }
         do {
             try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "startContainer"))
@@ -134,6 +137,7 @@ public enum OCIInit {
             try becomeTheProcess(process, command: command, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp,
                                  preserveFDs: plan.preserveFDs)
         } catch {
+            Sys.writeAll(execWatch, Array(("error " + "\(error)".replacingOccurrences(of: "\n", with: " ") + "\n").utf8))
             Sys.warn("contlab: \(error)")
             exit(127)
         }
