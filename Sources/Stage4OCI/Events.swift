@@ -16,7 +16,9 @@ public struct RuncEvent: Encodable, Equatable {
     public var line: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        func text<T: Encodable>(_ value: T) -> String { (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null" }
+        func text<T: Encodable>(_ value: T) -> String {
+            (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        }
         return "{\"type\":\(text(type)),\"id\":\(text(id))" + (data.map { ",\"data\":" + text($0) } ?? "") + "}"
     }
 }
@@ -88,25 +90,34 @@ public struct RuncStats: Encodable, Equatable {
             return out
         }
         func nonZero(_ value: UInt64?) -> UInt64? { value == 0 ? nil : value }
+        /// One v1 memory counter set: PREFIXlimit_in_bytes, usage_in_bytes, max_usage_in_bytes, failcnt.
+        func v1Memory(_ prefix: String) -> MemoryEntry {
+            MemoryEntry(limit: number("memory", prefix + "limit_in_bytes") ?? 0,
+                        usage: nonZero(number("memory", prefix + "usage_in_bytes")),
+                        max: nonZero(number("memory", prefix + "max_usage_in_bytes")),
+                        failcnt: number("memory", prefix + "failcnt") ?? 0)
+        }
+        func entry(_ device: Substring, _ op: String, _ value: UInt64?) -> BlkioEntry? {
+            let numbers = device.split(separator: ":").compactMap { UInt64($0) }
+            guard numbers.count == 2 else { return nil }
+            return BlkioEntry(major: nonZero(numbers[0]), minor: nonZero(numbers[1]), op: op, value: nonZero(value))
+        }
+        let raw = keyed("memory", "memory.stat")
+        stats.memory.raw = raw.isEmpty ? nil : raw
         switch version("memory") {
         case 1:
-            for (prefix, keyPath) in [("memory.", \Memory.usage), ("memory.memsw.", \Memory.swap), ("memory.kmem.", \Memory.kernel),
-                                      ("memory.kmem.tcp.", \Memory.kernelTCP)] as [(String, WritableKeyPath<Memory, MemoryEntry>)] {
-                stats.memory[keyPath: keyPath] = MemoryEntry(
-                    limit: number("memory", prefix + "limit_in_bytes") ?? 0, usage: nonZero(number("memory", prefix + "usage_in_bytes")),
-                    max: nonZero(number("memory", prefix + "max_usage_in_bytes")), failcnt: number("memory", prefix + "failcnt") ?? 0)
-            }
-            let raw = keyed("memory", "memory.stat")
-            stats.memory.raw = raw.isEmpty ? nil : raw
+            stats.memory.usage = v1Memory("memory.")
+            stats.memory.swap = v1Memory("memory.memsw.")
+            stats.memory.kernel = v1Memory("memory.kmem.")
+            stats.memory.kernelTCP = v1Memory("memory.kmem.tcp.")
             stats.memory.cache = nonZero(raw["cache"])
         case 2:
-            let events = keyed("memory", "memory.events")
-            stats.memory.usage = MemoryEntry(limit: number("memory", "memory.max") ?? 0, usage: nonZero(number("memory", "memory.current")),
-                                             max: nonZero(number("memory", "memory.peak")), failcnt: events["max"] ?? 0)
+            stats.memory.usage = MemoryEntry(limit: number("memory", "memory.max") ?? 0,
+                                             usage: nonZero(number("memory", "memory.current")),
+                                             max: nonZero(number("memory", "memory.peak")),
+                                             failcnt: keyed("memory", "memory.events")["max"] ?? 0)
             stats.memory.swap = MemoryEntry(limit: number("memory", "memory.swap.max") ?? 0,
-                                            usage: nonZero(number("memory", "memory.swap.current")), max: nil, failcnt: 0)
-            let raw = keyed("memory", "memory.stat")
-            stats.memory.raw = raw.isEmpty ? nil : raw
+                                            usage: nonZero(number("memory", "memory.swap.current")))
             stats.memory.cache = nonZero(raw["file"])
         default:
             break
@@ -117,11 +128,12 @@ public struct RuncStats: Encodable, Equatable {
         }
         // CPU time: v1's cpuacct (USER_HZ ticks for user and system), v2's cpu.stat (µs).
         if version("cpuacct") == 1 {
-            let ticks = UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
+            let nanosecondsPerTick = 1_000_000_000 / UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
             let times = keyed("cpuacct", "cpuacct.stat")
-            stats.cpu.usage = CPU.Usage(total: nonZero(number("cpuacct", "cpuacct.usage")),
-                                        percpu: read("cpuacct", "cpuacct.usage_percpu")?.split(whereSeparator: \.isWhitespace).compactMap { UInt64($0) },
-                                        kernel: (times["system"] ?? 0) * 1_000_000_000 / ticks, user: (times["user"] ?? 0) * 1_000_000_000 / ticks)
+            let percpu = read("cpuacct", "cpuacct.usage_percpu")?.split(whereSeparator: \.isWhitespace).compactMap { UInt64($0) }
+            stats.cpu.usage = CPU.Usage(total: nonZero(number("cpuacct", "cpuacct.usage")), percpu: percpu,
+                                        kernel: (times["system"] ?? 0) * nanosecondsPerTick,
+                                        user: (times["user"] ?? 0) * nanosecondsPerTick)
         }
         if let v = version("cpu") {
             let cpu = keyed("cpu", "cpu.stat")
@@ -129,46 +141,36 @@ public struct RuncStats: Encodable, Equatable {
                 stats.cpu.usage = CPU.Usage(total: nonZero(cpu["usage_usec"].map { $0 * 1000 }), percpu: nil,
                                             kernel: (cpu["system_usec"] ?? 0) * 1000, user: (cpu["user_usec"] ?? 0) * 1000)
             }
-            stats.cpu.throttling = CPU.Throttling(periods: nonZero(cpu["nr_periods"]), throttledPeriods: nonZero(cpu["nr_throttled"]),
-                                                  throttledTime: nonZero(v == 1 ? cpu["throttled_time"] : cpu["throttled_usec"].map { $0 * 1000 }))
+            let throttled = v == 1 ? cpu["throttled_time"] : cpu["throttled_usec"].map { $0 * 1000 }
+            stats.cpu.throttling = CPU.Throttling(periods: nonZero(cpu["nr_periods"]),
+                                                  throttledPeriods: nonZero(cpu["nr_throttled"]), throttledTime: nonZero(throttled))
         }
-        switch version("blkio") ?? version("io").map({ $0 + 10 }) {
-        case 1:
+        if version("blkio") == 1 {
             // "8:0 Read 4096" lines, and a "Total" line without a device.
             func entries(_ file: String) -> [BlkioEntry]? {
                 let list = (read("blkio", file) ?? "").split(separator: "\n").compactMap { line -> BlkioEntry? in
                     let parts = line.split(separator: " ")
-                    guard parts.count == 3, let value = UInt64(parts[2]) else { return nil }
-                    let device = parts[0].split(separator: ":").compactMap { UInt64($0) }
-                    guard device.count == 2 else { return nil }
-                    return BlkioEntry(major: nonZero(device[0]), minor: nonZero(device[1]), op: String(parts[1]), value: nonZero(value))
+                    return parts.count == 3 ? entry(parts[0], String(parts[1]), UInt64(parts[2])) : nil
                 }
                 return list.isEmpty ? nil : list
             }
             stats.blkio = Blkio(ioServiceBytesRecursive: entries("blkio.throttle.io_service_bytes_recursive"),
                                 ioServicedRecursive: entries("blkio.throttle.io_serviced_recursive"))
-        case 12:
+        } else if version("io") == 2 {
             // v2's io.stat: "8:0 rbytes=N wbytes=N rios=N wios=N …", one line a device.
             var bytes: [BlkioEntry] = [], ios: [BlkioEntry] = []
             for line in (read("io", "io.stat") ?? "").split(separator: "\n") {
                 let parts = line.split(separator: " ")
-                let device = parts.first?.split(separator: ":").compactMap { UInt64($0) } ?? []
-                guard device.count == 2 else { continue }
+                guard let device = parts.first else { continue }
                 var values: [String: UInt64] = [:]
                 for pair in parts.dropFirst() {
                     let kv = pair.split(separator: "=")
                     if kv.count == 2, let value = UInt64(kv[1]) { values[String(kv[0])] = value }
                 }
-                for (key, op) in [("rbytes", "Read"), ("wbytes", "Write")] {
-                    bytes.append(BlkioEntry(major: nonZero(device[0]), minor: nonZero(device[1]), op: op, value: nonZero(values[key])))
-                }
-                for (key, op) in [("rios", "Read"), ("wios", "Write")] {
-                    ios.append(BlkioEntry(major: nonZero(device[0]), minor: nonZero(device[1]), op: op, value: nonZero(values[key])))
-                }
+                bytes += [entry(device, "Read", values["rbytes"]), entry(device, "Write", values["wbytes"])].compactMap { $0 }
+                ios += [entry(device, "Read", values["rios"]), entry(device, "Write", values["wios"])].compactMap { $0 }
             }
             stats.blkio = Blkio(ioServiceBytesRecursive: bytes.isEmpty ? nil : bytes, ioServicedRecursive: ios.isEmpty ? nil : ios)
-        default:
-            break
         }
         return stats
     }
@@ -207,7 +209,8 @@ extension OCIRuntime {
         var kills = store.cgroup(of: record)?.stats().oomKills ?? 0
         while true {
             usleep(useconds_t(interval * 1_000_000))
-            guard let current = try? store.load(id), ["created", "running", "paused"].contains(store.status(of: current)) else { return }
+            guard let current = try? store.load(id),
+                  ["created", "running", "paused"].contains(store.status(of: current)) else { return }
             let now = store.cgroup(of: current)?.stats().oomKills ?? kills
             for _ in 0..<Int(now > kills ? now - kills : 0) { emit(RuncEvent(type: "oom", id: id, data: nil)) }
             kills = max(kills, now)

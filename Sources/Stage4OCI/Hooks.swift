@@ -22,7 +22,9 @@ public enum HookRunner {
     public static func run(_ hooks: [Spec.Hook]?, kind: String, state: ContainerState, cwd: String? = nil) throws {
         guard let hooks, !hooks.isEmpty else { return }
         let json = try encode(state)
-        for (index, hook) in hooks.enumerated() { try runOne(hook, name: "\(kind)[\(index)] \(hook.path)", json: json, cwd: cwd) }
+        for (index, hook) in hooks.enumerated() {
+            try runOne(hook, name: "\(kind)[\(index)] \(hook.path)", json: json, cwd: cwd)
+        }
     }
 
     /// Run every hook of `hooks`, a failing one not stopping the others; returns the failures
@@ -50,8 +52,8 @@ public enum HookRunner {
     }
 
     /// One hook: spawned with the state on its stdin, waited for, and killed with the processes
-    /// it started when it outlives its `timeout`. Without one it may take as long as it needs: the spec sets no default,
-    /// and runc and crun wait for it too.
+    /// it started when it outlives its `timeout`. Without one it may take as long as it needs:
+    /// the spec sets no default, and runc and crun wait for it too.
     static func runOne(_ hook: Spec.Hook, name: String, json: [UInt8], cwd: String?) throws {
         let input = try Sys.pipe()
         Sys.writeAll(input.write, json)

@@ -120,7 +120,8 @@ public struct OCIRuntime {
             record.pid = pid
             record.startTime = StateStore.startTime(of: pid)
             try store.save(record)
-            let calls = try converse(pid: pid, toHost: toHost.read, fromHost: fromHost.write, record: record, untilExec: startAtOnce)
+            let calls = try converse(pid: pid, toHost: toHost.read, fromHost: fromHost.write, record: record,
+                                     untilExec: startAtOnce)
             Timing.mark("init ready")
             record.creating = false
             try store.save(record)
@@ -145,7 +146,8 @@ public struct OCIRuntime {
     /// Listen to the init until it is ready: run the host's hooks when it asks, collect its
     /// record, and turn "error …" into the error create reports. `untilExec` (run): then on
     /// until the pipe ends, which is the init's exec of the user's process (or its death).
-    func converse(pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record, untilExec: Bool = false) throws -> [String] {
+    func converse(pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record,
+                  untilExec: Bool = false) throws -> [String] {
         defer {
             close(toHost)
             close(fromHost)
@@ -176,8 +178,8 @@ public struct OCIRuntime {
                 return calls
             }
             if line == "hooks" {
-                let state = ContainerState(id: record.id, status: HookRunner.status["prestart"]!, pid: pid, bundle: record.bundle,
-                                           annotations: record.annotations)
+                let state = ContainerState(id: record.id, status: HookRunner.status["prestart"]!, pid: pid,
+                                           bundle: record.bundle, annotations: record.annotations)
                 try HookRunner.run(record.hooks?.prestart, kind: "prestart", state: state)
                 try HookRunner.run(record.hooks?.createRuntime, kind: "createRuntime", state: state)
                 Sys.writeAll(fromHost, Array("go\n".utf8))
@@ -248,16 +250,20 @@ public struct OCIRuntime {
     /// poststart, once the user's process runs: a failing hook is a warning and the rest still
     /// run (runtime-spec 1.2); start succeeds and the container runs on.
     func runPoststart(_ record: StateStore.Record) {
-        let state = ContainerState(id: record.id, status: HookRunner.status["poststart"]!, pid: record.pid, bundle: record.bundle,
-                                   annotations: record.annotations)
-        for failure in HookRunner.runAll(record.hooks?.poststart, kind: "poststart", state: state) { warning("\(failure)") }
+        let state = ContainerState(id: record.id, status: HookRunner.status["poststart"]!, pid: record.pid,
+                                   bundle: record.bundle, annotations: record.annotations)
+        for failure in HookRunner.runAll(record.hooks?.poststart, kind: "poststart", state: state) {
+            warning("\(failure)")
+        }
     }
 
     /// poststop, once the container is gone: a failing hook is a warning, the rest still run.
     func runPoststop(_ record: StateStore.Record) {
-        let state = ContainerState(id: record.id, status: HookRunner.status["poststop"]!, pid: nil, bundle: record.bundle,
-                                   annotations: record.annotations)
-        for failure in HookRunner.runAll(record.hooks?.poststop, kind: "poststop", state: state) { warning("\(failure)") }
+        let state = ContainerState(id: record.id, status: HookRunner.status["poststop"]!, pid: nil,
+                                   bundle: record.bundle, annotations: record.annotations)
+        for failure in HookRunner.runAll(record.hooks?.poststop, kind: "poststop", state: state) {
+            warning("\(failure)")
+        }
     }
 
     public func state(id: String) throws -> ContainerState {
@@ -327,7 +333,8 @@ public struct OCIRuntime {
     /// run: create and start at once, then (unless detached) wait for the process, passing
     /// signals on, and delete the container; returns the exit code (128+N for signal N).
     /// `keep`: the stopped container is left for `state` and `delete` (runc's --keep).
-    public func run(_ options: CreateOptions, detach: Bool, keep: Bool = false, onCreated: (Created) -> Void = { _ in }) throws -> Int32 {
+    public func run(_ options: CreateOptions, detach: Bool, keep: Bool = false,
+                    onCreated: (Created) -> Void = { _ in }) throws -> Int32 {
         if !detach { Signals.block(Signals.forwarded + [SIGCHLD]) }
         let created = try create(options, startAtOnce: true, dieWithCaller: !detach)
         onCreated(created)

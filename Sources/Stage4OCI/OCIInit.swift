@@ -88,8 +88,8 @@ public enum OCIInit {
             }
             // In the container's namespaces, before pivot_root, started in the container's root
             // (runc chdirs there first), so a hook can use paths relative to it.
-            try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer", state: state(plan, "createContainer"),
-                               cwd: plan.rootfs)
+            try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer",
+                               state: state(plan, "createContainer"), cwd: plan.rootfs)
             Timing.mark("init mounts made")
             try RootfsSetup(plan: plan).pivot()
         } else {
@@ -137,7 +137,8 @@ public enum OCIInit {
             try becomeTheProcess(process, command: command, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp,
                                  preserveFDs: plan.preserveFDs)
         } catch {
-            Sys.writeAll(execWatch, Array(("error " + "\(error)".replacingOccurrences(of: "\n", with: " ") + "\n").utf8))
+            let line = "error " + "\(error)".replacingOccurrences(of: "\n", with: " ") + "\n"
+            Sys.writeAll(execWatch, Array(line.utf8))
             Sys.warn("contlab: \(error)")
             exit(127)
         }

@@ -94,7 +94,8 @@ public enum ResourceUpdate {
         var out: [String] = []
         if !(resources.cpu?.cpus ?? "").isEmpty { out.append("linux.resources.cpu.cpus") }
         if !(resources.cpu?.mems ?? "").isEmpty { out.append("linux.resources.cpu.mems") }
-        let extra = Set(CgroupSettings.extraControllers(resources, hierarchy: CgroupHierarchy(v1: [:], v2: nil, v2Controllers: [])))
+        let none = CgroupHierarchy(v1: [:], v2: nil, v2Controllers: [])
+        let extra = Set(CgroupSettings.extraControllers(resources, hierarchy: none))
         if extra.contains("io") || extra.contains("blkio") { out.append("linux.resources.blockIO") }
         if extra.contains("net_cls") || extra.contains("net_prio") { out.append("linux.resources.network") }
         return out
@@ -160,8 +161,8 @@ extension OCIRuntime {
             throw RuntimeError.usage("update: container \"\(id)\" has no cgroup to change (was it created without root?)")
         }
         if let field = ResourceUpdate.createOnly(resources).first {
-            throw RuntimeError.usage("update: \(field) is set when the container is created; update changes linux.resources.memory, "
-                                     + "pids.limit and cpu shares, quota and period")
+            throw RuntimeError.usage("update: \(field) is set when the container is created; update changes "
+                                     + "linux.resources.memory, pids.limit and cpu shares, quota and period")
         }
         let version = { (controller: String) in cgroup.directory(for: controller)?.version }
         let writes = try CgroupSettings.writes(ResourceUpdate.changes(resources), version: version)

@@ -197,7 +197,9 @@ public struct RuncCommandLine: Equatable, Sendable {
             // runc takes a Go duration; the forms people type are seconds and milliseconds.
             let seconds = text.hasSuffix("ms") ? Double(text.dropLast(2)).map { $0 / 1000 }
                 : text.hasSuffix("s") ? Double(text.dropLast()) : Double(text)
-            guard let seconds, seconds > 0 else { throw ParseError("events: --interval takes a duration such as 5s or 500ms") }
+            guard let seconds, seconds > 0 else {
+                throw ParseError("events: --interval takes a duration such as 5s or 500ms")
+            }
             verb = .events(id: try id(), stats: options["stats"] != nil, interval: seconds)
         case "exec":
             var exec = ExecOptions(id: try id())

@@ -66,10 +66,11 @@ public enum RuncMain {
             } else {
                 // runc's way: ps(1)'s own table (what docker top shows), filtered to our pids.
                 let arguments = psArguments.isEmpty ? ["-ef"] : psArguments
+                let command = (["ps"] + arguments).joined(separator: " ")
                 let ps = try HostCommand.run(["ps"] + arguments)
-                guard ps.succeeded else { throw RuntimeError.usage("ps \(arguments.joined(separator: " ")) failed: \(ps.output)") }
+                guard ps.succeeded else { throw RuntimeError.usage("\(command) failed: \(ps.output)") }
                 guard let lines = ProcessTable.filter(ps.output, pids: Set(pids)) else {
-                    throw RuntimeError.usage("ps \(arguments.joined(separator: " ")): its table has no PID column to filter by; add pid to -o")
+                    throw RuntimeError.usage("\(command): its table has no PID column to filter by; add pid to -o")
                 }
                 for line in lines { print(line) }
             }
@@ -140,7 +141,8 @@ public enum RuncMain {
         let entries = records.map { r -> Entry in
             let status = runtime.store.status(of: r)
             return Entry(ociVersion: DefaultSpec.ociVersion, id: r.id, pid: status == "stopped" ? 0 : r.pid, status: status,
-                         bundle: r.bundle, rootfs: r.rootfs, created: r.created, owner: owner(of: runtime.store.directory(r.id), users: users), annotations: r.annotations)
+                         bundle: r.bundle, rootfs: r.rootfs, created: r.created,
+                         owner: owner(of: runtime.store.directory(r.id), users: users), annotations: r.annotations)
         }
         if asJSON {
             print(try json(entries))
@@ -153,7 +155,9 @@ public enum RuncMain {
 
     /// runc's events, one JSON object a line, flushed as each comes (a reader follows them).
     static func events(_ runtime: OCIRuntime, id: String, statsOnly: Bool, interval: Double) throws {
-        try runtime.events(id: id, statsOnly: statsOnly, interval: interval) { Sys.writeAll(1, Array(($0.line + "\n").utf8)) }
+        try runtime.events(id: id, statsOnly: statsOnly, interval: interval) { event in
+            Sys.writeAll(1, Array((event.line + "\n").utf8))
+        }
     }
 
     /// Who owns a container: its state directory's owner, by name, "#UID" without one (runc's).
@@ -321,8 +325,8 @@ struct Features: Codable {
                          cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
                          seccomp: .init(enabled: true, actions: SeccompNames.actions, operators: SeccompNames.operators,
                                         archs: SeccompNames.architectures, knownFlags: [], supportedFlags: []),
-                         apparmor: .init(enabled: false), selinux: .init(enabled: false), intelRdt: .init(enabled: false),
-                         mountExtensions: .init(idmap: .init(enabled: false))),
+                         apparmor: .init(enabled: false), selinux: .init(enabled: false),
+                         intelRdt: .init(enabled: false), mountExtensions: .init(idmap: .init(enabled: false))),
             annotations: ["org.contlab.stage": "4"])
     }
 }
