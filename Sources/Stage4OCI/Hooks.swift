@@ -56,6 +56,14 @@ public enum HookRunner {
     /// the spec sets no default, and runc and crun wait for it too.
     static func runOne(_ hook: Spec.Hook, name: String, json: [UInt8], cwd: String?) throws {
         let input = try Sys.pipe()
+        // The state is written whole before the hook starts: the pipe must hold it (large
+        // annotations can pass the default 64 KiB). 1031 is F_SETPIPE_SZ, which Glibc hides.
+        if json.count > 65_536 && fcntl(input.write, 1031, Int32(clamping: json.count)) < 0 {
+            close(input.read)
+            close(input.write)
+            throw RuntimeError.hook(name, "the container's state is \(json.count) bytes, more than a pipe here holds "
+                                    + "(/proc/sys/fs/pipe-max-size); shorten the annotations")
+        }
         Sys.writeAll(input.write, json)
         close(input.write)
         let args = hook.args ?? [hook.path]

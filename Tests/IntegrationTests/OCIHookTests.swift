@@ -130,6 +130,20 @@ extension OCIRuntimeTests {
         }
     }
 
+    /// A state larger than a pipe's default 64 KiB (a long annotation) still reaches the hook.
+    func testAStateLargerThanAPipeReachesTheHook() throws {
+        let id = "hbig\(Self.tag)"
+        let (dir, log) = try hookBundle("bigstate", hooks: ["prestart": [0]])
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        config["annotations"] = ["org.example.big": String(repeating: "x", count: 200_000)]
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        let created = try runtime(["create", "--bundle", dir, id])
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let annotation = (hookCalls(log).first?.state["annotations"] as? [String: String])?["org.example.big"]
+        XCTAssertEqual(annotation?.count, 200_000)
+        XCTAssertEqual(try runtime(["delete", "--force", id]).status, 0)
+    }
+
     /// A failing startContainer hook fails start (runtime-spec step 7): no user process, no
     /// poststart, the container stopped; delete then runs poststop. Under run, the container is
     /// destroyed at once. (runc 1.1.5's start returns 0: its init reports after the fifo.)
