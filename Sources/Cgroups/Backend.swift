@@ -28,11 +28,25 @@ public struct LimitWrite: Equatable, Sendable {
     public var value: String
     public var optional: Bool
     public var why: String
+    /// Another file for the same setting, written when `file` is missing: the BFQ scheduler's
+    /// weights (`blkio.bfq.weight`) where CFQ's `blkio.weight` is gone, with the value it takes.
+    public var fallback: Fallback?
 
-    public init(_ file: String, _ value: String, optional: Bool = false, why: String) {
+    public struct Fallback: Equatable, Sendable {
+        public var file: String
+        public var value: String
+
+        public init(_ file: String, _ value: String) {
+            self.file = file
+            self.value = value
+        }
+    }
+
+    public init(_ file: String, _ value: String, optional: Bool = false, fallback: Fallback? = nil, why: String) {
         self.file = file
         self.value = value
         self.optional = optional
+        self.fallback = fallback
         self.why = why
     }
 }

@@ -132,6 +132,7 @@ public final class ContainerCgroup {
                         }
                         current += "/" + component
                         try makeDirectory(current, mustBeNew: i == components.count - 1)
+                        if directory.version == 1 && directory.controllers.contains("cpuset") { try inheritCpuset(current) }
                     }
                     break
                 } catch CgroupError.create(_, let errno) where errno == ENOENT && attempt < 3 {
@@ -160,15 +161,36 @@ public final class ContainerCgroup {
         Self.kernelFilesForTesting?(path)
     }
 
+    /// A new v1 cpuset has no CPUs and no memory nodes, and the kernel puts no process in it
+    /// until it has some: it takes its parent's, as runc copies them down (v2 inherits by itself).
+    func inheritCpuset(_ path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            let own = Sys.readText(path + "/" + file)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard own.isEmpty, let inherited = Sys.readText(parent + "/" + file)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                  !inherited.isEmpty else { continue }
+            try write(path + "/" + file, inherited)
+        }
+    }
+
     /// Tests against a plain directory set this to make the files cgroupfs would show in a new
     /// cgroup; on a real cgroupfs the kernel makes them.
     nonisolated(unsafe) static var kernelFilesForTesting: ((String) -> Void)?
 
     /// Write one setting of a runtime's own (stage 4) to the directory holding `controller`.
+    /// A file the kernel does not offer (a scheduler's weights, a v1-only setting) is an error
+    /// that names it and the controller, unless the write is optional.
     public func apply(_ item: LimitWrite, controller: String) throws {
         guard let dir = directory(for: controller) else { throw CgroupError.noController(controller, mode: hierarchy.mode) }
         let path = dir.path + "/" + item.file
-        if item.optional && !Sys.exists(path) { return }
+        if !Sys.exists(path) {
+            if item.optional { return }
+            if let fallback = item.fallback, Sys.exists(dir.path + "/" + fallback.file) {
+                try write(dir.path + "/" + fallback.file, fallback.value)
+                return
+            }
+            throw CgroupError.missingFile(path, controller: controller, version: dir.version, alternative: item.fallback?.file, why: item.why)
+        }
         try write(path, item.value)
     }
 
@@ -312,6 +334,7 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
     case path(String)
     case create(String, errno: Int32)
     case write(String, value: String, errno: Int32)
+    case missingFile(String, controller: String, version: Int, alternative: String?, why: String)
 
     public var description: String {
         switch self {
@@ -328,6 +351,11 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
                 return base + " — creating cgroups needs root, or a cgroup subtree delegated to you: on a lab server, ask its admin to run sudo contlab lab setup --users \(UserDatabase.currentUserName()); elsewhere, systemd-run --user -p Delegate=yes"
             }
             return base
+        case .missingFile(let path, let controller, let version, let alternative, let why):
+            let file = (path as NSString).lastPathComponent
+            let either = alternative.map { " (nor \($0))" } ?? ""
+            return "\(why): this kernel's \(controller) controller (cgroup v\(version)) has no \(file)\(either), so the setting cannot be "
+                + "applied: \(path) is missing; remove the setting from config.json, or run on a host whose kernel offers it"
         case .write(let path, let value, let errno):
             let base = "cannot write \(value) to \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EINVAL || errno == EBUSY {

@@ -18,6 +18,15 @@ public enum SeccompNames {
         }
     }
 
+    /// The names `action`, `comparison` and `architecture` know, for `features`.
+    public static let actions = ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+                                 "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"]
+    public static let operators = ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
+                                   "SCMP_CMP_NE"]
+    public static var architectures: [String] { knownArchitectures.map { "SCMP_ARCH_" + $0 } }
+    static let knownArchitectures = ["X86", "X86_64", "X32", "ARM", "AARCH64", "MIPS", "MIPS64", "MIPS64N32", "MIPSEL", "MIPSEL64",
+                                     "MIPSEL64N32", "PPC", "PPC64", "PPC64LE", "S390", "S390X", "RISCV64"]
+
     /// SCMP_CMP_* as libseccomp's enum scmp_compare.
     public static func comparison(_ name: String) -> UInt32? {
         ["SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4, "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6,
@@ -26,9 +35,7 @@ public enum SeccompNames {
 
     /// SCMP_ARCH_X86_64 → "x86_64", the name seccomp_arch_resolve_name takes.
     public static func architecture(_ name: String) -> String? {
-        let known = ["X86", "X86_64", "X32", "ARM", "AARCH64", "MIPS", "MIPS64", "MIPS64N32", "MIPSEL", "MIPSEL64", "MIPSEL64N32",
-                     "PPC", "PPC64", "PPC64LE", "S390", "S390X", "RISCV64"]
-        guard name.hasPrefix("SCMP_ARCH_"), known.contains(String(name.dropFirst(10))) else { return nil }
+        guard name.hasPrefix("SCMP_ARCH_"), knownArchitectures.contains(String(name.dropFirst(10))) else { return nil }
         return name.dropFirst(10).lowercased()
     }
 

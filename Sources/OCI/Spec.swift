@@ -181,6 +181,8 @@ public struct Spec: Codable, Equatable, Sendable {
         public var pids: Pids?
         public var cpu: CPU?
         public var devices: [DeviceRule]?
+        public var blockIO: BlockIO?
+        public var network: Network?
 
         public init(memory: Memory? = nil, pids: Pids? = nil, cpu: CPU? = nil, devices: [DeviceRule]? = nil) {
             self.memory = memory
@@ -202,6 +204,66 @@ public struct Spec: Codable, Equatable, Sendable {
         public init(limit: Int64? = nil, swap: Int64? = nil) {
             self.limit = limit
             self.swap = swap
+        }
+    }
+
+    /// linux.resources.blockIO: weights (10 to 1000) and throttles, per device by major:minor.
+    public struct BlockIO: Codable, Equatable, Sendable {
+        public var weight: UInt16?
+        public var leafWeight: UInt16?
+        public var weightDevice: [WeightDevice]?
+        public var throttleReadBpsDevice: [ThrottleDevice]?
+        public var throttleWriteBpsDevice: [ThrottleDevice]?
+        public var throttleReadIOPSDevice: [ThrottleDevice]?
+        public var throttleWriteIOPSDevice: [ThrottleDevice]?
+
+        public init(weight: UInt16? = nil) { self.weight = weight }
+    }
+
+    public struct WeightDevice: Codable, Equatable, Sendable {
+        public var major: Int64
+        public var minor: Int64
+        public var weight: UInt16?
+        public var leafWeight: UInt16?
+
+        public init(major: Int64, minor: Int64, weight: UInt16? = nil, leafWeight: UInt16? = nil) {
+            self.major = major
+            self.minor = minor
+            self.weight = weight
+            self.leafWeight = leafWeight
+        }
+    }
+
+    public struct ThrottleDevice: Codable, Equatable, Sendable {
+        public var major: Int64
+        public var minor: Int64
+        public var rate: UInt64
+
+        public init(major: Int64, minor: Int64, rate: UInt64) {
+            self.major = major
+            self.minor = minor
+            self.rate = rate
+        }
+    }
+
+    /// linux.resources.network: the net_cls class id and net_prio priorities (cgroup v1 only).
+    public struct Network: Codable, Equatable, Sendable {
+        public var classID: UInt32?
+        public var priorities: [InterfacePriority]?
+
+        public init(classID: UInt32? = nil, priorities: [InterfacePriority]? = nil) {
+            self.classID = classID
+            self.priorities = priorities
+        }
+    }
+
+    public struct InterfacePriority: Codable, Equatable, Sendable {
+        public var name: String
+        public var priority: UInt32
+
+        public init(name: String, priority: UInt32) {
+            self.name = name
+            self.priority = priority
         }
     }
 

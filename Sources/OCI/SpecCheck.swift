@@ -32,17 +32,8 @@ public enum SpecCheck {
         (["process", "scheduler"], "scheduling policies are not implemented"),
         (["process", "execCPUAffinity"], "CPU affinity is not implemented"),
         (["linux", "resources", "hugepageLimits"], "hugetlb limits are not implemented"),
-        (["linux", "resources", "blockIO"], "block I/O limits are not implemented"),
-        (["linux", "resources", "network"], "network class/priority is not implemented"),
         (["linux", "resources", "rdma"], "RDMA limits are not implemented"),
         (["linux", "resources", "unified"], "raw cgroup v2 settings are not implemented"),
-        (["linux", "resources", "memory", "reservation"], "memory reservations (soft limits) are not implemented"),
-        (["linux", "resources", "memory", "kernel"], "kernel memory limits are not implemented (deprecated by the kernel)"),
-        (["linux", "resources", "memory", "kernelTCP"], "kernel TCP memory limits are not implemented"),
-        (["linux", "resources", "memory", "swappiness"], "memory swappiness is not implemented"),
-        (["linux", "resources", "memory", "disableOOMKiller"], "disabling the OOM killer is not implemented"),
-        (["linux", "resources", "cpu", "cpus"], "cpusets are not implemented"),
-        (["linux", "resources", "cpu", "mems"], "cpusets are not implemented"),
         (["linux", "resources", "cpu", "realtimeRuntime"], "realtime CPU limits are not implemented"),
         (["linux", "resources", "cpu", "realtimePeriod"], "realtime CPU limits are not implemented"),
         (["linux", "resources", "cpu", "idle"], "SCHED_IDLE cgroups are not implemented"),
@@ -218,6 +209,19 @@ public enum SpecCheck {
         }
         guard let root = spec.root, !root.path.isEmpty else { throw SpecError("root.path", "required by the spec but missing") }
         _ = root
+        let hooks = spec.hooks
+        for (kind, list) in [("prestart", hooks?.prestart), ("createRuntime", hooks?.createRuntime),
+                             ("createContainer", hooks?.createContainer), ("startContainer", hooks?.startContainer),
+                             ("poststart", hooks?.poststart), ("poststop", hooks?.poststop)] {
+            for (i, hook) in (list ?? []).enumerated() {
+                guard hook.path.hasPrefix("/") else {
+                    throw SpecError("hooks.\(kind)[\(i)].path", "\"\(hook.path)\" must be an absolute path, such as /usr/bin/\(hook.path)")
+                }
+                if let timeout = hook.timeout, timeout <= 0 {
+                    throw SpecError("hooks.\(kind)[\(i)].timeout", "must be greater than zero (seconds), or left out for no limit")
+                }
+            }
+        }
         var types = Set<String>()
         let namespaces = spec.linux?.namespaces ?? []
         for (i, ns) in namespaces.enumerated() {

@@ -135,6 +135,31 @@ public enum SpecReader {
             cpu.mems = try $0["mems"]?.string()
             return cpu
         }
+        resources.blockIO = try field["blockIO"].map { io in
+            func throttles(_ key: String) throws -> [Spec.ThrottleDevice]? {
+                try io[key]?.array().map {
+                    Spec.ThrottleDevice(major: try $0.required("major").signed(Int64.self), minor: try $0.required("minor").signed(Int64.self),
+                                        rate: try $0.required("rate").unsigned(UInt64.self))
+                }
+            }
+            var blockIO = Spec.BlockIO(weight: try io["weight"]?.unsigned(UInt16.self))
+            blockIO.leafWeight = try io["leafWeight"]?.unsigned(UInt16.self)
+            blockIO.weightDevice = try io["weightDevice"]?.array().map {
+                Spec.WeightDevice(major: try $0.required("major").signed(Int64.self), minor: try $0.required("minor").signed(Int64.self),
+                                  weight: try $0["weight"]?.unsigned(UInt16.self), leafWeight: try $0["leafWeight"]?.unsigned(UInt16.self))
+            }
+            blockIO.throttleReadBpsDevice = try throttles("throttleReadBpsDevice")
+            blockIO.throttleWriteBpsDevice = try throttles("throttleWriteBpsDevice")
+            blockIO.throttleReadIOPSDevice = try throttles("throttleReadIOPSDevice")
+            blockIO.throttleWriteIOPSDevice = try throttles("throttleWriteIOPSDevice")
+            return blockIO
+        }
+        resources.network = try field["network"].map {
+            Spec.Network(classID: try $0["classID"]?.unsigned(UInt32.self),
+                         priorities: try $0["priorities"]?.array().map {
+                             Spec.InterfacePriority(name: try $0.required("name").string(), priority: try $0.required("priority").unsigned(UInt32.self))
+                         })
+        }
         resources.devices = try field["devices"]?.array().map {
             Spec.DeviceRule(allow: try $0.required("allow").bool(), type: try $0["type"]?.string(), major: try $0["major"]?.signed(Int64.self),
                             minor: try $0["minor"]?.signed(Int64.self), access: try $0["access"]?.string())

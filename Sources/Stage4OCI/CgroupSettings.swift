@@ -6,10 +6,13 @@ import OCI
 /// linux.resources and linux.cgroupsPath turned into a cgroup: its path, its controllers, and
 /// the files each backend writes.
 public enum CgroupSettings {
-    /// The files to write, per controller, for `resources` on a backend of `version`.
+    /// The files to write, per controller, for `resources` on a backend of `version` (nil: the
+    /// host has no such controller). A setting the host's cgroups cannot take (no controller, or
+    /// none of that version has the file) is refused naming the field, the file and the
+    /// controller. A zero is "not set", as runc reads Docker's zero-filled resources.
     /// `devices`: linux.devices, whose nodes the container is allowed to use as runc allows them.
     public static func writes(_ resources: Spec.Resources?, devices: [Spec.Device] = [],
-                              version: (String) -> Int?) -> [(controller: String, write: LimitWrite)] {
+                              version: (String) -> Int?) throws -> [(controller: String, write: LimitWrite)] {
         var out: [(String, LimitWrite)] = []
         guard let resources else { return out }
         if let memory = resources.memory, let v = version("memory") {
@@ -26,6 +29,29 @@ public enum CgroupSettings {
                     let value = swap < 0 ? "max" : "\(max(0, swap - (memory.limit ?? 0)))"
                     out.append(("memory", LimitWrite("memory.swap.max", value, optional: true, why: "linux.resources.memory.swap")))
                 }
+            }
+            if let reservation = memory.reservation, reservation != 0 {
+                // A soft limit: v1's, or v2's memory.low (protected from reclaim below it), as runc maps it.
+                let value = reservation < 0 ? (v == 1 ? "-1" : "max") : "\(reservation)"
+                out.append(("memory", LimitWrite(v == 1 ? "memory.soft_limit_in_bytes" : "memory.low", value,
+                                                 why: "linux.resources.memory.reservation")))
+            }
+            if let swappiness = memory.swappiness {
+                guard swappiness <= 100 else {
+                    throw RuntimeError.spec(SpecError("linux.resources.memory.swappiness", "\(swappiness) is out of range: give 0 to 100"))
+                }
+                try out.append(("memory", v1Only(v, "memory.swappiness", "\(swappiness)", "memory", field: "linux.resources.memory.swappiness")))
+            }
+            if memory.disableOOMKiller == true {
+                try out.append(("memory", v1Only(v, "memory.oom_control", "1", "memory", field: "linux.resources.memory.disableOOMKiller")))
+            }
+            if let kernel = memory.kernel, kernel != 0 {
+                try out.append(("memory", v1Only(v, "memory.kmem.limit_in_bytes", kernel < 0 ? "-1" : "\(kernel)", "memory",
+                                                  field: "linux.resources.memory.kernel")))
+            }
+            if let tcp = memory.kernelTCP, tcp != 0 {
+                try out.append(("memory", v1Only(v, "memory.kmem.tcp.limit_in_bytes", tcp < 0 ? "-1" : "\(tcp)", "memory",
+                                                  field: "linux.resources.memory.kernelTCP")))
             }
         }
         if let pids = resources.pids, version("pids") != nil {
@@ -52,6 +78,29 @@ public enum CgroupSettings {
                 }
             }
         }
+        if let cpu = resources.cpu {
+            // The same files in both versions; the cpuset controller is its own (not cpu's).
+            for (key, value) in [("cpus", cpu.cpus), ("mems", cpu.mems)] {
+                guard let value, !value.isEmpty else { continue }
+                let field = "linux.resources.cpu.\(key)", file = "cpuset.\(key)"
+                guard version("cpuset") != nil else { throw noController("cpuset", file: file, field: field) }
+                out.append(("cpuset", LimitWrite(file, value, why: field)))
+            }
+        }
+        if let blockIO = resources.blockIO { out += try blockIOWrites(blockIO, version: version) }
+        if let network = resources.network {
+            if let classID = network.classID, classID != 0 {
+                let field = "linux.resources.network.classID"
+                guard version("net_cls") != nil else { throw noController("net_cls", file: "net_cls.classid", field: field) }
+                out.append(("net_cls", LimitWrite("net_cls.classid", "\(classID)", why: field)))
+            }
+            for (index, entry) in (network.priorities ?? []).enumerated() {
+                let field = "linux.resources.network.priorities[\(index)]"
+                guard version("net_prio") != nil else { throw noController("net_prio", file: "net_prio.ifpriomap", field: field) }
+                // One interface a write: the kernel reads "NAME PRIORITY" and keeps the others.
+                out.append(("net_prio", LimitWrite("net_prio.ifpriomap", "\(entry.name) \(entry.priority)", why: field)))
+            }
+        }
         if let rules = resources.devices, !rules.isEmpty, version("devices") == 1 {
             // The spec's rules, then the devices every container gets, allowed after them as runc does.
             let spec = deviceRules(rules, devices: devices)
@@ -61,6 +110,94 @@ public enum CgroupSettings {
                 out.append(("devices", LimitWrite(rule.allow ? "devices.allow" : "devices.deny", rule.v1Entry, why: why)))
             }
         }
+        return out
+    }
+
+    /// linux.resources.blockIO: v1's blkio files, or v2's io.weight and io.max. Weights are
+    /// 10…1000 in the spec and v1; v2's io.weight takes 1…10000, converted as runc does; BFQ's
+    /// files, where CFQ's are gone, take the spec's value as it is.
+    static func blockIOWrites(_ blockIO: Spec.BlockIO, version: (String) -> Int?) throws -> [(String, LimitWrite)] {
+        let base = "linux.resources.blockIO"
+        func checked(_ weight: UInt16, _ field: String) throws -> UInt16 {
+            guard (10...1000).contains(weight) else { throw RuntimeError.spec(SpecError(field, "\(weight) is out of range: give 10 to 1000")) }
+            return weight
+        }
+        func v2Weight(_ weight: UInt16) -> Int { 1 + (Int(weight) - 10) * 9999 / 990 }
+        let throttles: [(String, [Spec.ThrottleDevice]?, String, String)] = [
+            ("throttleReadBpsDevice", blockIO.throttleReadBpsDevice, "blkio.throttle.read_bps_device", "rbps"),
+            ("throttleWriteBpsDevice", blockIO.throttleWriteBpsDevice, "blkio.throttle.write_bps_device", "wbps"),
+            ("throttleReadIOPSDevice", blockIO.throttleReadIOPSDevice, "blkio.throttle.read_iops_device", "riops"),
+            ("throttleWriteIOPSDevice", blockIO.throttleWriteIOPSDevice, "blkio.throttle.write_iops_device", "wiops"),
+        ]
+        let weighted = (blockIO.weight ?? 0) != 0 || (blockIO.leafWeight ?? 0) != 0 || !(blockIO.weightDevice ?? []).isEmpty
+        guard weighted || throttles.contains(where: { !($0.1 ?? []).isEmpty }) else { return [] }
+        // v1 calls the controller blkio, v2 io.
+        guard let (controller, v) = version("blkio").map({ ("blkio", $0) }) ?? version("io").map({ ("io", $0) }) else {
+            throw noController("blkio", file: "blkio.weight or io.weight", field: base)
+        }
+        var out: [(String, LimitWrite)] = []
+        if let weight = blockIO.weight, weight != 0 {
+            let field = base + ".weight", w = try checked(weight, field)
+            out.append((controller, v == 1
+                ? LimitWrite("blkio.weight", "\(w)", fallback: .init("blkio.bfq.weight", "\(w)"), why: field)
+                : LimitWrite("io.weight", "default \(v2Weight(w))", fallback: .init("io.bfq.weight", "default \(w)"), why: field)))
+        }
+        if let leaf = blockIO.leafWeight, leaf != 0 {
+            let field = base + ".leafWeight"
+            try out.append((controller, v1Only(v, "blkio.leaf_weight", "\(try checked(leaf, field))", controller, field: field)))
+        }
+        for (index, device) in (blockIO.weightDevice ?? []).enumerated() {
+            let field = base + ".weightDevice[\(index)]", node = "\(device.major):\(device.minor)"
+            if let weight = device.weight, weight != 0 {
+                let w = try checked(weight, field + ".weight")
+                out.append((controller, v == 1
+                    ? LimitWrite("blkio.weight_device", "\(node) \(w)", fallback: .init("blkio.bfq.weight_device", "\(node) \(w)"), why: field)
+                    : LimitWrite("io.weight", "\(node) \(v2Weight(w))", fallback: .init("io.bfq.weight", "\(node) \(w)"), why: field)))
+            }
+            if let leaf = device.leafWeight, leaf != 0 {
+                let w = try checked(leaf, field + ".leafWeight")
+                try out.append((controller, v1Only(v, "blkio.leaf_weight_device", "\(node) \(w)", controller, field: field + ".leafWeight")))
+            }
+        }
+        for (key, list, v1File, v2Key) in throttles {
+            for (index, device) in (list ?? []).enumerated() {
+                let node = "\(device.major):\(device.minor)", field = "\(base).\(key)[\(index)]"
+                // io.max takes "MAJ:MIN rbps=N"; the other limits of the device stay as they are.
+                out.append((controller, v == 1 ? LimitWrite(v1File, "\(node) \(device.rate)", why: field)
+                                               : LimitWrite("io.max", "\(node) \(v2Key)=\(device.rate)", why: field)))
+            }
+        }
+        return out
+    }
+
+    /// A setting only cgroup v1 has a file for: on v2 it is refused, naming the file.
+    static func v1Only(_ version: Int, _ file: String, _ value: String, _ controller: String, field: String) throws -> LimitWrite {
+        guard version == 1 else {
+            throw RuntimeError.spec(SpecError(field, "cgroup v2 has no \(file) (the \(controller) controller's v1 file this sets), and this host "
+                + "keeps \(controller) on v2; remove the setting, or run on a host with the v1 \(controller) controller"))
+        }
+        return LimitWrite(file, value, why: field)
+    }
+
+    static func noController(_ controller: String, file: String, field: String) -> RuntimeError {
+        let hint = controller.hasPrefix("net_") ? "cgroup v2 has none; on v1 it must be mounted under /sys/fs/cgroup"
+            : "on v2 it must be listed in cgroup.controllers, on v1 mounted under /sys/fs/cgroup"
+        return .spec(SpecError(field, "this host has no \(controller) cgroup controller to write \(file) in (\(hint)); "
+            + "remove the setting, or run where the controller is available"))
+    }
+
+    /// The controllers `resources` needs beyond memory, pids and cpu, as the hierarchy names
+    /// them (v1's blkio is v2's io): made as optional ones, so that a missing one is refused
+    /// by `writes`, naming the setting and its file.
+    static func extraControllers(_ resources: Spec.Resources?, hierarchy: CgroupHierarchy) -> [String] {
+        guard let resources else { return [] }
+        var out: [String] = []
+        if !(resources.cpu?.cpus ?? "").isEmpty || !(resources.cpu?.mems ?? "").isEmpty { out.append("cpuset") }
+        if let io = resources.blockIO, (try? blockIOWrites(io, version: { _ in 1 }))?.isEmpty == false {
+            out.append(hierarchy.placement(of: "blkio") != nil ? "blkio" : "io")
+        }
+        if let classID = resources.network?.classID, classID != 0 { out.append("net_cls") }
+        if !(resources.network?.priorities ?? []).isEmpty { out.append("net_prio") }
         return out
     }
 
@@ -98,6 +235,7 @@ public enum CgroupSettings {
     static func plannedPath(for spec: Spec, id: String) throws -> String? {
         let resources = spec.linux?.resources
         let limited = resources?.memory != nil || resources?.pids != nil || resources?.cpu != nil
+            || !extraControllers(resources, hierarchy: .current()).isEmpty
         if geteuid() != 0 && !limited { return nil }
         return try relativePath(spec.linux?.cgroupsPath, id: id)
     }
@@ -113,13 +251,13 @@ public enum CgroupSettings {
         // memory and pids for ps, kill --all and the evidence; devices for the device rules;
         // freezer for pause (v1; v2 freezes any cgroup). Each hierarchy more costs a mkdir, a
         // migration and an rmdir on every start.
-        let optional = ["memory", "pids", "devices", "freezer"].filter { !required.contains($0) }
+        let optional = (["memory", "pids", "devices", "freezer"] + extraControllers(resources, hierarchy: hierarchy)).filter { !required.contains($0) }
         let cgroup = try ContainerCgroup.create(relativePath: try relativePath(spec.linux?.cgroupsPath, id: id),
                                                 required: required, optional: optional, hierarchy: hierarchy)
         do {
             let version = { (controller: String) in cgroup.directory(for: controller)?.version }
             let devices = spec.linux?.devices ?? []
-            for item in writes(resources, devices: devices, version: version) { try cgroup.apply(item.write, controller: item.controller) }
+            for item in try writes(resources, devices: devices, version: version) { try cgroup.apply(item.write, controller: item.controller) }
             if let rules = resources?.devices, !rules.isEmpty, version("devices") != 1 {
                 // cgroup v2 has no devices files: the rules become a BPF program on the cgroup.
                 guard let unified = cgroup.directories.first(where: { $0.version == 2 }) else {

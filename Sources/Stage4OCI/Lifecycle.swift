@@ -9,6 +9,9 @@ import OCI
 public struct OCIRuntime {
     public let store: StateStore
     public var record = false
+    /// Where warnings go: a failing poststart or poststop hook is one (runtime-spec), not an
+    /// error. contlab-runc sends them to stderr and its --log.
+    public var warning: (String) -> Void = { Sys.warn("contlab-runc: warning: " + $0) }
 
     public init(store: StateStore) { self.store = store }
 
@@ -120,7 +123,8 @@ public struct OCIRuntime {
             record.pid = pid
             record.startTime = StateStore.startTime(of: pid)
             try store.save(record)
-            let calls = try converse(pid: pid, toHost: toHost.read, fromHost: fromHost.write, record: record)
+            let calls = try converse(pid: pid, toHost: toHost.read, fromHost: fromHost.write, record: record,
+                                     untilExec: startAtOnce)
             Timing.mark("init ready")
             record.creating = false
             try store.save(record)
@@ -134,13 +138,19 @@ public struct OCIRuntime {
             }
             cgroup?.destroy()
             store.remove(options.id)
+            // A create that got as far as the container's process (a failing prestart,
+            // createRuntime or createContainer hook among the reasons) goes on to the spec's
+            // last steps: destroyed, then its poststop hooks, as runc's destroy does.
+            if pid > 0 { runPoststop(record) }
             throw error
         }
     }
 
     /// Listen to the init until it is ready: run the host's hooks when it asks, collect its
-    /// record, and turn "error …" into the error create reports.
-    func converse(pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record) throws -> [String] {
+    /// record, and turn "error …" into the error create reports. `untilExec` (run): then on
+    /// until the pipe ends, which is the init's exec of the user's process (or its death).
+    func converse(pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record,
+                  untilExec: Bool = false) throws -> [String] {
         defer {
             close(toHost)
             close(fromHost)
@@ -162,9 +172,17 @@ public struct OCIRuntime {
             }
         }
         while let line = nextLine() {
-            if line == "ready" { return calls }
+            if line == "ready" {
+                // A startContainer hook or the exec itself may still fail: run's error, then
+                // (runtime-spec: stop the container, destroy it, poststop).
+                while untilExec, let late = nextLine() {
+                    if late.hasPrefix("error ") { throw RuntimeError.initFailed(String(late.dropFirst(6))) }
+                }
+                return calls
+            }
             if line == "hooks" {
-                let state = ContainerState(id: record.id, status: "creating", pid: pid, bundle: record.bundle, annotations: record.annotations)
+                let state = ContainerState(id: record.id, status: HookRunner.status["prestart"]!, pid: pid,
+                                           bundle: record.bundle, annotations: record.annotations)
                 try HookRunner.run(record.hooks?.prestart, kind: "prestart", state: state)
                 try HookRunner.run(record.hooks?.createRuntime, kind: "createRuntime", state: state)
                 Sys.writeAll(fromHost, Array("go\n".utf8))
@@ -236,10 +254,40 @@ public struct OCIRuntime {
             _ = poll(&poller, 1, 50)
         }
         unlink(store.fifo(id))
-        // A failing poststart hook is an error of start (runtime-spec); the container runs on,
-        // for the caller to kill and delete.
-        try HookRunner.run(record.hooks?.poststart, kind: "poststart",
-                           state: ContainerState(id: id, status: "running", pid: record.pid, bundle: record.bundle, annotations: record.annotations))
+        // The init holds the fifo open, close-on-exec, through the startContainer hooks: its end
+        // is the exec of the user's process, which poststart must follow. Before it, an
+        // "error …" line means there was none (a startContainer hook failed): start's error,
+        // and the container is stopped (runtime-spec).
+        var late: [UInt8] = []
+        while true {
+            let n = read(fd, &byte, 1)
+            if n == 1 { late.append(byte); continue }
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) { break }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&poller, 1, 50)
+        }
+        let message = String(decoding: late, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if message.hasPrefix("error ") { throw RuntimeError.initFailed(String(message.dropFirst(6))) }
+        runPoststart(record)
+    }
+
+    /// poststart, once the user's process runs: a failing hook is a warning and the rest still
+    /// run (runtime-spec 1.2); start succeeds and the container runs on.
+    func runPoststart(_ record: StateStore.Record) {
+        let state = ContainerState(id: record.id, status: HookRunner.status["poststart"]!, pid: record.pid,
+                                   bundle: record.bundle, annotations: record.annotations)
+        for failure in HookRunner.runAll(record.hooks?.poststart, kind: "poststart", state: state) {
+            warning("\(failure)")
+        }
+    }
+
+    /// poststop, once the container is gone: a failing hook is a warning, the rest still run.
+    func runPoststop(_ record: StateStore.Record) {
+        let state = ContainerState(id: record.id, status: HookRunner.status["poststop"]!, pid: nil,
+                                   bundle: record.bundle, annotations: record.annotations)
+        for failure in HookRunner.runAll(record.hooks?.poststop, kind: "poststop", state: state) {
+            warning("\(failure)")
+        }
     }
 
     public func state(id: String) throws -> ContainerState {
@@ -300,30 +348,26 @@ public struct OCIRuntime {
             usleep(1_000)
         }
         cgroup?.destroy()
-        do {
-            try HookRunner.run(record.hooks?.poststop, kind: "poststop",
-                               state: ContainerState(id: id, status: "stopped", pid: nil, bundle: record.bundle, annotations: record.annotations))
-        } catch {
-            // The spec has a failing poststop hook logged, and the deletion go on.
-            Sys.warn("contlab-runc: warning: \(error)")
-        }
         store.remove(id)
+        // After the container is deleted, before delete returns (runtime-spec); the state is
+        // gone first, as runc removes its own, so a hook that looks finds no container.
+        runPoststop(record)
     }
 
     /// run: create and start at once, then (unless detached) wait for the process, passing
     /// signals on, and delete the container; returns the exit code (128+N for signal N).
-    public func run(_ options: CreateOptions, detach: Bool, onCreated: (Created) -> Void = { _ in }) throws -> Int32 {
+    /// `keep`: the stopped container is left for `state` and `delete` (runc's --keep).
+    public func run(_ options: CreateOptions, detach: Bool, keep: Bool = false,
+                    onCreated: (Created) -> Void = { _ in }) throws -> Int32 {
         if !detach { Signals.block(Signals.forwarded + [SIGCHLD]) }
         let created = try create(options, startAtOnce: true, dieWithCaller: !detach)
         onCreated(created)
-        let state = ContainerState(id: options.id, status: "running", pid: created.record.pid, bundle: created.record.bundle,
-                                   annotations: created.record.annotations)
-        try? HookRunner.run(created.record.hooks?.poststart, kind: "poststart", state: state)
+        runPoststart(created.record)
         if detach { return 0 }
         let status = waitForwarding(pid: created.record.pid)
         Timing.mark("container exited")
         // The record in hand, not re-read from disk: run owns this container from start to end.
-        try? remove(created.record, force: true)
+        if !keep { try? remove(created.record, force: true) }
         Timing.mark("deleted")
         return status.shellCode
     }

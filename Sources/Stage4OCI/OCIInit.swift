@@ -88,7 +88,10 @@ public enum OCIInit {
                 channel.send("hooks")
                 try channel.waitForGo()
             }
-            try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer", state: state(plan, "created"))
+            // In the container's namespaces, before pivot_root, started in the container's root
+            // (runc chdirs there first), so a hook can use paths relative to it.
+            try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer",
+                               state: state(plan, "createContainer"), cwd: plan.rootfs)
             Timing.mark("init mounts made")
             try RootfsSetup(plan: plan).pivot()
         } else {
@@ -113,21 +116,31 @@ public enum OCIInit {
         }
         Timing.mark("init ready")
         channel.send("ready")
-        channel.close()
-        if fifoFD >= 0 {
+        // poststart must follow the user's process (runtime-spec), and startContainer's hooks
+        // come between: the host learns of the exec by the end of a descriptor the exec closes.
+        // Without a fifo (run), that is the pipe to the host; with one, the fifo itself.
+        // If there is no exec, an "error …" line on it says why, for start (or run) to report.
+        var execWatch = plan.toHostFD
+        if fifoFD < 0 {
+            Sys.setCloexec(plan.toHostFD, true)
+            Glibc.close(plan.fromHostFD)
+        } else {
+            channel.close()
             // Blocks until `start` opens the fifo for reading: created → running.
             let fd = open("/proc/self/fd/\(fifoFD)", O_WRONLY | O_CLOEXEC)
             if fd < 0 { Sys.warn("contlab: cannot open the exec fifo: \(String(cString: strerror(errno)))"); exit(1) }
             Sys.writeAll(fd, [48])
-            close(fd)
             close(fifoFD)
+            execWatch = fd
         }
         do {
-            try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "running"))
+            try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "startContainer"))
             Timing.mark("init exec")
             try becomeTheProcess(process, command: command, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp,
                                  preserveFDs: plan.preserveFDs)
         } catch {
+            let line = "error " + "\(error)".replacingOccurrences(of: "\n", with: " ") + "\n"
+            Sys.writeAll(execWatch, Array(line.utf8))
             Sys.warn("contlab: \(error)")
             exit(127)
         }
@@ -194,8 +207,10 @@ public enum OCIInit {
         if slave > 2 { close(slave) }
     }
 
-    static func state(_ plan: OCIInitPlan, _ status: String) -> ContainerState {
-        ContainerState(id: plan.id, status: status, pid: hostPID, bundle: plan.bundle, annotations: plan.spec.annotations)
+    /// The state handed to the init's own hooks (`kind`: createContainer or startContainer).
+    static func state(_ plan: OCIInitPlan, _ kind: String) -> ContainerState {
+        ContainerState(id: plan.id, status: HookRunner.status[kind] ?? "creating", pid: hostPID, bundle: plan.bundle,
+                       annotations: plan.spec.annotations)
     }
 
     /// Our pid as the host sees it, read before a new /proc hides it (the host's /proc is still

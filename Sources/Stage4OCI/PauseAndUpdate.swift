@@ -64,17 +64,40 @@ public enum ResourceUpdate {
     public static func changes(_ resources: Spec.Resources) -> Spec.Resources {
         var out = resources
         out.devices = nil
+        // Zero-filled by Docker when unchanged; set, they are refused by createOnly.
+        out.blockIO = nil
+        out.network = nil
         // Only what update changes is kept: the zero fields of what contlab does not implement
         // (reservation, kernel) were accepted by decode as "not set".
         if let memory = out.memory {
             let limit = memory.limit == 0 ? nil : memory.limit, swap = memory.swap == 0 ? nil : memory.swap
-            out.memory = limit == nil && swap == nil ? nil : Spec.Memory(limit: limit, swap: swap)
+            var changed = Spec.Memory(limit: limit, swap: swap)
+            // The memory controller's other files: the container's cgroup has its directory.
+            changed.reservation = memory.reservation == 0 ? nil : memory.reservation
+            changed.kernel = memory.kernel == 0 ? nil : memory.kernel
+            changed.kernelTCP = memory.kernelTCP == 0 ? nil : memory.kernelTCP
+            changed.swappiness = memory.swappiness
+            changed.disableOOMKiller = memory.disableOOMKiller == true ? true : nil
+            out.memory = changed == Spec.Memory() ? nil : changed
         }
         if let pids = out.pids, pids.limit == 0 { out.pids = nil }
         if let cpu = out.cpu {
             let shares = cpu.shares == 0 ? nil : cpu.shares, quota = cpu.quota == 0 ? nil : cpu.quota, period = cpu.period == 0 ? nil : cpu.period
             out.cpu = shares == nil && quota == nil && period == nil ? nil : Spec.CPU(shares: shares, quota: quota, period: period)
         }
+        return out
+    }
+
+    /// The fields set (non-zero) in `resources` that update does not change: the container's
+    /// cgroup may have no directory for their controller (cpuset, blkio, net_cls, net_prio).
+    public static func createOnly(_ resources: Spec.Resources) -> [String] {
+        var out: [String] = []
+        if !(resources.cpu?.cpus ?? "").isEmpty { out.append("linux.resources.cpu.cpus") }
+        if !(resources.cpu?.mems ?? "").isEmpty { out.append("linux.resources.cpu.mems") }
+        let none = CgroupHierarchy(v1: [:], v2: nil, v2Controllers: [])
+        let extra = Set(CgroupSettings.extraControllers(resources, hierarchy: none))
+        if extra.contains("io") || extra.contains("blkio") { out.append("linux.resources.blockIO") }
+        if extra.contains("net_cls") || extra.contains("net_prio") { out.append("linux.resources.network") }
         return out
     }
 
@@ -137,8 +160,12 @@ extension OCIRuntime {
         guard let cgroup = store.cgroup(of: record) else {
             throw RuntimeError.usage("update: container \"\(id)\" has no cgroup to change (was it created without root?)")
         }
+        if let field = ResourceUpdate.createOnly(resources).first {
+            throw RuntimeError.usage("update: \(field) is set when the container is created; update changes "
+                                     + "linux.resources.memory, pids.limit and cpu shares, quota and period")
+        }
         let version = { (controller: String) in cgroup.directory(for: controller)?.version }
-        let writes = CgroupSettings.writes(ResourceUpdate.changes(resources), version: version)
+        let writes = try CgroupSettings.writes(ResourceUpdate.changes(resources), version: version)
         let memory = writes.filter { $0.controller == "memory" }
         for item in writes where item.controller != "memory" { try cgroup.apply(item.write, controller: item.controller) }
         do {

@@ -19,12 +19,18 @@ public struct RuncCommandLine: Equatable, Sendable {
     public enum Verb: Equatable, Sendable {
         case create(id: String, bundle: String, pidFile: String?, consoleSocket: String?)
         case start(id: String)
-        case run(id: String, bundle: String, pidFile: String?, consoleSocket: String?, detach: Bool)
+        /// `keep`: the stopped container stays for `state` and `delete`, as runc's --keep.
+        case run(id: String, bundle: String, pidFile: String?, consoleSocket: String?, detach: Bool, keep: Bool = false)
         case state(id: String)
         case kill(id: String, signal: Int32, all: Bool)
         case delete(id: String, force: Bool)
         case list(quiet: Bool, json: Bool)
-        case ps(id: String, json: Bool)
+        /// `psArguments`: given to ps(1) (runc's default -ef), whose table is filtered to the
+        /// container's processes.
+        case ps(id: String, json: Bool, psArguments: [String] = [])
+        /// runc's events: one stats event (`stats`), or one every `interval` seconds until the
+        /// container stops, with an oom event for each OOM kill.
+        case events(id: String, stats: Bool, interval: Double)
         case exec(ExecOptions)
         case pause(id: String)
         case resume(id: String)
@@ -79,6 +85,7 @@ public struct RuncCommandLine: Equatable, Sendable {
         "delete": ["force": false],
         "list": ["quiet": false, "format": true],
         "ps": ["format": true],
+        "events": ["stats": false, "interval": true],
         "exec": ["process": true, "detach": false, "pid-file": true, "console-socket": true, "tty": false, "cwd": true, "env": true,
                  "user": true, "no-new-keyring": false, "preserve-fds": true],
         "pause": [:], "resume": [:],
@@ -89,7 +96,7 @@ public struct RuncCommandLine: Equatable, Sendable {
     ]
     static let aliases: [String: String] = ["b": "bundle", "d": "detach", "a": "all", "f": "force", "q": "quiet", "p": "process",
                                             "t": "tty", "e": "env", "u": "user", "r": "resources"]
-    static let unimplemented: Set<String> = ["events", "checkpoint", "restore"]
+    static let unimplemented: Set<String> = ["checkpoint", "restore"]
 
     public static func parse(_ arguments: [String]) throws -> RuncCommandLine {
         var globals = Globals()
@@ -122,15 +129,16 @@ public struct RuncCommandLine: Equatable, Sendable {
         if verbName == "help" { return RuncCommandLine(globals: globals, verb: .help) }
         if unimplemented.contains(verbName) { throw ParseError("\(verbName) is not implemented by contlab-runc yet") }
         guard let known = flags[verbName] else {
-            throw ParseError("unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, features, spec)")
+            throw ParseError("unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, events, features, spec)")
         }
         var options: [String: String] = [:]
         var repeated: [String: [String]] = [:]
         var positional: [String] = []
         while let word = rest.popFirst() {
             if word == "--" { positional += rest; break }
-            // exec's command follows the id, flags and all (`exec c1 sh -c 'echo hi'`).
-            if verbName == "exec" && !positional.isEmpty {
+            // exec's command follows the id, flags and all (`exec c1 sh -c 'echo hi'`), and so
+            // do ps's arguments for ps(1) (`ps c1 -o pid,comm`).
+            if (verbName == "exec" || verbName == "ps") && !positional.isEmpty {
                 positional.append(word)
                 continue
             }
@@ -166,7 +174,7 @@ public struct RuncCommandLine: Equatable, Sendable {
             verb = .create(id: try id(), bundle: bundle, pidFile: options["pid-file"], consoleSocket: options["console-socket"])
         case "run":
             verb = .run(id: try id(), bundle: bundle, pidFile: options["pid-file"], consoleSocket: options["console-socket"],
-                        detach: options["detach"] != nil)
+                        detach: options["detach"] != nil, keep: options["keep"] != nil)
         case "start": verb = .start(id: try id())
         case "state": verb = .state(id: try id())
         case "kill":
@@ -183,7 +191,16 @@ public struct RuncCommandLine: Equatable, Sendable {
         case "ps":
             let format = options["format"] ?? "table"
             guard ["table", "json"].contains(format) else { throw ParseError("ps: --format must be table or json") }
-            verb = .ps(id: try id(), json: format == "json")
+            verb = .ps(id: try id(), json: format == "json", psArguments: Array(positional.dropFirst()))
+        case "events":
+            let text = options["interval"] ?? "5s"
+            // runc takes a Go duration; the forms people type are seconds and milliseconds.
+            let seconds = text.hasSuffix("ms") ? Double(text.dropLast(2)).map { $0 / 1000 }
+                : text.hasSuffix("s") ? Double(text.dropLast()) : Double(text)
+            guard let seconds, seconds > 0 else {
+                throw ParseError("events: --interval takes a duration such as 5s or 500ms")
+            }
+            verb = .events(id: try id(), stats: options["stats"] != nil, interval: seconds)
         case "exec":
             var exec = ExecOptions(id: try id())
             exec.processFile = options["process"]

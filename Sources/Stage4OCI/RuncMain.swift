@@ -25,12 +25,16 @@ public enum RuncMain {
         }
         var runtime = OCIRuntime(store: StateStore(root: commandLine.globals.root ?? StateStore.defaultRoot()))
         runtime.record = commandLine.globals.debug || journal != nil
+        let warningLog = log
+        runtime.warning = { warningLog.warning($0) }
         do {
             let status = try perform(commandLine.verb, runtime: runtime, log: log, preserveFDs: commandLine.preserveFDs)
             journal?.append("  → exit \(status)")
             exit(status)
         } catch {
             log.error("\(error)")
+            // exec's own failures end in 255, as runc's do: any other code is the process's.
+            if case .exec = commandLine.verb { exit(255) }
             exit(1)
         }
     }
@@ -42,9 +46,9 @@ public enum RuncMain {
             for call in created.calls { log.debug("init: " + call) }
         case .start(let id):
             try runtime.start(id: id)
-        case .run(let id, let bundle, let pidFile, let consoleSocket, let detach):
+        case .run(let id, let bundle, let pidFile, let consoleSocket, let detach, let keep):
             return try runtime.run(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs),
-                                   detach: detach) { created in
+                                   detach: detach, keep: keep) { created in
                 for call in created.calls { log.debug("init: " + call) }
             }
         case .state(let id):
@@ -55,17 +59,23 @@ public enum RuncMain {
             try runtime.delete(id: id, force: force)
         case .list(let quiet, let asJSON):
             try list(runtime, quiet: quiet, asJSON: asJSON)
-        case .ps(let id, let asJSON):
+        case .ps(let id, let asJSON, let psArguments):
             let pids = try runtime.processes(id: id)
             if asJSON {
                 print(try json(pids))
             } else {
-                print("PID   CMD")
-                for pid in pids {
-                    let cmd = (Sys.readText("/proc/\(pid)/cmdline") ?? "").split(separator: "\0").joined(separator: " ")
-                    print("\(String(pid).padding(toLength: 5, withPad: " ", startingAt: 0)) \(cmd)")
+                // runc's way: ps(1)'s own table (what docker top shows), filtered to our pids.
+                let arguments = psArguments.isEmpty ? ["-ef"] : psArguments
+                let command = (["ps"] + arguments).joined(separator: " ")
+                let ps = try HostCommand.run(["ps"] + arguments)
+                guard ps.succeeded else { throw RuntimeError.usage("\(command) failed: \(ps.output)") }
+                guard let lines = ProcessTable.filter(ps.output, pids: Set(pids)) else {
+                    throw RuntimeError.usage("\(command): its table has no PID column to filter by; add pid to -o")
                 }
+                for line in lines { print(line) }
             }
+        case .events(let id, let stats, let interval):
+            try events(runtime, id: id, statsOnly: stats, interval: interval)
         case .exec(let options):
             return try runtime.exec(.init(id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
                                           pidFile: options.pidFile, consoleSocket: options.consoleSocket))
@@ -119,6 +129,7 @@ public enum RuncMain {
 
     static func list(_ runtime: OCIRuntime, quiet: Bool, asJSON: Bool) throws {
         let records = runtime.store.ids().compactMap { try? runtime.store.load($0) }
+        let users = UserDatabase.host
         if quiet {
             for record in records { print(record.id) }
             return
@@ -130,18 +141,30 @@ public enum RuncMain {
         let entries = records.map { r -> Entry in
             let status = runtime.store.status(of: r)
             return Entry(ociVersion: DefaultSpec.ociVersion, id: r.id, pid: status == "stopped" ? 0 : r.pid, status: status,
-                         bundle: r.bundle, rootfs: r.rootfs, created: r.created, owner: "", annotations: r.annotations)
+                         bundle: r.bundle, rootfs: r.rootfs, created: r.created,
+                         owner: owner(of: runtime.store.directory(r.id), users: users), annotations: r.annotations)
         }
         if asJSON {
             print(try json(entries))
             return
         }
-        print("ID                  PID         STATUS      BUNDLE                                CREATED")
-        for e in entries {
-            print([e.id.padding(toLength: 19, withPad: " ", startingAt: 0), String(e.pid).padding(toLength: 11, withPad: " ", startingAt: 0),
-                   e.status.padding(toLength: 11, withPad: " ", startingAt: 0), e.bundle.padding(toLength: 37, withPad: " ", startingAt: 0),
-                   e.created].joined(separator: " "))
+        let rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+            + entries.map { [$0.id, String($0.pid), $0.status, $0.bundle, $0.created, $0.owner] }
+        for line in ProcessTable.columns(rows) { print(line) }
+    }
+
+    /// runc's events, one JSON object a line, flushed as each comes (a reader follows them).
+    static func events(_ runtime: OCIRuntime, id: String, statsOnly: Bool, interval: Double) throws {
+        try runtime.events(id: id, statsOnly: statsOnly, interval: interval) { event in
+            Sys.writeAll(1, Array((event.line + "\n").utf8))
         }
+    }
+
+    /// Who owns a container: its state directory's owner, by name, "#UID" without one (runc's).
+    static func owner(of directory: String, users: UserDatabase) -> String {
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return "" }
+        return users.users.first { $0.uid == info.st_uid }?.name ?? "#\(info.st_uid)"
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {
@@ -171,8 +194,8 @@ public enum RuncMain {
                     build the container; its process waits for start
           start     ID
                     run the created container's process
-          run       [--bundle DIR] [-d] [--pid-file F] [--console-socket S] ID
-                    create and start; without -d, wait and delete
+          run       [--bundle DIR] [-d] [--keep] [--pid-file F] [--console-socket S] ID
+                    create and start; without -d, wait and delete (--keep: not)
           state     ID
                     the runtime-spec state, as JSON
           kill      [--all] ID [SIGNAL]
@@ -192,8 +215,10 @@ public enum RuncMain {
                     change the container's memory, pids and cpu limits
           list      [-q] [--format table|json]
                     the containers under --root
-          ps        [--format table|json] ID
-                    the container's processes
+          ps        [--format table|json] ID [PS-ARGS...]
+                    ps(1)'s table (default -ef) of the container's processes
+          events    [--stats] [--interval 5s] ID
+                    cgroup counters as JSON, once or until the container stops
           features
                     what this runtime implements, as JSON
 
@@ -212,6 +237,14 @@ public struct RuntimeLog {
         Sys.warn("contlab-runc: \(message)")
         append(level: "error", message)
         journal?.append("  → error: " + message)
+    }
+
+    /// What the spec calls a warning (a failing poststart or poststop hook): said, and the
+    /// operation goes on. logrus's level name, as runc writes it.
+    public func warning(_ message: String) {
+        Sys.warn("contlab-runc: warning: \(message)")
+        append(level: "warning", message)
+        journal?.append("  warning: " + message)
     }
 
     public func debug(_ message: String) {
@@ -253,17 +286,27 @@ struct RuntimeJournal {
     }
 }
 
-/// runtime-spec's features document: what this runtime implements.
+/// runtime-spec's features document (features.md, features-linux.md): what this runtime
+/// implements, and `false` or an empty list for what it recognises but does not do.
 struct Features: Codable {
     struct Linux: Codable {
         struct Enabled: Codable { var enabled: Bool }
-        struct Cgroup: Codable { var v1: Bool, v2: Bool, systemd: Bool, systemdUser: Bool }
+        struct Cgroup: Codable { var v1: Bool, v2: Bool, systemd: Bool, systemdUser: Bool, rdma: Bool }
+        struct Seccomp: Codable {
+            var enabled: Bool
+            var actions: [String], operators: [String], archs: [String]
+            /// Filter flags (SECCOMP_FILTER_FLAG_*) are refused, so none is supported.
+            var knownFlags: [String], supportedFlags: [String]
+        }
+        struct MountExtensions: Codable { var idmap: Enabled }
         var namespaces: [String]
         var capabilities: [String]
         var cgroup: Cgroup
-        var seccomp: Enabled
+        var seccomp: Seccomp
         var apparmor: Enabled
         var selinux: Enabled
+        var intelRdt: Enabled
+        var mountExtensions: MountExtensions
     }
     var ociVersionMin: String
     var ociVersionMax: String
@@ -279,8 +322,11 @@ struct Features: Codable {
             mountOptions: (Array(MountOptions.setting.keys) + Array(MountOptions.clearing.keys) + Array(MountOptions.propagations.keys)).sorted(),
             linux: Linux(namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
                          capabilities: CapabilityNames.all,
-                         cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false),
-                         seccomp: .init(enabled: true), apparmor: .init(enabled: false), selinux: .init(enabled: false)),
+                         cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
+                         seccomp: .init(enabled: true, actions: SeccompNames.actions, operators: SeccompNames.operators,
+                                        archs: SeccompNames.architectures, knownFlags: [], supportedFlags: []),
+                         apparmor: .init(enabled: false), selinux: .init(enabled: false),
+                         intelRdt: .init(enabled: false), mountExtensions: .init(idmap: .init(enabled: false))),
             annotations: ["org.contlab.stage": "4"])
     }
 }

@@ -26,3 +26,31 @@ final class RuncVersionTests: XCTestCase {
         XCTAssertTrue(RuncMain.help.contains("--version"))
     }
 }
+
+/// `contlab-runc features`: every name it lists is one contlab acts on, and what it refuses is
+/// listed as disabled or not at all.
+final class FeaturesTests: XCTestCase {
+    func testFeaturesListOnlyWhatIsImplemented() throws {
+        let features = Features.current()
+        XCTAssertEqual(features.ociVersionMax, DefaultSpec.ociVersion)
+        XCTAssertEqual(features.hooks, ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
+        for option in features.mountOptions {
+            XCTAssertTrue(MountOptions.setting[option] != nil || MountOptions.clearing[option] != nil || MountOptions.propagations[option] != nil,
+                          "\(option) is listed but has no meaning to contlab")
+        }
+        let linux = features.linux
+        XCTAssertEqual(Set(linux.namespaces), SpecCheck.namespaceTypes.subtracting(["time"]), "time namespaces are refused")
+        for action in linux.seccomp.actions { XCTAssertNotNil(SeccompNames.action(action, errnoRet: nil), action) }
+        XCTAssertFalse(linux.seccomp.actions.contains("SCMP_ACT_NOTIFY"), "no listener")
+        for op in linux.seccomp.operators { XCTAssertNotNil(SeccompNames.comparison(op), op) }
+        for arch in linux.seccomp.archs { XCTAssertNotNil(SeccompNames.architecture(arch), arch) }
+        XCTAssertEqual(linux.seccomp.supportedFlags, [], "filter flags are refused")
+        XCTAssertFalse(linux.cgroup.systemd || linux.cgroup.systemdUser || linux.cgroup.rdma)
+        XCTAssertFalse(linux.apparmor.enabled || linux.selinux.enabled || linux.intelRdt.enabled || linux.mountExtensions.idmap.enabled)
+        // Each refusal the features document claims, config.json gets.
+        let base = #""ociVersion":"1.2.1","root":{"path":"r"}"#
+        XCTAssertThrowsError(try SpecCheck.decode(Data(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"]}}}"#.utf8)))
+        XCTAssertThrowsError(try SpecCheck.decode(Data(#"{\#(base),"linux":{"intelRdt":{"closID":"x"}}}"#.utf8)))
+        XCTAssertThrowsError(try SpecCheck.decode(Data(#"{\#(base),"process":{"cwd":"/","user":{"uid":0,"gid":0},"args":["sh"],"apparmorProfile":"p"}}"#.utf8)))
+    }
+}

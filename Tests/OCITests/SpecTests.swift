@@ -26,9 +26,8 @@ final class SpecTests: XCTestCase {
         // The full example also sets what contlab does not implement: refused by name, not ignored.
         let process = ["apparmorProfile", "selinuxLabel"]
         let linux = ["intelRdt", "mountLabel", "personality"]
-        let resources = ["hugepageLimits", "blockIO", "network"], memory = ["reservation", "swappiness"], cpu = ["cpus", "mems"]
+        let resources = ["hugepageLimits"]
         let unimplemented = process.map { "process." + $0 } + linux.map { "linux." + $0 } + resources.map { "linux.resources." + $0 }
-            + memory.map { "linux.resources.memory." + $0 } + cpu.map { "linux.resources.cpu." + $0 }
         XCTAssertThrowsError(try SpecCheck.decode(try load("good/linux-web-server.json"))) { error in
             XCTAssertTrue(unimplemented.contains((error as? SpecError)?.path ?? ""), "\(error)")
             XCTAssertTrue("\(error)".contains("not implemented"), "\(error)")
@@ -58,6 +57,13 @@ final class SpecTests: XCTestCase {
         XCTAssertEqual(spec.linux?.sysctl?["kernel.shmmni"], "1024")
         XCTAssertEqual(spec.linux?.seccomp?.syscalls?.count, 3)
         XCTAssertEqual(spec.hooks?.poststop?.first?.timeout, 5)
+        // The cgroup settings contlab writes now (cpusets, block I/O, net_cls and net_prio, the
+        // memory controller's other files) are read, not refused.
+        let resources_ = spec.linux?.resources
+        XCTAssertEqual(resources_?.cpu?.cpus, "0")
+        XCTAssertEqual(resources_?.memory?.swappiness, 10)
+        XCTAssertEqual(resources_?.blockIO?.throttleReadBpsDevice, [Spec.ThrottleDevice(major: 7, minor: 7, rate: 10_485_760)])
+        XCTAssertEqual(resources_?.network, Spec.Network(classID: 1_048_592, priorities: [Spec.InterfacePriority(name: "eth0", priority: 10)]))
         XCTAssertEqual(try SpecCheck.decode(try DefaultSpec.encode(spec)), spec)
     }
 
@@ -106,9 +112,9 @@ final class SpecTests: XCTestCase {
         refuse(#"{"ociVersion":"2.0.0","root":{"path":"r"}}"#, "ociVersion", "not a 1.x version")
         refuse(#"[1,2]"#, "", "JSON object")
         refuse(#"{"ociVersion": "1.0.0", "root": "#, "", "not valid JSON")
-        refuse(#"{\#(base),"linux":{"resources":{"blockIO":{"weight":500}}}}"#, "linux.resources.blockIO", "not implemented")
-        refuse(#"{\#(base),"linux":{"resources":{"memory":{"disableOOMKiller":true}}}}"#, "linux.resources.memory.disableOOMKiller", "not implemented")
-        refuse(#"{\#(base),"linux":{"resources":{"memory":{"swappiness":0}}}}"#, "linux.resources.memory.swappiness", "not implemented")
+        refuse(#"{\#(base),"linux":{"resources":{"hugepageLimits":[{"pageSize":"2MB","limit":1}]}}}"#, "linux.resources.hugepageLimits", "not implemented")
+        refuse(#"{\#(base),"hooks":{"poststop":[{"path":"rm"}]}}"#, "hooks.poststop[0].path", "absolute")
+        refuse(#"{\#(base),"hooks":{"prestart":[{"path":"/bin/true","timeout":0}]}}"#, "hooks.prestart[0].timeout", "greater than zero")
         // Docker writes the fields it knows with zero values, meaning "not set" (as runc reads them).
         XCTAssertNoThrow(try SpecCheck.decode(Data(#"{\#(base),"linux":{"resources":{"memory":{"disableOOMKiller":false,"reservation":0,"kernel":0},"blockIO":{"weight":0},"cpu":{"shares":0}}}}"#.utf8)))
         // Fields outside the spec are ignored, as its extensibility clause requires.
