@@ -7,7 +7,7 @@ import XCTest
 extension OCIRuntimeTests {
     typealias Runtime = (name: String, call: ([String]) throws -> Harness.Result, stateRoot: String)
 
-    func bothRuntimes() throws -> [Runtime] {
+    func runtimesWithState() throws -> [Runtime] {
         let runc = try requireRunc()
         return [("contlab", { try self.runtime($0) }, root), ("runc", { try self.runRunc(runc, $0) }, work + "/runc-state")]
     }
@@ -24,7 +24,7 @@ extension OCIRuntimeTests {
     /// those, and `--format json` is the list of pids.
     func testPsPrintsPsOwnTableOfTheContainersProcesses() throws {
         var headers: [String: [String]] = [:]
-        for rt in try bothRuntimes() {
+        for rt in try runtimesWithState() {
             let id = "ps-\(rt.name)\(Self.tag)"
             defer { _ = try? rt.call(["delete", "--force", id]) }
             let pid = try startSleeper(rt, id: id)
@@ -45,7 +45,7 @@ extension OCIRuntimeTests {
 
     /// list's table has runc's columns, aligned as runc aligns them, with the owner's name.
     func testListHasRuncsColumns() throws {
-        for rt in try bothRuntimes() {
+        for rt in try runtimesWithState() {
             let id = "ls-\(rt.name)\(Self.tag)"
             defer { _ = try? rt.call(["delete", "--force", id]) }
             let pid = try startSleeper(rt, id: id)
@@ -74,7 +74,7 @@ extension OCIRuntimeTests {
 
     /// run --keep leaves the stopped container for state and delete.
     func testRunKeepLeavesTheStoppedContainer() throws {
-        for rt in try bothRuntimes() {
+        for rt in try runtimesWithState() {
             let id = "keep-\(rt.name)\(Self.tag)"
             let dir = try bundle("keep-\(rt.name)", args: ["sh", "-c", "exit 3"])
             let ran = try rt.call(["run", "--keep", "--bundle", dir, id])
@@ -88,7 +88,7 @@ extension OCIRuntimeTests {
 
     /// events --stats: one event in runc's shape, read from the container's cgroup.
     func testEventsStatsInRuncsShape() throws {
-        for rt in try bothRuntimes() {
+        for rt in try runtimesWithState() {
             let id = "ev-\(rt.name)\(Self.tag)"
             defer { _ = try? rt.call(["delete", "--force", id]) }
             _ = try startSleeper(rt, id: id) { config in
@@ -125,7 +125,7 @@ extension OCIRuntimeTests {
     /// exec's own failures end in 255, as runc's do, the process's code otherwise.
     func testExecExitCodesAsRuncs() throws {
         var codes: [String: [Int32]] = [:]
-        for rt in try bothRuntimes() {
+        for rt in try runtimesWithState() {
             let id = "ex-\(rt.name)\(Self.tag)"
             defer { _ = try? rt.call(["delete", "--force", id]) }
             _ = try startSleeper(rt, id: id)
