@@ -55,12 +55,14 @@ public enum ReportRenderer {
         var maxPoints: Int
         var passed: Bool
         var exercises: [ExerciseResult]
+        var hintsUsed: Int?
     }
 
     public static func json(_ report: GradeReport) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let body = JSONReport(points: report.points, maxPoints: report.maxPoints, passed: report.passed, exercises: report.exercises)
+        let body = JSONReport(points: report.points, maxPoints: report.maxPoints, passed: report.passed, exercises: report.exercises,
+                              hintsUsed: report.hintsUsed)
         return String(decoding: (try? encoder.encode(body)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
     }
 

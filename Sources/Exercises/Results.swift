@@ -63,11 +63,17 @@ public struct ExerciseResult: Codable, Equatable, Sendable {
 
 public struct GradeReport: Codable, Equatable, Sendable {
     public var exercises: [ExerciseResult]
+    /// Hints the student asked for on these exercises, when the grader knows (verify does, from
+    /// the workspace): a gradebook merged from reports keeps the count.
+    public var hintsUsed: Int?
     public var points: Int { exercises.reduce(0) { $0 + $1.points } }
     public var maxPoints: Int { exercises.reduce(0) { $0 + $1.maxPoints } }
     public var passed: Bool { exercises.allSatisfy(\.passed) }
 
-    public init(exercises: [ExerciseResult]) { self.exercises = exercises }
+    public init(exercises: [ExerciseResult], hintsUsed: Int? = nil) {
+        self.exercises = exercises
+        self.hintsUsed = hintsUsed
+    }
 }
 
 /// Turns a grader's outcomes into points and hints. Pure.

@@ -80,7 +80,8 @@ struct GradeCommand: ParsableCommand {
                     guard let data = FileManager.default.contents(atPath: path) else { throw ExerciseError.unreadable(path, reason: "no such file") }
                     do {
                         let report = try JSONDecoder().decode(GradeReport.self, from: data)
-                        return Gradebook.row(student: student, name: nil, report: report, hintsUsed: 0, gradedAt: Timestamp.rfc3339())
+                        return Gradebook.row(student: student, name: nil, report: report, hintsUsed: report.hintsUsed ?? 0,
+                                                     gradedAt: Timestamp.rfc3339())
                     } catch {
                         throw ExerciseError.unreadable(path, reason: "not a report of contlab verify --format json (\(error))")
                     }

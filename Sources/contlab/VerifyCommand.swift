@@ -100,7 +100,8 @@ struct VerifyCommand: ParsableCommand {
         if !noSave {
             do { try space.saveProgress(progress) } catch { Sys.warn("contlab: progress not saved: \(error)") }
         }
-        return GradeReport(exercises: results)
+        let hints = exercises.reduce(0) { $0 + progress[$1.id].hintsShown.values.reduce(0, +) }
+        return GradeReport(exercises: results, hintsUsed: hints)
     }
 
     func emit(_ report: GradeReport) throws {

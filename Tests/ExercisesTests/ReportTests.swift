@@ -86,4 +86,14 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(text.components(separatedBy: "hint:     for a hint, run contlab hint ").count - 1, 1, "named once per failing exercise: \(text)")
         XCTAssertTrue(text.hasSuffix("3/6 points, 1 of 2 exercises complete\n"))
     }
+
+    /// `grade --merge` reads verify's JSON back: the points and the hints asked for survive.
+    func testTheJSONReportReadsBackWithItsHintCount() throws {
+        var report = try report()
+        report.hintsUsed = 2
+        let decoded = try JSONDecoder().decode(GradeReport.self, from: Data(ReportRenderer.json(report).utf8))
+        XCTAssertEqual(decoded.hintsUsed, 2)
+        XCTAssertEqual(decoded.points, report.points)
+        XCTAssertNil(try JSONDecoder().decode(GradeReport.self, from: Data(#"{"exercises": []}"#.utf8)).hintsUsed, "an older report has none")
+    }
 }

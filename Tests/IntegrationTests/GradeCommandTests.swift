@@ -85,6 +85,9 @@ extension ExerciseGradingTests {
         let reports = workspace + "-reports"
         defer { try? FileManager.default.removeItem(atPath: reports) }
         try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+        // ana asks for a hint first: a report made elsewhere carries the count into the book.
+        let asked = try Harness.execute(["/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint 2.1 --lang en", classFolder + "/ana", Harness.binary])
+        XCTAssertEqual(asked.status, 0, asked.stderr)
         for student in ["ana", "bo"] {
             let one = try Harness.run(["verify", "--workspace", classFolder + "/" + student, "--format", "json", "--no-save",
                                        "--output", reports + "/\(student).json"], timeout: 600)
@@ -102,6 +105,13 @@ extension ExerciseGradingTests {
         }
         for student in ["ana", "bo"] {
             XCTAssertEqual(try points(out + "-m", student), try points(out + "-1", student), "\(student): merged as graded")
+        }
+        let mergedRows = try String(contentsOfFile: out + "-m/gradebook.csv", encoding: .utf8).components(separatedBy: "\r\n")
+        let mergedHeader = mergedRows[0].split(separator: ",", omittingEmptySubsequences: false)
+        let hintsColumn = try XCTUnwrap(mergedHeader.firstIndex(of: "hints used"))
+        for (student, hints) in [("ana", "1"), ("bo", "0")] {
+            let row = try XCTUnwrap(mergedRows.first { $0.hasPrefix(student + ",") }).split(separator: ",", omittingEmptySubsequences: false)
+            XCTAssertEqual(String(row[hintsColumn]), hints, "\(student)'s hints survive the merge")
         }
     }
 }
