@@ -3,7 +3,7 @@ import Foundation
 
 /// Where each cgroup controller lives on this host. On a pure v1 host every controller has its own
 /// hierarchy; on a pure v2 host all are in one; on a hybrid host (like systemd's "hybrid" mode, or
-/// these lab machines: v1 memory, pids, cpu…, and a cgroup2 mount with only hugetlb) a controller
+/// a host with v1 memory, pids, cpu… beside a cgroup2 mount that holds only hugetlb) a controller
 /// must be used where it really is. Lesson: stage3-cgroups.
 public struct CgroupHierarchy: Equatable, Sendable {
     public enum Placement: Equatable, Sendable {

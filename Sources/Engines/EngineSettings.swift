@@ -30,9 +30,9 @@ public struct DockerLab: Equatable, Sendable {
     public var logFile: String { base + "/dockerd.log" }
     public var image: String { "busybox" }
 
-    /// dockerd's command line. Measured on these machines: vfs storage (no overlay on the lab's
-    /// filesystems), no iptables, masquerading or bridge (the sandbox has no netfilter to give),
-    /// so containers run with `--network none`. Docker's own default seccomp profile applies.
+    /// dockerd's command line, for a private daemon that must work on any host: vfs storage
+    /// (overlay is not there on every file system), no iptables, masquerading or bridge (some
+    /// sandboxes give no netfilter), so containers run with `--network none`. Docker's own default seccomp profile applies.
     public func daemonArguments(runtimePath: String) -> [String] {
         [daemon, "--host", host, "--data-root", dataRoot, "--exec-root", execRoot, "--pidfile", pidFile,
          "--containerd-namespace", "contlab", "--containerd-plugins-namespace", "contlab-plugins",

@@ -147,7 +147,7 @@ struct EnginesCommand: ParsableCommand {
         }
 
         func show(_ kind: Engine, lab: PrivateEngines, tree: String, directories: EngineDirectories) throws {
-            let script = "echo hello from busybox, PID $$; grep -E ':(memory|pids):' /proc/self/cgroup"
+            let script = "echo hello from busybox, PID $$; grep -E ':(memory|pids):|^0::' /proc/self/cgroup"
             let argv: [String], journal: String
             var started = false
             if kind == .docker {
