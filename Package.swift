@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Rootfs", dependencies: ["ContlabCore", "Yams"]),
         .target(name: "Stage1Chroot", dependencies: ["ContlabCore"], path: "Sources/Stage1Chroot"),
         .target(
-            name: "Stage2Namespaces", dependencies: ["ContlabCore", "Stage1Chroot"],
+            name: "Stage2Namespaces", dependencies: ["CLinux", "ContlabCore", "Stage1Chroot"],
             path: "Sources/Stage2Namespaces"),
         .target(name: "Cgroups", dependencies: ["ContlabCore", "CLinux"]),
         .target(name: "OCI", dependencies: ["ContlabCore"]),
@@ -71,24 +71,24 @@ let package = Package(
         // Fast tests: pure logic, no root.
         .testTarget(name: "ContlabCoreTests", dependencies: ["ContlabCore"]),
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI"], exclude: ["Configs"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups", "ContlabCore"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI", "Cgroups", "ContlabCore"], exclude: ["Configs"]),
         .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore"]),
         // What more than one test target uses (headless Chromium); a library only tests link.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "HistoryTests", dependencies: ["History"]),
-        .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History"]),
-        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI"]),
-        .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "OCI"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport", "ContlabCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "ContlabCore", "Yams"]),
+        .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History", "ContlabCore"]),
+        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI", "ContlabCore", "Lessons"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "OCI", "Cgroups"]),
         // The command line itself: every help screen, the version, "did you mean".
         .testTarget(name: "CommandLineTests", dependencies: [
             "contlab", "ContlabCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Real containers, as root, through the built static binary (see Makefile).
-        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore", "Cgroups", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore", "Cgroups", "TestSupport", "CLinux"]),
         // Fuzzing: what contlab reads from strangers, one function per input kind. make fuzz
         // builds contlab-fuzz with libFuzzer and ASan; FuzzReplayTests runs the saved inputs
         // of Tests/FuzzCorpus in every make test.
