@@ -137,6 +137,16 @@ final class StageTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(call), "missing \(call) in:\n\(result.stderr)")
         }
         XCTAssertTrue(result.stderr.contains("init: mount(\"proc\", \"<rootfs>/proc\""), "paths relative to the root: \(result.stderr)")
+        // The order the lesson teaches: the clone, mounts made private before the bind, the
+        // bind before /proc, then pivot_root and the old root detached, and the chdir last.
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        func position(_ prefix: String) -> Int {
+            lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) } ?? -1
+        }
+        let order = ["host: clone(", "init: mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE", "init: mount(\"<rootfs>\", \"<rootfs>\", NULL, MS_BIND",
+                     "init: mount(\"proc\"", "init: pivot_root(", "init: umount2(\".\", MNT_DETACH)", "init: chdir(\"/\")"].map(position)
+        XCTAssertFalse(order.contains(-1), "every step is recorded: \(order)\n\(result.stderr)")
+        XCTAssertEqual(order, order.sorted(), "in the order the lesson tells it:\n\(result.stderr)")
         XCTAssertTrue(result.stderr.contains("init: mknod(\"<rootfs>/dev/{null,zero,full,random,urandom,tty}\", …) ×6"), result.stderr)
         let full = try Harness.run(["run", "--stage", "2", "--explain=full", "--", "echo", "--explain=full"])
         XCTAssertEqual(full.stdout, "--explain=full\n", "after --, the command's own arguments are left alone")

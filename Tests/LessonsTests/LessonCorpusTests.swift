@@ -32,7 +32,14 @@ final class LessonCorpusTests: XCTestCase {
 
     func testTheCheckoutsLessons() {
         let report = checkCorpus(at: Paths.checkoutLessons)
-        print("checked \(report.checkedFiles.count) lesson files under \(Paths.checkoutLessons.path)")
+        // The checkout's lessons, every stage and the history ones, in both languages: a folder
+        // that went missing or a lesson left out of the scan must fail here, not pass empty.
+        let names = Set(report.checkedFiles.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension })
+        for stage in ["stage1-chroot", "stage2-namespaces", "stage3-cgroups", "stage4-oci", "stage5-images", "history-docker"] {
+            XCTAssertTrue(names.contains(stage), "\(stage) was checked: \(names.sorted())")
+        }
+        XCTAssertEqual(report.checkedFiles.count % 2, 0, "each lesson in en and zh")
+        XCTAssertGreaterThanOrEqual(report.checkedFiles.count, 2 * 11)
     }
 
     /// The same checks on the fixtures, so they are known to run on real files even while the

@@ -42,15 +42,19 @@ final class RunRequestTests: XCTestCase {
         XCTAssertThrowsError(try request.plan(users: users)) { XCTAssertEqual($0 as? RunError, .hostnameNeedsUTS) }
         request = RunRequest(stage: 2, rootfs: "/r", args: ["sh"])
         request.hostname = "bad_name!"
-        XCTAssertThrowsError(try request.plan(users: users))
+        XCTAssertThrowsError(try request.plan(users: users)) { XCTAssertEqual($0 as? RunError, .hostname("bad_name!")) }
         request.hostname = nil
         request.cwd = "tmp"
         XCTAssertThrowsError(try request.plan(users: users)) { XCTAssertEqual($0 as? RunError, .cwd("tmp")) }
         request.cwd = nil
         request.env = ["NOEQUALS"]
         XCTAssertThrowsError(try request.plan(users: users)) { XCTAssertEqual($0 as? RunError, .env("NOEQUALS")) }
-        XCTAssertThrowsError(try RunRequest(stage: 2, rootfs: "/r", args: []).plan(users: users))
-        XCTAssertThrowsError(try RunRequest(stage: 7, rootfs: "/r", args: ["sh"]).plan(users: users))
+        XCTAssertThrowsError(try RunRequest(stage: 2, rootfs: "/r", args: []).plan(users: users)) {
+            XCTAssertEqual($0 as? CommandError, .empty, "\($0)")
+        }
+        XCTAssertThrowsError(try RunRequest(stage: 7, rootfs: "/r", args: ["sh"]).plan(users: users)) {
+            XCTAssertEqual($0 as? RunError, .stage(7))
+        }
     }
 
     func testHostnameRules() {
