@@ -126,12 +126,13 @@ final class DockerEngineTests: XCTestCase {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-docker-\(getpid())").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let counter = "trap 'exit 7' TERM; i=0; while true; do i=$((i+1)); echo $i > /out/n; usleep 20000; done"
+        let counter = "trap 'exit 7' TERM; i=0; while true; do i=$((i+1)); echo $i > /out/n.new; mv /out/n.new /out/n; usleep 20000; done"
         let started = try docker(["run", "-d", "--name", "eng-docker-c1", "-v", "\(out):/out", "--memory", "64m"] + runtime
                                  + ["busybox", "sh", "-c", counter])
         XCTAssertEqual(started.status, 0, started.stderr)
         defer { _ = try? docker(["rm", "--force", "eng-docker-c1"]) }
         let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The counter renames each number into place: a read never meets the file just truncated.
         func count() -> Int { Int((Sys.readText(out + "/n") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
         let deadline = Date().addingTimeInterval(5)
         while count() < 3 && Date() < deadline { usleep(20_000) }
