@@ -248,7 +248,12 @@ public struct OCIRuntime {
         while true {
             let n = read(fd, &byte, 1)
             if n == 1 { break }
-            if !StateStore.isAlive(pid: record.pid, startTime: record.startTime) { throw RuntimeError.noProcess(id) }
+            if !StateStore.isAlive(pid: record.pid, startTime: record.startTime) {
+                // A quick command (`true`) may have taken the signal, run and exited between the
+                // read above and this check: its byte is waiting in the fifo.
+                if read(fd, &byte, 1) == 1 { break }
+                throw RuntimeError.noProcess(id)
+            }
             if Date() > deadline { throw RuntimeError.initFailed("the container's init did not take the start signal in 10 s") }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&poller, 1, 50)

@@ -245,8 +245,10 @@ final class OCIRuntimeTests: XCTestCase {
         let before = Harness.hostTraces()
         for i in 0..<200 {
             let id = "cy\(i)\(Self.tag)"
-            XCTAssertEqual(try runtime(["create", "--bundle", dir, id]).status, 0)
-            XCTAssertEqual(try runtime(["start", id]).status, 0)
+            let created = try runtime(["create", "--bundle", dir, id])
+            XCTAssertEqual(created.status, 0, "cycle \(i): \(created.stderr)")
+            let started = try runtime(["start", id])
+            XCTAssertEqual(started.status, 0, "cycle \(i): \(started.stderr)")
             var stopped = false
             for _ in 0..<200 {
                 if inspectJSON(try runtime(["state", id]).stdout)["status"] as? String == "stopped" { stopped = true; break }
