@@ -188,6 +188,21 @@ public struct PrivateEngines {
         _ = try? HostCommand.run(podmanCommand(["rm", "--all", "--force", "--time", "1"]))
         // conmon's cgroup sits below Podman's parent.
         Self.removeEmptyParents(["libpod_parent/conmon", "libpod_parent"])
+        Self.removePodmanPlainFolders()
+    }
+
+    /// On a hybrid host Podman 4.3 also makes conmon's "cgroup" under controllers that no v1
+    /// hierarchy mounts (hugetlb lives on cgroup2 here, net_cls is not mounted at all): plain
+    /// folders and a `tasks` file on /sys/fs/cgroup's tmpfs, which rmdir cannot remove.
+    static func removePodmanPlainFolders() {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            let tree = "/sys/fs/cgroup/\(entry)/libpod_parent"
+            var fs = statfs()
+            guard Sys.isDirectory(tree), statfs(tree, &fs) == 0 else { continue }
+            let cgroupMagic = 0x27e0eb, cgroup2Magic = 0x6367_7270
+            if Int(fs.f_type) == cgroupMagic || Int(fs.f_type) == cgroup2Magic { continue }
+            _ = try? HostCommand.run(["/bin/rm", "-rf", "--one-file-system", tree])
+        }
     }
 
     /// The engines' parent cgroups (`docker/`, `libpod_parent/`), removed once empty: the
