@@ -242,6 +242,28 @@ int cl_send_fd(int sock, int fd) {
     return sendmsg(sock, &msg, 0) < 0 ? -errno : 0;
 }
 
+int cl_recv_fd(int sock) {
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    ssize_t got;
+    do {
+        got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) return -errno;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (cmsg == NULL || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) return -EBADMSG;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    return fd;
+}
+
 int cl_open_pty(const char *ptmx, int *master, int *slave, unsigned int *index) {
     int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (m < 0) return -errno;

@@ -146,8 +146,26 @@ public final class ContainerCgroup {
                 }
             }
             if skipped { skipped = false; continue }
+            // A frozen cgroup (one prepared frozen, or under a frozen parent) stops any process
+            // put in it, the runtime's own child included, which then never reports back. Checked
+            // before the directory is counted as the container's, so a failed create leaves it.
+            if let state = Self.frozenState(directory) { throw CgroupError.frozen(directory.path, state: state) }
             directories.append(directory)
         }
+    }
+
+    /// The freezer's word for a cgroup that stops its processes, or nil when it lets them run:
+    /// v1's freezer.state (FREEZING or FROZEN, also when a parent is frozen); v2's cgroup.freeze
+    /// set on the cgroup itself, or cgroup.events' `frozen 1` when a parent holds the freeze.
+    static func frozenState(_ directory: Directory) -> String? {
+        if directory.version == 1 {
+            guard directory.controllers.contains("freezer") else { return nil }
+            let state = (Sys.readText(directory.path + "/freezer.state") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            return state == "FROZEN" || state == "FREEZING" ? "freezer.state \(state)" : nil
+        }
+        if (Sys.readText(directory.path + "/cgroup.freeze") ?? "").hasPrefix("1") { return "cgroup.freeze 1" }
+        let events = (Sys.readText(directory.path + "/cgroup.events") ?? "").split(separator: "\n")
+        return events.contains("frozen 1") ? "cgroup.events frozen 1" : nil
     }
 
     func makeDirectory(_ path: String, mustBeNew: Bool) throws {
@@ -335,6 +353,7 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
     case create(String, errno: Int32)
     case write(String, value: String, errno: Int32)
     case missingFile(String, controller: String, version: Int, alternative: String?, why: String)
+    case frozen(String, state: String)
 
     public var description: String {
         switch self {
@@ -356,6 +375,11 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
             let either = alternative.map { " (nor \($0))" } ?? ""
             return "\(why): this kernel's \(controller) controller (cgroup v\(version)) has no \(file)\(either), so the setting cannot be "
                 + "applied: \(path) is missing; remove the setting from config.json, or run on a host whose kernel offers it"
+        case .frozen(let path, let state):
+            // The first words are the ones runc prints, which tools and runc's tests look for.
+            let thaw = state.hasPrefix("freezer") ? "echo THAWED > \(path)/freezer.state" : "echo 0 > \(path)/cgroup.freeze (or its frozen parent's)"
+            return "container's cgroup unexpectedly frozen: \(path) reads \(state), and a process put there would stop before "
+                + "it starts; thaw it (\(thaw)) or give the container another cgroupsPath"
         case .write(let path, let value, let errno):
             let base = "cannot write \(value) to \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EINVAL || errno == EBUSY {

@@ -41,9 +41,10 @@ public struct ContainerCommand {
     }
 
     /// Replace this process with the command, as `uid`:`gid` in `cwd` (stage 1: no PID 1 to keep).
-    /// `keepingDescriptors` N: 3 … 3+N-1 stay open across the exec (OCI's --preserve-fds).
-    public func exec(cwd: String, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])?, keepingDescriptors: Int32 = 0) throws -> Never {
-        if Glibc.chdir(cwd) != 0 { throw CommandError.cwd(cwd, errno: errno) }
+    /// `keepingDescriptors` N: 3 … 3+N-1 stay open across the exec (OCI's --preserve-fds). A nil
+    /// `cwd`: the caller has entered it already (stage 4, before giving up its rights).
+    public func exec(cwd: String?, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])?, keepingDescriptors: Int32 = 0) throws -> Never {
+        if let cwd, Glibc.chdir(cwd) != 0 { throw CommandError.cwd(cwd, errno: errno) }
         if let identity {
             var deathSignal: Int32 = 0
             _ = withUnsafeMutablePointer(to: &deathSignal) { cl_prctl(2 /* PR_GET_PDEATHSIG */, UInt(bitPattern: $0), 0, 0, 0) }

@@ -183,6 +183,8 @@ public struct Spec: Codable, Equatable, Sendable {
         public var devices: [DeviceRule]?
         public var blockIO: BlockIO?
         public var network: Network?
+        /// cgroup v2 files by name (`memory.high`), written as given after the other settings.
+        public var unified: [String: String]?
 
         public init(memory: Memory? = nil, pids: Pids? = nil, cpu: CPU? = nil, devices: [DeviceRule]? = nil) {
             self.memory = memory

@@ -160,6 +160,7 @@ public enum SpecReader {
                              Spec.InterfacePriority(name: try $0.required("name").string(), priority: try $0.required("priority").unsigned(UInt32.self))
                          })
         }
+        resources.unified = try field["unified"]?.stringMap()
         resources.devices = try field["devices"]?.array().map {
             Spec.DeviceRule(allow: try $0.required("allow").bool(), type: try $0["type"]?.string(), major: try $0["major"]?.signed(Int64.self),
                             minor: try $0["minor"]?.signed(Int64.self), access: try $0["access"]?.string())

@@ -101,6 +101,7 @@ public enum CgroupSettings {
                 out.append(("net_prio", LimitWrite("net_prio.ifpriomap", "\(entry.name) \(entry.priority)", why: field)))
             }
         }
+        out += try unifiedWrites(resources.unified ?? [:], version: version)
         if let rules = resources.devices, !rules.isEmpty, version("devices") == 1 {
             // The spec's rules, then the devices every container gets, allowed after them as runc does.
             let spec = deviceRules(rules, devices: devices)
@@ -108,6 +109,35 @@ public enum CgroupSettings {
                 let why = index < rules.count ? "linux.resources.devices"
                     : index < rules.count + DeviceFilter.defaults.count ? "a default device" : "a device of linux.devices"
                 out.append(("devices", LimitWrite(rule.allow ? "devices.allow" : "devices.deny", rule.v1Entry, why: why)))
+            }
+        }
+        return out
+    }
+
+    /// linux.resources.unified: cgroup v2 files by name, each written in the container's v2
+    /// directory after the settings above, so that one overrides the field it shares a file with
+    /// (runc's order). A file of a controller this host keeps on v1 (a v1 or hybrid host) makes
+    /// the configuration invalid, as runc has it: v1 has other files, under other names.
+    /// `cgroup.*` files belong to every v2 cgroup; they need the container's cgroup to be v2.
+    static func unifiedWrites(_ unified: [String: String], version: (String) -> Int?) throws -> [(String, LimitWrite)] {
+        var out: [(String, LimitWrite)] = []
+        for (file, value) in unified.sorted(by: { $0.key < $1.key }) {
+            let field = "linux.resources.unified[\"\(file)\"]"
+            guard let dot = file.firstIndex(of: "."), dot != file.startIndex, !file.contains("/") else {
+                throw RuntimeError.spec(SpecError(field, "\"\(file)\" is no cgroup v2 file name: give CONTROLLER.FILE, such as memory.high"))
+            }
+            let controller = String(file[..<dot])
+            // devices is placed wherever the cgroup's v2 directory is (v2 has no devices controller).
+            let placedWith = controller == "cgroup" ? "devices" : controller
+            switch version(placedWith) {
+            case 2:
+                out.append((placedWith, LimitWrite(file, value, why: field)))
+            case 1:
+                throw RuntimeError.spec(SpecError(field, "invalid configuration: a cgroup v2 file, and this host keeps the "
+                    + "\(controller == "cgroup" ? "container's cgroup" : controller + " controller") on cgroup v1; "
+                    + "remove linux.resources.unified, or set the same limit with linux.resources' own fields"))
+            default:
+                throw noController(controller, file: file, field: field)
             }
         }
         return out
@@ -198,6 +228,10 @@ public enum CgroupSettings {
         }
         if let classID = resources.network?.classID, classID != 0 { out.append("net_cls") }
         if !(resources.network?.priorities ?? []).isEmpty { out.append("net_prio") }
+        for file in (resources.unified ?? [:]).keys {
+            let controller = String(file.prefix { $0 != "." })
+            if !controller.isEmpty && controller != "cgroup" && !out.contains(controller) { out.append(controller) }
+        }
         return out
     }
 
@@ -251,7 +285,11 @@ public enum CgroupSettings {
         // memory and pids for ps, kill --all and the evidence; devices for the device rules;
         // freezer for pause (v1; v2 freezes any cgroup). Each hierarchy more costs a mkdir, a
         // migration and an rmdir on every start.
-        let optional = (["memory", "pids", "devices", "freezer"] + extraControllers(resources, hierarchy: hierarchy)).filter { !required.contains($0) }
+        var optional: [String] = []
+        for controller in ["memory", "pids", "devices", "freezer"] + extraControllers(resources, hierarchy: hierarchy)
+        where !required.contains(controller) && !optional.contains(controller) {
+            optional.append(controller)
+        }
         let cgroup = try ContainerCgroup.create(relativePath: try relativePath(spec.linux?.cgroupsPath, id: id),
                                                 required: required, optional: optional, hierarchy: hierarchy)
         do {

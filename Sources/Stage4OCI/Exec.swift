@@ -49,6 +49,7 @@ public struct ExecProcessOptions: Equatable, Sendable {
     public var cwd: String?
     public var env: [String] = []
     public var user: String?
+    public var additionalGids: [UInt32] = []
 
     public init(args: [String], tty: Bool = false, cwd: String? = nil, env: [String] = [], user: String? = nil) {
         self.args = args
@@ -78,6 +79,8 @@ public struct ExecProcessOptions: Equatable, Sendable {
             }
             process.user = Spec.User(uid: uid, gid: parts.count == 2 ? UInt32(parts[1])! : 0, umask: base.user.umask)
         }
+        // Added to the container's own, as runc adds them.
+        if !additionalGids.isEmpty { process.user.additionalGids = (process.user.additionalGids ?? []) + additionalGids }
         return process
     }
 }
@@ -89,13 +92,18 @@ extension OCIRuntime {
         public var detach: Bool
         public var pidFile: String?
         public var consoleSocket: String?
+        /// Exec into a paused container too: the helper joins the frozen cgroup and stops there,
+        /// so the process starts, and exec returns, only once the container is resumed.
+        public var ignorePaused: Bool
 
-        public init(id: String, process: Spec.Process, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil) {
+        public init(id: String, process: Spec.Process, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
+                    ignorePaused: Bool = false) {
             self.id = id
             self.process = process
             self.detach = detach
             self.pidFile = pidFile
             self.consoleSocket = consoleSocket
+            self.ignorePaused = ignorePaused
         }
     }
 
@@ -109,11 +117,19 @@ extension OCIRuntime {
     public func exec(_ request: ExecRequest) throws -> Int32 {
         let record = try store.load(request.id)
         let status = store.status(of: record)
-        guard status == "running" || status == "created" else {
+        guard status == "running" || status == "created" || (status == "paused" && request.ignorePaused) else {
             throw RuntimeError.wrongStatus(id: request.id, status: status, operation: "exec in")
         }
-        if request.process.terminal == true && request.consoleSocket == nil {
-            throw RuntimeError.usage("exec: process.terminal is true: give --console-socket to hand the terminal to (or drop --tty)")
+        // A terminal and nowhere to send it: in the foreground, this command's own terminal is
+        // the process's, as with run; detached, nobody would hold it.
+        var relay: TerminalRelay?
+        var consoleSocket = request.consoleSocket
+        if request.process.terminal == true && consoleSocket == nil {
+            guard !request.detach else {
+                throw RuntimeError.usage("exec --detach: process.terminal is true: give --console-socket to hand the terminal to (or drop --tty)")
+            }
+            relay = try TerminalRelay()
+            consoleSocket = relay?.socketPath
         }
         let report = try Sys.pipe()
         Sys.setCloexec(report.write, false)
@@ -121,7 +137,7 @@ extension OCIRuntime {
             containerPID: record.pid,
             namespaces: OCIExecPlan.namespacesToJoin(containerPID: record.pid, inode: OCIExecPlan.inode),
             process: request.process, seccomp: (try? Self.loadBundle(record.bundle))?.0.linux?.seccomp,
-            consoleSocket: request.consoleSocket, reportFD: report.write)
+            consoleSocket: consoleSocket, reportFD: report.write)
         let planFD = try PlanHandoff.write(plan.payload)
         defer { close(planFD) }
         if !request.detach {
@@ -159,7 +175,17 @@ extension OCIRuntime {
         guard let pid else { throw RuntimeError.initDied(ExitStatus(waitStatus: helperStatus)) }
         if let pidFile = request.pidFile { try Self.writePidFile(pidFile, pid: pid) }
         if request.detach { return 0 }
-        return waitForwarding(pid: pid).shellCode
+        do {
+            try relay?.start()
+        } catch {
+            Glibc.kill(pid, SIGKILL)
+            var ignored: Int32 = 0
+            waitpid(pid, &ignored, 0)
+            throw error
+        }
+        let ended = waitForwarding(pid: pid)
+        relay?.finish()
+        return ended.shellCode
     }
 }
 

@@ -18,6 +18,9 @@ public struct OCIInitPlan: Codable, Sendable {
     public var fromHostFD: Int32
     /// A unix socket to send the pty master to, when process.terminal is set.
     public var consoleSocket: String?
+    /// That socket, connected by the host (-1: none): an init in a user namespace runs as a
+    /// mapped uid, which may not reach a socket in the caller's 0700 folder; the host can.
+    public var consoleFD: Int32 = -1
     /// The container's cgroup directories, for a `cgroup` mount.
     public var cgroupDirectories: [StateStore.Record.CgroupDirectory]
     /// Whether a user namespace is new here (device nodes must then be bind mounts).
@@ -70,7 +73,8 @@ extension OCIInitPlan {
         return JSONValue.object([
             ("id", .string(id)), ("bundle", .string(bundle)), ("rootfs", .string(rootfs)), ("spec", specDocument),
             ("fifo", text(fifo)), ("toHostFD", .number(String(toHostFD))), ("fromHostFD", .number(String(fromHostFD))),
-            ("consoleSocket", text(consoleSocket)), ("cgroupDirectories", .array(directories)),
+            ("consoleSocket", text(consoleSocket)), ("consoleFD", .number(String(consoleFD))),
+            ("cgroupDirectories", .array(directories)),
             ("inUserNamespace", .bool(inUserNamespace)), ("hostHooks", .bool(hostHooks)), ("record", .bool(record)),
             ("dieWithCaller", .bool(dieWithCaller)), ("preserveFDs", .number(String(preserveFDs))),
         ]).serialized
@@ -80,7 +84,7 @@ extension OCIInitPlan {
         let document = try JSONValue.parse(payload)
         let plan = SpecReader.Field(document, "plan")
         func optionalText(_ key: String) throws -> String? { try plan[key]?.string() }
-        return OCIInitPlan(
+        var decoded = OCIInitPlan(
             id: try plan.required("id").string(), bundle: try plan.required("bundle").string(),
             rootfs: try plan.required("rootfs").string(), spec: try SpecReader.spec(try plan.required("spec").value),
             fifo: try optionalText("fifo"), toHostFD: try plan.required("toHostFD").signed(Int32.self),
@@ -92,5 +96,7 @@ extension OCIInitPlan {
             inUserNamespace: try plan.required("inUserNamespace").bool(), hostHooks: try plan.required("hostHooks").bool(),
             record: try plan.required("record").bool(), dieWithCaller: try plan.required("dieWithCaller").bool(),
             preserveFDs: try plan["preserveFDs"]?.signed(Int.self) ?? 0)
+        decoded.consoleFD = try plan["consoleFD"]?.signed(Int32.self) ?? -1
+        return decoded
     }
 }

@@ -97,12 +97,24 @@ public struct OCIRuntime {
             // Device nodes made in a user namespace other than the host's cannot be opened.
             let inUserNamespace = spec.newNamespaces.contains(.user) || joined.contains { $0.namespace == .user }
             let hostHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
-            let plan = OCIInitPlan(
+            // The console socket is reached with the runtime's rights, as runc reaches it, and
+            // handed to the init open.
+            var consoleFD: Int32 = -1
+            if spec.process?.terminal == true, let socketPath = options.consoleSocket {
+                // Its messages name the socket already.
+                do { consoleFD = try OCIInit.connectUnixSocket(socketPath) } catch let failure as OCIInit.Failure {
+                    throw RuntimeError.usage(failure.description)
+                }
+                Sys.setCloexec(consoleFD, false)
+            }
+            defer { if consoleFD >= 0 { close(consoleFD) } }
+            var plan = OCIInitPlan(
                 id: options.id, bundle: bundle, rootfs: rootfs, spec: spec,
                 fifo: startAtOnce ? nil : store.fifo(options.id), toHostFD: toHost.write, fromHostFD: fromHost.read,
                 consoleSocket: options.consoleSocket, cgroupDirectories: record.cgroupDirectories,
                 inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record, dieWithCaller: dieWithCaller,
                 preserveFDs: options.preserveFDs)
+            plan.consoleFD = consoleFD
             let planFD = try PlanHandoff.write(plan.payload(specDocument: document))
             defer { close(planFD) }
             // Maps are written for a new user namespace only: a joined one has its own already.
@@ -365,11 +377,25 @@ public struct OCIRuntime {
     public func run(_ options: CreateOptions, detach: Bool, keep: Bool = false,
                     onCreated: (Created) -> Void = { _ in }) throws -> Int32 {
         if !detach { Signals.block(Signals.forwarded + [SIGCHLD]) }
+        var options = options
+        // A terminal and nowhere to send it: this command's own terminal is the container's.
+        var relay: TerminalRelay?
+        if !detach && options.consoleSocket == nil && (try? Self.loadBundle(options.bundle))?.0.process?.terminal == true {
+            relay = try TerminalRelay()
+            options.consoleSocket = relay?.socketPath
+        }
         let created = try create(options, startAtOnce: true, dieWithCaller: !detach)
+        do {
+            try relay?.start()
+        } catch {
+            try? remove(created.record, force: true)
+            throw error
+        }
         onCreated(created)
         runPoststart(created.record)
         if detach { return 0 }
         let status = waitForwarding(pid: created.record.pid)
+        relay?.finish()
         Timing.mark("container exited")
         // The record in hand, not re-read from disk: run owns this container from start to end.
         if !keep { try? remove(created.record, force: true) }

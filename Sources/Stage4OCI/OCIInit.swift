@@ -21,7 +21,8 @@ public enum OCIInit {
         }
         // Keep stdio and our two pipes; whatever else the creator had open (its caller's
         // bookkeeping sockets, say) would otherwise live as long as the container.
-        let keep = [plan.toHostFD, plan.fromHostFD] + (0..<Int32(plan.preserveFDs)).map { 3 + $0 }
+        let keep = [plan.toHostFD, plan.fromHostFD] + (plan.consoleFD >= 0 ? [plan.consoleFD] : [])
+            + (0..<Int32(plan.preserveFDs)).map { 3 + $0 }
         _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
         Timing.mark("init plan decoded")
         CallRecord.shared.enabled = plan.record
@@ -78,8 +79,13 @@ public enum OCIInit {
             if fifoFD < 0 { throw SystemCallError("open(\"\(fifo)\", O_PATH)", errno: errno) }
         }
         var consoleFD: Int32 = -1
-        if process.terminal == true, let socketPath = plan.consoleSocket {
-            consoleFD = try connectUnixSocket(socketPath)
+        if process.terminal == true {
+            if plan.consoleFD >= 0 {
+                consoleFD = plan.consoleFD
+                Sys.setCloexec(consoleFD, true)
+            } else if let socketPath = plan.consoleSocket {
+                consoleFD = try connectUnixSocket(socketPath)
+            }
         }
         // A joined mount namespace gets the container's root built in it, as runc does.
         if namespaces.contains(where: { $0.type == "mount" }) {
@@ -244,6 +250,11 @@ public enum OCIInit {
     static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand, dieWithCaller: Bool,
                                  seccomp: Spec.Seccomp?, preserveFDs: Int = 0) throws -> Never {
         umask(mode_t(process.user.umask ?? 0o022))
+        // process.cwd is entered twice if need be, as runc does: first with the runtime's own
+        // rights, which reach a directory the user may not search (root's 0700 /root for uid 42,
+        // or a user's 0700 home for an exec as root without CAP_DAC_OVERRIDE); then, if that
+        // failed, as the user, who may reach one the runtime cannot (rootless, root squashed).
+        let enteredCwd = Glibc.chdir(process.cwd) == 0
         if let seccomp, process.noNewPrivileges != true { try SeccompFilter.load(seccomp) }
         if let caps = process.capabilities {
             let bounding = Set((caps.bounding ?? []).compactMap(CapabilityNames.value(of:)))
@@ -269,14 +280,15 @@ public enum OCIInit {
             try setProcessCapabilities(caps)
             _ = cl_prctl(Int32(CL_PR_SET_KEEPCAPS), 0, 0, 0, 0)
         }
-        if Glibc.chdir(process.cwd) != 0 {
-            throw Failure("process.cwd \(process.cwd): \(String(cString: strerror(errno)))")
+        if !enteredCwd && Glibc.chdir(process.cwd) != 0 {
+            throw Failure("process.cwd \(process.cwd): \(String(cString: strerror(errno))) — neither the runtime nor uid "
+                          + "\(user.uid) can enter it: create it in the root filesystem, or give the user search rights on it")
         }
         if process.noNewPrivileges == true {
             _ = cl_prctl(Int32(CL_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)
             if let seccomp { try SeccompFilter.load(seccomp) }
         }
-        try command.exec(cwd: process.cwd, identity: nil, keepingDescriptors: Int32(preserveFDs))
+        try command.exec(cwd: nil, identity: nil, keepingDescriptors: Int32(preserveFDs))
     }
 
     static func setProcessCapabilities(_ caps: Spec.Capabilities) throws {

@@ -61,6 +61,10 @@ public struct RuncCommandLine: Equatable, Sendable {
         public var cwd: String?
         public var env: [String] = []
         public var user: String?
+        /// `--ignore-paused`: exec into a paused container; the process starts frozen and runs once resumed.
+        public var ignorePaused = false
+        /// `--additional-gids`: groups added to the process's own.
+        public var additionalGids: [UInt32] = []
     }
 
     /// `update`: the resources as JSON (`--resources FILE`, `-` for stdin, as Docker sends them),
@@ -87,7 +91,8 @@ public struct RuncCommandLine: Equatable, Sendable {
         "ps": ["format": true],
         "events": ["stats": false, "interval": true],
         "exec": ["process": true, "detach": false, "pid-file": true, "console-socket": true, "tty": false, "cwd": true, "env": true,
-                 "user": true, "no-new-keyring": false, "preserve-fds": true],
+                 "user": true, "no-new-keyring": false, "preserve-fds": true, "ignore-paused": false,
+                 "additional-gids": true],
         "pause": [:], "resume": [:],
         "update": ["resources": true, "memory": true, "memory-swap": true, "pids-limit": true, "cpu-quota": true, "cpu-period": true,
                    "cpu-share": true],
@@ -147,7 +152,8 @@ public struct RuncCommandLine: Equatable, Sendable {
                 continue
             }
             var (name, inline) = split(word)
-            name = aliases[name] ?? name
+            // -f is delete's --force, but ps's and list's --format, as in runc.
+            name = (name == "f" && (verbName == "ps" || verbName == "list")) ? "format" : aliases[name] ?? name
             guard let takesValue = known[name] else { throw ParseError("\(verbName): unknown flag \(word)") }
             let given = takesValue ? try value(name, inline) : "true"
             options[name] = given
@@ -212,6 +218,11 @@ public struct RuncCommandLine: Equatable, Sendable {
             exec.cwd = options["cwd"]
             exec.env = repeated["env"] ?? []
             exec.user = options["user"]
+            exec.ignorePaused = options["ignore-paused"] != nil
+            for gid in repeated["additional-gids"] ?? [] {
+                guard let number = UInt32(gid) else { throw ParseError("exec: --additional-gids \(gid): give a numeric group id, such as 100") }
+                exec.additionalGids.append(number)
+            }
             if exec.processFile == nil && exec.args.isEmpty {
                 throw ParseError("exec needs the command to run: --process FILE, or the command after the id (exec \(exec.id) sh)")
             }

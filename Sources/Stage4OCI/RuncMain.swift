@@ -1,4 +1,5 @@
 import CCap
+import Cgroups
 import ContlabCore
 import Foundation
 import OCI
@@ -78,7 +79,8 @@ public enum RuncMain {
             try events(runtime, id: id, statsOnly: stats, interval: interval)
         case .exec(let options):
             return try runtime.exec(.init(id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
-                                          pidFile: options.pidFile, consoleSocket: options.consoleSocket))
+                                          pidFile: options.pidFile, consoleSocket: options.consoleSocket,
+                                          ignorePaused: options.ignorePaused))
         case .pause(let id):
             try runtime.pause(id: id)
         case .resume(let id):
@@ -87,7 +89,7 @@ public enum RuncMain {
             let resources: Spec.Resources
             switch source {
             case .json(let path):
-                let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+                let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : readWhole(path)
                 guard let data else { throw RuntimeError.usage("update --resources \(path): cannot read it") }
                 resources = try ResourceUpdate.decode(data)
             case .flags(let memory, let memorySwap, let pidsLimit, let cpuQuota, let cpuPeriod, let cpuShares):
@@ -102,7 +104,13 @@ public enum RuncMain {
             guard !FileManager.default.fileExists(atPath: path) else {
                 throw RuntimeError.usage("\(path) exists already: remove it first, or give another --bundle")
             }
-            let spec = DefaultSpec.make(rootless: rootless || geteuid() != 0, uid: getuid(), gid: getgid())
+            var spec = DefaultSpec.make(rootless: rootless || geteuid() != 0, uid: getuid(), gid: getgid())
+            // runc 1.1's spec asks for a cgroup namespace only where every controller is v2; on
+            // a v1 or hybrid host its users add one themselves (runc's own tests do), and a second
+            // entry for the same type is refused by runc and contlab alike.
+            if CgroupHierarchy.current().mode != "v2" {
+                spec.linux?.namespaces?.removeAll { $0.type == "cgroup" }
+            }
             try DefaultSpec.encode(spec).write(to: URL(fileURLWithPath: path))
         case .help:
             print(help)
@@ -112,11 +120,20 @@ public enum RuncMain {
         return 0
     }
 
+    /// A file read to its end by read(2): also a pipe, such as the shell's `-p <(echo …)`
+    /// (/dev/fd/63), which FileManager does not read.
+    static func readWhole(_ path: String) -> Data? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return Data(Sys.readAll(fd))
+    }
+
     /// exec's process: the `--process` file, or the container's own process with the arguments
     /// and flags given.
     static func execProcess(_ options: RuncCommandLine.ExecOptions, runtime: OCIRuntime) throws -> Spec.Process {
         if let file = options.processFile {
-            guard let data = FileManager.default.contents(atPath: file) else { throw RuntimeError.usage("exec --process \(file): cannot read it") }
+            guard let data = readWhole(file) else { throw RuntimeError.usage("exec --process \(file): cannot read it") }
             do { return try SpecCheck.decodeProcess(data) } catch let error as SpecError {
                 throw RuntimeError.usage("exec --process \(file): \(error.path): \(error.message)")
             }
@@ -124,7 +141,9 @@ public enum RuncMain {
         let record = try runtime.store.load(options.id)
         let (spec, _) = try OCIRuntime.loadBundle(record.bundle)
         guard let base = spec.process else { throw RuntimeError.spec(SpecError("process", "the container has no process to copy")) }
-        return try ExecProcessOptions(args: options.args, tty: options.tty, cwd: options.cwd, env: options.env, user: options.user).apply(to: base)
+        var shaping = ExecProcessOptions(args: options.args, tty: options.tty, cwd: options.cwd, env: options.env, user: options.user)
+        shaping.additionalGids = options.additionalGids
+        return try shaping.apply(to: base)
     }
 
     static func list(_ runtime: OCIRuntime, quiet: Bool, asJSON: Bool) throws {

@@ -31,6 +31,10 @@ public enum RuntimeError: Error, CustomStringConvertible {
             let fix = operation == "delete" ? " (kill it first, or use delete --force)" : ""
             // "container not running" is the phrase engines' shims look for to treat a kill as
             // done (runc's own error text).
+            // runc's words again, which its tests and callers match.
+            if operation == "exec in" && status == "paused" {
+                return "cannot exec in a paused container \"\(id)\": resume it first (resume \(id)), or pass --ignore-paused to exec now and have the process start on resume"
+            }
             if operation == "kill" && status == "stopped" { return "cannot kill container \"\(id)\": container not running (it is stopped)" }
             return "cannot \(operation) container \"\(id)\": it is \(status)\(fix)"
         case .bundle(let path):

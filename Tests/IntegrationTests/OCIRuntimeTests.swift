@@ -48,6 +48,13 @@ final class OCIRuntimeTests: XCTestCase {
         mounts.append(["destination": "/usr/local/bin/contlab", "type": "bind", "source": try Harness.reachable.get() + "/contlab",
                        "options": ["bind", "ro"]])
         config["mounts"] = mounts
+        // runc's spec, and so contlab-runc's, asks for a cgroup namespace only on a v2-only host;
+        // these tests read the container's limits through one everywhere.
+        var linux = config["linux"] as! [String: Any]
+        var namespaces = linux["namespaces"] as? [[String: Any]] ?? []
+        if !namespaces.contains(where: { $0["type"] as? String == "cgroup" }) { namespaces.append(["type": "cgroup"]) }
+        linux["namespaces"] = namespaces
+        config["linux"] = linux
         edit(&config)
         try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: dir + "/config.json"))
         return dir

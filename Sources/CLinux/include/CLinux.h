@@ -94,6 +94,9 @@ int cl_close_others(const int *keep, int count);
 // Send `fd` over the connected unix socket `sock` (SCM_RIGHTS): how a pty master reaches the
 // caller's --console-socket. Returns 0 or -errno.
 int cl_send_fd(int sock, int fd);
+// Receive one descriptor sent with SCM_RIGHTS on the connected unix socket `sock` (cl_send_fd's
+// other end), close-on-exec. The descriptor, or -errno (-EBADMSG when the message held none).
+int cl_recv_fd(int sock);
 // Open a new pty pair from `ptmx` (the container's /dev/ptmx): master, slave, and the slave's
 // number under /dev/pts. 0 or -errno.
 int cl_open_pty(const char *ptmx, int *master, int *slave, unsigned int *index);
