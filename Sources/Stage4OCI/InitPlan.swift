@@ -72,8 +72,9 @@ extension OCIInitPlan {
         }
         return JSONValue.object([
             ("id", .string(id)), ("bundle", .string(bundle)), ("rootfs", .string(rootfs)), ("spec", specDocument),
-            ("fifoFD", number(fifoFD)), ("toHostFD", .number(String(toHostFD))), ("fromHostFD", .number(String(fromHostFD))),
-            ("consoleFD", number(consoleFD)), ("cgroupDirectories", .array(directories)),
+            ("fifoFD", number(fifoFD)), ("consoleFD", number(consoleFD)),
+            ("toHostFD", .number(String(toHostFD))), ("fromHostFD", .number(String(fromHostFD))),
+            ("cgroupDirectories", .array(directories)),
             ("inUserNamespace", .bool(inUserNamespace)), ("hostHooks", .bool(hostHooks)), ("record", .bool(record)),
             ("dieWithCaller", .bool(dieWithCaller)), ("preserveFDs", .number(String(preserveFDs))),
         ]).serialized

@@ -225,7 +225,7 @@ public enum OCIInit {
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
             close(fd)
-            throw RuntimeError.consoleSocket(path, "the path is too long for a unix socket (108 bytes): use a shorter one")
+            throw RuntimeError.consoleSocket(path, "too long for a unix socket address (108 bytes): use a shorter path")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
@@ -237,7 +237,7 @@ public enum OCIInit {
             let why = errno
             close(fd)
             throw RuntimeError.consoleSocket(path, "connect failed: \(String(cString: strerror(why))) (\(Errno.name(why)));"
-                                             + " it must be a listening unix socket, as containerd's shim or conmon makes")
+                                             + " give a listening unix socket, as containerd's shim and conmon make")
         }
         return fd
     }

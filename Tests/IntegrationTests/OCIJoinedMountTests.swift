@@ -19,7 +19,8 @@ extension OCIRuntimeTests {
         defer { for keeper in keepers { _ = try? Harness.execute(["/bin/umount", keeper]) } }
         for keeper in keepers {
             FileManager.default.createFile(atPath: keeper, contents: nil)
-            let made = try Harness.execute(["/usr/bin/unshare", "--mount=" + keeper, "--propagation", "private", "/bin/true"])
+            let made = try Harness.execute(["/usr/bin/unshare", "--mount=" + keeper, "--propagation", "private",
+                                            "/bin/true"])
             XCTAssertEqual(made.status, 0, made.stderr)
         }
         // Then the runtimes' state folders and the console sockets: on a tmpfs those namespaces lack.
@@ -45,7 +46,9 @@ extension OCIRuntimeTests {
                 config["process"] = process
                 config["mounts"] = (config["mounts"] as! [[String: Any]])
                     + [["destination": "/out", "type": "bind", "source": out, "options": ["bind"]]]
-                self.setNamespaces(&config) { ($0["type"] as? String) == "mount" ? ["type": "mount", "path": keeper] : $0 }
+                self.setNamespaces(&config) {
+                    ($0["type"] as? String) == "mount" ? ["type": "mount", "path": keeper] : $0
+                }
             }
             let console = try ConsoleReceiver(socket: hostOnly + "/console-\(name).sock")
             let id = "joinmnt-\(name)\(Self.tag)"
@@ -57,7 +60,8 @@ extension OCIRuntimeTests {
             XCTAssertEqual(started.status, 0, "\(name): \(started.stderr)")
             console.wait()
             let lines = (Sys.readText(out + "/" + name) ?? "").split(separator: "\n").map(String.init)
-            XCTAssertEqual(lines, [joinedID, "/dev/pts/0"], "\(name): ran in the joined mount namespace, on the pty it sent")
+            XCTAssertEqual(lines, [joinedID, "/dev/pts/0"],
+                           "\(name): ran in the joined mount namespace, on the pty it sent")
         }
     }
 }
