@@ -77,7 +77,14 @@ public enum OCIInit {
         // The exec fifo and the console socket came open from the host (see OCIInitPlan).
         let fifoFD = plan.fifoFD ?? -1
         let consoleFD = process.terminal == true ? plan.consoleFD ?? -1 : -1
-        // A joined mount namespace gets the container's root built in it, as runc does.
+        // A joined mount namespace gets the container's root built in it, at root.path as that
+        // namespace sees it, as runc does; there the host's check of the path proves nothing.
+        if let index = namespaces.firstIndex(where: { $0.type == "mount" && $0.path != nil }),
+           !Sys.isDirectory(plan.rootfs) {
+            throw Failure("root.path \(plan.rootfs) is no directory in the mount namespace the container joins"
+                          + " (linux.namespaces[\(index)].path \(namespaces[index].path ?? "")): the root is built"
+                          + " there; give a root.path that namespace has, or let the container make its own")
+        }
         if namespaces.contains(where: { $0.type == "mount" }) {
             try RootfsSetup(plan: plan).prepare()
             if plan.hostHooks {

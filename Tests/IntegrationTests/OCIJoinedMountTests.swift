@@ -66,6 +66,51 @@ extension OCIRuntimeTests {
     }
 }
 
+extension OCIRuntimeTests {
+    /// The root is built in the joined namespace at root.path as it is there: a root on a mount
+    /// that namespace lacks fails create, and contlab-runc names the path and the entry.
+    func testARootAJoinedMountNamespaceLacksIsNamed() throws {
+        let runc = try requireRunc()
+        XCTAssertEqual(try Harness.execute(["/bin/mount", "--bind", work, work]).status, 0)
+        defer { _ = try? Harness.execute(["/bin/umount", "--lazy", work]) }
+        XCTAssertEqual(try Harness.execute(["/bin/mount", "--make-private", work]).status, 0)
+        let keeper = work + "/mnt.ns"
+        FileManager.default.createFile(atPath: keeper, contents: nil)
+        let made = try Harness.execute(["/usr/bin/unshare", "--mount=" + keeper, "--propagation", "private",
+                                        "/bin/true"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        defer { _ = try? Harness.execute(["/bin/umount", keeper]) }
+        // The busybox tree, bound at a folder of a tmpfs only the host has.
+        let hostOnly = work + "/host-only", hostOnlyRoot = work + "/host-only/root"
+        try FileManager.default.createDirectory(atPath: hostOnly, withIntermediateDirectories: true)
+        XCTAssertEqual(try Harness.execute(["/bin/mount", "-t", "tmpfs", "tmpfs", hostOnly]).status, 0)
+        defer { _ = try? Harness.execute(["/bin/umount", "--lazy", "--recursive", hostOnly]) }
+        try FileManager.default.createDirectory(atPath: hostOnlyRoot, withIntermediateDirectories: true)
+        let tree = try Harness.busyboxRootfs()
+        XCTAssertEqual(try Harness.execute(["/bin/mount", "--bind", tree, hostOnlyRoot]).status, 0)
+        let runtimes: [(String, ([String]) throws -> Harness.Result)] = [
+            ("contlab-runc", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) }),
+        ]
+        for (name, call) in runtimes {
+            let dir = try bundle("lackingroot-\(name)", args: ["true"]) { config in
+                config["root"] = ["path": hostOnlyRoot, "readonly": true]
+                self.setNamespaces(&config) {
+                    ($0["type"] as? String) == "mount" ? ["type": "mount", "path": keeper] : $0
+                }
+            }
+            let id = "lackingroot-\(name)\(Self.tag)"
+            let created = try call(["create", "--bundle", dir, id])
+            defer { _ = try? call(["delete", "--force", id]) }
+            XCTAssertNotEqual(created.status, 0, name)
+            if name == "contlab-runc" {
+                XCTAssertTrue(created.stderr.contains("root.path \(hostOnlyRoot) is no directory in the mount namespace"
+                                                      + " the container joins (linux.namespaces["), created.stderr)
+                XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/" + id), "no state is left")
+            }
+        }
+    }
+}
+
 /// The far end of a --console-socket, as containerd's shim holds it: it takes the pty master
 /// sent over SCM_RIGHTS and reads the terminal until the container's process closes it.
 struct ConsoleReceiver {
