@@ -5,7 +5,8 @@ import XCTest
 /// A pod as Kubernetes runs it (issue #23): kubelet's CRI calls, made over gRPC to a private
 /// containerd 1.6 whose CRI plugin runs the pod with contlab-runc, then with runc. A sandbox
 /// (a pause-like image: one sleeping process) and an app container that joins its network, IPC,
-/// UTS and PID namespaces, ExecSync in the app, then stop and remove both. The client is
+/// UTS and PID namespaces, ExecSync in the app, then stop and remove both; then a container with a
+/// terminal, whose pty comes through containerd's console socket. The client is
 /// CRI/pod.py, speaking the subset of the CRI API in CRI/cri-subset.proto, compiled at test time.
 final class ContainerdCRITests: XCTestCase {
     var work = ""
@@ -232,7 +233,8 @@ final class ContainerdCRITests: XCTestCase {
         let report = try runPod(handler: handler)
         let expected = ["Version", "ImageStatus", "ImageStatus", "RunPodSandbox", "PodSandboxStatus", "CreateContainer",
                         "StartContainer", "ContainerStatus", "ExecSync", "StopContainer", "ContainerStatus",
-                        "RemoveContainer", "StopPodSandbox", "PodSandboxStatus", "RemovePodSandbox"]
+                        "RemoveContainer", "CreateContainer", "StartContainer", "RemoveContainer",
+                        "StopPodSandbox", "PodSandboxStatus", "RemovePodSandbox"]
         XCTAssertEqual(report.steps.map(\.name), expected, "\(handler): the calls made")
         let passed = report.steps.filter(\.ok).count
         XCTAssertEqual(report.failed, [], "\(handler): \(passed) of \(expected.count) steps passed\n" + containerdLog())
@@ -243,6 +245,12 @@ final class ContainerdCRITests: XCTestCase {
         XCTAssertEqual(report.json["app_state_started"] as? String, "CONTAINER_RUNNING", handler)
         XCTAssertEqual(report.json["app_state_stopped"] as? String, "CONTAINER_EXITED", handler)
         XCTAssertEqual(report.json["app_exit_code"] as? Int, 3, "\(handler): the app's TERM trap ran")
+        XCTAssertEqual(report.json["app_log"] as? [String], ["stdout F app started"],
+                       "\(handler): the app's stdout reached containerd's log of it")
+        XCTAssertEqual(report.json["tty_state"] as? String, "CONTAINER_EXITED", handler)
+        XCTAssertEqual(report.json["tty_exit_code"] as? Int, 0, handler)
+        XCTAssertEqual(report.json["tty_log"] as? [String], ["stdout F /dev/pts/0"],
+                       "\(handler): the process's terminal is the pty sent over the shim's console socket")
         XCTAssertEqual(report.json["sandbox_state_stopped"] as? String, "SANDBOX_NOTREADY", handler)
 
         // What ExecSync printed in the app, against the sandbox's process as the host sees it.

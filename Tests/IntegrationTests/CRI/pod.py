@@ -11,6 +11,7 @@ asserts on those; this script judges nothing. Whatever fails, the pod is stopped
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, sys.argv[1])
 import grpc  # noqa: E402
@@ -51,6 +52,15 @@ def step(name, call):
     except grpc.RpcError as error:
         report["steps"].append({"name": name, "ok": False, "error": "%s: %s" % (error.code(), error.details())})
         return None
+
+
+def read_log(name):
+    """containerd's CRI log of a container: one "TIME STREAM F TEXT" a line, without the time."""
+    path = os.path.join(log_dir, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return [line.split(" ", 1)[1].rstrip("\n") for line in f if " " in line]
 
 
 def host_view(pid):
@@ -113,11 +123,38 @@ try:
             report["runtime_state"] = sorted(os.listdir(state_dir)) if os.path.isdir(state_dir) else []
             step("StopContainer", lambda: runtime.StopContainer(
                 cri.StopContainerRequest(container_id=container_id, timeout=10), timeout=60))
+            report["app_log"] = read_log("app.log")
             stopped = step("ContainerStatus", lambda: runtime.ContainerStatus(
                 cri.ContainerStatusRequest(container_id=container_id)))
             if stopped:
                 report["app_state_stopped"] = cri.ContainerState.Name(stopped.status.state)
                 report["app_exit_code"] = stopped.status.exit_code
+            if step("RemoveContainer", lambda: runtime.RemoveContainer(
+                    cri.RemoveContainerRequest(container_id=container_id), timeout=60)):
+                container_id = None
+
+        # A container with a terminal (kubectl run -t): containerd's shim gives the runtime a
+        # console socket, and what the process writes comes back through the pty to the log.
+        tty = cri.ContainerConfig(
+            metadata=cri.ContainerMetadata(name="tty", attempt=0), image=cri.ImageSpec(image=app_image),
+            command=["/bin/sh", "-c"], args=["tty"], log_path="tty.log", tty=True,
+            linux=cri.LinuxContainerConfig(
+                security_context=cri.LinuxContainerSecurityContext(namespace_options=pod_namespaces)))
+        created = step("CreateContainer", lambda: runtime.CreateContainer(cri.CreateContainerRequest(
+            pod_sandbox_id=sandbox_id, config=tty, sandbox_config=sandbox_config), timeout=60))
+        if created:
+            container_id = created.container_id
+            step("StartContainer", lambda: runtime.StartContainer(
+                cri.StartContainerRequest(container_id=container_id), timeout=60))
+            # It ends by itself: ask until containerd says so, at most 20 s.
+            for _ in range(200):
+                ended = runtime.ContainerStatus(cri.ContainerStatusRequest(container_id=container_id))
+                if ended.status.state == cri.CONTAINER_EXITED:
+                    break
+                time.sleep(0.1)
+            report["tty_state"] = cri.ContainerState.Name(ended.status.state)
+            report["tty_exit_code"] = ended.status.exit_code
+            report["tty_log"] = read_log("tty.log")
             if step("RemoveContainer", lambda: runtime.RemoveContainer(
                     cri.RemoveContainerRequest(container_id=container_id), timeout=60)):
                 container_id = None
