@@ -10,10 +10,13 @@ BIN := bin/contlab
 # stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
 # hyperfine; the engines contlab runs under: Debian's Docker (docker.io) and Podman (with
 # conmon); the lesson site test: chromium (headless) and a CJK font; the grading tests and the
-# benchmark: python3; the schema tests: python3-jsonschema and the OCI runtime-spec and image-spec
-# JSON schemas (Debian ships them with the Go packages, under /usr/share/gocode/src/github.com/opencontainers/).
+# benchmark: python3; the CRI pod test: the CNI plugins (containernetworking-plugins) and gRPC for
+# Python with its .proto compiler (python3-grpcio, python3-grpc-tools); the schema tests:
+# python3-jsonschema and the OCI runtime-spec and image-spec JSON schemas (Debian ships them with
+# the Go packages, under /usr/share/gocode/src/github.com/opencontainers/).
 PACKAGES := pkg-config binutils libcap-dev libseccomp-dev libcmark-dev zlib1g-dev cmark python3 python3-jsonschema busybox-static \
 	stress-ng debootstrap util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon \
+	containernetworking-plugins python3-grpcio python3-grpc-tools \
 	golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev
 
 .PHONY: all setup build rootfs demo test unit-test integration-test bench fuzz clean

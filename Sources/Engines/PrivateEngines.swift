@@ -195,12 +195,13 @@ public struct PrivateEngines {
     /// hierarchy mounts (hugetlb lives on cgroup2 here, net_cls is not mounted at all): plain
     /// folders and a `tasks` file on /sys/fs/cgroup's tmpfs, which rmdir cannot remove.
     static func removePodmanPlainFolders() {
+        var top = stat()
+        guard stat("/sys/fs/cgroup", &top) == 0 else { return }
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
             let tree = "/sys/fs/cgroup/\(entry)/libpod_parent"
-            var fs = statfs()
-            guard Sys.isDirectory(tree), statfs(tree, &fs) == 0 else { continue }
-            let cgroupMagic = 0x27e0eb, cgroup2Magic = 0x6367_7270
-            if Int(fs.f_type) == cgroupMagic || Int(fs.f_type) == cgroup2Magic { continue }
+            var folder = stat()
+            // A real hierarchy is a mount of its own: another device than the tmpfs above it.
+            guard Sys.isDirectory(tree), stat(tree, &folder) == 0, folder.st_dev == top.st_dev else { continue }
             _ = try? HostCommand.run(["/bin/rm", "-rf", "--one-file-system", tree])
         }
     }

@@ -11,16 +11,16 @@ public struct OCIInitPlan: Codable, Sendable {
     /// root.path made absolute.
     public var rootfs: String
     public var spec: Spec
-    /// The exec fifo the init blocks on until `start` (nil for a run that starts at once).
-    public var fifo: String?
+    /// The exec fifo the init blocks on until `start`, opened O_PATH on the host (nil for a run
+    /// that starts at once). Descriptors, not paths, as runc hands them: in a joined mount
+    /// namespace the runtime's state folder may not exist.
+    public var fifoFD: Int32?
     /// The init writes its progress here ("ready", "hooks", "error …"); the host answers on `fromHostFD`.
     public var toHostFD: Int32
     public var fromHostFD: Int32
-    /// A unix socket to send the pty master to, when process.terminal is set.
-    public var consoleSocket: String?
-    /// That socket, connected by the host (-1: none): an init in a user namespace runs as a
-    /// mapped uid, which may not reach a socket in the caller's 0700 folder; the host can.
-    public var consoleFD: Int32 = -1
+    /// The caller's --console-socket, connected on the host, to send the pty master over when
+    /// process.terminal is set.
+    public var consoleFD: Int32?
     /// The container's cgroup directories, for a `cgroup` mount.
     public var cgroupDirectories: [StateStore.Record.CgroupDirectory]
     /// Whether a user namespace is new here (device nodes must then be bind mounts).
@@ -65,15 +65,15 @@ extension Spec {
 /// config.json). The spec travels as config.json's own tree and is read by `SpecReader`.
 extension OCIInitPlan {
     public func payload(specDocument: JSONValue) -> String {
-        func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+        func number(_ value: Int32?) -> JSONValue { value.map { .number(String($0)) } ?? .null }
         let directories: [JSONValue] = cgroupDirectories.map {
             .object([("path", .string($0.path)), ("version", .number(String($0.version))),
                      ("controllers", .array($0.controllers.map { .string($0) }))])
         }
         return JSONValue.object([
             ("id", .string(id)), ("bundle", .string(bundle)), ("rootfs", .string(rootfs)), ("spec", specDocument),
-            ("fifo", text(fifo)), ("toHostFD", .number(String(toHostFD))), ("fromHostFD", .number(String(fromHostFD))),
-            ("consoleSocket", text(consoleSocket)), ("consoleFD", .number(String(consoleFD))),
+            ("fifoFD", number(fifoFD)), ("consoleFD", number(consoleFD)),
+            ("toHostFD", .number(String(toHostFD))), ("fromHostFD", .number(String(fromHostFD))),
             ("cgroupDirectories", .array(directories)),
             ("inUserNamespace", .bool(inUserNamespace)), ("hostHooks", .bool(hostHooks)), ("record", .bool(record)),
             ("dieWithCaller", .bool(dieWithCaller)), ("preserveFDs", .number(String(preserveFDs))),
@@ -83,12 +83,12 @@ extension OCIInitPlan {
     public static func decode(payload: String) throws -> OCIInitPlan {
         let document = try JSONValue.parse(payload)
         let plan = SpecReader.Field(document, "plan")
-        func optionalText(_ key: String) throws -> String? { try plan[key]?.string() }
-        var decoded = OCIInitPlan(
+        func optionalFD(_ key: String) throws -> Int32? { try plan[key]?.signed(Int32.self) }
+        return OCIInitPlan(
             id: try plan.required("id").string(), bundle: try plan.required("bundle").string(),
             rootfs: try plan.required("rootfs").string(), spec: try SpecReader.spec(try plan.required("spec").value),
-            fifo: try optionalText("fifo"), toHostFD: try plan.required("toHostFD").signed(Int32.self),
-            fromHostFD: try plan.required("fromHostFD").signed(Int32.self), consoleSocket: try optionalText("consoleSocket"),
+            fifoFD: try optionalFD("fifoFD"), toHostFD: try plan.required("toHostFD").signed(Int32.self),
+            fromHostFD: try plan.required("fromHostFD").signed(Int32.self), consoleFD: try optionalFD("consoleFD"),
             cgroupDirectories: try plan.required("cgroupDirectories").array().map {
                 StateStore.Record.CgroupDirectory(path: try $0.required("path").string(), version: try $0.required("version").signed(Int.self),
                                                   controllers: try $0.required("controllers").strings())
@@ -96,7 +96,5 @@ extension OCIInitPlan {
             inUserNamespace: try plan.required("inUserNamespace").bool(), hostHooks: try plan.required("hostHooks").bool(),
             record: try plan.required("record").bool(), dieWithCaller: try plan.required("dieWithCaller").bool(),
             preserveFDs: try plan["preserveFDs"]?.signed(Int.self) ?? 0)
-        decoded.consoleFD = try plan["consoleFD"]?.signed(Int32.self) ?? -1
-        return decoded
     }
 }

@@ -91,30 +91,32 @@ public struct OCIRuntime {
             let toHost = try Sys.pipe(), fromHost = try Sys.pipe()
             Sys.setCloexec(toHost.write, false)
             Sys.setCloexec(fromHost.read, false)
+            // The exec fifo and the console socket are reached here, on the host, and handed to
+            // the init open: in a joined mount namespace their paths may lead nowhere.
+            var handed: [Int32] = []
+            defer { handed.forEach { close($0) } }
+            let fifoFD = startAtOnce ? nil : try Self.openExecFifo(store.fifo(options.id))
+            if let fifoFD { handed.append(fifoFD) }
+            var consoleFD: Int32?
+            if spec.process?.terminal == true, let socket = options.consoleSocket {
+                // Reached with the runtime's rights, as runc reaches it: an init in a user
+                // namespace may not reach a socket in the caller's 0700 folder.
+                consoleFD = try OCIInit.connectUnixSocket(socket)
+                handed.append(consoleFD!)
+            }
+            handed.forEach { Sys.setCloexec($0, false) }
             let joined: [ContainerProcess.JoinedNamespace]
             do { joined = try NamespacePaths.open(spec) } catch let error as SpecError { throw RuntimeError.spec(error) }
             defer { for namespace in joined { close(namespace.fd) } }
             // Device nodes made in a user namespace other than the host's cannot be opened.
             let inUserNamespace = spec.newNamespaces.contains(.user) || joined.contains { $0.namespace == .user }
             let hostHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
-            // The console socket is reached with the runtime's rights, as runc reaches it, and
-            // handed to the init open.
-            var consoleFD: Int32 = -1
-            if spec.process?.terminal == true, let socketPath = options.consoleSocket {
-                // Its messages name the socket already.
-                do { consoleFD = try OCIInit.connectUnixSocket(socketPath) } catch let failure as OCIInit.Failure {
-                    throw RuntimeError.usage(failure.description)
-                }
-                Sys.setCloexec(consoleFD, false)
-            }
-            defer { if consoleFD >= 0 { close(consoleFD) } }
-            var plan = OCIInitPlan(
+            let plan = OCIInitPlan(
                 id: options.id, bundle: bundle, rootfs: rootfs, spec: spec,
-                fifo: startAtOnce ? nil : store.fifo(options.id), toHostFD: toHost.write, fromHostFD: fromHost.read,
-                consoleSocket: options.consoleSocket, cgroupDirectories: record.cgroupDirectories,
+                fifoFD: fifoFD, toHostFD: toHost.write, fromHostFD: fromHost.read,
+                consoleFD: consoleFD, cgroupDirectories: record.cgroupDirectories,
                 inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record, dieWithCaller: dieWithCaller,
                 preserveFDs: options.preserveFDs)
-            plan.consoleFD = consoleFD
             let planFD = try PlanHandoff.write(plan.payload(specDocument: document))
             defer { close(planFD) }
             // Maps are written for a new user namespace only: a joined one has its own already.
@@ -132,6 +134,8 @@ public struct OCIRuntime {
             Timing.mark("init released")
             close(toHost.write)
             close(fromHost.read)
+            handed.forEach { close($0) }
+            handed = []
             record.pid = pid
             record.startTime = StateStore.startTime(of: pid)
             try store.save(record)
@@ -230,6 +234,14 @@ public struct OCIRuntime {
         guard chown(path, uid, gid) == 0 else {
             throw RuntimeError.system(SystemCallError("chown(\"\(path)\", \(uid), \(gid))", errno: errno))
         }
+    }
+
+    /// The exec fifo as the init gets it: O_PATH, which neither blocks nor lets anyone read or
+    /// write; the init reopens it for writing through /proc/self/fd once it is ready.
+    static func openExecFifo(_ path: String) throws -> Int32 {
+        let fd = open(path, Sys.openPath | O_CLOEXEC)
+        guard fd >= 0 else { throw RuntimeError.system(SystemCallError("open(\"\(path)\", O_PATH)", errno: errno)) }
+        return fd
     }
 
     /// The host id that a mapping makes the container's id 0, if it maps 0.

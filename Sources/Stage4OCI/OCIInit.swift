@@ -21,9 +21,11 @@ public enum OCIInit {
         }
         // Keep stdio and our two pipes; whatever else the creator had open (its caller's
         // bookkeeping sockets, say) would otherwise live as long as the container.
-        let keep = [plan.toHostFD, plan.fromHostFD] + (plan.consoleFD >= 0 ? [plan.consoleFD] : [])
-            + (0..<Int32(plan.preserveFDs)).map { 3 + $0 }
+        let handed = [plan.fifoFD, plan.consoleFD].compactMap { $0 }
+        let keep = [plan.toHostFD, plan.fromHostFD] + handed + (0..<Int32(plan.preserveFDs)).map { 3 + $0 }
         _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
+        // The user's process must not inherit them.
+        handed.forEach { Sys.setCloexec($0, true) }
         Timing.mark("init plan decoded")
         CallRecord.shared.enabled = plan.record
         let channel = Channel(toHost: plan.toHostFD, fromHost: plan.fromHostFD)
@@ -72,22 +74,17 @@ public enum OCIInit {
             let rc = cl_unshare(Int32(CL_CLONE_NEWCGROUP))
             if rc != 0 { throw SystemCallError("unshare(CLONE_NEWCGROUP)", errno: -rc) }
         }
-        // The exec fifo and the console socket are host paths: open them before the root changes.
-        var fifoFD: Int32 = -1
-        if let fifo = plan.fifo {
-            fifoFD = open(fifo, Sys.openPath | O_CLOEXEC)
-            if fifoFD < 0 { throw SystemCallError("open(\"\(fifo)\", O_PATH)", errno: errno) }
+        // The exec fifo and the console socket came open from the host (see OCIInitPlan).
+        let fifoFD = plan.fifoFD ?? -1
+        let consoleFD = process.terminal == true ? plan.consoleFD ?? -1 : -1
+        // A joined mount namespace gets the container's root built in it, at root.path as that
+        // namespace sees it, as runc does; there the host's check of the path proves nothing.
+        if let index = namespaces.firstIndex(where: { $0.type == "mount" && $0.path != nil }),
+           !Sys.isDirectory(plan.rootfs) {
+            throw Failure("root.path \(plan.rootfs) is no directory in the mount namespace the container joins"
+                          + " (linux.namespaces[\(index)].path \(namespaces[index].path ?? "")): the root is built"
+                          + " there; give a root.path that namespace has, or let the container make its own")
         }
-        var consoleFD: Int32 = -1
-        if process.terminal == true {
-            if plan.consoleFD >= 0 {
-                consoleFD = plan.consoleFD
-                Sys.setCloexec(consoleFD, true)
-            } else if let socketPath = plan.consoleSocket {
-                consoleFD = try connectUnixSocket(socketPath)
-            }
-        }
-        // A joined mount namespace gets the container's root built in it, as runc does.
         if namespaces.contains(where: { $0.type == "mount" }) {
             try RootfsSetup(plan: plan).prepare()
             if plan.hostHooks {
@@ -225,20 +222,30 @@ public enum OCIInit {
         Sys.readText("/proc/self/stat").flatMap { Int32($0.split(separator: " ").first ?? "") } ?? getpid()
     }()
 
+    /// A connection to a --console-socket, close-on-exec: made by create on the host for the init,
+    /// and by exec's helper before it enters the container's namespaces.
     static func connectUnixSocket(_ path: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 { throw SystemCallError("socket(AF_UNIX)", errno: errno) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure("--console-socket path is too long") }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw RuntimeError.consoleSocket(path, "too long for a unix socket address (108 bytes): use a shorter path")
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        if rc != 0 { throw Failure("--console-socket \(path): connect failed: \(String(cString: strerror(errno)))") }
+        if rc != 0 {
+            let why = errno
+            close(fd)
+            throw RuntimeError.consoleSocket(path, "connect failed: \(String(cString: strerror(why))) (\(Errno.name(why)));"
+                                             + " give a listening unix socket, as containerd's shim and conmon make")
+        }
         return fd
     }
 

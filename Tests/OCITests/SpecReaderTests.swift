@@ -118,14 +118,14 @@ final class InitPlanTests: XCTestCase {
     func testPlanRoundTrip() throws {
         let document = try JSONValue.parse(SpecReaderTests.everything)
         let spec = try SpecReader.spec(document)
-        let plan = OCIInitPlan(id: "c1", bundle: "/b", rootfs: "/b/rootfs", spec: spec, fifo: nil, toHostFD: 5, fromHostFD: 6,
-                               consoleSocket: "/run/s\"ock", cgroupDirectories: [.init(path: "/sys/fs/cgroup/memory/x", version: 1, controllers: ["memory"])],
+        let plan = OCIInitPlan(id: "c1", bundle: "/b", rootfs: "/b/rootfs", spec: spec, fifoFD: nil, toHostFD: 5, fromHostFD: 6,
+                               consoleFD: 7, cgroupDirectories: [.init(path: "/sys/fs/cgroup/memory/x", version: 1, controllers: ["memory"])],
                                inUserNamespace: true, hostHooks: false, record: true, dieWithCaller: true)
         let back = try OCIInitPlan.decode(payload: plan.payload(specDocument: document))
         XCTAssertEqual(back.spec, spec)
-        XCTAssertEqual([back.id, back.bundle, back.rootfs, back.consoleSocket ?? "-"], ["c1", "/b", "/b/rootfs", "/run/s\"ock"])
-        XCTAssertNil(back.fifo)
-        XCTAssertEqual([back.toHostFD, back.fromHostFD], [5, 6])
+        XCTAssertEqual([back.id, back.bundle, back.rootfs], ["c1", "/b", "/b/rootfs"])
+        XCTAssertNil(back.fifoFD)
+        XCTAssertEqual([back.toHostFD, back.fromHostFD, back.consoleFD], [5, 6, 7])
         XCTAssertEqual(back.cgroupDirectories, plan.cgroupDirectories)
         XCTAssertEqual([back.inUserNamespace, back.hostHooks, back.record, back.dieWithCaller], [true, false, true, true])
     }
