@@ -115,7 +115,8 @@ final class OCIEngineVerbsTests: XCTestCase {
             config["linux"] = linux
         }
         let deadline = Date().addingTimeInterval(5)
-        while Sys.readText(work + "/out/init.status") == nil && Date() < deadline { usleep(20_000) }
+        // The shell's `>` makes the file before it writes the code: wait for the line itself.
+        while Sys.readText(work + "/out/init.status")?.hasSuffix("\n") != true && Date() < deadline { usleep(20_000) }
         XCTAssertEqual(Sys.readText(work + "/out/init.status"), "1\n")
         XCTAssertTrue(Sys.readText(work + "/out/init.err")?.contains("Permission denied") == true, Sys.readText(work + "/out/init.err") ?? "")
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/out/by-init"))
