@@ -219,6 +219,30 @@ int cl_detached_overlay(const char *lowerdirs) {
     return mnt >= 0 ? mnt : -saved;
 }
 
+int cl_bind_fd_onto(int src_fd, int dst_fd) {
+    int tree = (int)syscall(SYS_open_tree, src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0) return -errno;
+    int rc = (int)syscall(SYS_move_mount, tree, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = errno;
+    close(tree);
+    return rc == 0 ? 0 : -saved;
+}
+
+int cl_tmpfs_ro_onto(int dst_fd) {
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0) return -errno;
+    int mnt = -1;
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+        mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    int saved = errno;
+    close(fs);
+    if (mnt < 0) return -saved;
+    int rc = (int)syscall(SYS_move_mount, mnt, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    saved = errno;
+    close(mnt);
+    return rc == 0 ? 0 : -saved;
+}
+
 int cl_sealed_copy(const char *name, int src_fd, long long size) {
     int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) return -errno;
