@@ -66,3 +66,48 @@ final class OCIMaskedPathTests: XCTestCase {
         XCTAssertEqual(lines, ["keys=0", "acpi=0", "1"], result.stdout + result.stderr)
     }
 }
+
+/// runc's CVE-2024-21626 ("Leaky Vessels"): a descriptor of a host directory open in the init
+/// when it chdirs to process.cwd, with cwd set to /proc/self/fd/N, starts the container's process
+/// in the host's tree. Every small N is tried for run and for exec; each must be refused or land
+/// inside the container.
+extension OCIMaskedPathTests {
+    func testProcessCwdThroughProcSelfFDNeverLeadsOutside() throws {
+        let state = work + "/state"
+        // From the working directory, climb until .. is . (the top of the tree the process is
+        // in) and print that and /: the same directory exactly when the process is inside.
+        let probe = ["sh", "-c", "while [ \"$(stat -c %d:%i .)\" != \"$(stat -c %d:%i ..)\" ]; do cd ..; done; stat -c %d:%i . /"]
+        // The probe itself, from an ordinary working directory: it must run and find itself inside.
+        let control = try bundle("cwdbin", args: probe) { config in
+            var process = config["process"] as! [String: Any]
+            process["cwd"] = "/bin"
+            config["process"] = process
+        }
+        let seen = try Harness.run(["runc", "--root", state, "run", "--bundle", control, "cwdbin\(Self.tag)"])
+        XCTAssertEqual(seen.status, 0, seen.stderr)
+        XCTAssertTrue(insideRoot(seen.stdout), "the probe from /bin: \(seen.stdout)")
+        for n in 3...12 {
+            let dir = try bundle("cwd\(n)", args: probe) { config in
+                var process = config["process"] as! [String: Any]
+                process["cwd"] = "/proc/self/fd/\(n)"
+                config["process"] = process
+            }
+            let result = try Harness.run(["runc", "--root", state, "run", "--bundle", dir, "cwd\(n)\(Self.tag)"])
+            XCTAssertTrue(result.status != 0 || insideRoot(result.stdout), "run, cwd fd \(n): \(result.stdout)")
+        }
+        let dir = try bundle("long", args: ["sleep", "30"]) { _ in }
+        let id = "long\(Self.tag)"
+        XCTAssertEqual(try Harness.run(["runc", "--root", state, "run", "--detach", "--bundle", dir, id]).status, 0)
+        defer { _ = try? Harness.run(["runc", "--root", state, "delete", "--force", id]) }
+        for n in 3...12 {
+            let result = try Harness.run(["runc", "--root", state, "exec", "--cwd", "/proc/self/fd/\(n)", id] + probe)
+            XCTAssertTrue(result.status != 0 || insideRoot(result.stdout), "exec, cwd fd \(n): \(result.stdout)")
+        }
+    }
+
+    /// The probe's two lines are the same directory.
+    func insideRoot(_ output: String) -> Bool {
+        let lines = output.split(separator: "\n")
+        return lines.count == 2 && lines[0] == lines[1]
+    }
+}
