@@ -101,7 +101,7 @@ public final class ContainerProcess {
             }
             throw ContainerStartError.clone(namespaces: cloned, errno: -pid, rootless: rootless)
         }
-        CallRecord.shared.note("execveat(contlab seen through \(image.source.rawValue), [\"contlab\", \"\(argument)\"]) in the child, pid \(pid)")
+        CallRecord.shared.note("execveat(<contlab: \(image.source.rawValue)>, \"\", [\"contlab\", \"\(argument)\"], AT_EMPTY_PATH) in the child, pid \(pid)")
         do {
             if let idMaps { try writeIDMaps(idMaps, pid: pid) }
             for step in beforeRelease { try step(pid) }

@@ -21,9 +21,10 @@ import Foundation
 ///   caller, and the kernel already refuses it what the caller may not do.
 public enum SelfImage {
     public enum Source: String, Sendable {
-        case overlay = "a read-only overlayfs attached nowhere"
-        case memfd = "a sealed in-memory copy"
-        case file = "the file itself (its owner is not the caller, so a container cannot write it)"
+        case overlay = "read-only overlay view"
+        case memfd = "sealed memfd copy"
+        /// Only for a caller who cannot write the file: neither can its container.
+        case file = "host file, not writable by the caller"
     }
 
     public struct Image: Sendable {
