@@ -185,6 +185,7 @@ public enum UIText: String, CaseIterable, Sendable {
     case searchTechnologies = "search-technologies"
     case svgWritten = "svg-written"
     case svgFooter = "svg-footer"
+    case svgLinks = "svg-links"
 }
 
 /// The words printed around the data, from labels.yaml.

@@ -1,7 +1,7 @@
-// The timeline as an SVG picture a teacher can project: one row per event down a vertical
-// axis, eras as bands, kinds as colours (with the legend on top). Hovering an event in a
-// browser shows its description. Text widths are estimated from display columns, since an
-// SVG has no layout engine; the estimate errs wide so text does not run off the image.
+// The timeline as a picture (TimeAxisLayout decides where things go): years along x, one lane
+// per kind, eras as bands, arrows for what each technology borrowed. An event's card (date,
+// title, what changed) shows on hover and on keyboard focus. Text widths are estimated from
+// display columns, since an SVG has no layout engine; the estimate errs wide.
 import ContlabCore
 
 public struct SVGRenderer {
@@ -13,12 +13,7 @@ public struct SVGRenderer {
         self.language = language
     }
 
-    static let width = 1200
     static let margin = 40
-    static let axisX = 170
-    static let rowHeight = 28
-    static let eraHeader = 38
-    static let eraGap = 16
     static let fontFamily = "'Noto Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'DejaVu Sans', sans-serif"
 
     public static func color(_ kind: EventKind) -> String {
@@ -48,11 +43,14 @@ public struct SVGRenderer {
 
     public func timeline(_ selection: TimelineSelection) -> String {
         let labels = data.labels
-        let width = SVGRenderer.width
+        let layout = TimeAxisLayout(data: data, selection: selection)
+        let width = Int(TimeAxisLayout.width)
         let margin = SVGRenderer.margin
+        let left = TimeAxisLayout.plotLeft, right = TimeAxisLayout.plotRight
+        let top = TimeAxisLayout.plotTop, bottom = layout.plotBottom
         var body: [String] = []
 
-        // Header and legend.
+        // Heading, what is shown, and how to read the arrows.
         let heading = labels.text(.timelineHeading, language, ["from": String(selection.from), "to": String(selection.to)])
         var subtitle = labels.text(.eventCount, language, ["count": String(selection.events.count)])
         var filters: [String] = []
@@ -61,88 +59,99 @@ public struct SVGRenderer {
         if !filters.isEmpty {
             subtitle += " · " + labels.text(.filteredBy, language, ["filter": filters.joined(separator: ", ")])
         }
-        body.append(text(x: margin, y: 58, size: 30, weight: "bold", fill: "#1a202c", SVGRenderer.escape(heading)))
-        body.append(text(x: margin, y: 88, size: 16, fill: "#4a5568", SVGRenderer.escape(subtitle)))
-        var legendX = Double(margin)
-        for kind in EventKind.allCases {
-            let name = labels.kind(kind, language)
-            body.append("<circle cx=\"\(Int(legendX) + 7)\" cy=\"116\" r=\"7\" fill=\"\(SVGRenderer.color(kind))\"/>")
-            body.append(text(x: Int(legendX) + 20, y: 121, size: 15, fill: "#2d3748", SVGRenderer.escape(name)))
-            legendX += 20 + SVGRenderer.estimate(name, size: 15) * 0.9 + 24
-        }
+        body.append(text(x: margin, y: 52, size: 28, weight: "bold", fill: "#1a202c", SVGRenderer.escape(heading)))
+        body.append(text(x: margin, y: 80, size: 15, fill: "#4a5568",
+                         SVGRenderer.escape(subtitle + " · " + labels.text(.svgLinks, language))))
 
-        // Columns: date right-aligned before the axis, technology, then the title.
-        let techLabels = selection.events.map { $0.technologies.joined(separator: ", ") }
-        let techPixels = min(260, (techLabels.map { SVGRenderer.estimate($0, size: 14) }.max() ?? 60) + 8)
-        let techX = SVGRenderer.axisX + 20
-        let titleX = techX + Int(techPixels) + 16
-        let titlePixels = Double(width - margin - 12 - titleX)
-
-        var y = 150
-        var axis: [String] = []
-        var rows: [String] = []
-        for (index, group) in selection.groups.enumerated() {
-            let bandHeight = SVGRenderer.eraHeader + group.events.count * SVGRenderer.rowHeight + 10
+        // Eras: bands behind everything, their names above the plot.
+        for (index, band) in layout.bands.enumerated() {
             let fill = index % 2 == 0 ? "#f7fafc" : "#edf2f7"
-            body.append("<rect x=\"\(margin)\" y=\"\(y)\" width=\"\(width - 2 * margin)\" height=\"\(bandHeight)\" rx=\"8\" fill=\"\(fill)\"/>")
-            let span = "\(group.era.from)–\(group.era.to.map(String.init) ?? labels.text(.today, language))"
-            body.append(text(x: margin + 16, y: y + 26, size: 18, weight: "bold", fill: "#2d3748",
-                             SVGRenderer.escape("\(span)  \(group.era.title[language])")))
-            // The axis runs through each era's events, below its heading.
-            axis.append("<line x1=\"\(SVGRenderer.axisX)\" y1=\"\(y + SVGRenderer.eraHeader)\" x2=\"\(SVGRenderer.axisX)\" y2=\"\(y + bandHeight - 6)\" stroke=\"#a0aec0\" stroke-width=\"2\"/>")
-            var rowY = y + SVGRenderer.eraHeader + 18
-            for event in group.events {
-                rows.append(row(event, y: rowY, techX: techX, techPixels: techPixels, titleX: titleX, titlePixels: titlePixels))
-                rowY += SVGRenderer.rowHeight
-            }
-            y += bandHeight + SVGRenderer.eraGap
+            let span = "\(band.era.from)–\(band.era.to.map(String.init) ?? labels.text(.today, language))"
+            let name = SVGRenderer.fit("\(span) \(band.era.title[language])", size: 12, pixels: band.x1 - band.x0 - 8)
+            body.append("<g class=\"era\" data-era=\"\(SVGRenderer.escape(band.era.id))\">"
+                + "<title>\(SVGRenderer.escape(span + " " + band.era.title[language]))</title>"
+                + "<rect x=\"\(f(band.x0))\" y=\"\(f(top - 34))\" width=\"\(f(band.x1 - band.x0))\" height=\"\(f(bottom - top + 34))\" fill=\"\(fill)\"/>"
+                + text(x: band.x0 + 4, y: top - 20, size: 12, weight: "bold", fill: "#4a5568", SVGRenderer.escape(name)) + "</g>")
         }
-        let axisBottom = y - SVGRenderer.eraGap
-        body.append(contentsOf: axis)
-        body.append(contentsOf: rows)
-        body.append(text(x: margin, y: axisBottom + 36, size: 13, fill: "#718096",
+
+        // The time axis: a tick and a gridline every five years (fewer years, closer ticks).
+        let span = selection.to + 1 - selection.from
+        let step = span > 20 ? 5 : (span > 8 ? 2 : 1)
+        // The first year is marked too, unless a regular tick is too close to it.
+        for year in selection.from...(selection.to + 1)
+        where year % step == 0 || (year == selection.from && year % step > 0 && step - year % step > 2) {
+            let x = layout.x(Double(year))
+            body.append("<line class=\"tick\" x1=\"\(f(x))\" y1=\"\(f(top - 4))\" x2=\"\(f(x))\" y2=\"\(f(bottom + 6))\" stroke=\"#cbd5e0\" stroke-width=\"1\"/>")
+            body.append(text(x: x, y: bottom + 22, size: 12, fill: "#4a5568", anchor: "middle", String(year)))
+        }
+
+        // Lanes, one per kind, named at the left.
+        for lane in layout.lanes {
+            let color = SVGRenderer.color(lane.kind)
+            let name = SVGRenderer.fit(labels.kind(lane.kind, language), size: 13, pixels: left - Double(margin) - 18)
+            body.append("<g class=\"lane\" data-kind=\"\(lane.kind.rawValue)\">"
+                + "<line x1=\"\(f(left))\" y1=\"\(f(lane.top))\" x2=\"\(f(right))\" y2=\"\(f(lane.top))\" stroke=\"#e2e8f0\" stroke-width=\"1\"/>"
+                + "<rect x=\"\(margin)\" y=\"\(f(lane.top + 6))\" width=\"5\" height=\"\(f(lane.height - 12))\" fill=\"\(color)\"/>"
+                + text(x: Double(margin) + 12, y: lane.top + 20, size: 13, weight: "bold", fill: color, SVGRenderer.escape(name))
+                + "</g>")
+        }
+
+        // Each technology's row, a thin line in its kind's colour from its first event to its last.
+        for run in layout.runs where run.x1 > run.x0 {
+            body.append("<line class=\"run\" data-technology=\"\(SVGRenderer.escape(run.technology))\" x1=\"\(f(run.x0))\" y1=\"\(f(run.y))\" x2=\"\(f(run.x1))\" y2=\"\(f(run.y))\" stroke=\"\(SVGRenderer.color(run.kind))\" stroke-opacity=\"0.35\" stroke-width=\"2\"/>")
+        }
+
+        // Links first, so that marks are drawn over their ends.
+        body.append("<defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#718096\"/></marker></defs>")
+        for link in layout.links {
+            let (x0, y0) = link.start, (x1, y1) = link.end
+            // Out to the right of the source, into the target from above or below: never through
+            // the target's name, which sits left of its first mark.
+            let bend = max(24, abs(x1 - x0) * 0.3)
+            let rise = y1 > y0 ? -28.0 : 28.0
+            let d = "M\(f(x0)),\(f(y0)) C\(f(x0 + bend)),\(f(y0)) \(f(x1)),\(f(y1 + rise * 2)) \(f(x1)),\(f(y1 + rise * 0.2))"
+            body.append("<path class=\"link\" data-from=\"\(link.from)\" data-to=\"\(link.to)\" d=\"\(d)\" fill=\"none\" stroke=\"#718096\" stroke-opacity=\"0.45\" stroke-width=\"1.2\" marker-end=\"url(#arrow)\"/>")
+        }
+
+        // Events: a mark at the date, the technology's name by its first; the card on hover or focus.
+        for mark in layout.marks {
+            let event = mark.event
+            var card = event.date.description + " — " + event.title[language]
+            if let kernel = event.kernel { card += " (" + labels.text(.kernelVersion, language, ["version": kernel]) + ")" }
+            card += "\n" + event.description[language]
+            body.append("<g id=\"event-\(SVGRenderer.escape(event.id))\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" tabindex=\"0\">"
+                + "<title>\(SVGRenderer.escape(card))</title>"
+                + "<circle cx=\"\(f(mark.x))\" cy=\"\(f(mark.y))\" r=\"\(TimeAxisLayout.markRadius)\" fill=\"\(SVGRenderer.color(event.kind))\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
+                + (mark.label.isEmpty ? "" : "<text class=\"label\" x=\"\(f(mark.labelX))\" y=\"\(f(mark.y + 4))\" font-size=\"\(TimeAxisLayout.labelSize)\" data-width=\"\(f(mark.labelWidth))\" fill=\"#1a202c\">\(SVGRenderer.escape(mark.label))</text>")
+                + "</g>")
+        }
+        body.append(text(x: Double(margin), y: bottom + 50, size: 12, fill: "#718096",
                          SVGRenderer.escape(labels.text(.svgFooter, language))))
-        let height = axisBottom + 60
+        let height = Int(layout.height.rounded(.up))
 
         let lang = language == .zh ? "zh-Hans" : "en"
         var svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" xml:lang=\"\(lang)\" font-family=\"\(SVGRenderer.escape(SVGRenderer.fontFamily))\">\n"
         svg += "<title>\(SVGRenderer.escape(heading))</title>\n"
+        svg += "<style>.event:focus circle, .event:hover circle { stroke: #1a202c; stroke-width: 2.5 } .event:focus { outline: none }</style>\n"
         svg += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"#ffffff\"/>\n"
         svg += body.joined(separator: "\n")
         svg += "\n</svg>\n"
         return svg
     }
 
-    private func row(_ event: Event, y: Int, techX: Int, techPixels: Double, titleX: Int, titlePixels: Double) -> String {
-        let color = SVGRenderer.color(event.kind)
-        var title = event.title[language]
-        var suffix = ""
-        if let kernel = event.kernel, !title.contains(kernel) {
-            let candidate = " · " + data.labels.text(.kernelVersion, language, ["version": kernel])
-            if SVGRenderer.estimate(title + candidate, size: 16) <= titlePixels { suffix = candidate }
-        }
-        title = SVGRenderer.fit(title, size: 16, pixels: titlePixels)
-        let tech = SVGRenderer.fit(event.technologies.joined(separator: ", "), size: 14, pixels: techPixels)
-        var parts: [String] = []
-        parts.append("<g id=\"event-\(SVGRenderer.escape(event.id))\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\">")
-        parts.append("<title>\(SVGRenderer.escape(event.date.description + " — " + event.description[language]))</title>")
-        parts.append(text(x: SVGRenderer.axisX - 18, y: y + 5, size: 15, fill: "#4a5568", anchor: "end", event.date.description))
-        parts.append("<circle cx=\"\(SVGRenderer.axisX)\" cy=\"\(y)\" r=\"7\" fill=\"\(color)\" stroke=\"#ffffff\" stroke-width=\"2\"/>")
-        parts.append(text(x: techX, y: y + 5, size: 14, weight: "bold", fill: color, SVGRenderer.escape(tech)))
-        var titleText = SVGRenderer.escape(title)
-        if !suffix.isEmpty {
-            titleText += "<tspan fill=\"#718096\">\(SVGRenderer.escape(suffix))</tspan>"
-        }
-        parts.append(text(x: titleX, y: y + 5, size: 16, fill: "#1a202c", titleText))
-        parts.append("</g>")
-        return parts.joined()
-    }
+    /// A coordinate with one decimal, as the SVG's numbers are written.
+    private func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
     /// A `<text>` element; `content` must already be escaped.
     private func text(x: Int, y: Int, size: Int, weight: String? = nil, fill: String, anchor: String? = nil,
                       _ content: String) -> String {
-        var attributes = "x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" fill=\"\(fill)\""
+        text(x: Double(x), y: Double(y), size: size, weight: weight, fill: fill, anchor: anchor, content)
+    }
+
+    private func text(x: Double, y: Double, size: Int, weight: String? = nil, fill: String, anchor: String? = nil,
+                      _ content: String) -> String {
+        var attributes = "x=\"\(f(x))\" y=\"\(f(y))\" font-size=\"\(size)\" fill=\"\(fill)\""
         if let weight { attributes += " font-weight=\"\(weight)\"" }
         if let anchor { attributes += " text-anchor=\"\(anchor)\"" }
         return "<text \(attributes)>\(content)</text>"
