@@ -41,7 +41,8 @@ public struct SVGRenderer {
         return TextLayout.truncate(text, toWidth: max(columns, 1))
     }
 
-    public func timeline(_ selection: TimelineSelection) -> String {
+    /// `link`: where an event's mark leads (the lesson that tells it), for the lessons site.
+    public func timeline(_ selection: TimelineSelection, link: (Event) -> String? = { _ in nil }) -> String {
         let labels = data.labels
         let layout = TimeAxisLayout(data: data, selection: selection)
         let width = Int(TimeAxisLayout.width)
@@ -113,18 +114,29 @@ public struct SVGRenderer {
             body.append("<path class=\"link\" data-from=\"\(link.from)\" data-to=\"\(link.to)\" d=\"\(d)\" fill=\"none\" stroke=\"#718096\" stroke-opacity=\"0.45\" stroke-width=\"1.2\" marker-end=\"url(#arrow)\"/>")
         }
 
-        // Events: a mark at the date, the technology's name by its first; the card on hover or focus.
+        // Events: a mark at the date, the technology's name by its first. Each event's card is a
+        // later sibling, shown by CSS while the mark is hovered or has the keyboard's focus, so
+        // the picture needs no script; <title> keeps the card's text for screen readers.
+        var cards: [String] = []
+        var rules: [String] = []
         for mark in layout.marks {
             let event = mark.event
             var card = event.date.description + " — " + event.title[language]
             if let kernel = event.kernel { card += " (" + labels.text(.kernelVersion, language, ["version": kernel]) + ")" }
             card += "\n" + event.description[language]
-            body.append("<g id=\"event-\(SVGRenderer.escape(event.id))\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" tabindex=\"0\">"
+            let id = SVGRenderer.escape(event.id)
+            let href = link(event)
+            let open = href.map { "<a id=\"event-\(id)\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" href=\"\(SVGRenderer.escape($0))\">" }
+                ?? "<g id=\"event-\(id)\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" tabindex=\"0\">"
+            cards.append(self.card(event, near: mark, width: Double(width), height: layout.height))
+            rules.append("#event-\(id):hover ~ #card-\(id), #event-\(id):focus ~ #card-\(id)")
+            body.append(open
                 + "<title>\(SVGRenderer.escape(card))</title>"
                 + "<circle cx=\"\(f(mark.x))\" cy=\"\(f(mark.y))\" r=\"\(TimeAxisLayout.markRadius)\" fill=\"\(SVGRenderer.color(event.kind))\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
                 + (mark.label.isEmpty ? "" : "<text class=\"label\" x=\"\(f(mark.labelX))\" y=\"\(f(mark.y + 4))\" font-size=\"\(TimeAxisLayout.labelSize)\" data-width=\"\(f(mark.labelWidth))\" fill=\"#1a202c\">\(SVGRenderer.escape(mark.label))</text>")
-                + "</g>")
+                + (href == nil ? "</g>" : "</a>"))
         }
+        body.append(contentsOf: cards)
         body.append(text(x: Double(margin), y: bottom + 50, size: 12, fill: "#718096",
                          SVGRenderer.escape(labels.text(.svgFooter, language))))
         let height = Int(layout.height.rounded(.up))
@@ -133,11 +145,40 @@ public struct SVGRenderer {
         var svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" xml:lang=\"\(lang)\" font-family=\"\(SVGRenderer.escape(SVGRenderer.fontFamily))\">\n"
         svg += "<title>\(SVGRenderer.escape(heading))</title>\n"
-        svg += "<style>.event:focus circle, .event:hover circle { stroke: #1a202c; stroke-width: 2.5 } .event:focus { outline: none }</style>\n"
+        svg += "<style>.event:focus circle, .event:hover circle { stroke: #1a202c; stroke-width: 2.5 } .event:focus { outline: none }"
+        svg += " .card { display: none; pointer-events: none }\n" + rules.joined(separator: ",\n") + " { display: inline }</style>\n"
         svg += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"#ffffff\"/>\n"
         svg += body.joined(separator: "\n")
         svg += "\n</svg>\n"
         return svg
+    }
+
+    /// An event's card: date and title, what changed, how many sources; beside the mark, kept
+    /// inside the picture.
+    private func card(_ event: Event, near mark: TimeAxisLayout.Mark, width: Double, height: Double) -> String {
+        let cardWidth = 380.0, size = 12.0, line = 16.0
+        let columns = Int((cardWidth - 20) / (size * 0.56))
+        var title = event.date.description + " — " + event.title[language]
+        if let kernel = event.kernel { title += " · " + data.labels.text(.kernelVersion, language, ["version": kernel]) }
+        let heading = TextLayout.wrap(title, width: columns)
+        let body = Array(TextLayout.wrap(event.description[language], width: columns).prefix(7))
+        let footer = data.labels.text(.sources, language) + ": \(event.sources.count)"
+        let cardHeight = Double(heading.count + body.count + 1) * line + 22
+        let x = min(mark.x + 12, width - cardWidth - 10)
+        let y = mark.y + 14 + cardHeight < height - 10 ? mark.y + 14 : max(10, mark.y - 14 - cardHeight)
+        var parts = ["<g id=\"card-\(SVGRenderer.escape(event.id))\" class=\"card\">",
+                     "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cardWidth))\" height=\"\(f(cardHeight))\" rx=\"6\" fill=\"#ffffff\" stroke=\"\(SVGRenderer.color(event.kind))\" stroke-width=\"1.5\"/>"]
+        var baseline = y + 18
+        for text in heading {
+            parts.append(self.text(x: x + 10, y: baseline, size: Int(size), weight: "bold", fill: "#1a202c", SVGRenderer.escape(text)))
+            baseline += line
+        }
+        for text in body {
+            parts.append(self.text(x: x + 10, y: baseline, size: Int(size), fill: "#2d3748", SVGRenderer.escape(text)))
+            baseline += line
+        }
+        parts.append(self.text(x: x + 10, y: baseline, size: 11, fill: "#718096", SVGRenderer.escape(footer)))
+        return parts.joined() + "</g>"
     }
 
     /// A coordinate with one decimal, as the SVG's numbers are written.

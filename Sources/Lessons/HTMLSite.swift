@@ -6,16 +6,24 @@ import ContlabCore
 /// so the directory can be opened from disk, copied to a USB stick, or served as it is.
 public struct HTMLSite: Sendable {
     public var catalog: LessonCatalog
+    public var extras: SiteExtras
 
-    public init(catalog: LessonCatalog) { self.catalog = catalog }
+    public init(catalog: LessonCatalog, extras: SiteExtras = SiteExtras()) {
+        self.catalog = catalog
+        self.extras = extras
+    }
 
     /// Every file of the site, by path relative to the site's directory. Pure: `write(to:)` does
     /// the I/O.
     public func files() -> [String: String] {
-        var files = ["style.css": HTMLSite.stylesheet, "index.html": home()]
+        var files = ["style.css": HTMLSite.stylesheet, "index.html": home(), "search.js": HTMLSite.searchScript]
         for language in LessonLanguage.allCases {
             let lessons = catalog.lessons(in: language)
             files["\(language.rawValue)/index.html"] = index(language)
+            files["\(language.rawValue)/search-index.js"] = searchIndex(language)
+            if let picture = extras.timeline[language] {
+                files["\(language.rawValue)/timeline.html"] = timelinePage(language, picture: picture)
+            }
             for (position, lesson) in lessons.enumerated() {
                 files["\(language.rawValue)/\(lesson.id).html"] = page(
                     lesson,
@@ -57,7 +65,27 @@ public struct HTMLSite: Sendable {
         if case .heading(1, _)? = document.blocks.first {} else {
             title = "<h1>\(escape(lesson.title))</h1>\n"
         }
-        let body = HTMLSite.labelCodeBlocks(CommonMark.html(lesson.body, rewriteURL: HTMLSite.exportedURL))
+        let anchored = HTMLSite.anchorHeadings(HTMLSite.labelCodeBlocks(CommonMark.html(lesson.body, rewriteURL: HTMLSite.exportedURL)))
+        let body = anchored.html
+        var contents = ""
+        if anchored.contents.count > 1 {
+            contents = "<nav class=\"toc\" aria-label=\"\(escape(labels.contents))\"><p>\(escape(labels.contents))</p><ol>\n"
+                + anchored.contents.map { "<li><a href=\"#\($0.id)\">\(escape($0.text))</a></li>" }.joined(separator: "\n")
+                + "\n</ol></nav>\n"
+        }
+        var tryIt = ""
+        if lesson.metadata.kind == .stage, let stage = lesson.metadata.stage {
+            let exercises = extras.exercises[lesson.language]?[stage] ?? []
+            tryIt = "<aside class=\"try\"><p><strong>\(escape(labels.tryIt))</strong> \(escape(labels.walkthrough)) <code>contlab stage \(stage)</code></p>\n"
+            if !exercises.isEmpty {
+                tryIt += "<p>\(escape(labels.exercisesIntro)) <code>contlab exercises init lab</code>, <code>contlab verify \(escape(exercises[0].id))</code></p>\n<ul>\n"
+                    + exercises.map { "<li><code>\(escape($0.id))</code> \(escape($0.title))</li>" }.joined(separator: "\n") + "\n</ul>\n"
+            }
+            tryIt += "</aside>\n"
+        }
+        if lesson.metadata.kind == .history, extras.timeline[lesson.language] != nil {
+            tryIt = "<aside class=\"try\"><p><a href=\"timeline.html\">\(escape(labels.timeline))</a></p></aside>\n"
+        }
         let sources = lesson.metadata.sources.map { source -> String in
             if let url = source.url {
                 return "<li><a href=\"\(escape(url))\">\(escape(source.title))</a></li>"
@@ -89,7 +117,7 @@ public struct HTMLSite: Sendable {
         <main>
         <article>
         <p class="place">\(escape(labels.place(of: lesson.metadata)))</p>
-        \(title)\(body)
+        \(title)\(tryIt)\(contents)\(body)
         <section class="sources">
         <h2>\(escape(labels.sources))</h2>
         <ol>
@@ -143,8 +171,13 @@ public struct HTMLSite: Sendable {
         <main>
         <h1>\(escape(labels.siteTitle))</h1>
         <p class="intro">\(escape(labels.siteIntro))</p>
+        \(extras.timeline[language] == nil ? "" : "<p><a href=\"timeline.html\">\(escape(labels.timeline))</a></p>")
+        <input id="search" type="search" hidden placeholder="\(escape(labels.search))" aria-label="\(escape(labels.search))">
+        <ol id="results"></ol>
         \(lessonList(language, prefix: ""))
         </main>
+        <script src="search-index.js"></script>
+        <script src="../search.js"></script>
         </body>
         </html>
 
@@ -182,6 +215,50 @@ public struct HTMLSite: Sendable {
         </html>
 
         """
+    }
+
+    /// The timeline picture on a page of its own, inline so that its marks link and its cards
+    /// show on hover and focus.
+    func timelinePage(_ language: LessonLanguage, picture: String) -> String {
+        let labels = Labels.of(language)
+        let other = language.other
+        let svg = picture.range(of: "?>").map { String(picture[$0.upperBound...]) } ?? picture
+        return """
+        <!doctype html>
+        <html lang="\(language.htmlTag)">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(labels.timeline)) — contlab</title>
+        <link rel="stylesheet" href="../style.css">
+        </head>
+        <body>
+        <nav class="top">
+        <a href="index.html">↑ \(escape(labels.allLessons))</a>
+        <a class="language" href="../\(other.rawValue)/timeline.html" hreflang="\(other.htmlTag)" lang="\(other.htmlTag)">\(other.nativeName)</a>
+        </nav>
+        <main class="timeline">
+        <p class="intro">\(escape(labels.timelineIntro))</p>
+        <div class="picture">\(svg)</div>
+        </main>
+        </body>
+        </html>
+
+        """
+    }
+
+    /// The lessons and events of `language` for search.js, as a script that sets CONTLAB_INDEX.
+    func searchIndex(_ language: LessonLanguage) -> String {
+        var entries = catalog.lessons(in: language).map { lesson in
+            SiteExtras.SearchEntry(title: lesson.title, text: HTMLSite.plainText(CommonMark.html(lesson.body, rewriteURL: { _ in nil })),
+                                   url: "\(lesson.id).html")
+        }
+        entries += extras.events[language] ?? []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = (try? encoder.encode(entries)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        // A script, not JSON: "</script" cannot end it early here, but a stray "<!--" could; both are escaped.
+        return "var CONTLAB_INDEX = " + json.replacingOccurrences(of: "<", with: "\\u003c") + ";\n"
     }
 
     /// Gives each `<pre>` whose code has a language (cmark writes `<pre><code class="language-sh">`)

@@ -14,6 +14,13 @@ struct Labels {
     var stageLessons: String
     var historyLessons: String
     var noLessons: String
+    var contents: String
+    var tryIt: String
+    var walkthrough: String
+    var exercisesIntro: String
+    var timeline: String
+    var timelineIntro: String
+    var search: String
     private var stageFormat: (Int) -> String
 
     func stage(_ number: Int) -> String { stageFormat(number) }
@@ -35,6 +42,11 @@ struct Labels {
                 siteTitle: "contlab lessons",
                 siteIntro: "How Linux containers work, built stage by stage, and where they came from.",
                 stageLessons: "Stages", historyLessons: "History", noLessons: "No lessons yet.",
+                contents: "On this page", tryIt: "Do it for real:", walkthrough: "the guided walk-through is",
+                exercisesIntro: "Graded exercises for this stage: make a workspace with",
+                timeline: "The timeline: 1979 to today, as a picture",
+                timelineIntro: "Years run left to right; each lane is a kind of change, each row a technology. Point at a mark, or move to it with Tab, to read its card; a mark opens the lesson that tells it.",
+                search: "Search the lessons and the history",
                 stageFormat: { "Stage \($0)" })
         case .zh:
             return Labels(
@@ -43,6 +55,11 @@ struct Labels {
                 siteTitle: "contlab 课程",
                 siteIntro: "一步步亲手构建 Linux 容器，了解它的原理与来历。",
                 stageLessons: "阶段", historyLessons: "历史", noLessons: "暂无课程。",
+                contents: "本页内容", tryIt: "动手做：", walkthrough: "带你一步步运行的演示是",
+                exercisesIntro: "本阶段的评分练习：先建立工作区",
+                timeline: "时间线：从 1979 年到今天，一图看尽",
+                timelineIntro: "年份从左到右；每一条泳道是一类变化，每一行是一项技术。把鼠标指向某个点，或用 Tab 键移到它上面，就能看到它的卡片；点击会打开讲述它的课程。",
+                search: "搜索课程与历史",
                 stageFormat: { "第 \($0) 阶段" })
         }
     }

@@ -77,6 +77,22 @@ extension HTMLSite {
     .intro { color: var(--muted); font-size: 1.1rem; }
     .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 3rem; }
     .columns h2 a { color: inherit; text-decoration: none; }
+    nav.toc { font-size: 0.95rem; border: 1px solid var(--rule); border-radius: 6px; padding: 0.6em 1em; margin: 1em 0 2em; }
+    nav.toc p { margin: 0 0 0.3em; color: var(--muted); font-weight: 600; }
+    nav.toc ol { margin: 0; padding-left: 1.4em; }
+    h2[id] { scroll-margin-top: 1rem; }
+    aside.try { background: var(--code-bg); border-radius: 6px; padding: 0.7em 1em; margin: 1em 0; }
+    aside.try p { margin: 0.2em 0; }
+    aside.try ul { margin: 0.4em 0 0; }
+    main.timeline { max-width: none; }
+    .picture { overflow-x: auto; }
+    .picture svg { display: block; width: 100%; min-width: 60rem; height: auto; }
+    .picture a:focus { outline: none; }
+    #search { width: 100%; font: inherit; padding: 0.4em 0.6em; border: 1px solid var(--rule); border-radius: 6px; margin: 0.5em 0; }
+    #results:empty { display: none; }
+    /* Long commands and tables scroll inside the page instead of widening it. */
+    article { min-width: 0; overflow-wrap: anywhere; }
+    article table { display: block; overflow-x: auto; }
     /* A projector washes out light greys: darken them and enlarge the text. */
     @media projection, (min-width: 1600px) {
       html { font-size: 137.5%; }

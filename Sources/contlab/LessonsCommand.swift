@@ -1,6 +1,8 @@
 import ArgumentParser
 import ContlabCore
 import Foundation
+import Exercises
+import History
 import Lessons
 
 /// `contlab lessons [list|show|export|check]`: read the lessons in the terminal, export them as
@@ -87,10 +89,38 @@ struct LessonsCommand: ParsableCommand {
         func run() throws {
             let catalog = try LessonCatalog.load(from: try ProjectFiles.lessonsDirectory())
             let target = URL(fileURLWithPath: directory, isDirectory: true)
-            let written = try HTMLSite(catalog: catalog).write(to: target)
+            let written = try HTMLSite(catalog: catalog, extras: try LessonsCommand.siteExtras(catalog)).write(to: target)
             let count = LessonLanguage.allCases.map { catalog.lessons(in: $0).count }.reduce(0, +)
             print("wrote \(written.count) files (\(count) lessons) to \(target.path); open \(target.appendingPathComponent("index.html").path)")
         }
+    }
+
+    /// The timeline picture (each mark linking to the first lesson that tells it, or to the
+    /// timeline page itself), each stage's exercises, and the events to search, per language.
+    static func siteExtras(_ catalog: LessonCatalog) throws -> SiteExtras {
+        var extras = SiteExtras()
+        let history = try ExerciseSupport.history()
+        let exercises = try ExerciseSupport.catalog().exercises
+        for language in LessonLanguage.allCases {
+            let pages = Set(catalog.lessons(in: language).map(\.id))
+            func page(_ event: Event) -> String {
+                event.lessons.first(where: pages.contains).map { "\($0).html" } ?? "timeline.html#event-\(event.id)"
+            }
+            let selection = try history.timeline(TimelineQuery(), currentYear: HistoryData.currentYear())
+            extras.timeline[language] = SVGRenderer(data: history, language: language).timeline(selection, link: page)
+            extras.events[language] = history.events.map {
+                SiteExtras.SearchEntry(title: "\($0.date) — \($0.title[language])", text: $0.description[language], url: page($0))
+            }
+            var byStage: [Int: [SiteExtras.Exercise]] = [:]
+            for exercise in exercises {
+                guard let stage = exercise.stage else { continue }
+                // A title may name a workspace's own value ({{hostname}}): the site shows which.
+                let title = exercise.title[language].replacingOccurrences(of: #"\{\{(\w+)\}\}"#, with: "‹$1›", options: .regularExpression)
+                byStage[stage, default: []].append(SiteExtras.Exercise(id: exercise.id, title: title))
+            }
+            extras.exercises[language] = byStage
+        }
+        return extras
     }
 
     struct Check: ParsableCommand {

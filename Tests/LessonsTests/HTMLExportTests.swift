@@ -60,6 +60,60 @@ final class HTMLExportTests: XCTestCase {
         XCTAssertTrue(home.contains("href=\"en/fixture-everything.html\"") && home.contains("href=\"zh/fixture-history.html\""))
     }
 
+    /// The site as `contlab lessons export` makes it: a picture whose marks link to a lesson and
+    /// to the timeline itself, exercises for stage 1, events to search.
+    func siteWithExtras() throws -> URL {
+        var extras = SiteExtras()
+        for language in LessonLanguage.allCases {
+            extras.timeline[language] = #"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><a id="event-1979-chroot" href="fixture-history.html"><circle r="4"/></a><a id="event-x" href="timeline.html#event-1979-chroot"><circle r="4"/></a></svg>"#
+            extras.exercises[language] = [1: [SiteExtras.Exercise(id: "1.1", title: "A root of your own"),
+                                              SiteExtras.Exercise(id: "1.2", title: "Escape")]]
+            extras.events[language] = [SiteExtras.SearchEntry(title: "1979 — chroot", text: "Version 7 Unix", url: "fixture-history.html")]
+        }
+        let place = site.appendingPathComponent("with-extras")
+        try HTMLSite(catalog: LessonCatalog.load(from: Paths.fixtureLessons), extras: extras).write(to: place)
+        return place
+    }
+
+    func testEveryLinkInTheSiteResolves() throws {
+        // The fixture shows an image, tree.png, that it does not ship: the only link that may fail.
+        func broken(_ place: URL) throws -> [String] { try SiteLinks.broken(in: place).filter { !$0.contains("tree.png") } }
+        XCTAssertEqual(try broken(site), [])
+        let place = try siteWithExtras()
+        XCTAssertEqual(try broken(place), [])
+        // The checker itself: a page with a dangling link and a missing anchor is caught.
+        let bad = place.appendingPathComponent("en/bad.html")
+        try #"<a href="nowhere.html">x</a> <a href="index.html#no-such-id">y</a> <a href="https://example.org/">z</a>"#
+            .write(to: bad, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try broken(place).count, 2)
+    }
+
+    func testStageLessonsSayHowToRunThemAndHaveAContentsList() throws {
+        let place = try siteWithExtras()
+        let page = try String(contentsOf: place.appendingPathComponent("en/fixture-everything.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("<code>contlab stage 1</code>"), "the walk-through's command")
+        XCTAssertTrue(page.contains("<li><code>1.1</code> A root of your own</li>") && page.contains("<code>contlab verify 1.1</code>"))
+        let zh = try String(contentsOf: place.appendingPathComponent("zh/fixture-history.html"), encoding: .utf8)
+        XCTAssertTrue(zh.contains("href=\"timeline.html\""), "a history lesson links to the timeline")
+        // Headings get ids, and the contents list links each (the fixtures have one h2: a page
+        // with several is checked on the real lessons in IntegrationTests).
+        let (html, contents) = HTMLSite.anchorHeadings("<h2>What it is</h2><p>x</p><h2>What it is</h2><h2>它是什么</h2>")
+        XCTAssertEqual(contents.map(\.id), ["what-it-is", "what-it-is-2", "s3"])
+        XCTAssertEqual(html, #"<h2 id="what-it-is">What it is</h2><p>x</p><h2 id="what-it-is-2">What it is</h2><h2 id="s3">它是什么</h2>"#)
+    }
+
+    /// Search runs in the page: index.html#q=… opens with the results of that search.
+    func testTheSearchFindsLessonsAndEvents() throws {
+        guard let chromium = Browser.find() else { return XCTFail("chromium is not installed: apt-get install chromium") }
+        let place = try siteWithExtras()
+        let url = place.appendingPathComponent("en/index.html").absoluteString + "#q=version%207"
+        let dom = try Browser.run(chromium, ["--dump-dom", url])
+        XCTAssertEqual(dom.status, 0, dom.output)
+        XCTAssertTrue(dom.output.contains(#"<li><a href="fixture-history.html">1979 — chroot</a></li>"#), String(dom.output.prefix(2000)))
+        let none = try Browser.run(chromium, ["--dump-dom", place.appendingPathComponent("en/index.html").absoluteString + "#q=zzzqqq"])
+        XCTAssertTrue(none.output.contains(#"<ol id="results"></ol>"#), "nothing matches a word that is nowhere")
+    }
+
     // A real browser opens the site: the pages load (a PNG is drawn) and the lesson's title is
     // in the DOM Chromium built.
     func testChromiumRendersTheSite() throws {
