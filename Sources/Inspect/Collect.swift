@@ -17,7 +17,7 @@ extension IsolationReport {
             let id = Sys.readLink("/proc/self/ns/\(ns.procName)")
             let host = hostNamespaces[ns.procName]
             return NamespaceEntry(kind: ns.procName, id: id,
-                                  differsFromHost: (id != nil && host != nil) ? id != host : nil)
+                                  differsFromHost: (id != nil && host != nil) ? id != host : nil, hostId: host)
         }
         var uts = utsname()
         uname(&uts)

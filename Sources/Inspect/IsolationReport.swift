@@ -9,6 +9,15 @@ public struct IsolationReport: Codable, Equatable, Sendable {
         public var id: String?
         /// Compared with the host's id when the runtime passed it in; nil when unknown.
         public var differsFromHost: Bool?
+        /// The host's id of the same kind, when the runtime passed it in.
+        public var hostId: String?
+
+        public init(kind: String, id: String?, differsFromHost: Bool?, hostId: String? = nil) {
+            self.kind = kind
+            self.id = id
+            self.differsFromHost = differsFromHost
+            self.hostId = hostId
+        }
     }
 
     public struct Capabilities: Codable, Equatable, Sendable {

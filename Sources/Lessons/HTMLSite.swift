@@ -65,7 +65,8 @@ public struct HTMLSite: Sendable {
         if case .heading(1, _)? = document.blocks.first {} else {
             title = "<h1>\(escape(lesson.title))</h1>\n"
         }
-        let anchored = HTMLSite.anchorHeadings(HTMLSite.labelCodeBlocks(CommonMark.html(lesson.body, rewriteURL: HTMLSite.exportedURL)))
+        let rendered = HTMLSite.labelCodeBlocks(CommonMark.html(lesson.body, rewriteURL: HTMLSite.exportedURL))
+        let anchored = HTMLSite.anchorHeadings(HTMLSite.drawDiagrams(rendered, extras.diagrams[lesson.language] ?? [:]))
         let body = anchored.html
         var contents = ""
         if anchored.contents.count > 1 {

@@ -32,6 +32,9 @@ public struct SiteExtras: Sendable {
     public var exercises: [LessonLanguage: [Int: [Exercise]]] = [:]
     /// The history events, searched beside the lessons, per language.
     public var events: [LessonLanguage: [SearchEntry]] = [:]
+    /// Drawings as SVG, by the data file a lesson's ```diagram:FILE block names, per language;
+    /// the block's text drawing stays where there is none.
+    public var diagrams: [LessonLanguage: [String: String]] = [:]
 
     public init() {}
 }
@@ -61,6 +64,21 @@ extension HTMLSite {
         }
         result += html[last...]
         return (result, contents)
+    }
+
+    /// Each `diagram:FILE` code block replaced by its SVG, in a figure that scrolls if narrow.
+    static func drawDiagrams(_ html: String, _ svgs: [String: String]) -> String {
+        let pattern = try! NSRegularExpression(pattern: #"<pre data-lang="diagram:([^"]+)"><code class="[^"]*">.*?</code></pre>"#,
+                                               options: [.dotMatchesLineSeparators])
+        var result = ""
+        var last = html.startIndex
+        for match in pattern.matches(in: html, range: NSRange(html.startIndex..., in: html)) {
+            guard let whole = Range(match.range, in: html), let name = Range(match.range(at: 1), in: html),
+                  let svg = svgs[String(html[name])] else { continue }
+            result += html[last..<whole.lowerBound] + "<figure class=\"diagram\">" + svg + "</figure>"
+            last = whole.upperBound
+        }
+        return result + html[last...]
     }
 
     /// Text without tags and with the five escaped characters read back.

@@ -88,6 +88,8 @@ extension HTMLSite {
     .picture { overflow-x: auto; }
     .picture svg { display: block; width: 100%; min-width: 60rem; height: auto; }
     .picture a:focus { outline: none; }
+    figure.diagram { margin: 1em 0; overflow-x: auto; }
+    figure.diagram svg { display: block; max-width: 100%; height: auto; }
     #search { width: 100%; font: inherit; padding: 0.4em 0.6em; border: 1px solid var(--rule); border-radius: 6px; margin: 0.5em 0; }
     #results:empty { display: none; }
     /* Long commands and tables scroll inside the page instead of widening it. */

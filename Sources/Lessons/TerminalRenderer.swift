@@ -182,7 +182,8 @@ private struct Layout {
     /// Code is shown as written — never wrapped, tabs expanded — behind a gutter, with the
     /// fence's language as a label.
     func codeBlock(info: String, code: String) -> [String] {
-        let language = info.split(separator: " ").first.map(String.init) ?? ""
+        // "diagram:FILE" names the data the site draws it from; here the drawing is the text.
+        let language = (info.split(separator: " ").first.map(String.init) ?? "").split(separator: ":").first.map(String.init) ?? ""
         var codeLines = code.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if codeLines.last == "" { codeLines.removeLast() }
         var out = [styled("  ┌─" + (language.isEmpty ? "" : " " + language), .muted)]

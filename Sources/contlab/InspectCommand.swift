@@ -20,13 +20,28 @@ struct InspectCommand: ParsableCommand {
 
     @Flag(help: "Print JSON for machines.") var json = false
     @Flag(help: "With --json: only the namespace ids.") var namespaces = false
+    @Flag(help: "Draw the namespaces beside the host's instead of the table.") var diagram = false
+    @Option(help: ArgumentHelp("Show a report saved with --json instead of this process.", valueName: "file"))
+    var from: String?
     @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
     func run() throws {
-        let host = ProcessInfo.processInfo.environment["CONTLAB_HOST_NS"].map(IsolationReport.parseHostNamespaces) ?? [:]
-        let report = IsolationReport.collect(hostNamespaces: host)
+        let report: IsolationReport
+        if let from {
+            guard let data = FileManager.default.contents(atPath: from) else {
+                throw ValidationError("--from \(from): cannot read it; give a file written by contlab inspect --json")
+            }
+            do { report = try JSONDecoder().decode(IsolationReport.self, from: data) } catch {
+                throw ValidationError("--from \(from): not a report of contlab inspect --json (\(error.localizedDescription))")
+            }
+        } else {
+            let host = ProcessInfo.processInfo.environment["CONTLAB_HOST_NS"].map(IsolationReport.parseHostNamespaces) ?? [:]
+            report = IsolationReport.collect(hostNamespaces: host)
+        }
         if json {
             print(namespaces ? try report.namespacesJSON() : try report.json())
+        } else if diagram {
+            print(NamespaceDiagram(report: report).text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
         } else {
             print(report.table(style: Style(enabled: color.enabled())), terminator: "")
         }

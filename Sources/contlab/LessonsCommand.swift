@@ -3,6 +3,7 @@ import ContlabCore
 import Foundation
 import Exercises
 import History
+import Inspect
 import Lessons
 
 /// `contlab lessons [list|show|export|check]`: read the lessons in the terminal, export them as
@@ -119,6 +120,15 @@ struct LessonsCommand: ParsableCommand {
                 byStage[stage, default: []].append(SiteExtras.Exercise(id: exercise.id, title: title))
             }
             extras.exercises[language] = byStage
+            // The diagrams' data: reports of real runs, kept beside the lessons.
+            let folder = try ProjectFiles.lessonsDirectory().appendingPathComponent("diagrams")
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasSuffix("-inspect.json") {
+                guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
+                      let report = try? JSONDecoder().decode(IsolationReport.self, from: data) else {
+                    throw ValidationError("lessons/diagrams/\(name) is not a report of contlab inspect --json")
+                }
+                extras.diagrams[language, default: [:]][name] = NamespaceDiagram(report: report).svg(language: language)
+            }
         }
         return extras
     }

@@ -40,6 +40,8 @@ final class LessonsSiteTests: XCTestCase {
             let stage = try read("\(language)/stage2-namespaces.html")
             XCTAssertGreaterThanOrEqual(stage.components(separatedBy: "<li><a href=\"#").count - 1, 4, "a contents list")
             XCTAssertTrue(stage.contains("<code>contlab stage 2</code>") && stage.contains("<code>2.1</code>"))
+            XCTAssertTrue(stage.contains("<figure class=\"diagram\"><svg") && !stage.contains("data-lang=\"diagram:"),
+                          "\(language): the namespaces diagram is drawn as SVG")
         }
     }
 
