@@ -1,4 +1,5 @@
 import Foundation
+import TextKit
 
 /// The record of system calls a runtime made, in order, for `--explain` and the walk-through.
 /// Each wrapper in `Sys` appends the call as a C programmer would write it; the container's init

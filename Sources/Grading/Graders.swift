@@ -8,11 +8,12 @@ import Lessons
 import OCI
 import Rootfs
 import Stage5Images
+import TextKit
 
 /// What every grader needs from the machine: the busybox tree containers start from, the
 /// history data, runc when it is installed.
 public struct GradingContext {
-    public var language: LessonLanguage
+    public var language: Language
     public var busybox: () throws -> String
     /// BusyBox with util-linux's unshare and mount: stage 2's scripts run in it.
     public var hostTools: () throws -> String
@@ -24,7 +25,7 @@ public struct GradingContext {
     /// the class key when a teacher grades).
     public var variant: Variant = .standard
 
-    public init(language: LessonLanguage, busybox: @escaping () throws -> String, hostTools: @escaping () throws -> String,
+    public init(language: Language, busybox: @escaping () throws -> String, hostTools: @escaping () throws -> String,
                 history: @escaping () throws -> HistoryData, runc: String?, timeLimit: Int? = nil) {
         self.language = language
         self.busybox = busybox
@@ -47,7 +48,7 @@ public struct GradingContext {
     }
 
     /// The checkout's busybox tree and history data, and Debian's runc if present.
-    public static func standard(language: LessonLanguage) -> GradingContext {
+    public static func standard(language: Language) -> GradingContext {
         GradingContext(
             language: language,
             busybox: { try tree("busybox") },

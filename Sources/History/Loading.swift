@@ -3,6 +3,7 @@
 // entry and field, and so that all problems are reported at once instead of the first one.
 import ContlabCore
 import Foundation
+import TextKit
 import Yams
 
 /// The file names under lessons/history/ and how messages show them.

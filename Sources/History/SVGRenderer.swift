@@ -3,6 +3,7 @@
 // browser shows its description. Text widths are estimated from display columns, since an
 // SVG has no layout engine; the estimate errs wide so text does not run off the image.
 import ContlabCore
+import TextKit
 
 public struct SVGRenderer {
     public let data: HistoryData
@@ -43,7 +44,7 @@ public struct SVGRenderer {
     static func fit(_ text: String, size: Double, pixels: Double) -> String {
         guard estimate(text, size: size) > pixels else { return text }
         let columns = Int(pixels / (size * 0.56))
-        return TextLayout.truncate(text, toWidth: max(columns, 1))
+        return Terminal.truncate(text, toWidth: max(columns, 1))
     }
 
     public func timeline(_ selection: TimelineSelection) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import ContlabCore
+import TextKit
 
 /// A static site of every lesson in both languages: `index.html` (both languages),
 /// `<lang>/index.html`, `<lang>/<id>.html` and one `style.css`. Pages link with relative URLs,
@@ -13,7 +14,7 @@ public struct HTMLSite: Sendable {
     /// the I/O.
     public func files() -> [String: String] {
         var files = ["style.css": HTMLSite.stylesheet, "index.html": home()]
-        for language in LessonLanguage.allCases {
+        for language in Language.allCases {
             let lessons = catalog.lessons(in: language)
             files["\(language.rawValue)/index.html"] = index(language)
             for (position, lesson) in lessons.enumerated() {
@@ -106,7 +107,7 @@ public struct HTMLSite: Sendable {
         """
     }
 
-    func lessonList(_ language: LessonLanguage, prefix: String) -> String {
+    func lessonList(_ language: Language, prefix: String) -> String {
         let labels = Labels.of(language)
         let lessons = catalog.lessons(in: language)
         if lessons.isEmpty { return "<p class=\"empty\">\(escape(labels.noLessons))</p>" }
@@ -123,7 +124,7 @@ public struct HTMLSite: Sendable {
         return html
     }
 
-    func index(_ language: LessonLanguage) -> String {
+    func index(_ language: Language) -> String {
         let labels = Labels.of(language)
         let other = language.other
         return """
@@ -152,7 +153,7 @@ public struct HTMLSite: Sendable {
     }
 
     func home() -> String {
-        let columns = LessonLanguage.allCases.map { language -> String in
+        let columns = Language.allCases.map { language -> String in
             let labels = Labels.of(language)
             return """
             <section lang="\(language.htmlTag)">

@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import TextKit
 
 /// What `contlab run` was asked for, before it becomes a `ContainerPlan`. Turning one into the
 /// other is pure: it decides namespaces, environment and identity, and refuses what cannot work.

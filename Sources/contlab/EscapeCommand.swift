@@ -3,6 +3,7 @@ import ContlabCore
 import Foundation
 import Stage1Chroot
 import Stage2Namespaces
+import TextKit
 
 struct EscapeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import ContlabCore
 import Foundation
 import Lessons
+import TextKit
 
 /// `contlab lessons [list|show|export|check]`: read the lessons in the terminal, export them as
 /// a static site, or check them while writing. The work is done by the Lessons module.
@@ -88,7 +89,7 @@ struct LessonsCommand: ParsableCommand {
             let catalog = try LessonCatalog.load(from: try ProjectFiles.lessonsDirectory())
             let target = URL(fileURLWithPath: directory, isDirectory: true)
             let written = try HTMLSite(catalog: catalog).write(to: target)
-            let count = LessonLanguage.allCases.map { catalog.lessons(in: $0).count }.reduce(0, +)
+            let count = Language.allCases.map { catalog.lessons(in: $0).count }.reduce(0, +)
             print("wrote \(written.count) files (\(count) lessons) to \(target.path); open \(target.appendingPathComponent("index.html").path)")
         }
     }

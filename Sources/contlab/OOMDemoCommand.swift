@@ -5,6 +5,7 @@ import Foundation
 import Rootfs
 import Stage2Namespaces
 import Stage3Cgroups
+import TextKit
 
 struct OOMDemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,6 +7,7 @@ import Stage2Namespaces
 import Stage3Cgroups
 import Images
 import Stage5Images
+import TextKit
 
 /// Options shared by every command that starts a container.
 struct ContainerOptions: ParsableArguments {

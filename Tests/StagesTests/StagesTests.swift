@@ -1,4 +1,5 @@
 import ContlabCore
+import TextKit
 import XCTest
 @testable import Inspect
 @testable import Stage1Chroot
