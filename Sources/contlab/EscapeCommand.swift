@@ -34,7 +34,7 @@ struct EscapeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> Result in
+        let result = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> Result in
             let rootfs = try container.resolveRootfs()
             let proof = "contlab-escape-proof-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             let secret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()

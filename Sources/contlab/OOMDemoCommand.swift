@@ -26,7 +26,7 @@ struct OOMDemoCommand: ParsableCommand {
     @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
     func run() throws {
-        let runs = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> [(String, Stage3Run.Report)] in
+        let runs = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> [(String, Stage3Run.Report)] in
             let limits = try CgroupLimits.parse(memory: memory, pids: nil, cpus: nil)
             let store = try RootfsStore.standard()
             let rootfs = try store.resolve(stressNg ? "host-tools" : "busybox")

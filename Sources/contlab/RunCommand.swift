@@ -174,7 +174,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let args = command.first == "--" ? Array(command.dropFirst()) : command
         if container.stage == 5 { return try runImage(args) }
-        let status = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> ExitStatus in
+        let status = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> ExitStatus in
             let rootfs = try container.resolveRootfs()
             var request = RunRequest(stage: container.stage, rootfs: rootfs, args: args)
             request.env = env
@@ -209,7 +209,7 @@ struct RunCommand: ParsableCommand {
 
     /// Stage 5: the image's layers under overlayfs, run by the stage-4 runtime.
     func runImage(_ args: [String]) throws {
-        let code = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> Int32 in
+        let code = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> Int32 in
             do {
                 var run = Stage5Run(id: name ?? Stage5Run.newID(), image: try ImageReference(parsing: image!))
                 run.command = args
