@@ -108,13 +108,20 @@ public enum Sys {
         }
     }
 
+    /// unshare(2) of one namespace, for the one a process must make itself once it is placed
+    /// (a cgroup namespace is rooted at the cgroup its creator is in at that moment).
+    public static func unshare(_ namespace: Namespace) throws {
+        let call = "unshare(\(namespace.cloneFlagName))"
+        CallRecord.shared.note(call)
+        let rc = cl_unshare(Int32(bitPattern: UInt32(namespace.cloneFlag)))
+        if rc != 0 { throw SystemCallError(call, errno: -rc) }
+    }
+
     /// mknod for a character device.
     public static func mknodChar(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws {
         let call = "mknod(\"\(path)\", S_IFCHR|0\(String(mode, radix: 8)), makedev(\(major), \(minor)))"
         CallRecord.shared.note(call)
-        let dev = (UInt64(major & 0xfff) << 8) | UInt64(minor & 0xff)
-            | (UInt64(minor & ~0xff) << 12) | (UInt64(major & ~0xfff) << 32)
-        if Glibc.mknod(path, S_IFCHR | mode, dev_t(dev)) != 0 {
+        if Glibc.mknod(path, S_IFCHR | mode, DeviceNumber.make(major, minor)) != 0 {
             throw SystemCallError(call, errno: errno)
         }
         // mknod is filtered by the umask; the device nodes must be 0666 like the host's.
