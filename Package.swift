@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Rootfs", dependencies: ["ContlabCore", "Yams"]),
         .target(name: "Stage1Chroot", dependencies: ["ContlabCore"], path: "Sources/Stage1Chroot"),
         .target(
-            name: "Stage2Namespaces", dependencies: ["CLinux", "ContlabCore", "TextKit", "Stage1Chroot"],
+            name: "Stage2Namespaces", dependencies: ["ContlabCore", "TextKit", "Stage1Chroot"],
             path: "Sources/Stage2Namespaces"),
         .target(name: "Cgroups", dependencies: ["ContlabCore", "CLinux"]),
         .target(name: "OCI", dependencies: ["ContlabCore"]),

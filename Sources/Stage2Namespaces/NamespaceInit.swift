@@ -1,4 +1,3 @@
-import CLinux
 import ContlabCore
 import Foundation
 import Stage1Chroot

@@ -1,4 +1,3 @@
-import CLinux
 import ContlabCore
 import Foundation
 
@@ -37,9 +36,7 @@ public enum NamespaceRoot {
         }
         if plan.namespaces.contains(.uts) { try Sys.sethostname(plan.hostname ?? "contlab") }
         if plan.namespaces.contains(.network) {
-            CallRecord.shared.note("ioctl(socket(AF_INET), SIOCSIFFLAGS, \"lo\" IFF_UP)")
-            let rc = cl_loopback_up()
-            if rc != 0 { throw SystemCallError("ioctl(SIOCSIFFLAGS, lo)", errno: -rc) }
+            try Sys.loopbackUp()
         }
         try Sys.chdir(root)
         // pivot_root(".", ".") stacks the old root under the new one at "/"; detaching it
