@@ -32,7 +32,7 @@ struct EscapeCommand: ParsableCommand {
                 var request = RunRequest(stage: container.stage, rootfs: rootfs, args: ["contlab", Self.probeArgument])
                 request.env = environment
                 request.rootless = container.effectiveRootless
-                return try captureStdout { try container.run(request, rootfsPath: rootfs) }
+                return try captureStdout { try container.run(request) }
             }
         }
         if json {

@@ -37,8 +37,7 @@ struct OOMDemoCommand: ParsableCommand {
                     : ["contlab", "hog", size]
                 var request = RunRequest(stage: 3, rootfs: rootfs, args: args)
                 request.rootless = geteuid() != 0
-                var plan = try request.plan(users: UserDatabase(rootfs: rootfs))
-                plan.hostNamespaces = currentNamespaceIDs()
+                let plan = try request.planOnThisHost()
                 let (report, _) = try captureStdout { try Stage3Run.run(plan: plan, limits: limits, explain: false) }
                 return ("hog \(size)", report)
             }

@@ -42,14 +42,6 @@ struct ContainerOptions: ParsableArguments {
         try RootfsStore.standard().resolve(rootfs)
     }
 
-    func plan(_ request: RunRequest, rootfsPath: String) throws -> ContainerPlan {
-        var plan = try request.plan(users: UserDatabase(rootfs: rootfsPath),
-                                    kernelHasCgroupNamespace: Sys.exists("/proc/self/ns/cgroup"))
-        plan.hostRoot = FileIdentity(path: "/")
-        plan.hostNamespaces = currentNamespaceIDs()
-        return plan
-    }
-
     var explaining: Bool { explain || explainFull }
 
     func printRecord(_ record: [String]) {
@@ -63,15 +55,15 @@ struct ContainerOptions: ParsableArguments {
     }
 
     /// Start `request` (stages 1 and 2) and wait for it; returns how it ended.
-    func run(_ request: RunRequest, rootfsPath: String) throws -> ExitStatus {
-        let process = try ContainerProcess.start(plan: try plan(request, rootfsPath: rootfsPath), explain: explaining)
+    func run(_ request: RunRequest) throws -> ExitStatus {
+        let process = try ContainerProcess.start(plan: try request.planOnThisHost(), explain: explaining)
         printRecord(process.record)
         return process.wait()
     }
 
     /// Stage 3: the same in a cgroup with `limits`; returns the report.
-    func runInCgroup(_ request: RunRequest, rootfsPath: String, limits: CgroupLimits) throws -> Stage3Run.Report {
-        try Stage3Run.run(plan: try plan(request, rootfsPath: rootfsPath), limits: limits, explain: explaining,
+    func runInCgroup(_ request: RunRequest, limits: CgroupLimits) throws -> Stage3Run.Report {
+        try Stage3Run.run(plan: try request.planOnThisHost(), limits: limits, explain: explaining,
                           onRecord: printRecord)
     }
 }
@@ -184,9 +176,9 @@ struct RunCommand: ParsableCommand {
             request.rootless = container.effectiveRootless
             if isatty(STDIN_FILENO) == 1 { request.terminal = ProcessInfo.processInfo.environment["TERM"] }
             request.language = ProcessInfo.processInfo.environment[Language.environmentKey]
-            guard container.stage >= 3 else { return try container.run(request, rootfsPath: rootfs) }
+            guard container.stage >= 3 else { return try container.run(request) }
             let limits = try limitOptions.limits()
-            let report = try container.runInCgroup(request, rootfsPath: rootfs, limits: limits)
+            let report = try container.runInCgroup(request, limits: limits)
             if !quiet {
                 Sys.warn("\ncontlab: stage 3 report")
                 FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.enabled(fd: STDERR_FILENO))).utf8))
