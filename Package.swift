@@ -31,16 +31,19 @@ let package = Package(
             name: "CCmark", path: "Sources/CCmark", pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]),
 
-        .target(name: "ContlabCore", dependencies: ["CLinux"]),
+        // The text layer of both languages: Language/Localized, terminal widths and styles, the
+        // CJK-aware wrapper, markup escaping, "did you mean". Pure; the core's --explain uses it.
+        .target(name: "TextKit"),
+        .target(name: "ContlabCore", dependencies: ["CLinux", "TextKit"]),
         .target(name: "Rootfs", dependencies: ["ContlabCore", "Yams"]),
         .target(name: "Stage1Chroot", dependencies: ["ContlabCore"], path: "Sources/Stage1Chroot"),
         .target(
-            name: "Stage2Namespaces", dependencies: ["CLinux", "ContlabCore", "Stage1Chroot"],
+            name: "Stage2Namespaces", dependencies: ["ContlabCore", "TextKit", "Stage1Chroot"],
             path: "Sources/Stage2Namespaces"),
         .target(name: "Cgroups", dependencies: ["ContlabCore", "CLinux"]),
         .target(name: "OCI", dependencies: ["ContlabCore"]),
         .target(
-            name: "Stage3Cgroups", dependencies: ["ContlabCore", "Cgroups", "Stage2Namespaces"],
+            name: "Stage3Cgroups", dependencies: ["ContlabCore", "TextKit", "Cgroups", "Stage2Namespaces"],
             path: "Sources/Stage3Cgroups"),
         .target(
             name: "Stage4OCI", dependencies: ["ContlabCore", "OCI", "Cgroups", "CCap", "CSeccomp", "CLinux"],
@@ -49,14 +52,14 @@ let package = Package(
         .target(
             name: "Stage5Images", dependencies: ["ContlabCore", "Cgroups", "Images", "OCI", "Stage4OCI", "CLinux"],
             path: "Sources/Stage5Images"),
-        .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
-        .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
-        .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
-        .target(name: "Walkthrough", dependencies: ["ContlabCore", "Cgroups", "Lessons", "Yams"]),
+        .target(name: "Inspect", dependencies: ["ContlabCore", "TextKit", "CCap", "CLinux"]),
+        .target(name: "Lessons", dependencies: ["ContlabCore", "TextKit", "CCmark", "Yams"]),
+        .target(name: "History", dependencies: ["ContlabCore", "TextKit", "Yams"]),
+        .target(name: "Walkthrough", dependencies: ["ContlabCore", "TextKit", "Cgroups", "Lessons", "Yams"]),
         // Graded exercises: the catalog, scoring, reports and progress (pure), and the graders
         // that run student work for real in containers and cgroups (side effects).
-        .target(name: "Exercises", dependencies: ["ContlabCore", "Lessons", "History", "Inspect", "OCI", "Yams"]),
-        .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images", "Stage5Images"]),
+        .target(name: "Exercises", dependencies: ["ContlabCore", "TextKit", "Lessons", "History", "Inspect", "OCI", "Yams"]),
+        .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "TextKit", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images", "Stage5Images"]),
         // Docker and Podman with contlab-runc as their runtime: the lab's private engines.
         .target(name: "Engines", dependencies: ["ContlabCore"]),
 
@@ -64,31 +67,32 @@ let package = Package(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
+                "ContlabCore", "TextKit", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
                 "Lessons", "History", "Walkthrough", "Exercises", "Grading", "Engines",
             ]),
 
         // Fast tests: pure logic, no root.
-        .testTarget(name: "ContlabCoreTests", dependencies: ["ContlabCore"]),
+        .testTarget(name: "TextKitTests", dependencies: ["TextKit"]),
+        .testTarget(name: "ContlabCoreTests", dependencies: ["ContlabCore", "TextKit"]),
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups", "ContlabCore"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups", "ContlabCore", "TextKit"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI", "Cgroups", "ContlabCore"], exclude: ["Configs"]),
         .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore", "TextKit"]),
         // What more than one test target uses (headless Chromium); a library only tests link.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport", "ContlabCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "ContlabCore", "Yams"]),
-        .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History", "ContlabCore"]),
-        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI", "ContlabCore", "Lessons"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport", "ContlabCore", "TextKit"], exclude: ["Fixtures"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "ContlabCore", "TextKit", "Yams"]),
+        .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History", "ContlabCore", "TextKit"]),
+        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI", "ContlabCore", "TextKit", "Lessons"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "OCI", "Cgroups"]),
         // The command line itself: every help screen, the version, "did you mean".
         .testTarget(name: "CommandLineTests", dependencies: [
-            "contlab", "ContlabCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "contlab", "ContlabCore", "TextKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Real containers, as root, through the built static binary (see Makefile).
-        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore", "Cgroups", "CLinux", "TestSupport"], exclude: ["CRI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore", "TextKit", "Cgroups", "CLinux", "TestSupport"], exclude: ["CRI"]),
         // Fuzzing: what contlab reads from strangers, one function per input kind. make fuzz
         // builds contlab-fuzz with libFuzzer and ASan; FuzzReplayTests runs the saved inputs
         // of Tests/FuzzCorpus in every make test.

@@ -1,4 +1,5 @@
 import Foundation
+import TextKit
 
 /// The record of system calls a runtime made, in order, for `--explain` and the walk-through.
 /// Each wrapper in `Sys` appends the call as a C programmer would write it; the container's init
@@ -10,6 +11,11 @@ public final class CallRecord: @unchecked Sendable {
 
     public private(set) var entries: [String] = []
     public var enabled = true
+    /// False for the recording mode: `Sys`'s wrappers that change the system note their call and
+    /// return as if it had succeeded, calling no kernel, so a unit test without root can check
+    /// the order a stage makes its calls in (youki's test double for its Syscall trait does this).
+    /// Queries (`Sys.isDirectory`, `Sys.readText`) still look at the real file system.
+    public var callsKernel = true
 
     public init() {}
 

@@ -148,35 +148,3 @@ public func currentNamespaceIDs() -> [String: String] {
     }
     return ids
 }
-
-/// How a plan reaches the child that re-executes this binary (a container's init, exec's
-/// helper): in a memfd the child inherits, its descriptor's number in an environment variable.
-/// The environment and the argument list hold at most 128 KiB per string (MAX_ARG_STRLEN), and
-/// a config.json with 10,000 annotations is larger; a descriptor holds any size.
-public enum PlanHandoff {
-    /// A memfd holding `payload`, open across exec; the caller closes it once the child runs.
-    public static func write(_ payload: String) throws -> Int32 {
-        let fd = cl_memfd("contlab-plan")
-        guard fd >= 0 else { throw SystemCallError("memfd_create(\"contlab-plan\")", errno: errno) }
-        Sys.writeAll(fd, Array(payload.utf8))
-        lseek(fd, 0, SEEK_SET)
-        return fd
-    }
-
-    /// The plan handed over under `key`: read, its descriptor closed and the variable unset, so
-    /// neither reaches the container's process. Nil when there is none.
-    public static func read(key: String) -> String? {
-        guard let value = getenv(key).map({ String(cString: $0) }), let fd = Int32(value) else { return nil }
-        unsetenv(key)
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += buffer[..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}

@@ -9,11 +9,25 @@ public enum Sys {
 
     static func quote(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "NULL" }
 
+    /// Notes `call` in the record; false when the record is all that is wanted (the recording
+    /// mode of `CallRecord.callsKernel`), so the wrapper returns as if the call had succeeded.
+    static func record(_ call: String) -> Bool {
+        CallRecord.shared.note(call)
+        return CallRecord.shared.callsKernel
+    }
+
+    /// Brings the loopback interface of a new network namespace up (ioctl SIOCSIFFLAGS).
+    public static func loopbackUp() throws {
+        guard record("ioctl(socket(AF_INET), SIOCSIFFLAGS, \"lo\" IFF_UP)") else { return }
+        let rc = cl_loopback_up()
+        if rc != 0 { throw SystemCallError("ioctl(SIOCSIFFLAGS, lo)", errno: -rc) }
+    }
+
     public static func mount(source: String?, target: String, fstype: String?, flags: MountFlags,
                              data: String? = nil, hint: String? = nil) throws {
         let call = "mount(\(quote(source)), \(quote(target)), \(quote(fstype)), \(flags.description)"
             + (data.map { ", \"\($0)\")" } ?? ", NULL)")
-        CallRecord.shared.note(call)
+        guard record(call) else { return }
         if Glibc.mount(source, target, fstype, flags.rawValue, data) != 0 {
             throw SystemCallError(call, errno: errno, hint: hint)
         }
@@ -21,7 +35,7 @@ public enum Sys {
 
     public static func umount(_ target: String, detach: Bool = false) throws {
         let call = "umount2(\"\(target)\", \(detach ? "MNT_DETACH" : "0"))"
-        CallRecord.shared.note(call)
+        guard record(call) else { return }
         if umount2(target, detach ? Int32(MNT_DETACH) : 0) != 0 {
             throw SystemCallError(call, errno: errno)
         }
@@ -29,31 +43,36 @@ public enum Sys {
 
     public static func pivotRoot(newRoot: String, putOld: String, hint: String? = nil) throws {
         let call = "pivot_root(\"\(newRoot)\", \"\(putOld)\")"
-        CallRecord.shared.note(call)
+        guard record(call) else { return }
         let rc = cl_pivot_root(newRoot, putOld)
         if rc != 0 { throw SystemCallError(call, errno: -rc, hint: hint) }
     }
 
     public static func chroot(_ path: String, hint: String? = nil) throws {
         let call = "chroot(\"\(path)\")"
-        CallRecord.shared.note(call)
+        guard record(call) else { return }
         if Glibc.chroot(path) != 0 { throw SystemCallError(call, errno: errno, hint: hint) }
     }
 
     public static func chdir(_ path: String, hint: String? = nil) throws {
         let call = "chdir(\"\(path)\")"
-        CallRecord.shared.note(call)
+        guard record(call) else { return }
         if Glibc.chdir(path) != 0 { throw SystemCallError(call, errno: errno, hint: hint) }
     }
 
     public static func sethostname(_ name: String) throws {
         let call = "sethostname(\"\(name)\", \(name.utf8.count))"
-        CallRecord.shared.note(call)
+        guard record(call) else { return }
         let rc = name.withCString { Glibc.sethostname($0, name.utf8.count) }
         if rc != 0 { throw SystemCallError(call, errno: errno) }
     }
 
     public static func mkdir(_ path: String, mode: mode_t = 0o755, existOK: Bool = true) throws {
+        // Recorded once made (an existing directory is no call worth showing).
+        guard CallRecord.shared.callsKernel else {
+            CallRecord.shared.note("mkdir(\"\(path)\", 0\(String(mode, radix: 8)))")
+            return
+        }
         if Glibc.mkdir(path, mode) != 0 {
             if existOK && errno == EEXIST { return }
             throw SystemCallError("mkdir(\"\(path)\", 0\(String(mode, radix: 8)))", errno: errno)
@@ -108,17 +127,20 @@ public enum Sys {
         }
     }
 
-    /// glibc's makedev(major, minor), which Swift does not import.
-    public static func deviceNumber(major: UInt32, minor: UInt32) -> dev_t {
-        dev_t((UInt64(major & 0xfff) << 8) | UInt64(minor & 0xff)
-            | (UInt64(minor & ~0xff) << 12) | (UInt64(major & ~0xfff) << 32))
+    /// unshare(2) of one namespace, for the one a process must make itself once it is placed
+    /// (a cgroup namespace is rooted at the cgroup its creator is in at that moment).
+    public static func unshare(_ namespace: Namespace) throws {
+        let call = "unshare(\(namespace.cloneFlagName))"
+        guard record(call) else { return }
+        let rc = cl_unshare(Int32(bitPattern: UInt32(namespace.cloneFlag)))
+        if rc != 0 { throw SystemCallError(call, errno: -rc) }
     }
 
     /// mknod for a character device.
     public static func mknodChar(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws {
         let call = "mknod(\"\(path)\", S_IFCHR|0\(String(mode, radix: 8)), makedev(\(major), \(minor)))"
-        CallRecord.shared.note(call)
-        if Glibc.mknod(path, S_IFCHR | mode, deviceNumber(major: major, minor: minor)) != 0 {
+        guard record(call) else { return }
+        if Glibc.mknod(path, S_IFCHR | mode, DeviceNumber.make(major, minor)) != 0 {
             throw SystemCallError(call, errno: errno)
         }
         // mknod is filtered by the umask; the device nodes must be 0666 like the host's.
@@ -127,7 +149,7 @@ public enum Sys {
 
     public static func symlink(target: String, at path: String) throws {
         let call = "symlink(\"\(target)\", \"\(path)\")"
-        CallRecord.shared.note(call)
+        guard record(call) else { return }
         if Glibc.symlink(target, path) != 0 && errno != EEXIST {
             throw SystemCallError(call, errno: errno)
         }
@@ -135,6 +157,7 @@ public enum Sys {
 
     /// Create an empty file (a bind-mount target), leaving an existing one alone.
     public static func touch(_ path: String, mode: mode_t = 0o644) throws {
+        guard CallRecord.shared.callsKernel else { return }
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)
         if fd < 0 { throw SystemCallError("open(\"\(path)\", O_CREAT)", errno: errno) }
         close(fd)
@@ -144,6 +167,7 @@ public enum Sys {
     public static func writeFile(_ path: String, _ text: String, record: Bool = true) throws {
         let call = "write(\"\(path)\", \"\(text.replacingOccurrences(of: "\n", with: "\\n"))\")"
         if record { CallRecord.shared.note(call) }
+        guard CallRecord.shared.callsKernel else { return }
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         if fd < 0 { throw SystemCallError(call, errno: errno) }
         defer { close(fd) }

@@ -1,6 +1,7 @@
 import ContlabCore
 import Foundation
 import Lessons
+import TextKit
 import Yams
 
 /// Every exercise under exercises/, in order (stages 1–4, then history). Loading checks the
@@ -32,7 +33,7 @@ public struct ExerciseCatalog: Sendable {
                 throw ExerciseError.malformed(file: "exercises/\(name)/exercise.yaml",
                                               reason: "the folder must be named \(exercise.folderName) (id-slug)")
             }
-            for language in LessonLanguage.allCases where !fm.fileExists(atPath: exercise.directory + "/task.\(language.rawValue).md") {
+            for language in Language.allCases where !fm.fileExists(atPath: exercise.directory + "/task.\(language.rawValue).md") {
                 throw ExerciseError.malformed(file: "exercises/\(name)", reason: "task.\(language.rawValue).md is missing")
             }
             exercises.append(exercise)

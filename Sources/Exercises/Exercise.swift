@@ -3,18 +3,16 @@
 import ContlabCore
 import Foundation
 import Lessons
+import TextKit
 import Yams
-
-/// A text in English and Simplified Chinese, as every student-facing string of an exercise is.
-public typealias Bilingual = Localized
 
 /// One thing a grader verifies about an exercise, worth `points` when it passes.
 public struct Check: Codable, Equatable, Sendable {
     public var id: String
     public var points: Int
-    public var title: Bilingual
+    public var title: Localized
     /// Hints in the order a student gets them (`contlab hint`).
-    public var hints: [Bilingual]
+    public var hints: [Localized]
     /// Checks that must pass first: this one fails with "needs X first" otherwise.
     public var requires: [String]?
     /// History exercises: the events in lessons/history/events.yaml the question is about.
@@ -28,7 +26,7 @@ public struct Exercise: Codable, Equatable, Sendable {
     public var slug: String
     /// 1–4, or nil for the history set.
     public var stage: Int?
-    public var title: Bilingual
+    public var title: Localized
     /// Which grader in Sources/Grading runs it (one grader may serve several exercises).
     public var grader: String
     /// Seconds the student's work may run before it is killed and graded as failed.

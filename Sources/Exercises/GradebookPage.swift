@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import TextKit
 
 /// The gradebook as one HTML page that needs no script and no network: the table, each
 /// exercise's pass rate as a bar and the totals as a histogram, both SVG drawn here, then the

@@ -2,6 +2,7 @@ import ContlabCore
 import Foundation
 import History
 import Lessons
+import TextKit
 import Yams
 
 /// The history set: questions drawn from lessons/history/events.yaml and answered in the
@@ -57,7 +58,7 @@ public enum HistoryQuiz {
     }
 
     /// The questions, as Markdown for the task statement (replacing `{{questions}}`).
-    public static func questions(_ exercise: Exercise, data: HistoryData, language: LessonLanguage, variant: Variant = .standard) -> String {
+    public static func questions(_ exercise: Exercise, data: HistoryData, language: Language, variant: Variant = .standard) -> String {
         let lang: Language = language == .zh ? .zh : .en
         var out = ""
         for check in exercise.checks {

@@ -1,4 +1,5 @@
 import Lessons
+import TextKit
 
 /// The few words the text report and the progress list put around the exercises' own text, in
 /// the student's language. (Tasks, titles and hints live in exercises/.)
@@ -26,7 +27,7 @@ public struct ExerciseLabels: Sendable {
         totalFormat(points, maxPoints, complete, count)
     }
 
-    public static func of(_ language: LessonLanguage) -> ExerciseLabels {
+    public static func of(_ language: Language) -> ExerciseLabels {
         switch language {
         case .en:
             return ExerciseLabels(

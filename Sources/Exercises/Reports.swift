@@ -1,6 +1,7 @@
 import ContlabCore
 import Foundation
 import Lessons
+import TextKit
 
 /// The report formats `contlab verify --format` writes: one for people and four for the
 /// autograders that read them (GitHub Classroom, CI test views, Gradescope). Pure.
@@ -76,16 +77,16 @@ public enum ReportRenderer {
         out += "<testsuites name=\"contlab\" tests=\"\(checks.count)\" failures=\"\(failures)\" time=\"\(seconds(total))\">\n"
         for exercise in report.exercises {
             let failed = exercise.checks.filter { !$0.passed }.count
-            out += "  <testsuite name=\"\(xml("\(exercise.id) \(exercise.title)"))\" tests=\"\(exercise.checks.count)\" failures=\"\(failed)\" errors=\"0\" time=\"\(seconds(exercise.seconds))\">\n"
+            out += "  <testsuite name=\"\(Markup.escapeXML("\(exercise.id) \(exercise.title)"))\" tests=\"\(exercise.checks.count)\" failures=\"\(failed)\" errors=\"0\" time=\"\(seconds(exercise.seconds))\">\n"
             out += "    <properties><property name=\"points\" value=\"\(exercise.points)\"/><property name=\"max_points\" value=\"\(exercise.maxPoints)\"/></properties>\n"
             for check in exercise.checks {
-                let name = xml("\(check.id): \(check.title) [\(check.points)/\(check.maxPoints)]")
-                out += "    <testcase classname=\"contlab.\(xml(exercise.id))\" name=\"\(name)\""
+                let name = Markup.escapeXML("\(check.id): \(check.title) [\(check.points)/\(check.maxPoints)]")
+                out += "    <testcase classname=\"contlab.\(Markup.escapeXML(exercise.id))\" name=\"\(name)\""
                 if check.passed {
                     out += "/>\n"
                 } else {
-                    out += ">\n      <failure message=\"\(xml("expected \(check.expected); seen \(check.seen)"))\" type=\"check\">"
-                    out += xml(failureText(check)) + "</failure>\n    </testcase>\n"
+                    out += ">\n      <failure message=\"\(Markup.escapeXML("expected \(check.expected); seen \(check.seen)"))\" type=\"check\">"
+                    out += Markup.escapeXML(failureText(check)) + "</failure>\n    </testcase>\n"
                 }
             }
             out += "  </testsuite>\n"
@@ -94,28 +95,6 @@ public enum ReportRenderer {
     }
 
     static func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
-
-    /// Escape for XML 1.0 text and attributes; characters XML 1.0 cannot hold at all (most C0
-    /// controls, which a student's program may print) become U+FFFD.
-    public static func xml(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\t", "\r": out += "&#\(scalar.value);"
-            default:
-                let v = scalar.value
-                if v < 0x20 || v == 0xFFFE || v == 0xFFFF { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
-    }
 
     static func failureText(_ check: CheckResult) -> String {
         var text = "expected: \(check.expected)\nseen: \(check.seen)"

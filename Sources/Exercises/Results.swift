@@ -1,5 +1,6 @@
 import Foundation
 import Lessons
+import TextKit
 
 /// What a grader saw for one check: passed or not, what it expected and what it found. Graders
 /// produce these; points and hints are added by `Scoring` from the exercise's data.
@@ -81,7 +82,7 @@ public enum Scoring {
     /// `hintsShown[checkID]` is how many hints the student asked for; a failing check's report
     /// repeats the last of them, and has none when none was asked for. A check whose `requires` failed fails too, saying so.
     public static func score(_ exercise: Exercise, outcomes: [CheckOutcome], hintsShown: [String: Int] = [:],
-                             language: LessonLanguage, seconds: Double = 0) -> ExerciseResult {
+                             language: Language, seconds: Double = 0) -> ExerciseResult {
         var passed: [String: Bool] = [:]
         var checks: [CheckResult] = []
         for check in exercise.checks {

@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import TextKit
 
 /// One student's values for the exercises that take parameters: the hostname of 2.2 and 4.1, the
 /// process limit of 3.2, the file 5.2's layer deletes and how H.1 letters its events. Task texts, check titles and hints
@@ -78,7 +79,7 @@ public struct Variant: Codable, Equatable, Sendable {
         return text
     }
 
-    public func fill(_ text: Bilingual) -> Bilingual { Bilingual(en: fill(text.en), zh: fill(text.zh)) }
+    public func fill(_ text: Localized) -> Localized { Localized(en: fill(text.en), zh: fill(text.zh)) }
 
     /// The exercise as this student reads it: titles and hints with their values.
     public func fill(_ exercise: Exercise) -> Exercise {

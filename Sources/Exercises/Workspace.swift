@@ -1,6 +1,7 @@
 import ContlabCore
 import Foundation
 import Lessons
+import TextKit
 
 /// A student's exercise workspace: one folder per exercise and `.contlab/`, where contlab keeps
 /// what it knows (which exercises, the progress, hints shown) apart from the student's files.
@@ -40,7 +41,7 @@ public struct Workspace: Sendable {
     /// markdown into what the student reads (the history set fills in its questions there).
     @discardableResult
     public static func create(at directory: URL, catalog: ExerciseCatalog, variant: Variant = .standard,
-                              taskText: (Exercise, LessonLanguage, String) throws -> String = { $2 }) throws -> Workspace {
+                              taskText: (Exercise, Language, String) throws -> String = { $2 }) throws -> Workspace {
         let fm = FileManager.default
         if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
             throw ExerciseError.workspaceExists(directory.path)
@@ -61,7 +62,7 @@ public struct Workspace: Sendable {
                     }
                 }
             }
-            for language in LessonLanguage.allCases {
+            for language in Language.allCases {
                 let source = URL(fileURLWithPath: exercise.directory).appendingPathComponent("task.\(language.rawValue).md")
                 let raw = try String(contentsOf: source, encoding: .utf8)
                 let name = language == .en ? "TASK.md" : "TASK.zh.md"
@@ -143,7 +144,7 @@ public struct Workspace: Sendable {
     /// The next hint for `exercise`: for the first check that failed at the last grading (or the
     /// first check when never graded); asking again moves on to the following hint.
     public static func nextHint(_ exercise: Exercise, entry: Entry,
-                                language: LessonLanguage) -> (check: Check, hint: String, number: Int, total: Int)? {
+                                language: Language) -> (check: Check, hint: String, number: Int, total: Int)? {
         let failing = entry.failing.first.flatMap { exercise.check($0) }
         guard let check = failing ?? (entry.status == .notStarted ? exercise.checks.first : nil) else { return nil }
         let shown = entry.hintsShown[check.id] ?? 0

@@ -2,6 +2,7 @@
 // data spells them, so scripts can rely on them in either language.
 import ContlabCore
 import Foundation
+import TextKit
 
 public struct JSONRenderer {
     public let data: HistoryData

@@ -3,6 +3,7 @@
 // entry and field, and so that all problems are reported at once instead of the first one.
 import ContlabCore
 import Foundation
+import TextKit
 import Yams
 
 /// The file names under lessons/history/ and how messages show them.
@@ -79,7 +80,7 @@ final class IssueLog {
     }
 }
 
-private func compose(_ text: String, file: String, log: IssueLog) -> Node.Mapping? {
+func compose(_ text: String, file: String, log: IssueLog) -> Node.Mapping? {
     do {
         guard let root = try Yams.compose(yaml: text) else {
             log.add(file, line: nil, entry: "file", field: "", "is empty")
@@ -108,247 +109,13 @@ private func compose(_ text: String, file: String, log: IssueLog) -> Node.Mappin
     }
 }
 
-/// Reads one mapping's fields, reporting each problem against the file, entry and field.
-struct Fields {
-    let mapping: Node.Mapping
-    let file: String
-    let entry: String
-    let line: Int?
-    let log: IssueLog
-    var prefix = ""
-
-    init(_ mapping: Node.Mapping, file: String, entry: String, log: IssueLog, prefix: String = "") {
-        self.mapping = mapping
-        self.file = file
-        self.entry = entry
-        self.line = mapping.mark?.line
-        self.log = log
-        self.prefix = prefix
-    }
-
-    /// The value under `key`. Compared by text, because Yams' own subscript does not find a
-    /// quoted key such as "yes" (quoted so YAML 1.1 does not read it as a boolean).
-    func value(_ key: String) -> Node? {
-        mapping.first { $0.key.string == key }?.value
-    }
-
-    func report(_ key: String, _ message: String) {
-        log.add(file, line: value(key)?.mark?.line ?? line, entry: entry, field: prefix + key, message)
-    }
-
-    /// Flags keys that are not in `allowed`, which are almost always typos.
-    func checkKeys(_ allowed: [String]) {
-        for (key, value) in mapping {
-            let name = key.string ?? "?"
-            if !allowed.contains(name) {
-                log.add(file, line: value.mark?.line ?? key.mark?.line, entry: entry, field: prefix + name,
-                        "unknown field; expected one of: \(allowed.joined(separator: ", "))")
-            }
-        }
-    }
-
-    static func isNull(_ node: Node) -> Bool {
-        guard let scalar = node.scalar else { return false }
-        return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
-    }
-
-    func has(_ key: String) -> Bool {
-        guard let node = value(key) else { return false }
-        return !Fields.isNull(node)
-    }
-
-    func scalar(_ key: String, required: Bool) -> String? {
-        guard let node = value(key), !Fields.isNull(node) else {
-            if required { report(key, "is missing") }
-            return nil
-        }
-        guard let scalar = node.scalar else {
-            report(key, "should be a single value, not a list or a mapping")
-            return nil
-        }
-        let text = scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.isEmpty {
-            report(key, "is empty")
-            return nil
-        }
-        return text
-    }
-
-    func string(_ key: String, required: Bool = true) -> String? {
-        scalar(key, required: required)
-    }
-
-    func int(_ key: String, required: Bool = true) -> Int? {
-        guard let text = scalar(key, required: required) else { return nil }
-        guard let value = Int(text) else {
-            report(key, "'\(text)' is not a whole number")
-            return nil
-        }
-        return value
-    }
-
-    func bool(_ key: String) -> Bool? {
-        guard let text = scalar(key, required: true) else { return nil }
-        switch text {
-        case "true": return true
-        case "false": return false
-        default:
-            report(key, "'\(text)' should be true or false")
-            return nil
-        }
-    }
-
-    func list(_ key: String, required: Bool) -> [Node]? {
-        guard let node = value(key), !Fields.isNull(node) else {
-            if required { report(key, "is missing") }
-            return nil
-        }
-        guard let sequence = node.sequence else {
-            report(key, "should be a list, e.g. [a, b]")
-            return nil
-        }
-        return Array(sequence)
-    }
-
-    /// A list of texts; `minimum` says how many entries it must have.
-    func strings(_ key: String, required: Bool = true, minimum: Int = 0) -> [String] {
-        guard let nodes = list(key, required: required) else { return [] }
-        var values: [String] = []
-        for (index, node) in nodes.enumerated() {
-            guard let text = node.scalar?.string.trimmingCharacters(in: .whitespacesAndNewlines),
-                  !text.isEmpty, !Fields.isNull(node) else {
-                log.add(file, line: node.mark?.line ?? line, entry: entry, field: "\(prefix)\(key)[\(index)]",
-                        "should be a non-empty value")
-                continue
-            }
-            values.append(text)
-        }
-        if nodes.count < minimum {
-            report(key, nodes.isEmpty ? "is empty; give at least \(minimum)" : "needs at least \(minimum) entries")
-        }
-        return values
-    }
-
-    func ints(_ key: String) -> [Int] {
-        strings(key, required: false).compactMap { text in
-            guard let value = Int(text) else {
-                report(key, "'\(text)' is not a whole number")
-                return nil
-            }
-            return value
-        }
-    }
-
-    func nested(_ key: String, required: Bool = true) -> Fields? {
-        guard let node = value(key), !Fields.isNull(node) else {
-            if required { report(key, "is missing") }
-            return nil
-        }
-        guard let inner = node.mapping else {
-            report(key, "should be a mapping of named fields")
-            return nil
-        }
-        return Fields(inner, file: file, entry: entry, log: log, prefix: prefix + key + ".")
-    }
-
-    /// A `{en: ..., zh: ...}` text. Chinese must contain Chinese characters and English must
-    /// not, which catches a text pasted into the wrong language.
-    func localized(_ key: String, required: Bool = true) -> Localized? {
-        guard let fields = nested(key, required: required) else { return nil }
-        fields.checkKeys(["en", "zh"])
-        let en = fields.string("en").map(TextForm.unfold)
-        let zh = fields.string("zh").map(TextForm.unfold)
-        if let en, TextForm.containsCJK(en) {
-            fields.report("en", "contains Chinese characters; put them under zh")
-        }
-        if let zh, !TextForm.containsCJK(zh) {
-            fields.report("zh", "has no Chinese characters; write the Simplified Chinese text here")
-        }
-        guard let en, let zh else { return nil }
-        return Localized(en: en, zh: zh)
-    }
-}
-
-enum TextForm {
-    static func isCJK(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x3000...0x303F, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0xFF00...0xFFEF:
-            return true
-        default:
-            return false
-        }
-    }
-
-    static func isIdeograph(_ scalar: Unicode.Scalar) -> Bool {
-        (0x3400...0x4DBF).contains(scalar.value) || (0x4E00...0x9FFF).contains(scalar.value)
-            || (0xF900...0xFAFF).contains(scalar.value)
-    }
-
-    static func containsCJK(_ text: String) -> Bool {
-        text.unicodeScalars.contains(where: isIdeograph)
-    }
-
-    static func isFullWidthPunctuation(_ scalar: Unicode.Scalar) -> Bool {
-        (0x3000...0x303F).contains(scalar.value) || (0xFF00...0xFFEF).contains(scalar.value)
-    }
-
-    /// YAML folds a line break into a space, which is right between English words and wrong
-    /// in Chinese: drop a space next to full-width punctuation, or between two Chinese
-    /// characters (curly quotes, dashes and ellipses count as Chinese there).
-    static func unfold(_ text: String) -> String {
-        func chinese(_ scalar: Unicode.Scalar) -> Bool {
-            isCJK(scalar) || ["\u{201C}", "\u{201D}", "\u{2014}", "\u{2026}"].contains(scalar)
-        }
-        let scalars = Array(text.unicodeScalars)
-        var out = String.UnicodeScalarView()
-        for (index, scalar) in scalars.enumerated() {
-            if scalar == " ", index > 0, index + 1 < scalars.count {
-                let before = scalars[index - 1], after = scalars[index + 1]
-                if isFullWidthPunctuation(before) || isFullWidthPunctuation(after)
-                    || (chinese(before) && chinese(after)) {
-                    continue
-                }
-            }
-            out.append(scalar)
-        }
-        return String(out)
-    }
-}
-
-private let kebab = try! NSRegularExpression(pattern: "^[a-z0-9]+(-[a-z0-9]+)*$")
-private let eventID = try! NSRegularExpression(pattern: "^([0-9]{4})-[a-z0-9]+(-[a-z0-9]+)*$")
-private let kernelVersion = try! NSRegularExpression(pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$")
-
-func matches(_ regex: NSRegularExpression, _ text: String) -> Bool {
-    regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-}
-
-func isKebab(_ text: String) -> Bool { matches(kebab, text) }
-
-private func sections(_ root: Node.Mapping, file: String, expected: [String], log: IssueLog) -> Fields {
+func sections(_ root: Node.Mapping, file: String, expected: [String], log: IssueLog) -> Fields {
     let fields = Fields(root, file: file, entry: "file", log: log)
     fields.checkKeys(expected)
     return fields
 }
 
-/// Checks each source: a URL must be a real http(s) address; anything else must name a
-/// primary document in a few words (a man page, a commit, a paper, a tag).
-private func checkSources(_ sources: [String], _ fields: Fields) {
-    for (index, source) in sources.enumerated() {
-        let field = "sources[\(index)]"
-        if source.hasPrefix("http://") || source.hasPrefix("https://") {
-            if source.contains(" ") || URL(string: source)?.host == nil {
-                fields.log.add(fields.file, line: fields.line, entry: fields.entry, field: field,
-                               "'\(source)' is not a valid URL")
-            }
-        } else if source.split(separator: " ").count < 2 || source.count < 10 {
-            fields.log.add(fields.file, line: fields.line, entry: fields.entry, field: field,
-                           "'\(source)' should be a URL or name a primary document, e.g. \"clone(2) man page\"")
-        }
-    }
-}
-
-private func readLabels(_ root: Node.Mapping, file: String, log: IssueLog) -> Labels {
+func readLabels(_ root: Node.Mapping, file: String, log: IssueLog) -> Labels {
     let top = sections(root, file: file,
                        expected: ["kinds", "features", "levels", "licence-models", "stages", "lessons", "ui"],
                        log: log)
@@ -393,7 +160,7 @@ private func readLabels(_ root: Node.Mapping, file: String, log: IssueLog) -> La
                   ui: table("ui", UIText.self))
 }
 
-private func readTechnologies(_ root: Node.Mapping, file: String, log: IssueLog) -> [Technology] {
+func readTechnologies(_ root: Node.Mapping, file: String, log: IssueLog) -> [Technology] {
     let top = sections(root, file: file, expected: ["technologies"], log: log)
     guard let nodes = top.list("technologies", required: true) else { return [] }
     var technologies: [Technology] = []
@@ -466,7 +233,7 @@ private func readTechnologies(_ root: Node.Mapping, file: String, log: IssueLog)
     return technologies
 }
 
-private func readEvents(_ root: Node.Mapping, file: String, log: IssueLog) -> ([Era], [Event]) {
+func readEvents(_ root: Node.Mapping, file: String, log: IssueLog) -> ([Era], [Event]) {
     let top = sections(root, file: file, expected: ["eras", "events"], log: log)
 
     var eras: [Era] = []

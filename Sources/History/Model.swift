@@ -2,13 +2,7 @@
 // Loading and checking live in Loading.swift and Validation.swift; nothing here reads files.
 import ContlabCore
 import Foundation
-
-extension Language {
-    /// `Language.preferred`, by the name the history explorer first gave it.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Language {
-        preferred(environment: environment)
-    }
-}
+import TextKit
 
 /// A date known to the year, the month or the day. Sorting puts a bare year before the months
 /// of that year, so an event known only by its year opens the year it belongs to.

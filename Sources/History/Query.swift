@@ -2,6 +2,7 @@ import ContlabCore
 // Selecting from the data: the timeline's filters, technology lookup, and full-text search.
 // Every function is pure; the command layer passes the current year in.
 import Foundation
+import TextKit
 
 public struct TimelineQuery: Sendable, Equatable {
     public var from: Int?

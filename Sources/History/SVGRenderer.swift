@@ -3,6 +3,7 @@
 // title, what changed) shows on hover and on keyboard focus. Text widths are estimated from
 // display columns, since an SVG has no layout engine; the estimate errs wide.
 import ContlabCore
+import TextKit
 
 public struct SVGRenderer {
     public let data: HistoryData
@@ -38,7 +39,7 @@ public struct SVGRenderer {
     static func fit(_ text: String, size: Double, pixels: Double) -> String {
         guard estimate(text, size: size) > pixels else { return text }
         let columns = Int(pixels / (size * 0.56))
-        return TextLayout.truncate(text, toWidth: max(columns, 1))
+        return Terminal.truncate(text, toWidth: max(columns, 1))
     }
 
     /// `link`: where an event's mark leads (the lesson that tells it), for the lessons site.
@@ -160,8 +161,8 @@ public struct SVGRenderer {
         let columns = Int((cardWidth - 20) / (size * 0.56))
         var title = event.date.description + " — " + event.title[language]
         if let kernel = event.kernel { title += " · " + data.labels.text(.kernelVersion, language, ["version": kernel]) }
-        let heading = TextLayout.wrap(title, width: columns)
-        let body = Array(TextLayout.wrap(event.description[language], width: columns).prefix(7))
+        let heading = TextWrapper.wrap(title, width: columns)
+        let body = Array(TextWrapper.wrap(event.description[language], width: columns).prefix(7))
         let footer = data.labels.text(.sources, language) + ": \(event.sources.count)"
         let cardHeight = Double(heading.count + body.count + 1) * line + 22
         let x = min(mark.x + 12, width - cardWidth - 10)

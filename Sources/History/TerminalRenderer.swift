@@ -2,6 +2,7 @@
 // Pure functions of the data and the options, so tests render at any width, in either
 // language, with or without colour.
 import ContlabCore
+import TextKit
 
 public struct RenderOptions: Sendable {
     public var language: Language
@@ -70,7 +71,14 @@ public struct TerminalRenderer {
         "\(from)–\(to.map(String.init) ?? labels.text(.today, lang))"
     }
 
-    func fit(_ line: String) -> String { TextLayout.truncate(line, toWidth: options.width) }
+    func fit(_ line: String) -> String { Terminal.truncate(line, toWidth: options.width) }
+
+    /// `text` in lines of `width` columns (at least 8), by TextKit's wrapper: Chinese breaks
+    /// between characters but never before closing punctuation. An empty text is one empty line.
+    func wrap(_ text: String, width: Int) -> [String] {
+        let lines = TextWrapper.wrap(text, width: max(width, 8))
+        return lines.isEmpty ? [""] : lines
+    }
 
     // MARK: timeline
 
@@ -110,8 +118,8 @@ public struct TerminalRenderer {
     }
 
     func line(for event: Event, dateWidth: Int, techWidth: Int) -> String {
-        let date = TextLayout.pad(event.date.description, toWidth: dateWidth)
-        let tech = TextLayout.pad(TextLayout.truncate(techLabel(event), toWidth: techWidth), toWidth: techWidth)
+        let date = Terminal.pad(event.date.description, toWidth: dateWidth)
+        let tech = Terminal.pad(Terminal.truncate(techLabel(event), toWidth: techWidth), toWidth: techWidth)
         let prefixWidth = dateWidth + 2 + 2 + 2 + techWidth + 2
         let room = options.width - prefixWidth
         var title = event.title[lang]
@@ -121,7 +129,7 @@ public struct TerminalRenderer {
                 return prefix(date, event, tech) + title + style.dim(suffix)
             }
         }
-        title = TextLayout.truncate(title, toWidth: max(room, 1))
+        title = Terminal.truncate(title, toWidth: max(room, 1))
         return prefix(date, event, tech) + title
     }
 
@@ -156,7 +164,7 @@ public struct TerminalRenderer {
         var lines: [String] = []
         let title = technology.name == technology.id ? technology.name : "\(technology.name) (\(technology.id))"
         lines.append(style.bold(fit(title)))
-        lines.append(contentsOf: TextLayout.wrap(technology.summary[lang], width: options.width - 2).map { "  " + $0 })
+        lines.append(contentsOf: wrap(technology.summary[lang], width: options.width - 2).map { "  " + $0 })
         lines.append("")
 
         // Each row is a label and a value; a value made of items (the isolation levels, the
@@ -201,7 +209,7 @@ public struct TerminalRenderer {
             var valueLines: [String] = []
             if row.items.count == 1 {
                 // A single text wraps by words; it keeps its style only if it fits on one line.
-                let wrapped = TextLayout.wrap(row.items[0].plain, width: valueWidth)
+                let wrapped = wrap(row.items[0].plain, width: valueWidth)
                 valueLines = wrapped.count == 1 ? [row.items[0].styled] : wrapped
             } else {
                 var line = "", used = 0
@@ -217,7 +225,7 @@ public struct TerminalRenderer {
                 }
                 valueLines.append(line)
             }
-            lines.append("  " + style.bold(TextLayout.pad(row.label, toWidth: labelWidth)) + "  " + valueLines[0])
+            lines.append("  " + style.bold(Terminal.pad(row.label, toWidth: labelWidth)) + "  " + valueLines[0])
             lines.append(contentsOf: valueLines.dropFirst().map { indent + $0 })
         }
 
@@ -226,16 +234,16 @@ public struct TerminalRenderer {
         let events = data.events(of: technology.id)
         let dateWidth = events.map { $0.date.description.count }.max() ?? 4
         for event in events {
-            let head = "  " + style.dim(TextLayout.pad(event.date.description, toWidth: dateWidth)) + "  "
+            let head = "  " + style.dim(Terminal.pad(event.date.description, toWidth: dateWidth)) + "  "
                 + event.kind.paint(event.kind.glyph, style) + " "
             let room = options.width - (2 + dateWidth + 2 + 2)
-            lines.append(head + TextLayout.truncate(event.title[lang], toWidth: room))
+            lines.append(head + Terminal.truncate(event.title[lang], toWidth: room))
         }
 
         lines.append("")
         lines.append(style.bold(labels.text(.sources, lang)))
         for source in technology.sources {
-            let wrapped = TextLayout.wrap(source, width: options.width - 4)
+            let wrapped = wrap(source, width: options.width - 4)
             lines.append("  - " + wrapped[0])
             lines.append(contentsOf: wrapped.dropFirst().map { "    " + $0 })
         }
@@ -295,28 +303,28 @@ public struct TerminalRenderer {
             func width(_ index: Int) -> Int {
                 min(columns[index].width, max(8, options.width - labelWidth - 2))
             }
-            var header = TextLayout.pad(labels.text(.technology, lang), toWidth: labelWidth)
+            var header = Terminal.pad(labels.text(.technology, lang), toWidth: labelWidth)
             for index in table {
-                header += "  " + TextLayout.pad(TextLayout.truncate(columns[index].header, toWidth: width(index)), toWidth: width(index))
+                header += "  " + Terminal.pad(Terminal.truncate(columns[index].header, toWidth: width(index)), toWidth: width(index))
             }
             lines.append(style.bold(trimmed(header)))
             for (row, label) in rowLabels.enumerated() {
-                var line = TextLayout.pad(label, toWidth: labelWidth)
+                var line = Terminal.pad(label, toWidth: labelWidth)
                 for index in table {
                     let cell = columns[index].cells[row]
                     let w = width(index)
-                    let shown = Terminal.displayWidth(cell.plain) <= w ? cell.styled : TextLayout.truncate(cell.plain, toWidth: w)
-                    line += "  " + TextLayout.pad(shown, toWidth: w)
+                    let shown = Terminal.displayWidth(cell.plain) <= w ? cell.styled : Terminal.truncate(cell.plain, toWidth: w)
+                    line += "  " + Terminal.pad(shown, toWidth: w)
                 }
                 lines.append(trimmed(line))
             }
             // The licence identifiers, wrapped within their columns.
-            let wrapped = table.map { TextLayout.wrap(columns[$0].licenceName, width: width($0)) }
+            let wrapped = table.map { wrap(columns[$0].licenceName, width: width($0)) }
             for lineIndex in 0..<(wrapped.map(\.count).max() ?? 0) {
                 var line = String(repeating: " ", count: labelWidth)
                 for (position, index) in table.enumerated() {
                     let piece = lineIndex < wrapped[position].count ? wrapped[position][lineIndex] : ""
-                    line += "  " + TextLayout.pad(style.dim(piece), toWidth: width(index))
+                    line += "  " + Terminal.pad(style.dim(piece), toWidth: width(index))
                 }
                 lines.append(trimmed(line))
             }
@@ -334,10 +342,10 @@ public struct TerminalRenderer {
         let terms = result.query.split(whereSeparator: \.isWhitespace).map(String.init)
         for hit in result.events {
             let event = hit.event
-            let head = style.dim(TextLayout.pad(event.date.description, toWidth: dateWidth)) + "  "
+            let head = style.dim(Terminal.pad(event.date.description, toWidth: dateWidth)) + "  "
                 + event.kind.paint(event.kind.glyph, style) + " "
             let room = options.width - dateWidth - 4
-            lines.append(head + TextLayout.truncate(event.title[lang], toWidth: room))
+            lines.append(head + Terminal.truncate(event.title[lang], toWidth: room))
             if let snippet = snippet(for: hit, terms: terms, width: options.width - dateWidth - 4) {
                 lines.append(String(repeating: " ", count: dateWidth + 4) + snippet)
             }
@@ -348,8 +356,8 @@ public struct TerminalRenderer {
             let idWidth = result.technologies.map { $0.id.count }.max() ?? 0
             for technology in result.technologies {
                 let room = options.width - 2 - idWidth - 2
-                lines.append("  " + TextLayout.pad(technology.id, toWidth: idWidth) + "  "
-                             + TextLayout.truncate(technology.summary[lang], toWidth: room))
+                lines.append("  " + Terminal.pad(technology.id, toWidth: idWidth) + "  "
+                             + Terminal.truncate(technology.summary[lang], toWidth: room))
             }
         }
         return lines.joined(separator: "\n")
@@ -394,7 +402,7 @@ public struct TerminalRenderer {
         let close = after.count < text.distance(from: range.upperBound, to: text.endIndex) ? "…" : ""
         let plain = open + before + match + after + close
         if Terminal.displayWidth(plain) > width {
-            return TextLayout.truncate(plain, toWidth: width)
+            return Terminal.truncate(plain, toWidth: width)
         }
         return open + style.dim(before) + style.apply("1;4", match) + style.dim(after) + close
     }

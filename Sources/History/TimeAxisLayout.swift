@@ -3,6 +3,7 @@
 // (shared where they do not meet, so no two labels touch), eras as bands, and the
 // technologies' "borrowed from" links between their first marks. SVGRenderer only draws this; the tests check the geometry it produces.
 import ContlabCore
+import TextKit
 
 public struct TimeAxisLayout: Sendable {
     public struct Mark: Sendable {

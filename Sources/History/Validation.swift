@@ -2,6 +2,7 @@ import ContlabCore
 // Rules that span entries and files: order, uniqueness, references, both sides of a link.
 // Per-field rules (formats, required fields, both languages) are checked while reading.
 import Foundation
+import TextKit
 
 struct Validator {
     let data: HistoryData

@@ -23,15 +23,6 @@ public enum LayerPath {
     }
 }
 
-enum DeviceNumber {
-    static func major(_ dev: UInt64) -> UInt32 { UInt32(((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))) }
-    static func minor(_ dev: UInt64) -> UInt32 { UInt32((dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))) }
-    static func make(_ major: UInt32, _ minor: UInt32) -> dev_t {
-        let maj = UInt64(major), min = UInt64(minor)
-        return dev_t((min & 0xff) | ((maj & 0xfff) << 8) | ((min & ~UInt64(0xff)) << 12) | ((maj & ~UInt64(0xfff)) << 32))
-    }
-}
-
 /// Names of directory entries, sorted so archives come out the same every time.
 func directoryNames(_ path: String) throws -> [String] {
     guard let dir = opendir(path) else { throw SystemCallError("opendir(\"\(path)\")", errno: errno) }

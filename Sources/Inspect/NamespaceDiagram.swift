@@ -1,4 +1,5 @@
 import ContlabCore
+import TextKit
 import Foundation
 
 /// The container's namespaces beside the host's, drawn from an inspect report: as text for the

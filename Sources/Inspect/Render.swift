@@ -1,6 +1,7 @@
 import CCap
 import ContlabCore
 import Foundation
+import TextKit
 
 extension IsolationReport {
     /// A two-column table for people: what, and what this process sees, in English or Chinese

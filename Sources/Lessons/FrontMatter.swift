@@ -1,4 +1,5 @@
 import Foundation
+import TextKit
 import Yams
 
 /// Splits a lesson file into its YAML front matter and Markdown body, and checks the fields.
@@ -23,7 +24,7 @@ public enum FrontMatter {
 
     /// Parses a whole lesson file. `file` is used in messages and, through its name, checked
     /// against the `id` field (`lessons/en/stage1-chroot.md` must say `id: stage1-chroot`).
-    public static func parseLesson(text: String, file: String, language: LessonLanguage) throws -> Lesson {
+    public static func parseLesson(text: String, file: String, language: Language) throws -> Lesson {
         let (yaml, body) = try split(text: text, file: file)
         let metadata = try parseMetadata(yaml: yaml, file: file)
         let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent

@@ -1,5 +1,6 @@
 import Foundation
 import ContlabCore
+import TextKit
 
 /// A static site of every lesson in both languages: `index.html` (both languages),
 /// `<lang>/index.html`, `<lang>/<id>.html` and one `style.css`. Pages link with relative URLs,
@@ -17,7 +18,7 @@ public struct HTMLSite: Sendable {
     /// the I/O.
     public func files() -> [String: String] {
         var files = ["style.css": HTMLSite.stylesheet, "index.html": home(), "search.js": HTMLSite.searchScript]
-        for language in LessonLanguage.allCases {
+        for language in Language.allCases {
             let lessons = catalog.lessons(in: language)
             files["\(language.rawValue)/index.html"] = index(language)
             files["\(language.rawValue)/search-index.js"] = searchIndex(language)
@@ -135,7 +136,7 @@ public struct HTMLSite: Sendable {
         """
     }
 
-    func lessonList(_ language: LessonLanguage, prefix: String) -> String {
+    func lessonList(_ language: Language, prefix: String) -> String {
         let labels = Labels.of(language)
         let lessons = catalog.lessons(in: language)
         if lessons.isEmpty { return "<p class=\"empty\">\(escape(labels.noLessons))</p>" }
@@ -152,7 +153,7 @@ public struct HTMLSite: Sendable {
         return html
     }
 
-    func index(_ language: LessonLanguage) -> String {
+    func index(_ language: Language) -> String {
         let labels = Labels.of(language)
         let other = language.other
         return """
@@ -186,7 +187,7 @@ public struct HTMLSite: Sendable {
     }
 
     func home() -> String {
-        let columns = LessonLanguage.allCases.map { language -> String in
+        let columns = Language.allCases.map { language -> String in
             let labels = Labels.of(language)
             return """
             <section lang="\(language.htmlTag)">
@@ -220,7 +221,7 @@ public struct HTMLSite: Sendable {
 
     /// The timeline picture on a page of its own, inline so that its marks link and its cards
     /// show on hover and focus.
-    func timelinePage(_ language: LessonLanguage, picture: String) -> String {
+    func timelinePage(_ language: Language, picture: String) -> String {
         let labels = Labels.of(language)
         let other = language.other
         let svg = picture.range(of: "?>").map { String(picture[$0.upperBound...]) } ?? picture
@@ -249,7 +250,7 @@ public struct HTMLSite: Sendable {
     }
 
     /// The lessons and events of `language` for search.js, as a script that sets CONTLAB_INDEX.
-    func searchIndex(_ language: LessonLanguage) -> String {
+    func searchIndex(_ language: Language) -> String {
         var entries = catalog.lessons(in: language).map { lesson in
             SiteExtras.SearchEntry(title: lesson.title, text: HTMLSite.plainText(CommonMark.html(lesson.body, rewriteURL: { _ in nil })),
                                    url: "\(lesson.id).html")

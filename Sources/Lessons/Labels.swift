@@ -1,3 +1,5 @@
+import TextKit
+
 /// The few words the renderers add around a lesson, in the lesson's language. (The lessons'
 /// own prose lives in lessons/; these are interface labels.)
 struct Labels {
@@ -33,7 +35,7 @@ struct Labels {
         }
     }
 
-    static func of(_ language: LessonLanguage) -> Labels {
+    static func of(_ language: Language) -> Labels {
         switch language {
         case .en:
             return Labels(

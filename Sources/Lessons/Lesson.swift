@@ -1,9 +1,6 @@
 import ContlabCore
 import Foundation
-
-/// The languages lessons are written in: `lessons/en/` and `lessons/zh/`.
-/// The lessons' name for contlab's two languages.
-public typealias LessonLanguage = Language
+import TextKit
 
 extension Language {
     /// The other language, for the "read this in …" switch.
@@ -53,7 +50,7 @@ public struct LessonMetadata: Equatable, Sendable {
 /// A lesson file: its metadata, its Markdown body, and where it came from.
 public struct Lesson: Equatable, Sendable {
     public var metadata: LessonMetadata
-    public var language: LessonLanguage
+    public var language: Language
     /// The CommonMark text after the front matter.
     public var body: String
     /// The file's path, for messages.

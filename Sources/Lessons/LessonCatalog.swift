@@ -1,12 +1,13 @@
 import ContlabCore
 import Foundation
+import TextKit
 
 /// The lessons found under a `lessons/` directory, per language, in list order.
 public struct LessonCatalog: Sendable {
     public var directory: URL
-    public private(set) var lessons: [LessonLanguage: [Lesson]]
+    public private(set) var lessons: [Language: [Lesson]]
 
-    public init(directory: URL, lessons: [LessonLanguage: [Lesson]]) {
+    public init(directory: URL, lessons: [Language: [Lesson]]) {
         self.directory = directory
         self.lessons = lessons.mapValues(LessonCatalog.sorted)
     }
@@ -14,8 +15,8 @@ public struct LessonCatalog: Sendable {
     /// Reads and checks every `<lang>/*.md` under `directory` for the given languages. A missing
     /// language directory holds no lessons; every broken lesson is reported, not just the first.
     public static func load(from directory: URL,
-                            languages: [LessonLanguage] = LessonLanguage.allCases) throws -> LessonCatalog {
-        var lessons: [LessonLanguage: [Lesson]] = [:]
+                            languages: [Language] = Language.allCases) throws -> LessonCatalog {
+        var lessons: [Language: [Lesson]] = [:]
         var errors: [LessonsError] = []
         for language in languages {
             var found: [Lesson] = []
@@ -33,7 +34,7 @@ public struct LessonCatalog: Sendable {
         return LessonCatalog(directory: directory, lessons: lessons)
     }
 
-    public static func loadLesson(at file: URL, language: LessonLanguage) throws -> Lesson {
+    public static func loadLesson(at file: URL, language: Language) throws -> Lesson {
         let text: String
         do {
             text = try String(contentsOf: file, encoding: .utf8)
@@ -57,10 +58,10 @@ public struct LessonCatalog: Sendable {
         lessons.sorted { ($0.metadata.order, $0.id) < ($1.metadata.order, $1.id) }
     }
 
-    public func lessons(in language: LessonLanguage) -> [Lesson] { lessons[language] ?? [] }
+    public func lessons(in language: Language) -> [Lesson] { lessons[language] ?? [] }
 
     /// The lesson `id` in `language`, or an error suggesting the ids closest to it.
-    public func lesson(id: String, language: LessonLanguage) throws -> Lesson {
+    public func lesson(id: String, language: Language) throws -> Lesson {
         let available = lessons(in: language)
         if let lesson = available.first(where: { $0.id == id }) { return lesson }
         if let lesson = available.first(where: { $0.id.lowercased() == id.lowercased() }) { return lesson }
@@ -101,8 +102,8 @@ public enum CorpusCheck {
 
     public static func run(lessonsDirectory: URL) -> Report {
         var report = Report()
-        var byLanguage: [LessonLanguage: [String: Lesson]] = [:]
-        for language in LessonLanguage.allCases {
+        var byLanguage: [Language: [String: Lesson]] = [:]
+        for language in Language.allCases {
             for file in LessonCatalog.lessonFiles(in: lessonsDirectory.appendingPathComponent(language.rawValue)) {
                 report.checkedFiles.append(file.path)
                 do {

@@ -1,4 +1,5 @@
 import ContlabCore
+import TextKit
 
 /// The table `contlab lessons` prints: id, stage or era, title, aligned in terminal columns.
 public enum LessonList {

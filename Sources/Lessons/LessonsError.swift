@@ -1,4 +1,5 @@
 import Foundation
+import TextKit
 
 /// Everything that can go wrong reading, finding or exporting lessons. Each message names the
 /// file (and the front-matter field) involved and says what to do about it.
@@ -16,8 +17,8 @@ public enum LessonsError: Error, CustomStringConvertible, Equatable {
     /// The file could not be read.
     case unreadable(file: String, reason: String)
     /// No lesson with this id in this language (`existsIn`: the other language has it).
-    case unknownLesson(id: String, language: LessonLanguage, suggestions: [String], directory: String,
-                       existsIn: LessonLanguage? = nil)
+    case unknownLesson(id: String, language: Language, suggestions: [String], directory: String,
+                       existsIn: Language? = nil)
     /// `--lang` got something other than `en` or `zh`.
     case unknownLanguage(String)
     /// Writing the HTML site failed.

@@ -1,5 +1,6 @@
 import CCmark
 import Foundation
+import TextKit
 
 /// A lesson body as libcmark parsed it, copied into Swift values so that the renderers are pure
 /// functions over plain data (and the cmark tree is freed right away).

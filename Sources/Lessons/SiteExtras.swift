@@ -1,4 +1,5 @@
 import ContlabCore
+import TextKit
 import Foundation
 
 /// What the lessons site shows beside the lessons, handed in by the command that has the data
@@ -27,14 +28,14 @@ public struct SiteExtras: Sendable {
     }
 
     /// The timeline picture per language: an SVG whose marks link to lesson pages.
-    public var timeline: [LessonLanguage: String] = [:]
+    public var timeline: [Language: String] = [:]
     /// Each stage's exercises, per language.
-    public var exercises: [LessonLanguage: [Int: [Exercise]]] = [:]
+    public var exercises: [Language: [Int: [Exercise]]] = [:]
     /// The history events, searched beside the lessons, per language.
-    public var events: [LessonLanguage: [SearchEntry]] = [:]
+    public var events: [Language: [SearchEntry]] = [:]
     /// Drawings as SVG, by the data file a lesson's ```diagram:FILE block names, per language;
     /// the block's text drawing stays where there is none.
-    public var diagrams: [LessonLanguage: [String: String]] = [:]
+    public var diagrams: [Language: [String: String]] = [:]
 
     public init() {}
 }

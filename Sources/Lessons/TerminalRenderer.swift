@@ -1,5 +1,6 @@
 import Foundation
 import ContlabCore
+import TextKit
 
 /// Renders a lesson for a terminal of a given width, with or without ANSI colour. Pure: the
 /// caller measures the terminal and decides about colour (see `contlab lessons show`), so tests
@@ -23,7 +24,7 @@ public struct TerminalRenderer: Sendable {
     }
 
     /// Just a Markdown body (no header or sources), as lines.
-    public func render(_ document: MarkdownDocument, language: LessonLanguage = .en) -> [String] {
+    public func render(_ document: MarkdownDocument, language: Language = .en) -> [String] {
         var layout = Layout(renderer: self, labels: Labels.of(language))
         var lines = layout.blocks(document.blocks, width: width, tight: false, depth: 0, listDepth: 0)
         layout.flushReferences(into: &lines)

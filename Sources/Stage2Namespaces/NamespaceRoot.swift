@@ -1,4 +1,3 @@
-import CLinux
 import ContlabCore
 import Foundation
 
@@ -14,9 +13,7 @@ public enum NamespaceRoot {
         if plan.namespaces.contains(.cgroup) {
             // Made here, not by clone: the host has moved us into our cgroup by now, and a
             // cgroup namespace's root is the cgroup its creator is in at that moment.
-            CallRecord.shared.note("unshare(CLONE_NEWCGROUP)")
-            let rc = cl_unshare(Int32(CL_CLONE_NEWCGROUP))
-            if rc != 0 { throw SystemCallError("unshare(CLONE_NEWCGROUP)", errno: -rc) }
+            try Sys.unshare(.cgroup)
         }
         try Sys.mount(source: nil, target: "/", fstype: nil, flags: [.recursive, .private],
                       hint: "the init must be in a new mount namespace")
@@ -39,9 +36,7 @@ public enum NamespaceRoot {
         }
         if plan.namespaces.contains(.uts) { try Sys.sethostname(plan.hostname ?? "contlab") }
         if plan.namespaces.contains(.network) {
-            CallRecord.shared.note("ioctl(socket(AF_INET), SIOCSIFFLAGS, \"lo\" IFF_UP)")
-            let rc = cl_loopback_up()
-            if rc != 0 { throw SystemCallError("ioctl(SIOCSIFFLAGS, lo)", errno: -rc) }
+            try Sys.loopbackUp()
         }
         try Sys.chdir(root)
         // pivot_root(".", ".") stacks the old root under the new one at "/"; detaching it
@@ -87,9 +82,7 @@ public enum NamespaceRoot {
 /// terminals, shm, and the /proc/self/fd links. Root makes the nodes; a user namespace may not
 /// (mknod needs CAP_MKNOD in the initial namespace), so rootless binds the host's nodes instead.
 public enum DeviceDirectory {
-    public static let nodes: [(name: String, major: UInt32, minor: UInt32)] = [
-        ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
-    ]
+    public static let nodes = DefaultDevices.nodes
 
     public static func populate(root: String, rootless: Bool) throws {
         let dev = root + "/dev"

@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import TextKit
 
 /// What `contlab run` was asked for, before it becomes a `ContainerPlan`. Turning one into the
 /// other is pure: it decides namespaces, environment and identity, and refuses what cannot work.
@@ -69,6 +70,16 @@ public struct RunRequest: Equatable, Sendable {
             hostname: stage >= 2 ? (hostname ?? "contlab") : nil,
             namespaces: Self.namespaces(stage: stage, rootless: rootless, kernelHasCgroupNamespace: kernelHasCgroupNamespace),
             rootless: rootless)
+    }
+
+    /// `plan` for this machine: the users of the root filesystem's /etc/passwd and /etc/group, a
+    /// cgroup namespace where the kernel has one, and the host's root directory and namespace
+    /// ids, which contlab's probes inside (`contlab inspect`, the escape) compare with their own.
+    public func planOnThisHost() throws -> ContainerPlan {
+        var plan = try plan(users: UserDatabase(rootfs: rootfs), kernelHasCgroupNamespace: Sys.exists("/proc/self/ns/cgroup"))
+        plan.hostRoot = FileIdentity(path: "/")
+        plan.hostNamespaces = currentNamespaceIDs()
+        return plan
     }
 
     /// RFC 1123 labels: letters, digits and hyphens, at most 63 each, 64 bytes in all (the

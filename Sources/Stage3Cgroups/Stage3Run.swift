@@ -2,6 +2,7 @@ import Cgroups
 import ContlabCore
 import Foundation
 import Stage2Namespaces
+import TextKit
 
 /// Stage 3: stage 2's container inside a cgroup of its own with limits. Lesson: stage3-cgroups.
 ///

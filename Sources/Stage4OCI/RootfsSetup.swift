@@ -240,7 +240,7 @@ struct RootfsSetup {
                 + "mount a tmpfs on /dev, where the runtime makes it")
         }
         var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFCHR, st.st_rdev == Sys.deviceNumber(major: 1, minor: 3) else {
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFCHR, st.st_rdev == DeviceNumber.make(1, 3) else {
             close(fd)
             throw OCIInit.Failure("maskedPaths: the container's /dev/null is not the null device (character device 1:3) but a link "
                 + "or another file, and covering a masked file with it would show whatever it names: mount a tmpfs on /dev "

@@ -1,6 +1,7 @@
 import Cgroups
 import ContlabCore
 import Foundation
+import TextKit
 
 /// What a walk-through step needs from the machine. A step whose needs are missing is still told
 /// (its prose, the commands to type by hand, contlab's command line) but not run, and the

@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import TextKit
 
 /// Runs a walk-through: tells each step (its history, the commands by hand, contlab's command),
 /// then on a terminal waits for one key before the command runs — Enter or space runs it, `s`

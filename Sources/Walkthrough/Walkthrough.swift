@@ -1,6 +1,7 @@
 import ContlabCore
 import Foundation
 import Lessons
+import TextKit
 import Yams
 
 /// `contlab stage N`: a stage told and run for real, one step at a time, from the data in
@@ -8,15 +9,13 @@ import Yams
 /// type by hand, then runs contlab's own arguments — so the system calls shown are the runtime's
 /// record (`--explain`), and the proof is what the container reports.
 public struct StageWalkthrough: Decodable, Equatable, Sendable {
-    public typealias Text = Localized
-
     public struct Step: Decodable, Equatable, Sendable {
-        public var title: Text
-        public var text: Text
+        public var title: Localized
+        public var text: Localized
         public var byHand: [String]?
         /// contlab's arguments, run as a child process.
         public var run: [String]?
-        public var lookFor: Text?
+        public var lookFor: Localized?
         /// What running the step needs from the machine; without it the step is only told.
         public var needs: [Need]?
         /// What the by-hand commands need beyond the step's own needs (runc for a comparison).
@@ -28,7 +27,7 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         /// it runs it first, quietly.
         public var prepares: Bool?
 
-        public init(title: Text, text: Text, byHand: [String]?, run: [String]?, lookFor: Text?,
+        public init(title: Localized, text: Localized, byHand: [String]?, run: [String]?, lookFor: Localized?,
                     needs: [Need]? = nil, byHandNeeds: [Need]? = nil) {
             self.title = title
             self.text = text
@@ -48,17 +47,17 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
     }
 
     public var stage: Int
-    public var title: Text
-    public var summary: Text
+    public var title: Localized
+    public var summary: Localized
     public var lesson: String?
     public var history: [String]?
     public var steps: [Step]
-    public var exercises: Text?
+    public var exercises: Localized?
     /// contlab commands that remove what the steps keep between them (stage 5's images and
     /// containers), run before the first step and on every way out; their failures are quiet.
     public var cleanup: [[String]]?
 
-    public init(stage: Int, title: Text, summary: Text, lesson: String?, history: [String]?, steps: [Step], exercises: Text?,
+    public init(stage: Int, title: Localized, summary: Localized, lesson: String?, history: [String]?, steps: [Step], exercises: Localized?,
                 cleanup: [[String]]? = nil) {
         self.cleanup = cleanup
         self.stage = stage
@@ -77,7 +76,7 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         func fill(_ text: String) -> String {
             text.replacingOccurrences(of: "{scratch}", with: scratch).replacingOccurrences(of: "{name}", with: name)
         }
-        func fill(_ text: Text) -> Text { Text(en: fill(text.en), zh: fill(text.zh)) }
+        func fill(_ text: Localized) -> Localized { Localized(en: fill(text.en), zh: fill(text.zh)) }
         var copy = self
         copy.cleanup = cleanup?.map { $0.map(fill) }
         copy.steps = steps.map { step in

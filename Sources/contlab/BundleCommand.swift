@@ -3,6 +3,7 @@ import ContlabCore
 import Foundation
 import OCI
 import Rootfs
+import TextKit
 
 struct BundleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

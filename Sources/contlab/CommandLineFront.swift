@@ -1,6 +1,7 @@
 import ArgumentParser
 import ContlabCore
 import Foundation
+import TextKit
 
 /// What stands between the arguments and swift-argument-parser: a mistyped subcommand gets a
 /// suggestion before parsing, and help is printed with its usage line wrapped to the width.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ContlabCore
 import Foundation
+import TextKit
 
 struct Contlab: ParsableCommand {
     static let configuration = CommandConfiguration(

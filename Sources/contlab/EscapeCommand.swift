@@ -3,6 +3,7 @@ import ContlabCore
 import Foundation
 import Stage1Chroot
 import Stage2Namespaces
+import TextKit
 
 struct EscapeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,35 +25,15 @@ struct EscapeCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
     @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
-    struct Result: Codable {
-        var stage: Int
-        var escaped: Bool
-        var proofOnHost: Bool
-        var probe: EscapeProbe.Report?
-        var exitStatus: String
-    }
-
     func run() throws {
-        let result = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> Result in
+        let result = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> EscapeExperiment.Result in
             let rootfs = try container.resolveRootfs()
-            let proof = "contlab-escape-proof-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            let secret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
-            let hostProof = try proofDirectory(outside: rootfs) + "/" + proof
-            guard FileManager.default.createFile(atPath: hostProof, contents: Data(secret.utf8),
-                                                 attributes: [.posixPermissions: 0o644]) else {
-                throw EscapeError.proofFile(hostProof)
+            return try EscapeExperiment.run(stage: container.stage, rootfs: rootfs) { environment in
+                var request = RunRequest(stage: container.stage, rootfs: rootfs, args: ["contlab", Self.probeArgument])
+                request.env = environment
+                request.rootless = container.effectiveRootless
+                return try captureStdout { try container.run(request) }
             }
-            defer { unlink(hostProof) }
-            var request = RunRequest(stage: container.stage, rootfs: rootfs, args: ["contlab", Self.probeArgument])
-            request.env = ["\(EscapeProbe.proofVariable)=\(hostProof)"]
-            request.rootless = container.effectiveRootless
-            let (status, output) = try captureStdout { try container.run(request, rootfsPath: rootfs) }
-            let report = output.split(separator: "\n").last.flatMap {
-                try? JSONDecoder().decode(EscapeProbe.Report.self, from: Data($0.utf8))
-            }
-            let proofOnHost = report?.proofRead == secret
-            return Result(stage: container.stage, escaped: proofOnHost, proofOnHost: proofOnHost,
-                          probe: report, exitStatus: status.description)
         }
         if json {
             let encoder = JSONEncoder()
@@ -82,25 +63,6 @@ struct EscapeCommand: ParsableCommand {
                   "  给宿主机的证据：探针读回了宿主机放在根文件系统之外的秘密")
               : t("  proof for the host: the probe could not read the secret the host left outside the root filesystem",
                   "  给宿主机的证据：探针读不到宿主机放在根文件系统之外的秘密"))
-    }
-}
-
-/// A host directory this user can write that is not inside the container's root filesystem.
-func proofDirectory(outside rootfs: String) throws -> String {
-    let environment = ProcessInfo.processInfo.environment
-    let candidates = [environment["TMPDIR"], "/tmp", "/dev/shm", "/var/tmp", environment["HOME"]].compactMap { $0 }
-    for dir in candidates where !dir.isEmpty && access(dir, W_OK) == 0 && !(dir + "/").hasPrefix(rootfs + "/") {
-        return dir
-    }
-    throw EscapeError.proofFile(candidates.joined(separator: ", "))
-}
-
-enum EscapeError: Error, CustomStringConvertible {
-    case proofFile(String)
-    var description: String {
-        switch self {
-        case .proofFile(let path): return "cannot create the escape's proof file on the host (tried \(path)); set TMPDIR to a directory you can write"
-        }
     }
 }
 

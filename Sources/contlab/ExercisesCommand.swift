@@ -4,6 +4,7 @@ import Exercises
 import Foundation
 import History
 import Lessons
+import TextKit
 
 /// `contlab exercises init DIR | list | show ID`: lay out a workspace, see progress, read a task.
 struct ExercisesCommand: ParsableCommand {
@@ -153,7 +154,7 @@ enum ExerciseSupport {
         try HistoryData.load(from: try ProjectFiles.lessonsDirectory().appendingPathComponent("history"))
     }
 
-    static func render(markdown: String, language: LessonLanguage, color: Bool) -> String {
+    static func render(markdown: String, language: Language, color: Bool) -> String {
         TerminalRenderer(width: min(Terminal.columns(), 100), color: color)
             .render(MarkdownDocument(parsing: markdown), language: language).joined(separator: "\n")
     }

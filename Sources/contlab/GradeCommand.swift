@@ -2,6 +2,7 @@ import ArgumentParser
 import ContlabCore
 import Exercises
 import Foundation
+import TextKit
 
 /// `contlab grade`: a teacher's whole class at once. Each workspace is graded by `contlab verify`
 /// in a process of its own (its own containers, cgroups and image store), `--jobs` at a time,

@@ -4,6 +4,7 @@ import ArgumentParser
 import ContlabCore
 import Foundation
 import History
+import TextKit
 
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

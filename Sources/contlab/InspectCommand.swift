@@ -2,6 +2,7 @@ import ArgumentParser
 import ContlabCore
 import Foundation
 import Inspect
+import TextKit
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

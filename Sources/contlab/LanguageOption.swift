@@ -1,5 +1,6 @@
 import ArgumentParser
 import ContlabCore
+import TextKit
 
 /// `--lang en|zh`, shared by every command that speaks both languages.
 struct LanguageOption: ParsableArguments {

@@ -5,6 +5,7 @@ import Exercises
 import History
 import Inspect
 import Lessons
+import TextKit
 
 /// `contlab lessons [list|show|export|check]`: read the lessons in the terminal, export them as
 /// a static site, or check them while writing. The work is done by the Lessons module.
@@ -91,7 +92,7 @@ struct LessonsCommand: ParsableCommand {
             let catalog = try LessonCatalog.load(from: try ProjectFiles.lessonsDirectory())
             let target = URL(fileURLWithPath: directory, isDirectory: true)
             let written = try HTMLSite(catalog: catalog, extras: try LessonsCommand.siteExtras(catalog)).write(to: target)
-            let count = LessonLanguage.allCases.map { catalog.lessons(in: $0).count }.reduce(0, +)
+            let count = Language.allCases.map { catalog.lessons(in: $0).count }.reduce(0, +)
             print("wrote \(written.count) files (\(count) lessons) to \(target.path); open \(target.appendingPathComponent("index.html").path)")
         }
     }
@@ -102,7 +103,7 @@ struct LessonsCommand: ParsableCommand {
         var extras = SiteExtras()
         let history = try ExerciseSupport.history()
         let exercises = try ExerciseSupport.catalog().exercises
-        for language in LessonLanguage.allCases {
+        for language in Language.allCases {
             let pages = Set(catalog.lessons(in: language).map(\.id))
             func page(_ event: Event) -> String {
                 event.lessons.first(where: pages.contains).map { "\($0).html" } ?? "timeline.html#event-\(event.id)"

@@ -5,6 +5,7 @@ import Foundation
 import Rootfs
 import Stage2Namespaces
 import Stage3Cgroups
+import TextKit
 
 struct OOMDemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,7 @@ struct OOMDemoCommand: ParsableCommand {
     @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
     func run() throws {
-        let runs = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> [(String, Stage3Run.Report)] in
+        let runs = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> [(String, Stage3Run.Report)] in
             let limits = try CgroupLimits.parse(memory: memory, pids: nil, cpus: nil)
             let store = try RootfsStore.standard()
             let rootfs = try store.resolve(stressNg ? "host-tools" : "busybox")
@@ -36,8 +37,7 @@ struct OOMDemoCommand: ParsableCommand {
                     : ["contlab", "hog", size]
                 var request = RunRequest(stage: 3, rootfs: rootfs, args: args)
                 request.rootless = geteuid() != 0
-                var plan = try request.plan(users: UserDatabase(rootfs: rootfs))
-                plan.hostNamespaces = currentNamespaceIDs()
+                let plan = try request.planOnThisHost()
                 let (report, _) = try captureStdout { try Stage3Run.run(plan: plan, limits: limits, explain: false) }
                 return ("hog \(size)", report)
             }

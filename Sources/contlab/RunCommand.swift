@@ -7,6 +7,7 @@ import Stage2Namespaces
 import Stage3Cgroups
 import Images
 import Stage5Images
+import TextKit
 
 /// Options shared by every command that starts a container.
 struct ContainerOptions: ParsableArguments {
@@ -41,14 +42,6 @@ struct ContainerOptions: ParsableArguments {
         try RootfsStore.standard().resolve(rootfs)
     }
 
-    func plan(_ request: RunRequest, rootfsPath: String) throws -> ContainerPlan {
-        var plan = try request.plan(users: UserDatabase(rootfs: rootfsPath),
-                                    kernelHasCgroupNamespace: Sys.exists("/proc/self/ns/cgroup"))
-        plan.hostRoot = FileIdentity(path: "/")
-        plan.hostNamespaces = currentNamespaceIDs()
-        return plan
-    }
-
     var explaining: Bool { explain || explainFull }
 
     func printRecord(_ record: [String]) {
@@ -62,15 +55,15 @@ struct ContainerOptions: ParsableArguments {
     }
 
     /// Start `request` (stages 1 and 2) and wait for it; returns how it ended.
-    func run(_ request: RunRequest, rootfsPath: String) throws -> ExitStatus {
-        let process = try ContainerProcess.start(plan: try plan(request, rootfsPath: rootfsPath), explain: explaining)
+    func run(_ request: RunRequest) throws -> ExitStatus {
+        let process = try ContainerProcess.start(plan: try request.planOnThisHost(), explain: explaining)
         printRecord(process.record)
         return process.wait()
     }
 
     /// Stage 3: the same in a cgroup with `limits`; returns the report.
-    func runInCgroup(_ request: RunRequest, rootfsPath: String, limits: CgroupLimits) throws -> Stage3Run.Report {
-        try Stage3Run.run(plan: try plan(request, rootfsPath: rootfsPath), limits: limits, explain: explaining,
+    func runInCgroup(_ request: RunRequest, limits: CgroupLimits) throws -> Stage3Run.Report {
+        try Stage3Run.run(plan: try request.planOnThisHost(), limits: limits, explain: explaining,
                           onRecord: printRecord)
     }
 }
@@ -173,7 +166,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let args = command.first == "--" ? Array(command.dropFirst()) : command
         if container.stage == 5 { return try runImage(args) }
-        let status = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> ExitStatus in
+        let status = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> ExitStatus in
             let rootfs = try container.resolveRootfs()
             var request = RunRequest(stage: container.stage, rootfs: rootfs, args: args)
             request.env = env
@@ -183,9 +176,9 @@ struct RunCommand: ParsableCommand {
             request.rootless = container.effectiveRootless
             if isatty(STDIN_FILENO) == 1 { request.terminal = ProcessInfo.processInfo.environment["TERM"] }
             request.language = ProcessInfo.processInfo.environment[Language.environmentKey]
-            guard container.stage >= 3 else { return try container.run(request, rootfsPath: rootfs) }
+            guard container.stage >= 3 else { return try container.run(request) }
             let limits = try limitOptions.limits()
-            let report = try container.runInCgroup(request, rootfsPath: rootfs, limits: limits)
+            let report = try container.runInCgroup(request, limits: limits)
             if !quiet {
                 Sys.warn("\ncontlab: stage 3 report")
                 FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.enabled(fd: STDERR_FILENO))).utf8))
@@ -208,7 +201,7 @@ struct RunCommand: ParsableCommand {
 
     /// Stage 5: the image's layers under overlayfs, run by the stage-4 runtime.
     func runImage(_ args: [String]) throws {
-        let code = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> Int32 in
+        let code = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> Int32 in
             do {
                 var run = Stage5Run(id: name ?? Stage5Run.newID(), image: try ImageReference(parsing: image!))
                 run.command = args

@@ -4,6 +4,7 @@ import Foundation
 import History
 import Images
 import Stage5Images
+import TextKit
 import Walkthrough
 
 struct StageCommand: ParsableCommand {

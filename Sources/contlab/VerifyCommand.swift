@@ -4,6 +4,7 @@ import Exercises
 import Foundation
 import Grading
 import Lessons
+import TextKit
 
 extension ReportFormat: ExpressibleByArgument {}
 
@@ -54,7 +55,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (space, exercises, lang, variant, assignment) = try reportingErrors(exitCode: 2) { () -> (Workspace, [Exercise], LessonLanguage, Variant, Assignment?) in
+        let (space, exercises, lang, variant, assignment) = try reportingErrors(exitCode: 2) { () -> (Workspace, [Exercise], Language, Variant, Assignment?) in
             let space = try Workspace.find(from: URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath))
             var variant = space.loadVariant()
             if let student {

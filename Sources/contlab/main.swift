@@ -23,7 +23,12 @@ if programName == "contlab-runc" || programName == "runc" {
 if arguments.count >= 2 {
     switch arguments[1] {
     case ContainerProcess.initArgument:
-        ContainerInit.main()
+        // One entry point for stages 1-3; the plan says which stage's init runs.
+        let plan = InitHandshake.receive(
+            key: ContainerPlan.environmentKey,
+            usage: "contlab: __init is contlab's internal entry point for a container's first process; use contlab run",
+            decode: ContainerPlan.decode)
+        if plan.stage <= 1 { ChrootInit.main(plan: plan) } else { NamespaceInit.main(plan: plan) }
     case OCIInitPlan.initArgument:
         OCIInit.main()
     case OCIExecPlan.argument:

@@ -1,4 +1,5 @@
 import ContlabCore
+import TextKit
 import XCTest
 @testable import Cgroups
 @testable import Stage3Cgroups

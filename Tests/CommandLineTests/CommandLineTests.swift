@@ -1,5 +1,6 @@
 import ArgumentParser
 import ContlabCore
+import TextKit
 import XCTest
 @testable import contlab
 

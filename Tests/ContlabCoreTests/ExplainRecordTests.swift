@@ -1,3 +1,4 @@
+import TextKit
 import XCTest
 @testable import ContlabCore
 

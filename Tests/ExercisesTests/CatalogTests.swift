@@ -1,5 +1,6 @@
 import History
 import Lessons
+import TextKit
 import XCTest
 @testable import Exercises
 
@@ -16,7 +17,7 @@ final class CatalogTests: XCTestCase {
 
     func testEveryExerciseIsCompleteInBothLanguages() throws {
         for exercise in try Fixtures.catalog().exercises {
-            for language in LessonLanguage.allCases {
+            for language in Language.allCases {
                 let task = try String(contentsOfFile: exercise.directory + "/task.\(language.rawValue).md", encoding: .utf8)
                 XCTAssertTrue(task.hasPrefix("# \(exercise.id) "), "\(exercise.id) task.\(language.rawValue).md starts with its heading")
                 XCTAssertFalse(exercise.title[language].isEmpty)

@@ -1,6 +1,7 @@
 // The data in lessons/history obeys its rules, and breaking a rule fails with the file, the
 // entry and the field.
 import ContlabCore
+import TextKit
 import XCTest
 @testable import History
 

@@ -3,6 +3,7 @@ import ContlabCore
 // its front matter (`events: [...]`) must be an event in lessons/history/events.yaml, and that
 // event must link back to the lesson, so a student following either one lands on the other.
 import Foundation
+import TextKit
 import XCTest
 import Yams
 @testable import History

@@ -1,6 +1,7 @@
 // `history show`, `history compare` and `history search`, as text and as JSON.
 import ContlabCore
 import Foundation
+import TextKit
 import XCTest
 @testable import History
 

@@ -1,5 +1,6 @@
-// The small pieces the commands rely on: dates, language choice, suggestions, text layout.
+// The small pieces the history explorer relies on: dates and the unfolding of Chinese YAML lines.
 import ContlabCore
+import TextKit
 import XCTest
 @testable import History
 
@@ -17,47 +18,6 @@ final class SupportTests: XCTestCase {
         XCTAssertLessThan(HistoryDate(year: 2005), HistoryDate(year: 2005, month: 1))
         XCTAssertLessThan(HistoryDate(year: 2005, month: 12), HistoryDate(year: 2006))
         XCTAssertEqual(HistoryDate(year: 2005, month: 6).description, "2005-06")
-    }
-
-    func testLanguageComesFromTheLocale() {
-        XCTAssertEqual(Language.fromEnvironment([:]), .en)
-        XCTAssertEqual(Language.fromEnvironment(["LANG": "zh_CN.UTF-8"]), .zh)
-        XCTAssertEqual(Language.fromEnvironment(["LANG": "zh_TW.UTF-8"]), .zh)
-        XCTAssertEqual(Language.fromEnvironment(["LANG": "en_GB.UTF-8"]), .en)
-        XCTAssertEqual(Language.fromEnvironment(["LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"]), .zh)
-        XCTAssertEqual(Language.fromEnvironment(["LC_ALL": "C", "LANG": "zh_CN.UTF-8"]), .en, "LC_ALL wins")
-        XCTAssertEqual(Language.fromEnvironment(["LC_ALL": "", "LANG": "zh_CN.UTF-8"]), .zh, "an empty LC_ALL is unset")
-    }
-
-    func testSuggestionsUseEditDistance() {
-        let ids = ["chroot", "jail", "docker", "cri", "cri-o", "podman", "containerd", "runc"]
-        XCTAssertEqual(Suggestions.editDistance("dokcer", "docker"), 2)
-        XCTAssertEqual(Suggestions.nearest(to: "dokcer", among: ids).first, "docker")
-        XCTAssertEqual(Suggestions.nearest(to: "podmn", among: ids), ["podman"])
-        XCTAssertEqual(Suggestions.nearest(to: "Containerd", among: ids), ["containerd"])
-        XCTAssertEqual(Suggestions.nearest(to: "xyzzy", among: ids), [])
-    }
-
-    func testWrapKeepsLinesWithinWidth() {
-        let english = "The CLONE_NEWNET flag appeared in 2.6.24, but splitting every part of the network stack took several releases."
-        for width in [14, 20, 33] {
-            let lines = TextLayout.wrap(english, width: width)
-            XCTAssertEqual(lines.joined(separator: " "), english)
-            XCTAssertTrue(lines.allSatisfy { Terminal.displayWidth($0) <= width }, "\(lines)")
-        }
-        XCTAssertEqual(TextLayout.wrap("CLONE_NEWCGROUP", width: 8), ["CLONE_NE", "WCGROUP"], "a word longer than a line is cut")
-        let chinese = "从 Linux 3.8 开始，非特权进程也能创建用户命名空间，并在其中成为 UID 0。"
-        let lines = TextLayout.wrap(chinese, width: 16)
-        XCTAssertTrue(lines.allSatisfy { Terminal.displayWidth($0) <= 16 }, "\(lines)")
-        XCTAssertFalse(lines.contains { $0.hasPrefix("，") || $0.hasPrefix("。") }, "no line starts with closing punctuation")
-        XCTAssertEqual(lines.joined().replacingOccurrences(of: " ", with: ""), chinese.replacingOccurrences(of: " ", with: ""))
-    }
-
-    func testTruncateAndPadCountChineseTwice() {
-        XCTAssertEqual(TextLayout.truncate("容器大事记", toWidth: 6), "容器…")
-        XCTAssertEqual(TextLayout.truncate("chroot", toWidth: 6), "chroot")
-        XCTAssertEqual(TextLayout.truncate("namespaces", toWidth: 5), "name…")
-        XCTAssertEqual(Terminal.displayWidth(TextLayout.pad("容器", toWidth: 6)), 6)
     }
 
     func testFoldedChineseLinesLoseTheirSpace() {

@@ -1,6 +1,7 @@
 // `history timeline`: filters, errors, and its text and JSON forms.
 import ContlabCore
 import Foundation
+import TextKit
 import XCTest
 @testable import History
 

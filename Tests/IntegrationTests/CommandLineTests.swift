@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import TextKit
 import XCTest
 
 /// The built binary's command line, as a user meets it: the version under both names, a

@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import TextKit
 import XCTest
 
 /// `contlab stage N --yes` runs every step for real; its output must show each stage's proof.

@@ -1,19 +1,20 @@
+import TextKit
 import XCTest
 @testable import Lessons
 
 final class CatalogTests: XCTestCase {
     func testLanguageComesFromTheLocaleVariablesInPOSIXOrder() {
-        XCTAssertEqual(LessonLanguage.preferred(environment: [:]), .en)
-        XCTAssertEqual(LessonLanguage.preferred(environment: ["LANG": "zh_CN.UTF-8"]), .zh)
-        XCTAssertEqual(LessonLanguage.preferred(environment: ["LANG": "zh_CN.UTF-8", "LC_MESSAGES": "en_US.UTF-8"]), .en)
-        XCTAssertEqual(LessonLanguage.preferred(environment: ["LANG": "en_GB", "LC_ALL": "zh_TW.UTF-8"]), .zh)
-        XCTAssertEqual(LessonLanguage.preferred(environment: ["LC_ALL": "", "LANG": "zh_HK"]), .zh)
-        XCTAssertEqual(LessonLanguage.preferred(environment: ["LANG": "C.UTF-8"]), .en)
+        XCTAssertEqual(Language.preferred(environment: [:]), .en)
+        XCTAssertEqual(Language.preferred(environment: ["LANG": "zh_CN.UTF-8"]), .zh)
+        XCTAssertEqual(Language.preferred(environment: ["LANG": "zh_CN.UTF-8", "LC_MESSAGES": "en_US.UTF-8"]), .en)
+        XCTAssertEqual(Language.preferred(environment: ["LANG": "en_GB", "LC_ALL": "zh_TW.UTF-8"]), .zh)
+        XCTAssertEqual(Language.preferred(environment: ["LC_ALL": "", "LANG": "zh_HK"]), .zh)
+        XCTAssertEqual(Language.preferred(environment: ["LANG": "C.UTF-8"]), .en)
     }
 
     func testFixturesLoadInListOrder() throws {
         let catalog = try LessonCatalog.load(from: Paths.fixtureLessons)
-        for language in LessonLanguage.allCases {
+        for language in Language.allCases {
             XCTAssertEqual(catalog.lessons(in: language).map(\.id), ["fixture-everything", "fixture-history"])
         }
         XCTAssertEqual(try catalog.lesson(id: "fixture-history", language: .zh).title, "示例：从 chroot 到 jail")

@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import TextKit
 import XCTest
 @testable import Lessons
 
@@ -64,7 +65,7 @@ final class HTMLExportTests: XCTestCase {
     /// to the timeline itself, exercises for stage 1, events to search.
     func siteWithExtras() throws -> URL {
         var extras = SiteExtras()
-        for language in LessonLanguage.allCases {
+        for language in Language.allCases {
             extras.timeline[language] = #"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><a id="event-1979-chroot" href="fixture-history.html"><circle r="4"/></a><a id="event-x" href="timeline.html#event-1979-chroot"><circle r="4"/></a></svg>"#
             extras.exercises[language] = [1: [SiteExtras.Exercise(id: "1.1", title: "A root of your own"),
                                               SiteExtras.Exercise(id: "1.2", title: "Escape")]]

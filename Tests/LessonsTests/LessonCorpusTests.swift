@@ -1,3 +1,4 @@
+import TextKit
 import XCTest
 @testable import Lessons
 
@@ -7,7 +8,7 @@ import XCTest
 /// that is there is checked.
 final class LessonCorpusTests: XCTestCase {
     func markdownFiles(under lessons: URL) -> [String] {
-        LessonLanguage.allCases.flatMap { LessonCatalog.lessonFiles(in: lessons.appendingPathComponent($0.rawValue)) }
+        Language.allCases.flatMap { LessonCatalog.lessonFiles(in: lessons.appendingPathComponent($0.rawValue)) }
             .map(\.path)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TextKit
 import XCTest
 @testable import Lessons
 
@@ -15,7 +16,7 @@ enum Paths {
         .appendingPathComponent("lessons")
 }
 
-func fixtureLesson(_ id: String, _ language: LessonLanguage, file: StaticString = #filePath,
+func fixtureLesson(_ id: String, _ language: Language, file: StaticString = #filePath,
                    line: UInt = #line) throws -> Lesson {
     try LessonCatalog.loadLesson(
         at: Paths.fixtureLessons.appendingPathComponent("\(language.rawValue)/\(id).md"), language: language)

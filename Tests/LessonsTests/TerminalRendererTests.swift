@@ -1,4 +1,5 @@
 import ContlabCore
+import TextKit
 import XCTest
 @testable import Lessons
 
@@ -6,7 +7,7 @@ final class TerminalRendererTests: XCTestCase {
     // The fixture lessons use every node cmark produces; each rendering is compared with a
     // committed snapshot, with and without colour.
     func testSnapshotsOfEveryNodeType() throws {
-        let cases: [(id: String, language: LessonLanguage, width: Int)] = [
+        let cases: [(id: String, language: Language, width: Int)] = [
             ("fixture-everything", .en, 60), ("fixture-everything", .zh, 40),
             ("fixture-history", .en, 80), ("fixture-history", .zh, 30),
         ]
@@ -97,7 +98,7 @@ final class TerminalRendererTests: XCTestCase {
                 }
             }
         }
-        for language in LessonLanguage.allCases {
+        for language in Language.allCases {
             let lesson = try fixtureLesson("fixture-everything", language)
             let code = Set(codeLines(MarkdownDocument(parsing: lesson.body).blocks))
             XCTAssertFalse(code.isEmpty)

@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import Inspect
+import TextKit
 import XCTest
 
 /// `contlab inspect --diagram` and the site's picture of the same report, and the drawing in

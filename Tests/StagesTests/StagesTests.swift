@@ -1,4 +1,5 @@
 import ContlabCore
+import TextKit
 import XCTest
 @testable import Inspect
 @testable import Stage1Chroot
@@ -105,6 +106,23 @@ final class InspectParsingTests: XCTestCase {
 }
 
 final class EscapeProbeTests: XCTestCase {
+    // The host's verdict rests on the secret alone: a probe that claims the host's root but
+    // cannot read the proof file did not escape, and one that reads it did.
+    func testTheHostCountsAnEscapeOnlyWhenTheProbeReadsItsSecret() throws {
+        func probe(reading: Bool) throws -> EscapeExperiment.Result {
+            try EscapeExperiment.run(stage: 1, rootfs: "/nonexistent/rootfs") { environment in
+                let path = try XCTUnwrap(environment.first?.split(separator: "=", maxSplits: 1).last.map(String.init))
+                let secret = reading ? try String(contentsOfFile: path, encoding: .utf8) : "a guess"
+                let report = EscapeProbe.Report(reachedHostRoot: true, root: nil, hostRoot: nil, entries: [],
+                                                proofRead: secret, steps: [], error: nil)
+                let line = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+                return (.exited(0), "noise\n" + line + "\n")
+            }
+        }
+        XCTAssertTrue(try probe(reading: true).escaped)
+        XCTAssertFalse(try probe(reading: false).escaped)
+    }
+
     func testIdentityRoundTrip() {
         let id = FileIdentity(device: 65024, inode: 2)
         XCTAssertEqual(EscapeProbe.parseIdentity(EscapeProbe.format(id)), id)

@@ -1,6 +1,7 @@
 import ContlabCore
 import Foundation
 import History
+import TextKit
 import XCTest
 @testable import Walkthrough
 
@@ -181,7 +182,7 @@ final class WalkthroughNeedsTests: XCTestCase {
     }
 
     func testARunsNamesAreItsOwn() throws {
-        let text = StageWalkthrough.Text(en: "see {name}/base:v1", zh: "看 {name}")
+        let text = Localized(en: "see {name}/base:v1", zh: "看 {name}")
         var step = StageWalkthrough.Step(title: text, text: text, byHand: ["ls {scratch}"], run: ["run", "--name", "{name}", "{scratch}/b"], lookFor: text)
         step.exit = 1
         let walkthrough = StageWalkthrough(stage: 5, title: text, summary: text, lesson: nil, history: nil, steps: [step], exercises: nil,

@@ -1,5 +1,4 @@
 import Foundation
-import ContlabCore
 
 /// How a run of text looks in the terminal. The renderer maps these to ANSI codes only when
 /// colour is on, so wrapping works on the same values with or without colour.
@@ -104,7 +103,8 @@ public enum TextWrapper {
         "（", "「", "『", "《", "〈", "【", "〔", "［", "｛", "“", "‘", "(", "[", "{",
     ]
 
-    static func isWide(_ c: Character) -> Bool { width(of: c) >= 2 }
+    /// Whether `c` takes two columns (a CJK character): such text needs no spaces to break.
+    public static func isWide(_ c: Character) -> Bool { width(of: c) >= 2 }
 
     /// A character's columns; ASCII without building a String.
     static func width(of c: Character) -> Int {
@@ -288,7 +288,7 @@ public enum TextWrapper {
         return lines
     }
 
-    /// `wrap` for unstyled text, one string per line.
+    /// `wrap` for unstyled text, one string per line (none for an empty text).
     public static func wrap(_ text: String, width: Int) -> [String] {
         wrap([.text(text, [])], width: width).map(\.plainText)
     }

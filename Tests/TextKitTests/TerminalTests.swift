@@ -1,5 +1,5 @@
 import XCTest
-@testable import ContlabCore
+@testable import TextKit
 
 final class TerminalTests: XCTestCase {
     func testDisplayWidthCountsWideCharactersTwice() {

@@ -1,6 +1,5 @@
-import ContlabCore
 import XCTest
-@testable import Lessons
+@testable import TextKit
 
 final class TextWrapperTests: XCTestCase {
     static let mixed = """
@@ -68,5 +67,60 @@ final class TextWrapperTests: XCTestCase {
     func testHardBreaksEndTheLine() {
         XCTAssertEqual(TextWrapper.wrap([.text("one", []), .lineBreak, .text("two three", [])], width: 40)
             .map(\.plainText), ["one", "two three"])
+    }
+
+    func testWrapKeepsLinesWithinWidth() {
+        let english = "The CLONE_NEWNET flag appeared in 2.6.24, but splitting every part of the network stack took several releases."
+        for width in [14, 20, 33] {
+            let lines = TextWrapper.wrap(english, width: width)
+            XCTAssertEqual(lines.joined(separator: " "), english)
+            XCTAssertTrue(lines.allSatisfy { Terminal.displayWidth($0) <= width }, "\(lines)")
+        }
+        XCTAssertEqual(TextWrapper.wrap("CLONE_NEWCGROUP", width: 8), ["CLONE_", "NEWCGROU", "P"], "a word longer than a line is cut, after a _ in the line's second half")
+        let chinese = "从 Linux 3.8 开始，非特权进程也能创建用户命名空间，并在其中成为 UID 0。"
+        let lines = TextWrapper.wrap(chinese, width: 16)
+        XCTAssertTrue(lines.allSatisfy { Terminal.displayWidth($0) <= 16 }, "\(lines)")
+        XCTAssertFalse(lines.contains { $0.hasPrefix("，") || $0.hasPrefix("。") }, "no line starts with closing punctuation")
+        XCTAssertEqual(lines.joined().replacingOccurrences(of: " ", with: ""), chinese.replacingOccurrences(of: " ", with: ""))
+    }
+
+
+    func testTruncateAndPadCountChineseTwice() {
+        XCTAssertEqual(Terminal.truncate("容器大事记", toWidth: 6), "容器…")
+        XCTAssertEqual(Terminal.truncate("chroot", toWidth: 6), "chroot")
+        XCTAssertEqual(Terminal.truncate("namespaces", toWidth: 5), "name…")
+        XCTAssertEqual(Terminal.displayWidth(Terminal.pad("容器", toWidth: 6)), 6)
+    }
+
+
+    // Every character of the no-break-before table (。，）and the rest), at every width from 4 to
+    // 24: the wrapper moves the character before it down rather than start a line with it.
+    func testNoLineStartsWithClosingPunctuation() {
+        for mark in TextWrapper.noBreakBefore where TextWrapper.isWide(mark) {
+            let text = String(repeating: "容器是进程" + String(mark), count: 4)
+            for width in 4...24 {
+                let lines = TextWrapper.wrap(text, width: width)
+                for line in lines.dropFirst() {
+                    XCTAssertNotEqual(line.first, mark, "width \(width): \(lines)")
+                }
+                XCTAssertEqual(lines.joined(), text, "width \(width): nothing lost")
+                XCTAssertTrue(lines.allSatisfy { Terminal.displayWidth($0) <= width }, "width \(width): \(lines)")
+            }
+        }
+    }
+
+    func testNoLineEndsWithOpeningPunctuation() {
+        for mark in TextWrapper.noBreakAfter where TextWrapper.isWide(mark) {
+            let text = String(repeating: "命名空间" + String(mark) + "隔离", count: 4)
+            for width in 4...24 {
+                let lines = TextWrapper.wrap(text, width: width)
+                XCTAssertFalse(lines.dropLast().contains { $0.last == mark }, "width \(width): \(lines)")
+            }
+        }
+    }
+
+    // A line end in a folded YAML or Markdown text between two Chinese characters is no space.
+    func testSoftBreaksBetweenChineseCharactersVanish() {
+        XCTAssertEqual(TextWrapper.wrap("容器\n进程 and\nmore", width: 40), ["容器进程 and more"])
     }
 }

@@ -65,6 +65,27 @@ public enum Terminal {
         return width
     }
 
+    /// `text` cut to at most `width` columns, ending in "…" when something was cut.
+    public static func truncate(_ text: String, toWidth width: Int) -> String {
+        guard width > 0 else { return "" }
+        guard displayWidth(text) > width else { return text }
+        var out = ""
+        var used = 0
+        for character in text {
+            let w = displayWidth(String(character))
+            if used + w > width - 1 { break }
+            out.append(character)
+            used += w
+        }
+        return out + "…"
+    }
+
+    /// `text` followed by spaces up to `width` columns.
+    public static func pad(_ text: String, toWidth width: Int) -> String {
+        let missing = width - displayWidth(text)
+        return missing > 0 ? text + String(repeating: " ", count: missing) : text
+    }
+
     public static func scalarWidth(_ scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
         if v >= 0x20 && v < 0x7F { return 1 }  // ASCII, most of every lesson: no table lookups
