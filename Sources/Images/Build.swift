@@ -21,14 +21,15 @@ public struct ImageBuilder {
 
     public init(store: ImageStore) { self.store = store }
 
-    /// Tar, gzip and store entries as one layer; returns its descriptor and diff_id.
-    public func addLayer(_ entries: [TarEntry]) throws -> (layer: Descriptor, diffID: Digest) {
+    /// Tar and gzip entries as one layer; returns the blob and its diff_id. The blob is stored
+    /// by `save`, under the store's lock together with the name that refers to it: stored any
+    /// earlier, an `image rm` running at the same moment collects it as garbage (four walk-
+    /// throughs at once commit the same layer, and one removes its images while another names it).
+    public func makeLayer(_ entries: [TarEntry]) throws -> (bytes: [UInt8], diffID: Digest) {
         var writer = TarWriter()
         entries.forEach { writer.append($0) }
         let tar = writer.finish()
-        let compressed = try Gzip.compress(tar)
-        let layer = try store.putBlob(compressed, mediaType: MediaType.layerGzip)
-        return (layer, Digest.of(tar))
+        return (try Gzip.compress(tar), Digest.of(tar))
     }
 
     /// A new image of `tree` (all of it), or of what `tree` adds to or changes in `base`.
@@ -43,26 +44,26 @@ public struct ImageBuilder {
             entries = try TreeReader().entries(of: tree)
         }
         entries = entries.filter { $0.path != ".contlab-recipe" }
-        let (layer, diffID) = try addLayer(entries)
+        let (layer, diffID) = try makeLayer(entries)
         var config = base?.config ?? ImageConfig(architecture: hostArchitecture(), os: "linux", config: nil, rootfs: .init(diff_ids: []))
         config.config = Self.merge(settings, into: config.config ?? Self.defaultExecution(base: base == nil))
         config.created = now()
         config.rootfs.diff_ids.append(diffID)
         config.history = (config.history ?? []) + [.init(created: config.created, created_by: createdBy)]
-        return try store.save(reference, config: config, layers: (base?.manifest.layers ?? []) + [layer])
+        return try store.save(reference, config: config, layers: base?.manifest.layers ?? [], adding: layer)
     }
 
     /// A new image: `base` plus one layer made of an overlay upper directory.
     @discardableResult
     public func commit(upper: String, rootless: Bool, base: StoredImage, settings: RunSettings, createdBy: String, as reference: ImageReference) throws -> StoredImage {
         let entries = try TreeReader(source: .overlayUpper(rootless: rootless)).entries(of: upper)
-        let (layer, diffID) = try addLayer(entries)
+        let (layer, diffID) = try makeLayer(entries)
         var config = base.config
         config.config = Self.merge(settings, into: config.config ?? ImageConfig.Execution())
         config.created = now()
         config.rootfs.diff_ids.append(diffID)
         config.history = (config.history ?? []) + [.init(created: config.created, created_by: createdBy)]
-        return try store.save(reference, config: config, layers: base.manifest.layers + [layer])
+        return try store.save(reference, config: config, layers: base.manifest.layers, adding: layer)
     }
 
     /// A new image: `base` plus a layer made elsewhere (a tar, or a gzip'd tar, as bytes) — a
@@ -71,12 +72,12 @@ public struct ImageBuilder {
     public func stack(layer bytes: [UInt8], on base: StoredImage, createdBy: String, as reference: ImageReference) throws -> StoredImage {
         let tar = Gzip.isGzip(bytes) ? try Gzip.decompress(bytes) : bytes
         _ = try TarReader.entries(tar)
-        let layer = try store.putBlob(try Gzip.compress(tar), mediaType: MediaType.layerGzip)
+        let layer = try Gzip.compress(tar)
         var config = base.config
         config.created = now()
         config.rootfs.diff_ids.append(Digest.of(tar))
         config.history = (config.history ?? []) + [.init(created: config.created, created_by: createdBy)]
-        return try store.save(reference, config: config, layers: base.manifest.layers + [layer])
+        return try store.save(reference, config: config, layers: base.manifest.layers, adding: layer)
     }
 
     func unpackedBase(_ base: StoredImage) throws -> String {

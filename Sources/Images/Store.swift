@@ -155,10 +155,12 @@ public struct ImageStore {
     }
 
     /// Write the manifest and config of a new image and give it `reference` (replacing any
-    /// image of that name).
+    /// image of that name); `adding`, a new gzip'd layer stored in the same locked step, goes
+    /// on top of `layers`.
     @discardableResult
-    public func save(_ reference: ImageReference, config: ImageConfig, layers: [Descriptor]) throws -> StoredImage {
+    public func save(_ reference: ImageReference, config: ImageConfig, layers: [Descriptor], adding newLayer: [UInt8]? = nil) throws -> StoredImage {
         try locked {
+            let layers = try layers + (newLayer.map { [try putBlob($0, mediaType: MediaType.layerGzip)] } ?? [])
             let configDescriptor = try putBlob(try JSON.encode(config), mediaType: MediaType.config)
             let manifest = Manifest(config: configDescriptor, layers: layers)
             var descriptor = try putBlob(try JSON.encode(manifest), mediaType: MediaType.manifest)

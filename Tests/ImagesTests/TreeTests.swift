@@ -1,4 +1,5 @@
 import CLinux
+import ContlabCore
 import Foundation
 import Images
 import XCTest
@@ -147,6 +148,36 @@ final class ImageStoreTests: XCTestCase {
         try "echo hi".write(toFile: tree + "/bin/hello", atomically: true, encoding: .utf8)
         return try ImageBuilder(store: store).build(tree: tree, base: nil, settings: RunSettings(), createdBy: "test",
                                                     as: ImageReference(name: "t"))
+    }
+
+    /// A new layer's blob is written only while the store's lock is held, with the name that
+    /// refers to it: an `image rm` between the two would collect it. Here the test holds the
+    /// lock while a commit runs: nothing of the commit may reach blobs/ until it lets go.
+    func testANewLayerIsStoredOnlyUnderTheLockWithItsName() throws {
+        let base = try makeImage()
+        let upper = data + "/upper"
+        try FileManager.default.createDirectory(atPath: upper, withIntermediateDirectories: true)
+        try "hello".write(toFile: upper + "/greeting", atomically: true, encoding: .utf8)
+        let blobs = data + "/images/blobs/sha256"
+        let before = try FileManager.default.contentsOfDirectory(atPath: blobs).count
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var committed: StoredImage?
+        let store = self.store
+        try Sys.withFileLock(data + "/images/.lock") {
+            DispatchQueue.global().async {
+                committed = try? ImageBuilder(store: store).commit(upper: upper, rootless: false, base: base, settings: RunSettings(),
+                                                                    createdBy: "test", as: ImageReference(name: "greeting"))
+                done.signal()
+            }
+            XCTAssertEqual(done.wait(timeout: .now() + 1), .timedOut, "the commit waits for the lock")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: blobs).count, before,
+                           "no blob of the commit is stored before it holds the lock")
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
+        let image = try XCTUnwrap(committed)
+        XCTAssertEqual(image.manifest.layers.count, 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: blobs).count, before + 3, "layer, config and manifest")
+        XCTAssertNoThrow(try store.blob(image.manifest.layers[1], what: "the new layer"))
     }
 
     func testLayoutDocumentsAreWhatImageSpecSays() throws {
