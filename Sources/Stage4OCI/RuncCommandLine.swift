@@ -37,7 +37,8 @@ public struct RuncCommandLine: Equatable, Sendable {
         case update(id: String, resources: UpdateSource)
         case features
         case spec(bundle: String, rootless: Bool)
-        case help
+        /// `--help`, `help`, `COMMAND --help`: runc's screen for the whole runtime or one command.
+        case help(topic: String?)
         case version
     }
 
@@ -102,6 +103,7 @@ public struct RuncCommandLine: Equatable, Sendable {
     static let aliases: [String: String] = ["b": "bundle", "d": "detach", "a": "all", "f": "force", "q": "quiet", "p": "process",
                                             "t": "tty", "e": "env", "u": "user", "r": "resources"]
     static let unimplemented: Set<String> = ["checkpoint", "restore"]
+    static let helpFlags: Set<String> = ["-h", "--help", "-help"]
 
     public static func parse(_ arguments: [String]) throws -> RuncCommandLine {
         var globals = Globals()
@@ -125,13 +127,18 @@ public struct RuncCommandLine: Equatable, Sendable {
             case "journal": globals.journal = try value(name, inline)
             case "systemd-cgroup": globals.systemdCgroup = true
             case "rootless", "criu": _ = try value(name, inline)
-            case "help", "h": return RuncCommandLine(globals: globals, verb: .help)
+            case "help", "h": return RuncCommandLine(globals: globals, verb: .help(topic: nil))
             case "version", "v": return RuncCommandLine(globals: globals, verb: .version)
             default: throw ParseError("unknown global flag \(word) (contlab-runc takes --root, --log, --log-format, --debug, --journal)")
             }
         }
-        guard let verbName = rest.popFirst() else { return RuncCommandLine(globals: globals, verb: .help) }
-        if verbName == "help" { return RuncCommandLine(globals: globals, verb: .help) }
+        guard let verbName = rest.popFirst() else { return RuncCommandLine(globals: globals, verb: .help(topic: nil)) }
+        // `help [COMMAND]`, and `COMMAND --help` before the command's own arguments (exec's and
+        // ps's words after the id are the command's), as runc reads them.
+        if verbName == "help" { return RuncCommandLine(globals: globals, verb: .help(topic: try helpTopic(rest.first))) }
+        if let first = rest.first, helpFlags.contains(first) {
+            return RuncCommandLine(globals: globals, verb: .help(topic: try helpTopic(verbName)))
+        }
         if unimplemented.contains(verbName) { throw ParseError("\(verbName) is not implemented by contlab-runc yet") }
         guard let known = flags[verbName] else {
             throw ParseError("unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, events, features, spec)")
@@ -141,6 +148,7 @@ public struct RuncCommandLine: Equatable, Sendable {
         var positional: [String] = []
         while let word = rest.popFirst() {
             if word == "--" { positional += rest; break }
+            if helpFlags.contains(word) && positional.isEmpty { return RuncCommandLine(globals: globals, verb: .help(topic: verbName)) }
             // exec's command follows the id, flags and all (`exec c1 sh -c 'echo hi'`), and so
             // do ps's arguments for ps(1) (`ps c1 -o pid,comm`).
             if (verbName == "exec" || verbName == "ps") && !positional.isEmpty {
@@ -258,6 +266,14 @@ public struct RuncCommandLine: Equatable, Sendable {
         var line = RuncCommandLine(globals: globals, verb: verb)
         line.preserveFDs = preserveFDs
         return line
+    }
+
+    /// A help topic must be a command runc has (checkpoint and restore too: their screens say
+    /// contlab does not implement them); runc's words for one it does not know.
+    static func helpTopic(_ name: String?) throws -> String? {
+        guard let name else { return nil }
+        guard RuncHelp.command(name) != nil else { throw ParseError("No help topic for '\(name)'") }
+        return name
     }
 
     /// `--name=value` → ("name", "value"); `-d` → ("d", nil).

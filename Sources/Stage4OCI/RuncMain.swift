@@ -112,8 +112,8 @@ public enum RuncMain {
                 spec.linux?.namespaces?.removeAll { $0.type == "cgroup" }
             }
             try DefaultSpec.encode(spec).write(to: URL(fileURLWithPath: path))
-        case .help:
-            print(help)
+        case .help(let topic):
+            print(topic.flatMap(RuncHelp.screen) ?? RuncHelp.main)
         case .version:
             print(version)
         }
@@ -192,58 +192,13 @@ public enum RuncMain {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// `--version`, in runc's shape ("runc version 1.1.5", then "spec: 1.0.2-dev"): engines
-    /// read the first line for the runtime's name and version.
+    /// `--version`, in runc's shape ("runc version 1.1.5", "commit: …", "spec: 1.0.2-dev"):
+    /// engines read the first line for the runtime's name and version. contlab's binary carries
+    /// no record of the commit it was built from, and says so rather than invent one.
     static let version = """
         contlab-runc version \(ContlabVersion.current)
+        commit: unknown (contlab \(ContlabVersion.current) records no build commit)
         spec: \(DefaultSpec.ociVersion)
-        """
-
-    static let help = """
-        contlab-runc: contlab's stage-4 OCI runtime, with runc's command line.
-
-        USAGE: contlab-runc [--root DIR] [--log FILE] [--log-format text|json]
-                            [--debug] COMMAND [OPTIONS] [ID]
-               contlab-runc --version | --help
-
-        COMMANDS:
-          spec      [--bundle DIR] [--rootless]
-                    write a default config.json
-          create    [--bundle DIR] [--pid-file F] [--console-socket S] ID
-                    build the container; its process waits for start
-          start     ID
-                    run the created container's process
-          run       [--bundle DIR] [-d] [--keep] [--pid-file F] [--console-socket S] ID
-                    create and start; without -d, wait and delete (--keep: not)
-          state     ID
-                    the runtime-spec state, as JSON
-          kill      [--all] ID [SIGNAL]
-                    send a signal (default TERM)
-          delete    [--force] ID
-                    remove a stopped container (--force: kill it first)
-          exec      [-d] [--pid-file F] [--console-socket S]
-                    (--process FILE ID
-                     | [-t] [--cwd D] [-e K=V] [-u UID[:GID]] ID CMD...)
-                    run another process in the container's namespaces and cgroups
-          pause     ID
-                    freeze the container's processes (cgroup freezer)
-          resume    ID
-                    thaw them
-          update    (--resources FILE|- | --memory N --memory-swap N --pids-limit N
-                    --cpu-quota N --cpu-period N --cpu-share N) ID
-                    change the container's memory, pids and cpu limits
-          list      [-q] [--format table|json]
-                    the containers under --root
-          ps        [--format table|json] ID [PS-ARGS...]
-                    ps(1)'s table (default -ef) of the container's processes
-          events    [--stats] [--interval 5s] ID
-                    cgroup counters as JSON, once or until the container stops
-          features
-                    what this runtime implements, as JSON
-
-        State lives under --root (default /run/contlab-runc; without root
-        $XDG_RUNTIME_DIR/contlab-runc, or ~/.local/state/contlab-runc).
-        --debug writes the system calls the container's init made to the log.
         """
 }
 
