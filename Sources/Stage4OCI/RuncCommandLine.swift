@@ -66,6 +66,8 @@ public struct RuncCommandLine: Equatable, Sendable {
         public var ignorePaused = false
         /// `--additional-gids`: groups added to the process's own.
         public var additionalGids: [UInt32] = []
+        /// `--preserve-fds N`: the caller's descriptors 3 … 3+N-1 stay open in the process.
+        public var preserveFDs = 0
     }
 
     /// `update`: the resources as JSON (`--resources FILE`, `-` for stdin, as Docker sends them),
@@ -172,9 +174,6 @@ public struct RuncCommandLine: Equatable, Sendable {
             guard let count = Int(preserved), (0...1024).contains(count) else {
                 throw ParseError("\(verbName): --preserve-fds takes a number of descriptors, such as 1 (descriptor 3)")
             }
-            guard count == 0 || verbName != "exec" else {
-                throw ParseError("exec: --preserve-fds is not implemented for exec by contlab-runc; pass no extra descriptors")
-            }
             preserveFDs = count
         }
         func id() throws -> String {
@@ -227,6 +226,7 @@ public struct RuncCommandLine: Equatable, Sendable {
             exec.env = repeated["env"] ?? []
             exec.user = options["user"]
             exec.ignorePaused = options["ignore-paused"] != nil
+            exec.preserveFDs = preserveFDs
             for gid in repeated["additional-gids"] ?? [] {
                 guard let number = UInt32(gid) else { throw ParseError("exec: --additional-gids \(gid): give a numeric group id, such as 100") }
                 exec.additionalGids.append(number)

@@ -80,7 +80,7 @@ public enum RuncMain {
         case .exec(let options):
             return try runtime.exec(.init(id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
                                           pidFile: options.pidFile, consoleSocket: options.consoleSocket,
-                                          ignorePaused: options.ignorePaused))
+                                          ignorePaused: options.ignorePaused, preserveFDs: options.preserveFDs))
         case .pause(let id):
             try runtime.pause(id: id)
         case .resume(let id):

@@ -30,7 +30,7 @@ final class RuncCommandLineTests: XCTestCase {
         XCTAssertThrowsError(try RuncCommandLine.parse(["checkpoint", "c1"])) { XCTAssertTrue("\($0)".contains("not implemented")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "c1"])) { XCTAssertTrue("\($0)".contains("--process FILE")) }
         XCTAssertThrowsError(try RuncCommandLine.parse(["run", "--preserve-fds", "two", "c1"])) { XCTAssertTrue("\($0)".contains("--preserve-fds")) }
-        XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "--preserve-fds", "1", "c1", "sh"])) { XCTAssertTrue("\($0)".contains("--preserve-fds")) }
+        XCTAssertThrowsError(try RuncCommandLine.parse(["exec", "--preserve-fds", "x", "c1", "sh"])) { XCTAssertTrue("\($0)".contains("--preserve-fds")) }
         XCTAssertEqual(try RuncCommandLine.parse(["run", "--preserve-fds", "2", "c1"]).preserveFDs, 2)
         XCTAssertEqual(try RuncCommandLine.parse(["create", "--preserve-fds=1", "c1"]).preserveFDs, 1)
         XCTAssertThrowsError(try RuncCommandLine.parse(["frobnicate"])) { XCTAssertTrue("\($0)".contains("unknown command")) }
