@@ -267,8 +267,9 @@ public enum SpecCheck {
             if let type = rule.type, !["a", "b", "c"].contains(type) {
                 throw SpecError("linux.resources.devices[\(i)].type", "must be a, b or c")
             }
-            if let access = rule.access, !access.allSatisfy({ "rwm".contains($0) }) {
-                throw SpecError("linux.resources.devices[\(i)].access", "must combine r, w and m")
+            // Letters other than r, w and m are skipped, as runc skips them; a rule must keep one.
+            if let access = rule.access, !access.contains(where: { "rwm".contains($0) }) {
+                throw SpecError("linux.resources.devices[\(i)].access", "\"\(access)\" has none of r, w and m: give a combination of them, such as rwm")
             }
         }
         for (i, device) in (spec.linux?.devices ?? []).enumerated() {
