@@ -74,7 +74,34 @@ public struct RuncCommandLine: Equatable, Sendable {
     /// or runc's single-value flags.
     public enum UpdateSource: Equatable, Sendable {
         case json(path: String)
-        case flags(memory: Int64?, memorySwap: Int64?, pidsLimit: Int64?, cpuQuota: Int64?, cpuPeriod: UInt64?, cpuShares: UInt64?)
+        case flags(UpdateFlags)
+    }
+
+    /// runc update's single-value flags; nil where not given.
+    public struct UpdateFlags: Equatable, Sendable {
+        public var memory: Int64?
+        public var memorySwap: Int64?
+        public var memoryReservation: Int64?
+        public var pidsLimit: Int64?
+        public var cpuQuota: Int64?
+        public var cpuPeriod: UInt64?
+        public var cpuShares: UInt64?
+        public var cpusetCpus: String?
+        public var cpusetMems: String?
+
+        public init(memory: Int64? = nil, memorySwap: Int64? = nil, memoryReservation: Int64? = nil, pidsLimit: Int64? = nil,
+                    cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, cpuShares: UInt64? = nil, cpusetCpus: String? = nil,
+                    cpusetMems: String? = nil) {
+            self.memory = memory
+            self.memorySwap = memorySwap
+            self.memoryReservation = memoryReservation
+            self.pidsLimit = pidsLimit
+            self.cpuQuota = cpuQuota
+            self.cpuPeriod = cpuPeriod
+            self.cpuShares = cpuShares
+            self.cpusetCpus = cpusetCpus
+            self.cpusetMems = cpusetMems
+        }
     }
 
     public struct ParseError: Error, CustomStringConvertible, Equatable {
@@ -97,8 +124,8 @@ public struct RuncCommandLine: Equatable, Sendable {
                  "user": true, "no-new-keyring": false, "preserve-fds": true, "ignore-paused": false,
                  "additional-gids": true],
         "pause": [:], "resume": [:],
-        "update": ["resources": true, "memory": true, "memory-swap": true, "pids-limit": true, "cpu-quota": true, "cpu-period": true,
-                   "cpu-share": true],
+        "update": ["resources": true, "memory": true, "memory-swap": true, "memory-reservation": true, "pids-limit": true,
+                   "cpu-quota": true, "cpu-period": true, "cpu-share": true, "cpuset-cpus": true, "cpuset-mems": true],
         "features": [:],
         "spec": ["bundle": true, "rootless": false],
     ]
@@ -251,14 +278,15 @@ public struct RuncCommandLine: Equatable, Sendable {
                     guard let value = T(text) else { throw ParseError("update: --\(name) \"\(text)\" is not a number") }
                     return value
                 }
-                let flags = UpdateSource.flags(
+                let flags = UpdateFlags(
                     memory: try number("memory", bytes: true), memorySwap: try number("memory-swap", bytes: true),
+                    memoryReservation: try number("memory-reservation", bytes: true),
                     pidsLimit: try number("pids-limit"), cpuQuota: try number("cpu-quota"), cpuPeriod: try number("cpu-period"),
-                    cpuShares: try number("cpu-share"))
-                if flags == .flags(memory: nil, memorySwap: nil, pidsLimit: nil, cpuQuota: nil, cpuPeriod: nil, cpuShares: nil) {
+                    cpuShares: try number("cpu-share"), cpusetCpus: options["cpuset-cpus"], cpusetMems: options["cpuset-mems"])
+                if flags == UpdateFlags() {
                     throw ParseError("update needs --resources FILE (- for stdin) or a flag such as --memory 64m or --pids-limit 100")
                 }
-                verb = .update(id: try id(), resources: flags)
+                verb = .update(id: try id(), resources: .flags(flags))
             }
         case "features": verb = .features
         default: verb = .spec(bundle: options["bundle"] ?? ".", rootless: options["rootless"] != nil)

@@ -92,9 +92,8 @@ public enum RuncMain {
                 let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : readWhole(path)
                 guard let data else { throw RuntimeError.usage("update --resources \(path): cannot read it") }
                 resources = try ResourceUpdate.decode(data)
-            case .flags(let memory, let memorySwap, let pidsLimit, let cpuQuota, let cpuPeriod, let cpuShares):
-                resources = ResourceUpdate.resources(memory: memory, memorySwap: memorySwap, pidsLimit: pidsLimit,
-                                                     cpuQuota: cpuQuota, cpuPeriod: cpuPeriod, cpuShares: cpuShares)
+            case .flags(let flags):
+                resources = ResourceUpdate.resources(flags)
             }
             try runtime.update(id: id, resources: resources)
         case .features:
