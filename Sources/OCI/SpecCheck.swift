@@ -239,8 +239,20 @@ public enum SpecCheck {
         if (spec.linux?.uidMappings?.isEmpty == false || spec.linux?.gidMappings?.isEmpty == false) && !newUser {
             throw SpecError("linux.uidMappings", "id mappings need a new user namespace in linux.namespaces")
         }
-        if spec.hostname?.isEmpty == false && !namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
-            throw SpecError("hostname", "setting a hostname needs a new uts namespace in linux.namespaces")
+        // A joined uts namespace (a pod's) takes the hostname too; the runtime refuses a path
+        // that leads to the host's own, which it can tell only on the host.
+        if spec.hostname?.isEmpty == false && !namespaces.contains(where: { $0.type == "uts" }) {
+            throw SpecError("hostname", "setting a hostname needs a uts namespace in linux.namespaces (a new one, or one to join by path)")
+        }
+        // No namespace at all: the container shares the host's mount table (root.path entered
+        // with chroot), where hiding or locking a path would hide or lock it for the host too.
+        if spec.linux?.namespaces?.isEmpty ?? true {
+            let why = "the container has no mount namespace of its own (linux.namespaces is empty), and this would change the host's mounts;"
+                + " add {\"type\": \"mount\"} to linux.namespaces, or remove it"
+            if !(spec.linux?.maskedPaths ?? []).isEmpty { throw SpecError("linux.maskedPaths", why) }
+            if !(spec.linux?.readonlyPaths ?? []).isEmpty { throw SpecError("linux.readonlyPaths", why) }
+            if spec.root?.readonly == true { throw SpecError("root.readonly", why) }
+            if !(spec.linux?.rootfsPropagation ?? "").isEmpty { throw SpecError("linux.rootfsPropagation", why) }
         }
         for (i, mount) in (spec.mounts ?? []).enumerated() where !mount.destination.hasPrefix("/") {
             throw SpecError("mounts[\(i)].destination", "must be an absolute path inside the container")

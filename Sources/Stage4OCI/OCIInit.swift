@@ -85,22 +85,31 @@ public enum OCIInit {
                           + " (linux.namespaces[\(index)].path \(namespaces[index].path ?? "")): the root is built"
                           + " there; give a root.path that namespace has, or let the container make its own")
         }
-        if namespaces.contains(where: { $0.type == "mount" }) {
-            try RootfsSetup(plan: plan).prepare()
-            if plan.hostHooks {
-                channel.send("hooks")
-                try channel.waitForGo()
-            }
-            // In the container's namespaces, before pivot_root, started in the container's root
-            // (runc chdirs there first), so a hook can use paths relative to it.
-            try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer",
-                               state: state(plan, "createContainer"), cwd: plan.rootfs)
-            Timing.mark("init mounts made")
-            try RootfsSetup(plan: plan).pivot()
-        } else {
-            throw Failure("linux.namespaces: contlab needs a mount namespace to build the container's root in; add {\"type\": \"mount\"}")
+        // With a mount namespace (new or joined) the root is built there and pivot_root'ed into.
+        // With no namespace at all the container is the host's in every way but its root: the
+        // mounts are made in the host's table and the root is entered with chroot, as runc does
+        // (pivot_root would move the host's own root). Some namespaces without a mount one is
+        // more likely a mistake than that, and is refused.
+        let hostMounts = namespaces.isEmpty
+        guard hostMounts || namespaces.contains(where: { $0.type == "mount" }) else {
+            throw Failure("linux.namespaces: contlab needs a mount namespace to build the container's root in; add {\"type\": \"mount\"}"
+                          + " (or list no namespace at all, to share every one of the host's)")
         }
-        if namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
+        let rootfs = RootfsSetup(plan: plan, hostMounts: hostMounts)
+        try rootfs.prepare()
+        if plan.hostHooks {
+            channel.send("hooks")
+            try channel.waitForGo()
+        }
+        // In the container's namespaces, before pivot_root, started in the container's root
+        // (runc chdirs there first), so a hook can use paths relative to it.
+        try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer",
+                           state: state(plan, "createContainer"), cwd: plan.rootfs)
+        Timing.mark("init mounts made")
+        try rootfs.enterRoot()
+        // A uts namespace joined by path takes the hostname as a new one does; the host refused
+        // a path to its own (see OCIRuntime.create).
+        if namespaces.contains(where: { $0.type == "uts" }) {
             if let hostname = spec.hostname, !hostname.isEmpty { try Sys.sethostname(hostname) }
             if let domain = spec.domainname, !domain.isEmpty {
                 CallRecord.shared.note("setdomainname(\"\(domain)\")")
@@ -110,10 +119,12 @@ public enum OCIInit {
         for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
             try Sys.writeFile("/proc/sys/" + key.replacingOccurrences(of: ".", with: "/"), value)
         }
-        try RootfsSetup(plan: plan).finish()
+        try rootfs.finish()
         try applyLimits(process)
         let command = try resolveCommand(process)
         if consoleFD >= 0 { try takeTerminal(consoleFD, process: process, asConsole: true) }
+        // A read-only /dev is made so last, once the console is bound on it (runc's order).
+        try rootfs.lockDev()
         if plan.record {
             for call in CallRecord.shared.entries { channel.send("record " + call) }
         }
