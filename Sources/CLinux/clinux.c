@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 _Static_assert(CL_CLONE_NEWNS == CLONE_NEWNS, "CLONE_NEWNS");
 _Static_assert(CL_CLONE_NEWCGROUP == CLONE_NEWCGROUP, "CLONE_NEWCGROUP");
@@ -336,4 +338,10 @@ int cl_bpf_attach_device_program(int cgroup_fd, int prog_fd) {
     // a device both allow is allowed.
     attr.attach_flags = BPF_F_ALLOW_MULTI;
     return syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr) < 0 ? -errno : 0;
+}
+
+int cl_seccomp_load_program(const void *instructions, unsigned short count) {
+    struct sock_fprog program = { .len = count, .filter = (struct sock_filter *)instructions };
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) return -errno;
+    return 0;
 }
