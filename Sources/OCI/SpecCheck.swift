@@ -305,8 +305,11 @@ extension SpecCheck {
         } catch {
             throw SpecError("process", "not valid JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)")")
         }
-        guard object is [String: Any] else { throw SpecError("process", "must be a JSON object") }
-        let wrapped = try JSONSerialization.data(withJSONObject: ["ociVersion": "1.0.2", "root": ["path": "/"], "process": object])
+        guard var process = object as? [String: Any] else { throw SpecError("process", "must be a JSON object") }
+        // config.json must say who the process runs as; exec's process file may leave it out,
+        // and runc then runs it as root (uid 0, gid 0), as runc's tty.bats does.
+        if process["user"] == nil { process["user"] = ["uid": 0, "gid": 0] }
+        let wrapped = try JSONSerialization.data(withJSONObject: ["ociVersion": "1.0.2", "root": ["path": "/"], "process": process])
         guard let process = try decode(wrapped).process else { throw SpecError("process", "missing") }
         return process
     }

@@ -284,6 +284,7 @@ public enum OCIInit {
             _ = cl_prctl(Int32(CL_PR_SET_KEEPCAPS), 1, 0, 0, 0)
         }
         let user = process.user
+        if user.uid != 0 { giveStdio(to: user.uid, terminal: process.terminal == true) }
         let groups = user.additionalGids ?? []
         if setgroups(groups.count, groups) != 0 && (errno != EPERM || !groups.isEmpty) {
             throw Failure("process.user.additionalGids: setgroups failed: \(String(cString: strerror(errno)))"
@@ -307,6 +308,23 @@ public enum OCIInit {
             if let seccomp { try SeccompFilter.load(seccomp) }
         }
         try command.exec(cwd: nil, identity: nil, keepingDescriptors: Int32(preserveFDs))
+    }
+
+    /// A process that is not root must be able to use its standard streams by name
+    /// (/dev/stdout, $(tty) — /proc/self/fd/N is checked against the file's owner): the pty
+    /// this runtime made for it, and pipes and sockets, get its uid, keeping their group (the
+    /// pty's is devpts' gid=5, tty), as runc does. Unlike runc, a terminal or device the caller
+    /// passed in is left alone: it is the host's, not the container's. Best effort: a stream
+    /// whose owner is not mapped here (EPERM, EINVAL) or on a read-only /dev (EROFS) stays as it is.
+    static func giveStdio(to uid: UInt32, terminal: Bool) {
+        for fd: Int32 in 0...2 {
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_uid != uid else { continue }
+            let kind = st.st_mode & S_IFMT
+            guard kind == S_IFIFO || kind == S_IFSOCK || (kind == S_IFCHR && terminal && isatty(fd) == 1) else { continue }
+            CallRecord.shared.note("fchown(\(fd), \(uid), \(st.st_gid))")
+            _ = fchown(fd, uid, st.st_gid)
+        }
     }
 
     static func setProcessCapabilities(_ caps: Spec.Capabilities) throws {
