@@ -106,6 +106,14 @@ struct RootfsSetup {
         if let propagation = options.propagation {
             try Sys.mount(source: nil, target: destination, fstype: nil, flags: propagation)
         }
+        if options.recursiveReadOnly {
+            CallRecord.shared.note("mount_setattr(AT_FDCWD, \"\(destination)\", AT_RECURSIVE, {MOUNT_ATTR_RDONLY})")
+            let rc = cl_mount_setattr_readonly_recursive(destination)
+            if rc != 0 {
+                throw SystemCallError("mount_setattr(\"\(destination)\", AT_RECURSIVE, MOUNT_ATTR_RDONLY)", errno: -rc,
+                                      hint: rc == -ENOSYS ? "the rro option needs Linux 5.12 or later; use ro (the top mount only)" : nil)
+            }
+        }
     }
 
     /// A bind remount must keep the flags already locked on the mount (nosuid, nodev… in a user

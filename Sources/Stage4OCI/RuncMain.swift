@@ -318,7 +318,8 @@ struct Features: Codable {
         Features(
             ociVersionMin: "1.0.0", ociVersionMax: DefaultSpec.ociVersion,
             hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-            mountOptions: (Array(MountOptions.setting.keys) + Array(MountOptions.clearing.keys) + Array(MountOptions.propagations.keys)).sorted(),
+            mountOptions: (Array(MountOptions.setting.keys) + Array(MountOptions.clearing.keys) + Array(MountOptions.propagations.keys)
+                           + Array(MountOptions.recursive)).sorted(),
             linux: Linux(namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
                          capabilities: CapabilityNames.all,
                          cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),

@@ -210,4 +210,62 @@ extension OCIRuntimeTests {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "kept\n")
     }
+
+    /// A process that is not root owns its standard streams, as under runc: the pty made for
+    /// it (exec -t, in the tty group of devpts' gid=5) and the caller's pipe, so it can open
+    /// /dev/stdout by name.
+    func testANonRootProcessOwnsItsTerminalAndPipes() throws {
+        for rt in try runtimesWithState() {
+            let id = "owner-\(rt.name)\(Self.tag)"
+            defer { _ = try? rt.call(["delete", "--force", id]) }
+            _ = try startSleeper(rt, id: id)
+            let tty = try withTerminal(rt, ["exec", "-t", "--user", "1000:100", id, "sh", "-c", "stat -c %u:%g $(tty)"])
+            XCTAssertEqual(tty.status, 0, "\(rt.name): \(tty.stderr)")
+            XCTAssertEqual(tty.stdout.replacingOccurrences(of: "\r", with: "").trimmingCharacters(in: .whitespacesAndNewlines), "1000:5", rt.name)
+            // Through a pipe the shell makes: the test's own stdout is a file, which (unlike
+            // runc) contlab leaves as the caller's.
+            let runtime = rt.name == "runc" ? [try requireRunc()] : [Harness.binary, "runc"]
+            let words = (runtime + ["--root", rt.stateRoot, "exec", "--user", "1000:100", id, "sh", "-c", "echo by-name > /dev/stdout"])
+                .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+            let piped = try Harness.execute(["/bin/sh", "-c", words.joined(separator: " ") + " | cat"])
+            XCTAssertEqual(piped.status, 0, "\(rt.name): \(piped.stderr)")
+            XCTAssertEqual(piped.stdout, "by-name\n", rt.name)
+        }
+    }
+
+    /// rro: the bind and every mount below it are read-only (mount_setattr, AT_RECURSIVE);
+    /// ro alone leaves the mounts below writable.
+    func testRROMakesEveryMountBelowReadOnly() throws {
+        let volume = work + "/volume"
+        try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
+        try Sys.mount(source: "tmpfs", target: volume, fstype: "tmpfs", flags: [])
+        defer { _ = try? Sys.umount(volume, detach: true) }
+        try FileManager.default.createDirectory(atPath: volume + "/sub", withIntermediateDirectories: true)
+        try Sys.mount(source: "tmpfs", target: volume + "/sub", fstype: "tmpfs", flags: [])
+        defer { _ = try? Sys.umount(volume + "/sub", detach: true) }
+        for (option, subWritable) in [("ro", true), ("rro", false)] {
+            let id = "\(option)-vol\(Self.tag)"
+            let dir = try bundle("\(option)-vol", args: ["sh", "-c", "touch /mnt/top 2>/dev/null && echo top-written; "
+                                                                + "touch /mnt/sub/file 2>/dev/null && echo sub-written; true"]) { config in
+                config["mounts"] = (config["mounts"] as! [[String: Any]])
+                    + [["destination": "/mnt", "type": "bind", "source": volume, "options": ["rbind", option]]]
+            }
+            let result = try runtime(["run", "--bundle", dir, id])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout, subWritable ? "sub-written\n" : "", option)
+        }
+    }
+
+    /// list --format json in runc's field order, which runc's list.bats matches as text.
+    func testListJSONHasRuncsFieldOrder() throws {
+        let id = "listed\(Self.tag)"
+        let dir = try bundle("listed", args: ["sleep", "30"])
+        XCTAssertEqual(try runtime(["run", "-d", "--bundle", dir, id]).status, 0)
+        let listed = try runtime(["list", "--format", "json"]).stdout
+        XCTAssertTrue(listed.hasPrefix(#"[{"ociVersion":""#), listed)
+        let keys = ["\"id\"", "\"pid\"", "\"status\"", "\"bundle\"", "\"rootfs\"", "\"created\"", "\"owner\""]
+        let positions = keys.compactMap { listed.range(of: $0)?.lowerBound }
+        XCTAssertEqual(positions.count, keys.count, listed)
+        XCTAssertEqual(positions, positions.sorted(), "runc's order: \(listed)")
+    }
 }

@@ -207,3 +207,39 @@ final class SeccompENOSYSTests: XCTestCase {
         XCTAssertEqual(Instruction.decode(instruction.bytes + instruction.bytes), [instruction, instruction])
     }
 }
+
+/// `list --format json` as runc prints it, which runc's list.bats matches as text.
+final class ListJSONTests: XCTestCase {
+    func testFieldsInRuncsOrder() {
+        let entry = RuncMain.ListEntry(id: "box1", pid: 42, status: "running", bundle: "/b/x", rootfs: "/b/x/rootfs",
+                                       created: "2026-12-05T16:40:00Z", annotations: nil, owner: "root")
+        XCTAssertEqual(RuncMain.listJSON([entry]),
+                       #"[{"ociVersion":"1.2.1","id":"box1","pid":42,"status":"running","bundle":"/b/x","rootfs":"/b/x/rootfs","#
+                       + #""created":"2026-12-05T16:40:00Z","owner":"root"}]"#)
+        var annotated = entry
+        annotated.annotations = ["b": "2", "a": "1"]
+        XCTAssertTrue(RuncMain.listJSON([annotated]).contains(#""created":"2026-12-05T16:40:00Z","annotations":{"a":"1","b":"2"},"owner""#))
+        XCTAssertEqual(RuncMain.listJSON([]), "[]")
+    }
+}
+
+/// Smaller runc behaviours: rro, and exec's process file without a user.
+final class RuncDetailTests: XCTestCase {
+    func testRROIsRecursiveReadOnlyAndNotFilesystemData() {
+        let rro = MountOptions(["rbind", "rro"])
+        XCTAssertTrue(rro.recursiveReadOnly)
+        XCTAssertNil(rro.data, "rro is no option for the filesystem")
+        XCTAssertNil(rro.remountFlags, "the top mount is made read-only by mount_setattr with the rest")
+        XCTAssertFalse(MountOptions(["rbind", "ro"]).recursiveReadOnly)
+        XCTAssertFalse(MountOptions(["rro", "rrw"]).recursiveReadOnly, "the last one wins, as with ro and rw")
+    }
+
+    func testExecsProcessFileMayLeaveOutTheUser() throws {
+        let process = try SpecCheck.decodeProcess(Data(#"{"terminal":true,"consoleSize":{"height":10,"width":110},"args":["sh"],"cwd":"/"}"#.utf8))
+        XCTAssertEqual(process.user.uid, 0)
+        XCTAssertEqual(process.user.gid, 0)
+        XCTAssertEqual(process.consoleSize?.width, 110)
+        XCTAssertThrowsError(try SpecCheck.decode(Data(#"{"ociVersion":"1.2.1","root":{"path":"r"},"process":{"args":["sh"],"cwd":"/"}}"#.utf8)),
+                             "config.json's process still needs its user")
+    }
+}

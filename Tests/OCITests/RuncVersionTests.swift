@@ -67,7 +67,8 @@ final class FeaturesTests: XCTestCase {
         XCTAssertEqual(features.ociVersionMax, DefaultSpec.ociVersion)
         XCTAssertEqual(features.hooks, ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
         for option in features.mountOptions {
-            XCTAssertTrue(MountOptions.setting[option] != nil || MountOptions.clearing[option] != nil || MountOptions.propagations[option] != nil,
+            XCTAssertTrue(MountOptions.setting[option] != nil || MountOptions.clearing[option] != nil || MountOptions.propagations[option] != nil
+                          || MountOptions.recursive.contains(option),
                           "\(option) is listed but has no meaning to contlab")
         }
         let linux = features.linux

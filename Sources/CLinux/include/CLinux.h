@@ -114,6 +114,9 @@ int cl_bpf_attach_device_program(int cgroup_fd, int prog_fd);
 // process (seccomp(SECCOMP_SET_MODE_FILTER)), as libseccomp's seccomp_load does, for a program
 // the runtime has changed after libseccomp built it. 0, or -errno.
 int cl_seccomp_load_program(const void *instructions, unsigned short count);
+// Make the mount at `path` and every mount below it read-only: mount_setattr(2) with
+// MOUNT_ATTR_RDONLY and AT_RECURSIVE (Linux 5.12). 0, or -errno (-ENOSYS on older kernels).
+int cl_mount_setattr_readonly_recursive(const char *path);
 int cl_wait_termsig(int status);
 int cl_wait_exitcode(int status);
 
