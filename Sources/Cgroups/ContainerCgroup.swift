@@ -346,9 +346,14 @@ public final class ContainerCgroup {
     static let ownParents: Set<String> = [parent, "contlab-runc"]
 
     /// Empty a cgroup (v2's cgroup.kill where the kernel has it, else SIGKILL to each member) and
-    /// rmdir it, retrying while the kernel finishes tearing the processes down.
+    /// rmdir it, retrying while the kernel finishes tearing the processes down. Cgroups made
+    /// below it (a container may make its own, in a writable cgroup mount) go first, deepest
+    /// first: rmdir refuses a cgroup with children (EBUSY), as runc's removal knows.
     static func removeCgroup(_ path: String, version: Int) {
         guard Sys.isDirectory(path) else { return }
+        for child in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where Sys.isDirectory(path + "/" + child) {
+            removeCgroup(path + "/" + child, version: version)
+        }
         for attempt in 0..<200 {
             let members = (Sys.readText(path + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
             if !members.isEmpty {

@@ -268,4 +268,22 @@ extension OCIRuntimeTests {
         XCTAssertEqual(positions.count, keys.count, listed)
         XCTAssertEqual(positions, positions.sorted(), "runc's order: \(listed)")
     }
+
+    /// A cgroup made below the container's (by a process in it, through a writable cgroup
+    /// mount) does not keep delete from removing the container's: it goes first.
+    func testDeleteRemovesCgroupsMadeBelowTheContainers() throws {
+        guard case .v1(let memoryMount)? = CgroupHierarchy.current().placement(of: "memory") else {
+            throw XCTSkip("this test reads the v1 memory hierarchy")
+        }
+        let id = "subcg\(Self.tag)"
+        let dir = try bundle("subcg", args: ["sleep", "30"])
+        XCTAssertEqual(try runtime(["run", "-d", "--bundle", dir, id]).status, 0)
+        let own = memoryMount + "/contlab-runc/" + id
+        XCTAssertEqual(mkdir(own + "/foo", 0o755), 0, "mkdir \(own)/foo")
+        XCTAssertEqual(mkdir(own + "/foo/bar", 0o755), 0)
+        let deleted = try runtime(["delete", "--force", id])
+        XCTAssertEqual(deleted.status, 0, deleted.stderr)
+        XCTAssertFalse(Sys.isDirectory(own), "the container's cgroup and the ones below it are gone")
+        XCTAssertFalse(deleted.stderr.contains("could not remove"), deleted.stderr)
+    }
 }
