@@ -11,12 +11,15 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include <linux/mount.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
 #include <linux/filter.h>
@@ -203,6 +206,64 @@ int cl_open_in_root(int root_fd, const char *path, int flags) {
 
 int cl_memfd(const char *name) {
     return (int)syscall(SYS_memfd_create, name, 0);
+}
+
+int cl_detached_overlay(const char *lowerdirs) {
+    int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+    if (fs < 0) return -errno;
+    int mnt = -1;
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir", lowerdirs, 0) == 0 &&
+        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+        mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                           MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    int saved = errno;
+    close(fs);
+    return mnt >= 0 ? mnt : -saved;
+}
+
+int cl_bind_fd_onto(int src_fd, int dst_fd) {
+    int tree = (int)syscall(SYS_open_tree, src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0) return -errno;
+    int rc = (int)syscall(SYS_move_mount, tree, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = errno;
+    close(tree);
+    return rc == 0 ? 0 : -saved;
+}
+
+int cl_tmpfs_ro_onto(int dst_fd) {
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0) return -errno;
+    int mnt = -1;
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+        mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    int saved = errno;
+    close(fs);
+    if (mnt < 0) return -saved;
+    int rc = (int)syscall(SYS_move_mount, mnt, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    saved = errno;
+    close(mnt);
+    return rc == 0 ? 0 : -saved;
+}
+
+int cl_sealed_copy(const char *name, int src_fd, long long size) {
+    int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return -errno;
+    off_t offset = 0;
+    while (offset < size) {
+        ssize_t n = sendfile(fd, src_fd, &offset, (size_t)(size - offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int saved = n < 0 ? errno : EIO;
+            close(fd);
+            return -saved;
+        }
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
+        int saved = errno;
+        close(fd);
+        return -saved;
+    }
+    return fd;
 }
 
 int cl_loopback_up(void) {

@@ -65,22 +65,23 @@ public final class ContainerProcess {
         let sync = try Sys.pipe()
         let cloned = namespaces.filter { $0 != .cgroup }
         let flags = Namespace.cloneFlags(cloned)
-        // Once in a joined mount namespace, /proc/self/exe may not resolve (its /proc may be
-        // another PID namespace's, where we have no pid): exec this binary by descriptor.
-        var exeFD: Int32 = -1
+        // The child execs this binary by descriptor, and never from the host's file: a container
+        // that sees its init as /proc/PID/exe could otherwise write that file (SelfImage). A
+        // descriptor also works in a joined mount namespace, where /proc/self/exe may not resolve.
+        let image: SelfImage.Image
+        do { image = try SelfImage.image() } catch {
+            close(sync.read)
+            close(sync.write)
+            throw error
+        }
+        let exeFD = image.fd
         if !joining.isEmpty {
-            exeFD = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)
-            if exeFD < 0 {
-                close(sync.read)
-                close(sync.write)
-                throw SystemCallError("open(\"/proc/self/exe\")", errno: errno)
-            }
             CallRecord.shared.note("clone(SIGCHLD), a child to join the namespaces")
             for joined in joining {
                 CallRecord.shared.note("setns(open(\"\(joined.path)\"), \(joined.namespace.cloneFlagName)) in that child")
             }
         }
-        defer { if exeFD >= 0 { close(exeFD) } }
+        let environment = environment + ["\(SelfImage.pathVariable)=\(image.path)"]
         CallRecord.shared.note("clone(\(Namespace.describe(cloned))\(joining.isEmpty ? "" : "|CLONE_PARENT")|SIGCHLD)")
         var failedJoin: Int32 = -1
         let joinFDs = joining.map(\.fd)
@@ -100,7 +101,7 @@ public final class ContainerProcess {
             }
             throw ContainerStartError.clone(namespaces: cloned, errno: -pid, rootless: rootless)
         }
-        CallRecord.shared.note("execve(\"/proc/self/exe\", [\"contlab\", \"\(argument)\"]) in the child, pid \(pid)")
+        CallRecord.shared.note("execveat(<contlab: \(image.source.rawValue)>, \"\", [\"contlab\", \"\(argument)\"], AT_EMPTY_PATH) in the child, pid \(pid)")
         do {
             if let idMaps { try writeIDMaps(idMaps, pid: pid) }
             for step in beforeRelease { try step(pid) }

@@ -108,13 +108,17 @@ public enum Sys {
         }
     }
 
+    /// glibc's makedev(major, minor), which Swift does not import.
+    public static func deviceNumber(major: UInt32, minor: UInt32) -> dev_t {
+        dev_t((UInt64(major & 0xfff) << 8) | UInt64(minor & 0xff)
+            | (UInt64(minor & ~0xff) << 12) | (UInt64(major & ~0xfff) << 32))
+    }
+
     /// mknod for a character device.
     public static func mknodChar(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws {
         let call = "mknod(\"\(path)\", S_IFCHR|0\(String(mode, radix: 8)), makedev(\(major), \(minor)))"
         CallRecord.shared.note(call)
-        let dev = (UInt64(major & 0xfff) << 8) | UInt64(minor & 0xff)
-            | (UInt64(minor & ~0xff) << 12) | (UInt64(major & ~0xfff) << 32)
-        if Glibc.mknod(path, S_IFCHR | mode, dev_t(dev)) != 0 {
+        if Glibc.mknod(path, S_IFCHR | mode, deviceNumber(major: major, minor: minor)) != 0 {
             throw SystemCallError(call, errno: errno)
         }
         // mknod is filtered by the umask; the device nodes must be 0666 like the host's.

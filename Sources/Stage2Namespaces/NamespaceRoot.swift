@@ -58,7 +58,7 @@ public enum NamespaceRoot {
         let target = root + "/usr/local/bin/contlab"
         var st = stat()
         guard lstat(target, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size == 0,
-              let binary = Sys.readLink("/proc/self/exe") else { return }
+              let binary = SelfImage.hostPath() else { return }
         try Sys.mount(source: binary, target: target, fstype: nil, flags: [.bind])
         try Sys.mount(source: nil, target: target, fstype: nil, flags: [.remount, .bind, .readOnly, .noSUID, .noDev])
     }

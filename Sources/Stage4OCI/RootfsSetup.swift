@@ -231,15 +231,7 @@ struct RootfsSetup {
 
     /// After pivot_root and the sysctls: maskedPaths hidden, readonlyPaths and the root read-only.
     func finish() throws {
-        for path in spec.linux?.maskedPaths ?? [] {
-            var st = stat()
-            guard lstat(path, &st) == 0 else { continue }
-            if (st.st_mode & S_IFMT) == S_IFDIR {
-                try Sys.mount(source: "tmpfs", target: path, fstype: "tmpfs", flags: [.readOnly])
-            } else {
-                try Sys.mount(source: "/dev/null", target: path, fstype: nil, flags: [.bind])
-            }
-        }
+        try maskPaths()
         for path in spec.linux?.readonlyPaths ?? [] where Sys.exists(path) {
             try Sys.mount(source: path, target: path, fstype: nil, flags: [.bind, .recursive])
             try remountKeeping(path, adding: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec])
@@ -247,5 +239,56 @@ struct RootfsSetup {
         if spec.root?.readonly == true {
             try remountKeeping("/", adding: [.remount, .bind, .readOnly])
         }
+    }
+
+    /// maskedPaths: a file is covered with the container's /dev/null, a directory with an empty
+    /// read-only tmpfs. Both ends are opened without following links and joined by descriptor,
+    /// because both belong to the container: an image (or a sibling sharing the mount) whose
+    /// /dev/null is a link to /proc/sys/kernel/core_pattern would otherwise get the host's
+    /// core_pattern, writable, at /proc/keys, and with it host root on the next crash (runc's
+    /// CVE-2025-31133; contlab did this before, see OCIMaskedPathTests).
+    func maskPaths() throws {
+        var devNull: Int32 = -1
+        defer { if devNull >= 0 { close(devNull) } }
+        for path in spec.linux?.maskedPaths ?? [] {
+            let target = open(path, Sys.openPath | O_NOFOLLOW | O_CLOEXEC)
+            if target < 0 {
+                if errno == ENOENT { continue }
+                throw SystemCallError("open(\"\(path)\", O_PATH|O_NOFOLLOW)", errno: errno)
+            }
+            defer { close(target) }
+            var st = stat()
+            guard fstat(target, &st) == 0 else { throw SystemCallError("fstat(\"\(path)\")", errno: errno) }
+            switch st.st_mode & S_IFMT {
+            case S_IFLNK:
+                continue  // a link hides nothing itself, and following it would mask somewhere else
+            case S_IFDIR:
+                CallRecord.shared.note("move_mount(fsmount(fsopen(\"tmpfs\"), MOUNT_ATTR_RDONLY), \"\(path)\")")
+                let rc = cl_tmpfs_ro_onto(target)
+                if rc != 0 { throw SystemCallError("mount a read-only tmpfs on \(path)", errno: -rc) }
+            default:
+                if devNull < 0 { devNull = try openDevNull() }
+                CallRecord.shared.note("move_mount(open_tree(\"/dev/null\", OPEN_TREE_CLONE), \"\(path)\")")
+                let rc = cl_bind_fd_onto(devNull, target)
+                if rc != 0 { throw SystemCallError("bind /dev/null onto \(path)", errno: -rc) }
+            }
+        }
+    }
+
+    /// The container's /dev/null, if it really is the null device.
+    func openDevNull() throws -> Int32 {
+        let fd = open("/dev/null", Sys.openPath | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw OCIInit.Failure("maskedPaths: the container has no /dev/null to cover files with (\(String(cString: strerror(errno)))): "
+                + "mount a tmpfs on /dev, where the runtime makes it")
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFCHR, st.st_rdev == Sys.deviceNumber(major: 1, minor: 3) else {
+            close(fd)
+            throw OCIInit.Failure("maskedPaths: the container's /dev/null is not the null device (character device 1:3) but a link "
+                + "or another file, and covering a masked file with it would show whatever it names: mount a tmpfs on /dev "
+                + "(the runtime then makes /dev/null itself), or remove /dev/null from the image")
+        }
+        return fd
     }
 }

@@ -84,6 +84,19 @@ int cl_loopback_up(void);
 int cl_open_in_root(int root_fd, const char *path, int flags);
 // memfd_create(name, 0): an anonymous file, inherited across exec (no MFD_CLOEXEC).
 int cl_memfd(const char *name);
+// A read-only overlayfs of the `lowerdirs` ("a:b", top first) made with the new mount API
+// (fsopen, fsconfig, fsmount: Linux 5.2) and attached nowhere: the mount's descriptor,
+// close-on-exec, or -errno. Nothing in any mount table names it, so no one can remount it.
+int cl_detached_overlay(const char *lowerdirs);
+// memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) filled with `size` bytes of `src_fd`
+// (sendfile), then sealed against any write, shrink or growth: the descriptor, or -errno.
+int cl_sealed_copy(const char *name, int src_fd, long long size);
+// Bind the file or directory open at `src_fd` onto the one open at `dst_fd` (open_tree with
+// OPEN_TREE_CLONE, then move_mount: Linux 5.2). By descriptors, so neither side is looked up
+// again by a path a container could have turned into a symlink. 0 or -errno.
+int cl_bind_fd_onto(int src_fd, int dst_fd);
+// A read-only, empty tmpfs over the directory open at `dst_fd` (fsopen, fsmount, move_mount).
+int cl_tmpfs_ro_onto(int dst_fd);
 // The signal number a wait status ended with, or 0; and the exit code, or -1.
 // Mark every descriptor from `first` up close-on-exec (close_range(2)), so nothing of the
 // runtime's leaks into the container's command. Returns 0 or -errno.
