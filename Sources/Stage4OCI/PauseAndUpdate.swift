@@ -214,15 +214,20 @@ extension OCIRuntime {
         if let unwritten = wanted.first(where: { controller in !writes.contains { $0.controller == controller } }) {
             throw RuntimeError.usage("update: container \"\(id)\" has no \(unwritten) cgroup to change")
         }
-        let memory = writes.filter { $0.controller == "memory" }
-        for item in writes where item.controller != "memory" { try cgroup.apply(item.write, controller: item.controller) }
-        do {
-            for item in memory { try cgroup.apply(item.write, controller: "memory") }
-        } catch {
-            // v1 keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every step: raising
-            // both needs memsw first, lowering both needs the limit first. Try the other order.
-            guard memory.count > 1 else { throw error }
-            for item in memory.reversed() { try cgroup.apply(item.write, controller: "memory") }
+        // Pairs the kernel checks against each other at every write go in either order: v1 keeps
+        // memory.limit_in_bytes <= memory.memsw.limit_in_bytes (raising both needs memsw first,
+        // lowering both the limit first), and a cpu period and quota must fit the parent's
+        // bandwidth after each write (under a pod's 50%, a shorter period needs its quota first).
+        let ordered: Set<String> = ["memory", "cpu"]
+        for item in writes where !ordered.contains(item.controller) { try cgroup.apply(item.write, controller: item.controller) }
+        for controller in ["memory", "cpu"] {
+            let group = writes.filter { $0.controller == controller }
+            do {
+                for item in group { try cgroup.apply(item.write, controller: controller) }
+            } catch {
+                guard group.count > 1 else { throw error }
+                for item in group.reversed() { try cgroup.apply(item.write, controller: controller) }
+            }
         }
     }
 }

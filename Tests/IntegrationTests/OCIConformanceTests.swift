@@ -286,4 +286,31 @@ extension OCIRuntimeTests {
         XCTAssertFalse(Sys.isDirectory(own), "the container's cgroup and the ones below it are gone")
         XCTAssertFalse(deleted.stderr.contains("could not remove"), deleted.stderr)
     }
+
+    /// Under a parent (a pod) limited to 50% of a CPU, a shorter period with its quota is
+    /// written quota first, as each write must fit the parent's bandwidth (runc's update.bats).
+    func testUpdateFitsAPeriodAndQuotaUnderAPodsLimit() throws {
+        guard case .v1(let cpuMount)? = CgroupHierarchy.current().placement(of: "cpu") else {
+            throw XCTSkip("this test writes v1 cpu files")
+        }
+        let parent = "contlab-pod\(Self.tag)"
+        defer { removeCgroupParents(parent) }
+        XCTAssertEqual(mkdir(cpuMount + "/" + parent, 0o755), 0)
+        try Sys.writeFile(cpuMount + "/" + parent + "/cpu.cfs_quota_us", "50000")
+        let id = "pod\(Self.tag)"
+        let dir = try bundle("pod", args: ["sleep", "30"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["cgroupsPath"] = parent + "/" + id
+            linux["resources"] = ["cpu": ["shares": 1024]]
+            config["linux"] = linux
+        }
+        XCTAssertEqual(try runtime(["run", "-d", "--bundle", dir, id]).status, 0)
+        defer { _ = try? runtime(["delete", "--force", id]) }
+        XCTAssertNotEqual(try runtime(["update", "--cpu-quota", "60000", id]).status, 0, "60% does not fit under 50%")
+        let fitted = try runtime(["update", "--cpu-period", "10000", "--cpu-quota", "3000", id])
+        XCTAssertEqual(fitted.status, 0, fitted.stderr)
+        let own = cpuMount + "/" + parent + "/" + id
+        XCTAssertEqual(Sys.readText(own + "/cpu.cfs_period_us"), "10000\n")
+        XCTAssertEqual(Sys.readText(own + "/cpu.cfs_quota_us"), "3000\n")
+    }
 }
