@@ -22,6 +22,8 @@
 #include <linux/mount.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 _Static_assert(CL_CLONE_NEWNS == CLONE_NEWNS, "CLONE_NEWNS");
 _Static_assert(CL_CLONE_NEWCGROUP == CLONE_NEWCGROUP, "CLONE_NEWCGROUP");
@@ -397,4 +399,22 @@ int cl_bpf_attach_device_program(int cgroup_fd, int prog_fd) {
     // a device both allow is allowed.
     attr.attach_flags = BPF_F_ALLOW_MULTI;
     return syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr) < 0 ? -errno : 0;
+}
+
+int cl_seccomp_load_program(const void *instructions, unsigned short count) {
+    struct sock_fprog program = { .len = count, .filter = (struct sock_filter *)instructions };
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) return -errno;
+    return 0;
+}
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+
+int cl_mount_setattr_readonly_recursive(const char *path) {
+    /* struct mount_attr from <linux/mount.h>, spelled out: glibc 2.36's <sys/mount.h> and the
+       kernel's header conflict when both are included. */
+    struct { unsigned long long attr_set, attr_clr, propagation, userns_fd; } attr = { 0x00000001 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
+    if (syscall(SYS_mount_setattr, AT_FDCWD, path, 0x8000 /* AT_RECURSIVE */, &attr, sizeof attr) != 0) return -errno;
+    return 0;
 }

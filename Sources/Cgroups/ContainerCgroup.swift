@@ -265,6 +265,44 @@ public final class ContainerCgroup {
         }
     }
 
+    /// Add `controllers` to a cgroup made without them (a runtime's update of a limit it was
+    /// not created with). On v1 each gets its directory at the same relative path in
+    /// `hierarchy`, and every process already in the cgroup is moved in; on v2, where the
+    /// container's directory exists already, the controller is enabled in its ancestors'
+    /// cgroup.subtree_control, which makes its files appear there. A controller the host lacks
+    /// is an error naming it.
+    public func join(controllers: [String], hierarchy: CgroupHierarchy) throws {
+        let pids = processes()
+        var newOnes: [String] = []
+        for controller in controllers {
+            guard let placement = hierarchy.placement(of: controller) else {
+                throw CgroupError.noController(controller, mode: hierarchy.mode)
+            }
+            guard placement.version == 2, let index = directories.firstIndex(where: { $0.version == 2 }) else {
+                newOnes.append(controller)
+                continue
+            }
+            var current = placement.mountPoint
+            for component in relativePath.split(separator: "/") {
+                try write(current + "/cgroup.subtree_control", "+" + controller)
+                current += "/" + component
+            }
+            directories[index].controllers.append(controller)
+        }
+        guard !newOnes.isEmpty else { return }
+        let added = ContainerCgroup(relativePath: relativePath, limits: CgroupLimits(), hierarchy: hierarchy)
+        do {
+            try added.makeDirectories(required: newOnes, optional: [])
+            for directory in added.directories {
+                for pid in pids { try added.write(directory.path + "/cgroup.procs", "\(pid)") }
+            }
+        } catch {
+            added.destroy()
+            throw error
+        }
+        directories += added.directories
+    }
+
     /// Put `pid` (and the children it will have) into every directory.
     public func add(pid: pid_t) throws {
         for dir in directories { try write(dir.path + "/cgroup.procs", "\(pid)") }
@@ -308,9 +346,14 @@ public final class ContainerCgroup {
     static let ownParents: Set<String> = [parent, "contlab-runc"]
 
     /// Empty a cgroup (v2's cgroup.kill where the kernel has it, else SIGKILL to each member) and
-    /// rmdir it, retrying while the kernel finishes tearing the processes down.
+    /// rmdir it, retrying while the kernel finishes tearing the processes down. Cgroups made
+    /// below it (a container may make its own, in a writable cgroup mount) go first, deepest
+    /// first: rmdir refuses a cgroup with children (EBUSY), as runc's removal knows.
     static func removeCgroup(_ path: String, version: Int) {
         guard Sys.isDirectory(path) else { return }
+        for child in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where Sys.isDirectory(path + "/" + child) {
+            removeCgroup(path + "/" + child, version: version)
+        }
         for attempt in 0..<200 {
             let members = (Sys.readText(path + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
             if !members.isEmpty {

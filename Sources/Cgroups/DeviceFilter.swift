@@ -21,7 +21,7 @@ public enum DeviceFilter {
             self.type = type
             self.major = major
             self.minor = minor
-            self.access = access
+            self.access = DeviceFilter.accessLetters(access)
         }
     }
 
@@ -87,6 +87,13 @@ public enum DeviceFilter {
             if tests.isEmpty && mask == 7 { return program }
         }
         return program + [.move(0, 0), .exit]
+    }
+
+    /// An access string as the kernel's files take it: r, w and m in that order, from letters
+    /// given in any order. Other letters are skipped, as runc skips them ("rwa" is "rw"): the
+    /// spec names only these three.
+    public static func accessLetters(_ text: String) -> String {
+        String("rwm".filter { text.contains($0) })
     }
 
     /// r, w, m as the kernel's BPF_DEVCG_ACC_READ, _WRITE, _MKNOD bits.

@@ -8,6 +8,9 @@ public struct MountOptions: Equatable, Sendable {
     public var propagation: MountFlags?
     /// Filesystem-specific options, comma-joined (`mode=755,size=65536k`).
     public var data: String?
+    /// `rro`: read-only on the mount and every mount below it (mount_setattr with
+    /// AT_RECURSIVE); `ro` on a recursive bind makes only the top one read-only.
+    public var recursiveReadOnly = false
 
     public var isBind: Bool { flags.contains(.bind) }
 
@@ -27,10 +30,15 @@ public struct MountOptions: Equatable, Sendable {
         "slave": .slave, "rslave": [.slave, .recursive], "unbindable": .unbindable, "runbindable": [.unbindable, .recursive],
     ]
 
+    /// Options applied to a mount and all below it, after it is made (runc's recursive ones).
+    public static let recursive: Set<String> = ["rro", "rrw"]
+
     public init(_ options: [String]) {
         var data: [String] = []
         for option in options {
-            if let flag = Self.setting[option] {
+            if option == "rro" || option == "rrw" {
+                recursiveReadOnly = option == "rro"
+            } else if let flag = Self.setting[option] {
                 flags.insert(flag)
             } else if let flag = Self.clearing[option] {
                 flags.remove(flag)

@@ -239,8 +239,20 @@ public enum SpecCheck {
         if (spec.linux?.uidMappings?.isEmpty == false || spec.linux?.gidMappings?.isEmpty == false) && !newUser {
             throw SpecError("linux.uidMappings", "id mappings need a new user namespace in linux.namespaces")
         }
-        if spec.hostname?.isEmpty == false && !namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
-            throw SpecError("hostname", "setting a hostname needs a new uts namespace in linux.namespaces")
+        // A joined uts namespace (a pod's) takes the hostname too; the runtime refuses a path
+        // that leads to the host's own, which it can tell only on the host.
+        if spec.hostname?.isEmpty == false && !namespaces.contains(where: { $0.type == "uts" }) {
+            throw SpecError("hostname", "setting a hostname needs a uts namespace in linux.namespaces (a new one, or one to join by path)")
+        }
+        // No namespace at all: the container shares the host's mount table (root.path entered
+        // with chroot), where hiding or locking a path would hide or lock it for the host too.
+        if spec.linux?.namespaces?.isEmpty ?? true {
+            let why = "the container has no mount namespace of its own (linux.namespaces is empty), and this would change the host's mounts;"
+                + " add {\"type\": \"mount\"} to linux.namespaces, or remove it"
+            if !(spec.linux?.maskedPaths ?? []).isEmpty { throw SpecError("linux.maskedPaths", why) }
+            if !(spec.linux?.readonlyPaths ?? []).isEmpty { throw SpecError("linux.readonlyPaths", why) }
+            if spec.root?.readonly == true { throw SpecError("root.readonly", why) }
+            if !(spec.linux?.rootfsPropagation ?? "").isEmpty { throw SpecError("linux.rootfsPropagation", why) }
         }
         for (i, mount) in (spec.mounts ?? []).enumerated() where !mount.destination.hasPrefix("/") {
             throw SpecError("mounts[\(i)].destination", "must be an absolute path inside the container")
@@ -267,8 +279,9 @@ public enum SpecCheck {
             if let type = rule.type, !["a", "b", "c"].contains(type) {
                 throw SpecError("linux.resources.devices[\(i)].type", "must be a, b or c")
             }
-            if let access = rule.access, !access.allSatisfy({ "rwm".contains($0) }) {
-                throw SpecError("linux.resources.devices[\(i)].access", "must combine r, w and m")
+            // Letters other than r, w and m are skipped, as runc skips them; a rule must keep one.
+            if let access = rule.access, !access.contains(where: { "rwm".contains($0) }) {
+                throw SpecError("linux.resources.devices[\(i)].access", "\"\(access)\" has none of r, w and m: give a combination of them, such as rwm")
             }
         }
         for (i, device) in (spec.linux?.devices ?? []).enumerated() {
@@ -292,8 +305,11 @@ extension SpecCheck {
         } catch {
             throw SpecError("process", "not valid JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)")")
         }
-        guard object is [String: Any] else { throw SpecError("process", "must be a JSON object") }
-        let wrapped = try JSONSerialization.data(withJSONObject: ["ociVersion": "1.0.2", "root": ["path": "/"], "process": object])
+        guard var process = object as? [String: Any] else { throw SpecError("process", "must be a JSON object") }
+        // config.json must say who the process runs as; exec's process file may leave it out,
+        // and runc then runs it as root (uid 0, gid 0), as runc's tty.bats does.
+        if process["user"] == nil { process["user"] = ["uid": 0, "gid": 0] }
+        let wrapped = try JSONSerialization.data(withJSONObject: ["ociVersion": "1.0.2", "root": ["path": "/"], "process": process])
         guard let process = try decode(wrapped).process else { throw SpecError("process", "missing") }
         return process
     }

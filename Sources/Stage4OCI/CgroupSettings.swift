@@ -67,15 +67,15 @@ public enum CgroupSettings {
                     out.append(("cpu", LimitWrite("cpu.weight", "\(weight)", why: "linux.resources.cpu.shares")))
                 }
             }
-            if cpu.quota != nil || cpu.period != nil {
-                let period = cpu.period ?? UInt64(CgroupLimits.cpuPeriod)
-                if v == 1 {
-                    out.append(("cpu", LimitWrite("cpu.cfs_period_us", "\(period)", why: "linux.resources.cpu.period")))
-                    if let quota = cpu.quota { out.append(("cpu", LimitWrite("cpu.cfs_quota_us", "\(quota)", why: "linux.resources.cpu.quota"))) }
-                } else {
-                    let quota = cpu.quota.map { $0 < 0 ? "max" : "\($0)" } ?? "max"
-                    out.append(("cpu", LimitWrite("cpu.max", "\(quota) \(period)", why: "linux.resources.cpu")))
-                }
+            // A quota without a period keeps the period the cgroup has (the kernel's 100 ms in a
+            // new one), as runc's update --cpu-quota does: v1 has a file each; v2's cpu.max
+            // takes the quota alone and keeps its period.
+            if v == 1 {
+                if let period = cpu.period { out.append(("cpu", LimitWrite("cpu.cfs_period_us", "\(period)", why: "linux.resources.cpu.period"))) }
+                if let quota = cpu.quota { out.append(("cpu", LimitWrite("cpu.cfs_quota_us", "\(quota)", why: "linux.resources.cpu.quota"))) }
+            } else if cpu.quota != nil || cpu.period != nil {
+                let quota = cpu.quota.map { $0 < 0 ? "max" : "\($0)" } ?? "max"
+                out.append(("cpu", LimitWrite("cpu.max", cpu.period.map { "\(quota) \($0)" } ?? quota, why: "linux.resources.cpu")))
             }
         }
         if let cpu = resources.cpu {

@@ -18,6 +18,8 @@ public struct OCIExecPlan: Codable, Sendable {
     /// The helper reports here: "pid N" (the process, as the host numbers it) or "error …". The
     /// process's exec closes it (close-on-exec), so EOF means it runs.
     public var reportFD: Int32
+    /// The caller's descriptors 3 … 3+N-1 stay open into the process (`exec --preserve-fds`).
+    public var preserveFDs = 0
 
     public static let environmentKey = "CONTLAB_OCI_EXEC"
     public static let argument = "__oci-exec"
@@ -95,9 +97,12 @@ extension OCIRuntime {
         /// Exec into a paused container too: the helper joins the frozen cgroup and stops there,
         /// so the process starts, and exec returns, only once the container is resumed.
         public var ignorePaused: Bool
+        /// The caller's descriptors 3 … 3+N-1 reach the process, as with create's --preserve-fds.
+        public var preserveFDs: Int
 
         public init(id: String, process: Spec.Process, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
-                    ignorePaused: Bool = false) {
+                    ignorePaused: Bool = false, preserveFDs: Int = 0) {
+            self.preserveFDs = preserveFDs
             self.id = id
             self.process = process
             self.detach = detach
@@ -137,7 +142,7 @@ extension OCIRuntime {
             containerPID: record.pid,
             namespaces: OCIExecPlan.namespacesToJoin(containerPID: record.pid, inode: OCIExecPlan.inode),
             process: request.process, seccomp: (try? Self.loadBundle(record.bundle))?.0.linux?.seccomp,
-            consoleSocket: consoleSocket, reportFD: report.write)
+            consoleSocket: consoleSocket, reportFD: report.write, preserveFDs: request.preserveFDs)
         let planFD = try PlanHandoff.write(plan.payload)
         defer { close(planFD) }
         if !request.detach {
@@ -198,7 +203,7 @@ public enum OCIExec {
             Sys.warn("contlab: __oci-exec is the internal helper of contlab-runc exec; use contlab-runc exec")
             exit(125)
         }
-        let keep = [plan.reportFD]
+        let keep = [plan.reportFD] + (0..<Int32(plan.preserveFDs)).map { 3 + $0 }
         _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
         // The process's exec must close it, so that the caller reads EOF.
         Sys.setCloexec(plan.reportFD, true)
@@ -243,7 +248,8 @@ public enum OCIExec {
             try OCIInit.applyLimits(plan.process)
             let command = try OCIInit.resolveCommand(plan.process)
             if consoleFD >= 0 { try OCIInit.takeTerminal(consoleFD, process: plan.process, asConsole: false) }
-            try OCIInit.becomeTheProcess(plan.process, command: command, dieWithCaller: false, seccomp: plan.seccomp)
+            try OCIInit.becomeTheProcess(plan.process, command: command, dieWithCaller: false, seccomp: plan.seccomp,
+                                         preserveFDs: plan.preserveFDs)
         } catch {
             report("error \(error)")
             exit(127)
@@ -258,6 +264,7 @@ extension OCIExecPlan {
             ("containerPID", .number(String(containerPID))), ("namespaces", .array(namespaces.map { .string($0.rawValue) })),
             ("process", SpecWriter.process(process)), ("seccomp", seccomp.map(SpecWriter.seccomp) ?? .null),
             ("consoleSocket", consoleSocket.map { .string($0) } ?? .null), ("reportFD", .number(String(reportFD))),
+            ("preserveFDs", .number(String(preserveFDs))),
         ]).serialized
     }
 
@@ -271,6 +278,7 @@ extension OCIExecPlan {
                 return namespace
             },
             process: try SpecReader.process(try plan.member("process")), seccomp: try seccomp.map(SpecReader.seccomp),
-            consoleSocket: try plan.optionalText("consoleSocket"), reportFD: try plan.number("reportFD"))
+            consoleSocket: try plan.optionalText("consoleSocket"), reportFD: try plan.number("reportFD"),
+            preserveFDs: plan["preserveFDs"] == nil ? 0 : try plan.number("preserveFDs"))
     }
 }

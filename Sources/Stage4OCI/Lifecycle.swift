@@ -73,6 +73,7 @@ public struct OCIRuntime {
             id: options.id, pid: 0, startTime: nil, bundle: bundle, rootfs: rootfs,
             created: Timestamp.rfc3339(), annotations: spec.annotations,
             cgroupPath: nil, cgroupDirectories: [], hooks: spec.hooks, creating: true)
+        record.hostMounts = spec.linux?.namespaces?.isEmpty ?? true
         var cgroup: ContainerCgroup?
         var pid: pid_t = 0
         do {
@@ -108,6 +109,7 @@ public struct OCIRuntime {
             let joined: [ContainerProcess.JoinedNamespace]
             do { joined = try NamespacePaths.open(spec) } catch let error as SpecError { throw RuntimeError.spec(error) }
             defer { for namespace in joined { close(namespace.fd) } }
+            if let refusal = Self.hostnameRefusal(spec, joined: joined.map(\.namespace)) { throw RuntimeError.spec(refusal) }
             // Device nodes made in a user namespace other than the host's cannot be opened.
             let inUserNamespace = spec.newNamespaces.contains(.user) || joined.contains { $0.namespace == .user }
             let hostHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
@@ -377,10 +379,32 @@ public struct OCIRuntime {
             usleep(1_000)
         }
         cgroup?.destroy()
+        if record.hostMounts { Self.unmountHostMounts(under: record.rootfs) }
         store.remove(id)
         // After the container is deleted, before delete returns (runtime-spec); the state is
         // gone first, as runc removes its own, so a hook that looks finds no container.
         runPoststop(record)
+    }
+
+    /// A hostname for a uts namespace joined by a path that turned out to be this process's
+    /// own (NamespacePaths.open leaves those out of `joined`): setting it would rename the host.
+    static func hostnameRefusal(_ spec: Spec, joined: [ContlabCore.Namespace]) -> SpecError? {
+        guard spec.hostname?.isEmpty == false || spec.domainname?.isEmpty == false,
+              let index = spec.linux?.namespaces?.firstIndex(where: { $0.type == "uts" && $0.path != nil }),
+              !joined.contains(.uts) else { return nil }
+        return SpecError("linux.namespaces[\(index)].path", "\(spec.linux?.namespaces?[index].path ?? "") is the host's own uts namespace,"
+                         + " where setting hostname would rename the host; remove hostname, or give a new uts namespace (no path)")
+    }
+
+    /// A container without a mount namespace made its mounts (proc, a /dev tmpfs…) in the
+    /// host's table under its root; they outlive its processes, so delete detaches them,
+    /// deepest first. Only mounts strictly below the root: the root itself is the bundle's.
+    static func unmountHostMounts(under rootfs: String) {
+        let mountinfo = Sys.readText("/proc/self/mountinfo") ?? ""
+        let resolved = realpath(rootfs, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? rootfs
+        for target in HostMounts.targets(below: resolved, mountinfo: mountinfo) {
+            try? Sys.umount(target, detach: true)
+        }
     }
 
     /// run: create and start at once, then (unless detached) wait for the process, passing

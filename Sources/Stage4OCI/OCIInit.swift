@@ -85,22 +85,31 @@ public enum OCIInit {
                           + " (linux.namespaces[\(index)].path \(namespaces[index].path ?? "")): the root is built"
                           + " there; give a root.path that namespace has, or let the container make its own")
         }
-        if namespaces.contains(where: { $0.type == "mount" }) {
-            try RootfsSetup(plan: plan).prepare()
-            if plan.hostHooks {
-                channel.send("hooks")
-                try channel.waitForGo()
-            }
-            // In the container's namespaces, before pivot_root, started in the container's root
-            // (runc chdirs there first), so a hook can use paths relative to it.
-            try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer",
-                               state: state(plan, "createContainer"), cwd: plan.rootfs)
-            Timing.mark("init mounts made")
-            try RootfsSetup(plan: plan).pivot()
-        } else {
-            throw Failure("linux.namespaces: contlab needs a mount namespace to build the container's root in; add {\"type\": \"mount\"}")
+        // With a mount namespace (new or joined) the root is built there and pivot_root'ed into.
+        // With no namespace at all the container is the host's in every way but its root: the
+        // mounts are made in the host's table and the root is entered with chroot, as runc does
+        // (pivot_root would move the host's own root). Some namespaces without a mount one is
+        // more likely a mistake than that, and is refused.
+        let hostMounts = namespaces.isEmpty
+        guard hostMounts || namespaces.contains(where: { $0.type == "mount" }) else {
+            throw Failure("linux.namespaces: contlab needs a mount namespace to build the container's root in; add {\"type\": \"mount\"}"
+                          + " (or list no namespace at all, to share every one of the host's)")
         }
-        if namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
+        let rootfs = RootfsSetup(plan: plan, hostMounts: hostMounts)
+        try rootfs.prepare()
+        if plan.hostHooks {
+            channel.send("hooks")
+            try channel.waitForGo()
+        }
+        // In the container's namespaces, before pivot_root, started in the container's root
+        // (runc chdirs there first), so a hook can use paths relative to it.
+        try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer",
+                           state: state(plan, "createContainer"), cwd: plan.rootfs)
+        Timing.mark("init mounts made")
+        try rootfs.enterRoot()
+        // A uts namespace joined by path takes the hostname as a new one does; the host refused
+        // a path to its own (see OCIRuntime.create).
+        if namespaces.contains(where: { $0.type == "uts" }) {
             if let hostname = spec.hostname, !hostname.isEmpty { try Sys.sethostname(hostname) }
             if let domain = spec.domainname, !domain.isEmpty {
                 CallRecord.shared.note("setdomainname(\"\(domain)\")")
@@ -110,10 +119,12 @@ public enum OCIInit {
         for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
             try Sys.writeFile("/proc/sys/" + key.replacingOccurrences(of: ".", with: "/"), value)
         }
-        try RootfsSetup(plan: plan).finish()
+        try rootfs.finish()
         try applyLimits(process)
         let command = try resolveCommand(process)
         if consoleFD >= 0 { try takeTerminal(consoleFD, process: process, asConsole: true) }
+        // A read-only /dev is made so last, once the console is bound on it (runc's order).
+        try rootfs.lockDev()
         if plan.record {
             for call in CallRecord.shared.entries { channel.send("record " + call) }
         }
@@ -273,6 +284,7 @@ public enum OCIInit {
             _ = cl_prctl(Int32(CL_PR_SET_KEEPCAPS), 1, 0, 0, 0)
         }
         let user = process.user
+        if user.uid != 0 { giveStdio(to: user.uid, terminal: process.terminal == true) }
         let groups = user.additionalGids ?? []
         if setgroups(groups.count, groups) != 0 && (errno != EPERM || !groups.isEmpty) {
             throw Failure("process.user.additionalGids: setgroups failed: \(String(cString: strerror(errno)))"
@@ -296,6 +308,23 @@ public enum OCIInit {
             if let seccomp { try SeccompFilter.load(seccomp) }
         }
         try command.exec(cwd: nil, identity: nil, keepingDescriptors: Int32(preserveFDs))
+    }
+
+    /// A process that is not root must be able to use its standard streams by name
+    /// (/dev/stdout, $(tty) — /proc/self/fd/N is checked against the file's owner): the pty
+    /// this runtime made for it, and pipes and sockets, get its uid, keeping their group (the
+    /// pty's is devpts' gid=5, tty), as runc does. Unlike runc, a terminal or device the caller
+    /// passed in is left alone: it is the host's, not the container's. Best effort: a stream
+    /// whose owner is not mapped here (EPERM, EINVAL) or on a read-only /dev (EROFS) stays as it is.
+    static func giveStdio(to uid: UInt32, terminal: Bool) {
+        for fd: Int32 in 0...2 {
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_uid != uid else { continue }
+            let kind = st.st_mode & S_IFMT
+            guard kind == S_IFIFO || kind == S_IFSOCK || (kind == S_IFCHR && terminal && isatty(fd) == 1) else { continue }
+            CallRecord.shared.note("fchown(\(fd), \(uid), \(st.st_gid))")
+            _ = fchown(fd, uid, st.st_gid)
+        }
     }
 
     static func setProcessCapabilities(_ caps: Spec.Capabilities) throws {

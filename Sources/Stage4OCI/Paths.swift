@@ -35,3 +35,38 @@ public enum RootPath {
     /// mkdir -p for a path already resolved inside the root.
     public static func makeDirectories(_ path: String) throws { try Sys.mkdirs(path) }
 }
+
+/// The mounts a container without a mount namespace left in the host's table.
+enum HostMounts {
+    /// The mount points strictly below `root` in a /proc/self/mountinfo text (field 5, with the
+    /// kernel's octal escapes such as `\040` for a space undone), deepest first, so that each
+    /// is detached before the one it sits on. Pure, for the tests.
+    static func targets(below root: String, mountinfo: String) -> [String] {
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        let targets = mountinfo.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { return nil }
+            let target = unescape(String(fields[4]))
+            return target.hasPrefix(prefix) ? target : nil
+        }
+        // Later mounts sit on earlier ones: reversed order detaches children first.
+        return targets.reversed()
+    }
+
+    static func unescape(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        let utf8 = Array(text.utf8)
+        var i = 0
+        while i < utf8.count {
+            if utf8[i] == UInt8(ascii: "\\"), i + 3 < utf8.count,
+               let value = UInt8(String(decoding: utf8[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                i += 4
+            } else {
+                bytes.append(utf8[i])
+                i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -70,7 +70,11 @@ public enum ResourceUpdate {
         // Only what update changes is kept: the zero fields of what contlab does not implement
         // (reservation, kernel) were accepted by decode as "not set".
         if let memory = out.memory {
-            let limit = memory.limit == 0 ? nil : memory.limit, swap = memory.swap == 0 ? nil : memory.swap
+            let limit = memory.limit == 0 ? nil : memory.limit
+            var swap = memory.swap == 0 ? nil : memory.swap
+            // Lifting the memory limit lifts memory+swap with it, as runc's update does: on v1
+            // the limit may not exceed memsw, so -1 alone would be refused by the kernel.
+            if limit == -1 && swap == nil { swap = -1 }
             var changed = Spec.Memory(limit: limit, swap: swap)
             // The memory controller's other files: the container's cgroup has its directory.
             changed.reservation = memory.reservation == 0 ? nil : memory.reservation
@@ -83,17 +87,18 @@ public enum ResourceUpdate {
         if let pids = out.pids, pids.limit == 0 { out.pids = nil }
         if let cpu = out.cpu {
             let shares = cpu.shares == 0 ? nil : cpu.shares, quota = cpu.quota == 0 ? nil : cpu.quota, period = cpu.period == 0 ? nil : cpu.period
-            out.cpu = shares == nil && quota == nil && period == nil ? nil : Spec.CPU(shares: shares, quota: quota, period: period)
+            var changed = Spec.CPU(shares: shares, quota: quota, period: period)
+            changed.cpus = (cpu.cpus ?? "").isEmpty ? nil : cpu.cpus
+            changed.mems = (cpu.mems ?? "").isEmpty ? nil : cpu.mems
+            out.cpu = changed == Spec.CPU() ? nil : changed
         }
         return out
     }
 
-    /// The fields set (non-zero) in `resources` that update does not change: the container's
-    /// cgroup may have no directory for their controller (cpuset, blkio, net_cls, net_prio).
+    /// The fields set (non-zero) in `resources` that update does not change (blkio, net_cls,
+    /// net_prio: Docker sends their zeros with every update, and runc leaves them too).
     public static func createOnly(_ resources: Spec.Resources) -> [String] {
         var out: [String] = []
-        if !(resources.cpu?.cpus ?? "").isEmpty { out.append("linux.resources.cpu.cpus") }
-        if !(resources.cpu?.mems ?? "").isEmpty { out.append("linux.resources.cpu.mems") }
         let none = CgroupHierarchy(v1: [:], v2: nil, v2Controllers: [])
         let extra = Set(CgroupSettings.extraControllers(resources, hierarchy: none))
         if extra.contains("io") || extra.contains("blkio") { out.append("linux.resources.blockIO") }
@@ -118,13 +123,32 @@ public enum ResourceUpdate {
     }
 
     /// runc's flags as a resources value.
-    public static func resources(memory: Int64?, memorySwap: Int64?, pidsLimit: Int64?, cpuQuota: Int64?, cpuPeriod: UInt64?,
-                                 cpuShares: UInt64?) -> Spec.Resources {
+    public static func resources(_ flags: RuncCommandLine.UpdateFlags) -> Spec.Resources {
         var out = Spec.Resources()
-        if memory != nil || memorySwap != nil { out.memory = Spec.Memory(limit: memory, swap: memorySwap) }
-        if let pidsLimit { out.pids = Spec.Pids(limit: pidsLimit) }
-        if cpuQuota != nil || cpuPeriod != nil || cpuShares != nil { out.cpu = Spec.CPU(shares: cpuShares, quota: cpuQuota, period: cpuPeriod) }
+        var memory = Spec.Memory(limit: flags.memory, swap: flags.memorySwap)
+        memory.reservation = flags.memoryReservation
+        if memory != Spec.Memory() { out.memory = memory }
+        if let pidsLimit = flags.pidsLimit { out.pids = Spec.Pids(limit: pidsLimit) }
+        var cpu = Spec.CPU(shares: flags.cpuShares, quota: flags.cpuQuota, period: flags.cpuPeriod)
+        cpu.cpus = flags.cpusetCpus
+        cpu.mems = flags.cpusetMems
+        if cpu != Spec.CPU() { out.cpu = cpu }
         return out
+    }
+
+    /// The controllers the writes for `changes` need, in the order they are written.
+    public static func controllers(_ writes: [(controller: String, write: LimitWrite)]) -> [String] {
+        var out: [String] = []
+        for item in writes where !out.contains(item.controller) { out.append(item.controller) }
+        return out
+    }
+
+    /// v2's cpu.max holds quota and period together: a period given alone keeps the quota the
+    /// cgroup has (`current`, the file's text), as runc reads it back.
+    public static func keepingQuota(_ cpu: Spec.CPU?, currentCPUMax current: String?) -> Spec.CPU? {
+        guard var cpu, cpu.quota == nil, cpu.period != nil, let word = current?.split(separator: " ").first else { return cpu }
+        cpu.quota = word == "max" ? -1 : Int64(word)
+        return cpu
     }
 }
 
@@ -150,7 +174,7 @@ extension OCIRuntime {
         try freezer.thaw()
     }
 
-    /// update: change the memory, pids and cpu limits of a created, running or paused container.
+    /// update: change the memory, pids, cpu and cpuset limits of a created, running or paused container.
     public func update(id: String, resources: Spec.Resources) throws {
         let record = try store.load(id)
         let status = store.status(of: record)
@@ -162,19 +186,48 @@ extension OCIRuntime {
         }
         if let field = ResourceUpdate.createOnly(resources).first {
             throw RuntimeError.usage("update: \(field) is set when the container is created; update changes "
-                                     + "linux.resources.memory, pids.limit and cpu shares, quota and period")
+                                     + "linux.resources.memory, pids.limit and cpu")
+        }
+        var changes = ResourceUpdate.changes(resources)
+        // Every setting must land: one whose controller the container's cgroup was made without
+        // (no cpu limits at create, say) is not skipped but gets it, the container's processes
+        // moved into the new directory, and the record keeps it for delete.
+        let hierarchy = CgroupHierarchy.current()
+        let wanted = ResourceUpdate.controllers(try CgroupSettings.writes(changes, version: { hierarchy.placement(of: $0)?.version }))
+        let missing = wanted.filter { cgroup.directory(for: $0) == nil }
+        if !missing.isEmpty {
+            do {
+                try cgroup.join(controllers: missing, hierarchy: hierarchy)
+            } catch {
+                throw RuntimeError.usage("update: container \"\(id)\" has no \(missing.joined(separator: ", ")) cgroup and one "
+                                         + "could not be made for it: \(error)")
+            }
+            var updated = record
+            updated.cgroupDirectories = cgroup.directories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) }
+            try store.save(updated)
+        }
+        if let cpuDirectory = cgroup.directory(for: "cpu"), cpuDirectory.version == 2 {
+            changes.cpu = ResourceUpdate.keepingQuota(changes.cpu, currentCPUMax: Sys.readText(cpuDirectory.path + "/cpu.max"))
         }
         let version = { (controller: String) in cgroup.directory(for: controller)?.version }
-        let writes = try CgroupSettings.writes(ResourceUpdate.changes(resources), version: version)
-        let memory = writes.filter { $0.controller == "memory" }
-        for item in writes where item.controller != "memory" { try cgroup.apply(item.write, controller: item.controller) }
-        do {
-            for item in memory { try cgroup.apply(item.write, controller: "memory") }
-        } catch {
-            // v1 keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every step: raising
-            // both needs memsw first, lowering both needs the limit first. Try the other order.
-            guard memory.count > 1 else { throw error }
-            for item in memory.reversed() { try cgroup.apply(item.write, controller: "memory") }
+        let writes = try CgroupSettings.writes(changes, version: version)
+        if let unwritten = wanted.first(where: { controller in !writes.contains { $0.controller == controller } }) {
+            throw RuntimeError.usage("update: container \"\(id)\" has no \(unwritten) cgroup to change")
+        }
+        // Pairs the kernel checks against each other at every write go in either order: v1 keeps
+        // memory.limit_in_bytes <= memory.memsw.limit_in_bytes (raising both needs memsw first,
+        // lowering both the limit first), and a cpu period and quota must fit the parent's
+        // bandwidth after each write (under a pod's 50%, a shorter period needs its quota first).
+        let ordered: Set<String> = ["memory", "cpu"]
+        for item in writes where !ordered.contains(item.controller) { try cgroup.apply(item.write, controller: item.controller) }
+        for controller in ["memory", "cpu"] {
+            let group = writes.filter { $0.controller == controller }
+            do {
+                for item in group { try cgroup.apply(item.write, controller: controller) }
+            } catch {
+                guard group.count > 1 else { throw error }
+                for item in group.reversed() { try cgroup.apply(item.write, controller: controller) }
+            }
         }
     }
 }

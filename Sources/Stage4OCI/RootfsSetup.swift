@@ -7,19 +7,37 @@ import OCI
 /// propagation, the root bind, `mounts` in order, /dev, pivot_root, then masked and read-only paths.
 struct RootfsSetup {
     let plan: OCIInitPlan
+    /// No mount namespace: the mounts go into the host's table, under the root, and the root is
+    /// entered with chroot (nothing of the host's own mounts is changed; delete unmounts them).
+    var hostMounts = false
     var root: String { plan.rootfs }
     var spec: Spec { plan.spec }
 
+    /// A `mounts` entry for /dev that makes a filesystem (not a bind) read-only: it is mounted
+    /// writable, filled (devices, /dev/pts, the console), and made read-only last, as runc does;
+    /// read-only at once, nothing could be made in it.
+    var readOnlyDev: Bool { Self.readOnlyDev(spec.mounts ?? []) }
+
+    static func readOnlyDev(_ mounts: [Spec.Mount]) -> Bool {
+        guard let dev = mounts.last(where: { $0.destination == "/dev" }) else { return false }
+        let options = MountOptions(dev.options ?? [])
+        return !options.isBind && dev.type != "bind" && options.flags.contains(.readOnly)
+    }
+
     /// Everything before pivot_root.
     func prepare() throws {
-        // Nothing may propagate back to the host: everything becomes a slave of the host's mounts
-        // first, whatever rootfsPropagation asks; that is applied inside, after pivot_root.
-        try Sys.mount(source: nil, target: "/", fstype: nil, flags: [.slave, .recursive])
-        // pivot_root needs the new root to be a mount point.
-        try Sys.mount(source: root, target: root, fstype: nil, flags: [.bind, .recursive],
-                      hint: "root.path must be a directory the runtime can reach")
+        if !hostMounts {
+            // Nothing may propagate back to the host: everything becomes a slave of the host's
+            // mounts first, whatever rootfsPropagation asks; that is applied inside, after pivot_root.
+            try Sys.mount(source: nil, target: "/", fstype: nil, flags: [.slave, .recursive])
+            // pivot_root needs the new root to be a mount point.
+            try Sys.mount(source: root, target: root, fstype: nil, flags: [.bind, .recursive],
+                          hint: "root.path must be a directory the runtime can reach")
+        }
         var devIsTmpfs = false
         for (index, mount) in (spec.mounts ?? []).enumerated() {
+            var mount = mount
+            if mount.destination == "/dev" && readOnlyDev { mount.options = (mount.options ?? []).filter { $0 != "ro" } }
             do {
                 try perform(mount)
             } catch let error as SystemCallError {
@@ -28,6 +46,23 @@ struct RootfsSetup {
             if mount.destination == "/dev" && !MountOptions(mount.options ?? []).isBind && mount.type != "bind" { devIsTmpfs = true }
         }
         if devIsTmpfs { try makeDevices() }
+    }
+
+    /// Into the container's root: pivot_root in its own mount namespace, chroot in the host's.
+    func enterRoot() throws {
+        if hostMounts {
+            try Sys.chdir(root)
+            try Sys.chroot(".", hint: "root.path must be a directory the runtime can reach")
+            try Sys.chdir("/")
+        } else {
+            try pivot()
+        }
+    }
+
+    /// /dev made read-only, after everything in it was made (see `readOnlyDev`).
+    func lockDev() throws {
+        guard readOnlyDev else { return }
+        try remountKeeping("/dev", adding: [.remount, .readOnly])
     }
 
     func target(_ destination: String) throws -> String {
@@ -70,6 +105,14 @@ struct RootfsSetup {
         }
         if let propagation = options.propagation {
             try Sys.mount(source: nil, target: destination, fstype: nil, flags: propagation)
+        }
+        if options.recursiveReadOnly {
+            CallRecord.shared.note("mount_setattr(AT_FDCWD, \"\(destination)\", AT_RECURSIVE, {MOUNT_ATTR_RDONLY})")
+            let rc = cl_mount_setattr_readonly_recursive(destination)
+            if rc != 0 {
+                throw SystemCallError("mount_setattr(\"\(destination)\", AT_RECURSIVE, MOUNT_ATTR_RDONLY)", errno: -rc,
+                                      hint: rc == -ENOSYS ? "the rro option needs Linux 5.12 or later; use ro (the top mount only)" : nil)
+            }
         }
     }
 

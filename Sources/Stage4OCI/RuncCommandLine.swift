@@ -37,7 +37,8 @@ public struct RuncCommandLine: Equatable, Sendable {
         case update(id: String, resources: UpdateSource)
         case features
         case spec(bundle: String, rootless: Bool)
-        case help
+        /// `--help`, `help`, `COMMAND --help`: runc's screen for the whole runtime or one command.
+        case help(topic: String?)
         case version
     }
 
@@ -65,13 +66,42 @@ public struct RuncCommandLine: Equatable, Sendable {
         public var ignorePaused = false
         /// `--additional-gids`: groups added to the process's own.
         public var additionalGids: [UInt32] = []
+        /// `--preserve-fds N`: the caller's descriptors 3 … 3+N-1 stay open in the process.
+        public var preserveFDs = 0
     }
 
     /// `update`: the resources as JSON (`--resources FILE`, `-` for stdin, as Docker sends them),
     /// or runc's single-value flags.
     public enum UpdateSource: Equatable, Sendable {
         case json(path: String)
-        case flags(memory: Int64?, memorySwap: Int64?, pidsLimit: Int64?, cpuQuota: Int64?, cpuPeriod: UInt64?, cpuShares: UInt64?)
+        case flags(UpdateFlags)
+    }
+
+    /// runc update's single-value flags; nil where not given.
+    public struct UpdateFlags: Equatable, Sendable {
+        public var memory: Int64?
+        public var memorySwap: Int64?
+        public var memoryReservation: Int64?
+        public var pidsLimit: Int64?
+        public var cpuQuota: Int64?
+        public var cpuPeriod: UInt64?
+        public var cpuShares: UInt64?
+        public var cpusetCpus: String?
+        public var cpusetMems: String?
+
+        public init(memory: Int64? = nil, memorySwap: Int64? = nil, memoryReservation: Int64? = nil, pidsLimit: Int64? = nil,
+                    cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, cpuShares: UInt64? = nil, cpusetCpus: String? = nil,
+                    cpusetMems: String? = nil) {
+            self.memory = memory
+            self.memorySwap = memorySwap
+            self.memoryReservation = memoryReservation
+            self.pidsLimit = pidsLimit
+            self.cpuQuota = cpuQuota
+            self.cpuPeriod = cpuPeriod
+            self.cpuShares = cpuShares
+            self.cpusetCpus = cpusetCpus
+            self.cpusetMems = cpusetMems
+        }
     }
 
     public struct ParseError: Error, CustomStringConvertible, Equatable {
@@ -94,14 +124,15 @@ public struct RuncCommandLine: Equatable, Sendable {
                  "user": true, "no-new-keyring": false, "preserve-fds": true, "ignore-paused": false,
                  "additional-gids": true],
         "pause": [:], "resume": [:],
-        "update": ["resources": true, "memory": true, "memory-swap": true, "pids-limit": true, "cpu-quota": true, "cpu-period": true,
-                   "cpu-share": true],
+        "update": ["resources": true, "memory": true, "memory-swap": true, "memory-reservation": true, "pids-limit": true,
+                   "cpu-quota": true, "cpu-period": true, "cpu-share": true, "cpuset-cpus": true, "cpuset-mems": true],
         "features": [:],
         "spec": ["bundle": true, "rootless": false],
     ]
     static let aliases: [String: String] = ["b": "bundle", "d": "detach", "a": "all", "f": "force", "q": "quiet", "p": "process",
                                             "t": "tty", "e": "env", "u": "user", "r": "resources"]
     static let unimplemented: Set<String> = ["checkpoint", "restore"]
+    static let helpFlags: Set<String> = ["-h", "--help", "-help"]
 
     public static func parse(_ arguments: [String]) throws -> RuncCommandLine {
         var globals = Globals()
@@ -125,13 +156,18 @@ public struct RuncCommandLine: Equatable, Sendable {
             case "journal": globals.journal = try value(name, inline)
             case "systemd-cgroup": globals.systemdCgroup = true
             case "rootless", "criu": _ = try value(name, inline)
-            case "help", "h": return RuncCommandLine(globals: globals, verb: .help)
+            case "help", "h": return RuncCommandLine(globals: globals, verb: .help(topic: nil))
             case "version", "v": return RuncCommandLine(globals: globals, verb: .version)
             default: throw ParseError("unknown global flag \(word) (contlab-runc takes --root, --log, --log-format, --debug, --journal)")
             }
         }
-        guard let verbName = rest.popFirst() else { return RuncCommandLine(globals: globals, verb: .help) }
-        if verbName == "help" { return RuncCommandLine(globals: globals, verb: .help) }
+        guard let verbName = rest.popFirst() else { return RuncCommandLine(globals: globals, verb: .help(topic: nil)) }
+        // `help [COMMAND]`, and `COMMAND --help` before the command's own arguments (exec's and
+        // ps's words after the id are the command's), as runc reads them.
+        if verbName == "help" { return RuncCommandLine(globals: globals, verb: .help(topic: try helpTopic(rest.first))) }
+        if let first = rest.first, helpFlags.contains(first) {
+            return RuncCommandLine(globals: globals, verb: .help(topic: try helpTopic(verbName)))
+        }
         if unimplemented.contains(verbName) { throw ParseError("\(verbName) is not implemented by contlab-runc yet") }
         guard let known = flags[verbName] else {
             throw ParseError("unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, events, features, spec)")
@@ -141,6 +177,7 @@ public struct RuncCommandLine: Equatable, Sendable {
         var positional: [String] = []
         while let word = rest.popFirst() {
             if word == "--" { positional += rest; break }
+            if helpFlags.contains(word) && positional.isEmpty { return RuncCommandLine(globals: globals, verb: .help(topic: verbName)) }
             // exec's command follows the id, flags and all (`exec c1 sh -c 'echo hi'`), and so
             // do ps's arguments for ps(1) (`ps c1 -o pid,comm`).
             if (verbName == "exec" || verbName == "ps") && !positional.isEmpty {
@@ -163,9 +200,6 @@ public struct RuncCommandLine: Equatable, Sendable {
         if let preserved = options["preserve-fds"] {
             guard let count = Int(preserved), (0...1024).contains(count) else {
                 throw ParseError("\(verbName): --preserve-fds takes a number of descriptors, such as 1 (descriptor 3)")
-            }
-            guard count == 0 || verbName != "exec" else {
-                throw ParseError("exec: --preserve-fds is not implemented for exec by contlab-runc; pass no extra descriptors")
             }
             preserveFDs = count
         }
@@ -219,6 +253,7 @@ public struct RuncCommandLine: Equatable, Sendable {
             exec.env = repeated["env"] ?? []
             exec.user = options["user"]
             exec.ignorePaused = options["ignore-paused"] != nil
+            exec.preserveFDs = preserveFDs
             for gid in repeated["additional-gids"] ?? [] {
                 guard let number = UInt32(gid) else { throw ParseError("exec: --additional-gids \(gid): give a numeric group id, such as 100") }
                 exec.additionalGids.append(number)
@@ -243,14 +278,15 @@ public struct RuncCommandLine: Equatable, Sendable {
                     guard let value = T(text) else { throw ParseError("update: --\(name) \"\(text)\" is not a number") }
                     return value
                 }
-                let flags = UpdateSource.flags(
+                let flags = UpdateFlags(
                     memory: try number("memory", bytes: true), memorySwap: try number("memory-swap", bytes: true),
+                    memoryReservation: try number("memory-reservation", bytes: true),
                     pidsLimit: try number("pids-limit"), cpuQuota: try number("cpu-quota"), cpuPeriod: try number("cpu-period"),
-                    cpuShares: try number("cpu-share"))
-                if flags == .flags(memory: nil, memorySwap: nil, pidsLimit: nil, cpuQuota: nil, cpuPeriod: nil, cpuShares: nil) {
+                    cpuShares: try number("cpu-share"), cpusetCpus: options["cpuset-cpus"], cpusetMems: options["cpuset-mems"])
+                if flags == UpdateFlags() {
                     throw ParseError("update needs --resources FILE (- for stdin) or a flag such as --memory 64m or --pids-limit 100")
                 }
-                verb = .update(id: try id(), resources: flags)
+                verb = .update(id: try id(), resources: .flags(flags))
             }
         case "features": verb = .features
         default: verb = .spec(bundle: options["bundle"] ?? ".", rootless: options["rootless"] != nil)
@@ -258,6 +294,14 @@ public struct RuncCommandLine: Equatable, Sendable {
         var line = RuncCommandLine(globals: globals, verb: verb)
         line.preserveFDs = preserveFDs
         return line
+    }
+
+    /// A help topic must be a command runc has (checkpoint and restore too: their screens say
+    /// contlab does not implement them); runc's words for one it does not know.
+    static func helpTopic(_ name: String?) throws -> String? {
+        guard let name else { return nil }
+        guard RuncHelp.command(name) != nil else { throw ParseError("No help topic for '\(name)'") }
+        return name
     }
 
     /// `--name=value` → ("name", "value"); `-d` → ("d", nil).

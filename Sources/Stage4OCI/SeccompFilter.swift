@@ -1,3 +1,4 @@
+import CLinux
 import CSeccomp
 import ContlabCore
 import Foundation
@@ -46,11 +47,68 @@ enum SeccompFilter {
                 }
             }
         }
+        if SeccompENOSYS.wanted(seccomp) {
+            let stub = SeccompENOSYS.stub(SeccompENOSYS.limits(architectureNumbers(seccomp)))
+            if !stub.isEmpty {
+                let program = stub + (try exported(filter))
+                CallRecord.shared.note("seccomp(SECCOMP_SET_MODE_FILTER, \(rules) rules, default \(seccomp.defaultAction),"
+                                       + " \(stub.count) instructions first for ENOSYS)")
+                guard program.count <= 4096 else {
+                    throw OCIInit.Failure("linux.seccomp: the filter has \(program.count) BPF instructions, over the kernel's 4096; name fewer calls")
+                }
+                let bytes = program.flatMap(\.bytes)
+                let rc = bytes.withUnsafeBytes { cl_seccomp_load_program($0.baseAddress, UInt16(program.count)) }
+                if rc != 0 { throw loadFailure(rc) }
+                return
+            }
+        }
         CallRecord.shared.note("seccomp(SECCOMP_SET_MODE_FILTER, \(rules) rules, default \(seccomp.defaultAction))")
         let rc = seccomp_load(filter)
-        if rc != 0 {
-            throw OCIInit.Failure("linux.seccomp: loading the filter failed: \(String(cString: strerror(-rc)))"
-                                  + (rc == -EACCES ? " — without process.noNewPrivileges it needs CAP_SYS_ADMIN" : ""))
+        if rc != 0 { throw loadFailure(rc) }
+    }
+
+    static func loadFailure(_ rc: Int32) -> OCIInit.Failure {
+        OCIInit.Failure("linux.seccomp: loading the filter failed: \(String(cString: strerror(-rc)))"
+                        + (rc == -EACCES ? " — without process.noNewPrivileges it needs CAP_SYS_ADMIN" : ""))
+    }
+
+    /// Each listed architecture's libseccomp token, and the numbers there of every call the
+    /// profile names (whatever its action), for the ENOSYS stub.
+    static func architectureNumbers(_ seccomp: Spec.Seccomp) -> [(token: UInt32, numbers: [Int32])] {
+        let names = Set((seccomp.syscalls ?? []).flatMap(\.names))
+        return (seccomp.architectures ?? []).compactMap { name in
+            guard let arch = SeccompNames.architecture(name) else { return nil }
+            let token = seccomp_arch_resolve_name(arch)
+            guard token != 0 else { return nil }
+            return (token, names.map { seccomp_syscall_resolve_name_arch(token, $0) })
         }
+    }
+
+    /// libseccomp's program for `filter`, as the kernel takes it: written to a pipe and read
+    /// back (libseccomp 2.5 exports only to a descriptor). The kernel's limit of 4096
+    /// instructions is 32 KiB, within a pipe's 64 KiB; the write end does not block, so a larger
+    /// program fails here rather than hanging.
+    static func exported(_ filter: scmp_filter_ctx) throws -> [SeccompENOSYS.Instruction] {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            throw OCIInit.Failure("linux.seccomp: pipe for the filter's program failed: \(String(cString: strerror(errno)))")
+        }
+        Sys.setCloexec(fds[0], true)
+        Sys.setCloexec(fds[1], true)
+        _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+        let rc = seccomp_export_bpf(filter, fds[1])
+        close(fds[1])
+        defer { close(fds[0]) }
+        guard rc == 0 else {
+            throw OCIInit.Failure("linux.seccomp: libseccomp could not export the filter's program: \(String(cString: strerror(-rc)))")
+        }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(fds[0], &buffer, buffer.count)
+            if count <= 0 { break }
+            bytes += buffer[0..<count]
+        }
+        return SeccompENOSYS.Instruction.decode(bytes)
     }
 }

@@ -43,6 +43,9 @@ public struct StateStore {
         public var hooks: Spec.Hooks?
         /// True until the init has reported it is ready (a create that died half-way).
         public var creating: Bool
+        /// The container has no mount namespace: its mounts are in the host's table, under
+        /// rootfs, and delete unmounts them.
+        public var hostMounts = false
 
         public struct CgroupDirectory: Codable, Equatable, Sendable {
             public var path: String
@@ -199,7 +202,7 @@ extension StateStore.Record {
             ("cgroupDirectories", .array(cgroupDirectories.map {
                 .object([("path", .string($0.path)), ("version", .number(String($0.version))), ("controllers", .array($0.controllers.map { .string($0) }))])
             })),
-            ("hooks", hooksValue), ("creating", .bool(creating)),
+            ("hooks", hooksValue), ("creating", .bool(creating)), ("hostMounts", .bool(hostMounts)),
         ])
     }
 
@@ -219,5 +222,6 @@ extension StateStore.Record {
         }
         hooks = try record["hooks"].map { try SpecReader.hooks($0) }
         creating = try record.required("creating").bool()
+        hostMounts = try record["hostMounts"]?.bool() ?? false
     }
 }

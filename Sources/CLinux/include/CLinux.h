@@ -123,6 +123,13 @@ pid_t cl_fork(void);
 // open at `cgroup_fd`. Both return a descriptor or 0 on success, or -errno.
 int cl_bpf_load_device_program(const void *insns, int count, char *log, unsigned int log_size);
 int cl_bpf_attach_device_program(int cgroup_fd, int prog_fd);
+// Load a classic BPF seccomp program of `count` 8-byte sock_filter instructions into this
+// process (seccomp(SECCOMP_SET_MODE_FILTER)), as libseccomp's seccomp_load does, for a program
+// the runtime has changed after libseccomp built it. 0, or -errno.
+int cl_seccomp_load_program(const void *instructions, unsigned short count);
+// Make the mount at `path` and every mount below it read-only: mount_setattr(2) with
+// MOUNT_ATTR_RDONLY and AT_RECURSIVE (Linux 5.12). 0, or -errno (-ENOSYS on older kernels).
+int cl_mount_setattr_readonly_recursive(const char *path);
 int cl_wait_termsig(int status);
 int cl_wait_exitcode(int status);
 
