@@ -30,6 +30,11 @@ let package = Package(
         .systemLibrary(
             name: "CCmark", path: "Sources/CCmark", pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]),
+        // Netlink's route family (links, addresses, routes) for stage 6; static archives ship in
+        // Debian's -dev packages, so the static binary links them.
+        .systemLibrary(
+            name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
 
         .target(name: "ContlabCore", dependencies: ["CLinux"]),
         .target(name: "Rootfs", dependencies: ["ContlabCore", "Yams"]),
@@ -49,6 +54,9 @@ let package = Package(
         .target(
             name: "Stage5Images", dependencies: ["ContlabCore", "Cgroups", "Images", "OCI", "Stage4OCI", "CLinux"],
             path: "Sources/Stage5Images"),
+        .target(
+            name: "Stage6Network", dependencies: ["ContlabCore", "CLinux", "CNetlink"],
+            path: "Sources/Stage6Network"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
@@ -66,6 +74,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "ContlabCore", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
                 "Lessons", "History", "Walkthrough", "Exercises", "Grading", "Engines",
+                "Stage6Network",
             ]),
 
         // Fast tests: pure logic, no root.
@@ -75,6 +84,7 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI", "Cgroups", "ContlabCore"], exclude: ["Configs"]),
         .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Stage6Network", "ContlabCore"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore"]),
         // What more than one test target uses (headless Chromium); a library only tests link.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
