@@ -10,7 +10,7 @@ import Stage5Images
 
 /// Options shared by every command that starts a container.
 struct ContainerOptions: ParsableArguments {
-    @Option(name: .long, help: "The stage to run at: 1 (chroot), 2 (namespaces), 3 (cgroups), 5 (an image on overlayfs).")
+    @Option(name: .long, help: "The stage to run at: 1 (chroot), 2 (namespaces), 3 (cgroups), 5 (an image on overlayfs), 6 (a network).")
     var stage: Int = 2
 
     @Option(name: .long, help: "A root filesystem recipe name (contlab rootfs list) or a directory.")
@@ -30,8 +30,8 @@ struct ContainerOptions: ParsableArguments {
         if stage == 4 {
             throw ValidationError("stage 4 is the OCI runtime, driven like runc: contlab bundle create DIR, then contlab runc run --bundle DIR ID")
         }
-        guard [1, 2, 3, 5].contains(stage) else {
-            throw ValidationError("--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces), 3 (cgroups), 4 (contlab runc) and 5 (images)")
+        guard [1, 2, 3, 5, 6].contains(stage) else {
+            throw ValidationError("--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces), 3 (cgroups), 4 (contlab runc), 5 (images) and 6 (networks)")
         }
     }
 
@@ -109,6 +109,10 @@ struct RunCommand: ParsableCommand {
             memory, the OOM kills and limit hits the kernel counted, and how the command \
             ended.
 
+            Stage 6 runs stage 2's container (no cgroup limits yet) with eth0 on a lab \
+            network (contlab network create NAME): an address, a default route and an \
+            /etc/hosts naming the network's other containers by --name.
+
             The exit status is the command's (128+N when signal N killed it); 125 means \
             contlab could not set the container up, 126 the command could not run, 127 \
             it was not found. The word `contlab` as the command runs this contlab \
@@ -121,6 +125,7 @@ struct RunCommand: ParsableCommand {
               contlab run --stage 2 --explain -- contlab inspect
               contlab run --stage 3 --memory 64M -- contlab hog 100M    # OOM-killed
               contlab run --stage 3 --memory 64M -- contlab hog 30M     # survives
+              contlab run --stage 6 --network lab --name web -- httpd -f
             """)
 
     @OptionGroup var container: ContainerOptions
@@ -149,7 +154,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Stage 5: the image to run (contlab image list).") var image: String?
 
-    @Option(help: "Stage 5: the container's id, for contlab diff and commit (default: a random one).") var name: String?
+    @Option(help: "Stage 5: the container's id, for contlab diff and commit; stage 6: its name on the network (default: a random one).") var name: String?
+
+    @Option(help: "Stage 6: the lab network to join (contlab network ls).") var network: String?
 
     @Flag(name: .customLong("rm"), help: "Stage 5: remove the container and what it wrote when it exits.") var remove = false
 
@@ -165,24 +172,25 @@ struct RunCommand: ParsableCommand {
         if container.stage == 5 && image == nil {
             throw ValidationError("stage 5 runs an image: add --image NAME:TAG (contlab image list; contlab image build --rootfs busybox busybox)")
         }
-        if container.stage != 5 && (image != nil || name != nil || remove) {
-            throw ValidationError("--image, --name and --rm are stage 5's: add --stage 5")
+        if container.stage != 5 && (image != nil || remove || (name != nil && container.stage != 6)) {
+            throw ValidationError("--image, --name and --rm are stage 5's (--name also stage 6's): add --stage 5")
+        }
+        if (container.stage == 6) != (network != nil) {
+            throw ValidationError(network == nil ? "stage 6 runs on a lab network: add --network NAME (contlab network create NAME)"
+                                                 : "--network is stage 6's: add --stage 6")
+        }
+        if container.stage == 6 && limitOptions.given {
+            throw ValidationError("stage 6 runs stage 2's container, without cgroup limits: leave out --memory, --pids and --cpus")
         }
     }
 
     func run() throws {
         let args = command.first == "--" ? Array(command.dropFirst()) : command
         if container.stage == 5 { return try runImage(args) }
+        if container.stage == 6 { return try runOnNetwork(args) }
         let status = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> ExitStatus in
             let rootfs = try container.resolveRootfs()
-            var request = RunRequest(stage: container.stage, rootfs: rootfs, args: args)
-            request.env = env
-            request.cwd = cwd
-            request.user = user
-            request.hostname = hostname
-            request.rootless = container.effectiveRootless
-            if isatty(STDIN_FILENO) == 1 { request.terminal = ProcessInfo.processInfo.environment["TERM"] }
-            request.language = ProcessInfo.processInfo.environment[Language.environmentKey]
+            let request = self.request(stage: container.stage, rootfs: rootfs, args: args)
             guard container.stage >= 3 else { return try container.run(request, rootfsPath: rootfs) }
             let limits = try limitOptions.limits()
             let report = try container.runInCgroup(request, rootfsPath: rootfs, limits: limits)
@@ -204,6 +212,19 @@ struct RunCommand: ParsableCommand {
             return report.exitCode == 128 + SIGKILL ? .signaled(SIGKILL) : .exited(report.exitCode)
         }
         throw ExitCode(status.shellCode)
+    }
+
+    /// What the options ask for at stages 1–3 (and stage 6, which runs stage 2's container).
+    func request(stage: Int, rootfs: String, args: [String]) -> RunRequest {
+        var request = RunRequest(stage: stage, rootfs: rootfs, args: args)
+        request.env = env
+        request.cwd = cwd
+        request.user = user
+        request.hostname = hostname
+        request.rootless = container.effectiveRootless
+        if isatty(STDIN_FILENO) == 1 { request.terminal = ProcessInfo.processInfo.environment["TERM"] }
+        request.language = ProcessInfo.processInfo.environment[Language.environmentKey]
+        return request
     }
 
     /// Stage 5: the image's layers under overlayfs, run by the stage-4 runtime.
