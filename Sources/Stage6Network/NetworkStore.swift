@@ -186,10 +186,7 @@ public struct NetworkStore: Sendable {
                 try Sys.mkdir(folder(name), mode: 0o700, existOK: false)
                 try HostSide.create(at: namespacePath(name))
                 let socket = try RouteSocket(namespacePath: namespacePath(name), place: "\(name)'s host side")
-                try socket.setUp("lo")
-                try socket.addBridge(record.bridge)
-                try socket.addAddress(record.gateway, prefixLength: subnet.prefixLength, to: record.bridge)
-                try socket.setUp(record.bridge)
+                for step in Wiring.hostSide(record) { try socket.apply(step, peerNamespaceFD: nil) }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 // network.json last: a network exists once it is there.

@@ -40,6 +40,19 @@ public final class RouteSocket {
 
     func note(_ call: String) { CallRecord.shared.note("\(call) in \(place)") }
 
+    /// Carry out one step; `peerNamespaceFD` is the open namespace a veth's peer goes to.
+    public func apply(_ step: LinkStep, peerNamespaceFD: Int32?) throws {
+        switch step {
+        case .addBridge(let name): try addBridge(name)
+        case .addVeth(let name, let master, let peer, let namespace):
+            guard let peerNamespaceFD else { throw NetworkError.system("open(\"\(namespace)\")", errno: EBADF) }
+            try addVeth(name, master: master, peerName: peer, peerNamespaceFD: peerNamespaceFD, peerNamespace: namespace)
+        case .addAddress(let address, let length, let device): try addAddress(address, prefixLength: length, to: device)
+        case .setUp(let device): try setUp(device)
+        case .defaultRoute(let gateway, let device): try addDefaultRoute(via: gateway, device: device)
+        }
+    }
+
     /// The index of interface `name` (RTM_GETLINK), or nil when there is none.
     public func index(of name: String) throws -> Int32? {
         var link: OpaquePointer?

@@ -52,16 +52,15 @@ public struct Stage6Attachment {
 
     /// Wire the container whose init is `pid` (still waiting): the `beforeRelease` step.
     public func wire(pid: pid_t, record: NetworkRecord, lease: Lease) throws {
-        let hostSide = try RouteSocket(namespacePath: store.namespacePath(network), place: "\(network)'s host side")
+        let wiring = Wiring.container(record: record, lease: lease, hostVeth: hostVeth, pid: pid)
         let containerNS = "/proc/\(pid)/ns/net"
         let fd = open(containerNS, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw NetworkError.system("open(\"\(containerNS)\")", errno: errno) }
         defer { close(fd) }
-        try hostSide.addVeth(hostVeth, master: record.bridge, peerName: "eth0", peerNamespaceFD: fd, peerNamespace: containerNS)
+        let hostSide = try RouteSocket(namespacePath: store.namespacePath(network), place: "\(network)'s host side")
+        for step in wiring.hostSide { try hostSide.apply(step, peerNamespaceFD: fd) }
         let inside = try RouteSocket(namespacePath: containerNS, place: "the container")
-        try inside.addAddress(lease.address, prefixLength: record.subnet.prefixLength, to: "eth0")
-        try inside.setUp("eth0")
-        try inside.addDefaultRoute(via: record.gateway, device: "eth0")
+        for step in wiring.container { try inside.apply(step, peerNamespaceFD: nil) }
     }
 
     /// Delete the host end (and so the pair) if it is still there, and give the lease back.
@@ -70,5 +69,50 @@ public struct Stage6Attachment {
             _ = try? hostSide.deleteLink(hostVeth)
         }
         store.release(network: network, lease: lease)
+    }
+}
+
+/// What is made where, as data: the steps `network create` and a stage-6 run take, in order, on
+/// each side. Pure; `RouteSocket.apply` carries them out. Lesson: stage6-network.
+public enum LinkStep: Equatable, Sendable {
+    /// `ip link add NAME type bridge`
+    case addBridge(String)
+    /// `ip link add NAME master MASTER up type veth peer name PEER netns NS`
+    case addVeth(name: String, master: String, peer: String, peerNamespace: String)
+    /// `ip addr add ADDRESS/PREFIX dev DEVICE`
+    case addAddress(IPv4Address, prefixLength: Int, device: String)
+    /// `ip link set DEVICE up`
+    case setUp(String)
+    /// `ip route add default via GATEWAY dev DEVICE`
+    case defaultRoute(via: IPv4Address, device: String)
+
+    /// The `ip` command that does the same, for the walk-through and the lesson.
+    public var ipCommand: String {
+        switch self {
+        case .addBridge(let name): return "ip link add \(name) type bridge"
+        case .addVeth(let name, let master, let peer, let ns):
+            return "ip link add \(name) master \(master) up type veth peer name \(peer) netns \(ns)"
+        case .addAddress(let address, let length, let device): return "ip addr add \(address)/\(length) dev \(device)"
+        case .setUp(let device): return "ip link set \(device) up"
+        case .defaultRoute(let gateway, let device): return "ip route add default via \(gateway) dev \(device)"
+        }
+    }
+}
+
+public enum Wiring {
+    /// A network's host side: lo up, the bridge, its gateway address, the bridge up.
+    public static func hostSide(_ record: NetworkRecord) -> [LinkStep] {
+        [.setUp("lo"), .addBridge(record.bridge),
+         .addAddress(record.gateway, prefixLength: record.subnet.prefixLength, device: record.bridge), .setUp(record.bridge)]
+    }
+
+    /// A container: the veth pair from the host side (its peer made in the container's
+    /// namespace as eth0), then, inside, the address, eth0 up and the default route. The init
+    /// brings lo up itself, as at stage 2.
+    public static func container(record: NetworkRecord, lease: Lease, hostVeth: String, pid: pid_t)
+        -> (hostSide: [LinkStep], container: [LinkStep]) {
+        ([.addVeth(name: hostVeth, master: record.bridge, peer: "eth0", peerNamespace: "/proc/\(pid)/ns/net")],
+         [.addAddress(lease.address, prefixLength: record.subnet.prefixLength, device: "eth0"), .setUp("eth0"),
+          .defaultRoute(via: record.gateway, device: "eth0")])
     }
 }

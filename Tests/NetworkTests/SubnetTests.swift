@@ -105,3 +105,18 @@ final class SubnetTests: XCTestCase {
         XCTAssertFalse(reused.holderAlive)
     }
 }
+
+/// The wiring as data: what is made on which side, in which order.
+final class WiringTests: XCTestCase {
+    func testAContainerIsWiredFromTheHostSideThenFromInside() throws {
+        let record = NetworkRecord(name: "lab", subnet: try Subnet(parsing: "10.88.4.0/24"), bridge: "clab0",
+                                   gateway: try XCTUnwrap(IPv4Address("10.88.4.1")), created: "")
+        let lease = Lease(container: "web", address: try XCTUnwrap(IPv4Address("10.88.4.2")), hostVeth: "veth0000abcd", pid: 1, started: 0)
+        let wiring = Wiring.container(record: record, lease: lease, hostVeth: "veth0000abcd", pid: 4242)
+        XCTAssertEqual(wiring.hostSide.map(\.ipCommand), ["ip link add veth0000abcd master clab0 up type veth peer name eth0 netns /proc/4242/ns/net"])
+        XCTAssertEqual(wiring.container.map(\.ipCommand), ["ip addr add 10.88.4.2/24 dev eth0", "ip link set eth0 up",
+                                                           "ip route add default via 10.88.4.1 dev eth0"])
+        XCTAssertEqual(Wiring.hostSide(record).map(\.ipCommand), ["ip link set lo up", "ip link add clab0 type bridge",
+                                                                  "ip addr add 10.88.4.1/24 dev clab0", "ip link set clab0 up"])
+    }
+}
