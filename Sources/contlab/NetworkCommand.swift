@@ -136,6 +136,13 @@ extension RunCommand {
             let (record, lease) = try attachment.lease()
             defer { attachment.release(lease) }
             let rootfs = try container.resolveRootfs()
+            // The network's hosts file is bound over the root filesystem's own, which must exist
+            // as a file (a bind mount needs a target of the same kind; contlab never writes the tree).
+            var info = stat()
+            guard lstat(rootfs + "/etc/hosts", &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                throw NetworkError.state(path: rootfs + "/etc/hosts",
+                                         why: "stage 6 binds the network's hosts file over it, and it is missing or not a file; add one (the busybox recipe has it)")
+            }
             var request = self.request(stage: 2, rootfs: rootfs, args: args)
             request.hostname = hostname ?? containerName
             var plan = try container.plan(request, rootfsPath: rootfs)

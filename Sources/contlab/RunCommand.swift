@@ -166,6 +166,9 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         // The command is captured as it is, so `run --help` would otherwise run "--help".
         if ["--help", "-h"].contains(command.first ?? "") { throw CleanExit.helpRequest(self) }
+        if container.stage == 6 && limitOptions.given {
+            throw ValidationError("stage 6 runs stage 2's container, without cgroup limits: leave out --memory, --pids and --cpus")
+        }
         if limitOptions.given && container.stage != 3 && container.stage != 5 {
             throw ValidationError("--memory, --pids and --cpus are stage 3's (and stage 5's): add --stage 3")
         }
@@ -178,9 +181,6 @@ struct RunCommand: ParsableCommand {
         if (container.stage == 6) != (network != nil) {
             throw ValidationError(network == nil ? "stage 6 runs on a lab network: add --network NAME (contlab network create NAME)"
                                                  : "--network is stage 6's: add --stage 6")
-        }
-        if container.stage == 6 && limitOptions.given {
-            throw ValidationError("stage 6 runs stage 2's container, without cgroup limits: leave out --memory, --pids and --cpus")
         }
     }
 
