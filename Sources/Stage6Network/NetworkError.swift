@@ -13,7 +13,7 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
     case nameInUse(name: String, network: String, address: IPv4Address)
     case attached(network: String, containers: [String])
     case needsRoot(String)
-    case netlink(call: String, code: Int32, message: String)
+    case netlink(call: String, code: Int32, message: String, hint: String?)
     case system(String, errno: Int32)
     case state(path: String, why: String)
 
@@ -40,9 +40,9 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
         case .attached(let network, let containers):
             return "network \(network) has containers attached (\(containers.joined(separator: ", "))): stop them first, or add --force to cut them off"
         case .needsRoot(let what):
-            return "\(what) needs root: a lab network is a network namespace, and making one and its veth pairs needs CAP_NET_ADMIN and CAP_SYS_ADMIN (run with sudo)"
-        case .netlink(let call, let code, let message):
-            return "\(call) failed: \(message) (libnl error \(code))"
+            return "\(what) needs root: each lab network is a network namespace with a bridge, and making those and veth pairs takes CAP_NET_ADMIN and CAP_SYS_ADMIN; run it with sudo"
+        case .netlink(let call, let code, let message, let hint):
+            return "\(call) failed: \(message) (libnl error \(code))" + (hint.map { " — " + $0 } ?? "")
         case .system(let call, let errno):
             return "\(call) failed: \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
         case .state(let path, let why):

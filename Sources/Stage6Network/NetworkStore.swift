@@ -70,7 +70,7 @@ public struct NetworkStore: Sendable {
     /// last `network rm` removes the whole folder while holding it, and a waiter must then start
     /// over on the new folder rather than believe it holds a lock on a deleted file.
     public func locked<T>(_ body: () throws -> T) throws -> T {
-        guard geteuid() == 0 else { throw NetworkError.needsRoot("a lab network") }
+        guard geteuid() == 0 else { throw NetworkError.needsRoot("stage 6 (contlab network, run --stage 6)") }
         while true {
             if Glibc.mkdir(root, 0o700) != 0 && errno != EEXIST { throw NetworkError.system("mkdir(\"\(root)\", 0700)", errno: errno) }
             let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -102,6 +102,8 @@ public struct NetworkStore: Sendable {
     // MARK: reading
 
     public func record(_ name: String) throws -> NetworkRecord {
+        // Before anything is read: the store is root's alone, and "no such network" would mislead.
+        guard geteuid() == 0 else { throw NetworkError.needsRoot("stage 6 (contlab network, run --stage 6)") }
         try ContainerName.validateNetwork(name)
         guard let text = Sys.readText(folder(name) + "/network.json") else { throw NetworkError.missing(name) }
         do { return try JSONDecoder().decode(NetworkRecord.self, from: Data(text.utf8)) } catch {

@@ -34,8 +34,13 @@ public final class RouteSocket {
 
     deinit { nl_socket_free(socket) }
 
-    static func failure(_ call: String, _ code: Int32) -> NetworkError {
-        .netlink(call: call, code: -code, message: String(cString: nl_geterror(code)))
+    static func failure(_ call: String, _ code: Int32, kind: String? = nil) -> NetworkError {
+        var hint: String?
+        if let kind, code == -NLE_OPNOTSUPP {
+            // The kernel answers EOPNOTSUPP for a link kind it has no driver for.
+            hint = "this kernel has no \(kind) driver loaded: load it with modprobe \(kind) (CONFIG_\(kind.uppercased()))"
+        }
+        return .netlink(call: call, code: -code, message: String(cString: nl_geterror(code)), hint: hint)
     }
 
     func note(_ call: String) { CallRecord.shared.note("\(call) in \(place)") }
@@ -65,7 +70,7 @@ public final class RouteSocket {
 
     func requireIndex(of name: String) throws -> Int32 {
         guard let index = try index(of: name) else {
-            throw NetworkError.netlink(call: "RTM_GETLINK \"\(name)\"", code: NLE_OBJ_NOTFOUND, message: "no such interface")
+            throw NetworkError.netlink(call: "RTM_GETLINK \"\(name)\"", code: NLE_OBJ_NOTFOUND, message: "no such interface", hint: nil)
         }
         return index
     }
@@ -75,7 +80,7 @@ public final class RouteSocket {
         let call = "sendmsg(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME \"\(name)\", IFLA_LINKINFO {IFLA_INFO_KIND \"bridge\"}})"
         note(call)
         let rc = rtnl_link_bridge_add(socket, name)
-        if rc < 0 { throw Self.failure(call, rc) }
+        if rc < 0 { throw Self.failure(call, rc, kind: "bridge") }
     }
 
     /// RTM_NEWLINK of kind "veth": `name` here, plugged into `master` (IFLA_MASTER) and up, and
@@ -97,7 +102,7 @@ public final class RouteSocket {
         rtnl_link_set_ns_fd(peer, peerNamespaceFD)
         rtnl_link_put(peer)
         let rc = rtnl_link_add(socket, link, NLM_F_CREATE | NLM_F_EXCL)
-        if rc < 0 { throw Self.failure(call, rc) }
+        if rc < 0 { throw Self.failure(call, rc, kind: "veth") }
     }
 
     /// RTM_NEWLINK on an existing interface with IFF_UP: `ip link set NAME up`.
