@@ -47,7 +47,8 @@ public enum ProcessStart {
 /// Every change happens holding `lock` (flock), so two runs never take the same address and two
 /// creates never the same subnet. The folder is a shared mount of its own, as `ip netns` makes
 /// /run/netns: unmounting a namespace there then also unmounts the copies that mount namespaces
-/// made since hold, so `network rm` really ends it.
+/// made since hold as peers or slaves, so `network rm` really ends it (a copy made private, as
+/// `unshare -m` does, keeps it until that mount namespace ends; containers detach theirs).
 public struct NetworkStore: Sendable {
     public var root: String
 

@@ -30,9 +30,16 @@ struct NetworkCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "create", abstract: "Make a lab network: a namespace, a bridge, a subnet.")
         @Option(help: "The subnet, such as 10.88.7.0/24 (default: a free /24 of 10.88.0.0/16).") var subnet: String?
+        @Flag(help: "Print the system calls and netlink messages that made it, to stderr.") var explain = false
         @Argument(help: "The network's name.") var name: String
         func run() throws {
             try reportingErrors {
+                defer {
+                    if explain {
+                        Sys.warn("contlab --explain (network create):")
+                        for line in CallRecord.shared.entries { Sys.warn("  " + line) }
+                    }
+                }
                 let record = try NetworkStore().create(name: name, subnet: try subnet.map { try Subnet(parsing: $0) })
                 print("\(record.name): subnet \(record.subnet), bridge \(record.bridge) \(record.gateway)")
             }
