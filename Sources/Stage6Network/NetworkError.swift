@@ -22,25 +22,34 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
         case .badSubnet(let text, let why):
             return "--subnet \(text): \(why)"
         case .badName(let name, let what) where what == "container":
-            return "--name \"\(name)\": a container's name on a network is a hostname: letters, digits and hyphens, up to 63"
+            return
+                "--name \"\(name)\": a container's name on a network is a hostname: letters, digits and hyphens, up to 63"
         case .badName(let name, _):
             return "network name \"\(name)\": use letters, digits, - and _, up to 32"
         case .exists(let name):
-            return "a lab network named \(name) exists already: pick another name, or remove it with contlab network rm \(name)"
+            return
+                "a lab network named \(name) exists already: pick another name, or remove it with contlab network rm \(name)"
         case .missing(let name):
-            return "no lab network named \(name): make it with contlab network create \(name) (contlab network ls lists them)"
+            return
+                "no lab network named \(name): make it with contlab network create \(name) (contlab network ls lists them)"
         case .overlap(let subnet, let network, let theirs):
-            return "--subnet \(subnet) overlaps network \(network) (\(theirs)): choose a range outside it, or leave --subnet out to get a free one"
+            return
+                "--subnet \(subnet) overlaps network \(network) (\(theirs)): choose a range outside it, or leave --subnet out to get a free one"
         case .poolExhausted:
-            return "every default subnet (10.88.1.0/24 to 10.88.255.0/24) is in use: give --subnet, or remove a network (contlab network ls)"
+            return
+                "every default subnet (10.88.1.0/24 to 10.88.255.0/24) is in use: give --subnet, or remove a network (contlab network ls)"
         case .addressesExhausted(let network, let subnet):
-            return "network \(network) (\(subnet)) has no free address left: stop a container on it, or make a network with a larger --subnet"
+            return
+                "network \(network) (\(subnet)) has no free address left: stop a container on it, or make a network with a larger --subnet"
         case .nameInUse(let name, let network, let address):
-            return "--name \(name): a running container on network \(network) has that name (\(address)); pick another, or stop it first"
+            return
+                "--name \(name): a running container on network \(network) has that name (\(address)); pick another, or stop it first"
         case .attached(let network, let containers):
-            return "network \(network) has containers attached (\(containers.joined(separator: ", "))): stop them first, or add --force to cut them off"
+            return
+                "network \(network) has containers attached (\(containers.joined(separator: ", "))): stop them first, or add --force to cut them off"
         case .needsRoot(let what):
-            return "\(what) needs root: each lab network is a network namespace with a bridge, and making those and veth pairs takes CAP_NET_ADMIN and CAP_SYS_ADMIN; run it with sudo"
+            return
+                "\(what) needs root: each lab network is a network namespace with a bridge, and making those and veth pairs takes CAP_NET_ADMIN and CAP_SYS_ADMIN; run it with sudo"
         case .netlink(let call, let code, let message, let hint):
             return "\(call) failed: \(message) (libnl error \(code))" + (hint.map { " — " + $0 } ?? "")
         case .system(let call, let errno):

@@ -73,7 +73,9 @@ public struct NetworkStore: Sendable {
     public func locked<T>(_ body: () throws -> T) throws -> T {
         guard geteuid() == 0 else { throw NetworkError.needsRoot("stage 6 (contlab network, run --stage 6)") }
         while true {
-            if Glibc.mkdir(root, 0o700) != 0 && errno != EEXIST { throw NetworkError.system("mkdir(\"\(root)\", 0700)", errno: errno) }
+            if Glibc.mkdir(root, 0o700) != 0 && errno != EEXIST {
+                throw NetworkError.system("mkdir(\"\(root)\", 0700)", errno: errno)
+            }
             let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             if fd < 0 {
                 if errno == ENOENT { continue }
@@ -81,8 +83,11 @@ public struct NetworkStore: Sendable {
             }
             defer { close(fd) }
             while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
-            var held = stat(), named = stat()
-            guard fstat(fd, &held) == 0, stat(lockPath, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev else { continue }
+            var held = stat()
+            var named = stat()
+            guard fstat(fd, &held) == 0, stat(lockPath, &named) == 0, held.st_ino == named.st_ino,
+                held.st_dev == named.st_dev
+            else { continue }
             try ensureSharedMount()
             return try body()
         }
@@ -97,7 +102,9 @@ public struct NetworkStore: Sendable {
 
     static func isMountPoint(_ path: String) -> Bool {
         guard let text = Sys.readText("/proc/self/mountinfo") else { return false }
-        return text.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(4).first.map(String.init) == path }
+        return text.split(separator: "\n").contains {
+            $0.split(separator: " ").dropFirst(4).first.map(String.init) == path
+        }
     }
 
     // MARK: reading
@@ -108,7 +115,9 @@ public struct NetworkStore: Sendable {
         try ContainerName.validateNetwork(name)
         guard let text = Sys.readText(folder(name) + "/network.json") else { throw NetworkError.missing(name) }
         do { return try JSONDecoder().decode(NetworkRecord.self, from: Data(text.utf8)) } catch {
-            throw NetworkError.state(path: folder(name) + "/network.json", why: "unreadable (\(error)); remove the network with contlab network rm --force \(name)")
+            throw NetworkError.state(
+                path: folder(name) + "/network.json",
+                why: "unreadable (\(error)); remove the network with contlab network rm --force \(name)")
         }
     }
 
@@ -119,7 +128,8 @@ public struct NetworkStore: Sendable {
 
     public func leases(_ name: String) -> [Lease] {
         guard let text = Sys.readText(folder(name) + "/leases.json"),
-              let leases = try? JSONDecoder().decode([Lease].self, from: Data(text.utf8)) else { return [] }
+            let leases = try? JSONDecoder().decode([Lease].self, from: Data(text.utf8))
+        else { return [] }
         return leases
     }
 
@@ -144,7 +154,8 @@ public struct NetworkStore: Sendable {
     /// rename would leave them the old file).
     func rewriteHosts(_ name: String, leases: [Lease]) throws {
         let record = try self.record(name)
-        let text = HostsFile.render(network: name, gateway: record.gateway, entries: leases.map { ($0.container, $0.address) })
+        let text = HostsFile.render(
+            network: name, gateway: record.gateway, entries: leases.map { ($0.container, $0.address) })
         let path = hostsPath(name)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw NetworkError.system("open(\"\(path)\")", errno: errno) }
@@ -158,7 +169,9 @@ public struct NetworkStore: Sendable {
         guard fd >= 0 else { throw NetworkError.system("open(\"\(temporary)\")", errno: errno) }
         Sys.writeAll(fd, Array(text.utf8))
         close(fd)
-        if rename(temporary, path) != 0 { throw NetworkError.system("rename(\"\(temporary)\", \"\(path)\")", errno: errno) }
+        if rename(temporary, path) != 0 {
+            throw NetworkError.system("rename(\"\(temporary)\", \"\(path)\")", errno: errno)
+        }
     }
 
     // MARK: networks
@@ -180,11 +193,14 @@ public struct NetworkStore: Sendable {
                 }
                 subnet = requested
             } else {
-                guard let free = AddressPlan.freeSubnet(avoiding: others.map(\.subnet)) else { throw NetworkError.poolExhausted }
+                guard let free = AddressPlan.freeSubnet(avoiding: others.map(\.subnet)) else {
+                    throw NetworkError.poolExhausted
+                }
                 subnet = free
             }
-            let record = NetworkRecord(name: name, subnet: subnet, bridge: Self.bridgeName, gateway: subnet.gateway,
-                                       created: ISO8601DateFormatter().string(from: Date()))
+            let record = NetworkRecord(
+                name: name, subnet: subnet, bridge: Self.bridgeName, gateway: subnet.gateway,
+                created: ISO8601DateFormatter().string(from: Date()))
             do {
                 try Sys.mkdir(folder(name), mode: 0o700, existOK: false)
                 try HostSide.create(at: namespacePath(name))
@@ -193,7 +209,8 @@ public struct NetworkStore: Sendable {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 // network.json last: a network exists once it is there.
-                try atomicWrite(folder(name) + "/network.json", String(decoding: try encoder.encode(record), as: UTF8.self))
+                try atomicWrite(
+                    folder(name) + "/network.json", String(decoding: try encoder.encode(record), as: UTF8.self))
                 try writeLeases(name, [])
             } catch {
                 try? removeFolder(name)
@@ -227,7 +244,9 @@ public struct NetworkStore: Sendable {
         for file in (try? FileManager.default.contentsOfDirectory(atPath: folder(name))) ?? [] {
             unlink(folder(name) + "/" + file)
         }
-        if rmdir(folder(name)) != 0 && errno != ENOENT { throw NetworkError.system("rmdir(\"\(folder(name))\")", errno: errno) }
+        if rmdir(folder(name)) != 0 && errno != ENOENT {
+            throw NetworkError.system("rmdir(\"\(folder(name))\")", errno: errno)
+        }
     }
 
     /// With no network left, nothing of the store stays: its mount, lock and folder go.
@@ -253,7 +272,8 @@ public struct NetworkStore: Sendable {
                 throw NetworkError.addressesExhausted(network: network, subnet: record.subnet)
             }
             let pid = getpid()
-            let lease = Lease(container: name, address: address, hostVeth: hostVeth, pid: pid, started: ProcessStart.of(pid) ?? 0)
+            let lease = Lease(
+                container: name, address: address, hostVeth: hostVeth, pid: pid, started: ProcessStart.of(pid) ?? 0)
             live.append(lease)
             try writeLeases(network, live)
             return (record, lease)
@@ -293,7 +313,9 @@ public enum HostSide {
         defer {
             CallRecord.shared.note("setns(open(\"/proc/thread-self/ns/net\") as it was, CLONE_NEWNET)")
             if cl_setns(home, Int32(CL_CLONE_NEWNET)) != 0 {
-                Sys.warn("contlab: cannot return to this thread's network namespace; stopping rather than go on in the wrong one")
+                Sys.warn(
+                    "contlab: cannot return to this thread's network namespace; stopping rather than go on in the wrong one"
+                )
                 exit(125)
             }
         }

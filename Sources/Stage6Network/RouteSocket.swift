@@ -38,7 +38,8 @@ public final class RouteSocket {
         var hint: String?
         if let kind, code == -NLE_OPNOTSUPP {
             // The kernel answers EOPNOTSUPP for a link kind it has no driver for.
-            hint = "this kernel has no \(kind) driver loaded: load it with modprobe \(kind) (CONFIG_\(kind.uppercased()))"
+            hint =
+                "this kernel has no \(kind) driver loaded: load it with modprobe \(kind) (CONFIG_\(kind.uppercased()))"
         }
         return .netlink(call: call, code: -code, message: String(cString: nl_geterror(code)), hint: hint)
     }
@@ -51,7 +52,8 @@ public final class RouteSocket {
         case .addBridge(let name): try addBridge(name)
         case .addVeth(let name, let master, let peer, let namespace):
             guard let peerNamespaceFD else { throw NetworkError.system("open(\"\(namespace)\")", errno: EBADF) }
-            try addVeth(name, master: master, peerName: peer, peerNamespaceFD: peerNamespaceFD, peerNamespace: namespace)
+            try addVeth(
+                name, master: master, peerName: peer, peerNamespaceFD: peerNamespaceFD, peerNamespace: namespace)
         case .addAddress(let address, let length, let device): try addAddress(address, prefixLength: length, to: device)
         case .setUp(let device): try setUp(device)
         case .defaultRoute(let gateway, let device): try addDefaultRoute(via: gateway, device: device)
@@ -70,14 +72,16 @@ public final class RouteSocket {
 
     func requireIndex(of name: String) throws -> Int32 {
         guard let index = try index(of: name) else {
-            throw NetworkError.netlink(call: "RTM_GETLINK \"\(name)\"", code: NLE_OBJ_NOTFOUND, message: "no such interface", hint: nil)
+            throw NetworkError.netlink(
+                call: "RTM_GETLINK \"\(name)\"", code: NLE_OBJ_NOTFOUND, message: "no such interface", hint: nil)
         }
         return index
     }
 
     /// RTM_NEWLINK of kind "bridge": the virtual switch every container's veth plugs into.
     public func addBridge(_ name: String) throws {
-        let call = "sendmsg(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME \"\(name)\", IFLA_LINKINFO {IFLA_INFO_KIND \"bridge\"}})"
+        let call =
+            "sendmsg(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME \"\(name)\", IFLA_LINKINFO {IFLA_INFO_KIND \"bridge\"}})"
         note(call)
         let rc = rtnl_link_bridge_add(socket, name)
         if rc < 0 { throw Self.failure(call, rc, kind: "bridge") }
@@ -86,13 +90,18 @@ public final class RouteSocket {
     /// RTM_NEWLINK of kind "veth": `name` here, plugged into `master` (IFLA_MASTER) and up, and
     /// its peer made directly in the namespace open at `peerNamespaceFD` (IFLA_NET_NS_FD) as
     /// `peerName`, so the peer's name never has to be free in this namespace.
-    public func addVeth(_ name: String, master: String, peerName: String, peerNamespaceFD: Int32, peerNamespace: String) throws {
+    public func addVeth(_ name: String, master: String, peerName: String, peerNamespaceFD: Int32, peerNamespace: String)
+        throws
+    {
         let masterIndex = try requireIndex(of: master)
-        let call = "sendmsg(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME \"\(name)\", IFLA_MASTER \(masterIndex) (\(master)), "
+        let call =
+            "sendmsg(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME \"\(name)\", IFLA_MASTER \(masterIndex) (\(master)), "
             + "ifi_flags IFF_UP, IFLA_LINKINFO {IFLA_INFO_KIND \"veth\", VETH_INFO_PEER {IFLA_IFNAME \"\(peerName)\", "
             + "IFLA_NET_NS_FD open(\"\(peerNamespace)\")}}})"
         note(call)
-        guard let link = rtnl_link_veth_alloc() else { throw NetworkError.system("rtnl_link_veth_alloc()", errno: ENOMEM) }
+        guard let link = rtnl_link_veth_alloc() else {
+            throw NetworkError.system("rtnl_link_veth_alloc()", errno: ENOMEM)
+        }
         defer { rtnl_link_put(link) }
         rtnl_link_set_name(link, name)
         rtnl_link_set_master(link, masterIndex)
@@ -124,7 +133,8 @@ public final class RouteSocket {
     /// RTM_NEWADDR: `ip addr add ADDRESS/PREFIX dev NAME`.
     public func addAddress(_ address: IPv4Address, prefixLength: Int, to name: String) throws {
         let index = try requireIndex(of: name)
-        let call = "sendmsg(RTM_NEWADDR, NLM_F_CREATE|NLM_F_EXCL, {ifa_family AF_INET, ifa_prefixlen \(prefixLength), "
+        let call =
+            "sendmsg(RTM_NEWADDR, NLM_F_CREATE|NLM_F_EXCL, {ifa_family AF_INET, ifa_prefixlen \(prefixLength), "
             + "ifa_index \(index) (\(name)), IFA_LOCAL \(address)})"
         note(call)
         guard let addr = rtnl_addr_alloc() else { throw NetworkError.system("rtnl_addr_alloc()", errno: ENOMEM) }
@@ -143,7 +153,8 @@ public final class RouteSocket {
     /// RTM_NEWROUTE: `ip route add default via GATEWAY dev NAME`.
     public func addDefaultRoute(via gateway: IPv4Address, device name: String) throws {
         let index = try requireIndex(of: name)
-        let call = "sendmsg(RTM_NEWROUTE, NLM_F_CREATE|NLM_F_EXCL, {rtm_family AF_INET, rtm_dst_len 0, rtm_table RT_TABLE_MAIN, "
+        let call =
+            "sendmsg(RTM_NEWROUTE, NLM_F_CREATE|NLM_F_EXCL, {rtm_family AF_INET, rtm_dst_len 0, rtm_table RT_TABLE_MAIN, "
             + "RTA_GATEWAY \(gateway), RTA_OIF \(index) (\(name))})"
         note(call)
         guard let route = rtnl_route_alloc(), let hop = rtnl_route_nh_alloc() else {
@@ -204,7 +215,9 @@ public enum InNetworkNamespace {
         defer {
             CallRecord.shared.note("setns(open(\"/proc/thread-self/ns/net\") as it was, CLONE_NEWNET)")
             if cl_setns(home, Int32(CL_CLONE_NEWNET)) != 0 {
-                Sys.warn("contlab: cannot return to this thread's network namespace; stopping rather than go on in the wrong one")
+                Sys.warn(
+                    "contlab: cannot return to this thread's network namespace; stopping rather than go on in the wrong one"
+                )
                 exit(125)
             }
         }

@@ -41,8 +41,12 @@ public struct Stage6Attachment {
     /// The hosts file mount the plan gets: bound, then made read-only (a bind mount takes
     /// MS_RDONLY only on a remount).
     public static func hostsMounts(hostsPath: String) -> [PlannedMount] {
-        [PlannedMount(source: hostsPath, target: "/etc/hosts", fstype: nil, flags: [.bind]),
-         PlannedMount(source: nil, target: "/etc/hosts", fstype: nil, flags: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec])]
+        [
+            PlannedMount(source: hostsPath, target: "/etc/hosts", fstype: nil, flags: [.bind]),
+            PlannedMount(
+                source: nil, target: "/etc/hosts", fstype: nil,
+                flags: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec]),
+        ]
     }
 
     /// Take the lease; the caller must `release` it whatever happens next.
@@ -65,7 +69,8 @@ public struct Stage6Attachment {
 
     /// Delete the host end (and so the pair) if it is still there, and give the lease back.
     public func release(_ lease: Lease) {
-        if let hostSide = try? RouteSocket(namespacePath: store.namespacePath(network), place: "\(network)'s host side") {
+        if let hostSide = try? RouteSocket(namespacePath: store.namespacePath(network), place: "\(network)'s host side")
+        {
             _ = try? hostSide.deleteLink(hostVeth)
         }
         store.release(network: network, lease: lease)
@@ -102,17 +107,25 @@ public enum LinkStep: Equatable, Sendable {
 public enum Wiring {
     /// A network's host side: lo up, the bridge, its gateway address, the bridge up.
     public static func hostSide(_ record: NetworkRecord) -> [LinkStep] {
-        [.setUp("lo"), .addBridge(record.bridge),
-         .addAddress(record.gateway, prefixLength: record.subnet.prefixLength, device: record.bridge), .setUp(record.bridge)]
+        [
+            .setUp("lo"), .addBridge(record.bridge),
+            .addAddress(record.gateway, prefixLength: record.subnet.prefixLength, device: record.bridge),
+            .setUp(record.bridge),
+        ]
     }
 
     /// A container: the veth pair from the host side (its peer made in the container's
     /// namespace as eth0), then, inside, the address, eth0 up and the default route. The init
     /// brings lo up itself, as at stage 2.
     public static func container(record: NetworkRecord, lease: Lease, hostVeth: String, pid: pid_t)
-        -> (hostSide: [LinkStep], container: [LinkStep]) {
-        ([.addVeth(name: hostVeth, master: record.bridge, peer: "eth0", peerNamespace: "/proc/\(pid)/ns/net")],
-         [.addAddress(lease.address, prefixLength: record.subnet.prefixLength, device: "eth0"), .setUp("eth0"),
-          .defaultRoute(via: record.gateway, device: "eth0")])
+        -> (hostSide: [LinkStep], container: [LinkStep])
+    {
+        (
+            [.addVeth(name: hostVeth, master: record.bridge, peer: "eth0", peerNamespace: "/proc/\(pid)/ns/net")],
+            [
+                .addAddress(lease.address, prefixLength: record.subnet.prefixLength, device: "eth0"), .setUp("eth0"),
+                .defaultRoute(via: record.gateway, device: "eth0"),
+            ]
+        )
     }
 }

@@ -14,7 +14,8 @@ public struct IPv4Address: Comparable, Hashable, Codable, Sendable, CustomString
         var value: UInt32 = 0
         for part in parts {
             guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  part == "0" || !part.hasPrefix("0"), let octet = UInt32(part), octet <= 255 else { return nil }
+                part == "0" || !part.hasPrefix("0"), let octet = UInt32(part), octet <= 255
+            else { return nil }
             value = value << 8 | octet
         }
         self.value = value
@@ -29,7 +30,8 @@ public struct IPv4Address: Comparable, Hashable, Codable, Sendable, CustomString
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let address = IPv4Address(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address: \(text)"))
         }
         self = address
     }
@@ -58,18 +60,23 @@ public struct Subnet: Hashable, Codable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPv4Address(String(parts[0])),
-              parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(parts[1]), length <= 32 else {
+            parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(parts[1]), length <= 32
+        else {
             throw NetworkError.badSubnet(text, "write it as an IPv4 address and a prefix length, such as 10.88.7.0/24")
         }
         guard Self.prefixRange.contains(length) else {
-            throw NetworkError.badSubnet(text, "use a prefix length from /\(Self.prefixRange.lowerBound) to /\(Self.prefixRange.upperBound)")
+            throw NetworkError.badSubnet(
+                text, "use a prefix length from /\(Self.prefixRange.lowerBound) to /\(Self.prefixRange.upperBound)")
         }
         let subnet = Subnet(network: IPv4Address(address.value & Self.mask(length)), prefixLength: length)
         guard subnet.network == address else {
             throw NetworkError.badSubnet(text, "the address has host bits set; the network is \(subnet)")
         }
         guard Self.isPrivate(subnet) else {
-            throw NetworkError.badSubnet(text, "use a private range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), as lab addresses never leave the lab")
+            throw NetworkError.badSubnet(
+                text,
+                "use a private range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), as lab addresses never leave the lab"
+            )
         }
         self = subnet
     }
@@ -94,14 +101,18 @@ public struct Subnet: Hashable, Codable, Sendable, CustomStringConvertible {
 
     /// RFC 1918.
     static func isPrivate(_ subnet: Subnet) -> Bool {
-        let blocks = [Subnet(network: IPv4Address(10 << 24), prefixLength: 8),
-                      Subnet(network: IPv4Address(172 << 24 | 16 << 16), prefixLength: 12),
-                      Subnet(network: IPv4Address(192 << 24 | 168 << 16), prefixLength: 16)]
+        let blocks = [
+            Subnet(network: IPv4Address(10 << 24), prefixLength: 8),
+            Subnet(network: IPv4Address(172 << 24 | 16 << 16), prefixLength: 12),
+            Subnet(network: IPv4Address(192 << 24 | 168 << 16), prefixLength: 16),
+        ]
         return blocks.contains { $0.prefixLength <= subnet.prefixLength && $0.contains(subnet.network) }
     }
 
     /// Where `network create` without --subnet looks: 10.88.1.0/24, 10.88.2.0/24, … 10.88.255.0/24.
-    public static let defaultPool = (1...255).map { Subnet(network: IPv4Address(10 << 24 | 88 << 16 | UInt32($0) << 8), prefixLength: 24) }
+    public static let defaultPool = (1...255).map {
+        Subnet(network: IPv4Address(10 << 24 | 88 << 16 | UInt32($0) << 8), prefixLength: 24)
+    }
 
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
@@ -133,7 +144,8 @@ public enum AddressPlan {
 public enum ContainerName {
     public static func validate(_ name: String) throws {
         guard !name.isEmpty, name.count <= 63, !name.hasPrefix("-"), !name.hasSuffix("-"),
-              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        else {
             throw NetworkError.badName(name, what: "container")
         }
     }
@@ -141,7 +153,8 @@ public enum ContainerName {
     /// A lab network's name: it names a folder, so letters, digits, - and _, up to 32.
     public static func validateNetwork(_ name: String) throws {
         guard !name.isEmpty, name.count <= 32, !name.hasPrefix("-"),
-              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else {
             throw NetworkError.badName(name, what: "network")
         }
     }
@@ -150,7 +163,9 @@ public enum ContainerName {
 /// The /etc/hosts every container on a network sees (one file, bind-mounted read-only into
 /// each, rewritten in place as containers come and go). Pure.
 public enum HostsFile {
-    public static func render(network: String, gateway: IPv4Address, entries: [(name: String, address: IPv4Address)]) -> String {
+    public static func render(network: String, gateway: IPv4Address, entries: [(name: String, address: IPv4Address)])
+        -> String
+    {
         var text = "# contlab network \(network): rewritten as containers start and stop\n"
         text += "127.0.0.1\tlocalhost\n::1\tlocalhost\n"
         text += "\(gateway)\tgateway\n"

@@ -47,10 +47,13 @@ struct NetworkCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "ls", abstract: "The lab networks.", aliases: ["list"])
+        static let configuration = CommandConfiguration(
+            commandName: "ls", abstract: "The lab networks.", aliases: ["list"])
         func run() throws {
             try reportingErrors {
-                let rows = try NetworkStore().inventory().map { [$0.0.name, $0.0.subnet.description, "\($0.0.bridge) \($0.0.gateway)", String($0.1.count)] }
+                let rows = try NetworkStore().inventory().map {
+                    [$0.0.name, $0.0.subnet.description, "\($0.0.bridge) \($0.0.gateway)", String($0.1.count)]
+                }
                 print(Format.table([["NAME", "SUBNET", "BRIDGE", "CONTAINERS"]] + rows))
             }
         }
@@ -74,11 +77,14 @@ struct NetworkCommand: ParsableCommand {
                     }
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    let report = Report(network: record, namespace: store.namespacePath(name), hosts: store.hostsPath(name), containers: leases)
+                    let report = Report(
+                        network: record, namespace: store.namespacePath(name), hosts: store.hostsPath(name),
+                        containers: leases)
                     print(String(decoding: try encoder.encode(report), as: UTF8.self))
                     return
                 }
-                print("""
+                print(
+                    """
                     network    \(record.name)
                     subnet     \(record.subnet)
                     bridge     \(record.bridge) \(record.gateway) (the gateway)
@@ -86,7 +92,9 @@ struct NetworkCommand: ParsableCommand {
                     hosts      \(store.hostsPath(name))
                     """)
                 let rows = leases.map { [$0.container, $0.address.description, $0.hostVeth, String($0.pid)] }
-                print(rows.isEmpty ? "no containers" : Format.table([["CONTAINER", "ADDRESS", "HOST VETH", "CONTLAB PID"]] + rows))
+                print(
+                    rows.isEmpty
+                        ? "no containers" : Format.table([["CONTAINER", "ADDRESS", "HOST VETH", "CONTLAB PID"]] + rows))
             }
         }
     }
@@ -100,7 +108,9 @@ struct NetworkCommand: ParsableCommand {
             try reportingErrors {
                 for name in names {
                     let cut = try NetworkStore().remove(name: name, force: force)
-                    print("removed \(name)" + (cut.isEmpty ? "" : " (cut off: \(cut.map(\.container).joined(separator: ", ")))"))
+                    print(
+                        "removed \(name)"
+                            + (cut.isEmpty ? "" : " (cut off: \(cut.map(\.container).joined(separator: ", ")))"))
                 }
             }
         }
@@ -112,7 +122,8 @@ struct NetworkCommand: ParsableCommand {
             abstract: "Run a shell (or a command) in a network's host side.",
             discussion: "The host's programs in the network's namespace: try ip -br link, bridge link, ping.")
         @Argument(help: "The network's name.") var name: String
-        @Argument(parsing: .captureForPassthrough, help: "A command to run instead of $SHELL, after --.") var command: [String] = []
+        @Argument(parsing: .captureForPassthrough, help: "A command to run instead of $SHELL, after --.") var command:
+            [String] = []
         func run() throws {
             try reportingErrors {
                 let store = NetworkStore()
@@ -147,16 +158,23 @@ extension RunCommand {
             // as a file (a bind mount needs a target of the same kind; contlab never writes the tree).
             var info = stat()
             guard lstat(rootfs + "/etc/hosts", &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-                throw NetworkError.state(path: rootfs + "/etc/hosts",
-                                         why: "stage 6 binds the network's hosts file over it, and it is missing or not a file; add one (the busybox recipe has it)")
+                throw NetworkError.state(
+                    path: rootfs + "/etc/hosts",
+                    why:
+                        "stage 6 binds the network's hosts file over it, and it is missing or not a file; add one (the busybox recipe has it)"
+                )
             }
             var request = self.request(stage: 2, rootfs: rootfs, args: args)
             request.hostname = hostname ?? containerName
             var plan = try container.plan(request, rootfsPath: rootfs)
             plan.extraMounts += Stage6Attachment.hostsMounts(hostsPath: attachment.store.hostsPath(attachment.network))
-            let process = try ContainerProcess.start(plan: plan, explain: container.explaining, beforeRelease: [{
-                try attachment.wire(pid: $0, record: record, lease: lease)
-            }])
+            let process = try ContainerProcess.start(
+                plan: plan, explain: container.explaining,
+                beforeRelease: [
+                    {
+                        try attachment.wire(pid: $0, record: record, lease: lease)
+                    }
+                ])
             container.printRecord(process.record)
             return process.wait()
         }

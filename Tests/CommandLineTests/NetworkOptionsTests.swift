@@ -1,21 +1,30 @@
 import ArgumentParser
 import XCTest
+
 @testable import contlab
 
 /// Stage 6's options: what `run` accepts with --network, and what it refuses saying what to add.
 final class NetworkOptionsTests: XCTestCase {
     func message(_ args: [String]) -> String? {
-        do { _ = try RunCommand.parse(args); return nil } catch { return RunCommand.message(for: error) }
+        do {
+            _ = try RunCommand.parse(args)
+            return nil
+        } catch { return RunCommand.message(for: error) }
     }
 
     func testStage6NeedsANetworkAndOnlyStage6TakesOne() {
         XCTAssertNil(message(["--stage", "6", "--network", "lab", "--name", "web", "--", "true"]))
-        XCTAssertEqual(message(["--stage", "6", "--", "true"]), "stage 6 runs on a lab network: add --network NAME (contlab network create NAME)")
-        XCTAssertEqual(message(["--stage", "2", "--network", "lab", "--", "true"]), "--network is stage 6's: add --stage 6")
-        XCTAssertEqual(message(["--stage", "2", "--name", "web", "--", "true"]),
-                       "--image, --name and --rm are stage 5's (--name also stage 6's): add --stage 5")
-        XCTAssertEqual(message(["--stage", "6", "--network", "lab", "--memory", "64M", "--", "true"]),
-                       "stage 6 runs stage 2's container, without cgroup limits: leave out --memory, --pids and --cpus")
+        XCTAssertEqual(
+            message(["--stage", "6", "--", "true"]),
+            "stage 6 runs on a lab network: add --network NAME (contlab network create NAME)")
+        XCTAssertEqual(
+            message(["--stage", "2", "--network", "lab", "--", "true"]), "--network is stage 6's: add --stage 6")
+        XCTAssertEqual(
+            message(["--stage", "2", "--name", "web", "--", "true"]),
+            "--image, --name and --rm are stage 5's (--name also stage 6's): add --stage 5")
+        XCTAssertEqual(
+            message(["--stage", "6", "--network", "lab", "--memory", "64M", "--", "true"]),
+            "stage 6 runs stage 2's container, without cgroup limits: leave out --memory, --pids and --cpus")
     }
 
     func testNetworkCommandsParse() throws {

@@ -17,10 +17,16 @@ final class NetworkStageTests: XCTestCase {
 
     static func traces() throws -> Traces {
         let links = try Harness.execute(["/usr/sbin/ip", "-o", "link", "show"]).stdout
-            .split(separator: "\n").compactMap { $0.split(separator: ":").dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) } }
+            .split(separator: "\n").compactMap {
+                $0.split(separator: ":").dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) }
+            }
         let netns = try Harness.execute(["/usr/sbin/ip", "netns", "list"]).stdout
-        let store = ((try? FileManager.default.subdirectoriesOrFiles(atPath: "/run/contlab-net")) ?? []).filter { $0.hasPrefix("nt") }
-        let mounts = (Sys.readText("/proc/self/mountinfo") ?? "").split(separator: "\n").map(String.init).filter { $0.contains("/run/contlab-net/nt") }
+        let store = ((try? FileManager.default.subdirectoriesOrFiles(atPath: "/run/contlab-net")) ?? []).filter {
+            $0.hasPrefix("nt")
+        }
+        let mounts = (Sys.readText("/proc/self/mountinfo") ?? "").split(separator: "\n").map(String.init).filter {
+            $0.contains("/run/contlab-net/nt")
+        }
         return Traces(hostLinks: links.sorted(), netns: netns, store: store.sorted(), mounts: mounts)
     }
 
@@ -96,8 +102,10 @@ final class NetworkStageTests: XCTestCase {
         let network = try makeNetwork("h")
         let web = try startContainer(network, name: "web", ["httpd", "-f", "-p", "8080", "-h", "/etc"])
         // The client reads the server's /etc/hostname, which is its name on the network.
-        let client = try Harness.run(["run", "--stage", "6", "--network", network, "--name", "client", "--", "sh", "-c",
-                                      "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://web:8080/hostname && exit 0; sleep 0.3; done; exit 1"])
+        let client = try Harness.run([
+            "run", "--stage", "6", "--network", network, "--name", "client", "--", "sh", "-c",
+            "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://web:8080/hostname && exit 0; sleep 0.3; done; exit 1",
+        ])
         XCTAssertEqual(client.status, 0, client.stderr)
         XCTAssertEqual(client.stdout, "contlab\n", "the server's /etc/hostname, served by httpd in the other container")
         // From the host side: the bridge, lo, and web's veth end (the client's went with it).
@@ -116,10 +124,14 @@ final class NetworkStageTests: XCTestCase {
         let network = try makeNetwork("w")
         let subnet = try XCTUnwrap((try inspect(network)["network"] as? [String: Any])?["subnet"] as? String)
         let prefix = String(subnet.split(separator: ".").prefix(3).joined(separator: "."))
-        let result = try Harness.run(["run", "--stage", "6", "--network", network, "--name", "probe", "--", "sh", "-c",
-                                      "ip -o -4 addr show eth0; ip route; cat /etc/hosts; hostname; ping -c1 -W2 gateway >/dev/null && echo pinged"])
+        let result = try Harness.run([
+            "run", "--stage", "6", "--network", network, "--name", "probe", "--", "sh", "-c",
+            "ip -o -4 addr show eth0; ip route; cat /etc/hosts; hostname; ping -c1 -W2 gateway >/dev/null && echo pinged",
+        ])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("eth0    inet \(prefix).2/24") || result.stdout.contains("inet \(prefix).2/24"), result.stdout)
+        XCTAssertTrue(
+            result.stdout.contains("eth0    inet \(prefix).2/24") || result.stdout.contains("inet \(prefix).2/24"),
+            result.stdout)
         XCTAssertTrue(result.stdout.contains("default via \(prefix).1 dev eth0"), result.stdout)
         XCTAssertTrue(result.stdout.contains("\(prefix).2\tprobe"), result.stdout)
         XCTAssertTrue(result.stdout.contains("\nprobe\n"), result.stdout)
@@ -137,8 +149,10 @@ final class NetworkStageTests: XCTestCase {
         let processes = try (0..<count).map { index -> Process in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Harness.binary)
-            process.arguments = ["run", "--stage", "6", "--network", network, "--", "sh", "-c",
-                                 "ip -o -4 addr show eth0; exec sleep 60"]
+            process.arguments = [
+                "run", "--stage", "6", "--network", network, "--", "sh", "-c",
+                "ip -o -4 addr show eth0; exec sleep 60",
+            ]
             FileManager.default.createFile(atPath: "\(folder)/\(index)", contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(folder)/\(index)"))
             process.standardError = process.standardOutput
@@ -170,7 +184,9 @@ final class NetworkStageTests: XCTestCase {
     func testRefusalsSayWhatToDoAndLeaveNothing() throws {
         let network = try makeNetwork("r", subnet: "172.31.240.0/24")
         // A subnet that overlaps: refused naming the other network; no second network exists.
-        let overlapping = try Harness.run(["network", "create", "nt\(getpid() % 100_000)o", "--subnet", "172.31.0.0/16"])
+        let overlapping = try Harness.run([
+            "network", "create", "nt\(getpid() % 100_000)o", "--subnet", "172.31.0.0/16",
+        ])
         XCTAssertEqual(overlapping.status, 1)
         XCTAssertTrue(overlapping.stderr.contains("overlaps network \(network) (172.31.240.0/24)"), overlapping.stderr)
         let taken = try Harness.run(["network", "create", network])
@@ -203,5 +219,7 @@ final class NetworkStageTests: XCTestCase {
 }
 
 extension FileManager {
-    fileprivate func subdirectoriesOrFiles(atPath path: String) throws -> [String] { try contentsOfDirectory(atPath: path) }
+    fileprivate func subdirectoriesOrFiles(atPath path: String) throws -> [String] {
+        try contentsOfDirectory(atPath: path)
+    }
 }

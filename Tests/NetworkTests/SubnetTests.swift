@@ -1,5 +1,6 @@
 import ContlabCore
 import XCTest
+
 @testable import Stage6Network
 
 /// Stage 6's pure parts: CIDR, overlap, allocation, the hosts file, names, the mounts a plan gets.
@@ -16,7 +17,10 @@ final class SubnetTests: XCTestCase {
 
     func testRefusesBadSubnetsSayingWhatToWrite() {
         func message(_ text: String) -> String {
-            do { _ = try Subnet(parsing: text); return "accepted" } catch { return "\(error)" }
+            do {
+                _ = try Subnet(parsing: text)
+                return "accepted"
+            } catch { return "\(error)" }
         }
         XCTAssertTrue(message("10.88.1.7/24").contains("the network is 10.88.1.0/24"))
         XCTAssertTrue(message("10.88.1.0").contains("such as 10.88.7.0/24"))
@@ -56,16 +60,26 @@ final class SubnetTests: XCTestCase {
         XCTAssertNil(AddressPlan.nextAddress(in: subnet, leased: all))
         // Twenty containers one after another: twenty distinct addresses.
         var leased: [IPv4Address] = []
-        for _ in 0..<20 { leased.append(try XCTUnwrap(AddressPlan.nextAddress(in: try Subnet(parsing: "10.88.1.0/24"), leased: leased))) }
+        for _ in 0..<20 {
+            leased.append(
+                try XCTUnwrap(AddressPlan.nextAddress(in: try Subnet(parsing: "10.88.1.0/24"), leased: leased)))
+        }
         XCTAssertEqual(Set(leased).count, 20)
     }
 
     func testHostsFileNamesEveryContainerInAddressOrder() throws {
-        let text = HostsFile.render(network: "lab", gateway: try XCTUnwrap(IPv4Address("10.88.1.1")),
-                                    entries: [("db", try XCTUnwrap(IPv4Address("10.88.1.10"))), ("web", try XCTUnwrap(IPv4Address("10.88.1.2")))])
+        let text = HostsFile.render(
+            network: "lab", gateway: try XCTUnwrap(IPv4Address("10.88.1.1")),
+            entries: [
+                ("db", try XCTUnwrap(IPv4Address("10.88.1.10"))), ("web", try XCTUnwrap(IPv4Address("10.88.1.2"))),
+            ])
         let lines = text.split(separator: "\n").map(String.init)
-        XCTAssertEqual(Array(lines.dropFirst()), ["127.0.0.1\tlocalhost", "::1\tlocalhost", "10.88.1.1\tgateway",
-                                                  "10.88.1.2\tweb", "10.88.1.10\tdb"])
+        XCTAssertEqual(
+            Array(lines.dropFirst()),
+            [
+                "127.0.0.1\tlocalhost", "::1\tlocalhost", "10.88.1.1\tgateway",
+                "10.88.1.2\tweb", "10.88.1.10\tdb",
+            ])
         XCTAssertTrue(lines[0].hasPrefix("#"))
     }
 
@@ -90,15 +104,18 @@ final class SubnetTests: XCTestCase {
     }
 
     func testRecordsRoundTripAsJSON() throws {
-        let record = NetworkRecord(name: "lab", subnet: try Subnet(parsing: "10.88.3.0/24"), bridge: "clab0",
-                                   gateway: try XCTUnwrap(IPv4Address("10.88.3.1")), created: "now")
+        let record = NetworkRecord(
+            name: "lab", subnet: try Subnet(parsing: "10.88.3.0/24"), bridge: "clab0",
+            gateway: try XCTUnwrap(IPv4Address("10.88.3.1")), created: "now")
         let data = try JSONEncoder().encode(record)
         XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"10.88.3.0\\/24\""))
         XCTAssertEqual(try JSONDecoder().decode(NetworkRecord.self, from: data), record)
     }
 
     func testALeaseOfAGoneProcessIsStale() {
-        let mine = Lease(container: "a", address: IPv4Address(1), hostVeth: "v", pid: getpid(), started: ProcessStart.of(getpid()) ?? 0)
+        let mine = Lease(
+            container: "a", address: IPv4Address(1), hostVeth: "v", pid: getpid(),
+            started: ProcessStart.of(getpid()) ?? 0)
         XCTAssertTrue(mine.holderAlive)
         var reused = mine
         reused.started += 1  // the same pid, another process
@@ -109,14 +126,27 @@ final class SubnetTests: XCTestCase {
 /// The wiring as data: what is made on which side, in which order.
 final class WiringTests: XCTestCase {
     func testAContainerIsWiredFromTheHostSideThenFromInside() throws {
-        let record = NetworkRecord(name: "lab", subnet: try Subnet(parsing: "10.88.4.0/24"), bridge: "clab0",
-                                   gateway: try XCTUnwrap(IPv4Address("10.88.4.1")), created: "")
-        let lease = Lease(container: "web", address: try XCTUnwrap(IPv4Address("10.88.4.2")), hostVeth: "veth0000abcd", pid: 1, started: 0)
+        let record = NetworkRecord(
+            name: "lab", subnet: try Subnet(parsing: "10.88.4.0/24"), bridge: "clab0",
+            gateway: try XCTUnwrap(IPv4Address("10.88.4.1")), created: "")
+        let lease = Lease(
+            container: "web", address: try XCTUnwrap(IPv4Address("10.88.4.2")), hostVeth: "veth0000abcd", pid: 1,
+            started: 0)
         let wiring = Wiring.container(record: record, lease: lease, hostVeth: "veth0000abcd", pid: 4242)
-        XCTAssertEqual(wiring.hostSide.map(\.ipCommand), ["ip link add veth0000abcd master clab0 up type veth peer name eth0 netns /proc/4242/ns/net"])
-        XCTAssertEqual(wiring.container.map(\.ipCommand), ["ip addr add 10.88.4.2/24 dev eth0", "ip link set eth0 up",
-                                                           "ip route add default via 10.88.4.1 dev eth0"])
-        XCTAssertEqual(Wiring.hostSide(record).map(\.ipCommand), ["ip link set lo up", "ip link add clab0 type bridge",
-                                                                  "ip addr add 10.88.4.1/24 dev clab0", "ip link set clab0 up"])
+        XCTAssertEqual(
+            wiring.hostSide.map(\.ipCommand),
+            ["ip link add veth0000abcd master clab0 up type veth peer name eth0 netns /proc/4242/ns/net"])
+        XCTAssertEqual(
+            wiring.container.map(\.ipCommand),
+            [
+                "ip addr add 10.88.4.2/24 dev eth0", "ip link set eth0 up",
+                "ip route add default via 10.88.4.1 dev eth0",
+            ])
+        XCTAssertEqual(
+            Wiring.hostSide(record).map(\.ipCommand),
+            [
+                "ip link set lo up", "ip link add clab0 type bridge",
+                "ip addr add 10.88.4.1/24 dev clab0", "ip link set clab0 up",
+            ])
     }
 }
