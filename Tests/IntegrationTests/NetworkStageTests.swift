@@ -181,6 +181,16 @@ final class NetworkStageTests: XCTestCase {
         XCTAssertEqual(try hostSideLinks(network), ["clab0", "lo"])
     }
 
+    func testAFullSubnetRefusesTheNextContainerAndTakesNothing() throws {
+        let network = try makeNetwork("f", subnet: "172.31.241.0/29")  // .2 to .6: five containers
+        for index in 0..<5 { _ = try startContainer(network, name: "s\(index)", ["sleep", "60"]) }
+        let sixth = try Harness.run(["run", "--stage", "6", "--network", network, "--", "true"])
+        XCTAssertEqual(sixth.status, 125)
+        XCTAssertTrue(sixth.stderr.contains("has no free address left") && sixth.stderr.contains("larger --subnet"), sixth.stderr)
+        XCTAssertEqual(try containers(network).count, 5)
+        XCTAssertEqual(try hostSideLinks(network).count, 2 + 5)
+    }
+
     func testRefusalsSayWhatToDoAndLeaveNothing() throws {
         let network = try makeNetwork("r", subnet: "172.31.240.0/24")
         // A subnet that overlaps: refused naming the other network; no second network exists.
