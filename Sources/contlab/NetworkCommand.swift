@@ -3,6 +3,7 @@ import CLinux
 import ContlabCore
 import Foundation
 import Stage2Namespaces
+import Stage3Cgroups
 import Stage6Network
 
 /// Stage 6's lab networks: each a network namespace of its own (its "host side") holding a
@@ -144,7 +145,7 @@ struct NetworkCommand: ParsableCommand {
 }
 
 extension RunCommand {
-    /// Stage 6: stage 2's container with eth0 on a lab network (Stage6Attachment).
+    /// Stage 6: stage 2's container (stage 3's with limits) with eth0 on a lab network (Stage6Attachment).
     func runOnNetwork(_ args: [String]) throws {
         let status = try reportingErrors(exitCode: ContainerInit.setupFailed) { () -> ExitStatus in
             // Blocked before the lease exists, so a Ctrl-C from here on still gives it back.
@@ -164,17 +165,19 @@ extension RunCommand {
                         "stage 6 binds the network's hosts file over it, and it is missing or not a file; add one (the busybox recipe has it)"
                 )
             }
-            var request = self.request(stage: 2, rootfs: rootfs, args: args)
+            // Stage 2's container, or stage 3's when limits are given.
+            var request = self.request(stage: limitOptions.given ? 3 : 2, rootfs: rootfs, args: args)
             request.hostname = hostname ?? containerName
             var plan = try container.plan(request, rootfsPath: rootfs)
             plan.extraMounts += Stage6Attachment.hostsMounts(hostsPath: attachment.store.hostsPath(attachment.network))
-            let process = try ContainerProcess.start(
-                plan: plan, explain: container.explaining,
-                beforeRelease: [
-                    {
-                        try attachment.wire(pid: $0, record: record, lease: lease)
-                    }
-                ])
+            let wire: ContainerProcess.Step = { try attachment.wire(pid: $0, record: record, lease: lease) }
+            if limitOptions.given {
+                return try finish(
+                    try Stage3Run.run(
+                        plan: plan, limits: try limitOptions.limits(), explain: container.explaining,
+                        onRecord: container.printRecord, beforeRelease: [wire]))
+            }
+            let process = try ContainerProcess.start(plan: plan, explain: container.explaining, beforeRelease: [wire])
             container.printRecord(process.record)
             return process.wait()
         }

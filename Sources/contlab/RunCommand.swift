@@ -77,13 +77,13 @@ struct ContainerOptions: ParsableArguments {
 
 /// Stage 3's limits on the command line.
 struct LimitOptions: ParsableArguments {
-    @Option(name: [.customShort("m"), .long], help: "Memory limit, as Docker reads it: 512k, 64M, 1G or bytes (stages 3, 5).")
+    @Option(name: [.customShort("m"), .long], help: "Memory limit, as Docker reads it: 512k, 64M, 1G or bytes (stages 3, 5, 6).")
     var memory: String?
 
-    @Option(name: .long, help: "The most processes and threads (stages 3, 5).")
+    @Option(name: .long, help: "The most processes and threads (stages 3, 5, 6).")
     var pids: String?
 
-    @Option(name: .long, help: "CPU time as a number of CPUs, such as 0.5 (stages 3, 5).")
+    @Option(name: .long, help: "CPU time as a number of CPUs, such as 0.5 (stages 3, 5, 6).")
     var cpus: String?
 
     var given: Bool { memory != nil || pids != nil || cpus != nil }
@@ -109,9 +109,10 @@ struct RunCommand: ParsableCommand {
             memory, the OOM kills and limit hits the kernel counted, and how the command \
             ended.
 
-            Stage 6 runs stage 2's container (no cgroup limits yet) with eth0 on a lab \
-            network (contlab network create NAME): an address, a default route and an \
-            /etc/hosts naming the network's other containers by --name.
+            Stage 6 runs stage 2's container (stage 3's with --memory, --pids or \
+            --cpus) with eth0 on a lab network (contlab network create NAME): an \
+            address, a default route and an /etc/hosts naming the network's other \
+            containers by --name.
 
             The exit status is the command's (128+N when signal N killed it); 125 means \
             contlab could not set the container up, 126 the command could not run, 127 \
@@ -166,11 +167,8 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         // The command is captured as it is, so `run --help` would otherwise run "--help".
         if ["--help", "-h"].contains(command.first ?? "") { throw CleanExit.helpRequest(self) }
-        if container.stage == 6 && limitOptions.given {
-            throw ValidationError("stage 6 runs stage 2's container, without cgroup limits: leave out --memory, --pids and --cpus")
-        }
-        if limitOptions.given && container.stage != 3 && container.stage != 5 {
-            throw ValidationError("--memory, --pids and --cpus are stage 3's (and stage 5's): add --stage 3")
+        if limitOptions.given && ![3, 5, 6].contains(container.stage) {
+            throw ValidationError("--memory, --pids and --cpus are stage 3's (and stages 5 and 6's): add --stage 3")
         }
         if container.stage == 5 && image == nil {
             throw ValidationError("stage 5 runs an image: add --image NAME:TAG (contlab image list; contlab image build --rootfs busybox busybox)")
@@ -193,25 +191,29 @@ struct RunCommand: ParsableCommand {
             let request = self.request(stage: container.stage, rootfs: rootfs, args: args)
             guard container.stage >= 3 else { return try container.run(request, rootfsPath: rootfs) }
             let limits = try limitOptions.limits()
-            let report = try container.runInCgroup(request, rootfsPath: rootfs, limits: limits)
-            if !quiet {
-                Sys.warn("\ncontlab: stage 3 report")
-                FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.enabled(fd: STDERR_FILENO))).utf8))
-            }
-            if let reportJson {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                do {
-                    try encoder.encode(report).write(to: URL(fileURLWithPath: reportJson))
-                } catch {
-                    let folder = (reportJson as NSString).deletingLastPathComponent
-                    let why = Sys.isDirectory(folder.isEmpty ? "." : folder) ? "it cannot be written there (permissions?)" : "the folder \(folder) does not exist; make it first"
-                    throw ValidationError("--report-json \(reportJson): \(why)")
-                }
-            }
-            return report.exitCode == 128 + SIGKILL ? .signaled(SIGKILL) : .exited(report.exitCode)
+            return try finish(try container.runInCgroup(request, rootfsPath: rootfs, limits: limits))
         }
         throw ExitCode(status.shellCode)
+    }
+
+    /// Stage 3's report to stderr (unless --quiet) and to --report-json; how the command ended.
+    func finish(_ report: Stage3Run.Report) throws -> ExitStatus {
+        if !quiet {
+            Sys.warn("\ncontlab: stage 3 report")
+            FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.enabled(fd: STDERR_FILENO))).utf8))
+        }
+        if let reportJson {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do {
+                try encoder.encode(report).write(to: URL(fileURLWithPath: reportJson))
+            } catch {
+                let folder = (reportJson as NSString).deletingLastPathComponent
+                let why = Sys.isDirectory(folder.isEmpty ? "." : folder) ? "it cannot be written there (permissions?)" : "the folder \(folder) does not exist; make it first"
+                throw ValidationError("--report-json \(reportJson): \(why)")
+            }
+        }
+        return report.exitCode == 128 + SIGKILL ? .signaled(SIGKILL) : .exited(report.exitCode)
     }
 
     /// What the options ask for at stages 1–3 (and stage 6, which runs stage 2's container).

@@ -22,9 +22,10 @@ final class NetworkOptionsTests: XCTestCase {
         XCTAssertEqual(
             message(["--stage", "2", "--name", "web", "--", "true"]),
             "--image, --name and --rm are stage 5's (--name also stage 6's): add --stage 5")
+        XCTAssertNil(message(["--stage", "6", "--network", "lab", "--memory", "64M", "--pids", "32", "--", "true"]))
         XCTAssertEqual(
-            message(["--stage", "6", "--network", "lab", "--memory", "64M", "--", "true"]),
-            "stage 6 runs stage 2's container, without cgroup limits: leave out --memory, --pids and --cpus")
+            message(["--stage", "2", "--memory", "64M", "--", "true"]),
+            "--memory, --pids and --cpus are stage 3's (and stages 5 and 6's): add --stage 3")
     }
 
     func testNetworkCommandsParse() throws {

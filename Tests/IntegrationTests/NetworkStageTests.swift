@@ -138,6 +138,20 @@ final class NetworkStageTests: XCTestCase {
         XCTAssertTrue(result.stdout.hasSuffix("pinged\n"), result.stdout)
     }
 
+    func testWithLimitsTheContainerIsStage3sInItsCgroupAndOnTheNetwork() throws {
+        let network = try makeNetwork("l")
+        // The limit as the kernel shows it inside (cgroup v2 or v1), and eth0's address.
+        let result = try Harness.run([
+            "run", "--stage", "6", "--network", network, "--memory", "64M", "--quiet", "--", "sh", "-c",
+            "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                + "ip -o -4 addr show eth0",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("67108864\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("inet 10.88."), result.stdout)
+        XCTAssertEqual(try containers(network).count, 0)
+    }
+
     func testTwentyContainersStartedAtOnceGetDistinctAddresses() throws {
         let network = try makeNetwork("c")
         let count = 20
