@@ -54,9 +54,6 @@ let package = Package(
         .target(
             name: "Stage5Images", dependencies: ["ContlabCore", "Cgroups", "Images", "OCI", "Stage4OCI", "CLinux"],
             path: "Sources/Stage5Images"),
-        .target(
-            name: "Stage6Network", dependencies: ["ContlabCore", "CLinux", "CNetlink"],
-            path: "Sources/Stage6Network"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "CCmark", "Yams"]),
         .target(name: "History", dependencies: ["ContlabCore", "Yams"]),
@@ -67,6 +64,10 @@ let package = Package(
         .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images", "Stage5Images"]),
         // Docker and Podman with contlab-runc as their runtime: the lab's private engines.
         .target(name: "Engines", dependencies: ["ContlabCore"]),
+        // Stage 6: lab networks, each a network namespace with a bridge; netlink through libnl.
+        .target(
+            name: "Stage6Network", dependencies: ["ContlabCore", "CLinux", "CNetlink"],
+            path: "Sources/Stage6Network"),
 
         .executableTarget(
             name: "contlab",
@@ -83,8 +84,8 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups", "ContlabCore"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI", "Cgroups", "ContlabCore"], exclude: ["Configs"]),
         .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
         .testTarget(name: "NetworkTests", dependencies: ["Stage6Network", "ContlabCore"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore"]),
         // What more than one test target uses (headless Chromium); a library only tests link.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
