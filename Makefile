@@ -6,7 +6,8 @@ STATIC := -c release --static-swift-stdlib -Xswiftc -static-executable
 # The binary people and tests run: stripped of symbols (a third smaller, and each exec of the
 # runtime — two per container — starts 0.4 ms sooner), with contlab-runc as a link to it.
 BIN := bin/contlab
-# Build: libcap, libseccomp and libcmark (system-library targets); root filesystems: busybox-static,
+# Build: libcap, libseccomp, libcmark and libnl-3/libnl-route-3 (system-library targets; stage 6's
+# netlink); root filesystems: busybox-static,
 # stress-ng, debootstrap; peers and tools: runc, crun, containerd, umoci, skopeo, util-linux,
 # hyperfine; the engines contlab runs under: Debian's Docker (docker.io) and Podman (with
 # conmon); the lesson site test: chromium (headless) and a CJK font; the grading tests and the
@@ -14,7 +15,7 @@ BIN := bin/contlab
 # Python with its .proto compiler (python3-grpcio, python3-grpc-tools); the schema tests:
 # python3-jsonschema and the OCI runtime-spec and image-spec JSON schemas (Debian ships them with
 # the Go packages, under /usr/share/gocode/src/github.com/opencontainers/).
-PACKAGES := pkg-config binutils libcap-dev libseccomp-dev libcmark-dev zlib1g-dev cmark python3 python3-jsonschema busybox-static \
+PACKAGES := pkg-config binutils libcap-dev libseccomp-dev libcmark-dev zlib1g-dev libnl-3-dev libnl-route-3-dev cmark python3 python3-jsonschema busybox-static \
 	stress-ng debootstrap util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon \
 	containernetworking-plugins python3-grpcio python3-grpc-tools \
 	golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev

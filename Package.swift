@@ -30,6 +30,11 @@ let package = Package(
         .systemLibrary(
             name: "CCmark", path: "Sources/CCmark", pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]),
+        // Netlink's route family (links, addresses, routes) for stage 6; static archives ship in
+        // Debian's -dev packages, so the static binary links them.
+        .systemLibrary(
+            name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
 
         // The text layer of both languages: Language/Localized, terminal widths and styles, the
         // CJK-aware wrapper, markup escaping, "did you mean". Pure; the core's --explain uses it.
@@ -62,6 +67,10 @@ let package = Package(
         .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "TextKit", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images", "Stage5Images"]),
         // Docker and Podman with contlab-runc as their runtime: the lab's private engines.
         .target(name: "Engines", dependencies: ["ContlabCore"]),
+        // Stage 6: lab networks, each a network namespace with a bridge; netlink through libnl.
+        .target(
+            name: "Stage6Network", dependencies: ["ContlabCore", "CLinux", "CNetlink"],
+            path: "Sources/Stage6Network"),
 
         .executableTarget(
             name: "contlab",
@@ -69,6 +78,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "ContlabCore", "TextKit", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
                 "Lessons", "History", "Walkthrough", "Exercises", "Grading", "Engines",
+                "Stage6Network",
             ]),
 
         // Fast tests: pure logic, no root.
@@ -78,6 +88,7 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups", "ContlabCore", "TextKit"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI", "Cgroups", "ContlabCore"], exclude: ["Configs"]),
         .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Stage6Network", "ContlabCore"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore", "TextKit"]),
         // What more than one test target uses (headless Chromium); a library only tests link.

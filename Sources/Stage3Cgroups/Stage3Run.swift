@@ -51,9 +51,11 @@ public enum Stage3Run {
     }
 
     /// Run `plan` (a stage-2 plan) in a new cgroup with `limits`; the cgroup is gone when this
-    /// returns or throws.
+    /// returns or throws. `beforeRelease` runs after the init is in its cgroup (stage 6 wires
+    /// its network there).
     public static func run(plan inputPlan: ContainerPlan, limits: CgroupLimits, explain: Bool,
-                           onRecord: ([String]) -> Void = { _ in }) throws -> Report {
+                           onRecord: ([String]) -> Void = { _ in },
+                           beforeRelease: [ContainerProcess.Step] = []) throws -> Report {
         // Block the forwarded signals before anything exists, so a Ctrl-C now still cleans up.
         Signals.block(Signals.forwarded + [SIGCHLD])
         let hierarchy = CgroupHierarchy.current()
@@ -61,8 +63,9 @@ public enum Stage3Run {
         let cgroup = try ContainerCgroup.create(limits: limits, hierarchy: hierarchy)
         defer { cgroup.destroy() }
         var plan = inputPlan
-        plan.extraMounts = cgroupMounts(for: cgroup)
-        let process = try ContainerProcess.start(plan: plan, explain: explain, beforeRelease: [{ try cgroup.add(pid: $0) }])
+        plan.extraMounts += cgroupMounts(for: cgroup)
+        let process = try ContainerProcess.start(plan: plan, explain: explain,
+                                                 beforeRelease: [{ try cgroup.add(pid: $0) }] + beforeRelease)
         onRecord(process.record)
         let status = process.wait()
         let stats = cgroup.stats()

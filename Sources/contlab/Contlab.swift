@@ -9,7 +9,7 @@ struct Contlab: ParsableCommand {
         abstract: "A lab that builds Linux containers stage by stage, for real, and tells their history.",
         discussion: """
             Stages: 1 chroot, 2 namespaces, 3 cgroups, 4 an OCI runtime, 5 images and \
-            layers. `contlab stage N` walks a class through one. Or by hand:
+            layers, 6 networks. `contlab stage N` walks a class through one. Or by hand:
               contlab rootfs build busybox
               contlab run --stage 1 -- /bin/sh
               contlab escape --stage 1            then --stage 2
@@ -20,13 +20,14 @@ struct Contlab: ParsableCommand {
               contlab engines setup docker      (Docker with contlab as runtime)
               contlab image build --rootfs busybox busybox
               contlab run --stage 5 --image busybox -- sh
+              sudo contlab network create lab   (then run --stage 6 --network lab)
               contlab lessons; contlab history timeline
               contlab exercises init lab; cd lab; contlab verify
               sudo contlab lab setup --group students   (a shared server)
             """,
         version: "contlab version \(ContlabVersion.current)",
         subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self, CommitCommand.self, StageCommand.self,
-                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self, GradeCommand.self, EnginesCommand.self, LabCommand.self])
+                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self, GradeCommand.self, EnginesCommand.self, LabCommand.self, NetworkCommand.self])
 }
 
 /// Print a failure as one line on stderr and exit with `code`: every command reports errors the

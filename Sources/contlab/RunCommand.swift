@@ -11,7 +11,7 @@ import TextKit
 
 /// Options shared by every command that starts a container.
 struct ContainerOptions: ParsableArguments {
-    @Option(name: .long, help: "The stage to run at: 1 (chroot), 2 (namespaces), 3 (cgroups), 5 (an image on overlayfs).")
+    @Option(name: .long, help: "The stage to run at: 1 (chroot), 2 (namespaces), 3 (cgroups), 5 (an image on overlayfs), 6 (a network).")
     var stage: Int = 2
 
     @Option(name: .long, help: "A root filesystem recipe name (contlab rootfs list) or a directory.")
@@ -31,8 +31,8 @@ struct ContainerOptions: ParsableArguments {
         if stage == 4 {
             throw ValidationError("stage 4 is the OCI runtime, driven like runc: contlab bundle create DIR, then contlab runc run --bundle DIR ID")
         }
-        guard [1, 2, 3, 5].contains(stage) else {
-            throw ValidationError("--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces), 3 (cgroups), 4 (contlab runc) and 5 (images)")
+        guard [1, 2, 3, 5, 6].contains(stage) else {
+            throw ValidationError("--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces), 3 (cgroups), 4 (contlab runc), 5 (images) and 6 (networks)")
         }
     }
 
@@ -70,13 +70,13 @@ struct ContainerOptions: ParsableArguments {
 
 /// Stage 3's limits on the command line.
 struct LimitOptions: ParsableArguments {
-    @Option(name: [.customShort("m"), .long], help: "Memory limit, as Docker reads it: 512k, 64M, 1G or bytes (stages 3, 5).")
+    @Option(name: [.customShort("m"), .long], help: "Memory limit, as Docker reads it: 512k, 64M, 1G or bytes (stages 3, 5, 6).")
     var memory: String?
 
-    @Option(name: .long, help: "The most processes and threads (stages 3, 5).")
+    @Option(name: .long, help: "The most processes and threads (stages 3, 5, 6).")
     var pids: String?
 
-    @Option(name: .long, help: "CPU time as a number of CPUs, such as 0.5 (stages 3, 5).")
+    @Option(name: .long, help: "CPU time as a number of CPUs, such as 0.5 (stages 3, 5, 6).")
     var cpus: String?
 
     var given: Bool { memory != nil || pids != nil || cpus != nil }
@@ -102,6 +102,11 @@ struct RunCommand: ParsableCommand {
             memory, the OOM kills and limit hits the kernel counted, and how the command \
             ended.
 
+            Stage 6 runs stage 2's container (stage 3's with --memory, --pids or \
+            --cpus) with eth0 on a lab network (contlab network create NAME): an \
+            address, a default route and an /etc/hosts naming the network's other \
+            containers by --name.
+
             The exit status is the command's (128+N when signal N killed it); 125 means \
             contlab could not set the container up, 126 the command could not run, 127 \
             it was not found. The word `contlab` as the command runs this contlab \
@@ -114,6 +119,7 @@ struct RunCommand: ParsableCommand {
               contlab run --stage 2 --explain -- contlab inspect
               contlab run --stage 3 --memory 64M -- contlab hog 100M    # OOM-killed
               contlab run --stage 3 --memory 64M -- contlab hog 30M     # survives
+              contlab run --stage 6 --network lab --name web -- httpd -f
             """)
 
     @OptionGroup var container: ContainerOptions
@@ -142,7 +148,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Stage 5: the image to run (contlab image list).") var image: String?
 
-    @Option(help: "Stage 5: the container's id, for contlab diff and commit (default: a random one).") var name: String?
+    @Option(help: "Stage 5: the container's id, for contlab diff and commit; stage 6: its name on the network (default: a random one).") var name: String?
+
+    @Option(help: "Stage 6: the lab network to join (contlab network ls).") var network: String?
 
     @Flag(name: .customLong("rm"), help: "Stage 5: remove the container and what it wrote when it exits.") var remove = false
 
@@ -152,51 +160,66 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         // The command is captured as it is, so `run --help` would otherwise run "--help".
         if ["--help", "-h"].contains(command.first ?? "") { throw CleanExit.helpRequest(self) }
-        if limitOptions.given && container.stage != 3 && container.stage != 5 {
-            throw ValidationError("--memory, --pids and --cpus are stage 3's (and stage 5's): add --stage 3")
+        if limitOptions.given && ![3, 5, 6].contains(container.stage) {
+            throw ValidationError("--memory, --pids and --cpus are stage 3's (and stages 5 and 6's): add --stage 3")
         }
         if container.stage == 5 && image == nil {
             throw ValidationError("stage 5 runs an image: add --image NAME:TAG (contlab image list; contlab image build --rootfs busybox busybox)")
         }
-        if container.stage != 5 && (image != nil || name != nil || remove) {
-            throw ValidationError("--image, --name and --rm are stage 5's: add --stage 5")
+        if container.stage != 5 && (image != nil || remove || (name != nil && container.stage != 6)) {
+            throw ValidationError("--image, --name and --rm are stage 5's (--name also stage 6's): add --stage 5")
+        }
+        if (container.stage == 6) != (network != nil) {
+            throw ValidationError(network == nil ? "stage 6 runs on a lab network: add --network NAME (contlab network create NAME)"
+                                                 : "--network is stage 6's: add --stage 6")
         }
     }
 
     func run() throws {
         let args = command.first == "--" ? Array(command.dropFirst()) : command
         if container.stage == 5 { return try runImage(args) }
+        if container.stage == 6 { return try runOnNetwork(args) }
         let status = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> ExitStatus in
             let rootfs = try container.resolveRootfs()
-            var request = RunRequest(stage: container.stage, rootfs: rootfs, args: args)
-            request.env = env
-            request.cwd = cwd
-            request.user = user
-            request.hostname = hostname
-            request.rootless = container.effectiveRootless
-            if isatty(STDIN_FILENO) == 1 { request.terminal = ProcessInfo.processInfo.environment["TERM"] }
-            request.language = ProcessInfo.processInfo.environment[Language.environmentKey]
+            let request = self.request(stage: container.stage, rootfs: rootfs, args: args)
             guard container.stage >= 3 else { return try container.run(request) }
             let limits = try limitOptions.limits()
-            let report = try container.runInCgroup(request, limits: limits)
-            if !quiet {
-                Sys.warn("\ncontlab: stage 3 report")
-                FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.enabled(fd: STDERR_FILENO))).utf8))
-            }
-            if let reportJson {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                do {
-                    try encoder.encode(report).write(to: URL(fileURLWithPath: reportJson))
-                } catch {
-                    let folder = (reportJson as NSString).deletingLastPathComponent
-                    let why = Sys.isDirectory(folder.isEmpty ? "." : folder) ? "it cannot be written there (permissions?)" : "the folder \(folder) does not exist; make it first"
-                    throw ValidationError("--report-json \(reportJson): \(why)")
-                }
-            }
-            return report.exitCode == 128 + SIGKILL ? .signaled(SIGKILL) : .exited(report.exitCode)
+            return try finish(try container.runInCgroup(request, limits: limits))
         }
         throw ExitCode(status.shellCode)
+    }
+
+    /// Stage 3's report to stderr (unless --quiet) and to --report-json; how the command ended.
+    func finish(_ report: Stage3Run.Report) throws -> ExitStatus {
+        if !quiet {
+            Sys.warn("\ncontlab: stage 3 report")
+            FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.enabled(fd: STDERR_FILENO))).utf8))
+        }
+        if let reportJson {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do {
+                try encoder.encode(report).write(to: URL(fileURLWithPath: reportJson))
+            } catch {
+                let folder = (reportJson as NSString).deletingLastPathComponent
+                let why = Sys.isDirectory(folder.isEmpty ? "." : folder) ? "it cannot be written there (permissions?)" : "the folder \(folder) does not exist; make it first"
+                throw ValidationError("--report-json \(reportJson): \(why)")
+            }
+        }
+        return report.exitCode == 128 + SIGKILL ? .signaled(SIGKILL) : .exited(report.exitCode)
+    }
+
+    /// What the options ask for at stages 1–3 (and stage 6, which runs stage 2's container).
+    func request(stage: Int, rootfs: String, args: [String]) -> RunRequest {
+        var request = RunRequest(stage: stage, rootfs: rootfs, args: args)
+        request.env = env
+        request.cwd = cwd
+        request.user = user
+        request.hostname = hostname
+        request.rootless = container.effectiveRootless
+        if isatty(STDIN_FILENO) == 1 { request.terminal = ProcessInfo.processInfo.environment["TERM"] }
+        request.language = ProcessInfo.processInfo.environment[Language.environmentKey]
+        return request
     }
 
     /// Stage 5: the image's layers under overlayfs, run by the stage-4 runtime.

@@ -1,0 +1,61 @@
+import ContlabCore
+import Foundation
+
+/// Everything stage 6 refuses or fails at, each saying what to change.
+public enum NetworkError: Error, CustomStringConvertible, Equatable {
+    case badSubnet(String, String)
+    case badName(String, what: String)
+    case exists(String)
+    case missing(String)
+    case overlap(subnet: Subnet, network: String, theirs: Subnet)
+    case poolExhausted
+    case addressesExhausted(network: String, subnet: Subnet)
+    case nameInUse(name: String, network: String, address: IPv4Address)
+    case attached(network: String, containers: [String])
+    case needsRoot(String)
+    case netlink(call: String, code: Int32, message: String, hint: String?)
+    case system(String, errno: Int32)
+    case state(path: String, why: String)
+
+    public var description: String {
+        switch self {
+        case .badSubnet(let text, let why):
+            return "--subnet \(text): \(why)"
+        case .badName(let name, let what) where what == "container":
+            return
+                "--name \"\(name)\": a container's name on a network is a hostname: letters, digits and hyphens, up to 63"
+        case .badName(let name, _):
+            return "network name \"\(name)\": use letters, digits, - and _, up to 32"
+        case .exists(let name):
+            return
+                "a lab network named \(name) exists already: pick another name, or remove it with contlab network rm \(name)"
+        case .missing(let name):
+            return
+                "no lab network named \(name): make it with contlab network create \(name) (contlab network ls lists them)"
+        case .overlap(let subnet, let network, let theirs):
+            return
+                "--subnet \(subnet) overlaps network \(network) (\(theirs)): choose a range outside it, or leave --subnet out to get a free one"
+        case .poolExhausted:
+            return
+                "every default subnet (10.88.1.0/24 to 10.88.255.0/24) is in use: give --subnet, or remove a network (contlab network ls)"
+        case .addressesExhausted(let network, let subnet):
+            return
+                "network \(network) (\(subnet)) has no free address left: stop a container on it, or make a network with a larger --subnet"
+        case .nameInUse(let name, let network, let address):
+            return
+                "--name \(name): a running container on network \(network) has that name (\(address)); pick another, or stop it first"
+        case .attached(let network, let containers):
+            return
+                "network \(network) has containers attached (\(containers.joined(separator: ", "))): stop them first, or add --force to cut them off"
+        case .needsRoot(let what):
+            return
+                "\(what) needs root: each lab network is a network namespace with a bridge, and making those and veth pairs takes CAP_NET_ADMIN and CAP_SYS_ADMIN; run it with sudo"
+        case .netlink(let call, let code, let message, let hint):
+            return "\(call) failed: \(message) (libnl error \(code))" + (hint.map { " — " + $0 } ?? "")
+        case .system(let call, let errno):
+            return "\(call) failed: \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
+        case .state(let path, let why):
+            return "\(path): \(why)"
+        }
+    }
+}
