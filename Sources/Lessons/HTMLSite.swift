@@ -102,15 +102,8 @@ public struct HTMLSite: Sendable {
             pager += "<a class=\"next\" rel=\"next\" href=\"\(escape(next.id)).html\"><span>\(escape(labels.next)) →</span>\(escape(next.title))</a>\n"
         }
         return """
-        <!doctype html>
-        <html lang="\(lesson.language.htmlTag)">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(lesson.title)) — contlab</title>
-        <link rel="stylesheet" href="../style.css">
-        <link rel="alternate" hreflang="\(other.htmlTag)" href="\(counterpart)">
-        </head>
+        \(HTMLSite.head(lang: lesson.language.htmlTag, title: lesson.title + " — contlab", stylesheet: "../style.css",
+                        extra: "<link rel=\"alternate\" hreflang=\"\(other.htmlTag)\" href=\"\(counterpart)\">\n"))
         <body>
         <nav class="top">
         <a href="index.html">↑ \(escape(labels.allLessons))</a>
@@ -157,14 +150,7 @@ public struct HTMLSite: Sendable {
         let labels = Labels.of(language)
         let other = language.other
         return """
-        <!doctype html>
-        <html lang="\(language.htmlTag)">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(labels.siteTitle))</title>
-        <link rel="stylesheet" href="../style.css">
-        </head>
+        \(HTMLSite.head(lang: language.htmlTag, title: labels.siteTitle, stylesheet: "../style.css"))
         <body>
         <nav class="top">
         <a href="../index.html">↑ contlab</a>
@@ -198,14 +184,7 @@ public struct HTMLSite: Sendable {
             """
         }.joined(separator: "\n")
         return """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>contlab lessons · contlab 课程</title>
-        <link rel="stylesheet" href="style.css">
-        </head>
+        \(HTMLSite.head(lang: "en", title: "contlab lessons · contlab 课程", stylesheet: "style.css"))
         <body>
         <main class="home">
         <h1>contlab</h1>
@@ -219,6 +198,20 @@ public struct HTMLSite: Sendable {
         """
     }
 
+    /// Every page's start, up to and including </head>; `extra` goes before </head>.
+    static func head(lang: String, title: String, stylesheet: String, extra: String = "") -> String {
+        """
+        <!doctype html>
+        <html lang="\(lang)">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(title))</title>
+        <link rel="stylesheet" href="\(stylesheet)">
+        \(extra)</head>
+        """
+    }
+
     /// The timeline picture on a page of its own, inline so that its marks link and its cards
     /// show on hover and focus.
     func timelinePage(_ language: Language, picture: String) -> String {
@@ -226,14 +219,7 @@ public struct HTMLSite: Sendable {
         let other = language.other
         let svg = picture.range(of: "?>").map { String(picture[$0.upperBound...]) } ?? picture
         return """
-        <!doctype html>
-        <html lang="\(language.htmlTag)">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(labels.timeline)) — contlab</title>
-        <link rel="stylesheet" href="../style.css">
-        </head>
+        \(HTMLSite.head(lang: language.htmlTag, title: labels.timeline + " — contlab", stylesheet: "../style.css"))
         <body>
         <nav class="top">
         <a href="index.html">↑ \(escape(labels.allLessons))</a>
