@@ -301,6 +301,16 @@ public struct NetworkStore: Sendable {
 /// A lab network's host side: a network namespace that no process needs to stay in, kept alive
 /// by a bind mount of its nsfs file (what `ip netns add` does).
 public enum HostSide {
+    /// Back into the thread's own network namespace, open at `home`; a thread that cannot go
+    /// back stops the process rather than carry on in the wrong one.
+    static func returnTo(_ home: Int32) {
+        CallRecord.shared.note("setns(open(\"/proc/thread-self/ns/net\") as it was, CLONE_NEWNET)")
+        if cl_setns(home, Int32(CL_CLONE_NEWNET)) != 0 {
+            Sys.warn("contlab: cannot return to this thread's network namespace; stopping rather than go on in the wrong one")
+            exit(125)
+        }
+    }
+
     /// unshare(CLONE_NEWNET) on this thread, bind its namespace at `path`, setns back.
     public static func create(at path: String) throws {
         let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
@@ -310,15 +320,7 @@ public enum HostSide {
         CallRecord.shared.note("unshare(CLONE_NEWNET)")
         let rc = cl_unshare(Int32(CL_CLONE_NEWNET))
         if rc != 0 { throw NetworkError.system("unshare(CLONE_NEWNET)", errno: -rc) }
-        defer {
-            CallRecord.shared.note("setns(open(\"/proc/thread-self/ns/net\") as it was, CLONE_NEWNET)")
-            if cl_setns(home, Int32(CL_CLONE_NEWNET)) != 0 {
-                Sys.warn(
-                    "contlab: cannot return to this thread's network namespace; stopping rather than go on in the wrong one"
-                )
-                exit(125)
-            }
-        }
+        defer { HostSide.returnTo(home) }
         try Sys.mount(source: "/proc/thread-self/ns/net", target: path, fstype: nil, flags: [.bind])
     }
 }

@@ -212,15 +212,7 @@ public enum InNetworkNamespace {
         CallRecord.shared.note("setns(open(\"\(path)\"), CLONE_NEWNET)")
         let rc = cl_setns(target, Int32(CL_CLONE_NEWNET))
         if rc != 0 { throw NetworkError.system("setns(\"\(path)\", CLONE_NEWNET)", errno: -rc) }
-        defer {
-            CallRecord.shared.note("setns(open(\"/proc/thread-self/ns/net\") as it was, CLONE_NEWNET)")
-            if cl_setns(home, Int32(CL_CLONE_NEWNET)) != 0 {
-                Sys.warn(
-                    "contlab: cannot return to this thread's network namespace; stopping rather than go on in the wrong one"
-                )
-                exit(125)
-            }
-        }
+        defer { HostSide.returnTo(home) }
         return try body()
     }
 }
