@@ -16,6 +16,8 @@ public struct WalkthroughRunner {
     public var history: [String]
     /// What this machine offers; steps that need more are told but not run.
     public var host: HostAbilities
+    /// The servers background steps started, stopped when the walk-through ends.
+    let servers = BackgroundServers()
 
     /// A name for this run's containers and images: the user, the process and a random part,
     /// so that thirty students (or two terminals) never share one.
@@ -85,6 +87,7 @@ public struct WalkthroughRunner {
             return 1
         }
         let scratch = String(cString: made)
+        servers.scratch = scratch
         var runner = self
         runner.walkthrough = walkthrough.instantiated(scratch: scratch, name: Self.runName())
         defer {
@@ -150,7 +153,7 @@ public struct WalkthroughRunner {
         if !setup.isEmpty {
             let list = setup.map { String($0 + 1) }.joined(separator: ", ")
             print(style.dim(language == "zh" ? "先悄悄运行第 \(list) 步：后面的步骤要用到它们做出的东西。" : "Running step \(list) quietly first: later steps use what \(setup.count == 1 ? "it makes" : "they make")."))
-            for index in setup where runContlab(walkthrough.steps[index].run!, quiet: true) != .exited(walkthrough.steps[index].exit ?? 0) {
+            for index in setup where !runStep(index, quiet: true) {
                 Sys.warn(language == "zh" ? "contlab：第 \(index + 1) 步失败；不加 --step 运行以查看它的输出。" : "contlab: step \(index + 1) failed; run the walk-through without --step to see its output.")
                 return 1
             }
@@ -178,6 +181,8 @@ public struct WalkthroughRunner {
             }
             if !missing.isEmpty {
                 print(StageWalkthrough.notRun(missing, language: language, style: style))
+            } else if step.background == true {
+                if !runStep(index, quiet: false) { failed.append(index + 1) }
             } else if let args = step.run {
                 let status = runContlab(args)
                 if status == .exited(130) || status == .signaled(SIGINT) {
@@ -201,12 +206,53 @@ public struct WalkthroughRunner {
     }
 
     func cleanUp() {
+        servers.stopAll()
         for args in walkthrough.cleanup ?? [] { _ = runContlab(args, quiet: true) }
+    }
+
+    /// Runs step `index` (a preparation, quietly, or a background step's start); true when it
+    /// ended as it should. A background step is started, then its `ready` command is tried
+    /// until it succeeds, for at most 20 seconds.
+    func runStep(_ index: Int, quiet: Bool) -> Bool {
+        let step = walkthrough.steps[index]
+        guard let args = step.run else { return true }
+        guard step.background == true else { return runContlab(args, quiet: quiet) == .exited(step.exit ?? 0) }
+        let log = servers.scratch + "/step-\(index + 1).log"
+        guard let pid = spawnContlab(args, output: log, stopWithParent: true) else { return false }
+        servers.add(pid)
+        let deadline = Date().addingTimeInterval(20)
+        while let ready = step.ready {
+            if runContlab(ready, quiet: true) == .exited(0) { break }
+            var status: Int32 = 0
+            let ended = waitpid(pid, &status, WNOHANG) == pid
+            if ended { servers.forget(pid) }
+            guard !ended, Date() < deadline else {
+                if !quiet {
+                    let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                    print(style.red(language == "zh"
+                        ? "后台服务没有准备好\(ended ? "（它已退出）" : "（等了 20 秒）")。它的输出：" : "The server did not become ready\(ended ? " (it exited)" : " within 20 seconds"). Its output:"))
+                    print(output.isEmpty ? "(none)" : output, terminator: output.hasSuffix("\n") ? "" : "\n")
+                }
+                return false
+            }
+            usleep(200_000)
+        }
+        if !quiet {
+            print(style.dim(language == "zh" ? "（它在后台运行，走读结束时停止。）" : "(It runs in the background until the walk-through ends.)"))
+        }
+        return true
     }
 
     /// This binary with `args`, its output straight to ours (or nowhere), Ctrl-C passed on.
     public func runContlab(_ args: [String], quiet: Bool = false) -> ExitStatus {
         Signals.block(Signals.forwarded + [SIGCHLD])
+        guard let pid = spawnContlab(args, output: quiet ? "/dev/null" : nil) else { return .exited(125) }
+        return waitForwarding(pid: pid)
+    }
+
+    /// Starts this binary with `args`, its stdout and stderr to `output` when given; nil when
+    /// it cannot start (the reason is printed).
+    func spawnContlab(_ args: [String], output: String?, stopWithParent: Bool = false) -> pid_t? {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -217,14 +263,15 @@ public struct WalkthroughRunner {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if quiet {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        if let output {
+            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
         var pid: pid_t = 0
         let rc = withCStrings(["contlab"] + args) { argv in
             // The steps speak the walk-through's language (inspect's labels, --explain's header).
-            let environment = ProcessInfo.processInfo.environment.merging([Language.environmentKey: language]) { $1 }
+            var environment = ProcessInfo.processInfo.environment.merging([Language.environmentKey: language]) { $1 }
+            if stopWithParent { environment[WalkthroughParent.environmentKey] = String(getpid()) }
             return withCStrings(environment.map { "\($0.key)=\($0.value)" }) { envp in
                 posix_spawn(&pid, "/proc/self/exe", &actions, &attr,
                             UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
@@ -232,8 +279,42 @@ public struct WalkthroughRunner {
         }
         guard rc == 0 else {
             Sys.warn("contlab: cannot run a step: \(String(cString: strerror(rc)))")
-            return .exited(125)
+            return nil
         }
-        return waitForwarding(pid: pid)
+        return pid
+    }
+}
+
+/// A background step's contlab finds its walk-through's pid here, and asks the kernel for
+/// SIGTERM when that process dies (PR_SET_PDEATHSIG), so a killed walk-through leaves no server.
+public enum WalkthroughParent {
+    public static let environmentKey = "CONTLAB_WALKTHROUGH_PARENT"
+}
+
+/// The servers a walk-through's background steps started. Each is contlab running a container;
+/// SIGTERM reaches the container through it, and it removes what it made as it ends.
+final class BackgroundServers: @unchecked Sendable {
+    var scratch = NSTemporaryDirectory()
+    private(set) var pids: [pid_t] = []
+
+    func add(_ pid: pid_t) { pids.append(pid) }
+    func forget(_ pid: pid_t) { pids.removeAll { $0 == pid } }
+
+    /// SIGTERM to each, then SIGKILL to any still running after five seconds; each is reaped.
+    func stopAll() {
+        for pid in pids { kill(pid, SIGTERM) }
+        let deadline = Date().addingTimeInterval(5)
+        var running = pids
+        while !running.isEmpty {
+            var status: Int32 = 0
+            running.removeAll { waitpid($0, &status, WNOHANG) != 0 }
+            guard !running.isEmpty else { break }
+            if Date() >= deadline {
+                for pid in running { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
+                break
+            }
+            usleep(50_000)
+        }
+        pids = []
     }
 }

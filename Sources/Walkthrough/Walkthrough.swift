@@ -26,6 +26,12 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         /// Later steps use what this one makes (a bundle, an image, a container): `--step` past
         /// it runs it first, quietly.
         public var prepares: Bool?
+        /// The step's command is a server the next steps talk to: it is started and left
+        /// running (its output kept in the run's scratch folder) until the walk-through ends.
+        public var background: Bool?
+        /// For a background step: contlab's arguments, run quietly until they succeed, that
+        /// tell the server is ready (a request to it), so the next step does not race it.
+        public var ready: [String]?
 
         public init(title: Localized, text: Localized, byHand: [String]?, run: [String]?, lookFor: Localized?,
                     needs: [Need]? = nil, byHandNeeds: [Need]? = nil) {
@@ -39,7 +45,7 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case title, text, run, needs, exit, prepares
+            case title, text, run, needs, exit, prepares, background, ready
             case byHand = "by-hand"
             case lookFor = "look-for"
             case byHandNeeds = "by-hand-needs"
@@ -82,6 +88,7 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         copy.steps = steps.map { step in
             var step = step
             step.run = step.run?.map(fill)
+            step.ready = step.ready?.map(fill)
             step.byHand = step.byHand?.map(fill)
             step.lookFor = step.lookFor.map(fill)
             step.text = fill(step.text)
@@ -98,6 +105,9 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         do {
             let walkthrough = try YAMLDecoder().decode(StageWalkthrough.self, from: text)
             guard !walkthrough.steps.isEmpty else { throw WalkthroughError.invalid(file.lastPathComponent, "has no steps") }
+            for (index, step) in walkthrough.steps.enumerated() where step.ready != nil && step.background != true {
+                throw WalkthroughError.invalid(file.lastPathComponent, "step \(index + 1) has ready: but is not a background step")
+            }
             return walkthrough
         } catch let error as WalkthroughError {
             throw error

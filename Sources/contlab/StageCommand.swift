@@ -4,6 +4,7 @@ import Foundation
 import History
 import Images
 import Stage5Images
+import Stage6Network
 import TextKit
 import Walkthrough
 
@@ -59,10 +60,10 @@ struct StageCommand: ParsableCommand {
                 interactive: !yes && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1,
                 firstStep: step - 1, history: history)
             if walkthrough.cleanup?.joined().contains(where: { $0.contains("{name}") }) == true {
-                // A walk-through killed before its clean-up left images and a container named
-                // after its run; this user's are removed before another run begins.
+                // A walk-through killed before its clean-up left images, a container or a lab
+                // network named after its run; this user's are removed before another run begins.
                 let names = ((try? ImageStore.standard().images()) ?? []).map(\.reference.description)
-                    + ContainerStore.standard().list().map(\.id)
+                    + ContainerStore.standard().list().map(\.id) + NetworkStore().names()
                 runner.removeStaleRuns(WalkthroughRunner.staleRunNames(in: names))
             }
             let status = runner.run()

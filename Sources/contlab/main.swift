@@ -1,11 +1,13 @@
 // contlab's entry point. The container's init and the probes that run inside containers are
 // dispatched before any argument parsing: they run on every container start, so they skip
 // swift-argument-parser's cost, and the init must not start threads before it forks.
+import CLinux
 import ContlabCore
 import Foundation
 import Stage1Chroot
 import Stage2Namespaces
 import Stage4OCI
+import Walkthrough
 
 Timing.mark("main")
 var arguments = CommandLine.arguments
@@ -14,6 +16,13 @@ var arguments = CommandLine.arguments
 if arguments.count <= 1, let passed = ProcessInfo.processInfo.environment[ContainerPlan.argvKey],
    let decoded = try? JSONDecoder().decode([String].self, from: Data(passed.utf8)) {
     arguments = decoded
+}
+// A walk-through's background server (a contlab run) ends with the walk-through, even when
+// that is killed before it can stop it: SIGTERM reaches it as its parent dies.
+if let parent = ProcessInfo.processInfo.environment[WalkthroughParent.environmentKey].flatMap(pid_t.init) {
+    unsetenv(WalkthroughParent.environmentKey)
+    _ = cl_prctl(Int32(CL_PR_SET_PDEATHSIG), UInt(SIGTERM), 0, 0, 0)
+    if getppid() != parent { exit(1) }  // it died before the prctl
 }
 // Installed as contlab-runc (or runc), this binary is the runc-compatible runtime.
 let programName = (arguments.first ?? "").split(separator: "/").last.map(String.init) ?? ""

@@ -21,7 +21,7 @@ final class WalkthroughRunTests: XCTestCase {
         let before = try Self.runNames()
         let list = try Harness.run(["stage"])
         XCTAssertEqual(list.status, 0, list.stderr)
-        XCTAssertEqual(list.stdout.split(separator: "\n").filter { $0.first?.isNumber == true }.count, 6, list.stdout)
+        XCTAssertEqual(list.stdout.split(separator: "\n").filter { $0.first?.isNumber == true }.count, 7, list.stdout)
         XCTAssertTrue(list.stdout.contains("5  Images and layers  "), "whole titles: \(list.stdout)")
         XCTAssertTrue(list.stdout.split(separator: "\n").allSatisfy { Terminal.displayWidth(String($0)) <= 80 }, list.stdout)
 
@@ -90,6 +90,83 @@ final class WalkthroughRunTests: XCTestCase {
         XCTAssertFalse(chinese.stdout.contains("shared with host"), chinese.stdout)
     }
 
+    /// Lab networks named after walk-through runs.
+    static func runNetworks() throws -> Set<String> {
+        Set(try Harness.run(["network", "ls"]).stdout.matches(#"walkthrough-[0-9]+-[0-9]+-[0-9a-f]{4}"#))
+    }
+
+    /// Stage 6: a server in the background, a second container reaching it by name through the
+    /// bridge, and nothing left after: no network, no server, no scratch.
+    func testStageSixConnectsTwoContainers() throws {
+        // A walk-through killed before its clean-up left its network; the next run removes it.
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        let stale = "walkthrough-\(getuid())-\(ended.processIdentifier)-beef"
+        XCTAssertEqual(try Harness.run(["network", "create", stale]).status, 0)
+
+        let six = try stage(6)
+        XCTAssertEqual(six.status, 0, six.stdout + six.stderr)
+        XCTAssertFalse(try Self.runNetworks().contains(stale), "the killed run's network is removed")
+        XCTAssertTrue(six.stdout.contains("hello from web"), "the second container read the server's page: \(six.stdout)")
+        XCTAssertTrue(six.stdout.contains("It runs in the background until the walk-through ends."), six.stdout)
+        let both = six.stdout + six.stderr
+        XCTAssertTrue(both.contains("IFLA_INFO_KIND \"veth\"") && both.contains("IFLA_NET_NS_FD"), "the host's netlink record is shown")
+        XCTAssertTrue(six.stdout.contains("master clab0"), "bridge link shows the server's cable: \(six.stdout)")
+        XCTAssertTrue(six.stdout.contains("web ") && six.stdout.contains("HOST VETH"), "inspect shows the lease: \(six.stdout)")
+        XCTAssertTrue(six.stderr.contains("has containers attached (web)"), "rm is refused while web runs: \(six.stderr)")
+        XCTAssertEqual(try Self.runNetworks(), [], "the walk-through removed its network")
+        XCTAssertFalse(Self.serverRunning(), "the background server was stopped")
+        XCTAssertEqual(Self.scratchFolders(), [])
+
+        // Started at the request step, the network and the server are made first, quietly.
+        let later = try stage(6, ["--step", "4"])
+        XCTAssertEqual(later.status, 0, later.stdout + later.stderr)
+        XCTAssertTrue(later.stdout.contains("Running step 1, 3 quietly first"), later.stdout)
+        XCTAssertTrue(later.stdout.contains("hello from web"), later.stdout)
+        XCTAssertEqual(try Self.runNetworks(), [])
+        XCTAssertFalse(Self.serverRunning())
+    }
+
+    /// A walk-through killed (SIGKILL) while its server runs takes the server with it, and the
+    /// next run removes the network it left.
+    func testAKilledStageSixLeavesNoServer() throws {
+        let walkthrough = Process()
+        walkthrough.executableURL = URL(fileURLWithPath: Harness.binary)
+        walkthrough.arguments = ["stage", "6", "--yes"]
+        let output = Pipe()
+        walkthrough.standardOutput = output
+        walkthrough.standardError = FileHandle.nullDevice
+        try walkthrough.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !seen.contains("hello from web"), Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        XCTAssertTrue(seen.contains("hello from web"), seen)
+        XCTAssertTrue(Self.serverRunning(), "the server runs while the walk-through does")
+        kill(walkthrough.processIdentifier, SIGKILL)
+        walkthrough.waitUntilExit()
+        let gone = Date().addingTimeInterval(10)
+        while Self.serverRunning(), Date() < gone { usleep(100_000) }
+        XCTAssertFalse(Self.serverRunning(), "the server ended with its walk-through")
+        let next = try stage(6, ["--step", "8"])
+        XCTAssertEqual(next.status, 0, next.stdout + next.stderr)
+        XCTAssertEqual(try Self.runNetworks(), [], "the next run removed the killed run's network")
+        XCTAssertFalse(Self.serverRunning())
+    }
+
+    /// A walk-through's httpd still running anywhere on the machine.
+    static func serverRunning() -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).contains { pid in
+            guard Int(pid) != nil, let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
+            return command.contains("httpd\0-f\0-p\08080\0-h\0/tmp")
+        }
+    }
+
     static func scratchFolders() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("contlab-walkthrough") }
     }
@@ -98,7 +175,7 @@ final class WalkthroughRunTests: XCTestCase {
     /// containers and images (names are the run's own), and nothing is left afterwards.
     func testTheSameStageFourTimesAtOnce() throws {
         let before = try Self.runNames()
-        for n in 0...5 {
+        for n in 0...6 {
             var results = [Harness.Result?](repeating: nil, count: 4)
             DispatchQueue.concurrentPerform(iterations: 4) { i in results[i] = try? self.stage(n) }
             for case let result? in results {

@@ -10,10 +10,10 @@ final class WalkthroughDataTests: XCTestCase {
 
     func testEveryStageHasBothLanguagesRealLessonsAndRealHistory() throws {
         let all = try StageWalkthrough.loadAll(from: Self.lessons.appendingPathComponent("walkthrough"))
-        XCTAssertEqual(all.map(\.stage), [0, 1, 2, 3, 4, 5])
+        XCTAssertEqual(all.map(\.stage), [0, 1, 2, 3, 4, 5, 6])
         let history = try HistoryData.load(from: Self.lessons.appendingPathComponent("history"))
         let commands: Set<String> = ["inspect", "run", "escape", "oom-demo", "rootfs", "runc", "bundle", "hog",
-                                     "image", "diff", "commit", "container", "engines"]
+                                     "image", "diff", "commit", "container", "engines", "network"]
         for stage in all {
             for text in [stage.title, stage.summary] + stage.steps.flatMap({ [$0.title, $0.text] + ($0.lookFor.map { [$0] } ?? []) }) {
                 XCTAssertFalse(text.en.isEmpty, "stage \(stage.stage): an English text is empty")
@@ -77,6 +77,39 @@ final class WalkthroughNeedsTests: XCTestCase {
         XCTAssertTrue(four.prefix(3).allSatisfy { $0.byHandNeeds == [.runc] }, "stage 4 compares with runc by hand")
         XCTAssertEqual(four.last?.run, ["engines", "demo", "docker"])
         XCTAssertEqual(four.last?.needs, [.root], "a private dockerd needs root")
+        let six = try stage(6).steps
+        for step in six where step.run != nil { XCTAssertEqual(step.needs, [.root], "stage 6: \(step.title.en)") }
+        // The server the later steps talk to runs in the background, checked by a request.
+        let server = try XCTUnwrap(six.first { $0.background == true })
+        XCTAssertEqual(server.prepares, true, "--step past the server must still start it")
+        XCTAssertEqual(server.ready?.prefix(2), ["run", "--stage"])
+    }
+
+    func testABackgroundStepsReadyCommandIsMadeForTheRun() throws {
+        let six = try stage(6).instantiated(scratch: "/tmp/x", name: "walkthrough-0-1-abcd")
+        let server = try XCTUnwrap(six.steps.first { $0.background == true })
+        XCTAssertTrue(server.ready?.contains("walkthrough-0-1-abcd") == true, "\(server.ready ?? [])")
+        XCTAssertFalse(server.ready?.joined().contains("{name}") == true)
+    }
+
+    func testReadyWithoutBackgroundIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("walkthrough-ready-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("stage9.yaml")
+        try """
+            stage: 9
+            title: {en: "T", zh: "T"}
+            summary: {en: "S", zh: "S"}
+            steps:
+              - title: {en: "a", zh: "a"}
+                text: {en: "b", zh: "b"}
+                run: [version]
+                ready: [version]
+            """.write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try StageWalkthrough.load(file)) { error in
+            XCTAssertEqual(error as? WalkthroughError, .invalid("stage9.yaml", "step 1 has ready: but is not a background step"))
+        }
     }
 
     func testNothingIsSaidWhenTheMachineHasEverything() throws {
@@ -218,6 +251,8 @@ final class WalkthroughNeedsTests: XCTestCase {
             }
             for (i, step) in walkthrough.steps.enumerated() {
                 guard let run = step.run, let flag = run.firstIndex(where: { ["--name", "--root"].contains($0) }), flag + 1 < run.count else { continue }
+                // A container's name on a lab network is the network's own: the run's network makes it unique.
+                if let network = run.firstIndex(of: "--network"), network + 1 < run.count, run[network + 1].contains("{") { continue }
                 XCTAssertTrue(run[flag + 1].contains("{"), "\(file) step \(i + 1): \(run[flag + 1]) is a fixed name")
             }
         }
