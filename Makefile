@@ -15,7 +15,7 @@ BIN := bin/contlab
 # Python with its .proto compiler (python3-grpcio, python3-grpc-tools); the schema tests:
 # python3-jsonschema and the OCI runtime-spec and image-spec JSON schemas (Debian ships them with
 # the Go packages, under /usr/share/gocode/src/github.com/opencontainers/).
-PACKAGES := pkg-config binutils libcap-dev libseccomp-dev libcmark-dev zlib1g-dev libnl-3-dev libnl-route-3-dev cmark python3 python3-jsonschema busybox-static \
+PACKAGES := pkg-config binutils iproute2 dash libcap-dev libseccomp-dev libcmark-dev zlib1g-dev libnl-3-dev libnl-route-3-dev cmark python3 python3-jsonschema busybox-static \
 	stress-ng debootstrap util-linux runc crun containerd umoci skopeo hyperfine tmux chromium fonts-noto-cjk docker.io podman conmon \
 	containernetworking-plugins python3-grpcio python3-grpc-tools \
 	golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev

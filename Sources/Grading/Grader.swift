@@ -1,5 +1,5 @@
 // Grading one exercise: what every grader needs from the machine, the checks run before any
-// is graded, and the dispatch to each stage's grader (Stage1Graders.swift … Stage5Graders.swift).
+// is graded, and the dispatch to each stage's grader (Stage1Graders.swift … Stage6Graders.swift).
 import Cgroups
 import ContlabCore
 import Exercises
@@ -88,7 +88,7 @@ public enum Grader {
         // `contlab lab setup` gave them.
         guard geteuid() == 0 || UserDelegation(uid: geteuid(), gid: getegid()).isPrepared(in: .current()) else { throw GradingError.needsRoot }
         if real.contains(where: { ["stage1-jail", "cgroup-script", "oci-bundle", "overlay-upper", "whiteout-layer"].contains($0.grader) }) { _ = try context.busybox() }
-        if real.contains(where: { $0.grader == "unshare-script" }) { _ = try context.hostTools() }
+        if real.contains(where: { ["unshare-script", "wire-script"].contains($0.grader) }) { _ = try context.hostTools() }
     }
 
     static func run(_ exercise: Exercise, folder: URL, context: GradingContext) throws -> [CheckOutcome] {
@@ -109,6 +109,7 @@ public enum Grader {
         case "oci-bundle": return try ociBundle(exercise, work: work, context: context)
         case "overlay-upper": return try overlayUpper(exercise, work: work, context: context)
         case "whiteout-layer": return try whiteoutLayer(exercise, work: work, context: context)
+        case "wire-script": return try wireScript(exercise, work: work, context: context)
         default: return CheckOutcome.allFailed(exercise, seen: "this contlab has no grader \"\(exercise.grader)\"")
         }
     }

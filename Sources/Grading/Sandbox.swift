@@ -40,6 +40,9 @@ struct Sandbox {
     /// namespace, and a /proc without masks (the kernel refuses a new procfs in a user namespace
     /// while parts of the one it can see are covered).
     var nested = false
+    /// With `nested`, for work whose subject is the network (stage 6): making interfaces and
+    /// addresses and sending pings, in network namespaces the container's user namespace owns.
+    var networking = false
     /// The first host uid and gid of the 65,536 the container's user namespace maps from 0: a
     /// range no account on the host uses, picked at random so that two gradings at once do not
     /// share one.
@@ -112,7 +115,8 @@ struct Sandbox {
         spec.process?.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "SWIFT_ROOT=/"] + env
         if nested {
             let held = Set(Self.boundingCapabilities())
-            let caps = Self.nestedCapabilities.filter { held.contains($0) }
+            let wanted = Self.nestedCapabilities + (networking ? ["CAP_NET_ADMIN", "CAP_NET_RAW"] : [])
+            let caps = wanted.filter { held.contains($0) }
             spec.process?.capabilities = Spec.Capabilities(bounding: caps, effective: caps, inheritable: nil, permitted: caps, ambient: nil)
             spec.process?.noNewPrivileges = false
             spec.linux?.maskedPaths = []

@@ -44,6 +44,27 @@ final class ProbeAndEvaluationTests: XCTestCase {
         XCTAssertTrue(noReport[0].seen.contains("exited with 127"))
     }
 
+    func testWiredNamespacesPassOnlyWithBothEndsInsideAndAnAnswer() {
+        let good = ProbeOutput.parse("status=0\nlog=\na-addresses=10.99.0.2/24 \nb-addresses=10.99.0.3/24 \nping=0\nhost-links=lo \n")
+        XCTAssertEqual(Evaluation.wireScript(probe: good).map(\.passed), [true, true, true, true])
+        // One end left beside the script, holding B's address: A's ping is answered, by the wrong namespace.
+        let hostEnd = ProbeOutput.parse("status=0\na-addresses=10.99.0.2/24 \nb-addresses=\nping=0\nhost-links=lo vb@if2 \n")
+        let outcomes = Evaluation.wireScript(probe: hostEnd)
+        XCTAssertEqual(outcomes.map(\.passed), [true, false, true, false])
+        XCTAssertEqual(outcomes[3].seen, "it has lo, vb")
+        XCTAssertTrue(outcomes[1].seen.contains("no IPv4 address"), outcomes[1].seen)
+        // Another student's subnet is named as such.
+        let other = ProbeOutput.parse("status=0\na-addresses=10.31.0.2/24\nb-addresses=10.31.0.3/24\nping=1\nhost-links=lo\n")
+        let mine = Variant(student: "s", values: ["address-a": "10.47.0.2", "address-b": "10.47.0.3"])
+        let graded = Evaluation.wireScript(probe: other, variant: mine)
+        XCTAssertEqual(graded.map(\.passed), [false, false, false, true])
+        XCTAssertTrue(graded[0].seen.contains("another variant's value"), graded[0].seen)
+        // A script that never finished: every check fails and says so.
+        let none = Evaluation.wireScript(probe: ProbeOutput.parse("student noise ping=0\n"))
+        XCTAssertEqual(none.map(\.passed), [false, false, false, false])
+        XCTAssertTrue(none[2].seen.contains("the script did not finish"), none[2].seen)
+    }
+
     func testHostnameChangedOutsideFails() {
         let probe = ProbeOutput.parse("inspect-begin\n\(inspectJSON(differs: true))\ninspect-end\n")
         let outcomes = Evaluation.unshareScript(exercise: "2.2", probe: probe, status: "exited with 0", hostnameBefore: "vm",
