@@ -50,7 +50,11 @@ static void reset_signals(void) {
 static void exec_when_released(unsigned long flags, const char *path, int exec_fd, char *const argv[],
                                char *const envp[], int sync_fd, int sync_write_fd, int pdeathsig) {
     if (pdeathsig > 0) prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0);
-    reset_signals();
+    // The signals the host forwards stay blocked, as the host blocked them before the clone,
+    // through the exec and until the init waits for them: the init is PID 1 of its namespace,
+    // and the kernel drops a signal sent to PID 1 while it has no handler for it unless the
+    // signal is blocked (then it waits, pending). A Ctrl-C in the first milliseconds is kept.
+    // The init empties the mask before it execs the command.
     if (sync_write_fd >= 0) close(sync_write_fd);
     if (sync_fd >= 0) {
         char byte;
