@@ -55,7 +55,7 @@ let package = Package(
             path: "Sources/Stage4OCI"),
         .target(name: "Images", dependencies: ["ContlabCore", "OCI", "CZlib", "CLinux"]),
         .target(
-            name: "Stage5Images", dependencies: ["ContlabCore", "Cgroups", "Images", "OCI", "Stage4OCI", "CLinux"],
+            name: "Stage5Images", dependencies: ["ContlabCore", "TextKit", "Cgroups", "Images", "OCI", "Stage4OCI", "CLinux"],
             path: "Sources/Stage5Images"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "TextKit", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "TextKit", "CCmark", "Yams"]),
@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI", "Cgroups", "ContlabCore"], exclude: ["Configs"]),
         .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
         .testTarget(name: "NetworkTests", dependencies: ["Stage6Network", "ContlabCore"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore", "TextKit"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore", "TextKit"]),
         // What more than one test target uses (headless Chromium); a library only tests link.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

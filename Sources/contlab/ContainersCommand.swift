@@ -3,6 +3,7 @@ import ContlabCore
 import Foundation
 import Images
 import Stage5Images
+import TextKit
 
 /// Stage 5's containers keep their upper directory after they exit, for diff and commit.
 struct ContainersCommand: ParsableCommand {
@@ -42,11 +43,42 @@ struct DiffCommand: ParsableCommand {
         abstract: "What a stage-5 container added (A), changed (C) and deleted (D), read from its overlay upper directory.",
         discussion: "A deletion is a whiteout: a 0:0 character device overlayfs left in the upper directory.")
     @Flag(help: "Show the upper directory itself: each entry's kind and mode, whiteouts and opaque directories.") var upper = false
-    @Argument(help: "The container id.") var id: String
+    @Flag(help: "Draw the overlay as a stack: the layers, the upper directory and what the container sees, path by path.") var diagram = false
+    @Flag(help: "Print the data --diagram draws, as JSON (for --from, or the lessons' diagrams).") var json = false
+    @Option(help: ArgumentHelp("With --diagram: draw a report saved with --json instead of a container's.", valueName: "file")) var from: String?
+    @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
+    @Argument(help: "The container id.") var id: String?
+
+    func validate() throws {
+        if from != nil && !diagram { throw ValidationError("--from draws a saved report: add --diagram") }
+        if from == nil && id == nil { throw ValidationError("name a container (contlab container ls lists them)") }
+        if [upper, diagram, json].filter({ $0 }).count > 1 { throw ValidationError("--upper, --diagram and --json each show the container their own way: pick one") }
+    }
+
     func run() throws {
         try reportingErrors {
             let store = ContainerStore.standard()
+            if diagram, let from {
+                guard let data = FileManager.default.contents(atPath: from) else { throw ValidationError("cannot read \(from)") }
+                guard let report = try? JSONDecoder().decode(OverlayReport.self, from: data) else {
+                    throw ValidationError("\(from) is not a report of contlab diff --json")
+                }
+                print(OverlayDiagram(report: report).text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
+                return
+            }
+            guard let id else { return }
             let container = try store.load(id)
+            if diagram || json {
+                let report = try OverlayReport.of(container, in: store)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                } else {
+                    print(OverlayDiagram(report: report).text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
+                }
+                return
+            }
             if upper {
                 print("upper directory \(store.upper(id)):")
                 for line in try store.upperListing(container) { print("  " + line) }

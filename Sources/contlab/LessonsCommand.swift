@@ -5,6 +5,7 @@ import Exercises
 import History
 import Inspect
 import Lessons
+import Stage5Images
 import TextKit
 
 /// `contlab lessons [list|show|export|check]`: read the lessons in the terminal, export them as
@@ -129,6 +130,13 @@ struct LessonsCommand: ParsableCommand {
                     throw ValidationError("lessons/diagrams/\(name) is not a report of contlab inspect --json")
                 }
                 extras.diagrams[language, default: [:]][name] = NamespaceDiagram(report: report).svg(language: language)
+            }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasSuffix("-overlay.json") {
+                guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
+                      let report = try? JSONDecoder().decode(OverlayReport.self, from: data) else {
+                    throw ValidationError("lessons/diagrams/\(name) is not a report of contlab diff --json")
+                }
+                extras.diagrams[language, default: [:]][name] = OverlayDiagram(report: report).svg(language: language)
             }
         }
         return extras

@@ -157,6 +157,26 @@ final class ImageStageTests: XCTestCase {
         XCTAssertEqual(lstat(Self.data + "/containers/cow2/upper/bin/vi", &info), 0)
         XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR, "the deletion is overlayfs's whiteout, a character device")
         XCTAssertEqual(info.st_rdev, 0)
+        // The same container as data and as a stack: /bin/vi deleted by a whiteout, /etc/passwd
+        // read from upper, /bin/sh falling through to the image's layer.
+        let json = try expectSuccess(["diff", "--json", "cow2"]).stdout
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let rows = try XCTUnwrap(report["rows"] as? [[String: Any]])
+        func row(_ path: String) -> [String: Any]? { rows.first { $0["path"] as? String == path } }
+        XCTAssertEqual(row("/bin/vi")?["upper"] as? String, "whiteout", "\(rows)")
+        XCTAssertEqual(row("/bin/vi")?["layers"] as? [Bool], [true])
+        XCTAssertEqual(row("/etc/passwd")?["upper"] as? String, "file")
+        XCTAssertEqual(row("/new")?["layers"] as? [Bool], [false])
+        XCTAssertNil(row("/bin/sh")?["upper"], "untouched: \(rows)")
+        XCTAssertNil(row("/etc"), "a directory that only holds a change is not a row")
+        let drawn = try expectSuccess(["diff", "--diagram", "--color", "never", "cow2"]).stdout
+        let saved = Self.data + "/cow2-overlay.json"
+        try json.write(toFile: saved, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try expectSuccess(["diff", "--diagram", "--color", "never", "--from", saved]).stdout, drawn, "a saved report draws the same")
+        XCTAssertTrue(drawn.contains("✗ whiteout") && drawn.contains("↑ upper") && drawn.contains("↑ layer 1"), drawn)
+        let refused = try contlab(["diff", "--from", saved])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("add --diagram"), refused.stderr)
         let other = try contlab(["run", "--stage", "5", "--image", "busybox", "--rm", "--", "sh", "-c", "test ! -e /new && test -e /bin/vi"])
         XCTAssertEqual(other.status, 0, "another container sees the image, not the first container's writes: \(other.stderr)")
         try expectSuccess(["container", "rm", "cow", "cow2"])
