@@ -55,9 +55,13 @@ public struct ExerciseCatalog: Sendable {
         }
         func fail(_ reason: String) -> ExerciseError { .malformed(file: file, reason: reason) }
         let pattern = exercise.id.split(separator: ".")
-        guard pattern.count == 2, pattern[0] == "H" || Int(pattern[0]) == exercise.stage, Int(pattern[1]) != nil else {
-            throw fail("id \"\(exercise.id)\" must be STAGE.N (matching stage:) or H.N for history")
+        let build = exercise.track == "build"
+        guard pattern.count == 2, pattern[0] == (build ? "B" : pattern[0]), build || pattern[0] == "H" || Int(pattern[0]) == exercise.stage,
+              Int(pattern[1]) != nil else {
+            throw fail("id \"\(exercise.id)\" must be STAGE.N (matching stage:), H.N for history or B.N for the build track")
         }
+        if let track = exercise.track, track != "build" { throw fail("track \"\(track)\": the only track is build") }
+        if build && (exercise.languages ?? [:]).isEmpty { throw fail("a build-track exercise names its languages and their files") }
         guard !exercise.checks.isEmpty else { throw fail("no checks") }
         guard (1...600).contains(exercise.timeout) else { throw fail("timeout must be 1–600 seconds") }
         var seen: Set<String> = []
@@ -70,6 +74,20 @@ public struct ExerciseCatalog: Sendable {
             }
         }
         return exercise
+    }
+
+    /// The build track (exercises/build/) for a workspace in `language`: each level's files
+    /// are that language's.
+    public static func loadBuildTrack(from directory: URL, language: String) throws -> ExerciseCatalog {
+        let track = try load(from: directory.appendingPathComponent("build", isDirectory: true))
+        let offered = Set(track.exercises.flatMap { ($0.languages ?? [:]).keys })
+        guard offered.contains(language) else { throw ExerciseError.unknownTrackLanguage(language, offered: offered.sorted()) }
+        let exercises = track.exercises.map { exercise -> Exercise in
+            var exercise = exercise
+            exercise.files = exercise.languages?[language] ?? []
+            return exercise
+        }
+        return ExerciseCatalog(exercises: exercises, directory: track.directory)
     }
 
     /// "1.2" before "1.10", stages before H.

@@ -33,19 +33,26 @@ public struct Exercise: Codable, Equatable, Sendable {
     public var timeout: Int
     public var checks: [Check]
     /// Files the student edits or writes (relative to the exercise folder); `--watch` looks at them.
+    /// For the build track, the files of the workspace's programming language (`languages`).
     public var files: [String]
+    /// "build" for the build track (exercises/build/), where students write the runtime itself;
+    /// nil for the exercises every workspace has.
+    public var track: String?
+    /// The build track's starter and files per programming language ("c": runtime.c, …): the
+    /// starter files are under starter/LANGUAGE/.
+    public var languages: [String: [String]]?
 
     /// Set by the catalog: the exercise's directory under exercises/.
     public var directory: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case id, slug, stage, title, grader, timeout, checks, files
+        case id, slug, stage, title, grader, timeout, checks, files, track, languages
     }
 
     public var folderName: String { "\(id)-\(slug)" }
     public var points: Int { checks.reduce(0) { $0 + $1.points } }
-    /// "stage 3" or "history", for lists.
-    public var group: String { stage.map { "stage \($0)" } ?? "history" }
+    /// "stage 3", "history" or "build track", for lists.
+    public var group: String { track == "build" ? "build track" : stage.map { "stage \($0)" } ?? "history" }
 
     public func check(_ id: String) -> Check? { checks.first { $0.id == id } }
 }
@@ -59,6 +66,7 @@ public enum ExerciseError: Error, CustomStringConvertible, Equatable {
     case unknownStage(Int)
     case unreadable(String, reason: String)
     case roster(String)
+    case unknownTrackLanguage(String, offered: [String])
 
     public var description: String {
         switch self {
@@ -78,6 +86,8 @@ public enum ExerciseError: Error, CustomStringConvertible, Equatable {
             return "cannot read \(path): \(reason)"
         case .roster(let why):
             return "--roster: \(why)"
+        case .unknownTrackLanguage(let language, let offered):
+            return "the build track has no starter in \"\(language)\": choose --lang " + offered.joined(separator: " or ")
         }
     }
 }

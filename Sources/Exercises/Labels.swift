@@ -21,7 +21,11 @@ public struct ExerciseLabels: Sendable {
     public func stage(_ number: Int) -> String { stageFormat(number) }
     /// "for a hint: contlab hint 2.2"
     public func askForHint(_ id: String) -> String { hintFormat(id) }
-    public func group(_ exercise: Exercise) -> String { exercise.stage.map(stage) ?? history }
+    public func group(_ exercise: Exercise) -> String {
+        // The build track's levels follow the stages they re-create: "stage 2" reads right in
+        // a workspace that holds only the track.
+        exercise.stage.map(stage) ?? history
+    }
     /// "7/12 points, 1 of 3 exercises complete"
     public func total(points: Int, of maxPoints: Int, complete: Int, of count: Int) -> String {
         totalFormat(points, maxPoints, complete, count)

@@ -39,8 +39,27 @@ public struct Workspace: Sendable {
     /// Lay out a new workspace at `directory` (new or empty): every exercise's folder with its task
     /// statement in both languages and its starter files. `taskText` turns an exercise's task
     /// markdown into what the student reads (the history set fills in its questions there).
+    /// What a build-track workspace is written in: its levels come from exercises/build/, with
+    /// the starter files of `language`.
+    public struct Track: Codable, Equatable, Sendable {
+        public var track: String
+        public var language: String
+        public init(track: String = "build", language: String) {
+            self.track = track
+            self.language = language
+        }
+    }
+
+    var trackFile: URL { stateDirectory.appendingPathComponent("track.json") }
+
+    /// nil for a workspace of the usual exercises.
+    public func loadTrack() -> Track? {
+        guard let data = try? Data(contentsOf: trackFile) else { return nil }
+        return try? JSONDecoder().decode(Track.self, from: data)
+    }
+
     @discardableResult
-    public static func create(at directory: URL, catalog: ExerciseCatalog, variant: Variant = .standard,
+    public static func create(at directory: URL, catalog: ExerciseCatalog, variant: Variant = .standard, track: Track? = nil,
                               taskText: (Exercise, Language, String) throws -> String = { $2 }) throws -> Workspace {
         let fm = FileManager.default
         if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
@@ -51,7 +70,8 @@ public struct Workspace: Sendable {
         for exercise in catalog.exercises {
             let folder = workspace.folder(for: exercise)
             try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-            let starter = URL(fileURLWithPath: exercise.directory).appendingPathComponent("starter")
+            var starter = URL(fileURLWithPath: exercise.directory).appendingPathComponent("starter")
+            if let track { starter = starter.appendingPathComponent(track.language) }
             if let items = try? fm.contentsOfDirectory(atPath: starter.path) {
                 for item in items.sorted() {
                     // Starter files mention the variant's values too (a file's comment names what to delete).
@@ -72,6 +92,7 @@ public struct Workspace: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if variant != .standard { try workspace.saveVariant(variant) }
+        if let track { try encoder.encode(track).write(to: workspace.trackFile) }
         try encoder.encode(Marker(format: 1, created: Timestamp.rfc3339())).write(to: workspace.markerFile)
         return workspace
     }

@@ -87,7 +87,7 @@ public enum Grader {
         // Without root: containers in the user's own user namespace, cgroups in the subtree
         // `contlab lab setup` gave them.
         guard geteuid() == 0 || UserDelegation(uid: geteuid(), gid: getegid()).isPrepared(in: .current()) else { throw GradingError.needsRoot }
-        if real.contains(where: { ["stage1-jail", "cgroup-script", "oci-bundle", "overlay-upper", "whiteout-layer"].contains($0.grader) }) { _ = try context.busybox() }
+        if real.contains(where: { ["stage1-jail", "cgroup-script", "oci-bundle", "overlay-upper", "whiteout-layer", "build-runtime"].contains($0.grader) }) { _ = try context.busybox() }
         if real.contains(where: { ["unshare-script", "wire-script"].contains($0.grader) }) { _ = try context.hostTools() }
     }
 
@@ -110,6 +110,7 @@ public enum Grader {
         case "overlay-upper": return try overlayUpper(exercise, work: work, context: context)
         case "whiteout-layer": return try whiteoutLayer(exercise, work: work, context: context)
         case "wire-script": return try wireScript(exercise, work: work, context: context)
+        case "build-runtime": return try buildRuntime(exercise, work: work, context: context)
         default: return CheckOutcome.allFailed(exercise, seen: "this contlab has no grader \"\(exercise.grader)\"")
         }
     }

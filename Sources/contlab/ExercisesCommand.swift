@@ -40,10 +40,21 @@ struct ExercisesCommand: ParsableCommand {
         @Option(help: "The class's secret (a file of 16 or more characters); else $CONTLAB_CLASS_KEY.") var classKey: String?
         @Option(help: "An assignment.yaml: verify then grades its exercises and shows the weighted score, the due date and what hints cost.")
         var assignment: String?
+        @Option(help: "build: the build track, where you write a container runtime of your own, level by level (B.1, B.2…).")
+        var track: String?
+        @Option(help: ArgumentHelp("With --track build: the runtime's programming language, c or python.", valueName: "language"))
+        var lang: String?
+
+        func validate() throws {
+            if let track, track != "build" { throw ValidationError("--track \(track): the only track is build") }
+            if track != nil && lang == nil { throw ValidationError("--track build needs --lang c or --lang python: the language you write your runtime in") }
+            if track == nil && lang != nil { throw ValidationError("--lang chooses the build track's language: add --track build") }
+        }
 
         func run() throws {
             try reportingErrors(exitCode: 2) {
-                let catalog = try ExerciseSupport.catalog()
+                let trackChoice = lang.map { Workspace.Track(language: $0) }
+                let catalog = try ExerciseSupport.catalog(track: trackChoice)
                 let url = URL(fileURLWithPath: directory)
                 var variant = Variant.standard
                 if let student {
@@ -60,7 +71,7 @@ struct ExercisesCommand: ParsableCommand {
                     return text
                 }
                 var history: HistoryData?
-                let workspace = try Workspace.create(at: url, catalog: catalog, variant: variant) { exercise, language, text in
+                let workspace = try Workspace.create(at: url, catalog: catalog, variant: variant, track: trackChoice) { exercise, language, text in
                     guard text.contains("{{questions}}") else { return text }
                     if history == nil { history = try ExerciseSupport.history() }
                     return text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: history!, language: language, variant: variant))
@@ -81,7 +92,7 @@ struct ExercisesCommand: ParsableCommand {
         func run() throws {
             try reportingErrors(exitCode: 2) {
                 let workspace = try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-                let catalog = try ExerciseSupport.catalog(for: workspace?.loadVariant() ?? .standard)
+                let catalog = try ExerciseSupport.catalog(for: workspace?.loadVariant() ?? .standard, track: workspace?.loadTrack())
                 let lang = language.language
                 let progress = workspace?.loadProgress() ?? Workspace.Progress()
                 let style = Style(enabled: color.enabled())
@@ -122,8 +133,15 @@ struct ExercisesCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors(exitCode: 2) {
-                let catalog = try ExerciseSupport.catalog()
-                let exercise = try catalog.exercise(id)
+                // The build track's levels are shown from anywhere, in any workspace.
+                let workspace = try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                let catalog = try ExerciseSupport.catalog(track: workspace?.loadTrack())
+                let exercise: Exercise
+                if id.uppercased().hasPrefix("B."), workspace?.loadTrack() == nil {
+                    exercise = try ExerciseSupport.catalog(track: Workspace.Track(language: "c")).exercise(id)
+                } else {
+                    exercise = try catalog.exercise(id)
+                }
                 let lang = language.language
                 // In a workspace, its own values (a teacher's variant for this student).
                 let variant = (try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)))?.loadVariant() ?? .standard
@@ -139,14 +157,17 @@ struct ExercisesCommand: ParsableCommand {
 
 /// Where the exercises and the history data are, and how a task is shown.
 enum ExerciseSupport {
-    static func catalog() throws -> ExerciseCatalog {
+    /// The usual exercises, or a track's levels in the track's language.
+    static func catalog(track: Workspace.Track? = nil) throws -> ExerciseCatalog {
         guard let home = ProjectFiles.home() else { throw ProjectFilesError.homeNotFound("exercises") }
-        return try ExerciseCatalog.load(from: home.appendingPathComponent("exercises", isDirectory: true))
+        let directory = home.appendingPathComponent("exercises", isDirectory: true)
+        if let track { return try ExerciseCatalog.loadBuildTrack(from: directory, language: track.language) }
+        return try ExerciseCatalog.load(from: directory)
     }
 
     /// The catalog as a workspace of `variant` reads it: titles and hints with its values.
-    static func catalog(for variant: Variant) throws -> ExerciseCatalog {
-        let catalog = try catalog()
+    static func catalog(for variant: Variant, track: Workspace.Track? = nil) throws -> ExerciseCatalog {
+        let catalog = try catalog(track: track)
         return ExerciseCatalog(exercises: catalog.exercises.map(variant.fill), directory: catalog.directory)
     }
 

@@ -62,7 +62,7 @@ struct VerifyCommand: ParsableCommand {
                 guard let key = try Variant.classKey(file: classKey) else { throw ValidationError("--student needs --class-key or CONTLAB_CLASS_KEY") }
                 variant = Variant.derive(student: student, key: key)
             }
-            let catalog = try ExerciseSupport.catalog(for: variant)
+            let catalog = try ExerciseSupport.catalog(for: variant, track: space.loadTrack())
             let assignment = try space.loadAssignment(known: catalog.exercises.map(\.id))
             var exercises = try catalog.select(id: id, stage: stage)
             // With an assignment and no id or stage asked for, the assigned exercises only (a
@@ -167,7 +167,7 @@ struct HintCommand: ParsableCommand {
     func run() throws {
         try reportingErrors(exitCode: 2) {
             let space = try Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-            let catalog = try ExerciseSupport.catalog(for: space.loadVariant())
+            let catalog = try ExerciseSupport.catalog(for: space.loadVariant(), track: space.loadTrack())
             let lang = language.language
             var progress = space.loadProgress()
             let exercise: Exercise

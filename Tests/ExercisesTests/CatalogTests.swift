@@ -59,6 +59,47 @@ final class CatalogTests: XCTestCase {
         }
     }
 
+    /// The build track: every level offers C and Python, each with its skeleton, its files and
+    /// a reference runtime in the tests; the track stays out of the usual catalog.
+    func testTheBuildTrackIsCompleteInEachLanguage() throws {
+        XCTAssertFalse(try Fixtures.catalog().exercises.contains { $0.track != nil }, "a usual workspace has no build levels")
+        for language in ["c", "python"] {
+            let track = try ExerciseCatalog.loadBuildTrack(from: Fixtures.exercisesDirectory, language: language)
+            XCTAssertEqual(track.exercises.map(\.id), ["B.1", "B.2"])
+            for exercise in track.exercises {
+                XCTAssertEqual(exercise.files, [language == "c" ? "runtime.c" : "runtime.py"], exercise.id)
+                for file in exercise.files {
+                    let starter = exercise.directory + "/starter/\(language)/" + file
+                    XCTAssertTrue(FileManager.default.fileExists(atPath: starter), starter)
+                    let reference = Fixtures.solutionsDirectory.appendingPathComponent("\(exercise.id)/reference-\(language)/\(file)")
+                    XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: starter)), try Data(contentsOf: reference))
+                }
+                for language in Language.allCases {
+                    let task = try String(contentsOfFile: exercise.directory + "/task.\(language.rawValue).md", encoding: .utf8)
+                    XCTAssertTrue(task.hasPrefix("# \(exercise.id) "), "\(exercise.id) task.\(language.rawValue).md")
+                    XCTAssertTrue(exercise.checks.allSatisfy { !$0.title[language].isEmpty && $0.hints.allSatisfy { !$0[language].isEmpty } })
+                }
+            }
+        }
+        XCTAssertThrowsError(try ExerciseCatalog.loadBuildTrack(from: Fixtures.exercisesDirectory, language: "cobol")) { error in
+            XCTAssertEqual(error as? ExerciseError, .unknownTrackLanguage("cobol", offered: ["c", "python"]))
+        }
+        XCTAssertThrowsError(try ExerciseCatalog.parse("""
+            id: "B.1"
+            slug: x
+            stage: 1
+            track: build
+            title: {en: "x", zh: "x"}
+            grader: build-runtime
+            timeout: 5
+            files: []
+            checks:
+              - {id: a, points: 1, title: {en: "a", zh: "a"}, hints: [{en: "h", zh: "h"}]}
+            """, file: "x")) { error in
+            XCTAssertTrue("\(error)".contains("names its languages"), "\(error)")
+        }
+    }
+
     func testMalformedExercisesAreRefusedWithTheReason() {
         func reason(_ yaml: String) -> String {
             do {

@@ -65,6 +65,33 @@ final class ProbeAndEvaluationTests: XCTestCase {
         XCTAssertTrue(none[2].seen.contains("the script did not finish"), none[2].seen)
     }
 
+    func testTheBuildTracksLevelsJudgeWhatTheCommandsSaw() {
+        let chroot = ProbeOutput.parse("built=0\nstatus1=0\nout1=m-1 \nstatus2=7\nescape=\"proofRead\":\"s-1\\n\"\n")
+        XCTAssertEqual(Evaluation.buildChroot(probe: chroot, marker: "m-1", secret: "s-1").map(\.passed), [true, true, true])
+        let broken = ProbeOutput.parse("built=1\nbuildlog=runtime.c:3: error: expected ';'\n")
+        let failed = Evaluation.buildChroot(probe: broken, marker: "m-1", secret: "s-1")
+        XCTAssertEqual(failed.map(\.passed), [false, false, false])
+        XCTAssertTrue(failed[0].seen.contains("expected ';'"), "the compiler's words reach the student: \(failed[0].seen)")
+        // A runtime that printed the marker's name but ran nothing does not pass.
+        XCTAssertFalse(Evaluation.buildChroot(probe: ProbeOutput.parse("built=0\nout1=m-2\n"), marker: "m-1", secret: "s-1")[0].passed)
+
+        let ns = ["pid", "mnt", "uts", "ipc", "net"].map { #"{"kind": "\#($0)", "id": "\#($0):[9]", "differsFromHost": true}"# }.joined(separator: ",")
+        let inspect = #"{"pid": 5, "ppid": 1, "uid": 0, "gid": 0, "groups": [], "hostname": "container", "namespaces": [\#(ns)], "root": "/", "procMounted": true, "noNewPrivileges": false, "seccomp": "disabled", "cgroups": []}"#
+        func probe(_ mounts: [String], escape: String = "") -> ProbeOutput {
+            ProbeOutput.parse("inspect-begin\n\(inspect)\ninspect-end\nshpid=1\nshppid=0\nprocppid=1\nhostname=container\nmountinfo-begin\n"
+                              + mounts.map { "1 0 0:1 / \($0) rw - x x rw" }.joined(separator: "\n") + "\nmountinfo-end\nescape2=\(escape)\nbuilt=0\nstatus4=0\n")
+        }
+        let good = Evaluation.buildNamespaces(probe: probe(["/", "/proc", "/usr/local/bin/contlab"]), secret: "s-1", hostname: "container", hostnameOutside: "grader")
+        XCTAssertEqual(good.map(\.passed), [true, true, true, true, true, true], "\(good)")
+        let kept = Evaluation.buildNamespaces(probe: probe(["/", "/proc", "/oldroot", "/oldroot/tmp"]), secret: "s-1", hostname: "container", hostnameOutside: "grader")
+        XCTAssertEqual(kept.first { $0.check == "old-root-gone" }?.passed, false)
+        let escaped = Evaluation.buildNamespaces(probe: probe(["/"], escape: "\"proofRead\":\"s-1\""), secret: "s-1", hostname: "container", hostnameOutside: "grader")
+        XCTAssertEqual(escaped.first { $0.check == "contained" }?.passed, false)
+        let silent = Evaluation.buildNamespaces(probe: ProbeOutput.parse("built=0\nstatus4=125\nmount proc: Operation not permitted\n"), secret: "s-1",
+                                                hostname: "container", hostnameOutside: "grader")
+        XCTAssertTrue(silent.allSatisfy { !$0.passed && $0.seen.contains("Operation not permitted") }, "\(silent)")
+    }
+
     func testHostnameChangedOutsideFails() {
         let probe = ProbeOutput.parse("inspect-begin\n\(inspectJSON(differs: true))\ninspect-end\n")
         let outcomes = Evaluation.unshareScript(exercise: "2.2", probe: probe, status: "exited with 0", hostnameBefore: "vm",

@@ -93,13 +93,15 @@ final class ExerciseGradingTests: XCTestCase {
     }
 
     /// Starter zero, reference full, every wrong answer failing as its expect.json says.
-    func gradeExercise(_ id: String) throws {
+    /// `reference`: the folder of the full-marks answer (the build track has one per language);
+    /// `wrongs`: whether to grade the wrong answers too (the build track's are in C).
+    func gradeExercise(_ id: String, reference: String = "reference", wrongs: Bool = true) throws {
         let starter = try verify([id])
         XCTAssertEqual(starter.points, 0, "\(id): the starter files score zero; failing \(starter.failing)")
         XCTAssertEqual(starter.status, 1, "\(id): a failing grade exits 1")
 
         let variants = try FileManager.default.contentsOfDirectory(atPath: Self.solutions.appendingPathComponent(id).path).sorted()
-        for wrong in variants where wrong.hasPrefix("wrong-") {
+        for wrong in variants where wrong.hasPrefix("wrong-") && wrongs {
             try use(id, wrong)
             let expectData = try Data(contentsOf: Self.solutions.appendingPathComponent("\(id)/\(wrong)/expect.json"))
             let expect = try XCTUnwrap(JSONSerialization.jsonObject(with: expectData) as? [String: Any])
@@ -121,11 +123,11 @@ final class ExerciseGradingTests: XCTestCase {
             XCTAssertEqual(graded.status, 1)
         }
 
-        try use(id, "reference")
-        let reference = try verify([id])
-        XCTAssertEqual(reference.points, reference.maxPoints, "\(id): the reference scores full marks; failing \(reference.checks.filter { $0["passed"] as? Bool == false })")
-        XCTAssertGreaterThan(reference.maxPoints, 0)
-        XCTAssertEqual(reference.status, 0)
+        try use(id, reference)
+        let full = try verify([id])
+        XCTAssertEqual(full.points, full.maxPoints, "\(id) \(reference): full marks; failing \(full.checks.filter { $0["passed"] as? Bool == false })")
+        XCTAssertGreaterThan(full.maxPoints, 0)
+        XCTAssertEqual(full.status, 0)
     }
 
     // MARK: every exercise
@@ -143,6 +145,28 @@ final class ExerciseGradingTests: XCTestCase {
     func testStage4() throws { for id in ["4.1", "4.2", "4.3"] { try gradeExercise(id) } }
     func testStage5() throws { for id in ["5.1", "5.2"] { try gradeExercise(id) } }
     func testStage6() throws { try gradeExercise("6.1") }
+
+    /// The build track, in each language it offers: the untouched skeleton builds and scores
+    /// zero, the reference runtime scores full marks, and the wrong runtimes (in C) fail what
+    /// their expect.json says, with the hint it names.
+    func testBuildTrack() throws {
+        let standard = workspace
+        defer { workspace = standard }
+        for language in ["c", "python"] {
+            workspace = NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-\(language)"
+            try? FileManager.default.removeItem(atPath: workspace)
+            defer { try? FileManager.default.removeItem(atPath: workspace) }
+            let made = try Harness.run(["exercises", "init", workspace, "--track", "build", "--lang", language])
+            XCTAssertEqual(made.status, 0, made.stderr)
+            let starter = language == "c" ? "runtime.c" : "runtime.py"
+            XCTAssertTrue(FileManager.default.fileExists(atPath: try folder("B.1") + "/" + starter), "\(language): the skeleton is there")
+            for id in ["B.1", "B.2"] { try gradeExercise(id, reference: "reference-\(language)", wrongs: language == "c") }
+        }
+        let unknown = try Harness.run(["exercises", "init", NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol", "--track", "build", "--lang", "cobol"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.contains("choose --lang c or python"), unknown.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol"), "nothing is made")
+    }
     func testHistory() throws { for id in ["H.1", "H.2", "H.3"] { try gradeExercise(id) } }
 
     func testTheSameSolutionGetsTheSameGrade() throws {
