@@ -18,6 +18,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case noProcess(String)
     case hook(String, String)
     case consoleSocket(String, String)
+    /// linux.seccomp.listenerPath, and what went wrong handing the agent its descriptor.
+    case seccompAgent(String, String)
 
     public var description: String {
         switch self {
@@ -57,6 +59,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
             return "\(name) hook failed: \(why)"
         case .consoleSocket(let path, let why):
             return "--console-socket \(path): \(why)"
+        case .seccompAgent(let path, let why):
+            return "linux.seccomp.listenerPath \(path): \(why)"
         }
     }
 }
