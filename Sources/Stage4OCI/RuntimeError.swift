@@ -56,7 +56,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
         case .noProcess(let id):
             return "container \"\(id)\" has no running process"
         case .hook(let name, let why):
-            return "\(name) hook failed: \(why)"
+            // runc's words ("error running hook"), which its tests and engines' logs look for.
+            return "error running hook \(name): \(why)"
         case .consoleSocket(let path, let why):
             return "--console-socket \(path): \(why)"
         case .seccompAgent(let path, let why):
