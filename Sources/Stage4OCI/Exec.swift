@@ -239,6 +239,9 @@ extension OCIRuntime {
                 failure = error
             }
         }
+        if announced && failure == nil && report.descriptors.isEmpty {
+            failure = RuntimeError.initFailed("exec: the process announced its seccomp notification descriptor, but none came with it")
+        }
         return (lines, failure)
     }
 }

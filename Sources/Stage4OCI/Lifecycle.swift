@@ -187,7 +187,10 @@ public struct OCIRuntime {
                 }
                 return calls
             }
-            if line == SeccompAgent.line, let fd = report.takeDescriptor() {
+            if line == SeccompAgent.line {
+                guard let fd = report.takeDescriptor() else {
+                    throw RuntimeError.initFailed("the init announced its seccomp notification descriptor, but none came with it")
+                }
                 // The spec was checked: a notifying filter has a listenerPath.
                 guard let seccomp, let path = seccomp.listenerPath else {
                     close(fd)
