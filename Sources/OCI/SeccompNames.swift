@@ -62,18 +62,22 @@ extension SpecCheck {
         // The runtime's own calls after loading the filter (its reports to the host) would wait for an
         // agent that has no descriptor yet; runc refuses these two for that reason too.
         if seccomp.defaultAction == "SCMP_ACT_NOTIFY" {
-            throw SpecError(path + ".defaultAction", "SCMP_ACT_NOTIFY cannot be used as the default action: the runtime's own"
-                            + " calls after loading the filter would wait on the agent; name the calls to notify in syscalls")
+            throw SpecError(path + ".defaultAction", "SCMP_ACT_NOTIFY cannot be used as the default action: the"
+                            + " runtime's own calls after loading the filter would wait on the agent; name the calls to"
+                            + " notify in syscalls")
         }
         if SeccompNames.action(seccomp.defaultAction, errnoRet: nil) == nil {
-            throw SpecError(path + ".defaultAction", "\"\(seccomp.defaultAction)\" is not an action contlab loads (\(SeccompNames.actions.joined(separator: ", ")))")
+            let known = SeccompNames.actions.joined(separator: ", ")
+            throw SpecError(path + ".defaultAction",
+                            "\"\(seccomp.defaultAction)\" is not an action contlab loads (\(known))")
         }
         if let flags = seccomp.flags, !flags.isEmpty {
             throw SpecError(path + ".flags", "filter flags are not implemented by contlab yet; remove them")
         }
         if seccomp.usesNotify && (seccomp.listenerPath ?? "").isEmpty {
-            throw SpecError(path + ".listenerPath", "SCMP_ACT_NOTIFY needs an agent to answer the calls: give the path of its"
-                            + " unix socket (the runtime connects there and sends it the filter's descriptor)")
+            throw SpecError(path + ".listenerPath", "SCMP_ACT_NOTIFY needs an agent to answer the calls: give the"
+                            + " path of its unix socket (the runtime connects there and sends it the filter's"
+                            + " descriptor)")
         }
         for (i, arch) in (seccomp.architectures ?? []).enumerated() where SeccompNames.architecture(arch) == nil {
             throw SpecError("\(path).architectures[\(i)]", "unknown architecture \"\(arch)\"")
@@ -83,8 +87,9 @@ extension SpecCheck {
                 throw SpecError("\(path).syscalls[\(i)].action", "\"\(rule.action)\" is not an action contlab loads")
             }
             if rule.action == "SCMP_ACT_NOTIFY" && rule.names.contains("write") {
-                throw SpecError("\(path).syscalls[\(i)].names", "SCMP_ACT_NOTIFY cannot be used for the write syscall: the runtime"
-                                + " writes its reports to the host after loading the filter, before the agent has it; remove write")
+                throw SpecError("\(path).syscalls[\(i)].names", "SCMP_ACT_NOTIFY cannot be used for the write syscall:"
+                                + " the runtime writes its reports to the host after loading the filter, before the"
+                                + " agent has it; remove write")
             }
             for (j, arg) in (rule.args ?? []).enumerated() {
                 if SeccompNames.comparison(arg.op) == nil {

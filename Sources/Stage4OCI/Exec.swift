@@ -211,7 +211,8 @@ extension OCIRuntime {
     /// The process's seccomp notification descriptor goes to the agent as soon as both it and the
     /// process's pid (which the helper reports) are here: the process may be waiting on the agent
     /// already, and its exec, which ends the report, may itself be a notified call.
-    func readReport(_ fd: Int32, record: StateStore.Record, seccomp: Spec.Seccomp?) -> (lines: [String], agentFailure: Error?) {
+    func readReport(_ fd: Int32, record: StateStore.Record,
+                    seccomp: Spec.Seccomp?) -> (lines: [String], agentFailure: Error?) {
         var report = ProcessReport(fd: fd)
         defer { report.closeDescriptors() }
         var lines: [String] = []
@@ -226,7 +227,8 @@ extension OCIRuntime {
             announced = false
             guard let seccomp, let path = seccomp.listenerPath else {
                 close(listener)
-                failure = RuntimeError.initFailed("exec: the process sent a seccomp descriptor, but linux.seccomp names no listenerPath")
+                failure = RuntimeError.initFailed("exec: the process sent a seccomp descriptor, but linux.seccomp names"
+                                                  + " no listenerPath")
                 continue
             }
             // runc's state for an exec'd process's filter: the container runs; `pid` is the new
@@ -234,13 +236,15 @@ extension OCIRuntime {
             let state = ContainerState(id: record.id, status: "running", pid: record.pid, bundle: record.bundle,
                                        annotations: record.annotations)
             do {
-                try SeccompAgent.handOver(listener, listenerPath: path, message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
+                try SeccompAgent.handOver(listener, listenerPath: path,
+                                          message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
             } catch {
                 failure = error
             }
         }
         if announced && failure == nil && report.descriptors.isEmpty {
-            failure = RuntimeError.initFailed("exec: the process announced its seccomp notification descriptor, but none came with it")
+            failure = RuntimeError.initFailed("exec: the process announced its seccomp notification descriptor, but"
+                                              + " none came with it")
         }
         return (lines, failure)
     }

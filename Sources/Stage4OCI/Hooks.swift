@@ -105,7 +105,8 @@ public enum HookRunner {
     /// How a hook ended, with the signal's own words (strsignal, "bad system call" for a call its
     /// seccomp filter kills), as runc reports it: a hook under the container's filter may die so.
     static func describe(_ end: ExitStatus) -> String {
-        guard case .signaled(let signal) = end, let words = strsignal(signal).map({ String(cString: $0) }), !words.isEmpty else {
+        guard case .signaled(let signal) = end, let words = strsignal(signal).map({ String(cString: $0) }),
+              !words.isEmpty else {
             return end.description
         }
         return end.description + ": " + words.prefix(1).lowercased() + words.dropFirst()

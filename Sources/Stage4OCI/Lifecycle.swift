@@ -189,17 +189,20 @@ public struct OCIRuntime {
             }
             if line == SeccompAgent.line {
                 guard let fd = report.takeDescriptor() else {
-                    throw RuntimeError.initFailed("the init announced its seccomp notification descriptor, but none came with it")
+                    throw RuntimeError.initFailed("the init announced its seccomp notification descriptor, but none"
+                                                  + " came with it")
                 }
                 // The spec was checked: a notifying filter has a listenerPath.
                 guard let seccomp, let path = seccomp.listenerPath else {
                     close(fd)
-                    throw RuntimeError.initFailed("the init sent a seccomp descriptor, but linux.seccomp names no listenerPath")
+                    throw RuntimeError.initFailed("the init sent a seccomp descriptor, but linux.seccomp names no"
+                                                  + " listenerPath")
                 }
                 // runc's state for the init's filter: still creating, the init's pid.
                 let state = ContainerState(id: record.id, status: "creating", pid: pid, bundle: record.bundle,
                                            annotations: record.annotations)
-                try SeccompAgent.handOver(fd, listenerPath: path, message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
+                try SeccompAgent.handOver(fd, listenerPath: path,
+                                          message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
             } else if line == "hooks" {
                 let state = ContainerState(id: record.id, status: HookRunner.status["prestart"]!, pid: pid,
                                            bundle: record.bundle, annotations: record.annotations)

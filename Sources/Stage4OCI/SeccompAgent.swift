@@ -27,8 +27,9 @@ enum SeccompAgent {
         defer { close(socket) }
         let rc = json.withUnsafeBytes { cl_send_bytes_with_fd(socket, $0.baseAddress, $0.count, fd) }
         if rc != 0 {
-            throw RuntimeError.seccompAgent(listenerPath, "cannot send the seccomp descriptor to the agent: \(String(cString: strerror(-rc)))"
-                                            + " (\(Errno.name(-rc))); did it close the connection?")
+            let why = "\(String(cString: strerror(-rc))) (\(Errno.name(-rc)))"
+            throw RuntimeError.seccompAgent(listenerPath, "cannot send the seccomp descriptor to the agent: \(why);"
+                                            + " did it close the connection?")
         }
     }
 
@@ -42,13 +43,16 @@ enum SeccompAgent {
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
             close(fd)
-            throw RuntimeError.seccompAgent(path, "too long for a unix socket address (108 bytes): give the agent a shorter path")
+            throw RuntimeError.seccompAgent(path, "too long for a unix socket address (108 bytes): give the agent a"
+                                            + " shorter path")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         if rc != 0 {
             let why = errno
@@ -56,8 +60,8 @@ enum SeccompAgent {
             let hint = why == ENOENT ? "no socket there: start the seccomp agent first, or correct the path"
                 : why == ECONNREFUSED ? "nothing listens there: is the seccomp agent running?"
                 : "check that the seccomp agent listens there"
-            throw RuntimeError.seccompAgent(path, "failed to connect with seccomp agent: \(String(cString: strerror(why)))"
-                                            + " (\(Errno.name(why))); \(hint)")
+            throw RuntimeError.seccompAgent(path, "failed to connect with seccomp agent:"
+                                            + " \(String(cString: strerror(why))) (\(Errno.name(why))); \(hint)")
         }
         return fd
     }
@@ -84,7 +88,9 @@ struct ProcessReport {
             }
             var count: Int32 = 0
             let n = chunk.withUnsafeMutableBytes { bytes in
-                received.withUnsafeMutableBufferPointer { cl_recv_bytes_and_fds(fd, bytes.baseAddress, bytes.count, $0.baseAddress, 8, &count) }
+                received.withUnsafeMutableBufferPointer {
+                    cl_recv_bytes_and_fds(fd, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count), &count)
+                }
             }
             descriptors += received[0..<Int(count)]
             if n <= 0 { return nil }

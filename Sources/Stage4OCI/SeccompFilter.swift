@@ -61,7 +61,9 @@ enum SeccompFilter {
                 }
                 let bytes = program.flatMap(\.bytes)
                 if seccomp.usesNotify {
-                    let fd = bytes.withUnsafeBytes { cl_seccomp_load_program_with_listener($0.baseAddress, UInt16(program.count)) }
+                    let fd = bytes.withUnsafeBytes {
+                        cl_seccomp_load_program_with_listener($0.baseAddress, UInt16(program.count))
+                    }
                     if fd < 0 { throw loadFailure(fd) }
                     return fd
                 }
@@ -76,7 +78,10 @@ enum SeccompFilter {
         // libseccomp asks for a listener itself when a rule notifies, and keeps its descriptor.
         guard seccomp.usesNotify else { return nil }
         let fd = seccomp_notify_fd(filter)
-        if fd < 0 { throw OCIInit.Failure("linux.seccomp: the filter was loaded without a notification descriptor: \(String(cString: strerror(-fd)))") }
+        if fd < 0 {
+            throw OCIInit.Failure("linux.seccomp: the filter was loaded without a notification descriptor:"
+                                  + " \(String(cString: strerror(-fd)))")
+        }
         return fd
     }
 
