@@ -103,7 +103,7 @@ let package = Package(
             "contlab", "ContlabCore", "TextKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Real containers, as root, through the built static binary (see Makefile).
-        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore", "TextKit", "Cgroups", "CLinux", "TestSupport"], exclude: ["CRI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore", "TextKit", "Cgroups", "CLinux", "CSeccomp", "TestSupport"], exclude: ["CRI"]),
         // Fuzzing: what contlab reads from strangers, one function per input kind. make fuzz
         // builds contlab-fuzz with libFuzzer and ASan; FuzzReplayTests runs the saved inputs
         // of Tests/FuzzCorpus in every make test.

@@ -331,6 +331,56 @@ int cl_recv_fd(int sock) {
     return fd;
 }
 
+int cl_send_bytes_with_fd(int sock, const void *buf, size_t len, int fd) {
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    ssize_t sent;
+    do {
+        sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) return -errno;
+    return (size_t)sent == len ? 0 : -EMSGSIZE;
+}
+
+ssize_t cl_recv_bytes_and_fds(int sock, void *buf, size_t len, int *fds, int max, int *count) {
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    /* Room for a few descriptors: a peer that sends more loses the rest (MSG_CTRUNC closes them). */
+    union {
+        char buf[CMSG_SPACE(8 * sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    *count = 0;
+    ssize_t got;
+    do {
+        got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) return -errno;
+    for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+        int n = (int)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+            if (*count < max) fds[(*count)++] = fd; else close(fd);
+        }
+    }
+    return got;
+}
+
 int cl_open_pty(const char *ptmx, int *master, int *slave, unsigned int *index) {
     int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (m < 0) return -errno;
@@ -409,6 +459,12 @@ int cl_seccomp_load_program(const void *instructions, unsigned short count) {
     struct sock_fprog program = { .len = count, .filter = (struct sock_filter *)instructions };
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) return -errno;
     return 0;
+}
+
+int cl_seccomp_load_program_with_listener(const void *instructions, unsigned short count) {
+    struct sock_fprog program = { .len = count, .filter = (struct sock_filter *)instructions };
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
+    return fd < 0 ? -errno : (int)fd;
 }
 
 #ifndef SYS_mount_setattr

@@ -217,6 +217,17 @@ public enum Sys {
         return (fds[0], fds[1])
     }
 
+    /// A connected pair of unix stream sockets, both close-on-exec, named like a pipe's ends
+    /// (`read` stays with the caller, `write` goes to a child): unlike a pipe it also carries
+    /// descriptors (SCM_RIGHTS), and it ends the same way, when the child's last copy closes.
+    public static func socketPair() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) != 0 {
+            throw SystemCallError("socketpair(AF_UNIX)", errno: errno)
+        }
+        return (fds[0], fds[1])
+    }
+
     public static func setCloexec(_ fd: Int32, _ on: Bool) {
         let flags = fcntl(fd, F_GETFD)
         _ = fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC)

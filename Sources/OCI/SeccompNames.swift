@@ -2,8 +2,8 @@
 /// tested without loading a filter.
 public enum SeccompNames {
     /// SCMP_ACT_* as the filter's return values (SECCOMP_RET_* in <linux/seccomp.h>); ERRNO and
-    /// TRACE carry their data in the low 16 bits. SCMP_ACT_NOTIFY needs a listener, which contlab
-    /// does not provide.
+    /// TRACE carry their data in the low 16 bits. SCMP_ACT_NOTIFY hands the call to the agent at
+    /// linux.seccomp.listenerPath.
     public static func action(_ name: String, errnoRet: UInt32?) -> UInt32? {
         switch name {
         case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": return 0x0000_0000
@@ -12,6 +12,7 @@ public enum SeccompNames {
         // runtime-spec: without errnoRet, EPERM.
         case "SCMP_ACT_ERRNO": return 0x0005_0000 | ((errnoRet ?? 1) & 0xffff)
         case "SCMP_ACT_TRACE": return 0x7ff0_0000 | ((errnoRet ?? 1) & 0xffff)
+        case "SCMP_ACT_NOTIFY": return 0x7fc0_0000
         case "SCMP_ACT_LOG": return 0x7ffc_0000
         case "SCMP_ACT_ALLOW": return 0x7fff_0000
         default: return nil
@@ -20,7 +21,7 @@ public enum SeccompNames {
 
     /// The names `action`, `comparison` and `architecture` know, for `features`.
     public static let actions = ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-                                 "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"]
+                                 "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"]
     public static let operators = ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
                                    "SCMP_CMP_NE"]
     public static var architectures: [String] { knownArchitectures.map { "SCMP_ARCH_" + $0 } }
@@ -49,22 +50,46 @@ public enum SeccompNames {
     }
 }
 
+extension Spec.Seccomp {
+    /// Whether a rule hands calls to an agent, so that the filter needs a listener.
+    public var usesNotify: Bool { (syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" } }
+}
+
 extension SpecCheck {
     /// linux.seccomp: every action, comparison and architecture must be one contlab can load.
     static func validateSeccomp(_ seccomp: Spec.Seccomp) throws {
         let path = "linux.seccomp"
-        if seccomp.defaultAction == "SCMP_ACT_NOTIFY" || SeccompNames.action(seccomp.defaultAction, errnoRet: nil) == nil {
-            throw SpecError(path + ".defaultAction", "\"\(seccomp.defaultAction)\" is not an action contlab loads (SCMP_ACT_ALLOW, _ERRNO, _KILL, _KILL_PROCESS, _TRAP, _TRACE, _LOG)")
+        // The runtime's own calls after loading the filter (its reports to the host) would wait for an
+        // agent that has no descriptor yet; runc refuses these two for that reason too.
+        if seccomp.defaultAction == "SCMP_ACT_NOTIFY" {
+            throw SpecError(path + ".defaultAction", "SCMP_ACT_NOTIFY cannot be used as the default action: the"
+                            + " runtime's own calls after loading the filter would wait on the agent; name the calls to"
+                            + " notify in syscalls")
+        }
+        if SeccompNames.action(seccomp.defaultAction, errnoRet: nil) == nil {
+            let known = SeccompNames.actions.joined(separator: ", ")
+            throw SpecError(path + ".defaultAction",
+                            "\"\(seccomp.defaultAction)\" is not an action contlab loads (\(known))")
         }
         if let flags = seccomp.flags, !flags.isEmpty {
             throw SpecError(path + ".flags", "filter flags are not implemented by contlab yet; remove them")
+        }
+        if seccomp.usesNotify && (seccomp.listenerPath ?? "").isEmpty {
+            throw SpecError(path + ".listenerPath", "SCMP_ACT_NOTIFY needs an agent to answer the calls: give the"
+                            + " path of its unix socket (the runtime connects there and sends it the filter's"
+                            + " descriptor)")
         }
         for (i, arch) in (seccomp.architectures ?? []).enumerated() where SeccompNames.architecture(arch) == nil {
             throw SpecError("\(path).architectures[\(i)]", "unknown architecture \"\(arch)\"")
         }
         for (i, rule) in (seccomp.syscalls ?? []).enumerated() {
-            if rule.action == "SCMP_ACT_NOTIFY" || SeccompNames.action(rule.action, errnoRet: nil) == nil {
+            if SeccompNames.action(rule.action, errnoRet: nil) == nil {
                 throw SpecError("\(path).syscalls[\(i)].action", "\"\(rule.action)\" is not an action contlab loads")
+            }
+            if rule.action == "SCMP_ACT_NOTIFY" && rule.names.contains("write") {
+                throw SpecError("\(path).syscalls[\(i)].names", "SCMP_ACT_NOTIFY cannot be used for the write syscall:"
+                                + " the runtime writes its reports to the host after loading the filter, before the"
+                                + " agent has it; remove write")
             }
             for (j, arg) in (rule.args ?? []).enumerated() {
                 if SeccompNames.comparison(arg.op) == nil {

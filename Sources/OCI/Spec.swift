@@ -325,12 +325,18 @@ public struct Spec: Codable, Equatable, Sendable {
         }
     }
 
-    /// linux.seccomp: a filter of system calls, loaded by the init just before the process runs.
+    /// linux.seccomp: a filter of system calls, loaded by the init once it has taken the process's
+    /// user, before it reports ready (runc's order), and by exec for each process it adds.
     public struct Seccomp: Codable, Equatable, Sendable {
         public var defaultAction: String
         public var defaultErrnoRet: UInt32?
         public var architectures: [String]?
         public var flags: [String]?
+        /// A unix socket of a seccomp agent: the runtime sends it the filter's notification
+        /// descriptor (SCMP_ACT_NOTIFY) with the container process state.
+        public var listenerPath: String?
+        /// Opaque to the runtime; handed to the agent as the process state's `metadata`.
+        public var listenerMetadata: String?
         public var syscalls: [Syscall]?
 
         public init(defaultAction: String, architectures: [String]? = nil, syscalls: [Syscall]? = nil) {

@@ -21,7 +21,6 @@ public enum SpecCheck {
     /// Spec fields contlab does not implement. A document that sets one is refused.
     static let unsupported: [(path: [String], why: String)] = [
         (["linux", "intelRdt"], "Intel RDT is not implemented"),
-        (["linux", "seccomp", "listenerPath"], "seccomp user notification (a listener) is not implemented"),
         (["linux", "personality"], "personality(2) settings are not implemented"),
         (["linux", "timeOffsets"], "time namespaces are not implemented"),
         (["linux", "memoryPolicy"], "memory policies are not implemented"),

@@ -105,6 +105,8 @@ public enum SpecReader {
                                    architectures: try field["architectures"]?.strings())
         seccomp.defaultErrnoRet = try field["defaultErrnoRet"]?.unsigned(UInt32.self)
         seccomp.flags = try field["flags"]?.strings()
+        seccomp.listenerPath = try field["listenerPath"]?.string()
+        seccomp.listenerMetadata = try field["listenerMetadata"]?.string()
         seccomp.syscalls = try field["syscalls"]?.array().map { rule in
             Spec.Syscall(names: try rule.required("names").strings(), action: try rule.required("action").string(),
                          errnoRet: try rule["errnoRet"]?.unsigned(UInt32.self),

@@ -36,6 +36,8 @@ public enum SpecWriter {
         if let ret = seccomp.defaultErrnoRet { members.append(("defaultErrnoRet", number(ret))) }
         if let architectures = seccomp.architectures { members.append(("architectures", strings(architectures))) }
         if let flags = seccomp.flags { members.append(("flags", strings(flags))) }
+        if let path = seccomp.listenerPath { members.append(("listenerPath", .string(path))) }
+        if let metadata = seccomp.listenerMetadata { members.append(("listenerMetadata", .string(metadata))) }
         if let syscalls = seccomp.syscalls {
             members.append(("syscalls", .array(syscalls.map { rule in
                 var fields: [(String, JSONValue)] = [("names", strings(rule.names)), ("action", .string(rule.action))]

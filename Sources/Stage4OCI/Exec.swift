@@ -136,7 +136,8 @@ extension OCIRuntime {
             relay = try TerminalRelay()
             consoleSocket = relay?.socketPath
         }
-        let report = try Sys.pipe()
+        // A socket, not a pipe: a seccomp notification descriptor comes back on it too.
+        let report = try Sys.socketPair()
         Sys.setCloexec(report.write, false)
         let plan = OCIExecPlan(
             containerPID: record.pid,
@@ -165,11 +166,22 @@ extension OCIRuntime {
             throw error
         }
         close(report.write)
-        let lines = String(decoding: Sys.readAll(report.read), as: UTF8.self).split(separator: "\n")
+        let (lines, agentFailure) = readReport(report.read, record: record, seccomp: plan.seccomp)
         close(report.read)
         var helperStatus: Int32 = 0
         while waitpid(helper, &helperStatus, 0) < 0 && errno == EINTR {}
         let pid = lines.first { $0.hasPrefix("pid ") }.flatMap { pid_t($0.dropFirst(4)) }
+        if let agentFailure {
+            // The process waits for an agent that will never answer: it must not run.
+            if let pid {
+                Glibc.kill(pid, SIGKILL)
+                if !request.detach {
+                    var ignored: Int32 = 0
+                    waitpid(pid, &ignored, 0)
+                }
+            }
+            throw agentFailure
+        }
         if let failure = lines.first(where: { $0.hasPrefix("error ") }) {
             if let pid, !request.detach {
                 var ignored: Int32 = 0
@@ -191,6 +203,50 @@ extension OCIRuntime {
         let ended = waitForwarding(pid: pid)
         relay?.finish()
         return ended.shellCode
+    }
+}
+
+extension OCIRuntime {
+    /// The helper's and the process's report, to its end (the process's exec, or their exits).
+    /// The process's seccomp notification descriptor goes to the agent as soon as both it and the
+    /// process's pid (which the helper reports) are here: the process may be waiting on the agent
+    /// already, and its exec, which ends the report, may itself be a notified call.
+    func readReport(_ fd: Int32, record: StateStore.Record,
+                    seccomp: Spec.Seccomp?) -> (lines: [String], agentFailure: Error?) {
+        var report = ProcessReport(fd: fd)
+        defer { report.closeDescriptors() }
+        var lines: [String] = []
+        var announced = false
+        var failure: Error?
+        while let line = report.nextLine() {
+            lines.append(line)
+            if line == SeccompAgent.line { announced = true }
+            guard announced, failure == nil,
+                  let pid = lines.first(where: { $0.hasPrefix("pid ") }).flatMap({ pid_t($0.dropFirst(4)) }),
+                  let listener = report.takeDescriptor() else { continue }
+            announced = false
+            guard let seccomp, let path = seccomp.listenerPath else {
+                close(listener)
+                failure = RuntimeError.initFailed("exec: the process sent a seccomp descriptor, but linux.seccomp names"
+                                                  + " no listenerPath")
+                continue
+            }
+            // runc's state for an exec'd process's filter: the container runs; `pid` is the new
+            // process, the state's pid the container's init.
+            let state = ContainerState(id: record.id, status: "running", pid: record.pid, bundle: record.bundle,
+                                       annotations: record.annotations)
+            do {
+                try SeccompAgent.handOver(listener, listenerPath: path,
+                                          message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
+            } catch {
+                failure = error
+            }
+        }
+        if announced && failure == nil && report.descriptors.isEmpty {
+            failure = RuntimeError.initFailed("exec: the process announced its seccomp notification descriptor, but"
+                                              + " none came with it")
+        }
+        return (lines, failure)
     }
 }
 
@@ -248,8 +304,10 @@ public enum OCIExec {
             try OCIInit.applyLimits(plan.process)
             let command = try OCIInit.resolveCommand(plan.process)
             if consoleFD >= 0 { try OCIInit.takeTerminal(consoleFD, process: plan.process, asConsole: false) }
-            try OCIInit.becomeTheProcess(plan.process, command: command, dieWithCaller: false, seccomp: plan.seccomp,
-                                         preserveFDs: plan.preserveFDs)
+            try OCIInit.takeIdentity(plan.process, dieWithCaller: false, seccomp: plan.seccomp) { listener in
+                try SeccompAgent.sendListener(listener, over: plan.reportFD)
+            }
+            try command.exec(cwd: nil, identity: nil, keepingDescriptors: Int32(plan.preserveFDs))
         } catch {
             report("error \(error)")
             exit(127)

@@ -99,6 +99,16 @@ public enum HookRunner {
             usleep(2_000)
         }
         let end = ExitStatus(waitStatus: status)
-        if end != .exited(0) { throw RuntimeError.hook(name, end.description) }
+        if end != .exited(0) { throw RuntimeError.hook(name, Self.describe(end)) }
+    }
+
+    /// How a hook ended, with the signal's own words (strsignal, "bad system call" for a call its
+    /// seccomp filter kills), as runc reports it: a hook under the container's filter may die so.
+    static func describe(_ end: ExitStatus) -> String {
+        guard case .signaled(let signal) = end, let words = strsignal(signal).map({ String(cString: $0) }),
+              !words.isEmpty else {
+            return end.description
+        }
+        return end.description + ": " + words.prefix(1).lowercased() + words.dropFirst()
     }
 }

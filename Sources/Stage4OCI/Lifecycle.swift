@@ -89,7 +89,8 @@ public struct OCIRuntime {
                 record.cgroupPath = cgroup.relativePath
                 record.cgroupDirectories = cgroup.directories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) }
             }
-            let toHost = try Sys.pipe(), fromHost = try Sys.pipe()
+            // The init's reports travel on a socket: a seccomp notification descriptor comes with one.
+            let toHost = try Sys.socketPair(), fromHost = try Sys.pipe()
             Sys.setCloexec(toHost.write, false)
             Sys.setCloexec(fromHost.read, false)
             // The exec fifo and the console socket are reached here, on the host, and handed to
@@ -142,7 +143,7 @@ public struct OCIRuntime {
             record.startTime = StateStore.startTime(of: pid)
             try store.save(record)
             let calls = try converse(pid: pid, toHost: toHost.read, fromHost: fromHost.write, record: record,
-                                     untilExec: startAtOnce)
+                                     seccomp: spec.linux?.seccomp, untilExec: startAtOnce)
             Timing.mark("init ready")
             record.creating = false
             try store.save(record)
@@ -164,41 +165,45 @@ public struct OCIRuntime {
         }
     }
 
-    /// Listen to the init until it is ready: run the host's hooks when it asks, collect its
-    /// record, and turn "error …" into the error create reports. `untilExec` (run): then on
-    /// until the pipe ends, which is the init's exec of the user's process (or its death).
+    /// Listen to the init until it is ready: run the host's hooks when it asks, hand its seccomp
+    /// notification descriptor to the agent, collect its record, and turn "error …" into the
+    /// error create reports. `untilExec` (run): then on until the socket ends, which is the
+    /// init's exec of the user's process (or its death).
     func converse(pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record,
-                  untilExec: Bool = false) throws -> [String] {
+                  seccomp: Spec.Seccomp? = nil, untilExec: Bool = false) throws -> [String] {
+        var report = ProcessReport(fd: toHost)
         defer {
+            report.closeDescriptors()
             close(toHost)
             close(fromHost)
         }
         var calls: [String] = []
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        func nextLine() -> String? {
-            while true {
-                if let newline = buffer.firstIndex(of: 10) {
-                    let line = String(decoding: buffer[..<newline], as: UTF8.self)
-                    buffer.removeSubrange(...newline)
-                    return line
-                }
-                let n = chunk.withUnsafeMutableBytes { read(toHost, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return nil }
-                buffer += chunk[0..<n]
-            }
-        }
-        while let line = nextLine() {
+        while let line = report.nextLine() {
             if line == "ready" {
                 // A startContainer hook or the exec itself may still fail: run's error, then
                 // (runtime-spec: stop the container, destroy it, poststop).
-                while untilExec, let late = nextLine() {
+                while untilExec, let late = report.nextLine() {
                     if late.hasPrefix("error ") { throw RuntimeError.initFailed(String(late.dropFirst(6))) }
                 }
                 return calls
             }
-            if line == "hooks" {
+            if line == SeccompAgent.line {
+                guard let fd = report.takeDescriptor() else {
+                    throw RuntimeError.initFailed("the init announced its seccomp notification descriptor, but none"
+                                                  + " came with it")
+                }
+                // The spec was checked: a notifying filter has a listenerPath.
+                guard let seccomp, let path = seccomp.listenerPath else {
+                    close(fd)
+                    throw RuntimeError.initFailed("the init sent a seccomp descriptor, but linux.seccomp names no"
+                                                  + " listenerPath")
+                }
+                // runc's state for the init's filter: still creating, the init's pid.
+                let state = ContainerState(id: record.id, status: "creating", pid: pid, bundle: record.bundle,
+                                           annotations: record.annotations)
+                try SeccompAgent.handOver(fd, listenerPath: path,
+                                          message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
+            } else if line == "hooks" {
                 let state = ContainerState(id: record.id, status: HookRunner.status["prestart"]!, pid: pid,
                                            bundle: record.bundle, annotations: record.annotations)
                 try HookRunner.run(record.hooks?.prestart, kind: "prestart", state: state)

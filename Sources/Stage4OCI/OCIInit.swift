@@ -125,6 +125,12 @@ public enum OCIInit {
         if consoleFD >= 0 { try takeTerminal(consoleFD, process: process, asConsole: true) }
         // A read-only /dev is made so last, once the console is bound on it (runc's order).
         try rootfs.lockDev()
+        // The user's identity and linux.seccomp now, before "ready" and the exec fifo, in runc's
+        // order: a notification descriptor then reaches the host while create still listens,
+        // and the startContainer hooks run as the process will, under the filter.
+        try takeIdentity(process, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp) { listener in
+            try SeccompAgent.sendListener(listener, over: channel.toHost)
+        }
         if plan.record {
             for call in CallRecord.shared.entries { channel.send("record " + call) }
         }
@@ -150,8 +156,7 @@ public enum OCIInit {
         do {
             try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "startContainer"))
             Timing.mark("init exec")
-            try becomeTheProcess(process, command: command, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp,
-                                 preserveFDs: plan.preserveFDs)
+            try command.exec(cwd: nil, identity: nil, keepingDescriptors: Int32(plan.preserveFDs))
         } catch {
             let line = "error " + "\(error)".replacingOccurrences(of: "\n", with: " ") + "\n"
             Sys.writeAll(execWatch, Array(line.utf8))
@@ -260,20 +265,26 @@ public enum OCIInit {
         return fd
     }
 
-    /// The last steps, in the order capabilities(7) needs: drop the bounding set while
+    /// The process's identity, in the order capabilities(7) needs: drop the bounding set while
     /// CAP_SETPCAP is still held, keep capabilities across setuid, switch user, then set the
-    /// three process sets and the ambient one; then no_new_privs, and exec.
-    /// linux.seccomp is loaded where runc loads it: with no_new_privs, last, just before exec;
-    /// without, first, while CAP_SYS_ADMIN (which loading then needs) is still held.
-    static func becomeTheProcess(_ process: Spec.Process, command: ContainerCommand, dieWithCaller: Bool,
-                                 seccomp: Spec.Seccomp?, preserveFDs: Int = 0) throws -> Never {
+    /// three process sets and the ambient one; then no_new_privs. linux.seccomp is loaded where
+    /// runc loads it: with no_new_privs, last; without, first, while CAP_SYS_ADMIN (which loading
+    /// then needs) is still held. A notifying filter's descriptor goes to `handOver`, then is
+    /// closed here: the agent must end up with the only copy.
+    static func takeIdentity(_ process: Spec.Process, dieWithCaller: Bool, seccomp: Spec.Seccomp?,
+                             handOver: (Int32) throws -> Void) throws {
+        func loadFilter(_ seccomp: Spec.Seccomp) throws {
+            guard let listener = try SeccompFilter.load(seccomp) else { return }
+            defer { close(listener) }
+            try handOver(listener)
+        }
         umask(mode_t(process.user.umask ?? 0o022))
         // process.cwd is entered twice if need be, as runc does: first with the runtime's own
         // rights, which reach a directory the user may not search (root's 0700 /root for uid 42,
         // or a user's 0700 home for an exec as root without CAP_DAC_OVERRIDE); then, if that
         // failed, as the user, who may reach one the runtime cannot (rootless, root squashed).
         let enteredCwd = Glibc.chdir(process.cwd) == 0
-        if let seccomp, process.noNewPrivileges != true { try SeccompFilter.load(seccomp) }
+        if let seccomp, process.noNewPrivileges != true { try loadFilter(seccomp) }
         if let caps = process.capabilities {
             let bounding = Set((caps.bounding ?? []).compactMap(CapabilityNames.value(of:)))
             for value in 0..<Int(cap_max_bits()) where !bounding.contains(value) {
@@ -305,9 +316,8 @@ public enum OCIInit {
         }
         if process.noNewPrivileges == true {
             _ = cl_prctl(Int32(CL_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)
-            if let seccomp { try SeccompFilter.load(seccomp) }
+            if let seccomp { try loadFilter(seccomp) }
         }
-        try command.exec(cwd: nil, identity: nil, keepingDescriptors: Int32(preserveFDs))
     }
 
     /// A process that is not root must be able to use its standard streams by name

@@ -327,6 +327,8 @@ struct Features: Codable {
                                         archs: SeccompNames.architectures, knownFlags: [], supportedFlags: []),
                          apparmor: .init(enabled: false), selinux: .init(enabled: false),
                          intelRdt: .init(enabled: false), mountExtensions: .init(idmap: .init(enabled: false))),
-            annotations: ["org.contlab.stage": "4"])
+            // SCMP_ACT_NOTIFY among the actions means listenerPath works too (the spec ties them);
+            // features-linux.md has no field of its own for it, so an annotation says it plainly.
+            annotations: ["org.contlab.stage": "4", "org.contlab.seccomp.listenerPath": "true"])
     }
 }

@@ -18,6 +18,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case noProcess(String)
     case hook(String, String)
     case consoleSocket(String, String)
+    /// linux.seccomp.listenerPath, and what went wrong handing the agent its descriptor.
+    case seccompAgent(String, String)
 
     public var description: String {
         switch self {
@@ -54,9 +56,12 @@ public enum RuntimeError: Error, CustomStringConvertible {
         case .noProcess(let id):
             return "container \"\(id)\" has no running process"
         case .hook(let name, let why):
-            return "\(name) hook failed: \(why)"
+            // runc's words ("error running hook"), which its tests and engines' logs look for.
+            return "error running hook \(name): \(why)"
         case .consoleSocket(let path, let why):
             return "--console-socket \(path): \(why)"
+        case .seccompAgent(let path, let why):
+            return "linux.seccomp.listenerPath \(path): \(why)"
         }
     }
 }

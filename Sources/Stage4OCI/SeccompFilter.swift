@@ -7,7 +7,10 @@ import OCI
 /// linux.seccomp compiled by libseccomp into a BPF program and loaded into this process; the
 /// filter is inherited across exec, so the container's process runs under it.
 enum SeccompFilter {
-    static func load(_ seccomp: Spec.Seccomp) throws {
+    /// Loads the filter; with an SCMP_ACT_NOTIFY rule, returns the new listener's descriptor
+    /// (the kernel makes one only at load time, SECCOMP_FILTER_FLAG_NEW_LISTENER), which the
+    /// caller must get to the agent and close.
+    static func load(_ seccomp: Spec.Seccomp) throws -> Int32? {
         guard let defaultAction = SeccompNames.action(seccomp.defaultAction, errnoRet: seccomp.defaultErrnoRet) else {
             throw OCIInit.Failure("linux.seccomp.defaultAction \(seccomp.defaultAction): unknown")
         }
@@ -57,14 +60,29 @@ enum SeccompFilter {
                     throw OCIInit.Failure("linux.seccomp: the filter has \(program.count) BPF instructions, over the kernel's 4096; name fewer calls")
                 }
                 let bytes = program.flatMap(\.bytes)
+                if seccomp.usesNotify {
+                    let fd = bytes.withUnsafeBytes {
+                        cl_seccomp_load_program_with_listener($0.baseAddress, UInt16(program.count))
+                    }
+                    if fd < 0 { throw loadFailure(fd) }
+                    return fd
+                }
                 let rc = bytes.withUnsafeBytes { cl_seccomp_load_program($0.baseAddress, UInt16(program.count)) }
                 if rc != 0 { throw loadFailure(rc) }
-                return
+                return nil
             }
         }
         CallRecord.shared.note("seccomp(SECCOMP_SET_MODE_FILTER, \(rules) rules, default \(seccomp.defaultAction))")
         let rc = seccomp_load(filter)
         if rc != 0 { throw loadFailure(rc) }
+        // libseccomp asks for a listener itself when a rule notifies, and keeps its descriptor.
+        guard seccomp.usesNotify else { return nil }
+        let fd = seccomp_notify_fd(filter)
+        if fd < 0 {
+            throw OCIInit.Failure("linux.seccomp: the filter was loaded without a notification descriptor:"
+                                  + " \(String(cString: strerror(-fd)))")
+        }
+        return fd
     }
 
     static func loadFailure(_ rc: Int32) -> OCIInit.Failure {

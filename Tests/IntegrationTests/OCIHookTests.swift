@@ -123,7 +123,7 @@ extension OCIRuntimeTests {
                 let created = try call(["create", "--bundle", dir, id])
                 XCTAssertNotEqual(created.status, 0, "\(name): a failing \(kind) hook fails create")
                 XCTAssertEqual(hookCalls(log).map(\.kind), ["\(kind)#0", "poststop#0"], "\(name) \(kind): the next hook does not run; poststop does")
-                if name == "contlab" { XCTAssertTrue(created.stderr.contains("\(kind)[0] /bin/sh hook failed"), created.stderr) }
+                if name == "contlab" { XCTAssertTrue(created.stderr.contains("error running hook \(kind)[0] /bin/sh"), created.stderr) }
                 XCTAssertNotEqual(try call(["state", id]).status, 0, "\(name) \(kind): no container")
                 assertNothingLeft(id, stateRoot: name == "runc" ? work + "/runc-state" : root)
             }
@@ -153,7 +153,7 @@ extension OCIRuntimeTests {
         XCTAssertEqual(try runtime(["create", "--bundle", dir, id]).status, 0)
         let started = try runtime(["start", id])
         XCTAssertNotEqual(started.status, 0)
-        XCTAssertTrue(started.stderr.contains("startContainer[0] /bin/sh hook failed: exited with code 6"), started.stderr)
+        XCTAssertTrue(started.stderr.contains("error running hook startContainer[0] /bin/sh: exited with code 6"), started.stderr)
         XCTAssertEqual(inspectJSON(try runtime(["state", id]).stdout)["status"] as? String, "stopped")
         XCTAssertEqual(try runtime(["delete", id]).status, 0)
         XCTAssertEqual(hookCalls(log).map(\.kind), ["startContainer#0", "poststop#0"])
@@ -163,9 +163,33 @@ extension OCIRuntimeTests {
         let (runDir, runLog) = try hookBundle("startfail-run", hooks: ["startContainer": [6], "poststart": [0], "poststop": [0]])
         let ran = try runtime(["run", "--bundle", runDir, runID])
         XCTAssertNotEqual(ran.status, 0)
-        XCTAssertTrue(ran.stderr.contains("startContainer[0] /bin/sh hook failed"), ran.stderr)
+        XCTAssertTrue(ran.stderr.contains("error running hook startContainer[0] /bin/sh"), ran.stderr)
         XCTAssertEqual(hookCalls(runLog).map(\.kind), ["startContainer#0", "poststop#0"])
         assertNothingLeft(runID, stateRoot: root)
+    }
+
+    /// startContainer hooks run as runc runs them: after the process's seccomp filter is loaded,
+    /// so a call the filter kills kills the hook (runc's seccomp.bats "startContainer hook").
+    func testAStartContainerHookRunsUnderTheSeccompFilter() throws {
+        let id = "hsf\(Self.tag)"
+        let logDir = work + "/filtered-log"
+        try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
+        let dir = try bundle("filtered", args: ["true"]) { config in
+            config["hooks"] = ["startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "echo ran > /opt/ran; mkdir /opt/made"]]]]
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/opt", "type": "bind", "source": logDir, "options": ["rbind", "rw"]])
+            config["mounts"] = mounts
+            var linux = config["linux"] as! [String: Any]
+            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+                                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL"]]]
+            config["linux"] = linux
+        }
+        let ran = try runtime(["run", "--bundle", dir, id])
+        XCTAssertNotEqual(ran.status, 0)
+        XCTAssertTrue(ran.stderr.contains("error running hook startContainer[0] /bin/sh: killed by signal 31 (SIGSYS): bad system call"), ran.stderr)
+        XCTAssertEqual(Sys.readText(logDir + "/ran"), "ran\n", "the hook ran")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: logDir + "/made"), "its mkdir did not")
+        assertNothingLeft(id, stateRoot: root)
     }
 
     /// A failing poststart or poststop hook is a warning (runtime-spec 1.2.1, runtime.md steps 9
@@ -182,7 +206,7 @@ extension OCIRuntimeTests {
         XCTAssertEqual(try call(["create", "--bundle", dir, id]).status, 0)
         let started = try call(["start", id])
         XCTAssertEqual(started.status, 0, started.stderr)
-        XCTAssertTrue(started.stderr.contains("warning: poststart[0] /bin/sh hook failed: exited with code 4"), started.stderr)
+        XCTAssertTrue(started.stderr.contains("warning: error running hook poststart[0] /bin/sh: exited with code 4"), started.stderr)
         XCTAssertEqual(inspectJSON(try call(["state", id]).stdout)["status"] as? String, "running", "the container runs on")
         XCTAssertEqual(hookCalls(log).map(\.kind), ["poststart#0", "poststart#1"])
         XCTAssertEqual(try call(["kill", id, "KILL"]).status, 0)
@@ -190,7 +214,7 @@ extension OCIRuntimeTests {
         while inspectJSON(try call(["state", id]).stdout)["status"] as? String != "stopped" && Date() < deadline { usleep(10_000) }
         let deleted = try call(["delete", id])
         XCTAssertEqual(deleted.status, 0, deleted.stderr)
-        XCTAssertTrue(deleted.stderr.contains("warning: poststop[0]"), deleted.stderr)
+        XCTAssertTrue(deleted.stderr.contains("warning: error running hook poststop[0]"), deleted.stderr)
         XCTAssertEqual(hookCalls(log).map(\.kind), ["poststart#0", "poststart#1", "poststop#0", "poststop#1"])
         let logged = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
         XCTAssertEqual(logged.components(separatedBy: "\"level\":\"warning\"").count - 1, 2, logged)

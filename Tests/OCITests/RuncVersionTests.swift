@@ -74,7 +74,8 @@ final class FeaturesTests: XCTestCase {
         let linux = features.linux
         XCTAssertEqual(Set(linux.namespaces), SpecCheck.namespaceTypes.subtracting(["time"]), "time namespaces are refused")
         for action in linux.seccomp.actions { XCTAssertNotNil(SeccompNames.action(action, errnoRet: nil), action) }
-        XCTAssertFalse(linux.seccomp.actions.contains("SCMP_ACT_NOTIFY"), "no listener")
+        XCTAssertTrue(linux.seccomp.actions.contains("SCMP_ACT_NOTIFY"), "listenerPath is implemented")
+        XCTAssertEqual(features.annotations["org.contlab.seccomp.listenerPath"], "true")
         for op in linux.seccomp.operators { XCTAssertNotNil(SeccompNames.comparison(op), op) }
         for arch in linux.seccomp.archs { XCTAssertNotNil(SeccompNames.architecture(arch), arch) }
         XCTAssertEqual(linux.seccomp.supportedFlags, [], "filter flags are refused")

@@ -97,11 +97,24 @@ final class SpecTests: XCTestCase {
         refuse(#"{\#(base),"linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]}}"#, "linux.namespaces[1]", "listed twice")
         refuse(#"{\#(base),"linux":{"namespaces":[{"type":"pidd"}]}}"#, "linux.namespaces[0].type", "unknown namespace type")
         refuse(#"{\#(base),"hostname":"x"}"#, "hostname", "uts namespace")
-        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_NOTIFY"}}}"#, "linux.seccomp.defaultAction", "not an action")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_NOTIFY"}}}"#, "linux.seccomp.defaultAction", "cannot be used as the default action")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_NOTHING"}}}"#, "linux.seccomp.defaultAction", "not an action")
         refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_ABOUT"}]}]}}}"#,
                "linux.seccomp.syscalls[0].args[0].op", "unknown comparison")
         refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"]}}}"#, "linux.seccomp.flags", "not implemented")
-        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/l.sock"}}}"#, "linux.seccomp.listenerPath", "not implemented")
+        // SCMP_ACT_NOTIFY needs an agent, and may not take write (the runtime's own reports).
+        let notify = #""defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]"#
+        refuse(#"{\#(base),"linux":{"seccomp":{\#(notify)}}}"#, "linux.seccomp.listenerPath", "give the path of its unix socket")
+        refuse(#"{\#(base),"linux":{"seccomp":{\#(notify),"listenerPath":""}}}"#, "linux.seccomp.listenerPath", "give the path of its unix socket")
+        refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/l.sock","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_NOTIFY"}]}}}"#,
+               "linux.seccomp.syscalls[0].names", "SCMP_ACT_NOTIFY cannot be used for the write syscall")
+        let agent = try SpecCheck.decode(Data(#"{\#(base),"linux":{"seccomp":{\#(notify),"listenerPath":"/run/l.sock","listenerMetadata":"bar"}}}"#.utf8))
+        XCTAssertEqual(agent.linux?.seccomp?.listenerPath, "/run/l.sock")
+        XCTAssertEqual(agent.linux?.seccomp?.listenerMetadata, "bar")
+        XCTAssertEqual(agent.linux?.seccomp?.usesNotify, true)
+        // A listener with nothing to notify is allowed, and unused (runc's "empty listener path" test).
+        XCTAssertEqual(try SpecCheck.decode(Data(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/l.sock"}}}"#.utf8))
+                        .linux?.seccomp?.usesNotify, false)
         refuse(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_Z80"]}}}"#, "linux.seccomp.architectures[0]", "unknown architecture")
         // The shape of Docker's default profile loads.
         let docker = #"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ"}]},{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]}}}"#

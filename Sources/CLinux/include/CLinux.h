@@ -110,6 +110,12 @@ int cl_send_fd(int sock, int fd);
 // Receive one descriptor sent with SCM_RIGHTS on the connected unix socket `sock` (cl_send_fd's
 // other end), close-on-exec. The descriptor, or -errno (-EBADMSG when the message held none).
 int cl_recv_fd(int sock);
+// Send `len` bytes of `buf` on the unix socket `sock` with `fd` attached (SCM_RIGHTS): a line
+// and the descriptor it announces, in one message. 0 or -errno.
+int cl_send_bytes_with_fd(int sock, const void *buf, size_t len, int fd);
+// Read up to `len` bytes from the unix socket `sock`, keeping any descriptors that came with
+// them (close-on-exec) in `fds`, at most `max`; `*count` says how many. Bytes read, or -errno.
+ssize_t cl_recv_bytes_and_fds(int sock, void *buf, size_t len, int *fds, int max, int *count);
 // Open a new pty pair from `ptmx` (the container's /dev/ptmx): master, slave, and the slave's
 // number under /dev/pts. 0 or -errno.
 int cl_open_pty(const char *ptmx, int *master, int *slave, unsigned int *index);
@@ -127,6 +133,9 @@ int cl_bpf_attach_device_program(int cgroup_fd, int prog_fd);
 // process (seccomp(SECCOMP_SET_MODE_FILTER)), as libseccomp's seccomp_load does, for a program
 // the runtime has changed after libseccomp built it. 0, or -errno.
 int cl_seccomp_load_program(const void *instructions, unsigned short count);
+// The same with SECCOMP_FILTER_FLAG_NEW_LISTENER, for a program with SECCOMP_RET_USER_NOTIF:
+// the notification descriptor, or -errno.
+int cl_seccomp_load_program_with_listener(const void *instructions, unsigned short count);
 // Make the mount at `path` and every mount below it read-only: mount_setattr(2) with
 // MOUNT_ATTR_RDONLY and AT_RECURSIVE (Linux 5.12). 0, or -errno (-ENOSYS on older kernels).
 int cl_mount_setattr_readonly_recursive(const char *path);
