@@ -6,6 +6,9 @@ import Foundation
 extension Evaluation {
     /// What the driver saw of every level: the build, and each run's status and output.
     static func buildOutcome(_ probe: ProbeOutput) -> (built: Bool, said: String) {
+        if let setup = probe.values["setup"] {
+            return (false, "the grader could not prepare ROOTFS, which is no fault of your runtime: \(ProbeOutput.excerpt(setup)) (tell your teacher)")
+        }
         let log = (probe.values["buildlog"] ?? "").trimmingCharacters(in: .whitespaces)
         switch probe.values["built"] {
         case "0"?: return (true, "it builds")

@@ -41,7 +41,18 @@ extension Grader {
                 echo built=missing; exit 0
             fi
             if [ $built -ne 0 ]; then echo "built=$built"; echo "buildlog=$(tail -c 300 /tmp/build.log | tr '\\n' ' ')"; exit 0; fi
-            mkdir /tmp/rootfs && cp -a /tmp/busybox/. /tmp/rootfs/ && mount --bind /tmp/contlab /tmp/rootfs/usr/local/bin/contlab || echo setup=failed
+            # The shared tree's files belong to the host's root, an id this namespace does not map:
+            # the copy is the container root's own, and /root (0700, unreadable here) a new one.
+            copy() {
+                mkdir /tmp/rootfs /tmp/rootfs/root || return 1
+                for entry in /tmp/busybox/*; do
+                    [ "$entry" = /tmp/busybox/root ] || cp -a --no-preserve=ownership "$entry" /tmp/rootfs/ || return 1
+                done
+                mount --bind /tmp/contlab /tmp/rootfs/usr/local/bin/contlab
+            }
+            if ! copy > /tmp/setup.log 2>&1; then
+                echo "built=0"; echo "setup=$(tail -c 200 /tmp/setup.log | tr '\n' ' ')"; exit 0
+            fi
             echo "\(marker)" > /tmp/rootfs/marker
             echo "\(secret)" > /tmp/proof
             export CONTLAB_ESCAPE_PROOF=/tmp/proof
@@ -63,13 +74,12 @@ extension Grader {
         var sandbox = Sandbox(rootfs: root.path, args: ["/bin/sh", "-c", driver], timeout: exercise.timeout)
         sandbox.nested = true
         sandbox.privateRoot = false
-        sandbox.bindContlab = false
+        sandbox.contlabDestination = "/tmp/contlab"
         sandbox.tmpfsSize = "128m"
         sandbox.memoryBytes = 512 << 20
         sandbox.env = ["CONTLAB_PROBE=\(probe)"]
         sandbox.binds = binds + [
-            Sandbox.Bind(source: try context.busybox(), destination: "/tmp/busybox"),
-            Sandbox.Bind(source: ChildProcess.contlab, destination: "/tmp/contlab"),
+            Sandbox.Bind(source: try context.busybox(), destination: "/tmp/busybox", shared: true),
             Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false),
         ]
         try Sandbox.handOver(root.path, to: sandbox.idBase, recursive: false)
@@ -85,7 +95,7 @@ extension Grader {
     /// system, with an /etc of two lines and nothing else of the host's.
     static func compilerRoot(at path: String) throws -> [Sandbox.Bind] {
         let fm = FileManager.default
-        var binds = [Sandbox.Bind(source: "/usr", destination: "/usr")]
+        var binds = [Sandbox.Bind(source: "/usr", destination: "/usr", shared: true)]
         for directory in ["usr", "etc", "tmp", "proc", "dev", "sys", "root"] {
             try fm.createDirectory(atPath: path + "/" + directory, withIntermediateDirectories: true)
         }
@@ -94,7 +104,7 @@ extension Grader {
                 try Sys.symlink(target: target, at: path + "/" + name)
             } else if Sys.isDirectory("/" + name) {
                 try fm.createDirectory(atPath: path + "/" + name, withIntermediateDirectories: true)
-                binds.append(Sandbox.Bind(source: "/" + name, destination: "/" + name))
+                binds.append(Sandbox.Bind(source: "/" + name, destination: "/" + name, shared: true))
             }
         }
         try Data("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n".utf8)

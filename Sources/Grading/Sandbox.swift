@@ -16,6 +16,10 @@ struct Sandbox {
         var source: String
         var destination: String
         var readOnly = true
+        /// A tree the machine shares (the host's /usr, the busybox tree every container starts
+        /// from, this contlab): bound read-only as it is and never handed over, since handing
+        /// over changes its owner on the host.
+        var shared = false
     }
 
     var rootfs: String
@@ -35,6 +39,8 @@ struct Sandbox {
     var tmpfsSize: String? = "64m"
     /// This contlab bound read-only at /usr/local/bin/contlab, for `contlab inspect` inside.
     var bindContlab = true
+    /// Where it is bound: a root with no /usr/local/bin of its own takes it under /tmp.
+    var contlabDestination = "/usr/local/bin/contlab"
     /// For work whose subject is making namespaces and mounts (stages 1 and 2 inside, unshare
     /// scripts): the capabilities that takes, all of them confined to the container's user
     /// namespace, and a /proc without masks (the kernel refuses a new procfs in a user namespace
@@ -127,7 +133,7 @@ struct Sandbox {
                                            options: ["nosuid", "nodev", "mode=1777", "size=\(tmpfsSize)"]))
         }
         if bindContlab {
-            spec.mounts?.append(Spec.Mount(destination: "/usr/local/bin/contlab", type: "bind", source: contlabCopy ?? ChildProcess.contlab, options: ["bind", "ro"]))
+            spec.mounts?.append(Spec.Mount(destination: contlabDestination, type: "bind", source: contlabCopy ?? ChildProcess.contlab, options: ["bind", "ro"]))
         }
         for bind in binds {
             spec.mounts?.append(Spec.Mount(destination: bind.destination, type: "bind", source: bind.source,
@@ -161,6 +167,10 @@ struct Sandbox {
 
     private func runAsItIs() throws -> ChildResult {
         for bind in binds {
+            guard !bind.shared else {
+                guard bind.readOnly else { throw GradingError.temporary("a shared tree (\(bind.source)) is bound read-only only") }
+                continue
+            }
             try Self.handOver(bind.source, to: idBase)
             // The grading's temporary folder it sits in (0700): entered on the way to it.
             let parent = (bind.source as NSString).deletingLastPathComponent
@@ -202,12 +212,34 @@ struct Sandbox {
     /// Give `path` (a grading's own copy) to the container's root: in its user namespace, files
     /// of the host's root are nobody's, and it could neither enter a 0700 folder nor write.
     static func handOver(_ path: String, to idBase: UInt32, recursive: Bool = true) throws {
+        // chown -R of anything but the grading's own would give a host tree to an unknown id
+        // (and clear its setuid bits and file capabilities): only its temporary folders and
+        // the cgroups it made are ever handed over.
+        guard mayHandOver(path) else {
+            throw GradingError.temporary("refusing to hand \(path) to the grading container's user: it is not the grading's own")
+        }
         // Without root, everything the grading made is its user's already, which is the container's root.
         guard geteuid() == 0 else { return }
         let result = try ChildProcess.run(["/bin/chown", "-h"] + (recursive ? ["-R"] : []) + ["\(idBase):\(idBase)", path], timeout: 60)
         guard result.exitCode == 0 else {
             throw GradingError.temporary("cannot hand \(path) to the grading container's user: \(String(decoding: result.stderr, as: UTF8.self))")
         }
+    }
+}
+
+extension Sandbox {
+    /// What `handOver` may change the owner of: a grading's temporary directory or something in
+    /// one, or a cgroup the grading made. Pure.
+    static func mayHandOver(_ path: String, temporary: String = NSTemporaryDirectory()) -> Bool {
+        let standard = (path as NSString).standardizingPath
+        let components = (standard as NSString).pathComponents
+        guard !components.contains("..") else { return false }
+        let base = (temporary as NSString).standardizingPath
+        if standard.hasPrefix(base + "/") {
+            let first = String(standard.dropFirst(base.count + 1)).split(separator: "/").first ?? ""
+            return first.hasPrefix("contlab-grade-")
+        }
+        return standard.hasPrefix("/sys/fs/cgroup/") && components.contains { $0.hasPrefix("contlab-grade-") }
     }
 }
 

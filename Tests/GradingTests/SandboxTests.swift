@@ -74,4 +74,20 @@ final class SandboxTests: XCTestCase {
         XCTAssertEqual(quick.signal, 9)
         XCTAssertEqual(quick.stdout, Data([0xFF]))
     }
+
+    /// Handing over changes a tree's owner on the host (chown -R): only the grading's own
+    /// temporary folders and cgroups qualify, never a shared tree such as the host's /usr.
+    func testOnlyTheGradingsOwnFoldersAreHandedOver() {
+        let tmp = "/tmp/"
+        XCTAssertTrue(Sandbox.mayHandOver("/tmp/contlab-grade-work-AbC123", temporary: tmp))
+        XCTAssertTrue(Sandbox.mayHandOver("/tmp/contlab-grade-work-AbC123/exercise", temporary: tmp))
+        XCTAssertTrue(Sandbox.mayHandOver("/sys/fs/cgroup/memory/contlab-grade-42-beef/work", temporary: tmp))
+        for path in ["/usr", "/", "/tmp", "/var/lib/contlab/rootfs/busybox/6d50d8a509fe", "/work/main/bin/contlab",
+                     "/tmp/contlab-grade-x/../../usr", "/tmp/other/contlab-grade-x", "/sys/fs/cgroup/memory", "/home/ana/contlab-grade-x"] {
+            XCTAssertFalse(Sandbox.mayHandOver(path, temporary: tmp), path)
+        }
+        XCTAssertThrowsError(try Sandbox.handOver("/usr", to: 0x4000_0000)) { error in
+            XCTAssertTrue("\(error)".contains("refusing"), "\(error)")
+        }
+    }
 }

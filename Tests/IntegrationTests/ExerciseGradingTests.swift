@@ -162,6 +162,16 @@ final class ExerciseGradingTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: try folder("B.1") + "/" + starter), "\(language): the skeleton is there")
             for id in ["B.1", "B.2"] { try gradeExercise(id, reference: "reference-\(language)", wrongs: language == "c") }
         }
+        // The grader lends the host's /usr and the busybox tree read-only: they keep their owner.
+        let busybox = try Harness.busyboxRootfs()
+        for path in ["/usr", "/usr/bin", "/usr/bin/su", busybox, busybox + "/etc"] {
+            var info = stat()
+            XCTAssertEqual(lstat(path, &info), 0, path)
+            XCTAssertEqual(info.st_uid, 0, "\(path) is still root's")
+        }
+        var su = stat()
+        stat("/usr/bin/su", &su)
+        XCTAssertNotEqual(su.st_mode & S_ISUID, 0, "su is still setuid")
         let unknown = try Harness.run(["exercises", "init", NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol", "--track", "build", "--lang", "cobol"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.contains("choose --lang c or python"), unknown.stderr)
