@@ -45,7 +45,7 @@ final class DataValidationTests: XCTestCase {
         for event in data.events {
             for id in event.technologies { XCTAssertNotNil(data.technology(id: id), "\(event.id) → \(id)") }
             for lesson in event.lessons { XCTAssertTrue(lessons.contains(lesson), "\(event.id) → \(lesson)") }
-            for stage in event.stages { XCTAssertTrue((1...5).contains(stage), "\(event.id) → stage \(stage)") }
+            for stage in event.stages { XCTAssertTrue((1...6).contains(stage), "\(event.id) → stage \(stage)") }
             XCTAssertTrue(data.eras.contains { $0.contains(event.date.year) }, "\(event.id) is in no era")
         }
         for technology in data.technologies {
@@ -53,7 +53,7 @@ final class DataValidationTests: XCTestCase {
                 XCTAssertNotNil(data.technology(id: id), "\(technology.id) → \(id)")
             }
             XCTAssertTrue(lessons.contains(technology.lesson), "\(technology.id) → \(technology.lesson)")
-            if let stage = technology.stage { XCTAssertTrue((1...5).contains(stage)) }
+            if let stage = technology.stage { XCTAssertTrue((1...6).contains(stage)) }
             XCTAssertFalse(data.events(of: technology.id).isEmpty, "\(technology.id) has no events")
         }
     }
