@@ -13,6 +13,8 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
     case nameInUse(name: String, network: String, address: IPv4Address)
     case attached(network: String, containers: [String])
     case needsRoot(String)
+    case badPublish(String, String)
+    case portInUse(PortMapping, network: String, holder: String?)
     case netlink(call: String, code: Int32, message: String, hint: String?)
     case system(String, errno: Int32)
     case state(path: String, why: String)
@@ -50,6 +52,14 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
         case .needsRoot(let what):
             return
                 "\(what) needs root: each lab network is a network namespace with a bridge, and making those and veth pairs takes CAP_NET_ADMIN and CAP_SYS_ADMIN; run it with sudo"
+        case .badPublish(let spec, let why):
+            return "-p \(spec): \(why)"
+        case .portInUse(let mapping, let network, let holder?):
+            return
+                "-p \(mapping): host port \(mapping.hostPort) on network \(network) is published by container \(holder) already (contlab network inspect \(network)); choose another HOSTPORT, or stop \(holder) first"
+        case .portInUse(let mapping, let network, nil):
+            return
+                "-p \(mapping): host port \(mapping.hostPort) is in use in network \(network)'s host side by another program (contlab network shell \(network) -- ss -ltn); choose another HOSTPORT, or stop that program"
         case .netlink(let call, let code, let message, let hint):
             return "\(call) failed: \(message) (libnl error \(code))" + (hint.map { " — " + $0 } ?? "")
         case .system(let call, let errno):

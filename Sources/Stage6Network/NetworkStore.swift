@@ -21,6 +21,8 @@ public struct Lease: Codable, Equatable, Sendable {
     /// a reused pid is not taken for it.
     public var pid: Int32
     public var started: UInt64
+    /// The ports the container publishes (`-p`) on the host side; absent when none.
+    public var ports: [PortMapping]?
 
     /// Whether the process that took the lease still runs.
     public var holderAlive: Bool { ProcessStart.of(pid) == started }
@@ -258,8 +260,11 @@ public struct NetworkStore: Sendable {
 
     // MARK: leases
 
-    /// Take an address on `network` for container `name`, held by this process.
-    public func lease(network: String, container name: String, hostVeth: String) throws -> (NetworkRecord, Lease) {
+    /// Take an address on `network` for container `name`, held by this process, with the host
+    /// ports it publishes (refused when a running container on the network publishes one).
+    public func lease(network: String, container name: String, hostVeth: String, ports: [PortMapping] = [])
+        throws -> (NetworkRecord, Lease)
+    {
         try ContainerName.validate(name)
         let record = try self.record(network)
         return try locked {
@@ -268,12 +273,18 @@ public struct NetworkStore: Sendable {
             if let holder = live.first(where: { $0.container == name }) {
                 throw NetworkError.nameInUse(name: name, network: network, address: holder.address)
             }
+            for mapping in ports {
+                if let holder = live.first(where: { ($0.ports ?? []).contains { $0.hostPort == mapping.hostPort } }) {
+                    throw NetworkError.portInUse(mapping, network: network, holder: holder.container)
+                }
+            }
             guard let address = AddressPlan.nextAddress(in: record.subnet, leased: live.map(\.address)) else {
                 throw NetworkError.addressesExhausted(network: network, subnet: record.subnet)
             }
             let pid = getpid()
             let lease = Lease(
-                container: name, address: address, hostVeth: hostVeth, pid: pid, started: ProcessStart.of(pid) ?? 0)
+                container: name, address: address, hostVeth: hostVeth, pid: pid, started: ProcessStart.of(pid) ?? 0,
+                ports: ports.isEmpty ? nil : ports)
             live.append(lease)
             try writeLeases(network, live)
             return (record, lease)
