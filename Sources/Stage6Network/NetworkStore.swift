@@ -228,7 +228,12 @@ public struct NetworkStore: Sendable {
         _ = try record(name)
         return try locked {
             let live = try liveLeases(name)
-            if !live.isEmpty && !force { throw NetworkError.attached(network: name, containers: live.map(\.container)) }
+            // CNI attachments, by their kept ADD results ("ID@IFNAME.json"), count as well.
+            let cni = ((try? FileManager.default.contentsOfDirectory(atPath: folder(name) + "/cni-results")) ?? [])
+                .filter { $0.hasSuffix(".json") }.sorted().map { "\($0.dropLast(5)) (CNI)" }
+            if !(live.isEmpty && cni.isEmpty) && !force {
+                throw NetworkError.attached(network: name, containers: live.map(\.container) + cni)
+            }
             try removeFolder(name)
             if names().isEmpty { removeRoot() }
             return live
@@ -244,7 +249,12 @@ public struct NetworkStore: Sendable {
             throw NetworkError.system("umount2(\"\(ns)\", MNT_DETACH)", errno: errno)
         }
         for file in (try? FileManager.default.contentsOfDirectory(atPath: folder(name))) ?? [] {
-            unlink(folder(name) + "/" + file)
+            // cni-ipam/ and cni-results/ are folders (CNI's leases and results); the rest files.
+            if Sys.isDirectory(folder(name) + "/" + file) {
+                try? FileManager.default.removeItem(atPath: folder(name) + "/" + file)
+            } else {
+                unlink(folder(name) + "/" + file)
+            }
         }
         if rmdir(folder(name)) != 0 && errno != ENOENT {
             throw NetworkError.system("rmdir(\"\(folder(name))\")", errno: errno)

@@ -24,8 +24,13 @@ struct NetworkCommand: ParsableCommand {
               contlab network inspect lab
               contlab network shell lab -- ip -br link
               contlab network rm lab
+
+            attach, check and detach run the CNI plugins (/usr/lib/cni) on a stage-4 \
+            container instead: see contlab network attach --help.
             """,
-        subcommands: [Create.self, List.self, Inspect.self, Remove.self, Shell.self])
+        subcommands: [
+            Create.self, List.self, Inspect.self, Remove.self, Shell.self, Attach.self, Check.self, Detach.self,
+        ])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
