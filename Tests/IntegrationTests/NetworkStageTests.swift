@@ -270,7 +270,7 @@ extension NetworkStageTests {
     func fetchFromHostSide(_ network: String, _ url: String, tries: Int = 20) throws -> Harness.Result {
         try Harness.run([
             "network", "shell", network, "--", "/bin/sh", "-c",
-            "for i in $(seq \(tries)); do /usr/bin/wget -T 2 -qO- \(url) && exit 0; sleep 0.3; done; exit 1",
+            "for i in $(seq \(tries)); do /usr/bin/wget -t 1 -T 2 -qO- \(url) && exit 0; sleep 0.3; done; exit 1",
         ])
     }
 
