@@ -228,9 +228,8 @@ public struct NetworkStore: Sendable {
         _ = try record(name)
         return try locked {
             let live = try liveLeases(name)
-            // CNI attachments, by their kept ADD results ("ID@IFNAME.json"), count as well.
-            let cni = ((try? FileManager.default.contentsOfDirectory(atPath: folder(name) + "/cni-results")) ?? [])
-                .filter { $0.hasSuffix(".json") }.sorted().map { "\($0.dropLast(5)) (CNI)" }
+            // CNI attachments count as well.
+            let cni = cniAttachments(name).map { "\($0) (CNI)" }
             if !(live.isEmpty && cni.isEmpty) && !force {
                 throw NetworkError.attached(network: name, containers: live.map(\.container) + cni)
             }
@@ -238,6 +237,13 @@ public struct NetworkStore: Sendable {
             if names().isEmpty { removeRoot() }
             return live
         }
+    }
+
+    /// The CNI attachments on network `name`, "ID@IFNAME", from the ADD results kept for CHECK
+    /// and DEL (`CNIRuntime`).
+    public func cniAttachments(_ name: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder(name) + "/cni-results")) ?? [])
+            .filter { $0.hasSuffix(".json") }.sorted().map { String($0.dropLast(5)) }
     }
 
     /// The host side unmounted (the namespace, its bridge and veth ends go when nothing else

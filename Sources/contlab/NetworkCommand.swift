@@ -80,12 +80,14 @@ struct NetworkCommand: ParsableCommand {
                         var namespace: String
                         var hosts: String
                         var containers: [Lease]
+                        /// CNI attachments, "ID@IFNAME".
+                        var cni: [String]
                     }
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                     let report = Report(
                         network: record, namespace: store.namespacePath(name), hosts: store.hostsPath(name),
-                        containers: leases)
+                        containers: leases, cni: store.cniAttachments(name))
                     print(String(decoding: try encoder.encode(report), as: UTF8.self))
                     return
                 }
@@ -97,6 +99,8 @@ struct NetworkCommand: ParsableCommand {
                     namespace  \(store.namespacePath(name)) (contlab network shell \(name))
                     hosts      \(store.hostsPath(name))
                     """)
+                let cni = store.cniAttachments(name)
+                if !cni.isEmpty { print("cni        \(cni.joined(separator: ", ")) (contlab network detach --cni CONF ID)") }
                 let rows = leases.map {
                     [
                         $0.container, $0.address.description, $0.hostVeth, String($0.pid),

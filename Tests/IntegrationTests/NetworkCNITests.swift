@@ -120,6 +120,11 @@ final class NetworkCNITests: XCTestCase {
         let ping = try Harness.run(["network", "shell", network, "--", "/usr/bin/busybox", "ping", "-c1", "-W2", address])
         XCTAssertEqual(ping.status, 0, ping.stdout + ping.stderr)
         XCTAssertEqual(try cni("check", config, id).status, 0)
+        // rm while attached: refused, naming the attachment; the host side is still there.
+        let refused = try Harness.run(["network", "rm", network])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("\(id)@eth0 (CNI)") && refused.stderr.contains("network detach"), refused.stderr)
+        XCTAssertEqual(try hostSideLinks().count, 4)
         // DEL: the interface, the veth pair and the lease go; the bridge stays (as CNI's does)
         // until the network is removed.
         let detached = try cni("detach", config, id)
