@@ -140,6 +140,22 @@ final class NetworkCNITests: XCTestCase {
         network = ""
     }
 
+    func testDELAfterTheContainerIsGoneStillReleasesTheAddress() throws {
+        let config = try writeConfig()
+        let id = try createContainer("d")
+        XCTAssertEqual(try cni("attach", config, id).status, 0)
+        XCTAssertEqual(leasedAddresses().count, 1)
+        // The container deleted first: its namespace goes, and the kernel takes the veth pair.
+        XCTAssertEqual(try Harness.run(["runc", "--root", work + "/state", "delete", "--force", id]).status, 0)
+        ids.removeAll()
+        // DEL with CNI_NETNS empty: host-local still gives the address back.
+        let detached = try cni("detach", config, id)
+        XCTAssertEqual(detached.status, 0, detached.stderr)
+        XCTAssertEqual(leasedAddresses(), [])
+        XCTAssertEqual(try hostSideLinks(), ["clab0", "cnit0", "lo"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/contlab-net/\(network)/cni-results"))
+    }
+
     func testRefusalsNameTheFixAndWireNothing() throws {
         let config = try writeConfig()
         let id = try createContainer("b")
