@@ -97,7 +97,14 @@ public struct CNINetworkConfig: Sendable {
     /// previous plugin's result on ADD; the cached ADD result on CHECK and DEL), and, for
     /// host-local without a `dataDir` of its own, `ipamDataDir`: its leases then live in the lab
     /// network's folder instead of /var/lib/cni/networks on the host.
-    public func stdin(plugin index: Int, prevResult: JSONValue?, ipamDataDir: String?) -> String {
+    ///
+    /// `portMappings` (`-p`) go to the plugins that declare the capability
+    /// (`"capabilities": {"portMappings": true}`, as portmap's configuration does), as
+    /// `runtimeConfig.portMappings`: the spec's way for a runtime to pass what the
+    /// configuration file cannot know.
+    public func stdin(plugin index: Int, prevResult: JSONValue?, ipamDataDir: String?, portMappings: [PortMapping] = [])
+        -> String
+    {
         guard case .object(var members) = plugins[index] else { return plugins[index].serialized }
         func set(_ key: String, _ value: JSONValue) {
             if let at = members.firstIndex(where: { $0.0 == key }) { members[at].1 = value } else { members.append((key, value)) }
@@ -105,6 +112,15 @@ public struct CNINetworkConfig: Sendable {
         set("cniVersion", .string(cniVersion))
         set("name", .string(name))
         if let prevResult { set("prevResult", prevResult) }
+        if !portMappings.isEmpty, plugins[index]["capabilities"]?["portMappings"] == .bool(true) {
+            let mappings = portMappings.map { mapping -> JSONValue in
+                .object([
+                    ("hostPort", .number(String(mapping.hostPort))),
+                    ("containerPort", .number(String(mapping.containerPort))), ("protocol", .string("tcp")),
+                ])
+            }
+            set("runtimeConfig", .object([("portMappings", .array(mappings))]))
+        }
         if let ipamDataDir, case .object(var ipam)? = plugins[index]["ipam"], Self.string(plugins[index]["ipam"]?["type"]) == "host-local",
             !ipam.contains(where: { $0.0 == "dataDir" })
         {

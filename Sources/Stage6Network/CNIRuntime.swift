@@ -24,6 +24,8 @@ public struct CNIRuntime {
     public var ifname: String
     /// CNI_NETNS: the container's network namespace file, or "" on a DEL whose container is gone.
     public var netns: String
+    /// `-p`: handed to plugins with the portMappings capability (portmap) as runtimeConfig.
+    public var portMappings: [PortMapping] = []
     /// Each exchange with a plugin, as text, for --explain.
     public var onExchange: ((String) -> Void)?
 
@@ -47,6 +49,15 @@ public struct CNIRuntime {
     public var ipamDataDir: String { store.folder(network) + "/cni-ipam" }
     var resultsFolder: String { store.folder(network) + "/cni-results" }
     public var resultPath: String { resultsFolder + "/\(containerID)@\(ifname).json" }
+    /// ADD's `-p`, kept beside the result: portmap's DEL removes its rules only when told the
+    /// ports again (libcni keeps its runtimeConfig the same way).
+    var portsPath: String { resultsFolder + "/\(containerID)@\(ifname).ports" }
+
+    /// `-p` as given, else the ports kept at ADD.
+    func keptPortMappings() -> [PortMapping] {
+        guard portMappings.isEmpty, let text = Sys.readText(portsPath) else { return portMappings }
+        return text.split(separator: "\n").compactMap { try? PortMapping(parsing: String($0)) }
+    }
 
     /// The program for plugin type `name`: the first in CNI_PATH.
     public func program(_ name: String) throws -> String {
@@ -102,6 +113,7 @@ public struct CNIRuntime {
                 let result = try CNIResult(parsing: json, plugin: Self.type(config.plugins.last))
                 try Sys.mkdir(resultsFolder, mode: 0o700, existOK: true)
                 try store.atomicWrite(resultPath, json)
+                if !portMappings.isEmpty { try store.atomicWrite(portsPath, portMappings.map(\.description).joined(separator: "\n")) }
                 return (result, json)
             } catch {
                 for ran in config.plugins.indices.reversed() { _ = try? invoke("DEL", plugin: ran, prevResult: nil) }
@@ -121,7 +133,9 @@ public struct CNIRuntime {
             guard let kept = Sys.readText(resultPath), let previous = try? JSONValue.parse(kept) else {
                 throw NetworkError.cniNotAttached(container: containerID, ifname: ifname, network: network)
             }
-            for index in config.plugins.indices { _ = try invoke("CHECK", plugin: index, prevResult: previous) }
+            var runtime = self
+            runtime.portMappings = keptPortMappings()
+            for index in config.plugins.indices { _ = try runtime.invoke("CHECK", plugin: index, prevResult: previous) }
         }
     }
 
@@ -134,12 +148,15 @@ public struct CNIRuntime {
         for name in config.programs { _ = try program(name) }
         try store.locked {
             let previous = Sys.readText(resultPath).flatMap { try? JSONValue.parse($0) }
+            var runtime = self
+            runtime.portMappings = keptPortMappings()
             var failure: Error?
             for index in config.plugins.indices.reversed() {
-                do { _ = try invoke("DEL", plugin: index, prevResult: previous) } catch { failure = failure ?? error }
+                do { _ = try runtime.invoke("DEL", plugin: index, prevResult: previous) } catch { failure = failure ?? error }
             }
             if let failure { throw failure }
             unlink(resultPath)
+            unlink(portsPath)
             rmdir(resultsFolder)  // when it is empty
         }
     }
@@ -155,7 +172,8 @@ public struct CNIRuntime {
         let path = try program(type)
         let environment = CNIEnvironment.variables(
             command: command, containerID: containerID, netns: netns, ifname: ifname, cniPath: cniPath)
-        let input = config.stdin(plugin: index, prevResult: prevResult, ipamDataDir: ipamDataDir)
+        let input = config.stdin(
+            plugin: index, prevResult: prevResult, ipamDataDir: ipamDataDir, portMappings: portMappings)
         CallRecord.shared.note(
             "setns(open(\"\(hostSide)\"), CLONE_NEWNET); posix_spawn(\"\(path)\") with CNI_COMMAND=\(command); setns back")
         onExchange?(

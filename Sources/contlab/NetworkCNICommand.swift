@@ -18,6 +18,13 @@ struct CNIOptions: ParsableArguments {
     @Option(help: ArgumentHelp("contlab-runc's --root (default: /run/contlab-runc).", valueName: "DIR"))
     var runcRoot: String?
 
+    @Option(
+        name: [.customShort("p"), .customLong("publish")],
+        help: ArgumentHelp(
+            "ADD: a port for plugins with the portMappings capability (portmap), in runtimeConfig (repeatable; kept for CHECK and DEL).",
+            valueName: "HOSTPORT:CONTAINERPORT"))
+    var publish: [String] = []
+
     @Flag(help: "Print each plugin run (CNI_* variables, stdin, stdout) to stderr.") var explain = false
 
     @Argument(help: "The stage-4 container's id (contlab runc list).") var id: String
@@ -65,6 +72,7 @@ struct CNIOptions: ParsableArguments {
         try CNIEnvironment.validate(containerID: id, ifname: ifname)
         var runtime = CNIRuntime(
             config: try config(), cniPath: cniPath, containerID: id, ifname: ifname, netns: netns)
+        runtime.portMappings = try PortMapping.parseAll(publish)
         if explain { runtime.onExchange = { Sys.warn($0) } }
         return runtime
     }

@@ -45,12 +45,13 @@ final class NetworkCNITests: XCTestCase {
     }
 
     /// A conflist on this test's lab network: a bridge with a gateway, host-local, loopback.
-    func writeConfig(subnet: String = "172.31.247.0/24") throws -> String {
+    func writeConfig(subnet: String = "172.31.247.0/24", portmap: Bool = false) throws -> String {
         let path = work + "/net.conflist"
         let text = """
             {"cniVersion": "1.0.0", "name": "\(network)", "plugins": [
               {"type": "bridge", "bridge": "cnit0", "isGateway": true,
                "ipam": {"type": "host-local", "ranges": [[{"subnet": "\(subnet)"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+              \(portmap ? #"{"type": "portmap", "capabilities": {"portMappings": true}},"# : "")
               {"type": "loopback"}]}
             """
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -58,10 +59,12 @@ final class NetworkCNITests: XCTestCase {
     }
 
     /// A created stage-4 container running `sleep` (its namespaces made, its process waiting).
-    func createContainer(_ suffix: String, edit: ((inout [String: Any]) -> Void)? = nil) throws -> String {
+    func createContainer(
+        _ suffix: String, command: [String] = ["sleep", "300"], edit: ((inout [String: Any]) -> Void)? = nil
+    ) throws -> String {
         let id = "cni\(getpid())\(suffix)"
         let bundle = work + "/bundle-" + suffix
-        let made = try Harness.run(["bundle", "create", bundle, "--", "sleep", "300"])
+        let made = try Harness.run(["bundle", "create", bundle, "--"] + command)
         XCTAssertEqual(made.status, 0, made.stderr)
         if let edit {
             let url = URL(fileURLWithPath: bundle + "/config.json")
@@ -154,6 +157,32 @@ final class NetworkCNITests: XCTestCase {
         XCTAssertEqual(leasedAddresses(), [])
         XCTAssertEqual(try hostSideLinks(), ["clab0", "cnit0", "lo"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/contlab-net/\(network)/cni-results"))
+    }
+
+    /// portmap, the DNAT way (contlab's own -p is a forwarder): its rules land in the lab
+    /// network's host side, answer there, and go with DEL, which gets the ports kept at ADD.
+    func testPortmapsRulesPublishInTheHostSideAndGoWithDEL() throws {
+        let config = try writeConfig(portmap: true)
+        let id = try createContainer("p", command: ["httpd", "-f", "-p", "80", "-h", "/etc"])
+        let attached = try cni("attach", config, id, ["-p", "9090:80"])
+        XCTAssertEqual(attached.status, 0, attached.stderr)
+        XCTAssertEqual(try Harness.run(["runc", "--root", work + "/state", "start", id]).status, 0)
+        func rules() throws -> String {
+            try Harness.run(["network", "shell", network, "--", "/usr/sbin/iptables", "-t", "nat", "-S"]).stdout
+        }
+        let added = try rules()
+        XCTAssertTrue(added.contains("--dport 9090 -j DNAT"), added)
+        let fetch = [
+            "network", "shell", network, "--", "/bin/sh", "-c",
+            "for i in $(seq 20); do /usr/bin/wget -t 1 -T 2 -qO- http://127.0.0.1:9090/hostname && exit 0; sleep 0.3; done; exit 1",
+        ]
+        let fetched = try Harness.run(fetch)
+        XCTAssertEqual(fetched.stdout, "contlab\n", fetched.stderr)
+        let detached = try cni("detach", config, id)
+        XCTAssertEqual(detached.status, 0, detached.stderr)
+        let left = try rules()
+        XCTAssertFalse(left.contains("9090"), left)
+        XCTAssertEqual(leasedAddresses(), [])
     }
 
     func testRefusalsNameTheFixAndWireNothing() throws {

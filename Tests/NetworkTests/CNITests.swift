@@ -80,6 +80,17 @@ final class CNITests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(own.stdin(plugin: 0, prevResult: nil, ipamDataDir: "/x"))["ipam"]?["dataDir"], .string("/d"))
     }
 
+    func testPortMappingsGoOnlyToPluginsWithTheCapability() throws {
+        let parsed = try config(Self.list)
+        let ports = [PortMapping(hostPort: 9090, containerPort: 80)]
+        let portmap = try JSONValue.parse(parsed.stdin(plugin: 1, prevResult: nil, ipamDataDir: nil, portMappings: ports))
+        XCTAssertEqual(
+            portmap["runtimeConfig"]?.serialized, #"{"portMappings":[{"hostPort":9090,"containerPort":80,"protocol":"tcp"}]}"#)
+        let bridge = try JSONValue.parse(parsed.stdin(plugin: 0, prevResult: nil, ipamDataDir: nil, portMappings: ports))
+        XCTAssertNil(bridge["runtimeConfig"])
+        XCTAssertNil(try JSONValue.parse(parsed.stdin(plugin: 1, prevResult: nil, ipamDataDir: nil))["runtimeConfig"])
+    }
+
     func testRefusesTheLabNetworksBridgeOrSubnet() throws {
         let parsed = try config(Self.list)
         XCTAssertNoThrow(try parsed.check(against: try record("10.88.1.0/24")))
