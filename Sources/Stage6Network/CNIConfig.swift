@@ -67,11 +67,15 @@ public struct CNINetworkConfig: Sendable {
     /// A plugin's type is the name of a program in CNI_PATH: a plain file name, never a path.
     static func checkType(_ value: JSONValue?, at place: String, path: String) throws {
         guard case .string(let type)? = value, !type.isEmpty, !type.hasPrefix("."), type.count <= 64,
-            type.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) })
+            type.unicodeScalars.allSatisfy({
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0))
+            })
         else {
             throw NetworkError.cniConfig(
                 path: path,
-                why: "\(place) \(value?.serialized ?? "(missing)"): name a plugin program, such as \"bridge\" or \"host-local\"")
+                why:
+                    "\(place) \(value?.serialized ?? "(missing)"): name a plugin program, such as \"bridge\" or \"host-local\""
+            )
         }
     }
 
@@ -107,7 +111,11 @@ public struct CNINetworkConfig: Sendable {
     {
         guard case .object(var members) = plugins[index] else { return plugins[index].serialized }
         func set(_ key: String, _ value: JSONValue) {
-            if let at = members.firstIndex(where: { $0.0 == key }) { members[at].1 = value } else { members.append((key, value)) }
+            if let at = members.firstIndex(where: { $0.0 == key }) {
+                members[at].1 = value
+            } else {
+                members.append((key, value))
+            }
         }
         set("cniVersion", .string(cniVersion))
         set("name", .string(name))
@@ -121,7 +129,8 @@ public struct CNINetworkConfig: Sendable {
             }
             set("runtimeConfig", .object([("portMappings", .array(mappings))]))
         }
-        if let ipamDataDir, case .object(var ipam)? = plugins[index]["ipam"], Self.string(plugins[index]["ipam"]?["type"]) == "host-local",
+        if let ipamDataDir, case .object(var ipam)? = plugins[index]["ipam"],
+            Self.string(plugins[index]["ipam"]?["type"]) == "host-local",
             !ipam.contains(where: { $0.0 == "dataDir" })
         {
             ipam.append(("dataDir", .string(ipamDataDir)))
@@ -167,12 +176,16 @@ public struct CNINetworkConfig: Sendable {
         if bridges.contains(record.bridge) {
             throw NetworkError.cniConfig(
                 path: path,
-                why: "\"bridge\": \"\(record.bridge)\" is contlab's own bridge in network \(record.name); name another, such as \"cni0\"")
+                why:
+                    "\"bridge\": \"\(record.bridge)\" is contlab's own bridge in network \(record.name); name another, such as \"cni0\""
+            )
         }
         for (text, subnet) in ipamSubnets where subnet.overlaps(record.subnet) {
             throw NetworkError.cniConfig(
                 path: path,
-                why: "subnet \(text) overlaps network \(record.name)'s own (\(record.subnet)), in the same namespace; choose a range outside it")
+                why:
+                    "subnet \(text) overlaps network \(record.name)'s own (\(record.subnet)), in the same namespace; choose a range outside it"
+            )
         }
     }
 }
@@ -207,7 +220,8 @@ public enum CNIEnvironment {
             plain(containerID)
         else {
             throw NetworkError.cniArgument(
-                "container id \(containerID): CNI takes letters, digits and _ . - starting with a letter or digit; name the stage-4 container so")
+                "container id \(containerID): CNI takes letters, digits and _ . - starting with a letter or digit; name the stage-4 container so"
+            )
         }
         guard !ifname.isEmpty, ifname.utf8.count <= 15, ifname != ".", ifname != "..", plain(ifname) else {
             throw NetworkError.cniArgument(

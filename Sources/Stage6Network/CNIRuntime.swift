@@ -76,7 +76,8 @@ public struct CNIRuntime {
             let path = try program(name)
             let output = try CNIPluginProcess.run(
                 program: path, environment: CNIEnvironment.version, input: "{}", namespacePath: hostSide)
-            guard output.succeeded, case .array(let versions)? = try? JSONValue.parse(output.stdout)["supportedVersions"]
+            guard output.succeeded,
+                case .array(let versions)? = try? JSONValue.parse(output.stdout)["supportedVersions"]
             else {
                 throw NetworkError.cniFailed(
                     plugin: name, command: "VERSION", code: nil, message: output.failure, details: nil)
@@ -113,7 +114,9 @@ public struct CNIRuntime {
                 let result = try CNIResult(parsing: json, plugin: Self.type(config.plugins.last))
                 try Sys.mkdir(resultsFolder, mode: 0o700, existOK: true)
                 try store.atomicWrite(resultPath, json)
-                if !portMappings.isEmpty { try store.atomicWrite(portsPath, portMappings.map(\.description).joined(separator: "\n")) }
+                if !portMappings.isEmpty {
+                    try store.atomicWrite(portsPath, portMappings.map(\.description).joined(separator: "\n"))
+                }
                 return (result, json)
             } catch {
                 for ran in config.plugins.indices.reversed() { _ = try? invoke("DEL", plugin: ran, prevResult: nil) }
@@ -127,7 +130,8 @@ public struct CNIRuntime {
     public func check() throws {
         _ = try prepare()
         guard config.cniVersion >= "0.4.0" else {
-            throw NetworkError.cniConfig(path: config.path, why: "CHECK came with CNI 0.4.0; write \"cniVersion\": \"1.0.0\"")
+            throw NetworkError.cniConfig(
+                path: config.path, why: "CHECK came with CNI 0.4.0; write \"cniVersion\": \"1.0.0\"")
         }
         try store.locked {
             guard let kept = Sys.readText(resultPath), let previous = try? JSONValue.parse(kept) else {
@@ -152,7 +156,9 @@ public struct CNIRuntime {
             runtime.portMappings = keptPortMappings()
             var failure: Error?
             for index in config.plugins.indices.reversed() {
-                do { _ = try runtime.invoke("DEL", plugin: index, prevResult: previous) } catch { failure = failure ?? error }
+                do { _ = try runtime.invoke("DEL", plugin: index, prevResult: previous) } catch {
+                    failure = failure ?? error
+                }
             }
             if let failure { throw failure }
             unlink(resultPath)
@@ -175,13 +181,16 @@ public struct CNIRuntime {
         let input = config.stdin(
             plugin: index, prevResult: prevResult, ipamDataDir: ipamDataDir, portMappings: portMappings)
         CallRecord.shared.note(
-            "setns(open(\"\(hostSide)\"), CLONE_NEWNET); posix_spawn(\"\(path)\") with CNI_COMMAND=\(command); setns back")
+            "setns(open(\"\(hostSide)\"), CLONE_NEWNET); posix_spawn(\"\(path)\") with CNI_COMMAND=\(command); setns back"
+        )
         onExchange?(
             "\(path), in \(network)'s host side:\n  " + environment.joined(separator: "\n  ") + "\n  stdin: \(input)")
         let output = try CNIPluginProcess.run(
             program: path, environment: environment, input: input, namespacePath: hostSide)
-        onExchange?("  exit \(output.status), stdout: \(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))"
-                + (output.stderr.isEmpty ? "" : "\n  stderr: \(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"))
+        onExchange?(
+            "  exit \(output.status), stdout: \(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))"
+                + (output.stderr.isEmpty
+                    ? "" : "\n  stderr: \(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"))
         guard output.succeeded else {
             let error = try? JSONDecoder().decode(CNIErrorResult.self, from: Data(output.stdout.utf8))
             throw NetworkError.cniFailed(
@@ -233,7 +242,9 @@ public enum CNIPluginProcess {
         }
         let bytes = Array(input.utf8)
         guard bytes.count < 65536 else {
-            throw NetworkError.cniArgument("the configuration for \(program) is \(bytes.count) bytes; CNI configurations are small, keep it under 64 KiB")
+            throw NetworkError.cniArgument(
+                "the configuration for \(program) is \(bytes.count) bytes; CNI configurations are small, keep it under 64 KiB"
+            )
         }
         Sys.writeAll(stdinPipe[1], bytes)
         close(stdinPipe[1])

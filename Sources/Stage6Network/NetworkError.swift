@@ -54,7 +54,9 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
             return
                 "--name \(name): a running container on network \(network) has that name (\(address)); pick another, or stop it first"
         case .attached(let network, let containers):
-            let cni = containers.contains { $0.hasSuffix(" (CNI)") } ? " (CNI ones: contlab network detach --cni CONF ID)" : ""
+            let cni =
+                containers.contains { $0.hasSuffix(" (CNI)") }
+                ? " (CNI ones: contlab network detach --cni CONF ID)" : ""
             return
                 "network \(network) has containers attached (\(containers.joined(separator: ", "))): stop them first\(cni), or add --force to cut them off"
         case .needsRoot(let what):

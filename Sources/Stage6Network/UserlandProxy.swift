@@ -53,7 +53,8 @@ public final class UserlandProxy: @unchecked Sendable {
             for (_, fd) in made { close(fd) }
             throw error
         }
-        return UserlandProxy(network: network, namespacePath: namespacePath, listeners: made, stopPipe: (pipe[0], pipe[1]))
+        return UserlandProxy(
+            network: network, namespacePath: namespacePath, listeners: made, stopPipe: (pipe[0], pipe[1]))
     }
 
     static func listener(_ mapping: PortMapping, network: String) throws -> Int32 {

@@ -50,7 +50,8 @@ struct CNIOptions: ParsableArguments {
         let status = store.status(of: record)
         guard ["created", "running", "paused"].contains(status) else {
             guard required else { return nil }
-            throw NetworkError.cniContainer(id: id, why: "it is \(status); create or start it first (contlab runc create)")
+            throw NetworkError.cniContainer(
+                id: id, why: "it is \(status); create or start it first (contlab runc create)")
         }
         let path = "/proc/\(record.pid)/ns/net"
         var theirs = stat()
@@ -112,7 +113,9 @@ extension NetworkCommand {
                     print(text)
                     return
                 }
-                print("\(options.id): \(options.ifname) from CNI network \(runtime.config.name) (cniVersion \(runtime.config.cniVersion))")
+                print(
+                    "\(options.id): \(options.ifname) from CNI network \(runtime.config.name) (cniVersion \(runtime.config.cniVersion))"
+                )
                 for line in result.lines(hostSide: "\(runtime.config.name)'s host side") { print(line) }
             }
         }

@@ -100,7 +100,9 @@ struct NetworkCommand: ParsableCommand {
                     hosts      \(store.hostsPath(name))
                     """)
                 let cni = store.cniAttachments(name)
-                if !cni.isEmpty { print("cni        \(cni.joined(separator: ", ")) (contlab network detach --cni CONF ID)") }
+                if !cni.isEmpty {
+                    print("cni        \(cni.joined(separator: ", ")) (contlab network detach --cni CONF ID)")
+                }
                 let rows = leases.map {
                     [
                         $0.container, $0.address.description, $0.hostVeth, String($0.pid),

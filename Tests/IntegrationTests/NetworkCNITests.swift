@@ -120,13 +120,16 @@ final class NetworkCNITests: XCTestCase {
         // The plugin's bridge and veth are in the lab network's host side, which reaches it.
         let links = try hostSideLinks()
         XCTAssertTrue(links.contains("cnit0") && links.count == 4, "\(links)")
-        let ping = try Harness.run(["network", "shell", network, "--", "/usr/bin/busybox", "ping", "-c1", "-W2", address])
+        let ping = try Harness.run([
+            "network", "shell", network, "--", "/usr/bin/busybox", "ping", "-c1", "-W2", address,
+        ])
         XCTAssertEqual(ping.status, 0, ping.stdout + ping.stderr)
         XCTAssertEqual(try cni("check", config, id).status, 0)
         // rm while attached: refused, naming the attachment; the host side is still there.
         let refused = try Harness.run(["network", "rm", network])
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.contains("\(id)@eth0 (CNI)") && refused.stderr.contains("network detach"), refused.stderr)
+        XCTAssertTrue(
+            refused.stderr.contains("\(id)@eth0 (CNI)") && refused.stderr.contains("network detach"), refused.stderr)
         XCTAssertEqual(try hostSideLinks().count, 4)
         // DEL: the interface, the veth pair and the lease go; the bridge stays (as CNI's does)
         // until the network is removed.
@@ -193,7 +196,8 @@ final class NetworkCNITests: XCTestCase {
         let missing = try cni("attach", config, id, ["--cni-path", work + "/empty"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(
-            missing.stderr.contains("CNI plugin bridge is not in") && missing.stderr.contains("apt install containernetworking-plugins"),
+            missing.stderr.contains("CNI plugin bridge is not in")
+                && missing.stderr.contains("apt install containernetworking-plugins"),
             missing.stderr)
         // The lab network's own subnet handed out again: refused before a plugin runs.
         let overlapping = try cni("attach", try writeConfig(subnet: "172.31.246.0/25"), id)
@@ -202,7 +206,9 @@ final class NetworkCNITests: XCTestCase {
         // A container without a network namespace of its own: the plugins would wire the host.
         let shared = try createContainer("c") { config in
             var linux = config["linux"] as? [String: Any] ?? [:]
-            linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "network" }
+            linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter {
+                $0["type"] as? String != "network"
+            }
             config["linux"] = linux
         }
         let host = try cni("attach", try writeConfig(), shared)

@@ -91,7 +91,8 @@ final class NetworkStageTests: XCTestCase {
         XCTFail("timed out waiting for \(what)")
     }
 
-    func startContainer(_ network: String, name: String, options: [String] = [], _ command: [String]) throws -> Process {
+    func startContainer(_ network: String, name: String, options: [String] = [], _ command: [String]) throws -> Process
+    {
         let process = try Harness.start(
             ["run", "--stage", "6", "--network", network, "--name", name] + options + ["--"] + command)
         started.append(process)
@@ -201,7 +202,8 @@ final class NetworkStageTests: XCTestCase {
         for index in 0..<5 { _ = try startContainer(network, name: "s\(index)", ["sleep", "60"]) }
         let sixth = try Harness.run(["run", "--stage", "6", "--network", network, "--", "true"])
         XCTAssertEqual(sixth.status, 125)
-        XCTAssertTrue(sixth.stderr.contains("has no free address left") && sixth.stderr.contains("larger --subnet"), sixth.stderr)
+        XCTAssertTrue(
+            sixth.stderr.contains("has no free address left") && sixth.stderr.contains("larger --subnet"), sixth.stderr)
         XCTAssertEqual(try containers(network).count, 5)
         XCTAssertEqual(try hostSideLinks(network).count, 2 + 5)
     }
@@ -249,7 +251,9 @@ extension NetworkStageTests {
     func listeningPorts(in network: String?) throws -> Set<UInt16> {
         let table: String
         if let network {
-            let result = try Harness.run(["network", "shell", network, "--", "/bin/cat", "/proc/net/tcp", "/proc/net/tcp6"])
+            let result = try Harness.run([
+                "network", "shell", network, "--", "/bin/cat", "/proc/net/tcp", "/proc/net/tcp6",
+            ])
             XCTAssertEqual(result.status, 0, result.stderr)
             table = result.stdout
         } else {
@@ -333,7 +337,9 @@ extension NetworkStageTests {
         let other = try Harness.start(["network", "shell", network, "--", "/usr/bin/busybox", "nc", "-l", "-p", "9090"])
         started.append(other)
         try waitFor("nc listening in the host side") { try listeningPorts(in: network).contains(9090) }
-        try refused(["-p", "9091:80", "-p", "9090:80"], status: 125, "in use in network \(network)'s host side by another program")
+        try refused(
+            ["-p", "9091:80", "-p", "9090:80"], status: 125,
+            "in use in network \(network)'s host side by another program")
         XCTAssertEqual(try containers(network).compactMap { $0["container"] as? String }, ["holder"])
         XCTAssertEqual(try hostSideLinks(network).count, 3, "lo, the bridge and holder's veth only")
         XCTAssertEqual(try listeningPorts(in: network), [8080, 9090], "the refused run's 9091 was closed")

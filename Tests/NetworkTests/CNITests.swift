@@ -38,7 +38,8 @@ final class CNITests: XCTestCase {
         XCTAssertEqual(parsed.bridges, ["cni0"])
         XCTAssertEqual(parsed.ipamSubnets.map(\.text), ["10.22.0.0/24"])
         let single = try config(
-            #"{"cniVersion": "0.4.0", "name": "n1", "type": "bridge", "ipam": {"type": "host-local", "subnet": "10.23.0.0/16"}}"#)
+            #"{"cniVersion": "0.4.0", "name": "n1", "type": "bridge", "ipam": {"type": "host-local", "subnet": "10.23.0.0/16"}}"#
+        )
         XCTAssertEqual(single.plugins.count, 1)
         XCTAssertEqual(single.programs, ["bridge", "host-local"])
         XCTAssertEqual(single.bridges, ["cni0"], "the bridge plugin's default")
@@ -49,16 +50,21 @@ final class CNITests: XCTestCase {
         XCTAssertTrue(message("{").contains("not JSON"))
         XCTAssertTrue(message("[]").contains("a JSON object"))
         XCTAssertTrue(message(#"{"name": "n", "type": "bridge"}"#).contains(#"write "cniVersion": "1.0.0""#))
-        XCTAssertTrue(message(#"{"cniVersion": "0.2.0", "name": "n", "type": "bridge"}"#).contains("cniVersion \"0.2.0\""))
+        XCTAssertTrue(
+            message(#"{"cniVersion": "0.2.0", "name": "n", "type": "bridge"}"#).contains("cniVersion \"0.2.0\""))
         XCTAssertTrue(message(#"{"cniVersion": "1.0.0", "type": "bridge"}"#).contains("contlab network create NAME"))
         XCTAssertTrue(message(#"{"cniVersion": "1.0.0", "name": "a b", "type": "bridge"}"#).contains("name \"a b\""))
         XCTAssertTrue(message(#"{"cniVersion": "1.0.0", "name": "n", "plugins": []}"#).contains("at least one"))
         XCTAssertTrue(message(#"{"cniVersion": "1.0.0", "name": "n", "plugins": [1]}"#).contains("plugins[0] is not"))
         // A type is a program's name in CNI_PATH, never a path to run.
-        XCTAssertTrue(message(#"{"cniVersion": "1.0.0", "name": "n", "type": "../../bin/sh"}"#).contains("type \"../../bin/sh\""))
-        XCTAssertTrue(message(#"{"cniVersion": "1.0.0", "name": "n", "plugins": [{"ipam": {}}]}"#).contains("plugins[0].type (missing)"))
         XCTAssertTrue(
-            message(#"{"cniVersion": "1.0.0", "name": "n", "type": "bridge", "ipam": {"type": "/x"}}"#).contains("ipam.type \"/x\""))
+            message(#"{"cniVersion": "1.0.0", "name": "n", "type": "../../bin/sh"}"#).contains("type \"../../bin/sh\""))
+        XCTAssertTrue(
+            message(#"{"cniVersion": "1.0.0", "name": "n", "plugins": [{"ipam": {}}]}"#).contains(
+                "plugins[0].type (missing)"))
+        XCTAssertTrue(
+            message(#"{"cniVersion": "1.0.0", "name": "n", "type": "bridge", "ipam": {"type": "/x"}}"#).contains(
+                "ipam.type \"/x\""))
     }
 
     func testEachPluginGetsItsObjectWithTheListsNameVersionAndPrevResult() throws {
@@ -77,16 +83,21 @@ final class CNITests: XCTestCase {
         // A dataDir of the configuration's own is kept.
         let own = try config(
             #"{"cniVersion": "1.0.0", "name": "n", "type": "bridge", "ipam": {"type": "host-local", "dataDir": "/d"}}"#)
-        XCTAssertEqual(try JSONValue.parse(own.stdin(plugin: 0, prevResult: nil, ipamDataDir: "/x"))["ipam"]?["dataDir"], .string("/d"))
+        XCTAssertEqual(
+            try JSONValue.parse(own.stdin(plugin: 0, prevResult: nil, ipamDataDir: "/x"))["ipam"]?["dataDir"],
+            .string("/d"))
     }
 
     func testPortMappingsGoOnlyToPluginsWithTheCapability() throws {
         let parsed = try config(Self.list)
         let ports = [PortMapping(hostPort: 9090, containerPort: 80)]
-        let portmap = try JSONValue.parse(parsed.stdin(plugin: 1, prevResult: nil, ipamDataDir: nil, portMappings: ports))
+        let portmap = try JSONValue.parse(
+            parsed.stdin(plugin: 1, prevResult: nil, ipamDataDir: nil, portMappings: ports))
         XCTAssertEqual(
-            portmap["runtimeConfig"]?.serialized, #"{"portMappings":[{"hostPort":9090,"containerPort":80,"protocol":"tcp"}]}"#)
-        let bridge = try JSONValue.parse(parsed.stdin(plugin: 0, prevResult: nil, ipamDataDir: nil, portMappings: ports))
+            portmap["runtimeConfig"]?.serialized,
+            #"{"portMappings":[{"hostPort":9090,"containerPort":80,"protocol":"tcp"}]}"#)
+        let bridge = try JSONValue.parse(
+            parsed.stdin(plugin: 0, prevResult: nil, ipamDataDir: nil, portMappings: ports))
         XCTAssertNil(bridge["runtimeConfig"])
         XCTAssertNil(try JSONValue.parse(parsed.stdin(plugin: 1, prevResult: nil, ipamDataDir: nil))["runtimeConfig"])
     }
