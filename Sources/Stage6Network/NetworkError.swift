@@ -13,6 +13,15 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
     case nameInUse(name: String, network: String, address: IPv4Address)
     case attached(network: String, containers: [String])
     case needsRoot(String)
+    case badPublish(String, String)
+    case portInUse(PortMapping, network: String, holder: String?)
+    case cniConfig(path: String, why: String)
+    case cniArgument(String)
+    case cniPluginMissing(plugin: String, cniPath: String)
+    case cniVersion(plugin: String, version: String, supported: [String], path: String)
+    case cniFailed(plugin: String, command: String, code: Int?, message: String, details: String?)
+    case cniNotAttached(container: String, ifname: String, network: String)
+    case cniContainer(id: String, why: String)
     case netlink(call: String, code: Int32, message: String, hint: String?)
     case system(String, errno: Int32)
     case state(path: String, why: String)
@@ -45,11 +54,40 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
             return
                 "--name \(name): a running container on network \(network) has that name (\(address)); pick another, or stop it first"
         case .attached(let network, let containers):
+            let cni =
+                containers.contains { $0.hasSuffix(" (CNI)") }
+                ? " (CNI ones: contlab network detach --cni CONF ID)" : ""
             return
-                "network \(network) has containers attached (\(containers.joined(separator: ", "))): stop them first, or add --force to cut them off"
+                "network \(network) has containers attached (\(containers.joined(separator: ", "))): stop them first\(cni), or add --force to cut them off"
         case .needsRoot(let what):
             return
                 "\(what) needs root: each lab network is a network namespace with a bridge, and making those and veth pairs takes CAP_NET_ADMIN and CAP_SYS_ADMIN; run it with sudo"
+        case .badPublish(let spec, let why):
+            return "-p \(spec): \(why)"
+        case .portInUse(let mapping, let network, let holder?):
+            return
+                "-p \(mapping): host port \(mapping.hostPort) on network \(network) is published by container \(holder) already (contlab network inspect \(network)); choose another HOSTPORT, or stop \(holder) first"
+        case .portInUse(let mapping, let network, nil):
+            return
+                "-p \(mapping): host port \(mapping.hostPort) is in use in network \(network)'s host side by another program (contlab network shell \(network) -- ss -ltn); choose another HOSTPORT, or stop that program"
+        case .cniConfig(let path, let why):
+            return "--cni \(path): \(why)"
+        case .cniArgument(let why):
+            return why
+        case .cniPluginMissing(let plugin, let cniPath):
+            return
+                "CNI plugin \(plugin) is not in \(cniPath): install Debian's plugins with apt install containernetworking-plugins (they go to /usr/lib/cni), or give --cni-path DIR"
+        case .cniVersion(let plugin, let version, let supported, let path):
+            return
+                "--cni \(path): cniVersion \(version) is not one plugin \(plugin) speaks (\(supported.joined(separator: ", "))); write one of those"
+        case .cniFailed(let plugin, let command, let code, let message, let details):
+            return "CNI plugin \(plugin) failed \(command): \(message)" + (details.map { " (\($0))" } ?? "")
+                + (code.map { " [CNI error \($0)]" } ?? "")
+        case .cniNotAttached(let container, let ifname, let network):
+            return
+                "container \(container) has no \(ifname) from CNI network \(network) (no ADD result is kept for it): attach it first with contlab network attach --cni CONF \(container)"
+        case .cniContainer(let id, let why):
+            return "container \(id): \(why)"
         case .netlink(let call, let code, let message, let hint):
             return "\(call) failed: \(message) (libnl error \(code))" + (hint.map { " — " + $0 } ?? "")
         case .system(let call, let errno):

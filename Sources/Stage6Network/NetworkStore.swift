@@ -21,6 +21,8 @@ public struct Lease: Codable, Equatable, Sendable {
     /// a reused pid is not taken for it.
     public var pid: Int32
     public var started: UInt64
+    /// The ports the container publishes (`-p`) on the host side; absent when none.
+    public var ports: [PortMapping]?
 
     /// Whether the process that took the lease still runs.
     public var holderAlive: Bool { ProcessStart.of(pid) == started }
@@ -226,11 +228,22 @@ public struct NetworkStore: Sendable {
         _ = try record(name)
         return try locked {
             let live = try liveLeases(name)
-            if !live.isEmpty && !force { throw NetworkError.attached(network: name, containers: live.map(\.container)) }
+            // CNI attachments count as well.
+            let cni = cniAttachments(name).map { "\($0) (CNI)" }
+            if !(live.isEmpty && cni.isEmpty) && !force {
+                throw NetworkError.attached(network: name, containers: live.map(\.container) + cni)
+            }
             try removeFolder(name)
             if names().isEmpty { removeRoot() }
             return live
         }
+    }
+
+    /// The CNI attachments on network `name`, "ID@IFNAME", from the ADD results kept for CHECK
+    /// and DEL (`CNIRuntime`).
+    public func cniAttachments(_ name: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder(name) + "/cni-results")) ?? [])
+            .filter { $0.hasSuffix(".json") }.sorted().map { String($0.dropLast(5)) }
     }
 
     /// The host side unmounted (the namespace, its bridge and veth ends go when nothing else
@@ -242,7 +255,12 @@ public struct NetworkStore: Sendable {
             throw NetworkError.system("umount2(\"\(ns)\", MNT_DETACH)", errno: errno)
         }
         for file in (try? FileManager.default.contentsOfDirectory(atPath: folder(name))) ?? [] {
-            unlink(folder(name) + "/" + file)
+            // cni-ipam/ and cni-results/ are folders (CNI's leases and results); the rest files.
+            if Sys.isDirectory(folder(name) + "/" + file) {
+                try? FileManager.default.removeItem(atPath: folder(name) + "/" + file)
+            } else {
+                unlink(folder(name) + "/" + file)
+            }
         }
         if rmdir(folder(name)) != 0 && errno != ENOENT {
             throw NetworkError.system("rmdir(\"\(folder(name))\")", errno: errno)
@@ -258,8 +276,11 @@ public struct NetworkStore: Sendable {
 
     // MARK: leases
 
-    /// Take an address on `network` for container `name`, held by this process.
-    public func lease(network: String, container name: String, hostVeth: String) throws -> (NetworkRecord, Lease) {
+    /// Take an address on `network` for container `name`, held by this process, with the host
+    /// ports it publishes (refused when a running container on the network publishes one).
+    public func lease(network: String, container name: String, hostVeth: String, ports: [PortMapping] = [])
+        throws -> (NetworkRecord, Lease)
+    {
         try ContainerName.validate(name)
         let record = try self.record(network)
         return try locked {
@@ -268,12 +289,18 @@ public struct NetworkStore: Sendable {
             if let holder = live.first(where: { $0.container == name }) {
                 throw NetworkError.nameInUse(name: name, network: network, address: holder.address)
             }
+            for mapping in ports {
+                if let holder = live.first(where: { ($0.ports ?? []).contains { $0.hostPort == mapping.hostPort } }) {
+                    throw NetworkError.portInUse(mapping, network: network, holder: holder.container)
+                }
+            }
             guard let address = AddressPlan.nextAddress(in: record.subnet, leased: live.map(\.address)) else {
                 throw NetworkError.addressesExhausted(network: network, subnet: record.subnet)
             }
             let pid = getpid()
             let lease = Lease(
-                container: name, address: address, hostVeth: hostVeth, pid: pid, started: ProcessStart.of(pid) ?? 0)
+                container: name, address: address, hostVeth: hostVeth, pid: pid, started: ProcessStart.of(pid) ?? 0,
+                ports: ports.isEmpty ? nil : ports)
             live.append(lease)
             try writeLeases(network, live)
             return (record, lease)

@@ -10,6 +10,10 @@ import Foundation
 /// The init itself then brings lo up as at stage 2. The container's /etc/hosts is the network's
 /// hosts file, bind-mounted read-only and rewritten as containers come and go.
 ///
+/// With `-p`, the host ports are bound in the host side right after the lease (a port in use
+/// fails the run before anything else is made), and a `UserlandProxy` forwards them to the
+/// container's address once it is wired.
+///
 /// When the container ends the host end is deleted (which deletes the pair) and the lease given
 /// back. If contlab itself is killed, the init dies with it (PR_SET_PDEATHSIG), its namespace
 /// with it, and the kernel deletes the veth pair with the namespace; the next lease, ls or
@@ -19,12 +23,15 @@ public struct Stage6Attachment {
     public var network: String
     public var container: String
     public let hostVeth: String
+    /// The `-p` ports.
+    public var ports: [PortMapping]
 
-    public init(store: NetworkStore = NetworkStore(), network: String, container: String) {
+    public init(store: NetworkStore = NetworkStore(), network: String, container: String, ports: [PortMapping] = []) {
         self.store = store
         self.network = network
         self.container = container
         self.hostVeth = Self.newVethName()
+        self.ports = ports
     }
 
     /// "veth" and 8 random hex digits: 12 of the 15 characters an interface name may have
@@ -51,7 +58,14 @@ public struct Stage6Attachment {
 
     /// Take the lease; the caller must `release` it whatever happens next.
     public func lease() throws -> (NetworkRecord, Lease) {
-        try store.lease(network: network, container: container, hostVeth: hostVeth)
+        try store.lease(network: network, container: container, hostVeth: hostVeth, ports: ports)
+    }
+
+    /// The `-p` ports bound in the host side (nil without -p); the caller must `stop` the proxy
+    /// when the container has ended, and `start` it once the container is wired.
+    public func publish() throws -> UserlandProxy? {
+        guard !ports.isEmpty else { return nil }
+        return try UserlandProxy.listen(ports, network: network, namespacePath: store.namespacePath(network))
     }
 
     /// Wire the container whose init is `pid` (still waiting): the `beforeRelease` step.

@@ -24,8 +24,13 @@ struct NetworkCommand: ParsableCommand {
               contlab network inspect lab
               contlab network shell lab -- ip -br link
               contlab network rm lab
+
+            attach, check and detach run the CNI plugins (/usr/lib/cni) on a stage-4 \
+            container instead: see contlab network attach --help.
             """,
-        subcommands: [Create.self, List.self, Inspect.self, Remove.self, Shell.self])
+        subcommands: [
+            Create.self, List.self, Inspect.self, Remove.self, Shell.self, Attach.self, Check.self, Detach.self,
+        ])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -75,12 +80,14 @@ struct NetworkCommand: ParsableCommand {
                         var namespace: String
                         var hosts: String
                         var containers: [Lease]
+                        /// CNI attachments, "ID@IFNAME".
+                        var cni: [String]
                     }
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                     let report = Report(
                         network: record, namespace: store.namespacePath(name), hosts: store.hostsPath(name),
-                        containers: leases)
+                        containers: leases, cni: store.cniAttachments(name))
                     print(String(decoding: try encoder.encode(report), as: UTF8.self))
                     return
                 }
@@ -92,10 +99,20 @@ struct NetworkCommand: ParsableCommand {
                     namespace  \(store.namespacePath(name)) (contlab network shell \(name))
                     hosts      \(store.hostsPath(name))
                     """)
-                let rows = leases.map { [$0.container, $0.address.description, $0.hostVeth, String($0.pid)] }
+                let cni = store.cniAttachments(name)
+                if !cni.isEmpty {
+                    print("cni        \(cni.joined(separator: ", ")) (contlab network detach --cni CONF ID)")
+                }
+                let rows = leases.map {
+                    [
+                        $0.container, $0.address.description, $0.hostVeth, String($0.pid),
+                        ($0.ports ?? []).map { "\($0.hostPort)->\($0.containerPort)/tcp" }.joined(separator: ", "),
+                    ]
+                }
                 print(
                     rows.isEmpty
-                        ? "no containers" : Format.table([["CONTAINER", "ADDRESS", "HOST VETH", "CONTLAB PID"]] + rows))
+                        ? "no containers"
+                        : Format.table([["CONTAINER", "ADDRESS", "HOST VETH", "CONTLAB PID", "PORTS"]] + rows))
             }
         }
     }
@@ -151,9 +168,14 @@ extension RunCommand {
             // Blocked before the lease exists, so a Ctrl-C from here on still gives it back.
             Signals.block(Signals.forwarded + [SIGCHLD])
             let containerName = name ?? Stage6Attachment.newContainerName()
-            let attachment = Stage6Attachment(network: network ?? "", container: containerName)
+            let attachment = Stage6Attachment(
+                network: network ?? "", container: containerName, ports: try PortMapping.parseAll(publish))
             let (record, lease) = try attachment.lease()
             defer { attachment.release(lease) }
+            // -p: the host ports bound now, so a port in use fails before the container exists;
+            // forwarded once it is wired, and closed (before the lease goes) when it has ended.
+            let proxy = try attachment.publish()
+            defer { proxy?.stop() }
             let rootfs = try container.resolveRootfs()
             // The network's hosts file is bound over the root filesystem's own, which must exist
             // as a file (a bind mount needs a target of the same kind; contlab never writes the tree).
@@ -170,7 +192,10 @@ extension RunCommand {
             request.hostname = hostname ?? containerName
             var plan = try request.planOnThisHost()
             plan.extraMounts += Stage6Attachment.hostsMounts(hostsPath: attachment.store.hostsPath(attachment.network))
-            let wire: ContainerProcess.Step = { try attachment.wire(pid: $0, record: record, lease: lease) }
+            let wire: ContainerProcess.Step = {
+                try attachment.wire(pid: $0, record: record, lease: lease)
+                proxy?.start(forwardingTo: lease.address)
+            }
             if limitOptions.given {
                 return try finish(
                     try Stage3Run.run(

@@ -7,6 +7,7 @@ import Stage2Namespaces
 import Stage3Cgroups
 import Images
 import Stage5Images
+import Stage6Network
 import TextKit
 
 /// Options shared by every command that starts a container.
@@ -105,7 +106,9 @@ struct RunCommand: ParsableCommand {
             Stage 6 runs stage 2's container (stage 3's with --memory, --pids or \
             --cpus) with eth0 on a lab network (contlab network create NAME): an \
             address, a default route and an /etc/hosts naming the network's other \
-            containers by --name.
+            containers by --name. -p HOSTPORT:CONTAINERPORT publishes a container's \
+            TCP port on the network's host side (127.0.0.1 and the bridge's address \
+            there, never the host's own interfaces) for as long as the container runs.
 
             The exit status is the command's (128+N when signal N killed it); 125 means \
             contlab could not set the container up, 126 the command could not run, 127 \
@@ -120,6 +123,8 @@ struct RunCommand: ParsableCommand {
               contlab run --stage 3 --memory 64M -- contlab hog 100M    # OOM-killed
               contlab run --stage 3 --memory 64M -- contlab hog 30M     # survives
               contlab run --stage 6 --network lab --name web -- httpd -f
+              contlab run --stage 6 --network lab -p 8080:80 -- httpd -f
+              contlab network shell lab -- wget -qO- http://127.0.0.1:8080/
             """)
 
     @OptionGroup var container: ContainerOptions
@@ -152,6 +157,10 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Stage 6: the lab network to join (contlab network ls).") var network: String?
 
+    @Option(name: [.customShort("p"), .customLong("publish")],
+            help: ArgumentHelp("Stage 6: publish the container's port on the network's host side, as HOSTPORT:CONTAINERPORT (repeatable).", valueName: "HOSTPORT:CONTAINERPORT"))
+    var publish: [String] = []
+
     @Flag(name: .customLong("rm"), help: "Stage 5: remove the container and what it wrote when it exits.") var remove = false
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
@@ -168,6 +177,12 @@ struct RunCommand: ParsableCommand {
         }
         if container.stage != 5 && (image != nil || remove || (name != nil && container.stage != 6)) {
             throw ValidationError("--image, --name and --rm are stage 5's (--name also stage 6's): add --stage 5")
+        }
+        if !publish.isEmpty {
+            guard container.stage == 6 else {
+                throw ValidationError("-p publishes a port on a lab network's host side, which is stage 6's: add --stage 6 --network NAME")
+            }
+            do { _ = try PortMapping.parseAll(publish) } catch { throw ValidationError("\(error)") }
         }
         if (container.stage == 6) != (network != nil) {
             throw ValidationError(network == nil ? "stage 6 runs on a lab network: add --network NAME (contlab network create NAME)"

@@ -91,8 +91,10 @@ final class NetworkStageTests: XCTestCase {
         XCTFail("timed out waiting for \(what)")
     }
 
-    func startContainer(_ network: String, name: String, _ command: [String]) throws -> Process {
-        let process = try Harness.start(["run", "--stage", "6", "--network", network, "--name", name, "--"] + command)
+    func startContainer(_ network: String, name: String, options: [String] = [], _ command: [String]) throws -> Process
+    {
+        let process = try Harness.start(
+            ["run", "--stage", "6", "--network", network, "--name", name] + options + ["--"] + command)
         started.append(process)
         try waitFor("\(name) on \(network)") { try containers(network).contains { $0["container"] as? String == name } }
         return process
@@ -200,7 +202,8 @@ final class NetworkStageTests: XCTestCase {
         for index in 0..<5 { _ = try startContainer(network, name: "s\(index)", ["sleep", "60"]) }
         let sixth = try Harness.run(["run", "--stage", "6", "--network", network, "--", "true"])
         XCTAssertEqual(sixth.status, 125)
-        XCTAssertTrue(sixth.stderr.contains("has no free address left") && sixth.stderr.contains("larger --subnet"), sixth.stderr)
+        XCTAssertTrue(
+            sixth.stderr.contains("has no free address left") && sixth.stderr.contains("larger --subnet"), sixth.stderr)
         XCTAssertEqual(try containers(network).count, 5)
         XCTAssertEqual(try hostSideLinks(network).count, 2 + 5)
     }
@@ -239,6 +242,107 @@ final class NetworkStageTests: XCTestCase {
         let removed = try Harness.run(["network", "rm", network])
         XCTAssertEqual(removed.status, 0, removed.stderr)
         networks.removeAll()
+    }
+}
+
+extension NetworkStageTests {
+    /// The TCP ports something listens on, read from /proc/net/tcp in the namespace `shell`
+    /// runs in (a network's host side), or in this test's own (the host's) when it is nil.
+    func listeningPorts(in network: String?) throws -> Set<UInt16> {
+        let table: String
+        if let network {
+            let result = try Harness.run([
+                "network", "shell", network, "--", "/bin/cat", "/proc/net/tcp", "/proc/net/tcp6",
+            ])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            table = result.stdout
+        } else {
+            table = (Sys.readText("/proc/net/tcp") ?? "") + (Sys.readText("/proc/net/tcp6") ?? "")
+        }
+        // "  0: 00000000:1F90 00000000:0000 0A ...": local address:port in hex, state 0A is LISTEN.
+        return Set(
+            table.split(separator: "\n").compactMap { line -> UInt16? in
+                let fields = line.split(separator: " ")
+                guard fields.count > 3, fields[3] == "0A", let port = fields[1].split(separator: ":").last else {
+                    return nil
+                }
+                return UInt16(port, radix: 16)
+            })
+    }
+
+    /// `wget` from the network's host side, retried while the server starts: what it printed.
+    func fetchFromHostSide(_ network: String, _ url: String, tries: Int = 20) throws -> Harness.Result {
+        try Harness.run([
+            "network", "shell", network, "--", "/bin/sh", "-c",
+            "for i in $(seq \(tries)); do /usr/bin/wget -t 1 -T 2 -qO- \(url) && exit 0; sleep 0.3; done; exit 1",
+        ])
+    }
+
+    func testAPublishedPortAnswersFromTheHostSideOnlyAndGoesWithTheContainer() throws {
+        let network = try makeNetwork("p", subnet: "172.31.242.0/24")
+        // A host port nobody uses on the host (so its absence there below means something).
+        let hostPort = UInt16(20_000 + getpid() % 20_000)
+        XCTAssertFalse(try listeningPorts(in: nil).contains(hostPort), "pick another port: the host uses \(hostPort)")
+        let web = try startContainer(
+            network, name: "web", options: ["-p", "\(hostPort):80"], ["httpd", "-f", "-p", "80", "-h", "/etc"])
+        // From the host side, on lo and on the bridge's address: the container's /etc/hostname.
+        for address in ["127.0.0.1", "172.31.242.1"] {
+            let fetched = try fetchFromHostSide(network, "http://\(address):\(hostPort)/hostname")
+            XCTAssertEqual(fetched.status, 0, "\(address): \(fetched.stderr)")
+            XCTAssertEqual(fetched.stdout, "contlab\n", "httpd's answer, through the published port on \(address)")
+        }
+        // Another container reaches it through the gateway too (the bridge's address).
+        let neighbour = try Harness.run([
+            "run", "--stage", "6", "--network", network, "--", "wget", "-qO-",
+            "http://gateway:\(hostPort)/hostname",
+        ])
+        XCTAssertEqual(neighbour.stdout, "contlab\n", neighbour.stderr)
+        // Published in the lab's namespace, and nowhere on the host's own.
+        XCTAssertTrue(try listeningPorts(in: network).contains(hostPort))
+        XCTAssertFalse(try listeningPorts(in: nil).contains(hostPort), "the port was published on the host itself")
+        // contlab killed outright: the kernel closes the listener; the port answers no more and
+        // can be published again at once.
+        kill(web.processIdentifier, SIGKILL)
+        web.waitUntilExit()
+        try waitFor("the listener to go") { try !listeningPorts(in: network).contains(hostPort) }
+        XCTAssertNotEqual(try fetchFromHostSide(network, "http://127.0.0.1:\(hostPort)/hostname", tries: 1).status, 0)
+        let again = try startContainer(
+            network, name: "again", options: ["-p", "\(hostPort):8080"], ["httpd", "-f", "-p", "8080", "-h", "/etc"])
+        XCTAssertEqual(try fetchFromHostSide(network, "http://127.0.0.1:\(hostPort)/hostname").stdout, "contlab\n")
+        // Stopped the ordinary way (Ctrl-C): the port is closed with the container.
+        kill(again.processIdentifier, SIGINT)
+        again.waitUntilExit()
+        XCTAssertFalse(try listeningPorts(in: network).contains(hostPort))
+        XCTAssertEqual(try containers(network).count, 0)
+        XCTAssertEqual(try hostSideLinks(network), ["clab0", "lo"])
+    }
+
+    func testPublishRefusalsNameTheFixAndLeaveNothing() throws {
+        let network = try makeNetwork("q", subnet: "172.31.243.0/24")
+        func refused(_ options: [String], status: Int32, _ expected: String) throws {
+            let result = try Harness.run(["run", "--stage", "6", "--network", network] + options + ["--", "true"])
+            XCTAssertEqual(result.status, status, "\(options): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(expected), "\(options): \(result.stderr)")
+        }
+        try refused(["-p", "8080"], status: 64, "write it as HOSTPORT:CONTAINERPORT")
+        try refused(["-p", "70000:80"], status: 64, "a TCP port is 1 to 65535")
+        try refused(["-p", "8080:80", "-p", "8080:81"], status: 64, "give each -p its own HOSTPORT")
+        let stage2 = try Harness.run(["run", "--stage", "2", "-p", "8080:80", "--", "true"])
+        XCTAssertEqual(stage2.status, 64)
+        XCTAssertTrue(stage2.stderr.contains("add --stage 6 --network NAME"), stage2.stderr)
+        // A port another container on the network publishes: named, and nothing taken.
+        _ = try startContainer(network, name: "holder", options: ["-p", "8080:80"], ["sleep", "60"])
+        try refused(["-p", "8080:81"], status: 125, "published by container holder already")
+        // A port another program listens on in the host side: bind's EADDRINUSE, explained.
+        let other = try Harness.start(["network", "shell", network, "--", "/usr/bin/busybox", "nc", "-l", "-p", "9090"])
+        started.append(other)
+        try waitFor("nc listening in the host side") { try listeningPorts(in: network).contains(9090) }
+        try refused(
+            ["-p", "9091:80", "-p", "9090:80"], status: 125,
+            "in use in network \(network)'s host side by another program")
+        XCTAssertEqual(try containers(network).compactMap { $0["container"] as? String }, ["holder"])
+        XCTAssertEqual(try hostSideLinks(network).count, 3, "lo, the bridge and holder's veth only")
+        XCTAssertEqual(try listeningPorts(in: network), [8080, 9090], "the refused run's 9091 was closed")
     }
 }
 
