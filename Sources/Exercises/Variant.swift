@@ -3,7 +3,7 @@ import Foundation
 import TextKit
 
 /// One student's values for the exercises that take parameters: the hostname of 2.2 and 4.1, the
-/// process limit of 3.2, the file 5.2's layer deletes, 6.1's addresses and how H.1 letters its events. Task texts, check titles and hints
+/// process limit of 3.2, the file 5.2's layer deletes, 6.1's addresses, 6.2's subnet and how H.1 letters its events. Task texts, check titles and hints
 /// write them as `{{hostname}}`, `{{pids}}`…; graders compare against them.
 ///
 /// A teacher derives each student's variant from a class secret (`exercises init --student ID
@@ -22,7 +22,7 @@ public struct Variant: Codable, Equatable, Sendable {
 
     public static let standard = Variant(student: nil, values: [
         "hostname": "lab", "pids": "20", "pids-few": "10", "pids-many": "40", "delete": "vi",
-        "address-a": "10.99.0.2", "address-b": "10.99.0.3",
+        "address-a": "10.99.0.2", "address-b": "10.99.0.3", "cni-subnet": "172.30.62.0/24",
     ])
 
     /// The choices a derived variant draws from. Limits sit 8 apart and the grader starts 3
@@ -33,6 +33,8 @@ public struct Variant: Codable, Equatable, Sendable {
     public static let deletable = ["vi", "ed", "more", "rev", "watch", "cpio"]
     /// 6.1's subnets, 10.N.0.0/24: A takes .2 and B .3.
     public static let subnetOctets = [31, 47, 62, 77, 85, 113, 129, 142, 158, 171, 203, 226]
+    /// 6.2's subnets, 172.30.N.0/24.
+    public static let cniOctets = [11, 23, 37, 48, 59, 62, 74, 86, 97, 105, 118, 126]
 
     public subscript(name: String) -> String { values[name] ?? Self.standard.values[name] ?? "" }
     public var hostname: String { self["hostname"] }
@@ -58,6 +60,7 @@ public struct Variant: Codable, Equatable, Sendable {
             "pids": String(limit), "pids-few": String(limit - 3), "pids-many": String(limit + 3),
             "delete": pick("delete", deletable),
             "address-a": "10.\(octet).0.2", "address-b": "10.\(octet).0.3",
+            "cni-subnet": "172.30.\(pick("cni-subnet", cniOctets)).0/24",
         ])
     }
 
@@ -107,6 +110,7 @@ public struct Variant: Codable, Equatable, Sendable {
         case "hostname": others = ["lab"] + Self.hostnames.map { "lab-" + $0 }
         case "pids": others = Self.pidLimits.map(String.init) + ["20"]
         case "delete": others = Self.deletable
+        case "cni-subnet": others = Self.cniOctets.map { "172.30.\($0).0/24" }
         case "address-a", "address-b":
             let host = name == "address-a" ? 2 : 3
             others = ([99] + Self.subnetOctets).map { "10.\($0).0.\(host)" }

@@ -90,13 +90,14 @@ extension Grader {
                                           hostnameOutside: output.values["outside"] ?? "?")
     }
 
-    /// A root for building and running the student's runtime: the host's /usr, read-only (its
-    /// compilers and Python; nothing in it is secret), and the top-level links of a merged-/usr
-    /// system, with an /etc of two lines and nothing else of the host's.
+    /// A root for building and running the student's runtime (and for 6.2's CNI plugins): the
+    /// host's /usr, read-only (its compilers, Python and /usr/lib/cni; nothing in it is secret),
+    /// and the top-level links of a merged-/usr system, with an /etc of two lines, a mount point
+    /// for CNI's leases and nothing else of the host's.
     static func compilerRoot(at path: String) throws -> [Sandbox.Bind] {
         let fm = FileManager.default
         var binds = [Sandbox.Bind(source: "/usr", destination: "/usr", shared: true)]
-        for directory in ["usr", "etc", "tmp", "proc", "dev", "sys", "root"] {
+        for directory in ["usr", "etc", "tmp", "proc", "dev", "sys", "root", "var/lib/cni"] {
             try fm.createDirectory(atPath: path + "/" + directory, withIntermediateDirectories: true)
         }
         for name in ["bin", "sbin", "lib", "lib64", "lib32", "libx32"] {

@@ -111,6 +111,7 @@ public enum Grader {
         case "whiteout-layer": return try whiteoutLayer(exercise, work: work, context: context)
         case "wire-script": return try wireScript(exercise, work: work, context: context)
         case "build-runtime": return try buildRuntime(exercise, work: work, context: context)
+        case "cni-config": return try cniConfig(exercise, work: work, context: context)
         default: return CheckOutcome.allFailed(exercise, seen: "this contlab has no grader \"\(exercise.grader)\"")
         }
     }

@@ -65,6 +65,29 @@ final class ProbeAndEvaluationTests: XCTestCase {
         XCTAssertTrue(none[2].seen.contains("the script did not finish"), none[2].seen)
     }
 
+    func testACNIConfigurationIsReadBeforeAnythingRuns() {
+        XCTAssertEqual(try Evaluation.cniPlugin(configuration: #"{"type": "bridge", "ipam": {"type": "host-local"}}"#).get().plugin, "bridge")
+        XCTAssertEqual(try Evaluation.cniPlugin(configuration: #"{"type": "bridge", "ipam": {"dataDir": "/tmp/x"}}"#).get().dataDir, "/tmp/x")
+        for (text, problem) in [("not json", Evaluation.CNIConfigProblem.notJSON), ("[1]", .notJSON), (#"{"name": "lab"}"#, .noType),
+                                (#"{"type": "../../bin/sh"}"#, .badType("../../bin/sh")), (#"{"type": "/usr/bin/id"}"#, .badType("/usr/bin/id"))] {
+            if case .failure(let found) = Evaluation.cniPlugin(configuration: text) { XCTAssertEqual(found, problem, text) } else { XCTFail(text) }
+        }
+        XCTAssertEqual(Evaluation.gateway(of: "172.30.62.0/24"), "172.30.62.1")
+
+        let good = ProbeOutput.parse("add=0\nresult={ \"ips\": [ { \"address\": \"172.30.62.2/24\" } ] }\naddresses=172.30.62.2/24 \nping=0\ndel=0\nafter=lo \nleases=0\n")
+        XCTAssertEqual(Evaluation.cniConfig(probe: good, problem: nil).map(\.passed), [true, true, true, true])
+        let mine = Variant(student: "s", values: ["cni-subnet": "172.30.11.0/24"])
+        let others = Evaluation.cniConfig(probe: good, problem: nil, variant: mine)
+        // (The grader pings this variant's gateway; a probe that says it answered is taken at its
+        // word here. Scoring fails gateway-answers anyway: it requires address-in-subnet.)
+        XCTAssertEqual(others.map(\.passed), [true, false, true, true])
+        XCTAssertTrue(others[1].seen.contains("another variant's value"), others[1].seen)
+        let leaked = ProbeOutput.parse("add=0\nresult=\"ips\" \"address\"\naddresses=172.30.62.2/24\nping=0\ndel=0\nafter=lo eth0@if4\nleases=1\n")
+        XCTAssertFalse(Evaluation.cniConfig(probe: leaked, problem: nil)[3].passed, "an interface and a lease left after DEL")
+        let refused = Evaluation.cniConfig(probe: ProbeOutput(), problem: "net.conf is not a JSON object")
+        XCTAssertTrue(refused.allSatisfy { !$0.passed && $0.seen == "net.conf is not a JSON object" })
+    }
+
     func testTheBuildTracksLevelsJudgeWhatTheCommandsSaw() {
         let chroot = ProbeOutput.parse("built=0\nstatus1=0\nout1=m-1 \nstatus2=7\nescape=\"proofRead\":\"s-1\\n\"\n")
         XCTAssertEqual(Evaluation.buildChroot(probe: chroot, marker: "m-1", secret: "s-1").map(\.passed), [true, true, true])

@@ -144,7 +144,7 @@ final class ExerciseGradingTests: XCTestCase {
     func testStage3() throws { for id in ["3.1", "3.2", "3.3"] { try gradeExercise(id) } }
     func testStage4() throws { for id in ["4.1", "4.2", "4.3"] { try gradeExercise(id) } }
     func testStage5() throws { for id in ["5.1", "5.2"] { try gradeExercise(id) } }
-    func testStage6() throws { try gradeExercise("6.1") }
+    func testStage6() throws { for id in ["6.1", "6.2"] { try gradeExercise(id) } }
 
     /// The build track, in each language it offers: the untouched skeleton builds and scores
     /// zero, the reference runtime scores full marks, and the wrong runtimes (in C) fail what
