@@ -117,6 +117,40 @@ for title, path in (("unpack a busybox image into a bundle", sys.argv[1]), ("run
 PY
 unset CONTLAB_DATA
 
+# Stage 6: run /bin/true on a lab network against stage 2 with none (the cost of contlab's own
+# wiring: a veth pair, an address and a route, sent by netlink), and the CNI bridge plugin's ADD
+# and DEL on an empty namespace, run in the same network's host side (the cost of the plugin way;
+# `network shell -- true` is measured too, for what entering the host side costs alone).
+net="bench-$$"
+"$contlab" network create "$net" >/dev/null
+cat > "$work/cni.conf" <<CONF
+{"cniVersion": "1.0.0", "name": "$net", "type": "bridge", "bridge": "cnibench0", "isGateway": true,
+ "ipam": {"type": "host-local", "ranges": [[{"subnet": "172.31.250.0/24"}]], "dataDir": "$work/cni-ipam"}}
+CONF
+# The container's side: an empty named namespace, in this script's private mount namespace.
+ns="contlab-bench-$$"
+ip netns add "$ns"
+cni="CNI_PATH=/usr/lib/cni CNI_CONTAINERID=bench CNI_IFNAME=eth0 CNI_NETNS=/run/netns/$ns"
+cni_pair="env $cni CNI_COMMAND=ADD /usr/lib/cni/bridge < $work/cni.conf > /dev/null && env $cni CNI_COMMAND=DEL /usr/lib/cni/bridge < $work/cni.conf"
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/network.json" \
+    -n "stage 2, no network" "$contlab run --stage 2 -- /bin/true" \
+    -n "stage 6, on a lab network" "$contlab run --stage 6 --network $net -- /bin/true" \
+    -n "network shell -- true" "$contlab network shell $net -- true" \
+    -n "CNI bridge ADD + DEL (in network shell)" "$contlab network shell $net -- sh -c '$cni_pair'" >/dev/null
+"$contlab" network rm --force "$net" >/dev/null
+ip netns del "$ns"
+python3 - "$work/network.json" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+print()
+print("stage 6: contlab's wiring against the CNI bridge plugin")
+for name, r in results.items():
+    print(f"{name:42} median {r['median']*1000:7.2f} ms")
+wiring = results["stage 6, on a lab network"]["median"] - results["stage 2, no network"]["median"]
+plugin = results["CNI bridge ADD + DEL (in network shell)"]["median"] - results["network shell -- true"]["median"]
+print(f"contlab's wiring {wiring*1000:.2f} ms a container; the bridge plugin's ADD + DEL {plugin*1000:.2f} ms")
+PY
+
 # Grading: every exercise's reference solution (Tests/ExerciseSolutions) in one workspace,
 # graded for real — containers, nested stage-1 and stage-2 runs, hand-made cgroups with their
 # memory hogs and the 1.5 s CPU loop, runc as well as contlab-runc for stage 4.

@@ -254,6 +254,9 @@ extension OCIRuntime {
 /// container's namespaces, forks the process into them, reports its pid and exits.
 public enum OCIExec {
     public static func main() -> Never {
+        // The process runc's command line starts is the container's own, signals and all: the
+        // mask of the contlab that cloned it (which blocks what it forwards) is not its.
+        InitHandshake.unblockSignals()
         guard let text = PlanHandoff.read(key: OCIExecPlan.environmentKey),
               let plan = try? OCIExecPlan.decode(payload: text) else {
             Sys.warn("contlab: __oci-exec is the internal helper of contlab-runc exec; use contlab-runc exec")

@@ -14,6 +14,9 @@ public enum OCIInit {
     }
 
     public static func main() -> Never {
+        // The process runc's command line starts is the container's own, signals and all: the
+        // mask of the contlab that cloned it (which blocks what it forwards) is not its.
+        InitHandshake.unblockSignals()
         guard let text = PlanHandoff.read(key: OCIInitPlan.environmentKey),
               let plan = try? OCIInitPlan.decode(payload: text) else {
             Sys.warn("contlab: __oci-init is the internal entry point of an OCI container's first process; use contlab-runc create or run")
