@@ -125,6 +125,10 @@ final class OCIRuntimeTests: XCTestCase {
         let protected = try runtime(["run", "--bundle", try bundle("run2", args: ["sh", "-c", "kill -KILL $$; echo still here"]), "r2\(Self.tag)"])
         XCTAssertEqual(protected.status, 0)
         XCTAssertEqual(protected.stdout, "still here\n")
+        // The process starts with no signal blocked, as runc's does: run blocks the signals it
+        // forwards, and that mask is not the container's.
+        let mask = try runtime(["run", "--bundle", try bundle("run3", args: ["sh", "-c", "grep SigBlk /proc/self/status"]), "r3\(Self.tag)"])
+        XCTAssertEqual(mask.stdout, "SigBlk:\t0000000000000000\n", mask.stderr)
     }
 
     /// Each config.json field, seen from inside.
