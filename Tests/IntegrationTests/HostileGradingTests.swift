@@ -159,7 +159,8 @@ extension ExerciseGradingTests {
     /// A class grading at once: eight workspaces holding every reference solution graded side by side,
     /// each at full marks (no shared container id, image store or cgroup between them).
     func testEightGradingsAtOnceEachGetFullMarks() throws {
-        let ids = try FileManager.default.contentsOfDirectory(atPath: Self.solutions.path).sorted()
+        // The build track's levels (B.N) live in workspaces of their own.
+        let ids = try FileManager.default.contentsOfDirectory(atPath: Self.solutions.path).sorted().filter { !$0.hasPrefix("B.") }
         for id in ids { try use(id, "reference") }
         var results = [Graded?](repeating: nil, count: 8)
         let workspaces = try (0..<8).map { i -> String in
