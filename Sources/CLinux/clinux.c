@@ -478,3 +478,15 @@ int cl_mount_setattr_readonly_recursive(const char *path) {
     if (syscall(SYS_mount_setattr, AT_FDCWD, path, 0x8000 /* AT_RECURSIVE */, &attr, sizeof attr) != 0) return -errno;
     return 0;
 }
+
+int cl_open_tree_clone(const char *path, int recursive) {
+    /* 0x8000 is AT_RECURSIVE, spelled out for the same reason as above. */
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path,
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? 0x8000 : 0));
+    return tree >= 0 ? tree : -errno;
+}
+
+int cl_move_mount_onto(int tree_fd, const char *target) {
+    if (syscall(SYS_move_mount, tree_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0) return -errno;
+    return 0;
+}

@@ -281,6 +281,9 @@ public struct Spec: Codable, Equatable, Sendable {
         public var period: UInt64?
         public var cpus: String?
         public var mems: String?
+        /// cgroup v1's realtime bandwidth (cpu.rt_runtime_us of every cpu.rt_period_us).
+        public var realtimeRuntime: Int64?
+        public var realtimePeriod: UInt64?
 
         public init(shares: UInt64? = nil, quota: Int64? = nil, period: UInt64? = nil) {
             self.shares = shares

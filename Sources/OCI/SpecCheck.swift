@@ -32,8 +32,6 @@ public enum SpecCheck {
         (["process", "execCPUAffinity"], "CPU affinity is not implemented"),
         (["linux", "resources", "hugepageLimits"], "hugetlb limits are not implemented"),
         (["linux", "resources", "rdma"], "RDMA limits are not implemented"),
-        (["linux", "resources", "cpu", "realtimeRuntime"], "realtime CPU limits are not implemented"),
-        (["linux", "resources", "cpu", "realtimePeriod"], "realtime CPU limits are not implemented"),
         (["linux", "resources", "cpu", "idle"], "SCHED_IDLE cgroups are not implemented"),
     ]
 

@@ -135,6 +135,8 @@ public enum SpecReader {
                                period: try $0["period"]?.unsigned(UInt64.self))
             cpu.cpus = try $0["cpus"]?.string()
             cpu.mems = try $0["mems"]?.string()
+            cpu.realtimeRuntime = try $0["realtimeRuntime"]?.signed(Int64.self)
+            cpu.realtimePeriod = try $0["realtimePeriod"]?.unsigned(UInt64.self)
             return cpu
         }
         resources.blockIO = try field["blockIO"].map { io in

@@ -10,8 +10,8 @@ public enum CgroupSettings {
     /// host has no such controller). A setting the host's cgroups cannot take (no controller, or
     /// none of that version has the file) is refused naming the field, the file and the
     /// controller. A zero is "not set", as runc reads Docker's zero-filled resources.
-    /// `devices`: linux.devices, whose nodes the container is allowed to use as runc allows them.
-    public static func writes(_ resources: Spec.Resources?, devices: [Spec.Device] = [],
+    /// The device rules are not among them: see `deviceWrites`.
+    public static func writes(_ resources: Spec.Resources?,
                               version: (String) -> Int?) throws -> [(controller: String, write: LimitWrite)] {
         var out: [(String, LimitWrite)] = []
         guard let resources else { return out }
@@ -78,6 +78,21 @@ public enum CgroupSettings {
                 out.append(("cpu", LimitWrite("cpu.max", cpu.period.map { "\(quota) \($0)" } ?? quota, why: "linux.resources.cpu")))
             }
         }
+        if let cpu = resources.cpu, cpu.realtimePeriod != nil || cpu.realtimeRuntime != nil {
+            // v1 only: cgroup v2 has no realtime bandwidth files. The period first, as runc
+            // writes them (update tries the other order when the kernel refuses this one).
+            let field = "linux.resources.cpu.realtime" + (cpu.realtimeRuntime != nil ? "Runtime" : "Period")
+            guard let v = version("cpu") else { throw noController("cpu", file: "cpu.rt_runtime_us", field: field) }
+            guard v == 1 else {
+                throw RuntimeError.spec(SpecError(field, "cgroup v2 has no realtime CPU limits (cpu.rt_runtime_us and cpu.rt_period_us are cgroup v1's): remove it"))
+            }
+            if let period = cpu.realtimePeriod {
+                out.append(("cpu", LimitWrite("cpu.rt_period_us", "\(period)", why: "linux.resources.cpu.realtimePeriod")))
+            }
+            if let runtime = cpu.realtimeRuntime {
+                out.append(("cpu", LimitWrite("cpu.rt_runtime_us", "\(runtime)", why: "linux.resources.cpu.realtimeRuntime")))
+            }
+        }
         if let cpu = resources.cpu {
             // The same files in both versions; the cpuset controller is its own (not cpu's).
             for (key, value) in [("cpus", cpu.cpus), ("mems", cpu.mems)] {
@@ -102,16 +117,17 @@ public enum CgroupSettings {
             }
         }
         out += try unifiedWrites(resources.unified ?? [:], version: version)
-        if let rules = resources.devices, !rules.isEmpty, version("devices") == 1 {
-            // The spec's rules, then the devices every container gets, allowed after them as runc does.
-            let spec = deviceRules(rules, devices: devices)
-            for (index, rule) in spec.enumerated() {
-                let why = index < rules.count ? "linux.resources.devices"
-                    : index < rules.count + DeviceFilter.defaults.count ? "a default device" : "a device of linux.devices"
-                out.append(("devices", LimitWrite(rule.allow ? "devices.allow" : "devices.deny", rule.v1Entry, why: why)))
-            }
-        }
         return out
+    }
+
+    /// linux.resources.devices as cgroup v1's devices.allow and devices.deny lines: the spec's
+    /// rules, then the devices every container gets, allowed after them as runc does.
+    public static func deviceWrites(_ resources: Spec.Resources?) -> [LimitWrite] {
+        guard let rules = resources?.devices, !rules.isEmpty else { return [] }
+        return deviceRules(rules).enumerated().map { index, rule in
+            LimitWrite(rule.allow ? "devices.allow" : "devices.deny", rule.v1Entry,
+                       why: index < rules.count ? "linux.resources.devices" : "a default device")
+        }
     }
 
     /// linux.resources.unified: cgroup v2 files by name, each written in the container's v2
@@ -235,17 +251,15 @@ public enum CgroupSettings {
         return out
     }
 
-    /// The spec's device rules, then the devices every container gets, then the nodes
-    /// linux.devices makes (the spec asks for them, so the container may use them, and the init
-    /// may mknod them): v1's files and v2's program are both made from this list. A FIFO (`p`)
-    /// is no device to the kernel's filter; `u` is an unbuffered character device.
-    static func deviceRules(_ rules: [Spec.DeviceRule], devices: [Spec.Device] = []) -> [DeviceFilter.Rule] {
+    /// The spec's device rules, then the devices every container gets: v1's files and v2's
+    /// program are both made from this list. The nodes of linux.devices are not added: a rule
+    /// must name them, as under runc (dev.bats' "device cgroup deny" reads /dev/kmsg, made by
+    /// linux.devices, and expects EPERM).
+    static func deviceRules(_ rules: [Spec.DeviceRule]) -> [DeviceFilter.Rule] {
         rules.map { rule in
             DeviceFilter.Rule(allow: rule.allow, type: rule.type.flatMap(\.first) ?? "a", major: rule.major, minor: rule.minor,
                               access: rule.access ?? "rwm")
-        } + DeviceFilter.defaults + devices.filter { $0.type != "p" }.map { device in
-            DeviceFilter.Rule(allow: true, type: device.type == "b" ? "b" : "c", major: device.major, minor: device.minor, access: "rwm")
-        }
+        } + DeviceFilter.defaults
     }
 
     /// linux.cgroupsPath as a path below each hierarchy's root (`/docker/ID` → `docker/ID`);
@@ -294,19 +308,28 @@ public enum CgroupSettings {
                                                 required: required, optional: optional, hierarchy: hierarchy)
         do {
             let version = { (controller: String) in cgroup.directory(for: controller)?.version }
-            let devices = spec.linux?.devices ?? []
-            for item in try writes(resources, devices: devices, version: version) { try cgroup.apply(item.write, controller: item.controller) }
-            if let rules = resources?.devices, !rules.isEmpty, version("devices") != 1 {
-                // cgroup v2 has no devices files: the rules become a BPF program on the cgroup.
-                guard let unified = cgroup.directories.first(where: { $0.version == 2 }) else {
-                    throw RuntimeError.spec(SpecError("linux.resources.devices", "this host has neither a v1 devices controller nor a cgroup v2 directory for the container, so device rules cannot be enforced"))
-                }
-                try DeviceFilter.attach(deviceRules(rules, devices: devices), toCgroup: unified.path)
+            for item in try writes(resources, version: version) { try cgroup.apply(item.write, controller: item.controller) }
+            if let rules = resources?.devices, !rules.isEmpty, version("devices") != 1,
+               !cgroup.directories.contains(where: { $0.version == 2 }) {
+                throw RuntimeError.spec(SpecError("linux.resources.devices", "this host has neither a v1 devices controller nor a cgroup v2 directory for the container, so device rules cannot be enforced"))
             }
         } catch {
             cgroup.destroy()
             throw error
         }
         return cgroup
+    }
+
+    /// The device rules, applied once the init has made the container's /dev (runc sets them
+    /// when its init reports ready): until then the cgroup allows every device, so the init may
+    /// mknod the nodes of linux.devices that the rules then deny or allow.
+    static func applyDevices(_ resources: Spec.Resources?, to cgroup: ContainerCgroup) throws {
+        guard let rules = resources?.devices, !rules.isEmpty else { return }
+        if cgroup.directory(for: "devices")?.version == 1 {
+            for write in deviceWrites(resources) { try cgroup.apply(write, controller: "devices") }
+        } else if let unified = cgroup.directories.first(where: { $0.version == 2 }) {
+            // cgroup v2 has no devices files: the rules become a BPF program on the cgroup.
+            try DeviceFilter.attach(deviceRules(rules), toCgroup: unified.path)
+        }
     }
 }

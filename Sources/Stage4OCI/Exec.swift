@@ -171,6 +171,14 @@ extension OCIRuntime {
         var helperStatus: Int32 = 0
         while waitpid(helper, &helperStatus, 0) < 0 && errno == EINTR {}
         let pid = lines.first { $0.hasPrefix("pid ") }.flatMap { pid_t($0.dropFirst(4)) }
+        if let pid {
+            // In the words of runc's debug lines for the same steps (see RuntimeLog.debugInit).
+            debug("nsexec container setup: contlab's exec helper was cloned and exec'd to join container"
+                  + " \(request.id) (pid \(record.pid))")
+            debug("child process in init(): setns into \(plan.namespaces.map(\.procName).joined(separator: ", ")), then its"
+                  + " cgroups, then the process's identity")
+            debug("setns_init: about to exec \(request.process.args?.first ?? "?") as pid \(pid)")
+        }
         if let agentFailure {
             // The process waits for an agent that will never answer: it must not run.
             if let pid {

@@ -34,6 +34,10 @@ public struct OCIInitPlan: Codable, Sendable {
     public var dieWithCaller: Bool
     /// Descriptors 3 … 3+N-1 stay open into the container's process (--preserve-fds).
     public var preserveFDs: Int = 0
+    /// For a new user namespace, the bind sources of `mounts`, one per entry (-1: none), as
+    /// detached mounts cloned on the host: the container's root may not reach a source by its
+    /// path (a 0700 folder of the host's root), as runc hands its init the sources open.
+    public var mountFDs: [Int32] = []
 
     public static let environmentKey = "CONTLAB_OCI_PLAN"
     public static let initArgument = "__oci-init"
@@ -77,6 +81,7 @@ extension OCIInitPlan {
             ("cgroupDirectories", .array(directories)),
             ("inUserNamespace", .bool(inUserNamespace)), ("hostHooks", .bool(hostHooks)), ("record", .bool(record)),
             ("dieWithCaller", .bool(dieWithCaller)), ("preserveFDs", .number(String(preserveFDs))),
+            ("mountFDs", .array(mountFDs.map { .number(String($0)) })),
         ]).serialized
     }
 
@@ -95,6 +100,7 @@ extension OCIInitPlan {
             },
             inUserNamespace: try plan.required("inUserNamespace").bool(), hostHooks: try plan.required("hostHooks").bool(),
             record: try plan.required("record").bool(), dieWithCaller: try plan.required("dieWithCaller").bool(),
-            preserveFDs: try plan["preserveFDs"]?.signed(Int.self) ?? 0)
+            preserveFDs: try plan["preserveFDs"]?.signed(Int.self) ?? 0,
+            mountFDs: try plan["mountFDs"]?.array().map { try $0.signed(Int32.self) } ?? [])
     }
 }

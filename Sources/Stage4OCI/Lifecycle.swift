@@ -1,3 +1,4 @@
+import CLinux
 import Cgroups
 import ContlabCore
 import Foundation
@@ -12,6 +13,8 @@ public struct OCIRuntime {
     /// Where warnings go: a failing poststart or poststop hook is one (runtime-spec), not an
     /// error. contlab-runc sends them to stderr and its --log.
     public var warning: (String) -> Void = { Sys.warn("contlab-runc: warning: " + $0) }
+    /// Where --debug's lines go (contlab-runc: its log).
+    public var debug: (String) -> Void = { _ in }
 
     public init(store: StateStore) { self.store = store }
 
@@ -106,6 +109,8 @@ public struct OCIRuntime {
                 consoleFD = try OCIInit.connectUnixSocket(socket)
                 handed.append(consoleFD!)
             }
+            let mountFDs = try Self.openBindSources(spec, bundle: bundle)
+            handed += mountFDs.filter { $0 >= 0 }
             handed.forEach { Sys.setCloexec($0, false) }
             let joined: [ContainerProcess.JoinedNamespace]
             do { joined = try NamespacePaths.open(spec) } catch let error as SpecError { throw RuntimeError.spec(error) }
@@ -119,7 +124,7 @@ public struct OCIRuntime {
                 fifoFD: fifoFD, toHostFD: toHost.write, fromHostFD: fromHost.read,
                 consoleFD: consoleFD, cgroupDirectories: record.cgroupDirectories,
                 inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record, dieWithCaller: dieWithCaller,
-                preserveFDs: options.preserveFDs)
+                preserveFDs: options.preserveFDs, mountFDs: mountFDs)
             let planFD = try PlanHandoff.write(plan.payload(specDocument: document))
             defer { close(planFD) }
             // Maps are written for a new user namespace only: a joined one has its own already.
@@ -143,7 +148,9 @@ public struct OCIRuntime {
             record.startTime = StateStore.startTime(of: pid)
             try store.save(record)
             let calls = try converse(pid: pid, toHost: toHost.read, fromHost: fromHost.write, record: record,
-                                     seccomp: spec.linux?.seccomp, untilExec: startAtOnce)
+                                     seccomp: spec.linux?.seccomp, untilExec: startAtOnce) {
+                if let cgroup { try CgroupSettings.applyDevices(spec.linux?.resources, to: cgroup) }
+            }
             Timing.mark("init ready")
             record.creating = false
             try store.save(record)
@@ -167,10 +174,12 @@ public struct OCIRuntime {
 
     /// Listen to the init until it is ready: run the host's hooks when it asks, hand its seccomp
     /// notification descriptor to the agent, collect its record, and turn "error …" into the
-    /// error create reports. `untilExec` (run): then on until the socket ends, which is the
-    /// init's exec of the user's process (or its death).
+    /// error create reports. At "ready", `whenReady` (the device rules) runs while the process
+    /// waits: on the exec fifo, or (`untilExec`, run) for a "go" from here. `untilExec`: then on
+    /// until the socket ends, which is the init's exec of the user's process (or its death).
     func converse(pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record,
-                  seccomp: Spec.Seccomp? = nil, untilExec: Bool = false) throws -> [String] {
+                  seccomp: Spec.Seccomp? = nil, untilExec: Bool = false,
+                  whenReady: () throws -> Void = {}) throws -> [String] {
         var report = ProcessReport(fd: toHost)
         defer {
             report.closeDescriptors()
@@ -180,6 +189,8 @@ public struct OCIRuntime {
         var calls: [String] = []
         while let line = report.nextLine() {
             if line == "ready" {
+                try whenReady()
+                if untilExec { Self.tell(fromHost, "go") }
                 // A startContainer hook or the exec itself may still fail: run's error, then
                 // (runtime-spec: stop the container, destroy it, poststop).
                 while untilExec, let late = report.nextLine() {
@@ -208,7 +219,7 @@ public struct OCIRuntime {
                                            bundle: record.bundle, annotations: record.annotations)
                 try HookRunner.run(record.hooks?.prestart, kind: "prestart", state: state)
                 try HookRunner.run(record.hooks?.createRuntime, kind: "createRuntime", state: state)
-                Sys.writeAll(fromHost, Array("go\n".utf8))
+                Self.tell(fromHost, "go")
             } else if line.hasPrefix("record ") {
                 calls.append(String(line.dropFirst(7)))
             } else if line.hasPrefix("error ") {
@@ -218,6 +229,48 @@ public struct OCIRuntime {
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         throw RuntimeError.initDied(ExitStatus(waitStatus: status))
+    }
+
+    /// The bind sources of `mounts` as detached mounts cloned here, one per entry (-1 where the
+    /// entry is no bind), when the container gets a user namespace of its own and this runtime
+    /// is root: its root, an unprivileged id on the host, may not reach a source by its path.
+    static func openBindSources(_ spec: Spec, bundle: String) throws -> [Int32] {
+        guard geteuid() == 0, spec.newNamespaces.contains(.user) else { return [] }
+        var fds: [Int32] = []
+        do {
+            for (index, mount) in (spec.mounts ?? []).enumerated() {
+                let options = MountOptions(mount.options ?? [])
+                guard options.isBind || mount.type == "bind" else { fds.append(-1); continue }
+                var source = mount.source ?? ""
+                if !source.hasPrefix("/") { source = bundle + "/" + source }
+                let fd = cl_open_tree_clone(source, options.flags.contains(.recursive) ? 1 : 0)
+                guard fd >= 0 else {
+                    throw RuntimeError.spec(SpecError("mounts[\(index)].source", "\(source): \(String(cString: strerror(-fd)))"
+                                                      + " — a bind mount's source must exist on the host"))
+                }
+                fds.append(fd)
+            }
+        } catch {
+            fds.filter { $0 >= 0 }.forEach { close($0) }
+            throw error
+        }
+        return fds
+    }
+
+    /// A line to the init that cannot end this process by SIGPIPE when the init has died: the
+    /// read that follows reports its death, and create cleans up after it.
+    static func tell(_ fd: Int32, _ line: String) {
+        var pipeSignal = sigset_t(), before = sigset_t(), pending = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &before)
+        Sys.writeAll(fd, Array((line + "\n").utf8))
+        sigpending(&pending)
+        if sigismember(&pending, SIGPIPE) == 1 && sigismember(&before, SIGPIPE) == 0 {
+            var now = timespec()
+            sigtimedwait(&pipeSignal, nil, &now)
+        }
+        pthread_sigmask(SIG_SETMASK, &before, nil)
     }
 
     static func idMaps(_ spec: Spec) -> ContainerProcess.IDMaps {

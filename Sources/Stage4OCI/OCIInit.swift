@@ -24,7 +24,7 @@ public enum OCIInit {
         }
         // Keep stdio and our two pipes; whatever else the creator had open (its caller's
         // bookkeeping sockets, say) would otherwise live as long as the container.
-        let handed = [plan.fifoFD, plan.consoleFD].compactMap { $0 }
+        let handed = [plan.fifoFD, plan.consoleFD].compactMap { $0 } + plan.mountFDs.filter { $0 >= 0 }
         let keep = [plan.toHostFD, plan.fromHostFD] + handed + (0..<Int32(plan.preserveFDs)).map { 3 + $0 }
         _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
         // The user's process must not inherit them.
@@ -145,6 +145,8 @@ public enum OCIInit {
         // If there is no exec, an "error …" line on it says why, for start (or run) to report.
         var execWatch = plan.toHostFD
         if fifoFD < 0 {
+            // Without a fifo to wait on, the host's "go" says the device rules are in place.
+            try channel.waitForGo()
             Sys.setCloexec(plan.toHostFD, true)
             Glibc.close(plan.fromHostFD)
         } else {

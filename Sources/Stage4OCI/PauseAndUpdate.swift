@@ -90,6 +90,8 @@ public enum ResourceUpdate {
             var changed = Spec.CPU(shares: shares, quota: quota, period: period)
             changed.cpus = (cpu.cpus ?? "").isEmpty ? nil : cpu.cpus
             changed.mems = (cpu.mems ?? "").isEmpty ? nil : cpu.mems
+            changed.realtimePeriod = cpu.realtimePeriod == 0 ? nil : cpu.realtimePeriod
+            changed.realtimeRuntime = cpu.realtimeRuntime == 0 ? nil : cpu.realtimeRuntime
             out.cpu = changed == Spec.CPU() ? nil : changed
         }
         return out
@@ -132,6 +134,8 @@ public enum ResourceUpdate {
         var cpu = Spec.CPU(shares: flags.cpuShares, quota: flags.cpuQuota, period: flags.cpuPeriod)
         cpu.cpus = flags.cpusetCpus
         cpu.mems = flags.cpusetMems
+        cpu.realtimePeriod = flags.cpuRealtimePeriod
+        cpu.realtimeRuntime = flags.cpuRealtimeRuntime
         if cpu != Spec.CPU() { out.cpu = cpu }
         return out
     }

@@ -39,7 +39,7 @@ struct RootfsSetup {
             var mount = mount
             if mount.destination == "/dev" && readOnlyDev { mount.options = (mount.options ?? []).filter { $0 != "ro" } }
             do {
-                try perform(mount)
+                try perform(mount, sourceFD: plan.mountFDs.indices.contains(index) ? plan.mountFDs[index] : -1)
             } catch let error as SystemCallError {
                 throw OCIInit.Failure("mounts[\(index)] (\(mount.type ?? "bind") on \(mount.destination)): \(error)")
             }
@@ -69,7 +69,8 @@ struct RootfsSetup {
         try RootPath.secureJoin(root: root, path: destination)
     }
 
-    func perform(_ mount: Spec.Mount) throws {
+    /// `sourceFD`: the bind source as a detached mount the host cloned (see OCIInitPlan.mountFDs), or -1.
+    func perform(_ mount: Spec.Mount, sourceFD: Int32 = -1) throws {
         let options = MountOptions(mount.options ?? [])
         let destination = try target(mount.destination)
         let type = mount.type ?? (options.isBind ? "bind" : "none")
@@ -82,13 +83,24 @@ struct RootfsSetup {
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
             var flags = options.flags
             flags.insert(.bind)
-            if Sys.isDirectory(source) {
+            var status = stat()
+            if sourceFD >= 0 ? fstat(sourceFD, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR : Sys.isDirectory(source) {
                 try RootPath.makeDirectories(destination)
             } else {
                 try RootPath.makeDirectories((destination as NSString).deletingLastPathComponent)
                 if !Sys.exists(destination) { try Sys.touch(destination) }
             }
-            try Sys.mount(source: source, target: destination, fstype: nil, flags: flags.intersection([.bind, .recursive]))
+            if sourceFD >= 0 {
+                // The host's clone of the source: attached, not looked up, so the source's path
+                // need not be reachable from this user namespace.
+                let call = "move_mount(\(sourceFD) /* \(source) */, \"\", AT_FDCWD, \"\(destination)\", MOVE_MOUNT_F_EMPTY_PATH)"
+                CallRecord.shared.note(call)
+                let rc = cl_move_mount_onto(sourceFD, destination)
+                if rc != 0 { throw SystemCallError(call, errno: -rc) }
+                close(sourceFD)
+            } else {
+                try Sys.mount(source: source, target: destination, fstype: nil, flags: flags.intersection([.bind, .recursive]))
+            }
             if let remount = options.remountFlags { try remountKeeping(destination, adding: remount) }
         } else {
             try RootPath.makeDirectories(destination)

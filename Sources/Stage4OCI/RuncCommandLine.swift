@@ -88,10 +88,14 @@ public struct RuncCommandLine: Equatable, Sendable {
         public var cpuShares: UInt64?
         public var cpusetCpus: String?
         public var cpusetMems: String?
+        public var cpuRealtimePeriod: UInt64?
+        public var cpuRealtimeRuntime: Int64?
 
         public init(memory: Int64? = nil, memorySwap: Int64? = nil, memoryReservation: Int64? = nil, pidsLimit: Int64? = nil,
                     cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, cpuShares: UInt64? = nil, cpusetCpus: String? = nil,
-                    cpusetMems: String? = nil) {
+                    cpusetMems: String? = nil, cpuRealtimePeriod: UInt64? = nil, cpuRealtimeRuntime: Int64? = nil) {
+            self.cpuRealtimePeriod = cpuRealtimePeriod
+            self.cpuRealtimeRuntime = cpuRealtimeRuntime
             self.memory = memory
             self.memorySwap = memorySwap
             self.memoryReservation = memoryReservation
@@ -125,7 +129,8 @@ public struct RuncCommandLine: Equatable, Sendable {
                  "additional-gids": true],
         "pause": [:], "resume": [:],
         "update": ["resources": true, "memory": true, "memory-swap": true, "memory-reservation": true, "pids-limit": true,
-                   "cpu-quota": true, "cpu-period": true, "cpu-share": true, "cpuset-cpus": true, "cpuset-mems": true],
+                   "cpu-quota": true, "cpu-period": true, "cpu-share": true, "cpuset-cpus": true, "cpuset-mems": true,
+                   "cpu-rt-period": true, "cpu-rt-runtime": true],
         "features": [:],
         "spec": ["bundle": true, "rootless": false],
     ]
@@ -282,7 +287,8 @@ public struct RuncCommandLine: Equatable, Sendable {
                     memory: try number("memory", bytes: true), memorySwap: try number("memory-swap", bytes: true),
                     memoryReservation: try number("memory-reservation", bytes: true),
                     pidsLimit: try number("pids-limit"), cpuQuota: try number("cpu-quota"), cpuPeriod: try number("cpu-period"),
-                    cpuShares: try number("cpu-share"), cpusetCpus: options["cpuset-cpus"], cpusetMems: options["cpuset-mems"])
+                    cpuShares: try number("cpu-share"), cpusetCpus: options["cpuset-cpus"], cpusetMems: options["cpuset-mems"],
+                    cpuRealtimePeriod: try number("cpu-rt-period"), cpuRealtimeRuntime: try number("cpu-rt-runtime"))
                 if flags == UpdateFlags() {
                     throw ParseError("update needs --resources FILE (- for stdin) or a flag such as --memory 64m or --pids-limit 100")
                 }

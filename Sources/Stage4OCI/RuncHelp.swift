@@ -70,6 +70,8 @@ enum RuncHelp {
                           "--cpu-quota N               CFS quota (µs a period)",
                           "--cpu-period N              CFS period (µs)",
                           "--cpu-share N               CPU shares",
+                          "--cpu-rt-period N           realtime period (µs; cgroup v1)",
+                          "--cpu-rt-runtime N          realtime time a period (µs; cgroup v1)",
                           "--cpuset-cpus LIST          CPUs to run on (0-3,5)",
                           "--cpuset-mems LIST          memory nodes to use"]),
     ]

@@ -20,6 +20,7 @@ public enum RuncMain {
         journal?.append("contlab-runc " + arguments.joined(separator: " "))
         var log = RuntimeLog(path: commandLine.globals.log, format: commandLine.globals.logFormat)
         log.journal = journal
+        log.debugging = commandLine.globals.debug
         if commandLine.globals.systemdCgroup {
             log.error("--systemd-cgroup: contlab drives cgroupfs directly; configure the engine for cgroupfs")
             exit(1)
@@ -28,6 +29,7 @@ public enum RuncMain {
         runtime.record = commandLine.globals.debug || journal != nil
         let warningLog = log
         runtime.warning = { warningLog.warning($0) }
+        runtime.debug = { warningLog.debug($0) }
         do {
             let status = try perform(commandLine.verb, runtime: runtime, log: log, preserveFDs: commandLine.preserveFDs)
             journal?.append("  → exit \(status)")
@@ -44,13 +46,13 @@ public enum RuncMain {
         switch verb {
         case .create(let id, let bundle, let pidFile, let consoleSocket):
             let created = try runtime.create(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs))
-            for call in created.calls { log.debug("init: " + call) }
+            log.debugInit(created.calls)
         case .start(let id):
             try runtime.start(id: id)
         case .run(let id, let bundle, let pidFile, let consoleSocket, let detach, let keep):
             return try runtime.run(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs),
                                    detach: detach, keep: keep) { created in
-                for call in created.calls { log.debug("init: " + call) }
+                log.debugInit(created.calls)
             }
         case .state(let id):
             print(try json(runtime.state(id: id)))
@@ -246,18 +248,32 @@ public struct RuntimeLog {
         journal?.append("  warning: " + message)
     }
 
+    /// Under --debug, to the log (stderr without --log, as runc); always to the journal.
     public func debug(_ message: String) {
-        append(level: "debug", message)
+        if debugging { append(level: "debug", message, orStderr: true) }
         journal?.append("  " + message)
     }
 
-    var journal: RuntimeJournal?
+    /// What a container's init did, under --debug. Each step opens with the words runc's debug
+    /// log gives its matching step, which scripts and runc's own tests look for; what follows
+    /// them is contlab's.
+    public func debugInit(_ calls: [String]) {
+        guard debugging || journal != nil else { return }
+        debug("nsexec container setup: contlab's init was cloned into the container's new namespaces and exec'd"
+              + " before any setup (runc's nsexec)")
+        debug("child process in init(): the root, mounts, limits and identity, one system call a line")
+        for call in calls { debug("init: " + call) }
+        debug("init: closing the pipe to signal completion: the init reported ready to the runtime")
+    }
 
-    func append(level: String, _ message: String) {
-        guard let path else { return }
+    var journal: RuntimeJournal?
+    var debugging = false
+
+    func append(level: String, _ message: String, orStderr: Bool = false) {
+        guard let path = path ?? (orStderr ? "/dev/stderr" : nil) else { return }
         let time = Timestamp.rfc3339()
         let line: String
-        if format == "json" {
+        if format == "json" && self.path != nil {
             let object = ["level": level, "msg": message, "time": time]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             line = String(decoding: data, as: UTF8.self)

@@ -79,7 +79,7 @@ final class ConformanceLogicTests: XCTestCase {
         XCTAssertEqual(DeviceFilter.Rule(allow: false, type: "c", major: 1, minor: 11, access: "wr").v1Entry, "c 1:11 rw")
         XCTAssertEqual(DeviceFilter.access("mwr"), DeviceFilter.access("rwm"))
         let spec = try decode(#"{\#(base),"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"},{"allow":false,"type":"c","major":1,"minor":11,"access":"rwa"}]}}}"#)
-        let writes = try CgroupSettings.writes(spec.linux?.resources, version: { _ in 1 }).map { "\($0.write.file) \($0.write.value)" }
+        let writes = CgroupSettings.deviceWrites(spec.linux?.resources).map { "\($0.file) \($0.value)" }
         XCTAssertEqual(Array(writes.prefix(2)), ["devices.deny a", "devices.deny c 1:11 rw"])
         XCTAssertThrowsError(try decode(#"{\#(base),"linux":{"resources":{"devices":[{"allow":true,"access":"x"}]}}}"#)) {
             XCTAssertEqual(($0 as? SpecError)?.path, "linux.resources.devices[0].access")
@@ -102,6 +102,22 @@ final class ConformanceLogicTests: XCTestCase {
         XCTAssertEqual(v1, ["memory:memory.soft_limit_in_bytes=33554432", "cpu:cpu.cfs_quota_us=20000",
                             "cpuset:cpuset.cpus=0-1", "cpuset:cpuset.mems=0"], "a quota alone keeps the period the cgroup has")
         XCTAssertEqual(ResourceUpdate.controllers(try CgroupSettings.writes(changes, version: { _ in 1 })), ["memory", "cpu", "cpuset"])
+    }
+
+    /// update.bats' realtime test: runc's flags and JSON fields, the period written before the
+    /// runtime on v1, and a clear refusal on v2, which has no realtime files.
+    func testRealtimeCPUIsV1sPeriodThenRuntime() throws {
+        let parsed = try RuncCommandLine.parse(["update", "--cpu-rt-period", "900001", "--cpu-rt-runtime", "600001", "c1"]).verb
+        let flags = RuncCommandLine.UpdateFlags(cpuRealtimePeriod: 900_001, cpuRealtimeRuntime: 600_001)
+        XCTAssertEqual(parsed, .update(id: "c1", resources: .flags(flags)))
+        let changes = ResourceUpdate.changes(ResourceUpdate.resources(flags))
+        let v1 = try CgroupSettings.writes(changes, version: { _ in 1 }).map { "\($0.write.file)=\($0.write.value)" }
+        XCTAssertEqual(v1, ["cpu.rt_period_us=900001", "cpu.rt_runtime_us=600001"])
+        let json = try ResourceUpdate.decode(Data(#"{"cpu":{"realtimeRuntime":500001}}"#.utf8))
+        XCTAssertEqual(try CgroupSettings.writes(ResourceUpdate.changes(json), version: { _ in 1 }).map(\.write.file), ["cpu.rt_runtime_us"])
+        XCTAssertThrowsError(try CgroupSettings.writes(changes, version: { _ in 2 })) {
+            XCTAssertTrue("\($0)".contains("cgroup v2 has no realtime"), "\($0)")
+        }
     }
 
     func testQuotaAloneOnV2KeepsThePeriod() throws {

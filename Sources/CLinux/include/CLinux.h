@@ -139,6 +139,12 @@ int cl_seccomp_load_program_with_listener(const void *instructions, unsigned sho
 // Make the mount at `path` and every mount below it read-only: mount_setattr(2) with
 // MOUNT_ATTR_RDONLY and AT_RECURSIVE (Linux 5.12). 0, or -errno (-ENOSYS on older kernels).
 int cl_mount_setattr_readonly_recursive(const char *path);
+// A detached copy of the mount at `path` (and, with `recursive`, those below it): open_tree with
+// OPEN_TREE_CLONE, Linux 5.2. Made with the caller's rights, so that an init in a user namespace
+// may attach a bind source it could not reach by path. A descriptor (close-on-exec), or -errno.
+int cl_open_tree_clone(const char *path, int recursive);
+// Attach the detached tree `tree_fd` on `target` (move_mount). 0, or -errno.
+int cl_move_mount_onto(int tree_fd, const char *target);
 int cl_wait_termsig(int status);
 int cl_wait_exitcode(int status);
 
