@@ -21,6 +21,8 @@ public final class ContainerCgroup {
     public let limits: CgroupLimits
     public let hierarchy: CgroupHierarchy
     public private(set) var directories: [Directory] = []
+    /// Directories that already held processes when this cgroup was made (with `sharing`).
+    public private(set) var busyDirectories: [String] = []
     /// Every file written, with its value, for the report and the walk-through.
     public private(set) var writes: [String] = []
     /// Things the report should say plainly (swap not limited, and why).
@@ -66,15 +68,17 @@ public final class ContainerCgroup {
 
     /// A cgroup at `relativePath` with the `required` controllers (an error when missing) and the
     /// `optional` ones the host has, for runtimes that write their own settings (stage 4).
+    /// `sharing`: a directory that exists with processes in it is joined (and listed in
+    /// `busyDirectories`) rather than refused, as runc 1.1 does with a warning.
     public static func create(relativePath: String, required: [String], optional: [String],
-                              hierarchy: CgroupHierarchy = .current()) throws -> ContainerCgroup {
+                              hierarchy: CgroupHierarchy = .current(), sharing: Bool = false) throws -> ContainerCgroup {
         let trimmed = relativePath.split(separator: "/").joined(separator: "/")
         guard !trimmed.isEmpty, !trimmed.split(separator: "/").contains("..") else {
             throw CgroupError.path(relativePath)
         }
         let cgroup = ContainerCgroup(relativePath: trimmed, limits: CgroupLimits(), hierarchy: hierarchy)
         do {
-            try cgroup.makeDirectories(required: required, optional: optional)
+            try cgroup.makeDirectories(required: required, optional: optional, sharing: sharing)
         } catch {
             cgroup.destroy()
             throw error
@@ -96,7 +100,7 @@ public final class ContainerCgroup {
         self.hierarchy = hierarchy
     }
 
-    func makeDirectories(required: [String], optional: [String]) throws {
+    func makeDirectories(required: [String], optional: [String], sharing: Bool = false) throws {
         var byMount: [String: Directory] = [:]
         var order: [String] = []
         for controller in required + optional {
@@ -127,11 +131,15 @@ public final class ContainerCgroup {
                             // v2 hands a controller to children only when each ancestor's
                             // subtree_control enables it, and a parent must hold no processes itself.
                             // devices and freezer are built into v2 (BPF, cgroup.freeze): nothing to enable.
-                            let enable = directory.controllers.filter { $0 != "devices" && $0 != "freezer" }.map { "+" + $0 }.joined(separator: " ")
+                            let enable = directory.controllers.filter { !CgroupHierarchy.builtIntoV2.contains($0) }
+                                .map { "+" + $0 }.joined(separator: " ")
                             if !enable.isEmpty { try write(current + "/cgroup.subtree_control", enable) }
                         }
                         current += "/" + component
-                        try makeDirectory(current, mustBeNew: i == components.count - 1)
+                        let last = i == components.count - 1
+                        if try !makeDirectory(current, mustBeNew: last && !sharing), last {
+                            busyDirectories.append(current)
+                        }
                         if directory.version == 1 && directory.controllers.contains("cpuset") { try inheritCpuset(current) }
                     }
                     break
@@ -168,15 +176,20 @@ public final class ContainerCgroup {
         return events.contains("frozen 1") ? "cgroup.events frozen 1" : nil
     }
 
-    func makeDirectory(_ path: String, mustBeNew: Bool) throws {
+    /// False when `path` existed with processes in it (allowed unless `mustBeNew`).
+    @discardableResult
+    func makeDirectory(_ path: String, mustBeNew: Bool) throws -> Bool {
         CallRecord.shared.note("mkdir(\"\(path)\", 0755)")
         if mkdir(path, 0o755) != 0 {
             // An existing, empty cgroup (a runtime's leftover, or one prepared for us) is taken
             // over, as runc does; one with processes in it belongs to someone else.
-            if errno == EEXIST && (!mustBeNew || (Sys.readText(path + "/cgroup.procs") ?? "x").isEmpty) { return }
-            throw CgroupError.create(path, errno: errno)
+            guard errno == EEXIST else { throw CgroupError.create(path, errno: errno) }
+            let empty = (Sys.readText(path + "/cgroup.procs") ?? "x").isEmpty
+            if empty || !mustBeNew { return empty }
+            throw CgroupError.create(path, errno: EEXIST)
         }
         Self.kernelFilesForTesting?(path)
+        return true
     }
 
     /// A new v1 cpuset has no CPUs and no memory nodes, and the kernel puts no process in it

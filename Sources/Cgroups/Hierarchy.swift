@@ -43,8 +43,14 @@ public struct CgroupHierarchy: Equatable, Sendable {
         // v2 has no devices (nor freezer) controller to enable: device rules are a BPF program
         // attached to the cgroup, and every v2 cgroup has cgroup.freeze. Both work in any v2 directory.
         if let v2, controller == "devices" || controller == "freezer" { return .v2(v2) }
+        // A hybrid host's cgroup2 tree, whatever controllers it holds: runc places a container
+        // there too, so /proc/PID/cgroup's "0::" line names the container's cgroup.
+        if let v2, controller == "unified", !v1.isEmpty { return .v2(v2) }
         return nil
     }
+
+    /// Names `placement` takes that are no controller to enable in cgroup.subtree_control.
+    public static let builtIntoV2: Set<String> = ["devices", "freezer", "unified"]
 
     /// "v1", "v2" or "hybrid", for reports.
     public var mode: String {

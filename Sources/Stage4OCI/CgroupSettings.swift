@@ -300,12 +300,12 @@ public enum CgroupSettings {
         // freezer for pause (v1; v2 freezes any cgroup). Each hierarchy more costs a mkdir, a
         // migration and an rmdir on every start.
         var optional: [String] = []
-        for controller in ["memory", "pids", "devices", "freezer"] + extraControllers(resources, hierarchy: hierarchy)
+        for controller in ["memory", "pids", "devices", "freezer", "unified"] + extraControllers(resources, hierarchy: hierarchy)
         where !required.contains(controller) && !optional.contains(controller) {
             optional.append(controller)
         }
         let cgroup = try ContainerCgroup.create(relativePath: try relativePath(spec.linux?.cgroupsPath, id: id),
-                                                required: required, optional: optional, hierarchy: hierarchy)
+                                                required: required, optional: optional, hierarchy: hierarchy, sharing: true)
         do {
             let version = { (controller: String) in cgroup.directory(for: controller)?.version }
             for item in try writes(resources, version: version) { try cgroup.apply(item.write, controller: item.controller) }

@@ -88,6 +88,12 @@ public struct OCIRuntime {
             Timing.mark("state saved")
             cgroup = try CgroupSettings.create(for: spec, id: options.id)
             Timing.mark("cgroup made")
+            if let busy = cgroup?.busyDirectories, !busy.isEmpty {
+                // runc 1.1's word and choice: shared, not refused. Deleting either container
+                // then stops the processes of both.
+                warning("container's cgroup is not empty: \(busy.joined(separator: ", ")) already has processes;"
+                        + " this container shares it, and delete or kill --all of either reaches both")
+            }
             if let cgroup {
                 record.cgroupPath = cgroup.relativePath
                 record.cgroupDirectories = cgroup.directories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) }
