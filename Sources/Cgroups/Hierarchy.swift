@@ -69,7 +69,9 @@ public struct CgroupHierarchy: Equatable, Sendable {
         var v1: [String: String] = [:]
         var v2: String?
         let known: Set<String> = ["memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer",
-                                  "blkio", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc"]
+                                  "blkio", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc",
+                                  // systemd's own hierarchy, with no controller: a name.
+                                  "name=systemd"]
         for line in mountinfo.split(separator: "\n") {
             let fields = line.split(separator: " ")
             guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count, fields.count > 4 else { continue }

@@ -300,7 +300,13 @@ public enum CgroupSettings {
         // freezer for pause (v1; v2 freezes any cgroup). Each hierarchy more costs a mkdir, a
         // migration and an rmdir on every start.
         var optional: [String] = []
+        // A container given a writable cgroup mount manages sub-cgroups of its own (systemd, a
+        // nested runtime, exec --cgroup): it gets every hierarchy the host has, as runc gives
+        // every container. The others only these, each more costing a mkdir, a migration and an
+        // rmdir on every start.
+        let writable = spec.mounts?.contains { $0.type == "cgroup" && !MountOptions($0.options ?? []).flags.contains(.readOnly) } ?? false
         for controller in ["memory", "pids", "devices", "freezer", "unified"] + extraControllers(resources, hierarchy: hierarchy)
+            + (writable ? hierarchy.v1.keys.sorted() : [])
         where !required.contains(controller) && !optional.contains(controller) {
             optional.append(controller)
         }

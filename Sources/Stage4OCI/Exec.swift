@@ -1,4 +1,5 @@
 import CLinux
+import Cgroups
 import ContlabCore
 import Foundation
 import OCI
@@ -99,9 +100,12 @@ extension OCIRuntime {
         public var ignorePaused: Bool
         /// The caller's descriptors 3 … 3+N-1 reach the process, as with create's --preserve-fds.
         public var preserveFDs: Int
+        /// `--cgroup`'s values: `[CONTROLLER,...:]PATH`, below the container's cgroup.
+        public var subCgroups: [String]
 
         public init(id: String, process: Spec.Process, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
-                    ignorePaused: Bool = false, preserveFDs: Int = 0) {
+                    ignorePaused: Bool = false, preserveFDs: Int = 0, subCgroups: [String] = []) {
+            self.subCgroups = subCgroups
             self.preserveFDs = preserveFDs
             self.id = id
             self.process = process
@@ -152,6 +156,8 @@ extension OCIRuntime {
             Signals.block(Signals.forwarded + [SIGCHLD])
         }
         let cgroup = store.cgroup(of: record)
+        let targets = try SubCgroups.targets(request.subCgroups, directories: cgroup?.directories ?? [],
+                                             hierarchy: request.subCgroups.isEmpty ? nil : .current())
         let helper: pid_t
         do {
             // The helper enters the container's cgroups before it runs, so the process (its
@@ -159,7 +165,7 @@ extension OCIRuntime {
             helper = try ContainerProcess.clone(
                 argument: OCIExecPlan.argument, environment: ["\(OCIExecPlan.environmentKey)=\(planFD)"],
                 namespaces: [], idMaps: nil, dieWithParent: false, rootless: geteuid() != 0,
-                beforeRelease: [{ pid in try cgroup?.add(pid: pid) }])
+                beforeRelease: [{ pid in try SubCgroups.add(pid, to: targets) }])
         } catch {
             close(report.read)
             close(report.write)
@@ -211,6 +217,59 @@ extension OCIRuntime {
         let ended = waitForwarding(pid: pid)
         relay?.finish()
         return ended.shellCode
+    }
+}
+
+/// exec's `--cgroup [CONTROLLER,...:]PATH`, as runc takes it: the process starts in PATH below
+/// the container's cgroup, in the hierarchies of the controllers named (in every one without
+/// a name). The sub-cgroup must exist: whoever runs in the container made it.
+enum SubCgroups {
+    /// The cgroup.procs file for each of the container's directories. Pure, but for `hierarchy`,
+    /// which only says whether a named controller exists at all.
+    static func targets(_ values: [String], directories: [ContainerCgroup.Directory],
+                        hierarchy: CgroupHierarchy?) throws -> [String] {
+        var byController: [String: String] = [:]
+        var everywhere = ""
+        for value in values {
+            let (controllers, path): ([String], String)
+            if let colon = value.firstIndex(of: ":") {
+                controllers = value[..<colon].split(separator: ",").map(String.init)
+                path = String(value[value.index(after: colon)...])
+            } else {
+                (controllers, path) = ([], value)
+            }
+            let components = path.split(separator: "/")
+            guard !components.contains("..") else {
+                throw RuntimeError.usage("exec --cgroup \(value): \(path) is not a sub cgroup path: give a path below the container's cgroup")
+            }
+            let clean = components.joined(separator: "/")
+            if controllers.isEmpty { everywhere = clean }
+            for controller in controllers {
+                guard hierarchy?.placement(of: controller) != nil || directories.contains(where: { $0.controllers.contains(controller) }) else {
+                    throw RuntimeError.usage("exec --cgroup \(value): unknown controller \(controller) (this host's: "
+                                             + "\((hierarchy?.v1.keys.sorted() ?? []).joined(separator: ", ")))")
+                }
+                byController[controller] = clean
+            }
+        }
+        return directories.map { directory in
+            let sub = directory.controllers.lazy.compactMap { byController[$0] }.first ?? everywhere
+            return directory.path + (sub.isEmpty ? "" : "/" + sub) + "/cgroup.procs"
+        }
+    }
+
+    static func add(_ pid: pid_t, to files: [String]) throws {
+        for file in files {
+            let fd = open(file, O_WRONLY | O_CLOEXEC)
+            let text = Array("\(pid)".utf8)
+            if fd < 0 || write(fd, text, text.count) < 0 {
+                let saved = errno
+                if fd >= 0 { close(fd) }
+                throw RuntimeError.initFailed("exec: adding pid \(pid) to \(file): \(String(cString: strerror(saved)).lowercased())"
+                                              + (saved == ENOENT ? " (make the sub-cgroup in the container first)" : ""))
+            }
+            close(fd)
+        }
     }
 }
 

@@ -171,7 +171,8 @@ struct RootfsSetup {
         try Sys.mount(source: "tmpfs", target: destination, fstype: "tmpfs", flags: [.noSUID, .noDev, .noExec], data: "mode=755")
         for dir in v1 {
             let name = dir.controllers.joined(separator: ",")
-            let path = destination + "/" + name
+            // systemd's hierarchy is mounted by its name option, and shown as "systemd".
+            let path = destination + "/" + name.replacingOccurrences(of: "name=", with: "")
             try RootPath.makeDirectories(path)
             try attach(dir, at: path, fstype: "cgroup", data: name)
         }

@@ -68,6 +68,8 @@ public struct RuncCommandLine: Equatable, Sendable {
         public var additionalGids: [UInt32] = []
         /// `--preserve-fds N`: the caller's descriptors 3 … 3+N-1 stay open in the process.
         public var preserveFDs = 0
+        /// `--cgroup [CONTROLLERS:]PATH` (repeatable): a sub-cgroup of the container's to start in.
+        public var cgroups: [String] = []
     }
 
     /// `update`: the resources as JSON (`--resources FILE`, `-` for stdin, as Docker sends them),
@@ -126,7 +128,7 @@ public struct RuncCommandLine: Equatable, Sendable {
         "events": ["stats": false, "interval": true],
         "exec": ["process": true, "detach": false, "pid-file": true, "console-socket": true, "tty": false, "cwd": true, "env": true,
                  "user": true, "no-new-keyring": false, "preserve-fds": true, "ignore-paused": false,
-                 "additional-gids": true],
+                 "additional-gids": true, "cgroup": true],
         "pause": [:], "resume": [:],
         "update": ["resources": true, "memory": true, "memory-swap": true, "memory-reservation": true, "pids-limit": true,
                    "cpu-quota": true, "cpu-period": true, "cpu-share": true, "cpuset-cpus": true, "cpuset-mems": true,
@@ -256,6 +258,7 @@ public struct RuncCommandLine: Equatable, Sendable {
             exec.tty = options["tty"] != nil
             exec.cwd = options["cwd"]
             exec.env = repeated["env"] ?? []
+            exec.cgroups = repeated["cgroup"] ?? []
             exec.user = options["user"]
             exec.ignorePaused = options["ignore-paused"] != nil
             exec.preserveFDs = preserveFDs

@@ -82,7 +82,8 @@ public enum RuncMain {
         case .exec(let options):
             return try runtime.exec(.init(id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
                                           pidFile: options.pidFile, consoleSocket: options.consoleSocket,
-                                          ignorePaused: options.ignorePaused, preserveFDs: options.preserveFDs))
+                                          ignorePaused: options.ignorePaused, preserveFDs: options.preserveFDs,
+                                          subCgroups: options.cgroups))
         case .pause(let id):
             try runtime.pause(id: id)
         case .resume(let id):

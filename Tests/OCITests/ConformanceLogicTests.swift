@@ -259,3 +259,41 @@ final class RuncDetailTests: XCTestCase {
                              "config.json's process still needs its user")
     }
 }
+
+/// exec --cgroup, as runc's exec.bats uses it: a path below the container's cgroup, per
+/// controller or everywhere; never above it, never an unknown controller.
+final class SubCgroupsTests: XCTestCase {
+    let directories = [ContainerCgroup.Directory(path: "/cg/memory/c1", version: 1, controllers: ["memory"]),
+                       ContainerCgroup.Directory(path: "/cg/cpu/c1", version: 1, controllers: ["cpu"]),
+                       ContainerCgroup.Directory(path: "/cg/unified/c1", version: 2, controllers: ["unified"])]
+    let hierarchy = CgroupHierarchy(v1: ["memory": "/cg/memory", "cpu": "/cg/cpu", "cpuacct": "/cg/cpuacct"], v2: "/cg/unified",
+                                    v2Controllers: [])
+
+    func testTheContainersOwnCgroupWithoutTheFlagOrWithSlash() throws {
+        let own = ["/cg/memory/c1/cgroup.procs", "/cg/cpu/c1/cgroup.procs", "/cg/unified/c1/cgroup.procs"]
+        XCTAssertEqual(try SubCgroups.targets([], directories: directories, hierarchy: nil), own)
+        XCTAssertEqual(try SubCgroups.targets(["/"], directories: directories, hierarchy: hierarchy), own)
+    }
+
+    func testControllersNamedTakeTheirPathTheRestTheDefault() throws {
+        let files = try SubCgroups.targets(["memory:submem", "cpu,cpuacct:/subcpu/", "all"], directories: directories,
+                                           hierarchy: hierarchy)
+        XCTAssertEqual(files, ["/cg/memory/c1/submem/cgroup.procs", "/cg/cpu/c1/subcpu/cgroup.procs", "/cg/unified/c1/all/cgroup.procs"])
+    }
+
+    func testParentsAndUnknownControllersAreRefused() {
+        XCTAssertThrowsError(try SubCgroups.targets([".."], directories: directories, hierarchy: hierarchy)) {
+            XCTAssertTrue("\($0)".contains(" .. is not a sub cgroup path"), "\($0)")
+        }
+        XCTAssertThrowsError(try SubCgroups.targets(["memory:a/../../b"], directories: directories, hierarchy: hierarchy))
+        XCTAssertThrowsError(try SubCgroups.targets(["whaaat:/"], directories: directories, hierarchy: hierarchy)) {
+            XCTAssertTrue("\($0)".contains("unknown controller whaaat"), "\($0)")
+        }
+    }
+
+    func testTheFlagIsRepeatable() throws {
+        let verb = try RuncCommandLine.parse(["exec", "--cgroup", "memory:a", "--cgroup", "b", "c1", "true"]).verb
+        guard case .exec(let options) = verb else { return XCTFail("\(verb)") }
+        XCTAssertEqual(options.cgroups, ["memory:a", "b"])
+    }
+}
