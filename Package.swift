@@ -39,7 +39,7 @@ let package = Package(
         // The text layer of both languages: Language/Localized, terminal widths and styles, the
         // CJK-aware wrapper, markup escaping, "did you mean". Pure; the core's --explain uses it.
         .target(name: "TextKit"),
-        .target(name: "ContlabCore", dependencies: ["CLinux", "TextKit"]),
+        .target(name: "ContlabCore", dependencies: ["CLinux", "CCap", "TextKit"]),
         .target(name: "Rootfs", dependencies: ["ContlabCore", "Yams"]),
         .target(name: "Stage1Chroot", dependencies: ["ContlabCore"], path: "Sources/Stage1Chroot"),
         .target(
