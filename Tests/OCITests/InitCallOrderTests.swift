@@ -40,9 +40,9 @@ final class InitCallOrderTests: XCTestCase {
     }
 
     func setUpCalls(_ spec: Spec) throws -> [String] {
-        let plan = OCIInitPlan(id: "order", bundle: "/nonexistent", rootfs: root, spec: spec, fifoFD: nil, toHostFD: -1,
-                               fromHostFD: -1, consoleFD: nil, cgroupDirectories: [], inUserNamespace: false, hostHooks: false,
-                               record: true, dieWithCaller: false)
+        let plan = OCIInitPlan(id: "order", bundle: "/nonexistent", rootfs: root, spec: spec, fifoFD: nil,
+                               toHostFD: -1, fromHostFD: -1, consoleFD: nil, cgroupDirectories: [],
+                               inUserNamespace: false, hostHooks: false, record: true, dieWithCaller: false)
         let command = try OCIInit.setUp(plan, hostHooks: { XCTFail("no host hooks were asked for") },
                                         handOver: { _ in XCTFail("no filter notifies") })
         XCTAssertEqual(command.args, ["/bin/sh"])
@@ -94,16 +94,22 @@ final class InitCallOrderTests: XCTestCase {
         let seccomp = index("seccomp(SECCOMP_SET_MODE_FILTER", in: calls)
         let log = calls.joined(separator: "\n")
         XCTAssertTrue(detach < rlimit && rlimit < setuid, "limits are set in the container, while still root:\n\(log)")
-        XCTAssertTrue(detach < cwd && cwd < setuid, "process.cwd is entered with the runtime's rights first (runc's order):\n\(log)")
+        XCTAssertTrue(detach < cwd && cwd < setuid,
+                      "process.cwd is entered with the runtime's rights first (runc's order):\n\(log)")
         XCTAssertTrue(bounding < keepCaps && keepCaps < setuid,
-                      "the bounding set is dropped while CAP_SETPCAP is held, and the permitted set kept across setuid:\n\(log)")
-        XCTAssertTrue(setgroups < setgid && setgid < setuid, "groups, then gid, while CAP_SETGID is held; uid last:\n\(log)")
+                      "the bounding set is dropped while CAP_SETPCAP is held, the permitted set kept across setuid:"
+                        + "\n\(log)")
+        XCTAssertTrue(setgroups < setgid && setgid < setuid,
+                      "groups, then gid, while CAP_SETGID is held; uid last:\n\(log)")
         XCTAssertTrue(setuid < capset && capset < ambient, "the process's sets once it is the user:\n\(log)")
-        XCTAssertTrue(ambient < noNewPrivs && noNewPrivs < seccomp, "with no_new_privs, the filter needs no CAP_SYS_ADMIN:\n\(log)")
-        XCTAssertEqual(seccomp, calls.count - 1, "with no_new_privs the filter comes last, so it filters none of the setup:\n\(log)")
+        XCTAssertTrue(ambient < noNewPrivs && noNewPrivs < seccomp,
+                      "with no_new_privs, the filter needs no CAP_SYS_ADMIN:\n\(log)")
+        XCTAssertEqual(seccomp, calls.count - 1,
+                       "with no_new_privs the filter comes last, so it filters none of the setup:\n\(log)")
         let dropped = calls[bounding]
         XCTAssertTrue(dropped.contains("CAP_SYS_ADMIN") && dropped.contains("CAP_CHOWN"), dropped)
-        XCTAssertFalse(dropped.contains("CAP_KILL") || dropped.contains("CAP_NET_BIND_SERVICE"), "the bounding set is kept: \(dropped)")
+        XCTAssertFalse(dropped.contains("CAP_KILL") || dropped.contains("CAP_NET_BIND_SERVICE"),
+                       "the bounding set is kept: \(dropped)")
         XCTAssertEqual(calls.filter { $0 == "chdir(\"/work\")" }.count, 1, "entered once, when the runtime can:\n\(log)")
     }
 
@@ -111,7 +117,8 @@ final class InitCallOrderTests: XCTestCase {
         let calls = try setUpCalls(try spec())
         let seccomp = index("seccomp(SECCOMP_SET_MODE_FILTER", in: calls)
         let log = calls.joined(separator: "\n")
-        XCTAssertTrue(index("umount2(\".\", MNT_DETACH)", in: calls) < seccomp, "the filter is the container's, loaded inside it:\n\(log)")
+        XCTAssertTrue(index("umount2(\".\", MNT_DETACH)", in: calls) < seccomp,
+                      "the filter is the container's, loaded inside it:\n\(log)")
         XCTAssertTrue(seccomp < index("prctl(PR_CAPBSET_DROP", in: calls), log)
         XCTAssertTrue(seccomp < index("setuid(1000)", in: calls), log)
         XCTAssertFalse(calls.contains { $0.hasPrefix("prctl(PR_SET_NO_NEW_PRIVS") }, log)
@@ -123,18 +130,20 @@ final class InitCallOrderTests: XCTestCase {
         spec.linux?.seccomp = nil
         let calls = try setUpCalls(spec)
         XCTAssertFalse(calls.contains { $0.hasPrefix("pivot_root") || $0.hasPrefix("sethostname") }, "\(calls)")
-        XCTAssertFalse(calls.contains { $0.hasPrefix("mount(NULL, \"/\"") }, "the host's own mounts are left alone: \(calls)")
+        XCTAssertFalse(calls.contains { $0.hasPrefix("mount(NULL, \"/\"") },
+                       "the host's own mounts are left alone: \(calls)")
         XCTAssertTrue(index("chroot(\".\")", in: calls) < index("setuid(1000)", in: calls))
     }
 
     /// Errors lead with the field at fault and keep the hint, as a student reads them.
     func testAFailedCallNamesItsFieldAndHint() {
-        XCTAssertThrowsError(try InitError.on("process.user.uid 1000", hint: "is it mapped in linux.uidMappings?") {
+        let hint = "is it mapped in linux.uidMappings?"
+        XCTAssertThrowsError(try InitError.on("process.user.uid 1000", hint: hint) {
             throw SystemCallError("setuid(1000)", errno: EINVAL)
         }) { error in
             XCTAssertEqual(error as? InitError,
-                           .call(field: "process.user.uid 1000", SystemCallError("setuid(1000)", errno: EINVAL, hint: "is it mapped in linux.uidMappings?")))
-            XCTAssertEqual("\(error)", "process.user.uid 1000: setuid(1000) failed: Invalid argument (EINVAL) — is it mapped in linux.uidMappings?")
+                           .call(field: "process.user.uid 1000", SystemCallError("setuid(1000)", errno: EINVAL, hint: hint)))
+            XCTAssertEqual("\(error)", "process.user.uid 1000: setuid(1000) failed: Invalid argument (EINVAL) — \(hint)")
         }
         XCTAssertThrowsError(try InitError.on("process.user.additionalGids", hints: [EPERM: "remove additionalGids"]) {
             throw SystemCallError("setgroups(1, {2000})", errno: EINVAL)
