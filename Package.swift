@@ -39,7 +39,7 @@ let package = Package(
         // The text layer of both languages: Language/Localized, terminal widths and styles, the
         // CJK-aware wrapper, markup escaping, "did you mean". Pure; the core's --explain uses it.
         .target(name: "TextKit"),
-        .target(name: "ContlabCore", dependencies: ["CLinux", "TextKit"]),
+        .target(name: "ContlabCore", dependencies: ["CLinux", "CCap", "TextKit"]),
         .target(name: "Rootfs", dependencies: ["ContlabCore", "Yams"]),
         .target(name: "Stage1Chroot", dependencies: ["ContlabCore"], path: "Sources/Stage1Chroot"),
         .target(
@@ -76,7 +76,7 @@ let package = Package(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "ContlabCore", "TextKit", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
+                "CLinux", "ContlabCore", "TextKit", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
                 "Lessons", "History", "Walkthrough", "Exercises", "Grading", "Engines",
                 "Stage6Network",
             ]),

@@ -291,31 +291,42 @@ int cl_cloexec_from(unsigned int first) {
     return syscall(SYS_close_range, first, ~0U, 1U << 2) == 0 ? 0 : -errno;
 }
 
-int cl_send_fd(int sock, int fd) {
-    char byte = 0;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof control.buf};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+// Room for one descriptor in a message's control data, aligned as a cmsghdr must be.
+union one_fd_control {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+};
+
+// Make `msg` carry the one buffer `iov` with `fd` attached as SCM_RIGHTS, the control data in
+// `control` (which must outlive the sendmsg): what every sender of a descriptor here builds.
+static void fill_fd_message(struct msghdr *msg, struct iovec *iov, union one_fd_control *control, int fd) {
+    memset(control, 0, sizeof *control);
+    memset(msg, 0, sizeof *msg);
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+    msg->msg_control = control->buf;
+    msg->msg_controllen = sizeof control->buf;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+}
+
+int cl_send_fd(int sock, int fd) {
+    // One byte of data: a stream socket carries no control message without some.
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union one_fd_control control;
+    struct msghdr msg;
+    fill_fd_message(&msg, &iov, &control, fd);
     return sendmsg(sock, &msg, 0) < 0 ? -errno : 0;
 }
 
 int cl_recv_fd(int sock) {
     char byte = 0;
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
+    union one_fd_control control;
     memset(&control, 0, sizeof control);
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                          .msg_controllen = sizeof control.buf};
@@ -333,18 +344,10 @@ int cl_recv_fd(int sock) {
 
 int cl_send_bytes_with_fd(int sock, const void *buf, size_t len, int fd) {
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof control.buf};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    union one_fd_control control;
+    struct msghdr msg;
+    fill_fd_message(&msg, &iov, &control, fd);
+    // MSG_NOSIGNAL: an agent that has gone away is an error to report, not a SIGPIPE.
     ssize_t sent;
     do {
         sent = sendmsg(sock, &msg, MSG_NOSIGNAL);

@@ -67,6 +67,21 @@ public enum Sys {
         if rc != 0 { throw SystemCallError(call, errno: errno) }
     }
 
+    public static func setdomainname(_ name: String) throws {
+        let call = "setdomainname(\"\(name)\", \(name.utf8.count))"
+        guard record(call) else { return }
+        let rc = name.withCString { Glibc.setdomainname($0, name.utf8.count) }
+        if rc != 0 { throw SystemCallError(call, errno: errno) }
+    }
+
+    /// setns(2) into the namespace open at `fd` (the file `path`, for the record and the error).
+    public static func setns(_ fd: Int32, _ namespace: Namespace, path: String) throws {
+        let call = "setns(open(\"\(path)\"), \(namespace.cloneFlagName))"
+        guard record(call) else { return }
+        let rc = cl_setns(fd, Int32(bitPattern: UInt32(namespace.cloneFlag)))
+        if rc != 0 { throw SystemCallError(call, errno: -rc) }
+    }
+
     public static func mkdir(_ path: String, mode: mode_t = 0o755, existOK: Bool = true) throws {
         // Recorded once made (an existing directory is no call worth showing).
         guard CallRecord.shared.callsKernel else {
@@ -117,6 +132,7 @@ public enum Sys {
 
     /// mkdir -p: each missing component made 0755 (existing ones are left as they are).
     public static func mkdirs(_ path: String, mode: mode_t = 0o755) throws {
+        guard CallRecord.shared.callsKernel else { return }
         var current = ""
         for component in path.split(separator: "/") {
             current += "/" + component
@@ -136,15 +152,32 @@ public enum Sys {
         if rc != 0 { throw SystemCallError(call, errno: -rc) }
     }
 
-    /// mknod for a character device.
+    /// mknod for a character device, 0`mode` whatever the umask.
     public static func mknodChar(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws {
-        let call = "mknod(\"\(path)\", S_IFCHR|0\(String(mode, radix: 8)), makedev(\(major), \(minor)))"
+        try mknod(path, type: S_IFCHR, mode: mode, major: major, minor: minor)
+    }
+
+    /// mknod(2) of a device or FIFO (`type`: S_IFCHR, S_IFBLK or S_IFIFO), then chmod to `mode`
+    /// (mknod is filtered by the umask; device nodes must be 0666 like the host's) and, with
+    /// `owner`, chown. With `replacing`, whatever is at `path` is unlinked first.
+    public static func mknod(_ path: String, type: mode_t, mode: mode_t, major: UInt32, minor: UInt32,
+                             owner: (uid: uid_t, gid: gid_t)? = nil, replacing: Bool = false) throws {
+        let typeName = type == S_IFBLK ? "S_IFBLK" : type == S_IFIFO ? "S_IFIFO" : "S_IFCHR"
+        let call = "mknod(\"\(path)\", \(typeName)|0\(String(mode, radix: 8)), makedev(\(major), \(minor)))"
         guard record(call) else { return }
-        if Glibc.mknod(path, S_IFCHR | mode, DeviceNumber.make(major, minor)) != 0 {
+        if replacing { Glibc.unlink(path) }
+        if Glibc.mknod(path, type | mode, DeviceNumber.make(major, minor)) != 0 {
             throw SystemCallError(call, errno: errno)
         }
-        // mknod is filtered by the umask; the device nodes must be 0666 like the host's.
         _ = Glibc.chmod(path, mode)
+        if let owner { _ = Glibc.chown(path, owner.uid, owner.gid) }
+    }
+
+    /// unlink(2), where a missing file is no failure.
+    public static func unlink(_ path: String) throws {
+        let call = "unlink(\"\(path)\")"
+        guard record(call) else { return }
+        if Glibc.unlink(path) != 0 && errno != ENOENT { throw SystemCallError(call, errno: errno) }
     }
 
     public static func symlink(target: String, at path: String) throws {
@@ -153,6 +186,57 @@ public enum Sys {
         if Glibc.symlink(target, path) != 0 && errno != EEXIST {
             throw SystemCallError(call, errno: errno)
         }
+    }
+
+    /// Bind the file open at `source` (`sourcePath`, for the record) onto the one open at
+    /// `target` (`path`): open_tree and move_mount, by descriptors, so neither is looked up again
+    /// by a path a container could have turned into a symlink.
+    public static func bind(_ source: Int32, sourcePath: String, onto target: Int32, path: String) throws {
+        let call = "move_mount(open_tree(\"\(sourcePath)\", OPEN_TREE_CLONE), \"\(path)\")"
+        guard record(call) else { return }
+        let rc = cl_bind_fd_onto(source, target)
+        if rc != 0 { throw SystemCallError(call, errno: -rc) }
+    }
+
+    /// An empty read-only tmpfs over the directory open at `target` (`path`, for the record):
+    /// fsopen, fsmount, move_mount.
+    public static func readOnlyTmpfs(onto target: Int32, path: String) throws {
+        let call = "move_mount(fsmount(fsopen(\"tmpfs\"), MOUNT_ATTR_RDONLY), \"\(path)\")"
+        guard record(call) else { return }
+        let rc = cl_tmpfs_ro_onto(target)
+        if rc != 0 { throw SystemCallError(call, errno: -rc) }
+    }
+
+    /// mount_setattr(2): the mount at `path` and every one below it made read-only (Linux
+    /// 5.12); `hintWhenUnsupported` is the hint when the kernel has no such call (ENOSYS).
+    public static func makeReadOnlyRecursively(_ path: String, hintWhenUnsupported: String? = nil) throws {
+        let call = "mount_setattr(AT_FDCWD, \"\(path)\", AT_RECURSIVE, {MOUNT_ATTR_RDONLY})"
+        guard record(call) else { return }
+        let rc = cl_mount_setattr_readonly_recursive(path)
+        if rc != 0 { throw SystemCallError(call, errno: -rc, hint: rc == -ENOSYS ? hintWhenUnsupported : nil) }
+    }
+
+    /// seccomp(SECCOMP_SET_MODE_FILTER) of a classic BPF `program` (8 bytes an instruction),
+    /// noted as `call`; with `listener`, SECCOMP_FILTER_FLAG_NEW_LISTENER, and the notification
+    /// descriptor is returned. Nil in the recording mode, or without a listener.
+    public static func loadSeccompProgram(_ program: [UInt8], listener: Bool, call: String) throws -> Int32? {
+        guard record(call) else { return nil }
+        let count = UInt16(program.count / 8)
+        let rc = program.withUnsafeBytes {
+            listener ? cl_seccomp_load_program_with_listener($0.baseAddress, count)
+                : cl_seccomp_load_program($0.baseAddress, count)
+        }
+        if rc < 0 { throw SystemCallError(call, errno: -rc) }
+        return listener ? rc : nil
+    }
+
+    /// A kernel call a C library makes for us (libseccomp's seccomp_load, say), noted as `call`:
+    /// `body` returns 0 or -errno. False in the recording mode, where `body` is not run.
+    public static func libraryCall(_ call: String, _ body: () -> Int32) throws -> Bool {
+        guard record(call) else { return false }
+        let rc = body()
+        if rc != 0 { throw SystemCallError(call, errno: -rc) }
+        return true
     }
 
     /// Create an empty file (a bind-mount target), leaving an existing one alone.
@@ -369,7 +453,7 @@ extension Sys {
             if n <= 0 {
                 let error = n < 0 ? errno : EIO
                 close(fd)
-                unlink(temp)
+                Glibc.unlink(temp)
                 throw SystemCallError("write(\"\(temp)\")", errno: error)
             }
             offset += n
@@ -377,7 +461,7 @@ extension Sys {
         close(fd)
         if rename(temp, path) != 0 {
             let error = errno
-            unlink(temp)
+            Glibc.unlink(temp)
             throw SystemCallError("rename(\"\(temp)\", \"\(path)\")", errno: error)
         }
     }

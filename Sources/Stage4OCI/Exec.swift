@@ -337,29 +337,32 @@ public enum OCIExec {
         do {
             let threads = (Sys.readText("/proc/self/status") ?? "").split(separator: "\n").first { $0.hasPrefix("Threads:") }
             guard threads?.split(whereSeparator: \.isWhitespace).last == "1" else {
-                throw OCIInit.Failure("the exec helper must be single-threaded to enter namespaces (\(threads ?? "Threads: ?"))")
+                throw InitError.message("the exec helper must be single-threaded to enter namespaces (\(threads ?? "Threads: ?"))")
             }
             // The console socket is a host path: connect before the mount namespace changes.
             let consoleFD = plan.process.terminal == true && plan.consoleSocket != nil
                 ? try OCIInit.connectUnixSocket(plan.consoleSocket!) : -1
             // Open every namespace first: once in the container's mount namespace, /proc is the
             // container's, where the init's host pid means nothing.
-            var opened: [(ContlabCore.Namespace, Int32)] = []
+            var opened: [(namespace: ContlabCore.Namespace, fd: Int32, path: String)] = []
             for ns in plan.namespaces {
                 let path = "/proc/\(plan.containerPID)/ns/\(ns.procName)"
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
-                if fd < 0 { throw OCIInit.Failure("cannot open \(path): \(String(cString: strerror(errno))) — has the container stopped?") }
-                opened.append((ns, fd))
+                if fd < 0 { throw InitError.message("cannot open \(path): \(String(cString: strerror(errno))) — has the container stopped?") }
+                opened.append((ns, fd, path))
             }
-            for (ns, fd) in opened {
-                let rc = cl_setns(fd, Int32(bitPattern: UInt32(ns.cloneFlag)))
-                close(fd)
-                if rc != 0 { throw OCIInit.Failure("setns(\(ns.cloneFlagName)) into the container failed: \(String(cString: strerror(-rc)))") }
+            for joined in opened {
+                defer { close(joined.fd) }
+                do {
+                    try Sys.setns(joined.fd, joined.namespace, path: joined.path)
+                } catch let error as SystemCallError {
+                    throw InitError.system(error)
+                }
             }
             // Only children enter the PID namespace joined above; this process is single-threaded,
             // so the child may go on in Swift.
             let child = cl_fork()
-            if child < 0 { throw OCIInit.Failure("fork failed: \(String(cString: strerror(errno)))") }
+            if child < 0 { throw InitError.system(SystemCallError("fork()", errno: errno)) }
             if child == 0 { becomeTheProcess(plan, consoleFD: consoleFD, report: report) }
             report("pid \(child)")
             exit(0)

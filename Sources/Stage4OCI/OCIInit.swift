@@ -8,11 +8,6 @@ import OCI
 /// root the spec describes, reports "ready" to the host, waits on the exec fifo until `start`,
 /// then becomes the container's process by exec — PID 1, as runc's init does. Lesson: stage4-oci.
 public enum OCIInit {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ text: String) { description = text }
-    }
-
     public static func main() -> Never {
         // The process runc's command line starts is the container's own, signals and all: the
         // mask of the contlab that cloned it (which blocks what it forwards) is not its.
@@ -56,7 +51,7 @@ public enum OCIInit {
                 if byte == 10 { break }
                 line.append(Character(Unicode.Scalar(byte)))
             }
-            guard line == "go" else { throw Failure("the runtime stopped before the container was set up") }
+            guard line == "go" else { throw InitError.message("the runtime stopped before the container was set up") }
         }
 
         func close() {
@@ -65,80 +60,22 @@ public enum OCIInit {
         }
     }
 
+    /// The container set up (`setUp`), then the handshake: "ready" to the host, the exec fifo
+    /// until `start`, the startContainer hooks, and exec.
     static func run(_ plan: OCIInitPlan, channel: Channel) throws -> Never {
-        let spec = plan.spec
-        guard let process = spec.process else { throw Failure("config.json has no process to run") }
-        let namespaces = spec.linux?.namespaces ?? []
-        // Joined namespaces were entered before the clone that made us (they must be: a PID
-        // namespace only takes children); our pid as the host sees it is read while /proc is the host's.
-        _ = hostPID
-        if namespaces.contains(where: { $0.type == "cgroup" && $0.path == nil }) {
-            CallRecord.shared.note("unshare(CLONE_NEWCGROUP)")
-            let rc = cl_unshare(Int32(CL_CLONE_NEWCGROUP))
-            if rc != 0 { throw SystemCallError("unshare(CLONE_NEWCGROUP)", errno: -rc) }
-        }
-        // The exec fifo and the console socket came open from the host (see OCIInitPlan).
-        let fifoFD = plan.fifoFD ?? -1
-        let consoleFD = process.terminal == true ? plan.consoleFD ?? -1 : -1
-        // A joined mount namespace gets the container's root built in it, at root.path as that
-        // namespace sees it, as runc does; there the host's check of the path proves nothing.
-        if let index = namespaces.firstIndex(where: { $0.type == "mount" && $0.path != nil }),
-           !Sys.isDirectory(plan.rootfs) {
-            throw Failure("root.path \(plan.rootfs) is no directory in the mount namespace the container joins"
-                          + " (linux.namespaces[\(index)].path \(namespaces[index].path ?? "")): the root is built"
-                          + " there; give a root.path that namespace has, or let the container make its own")
-        }
-        // With a mount namespace (new or joined) the root is built there and pivot_root'ed into.
-        // With no namespace at all the container is the host's in every way but its root: the
-        // mounts are made in the host's table and the root is entered with chroot, as runc does
-        // (pivot_root would move the host's own root). Some namespaces without a mount one is
-        // more likely a mistake than that, and is refused.
-        let hostMounts = namespaces.isEmpty
-        guard hostMounts || namespaces.contains(where: { $0.type == "mount" }) else {
-            throw Failure("linux.namespaces: contlab needs a mount namespace to build the container's root in; add {\"type\": \"mount\"}"
-                          + " (or list no namespace at all, to share every one of the host's)")
-        }
-        let rootfs = RootfsSetup(plan: plan, hostMounts: hostMounts)
-        try rootfs.prepare()
-        if plan.hostHooks {
+        let command = try setUp(plan, hostHooks: {
             channel.send("hooks")
             try channel.waitForGo()
-        }
-        // In the container's namespaces, before pivot_root, started in the container's root
-        // (runc chdirs there first), so a hook can use paths relative to it.
-        try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer",
-                           state: state(plan, "createContainer"), cwd: plan.rootfs)
-        Timing.mark("init mounts made")
-        try rootfs.enterRoot()
-        // A uts namespace joined by path takes the hostname as a new one does; the host refused
-        // a path to its own (see OCIRuntime.create).
-        if namespaces.contains(where: { $0.type == "uts" }) {
-            if let hostname = spec.hostname, !hostname.isEmpty { try Sys.sethostname(hostname) }
-            if let domain = spec.domainname, !domain.isEmpty {
-                CallRecord.shared.note("setdomainname(\"\(domain)\")")
-                if setdomainname(domain, domain.utf8.count) != 0 { throw SystemCallError("setdomainname", errno: errno) }
-            }
-        }
-        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            try Sys.writeFile("/proc/sys/" + key.replacingOccurrences(of: ".", with: "/"), value)
-        }
-        try rootfs.finish()
-        try applyLimits(process)
-        let command = try resolveCommand(process)
-        if consoleFD >= 0 { try takeTerminal(consoleFD, process: process, asConsole: true) }
-        // A read-only /dev is made so last, once the console is bound on it (runc's order).
-        try rootfs.lockDev()
-        // The user's identity and linux.seccomp now, before "ready" and the exec fifo, in runc's
-        // order: a notification descriptor then reaches the host while create still listens,
-        // and the startContainer hooks run as the process will, under the filter.
-        try takeIdentity(process, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp) { listener in
+        }, handOver: { listener in
             try SeccompAgent.sendListener(listener, over: channel.toHost)
-        }
+        })
         if plan.record {
             for call in CallRecord.shared.entries { channel.send("record " + call) }
         }
         Timing.mark("init ready")
         channel.send("ready")
+        // The exec fifo came open from the host (see OCIInitPlan).
+        let fifoFD = plan.fifoFD ?? -1
         // poststart must follow the user's process (runtime-spec), and startContainer's hooks
         // come between: the host learns of the exec by the end of a descriptor the exec closes.
         // Without a fifo (run), that is the pipe to the host; with one, the fifo itself.
@@ -159,7 +96,8 @@ public enum OCIInit {
             execWatch = fd
         }
         do {
-            try HookRunner.run(spec.hooks?.startContainer, kind: "startContainer", state: state(plan, "startContainer"))
+            try HookRunner.run(plan.spec.hooks?.startContainer, kind: "startContainer",
+                               state: state(plan, "startContainer"))
             Timing.mark("init exec")
             try command.exec(cwd: nil, identity: nil, keepingDescriptors: Int32(plan.preserveFDs))
         } catch {
@@ -170,21 +108,89 @@ public enum OCIInit {
         }
     }
 
+    /// Everything the init does inside the container's namespaces before it says "ready", in
+    /// the lesson's order: the root built and entered, hostname and sysctls, masked and read-only
+    /// paths, limits, the terminal, then the process's identity and seccomp. Every kernel call
+    /// goes through `Sys`, so in the recording mode (`CallRecord.callsKernel == false`) a unit
+    /// test runs this without root and reads the order back. `hostHooks` has the host run its
+    /// createRuntime and prestart hooks; `handOver` takes a seccomp notification descriptor to
+    /// the agent. Returns the command to exec.
+    static func setUp(_ plan: OCIInitPlan, hostHooks: () throws -> Void,
+                      handOver: (Int32) throws -> Void) throws -> ContainerCommand {
+        let spec = plan.spec
+        guard let process = spec.process else { throw InitError.message("config.json has no process to run") }
+        let namespaces = spec.linux?.namespaces ?? []
+        // Joined namespaces were entered before the clone that made us (they must be: a PID
+        // namespace only takes children); our pid as the host sees it is read while /proc is the host's.
+        _ = hostPID
+        if namespaces.contains(where: { $0.type == "cgroup" && $0.path == nil }) {
+            try Sys.unshare(.cgroup)
+        }
+        // The console socket came open from the host (see OCIInitPlan).
+        let consoleFD = process.terminal == true ? plan.consoleFD ?? -1 : -1
+        // A joined mount namespace gets the container's root built in it, at root.path as that
+        // namespace sees it, as runc does; there the host's check of the path proves nothing.
+        if let index = namespaces.firstIndex(where: { $0.type == "mount" && $0.path != nil }),
+           !Sys.isDirectory(plan.rootfs) {
+            throw InitError.message("root.path \(plan.rootfs) is no directory in the mount namespace the container joins"
+                                    + " (linux.namespaces[\(index)].path \(namespaces[index].path ?? "")): the root is built"
+                                    + " there; give a root.path that namespace has, or let the container make its own")
+        }
+        // With a mount namespace (new or joined) the root is built there and pivot_root'ed into.
+        // With no namespace at all the container is the host's in every way but its root: the
+        // mounts are made in the host's table and the root is entered with chroot, as runc does
+        // (pivot_root would move the host's own root). Some namespaces without a mount one is
+        // more likely a mistake than that, and is refused.
+        let hostMounts = namespaces.isEmpty
+        guard hostMounts || namespaces.contains(where: { $0.type == "mount" }) else {
+            throw InitError.field("linux.namespaces", "contlab needs a mount namespace to build the container's root in;"
+                                  + " add {\"type\": \"mount\"} (or list no namespace at all, to share every one of the host's)")
+        }
+        let rootfs = RootfsSetup(plan: plan, hostMounts: hostMounts)
+        try rootfs.prepare()
+        if plan.hostHooks { try hostHooks() }
+        // In the container's namespaces, before pivot_root, started in the container's root
+        // (runc chdirs there first), so a hook can use paths relative to it.
+        try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer",
+                           state: state(plan, "createContainer"), cwd: plan.rootfs)
+        Timing.mark("init mounts made")
+        try rootfs.enterRoot()
+        // A uts namespace joined by path takes the hostname as a new one does; the host refused
+        // a path to its own (see OCIRuntime.create).
+        if namespaces.contains(where: { $0.type == "uts" }) {
+            if let hostname = spec.hostname, !hostname.isEmpty { try Sys.sethostname(hostname) }
+            if let domain = spec.domainname, !domain.isEmpty { try Sys.setdomainname(domain) }
+        }
+        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            try Sys.writeFile("/proc/sys/" + key.replacingOccurrences(of: ".", with: "/"), value)
+        }
+        try rootfs.finish()
+        try applyLimits(process)
+        let command = try resolveCommand(process)
+        if consoleFD >= 0 { try takeTerminal(consoleFD, process: process, asConsole: true) }
+        // A read-only /dev is made so last, once the console is bound on it (runc's order).
+        try rootfs.lockDev()
+        // The user's identity and linux.seccomp now, before "ready" and the exec fifo, in runc's
+        // order: a notification descriptor then reaches the host while create still listens,
+        // and the startContainer hooks run as the process will, under the filter.
+        try takeIdentity(process, dieWithCaller: plan.dieWithCaller, seccomp: spec.linux?.seccomp, handOver: handOver)
+        return command
+    }
+
     /// process.rlimits and process.oomScoreAdj, set while still root (the container's init, or
     /// an exec'd process).
     static func applyLimits(_ process: Spec.Process) throws {
         for (index, limit) in (process.rlimits ?? []).enumerated() {
-            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
             let resource = ResourceLimits.value(of: limit.type) ?? 0
-            CallRecord.shared.note("setrlimit(\(limit.type), {\(limit.soft), \(limit.hard)})")
-            if setrlimit(__rlimit_resource_t(UInt32(resource)), &value) != 0 {
-                let why = errno == EPERM ? ": raising a hard limit needs CAP_SYS_RESOURCE, which this environment does not grant; lower it to the current hard limit (ulimit -Hn)" : ""
-                throw Failure("process.rlimits[\(index)]: setrlimit(\(limit.type), soft \(limit.soft), hard \(limit.hard)) failed: \(String(cString: strerror(errno)))\(why)")
+            let raising = "raising a hard limit needs CAP_SYS_RESOURCE, which this environment does not grant;"
+                + " lower it to the current hard limit (ulimit -Hn)"
+            try InitError.on("process.rlimits[\(index)]", hints: [EPERM: raising]) {
+                try Sys.setrlimit(resource, name: limit.type, soft: limit.soft, hard: limit.hard)
             }
         }
         if let adj = process.oomScoreAdj {
-            do { try Sys.writeFile("/proc/self/oom_score_adj", "\(adj)") } catch let error as SystemCallError {
-                throw Failure("process.oomScoreAdj \(adj): \(error) — lowering it needs CAP_SYS_RESOURCE")
+            try InitError.on("process.oomScoreAdj \(adj)", hint: "lowering it needs CAP_SYS_RESOURCE") {
+                try Sys.writeFile("/proc/self/oom_score_adj", "\(adj)")
             }
         }
     }
@@ -201,7 +207,7 @@ public enum OCIInit {
             // Docker and Podman choose their exit code (127, 126) by looking for runc's words
             // in the message; say them too.
             let words = error.exitCode == 127 ? " (executable file not found)" : error.exitCode == 126 ? " (permission denied)" : ""
-            throw Failure("process.args[0]: \(error)\(words)")
+            throw InitError.field("process.args[0]", "\(error)\(words)")
         }
     }
 
@@ -283,44 +289,57 @@ public enum OCIInit {
             defer { close(listener) }
             try handOver(listener)
         }
-        umask(mode_t(process.user.umask ?? 0o022))
+        Sys.umask(mode_t(process.user.umask ?? 0o022))
         // process.cwd is entered twice if need be, as runc does: first with the runtime's own
         // rights, which reach a directory the user may not search (root's 0700 /root for uid 42,
         // or a user's 0700 home for an exec as root without CAP_DAC_OVERRIDE); then, if that
         // failed, as the user, who may reach one the runtime cannot (rootless, root squashed).
-        let enteredCwd = Glibc.chdir(process.cwd) == 0
+        let enteredCwd = (try? Sys.chdir(process.cwd)) != nil
         if let seccomp, process.noNewPrivileges != true { try loadFilter(seccomp) }
         if let caps = process.capabilities {
             let bounding = Set((caps.bounding ?? []).compactMap(CapabilityNames.value(of:)))
-            for value in 0..<Int(cap_max_bits()) where !bounding.contains(value) {
-                if cap_drop_bound(cap_value_t(value)) != 0 && errno != EINVAL {
-                    throw Failure("process.capabilities.bounding: dropping \(CapabilityNames.all[safe: value] ?? "\(value)") failed: \(String(cString: strerror(errno)))")
-                }
+            let dropped = (0..<Int(cap_max_bits())).filter { !bounding.contains($0) }.map {
+                Capability(Int32($0), CapabilityNames.all[safe: $0] ?? "\($0)")
             }
-            _ = cl_prctl(Int32(CL_PR_SET_KEEPCAPS), 1, 0, 0, 0)
+            try InitError.on("process.capabilities.bounding",
+                             hints: [EPERM: "dropping from the bounding set needs CAP_SETPCAP"]) {
+                try Sys.dropFromBoundingSet(dropped)
+            }
+            try? Sys.keepCapabilities(true)
         }
         let user = process.user
         if user.uid != 0 { giveStdio(to: user.uid, terminal: process.terminal == true) }
         let groups = user.additionalGids ?? []
-        if setgroups(groups.count, groups) != 0 && (errno != EPERM || !groups.isEmpty) {
-            throw Failure("process.user.additionalGids: setgroups failed: \(String(cString: strerror(errno)))"
-                          + (errno == EPERM ? " — this user namespace denies setgroups (rootless); remove additionalGids" : ""))
+        try InitError.on("process.user.additionalGids",
+                         hints: [EPERM: "this user namespace denies setgroups (rootless); remove additionalGids"]) {
+            do {
+                try Sys.setgroups(groups)
+            } catch let error as SystemCallError where error.errno == EPERM && groups.isEmpty {
+                // Where setgroups is denied (rootless), there are no groups to clear either.
+            }
         }
-        if setgid(user.gid) != 0 { throw Failure("process.user.gid \(user.gid): setgid failed: \(String(cString: strerror(errno))) — is it mapped in linux.gidMappings?") }
-        if setuid(user.uid) != 0 { throw Failure("process.user.uid \(user.uid): setuid failed: \(String(cString: strerror(errno))) — is it mapped in linux.uidMappings?") }
+        try InitError.on("process.user.gid \(user.gid)", hint: "is it mapped in linux.gidMappings?") {
+            try Sys.setgid(user.gid)
+        }
+        try InitError.on("process.user.uid \(user.uid)", hint: "is it mapped in linux.uidMappings?") {
+            try Sys.setuid(user.uid)
+        }
         // The kernel clears the parent-death signal on a change of credentials; a foreground
         // run's container must still end with its caller.
-        if dieWithCaller { _ = cl_prctl(Int32(CL_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0) }
+        if dieWithCaller { try? Sys.setParentDeathSignal(SIGKILL) }
         if let caps = process.capabilities {
             try setProcessCapabilities(caps)
-            _ = cl_prctl(Int32(CL_PR_SET_KEEPCAPS), 0, 0, 0, 0)
+            try? Sys.keepCapabilities(false)
         }
-        if !enteredCwd && Glibc.chdir(process.cwd) != 0 {
-            throw Failure("process.cwd \(process.cwd): \(String(cString: strerror(errno))) — neither the runtime nor uid "
-                          + "\(user.uid) can enter it: create it in the root filesystem, or give the user search rights on it")
+        if !enteredCwd {
+            let hint = "neither the runtime nor uid \(user.uid) can enter it: create it in the root filesystem,"
+                + " or give the user search rights on it"
+            try InitError.on("process.cwd \(process.cwd)", hint: hint) {
+                try Sys.chdir(process.cwd)
+            }
         }
         if process.noNewPrivileges == true {
-            _ = cl_prctl(Int32(CL_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)
+            try? Sys.setNoNewPrivileges()
             if let seccomp { try loadFilter(seccomp) }
         }
     }
@@ -337,26 +356,23 @@ public enum OCIInit {
             guard fstat(fd, &st) == 0, st.st_uid != uid else { continue }
             let kind = st.st_mode & S_IFMT
             guard kind == S_IFIFO || kind == S_IFSOCK || (kind == S_IFCHR && terminal && isatty(fd) == 1) else { continue }
-            CallRecord.shared.note("fchown(\(fd), \(uid), \(st.st_gid))")
-            _ = fchown(fd, uid, st.st_gid)
+            try? Sys.fchown(fd, uid: uid, gid: st.st_gid)
         }
     }
 
+    /// process.capabilities' effective, permitted and inheritable sets, then the ambient one.
     static func setProcessCapabilities(_ caps: Spec.Capabilities) throws {
-        guard let state = cap_init() else { throw Failure("cap_init failed") }
-        defer { cap_free(UnsafeMutableRawPointer(state)) }
-        for (flag, names) in [(CAP_EFFECTIVE, caps.effective), (CAP_PERMITTED, caps.permitted), (CAP_INHERITABLE, caps.inheritable)] {
-            var values = (names ?? []).compactMap(CapabilityNames.value(of:)).map { cap_value_t($0) }
-            if !values.isEmpty { cap_set_flag(state, flag, Int32(values.count), &values, CAP_SET) }
+        func named(_ names: [String]?) -> [Capability] {
+            (names ?? []).compactMap { name in CapabilityNames.value(of: name).map { Capability(Int32($0), name) } }
         }
-        if cap_set_proc(state) != 0 {
-            throw Failure("process.capabilities: cap_set_proc failed: \(String(cString: strerror(errno))) — effective must be within permitted, and permitted within the bounding set")
+        let hint = "effective must be within permitted, and permitted within the bounding set"
+        try InitError.on("process.capabilities", hint: hint) {
+            try Sys.setCapabilities(effective: named(caps.effective), permitted: named(caps.permitted),
+                                    inheritable: named(caps.inheritable))
         }
         // Ambient capabilities must also be permitted and inheritable; runc's default spec lists
         // ambient ones without inheritable, and like runc we go on where the kernel refuses.
-        for name in caps.ambient ?? [] {
-            if let value = CapabilityNames.value(of: name) { _ = cap_set_ambient(cap_value_t(value), CAP_SET) }
-        }
+        for capability in named(caps.ambient) { try? Sys.raiseAmbient(capability) }
     }
 }
 

@@ -41,7 +41,7 @@ struct RootfsSetup {
             do {
                 try perform(mount, sourceFD: plan.mountFDs.indices.contains(index) ? plan.mountFDs[index] : -1)
             } catch let error as SystemCallError {
-                throw OCIInit.Failure("mounts[\(index)] (\(mount.type ?? "bind") on \(mount.destination)): \(error)")
+                throw InitError.call(field: "mounts[\(index)] (\(mount.type ?? "bind") on \(mount.destination))", error)
             }
             if mount.destination == "/dev" && !MountOptions(mount.options ?? []).isBind && mount.type != "bind" { devIsTmpfs = true }
         }
@@ -119,12 +119,8 @@ struct RootfsSetup {
             try Sys.mount(source: nil, target: destination, fstype: nil, flags: propagation)
         }
         if options.recursiveReadOnly {
-            CallRecord.shared.note("mount_setattr(AT_FDCWD, \"\(destination)\", AT_RECURSIVE, {MOUNT_ATTR_RDONLY})")
-            let rc = cl_mount_setattr_readonly_recursive(destination)
-            if rc != 0 {
-                throw SystemCallError("mount_setattr(\"\(destination)\", AT_RECURSIVE, MOUNT_ATTR_RDONLY)", errno: -rc,
-                                      hint: rc == -ENOSYS ? "the rro option needs Linux 5.12 or later; use ro (the top mount only)" : nil)
-            }
+            try Sys.makeReadOnlyRecursively(destination, hintWhenUnsupported: "the rro option needs Linux 5.12 or later;"
+                                            + " use ro (the top mount only)")
         }
     }
 
@@ -199,16 +195,11 @@ struct RootfsSetup {
             try RootPath.makeDirectories((path as NSString).deletingLastPathComponent)
             if !plan.inUserNamespace {
                 let kind: mode_t = node.type == "b" ? S_IFBLK : node.type == "p" ? S_IFIFO : S_IFCHR
-                let device = makedev(UInt32(node.major), UInt32(node.minor))
-                CallRecord.shared.note("mknod(\"\(path)\", 0\(String(node.mode, radix: 8)), makedev(\(node.major), \(node.minor)))")
-                unlink(path)
-                if mknod(path, kind | mode_t(node.mode & 0o7777), device) == 0 {
-                    chmod(path, mode_t(node.mode & 0o7777))
-                    chown(path, node.uid, node.gid)
+                do {
+                    try Sys.mknod(path, type: kind, mode: mode_t(node.mode & 0o7777), major: UInt32(node.major),
+                                  minor: UInt32(node.minor), owner: (node.uid, node.gid), replacing: true)
                     continue
-                } else if errno != EPERM {
-                    throw SystemCallError("mknod(\"\(path)\")", errno: errno)
-                }
+                } catch let error as SystemCallError where error.errno == EPERM {}
             }
             try Sys.touch(path, mode: 0o666)
             try Sys.mount(source: node.path, target: path, fstype: nil, flags: [.bind])
@@ -221,13 +212,9 @@ struct RootfsSetup {
             try Sys.symlink(target: "pts/ptmx", at: dev + "/ptmx")
         } else if Sys.isDirectory(dev + "/pts") {
             // An existing node would be the host's pty multiplexer: replace it with the link.
-            unlink(dev + "/ptmx")
+            try Sys.unlink(dev + "/ptmx")
             try Sys.symlink(target: "pts/ptmx", at: dev + "/ptmx")
         }
-    }
-
-    func makedev(_ major: UInt32, _ minor: UInt32) -> dev_t {
-        dev_t((UInt64(major & 0xfff) << 8) | UInt64(minor & 0xff) | (UInt64(minor & ~0xff) << 12) | (UInt64(major & ~0xfff) << 32))
     }
 
     func pivot() throws {
@@ -276,14 +263,10 @@ struct RootfsSetup {
             case S_IFLNK:
                 continue  // a link hides nothing itself, and following it would mask somewhere else
             case S_IFDIR:
-                CallRecord.shared.note("move_mount(fsmount(fsopen(\"tmpfs\"), MOUNT_ATTR_RDONLY), \"\(path)\")")
-                let rc = cl_tmpfs_ro_onto(target)
-                if rc != 0 { throw SystemCallError("mount a read-only tmpfs on \(path)", errno: -rc) }
+                try Sys.readOnlyTmpfs(onto: target, path: path)
             default:
                 if devNull < 0 { devNull = try openDevNull() }
-                CallRecord.shared.note("move_mount(open_tree(\"/dev/null\", OPEN_TREE_CLONE), \"\(path)\")")
-                let rc = cl_bind_fd_onto(devNull, target)
-                if rc != 0 { throw SystemCallError("bind /dev/null onto \(path)", errno: -rc) }
+                try Sys.bind(devNull, sourcePath: "/dev/null", onto: target, path: path)
             }
         }
     }
@@ -292,13 +275,13 @@ struct RootfsSetup {
     func openDevNull() throws -> Int32 {
         let fd = open("/dev/null", Sys.openPath | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
-            throw OCIInit.Failure("maskedPaths: the container has no /dev/null to cover files with (\(String(cString: strerror(errno)))): "
+            throw InitError.field("maskedPaths", "the container has no /dev/null to cover files with (\(String(cString: strerror(errno)))): "
                 + "mount a tmpfs on /dev, where the runtime makes it")
         }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFCHR, st.st_rdev == DeviceNumber.make(1, 3) else {
             close(fd)
-            throw OCIInit.Failure("maskedPaths: the container's /dev/null is not the null device (character device 1:3) but a link "
+            throw InitError.field("maskedPaths", "the container's /dev/null is not the null device (character device 1:3) but a link "
                 + "or another file, and covering a masked file with it would show whatever it names: mount a tmpfs on /dev "
                 + "(the runtime then makes /dev/null itself), or remove /dev/null from the image")
         }
