@@ -1,0 +1,137 @@
+import ContlabCore
+import Foundation
+import XCTest
+
+/// What runc's own integration suite (bats) showed contlab-runc doing differently, checked here
+/// from inside the container and from the host: one test per difference mended.
+extension OCIRuntimeTests {
+    /// userns.bats: a bind source in a folder only the host's root may enter still reaches a
+    /// container whose root is an unprivileged id on the host (cloned there, attached inside).
+    func testABindSourceTheMappedRootCannotReachIsMounted() throws {
+        let hidden = work + "/hidden"
+        try FileManager.default.createDirectory(atPath: hidden + "/dir", withIntermediateDirectories: true)
+        try "behind 0700\n".write(toFile: hidden + "/dir/note.txt", atomically: true, encoding: .utf8)
+        XCTAssertEqual(chmod(hidden, 0o700), 0)
+        let dir = try bundle("userns-bind", args: ["cat", "/mnt/note.txt"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user"]]
+            linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+            config["linux"] = linux
+            config["mounts"] = (config["mounts"] as! [[String: Any]])
+                + [["destination": "/mnt", "type": "bind", "source": hidden + "/dir", "options": ["bind", "ro"]]]
+        }
+        let result = try runtime(["run", "--bundle", dir, "ub\(Self.tag)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "behind 0700\n")
+    }
+
+    /// dev.bats: the device rules are runc's (the spec's, then the defaults), written once the
+    /// init has made /dev: a node of linux.devices is denied unless a rule names it.
+    func testANodeOfLinuxDevicesIsDeniedUnlessARuleAllowsIt() throws {
+        let probe = "(exec 3<>/dev/labfuse) && echo opened || echo refused"
+        func run(_ name: String, rules: [[String: Any]]) throws -> Harness.Result {
+            let dir = try bundle(name, args: ["sh", "-c", probe]) { config in
+                var linux = config["linux"] as! [String: Any]
+                linux["devices"] = [["path": "/dev/labfuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666]]
+                var resources = linux["resources"] as? [String: Any] ?? [:]
+                resources["devices"] = rules
+                linux["resources"] = resources
+                config["linux"] = linux
+            }
+            return try runtime(["run", "--bundle", dir, name + Self.tag])
+        }
+        let denied = try run("dev-deny", rules: [["allow": false, "access": "rwm"]])
+        XCTAssertEqual(denied.status, 0, denied.stderr)
+        XCTAssertTrue(denied.stdout.contains("refused") && denied.stderr.contains("Operation not permitted"),
+                      "the device cgroup denies it: \(denied.stdout) \(denied.stderr)")
+        let allowed = try run("dev-allow", rules: [["allow": false, "access": "rwm"],
+                                                   ["allow": true, "type": "c", "major": 10, "minor": 229, "access": "rw"]])
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertFalse(allowed.stderr.contains("Operation not permitted"), "a rule names it: \(allowed.stderr)")
+    }
+
+    /// debug.bats: --debug without --log writes logrus-style lines to stderr, the init's steps
+    /// among them; without --debug there are none.
+    func testDebugGoesToStderrWithoutALog() throws {
+        let dir = try bundle("debug", args: ["true"])
+        let debugged = try Harness.run(["runc", "--root", root, "--debug", "run", "--bundle", dir, "dbg\(Self.tag)"])
+        XCTAssertEqual(debugged.status, 0, debugged.stderr)
+        for words in ["level=debug", "nsexec container setup", "child process in init()", "init: closing the pipe to signal completion",
+                      "init: pivot_root("] {
+            XCTAssertTrue(debugged.stderr.contains(words), "\(words) in: \(debugged.stderr)")
+        }
+        let quiet = try runtime(["run", "--bundle", dir, "dbg2\(Self.tag)"])
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertFalse(quiet.stderr.contains("level=debug"), quiet.stderr)
+    }
+
+    /// exec.bats and cgroups.bats: with a writable cgroup mount the container is in every
+    /// hierarchy (a hybrid host's cgroup2 tree too), an exec'd process joins it there, and
+    /// `exec --cgroup` starts one in a sub-cgroup, never above.
+    func testExecJoinsEveryHierarchyAndASubCgroupOnRequest() throws {
+        let id = "cgx\(Self.tag)"
+        let dir = try bundle("cgx", args: ["sleep", "30"]) { config in
+            config["mounts"] = (config["mounts"] as! [[String: Any]]).map { mount in
+                guard mount["type"] as? String == "cgroup" else { return mount }
+                var writable = mount
+                writable["options"] = (mount["options"] as? [String] ?? []).filter { $0 != "ro" }
+                return writable
+            }
+        }
+        XCTAssertEqual(try runtime(["create", "--bundle", dir, id]).status, 0)
+        let path = "contlab-runc/" + id
+        let lines = try runtime(["exec", id, "cat", "/proc/self/cgroup"]).stdout.split(separator: "\n")
+        XCTAssertFalse(lines.isEmpty)
+        // Seen from the container's cgroup namespace, its own cgroup is the root.
+        XCTAssertTrue(lines.allSatisfy { $0.hasSuffix(":/") }, "every hierarchy, the container's: \(lines)")
+        let hostLines = (Sys.readText("/proc/self/cgroup") ?? "").split(separator: "\n")
+        XCTAssertEqual(lines.count, hostLines.count, "as many hierarchies as the host's: \(lines) vs \(hostLines)")
+        if let memory = CgroupHierarchyProbe.v1Mounts()["memory"] {
+            XCTAssertEqual(mkdir(memory + "/" + path + "/sub", 0o755), 0)
+            let sub = try runtime(["exec", "--cgroup", "memory:sub", id, "cat", "/proc/self/cgroup"])
+            XCTAssertEqual(sub.status, 0, sub.stderr)
+            XCTAssertTrue(sub.stdout.split(separator: "\n").contains { $0.hasSuffix(":memory:/sub") }, sub.stdout)
+        }
+        let parent = try runtime(["exec", "--cgroup", "..", id, "true"])
+        XCTAssertNotEqual(parent.status, 0)
+        XCTAssertTrue(parent.stderr.contains(".. is not a sub cgroup path"), parent.stderr)
+        let missing = try runtime(["exec", "--cgroup", "nonexistent", id, "true"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("/nonexistent/cgroup.procs: no such file"), missing.stderr)
+    }
+
+    /// cgroups.bats: a second container given a cgroup that has processes shares it with runc's
+    /// warning (runc 1.1), rather than being refused.
+    func testABusyCgroupIsSharedWithAWarning() throws {
+        let cgroupsPath = "/contlab-shared\(Self.tag)"
+        let dir = try bundle("shared", args: ["sleep", "30"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["cgroupsPath"] = cgroupsPath
+            config["linux"] = linux
+        }
+        XCTAssertEqual(try runtime(["create", "--bundle", dir, "sh1\(Self.tag)"]).status, 0)
+        let second = try runtime(["create", "--bundle", dir, "sh2\(Self.tag)"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stderr.contains("container's cgroup is not empty"), second.stderr)
+        for id in ["sh1", "sh2"] { _ = try runtime(["delete", "--force", id + Self.tag]) }
+        for mount in CgroupHierarchyProbe.v1Mounts().values {
+            XCTAssertFalse(Sys.exists(mount + cgroupsPath), "removed with the last container: \(mount + cgroupsPath)")
+        }
+    }
+}
+
+/// This host's cgroup mounts, read as the tests need them (not through contlab's own parser).
+enum CgroupHierarchyProbe {
+    /// v1 hierarchies by the name /proc/self/cgroup gives them (`cpu`, `name=systemd`).
+    static func v1Mounts() -> [String: String] {
+        var out: [String: String] = [:]
+        for line in (Sys.readText("/proc/self/mountinfo") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count, fields[dash + 1] == "cgroup" else { continue }
+            let options = fields[dash + 3].split(separator: ",").filter { $0 != "rw" && $0 != "ro" }
+            out[options.joined(separator: ",")] = String(fields[4])
+        }
+        return out
+    }
+}
