@@ -40,24 +40,18 @@ public enum SpecCheck {
     /// Parse and check a config.json document.
     public static func decode(_ data: Data) throws -> Spec { try decodeDocument(data).spec }
 
-    /// decode, and the document's tree as read.
+    /// decode, and the document's tree, read once: the tree the checks, the spec and the init
+    /// (which is handed it) all use.
     public static func decodeDocument(_ data: Data) throws -> (spec: Spec, document: JSONValue) {
         try refuseWrongEncodingOrKind([UInt8](data.prefix(64)))
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw SpecError("", "not valid JSON: \(reason)")
-        }
-        guard let root = object as? [String: Any] else { throw SpecError("", "must be a JSON object") }
-        try refuseUnsupported(root)
         let document: JSONValue
         do {
             document = try JSONValue.parse([UInt8](data))
         } catch {
             throw SpecError("", "not valid JSON: \(error)")
         }
+        guard case .object = document else { throw SpecError("", "must be a JSON object") }
+        try refuseUnsupported(document)
         try refuseNUL(document)
         let spec = try SpecReader.spec(document)
         try validate(spec)
@@ -112,21 +106,21 @@ public enum SpecCheck {
     /// Whether a field asks for something. Docker writes the fields it knows with zero values
     /// (`"blockIO": {"weight": 0}`, `"disableOOMKiller": false`), which runc reads as "not set";
     /// so does contlab, except where zero is a value of its own.
-    static func isSet(_ value: Any, zeroMatters: Bool = false) -> Bool {
+    static func isSet(_ value: JSONValue, zeroMatters: Bool = false) -> Bool {
         switch value {
-        case is NSNull: return false
-        case let s as String: return !s.isEmpty
-        case let a as [Any]: return !a.isEmpty
-        case let d as [String: Any]: return d.values.contains { isSet($0) }
-        case let n as NSNumber: return zeroMatters || n.doubleValue != 0
-        default: return true
+        case .null: return false
+        case .bool(let flag): return zeroMatters || flag
+        case .string(let text): return !text.isEmpty
+        case .array(let items): return !items.isEmpty
+        case .object(let members): return members.contains { isSet($0.1) }
+        case .number(let text): return zeroMatters || (Double(text) ?? 1) != 0
         }
     }
 
-    static func refuseUnsupported(_ root: [String: Any]) throws {
+    static func refuseUnsupported(_ root: JSONValue) throws {
         for item in unsupported {
-            var node: Any? = root
-            for key in item.path { node = (node as? [String: Any])?[key] }
+            var node: JSONValue? = root
+            for key in item.path { node = node?[key] }
             let path = item.path.joined(separator: ".")
             if let node, isSet(node, zeroMatters: zeroMatters.contains(path)) { throw SpecError(path, item.why) }
         }
