@@ -147,7 +147,7 @@ extension Evaluation {
 
         /// What the runtime did with the run, for a check's "seen": its status, a hang, what it said.
         var ran: String {
-            var text = hungSeconds.map { "the runtime was still running \($0) s after its command ended, and was killed" }
+            var text = hungSeconds.map { "the runtime had not exited \($0) s after its command was told to end, and was killed" }
                 ?? "the runtime exited with \(value("status") ?? "?")"
             if let said = value("said"), !said.isEmpty { text += ", saying \(ProbeOutput.excerpt(said, limit: 100))" }
             return text

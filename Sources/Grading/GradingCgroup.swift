@@ -40,8 +40,16 @@ final class GradingCgroup {
             }
             places.append(Place(controller: controller, root: placement.mountPoint + "/" + relativeRoot, version: placement.version))
         }
-        self.places = places
         Self.removeStale(in: Set(places.map { ($0.root as NSString).deletingLastPathComponent }))
+        // An optional hierarchy this grader may not write (one without root holds only the
+        // ones delegated to it) is left out, as contlab-runc then leaves it out too.
+        places = places.filter { place in
+            guard optional.contains(place.controller), !Sys.isDirectory(place.root) else { return true }
+            guard mkdir(place.root, 0o755) == 0 else { return false }
+            rmdir(place.root)
+            return true
+        }
+        self.places = places
         do {
             for place in places where !Sys.isDirectory(place.root) {
                 try make(place.root)
