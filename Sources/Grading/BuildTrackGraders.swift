@@ -65,10 +65,12 @@ extension Grader {
                 CONTLAB_ARGV='["contlab","__escape-probe"]' timeout -s KILL 10 "$@" run /tmp/rootfs /usr/local/bin/contlab __escape-probe > /tmp/o3 2>&1
                 echo "built=0"; echo "status1=$s1"; echo "out1=$(head -c 200 /tmp/o1 | tr '\\n' ' ')"; echo "status2=$s2"
                 echo "escape=$(grep -o '"proofRead":"[^"]*"' /tmp/o3 | head -1)"
-            else
+            elif [ "\(exercise.id)" = B.2 ]; then
                 timeout -s KILL 15 "$@" run /tmp/rootfs /bin/sh -c "$CONTLAB_PROBE" > /tmp/o4 2>&1; s4=$?
                 cat /tmp/o4
                 echo; echo "built=0"; echo "status4=$s4"; echo "outside=$(hostname)"
+            else
+            \(Self.cgroupRuns(buildTrackLimits))
             fi
             """
         var sandbox = Sandbox(rootfs: root.path, args: ["/bin/sh", "-c", driver], timeout: exercise.timeout)
@@ -77,17 +79,123 @@ extension Grader {
         sandbox.contlabDestination = "/tmp/contlab"
         sandbox.tmpfsSize = "128m"
         sandbox.memoryBytes = 512 << 20
-        sandbox.env = ["CONTLAB_PROBE=\(probe)"]
+        sandbox.env = ["CONTLAB_PROBE=\(probe)", "CONTLAB_HOG=\(Self.hogCommand)", "CONTLAB_SPAWN=\(Self.spawnCommand)",
+                       "CONTLAB_SPAWNER=\(Self.spawnerCommand)"]
         sandbox.binds = binds + [
             Sandbox.Bind(source: try context.busybox(), destination: "/tmp/busybox", shared: true),
             Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false),
         ]
+        // B.3: the container lives in a grading cgroup's runner, which it may write (its
+        // runtime makes its cgroups there); the parent above holds the limits and is not lent.
+        var cgroup: GradingCgroup?
+        defer { cgroup?.destroy() }
+        if exercise.id == "B.3" {
+            let made = try GradingCgroup(controllers: ["memory", "pids"], optional: ["devices", "freezer"])
+            cgroup = made
+            sandbox.cgroupsPath = made.runnerPath
+            sandbox.writableCgroups = true
+            for runner in made.runners(["memory", "pids"]) { try Sandbox.handOver(runner, to: sandbox.idBase) }
+        }
         try Sandbox.handOver(root.path, to: sandbox.idBase, recursive: false)
         let result = try sandbox.run()
         let output = ProbeOutput.parse(result.stdout)
-        if exercise.id == "B.1" { return Evaluation.buildChroot(probe: output, marker: marker, secret: secret) }
-        return Evaluation.buildNamespaces(probe: output, secret: secret, hostname: buildTrackHostname,
-                                          hostnameOutside: output.values["outside"] ?? "?")
+        switch exercise.id {
+        case "B.1": return Evaluation.buildChroot(probe: output, marker: marker, secret: secret)
+        case "B.2": return Evaluation.buildNamespaces(probe: output, secret: secret, hostname: buildTrackHostname,
+                                                      hostnameOutside: output.values["outside"] ?? "?")
+        default: return Evaluation.buildCgroups(probe: output, limits: buildTrackLimits)
+        }
+    }
+
+    /// What B.3's runs ask of the runtime: the limits, and what runs under them.
+    static let buildTrackLimits = Evaluation.BuildLimits(memoryBytes: 64 << 20, bigHog: "100M", smallHog: "30M", pids: 20, spawned: 40)
+
+    /// B.3's commands, run in the student's container by `/bin/sh -c COMMAND ARG`. Each says it
+    /// is done in /ready, then waits on the FIFO /go, reading no file and forking nothing (the
+    /// pids limit may be reached), while the driver reads the cgroup it is in.
+    static let hogCommand = #"/usr/local/bin/contlab hog "$0" > /hog.out 2>&1; echo $? > /ready; read go < /go"#
+    /// The spawner stops at its first refused fork (ash exits then): the count it left is how
+    /// many sleepers started. The shell above it waits without forking.
+    static let spawnerCommand = #"i=0; while [ $i -lt "$0" ]; do sleep 5 & i=$((i+1)); echo $i > /forks; done"#
+    static let spawnCommand = #"/bin/sh -c "$0" "$1"; read n < /forks; echo $n > /ready; read go < /go"#
+
+    /// B.3's part of the driver: three runs of the runtime, each in the background in a session
+    /// of its own (so that a hung one is killed with everything it started). While the command
+    /// waits, the cgroup it is in is found from /proc/PID/cgroup (any process not in the
+    /// driver's own) and its limits and counters read; after the run, whether it is gone.
+    static func cgroupRuns(_ limits: Evaluation.BuildLimits) -> String {
+        #"""
+        # ash opens /dev/null for a background job, and the runtime makes no /dev: an empty file.
+        : > /tmp/rootfs/dev/null
+        if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+            # v2 lets only leaves hold processes when controllers are handed down: the driver
+            # steps into a leaf of its own, beside which the runtime's cgroup gets both.
+            if ! { mkdir /sys/fs/cgroup/driver && echo $$ > /sys/fs/cgroup/driver/cgroup.procs \
+                    && echo "+memory +pids" > /sys/fs/cgroup/cgroup.subtree_control; } > /tmp/setup.log 2>&1; then
+                echo "built=0"; echo "setup=cgroup v2: $(tail -c 200 /tmp/setup.log | tr '\n' ' ')"; exit 0
+            fi
+        fi
+        # The cgroup of process $1 in controller $2's hierarchy, as the driver's /sys/fs/cgroup
+        # shows it (v1: ID:CONTROLLERS:PATH; v2: 0::PATH); sh alone, as /etc/alternatives
+        # (where awk points) is not in this root.
+        cgpath() {
+            [ -r "/proc/$1/cgroup" ] || return 0
+            v1=""; v2=""
+            while IFS=: read -r id list path; do
+                case ",$list," in *",$2,"*) v1="/sys/fs/cgroup/$list$path" ;; esac
+                if [ "$id" = 0 ] && [ -z "$list" ]; then v2="/sys/fs/cgroup$path"; fi
+            done < "/proc/$1/cgroup"
+            out=${v1:-$v2}
+            echo "${out%/}"
+        }
+        mine=$(cgpath $$ memory)
+        minepids=$(cgpath $$ pids)
+        echo "driver_memdir=${mine#/sys/fs/cgroup}"; echo "driver_pidsdir=${minepids#/sys/fs/cgroup}"
+        alive() { read -r _ _ state _ 2> /dev/null < "/proc/$1/stat" && [ "$state" != Z ]; }
+        first() {
+            [ -r "$2" ] || return 0
+            while read -r key value _; do if [ "$key" = "$1" ]; then echo "$value"; return 0; fi; done < "$2"
+        }
+        measure() {
+            label=$1; shift
+            rm -f /tmp/rootfs/ready /tmp/rootfs/forks /tmp/rootfs/go; mkfifo /tmp/rootfs/go
+            setsid -w $RUNTIME run "$@" > /tmp/out.$label 2>&1 &
+            rpid=$!
+            t=0
+            while [ ! -s /tmp/rootfs/ready ] && alive $rpid && [ $t -lt 150 ]; do sleep 0.1; t=$((t+1)); done
+            m=""; p=""
+            for proc in /proc/[0-9]*; do
+                c=$(cgpath ${proc#/proc/} memory)
+                if [ -n "$c" ] && [ "$c" != "$mine" ]; then m=$c; p=$(cgpath ${proc#/proc/} pids); break; fi
+            done
+            echo "${label}_ready=$(cat /tmp/rootfs/ready 2>/dev/null)"
+            if [ -n "$m" ]; then
+                echo "${label}_memdir=${m#/sys/fs/cgroup}"; echo "${label}_pidsdir=${p#/sys/fs/cgroup}"
+                echo "${label}_memlimit=$(cat $m/memory.max 2>/dev/null || cat $m/memory.limit_in_bytes 2>/dev/null)"
+                if [ -f $m/memory.events ]; then events=$m/memory.events; else events=$m/memory.oom_control; fi
+                echo "${label}_oomkill=$(first oom_kill $events)"
+                echo "${label}_pidsmax=$(cat $p/pids.max 2>/dev/null)"
+                echo "${label}_pidsrefused=$(first max $p/pids.events)"
+            fi
+            alive $rpid && timeout 2 sh -c 'echo go > /tmp/rootfs/go' 2> /dev/null
+            # Let go, the command ends at once: the runtime has 5 s to clean up and exit.
+            t=0
+            while alive $rpid && [ $t -lt 50 ]; do sleep 0.1; t=$((t+1)); done
+            if alive $rpid; then echo "${label}_hung=5"; kill -KILL -$rpid 2> /dev/null; kill -KILL $rpid 2> /dev/null; fi
+            wait $rpid; echo "${label}_status=$?"
+            left=""
+            for d in $m $p; do [ -d "$d" ] && case "$left " in *" ${d#/sys/fs/cgroup} "*) ;; *) left="$left ${d#/sys/fs/cgroup}";; esac; done
+            echo "${label}_left=$left"
+            echo "${label}_said=$(tail -c 160 /tmp/out.$label | tr '\n' ' ')"
+            # Whatever the run left must not weigh on the next: its cgroups' processes go.
+            for d in $m $p; do [ -f "$d/cgroup.procs" ] && xargs -r kill -KILL < "$d/cgroup.procs" 2> /dev/null; done
+        }
+        RUNTIME="$*"
+        measure big --memory \#(limits.memoryBytes) --pids 64 /tmp/rootfs /bin/sh -c "$CONTLAB_HOG" \#(limits.bigHog)
+        measure small --memory \#(limits.memoryBytes) --pids 64 /tmp/rootfs /bin/sh -c "$CONTLAB_HOG" \#(limits.smallHog)
+        measure spawn --memory \#(4 * limits.memoryBytes) --pids \#(limits.pids) /tmp/rootfs /bin/sh -c "$CONTLAB_SPAWN" "$CONTLAB_SPAWNER" \#(limits.spawned)
+        echo "built=0"
+        """#
     }
 
     /// A root for building and running the student's runtime (and for 6.2's CNI plugins): the

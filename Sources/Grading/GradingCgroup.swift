@@ -20,20 +20,36 @@ final class GradingCgroup {
     static let memoryLimit = 512 << 20
     static let pidsLimit = 512
 
-    init(controllers: [String], hierarchy: CgroupHierarchy = .current()) throws {
+    /// The parent's path below each hierarchy's root (the same in all): what a grading
+    /// container's `linux.cgroupsPath` starts with to be placed inside it.
+    let relativeRoot: String
+
+    /// `optional`: hierarchies the parent is made in only where the host has them, with no
+    /// limits, so that a container placed under it (`runnerPath`) leaves nothing behind in its
+    /// other controllers (contlab-runc makes devices and freezer cgroups at the same path).
+    init(controllers: [String], optional: [String] = [], hierarchy: CgroupHierarchy = .current()) throws {
         name = "contlab-grade-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        // Without root, under the user's own subtree (contlab lab setup).
+        let base = ContainerCgroup.basePath(hierarchy: hierarchy)
+        relativeRoot = (base == "contlab" ? "" : base + "/") + name
         var places: [Place] = []
-        for controller in controllers {
+        for controller in controllers + optional {
             guard let placement = hierarchy.placement(of: controller) else {
+                if optional.contains(controller) { continue }
                 throw GradingCgroupError.noController(controller, mode: hierarchy.mode)
             }
-            // Without root, under the user's own subtree (contlab lab setup).
-            let base = ContainerCgroup.basePath(hierarchy: hierarchy)
-            let parent = placement.mountPoint + (base == "contlab" ? "" : "/" + base)
-            places.append(Place(controller: controller, root: parent + "/" + name, version: placement.version))
+            places.append(Place(controller: controller, root: placement.mountPoint + "/" + relativeRoot, version: placement.version))
+        }
+        Self.removeStale(in: Set(places.map { ($0.root as NSString).deletingLastPathComponent }))
+        // An optional hierarchy this grader may not write (one without root holds only the
+        // ones delegated to it) is left out, as contlab-runc then leaves it out too.
+        places = places.filter { place in
+            guard optional.contains(place.controller), !Sys.isDirectory(place.root) else { return true }
+            guard mkdir(place.root, 0o755) == 0 else { return false }
+            rmdir(place.root)
+            return true
         }
         self.places = places
-        Self.removeStale(in: Set(places.map { ($0.root as NSString).deletingLastPathComponent }))
         do {
             for place in places where !Sys.isDirectory(place.root) {
                 try make(place.root)
@@ -61,6 +77,14 @@ final class GradingCgroup {
 
     private func make(_ path: String) throws {
         guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw GradingCgroupError.create(path, errno: errno) }
+    }
+
+    /// `runner` below each hierarchy's root, for a grading container's `linux.cgroupsPath`.
+    var runnerPath: String { "/" + relativeRoot + "/runner" }
+
+    /// The `runner` directories of `controllers`, one per hierarchy.
+    func runners(_ controllers: [String]) -> [String] {
+        Array(Set(places.filter { controllers.contains($0.controller) }.map { $0.root + "/runner" })).sorted()
     }
 
     /// $CGROUP for `controller`: the directory the student configures.

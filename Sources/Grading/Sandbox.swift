@@ -35,6 +35,14 @@ struct Sandbox {
     var hostname = "grader"
     var memoryBytes: Int64 = 256 << 20
     var pids: Int64 = 256
+    /// `linux.cgroupsPath`: the container's cgroup at this path below each hierarchy's root,
+    /// such as a grading cgroup's `runner` (nil: contlab-runc's own place for it).
+    var cgroupsPath: String?
+    /// /sys/fs/cgroup mounted read-write, for work whose subject is making cgroups (the build
+    /// track's B.3): the container's own cgroup is all it shows, and writes there stay within
+    /// the limits of the grading cgroup above it, which the container cannot reach. Its
+    /// directories must be handed over to be writable.
+    var writableCgroups = false
     /// A tmpfs at /tmp of this size, the container's only writable place; nil for none.
     var tmpfsSize: String? = "64m"
     /// This contlab bound read-only at /usr/local/bin/contlab, for `contlab inspect` inside.
@@ -127,6 +135,14 @@ struct Sandbox {
             spec.process?.noNewPrivileges = false
             spec.linux?.maskedPaths = []
             spec.linux?.readonlyPaths = []
+        }
+        if let cgroupsPath { spec.linux?.cgroupsPath = cgroupsPath }
+        if writableCgroups {
+            spec.mounts = spec.mounts?.map { mount in
+                var mount = mount
+                if mount.type == "cgroup" { mount.options = mount.options?.filter { $0 != "ro" } }
+                return mount
+            }
         }
         if let tmpfsSize {
             spec.mounts?.append(Spec.Mount(destination: "/tmp", type: "tmpfs", source: "tmpfs",

@@ -115,6 +115,58 @@ final class ProbeAndEvaluationTests: XCTestCase {
         XCTAssertTrue(silent.allSatisfy { !$0.passed && $0.seen.contains("Operation not permitted") }, "\(silent)")
     }
 
+    /// B.3, from what the driver printed: the cgroup each run's command was in (v1 paths, or
+    /// one v2 directory), its limits and counters, and what was left after the runtime exited.
+    func testTheCgroupLevelJudgesTheKernelsCounters() {
+        let limits = Evaluation.BuildLimits(memoryBytes: 64 << 20, bigHog: "100M", smallHog: "30M", pids: 20, spawned: 40)
+        func run(_ label: String, ready: String, mem: String = "/memory/runtime-5", pids: String = "/pids/runtime-5",
+                 limit: String = "67108864", oom: String = "0", pidsMax: String = "64", refused: String = "0", left: String = "",
+                 hung: Bool = false) -> String {
+            ["\(label)_ready=\(ready)", "\(label)_memdir=\(mem)", "\(label)_pidsdir=\(pids)", "\(label)_memlimit=\(limit)",
+             "\(label)_oomkill=\(oom)", "\(label)_pidsmax=\(pidsMax)", "\(label)_pidsrefused=\(refused)", "\(label)_left=\(left)",
+             "\(label)_status=0", hung ? "\(label)_hung=5" : ""].joined(separator: "\n")
+        }
+        let driver = "driver_memdir=/memory\ndriver_pidsdir=/pids\n"
+        func judge(_ runs: [String]) -> [String: Bool] {
+            let probe = ProbeOutput.parse(driver + runs.joined(separator: "\n") + "\nbuilt=0\n")
+            return Dictionary(uniqueKeysWithValues: Evaluation.buildCgroups(probe: probe, limits: limits).map { ($0.check, $0.passed) })
+        }
+        let big = run("big", ready: "137", oom: "1"), small = run("small", ready: "0")
+        let spawn = run("spawn", ready: "18", limit: "268435456", pidsMax: "20", refused: "1")
+        XCTAssertEqual(judge([big, small, spawn]).values.filter { !$0 }.count, 0, "\(judge([big, small, spawn]))")
+        // v2: one directory for both controllers, the driver in a leaf of its own.
+        let v2 = ProbeOutput.parse("driver_memdir=/driver\ndriver_pidsdir=/driver\n"
+                                   + [run("big", ready: "137", mem: "/runtime-5", pids: "/runtime-5", oom: "1"),
+                                      run("small", ready: "0", mem: "/runtime-6", pids: "/runtime-6"),
+                                      run("spawn", ready: "18", mem: "/runtime-7", pids: "/runtime-7", pidsMax: "20", refused: "3")].joined(separator: "\n")
+                                   + "\nbuilt=0\n")
+        XCTAssertTrue(Evaluation.buildCgroups(probe: v2, limits: limits).allSatisfy(\.passed))
+
+        // Limits a second late: the hog finished unlimited, and every sleeper started.
+        let late = judge([run("big", ready: "0", limit: "9223372036854771712"), small,
+                          run("spawn", ready: "40", limit: "268435456", pidsMax: "max")])
+        XCTAssertEqual(late.filter { !$0.value }.keys.sorted(), ["memory-killed", "pids-limit"])
+        // Killed, but by something else than this cgroup's limit (no OOM kill counted there).
+        XCTAssertEqual(judge([run("big", ready: "137", oom: "0"), small, spawn])["memory-killed"], false)
+        // The command stayed in the driver's cgroup: nothing the runtime made.
+        let none = judge([run("big", ready: "137", mem: "/memory", pids: "/pids", oom: "1"), small, spawn])
+        XCTAssertEqual(none["own-cgroup"], false)
+        XCTAssertEqual(none["cleaned-up"], false, "a cgroup never made is not one cleaned up")
+        // v1 with the pids hierarchy not joined.
+        XCTAssertEqual(judge([run("big", ready: "137", pids: "/pids", oom: "1"), small, spawn])["own-cgroup"], false)
+        // Left behind, or a runtime that had to be killed.
+        XCTAssertEqual(judge([big, run("small", ready: "0", left: " /memory/runtime-5 /pids/runtime-5"), spawn])["cleaned-up"], false)
+        let hung = Evaluation.buildCgroups(probe: ProbeOutput.parse(driver + [big, small, run("spawn", ready: "18", pidsMax: "20", refused: "1", hung: true)]
+            .joined(separator: "\n") + "\nbuilt=0\n"), limits: limits)
+        XCTAssertEqual(hung.filter { !$0.passed }.map(\.check), ["cleaned-up"])
+        XCTAssertTrue(hung.last?.seen.contains("was killed") ?? false, hung.last?.seen ?? "")
+        // Nothing built, nothing judged: every check says why.
+        let broken = Evaluation.buildCgroups(probe: ProbeOutput.parse("built=1\nbuildlog=runtime.c:9: error: x\n"), limits: limits)
+        XCTAssertTrue(broken.allSatisfy { !$0.passed && $0.seen.contains("error: x") })
+        XCTAssertEqual(Evaluation.limitText("max"), "max (no limit)")
+        XCTAssertEqual(Evaluation.limitText("9223372036854771712"), "9223372036854771712 (no limit)")
+    }
+
     func testHostnameChangedOutsideFails() {
         let probe = ProbeOutput.parse("inspect-begin\n\(inspectJSON(differs: true))\ninspect-end\n")
         let outcomes = Evaluation.unshareScript(exercise: "2.2", probe: probe, status: "exited with 0", hostnameBefore: "vm",

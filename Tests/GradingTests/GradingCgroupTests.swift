@@ -42,6 +42,27 @@ final class GradingCgroupTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: base + "/memory"), [])
     }
 
+    /// B.3's grading container lives in the parent's runner: the parent is made in the
+    /// hierarchies contlab-runc will use for it too (devices, freezer), where the host has them,
+    /// so that its removal leaves nothing there; only memory and pids are lent.
+    func testOptionalHierarchiesAreMadeWhereTheHostHasThem() throws {
+        let hybrid = CgroupHierarchy(v1: ["memory": base + "/memory", "pids": base + "/pids", "devices": base + "/devices"],
+                                     v2: base + "/unified", v2Controllers: ["hugetlb"])
+        try FileManager.default.createDirectory(atPath: base + "/devices", withIntermediateDirectories: true)
+        let cgroup = try GradingCgroup(controllers: ["memory", "pids"], optional: ["devices", "freezer"], hierarchy: hybrid)
+        XCTAssertEqual(cgroup.runnerPath, "/\(cgroup.name)/runner")
+        XCTAssertEqual(cgroup.runners(["memory", "pids"]), [base + "/memory/\(cgroup.name)/runner", base + "/pids/\(cgroup.name)/runner"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: base + "/devices/\(cgroup.name)/runner"))
+        cgroup.destroy()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: base + "/devices/\(cgroup.name)"))
+
+        let v2 = CgroupHierarchy(v1: [:], v2: base + "/unified", v2Controllers: ["memory", "pids"])
+        let unified = try GradingCgroup(controllers: ["memory", "pids"], optional: ["devices", "freezer"], hierarchy: v2)
+        XCTAssertEqual(unified.runners(["memory", "pids"]), [base + "/unified/\(unified.name)/runner"], "one tree on v2")
+        unified.destroy()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: base + "/unified/\(unified.name)"))
+    }
+
     func testAMissingControllerIsNamed() {
         let hierarchy = CgroupHierarchy(v1: [:], v2: base + "/unified", v2Controllers: ["pids"])
         XCTAssertThrowsError(try GradingCgroup(controllers: ["memory"], hierarchy: hierarchy)) { error in

@@ -44,6 +44,21 @@ final class SandboxTests: XCTestCase {
         XCTAssertEqual(bind?.options, ["bind", "nosuid", "nodev", "ro"])
     }
 
+    func testACgroupLendingSandboxIsPlacedAndMayWriteOnlyItsOwnCgroup() {
+        var sandbox = Sandbox(rootfs: "/tree", args: ["/bin/sh"], timeout: 5)
+        XCTAssertEqual(sandbox.spec().mounts?.first { $0.type == "cgroup" }?.options?.contains("ro"), true, "read-only unless lent")
+        XCTAssertNil(sandbox.spec().linux?.cgroupsPath)
+        sandbox.cgroupsPath = "/contlab-grade-1-2/runner"
+        sandbox.writableCgroups = true
+        let spec = sandbox.spec()
+        XCTAssertEqual(spec.linux?.cgroupsPath, "/contlab-grade-1-2/runner")
+        XCTAssertEqual(spec.mounts?.first { $0.type == "cgroup" }?.options?.contains("ro"), false)
+        XCTAssertEqual(spec.linux?.resources?.memory?.limit, 256 << 20, "the container's own limits stay")
+        XCTAssertTrue(spec.linux?.namespaces?.contains { $0.type == "cgroup" } ?? false, "it sees its own cgroup as the root")
+        XCTAssertTrue(Sandbox.mayHandOver("/sys/fs/cgroup/memory/contlab-grade-1-2/runner"))
+        XCTAssertFalse(Sandbox.mayHandOver("/sys/fs/cgroup/memory"))
+    }
+
     func testOnlyCapabilitiesTheGraderHoldsAreAskedFor() {
         // 0x1fffeffffff: everything up to CAP_CHECKPOINT_RESTORE but CAP_SYS_RESOURCE (bit 24).
         let status = "Name:\tcontlab\nCapBnd:\t000001fffeffffff\n"

@@ -150,6 +150,31 @@ final class ExerciseGradingTests: XCTestCase {
     /// zero, the reference runtime scores full marks, and the wrong runtimes (in C) fail what
     /// their expect.json says, with the hint it names.
     func testBuildTrack() throws {
+        try gradeBuildLevels(["B.1", "B.2"])
+        let unknown = try Harness.run(["exercises", "init", NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol", "--track", "build", "--lang", "cobol"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.contains("choose --lang c or python"), unknown.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol"), "nothing is made")
+    }
+
+    /// B.3 apart, since it lends the grading container a cgroup subtree: graded as the others,
+    /// and afterwards no cgroup of the student's runtime or of the grading is left (tearDown
+    /// looks for the grading's; the runtimes' are named runtime-PID, under no other parent).
+    func testBuildTrackCgroups() throws {
+        func runtimeCgroups() -> [String] {
+            ["memory", "pids", ""].flatMap { hierarchy in
+                ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/" + hierarchy)) ?? [])
+                    .filter { $0.hasPrefix("runtime-") }.map { hierarchy + "/" + $0 }
+            }
+        }
+        let before = runtimeCgroups()
+        try gradeBuildLevels(["B.3"])
+        XCTAssertEqual(runtimeCgroups(), before, "no runtime's cgroup is left on the host")
+    }
+
+    /// Each language's workspace, the levels graded in it, then the shared trees checked: the
+    /// grader lends the host's /usr and the busybox tree read-only, and they keep their owner.
+    func gradeBuildLevels(_ ids: [String]) throws {
         let standard = workspace
         defer { workspace = standard }
         for language in ["c", "python"] {
@@ -160,9 +185,8 @@ final class ExerciseGradingTests: XCTestCase {
             XCTAssertEqual(made.status, 0, made.stderr)
             let starter = language == "c" ? "runtime.c" : "runtime.py"
             XCTAssertTrue(FileManager.default.fileExists(atPath: try folder("B.1") + "/" + starter), "\(language): the skeleton is there")
-            for id in ["B.1", "B.2"] { try gradeExercise(id, reference: "reference-\(language)", wrongs: language == "c") }
+            for id in ids { try gradeExercise(id, reference: "reference-\(language)", wrongs: language == "c") }
         }
-        // The grader lends the host's /usr and the busybox tree read-only: they keep their owner.
         let busybox = try Harness.busyboxRootfs()
         for path in ["/usr", "/usr/bin", "/usr/bin/su", busybox, busybox + "/etc"] {
             var info = stat()
@@ -172,10 +196,6 @@ final class ExerciseGradingTests: XCTestCase {
         var su = stat()
         stat("/usr/bin/su", &su)
         XCTAssertNotEqual(su.st_mode & S_ISUID, 0, "su is still setuid")
-        let unknown = try Harness.run(["exercises", "init", NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol", "--track", "build", "--lang", "cobol"])
-        XCTAssertEqual(unknown.status, 2)
-        XCTAssertTrue(unknown.stderr.contains("choose --lang c or python"), unknown.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol"), "nothing is made")
     }
     func testHistory() throws { for id in ["H.1", "H.2", "H.3"] { try gradeExercise(id) } }
 
