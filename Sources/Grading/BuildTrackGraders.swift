@@ -1,5 +1,6 @@
 // The build track's grader: the student's own runtime (C or Python), built and run inside a
 // nested container, on a copy of busybox, with the probes of the stages it re-creates.
+import Cgroups
 import ContlabCore
 import Exercises
 import Foundation
@@ -90,7 +91,11 @@ extension Grader {
         var cgroup: GradingCgroup?
         defer { cgroup?.destroy() }
         if exercise.id == "B.3" {
-            let made = try GradingCgroup(controllers: ["memory", "pids"], optional: ["devices", "freezer"])
+            // Optional: every other hierarchy, since contlab-runc places a container with a
+            // writable cgroup mount in all of them (as runc does); made here, they go with the parent.
+            let others = ["devices", "freezer", "unified"] + CgroupHierarchy.current().v1.keys.sorted()
+            let made = try GradingCgroup(controllers: ["memory", "pids"],
+                                         optional: others.filter { $0 != "memory" && $0 != "pids" })
             cgroup = made
             sandbox.cgroupsPath = made.runnerPath
             sandbox.writableCgroups = true
