@@ -43,8 +43,14 @@ public struct SearchResult: Sendable {
 }
 
 extension HistoryData {
-    public static func currentYear(_ now: Date = Date()) -> Int {
+    /// This year; SOURCE_DATE_EPOCH's year when it is set (the reproducible-builds variable),
+    /// so that a site exported with it draws the same timeline in any year.
+    public static func currentYear(_ now: Date = sourceDate()) -> Int {
         Calendar(identifier: .gregorian).component(.year, from: now)
+    }
+
+    public static func sourceDate(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Date {
+        environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init).map(Date.init(timeIntervalSince1970:)) ?? Date()
     }
 
     /// The first year of the timeline: the start of the first era.
