@@ -1,5 +1,6 @@
 import ContlabCore
 import Foundation
+import TestSupport
 import XCTest
 @testable import OCI
 @testable import Stage4OCI
@@ -8,18 +9,8 @@ import XCTest
 /// checked on the record of the recording mode (`CallRecord.callsKernel = false`): `OCIInit.setUp`
 /// runs whole, calling no kernel, so no root is needed and nothing on this machine changes.
 /// OCIRuntimeTests checks the effects for real.
-final class InitCallOrderTests: XCTestCase {
+final class InitCallOrderTests: RecordingTestCase {
     let root = "/nonexistent/contlab-oci-rootfs"
-
-    override func setUp() {
-        CallRecord.shared.reset()
-        CallRecord.shared.callsKernel = false
-    }
-
-    override func tearDown() {
-        CallRecord.shared.callsKernel = true
-        CallRecord.shared.reset()
-    }
 
     /// A config.json as `runc spec` writes it, cut down, with a user, limits and a filter; `process`
     /// fields are merged over the defaults.

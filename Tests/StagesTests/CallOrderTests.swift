@@ -1,4 +1,5 @@
 import ContlabCore
+import TestSupport
 import XCTest
 @testable import Stage1Chroot
 @testable import Stage2Namespaces
@@ -6,18 +7,8 @@ import XCTest
 /// The order each stage's lesson teaches, checked on the record of system calls made in the
 /// recording mode (`CallRecord.callsKernel = false`): no kernel is called, so no root is needed
 /// and nothing on this machine changes. The integration test checks the same order for real.
-final class CallOrderTests: XCTestCase {
+final class CallOrderTests: RecordingTestCase {
     let root = "/nonexistent/contlab-rootfs"
-
-    override func setUp() {
-        CallRecord.shared.reset()
-        CallRecord.shared.callsKernel = false
-    }
-
-    override func tearDown() {
-        CallRecord.shared.callsKernel = true
-        CallRecord.shared.reset()
-    }
 
     func testStageOneIsChrootThenChdir() throws {
         try ChrootRoot.enter(rootfs: root)
