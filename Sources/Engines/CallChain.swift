@@ -114,7 +114,8 @@ public struct RuntimeCallChain: Codable, Equatable, Sendable {
             }
             guard !calls.isEmpty, line.hasPrefix("  ") else { continue }
             let detail = line.dropFirst(2)
-            if detail.hasPrefix("caller") || detail.hasPrefix("parent's parent"), let colon = detail.range(of: ": ") {
+            // "caller:", "caller's parent:", then "its parent:" for each ancestor further up.
+            if detail.hasPrefix("caller") || detail.hasPrefix("its parent: "), let colon = detail.range(of: ": ") {
                 calls[calls.count - 1].callers.append(String(detail[colon.upperBound...]))
             } else if detail.hasPrefix("init: ") {
                 // A system call in C notation, `name(…)`; the runtime's own words there are no call.

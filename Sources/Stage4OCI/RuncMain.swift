@@ -307,7 +307,8 @@ struct RuntimeJournal {
     /// ancestors', short of pid 1, so the journal shows the engine's chain.
     func appendCallers() {
         var pid = getppid()
-        for name in ["caller", "caller's parent", "parent's parent", "parent's parent"] {
+        // Each "its parent" is the parent of the process on the line above.
+        for name in ["caller", "caller's parent", "its parent", "its parent"] {
             guard pid > 1 else { break }
             append("  \(name): \(pid) " + Self.commandLine(pid))
             guard let next = Self.parent(of: pid) else { break }

@@ -19,6 +19,7 @@ final class CallChainTests: XCTestCase {
         2026-12-06T01:00:00Z contlab-runc --journal /lab/calls.log --root /lab/exec/runtime-runc/contlab --log /lab/\(a)/log.json --log-format json create --bundle /lab/\(a) --pid-file /lab/\(a)/init.pid \(a)
         2026-12-06T01:00:00Z   caller: 300 /bin/sh /lab/exec/runtimes/contlab --root /lab/exec/runtime-runc/contlab create
         2026-12-06T01:00:00Z   caller's parent: 200 /usr/bin/containerd-shim-runc-v2 -namespace contlab -id \(a) -address /lab/exec/containerd/containerd.sock
+        2026-12-06T01:00:00Z   its parent: 100 /usr/bin/containerd --config /lab/containerd.toml
         2026-12-06T01:00:00Z   nsexec container setup: contlab's init was cloned
         2026-12-06T01:00:00Z   init: mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)
         2026-12-06T01:00:00Z   init: pivot_root(".", ".")
@@ -48,7 +49,7 @@ final class CallChainTests: XCTestCase {
                        "--journal is the lab's own flag, not the engine's")
         XCTAssertEqual(calls[1].globalFlags, ["--root", "/lab/exec/runtime-runc/contlab"], "--journal=FILE is dropped too")
         XCTAssertEqual(calls[0].arguments, ["--bundle", "/lab/\(Self.a)", "--pid-file", "/lab/\(Self.a)/init.pid", Self.a])
-        XCTAssertEqual(calls[0].callers.count, 2)
+        XCTAssertEqual(calls[0].callers.map { $0.prefix(3) }, ["300", "200", "100"], "the caller, then its ancestors")
         XCTAssertEqual(calls[0].callerProgram, "sh")
         XCTAssertEqual(calls[0].initCallCount, 4, "only the init's system calls, not the runtime's words")
         XCTAssertEqual(calls[0].initCalls, [.init(name: "mount", count: 2), .init(name: "pivot_root", count: 1), .init(name: "sethostname", count: 1)],
@@ -73,7 +74,8 @@ final class CallChainTests: XCTestCase {
         let boxes = CallChainDiagram(chain: chain).boxes(language: .en)
         XCTAssertEqual(boxes.map(\.program), ["docker", "dockerd", "containerd", "containerd-shim-runc-v2", "contlab-runc"])
         XCTAssertEqual(boxes[3].note, "pid 200, -id a1a1a1a1a1a1…", "the shim, found past the engine's wrapper script")
-        XCTAssertEqual(boxes[2].note, "namespace contlab", "containerd's pid is in no caller line here")
+        XCTAssertEqual(boxes[2].note, "pid 100, namespace contlab", "containerd's pid from an ancestor line")
+        XCTAssertEqual(boxes[1].note, "Docker's daemon", "dockerd is in no caller line here")
         XCTAssertEqual(boxes[4].note, "runs once per step and exits")
         XCTAssertEqual(boxes[3].link, "runs the runtime once per step, through a wrapper script")
         XCTAssertTrue(boxes[1].link?.hasSuffix("…/containerd.sock") == true, boxes[1].link ?? "")
