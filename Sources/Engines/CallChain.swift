@@ -266,6 +266,9 @@ public struct CallChainDiagram: Sendable {
         ]
     }
 
+    /// The text's width: 76 columns, so that a lesson's code block, 4 columns in, fits 80.
+    static let width = 76
+
     /// The chain as text: the boxes top down, then the runtime's calls in order.
     public func text(style: Style, language: Language) -> String {
         let zh = language == .zh
@@ -277,11 +280,11 @@ public struct CallChainDiagram: Sendable {
             let padding = String(repeating: " ", count: inner - 1 - Terminal.displayWidth(box.program))
             let joined = index > 0 && boxes[index - 1].link != nil
             lines.append("  ┌" + String(repeating: "─", count: half) + (joined ? "┴" : "─") + String(repeating: "─", count: inner - half - 1) + "┐")
-            lines.append("  │ " + style.bold(box.program) + padding + "│ " + style.dim(Terminal.truncate(box.note, toWidth: 76 - inner - 4)))
+            lines.append("  │ " + style.bold(box.program) + padding + "│ " + style.dim(Terminal.truncate(box.note, toWidth: Self.width - inner - 5)))
             let bottom = String(repeating: "─", count: half) + (box.link == nil ? "─" : "┬") + String(repeating: "─", count: inner - half - 1)
             lines.append("  └" + bottom + "┘")
             if let link = box.link {
-                lines.append("   " + String(repeating: " ", count: half) + "│ " + style.dim(Terminal.truncate(link, toWidth: 76 - half - 4)))
+                lines.append("   " + String(repeating: " ", count: half) + "│ " + style.dim(Terminal.truncate(link, toWidth: Self.width - half - 5)))
             }
         }
         lines.append("")
@@ -290,11 +293,11 @@ public struct CallChainDiagram: Sendable {
         for (index, call) in chain.calls.enumerated() {
             let outcome = call.outcome ?? "?"
             let head = "  " + String(repeating: " ", count: number - String(index + 1).count) + "\(index + 1) "
-            lines.append(head + style.bold(Terminal.truncate(Self.callText(call), toWidth: 78 - Terminal.displayWidth(head))))
+            lines.append(head + style.bold(Terminal.truncate(Self.callText(call), toWidth: Self.width - Terminal.displayWidth(head))))
             let indent = String(repeating: " ", count: Terminal.displayWidth(head) + 2)
             // How it ended, then who asked: the engine's programs, nearest first.
             let from = Self.fromText(call, zh: zh).map { " · " + $0 } ?? ""
-            let wrapped = Self.wrap((outcome + from).split(separator: " ").map(String.init), width: 78, indent: indent)
+            let wrapped = Self.wrap((outcome + from).split(separator: " ").map(String.init), width: Self.width, indent: indent)
             for (number, line) in wrapped.enumerated() {
                 let text = String(line.dropFirst(indent.count))
                 if number == 0 && text.hasPrefix(outcome) {
@@ -307,7 +310,7 @@ public struct CallChainDiagram: Sendable {
             if call.initCallCount > 0 {
                 let head = zh ? "init 的 \(call.initCallCount) 个系统调用，按首次出现的顺序：" : "the init's \(call.initCallCount) system calls, in the order first made:"
                 lines.append(indent + style.dim(head))
-                lines += Self.wrap(Self.initSummary(call), width: 78, indent: indent + "  ")
+                lines += Self.wrap(Self.initSummary(call), width: Self.width, indent: indent + "  ")
             }
         }
         return lines.map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }.joined(separator: "\n") + "\n"

@@ -186,7 +186,10 @@ public struct CgroupDiagram: Sendable {
         return lines
     }
 
-    /// The tree as text, at most 80 columns: one block per hierarchy the run used.
+    /// The text's width: 76 columns, so that a lesson's code block, 4 columns in, fits 80.
+    static let width = 76
+
+    /// The tree as text, at most 76 columns: one block per hierarchy the run used.
     public func text(style: Style, language: Language) -> String {
         let zh = language == .zh
         var lines: [String] = []
@@ -218,14 +221,14 @@ public struct CgroupDiagram: Sendable {
         }
         lines.append("")
         let ended = (zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")
-        lines += Self.wrap(ended.split(separator: " ").map(String.init), width: 78, indent: "  ")
+        lines += Self.wrap(ended.split(separator: " ").map(String.init), width: Self.width, indent: "  ")
         for note in report.notes {
-            lines += Self.wrap(((zh ? "注：" : "note: ") + note).split(separator: " ").map(String.init), width: 78, indent: "  ")
+            lines += Self.wrap(((zh ? "注：" : "note: ") + note).split(separator: " ").map(String.init), width: Self.width, indent: "  ")
         }
         let unused = unusedPhrases()
         if !unused.isEmpty {
             let sentence = (zh ? "本次运行未用：" : "not used by this run: ") + unused.joined(separator: "; ")
-            lines += Self.wrap(sentence.split(separator: " ").map(String.init), width: 78, indent: "  ").map(style.dim)
+            lines += Self.wrap(sentence.split(separator: " ").map(String.init), width: Self.width, indent: "  ").map(style.dim)
         }
         return lines.map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }.joined(separator: "\n") + "\n"
     }

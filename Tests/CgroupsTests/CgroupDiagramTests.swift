@@ -76,7 +76,7 @@ final class CgroupDiagramTests: XCTestCase {
         XCTAssertNil(CgroupDiagram(report: report))
     }
 
-    func testTheTextFitsEightyColumnsInBothVersionsAndLanguages() throws {
+    func testTheTextFitsEightyColumnsInALessonInBothVersionsAndLanguages() throws {
         for report in [try saved(), v2Report()] {
             let diagram = try XCTUnwrap(CgroupDiagram(report: report))
             for language in Language.allCases {
@@ -84,7 +84,7 @@ final class CgroupDiagramTests: XCTestCase {
                 XCTAssertFalse(text.contains("\u{1B}["), "no colour when it is off (NO_COLOR, --color never)")
                 let lines = text.split(separator: "\n").map(String.init)
                 for line in lines {
-                    XCTAssertLessThanOrEqual(Terminal.displayWidth(line), 80, line)
+                    XCTAssertLessThanOrEqual(Terminal.displayWidth(line), 76, "a lesson shows it 4 columns in, within 80: \(line)")
                     XCTAssertFalse(line.hasSuffix(" "), "no trailing blanks: \(line)")
                 }
                 let mark = language == .zh ? "◀ 容器的 cgroup" : "◀ the container's cgroup"
