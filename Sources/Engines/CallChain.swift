@@ -295,18 +295,26 @@ public struct CallChainDiagram: Sendable {
             let head = "  " + String(repeating: " ", count: number - String(index + 1).count) + "\(index + 1) "
             lines.append(head + style.bold(Terminal.truncate(Self.callText(call), toWidth: Self.width - Terminal.displayWidth(head))))
             let indent = String(repeating: " ", count: Terminal.displayWidth(head) + 2)
-            // How it ended, then who asked: the engine's programs, nearest first.
-            let from = Self.fromText(call, zh: zh).map { " · " + $0 } ?? ""
-            let wrapped = Self.wrap((outcome + from).split(separator: " ").map(String.init), width: Self.width, indent: indent)
-            for (number, line) in wrapped.enumerated() {
-                let text = String(line.dropFirst(indent.count))
-                if number == 0 && text.hasPrefix(outcome) {
-                    let rest = String(text.dropFirst(outcome.count))
-                    lines.append(indent + (outcome.hasPrefix("exit 0") ? style.green(outcome) : style.red(outcome)) + style.dim(rest))
+            // How it ended, then who asked: the engine's programs, nearest first, each kept whole
+            // on a line ("containerd (pid 7790)"), the lines after the first 2 columns further in.
+            let callers = call.engineCallers.isEmpty ? call.callers : call.engineCallers
+            var pieces: [String] = callers.isEmpty ? [] : ["·", zh ? "调用者" : "from"]
+            for (number, caller) in callers.enumerated() { pieces.append((number == 0 ? "" : "← ") + Self.callerName(caller)) }
+            var line = indent + (outcome.hasPrefix("exit 0") ? style.green(outcome) : style.red(outcome))
+            var used = indent.count + Terminal.displayWidth(outcome)
+            for piece in pieces {
+                if used + 1 + Terminal.displayWidth(piece) > Self.width && piece != "·" {
+                    lines.append(line)
+                    line = indent + "  "
+                    used = line.count
+                    line += style.dim(piece)
                 } else {
-                    lines.append(indent + "  " + style.dim(text))
+                    line += " " + style.dim(piece)
+                    used += 1
                 }
+                used += Terminal.displayWidth(piece)
             }
+            lines.append(line)
             if call.initCallCount > 0 {
                 let head = zh ? "init 的 \(call.initCallCount) 个系统调用，按首次出现的顺序：" : "the init's \(call.initCallCount) system calls, in the order first made:"
                 lines.append(indent + style.dim(head))
