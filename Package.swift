@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Exercises", dependencies: ["ContlabCore", "TextKit", "Lessons", "History", "Inspect", "OCI", "Yams"]),
         .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "TextKit", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images", "Stage5Images"]),
         // Docker and Podman with contlab-runc as their runtime: the lab's private engines.
-        .target(name: "Engines", dependencies: ["ContlabCore"]),
+        .target(name: "Engines", dependencies: ["ContlabCore", "TextKit"]),
         // Stage 6: lab networks, each a network namespace with a bridge; netlink through libnl.
         .target(
             name: "Stage6Network", dependencies: ["ContlabCore", "CLinux", "CNetlink"],
@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups", "ContlabCore", "TextKit"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI", "Cgroups", "ContlabCore", "TestSupport"], exclude: ["Configs"]),
-        .testTarget(name: "EnginesTests", dependencies: ["Engines"]),
+        .testTarget(name: "EnginesTests", dependencies: ["Engines", "TextKit"]),
         .testTarget(name: "NetworkTests", dependencies: ["Stage6Network", "ContlabCore"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore", "TextKit"]),
         .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore", "TextKit", "TestSupport"]),

@@ -12,12 +12,17 @@ public struct CgroupStats: Equatable, Sendable, Codable {
     public var oomKills: UInt64?
     /// Forks refused by the pids limit (v2 pids.events "max"; v1 has the same file since 4.x).
     public var pidsLimitHits: UInt64?
+    /// The most processes and threads the cgroup held at once (pids.peak, in both versions'
+    /// pids controller on recent kernels).
+    public var pidsPeak: UInt64?
 
-    public init(memoryPeak: UInt64? = nil, memoryLimitHits: UInt64? = nil, oomKills: UInt64? = nil, pidsLimitHits: UInt64? = nil) {
+    public init(memoryPeak: UInt64? = nil, memoryLimitHits: UInt64? = nil, oomKills: UInt64? = nil, pidsLimitHits: UInt64? = nil,
+                pidsPeak: UInt64? = nil) {
         self.memoryPeak = memoryPeak
         self.memoryLimitHits = memoryLimitHits
         self.oomKills = oomKills
         self.pidsLimitHits = pidsLimitHits
+        self.pidsPeak = pidsPeak
     }
 }
 
@@ -91,7 +96,8 @@ public struct CgroupV1: CgroupBackend {
             // With memsw limited too, the kernel may count the hits there instead.
             memoryLimitHits: [read("memory.failcnt"), read("memory.memsw.failcnt")].compactMap { $0.flatMap(Self.number) }.max(),
             oomKills: read("memory.oom_control").flatMap { Self.keyed($0, "oom_kill") },
-            pidsLimitHits: read("pids.events").flatMap { Self.keyed($0, "max") })
+            pidsLimitHits: read("pids.events").flatMap { Self.keyed($0, "max") },
+            pidsPeak: read("pids.peak").flatMap(Self.number))
     }
 
     public var evidenceFiles: [String] { ["memory.max_usage_in_bytes", "memory.failcnt", "memory.memsw.failcnt", "memory.oom_control (oom_kill)"] }
@@ -134,7 +140,8 @@ public struct CgroupV2: CgroupBackend {
             memoryPeak: read("memory.peak").flatMap(CgroupV1.number),
             memoryLimitHits: events.flatMap { CgroupV1.keyed($0, "max") },
             oomKills: events.flatMap { CgroupV1.keyed($0, "oom_kill") },
-            pidsLimitHits: read("pids.events").flatMap { CgroupV1.keyed($0, "max") })
+            pidsLimitHits: read("pids.events").flatMap { CgroupV1.keyed($0, "max") },
+            pidsPeak: read("pids.peak").flatMap(CgroupV1.number))
     }
 
     public var evidenceFiles: [String] { ["memory.peak", "memory.events (max, oom_kill)"] }

@@ -331,7 +331,9 @@ public final class ContainerCgroup {
             total.oomKills = s.oomKills
         }
         if let dir = directory(for: "pids") {
-            total.pidsLimitHits = backend(dir.version).stats { Sys.readText(dir.path + "/" + $0) }.pidsLimitHits
+            let s = backend(dir.version).stats { Sys.readText(dir.path + "/" + $0) }
+            total.pidsLimitHits = s.pidsLimitHits
+            total.pidsPeak = s.pidsPeak
         }
         return total
     }

@@ -23,6 +23,8 @@ public enum Stage3Run {
         public var writes: [String]
         public var evidenceFiles: [String]
         public var notes: [String]
+        /// The container's cgroup in each hierarchy, for `--diagram`; nil in older reports.
+        public var tree: CgroupTree? = nil
     }
 
     /// The cgroupfs view the container gets: a tmpfs on /sys/fs/cgroup with each hierarchy it
@@ -73,7 +75,8 @@ public enum Stage3Run {
         return Report(limits: limits, stats: stats, exit: describe(status), exitCode: status.shellCode,
                       oomKilled: (stats.oomKills ?? 0) > 0,
                       hierarchy: hierarchy.mode, placements: cgroup.placements, writes: cgroup.writes,
-                      evidenceFiles: backend.evidenceFiles, notes: cgroup.notes)
+                      evidenceFiles: backend.evidenceFiles, notes: cgroup.notes,
+                      tree: CgroupTree.of(hierarchy: hierarchy, path: cgroup.relativePath, directories: cgroup.directories))
     }
 }
 

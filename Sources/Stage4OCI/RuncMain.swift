@@ -18,6 +18,7 @@ public enum RuncMain {
         }
         let journal = commandLine.globals.journal.map { RuntimeJournal(path: $0) }
         journal?.append("contlab-runc " + arguments.joined(separator: " "))
+        journal?.appendCallers()
         var log = RuntimeLog(path: commandLine.globals.log, format: commandLine.globals.logFormat)
         log.journal = journal
         log.debugging = commandLine.globals.debug
@@ -299,6 +300,36 @@ struct RuntimeJournal {
         guard fd >= 0 else { return }
         Sys.writeAll(fd, Array((Timestamp.rfc3339() + " " + line + "\n").utf8))
         close(fd)
+    }
+
+    /// Who ran the runtime, below its call: the caller's pid and command line (containerd's
+    /// shim, conmon, podman, or a wrapper script of the engine's) and up to three of its
+    /// ancestors', short of pid 1, so the journal shows the engine's chain.
+    func appendCallers() {
+        var pid = getppid()
+        // Each "its parent" is the parent of the process on the line above.
+        for name in ["caller", "caller's parent", "its parent", "its parent"] {
+            guard pid > 1 else { break }
+            append("  \(name): \(pid) " + Self.commandLine(pid))
+            guard let next = Self.parent(of: pid) else { break }
+            pid = next
+        }
+    }
+
+    /// /proc/PID/cmdline with spaces for its NULs, cut to 1000 characters; the comm name in
+    /// brackets for a process without one (a kernel thread, or one that exited meanwhile).
+    static func commandLine(_ pid: pid_t) -> String {
+        let words = (Sys.readText("/proc/\(pid)/cmdline") ?? "").split(separator: "\0").joined(separator: " ")
+        if !words.isEmpty { return String(words.prefix(1000)).trimmingCharacters(in: .whitespaces) }
+        return "[" + (Sys.readText("/proc/\(pid)/comm") ?? "?").trimmingCharacters(in: .whitespacesAndNewlines) + "]"
+    }
+
+    /// The parent's pid, from /proc/PID/stat: the field after the state, which follows the
+    /// command name's last ")" (the name itself may hold spaces and parentheses).
+    static func parent(of pid: pid_t) -> pid_t? {
+        guard let stat = Sys.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? pid_t(fields[1]) : nil
     }
 }
 

@@ -3,6 +3,7 @@ import ContlabCore
 import Engines
 import Foundation
 import Rootfs
+import TextKit
 
 struct EnginesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,10 +20,13 @@ struct EnginesCommand: ParsableCommand {
               contlab engines demo [docker]
                   one container through the engine and contlab-runc, and the runtime's
                   record of what the engine asked of it
+              contlab engines chain [docker]
+                  draw the chain from docker to contlab-runc, with the calls the
+                  runtime got for the journal's last container
               contlab engines stop
                   remove the lab's containers and stop its dockerd
             """,
-        subcommands: [Setup.self, Demo.self, Stop.self])
+        subcommands: [Setup.self, Demo.self, Chain.self, Stop.self])
 
     static func lab() throws -> PrivateEngines {
         PrivateEngines(directories: EngineDirectories(data: ProjectFiles.dataDirectory().path), runtimePath: try PrivateEngines.runtimeBesideSelf())
@@ -170,8 +174,64 @@ struct EnginesCommand: ParsableCommand {
             print("(exit \(status))\n")
             print("What \(kind == .docker ? "dockerd's containerd shim" : "conmon") asked of contlab-runc (its journal, \(journal); $LAB is \(labDirectory)):")
             print(JournalView.condense(PrivateEngines.journal(journal, from: offset), lab: labDirectory), terminator: "")
+            print("\ncontlab engines chain \(kind.rawValue) draws these calls as the chain from the engine to the runtime.")
             if started { print("\nThe lab's dockerd was started for this step and is stopped again.") }
             if status != 0 { throw ExitCode(status) }
+        }
+    }
+
+    /// The call chain, drawn from contlab-runc's journal: the engine's programs down to the
+    /// runtime, and the calls the runtime got for one container.
+    struct Chain: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "chain",
+            abstract: "Draw the chain from Docker or Podman to contlab-runc, from the runtime's journal.",
+            discussion: """
+                Reads the journal contlab-runc keeps for the lab's engine (or --from FILE) and \
+                draws, for its last container, the programs a docker or podman command goes \
+                through, and the runtime's calls in order: each with the program that made \
+                it, and how many system calls the init made under create.
+                """)
+
+        @Argument(help: "docker or podman") var engine: String = "docker"
+        @Option(help: ArgumentHelp("A journal (contlab-runc --journal FILE), or a chain saved with --json.", valueName: "file"))
+        var from: String?
+        @Option(help: ArgumentHelp("The container's id (default: the journal's last created one).", valueName: "id"))
+        var container: String?
+        @Flag(help: "Print the data the drawing is made from, as JSON (for --from, or the lessons' diagrams).") var json = false
+        @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
+
+        func validate() throws {
+            guard Engine(rawValue: engine) != nil else { throw ValidationError("give docker or podman, for example: contlab engines chain docker") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let directories = EngineDirectories(data: ProjectFiles.dataDirectory().path)
+                let path = from ?? (engine == "podman" ? directories.podman.journal : directories.docker.journal)
+                guard let text = Sys.readText(path) else {
+                    throw ValidationError(from == nil ? "no journal at \(path) yet: run a container through the lab's \(engine) first (sudo contlab engines demo \(engine))"
+                                                      : "--from \(path): cannot read it")
+                }
+                let chain: RuntimeCallChain
+                if text.hasPrefix("{") {
+                    do { chain = try JSONDecoder().decode(RuntimeCallChain.self, from: Data(text.utf8)) } catch {
+                        throw ValidationError("--from \(path): not a chain saved with contlab engines chain --json (\(error.localizedDescription))")
+                    }
+                } else {
+                    guard let parsed = RuntimeCallChain.parse(journal: text, engine: engine, container: container) else {
+                        throw ValidationError(container.map { "\(path) holds no call about the container \($0)" }
+                                              ?? "\(path) holds no create: it is not a journal of contlab-runc --journal, or no container was made")
+                    }
+                    chain = parsed
+                }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    print(String(decoding: try encoder.encode(chain), as: UTF8.self))
+                } else {
+                    print(CallChainDiagram(chain: chain).text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
+                }
+            }
         }
     }
 

@@ -1,10 +1,12 @@
 import ArgumentParser
 import ContlabCore
+import Engines
 import Foundation
 import Exercises
 import History
 import Inspect
 import Lessons
+import Stage3Cgroups
 import Stage5Images
 import TextKit
 
@@ -137,6 +139,21 @@ struct LessonsCommand: ParsableCommand {
                     throw ValidationError("lessons/diagrams/\(name) is not a report of contlab diff --json")
                 }
                 extras.diagrams[language, default: [:]][name] = OverlayDiagram(report: report).svg(language: language)
+            }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasSuffix("-cgroups.json") {
+                guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
+                      let report = try? JSONDecoder().decode(Stage3Run.Report.self, from: data),
+                      let diagram = CgroupDiagram(report: report) else {
+                    throw ValidationError("lessons/diagrams/\(name) is not a report of contlab run --stage 3 --report-json with its cgroup tree")
+                }
+                extras.diagrams[language, default: [:]][name] = diagram.svg(language: language)
+            }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasSuffix("-callchain.json") {
+                guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
+                      let chain = try? JSONDecoder().decode(RuntimeCallChain.self, from: data) else {
+                    throw ValidationError("lessons/diagrams/\(name) is not a call chain of contlab engines chain --json")
+                }
+                extras.diagrams[language, default: [:]][name] = CallChainDiagram(chain: chain).svg(language: language)
             }
         }
         return extras

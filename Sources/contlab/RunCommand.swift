@@ -122,6 +122,8 @@ struct RunCommand: ParsableCommand {
               contlab run --stage 2 --explain -- contlab inspect
               contlab run --stage 3 --memory 64M -- contlab hog 100M    # OOM-killed
               contlab run --stage 3 --memory 64M -- contlab hog 30M     # survives
+              contlab run --stage 3 --memory 64M --diagram -- contlab hog 30M
+              contlab run --diagram --from REPORT.json   # one saved with --report-json
               contlab run --stage 6 --network lab --name web -- httpd -f
               contlab run --stage 6 --network lab -p 8080:80 -- httpd -f
               contlab network shell lab -- wget -qO- http://127.0.0.1:8080/
@@ -149,6 +151,12 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Stage 3: print no report.")
     var quiet = false
 
+    @Flag(help: "Stage 3: draw the report as the cgroup tree: the container's cgroup in each hierarchy, its limits and the kernel's counters.")
+    var diagram = false
+
+    @Option(help: ArgumentHelp("With --diagram: draw a report saved with --report-json instead of running a command.", valueName: "file"))
+    var from: String?
+
     @Option(help: "Colour of the report: auto, always or never.") var color: ColorMode = .auto
 
     @Option(help: "Stage 5: the image to run (contlab image list).") var image: String?
@@ -169,6 +177,14 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         // The command is captured as it is, so `run --help` would otherwise run "--help".
         if ["--help", "-h"].contains(command.first ?? "") { throw CleanExit.helpRequest(self) }
+        if from != nil {
+            guard diagram else { throw ValidationError("--from draws a saved stage-3 report: add --diagram") }
+            guard command.filter({ $0 != "--" }).isEmpty else { throw ValidationError("--from draws a saved report and runs nothing: drop the command, or drop --from") }
+            return
+        }
+        if diagram && container.stage != 3 {
+            throw ValidationError("--diagram draws stage 3's cgroup tree: add --stage 3 (or --from REPORT.json)")
+        }
         if limitOptions.given && ![3, 5, 6].contains(container.stage) {
             throw ValidationError("--memory, --pids and --cpus are stage 3's (and stages 5 and 6's): add --stage 3")
         }
@@ -192,6 +208,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let args = command.first == "--" ? Array(command.dropFirst()) : command
+        if let from { return try drawSaved(from) }
         if container.stage == 5 { return try runImage(args) }
         if container.stage == 6 { return try runOnNetwork(args) }
         let status = try reportingErrors(exitCode: InitHandshake.setupFailed) { () -> ExitStatus in
@@ -207,8 +224,14 @@ struct RunCommand: ParsableCommand {
     /// Stage 3's report to stderr (unless --quiet) and to --report-json; how the command ended.
     func finish(_ report: Stage3Run.Report) throws -> ExitStatus {
         if !quiet {
-            Sys.warn("\ncontlab: stage 3 report")
-            FileHandle.standardError.write(Data(report.text(style: Style(enabled: color.enabled(fd: STDERR_FILENO))).utf8))
+            let style = Style(enabled: color.enabled(fd: STDERR_FILENO))
+            if diagram, let drawing = CgroupDiagram(report: report) {
+                Sys.warn("\ncontlab: stage 3, the container's cgroup")
+                FileHandle.standardError.write(Data(drawing.text(style: style, language: .preferred()).utf8))
+            } else {
+                Sys.warn("\ncontlab: stage 3 report")
+                FileHandle.standardError.write(Data(report.text(style: style).utf8))
+            }
         }
         if let reportJson {
             let encoder = JSONEncoder()
@@ -222,6 +245,23 @@ struct RunCommand: ParsableCommand {
             }
         }
         return report.exitCode == 128 + SIGKILL ? .signaled(SIGKILL) : .exited(report.exitCode)
+    }
+
+    /// `--diagram --from FILE`: a report saved with --report-json, drawn on stdout.
+    func drawSaved(_ path: String) throws {
+        try reportingErrors {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("--from \(path): cannot read it; give a file written by contlab run --stage 3 --report-json")
+            }
+            let report: Stage3Run.Report
+            do { report = try JSONDecoder().decode(Stage3Run.Report.self, from: data) } catch {
+                throw ValidationError("--from \(path): not a report of contlab run --stage 3 --report-json (\(error.localizedDescription))")
+            }
+            guard let drawing = CgroupDiagram(report: report) else {
+                throw ValidationError("--from \(path): this report is from a contlab that did not record the cgroup tree; run the command again")
+            }
+            print(drawing.text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
+        }
     }
 
     /// What the options ask for at stages 1–3 (and stage 6, which runs stage 2's container).

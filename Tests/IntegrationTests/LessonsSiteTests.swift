@@ -42,6 +42,11 @@ final class LessonsSiteTests: XCTestCase {
             XCTAssertTrue(stage.contains("<code>contlab stage 2</code>") && stage.contains("<code>2.1</code>"))
             XCTAssertTrue(stage.contains("<figure class=\"diagram\"><svg") && !stage.contains("data-lang=\"diagram:"),
                           "\(language): the namespaces diagram is drawn as SVG")
+            for (page, kind) in [("stage3-cgroups", "cgroups"), ("stage4-oci", "callchain")] {
+                let html = try read("\(language)/\(page).html")
+                XCTAssertTrue(html.contains("<figure class=\"diagram\"><svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram \(kind)\"")
+                              && !html.contains("data-lang=\"diagram:"), "\(language): \(page)'s \(kind) diagram is drawn as SVG")
+            }
         }
     }
 
