@@ -16,6 +16,7 @@ extension Grader {
         let binds = try Self.compilerRoot(at: root.path)
         let marker = "marker-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let secret = "secret-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let bundle = Self.bundleRequest()
         // The probe that B.2's command runs inside the student's container.
         let probe = """
             echo; echo inspect-begin; /usr/local/bin/contlab inspect --json; echo inspect-end
@@ -44,17 +45,19 @@ extension Grader {
             if [ $built -ne 0 ]; then echo "built=$built"; echo "buildlog=$(tail -c 300 /tmp/build.log | tr '\\n' ' ')"; exit 0; fi
             # The shared tree's files belong to the host's root, an id this namespace does not map:
             # the copy is the container root's own, and /root (0700, unreadable here) a new one.
+            # B.4's ROOTFS is its bundle's rootfs folder; the others' /tmp/rootfs.
+            rootfs=/tmp/rootfs; [ "\(exercise.id)" = B.4 ] && rootfs=/tmp/bundle/rootfs
             copy() {
-                mkdir /tmp/rootfs /tmp/rootfs/root || return 1
+                mkdir -p "$rootfs" && mkdir "$rootfs/root" || return 1
                 for entry in /tmp/busybox/*; do
-                    [ "$entry" = /tmp/busybox/root ] || cp -a --no-preserve=ownership "$entry" /tmp/rootfs/ || return 1
+                    [ "$entry" = /tmp/busybox/root ] || cp -a --no-preserve=ownership "$entry" "$rootfs/" || return 1
                 done
-                mount --bind /tmp/contlab /tmp/rootfs/usr/local/bin/contlab
+                mount --bind /tmp/contlab "$rootfs/usr/local/bin/contlab"
             }
             if ! copy > /tmp/setup.log 2>&1; then
                 echo "built=0"; echo "setup=$(tail -c 200 /tmp/setup.log | tr '\n' ' ')"; exit 0
             fi
-            echo "\(marker)" > /tmp/rootfs/marker
+            echo "\(marker)" > "$rootfs/marker"
             echo "\(secret)" > /tmp/proof
             export CONTLAB_ESCAPE_PROOF=/tmp/proof
             ns=""; for n in pid mnt uts ipc net cgroup; do ns="$ns${ns:+,}$n=$(readlink /proc/self/ns/$n)"; done
@@ -70,6 +73,8 @@ extension Grader {
                 timeout -s KILL 15 "$@" run /tmp/rootfs /bin/sh -c "$CONTLAB_PROBE" > /tmp/o4 2>&1; s4=$?
                 cat /tmp/o4
                 echo; echo "built=0"; echo "status4=$s4"; echo "outside=$(hostname)"
+            elif [ "\(exercise.id)" = B.4 ]; then
+            \(Self.bundleRuns(bundle))
             else
             \(Self.cgroupRuns(buildTrackLimits))
             fi
@@ -81,7 +86,7 @@ extension Grader {
         sandbox.tmpfsSize = "128m"
         sandbox.memoryBytes = 512 << 20
         sandbox.env = ["CONTLAB_PROBE=\(probe)", "CONTLAB_HOG=\(Self.hogCommand)", "CONTLAB_SPAWN=\(Self.spawnCommand)",
-                       "CONTLAB_SPAWNER=\(Self.spawnerCommand)"]
+                       "CONTLAB_SPAWNER=\(Self.spawnerCommand)", "CONTLAB_BUNDLE_PROBE=\(Self.bundleProbe)"]
         sandbox.binds = binds + [
             Sandbox.Bind(source: try context.busybox(), destination: "/tmp/busybox", shared: true),
             Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false),
@@ -108,6 +113,7 @@ extension Grader {
         case "B.1": return Evaluation.buildChroot(probe: output, marker: marker, secret: secret)
         case "B.2": return Evaluation.buildNamespaces(probe: output, secret: secret, hostname: buildTrackHostname,
                                                       hostnameOutside: output.values["outside"] ?? "?")
+        case "B.4": return Evaluation.buildBundle(probe: output, request: bundle)
         default: return Evaluation.buildCgroups(probe: output, limits: buildTrackLimits)
         }
     }

@@ -65,7 +65,7 @@ final class CatalogTests: XCTestCase {
         XCTAssertFalse(try Fixtures.catalog().exercises.contains { $0.track != nil }, "a usual workspace has no build levels")
         for language in ["c", "python"] {
             let track = try ExerciseCatalog.loadBuildTrack(from: Fixtures.exercisesDirectory, language: language)
-            XCTAssertEqual(track.exercises.map(\.id), ["B.1", "B.2", "B.3"])
+            XCTAssertEqual(track.exercises.map(\.id), ["B.1", "B.2", "B.3", "B.4"])
             for exercise in track.exercises {
                 XCTAssertEqual(exercise.files, [language == "c" ? "runtime.c" : "runtime.py"], exercise.id)
                 for file in exercise.files {

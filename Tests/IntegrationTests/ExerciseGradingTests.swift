@@ -172,6 +172,13 @@ final class ExerciseGradingTests: XCTestCase {
         XCTAssertEqual(runtimeCgroups(), before, "no runtime's cgroup is left on the host")
     }
 
+    /// B.4, the OCI bundle: the skeleton scores zero, the references full marks, and each wrong
+    /// runtime (the program run at create, state without pid, delete of a running container
+    /// accepted) fails only its check; the shared trees keep their owner (gradeBuildLevels).
+    func testBuildTrackBundle() throws {
+        try gradeBuildLevels(["B.4"])
+    }
+
     /// Each language's workspace, the levels graded in it, then the shared trees checked: the
     /// grader lends the host's /usr and the busybox tree read-only, and they keep their owner.
     func gradeBuildLevels(_ ids: [String]) throws {
