@@ -8,11 +8,11 @@ let package = Package(
     name: "contlab",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "contlab", targets: ["contlab"]),
+        .executable(name: "contlab", targets: ["contlab"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1")
     ],
     targets: [
         // The Linux calls that need _GNU_SOURCE (clone, unshare, setns, pivot_root) and the
@@ -55,7 +55,8 @@ let package = Package(
             path: "Sources/Stage4OCI"),
         .target(name: "Images", dependencies: ["ContlabCore", "OCI", "CZlib", "CLinux"]),
         .target(
-            name: "Stage5Images", dependencies: ["ContlabCore", "TextKit", "Cgroups", "Images", "OCI", "Stage4OCI", "CLinux"],
+            name: "Stage5Images",
+            dependencies: ["ContlabCore", "TextKit", "Cgroups", "Images", "OCI", "Stage4OCI", "CLinux"],
             path: "Sources/Stage5Images"),
         .target(name: "Inspect", dependencies: ["ContlabCore", "TextKit", "CCap", "CLinux"]),
         .target(name: "Lessons", dependencies: ["ContlabCore", "TextKit", "CCmark", "Yams"]),
@@ -63,8 +64,14 @@ let package = Package(
         .target(name: "Walkthrough", dependencies: ["ContlabCore", "TextKit", "Cgroups", "Lessons", "Yams"]),
         // Graded exercises: the catalog, scoring, reports and progress (pure), and the graders
         // that run student work for real in containers and cgroups (side effects).
-        .target(name: "Exercises", dependencies: ["ContlabCore", "TextKit", "Lessons", "History", "Inspect", "OCI", "Yams"]),
-        .target(name: "Grading", dependencies: ["Exercises", "ContlabCore", "TextKit", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images", "Stage5Images"]),
+        .target(
+            name: "Exercises", dependencies: ["ContlabCore", "TextKit", "Lessons", "History", "Inspect", "OCI", "Yams"]),
+        .target(
+            name: "Grading",
+            dependencies: [
+                "Exercises", "ContlabCore", "TextKit", "Cgroups", "OCI", "Rootfs", "History", "Lessons", "Images",
+                "Stage5Images"
+            ]),
         // Docker and Podman with contlab-runc as their runtime: the lab's private engines.
         .target(name: "Engines", dependencies: ["ContlabCore", "TextKit"]),
         // Stage 6: lab networks, each a network namespace with a bridge; netlink through libnl.
@@ -76,9 +83,10 @@ let package = Package(
             name: "contlab",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "CLinux", "ContlabCore", "TextKit", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups", "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
+                "CLinux", "ContlabCore", "TextKit", "Rootfs", "Stage1Chroot", "Stage2Namespaces", "Stage3Cgroups",
+                "Cgroups", "Stage4OCI", "OCI", "Images", "Stage5Images", "Inspect",
                 "Lessons", "History", "Walkthrough", "Exercises", "Grading", "Engines",
-                "Stage6Network",
+                "Stage6Network"
             ]),
 
         // Fast tests: pure logic, no root.
@@ -86,31 +94,46 @@ let package = Package(
         .testTarget(name: "ContlabCoreTests", dependencies: ["ContlabCore", "TextKit"]),
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Stage3Cgroups", "ContlabCore", "TextKit"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Stage4OCI", "Cgroups", "ContlabCore", "TestSupport"], exclude: ["Configs"]),
+        .testTarget(
+            name: "OCITests", dependencies: ["OCI", "Stage4OCI", "Cgroups", "ContlabCore", "TestSupport"],
+            exclude: ["Configs"]),
         .testTarget(name: "EnginesTests", dependencies: ["Engines", "TextKit"]),
         .testTarget(name: "NetworkTests", dependencies: ["Stage6Network", "ContlabCore"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore", "TextKit"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore", "TextKit", "TestSupport"]),
+        .testTarget(
+            name: "ImagesTests", dependencies: ["Images", "Stage5Images", "OCI", "CLinux", "ContlabCore", "TextKit"]),
+        .testTarget(
+            name: "StagesTests",
+            dependencies: ["Stage1Chroot", "Stage2Namespaces", "Inspect", "ContlabCore", "TextKit", "TestSupport"]),
         // What more than one test target uses (headless Chromium); a library only tests link.
         .target(name: "TestSupport", dependencies: ["ContlabCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport", "ContlabCore", "TextKit"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "LessonsTests", dependencies: ["Lessons", "TestSupport", "ContlabCore", "TextKit"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "ContlabCore", "TextKit", "Yams"]),
         .testTarget(name: "WalkthroughTests", dependencies: ["Walkthrough", "History", "ContlabCore", "TextKit"]),
-        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "History", "Inspect", "OCI", "ContlabCore", "TextKit", "Lessons"]),
+        .testTarget(
+            name: "ExercisesTests",
+            dependencies: ["Exercises", "History", "Inspect", "OCI", "ContlabCore", "TextKit", "Lessons"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Exercises", "OCI", "Cgroups"]),
         // The command line itself: every help screen, the version, "did you mean".
-        .testTarget(name: "CommandLineTests", dependencies: [
-            "contlab", "ContlabCore", "TextKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: [
+                "contlab", "ContlabCore", "TextKit", .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
         // Real containers, as root, through the built static binary (see Makefile).
-        .testTarget(name: "IntegrationTests", dependencies: ["ContlabCore", "TextKit", "Cgroups", "CLinux", "CSeccomp", "TestSupport"], exclude: ["CRI"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ContlabCore", "TextKit", "Cgroups", "CLinux", "CSeccomp", "TestSupport"], exclude: ["CRI"]),
         // Fuzzing: what contlab reads from strangers, one function per input kind. make fuzz
         // builds contlab-fuzz with libFuzzer and ASan; FuzzReplayTests runs the saved inputs
         // of Tests/FuzzCorpus in every make test.
-        .target(name: "FuzzTargets", dependencies: ["ContlabCore", "OCI", "Images", "Rootfs", "History", "Lessons", "Exercises"],
-                path: "Tests/FuzzTargets"),
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["ContlabCore", "OCI", "Images", "Rootfs", "History", "Lessons", "Exercises"],
+            path: "Tests/FuzzTargets"),
         .executableTarget(name: "contlab-fuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz"),
-        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"])
     ],
     swiftLanguageModes: [.v5]
 )

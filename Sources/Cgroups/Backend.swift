@@ -16,8 +16,11 @@ public struct CgroupStats: Equatable, Sendable, Codable {
     /// pids controller on recent kernels).
     public var pidsPeak: UInt64?
 
-    public init(memoryPeak: UInt64? = nil, memoryLimitHits: UInt64? = nil, oomKills: UInt64? = nil, pidsLimitHits: UInt64? = nil,
-                pidsPeak: UInt64? = nil) {
+    public init(
+        memoryPeak: UInt64? = nil, memoryLimitHits: UInt64? = nil, oomKills: UInt64? = nil,
+        pidsLimitHits: UInt64? = nil,
+        pidsPeak: UInt64? = nil
+    ) {
         self.memoryPeak = memoryPeak
         self.memoryLimitHits = memoryLimitHits
         self.oomKills = oomKills
@@ -75,10 +78,13 @@ public struct CgroupV1: CgroupBackend {
     public var version: Int { 1 }
 
     public func memoryWrites(_ bytes: UInt64) -> [LimitWrite] {
-        [LimitWrite("memory.limit_in_bytes", "\(bytes)", why: "the memory limit"),
-         // memsw is memory+swap; equal to the limit, the container cannot escape into swap.
-         // It exists only with swap accounting (CONFIG_MEMCG_SWAP, swapaccount=1).
-         LimitWrite("memory.memsw.limit_in_bytes", "\(bytes)", optional: true, why: "memory+swap: no swap beyond the limit")]
+        [
+            LimitWrite("memory.limit_in_bytes", "\(bytes)", why: "the memory limit"),
+            // memsw is memory+swap; equal to the limit, the container cannot escape into swap.
+            // It exists only with swap accounting (CONFIG_MEMCG_SWAP, swapaccount=1).
+            LimitWrite(
+                "memory.memsw.limit_in_bytes", "\(bytes)", optional: true, why: "memory+swap: no swap beyond the limit")
+        ]
     }
 
     public func pidsWrites(_ max: Int) -> [LimitWrite] {
@@ -86,21 +92,27 @@ public struct CgroupV1: CgroupBackend {
     }
 
     public func cpuWrites(quota: Int, period: Int) -> [LimitWrite] {
-        [LimitWrite("cpu.cfs_period_us", "\(period)", why: "the CFS period"),
-         LimitWrite("cpu.cfs_quota_us", "\(quota)", why: "CPU time allowed per period")]
+        [
+            LimitWrite("cpu.cfs_period_us", "\(period)", why: "the CFS period"),
+            LimitWrite("cpu.cfs_quota_us", "\(quota)", why: "CPU time allowed per period")
+        ]
     }
 
     public func stats(read: (String) -> String?) -> CgroupStats {
         CgroupStats(
             memoryPeak: read("memory.max_usage_in_bytes").flatMap(Self.number),
             // With memsw limited too, the kernel may count the hits there instead.
-            memoryLimitHits: [read("memory.failcnt"), read("memory.memsw.failcnt")].compactMap { $0.flatMap(Self.number) }.max(),
+            memoryLimitHits: [read("memory.failcnt"), read("memory.memsw.failcnt")].compactMap {
+                $0.flatMap(Self.number)
+            }.max(),
             oomKills: read("memory.oom_control").flatMap { Self.keyed($0, "oom_kill") },
             pidsLimitHits: read("pids.events").flatMap { Self.keyed($0, "max") },
             pidsPeak: read("pids.peak").flatMap(Self.number))
     }
 
-    public var evidenceFiles: [String] { ["memory.max_usage_in_bytes", "memory.failcnt", "memory.memsw.failcnt", "memory.oom_control (oom_kill)"] }
+    public var evidenceFiles: [String] {
+        ["memory.max_usage_in_bytes", "memory.failcnt", "memory.memsw.failcnt", "memory.oom_control (oom_kill)"]
+    }
 
     static func number(_ text: String) -> UInt64? { UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) }
 
@@ -121,9 +133,11 @@ public struct CgroupV2: CgroupBackend {
     public var version: Int { 2 }
 
     public func memoryWrites(_ bytes: UInt64) -> [LimitWrite] {
-        [LimitWrite("memory.max", "\(bytes)", why: "the memory limit"),
-         // v2 counts swap separately; 0 keeps the container out of swap altogether.
-         LimitWrite("memory.swap.max", "0", optional: true, why: "no swap for the container")]
+        [
+            LimitWrite("memory.max", "\(bytes)", why: "the memory limit"),
+            // v2 counts swap separately; 0 keeps the container out of swap altogether.
+            LimitWrite("memory.swap.max", "0", optional: true, why: "no swap for the container")
+        ]
     }
 
     public func pidsWrites(_ max: Int) -> [LimitWrite] {

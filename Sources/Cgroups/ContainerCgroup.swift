@@ -53,9 +53,12 @@ public final class ContainerCgroup {
     }
 
     /// Stage 3: make `contlab/<name>` and write `limits`. On any failure, what was made is removed.
-    public static func create(limits: CgroupLimits, hierarchy: CgroupHierarchy = .current(),
-                              name: String = uniqueName()) throws -> ContainerCgroup {
-        let cgroup = ContainerCgroup(relativePath: basePath(hierarchy: hierarchy) + "/" + name, limits: limits, hierarchy: hierarchy)
+    public static func create(
+        limits: CgroupLimits, hierarchy: CgroupHierarchy = .current(),
+        name: String = uniqueName()
+    ) throws -> ContainerCgroup {
+        let cgroup = ContainerCgroup(
+            relativePath: basePath(hierarchy: hierarchy) + "/" + name, limits: limits, hierarchy: hierarchy)
         do {
             try cgroup.makeDirectories(required: controllers(for: limits), optional: [])
             try cgroup.applyLimits()
@@ -70,8 +73,10 @@ public final class ContainerCgroup {
     /// `optional` ones the host has, for runtimes that write their own settings (stage 4).
     /// `sharing`: a directory that exists with processes in it is joined (and listed in
     /// `busyDirectories`) rather than refused, as runc 1.1 does with a warning.
-    public static func create(relativePath: String, required: [String], optional: [String],
-                              hierarchy: CgroupHierarchy = .current(), sharing: Bool = false) throws -> ContainerCgroup {
+    public static func create(
+        relativePath: String, required: [String], optional: [String],
+        hierarchy: CgroupHierarchy = .current(), sharing: Bool = false
+    ) throws -> ContainerCgroup {
         let trimmed = relativePath.split(separator: "/").joined(separator: "/")
         guard !trimmed.isEmpty, !trimmed.split(separator: "/").contains("..") else {
             throw CgroupError.path(relativePath)
@@ -140,13 +145,17 @@ public final class ContainerCgroup {
                         if try !makeDirectory(current, mustBeNew: last && !sharing), last {
                             busyDirectories.append(current)
                         }
-                        if directory.version == 1 && directory.controllers.contains("cpuset") { try inheritCpuset(current) }
+                        if directory.version == 1 && directory.controllers.contains("cpuset") {
+                            try inheritCpuset(current)
+                        }
                     }
                     break
                 } catch CgroupError.create(_, let errno) where errno == ENOENT && attempt < 3 {
                     continue
-                } catch CgroupError.create(_, let errno) where [EACCES, EPERM, EROFS].contains(errno)
-                            && directory.controllers.allSatisfy({ !required.contains($0) }) {
+                } catch CgroupError.create(_, let errno)
+                    where [EACCES, EPERM, EROFS].contains(errno)
+                    && directory.controllers.allSatisfy({ !required.contains($0) })
+                {
                     // Optional controllers this user may not use (one without root holds only
                     // the hierarchies delegated to them): the container goes without.
                     skipped = true
@@ -168,7 +177,8 @@ public final class ContainerCgroup {
     static func frozenState(_ directory: Directory) -> String? {
         if directory.version == 1 {
             guard directory.controllers.contains("freezer") else { return nil }
-            let state = (Sys.readText(directory.path + "/freezer.state") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let state = (Sys.readText(directory.path + "/freezer.state") ?? "").trimmingCharacters(
+                in: .whitespacesAndNewlines)
             return state == "FROZEN" || state == "FREEZING" ? "freezer.state \(state)" : nil
         }
         if (Sys.readText(directory.path + "/cgroup.freeze") ?? "").hasPrefix("1") { return "cgroup.freeze 1" }
@@ -198,8 +208,10 @@ public final class ContainerCgroup {
         let parent = (path as NSString).deletingLastPathComponent
         for file in ["cpuset.cpus", "cpuset.mems"] {
             let own = Sys.readText(path + "/" + file)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard own.isEmpty, let inherited = Sys.readText(parent + "/" + file)?.trimmingCharacters(in: .whitespacesAndNewlines),
-                  !inherited.isEmpty else { continue }
+            guard own.isEmpty,
+                let inherited = Sys.readText(parent + "/" + file)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                !inherited.isEmpty
+            else { continue }
             try write(path + "/" + file, inherited)
         }
     }
@@ -212,7 +224,9 @@ public final class ContainerCgroup {
     /// A file the kernel does not offer (a scheduler's weights, a v1-only setting) is an error
     /// that names it and the controller, unless the write is optional.
     public func apply(_ item: LimitWrite, controller: String) throws {
-        guard let dir = directory(for: controller) else { throw CgroupError.noController(controller, mode: hierarchy.mode) }
+        guard let dir = directory(for: controller) else {
+            throw CgroupError.noController(controller, mode: hierarchy.mode)
+        }
         let path = dir.path + "/" + item.file
         if !Sys.exists(path) {
             if item.optional { return }
@@ -220,7 +234,8 @@ public final class ContainerCgroup {
                 try write(dir.path + "/" + fallback.file, fallback.value)
                 return
             }
-            throw CgroupError.missingFile(path, controller: controller, version: dir.version, alternative: item.fallback?.file, why: item.why)
+            throw CgroupError.missingFile(
+                path, controller: controller, version: dir.version, alternative: item.fallback?.file, why: item.why)
         }
         try write(path, item.value)
     }
@@ -266,14 +281,18 @@ public final class ContainerCgroup {
             let path = dir.path + "/" + item.file
             if item.optional && !Sys.exists(path) {
                 let swapOn = (Sys.readText("/proc/swaps") ?? "").split(separator: "\n").count > 1
-                notes.append("\(item.file) is missing (\(item.why)): " + (swapOn
-                    ? "this kernel does not account swap, so the container may use swap beyond the limit; boot with swapaccount=1"
-                    : "no matter here, this host has no swap"))
+                notes.append(
+                    "\(item.file) is missing (\(item.why)): "
+                        + (swapOn
+                            ? "this kernel does not account swap, so the container may use swap beyond the limit; boot with swapaccount=1"
+                            : "no matter here, this host has no swap"))
                 continue
             }
             try write(path, item.value)
             if item.file == "memory.memsw.limit_in_bytes" {
-                notes.append("memory+swap is limited too, and the kernel then counts limit hits in neither failcnt: read the OOM kills")
+                notes.append(
+                    "memory+swap is limited too, and the kernel then counts limit hits in neither failcnt: read the OOM kills"
+                )
             }
         }
     }
@@ -366,7 +385,8 @@ public final class ContainerCgroup {
     /// first: rmdir refuses a cgroup with children (EBUSY), as runc's removal knows.
     static func removeCgroup(_ path: String, version: Int) {
         guard Sys.isDirectory(path) else { return }
-        for child in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where Sys.isDirectory(path + "/" + child) {
+        for child in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        where Sys.isDirectory(path + "/" + child) {
             removeCgroup(path + "/" + child, version: version)
         }
         for attempt in 0..<200 {
@@ -381,7 +401,9 @@ public final class ContainerCgroup {
             if rmdir(path) == 0 || errno == ENOENT { return }
             usleep(attempt < 20 ? 1_000 : 10_000)
         }
-        Sys.warn("contlab: could not remove the cgroup \(path) (\(String(cString: strerror(errno)))); remove it with rmdir once its processes are gone")
+        Sys.warn(
+            "contlab: could not remove the cgroup \(path) (\(String(cString: strerror(errno)))); remove it with rmdir once its processes are gone"
+        )
     }
 
     /// Remove cgroups left by contlab processes that no longer exist (a contlab killed with
@@ -392,7 +414,8 @@ public final class ContainerCgroup {
         if let v2 = hierarchy.v2 { parents.insert(v2) }
         for mount in parents {
             let dir = mount + "/" + parent
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where entry.hasPrefix("run-") {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where entry.hasPrefix("run-")
+            {
                 let owner = entry.split(separator: "-").dropFirst().first.flatMap { pid_t($0) }
                 let path = dir + "/" + entry
                 let empty = (Sys.readText(path + "/cgroup.procs") ?? "x").isEmpty
@@ -416,32 +439,41 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .noController(let controller, let mode):
-            return "this host has no \(controller) cgroup controller (cgroups: \(mode)); on v2 it must be listed in /sys/fs/cgroup/cgroup.controllers, on v1 mounted under /sys/fs/cgroup"
+            return
+                "this host has no \(controller) cgroup controller (cgroups: \(mode)); on v2 it must be listed in /sys/fs/cgroup/cgroup.controllers, on v1 mounted under /sys/fs/cgroup"
         case .path(let path):
-            return "cgroup path \"\(path)\": give a path below the hierarchy's root without \"..\", like /mygroup/container1"
+            return
+                "cgroup path \"\(path)\": give a path below the hierarchy's root without \"..\", like /mygroup/container1"
         case .create(let path, let errno):
             if errno == EEXIST {
-                return "the cgroup \(path) exists already and has processes in it: another container uses it; pick another id or cgroupsPath"
+                return
+                    "the cgroup \(path) exists already and has processes in it: another container uses it; pick another id or cgroupsPath"
             }
             let base = "cannot create the cgroup \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EACCES || errno == EPERM || errno == EROFS {
-                return base + " — creating cgroups needs root, or a cgroup subtree delegated to you: on a lab server, ask its admin to run sudo contlab lab setup --users \(UserDatabase.currentUserName()); elsewhere, systemd-run --user -p Delegate=yes"
+                return base
+                    + " — creating cgroups needs root, or a cgroup subtree delegated to you: on a lab server, ask its admin to run sudo contlab lab setup --users \(UserDatabase.currentUserName()); elsewhere, systemd-run --user -p Delegate=yes"
             }
             return base
         case .missingFile(let path, let controller, let version, let alternative, let why):
             let file = (path as NSString).lastPathComponent
             let either = alternative.map { " (nor \($0))" } ?? ""
-            return "\(why): this kernel's \(controller) controller (cgroup v\(version)) has no \(file)\(either), so the setting cannot be "
+            return
+                "\(why): this kernel's \(controller) controller (cgroup v\(version)) has no \(file)\(either), so the setting cannot be "
                 + "applied: \(path) is missing; remove the setting from config.json, or run on a host whose kernel offers it"
         case .frozen(let path, let state):
             // The first words are the ones runc prints, which tools and runc's tests look for.
-            let thaw = state.hasPrefix("freezer") ? "echo THAWED > \(path)/freezer.state" : "echo 0 > \(path)/cgroup.freeze (or its frozen parent's)"
-            return "container's cgroup unexpectedly frozen: \(path) reads \(state), and a process put there would stop before "
+            let thaw =
+                state.hasPrefix("freezer")
+                ? "echo THAWED > \(path)/freezer.state" : "echo 0 > \(path)/cgroup.freeze (or its frozen parent's)"
+            return
+                "container's cgroup unexpectedly frozen: \(path) reads \(state), and a process put there would stop before "
                 + "it starts; thaw it (\(thaw)) or give the container another cgroupsPath"
         case .write(let path, let value, let errno):
             let base = "cannot write \(value) to \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EINVAL || errno == EBUSY {
-                return base + " — the kernel refused this value; a memory limit below what is in use, or below the kernel's minimum, is refused"
+                return base
+                    + " — the kernel refused this value; a memory limit below what is in use, or below the kernel's minimum, is refused"
             }
             return base
         }

@@ -50,10 +50,11 @@ public struct UserDelegation: Equatable, Sendable {
     /// makes its cgroup there).
     public func isPrepared(in hierarchy: CgroupHierarchy) -> Bool {
         let directories = directories(in: hierarchy)
-        return !directories.isEmpty && directories.allSatisfy { directory in
-            var info = stat()
-            return stat(directory.path, &info) == 0 && info.st_uid == uid
-        }
+        return !directories.isEmpty
+            && directories.allSatisfy { directory in
+                var info = stat()
+                return stat(directory.path, &info) == 0 && info.st_uid == uid
+            }
     }
 
     /// Make the directories and give them to the user; returns what was done, a line each.
@@ -69,9 +70,14 @@ public struct UserDelegation: Equatable, Sendable {
                     let enable = (Sys.readText(above + "/cgroup.controllers") ?? "").split(separator: " ")
                         .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
                         .filter { Self.controllers.contains($0) }.map { "+" + $0 }
-                    if !enable.isEmpty { try? Sys.writeFile(above + "/cgroup.subtree_control", enable.joined(separator: " "), record: false) }
+                    if !enable.isEmpty {
+                        try? Sys.writeFile(
+                            above + "/cgroup.subtree_control", enable.joined(separator: " "), record: false)
+                    }
                 }
-                guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw CgroupError.create(directory, errno: errno) }
+                guard mkdir(directory, 0o755) == 0 || errno == EEXIST else {
+                    throw CgroupError.create(directory, errno: errno)
+                }
                 done.append("mkdir \(directory)")
             }
             for file in Self.ownedFiles(version: version) {
@@ -79,7 +85,9 @@ public struct UserDelegation: Equatable, Sendable {
                 guard Sys.exists(target) else { continue }
                 guard chown(target, uid, gid) == 0 else { throw DelegationError.chown(target, errno: errno) }
             }
-            done.append("chown \(uid):\(gid) \(path) (\(Self.ownedFiles(version: version).filter { !$0.isEmpty }.joined(separator: ", ")))")
+            done.append(
+                "chown \(uid):\(gid) \(path) (\(Self.ownedFiles(version: version).filter { !$0.isEmpty }.joined(separator: ", ")))"
+            )
         }
         return done
     }
@@ -132,7 +140,8 @@ public enum DelegationError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .chown(let path, let code):
-            return "cannot give \(path) to the user: \(String(cString: strerror(code))); run contlab lab setup as root (sudo)"
+            return
+                "cannot give \(path) to the user: \(String(cString: strerror(code))); run contlab lab setup as root (sudo)"
         }
     }
 }

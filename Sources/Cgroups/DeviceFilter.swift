@@ -16,7 +16,9 @@ public enum DeviceFilter {
         public var minor: Int64?
         public var access: String
 
-        public init(allow: Bool, type: Character = "a", major: Int64? = nil, minor: Int64? = nil, access: String = "rwm") {
+        public init(
+            allow: Bool, type: Character = "a", major: Int64? = nil, minor: Int64? = nil, access: String = "rwm"
+        ) {
             self.allow = allow
             self.type = type
             self.major = major
@@ -28,7 +30,8 @@ public enum DeviceFilter {
     /// The devices every container may use whatever its rules say (null, zero, full, random,
     /// urandom, tty, console, ptmx, the ptys, tun), allowed after the rules as runc does.
     /// The same list serves v1's devices.allow.
-    public static let defaults: [Rule] = ([(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (136, nil), (10, 200)] as [(Int64, Int64?)])
+    public static let defaults: [Rule] =
+        ([(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (136, nil), (10, 200)] as [(Int64, Int64?)])
         .map { Rule(allow: true, type: "c", major: $0.0, minor: $0.1) }
 
     /// A BPF instruction: opcode, destination and source registers, offset, immediate.
@@ -42,17 +45,27 @@ public enum DeviceFilter {
         /// The kernel's struct bpf_insn, little-endian.
         public var bytes: [UInt8] {
             let o = UInt16(bitPattern: off), i = UInt32(bitPattern: imm)
-            return [code, src << 4 | dst, UInt8(o & 0xff), UInt8(o >> 8),
-                    UInt8(i & 0xff), UInt8((i >> 8) & 0xff), UInt8((i >> 16) & 0xff), UInt8(i >> 24)]
+            return [
+                code, src << 4 | dst, UInt8(o & 0xff), UInt8(o >> 8),
+                UInt8(i & 0xff), UInt8((i >> 8) & 0xff), UInt8((i >> 16) & 0xff), UInt8(i >> 24)
+            ]
         }
 
         // The few instructions the filter needs (32-bit ALU, as the context's fields are u32).
-        static func loadWord(_ dst: UInt8, from src: UInt8, offset: Int16) -> Instruction { Instruction(code: 0x61, dst: dst, src: src, off: offset) }
+        static func loadWord(_ dst: UInt8, from src: UInt8, offset: Int16) -> Instruction {
+            Instruction(code: 0x61, dst: dst, src: src, off: offset)
+        }
         static func and(_ dst: UInt8, _ imm: Int32) -> Instruction { Instruction(code: 0x54, dst: dst, imm: imm) }
-        static func shiftRight(_ dst: UInt8, _ imm: Int32) -> Instruction { Instruction(code: 0x74, dst: dst, imm: imm) }
+        static func shiftRight(_ dst: UInt8, _ imm: Int32) -> Instruction {
+            Instruction(code: 0x74, dst: dst, imm: imm)
+        }
         static func move(_ dst: UInt8, _ imm: Int32) -> Instruction { Instruction(code: 0xb4, dst: dst, imm: imm) }
-        static func moveRegister(_ dst: UInt8, _ src: UInt8) -> Instruction { Instruction(code: 0xbc, dst: dst, src: src) }
-        static func jumpIfNotEqual(_ dst: UInt8, _ imm: Int32, skip: Int16) -> Instruction { Instruction(code: 0x55, dst: dst, off: skip, imm: imm) }
+        static func moveRegister(_ dst: UInt8, _ src: UInt8) -> Instruction {
+            Instruction(code: 0xbc, dst: dst, src: src)
+        }
+        static func jumpIfNotEqual(_ dst: UInt8, _ imm: Int32, skip: Int16) -> Instruction {
+            Instruction(code: 0x55, dst: dst, off: skip, imm: imm)
+        }
         static let exit = Instruction(code: 0x95)
     }
 
@@ -64,7 +77,7 @@ public enum DeviceFilter {
         var program: [Instruction] = [
             .loadWord(2, from: 1, offset: 0), .and(2, 0xffff),
             .loadWord(3, from: 1, offset: 0), .shiftRight(3, 16),
-            .loadWord(4, from: 1, offset: 4), .loadWord(5, from: 1, offset: 8),
+            .loadWord(4, from: 1, offset: 4), .loadWord(5, from: 1, offset: 8)
         ]
         for rule in rules.reversed() {
             var block: [Instruction] = []
@@ -105,20 +118,27 @@ public enum DeviceFilter {
     public static func attach(_ rules: [Rule], toCgroup path: String) throws {
         let bytes = program(rules).flatMap(\.bytes)
         var log = [CChar](repeating: 0, count: 16_384)
-        let prog = bytes.withUnsafeBytes { cl_bpf_load_device_program($0.baseAddress, Int32(bytes.count / 8), &log, UInt32(log.count)) }
+        let prog = bytes.withUnsafeBytes {
+            cl_bpf_load_device_program($0.baseAddress, Int32(bytes.count / 8), &log, UInt32(log.count))
+        }
         guard prog >= 0 else {
             let verifier = String(cString: log).split(separator: "\n").suffix(3).joined(separator: " / ")
-            throw SystemCallError("bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE)", errno: -prog,
-                                  hint: verifier.isEmpty ? "loading BPF programs needs CAP_BPF and CAP_SYS_ADMIN" : "the verifier said: \(verifier)")
+            throw SystemCallError(
+                "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE)", errno: -prog,
+                hint: verifier.isEmpty
+                    ? "loading BPF programs needs CAP_BPF and CAP_SYS_ADMIN" : "the verifier said: \(verifier)")
         }
         defer { close(prog) }
-        CallRecord.shared.note("bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, \(bytes.count / 8) instructions) = \(prog)")
+        CallRecord.shared.note(
+            "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, \(bytes.count / 8) instructions) = \(prog)")
         let directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directory >= 0 else { throw SystemCallError("open(\"\(path)\")", errno: errno) }
         defer { close(directory) }
         let result = cl_bpf_attach_device_program(directory, prog)
         CallRecord.shared.note("bpf(BPF_PROG_ATTACH, \"\(path)\", BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI)")
-        guard result == 0 else { throw SystemCallError("bpf(BPF_PROG_ATTACH, \"\(path)\", BPF_CGROUP_DEVICE)", errno: -result) }
+        guard result == 0 else {
+            throw SystemCallError("bpf(BPF_PROG_ATTACH, \"\(path)\", BPF_CGROUP_DEVICE)", errno: -result)
+        }
     }
 }
 

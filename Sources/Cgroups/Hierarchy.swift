@@ -68,10 +68,12 @@ public struct CgroupHierarchy: Equatable, Sendable {
     public static func parse(mountinfo: String, readControllers: (String) -> String?) -> CgroupHierarchy {
         var v1: [String: String] = [:]
         var v2: String?
-        let known: Set<String> = ["memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer",
-                                  "blkio", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc",
-                                  // systemd's own hierarchy, with no controller: a name.
-                                  "name=systemd"]
+        let known: Set<String> = [
+            "memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer",
+            "blkio", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc",
+            // systemd's own hierarchy, with no controller: a name.
+            "name=systemd"
+        ]
         for line in mountinfo.split(separator: "\n") {
             let fields = line.split(separator: " ")
             guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count, fields.count > 4 else { continue }
@@ -88,7 +90,8 @@ public struct CgroupHierarchy: Equatable, Sendable {
             }
         }
         let controllers = v2.flatMap { readControllers($0 + "/cgroup.controllers") } ?? ""
-        return CgroupHierarchy(v1: v1, v2: v2, v2Controllers: Set(controllers.split(whereSeparator: \.isWhitespace).map(String.init)))
+        return CgroupHierarchy(
+            v1: v1, v2: v2, v2Controllers: Set(controllers.split(whereSeparator: \.isWhitespace).map(String.init)))
     }
 
     /// This host's hierarchy.

@@ -36,7 +36,11 @@ public enum ExplainRecord {
     public static func rootfs(in lines: [String]) -> String? {
         for (index, line) in lines.enumerated() {
             if let path = argument(of: "chroot", in: line) { return path }
-            if line.hasSuffix("pivot_root(\".\", \".\")"), index > 0, let path = argument(of: "chdir", in: lines[index - 1]) { return path }
+            if line.hasSuffix("pivot_root(\".\", \".\")"), index > 0,
+                let path = argument(of: "chdir", in: lines[index - 1])
+            {
+                return path
+            }
         }
         return nil
     }
@@ -52,7 +56,10 @@ public enum ExplainRecord {
     public static func compact(_ lines: [String], width: Int? = nil) -> [String] {
         var lines = lines
         if let root = rootfs(in: lines), root.count > 1 {
-            lines = lines.map { $0.replacingOccurrences(of: "\"\(root)/", with: "\"<rootfs>/").replacingOccurrences(of: "\"\(root)\"", with: "\"<rootfs>\"") }
+            lines = lines.map {
+                $0.replacingOccurrences(of: "\"\(root)/", with: "\"<rootfs>/").replacingOccurrences(
+                    of: "\"\(root)\"", with: "\"<rootfs>\"")
+            }
         }
         var out: [String] = []
         var index = 0
@@ -62,7 +69,9 @@ public enum ExplainRecord {
             var end = index + 1
             while let key, end < lines.count, groupKey(lines[end]) == key { end += 1 }
             if let key, end - index >= 3 {
-                let names = lines[index..<end].compactMap { path(in: $0, position: key.position).map { ($0 as NSString).lastPathComponent } }
+                let names = lines[index..<end].compactMap {
+                    path(in: $0, position: key.position).map { ($0 as NSString).lastPathComponent }
+                }
                 let paths = "\"\(key.directory)/{\(names.joined(separator: ","))}\""
                 out.append("\(key.prefix)(" + (key.position == 0 ? "\(paths), …" : "…, \(paths)") + ") ×\(end - index)")
             } else {
@@ -84,8 +93,13 @@ public enum ExplainRecord {
             let room = first ? width : width - 8
             if Terminal.displayWidth(String(rest)) <= room { break }
             let head = rest.prefix(room)
-            guard let cut = [head.range(of: ", ", options: .backwards)?.upperBound, head.range(of: "|", options: .backwards)?.upperBound]
-                .compactMap({ $0 }).max(), cut > head.index(head.startIndex, offsetBy: room / 3) else {
+            guard
+                let cut = [
+                    head.range(of: ", ", options: .backwards)?.upperBound,
+                    head.range(of: "|", options: .backwards)?.upperBound
+                ]
+                .compactMap({ $0 }).max(), cut > head.index(head.startIndex, offsetBy: room / 3)
+            else {
                 lines.append((first ? "" : "        ") + String(head.dropLast()) + "…")
                 return lines
             }
@@ -109,7 +123,9 @@ public enum ExplainRecord {
         for (call, position) in [("mknod", 0), ("symlink", 1)] {
             guard let range = line.range(of: ": \(call)(") else { continue }
             guard let path = path(in: line, position: position) else { return nil }
-            return GroupKey(prefix: String(line[..<range.upperBound].dropLast()), directory: (path as NSString).deletingLastPathComponent, position: position)
+            return GroupKey(
+                prefix: String(line[..<range.upperBound].dropLast()),
+                directory: (path as NSString).deletingLastPathComponent, position: position)
         }
         return nil
     }

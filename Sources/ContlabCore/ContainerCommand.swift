@@ -16,8 +16,10 @@ public struct ContainerCommand {
     public let env: [String]
 
     /// Find `args[0]` the way execvp does, in `searchPath`, relative to the current root.
-    public static func resolve(args: [String], env: [String], searchPath: String,
-                               selfFD: Int32?) throws -> ContainerCommand {
+    public static func resolve(
+        args: [String], env: [String], searchPath: String,
+        selfFD: Int32?
+    ) throws -> ContainerCommand {
         guard let name = args.first, !name.isEmpty else { throw CommandError.empty }
         if name == "contlab", let selfFD {
             return ContainerCommand(executable: .selfDescriptor(selfFD), args: args, env: env)
@@ -43,11 +45,15 @@ public struct ContainerCommand {
     /// Replace this process with the command, as `uid`:`gid` in `cwd` (stage 1: no PID 1 to keep).
     /// `keepingDescriptors` N: 3 … 3+N-1 stay open across the exec (OCI's --preserve-fds). A nil
     /// `cwd`: the caller has entered it already (stage 4, before giving up its rights).
-    public func exec(cwd: String?, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])?, keepingDescriptors: Int32 = 0) throws -> Never {
+    public func exec(
+        cwd: String?, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])?, keepingDescriptors: Int32 = 0
+    ) throws -> Never {
         if let cwd, Glibc.chdir(cwd) != 0 { throw CommandError.cwd(cwd, errno: errno) }
         if let identity {
             var deathSignal: Int32 = 0
-            _ = withUnsafeMutablePointer(to: &deathSignal) { cl_prctl(2 /* PR_GET_PDEATHSIG */, UInt(bitPattern: $0), 0, 0, 0) }
+            _ = withUnsafeMutablePointer(to: &deathSignal) {
+                cl_prctl(2 /* PR_GET_PDEATHSIG */, UInt(bitPattern: $0), 0, 0, 0)
+            }
             if setgroups(identity.groups.count, identity.groups) != 0 {
                 // A user namespace made without root denies setgroups (user_namespaces(7)); with
                 // no groups asked for, the groups it came with (unmapped ones) stay.
@@ -84,8 +90,10 @@ public struct ContainerCommand {
 
     /// Fork and exec the command (stage 2 on: the init stays as PID 1). Returns its pid once the
     /// exec has happened, or throws what went wrong in the child.
-    public func spawn(cwd: String, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])?,
-                      setGroups: Bool = true) throws -> pid_t {
+    public func spawn(
+        cwd: String, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])?,
+        setGroups: Bool = true
+    ) throws -> pid_t {
         _ = cl_cloexec_from(3)
         let report = try Sys.pipe()
         defer { close(report.read) }
@@ -151,18 +159,23 @@ public enum CommandError: Error, CustomStringConvertible, Equatable {
         case .empty:
             return "no command given: put the command after --, for example: contlab run -- /bin/sh"
         case .notFound(let name, let path?):
-            return "\(name): command not found in the container's root filesystem (searched PATH=\(path)); check the name, or build a rootfs that has it (contlab rootfs list)"
+            return
+                "\(name): command not found in the container's root filesystem (searched PATH=\(path)); check the name, or build a rootfs that has it (contlab rootfs list)"
         case .notFound(let name, nil):
             return "\(name): no such file in the container's root filesystem"
         case .notExecutable(let path, let err):
             return "\(path): cannot execute: \(String(cString: strerror(err))) — is it executable (chmod +x)?"
         case .exec(let path, let err):
             var text = "\(path): exec failed: \(String(cString: strerror(err))) (\(Errno.name(err)))"
-            if err == ENOENT { text += " — a dynamically linked program whose loader or libraries are missing from the root filesystem fails like this; use a static binary or the host-tools recipe" }
+            if err == ENOENT {
+                text +=
+                    " — a dynamically linked program whose loader or libraries are missing from the root filesystem fails like this; use a static binary or the host-tools recipe"
+            }
             if err == ENOEXEC { text += " — not a binary for this machine, or a script without a #! line" }
             return text
         case .cwd(let dir, let err):
-            return "cannot change to the working directory \(dir) inside the container: \(String(cString: strerror(err))); check --cwd"
+            return
+                "cannot change to the working directory \(dir) inside the container: \(String(cString: strerror(err))); check --cwd"
         case .identity(let call, let err):
             return "\(call) failed inside the container: \(String(cString: strerror(err))) (\(Errno.name(err)))"
         }

@@ -26,10 +26,12 @@ public struct ContainerPlan: Equatable, Sendable {
     /// Mounts a later stage adds inside the root after /proc, /dev and /sys (stage 3: cgroupfs).
     public var extraMounts: [PlannedMount] = []
 
-    public init(stage: Int, rootfs: String, args: [String], env: [String] = [], cwd: String = "/",
-                uid: UInt32 = 0, gid: UInt32 = 0, additionalGids: [UInt32] = [], hostname: String? = nil,
-                namespaces: [Namespace] = [], rootless: Bool = false, recordFD: Int32? = nil,
-                hostRoot: FileIdentity? = nil, hostNamespaces: [String: String] = [:]) {
+    public init(
+        stage: Int, rootfs: String, args: [String], env: [String] = [], cwd: String = "/",
+        uid: UInt32 = 0, gid: UInt32 = 0, additionalGids: [UInt32] = [], hostname: String? = nil,
+        namespaces: [Namespace] = [], rootless: Bool = false, recordFD: Int32? = nil,
+        hostRoot: FileIdentity? = nil, hostNamespaces: [String: String] = [:]
+    ) {
         self.stage = stage
         self.rootfs = rootfs
         self.args = args
@@ -56,32 +58,44 @@ public struct ContainerPlan: Equatable, Sendable {
         func numbers<T: BinaryInteger>(_ list: [T]) -> JSONValue { .array(list.map { .number(String($0)) }) }
         func optional(_ text: String?) -> JSONValue { text.map { .string($0) } ?? .null }
         let mounts: [JSONValue] = extraMounts.map {
-            .object([("source", optional($0.source)), ("target", .string($0.target)), ("fstype", optional($0.fstype)),
-                     ("flags", .number(String($0.flags))), ("data", optional($0.data))])
+            .object([
+                ("source", optional($0.source)), ("target", .string($0.target)), ("fstype", optional($0.fstype)),
+                ("flags", .number(String($0.flags))), ("data", optional($0.data))
+            ])
         }
         return JSONValue.object([
-            ("stage", .number(String(stage))), ("rootfs", .string(rootfs)), ("args", strings(args)), ("env", strings(env)),
+            ("stage", .number(String(stage))), ("rootfs", .string(rootfs)), ("args", strings(args)),
+            ("env", strings(env)),
             ("cwd", .string(cwd)), ("uid", .number(String(uid))), ("gid", .number(String(gid))),
             ("additionalGids", numbers(additionalGids)), ("hostname", optional(hostname)),
             ("namespaces", strings(namespaces.map(\.rawValue))), ("rootless", .bool(rootless)),
             ("recordFD", recordFD.map { .number(String($0)) } ?? .null),
-            ("hostRoot", hostRoot.map { .object([("device", .number(String($0.device))), ("inode", .number(String($0.inode)))]) } ?? .null),
+            (
+                "hostRoot",
+                hostRoot.map { .object([("device", .number(String($0.device))), ("inode", .number(String($0.inode)))]) }
+                    ?? .null
+            ),
             ("hostNamespaces", .object(hostNamespaces.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-            ("extraMounts", .array(mounts)),
+            ("extraMounts", .array(mounts))
         ]).serialized
     }
 
     public static func decode(_ text: String) throws -> ContainerPlan {
         let plan = try JSONValue.parse(text)
         var result = ContainerPlan(
-            stage: try plan.number("stage"), rootfs: try plan.text("rootfs"), args: try plan.texts("args"), env: try plan.texts("env"),
+            stage: try plan.number("stage"), rootfs: try plan.text("rootfs"), args: try plan.texts("args"),
+            env: try plan.texts("env"),
             cwd: try plan.text("cwd"), uid: try plan.number("uid"), gid: try plan.number("gid"),
-            additionalGids: try plan.list("additionalGids").map { try $0.number() }, hostname: try plan.optionalText("hostname"),
+            additionalGids: try plan.list("additionalGids").map { try $0.number() },
+            hostname: try plan.optionalText("hostname"),
             namespaces: try plan.texts("namespaces").map {
-                guard let namespace = Namespace(rawValue: $0) else { throw JSONValue.AccessError(path: "namespaces", expected: "a namespace name") }
+                guard let namespace = Namespace(rawValue: $0) else {
+                    throw JSONValue.AccessError(path: "namespaces", expected: "a namespace name")
+                }
                 return namespace
             },
-            rootless: try plan.flag("rootless"), recordFD: plan["recordFD"] == .null ? nil : try plan.number("recordFD"))
+            rootless: try plan.flag("rootless"), recordFD: plan["recordFD"] == .null ? nil : try plan.number("recordFD")
+        )
         if let root = plan["hostRoot"], root != .null {
             result.hostRoot = FileIdentity(device: try root.number("device"), inode: try root.number("inode"))
         }
@@ -89,8 +103,10 @@ public struct ContainerPlan: Equatable, Sendable {
             for (key, value) in members { if case .string(let id) = value { result.hostNamespaces[key] = id } }
         }
         result.extraMounts = try plan.list("extraMounts").map {
-            PlannedMount(source: try $0.optionalText("source"), target: try $0.text("target"), fstype: try $0.optionalText("fstype"),
-                         flags: MountFlags(rawValue: try $0.number("flags")), data: try $0.optionalText("data"))
+            PlannedMount(
+                source: try $0.optionalText("source"), target: try $0.text("target"),
+                fstype: try $0.optionalText("fstype"),
+                flags: MountFlags(rawValue: try $0.number("flags")), data: try $0.optionalText("data"))
         }
         return result
     }

@@ -60,8 +60,10 @@ public final class ContainerProcess {
     /// and the new ones are made inside them (owned by a joined user namespace, nested in a joined
     /// PID namespace). The child waits until `idMaps` are written and `beforeRelease` has run. With
     /// `dieWithParent`, it gets PR_SET_PDEATHSIG(SIGKILL): a foreground run ends with its caller.
-    public static func clone(argument: String, environment: [String], namespaces: [Namespace], joining: [JoinedNamespace] = [],
-                             idMaps: IDMaps?, dieWithParent: Bool, rootless: Bool, beforeRelease: [Step] = []) throws -> pid_t {
+    public static func clone(
+        argument: String, environment: [String], namespaces: [Namespace], joining: [JoinedNamespace] = [],
+        idMaps: IDMaps?, dieWithParent: Bool, rootless: Bool, beforeRelease: [Step] = []
+    ) throws -> pid_t {
         let sync = try Sys.pipe()
         let cloned = namespaces.filter { $0 != .cgroup }
         let flags = Namespace.cloneFlags(cloned)
@@ -78,7 +80,8 @@ public final class ContainerProcess {
         if !joining.isEmpty {
             CallRecord.shared.note("clone(SIGCHLD), a child to join the namespaces")
             for joined in joining {
-                CallRecord.shared.note("setns(open(\"\(joined.path)\"), \(joined.namespace.cloneFlagName)) in that child")
+                CallRecord.shared.note(
+                    "setns(open(\"\(joined.path)\"), \(joined.namespace.cloneFlagName)) in that child")
             }
         }
         let environment = environment + ["\(SelfImage.pathVariable)=\(image.path)"]
@@ -88,8 +91,9 @@ public final class ContainerProcess {
         let joinTypes = joining.map { Int32(bitPattern: UInt32($0.namespace.cloneFlag)) }
         let pid = withCStrings(["contlab", argument]) { argv in
             withCStrings(environment) { envp in
-                cl_clone_exec(flags, "/proc/self/exe", exeFD, argv, envp, sync.read, sync.write, dieWithParent ? SIGKILL : 0,
-                              joinFDs, joinTypes, Int32(joining.count), &failedJoin)
+                cl_clone_exec(
+                    flags, "/proc/self/exe", exeFD, argv, envp, sync.read, sync.write, dieWithParent ? SIGKILL : 0,
+                    joinFDs, joinTypes, Int32(joining.count), &failedJoin)
             }
         }
         close(sync.read)
@@ -101,7 +105,9 @@ public final class ContainerProcess {
             }
             throw ContainerStartError.clone(namespaces: cloned, errno: -pid, rootless: rootless)
         }
-        CallRecord.shared.note("execveat(<contlab: \(image.source.rawValue)>, \"\", [\"contlab\", \"\(argument)\"], AT_EMPTY_PATH) in the child, pid \(pid)")
+        CallRecord.shared.note(
+            "execveat(<contlab: \(image.source.rawValue)>, \"\", [\"contlab\", \"\(argument)\"], AT_EMPTY_PATH) in the child, pid \(pid)"
+        )
         do {
             if let idMaps { try writeIDMaps(idMaps, pid: pid) }
             for step in beforeRelease { try step(pid) }
@@ -119,8 +125,10 @@ public final class ContainerProcess {
 
     /// Start the container's init for a stage 1–3 plan. Signals that `wait` forwards are blocked
     /// in the calling thread from here on, so call this from the main thread before starting any other.
-    public static func start(plan inputPlan: ContainerPlan, explain: Bool = false,
-                             beforeRelease: [Step] = []) throws -> ContainerProcess {
+    public static func start(
+        plan inputPlan: ContainerPlan, explain: Bool = false,
+        beforeRelease: [Step] = []
+    ) throws -> ContainerProcess {
         var plan = inputPlan
         Signals.block(Signals.forwarded + [SIGCHLD])
         var recordPipe: (read: Int32, write: Int32)?
@@ -138,9 +146,10 @@ public final class ContainerProcess {
         let env = ["\(ContainerPlan.environmentKey)=\(planFD)"]
         let pid: pid_t
         do {
-            pid = try clone(argument: initArgument, environment: env, namespaces: plan.namespaces,
-                            idMaps: plan.rootless ? .callerAsRoot() : nil, dieWithParent: true,
-                            rootless: plan.rootless, beforeRelease: beforeRelease)
+            pid = try clone(
+                argument: initArgument, environment: env, namespaces: plan.namespaces,
+                idMaps: plan.rootless ? .callerAsRoot() : nil, dieWithParent: true,
+                rootless: plan.rootless, beforeRelease: beforeRelease)
         } catch {
             if let recordPipe { close(recordPipe.write) }
             throw error
@@ -198,9 +207,11 @@ public enum ContainerStartError: Error, CustomStringConvertible {
             let base = "clone(\(flags)) failed: \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             switch errno {
             case EPERM where rootless:
-                return base + " — this kernel or sandbox does not let unprivileged users create user namespaces; run as root (sudo), or enable them (sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0)"
+                return base
+                    + " — this kernel or sandbox does not let unprivileged users create user namespaces; run as root (sudo), or enable them (sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0)"
             case EPERM:
-                return base + " — creating namespaces needs root: run with sudo, or add --rootless to use a user namespace"
+                return base
+                    + " — creating namespaces needs root: run with sudo, or add --rootless to use a user namespace"
             case EINVAL:
                 let missing = namespaces.filter { !Sys.exists("/proc/self/ns/\($0.procName)") }
                 let names = missing.map { "\($0.rawValue) (Linux \($0.since))" }.joined(separator: ", ")
@@ -213,15 +224,19 @@ public enum ContainerStartError: Error, CustomStringConvertible {
         case .idMap(let error):
             return "cannot map your user to root in the new user namespace: \(error)"
         case .join(let namespace, let path, let errno):
-            let base = "setns(\"\(path)\", \(namespace.cloneFlagName)) failed: \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
+            let base =
+                "setns(\"\(path)\", \(namespace.cloneFlagName)) failed: \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             switch errno {
             case EPERM:
-                return base + " — entering a namespace needs CAP_SYS_ADMIN in the user namespace that owns it; after joining"
+                return base
+                    + " — entering a namespace needs CAP_SYS_ADMIN in the user namespace that owns it; after joining"
                     + " a user namespace, only namespaces that user namespace owns can be entered"
             case EINVAL where namespace == .user:
-                return base + " — a process cannot enter its own user namespace or one of its ancestors; leave the user entry's path out to stay in it"
+                return base
+                    + " — a process cannot enter its own user namespace or one of its ancestors; leave the user entry's path out to stay in it"
             case EINVAL:
-                return base + " — the kernel refused this namespace here (a PID namespace outside this one's descendants?)"
+                return base
+                    + " — the kernel refused this namespace here (a PID namespace outside this one's descendants?)"
             default:
                 return base
             }

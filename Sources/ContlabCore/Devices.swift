@@ -6,7 +6,8 @@ import Foundation
 public enum DeviceNumber {
     public static func make(_ major: UInt32, _ minor: UInt32) -> dev_t {
         let maj = UInt64(major), min = UInt64(minor)
-        return dev_t((min & 0xff) | ((maj & 0xfff) << 8) | ((min & ~UInt64(0xff)) << 12) | ((maj & ~UInt64(0xfff)) << 32))
+        return dev_t(
+            (min & 0xff) | ((maj & 0xfff) << 8) | ((min & ~UInt64(0xff)) << 12) | ((maj & ~UInt64(0xfff)) << 32))
     }
 
     public static func major(_ dev: UInt64) -> UInt32 { UInt32(((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))) }
@@ -17,6 +18,6 @@ public enum DeviceNumber {
 /// "Default Devices" (config-linux.md), all 0666.
 public enum DefaultDevices {
     public static let nodes: [(name: String, major: UInt32, minor: UInt32)] = [
-        ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
+        ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)
     ]
 }

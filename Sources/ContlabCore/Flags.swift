@@ -72,27 +72,27 @@ public struct MountFlags: OptionSet, Sendable, Hashable {
     public let rawValue: UInt
     public init(rawValue: UInt) { self.rawValue = rawValue }
 
-    public static let readOnly = MountFlags(rawValue: 1)        // MS_RDONLY
-    public static let noSUID = MountFlags(rawValue: 2)          // MS_NOSUID
-    public static let noDev = MountFlags(rawValue: 4)           // MS_NODEV
-    public static let noExec = MountFlags(rawValue: 8)          // MS_NOEXEC
-    public static let synchronous = MountFlags(rawValue: 16)    // MS_SYNCHRONOUS
-    public static let remount = MountFlags(rawValue: 32)        // MS_REMOUNT
-    public static let mandLock = MountFlags(rawValue: 64)       // MS_MANDLOCK
-    public static let dirSync = MountFlags(rawValue: 128)       // MS_DIRSYNC
-    public static let noSymFollow = MountFlags(rawValue: 256)   // MS_NOSYMFOLLOW
-    public static let noATime = MountFlags(rawValue: 1024)      // MS_NOATIME
-    public static let noDirATime = MountFlags(rawValue: 2048)   // MS_NODIRATIME
-    public static let bind = MountFlags(rawValue: 4096)         // MS_BIND
-    public static let move = MountFlags(rawValue: 8192)         // MS_MOVE
-    public static let recursive = MountFlags(rawValue: 16384)   // MS_REC
-    public static let silent = MountFlags(rawValue: 32768)      // MS_SILENT
-    public static let unbindable = MountFlags(rawValue: 1 << 17) // MS_UNBINDABLE
-    public static let `private` = MountFlags(rawValue: 1 << 18) // MS_PRIVATE
-    public static let slave = MountFlags(rawValue: 1 << 19)     // MS_SLAVE
-    public static let shared = MountFlags(rawValue: 1 << 20)    // MS_SHARED
+    public static let readOnly = MountFlags(rawValue: 1)  // MS_RDONLY
+    public static let noSUID = MountFlags(rawValue: 2)  // MS_NOSUID
+    public static let noDev = MountFlags(rawValue: 4)  // MS_NODEV
+    public static let noExec = MountFlags(rawValue: 8)  // MS_NOEXEC
+    public static let synchronous = MountFlags(rawValue: 16)  // MS_SYNCHRONOUS
+    public static let remount = MountFlags(rawValue: 32)  // MS_REMOUNT
+    public static let mandLock = MountFlags(rawValue: 64)  // MS_MANDLOCK
+    public static let dirSync = MountFlags(rawValue: 128)  // MS_DIRSYNC
+    public static let noSymFollow = MountFlags(rawValue: 256)  // MS_NOSYMFOLLOW
+    public static let noATime = MountFlags(rawValue: 1024)  // MS_NOATIME
+    public static let noDirATime = MountFlags(rawValue: 2048)  // MS_NODIRATIME
+    public static let bind = MountFlags(rawValue: 4096)  // MS_BIND
+    public static let move = MountFlags(rawValue: 8192)  // MS_MOVE
+    public static let recursive = MountFlags(rawValue: 16384)  // MS_REC
+    public static let silent = MountFlags(rawValue: 32768)  // MS_SILENT
+    public static let unbindable = MountFlags(rawValue: 1 << 17)  // MS_UNBINDABLE
+    public static let `private` = MountFlags(rawValue: 1 << 18)  // MS_PRIVATE
+    public static let slave = MountFlags(rawValue: 1 << 19)  // MS_SLAVE
+    public static let shared = MountFlags(rawValue: 1 << 20)  // MS_SHARED
     public static let relATime = MountFlags(rawValue: 1 << 21)  // MS_RELATIME
-    public static let strictATime = MountFlags(rawValue: 1 << 24) // MS_STRICTATIME
+    public static let strictATime = MountFlags(rawValue: 1 << 24)  // MS_STRICTATIME
 
     static let names: [(MountFlags, String)] = [
         (.readOnly, "MS_RDONLY"), (.noSUID, "MS_NOSUID"), (.noDev, "MS_NODEV"), (.noExec, "MS_NOEXEC"),
@@ -101,7 +101,7 @@ public struct MountFlags: OptionSet, Sendable, Hashable {
         (.noDirATime, "MS_NODIRATIME"), (.bind, "MS_BIND"), (.move, "MS_MOVE"), (.recursive, "MS_REC"),
         (.silent, "MS_SILENT"), (.unbindable, "MS_UNBINDABLE"), (.private, "MS_PRIVATE"),
         (.slave, "MS_SLAVE"), (.shared, "MS_SHARED"), (.relATime, "MS_RELATIME"),
-        (.strictATime, "MS_STRICTATIME"),
+        (.strictATime, "MS_STRICTATIME")
     ]
 
     /// `MS_BIND|MS_REC`, or `0`.

@@ -12,8 +12,10 @@ public enum HostCommand {
     /// Run `args` (args[0] looked up in PATH) and return its status and combined output. With
     /// `passThrough`, the output goes to our stderr as it comes (progress of slow builds).
     @discardableResult
-    public static func run(_ args: [String], passThrough: Bool = false,
-                           environment: [String: String]? = nil) throws -> Result {
+    public static func run(
+        _ args: [String], passThrough: Bool = false,
+        environment: [String: String]? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = args

@@ -23,7 +23,8 @@ public enum JSONValue: Equatable, Sendable {
         case let (.number(x), .number(y)): return x == y
         case let (.string(x), .string(y)): return x == y
         case let (.array(x), .array(y)): return x == y
-        case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case let (.object(x), .object(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
         }
     }
@@ -85,7 +86,9 @@ public enum JSONValue: Equatable, Sendable {
                 if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
                 while true {
                     skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                        throw error("expected a member name in quotes")
+                    }
                     let key = try string()
                     skipSpace()
                     try expect(":")
@@ -150,7 +153,9 @@ public enum JSONValue: Equatable, Sendable {
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
                 guard digits() > 0 else { throw error("an exponent needs digits") }
             }
             return String(decoding: bytes[start..<index], as: UTF8.self)
@@ -316,11 +321,15 @@ extension JSONValue {
     }
 
     public func number<T: FixedWidthInteger>(_ key: String) throws -> T {
-        do { return try member(key).number() } catch { throw AccessError(path: key, expected: "an integer that fits \(T.self)") }
+        do { return try member(key).number() } catch {
+            throw AccessError(path: key, expected: "an integer that fits \(T.self)")
+        }
     }
 
     public func number<T: FixedWidthInteger>() throws -> T {
-        guard case .number(let text) = self, let value = T(text) else { throw AccessError(path: "", expected: "an integer that fits \(T.self)") }
+        guard case .number(let text) = self, let value = T(text) else {
+            throw AccessError(path: "", expected: "an integer that fits \(T.self)")
+        }
         return value
     }
 

@@ -52,8 +52,10 @@ public enum ProjectFiles {
     /// root's data directory, whose built root filesystems every user of the machine may read.
     public static let systemDataDirectory = URL(fileURLWithPath: "/var/lib/contlab", isDirectory: true)
 
-    public static func dataDirectory(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                     isRoot: Bool = getuid() == 0) -> URL {
+    public static func dataDirectory(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        isRoot: Bool = getuid() == 0
+    ) -> URL {
         if let explicit = environment["CONTLAB_DATA"], !explicit.isEmpty {
             return URL(fileURLWithPath: explicit, isDirectory: true)
         }
@@ -73,7 +75,8 @@ public enum ProjectFilesError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .homeNotFound(let what):
-            return "cannot find contlab's \(what)/ directory: run contlab from its checkout, or set CONTLAB_HOME to the directory that holds lessons/ and rootfs-recipes/"
+            return
+                "cannot find contlab's \(what)/ directory: run contlab from its checkout, or set CONTLAB_HOME to the directory that holds lessons/ and rootfs-recipes/"
         }
     }
 }

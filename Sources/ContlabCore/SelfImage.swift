@@ -99,8 +99,9 @@ public enum SelfImage {
     public static func hostPath() -> String? {
         var running = stat(), named = stat()
         if let link = Sys.readLink("/proc/self/exe"), !link.hasSuffix(" (deleted)"),
-           stat("/proc/self/exe", &running) == 0, stat(link, &named) == 0,
-           running.st_ino == named.st_ino, running.st_size == named.st_size {
+            stat("/proc/self/exe", &running) == 0, stat(link, &named) == 0,
+            running.st_ino == named.st_ino, running.st_size == named.st_size
+        {
             return link
         }
         if let given = ProcessInfo.processInfo.environment[pathVariable], given.hasPrefix("/") { return given }

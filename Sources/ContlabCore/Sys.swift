@@ -23,9 +23,12 @@ public enum Sys {
         if rc != 0 { throw SystemCallError("ioctl(SIOCSIFFLAGS, lo)", errno: -rc) }
     }
 
-    public static func mount(source: String?, target: String, fstype: String?, flags: MountFlags,
-                             data: String? = nil, hint: String? = nil) throws {
-        let call = "mount(\(quote(source)), \(quote(target)), \(quote(fstype)), \(flags.description)"
+    public static func mount(
+        source: String?, target: String, fstype: String?, flags: MountFlags,
+        data: String? = nil, hint: String? = nil
+    ) throws {
+        let call =
+            "mount(\(quote(source)), \(quote(target)), \(quote(fstype)), \(flags.description)"
             + (data.map { ", \"\($0)\")" } ?? ", NULL)")
         guard record(call) else { return }
         if Glibc.mount(source, target, fstype, flags.rawValue, data) != 0 {
@@ -160,8 +163,10 @@ public enum Sys {
     /// mknod(2) of a device or FIFO (`type`: S_IFCHR, S_IFBLK or S_IFIFO), then chmod to `mode`
     /// (mknod is filtered by the umask; device nodes must be 0666 like the host's) and, with
     /// `owner`, chown. With `replacing`, whatever is at `path` is unlinked first.
-    public static func mknod(_ path: String, type: mode_t, mode: mode_t, major: UInt32, minor: UInt32,
-                             owner: (uid: uid_t, gid: gid_t)? = nil, replacing: Bool = false) throws {
+    public static func mknod(
+        _ path: String, type: mode_t, mode: mode_t, major: UInt32, minor: UInt32,
+        owner: (uid: uid_t, gid: gid_t)? = nil, replacing: Bool = false
+    ) throws {
         let typeName = type == S_IFBLK ? "S_IFBLK" : type == S_IFIFO ? "S_IFIFO" : "S_IFCHR"
         let call = "mknod(\"\(path)\", \(typeName)|0\(String(mode, radix: 8)), makedev(\(major), \(minor)))"
         guard record(call) else { return }
@@ -223,7 +228,8 @@ public enum Sys {
         guard record(call) else { return nil }
         let count = UInt16(program.count / 8)
         let rc = program.withUnsafeBytes {
-            listener ? cl_seccomp_load_program_with_listener($0.baseAddress, count)
+            listener
+                ? cl_seccomp_load_program_with_listener($0.baseAddress, count)
                 : cl_seccomp_load_program($0.baseAddress, count)
         }
         if rc < 0 { throw SystemCallError(call, errno: -rc) }
@@ -379,7 +385,7 @@ public enum Signals {
         (SIGSEGV, "SEGV"), (SIGUSR2, "USR2"), (SIGPIPE, "PIPE"), (SIGALRM, "ALRM"), (SIGTERM, "TERM"),
         (SIGCHLD, "CHLD"), (SIGCONT, "CONT"), (SIGSTOP, "STOP"), (SIGTSTP, "TSTP"), (SIGTTIN, "TTIN"),
         (SIGTTOU, "TTOU"), (SIGURG, "URG"), (SIGXCPU, "XCPU"), (SIGXFSZ, "XFSZ"), (SIGVTALRM, "VTALRM"),
-        (SIGPROF, "PROF"), (SIGWINCH, "WINCH"), (SIGIO, "IO"), (SIGPWR, "PWR"), (SIGSYS, "SYS"),
+        (SIGPROF, "PROF"), (SIGWINCH, "WINCH"), (SIGIO, "IO"), (SIGPWR, "PWR"), (SIGSYS, "SYS")
     ]
 
     public static func name(_ sig: Int32) -> String {
@@ -433,7 +439,8 @@ public enum Timestamp {
             let s = String(n)
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
+        return
+            "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
     }
 }
 

@@ -93,8 +93,10 @@ extension Sys {
     }
 
     /// capset(2) of the effective, permitted and inheritable sets (libcap's cap_set_proc).
-    public static func setCapabilities(effective: [Capability], permitted: [Capability],
-                                       inheritable: [Capability]) throws {
+    public static func setCapabilities(
+        effective: [Capability], permitted: [Capability],
+        inheritable: [Capability]
+    ) throws {
         func set(_ capabilities: [Capability]) -> String {
             capabilities.isEmpty ? "0" : capabilities.map(\.name).joined(separator: "|")
         }

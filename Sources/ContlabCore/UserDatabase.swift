@@ -28,8 +28,9 @@ public struct UserDatabase: Sendable {
         groups = group.split(separator: "\n").compactMap { line in
             let f = line.split(separator: ":", omittingEmptySubsequences: false)
             guard f.count >= 4, let gid = UInt32(f[2]) else { return nil }
-            return Group(name: String(f[0]), gid: gid,
-                         members: f[3].split(separator: ",").map(String.init))
+            return Group(
+                name: String(f[0]), gid: gid,
+                members: f[3].split(separator: ",").map(String.init))
         }
     }
 
@@ -46,8 +47,9 @@ public struct UserDatabase: Sendable {
     /// Read the databases of the root filesystem at `rootfs`, resolved inside it (its symlinks
     /// cannot point at the host's files); missing or refused files mean no entries.
     public init(rootfs: String) {
-        self.init(passwd: Sys.readInRoot(rootfs, "etc/passwd") ?? "",
-                  group: Sys.readInRoot(rootfs, "etc/group") ?? "")
+        self.init(
+            passwd: Sys.readInRoot(rootfs, "etc/passwd") ?? "",
+            group: Sys.readInRoot(rootfs, "etc/group") ?? "")
     }
 
     public struct Identity: Equatable, Sendable {
@@ -109,9 +111,11 @@ public enum UserError: Error, CustomStringConvertible, Equatable {
         case .empty(let spec):
             return "--user \"\(spec)\": give a user as NAME, UID, NAME:GROUP or UID:GID"
         case .unknownUser(let name, let known):
-            return "--user: no user \"\(name)\" in the root filesystem's /etc/passwd (it has: \(known.joined(separator: ", "))); give a numeric UID or add the user to the recipe"
+            return
+                "--user: no user \"\(name)\" in the root filesystem's /etc/passwd (it has: \(known.joined(separator: ", "))); give a numeric UID or add the user to the recipe"
         case .unknownGroup(let name, let known):
-            return "--user: no group \"\(name)\" in the root filesystem's /etc/group (it has: \(known.joined(separator: ", "))); give a numeric GID"
+            return
+                "--user: no group \"\(name)\" in the root filesystem's /etc/group (it has: \(known.joined(separator: ", "))); give a numeric GID"
         }
     }
 }

@@ -35,8 +35,10 @@ public struct RuntimeCallChain: Codable, Equatable, Sendable {
         /// "exit 0", "error: …", or nil when the journal ends before the call does.
         public var outcome: String?
 
-        public init(time: String, verb: String, arguments: [String], globalFlags: [String] = [], callers: [String] = [],
-                    initCalls: [InitCalls] = [], initCallCount: Int = 0, outcome: String? = nil) {
+        public init(
+            time: String, verb: String, arguments: [String], globalFlags: [String] = [], callers: [String] = [],
+            initCalls: [InitCalls] = [], initCallCount: Int = 0, outcome: String? = nil
+        ) {
             self.time = time
             self.verb = verb
             self.arguments = arguments
@@ -105,11 +107,14 @@ public struct RuntimeCallChain: Codable, Equatable, Sendable {
                     let word = words[index]
                     let name = String(word.split(separator: "=", maxSplits: 1).first ?? "")
                     let valued = valuedGlobals.contains(name) && !word.contains("=")
-                    if name != "--journal" { globals += valued && index + 1 < words.count ? [word, words[index + 1]] : [word] }
+                    if name != "--journal" {
+                        globals += valued && index + 1 < words.count ? [word, words[index + 1]] : [word]
+                    }
                     index += valued ? 2 : 1
                 }
                 guard index < words.count else { continue }
-                calls.append(Call(time: time, verb: words[index], arguments: Array(words[(index + 1)...]), globalFlags: globals))
+                calls.append(
+                    Call(time: time, verb: words[index], arguments: Array(words[(index + 1)...]), globalFlags: globals))
                 continue
             }
             guard !calls.isEmpty, line.hasPrefix("  ") else { continue }
@@ -121,7 +126,8 @@ public struct RuntimeCallChain: Codable, Equatable, Sendable {
                 // A system call in C notation, `name(…)`; the runtime's own words there are no call.
                 let text = detail.dropFirst(6)
                 guard let open = text.firstIndex(of: "("), !text[..<open].isEmpty,
-                      text[..<open].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
+                    text[..<open].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+                else { continue }
                 let name = String(text[..<open])
                 calls[calls.count - 1].initCallCount += 1
                 if let index = calls[calls.count - 1].initCalls.firstIndex(where: { $0.name == name }) {
@@ -140,7 +146,9 @@ public struct RuntimeCallChain: Codable, Equatable, Sendable {
     /// before kill's signal), by default the container of the journal's last create.
     public static func parse(journal: String, engine: String, container: String? = nil) -> RuntimeCallChain? {
         let all = calls(journal: journal)
-        guard let id = container ?? all.last(where: { $0.verb == "create" || $0.verb == "run" })?.arguments.last else { return nil }
+        guard let id = container ?? all.last(where: { $0.verb == "create" || $0.verb == "run" })?.arguments.last else {
+            return nil
+        }
         let mine = all.filter { $0.arguments.contains(id) }
         return mine.isEmpty ? nil : RuntimeCallChain(engine: engine, container: id, calls: mine)
     }
@@ -227,7 +235,8 @@ public struct CallChainDiagram: Sendable {
     /// the engine; the program next to the runtime, and what each box says, come from the calls.
     public func boxes(language: Language) -> [Box] {
         let zh = language == .zh
-        let runtimeCaller = chain.calls.first { $0.verb == "create" || $0.verb == "run" }?.engineCaller
+        let runtimeCaller =
+            chain.calls.first { $0.verb == "create" || $0.verb == "run" }?.engineCaller
             ?? chain.calls.first?.engineCaller
         /// "pid N, " for a program the journal saw among a call's callers.
         func seen(_ program: String) -> String {
@@ -235,34 +244,45 @@ public struct CallChainDiagram: Sendable {
             return line.map { "pid " + ($0.split(separator: " ").first.map(String.init) ?? "?") + ", " } ?? ""
         }
         let unrecorded = zh ? "（日志里没有记下调用者）" : "(the journal names no caller)"
-        let runtime = Box(program: "contlab-runc", note: zh ? "每一步运行一次，做完就退出" : "runs once per step and exits", link: nil)
+        let runtime = Box(
+            program: "contlab-runc", note: zh ? "每一步运行一次，做完就退出" : "runs once per step and exits", link: nil)
         if chain.engine == "podman" {
             let conmon = runtimeCaller.map { "pid " + ($0.split(separator: " ").first.map(String.init) ?? "?") }
             return [
-                Box(program: "podman", note: seen("podman") + (zh ? "你输入的命令；没有守护进程" : "the command you type; no daemon"),
+                Box(
+                    program: "podman",
+                    note: seen("podman") + (zh ? "你输入的命令；没有守护进程" : "the command you type; no daemon"),
                     link: zh ? "为每个容器启动一个 conmon" : "starts one conmon per container"),
-                Box(program: "conmon", note: conmon ?? unrecorded,
-                    link: zh ? "运行 create；start、kill、delete 由 podman 运行" : "runs create; podman runs start, kill, delete"),
-                runtime,
+                Box(
+                    program: "conmon", note: conmon ?? unrecorded,
+                    link: zh
+                        ? "运行 create；start、kill、delete 由 podman 运行" : "runs create; podman runs start, kill, delete"),
+                runtime
             ]
         }
         let script = chain.calls.contains(where: \.throughScript)
         let address = runtimeCaller.flatMap { Self.flag("-address", in: $0) }.map { ", " + Self.compact($0) } ?? ""
         let namespace = runtimeCaller.flatMap { Self.flag("-namespace", in: $0) } ?? "?"
         let shim = runtimeCaller.map { line in
-            "pid " + (line.split(separator: " ").first.map(String.init) ?? "?") + (Self.flag("-id", in: line).map { ", -id " + Self.short($0) } ?? "")
+            "pid " + (line.split(separator: " ").first.map(String.init) ?? "?")
+                + (Self.flag("-id", in: line).map { ", -id " + Self.short($0) } ?? "")
         }
         return [
-            Box(program: "docker", note: zh ? "你输入的客户端命令" : "the client you type into",
+            Box(
+                program: "docker", note: zh ? "你输入的客户端命令" : "the client you type into",
                 link: zh ? "Engine API：unix 套接字上的 HTTP" : "the Engine API: HTTP on a unix socket"),
-            Box(program: "dockerd", note: seen("dockerd") + (zh ? "Docker 的守护进程" : "Docker's daemon"),
+            Box(
+                program: "dockerd", note: seen("dockerd") + (zh ? "Docker 的守护进程" : "Docker's daemon"),
                 link: (zh ? "containerd 的 gRPC API" : "containerd's gRPC API") + address),
-            Box(program: "containerd", note: seen("containerd") + (zh ? "命名空间 " : "namespace ") + namespace,
+            Box(
+                program: "containerd", note: seen("containerd") + (zh ? "命名空间 " : "namespace ") + namespace,
                 link: zh ? "每个容器启动一个 shim，用 ttrpc 跟它说话" : "starts one shim per container, talks ttrpc to it"),
-            Box(program: "containerd-shim-runc-v2", note: shim ?? unrecorded,
-                link: script ? (zh ? "每一步运行一次运行时，经由一个包装脚本" : "runs the runtime once per step, through a wrapper script")
-                             : (zh ? "每一步运行一次运行时，带 runc 的命令行" : "runs the runtime once per step, with runc's command line")),
-            runtime,
+            Box(
+                program: "containerd-shim-runc-v2", note: shim ?? unrecorded,
+                link: script
+                    ? (zh ? "每一步运行一次运行时，经由一个包装脚本" : "runs the runtime once per step, through a wrapper script")
+                    : (zh ? "每一步运行一次运行时，带 runc 的命令行" : "runs the runtime once per step, with runc's command line")),
+            runtime
         ]
     }
 
@@ -279,12 +299,20 @@ public struct CallChainDiagram: Sendable {
         for (index, box) in boxes.enumerated() {
             let padding = String(repeating: " ", count: inner - 1 - Terminal.displayWidth(box.program))
             let joined = index > 0 && boxes[index - 1].link != nil
-            lines.append("  ┌" + String(repeating: "─", count: half) + (joined ? "┴" : "─") + String(repeating: "─", count: inner - half - 1) + "┐")
-            lines.append("  │ " + style.bold(box.program) + padding + "│ " + style.dim(Terminal.truncate(box.note, toWidth: Self.width - inner - 5)))
-            let bottom = String(repeating: "─", count: half) + (box.link == nil ? "─" : "┬") + String(repeating: "─", count: inner - half - 1)
+            lines.append(
+                "  ┌" + String(repeating: "─", count: half) + (joined ? "┴" : "─")
+                    + String(repeating: "─", count: inner - half - 1) + "┐")
+            lines.append(
+                "  │ " + style.bold(box.program) + padding + "│ "
+                    + style.dim(Terminal.truncate(box.note, toWidth: Self.width - inner - 5)))
+            let bottom =
+                String(repeating: "─", count: half) + (box.link == nil ? "─" : "┬")
+                + String(repeating: "─", count: inner - half - 1)
             lines.append("  └" + bottom + "┘")
             if let link = box.link {
-                lines.append("   " + String(repeating: " ", count: half) + "│ " + style.dim(Terminal.truncate(link, toWidth: Self.width - half - 5)))
+                lines.append(
+                    "   " + String(repeating: " ", count: half) + "│ "
+                        + style.dim(Terminal.truncate(link, toWidth: Self.width - half - 5)))
             }
         }
         lines.append("")
@@ -293,13 +321,18 @@ public struct CallChainDiagram: Sendable {
         for (index, call) in chain.calls.enumerated() {
             let outcome = call.outcome ?? "?"
             let head = "  " + String(repeating: " ", count: number - String(index + 1).count) + "\(index + 1) "
-            lines.append(head + style.bold(Terminal.truncate(Self.callText(call), toWidth: Self.width - Terminal.displayWidth(head))))
+            lines.append(
+                head
+                    + style.bold(
+                        Terminal.truncate(Self.callText(call), toWidth: Self.width - Terminal.displayWidth(head))))
             let indent = String(repeating: " ", count: Terminal.displayWidth(head) + 2)
             // How it ended, then who asked: the engine's programs, nearest first, each kept whole
             // on a line ("containerd (pid 7790)"), the lines after the first 2 columns further in.
             let callers = call.engineCallers.isEmpty ? call.callers : call.engineCallers
             var pieces: [String] = callers.isEmpty ? [] : ["·", zh ? "调用者" : "from"]
-            for (number, caller) in callers.enumerated() { pieces.append((number == 0 ? "" : "← ") + Self.callerName(caller)) }
+            for (number, caller) in callers.enumerated() {
+                pieces.append((number == 0 ? "" : "← ") + Self.callerName(caller))
+            }
             var line = indent + (outcome.hasPrefix("exit 0") ? style.green(outcome) : style.red(outcome))
             var used = indent.count + Terminal.displayWidth(outcome)
             for piece in pieces {
@@ -316,12 +349,16 @@ public struct CallChainDiagram: Sendable {
             }
             lines.append(line)
             if call.initCallCount > 0 {
-                let head = zh ? "init 的 \(call.initCallCount) 个系统调用，按首次出现的顺序：" : "the init's \(call.initCallCount) system calls, in the order first made:"
+                let head =
+                    zh
+                    ? "init 的 \(call.initCallCount) 个系统调用，按首次出现的顺序："
+                    : "the init's \(call.initCallCount) system calls, in the order first made:"
                 lines.append(indent + style.dim(head))
                 lines += Self.wrap(Self.initSummary(call), width: Self.width, indent: indent + "  ")
             }
         }
-        return lines.map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }.joined(separator: "\n") + "\n"
+        return lines.map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }.joined(
+            separator: "\n") + "\n"
     }
 }
 
@@ -334,59 +371,81 @@ extension CallChainDiagram {
         let left = 20, boxWidth = 250, boxHeight = 46, linkGap = 38, top = 20
         let callsX = left + 24, callsWidth = 600, rowHeight = 40
         var parts: [String] = []
-        func text(_ x: Int, _ y: Int, _ content: String, size: Int = 12, weight: String = "normal", fill: String = "#1a202c",
-                  mono: Bool = false, anchor: String = "start") -> String {
+        func text(
+            _ x: Int, _ y: Int, _ content: String, size: Int = 12, weight: String = "normal", fill: String = "#1a202c",
+            mono: Bool = false, anchor: String = "start"
+        ) -> String {
             let family = mono ? " font-family=\"'DejaVu Sans Mono', monospace\"" : ""
-            return "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\" text-anchor=\"\(anchor)\"\(family)>"
+            return
+                "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\" text-anchor=\"\(anchor)\"\(family)>"
                 + Markup.escape(content) + "</text>"
         }
-        parts.append("<defs><marker id=\"chain-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">"
-                     + "<path d=\"M0 0 L10 5 L0 10 z\" fill=\"#4a5568\"/></marker></defs>")
+        parts.append(
+            "<defs><marker id=\"chain-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">"
+                + "<path d=\"M0 0 L10 5 L0 10 z\" fill=\"#4a5568\"/></marker></defs>")
         var y = top
         var runtimeY = top
         for (index, box) in boxes.enumerated() {
             let isRuntime = index == boxes.count - 1
             let (fill, stroke) = isRuntime ? ("#ebf8ff", "#3182ce") : ("#f7fafc", "#a0aec0")
             parts.append("<g class=\"program\">")
-            parts.append("<rect x=\"\(left)\" y=\"\(y)\" width=\"\(boxWidth)\" height=\"\(boxHeight)\" rx=\"6\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(isRuntime ? 2 : 1)\"/>")
+            parts.append(
+                "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(boxWidth)\" height=\"\(boxHeight)\" rx=\"6\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(isRuntime ? 2 : 1)\"/>"
+            )
             parts.append(text(left + 12, y + 20, box.program, size: 14, weight: "bold"))
             parts.append(text(left + 12, y + 37, box.note, size: 11, fill: "#4a5568"))
             parts.append("</g>")
             if isRuntime { runtimeY = y }
             if let link = box.link {
                 let x = left + 40
-                parts.append("<g class=\"link\"><line x1=\"\(x)\" y1=\"\(y + boxHeight)\" x2=\"\(x)\" y2=\"\(y + boxHeight + linkGap - 2)\" stroke=\"#4a5568\" stroke-width=\"1.5\" marker-end=\"url(#chain-arrow)\"/>"
-                             + text(x + 12, y + boxHeight + linkGap / 2 + 4, link, size: 11, fill: "#2d3748") + "</g>")
+                parts.append(
+                    "<g class=\"link\"><line x1=\"\(x)\" y1=\"\(y + boxHeight)\" x2=\"\(x)\" y2=\"\(y + boxHeight + linkGap - 2)\" stroke=\"#4a5568\" stroke-width=\"1.5\" marker-end=\"url(#chain-arrow)\"/>"
+                        + text(x + 12, y + boxHeight + linkGap / 2 + 4, link, size: 11, fill: "#2d3748") + "</g>")
             }
             y += boxHeight + (box.link == nil ? 0 : linkGap)
         }
         // The calls, in the order the runtime got them, below the runtime's box.
         let callsTop = runtimeY + boxHeight + 26
-        parts.append(text(callsX, callsTop + 4, zh ? "运行时收到的调用，按顺序" : "the runtime's calls, in order", size: 13, weight: "bold"))
+        parts.append(
+            text(callsX, callsTop + 4, zh ? "运行时收到的调用，按顺序" : "the runtime's calls, in order", size: 13, weight: "bold"))
         for (index, call) in chain.calls.enumerated() {
             let rowY = callsTop + 14 + index * rowHeight
             let ok = (call.outcome ?? "").hasPrefix("exit 0")
             parts.append("<g class=\"call\" data-verb=\"\(Markup.escape(call.verb))\">")
-            parts.append("<path d=\"M\(left + 12) \(rowY + 17) H\(callsX)\" stroke=\"#3182ce\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>")
-            parts.append("<rect x=\"\(callsX)\" y=\"\(rowY)\" width=\"\(callsWidth)\" height=\"\(rowHeight - 6)\" rx=\"4\" fill=\"#ffffff\" stroke=\"#cbd5e0\"/>")
+            parts.append(
+                "<path d=\"M\(left + 12) \(rowY + 17) H\(callsX)\" stroke=\"#3182ce\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+            )
+            parts.append(
+                "<rect x=\"\(callsX)\" y=\"\(rowY)\" width=\"\(callsWidth)\" height=\"\(rowHeight - 6)\" rx=\"4\" fill=\"#ffffff\" stroke=\"#cbd5e0\"/>"
+            )
             parts.append(text(callsX + 10, rowY + 15, "\(index + 1)", size: 12, weight: "bold", fill: "#3182ce"))
             parts.append(text(callsX + 30, rowY + 15, Self.callText(call), size: 11, mono: true))
-            parts.append(text(callsX + callsWidth - 10, rowY + 15, call.outcome ?? "?", size: 11, weight: "bold",
-                              fill: ok ? "#2f855a" : "#c53030", anchor: "end"))
+            parts.append(
+                text(
+                    callsX + callsWidth - 10, rowY + 15, call.outcome ?? "?", size: 11, weight: "bold",
+                    fill: ok ? "#2f855a" : "#c53030", anchor: "end"))
             var detail = Self.fromText(call, zh: zh) ?? ""
             if call.initCallCount > 0 {
-                detail += (detail.isEmpty ? "" : " · ") + (zh ? "init 做了 \(call.initCallCount) 个系统调用" : "the init made \(call.initCallCount) system calls")
+                detail +=
+                    (detail.isEmpty ? "" : " · ")
+                    + (zh ? "init 做了 \(call.initCallCount) 个系统调用" : "the init made \(call.initCallCount) system calls")
             }
             parts.append(text(callsX + 30, rowY + 29, detail, size: 10, fill: "#718096"))
             parts.append("</g>")
         }
         let callsBottom = callsTop + 14 + chain.calls.count * rowHeight
-        parts.append("<path d=\"M\(left + 12) \(runtimeY + boxHeight) V\(callsBottom - rowHeight + 11)\" fill=\"none\" stroke=\"#3182ce\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>")
+        parts.append(
+            "<path d=\"M\(left + 12) \(runtimeY + boxHeight) V\(callsBottom - rowHeight + 11)\" fill=\"none\" stroke=\"#3182ce\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+        )
         let width = callsX + callsWidth + 20
         let height = max(y, callsBottom) + 20
         let font = "'Noto Sans', 'Noto Sans CJK SC', 'DejaVu Sans', sans-serif"
-        let label = zh ? "从 \(chain.engine) 到运行时的调用链，以及运行时收到的调用" : "The call chain from \(chain.engine) to the runtime, and the calls the runtime got"
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram callchain\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" role=\"img\" aria-label=\"\(Markup.escape(label))\">"
+        let label =
+            zh
+            ? "从 \(chain.engine) 到运行时的调用链，以及运行时收到的调用"
+            : "The call chain from \(chain.engine) to the runtime, and the calls the runtime got"
+        return
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram callchain\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" role=\"img\" aria-label=\"\(Markup.escape(label))\">"
             + parts.joined() + "</svg>"
     }
 }

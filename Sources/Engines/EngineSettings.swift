@@ -34,12 +34,13 @@ public struct DockerLab: Equatable, Sendable {
     /// (overlay is not there on every file system), no iptables, masquerading or bridge (some
     /// sandboxes give no netfilter), so containers run with `--network none`. Docker's own default seccomp profile applies.
     public func daemonArguments(runtimePath: String) -> [String] {
-        [daemon, "--host", host, "--data-root", dataRoot, "--exec-root", execRoot, "--pidfile", pidFile,
-         "--containerd-namespace", "contlab", "--containerd-plugins-namespace", "contlab-plugins",
-         "--storage-driver", "vfs", "--iptables=false", "--ip-masq=false", "--bridge=none",
-         "--config-file", configFile]
+        [
+            daemon, "--host", host, "--data-root", dataRoot, "--exec-root", execRoot, "--pidfile", pidFile,
+            "--containerd-namespace", "contlab", "--containerd-plugins-namespace", "contlab-plugins",
+            "--storage-driver", "vfs", "--iptables=false", "--ip-masq=false", "--bridge=none",
+            "--config-file", configFile
+        ]
     }
-
 
     /// contlab-runc's record of every call this daemon's containers made (`--journal`).
     public var journal: String { base + "/contlab-runc-calls.log" }
@@ -58,7 +59,6 @@ public struct DockerLab: Equatable, Sendable {
             }
             """
     }
-
 
     /// The client, pointed at this daemon.
     public func clientArguments(_ args: [String]) -> [String] { [client, "--host", host] + args }
@@ -91,14 +91,19 @@ public struct PodmanLab: Equatable, Sendable {
     /// Global flags: contlab-runc as the runtime (by path; conmon runs it), private storage, and
     /// what this sandbox allows — the vfs driver, cgroupfs (no systemd), events to a file.
     public func globalArguments(runtimePath: String) -> [String] {
-        [program, "--runtime", runtimePath, "--runtime-flag", "journal=" + journal, "--root", base + "/storage", "--runroot", base + "/run", "--tmpdir", base + "/tmp",
-         "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+        [
+            program, "--runtime", runtimePath, "--runtime-flag", "journal=" + journal, "--root", base + "/storage",
+            "--runroot", base + "/run", "--tmpdir", base + "/tmp",
+            "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"
+        ]
     }
 
     /// Flags for `podman run`: no network (no netavark bridge here), and rlimits within the sandbox's hard limits: by default Podman raises RLIMIT_NOFILE above
     /// them, which needs CAP_SYS_RESOURCE, and this sandbox's root does not have it (runc and
     /// crun fail the same way).
-    public static let runArguments = ["--network", "none", "--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:1024"]
+    public static let runArguments = [
+        "--network", "none", "--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:1024"
+    ]
 
     /// What registers contlab in containers.conf (/etc/containers/containers.conf, or
     /// ~/.config/containers/containers.conf), so that `podman --runtime contlab` finds it.
@@ -124,10 +129,15 @@ public enum JournalView {
     public static func condense(_ text: String, lab: String) -> String {
         var out: [String] = []
         for var line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-            if let space = line.firstIndex(of: " "), line.first?.isNumber == true { line = String(line[line.index(after: space)...]) }
-            if let range = line.range(of: #"--journal(=| )\S+ "#, options: .regularExpression) { line.removeSubrange(range) }
+            if let space = line.firstIndex(of: " "), line.first?.isNumber == true {
+                line = String(line[line.index(after: space)...])
+            }
+            if let range = line.range(of: #"--journal(=| )\S+ "#, options: .regularExpression) {
+                line.removeSubrange(range)
+            }
             line = line.replacingOccurrences(of: lab, with: "$LAB")
-            line = line.replacingOccurrences(of: #"([0-9a-f]{12})[0-9a-f]{52}"#, with: "$1…", options: .regularExpression)
+            line = line.replacingOccurrences(
+                of: #"([0-9a-f]{12})[0-9a-f]{52}"#, with: "$1…", options: .regularExpression)
             out.append(line)
         }
         return out.joined(separator: "\n")

@@ -11,9 +11,11 @@ public enum EngineError: Error, CustomStringConvertible {
         switch self {
         case .notInstalled(let engine, let path):
             let package = engine == .docker ? "docker.io" : "podman"
-            return "\(engine.rawValue) is not installed (no \(path)): install Debian's \(package) (make setup does), then run this again"
+            return
+                "\(engine.rawValue) is not installed (no \(path)): install Debian's \(package) (make setup does), then run this again"
         case .noRuntimeLink(let path):
-            return "no runc-compatible entry point at \(path): make build makes bin/contlab-runc (a link to contlab); or ln -s contlab \(path)"
+            return
+                "no runc-compatible entry point at \(path): make build makes bin/contlab-runc (a link to contlab); or ln -s contlab \(path)"
         case .daemonDidNotStart(let why, let log):
             return "the lab's dockerd did not start: \(why); its log is \(log)"
         case .command(let argv, let output):
@@ -60,8 +62,11 @@ public struct PrivateEngines {
     /// The pid in dockerd's pid file, if that process is alive.
     public func dockerPID() -> pid_t? {
         let docker = directories.docker
-        guard let pid = Sys.readText(docker.pidFile).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
-              pid > 0, kill(pid, 0) == 0 else { return nil }
+        guard
+            let pid = Sys.readText(docker.pidFile).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            ),
+            pid > 0, kill(pid, 0) == 0
+        else { return nil }
         return pid
     }
 
@@ -76,11 +81,15 @@ public struct PrivateEngines {
         let config = docker.daemonConfig(runtimePath: runtimePath, crunPath: crun)
         if dockerPID() != nil {
             // One started for another contlab (another checkout's contlab-runc) is restarted for this one.
-            if Sys.readText(docker.configFile) == config && Self.dockerAnswers(client: docker.client, host: docker.host) { return false }
+            if Sys.readText(docker.configFile) == config && Self.dockerAnswers(client: docker.client, host: docker.host)
+            {
+                return false
+            }
             try stopDocker()
         }
         for dir in [docker.base, docker.dataRoot, docker.execRoot] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            try FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         }
         try Data(config.utf8).write(to: URL(fileURLWithPath: docker.configFile))
         // Its own session (setsid), so a Ctrl-C at the terminal that ran setup does not reach it;
@@ -101,7 +110,10 @@ public struct PrivateEngines {
                 let tail = (Sys.readText(docker.logFile) ?? "").split(separator: "\n").suffix(1).joined()
                 throw EngineError.daemonDidNotStart("it exited: \(tail)", log: docker.logFile)
             }
-            if Date() > deadline { throw EngineError.daemonDidNotStart("it did not answer on \(docker.socket) within 60 s", log: docker.logFile) }
+            if Date() > deadline {
+                throw EngineError.daemonDidNotStart(
+                    "it did not answer on \(docker.socket) within 60 s", log: docker.logFile)
+            }
             usleep(100_000)
         }
         return true
@@ -110,8 +122,13 @@ public struct PrivateEngines {
     /// `docker import` of the busybox tree as `busybox`, unless the image is there already.
     public func importDockerImage(tree: String) throws {
         let docker = directories.docker
-        if (try? HostCommand.run(docker.clientArguments(["image", "inspect", docker.image])).succeeded) == true { return }
-        try Self.run(["/bin/sh", "-c", "tar -C \"$0\" -c . | \"$1\" --host \"$2\" import - \"$3\"", tree, docker.client, docker.host, docker.image])
+        if (try? HostCommand.run(docker.clientArguments(["image", "inspect", docker.image])).succeeded) == true {
+            return
+        }
+        try Self.run([
+            "/bin/sh", "-c", "tar -C \"$0\" -c . | \"$1\" --host \"$2\" import - \"$3\"", tree, docker.client,
+            docker.host, docker.image
+        ])
     }
 
     /// Remove the lab's containers (through contlab-runc, which leaves no cgroup or mount behind),
@@ -129,7 +146,9 @@ public struct PrivateEngines {
         while kill(pid, 0) == 0 && Date() < deadline { usleep(50_000) }
         if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         // dockerd stops the containerd it started; wait for that too (it holds the exec root).
-        let containerdPID = Sys.readText(docker.execRoot + "/containerd/containerd.pid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let containerdPID = Sys.readText(docker.execRoot + "/containerd/containerd.pid").flatMap {
+            pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         if let containerdPID, containerdPID > 0 {
             let until = Date().addingTimeInterval(10)
             while kill(containerdPID, 0) == 0 && Date() < until { usleep(50_000) }
@@ -137,7 +156,9 @@ public struct PrivateEngines {
         // dockerd makes its data root a shared bind mount of itself when it is not on a shared
         // mount, and does not always undo it on the way out.
         let mountinfo = Sys.readText("/proc/self/mountinfo") ?? ""
-        if mountinfo.split(separator: "\n").contains(where: { $0.split(separator: " ").dropFirst(4).first.map(String.init) == docker.dataRoot }) {
+        if mountinfo.split(separator: "\n").contains(where: {
+            $0.split(separator: " ").dropFirst(4).first.map(String.init) == docker.dataRoot
+        }) {
             try? Sys.umount(docker.dataRoot, detach: true)
         }
         Self.removeEmptyParents(["docker"])
@@ -151,7 +172,8 @@ public struct PrivateEngines {
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
         let rc = withCStrings(argv) { args in
             withCStrings(environment) { env in
-                posix_spawn(&pid, argv[0], nil, nil, UnsafeMutablePointer(mutating: args), UnsafeMutablePointer(mutating: env))
+                posix_spawn(
+                    &pid, argv[0], nil, nil, UnsafeMutablePointer(mutating: args), UnsafeMutablePointer(mutating: env))
             }
         }
         guard rc == 0 else { return 127 }
@@ -168,17 +190,21 @@ public struct PrivateEngines {
 
     // MARK: Podman
 
-    public func podmanCommand(_ args: [String]) -> [String] { directories.podman.globalArguments(runtimePath: runtimePath) + args }
+    public func podmanCommand(_ args: [String]) -> [String] {
+        directories.podman.globalArguments(runtimePath: runtimePath) + args
+    }
 
     /// Podman needs no daemon: make its private directories and import the image.
     public func preparePodman(tree: String) throws {
         let podman = directories.podman
         guard Sys.exists(podman.program) else { throw EngineError.notInstalled(.podman, podman.program) }
         for dir in [podman.base, podman.base + "/storage", podman.base + "/run", podman.base + "/tmp"] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         if (try? HostCommand.run(podmanCommand(["image", "exists", podman.image])).succeeded) == true { return }
-        try Self.run(["/bin/sh", "-c", "tar -C \"$0\" -c . | \"$@\"", tree] + podmanCommand(["import", "-", podman.image]))
+        try Self.run(
+            ["/bin/sh", "-c", "tar -C \"$0\" -c . | \"$@\"", tree] + podmanCommand(["import", "-", podman.image]))
     }
 
     /// Remove every container of the lab's Podman (conmon and contlab-runc end them).
@@ -209,7 +235,9 @@ public struct PrivateEngines {
     /// The engines' parent cgroups (`docker/`, `libpod_parent/`), removed once empty: the
     /// runtime removes each container's own cgroup, not the engine's parent.
     static func removeEmptyParents(_ names: [String]) {
-        let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/" + $0 }
+        let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map {
+            "/sys/fs/cgroup/" + $0
+        }
         for dir in hierarchies + ["/sys/fs/cgroup"] {
             for name in names { rmdir(dir + "/" + name) }
         }

@@ -32,18 +32,23 @@ public struct Assignment: Codable, Equatable, Sendable {
         do { assignment = try YAMLDecoder().decode(Assignment.self, from: text) } catch {
             throw ExerciseError.malformed(file: "assignment.yaml", reason: "\(error)")
         }
-        guard !assignment.exercises.isEmpty else { throw ExerciseError.malformed(file: "assignment.yaml", reason: "exercises: list at least one exercise id") }
+        guard !assignment.exercises.isEmpty else {
+            throw ExerciseError.malformed(file: "assignment.yaml", reason: "exercises: list at least one exercise id")
+        }
         for id in assignment.exercises + Array((assignment.weights ?? [:]).keys) where !known.contains(id) {
-            throw ExerciseError.malformed(file: "assignment.yaml", reason: "no exercise \"\(id)\" (contlab exercises list shows them)")
+            throw ExerciseError.malformed(
+                file: "assignment.yaml", reason: "no exercise \"\(id)\" (contlab exercises list shows them)")
         }
         if let bad = assignment.weights?.first(where: { !($0.value > 0) }) {
             throw ExerciseError.malformed(file: "assignment.yaml", reason: "weights: \(bad.key) must weigh more than 0")
         }
         if let due = assignment.due, assignment.dueDate == nil {
-            throw ExerciseError.malformed(file: "assignment.yaml", reason: "due: \"\(due)\" is not a time like 2026-12-20T23:59:00Z")
+            throw ExerciseError.malformed(
+                file: "assignment.yaml", reason: "due: \"\(due)\" is not a time like 2026-12-20T23:59:00Z")
         }
         if assignment.hints == .cost && !((assignment.hintCost ?? 0) > 0) {
-            throw ExerciseError.malformed(file: "assignment.yaml", reason: "hints: cost needs hint-cost, the points a hint takes")
+            throw ExerciseError.malformed(
+                file: "assignment.yaml", reason: "hints: cost needs hint-cost, the points a hint takes")
         }
         return assignment
     }
@@ -74,17 +79,25 @@ extension Assignment {
     /// One line for a student: the weighted score, the due date and what hints cost.
     public func summary(points: [String: Int], maxPoints: [String: Int], hintsUsed: Int, now: Date = Date()) -> String {
         let (score, most) = score(points: points, maxPoints: maxPoints, hintsUsed: hintsUsed)
-        func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value) }
+        func number(_ value: Double) -> String {
+            value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+        }
         var parts = ["\(title): \(number(score))/\(number(most)) weighted"]
         if let dueDate {
             let hours = dueDate.timeIntervalSince(now) / 3600
-            parts.append(hours < 0 ? "due \(due!), past: work handed in now is late"
-                         : hours < 48 ? "due \(due!), in \(Int(hours.rounded(.down))) h" : "due \(due!), in \(Int((hours / 24).rounded(.down))) days")
+            parts.append(
+                hours < 0
+                    ? "due \(due!), past: work handed in now is late"
+                    : hours < 48
+                        ? "due \(due!), in \(Int(hours.rounded(.down))) h"
+                        : "due \(due!), in \(Int((hours / 24).rounded(.down))) days")
         }
         switch hints ?? .free {
         case .free: break
         case .counted: parts.append("hints asked for: \(hintsUsed) (the teacher sees the count)")
-        case .cost: parts.append("hints asked for: \(hintsUsed), each costs \(number(hintCost ?? 0)) point\(hintCost == 1 ? "" : "s")")
+        case .cost:
+            parts.append(
+                "hints asked for: \(hintsUsed), each costs \(number(hintCost ?? 0)) point\(hintCost == 1 ? "" : "s")")
         }
         return parts.joined(separator: "; ")
     }

@@ -40,7 +40,7 @@ extension Evaluation {
 
     public static let bundleChecks = [
         "create-waits", "start-runs", "state", "process", "hostname", "namespaces", "mounts",
-        "kill", "delete", "refusals", "rlimits", "capabilities",
+        "kill", "delete", "refusals", "rlimits", "capabilities"
     ]
 
     /// `runtime state ID` as the driver caught it, one line: nil when it printed no JSON object.
@@ -115,7 +115,7 @@ extension Evaluation {
         let stateSteps: [(label: String, key: String, status: String, procs: String)] = [
             ("after create", "state_created", "created", "create_procs"),
             ("after start", "state_running", "running", "running_procs"),
-            ("after kill", "state_stopped", "stopped", "stopped_procs"),
+            ("after kill", "state_stopped", "stopped", "stopped_procs")
         ]
         var stateSeen =
             "created, running and stopped at the right steps, with the container's pid and the bundle's absolute path"
@@ -272,7 +272,7 @@ extension Evaluation {
         var refusalsOK = false
         let refusals = [
             ("create of an ID in use", "refuse_create"), ("a second start", "refuse_start"),
-            ("start of an unknown ID", "refuse_unknown"), ("delete of a running container", "refuse_delete"),
+            ("start of an unknown ID", "refuse_unknown"), ("delete of a running container", "refuse_delete")
         ]
         if !started {
             refusalSeen =
@@ -371,7 +371,7 @@ extension Evaluation {
                 "capabilities", passed: capsOK,
                 expected:
                     "(optional) bounding and effective sets exactly \(request.capabilities.joined(separator: ", "))",
-                seen: capsSeen),
+                seen: capsSeen)
         ]
     }
 }

@@ -7,13 +7,17 @@ extension Evaluation {
     /// What the driver saw of every level: the build, and each run's status and output.
     static func buildOutcome(_ probe: ProbeOutput) -> (built: Bool, said: String) {
         if let setup = probe.values["setup"] {
-            return (false, "the grader could not prepare ROOTFS, which is no fault of your runtime: \(ProbeOutput.excerpt(setup)) (tell your teacher)")
+            return (
+                false,
+                "the grader could not prepare ROOTFS, which is no fault of your runtime: \(ProbeOutput.excerpt(setup)) (tell your teacher)"
+            )
         }
         let log = (probe.values["buildlog"] ?? "").trimmingCharacters(in: .whitespaces)
         switch probe.values["built"] {
         case "0"?: return (true, "it builds")
         case "missing"?: return (false, "no runtime.c or runtime.py in the folder")
-        case let status?: return (false, "the build failed (status \(status))" + (log.isEmpty ? "" : ": \(ProbeOutput.excerpt(log))"))
+        case let status?:
+            return (false, "the build failed (status \(status))" + (log.isEmpty ? "" : ": \(ProbeOutput.excerpt(log))"))
         case nil: return (false, "the grader did not get as far as the build")
         }
     }
@@ -32,7 +36,9 @@ extension Evaluation {
     }
 
     public static let chrootChecks = ["runs-in-root", "exit-status", "escapes"]
-    public static let namespaceChecks = ["own-namespaces", "pid-1", "fresh-proc", "contained", "old-root-gone", "hostname"]
+    public static let namespaceChecks = [
+        "own-namespaces", "pid-1", "fresh-proc", "contained", "old-root-gone", "hostname"
+    ]
 
     public static func buildChroot(probe: ProbeOutput, marker: String, secret: String) -> [CheckOutcome] {
         let (built, said) = buildOutcome(probe)
@@ -41,29 +47,41 @@ extension Evaluation {
         let status2 = probe.values["status2"]
         let escape = probe.values["escape"]
         return [
-            CheckOutcome("runs-in-root", passed: out == marker,
-                         expected: "runtime run ROOTFS /bin/cat /marker prints the marker the grader left in ROOTFS",
-                         seen: out.isEmpty ? "it printed nothing (status \(probe.values["status1"] ?? "?"))" : "it printed \(ProbeOutput.excerpt(out))"),
-            CheckOutcome("exit-status", passed: status2 == "7",
-                         expected: "runtime run ROOTFS /bin/sh -c 'exit 7' exits with 7, the command's status",
-                         seen: status2.map { "it exited with \($0)" } ?? "it did not run"),
-            CheckOutcome("escapes", passed: escaped(escape, secret: secret),
-                         expected: "the chroot escape, run through the runtime, reads a file outside ROOTFS (a chroot alone does not hold)",
-                         seen: escaped(escape, secret: secret) ? "it got out" : "it did not get out (\(ProbeOutput.excerpt(escape ?? "no report")))"),
+            CheckOutcome(
+                "runs-in-root", passed: out == marker,
+                expected: "runtime run ROOTFS /bin/cat /marker prints the marker the grader left in ROOTFS",
+                seen: out.isEmpty
+                    ? "it printed nothing (status \(probe.values["status1"] ?? "?"))"
+                    : "it printed \(ProbeOutput.excerpt(out))"),
+            CheckOutcome(
+                "exit-status", passed: status2 == "7",
+                expected: "runtime run ROOTFS /bin/sh -c 'exit 7' exits with 7, the command's status",
+                seen: status2.map { "it exited with \($0)" } ?? "it did not run"),
+            CheckOutcome(
+                "escapes", passed: escaped(escape, secret: secret),
+                expected:
+                    "the chroot escape, run through the runtime, reads a file outside ROOTFS (a chroot alone does not hold)",
+                seen: escaped(escape, secret: secret)
+                    ? "it got out" : "it did not get out (\(ProbeOutput.excerpt(escape ?? "no report")))")
         ]
     }
 
     /// B.2, namespaces and pivot_root: from inside, `contlab inspect`, /proc, the mount table,
     /// the hostname and the escape; from outside, the grader's hostname.
-    public static func buildNamespaces(probe: ProbeOutput, secret: String, hostname: String, hostnameOutside: String) -> [CheckOutcome] {
+    public static func buildNamespaces(probe: ProbeOutput, secret: String, hostname: String, hostnameOutside: String)
+        -> [CheckOutcome]
+    {
         let (built, said) = buildOutcome(probe)
         guard built else { return notBuilt(namespaceChecks, said: said) }
         let ran = "the runtime exited with \(probe.values["status4"] ?? "?")"
         guard let report = probe.inspect else {
-            let printed = ProbeOutput.excerpt(probe.text.split(separator: "\n").filter { !$0.contains("=") }.joined(separator: " "))
+            let printed = ProbeOutput.excerpt(
+                probe.text.split(separator: "\n").filter { !$0.contains("=") }.joined(separator: " "))
             return namespaceChecks.map {
-                CheckOutcome($0, passed: false, expected: "runtime run ROOTFS /bin/sh -c PROBE runs the probe, which reports from inside",
-                             seen: "no report from inside (\(ran))" + (printed.isEmpty ? "" : ", printing \(printed)"))
+                CheckOutcome(
+                    $0, passed: false,
+                    expected: "runtime run ROOTFS /bin/sh -c PROBE runs the probe, which reports from inside",
+                    seen: "no report from inside (\(ran))" + (printed.isEmpty ? "" : ", printing \(printed)"))
             }
         }
         let kinds = ["pid", "mnt", "uts", "ipc", "net"]
@@ -83,23 +101,35 @@ extension Evaluation {
         let inside = probe.values["hostname"] ?? "?"
         let out = escaped(probe.values["escape2"], secret: secret)
         return [
-            CheckOutcome("own-namespaces", passed: shared.isEmpty, expected: "new PID, mount, UTS, IPC and network namespaces",
-                         seen: shared.isEmpty ? "all five are the container's own" : "shared with the grader: " + shared.joined(separator: ", ")),
-            CheckOutcome("pid-1", passed: shellPID == "1" || shellParent == "1",
-                         expected: "the command is PID 1 of its namespace, or the child of an init that is",
-                         seen: "its PID is \(shellPID), its parent's \(shellParent)"),
-            CheckOutcome("fresh-proc", passed: procParent == shellPID && report.procMounted,
-                         expected: "a /proc of the new PID namespace: a child's parent in /proc/self/stat is the command's PID (\(shellPID))",
-                         seen: report.procMounted ? "/proc/self/stat names parent \(procParent)" : "no /proc mounted"),
-            CheckOutcome("contained", passed: probe.values["escape2"] != nil && !out,
-                         expected: "the chroot escape, run inside, stays in ROOTFS (pivot_root, not chroot)",
-                         seen: out ? "it got out and read the grader's file" : (probe.values["escape2"] == nil ? "the escape probe did not report" : "it stayed inside")),
-            CheckOutcome("old-root-gone", passed: stray.isEmpty && !probe.mountinfo.isEmpty,
-                         expected: "the old root detached after pivot_root: no mount but /, /proc, /dev and /sys",
-                         seen: stray.isEmpty ? "\(probe.mountinfo.count) mounts, none of the old root's" : "also mounted: " + stray.prefix(4).joined(separator: ", ")),
-            CheckOutcome("hostname", passed: inside == hostname && hostnameOutside != hostname,
-                         expected: "hostname \(hostname) inside, the grader's own outside",
-                         seen: "inside \(inside), outside \(hostnameOutside)"),
+            CheckOutcome(
+                "own-namespaces", passed: shared.isEmpty, expected: "new PID, mount, UTS, IPC and network namespaces",
+                seen: shared.isEmpty
+                    ? "all five are the container's own" : "shared with the grader: " + shared.joined(separator: ", ")),
+            CheckOutcome(
+                "pid-1", passed: shellPID == "1" || shellParent == "1",
+                expected: "the command is PID 1 of its namespace, or the child of an init that is",
+                seen: "its PID is \(shellPID), its parent's \(shellParent)"),
+            CheckOutcome(
+                "fresh-proc", passed: procParent == shellPID && report.procMounted,
+                expected:
+                    "a /proc of the new PID namespace: a child's parent in /proc/self/stat is the command's PID (\(shellPID))",
+                seen: report.procMounted ? "/proc/self/stat names parent \(procParent)" : "no /proc mounted"),
+            CheckOutcome(
+                "contained", passed: probe.values["escape2"] != nil && !out,
+                expected: "the chroot escape, run inside, stays in ROOTFS (pivot_root, not chroot)",
+                seen: out
+                    ? "it got out and read the grader's file"
+                    : (probe.values["escape2"] == nil ? "the escape probe did not report" : "it stayed inside")),
+            CheckOutcome(
+                "old-root-gone", passed: stray.isEmpty && !probe.mountinfo.isEmpty,
+                expected: "the old root detached after pivot_root: no mount but /, /proc, /dev and /sys",
+                seen: stray.isEmpty
+                    ? "\(probe.mountinfo.count) mounts, none of the old root's"
+                    : "also mounted: " + stray.prefix(4).joined(separator: ", ")),
+            CheckOutcome(
+                "hostname", passed: inside == hostname && hostnameOutside != hostname,
+                expected: "hostname \(hostname) inside, the grader's own outside",
+                seen: "inside \(inside), outside \(hostnameOutside)")
         ]
     }
 
@@ -147,7 +177,10 @@ extension Evaluation {
 
         /// What the runtime did with the run, for a check's "seen": its status, a hang, what it said.
         var ran: String {
-            var text = hungSeconds.map { "the runtime had not exited \($0) s after its command was told to end, and was killed" }
+            var text =
+                hungSeconds.map {
+                    "the runtime had not exited \($0) s after its command was told to end, and was killed"
+                }
                 ?? "the runtime exited with \(value("status") ?? "?")"
             if let said = value("said"), !said.isEmpty { text += ", saying \(ProbeOutput.excerpt(said, limit: 100))" }
             return text
@@ -192,7 +225,8 @@ extension Evaluation {
         } else if !own(big) {
             bigSeen = "the hog's status was \(big.ready!); its cgroup " + place(big)
         } else {
-            bigSeen = "the hog's status was \(big.ready!) (\(big.ready == "0" ? "it finished: what it touched was not held by the limit" : "137 is SIGKILL")), "
+            bigSeen =
+                "the hog's status was \(big.ready!) (\(big.ready == "0" ? "it finished: what it touched was not held by the limit" : "137 is SIGKILL")), "
                 + "the limit read \(Self.limitText(bigLimit)) when it was done, oom_kill \(big.value("oomkill").map { $0.isEmpty ? "unreadable" : $0 } ?? "unreadable")"
         }
 
@@ -200,12 +234,16 @@ extension Evaluation {
         let forks = Int(spawn.ready ?? "")
         let refused = UInt64(spawn.value("pidsrefused") ?? "") ?? 0
         let pidsMax = spawn.value("pidsmax") ?? ""
-        let stopped = own(spawn) && pidsMax == "\(limits.pids)" && refused > 0
+        let stopped =
+            own(spawn) && pidsMax == "\(limits.pids)" && refused > 0
             && forks.map { $0 >= 1 && $0 < limits.pids } == true
-        let spawnSeen = spawn.ready == nil ? "the command never reported (\(spawn.ran))"
-            : !own(spawn) ? "\(spawn.ready!) of \(limits.spawned) sleepers started; its cgroup " + place(spawn)
-            : "\(spawn.ready!) of \(limits.spawned) sleepers started, pids.max read \(Self.limitText(pidsMax)), "
-                + "pids.events max \(spawn.value("pidsrefused").map { $0.isEmpty ? "unreadable" : $0 } ?? "unreadable")"
+        let spawnSeen =
+            spawn.ready == nil
+            ? "the command never reported (\(spawn.ran))"
+            : !own(spawn)
+                ? "\(spawn.ready!) of \(limits.spawned) sleepers started; its cgroup " + place(spawn)
+                : "\(spawn.ready!) of \(limits.spawned) sleepers started, pids.max read \(Self.limitText(pidsMax)), "
+                    + "pids.events max \(spawn.value("pidsrefused").map { $0.isEmpty ? "unreadable" : $0 } ?? "unreadable")"
 
         // Cleaned up: every run was in a cgroup of its own, and each was gone when the runtime
         // exited by itself.
@@ -220,22 +258,33 @@ extension Evaluation {
         }
 
         return [
-            CheckOutcome("own-cgroup", passed: own(big),
-                         expected: "runtime run --memory \(limits.memoryBytes) --pids 64 ROOTFS CMD runs CMD in a cgroup the runtime made, in the memory and pids controllers",
-                         seen: place(big)),
-            CheckOutcome("memory-killed", passed: killed,
-                         expected: "under --memory \(limits.memoryBytes), contlab hog \(limits.bigHog) is killed (status 137), the cgroup's limit reads \(limits.memoryBytes) and its counters count an OOM kill",
-                         seen: bigSeen),
-            CheckOutcome("memory-survives", passed: small.ready == "0" && own(small),
-                         expected: "under --memory \(limits.memoryBytes), contlab hog \(limits.smallHog) finishes (status 0) in the runtime's cgroup",
-                         seen: small.ready.map { "the hog's status was \($0)" + (own(small) ? "" : "; its cgroup " + place(small)) }
-                             ?? "the command never reported (\(small.ran))"),
-            CheckOutcome("pids-limit", passed: stopped,
-                         expected: "under --pids \(limits.pids), a shell starting \(limits.spawned) sleepers gets fewer than \(limits.pids) started, pids.max reads \(limits.pids) and pids.events counts refused forks",
-                         seen: spawnSeen),
-            CheckOutcome("cleaned-up", passed: untidy == nil,
-                         expected: "after each run, the runtime exits by itself and the cgroup its command was in is gone",
-                         seen: cleanSeen),
+            CheckOutcome(
+                "own-cgroup", passed: own(big),
+                expected:
+                    "runtime run --memory \(limits.memoryBytes) --pids 64 ROOTFS CMD runs CMD in a cgroup the runtime made, in the memory and pids controllers",
+                seen: place(big)),
+            CheckOutcome(
+                "memory-killed", passed: killed,
+                expected:
+                    "under --memory \(limits.memoryBytes), contlab hog \(limits.bigHog) is killed (status 137), the cgroup's limit reads \(limits.memoryBytes) and its counters count an OOM kill",
+                seen: bigSeen),
+            CheckOutcome(
+                "memory-survives", passed: small.ready == "0" && own(small),
+                expected:
+                    "under --memory \(limits.memoryBytes), contlab hog \(limits.smallHog) finishes (status 0) in the runtime's cgroup",
+                seen: small.ready.map {
+                    "the hog's status was \($0)" + (own(small) ? "" : "; its cgroup " + place(small))
+                }
+                    ?? "the command never reported (\(small.ran))"),
+            CheckOutcome(
+                "pids-limit", passed: stopped,
+                expected:
+                    "under --pids \(limits.pids), a shell starting \(limits.spawned) sleepers gets fewer than \(limits.pids) started, pids.max reads \(limits.pids) and pids.events counts refused forks",
+                seen: spawnSeen),
+            CheckOutcome(
+                "cleaned-up", passed: untidy == nil,
+                expected: "after each run, the runtime exits by itself and the cgroup its command was in is gone",
+                seen: cleanSeen)
         ]
     }
 }

@@ -30,11 +30,14 @@ public struct ExerciseCatalog: Sendable {
             var exercise = try parse(text, file: "exercises/\(name)/exercise.yaml")
             exercise.directory = directory.appendingPathComponent(name).path
             guard exercise.folderName == name else {
-                throw ExerciseError.malformed(file: "exercises/\(name)/exercise.yaml",
-                                              reason: "the folder must be named \(exercise.folderName) (id-slug)")
+                throw ExerciseError.malformed(
+                    file: "exercises/\(name)/exercise.yaml",
+                    reason: "the folder must be named \(exercise.folderName) (id-slug)")
             }
-            for language in Language.allCases where !fm.fileExists(atPath: exercise.directory + "/task.\(language.rawValue).md") {
-                throw ExerciseError.malformed(file: "exercises/\(name)", reason: "task.\(language.rawValue).md is missing")
+            for language in Language.allCases
+            where !fm.fileExists(atPath: exercise.directory + "/task.\(language.rawValue).md") {
+                throw ExerciseError.malformed(
+                    file: "exercises/\(name)", reason: "task.\(language.rawValue).md is missing")
             }
             exercises.append(exercise)
         }
@@ -56,12 +59,17 @@ public struct ExerciseCatalog: Sendable {
         func fail(_ reason: String) -> ExerciseError { .malformed(file: file, reason: reason) }
         let pattern = exercise.id.split(separator: ".")
         let build = exercise.track == "build"
-        guard pattern.count == 2, pattern[0] == (build ? "B" : pattern[0]), build || pattern[0] == "H" || Int(pattern[0]) == exercise.stage,
-              Int(pattern[1]) != nil else {
-            throw fail("id \"\(exercise.id)\" must be STAGE.N (matching stage:), H.N for history or B.N for the build track")
+        guard pattern.count == 2, pattern[0] == (build ? "B" : pattern[0]),
+            build || pattern[0] == "H" || Int(pattern[0]) == exercise.stage,
+            Int(pattern[1]) != nil
+        else {
+            throw fail(
+                "id \"\(exercise.id)\" must be STAGE.N (matching stage:), H.N for history or B.N for the build track")
         }
         if let track = exercise.track, track != "build" { throw fail("track \"\(track)\": the only track is build") }
-        if build && (exercise.languages ?? [:]).isEmpty { throw fail("a build-track exercise names its languages and their files") }
+        if build && (exercise.languages ?? [:]).isEmpty {
+            throw fail("a build-track exercise names its languages and their files")
+        }
         guard !exercise.checks.isEmpty else { throw fail("no checks") }
         guard (1...600).contains(exercise.timeout) else { throw fail("timeout must be 1–600 seconds") }
         var seen: Set<String> = []
@@ -81,7 +89,9 @@ public struct ExerciseCatalog: Sendable {
     public static func loadBuildTrack(from directory: URL, language: String) throws -> ExerciseCatalog {
         let track = try load(from: directory.appendingPathComponent("build", isDirectory: true))
         let offered = Set(track.exercises.flatMap { ($0.languages ?? [:]).keys })
-        guard offered.contains(language) else { throw ExerciseError.unknownTrackLanguage(language, offered: offered.sorted()) }
+        guard offered.contains(language) else {
+            throw ExerciseError.unknownTrackLanguage(language, offered: offered.sorted())
+        }
         let exercises = track.exercises.map { exercise -> Exercise in
             var exercise = exercise
             exercise.files = exercise.languages?[language] ?? []
@@ -104,7 +114,8 @@ public struct ExerciseCatalog: Sendable {
         if let found = exercises.first(where: { $0.id == id || $0.folderName == id }) { return found }
         let upper = id.uppercased()
         if let found = exercises.first(where: { $0.id == upper }) { return found }
-        throw ExerciseError.unknownExercise(id, suggestion: Suggestions.nearest(to: id, among: exercises.map(\.id), limit: 1).first)
+        throw ExerciseError.unknownExercise(
+            id, suggestion: Suggestions.nearest(to: id, among: exercises.map(\.id), limit: 1).first)
     }
 
     /// The exercises `verify` grades: one id, one stage, or all.

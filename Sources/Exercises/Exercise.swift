@@ -71,23 +71,28 @@ public enum ExerciseError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .catalogMissing(let path):
-            return "no exercises at \(path): run contlab from its checkout, or set CONTLAB_HOME to the directory holding exercises/"
+            return
+                "no exercises at \(path): run contlab from its checkout, or set CONTLAB_HOME to the directory holding exercises/"
         case .malformed(let file, let reason):
             return "\(file): \(reason)"
         case .unknownExercise(let id, let suggestion):
-            return "no exercise \"\(id)\"" + (suggestion.map { ": did you mean \($0)?" } ?? "") + " (contlab exercises list shows them)"
+            return "no exercise \"\(id)\"" + (suggestion.map { ": did you mean \($0)?" } ?? "")
+                + " (contlab exercises list shows them)"
         case .notAWorkspace(let path):
-            return "\(path) is not an exercise workspace (no .contlab/workspace.json above it): run contlab exercises init DIR, then cd DIR"
+            return
+                "\(path) is not an exercise workspace (no .contlab/workspace.json above it): run contlab exercises init DIR, then cd DIR"
         case .workspaceExists(let path):
             return "\(path) already holds files: give an empty or new directory to contlab exercises init"
         case .unknownStage(let stage):
-            return "--stage \(stage): exercises exist for stages 1 to 5 (the history set has no stage: give its ids, H.1…)"
+            return
+                "--stage \(stage): exercises exist for stages 1 to 5 (the history set has no stage: give its ids, H.1…)"
         case .unreadable(let path, let reason):
             return "cannot read \(path): \(reason)"
         case .roster(let why):
             return "--roster: \(why)"
         case .unknownTrackLanguage(let language, let offered):
-            return "the build track has no starter in \"\(language)\": choose --lang " + offered.joined(separator: " or ")
+            return "the build track has no starter in \"\(language)\": choose --lang "
+                + offered.joined(separator: " or ")
         }
     }
 }

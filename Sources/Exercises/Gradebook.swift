@@ -23,8 +23,10 @@ public struct Gradebook: Codable, Equatable, Sendable {
         public var weighted: Double?
         public var late: Bool?
 
-        public init(student: String, name: String? = nil, points: [String: Int], total: Int, hintsUsed: Int,
-                    gradedAt: String, seconds: Double, error: String? = nil, submitted: String? = nil) {
+        public init(
+            student: String, name: String? = nil, points: [String: Int], total: Int, hintsUsed: Int,
+            gradedAt: String, seconds: Double, error: String? = nil, submitted: String? = nil
+        ) {
             self.submitted = submitted
             self.student = student
             self.name = name
@@ -59,8 +61,10 @@ public struct Gradebook: Codable, Equatable, Sendable {
 
     /// `roster`: the class, whose students without a row get one saying they handed in nothing.
     /// `assignment`: only its exercises count, weighted, with its hint policy and due date.
-    public init(exercises: [String], maxPoints: [String: Int], rows: [Row], roster: Roster? = nil, sameWork: [SameWork] = [],
-                assignment: Assignment? = nil) {
+    public init(
+        exercises: [String], maxPoints: [String: Int], rows: [Row], roster: Roster? = nil, sameWork: [SameWork] = [],
+        assignment: Assignment? = nil
+    ) {
         self.exercises = assignment?.exercises ?? exercises
         self.maxPoints = maxPoints
         self.assignment = assignment
@@ -70,8 +74,10 @@ public struct Gradebook: Codable, Equatable, Sendable {
                 let counted = rows[index].points.filter { assignment.exercises.contains($0.key) }
                 rows[index].points = counted
                 rows[index].total = counted.values.reduce(0, +)
-                rows[index].weighted = assignment.score(points: counted, maxPoints: maxPoints, hintsUsed: rows[index].hintsUsed).score
-                rows[index].late = assignment.isLate(rows[index].submitted.flatMap { ISO8601DateFormatter().date(from: $0) })
+                rows[index].weighted =
+                    assignment.score(points: counted, maxPoints: maxPoints, hintsUsed: rows[index].hintsUsed).score
+                rows[index].late = assignment.isLate(
+                    rows[index].submitted.flatMap { ISO8601DateFormatter().date(from: $0) })
             }
         }
         if let roster {
@@ -79,7 +85,9 @@ public struct Gradebook: Codable, Equatable, Sendable {
             let handedIn = Set(rows.map(\.student))
             missing = roster.students.map(\.id).filter { !handedIn.contains($0) }
             rows += roster.students.filter { !handedIn.contains($0.id) }.map {
-                Row(student: $0.id, name: $0.name, points: [:], total: 0, hintsUsed: 0, gradedAt: "", seconds: 0, error: Self.noSubmission)
+                Row(
+                    student: $0.id, name: $0.name, points: [:], total: 0, hintsUsed: 0, gradedAt: "", seconds: 0,
+                    error: Self.noSubmission)
             }
         } else {
             missing = []
@@ -89,9 +97,13 @@ public struct Gradebook: Codable, Equatable, Sendable {
     }
 
     /// A row from one student's report (`contlab verify --format json`).
-    public static func row(student: String, name: String?, report: GradeReport, hintsUsed: Int, gradedAt: String) -> Row {
-        Row(student: student, name: name, points: Dictionary(report.exercises.map { ($0.id, $0.points) }, uniquingKeysWith: { $1 }),
-            total: report.points, hintsUsed: hintsUsed, gradedAt: gradedAt, seconds: report.exercises.reduce(0) { $0 + $1.seconds })
+    public static func row(student: String, name: String?, report: GradeReport, hintsUsed: Int, gradedAt: String) -> Row
+    {
+        Row(
+            student: student, name: name,
+            points: Dictionary(report.exercises.map { ($0.id, $0.points) }, uniquingKeysWith: { $1 }),
+            total: report.points, hintsUsed: hintsUsed, gradedAt: gradedAt,
+            seconds: report.exercises.reduce(0) { $0 + $1.seconds })
     }
 
     /// The share of graded students with full points on `exercise` (0 to 1).
@@ -108,7 +120,8 @@ public struct Gradebook: Codable, Equatable, Sendable {
     /// break is quoted, its quotes doubled. Spreadsheets open it as it is.
     public func csv() -> String {
         func field(_ text: String) -> String {
-            text.contains { ",\"\n\r".contains($0) } ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+            text.contains { ",\"\n\r".contains($0) }
+                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
         let weighted = assignment.map { $0.score(points: [:], maxPoints: maxPoints, hintsUsed: 0).max }
         var header = ["student", "name"] + exercises + ["total", "max"]
@@ -119,7 +132,10 @@ public struct Gradebook: Codable, Equatable, Sendable {
             fields += exercises.map { row.points[$0].map(String.init) ?? "" }
             fields += [String(row.total), String(maxTotal)]
             if let weighted {
-                fields += [row.weighted.map { Self.number($0) } ?? "", Self.number(weighted), row.submitted ?? "", row.late == true ? "late" : ""]
+                fields += [
+                    row.weighted.map { Self.number($0) } ?? "", Self.number(weighted), row.submitted ?? "",
+                    row.late == true ? "late" : ""
+                ]
             }
             fields += [String(row.hintsUsed), row.gradedAt, String(format: "%.1f", row.seconds), row.error ?? ""]
             lines.append(fields.map(field).joined(separator: ","))
@@ -146,7 +162,9 @@ public struct Gradebook: Codable, Equatable, Sendable {
     /// ("identical"), or once blank space and `#` / `//` comments are set aside ("the same
     /// apart from spacing and comments"). Files left as the starter gave them are no one's work
     /// and are not compared. `files[student][exercise]` is that exercise's graded files, by name.
-    public static func sameWork(files: [String: [String: [String: [UInt8]]]], starters: [String: [String: [UInt8]]]) -> [SameWork] {
+    public static func sameWork(files: [String: [String: [String: [UInt8]]]], starters: [String: [String: [UInt8]]])
+        -> [SameWork]
+    {
         var found: [SameWork] = []
         let exercises = Set(files.values.flatMap(\.keys)).sorted()
         for exercise in exercises {
@@ -173,7 +191,8 @@ public struct Gradebook: Codable, Equatable, Sendable {
             }
             for group in loose.values where group.count > 1 {
                 for pair in pairs(group) where reported.insert(pair).inserted {
-                    found.append(SameWork(exercise: exercise, students: pair, kind: "the same apart from spacing and comments"))
+                    found.append(
+                        SameWork(exercise: exercise, students: pair, kind: "the same apart from spacing and comments"))
                 }
             }
         }
@@ -206,18 +225,26 @@ public struct Gradebook: Codable, Equatable, Sendable {
 public struct Roster: Equatable, Sendable {
     public var students: [(id: String, name: String)]
 
-    public static func == (a: Roster, b: Roster) -> Bool { a.students.map(\.id) == b.students.map(\.id) && a.students.map(\.name) == b.students.map(\.name) }
+    public static func == (a: Roster, b: Roster) -> Bool {
+        a.students.map(\.id) == b.students.map(\.id) && a.students.map(\.name) == b.students.map(\.name)
+    }
 
     public static func parse(_ text: String) throws -> Roster {
         var students: [(id: String, name: String)] = []
         for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-            let fields = line.split(separator: ",", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            let fields = line.split(separator: ",", maxSplits: 1).map {
+                $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
             guard let id = fields.first, !id.isEmpty else { continue }
             if number == 0 && id.lowercased() == "id" { continue }
-            guard !students.contains(where: { $0.id == id }) else { throw ExerciseError.roster("line \(number + 1): \(id) is listed twice") }
+            guard !students.contains(where: { $0.id == id }) else {
+                throw ExerciseError.roster("line \(number + 1): \(id) is listed twice")
+            }
             students.append((id, fields.count > 1 ? fields[1] : ""))
         }
-        guard !students.isEmpty else { throw ExerciseError.roster("no students in it: write one `id,name` line per student") }
+        guard !students.isEmpty else {
+            throw ExerciseError.roster("no students in it: write one `id,name` line per student")
+        }
         return Roster(students: students)
     }
 

@@ -11,7 +11,9 @@ public struct ProbeOutput: Equatable, Sendable {
     public var mountinfo: [String] = []
     public var text: String = ""
 
-    public init(values: [String: String] = [:], inspect: IsolationReport? = nil, mountinfo: [String] = [], text: String = "") {
+    public init(
+        values: [String: String] = [:], inspect: IsolationReport? = nil, mountinfo: [String] = [], text: String = ""
+    ) {
         self.values = values
         self.inspect = inspect
         self.mountinfo = mountinfo
@@ -30,7 +32,8 @@ public struct ProbeOutput: Equatable, Sendable {
             if let current = block {
                 if line == "\(current)-end" {
                     if current == "inspect" {
-                        output.inspect = try? JSONDecoder().decode(IsolationReport.self, from: Data(collected.joined(separator: "\n").utf8))
+                        output.inspect = try? JSONDecoder().decode(
+                            IsolationReport.self, from: Data(collected.joined(separator: "\n").utf8))
                     } else {
                         output.mountinfo = collected.map(String.init)
                     }
@@ -62,7 +65,8 @@ public struct ProbeOutput: Equatable, Sendable {
         for line in mountinfo {
             let fields = line.split(separator: " ")
             guard fields.count > 4, fields[4] == Substring(mountPoint),
-                  let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count else { continue }
+                let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count
+            else { continue }
             found = String(fields[dash + 1])
         }
         return found

@@ -10,8 +10,10 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 }
 
 public enum ReportRenderer {
-    public static func render(_ report: GradeReport, format: ReportFormat, style: Style = Style(enabled: false),
-                              labels: ExerciseLabels = .of(.en)) -> String {
+    public static func render(
+        _ report: GradeReport, format: ReportFormat, style: Style = Style(enabled: false),
+        labels: ExerciseLabels = .of(.en)
+    ) -> String {
         switch format {
         case .text: return text(report, style: style, labels: labels)
         case .json: return json(report)
@@ -46,7 +48,9 @@ public enum ReportRenderer {
             }
         }
         let done = report.exercises.filter(\.passed).count
-        return out + labels.total(points: report.points, of: report.maxPoints, complete: done, of: report.exercises.count) + "\n"
+        return out
+            + labels.total(points: report.points, of: report.maxPoints, complete: done, of: report.exercises.count)
+            + "\n"
     }
 
     // MARK: json
@@ -62,8 +66,9 @@ public enum ReportRenderer {
     public static func json(_ report: GradeReport) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let body = JSONReport(points: report.points, maxPoints: report.maxPoints, passed: report.passed, exercises: report.exercises,
-                              hintsUsed: report.hintsUsed)
+        let body = JSONReport(
+            points: report.points, maxPoints: report.maxPoints, passed: report.passed, exercises: report.exercises,
+            hintsUsed: report.hintsUsed)
         return String(decoding: (try? encoder.encode(body)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
     }
 
@@ -74,18 +79,22 @@ public enum ReportRenderer {
         let failures = checks.filter { !$0.passed }.count
         let total = report.exercises.reduce(0.0) { $0 + $1.seconds }
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"contlab\" tests=\"\(checks.count)\" failures=\"\(failures)\" time=\"\(seconds(total))\">\n"
+        out +=
+            "<testsuites name=\"contlab\" tests=\"\(checks.count)\" failures=\"\(failures)\" time=\"\(seconds(total))\">\n"
         for exercise in report.exercises {
             let failed = exercise.checks.filter { !$0.passed }.count
-            out += "  <testsuite name=\"\(Markup.escapeXML("\(exercise.id) \(exercise.title)"))\" tests=\"\(exercise.checks.count)\" failures=\"\(failed)\" errors=\"0\" time=\"\(seconds(exercise.seconds))\">\n"
-            out += "    <properties><property name=\"points\" value=\"\(exercise.points)\"/><property name=\"max_points\" value=\"\(exercise.maxPoints)\"/></properties>\n"
+            out +=
+                "  <testsuite name=\"\(Markup.escapeXML("\(exercise.id) \(exercise.title)"))\" tests=\"\(exercise.checks.count)\" failures=\"\(failed)\" errors=\"0\" time=\"\(seconds(exercise.seconds))\">\n"
+            out +=
+                "    <properties><property name=\"points\" value=\"\(exercise.points)\"/><property name=\"max_points\" value=\"\(exercise.maxPoints)\"/></properties>\n"
             for check in exercise.checks {
                 let name = Markup.escapeXML("\(check.id): \(check.title) [\(check.points)/\(check.maxPoints)]")
                 out += "    <testcase classname=\"contlab.\(Markup.escapeXML(exercise.id))\" name=\"\(name)\""
                 if check.passed {
                     out += "/>\n"
                 } else {
-                    out += ">\n      <failure message=\"\(Markup.escapeXML("expected \(check.expected); seen \(check.seen)"))\" type=\"check\">"
+                    out +=
+                        ">\n      <failure message=\"\(Markup.escapeXML("expected \(check.expected); seen \(check.seen)"))\" type=\"check\">"
                     out += Markup.escapeXML(failureText(check)) + "</failure>\n    </testcase>\n"
                 }
             }
@@ -151,10 +160,11 @@ public enum ReportRenderer {
         var tests: [GradescopeTest] = []
         for exercise in report.exercises {
             for check in exercise.checks {
-                tests.append(GradescopeTest(
-                    name: "\(exercise.id) \(check.id): \(check.title)", score: Double(check.points),
-                    max_score: Double(check.maxPoints), status: check.passed ? "passed" : "failed",
-                    output: check.passed ? "passed" : failureText(check)))
+                tests.append(
+                    GradescopeTest(
+                        name: "\(exercise.id) \(check.id): \(check.title)", score: Double(check.points),
+                        max_score: Double(check.maxPoints), status: check.passed ? "passed" : "failed",
+                        output: check.passed ? "passed" : failureText(check)))
             }
         }
         let results = GradescopeResults(

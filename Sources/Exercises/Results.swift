@@ -51,7 +51,9 @@ public struct ExerciseResult: Codable, Equatable, Sendable {
 
     public var passed: Bool { points == maxPoints }
 
-    public init(id: String, title: String, group: String, points: Int, maxPoints: Int, checks: [CheckResult], seconds: Double) {
+    public init(
+        id: String, title: String, group: String, points: Int, maxPoints: Int, checks: [CheckResult], seconds: Double
+    ) {
         self.id = id
         self.title = title
         self.group = group
@@ -81,13 +83,17 @@ public struct GradeReport: Codable, Equatable, Sendable {
 public enum Scoring {
     /// `hintsShown[checkID]` is how many hints the student asked for; a failing check's report
     /// repeats the last of them, and has none when none was asked for. A check whose `requires` failed fails too, saying so.
-    public static func score(_ exercise: Exercise, outcomes: [CheckOutcome], hintsShown: [String: Int] = [:],
-                             language: Language, seconds: Double = 0) -> ExerciseResult {
+    public static func score(
+        _ exercise: Exercise, outcomes: [CheckOutcome], hintsShown: [String: Int] = [:],
+        language: Language, seconds: Double = 0
+    ) -> ExerciseResult {
         var passed: [String: Bool] = [:]
         var checks: [CheckResult] = []
         for check in exercise.checks {
-            var outcome = outcomes.first { $0.check == check.id }
-                ?? CheckOutcome(check.id, passed: false, expected: "a result", seen: "the grader did not report this check")
+            var outcome =
+                outcomes.first { $0.check == check.id }
+                ?? CheckOutcome(
+                    check.id, passed: false, expected: "a result", seen: "the grader did not report this check")
             if let missing = (check.requires ?? []).first(where: { passed[$0] != true }), outcome.passed {
                 outcome.passed = false
                 outcome.seen = "check \(missing) fails, and this one counts only after it passes"
@@ -96,14 +102,16 @@ public enum Scoring {
             // Only a hint the student asked for (`contlab hint`, which counts it) is in the report:
             // JSON, TAP and JUnit files are read by students too.
             let shown = min(hintsShown[check.id] ?? 0, check.hints.count)
-            checks.append(CheckResult(
-                id: check.id, title: check.title[language], passed: outcome.passed,
-                points: outcome.passed ? check.points : 0, maxPoints: check.points,
-                expected: outcome.expected, seen: outcome.seen,
-                hint: outcome.passed || shown == 0 ? nil : check.hints[shown - 1][language]))
+            checks.append(
+                CheckResult(
+                    id: check.id, title: check.title[language], passed: outcome.passed,
+                    points: outcome.passed ? check.points : 0, maxPoints: check.points,
+                    expected: outcome.expected, seen: outcome.seen,
+                    hint: outcome.passed || shown == 0 ? nil : check.hints[shown - 1][language]))
         }
-        return ExerciseResult(id: exercise.id, title: exercise.title[language], group: exercise.group,
-                              points: checks.reduce(0) { $0 + $1.points }, maxPoints: exercise.points,
-                              checks: checks, seconds: seconds)
+        return ExerciseResult(
+            id: exercise.id, title: exercise.title[language], group: exercise.group,
+            points: checks.reduce(0) { $0 + $1.points }, maxPoints: exercise.points,
+            checks: checks, seconds: seconds)
     }
 }

@@ -20,15 +20,19 @@ public struct Variant: Codable, Equatable, Sendable {
         self.values = values
     }
 
-    public static let standard = Variant(student: nil, values: [
-        "hostname": "lab", "pids": "20", "pids-few": "10", "pids-many": "40", "delete": "vi",
-        "address-a": "10.99.0.2", "address-b": "10.99.0.3", "cni-subnet": "172.30.62.0/24",
-    ])
+    public static let standard = Variant(
+        student: nil,
+        values: [
+            "hostname": "lab", "pids": "20", "pids-few": "10", "pids-many": "40", "delete": "vi",
+            "address-a": "10.99.0.2", "address-b": "10.99.0.3", "cni-subnet": "172.30.62.0/24"
+        ])
 
     /// The choices a derived variant draws from. Limits sit 8 apart and the grader starts 3
     /// fewer and 3 more processes than the limit, so another variant's limit always fails one
     /// side. The files are BusyBox applets every stage-5 image of the lab has in /bin.
-    public static let hostnames = ["alder", "birch", "cedar", "elm", "fir", "hazel", "larch", "maple", "oak", "pine", "rowan", "willow"]
+    public static let hostnames = [
+        "alder", "birch", "cedar", "elm", "fir", "hazel", "larch", "maple", "oak", "pine", "rowan", "willow"
+    ]
     public static let pidLimits = [12, 20, 28, 36]
     public static let deletable = ["vi", "ed", "more", "rev", "watch", "cpio"]
     /// 6.1's subnets, 10.N.0.0/24: A takes .2 and B .3.
@@ -53,20 +57,27 @@ public struct Variant: Codable, Equatable, Sendable {
         }
         let limit = pick("pids", pidLimits)
         let octet = pick("subnet", subnetOctets)
-        let letters = hmac(key: key, message: Array("contlab-variant-1\u{0}\(student)\u{0}letters".utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
-        return Variant(student: student, values: [
-            "letters": letters,
-            "hostname": "lab-" + pick("hostname", hostnames),
-            "pids": String(limit), "pids-few": String(limit - 3), "pids-many": String(limit + 3),
-            "delete": pick("delete", deletable),
-            "address-a": "10.\(octet).0.2", "address-b": "10.\(octet).0.3",
-            "cni-subnet": "172.30.\(pick("cni-subnet", cniOctets)).0/24",
-        ])
+        let letters = hmac(key: key, message: Array("contlab-variant-1\u{0}\(student)\u{0}letters".utf8)).prefix(6).map
+        { String(format: "%02x", $0) }.joined()
+        return Variant(
+            student: student,
+            values: [
+                "letters": letters,
+                "hostname": "lab-" + pick("hostname", hostnames),
+                "pids": String(limit), "pids-few": String(limit - 3), "pids-many": String(limit + 3),
+                "delete": pick("delete", deletable),
+                "address-a": "10.\(octet).0.2", "address-b": "10.\(octet).0.3",
+                "cni-subnet": "172.30.\(pick("cni-subnet", cniOctets)).0/24"
+            ])
     }
 
     /// HMAC (RFC 2104) over SHA-256.
     static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var block = key.count > 64 ? { var h = SHA256(); h.update(key); return h.finalize() }() : key
+        var block =
+            key.count > 64
+            ? {
+                var h = SHA256(); h.update(key); return h.finalize()
+            }() : key
         block += [UInt8](repeating: 0, count: 64 - block.count)
         var inner = SHA256()
         inner.update(block.map { $0 ^ 0x36 })
@@ -124,11 +135,15 @@ public struct Variant: Codable, Equatable, Sendable {
 
     /// The class secret: the file `--class-key` names, else `CONTLAB_CLASS_KEY` (the secret
     /// itself); nil when neither is given. A key shorter than 16 bytes is refused.
-    public static func classKey(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [UInt8]? {
+    public static func classKey(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> [UInt8]?
+    {
         let key: [UInt8]
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw ExerciseError.unreadable(file, reason: "no such file, or not readable (make one: head -c 32 /dev/urandom | base64 > class.key)")
+                throw ExerciseError.unreadable(
+                    file,
+                    reason: "no such file, or not readable (make one: head -c 32 /dev/urandom | base64 > class.key)")
             }
             key = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         } else if let text = environment["CONTLAB_CLASS_KEY"], !text.isEmpty {
@@ -137,8 +152,10 @@ public struct Variant: Codable, Equatable, Sendable {
             return nil
         }
         guard key.count >= 16 else {
-            throw ExerciseError.malformed(file: file ?? "CONTLAB_CLASS_KEY",
-                                          reason: "a class key needs at least 16 characters (make one: head -c 32 /dev/urandom | base64 > class.key)")
+            throw ExerciseError.malformed(
+                file: file ?? "CONTLAB_CLASS_KEY",
+                reason:
+                    "a class key needs at least 16 characters (make one: head -c 32 /dev/urandom | base64 > class.key)")
         }
         return key
     }
@@ -150,7 +167,8 @@ extension Workspace {
     /// The variant this workspace was made with; the standard one when it has none.
     public func loadVariant() -> Variant {
         guard let data = try? Data(contentsOf: variantFile),
-              let variant = try? JSONDecoder().decode(Variant.self, from: data) else { return .standard }
+            let variant = try? JSONDecoder().decode(Variant.self, from: data)
+        else { return .standard }
         return variant
     }
 

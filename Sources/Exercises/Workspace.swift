@@ -59,8 +59,10 @@ public struct Workspace: Sendable {
     }
 
     @discardableResult
-    public static func create(at directory: URL, catalog: ExerciseCatalog, variant: Variant = .standard, track: Track? = nil,
-                              taskText: (Exercise, Language, String) throws -> String = { $2 }) throws -> Workspace {
+    public static func create(
+        at directory: URL, catalog: ExerciseCatalog, variant: Variant = .standard, track: Track? = nil,
+        taskText: (Exercise, Language, String) throws -> String = { $2 }
+    ) throws -> Workspace {
         let fm = FileManager.default
         if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
             throw ExerciseError.workspaceExists(directory.path)
@@ -83,10 +85,12 @@ public struct Workspace: Sendable {
                 }
             }
             for language in Language.allCases {
-                let source = URL(fileURLWithPath: exercise.directory).appendingPathComponent("task.\(language.rawValue).md")
+                let source = URL(fileURLWithPath: exercise.directory).appendingPathComponent(
+                    "task.\(language.rawValue).md")
                 let raw = try String(contentsOf: source, encoding: .utf8)
                 let name = language == .en ? "TASK.md" : "TASK.zh.md"
-                try Data(variant.fill(try taskText(exercise, language, raw)).utf8).write(to: folder.appendingPathComponent(name))
+                try Data(variant.fill(try taskText(exercise, language, raw)).utf8).write(
+                    to: folder.appendingPathComponent(name))
             }
         }
         let encoder = JSONEncoder()
@@ -109,8 +113,10 @@ public struct Workspace: Sendable {
         /// The checks that failed at the last grading, in the exercise's order.
         public var failing: [String]
 
-        public init(status: ExerciseStatus = .notStarted, points: Int = 0, maxPoints: Int = 0,
-                    graded: String? = nil, hintsShown: [String: Int] = [:], failing: [String] = []) {
+        public init(
+            status: ExerciseStatus = .notStarted, points: Int = 0, maxPoints: Int = 0,
+            graded: String? = nil, hintsShown: [String: Int] = [:], failing: [String] = []
+        ) {
             self.status = status
             self.points = points
             self.maxPoints = maxPoints
@@ -144,7 +150,8 @@ public struct Workspace: Sendable {
     /// The saved progress; a missing or damaged file reads as no progress (it is only a record).
     public func loadProgress() -> Progress {
         guard let data = try? Data(contentsOf: progressFile),
-              let progress = try? JSONDecoder().decode(Progress.self, from: data) else { return Progress() }
+            let progress = try? JSONDecoder().decode(Progress.self, from: data)
+        else { return Progress() }
         return progress
     }
 
@@ -164,8 +171,10 @@ public struct Workspace: Sendable {
 
     /// The next hint for `exercise`: for the first check that failed at the last grading (or the
     /// first check when never graded); asking again moves on to the following hint.
-    public static func nextHint(_ exercise: Exercise, entry: Entry,
-                                language: Language) -> (check: Check, hint: String, number: Int, total: Int)? {
+    public static func nextHint(
+        _ exercise: Exercise, entry: Entry,
+        language: Language
+    ) -> (check: Check, hint: String, number: Int, total: Int)? {
         let failing = entry.failing.first.flatMap { exercise.check($0) }
         guard let check = failing ?? (entry.status == .notStarted ? exercise.checks.first : nil) else { return nil }
         let shown = entry.hintsShown[check.id] ?? 0

@@ -85,12 +85,15 @@ extension Grader {
         sandbox.contlabDestination = "/tmp/contlab"
         sandbox.tmpfsSize = "128m"
         sandbox.memoryBytes = 512 << 20
-        sandbox.env = ["CONTLAB_PROBE=\(probe)", "CONTLAB_HOG=\(Self.hogCommand)", "CONTLAB_SPAWN=\(Self.spawnCommand)",
-                       "CONTLAB_SPAWNER=\(Self.spawnerCommand)", "CONTLAB_BUNDLE_PROBE=\(Self.bundleProbe)"]
-        sandbox.binds = binds + [
-            Sandbox.Bind(source: try context.busybox(), destination: "/tmp/busybox", shared: true),
-            Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false),
+        sandbox.env = [
+            "CONTLAB_PROBE=\(probe)", "CONTLAB_HOG=\(Self.hogCommand)", "CONTLAB_SPAWN=\(Self.spawnCommand)",
+            "CONTLAB_SPAWNER=\(Self.spawnerCommand)", "CONTLAB_BUNDLE_PROBE=\(Self.bundleProbe)"
         ]
+        sandbox.binds =
+            binds + [
+                Sandbox.Bind(source: try context.busybox(), destination: "/tmp/busybox", shared: true),
+                Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false)
+            ]
         // B.3: the container lives in a grading cgroup's runner, which it may write (its
         // runtime makes its cgroups there); the parent above holds the limits and is not lent.
         var cgroup: GradingCgroup?
@@ -99,8 +102,9 @@ extension Grader {
             // Optional: every other hierarchy, since contlab-runc places a container with a
             // writable cgroup mount in all of them (as runc does); made here, they go with the parent.
             let others = ["devices", "freezer", "unified"] + CgroupHierarchy.current().v1.keys.sorted()
-            let made = try GradingCgroup(controllers: ["memory", "pids"],
-                                         optional: others.filter { $0 != "memory" && $0 != "pids" })
+            let made = try GradingCgroup(
+                controllers: ["memory", "pids"],
+                optional: others.filter { $0 != "memory" && $0 != "pids" })
             cgroup = made
             sandbox.cgroupsPath = made.runnerPath
             sandbox.writableCgroups = true
@@ -111,15 +115,18 @@ extension Grader {
         let output = ProbeOutput.parse(result.stdout)
         switch exercise.id {
         case "B.1": return Evaluation.buildChroot(probe: output, marker: marker, secret: secret)
-        case "B.2": return Evaluation.buildNamespaces(probe: output, secret: secret, hostname: buildTrackHostname,
-                                                      hostnameOutside: output.values["outside"] ?? "?")
+        case "B.2":
+            return Evaluation.buildNamespaces(
+                probe: output, secret: secret, hostname: buildTrackHostname,
+                hostnameOutside: output.values["outside"] ?? "?")
         case "B.4": return Evaluation.buildBundle(probe: output, request: bundle)
         default: return Evaluation.buildCgroups(probe: output, limits: buildTrackLimits)
         }
     }
 
     /// What B.3's runs ask of the runtime: the limits, and what runs under them.
-    static let buildTrackLimits = Evaluation.BuildLimits(memoryBytes: 64 << 20, bigHog: "100M", smallHog: "30M", pids: 20, spawned: 40)
+    static let buildTrackLimits = Evaluation.BuildLimits(
+        memoryBytes: 64 << 20, bigHog: "100M", smallHog: "30M", pids: 20, spawned: 40)
 
     /// B.3's commands, run in the student's container by `/bin/sh -c COMMAND ARG`. Each says it
     /// is done in /ready, then waits on the FIFO /go, reading no file and forking nothing (the

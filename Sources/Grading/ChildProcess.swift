@@ -23,8 +23,10 @@ enum ChildProcess {
     /// pipe open), stdin from /dev/null, and `timeout` seconds. The program goes through
     /// coreutils' timeout(1), which signals its whole process group (TERM, then KILL two seconds
     /// later); a deadline of our own kills timeout itself should that not be enough.
-    static func run(_ argv: [String], environment: [String: String] = [:], timeout: Int,
-                    replacingEnvironment: Bool = false) throws -> ChildResult {
+    static func run(
+        _ argv: [String], environment: [String: String] = [:], timeout: Int,
+        replacingEnvironment: Bool = false
+    ) throws -> ChildResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         process.arguments = ["--kill-after=2", "\(timeout)"] + argv
@@ -34,8 +36,11 @@ enum ChildProcess {
         process.environment = env
         let base = NSTemporaryDirectory() + "contlab-grade-out-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         // 0600: what a student's program printed is theirs, not the other users' of the server.
-        guard FileManager.default.createFile(atPath: base + ".out", contents: nil, attributes: [.posixPermissions: 0o600]),
-              FileManager.default.createFile(atPath: base + ".err", contents: nil, attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: base + ".out", contents: nil, attributes: [.posixPermissions: 0o600]),
+            FileManager.default.createFile(atPath: base + ".err", contents: nil, attributes: [.posixPermissions: 0o600])
+        else {
             throw GradingError.temporary("cannot create \(base).out")
         }
         defer {
@@ -66,10 +71,11 @@ enum ChildProcess {
             signal = c - 128
             exitCode = nil
         }
-        return ChildResult(exitCode: exitCode, signal: signal, timedOut: timedOut,
-                           stdout: (try? Data(contentsOf: URL(fileURLWithPath: base + ".out"))) ?? Data(),
-                           stderr: (try? Data(contentsOf: URL(fileURLWithPath: base + ".err"))) ?? Data(),
-                           seconds: seconds)
+        return ChildResult(
+            exitCode: exitCode, signal: signal, timedOut: timedOut,
+            stdout: (try? Data(contentsOf: URL(fileURLWithPath: base + ".out"))) ?? Data(),
+            stderr: (try? Data(contentsOf: URL(fileURLWithPath: base + ".err"))) ?? Data(),
+            seconds: seconds)
     }
 
     /// This program: the static contlab binary, which the probes run inside containers too.

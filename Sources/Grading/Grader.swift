@@ -23,8 +23,10 @@ public struct GradingContext {
     /// the class key when a teacher grades).
     public var variant: Variant = .standard
 
-    public init(language: Language, busybox: @escaping () throws -> String, hostTools: @escaping () throws -> String,
-                history: @escaping () throws -> HistoryData, runc: String?, timeLimit: Int? = nil) {
+    public init(
+        language: Language, busybox: @escaping () throws -> String, hostTools: @escaping () throws -> String,
+        history: @escaping () throws -> HistoryData, runc: String?, timeLimit: Int? = nil
+    ) {
         self.language = language
         self.busybox = busybox
         self.hostTools = hostTools
@@ -51,23 +53,32 @@ public struct GradingContext {
             language: language,
             busybox: { try tree("busybox") },
             hostTools: { try tree("host-tools") },
-            history: { try HistoryData.load(from: try ProjectFiles.lessonsDirectory().appendingPathComponent("history")) },
+            history: {
+                try HistoryData.load(from: try ProjectFiles.lessonsDirectory().appendingPathComponent("history"))
+            },
             // Without root, runc (cgroup v1) would want a cgroup in every hierarchy, where the
             // user holds only the ones contlab uses.
-            runc: geteuid() != 0 ? nil : ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"].first { FileManager.default.isExecutableFile(atPath: $0) })
+            runc: geteuid() != 0
+                ? nil
+                : ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"].first {
+                    FileManager.default.isExecutableFile(atPath: $0)
+                })
     }
 }
 
 /// Runs one exercise's work for real and says what it saw. One function per grader named in
 /// exercise.yaml; each turns its observations into outcomes through `Evaluation` (pure).
 public enum Grader {
-    public static func grade(_ exercise: Exercise, folder: URL, context: GradingContext, hintsShown: [String: Int] = [:]) -> ExerciseResult {
+    public static func grade(
+        _ exercise: Exercise, folder: URL, context: GradingContext, hintsShown: [String: Int] = [:]
+    ) -> ExerciseResult {
         let start = Date()
         var exercise = exercise
         if let limit = context.timeLimit { exercise.timeout = limit }
         let outcomes: [CheckOutcome]
         if !FileManager.default.fileExists(atPath: folder.path) {
-            outcomes = CheckOutcome.allFailed(exercise, expected: "the folder \(exercise.folderName)", seen: "it is missing from the workspace")
+            outcomes = CheckOutcome.allFailed(
+                exercise, expected: "the folder \(exercise.folderName)", seen: "it is missing from the workspace")
         } else {
             do {
                 outcomes = try run(exercise, folder: folder, context: context)
@@ -75,8 +86,9 @@ public enum Grader {
                 outcomes = CheckOutcome.allFailed(exercise, seen: "the grader could not run it: \(error)")
             }
         }
-        return Scoring.score(exercise, outcomes: outcomes, hintsShown: hintsShown, language: context.language,
-                             seconds: Date().timeIntervalSince(start))
+        return Scoring.score(
+            exercise, outcomes: outcomes, hintsShown: hintsShown, language: context.language,
+            seconds: Date().timeIntervalSince(start))
     }
 
     /// What grading `exercises` needs of this machine, checked before any is graded, so a
@@ -86,9 +98,18 @@ public enum Grader {
         guard !real.isEmpty else { return }
         // Without root: containers in the user's own user namespace, cgroups in the subtree
         // `contlab lab setup` gave them.
-        guard geteuid() == 0 || UserDelegation(uid: geteuid(), gid: getegid()).isPrepared(in: .current()) else { throw GradingError.needsRoot }
-        if real.contains(where: { ["stage1-jail", "cgroup-script", "oci-bundle", "overlay-upper", "whiteout-layer", "build-runtime"].contains($0.grader) }) { _ = try context.busybox() }
-        if real.contains(where: { ["unshare-script", "wire-script"].contains($0.grader) }) { _ = try context.hostTools() }
+        guard geteuid() == 0 || UserDelegation(uid: geteuid(), gid: getegid()).isPrepared(in: .current()) else {
+            throw GradingError.needsRoot
+        }
+        if real.contains(where: {
+            ["stage1-jail", "cgroup-script", "oci-bundle", "overlay-upper", "whiteout-layer", "build-runtime"].contains(
+                $0.grader)
+        }) {
+            _ = try context.busybox()
+        }
+        if real.contains(where: { ["unshare-script", "wire-script"].contains($0.grader) }) {
+            _ = try context.hostTools()
+        }
     }
 
     static func run(_ exercise: Exercise, folder: URL, context: GradingContext) throws -> [CheckOutcome] {

@@ -38,7 +38,10 @@ final class GradingCgroup {
                 if optional.contains(controller) { continue }
                 throw GradingCgroupError.noController(controller, mode: hierarchy.mode)
             }
-            places.append(Place(controller: controller, root: placement.mountPoint + "/" + relativeRoot, version: placement.version))
+            places.append(
+                Place(
+                    controller: controller, root: placement.mountPoint + "/" + relativeRoot, version: placement.version)
+            )
         }
         Self.removeStale(in: Set(places.map { ($0.root as NSString).deletingLastPathComponent }))
         // An optional hierarchy this grader may not write (one without root holds only the
@@ -55,15 +58,22 @@ final class GradingCgroup {
                 try make(place.root)
                 if place.version == 2 {
                     // Hand every v2 controller this parent has on to its children.
-                    let available = (Sys.readText(place.root + "/cgroup.controllers") ?? "").split(separator: " ").map { "+" + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-                    if !available.isEmpty { try? Sys.writeFile(place.root + "/cgroup.subtree_control", available.joined(separator: " "), record: false) }
+                    let available = (Sys.readText(place.root + "/cgroup.controllers") ?? "").split(separator: " ").map {
+                        "+" + $0.trimmingCharacters(in: .whitespacesAndNewlines)
+                    }
+                    if !available.isEmpty {
+                        try? Sys.writeFile(
+                            place.root + "/cgroup.subtree_control", available.joined(separator: " "), record: false)
+                    }
                 }
                 try make(place.root + "/runner")
                 try make(place.root + "/work")
             }
             // Whatever the student sets below, the whole parent stays within these.
             for place in places {
-                let limits = place.controller == "memory" ? [place.version == 1 ? "memory.limit_in_bytes" : "memory.max": "\(Self.memoryLimit)"]
+                let limits =
+                    place.controller == "memory"
+                    ? [place.version == 1 ? "memory.limit_in_bytes" : "memory.max": "\(Self.memoryLimit)"]
                     : place.controller == "pids" ? ["pids.max": "\(Self.pidsLimit)"] : [:]
                 for (file, value) in limits where Sys.exists(place.root + "/" + file) {
                     try Sys.writeFile(place.root + "/" + file, value, record: false)
@@ -88,7 +98,9 @@ final class GradingCgroup {
     }
 
     /// $CGROUP for `controller`: the directory the student configures.
-    func work(_ controller: String) -> String? { places.first { $0.controller == controller }.map { $0.root + "/work" } }
+    func work(_ controller: String) -> String? {
+        places.first { $0.controller == controller }.map { $0.root + "/work" }
+    }
     func version(_ controller: String) -> Int? { places.first { $0.controller == controller }?.version }
 
     /// The cgroup.procs files a process joins to be held by this parent (one per hierarchy).
@@ -102,7 +114,9 @@ final class GradingCgroup {
             var any = false
             for root in Set(places.map(\.root)) {
                 for dir in Self.tree(root) {
-                    for pid in (Sys.readText(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap({ pid_t($0) }) {
+                    for pid in (Sys.readText(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap({
+                        pid_t($0)
+                    }) {
                         kill(pid, SIGKILL)
                         any = true
                     }
@@ -120,12 +134,16 @@ final class GradingCgroup {
     /// carries the grader's PID, and that process is gone.
     static func removeStale(in mountPoints: Set<String>) {
         for mountPoint in mountPoints {
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: mountPoint)) ?? [] where entry.hasPrefix("contlab-grade-") {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: mountPoint)) ?? []
+            where entry.hasPrefix("contlab-grade-") {
                 let parts = entry.split(separator: "-")
-                guard parts.count == 4, let pid = pid_t(parts[2]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+                guard parts.count == 4, let pid = pid_t(parts[2]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+                else { continue }
                 let root = mountPoint + "/" + entry
                 for dir in tree(root) {
-                    for victim in (Sys.readText(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap({ pid_t($0) }) { kill(victim, SIGKILL) }
+                    for victim in (Sys.readText(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap({
+                        pid_t($0)
+                    }) { kill(victim, SIGKILL) }
                 }
                 usleep(20_000)
                 for dir in tree(root).reversed() { rmdir(dir) }
@@ -161,7 +179,8 @@ enum GradingCgroupError: Error, CustomStringConvertible {
         case .noController(let controller, let mode):
             return "this host's cgroups (\(mode)) have no \(controller) controller, which the exercise needs"
         case .create(let path, let code):
-            return "cannot make the grading cgroup \(path): \(String(cString: strerror(code))); run as root on a host with cgroupfs mounted"
+            return
+                "cannot make the grading cgroup \(path): \(String(cString: strerror(code))); run as root on a host with cgroupfs mounted"
         }
     }
 }

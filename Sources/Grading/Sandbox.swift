@@ -68,13 +68,15 @@ struct Sandbox {
 
     /// 0x4000_0000 and up: far above the ranges useradd and /etc/subuid hand out. Without root,
     /// the grader's own uid (its gid is mapped alike): the container's root is the student.
-    static func privateIDBase() -> UInt32 { geteuid() == 0 ? 0x4000_0000 + UInt32.random(in: 0..<8_192) * 65_536 : geteuid() }
+    static func privateIDBase() -> UInt32 {
+        geteuid() == 0 ? 0x4000_0000 + UInt32.random(in: 0..<8_192) * 65_536 : geteuid()
+    }
 
     /// What a nested container may use: enough to chroot, unshare, mount and change ids inside.
     static let nestedCapabilities = [
         "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
         "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_SETFCAP", "CAP_SYS_CHROOT", "CAP_SYS_ADMIN",
-        "CAP_SYS_PTRACE", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_NET_BIND_SERVICE",
+        "CAP_SYS_PTRACE", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_NET_BIND_SERVICE"
     ]
 
     /// System calls no grading needs and that reach kernel state outside the namespaces (keys,
@@ -83,14 +85,16 @@ struct Sandbox {
         "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "delete_module", "finit_module",
         "init_module", "ioperm", "iopl", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie",
         "open_by_handle_at", "perf_event_open", "quotactl", "request_key", "settimeofday", "swapoff",
-        "swapon", "syslog", "uselib", "userfaultfd",
+        "swapon", "syslog", "uselib", "userfaultfd"
     ]
 
     /// Capabilities in this process's bounding set (this grader may itself lack some, such as
     /// CAP_SYS_RESOURCE; asking for one it lacks would fail the container).
     static func boundingCapabilities(status: String = Sys.readText("/proc/self/status") ?? "") -> [String] {
         let line = status.split(separator: "\n").first { $0.hasPrefix("CapBnd:") }
-        guard let hex = line?.split(separator: "\t").last, let mask = UInt64(hex.trimmingCharacters(in: .whitespaces), radix: 16) else {
+        guard let hex = line?.split(separator: "\t").last,
+            let mask = UInt64(hex.trimmingCharacters(in: .whitespaces), radix: 16)
+        else {
             return DefaultSpec.capabilities
         }
         return CapabilityNames.all.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
@@ -114,9 +118,11 @@ struct Sandbox {
         linux.namespaces = namespaces
         linux.uidMappings = [Spec.IDMapping(containerID: 0, hostID: idBase, size: idCount)]
         linux.gidMappings = [Spec.IDMapping(containerID: 0, hostID: geteuid() == 0 ? idBase : getegid(), size: idCount)]
-        linux.seccomp = Spec.Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
-            Spec.Syscall(names: refusedSystemCalls, action: "SCMP_ACT_ERRNO", errnoRet: UInt32(EPERM)),
-        ])
+        linux.seccomp = Spec.Seccomp(
+            defaultAction: "SCMP_ACT_ALLOW",
+            syscalls: [
+                Spec.Syscall(names: refusedSystemCalls, action: "SCMP_ACT_ERRNO", errnoRet: UInt32(EPERM))
+            ])
         spec.linux = linux
     }
 
@@ -126,12 +132,14 @@ struct Sandbox {
         spec.hostname = hostname
         spec.process?.terminal = false
         spec.process?.args = args
-        spec.process?.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "SWIFT_ROOT=/"] + env
+        spec.process?.env =
+            ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "SWIFT_ROOT=/"] + env
         if nested {
             let held = Set(Self.boundingCapabilities())
             let wanted = Self.nestedCapabilities + (networking ? ["CAP_NET_ADMIN", "CAP_NET_RAW"] : [])
             let caps = wanted.filter { held.contains($0) }
-            spec.process?.capabilities = Spec.Capabilities(bounding: caps, effective: caps, inheritable: nil, permitted: caps, ambient: nil)
+            spec.process?.capabilities = Spec.Capabilities(
+                bounding: caps, effective: caps, inheritable: nil, permitted: caps, ambient: nil)
             spec.process?.noNewPrivileges = false
             spec.linux?.maskedPaths = []
             spec.linux?.readonlyPaths = []
@@ -145,20 +153,28 @@ struct Sandbox {
             }
         }
         if let tmpfsSize {
-            spec.mounts?.append(Spec.Mount(destination: "/tmp", type: "tmpfs", source: "tmpfs",
-                                           options: ["nosuid", "nodev", "mode=1777", "size=\(tmpfsSize)"]))
+            spec.mounts?.append(
+                Spec.Mount(
+                    destination: "/tmp", type: "tmpfs", source: "tmpfs",
+                    options: ["nosuid", "nodev", "mode=1777", "size=\(tmpfsSize)"]))
         }
         if bindContlab {
-            spec.mounts?.append(Spec.Mount(destination: contlabDestination, type: "bind", source: contlabCopy ?? ChildProcess.contlab, options: ["bind", "ro"]))
+            spec.mounts?.append(
+                Spec.Mount(
+                    destination: contlabDestination, type: "bind", source: contlabCopy ?? ChildProcess.contlab,
+                    options: ["bind", "ro"]))
         }
         for bind in binds {
-            spec.mounts?.append(Spec.Mount(destination: bind.destination, type: "bind", source: bind.source,
-                                           options: ["bind", "nosuid", "nodev"] + (bind.readOnly ? ["ro"] : [])))
+            spec.mounts?.append(
+                Spec.Mount(
+                    destination: bind.destination, type: "bind", source: bind.source,
+                    options: ["bind", "nosuid", "nodev"] + (bind.readOnly ? ["ro"] : [])))
         }
         // Without root there is no devices cgroup to deny devices in; the user namespace makes
         // none and reaches only what the user may open anyway.
-        spec.linux?.resources = Spec.Resources(memory: Spec.Memory(limit: memoryBytes, swap: memoryBytes), pids: Spec.Pids(limit: pids),
-                                               devices: geteuid() == 0 ? [Spec.DeviceRule(allow: false, access: "rwm")] : nil)
+        spec.linux?.resources = Spec.Resources(
+            memory: Spec.Memory(limit: memoryBytes, swap: memoryBytes), pids: Spec.Pids(limit: pids),
+            devices: geteuid() == 0 ? [Spec.DeviceRule(allow: false, access: "rwm")] : nil)
         Self.confine(&spec, idBase: idBase)
         return spec
     }
@@ -175,7 +191,9 @@ struct Sandbox {
             copy = root
             sandbox.rootfs = root.path + "/rootfs"
             let made = try ChildProcess.run(["/bin/cp", "-a", rootfs, sandbox.rootfs], timeout: 120)
-            guard made.exitCode == 0 else { throw GradingError.noRootfs("cannot copy \(rootfs): \(String(decoding: made.stderr, as: UTF8.self))") }
+            guard made.exitCode == 0 else {
+                throw GradingError.noRootfs("cannot copy \(rootfs): \(String(decoding: made.stderr, as: UTF8.self))")
+            }
             try Self.handOver(root.path, to: idBase)
         }
         return try sandbox.runAsItIs()
@@ -184,7 +202,9 @@ struct Sandbox {
     private func runAsItIs() throws -> ChildResult {
         for bind in binds {
             guard !bind.shared else {
-                guard bind.readOnly else { throw GradingError.temporary("a shared tree (\(bind.source)) is bound read-only only") }
+                guard bind.readOnly else {
+                    throw GradingError.temporary("a shared tree (\(bind.source)) is bound read-only only")
+                }
                 continue
             }
             try Self.handOver(bind.source, to: idBase)
@@ -198,7 +218,9 @@ struct Sandbox {
     /// Run a spec (a student's config.json, amended) under `runtime`: this contlab's `runc` or
     /// another runc-compatible program. `makeSpec` gets the path of this contlab's copy that the
     /// container's user can reach.
-    static func run(idBase: UInt32, timeout: Int, runtime: [String]? = nil, _ makeSpec: (String) throws -> Spec) throws -> ChildResult {
+    static func run(idBase: UInt32, timeout: Int, runtime: [String]? = nil, _ makeSpec: (String) throws -> Spec) throws
+        -> ChildResult
+    {
         let work = try TemporaryDirectory(prefix: "contlab-grade-bundle")
         defer { work.remove() }
         let bundle = work.path + "/bundle"
@@ -209,7 +231,9 @@ struct Sandbox {
         let contlab = work.path + "/contlab"
         if link(ChildProcess.contlab, contlab) != 0 {
             let copy = try ChildProcess.run(["/bin/cp", ChildProcess.contlab, contlab], timeout: 60)
-            guard copy.exitCode == 0 else { throw GradingError.temporary("cannot copy \(ChildProcess.contlab): \(copy.status)") }
+            guard copy.exitCode == 0 else {
+                throw GradingError.temporary("cannot copy \(ChildProcess.contlab): \(copy.status)")
+            }
         }
         try handOver(work.path, to: idBase, recursive: false)
         try DefaultSpec.encode(try makeSpec(contlab)).write(to: URL(fileURLWithPath: bundle + "/config.json"))
@@ -220,7 +244,9 @@ struct Sandbox {
         }
         let result = try ChildProcess.run(command + ["--root", state, "run", "--bundle", bundle, id], timeout: timeout)
         if getenv("CONTLAB_GRADE_DEBUG") != nil {
-            Sys.warn("contlab: grading container \(id) \(result.status); its stderr:\n" + String(decoding: result.stderr, as: UTF8.self))
+            Sys.warn(
+                "contlab: grading container \(id) \(result.status); its stderr:\n"
+                    + String(decoding: result.stderr, as: UTF8.self))
         }
         return result
     }
@@ -232,13 +258,17 @@ struct Sandbox {
         // (and clear its setuid bits and file capabilities): only its temporary folders and
         // the cgroups it made are ever handed over.
         guard mayHandOver(path) else {
-            throw GradingError.temporary("refusing to hand \(path) to the grading container's user: it is not the grading's own")
+            throw GradingError.temporary(
+                "refusing to hand \(path) to the grading container's user: it is not the grading's own")
         }
         // Without root, everything the grading made is its user's already, which is the container's root.
         guard geteuid() == 0 else { return }
-        let result = try ChildProcess.run(["/bin/chown", "-h"] + (recursive ? ["-R"] : []) + ["\(idBase):\(idBase)", path], timeout: 60)
+        let result = try ChildProcess.run(
+            ["/bin/chown", "-h"] + (recursive ? ["-R"] : []) + ["\(idBase):\(idBase)", path], timeout: 60)
         guard result.exitCode == 0 else {
-            throw GradingError.temporary("cannot hand \(path) to the grading container's user: \(String(decoding: result.stderr, as: UTF8.self))")
+            throw GradingError.temporary(
+                "cannot hand \(path) to the grading container's user: \(String(decoding: result.stderr, as: UTF8.self))"
+            )
         }
     }
 }
@@ -274,7 +304,8 @@ struct TemporaryDirectory {
     /// Whether `path` is a grading's temporary directory (not, say, a cgroup's parent).
     static func isOne(_ path: String) -> Bool {
         let name = (path as NSString).lastPathComponent
-        return (path as NSString).deletingLastPathComponent == (NSTemporaryDirectory() as NSString).standardizingPath && name.hasPrefix("contlab-grade-")
+        return (path as NSString).deletingLastPathComponent == (NSTemporaryDirectory() as NSString).standardizingPath
+            && name.hasPrefix("contlab-grade-")
     }
 
     func remove() {
@@ -289,9 +320,12 @@ public enum GradingError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .temporary(let reason): return "cannot make a temporary directory for grading: \(reason); set TMPDIR to a writable directory"
+        case .temporary(let reason):
+            return "cannot make a temporary directory for grading: \(reason); set TMPDIR to a writable directory"
         case .noRootfs(let reason): return "grading runs student work in a busybox container: \(reason)"
-        case .needsRoot: return "grading stages 1 to 5 runs student work in containers with cgroup limits: run it as root (sudo contlab verify), or ask the machine's admin for a cgroup subtree of your own (sudo contlab lab setup --users \(UserDatabase.currentUserName())); the history set (H.1…) is graded without either"
+        case .needsRoot:
+            return
+                "grading stages 1 to 5 runs student work in containers with cgroup limits: run it as root (sudo contlab verify), or ask the machine's admin for a cgroup subtree of your own (sudo contlab lab setup --users \(UserDatabase.currentUserName())); the history set (H.1…) is graded without either"
         }
     }
 }

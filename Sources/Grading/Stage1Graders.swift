@@ -10,40 +10,56 @@ extension Grader {
         if let missing = missing(exercise, work) { return missing }
         let data = try TemporaryDirectory(prefix: "contlab-grade-rootfs")
         defer { data.remove() }
-        let store = RootfsStore(recipesDirectory: URL(fileURLWithPath: work), dataDirectory: URL(fileURLWithPath: data.path))
+        let store = RootfsStore(
+            recipesDirectory: URL(fileURLWithPath: work), dataDirectory: URL(fileURLWithPath: data.path))
         let tree: String
         do {
             // debootstrap downloads a distribution for minutes: not something to grade.
             if try store.loadRecipe("lab").recipe.debootstrap != nil {
-                return Evaluation.rootfsRecipe(buildError: "the recipe uses debootstrap, which the grader does not run: use packages and busybox-applets",
-                                               hasShell: false, probe: nil, exitStatus: nil)
+                return Evaluation.rootfsRecipe(
+                    buildError:
+                        "the recipe uses debootstrap, which the grader does not run: use packages and busybox-applets",
+                    hasShell: false, probe: nil, exitStatus: nil)
             }
             tree = try store.build("lab").path
         } catch {
-            return Evaluation.rootfsRecipe(buildError: "the build failed: \(error)", hasShell: false, probe: nil, exitStatus: nil)
+            return Evaluation.rootfsRecipe(
+                buildError: "the build failed: \(error)", hasShell: false, probe: nil, exitStatus: nil)
         }
         var info = stat()
         let hasShell = lstat(tree + "/bin/sh", &info) == 0
-        guard hasShell else { return Evaluation.rootfsRecipe(buildError: nil, hasShell: false, probe: nil, exitStatus: nil) }
+        guard hasShell else {
+            return Evaluation.rootfsRecipe(buildError: nil, hasShell: false, probe: nil, exitStatus: nil)
+        }
         // The tree is this grading's own copy: the container may write to it.
-        var sandbox = Sandbox(rootfs: tree, args: ["/bin/sh", "-c", """
-            echo; echo "uid=$(id -u student 2>/dev/null)"; if [ -d /home/student ]; then echo home=yes; else echo home=no; fi
-            echo "tmp=$(stat -c %a /tmp 2>/dev/null)"; exit 7
-            """], timeout: exercise.timeout)
+        var sandbox = Sandbox(
+            rootfs: tree,
+            args: [
+                "/bin/sh", "-c",
+                """
+                echo; echo "uid=$(id -u student 2>/dev/null)"; if [ -d /home/student ]; then echo home=yes; else echo home=no; fi
+                echo "tmp=$(stat -c %a /tmp 2>/dev/null)"; exit 7
+                """
+            ], timeout: exercise.timeout)
         sandbox.readOnlyRoot = false
         sandbox.privateRoot = false
         try Sandbox.handOver(data.path, to: sandbox.idBase)
         sandbox.tmpfsSize = nil
         sandbox.bindContlab = false
         let result = try sandbox.run()
-        return Evaluation.rootfsRecipe(buildError: nil, hasShell: true, probe: ProbeOutput.parse(result.stdout),
-                                       exitStatus: result.status + (result.exitCode == 125 ? " (the runtime could not start it: \(ProbeOutput.excerpt(String(decoding: result.stderr, as: UTF8.self))))" : ""))
+        return Evaluation.rootfsRecipe(
+            buildError: nil, hasShell: true, probe: ProbeOutput.parse(result.stdout),
+            exitStatus: result.status
+                + (result.exitCode == 125
+                    ? " (the runtime could not start it: \(ProbeOutput.excerpt(String(decoding: result.stderr, as: UTF8.self))))"
+                    : ""))
     }
-
 
     static func stage1Jail(_ exercise: Exercise, work: String, context: GradingContext) throws -> [CheckOutcome] {
         if let missing = missing(exercise, work) { return missing }
-        guard let script = exercise.files.first else { return CheckOutcome.allFailed(exercise, seen: "the exercise names no script") }
+        guard let script = exercise.files.first else {
+            return CheckOutcome.allFailed(exercise, seen: "the exercise names no script")
+        }
         let grader = try TemporaryDirectory(prefix: "contlab-grade-secret")
         defer { grader.remove() }
         let secret = (0..<2).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
@@ -82,28 +98,37 @@ extension Grader {
             """
         var sandbox = Sandbox(rootfs: try context.busybox(), args: ["/bin/sh", "-c", driver], timeout: 2 * limit + 20)
         sandbox.nested = true
-        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise"), Sandbox.Bind(source: grader.path, destination: "/tmp/grader")]
+        sandbox.binds = [
+            Sandbox.Bind(source: work, destination: "/tmp/exercise"),
+            Sandbox.Bind(source: grader.path, destination: "/tmp/grader")
+        ]
         sandbox.hostname = "outer"
         // The marker reaches the driver through its environment, so that no command line but
         // the marked process's holds it; the PID before it varies from run to run.
         sandbox.env = ["M=\(marker)"]
         let result = try sandbox.run()
         let values = ProbeOutput.parse(result.stdout).values
-        if getenv("CONTLAB_GRADE_DEBUG") != nil, let err = values["contlab-probe-err1"].flatMap({ Data(base64Encoded: $0) }) {
+        if getenv("CONTLAB_GRADE_DEBUG") != nil,
+            let err = values["contlab-probe-err1"].flatMap({ Data(base64Encoded: $0) })
+        {
             Sys.warn("contlab: the stage-1 run's stderr:\n" + String(decoding: err, as: UTF8.self))
         }
         func decoded(_ key: String) -> ProbeOutput {
             ProbeOutput.parse(values[key].flatMap { Data(base64Encoded: $0) } ?? Data())
         }
         func status(_ key: String) -> String {
-            guard let code = values[key].flatMap({ Int32($0) }) else { return "did not run (the grading container \(result.status))" }
+            guard let code = values[key].flatMap({ Int32($0) }) else {
+                return "did not run (the grading container \(result.status))"
+            }
             if code == 137 { return "was killed after \(limit) s (its time limit)" }
             return code > 128 ? "was killed by signal \(code - 128)" : "exited with \(code)"
         }
         let wanted = exercise.id == "1.2" ? secret : (values["contlab-probe-wanted"] ?? "?")
         return Evaluation.stage1Jail(
-            exercise: exercise.id, wanted: wanted, stage1: decoded("contlab-probe-out1"), stage1Status: status("contlab-probe-status1"),
-            mountsBefore: values["contlab-probe-before"].flatMap { Int($0) }, mountsAfter: values["contlab-probe-after"].flatMap { Int($0) },
+            exercise: exercise.id, wanted: wanted, stage1: decoded("contlab-probe-out1"),
+            stage1Status: status("contlab-probe-status1"),
+            mountsBefore: values["contlab-probe-before"].flatMap { Int($0) },
+            mountsAfter: values["contlab-probe-after"].flatMap { Int($0) },
             stage2: values["contlab-probe-out2"] == nil ? nil : decoded("contlab-probe-out2"),
             stage2Status: values["contlab-probe-status2"] == nil ? nil : status("contlab-probe-status2"))
     }

@@ -24,14 +24,18 @@ extension Grader {
             { echo "hostname=$(hostname)"; echo mountinfo-begin; cat /proc/self/mountinfo; echo mountinfo-end; } > /tmp/after/after
             exit $status
             """
-        var sandbox = Sandbox(rootfs: try context.hostTools(), args: ["/bin/sh", "-c", inner], timeout: exercise.timeout)
+        var sandbox = Sandbox(
+            rootfs: try context.hostTools(), args: ["/bin/sh", "-c", inner], timeout: exercise.timeout)
         sandbox.nested = true
         sandbox.env = ["CONTLAB_GRADER=/usr/local/bin/contlab", "CONTLAB_PROBE=\(probe)"]
-        sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false),
-                         Sandbox.Bind(source: results.path, destination: "/tmp/after", readOnly: false)]
+        sandbox.binds = [
+            Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false),
+            Sandbox.Bind(source: results.path, destination: "/tmp/after", readOnly: false)
+        ]
         let result = try sandbox.run()
         let after = ProbeOutput.parse((try? Data(contentsOf: URL(fileURLWithPath: results.path + "/after"))) ?? Data())
-        return Evaluation.unshareScript(exercise: exercise.id, probe: ProbeOutput.parse(result.stdout), status: result.status,
-                                        hostnameBefore: sandbox.hostname, after: after, variant: context.variant)
+        return Evaluation.unshareScript(
+            exercise: exercise.id, probe: ProbeOutput.parse(result.stdout), status: result.status,
+            hostnameBefore: sandbox.hostname, after: after, variant: context.variant)
     }
 }

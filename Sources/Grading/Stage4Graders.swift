@@ -9,13 +9,16 @@ extension Grader {
         if let missing = missing(exercise, work) { return missing }
         let spec: Spec
         do {
-            spec = try JSONDecoder().decode(Spec.self, from: Data(contentsOf: URL(fileURLWithPath: work + "/config.json")))
+            spec = try JSONDecoder().decode(
+                Spec.self, from: Data(contentsOf: URL(fileURLWithPath: work + "/config.json")))
         } catch {
-            return Evaluation.ociBundle(exercise: exercise.id, contlab: .init(probe: ProbeOutput(), status: ""), runc: nil,
-                                        refused: "config.json does not parse as an OCI config: \(error)")
+            return Evaluation.ociBundle(
+                exercise: exercise.id, contlab: .init(probe: ProbeOutput(), status: ""), runc: nil,
+                refused: "config.json does not parse as an OCI config: \(error)")
         }
         if let refusal = BundleAmendment.refusal(spec) {
-            return Evaluation.ociBundle(exercise: exercise.id, contlab: .init(probe: ProbeOutput(), status: ""), runc: nil, refused: refusal)
+            return Evaluation.ociBundle(
+                exercise: exercise.id, contlab: .init(probe: ProbeOutput(), status: ""), runc: nil, refused: refusal)
         }
         let busybox = try context.busybox()
         func runUnder(_ runtime: [String]?) throws -> Evaluation.BundleRun {
@@ -34,7 +37,10 @@ extension Grader {
                 Sandbox.confine(&amended, idBase: idBase)
                 // Without root, runc and contlab-runc may make cgroups only in the user's subtree.
                 let base = ContainerCgroup.basePath(hierarchy: .current())
-                if base != "contlab" { amended.linux?.cgroupsPath = "/\(base)/contlab-grade-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
+                if base != "contlab" {
+                    amended.linux?.cgroupsPath =
+                        "/\(base)/contlab-grade-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+                }
                 return amended
             }
             var text = String(decoding: result.stdout, as: UTF8.self)
@@ -43,6 +49,7 @@ extension Grader {
         }
         let contlab = try runUnder(nil)
         let runc = try context.runc.map { try runUnder([$0]) }
-        return Evaluation.ociBundle(exercise: exercise.id, contlab: contlab, runc: runc, refused: nil, variant: context.variant)
+        return Evaluation.ociBundle(
+            exercise: exercise.id, contlab: contlab, runc: runc, refused: nil, variant: context.variant)
     }
 }

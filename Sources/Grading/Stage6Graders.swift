@@ -35,7 +35,8 @@ extension Grader {
             echo "host-links=$(ip -o link show | awk -F': ' '{print $2}' | tr '\\n' ' ')"
             kill $a $b
             """
-        var sandbox = Sandbox(rootfs: try context.hostTools(), args: ["/bin/sh", "-c", inner], timeout: exercise.timeout)
+        var sandbox = Sandbox(
+            rootfs: try context.hostTools(), args: ["/bin/sh", "-c", inner], timeout: exercise.timeout)
         sandbox.nested = true
         sandbox.networking = true
         sandbox.binds = [Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false)]
@@ -52,11 +53,14 @@ extension Grader {
         let text = (try? String(contentsOfFile: work + "/" + exercise.files[0], encoding: .utf8)) ?? ""
         let plugin: String
         switch Evaluation.cniPlugin(configuration: text) {
-        case .failure(let problem): return Evaluation.cniConfig(probe: ProbeOutput(), problem: "\(problem)", variant: context.variant)
+        case .failure(let problem):
+            return Evaluation.cniConfig(probe: ProbeOutput(), problem: "\(problem)", variant: context.variant)
         case .success(let found):
             guard Sys.exists("/usr/lib/cni/" + found.plugin) else {
-                return Evaluation.cniConfig(probe: ProbeOutput(), problem: "there is no plugin \"\(found.plugin)\" in /usr/lib/cni (bridge is the one to use)",
-                                            variant: context.variant)
+                return Evaluation.cniConfig(
+                    probe: ProbeOutput(),
+                    problem: "there is no plugin \"\(found.plugin)\" in /usr/lib/cni (bridge is the one to use)",
+                    variant: context.variant)
             }
             plugin = found.plugin
         }

@@ -38,7 +38,8 @@ enum TextForm {
             if scalar == " ", index > 0, index + 1 < scalars.count {
                 let before = scalars[index - 1], after = scalars[index + 1]
                 if isFullWidthPunctuation(before) || isFullWidthPunctuation(after)
-                    || (chinese(before) && chinese(after)) {
+                    || (chinese(before) && chinese(after))
+                {
                     continue
                 }
             }

@@ -18,12 +18,14 @@ func checkSources(_ sources: [String], _ fields: Fields) {
         let field = "sources[\(index)]"
         if source.hasPrefix("http://") || source.hasPrefix("https://") {
             if source.contains(" ") || URL(string: source)?.host == nil {
-                fields.log.add(fields.file, line: fields.line, entry: fields.entry, field: field,
-                               "'\(source)' is not a valid URL")
+                fields.log.add(
+                    fields.file, line: fields.line, entry: fields.entry, field: field,
+                    "'\(source)' is not a valid URL")
             }
         } else if source.split(separator: " ").count < 2 || source.count < 10 {
-            fields.log.add(fields.file, line: fields.line, entry: fields.entry, field: field,
-                           "'\(source)' should be a URL or name a primary document, e.g. \"clone(2) man page\"")
+            fields.log.add(
+                fields.file, line: fields.line, entry: fields.entry, field: field,
+                "'\(source)' should be a URL or name a primary document, e.g. \"clone(2) man page\"")
         }
     }
 }

@@ -47,28 +47,33 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .dataMissing(let path):
-            return "cannot find \(path): run contlab from its checkout, or set CONTLAB_HOME to the directory that holds lessons/ and rootfs-recipes/"
+            return
+                "cannot find \(path): run contlab from its checkout, or set CONTLAB_HOME to the directory that holds lessons/ and rootfs-recipes/"
         case .dataUnreadable(let path, let reason):
             return "cannot read \(path): \(reason)"
         case .invalidData(let issues):
             let shown = issues.prefix(20).map { "  " + $0.description }.joined(separator: "\n")
             let more = issues.count > 20 ? "\n  … and \(issues.count - 20) more" : ""
-            return "the history data has \(issues.count) problem\(issues.count == 1 ? "" : "s"); fix the file named in each line (swift test --filter HistoryTests lists them all):\n\(shown)\(more)"
+            return
+                "the history data has \(issues.count) problem\(issues.count == 1 ? "" : "s"); fix the file named in each line (swift test --filter HistoryTests lists them all):\n\(shown)\(more)"
         case .unknownTechnology(let given, let suggestions, let known):
             return "unknown technology \"\(given)\"" + HistoryError.hint(suggestions, known, noun: "technology ids")
         case .unknownTag(let given, let suggestions, let known):
             return "unknown tag \"\(given)\"" + HistoryError.hint(suggestions, known, noun: "tags")
         case .emptyRange(let from, let to):
-            return "the range --from \(from) --to \(to) is empty: no year is both \(from) or later and \(to) or earlier. Put the earlier year first: --from \(to) --to \(from)"
+            return
+                "the range --from \(from) --to \(to) is empty: no year is both \(from) or later and \(to) or earlier. Put the earlier year first: --from \(to) --to \(from)"
         case .noEvents(let filters, let hint):
             return "no events \(filters). \(hint)"
         case .compareNeedsTwo(let given):
             let got = given.isEmpty ? "none" : given.joined(separator: " ")
-            return "compare needs at least two different technologies (got: \(got)); for example: contlab history compare chroot jail docker"
+            return
+                "compare needs at least two different technologies (got: \(got)); for example: contlab history compare chroot jail docker"
         case .emptySearch:
             return "search needs some text to look for, for example: contlab history search namespace"
         case .noMatches(let query):
-            return "no event or technology mentions \"\(query)\" in English or Chinese; try a shorter word, or list everything with: contlab history timeline"
+            return
+                "no event or technology mentions \"\(query)\" in English or Chinese; try a shorter word, or list everything with: contlab history timeline"
         case .cannotWrite(let path, let reason):
             return "cannot write \(path): \(reason); check that the directory exists and is writable"
         }
@@ -76,7 +81,8 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable {
 
     static func hint(_ suggestions: [String], _ known: [String], noun: String) -> String {
         if !suggestions.isEmpty {
-            return ". Did you mean \(suggestions.joined(separator: ", "))? (known \(noun): \(known.joined(separator: ", ")))"
+            return
+                ". Did you mean \(suggestions.joined(separator: ", "))? (known \(noun): \(known.joined(separator: ", ")))"
         }
         return ". Known \(noun): \(known.joined(separator: ", "))"
     }

@@ -90,10 +90,11 @@ public struct JSONRenderer {
     }
 
     func event(_ event: Event) -> EventJSON {
-        EventJSON(id: event.id, date: event.date.description, year: event.date.year, month: event.date.month,
-                  technologies: event.technologies, kind: event.kind.rawValue, kernel: event.kernel,
-                  title: event.title[language], description: event.description[language],
-                  sources: event.sources, lessons: event.lessons, stages: event.stages, tags: event.tags)
+        EventJSON(
+            id: event.id, date: event.date.description, year: event.date.year, month: event.date.month,
+            technologies: event.technologies, kind: event.kind.rawValue, kernel: event.kernel,
+            title: event.title[language], description: event.description[language],
+            sources: event.sources, lessons: event.lessons, stages: event.stages, tags: event.tags)
     }
 
     func technology(_ technology: Technology, withEvents: Bool) -> TechnologyJSON {
@@ -103,8 +104,9 @@ public struct JSONRenderer {
             id: technology.id, name: technology.name, summary: technology.summary[language],
             yearsFrom: technology.firstYear, yearsTo: technology.lastYear, isolates: isolates,
             needsSpecialKernel: technology.needsSpecialKernel, kernelNote: technology.kernelNote?[language],
-            licence: LicenceJSON(model: technology.licence.model.rawValue, spdx: technology.licence.spdx,
-                                 note: technology.licence.note?[language]),
+            licence: LicenceJSON(
+                model: technology.licence.model.rawValue, spdx: technology.licence.spdx,
+                note: technology.licence.note?[language]),
             borrowedFrom: technology.borrowedFrom, ledTo: technology.ledTo, lesson: technology.lesson,
             stage: technology.stage, sources: technology.sources,
             events: withEvents ? data.events(of: technology.id).map(event) : nil)
@@ -119,12 +121,15 @@ public struct JSONRenderer {
 
     public func timeline(_ selection: TimelineSelection) throws -> String {
         let eras = selection.groups.map { group in
-            EraJSON(id: group.era.id, from: group.era.from, to: group.era.to, title: group.era.title[language],
-                    events: group.events.map(event))
+            EraJSON(
+                id: group.era.id, from: group.era.from, to: group.era.to, title: group.era.title[language],
+                events: group.events.map(event))
         }
-        return try encode(TimelineJSON(language: language.rawValue, from: selection.from, to: selection.to,
-                                       technology: selection.technology, tag: selection.tag,
-                                       count: selection.events.count, eras: eras))
+        return try encode(
+            TimelineJSON(
+                language: language.rawValue, from: selection.from, to: selection.to,
+                technology: selection.technology, tag: selection.tag,
+                count: selection.events.count, eras: eras))
     }
 
     public func technology(_ technology: Technology) throws -> String {
@@ -132,14 +137,18 @@ public struct JSONRenderer {
     }
 
     public func comparison(_ technologies: [Technology]) throws -> String {
-        try encode(ComparisonJSON(language: language.rawValue,
-                                  features: IsolationFeature.allCases.map(\.rawValue),
-                                  technologies: technologies.map { technology($0, withEvents: false) }))
+        try encode(
+            ComparisonJSON(
+                language: language.rawValue,
+                features: IsolationFeature.allCases.map(\.rawValue),
+                technologies: technologies.map { technology($0, withEvents: false) }))
     }
 
     public func search(_ result: SearchResult) throws -> String {
-        try encode(SearchJSON(language: language.rawValue, query: result.query,
-                              events: result.events.map { SearchHitJSON(event: event($0.event), matchedIn: $0.fields) },
-                              technologies: result.technologies.map { technology($0, withEvents: false) }))
+        try encode(
+            SearchJSON(
+                language: language.rawValue, query: result.query,
+                events: result.events.map { SearchHitJSON(event: event($0.event), matchedIn: $0.fields) },
+                technologies: result.technologies.map { technology($0, withEvents: false) }))
     }
 }

@@ -47,15 +47,18 @@ extension HistoryData {
                 throw HistoryError.dataUnreadable(path: url.path, reason: error.localizedDescription)
             }
         }
-        return check(events: try read("events.yaml"),
-                     technologies: try read("technologies.yaml"),
-                     labels: try read("labels.yaml"))
+        return check(
+            events: try read("events.yaml"),
+            technologies: try read("technologies.yaml"),
+            labels: try read("labels.yaml"))
     }
 
     /// Parses and checks the three files' texts. Pure: tests feed it broken fixtures.
-    public static func check(events eventsText: String, technologies technologiesText: String,
-                             labels labelsText: String,
-                             files: HistoryFiles = .standard) -> (HistoryData?, [DataIssue]) {
+    public static func check(
+        events eventsText: String, technologies technologiesText: String,
+        labels labelsText: String,
+        files: HistoryFiles = .standard
+    ) -> (HistoryData?, [DataIssue]) {
         let log = IssueLog()
         let labelsRoot = compose(labelsText, file: files.labels, log: log)
         let technologiesRoot = compose(technologiesText, file: files.technologies, log: log)
@@ -87,8 +90,9 @@ func compose(_ text: String, file: String, log: IssueLog) -> Node.Mapping? {
             return nil
         }
         guard let mapping = root.mapping else {
-            log.add(file, line: root.mark?.line, entry: "file", field: "",
-                    "should be a mapping of sections (e.g. `events:`), not a list or a single value")
+            log.add(
+                file, line: root.mark?.line, entry: "file", field: "",
+                "should be a mapping of sections (e.g. `events:`), not a list or a single value")
             return nil
         }
         return mapping
@@ -116,9 +120,10 @@ func sections(_ root: Node.Mapping, file: String, expected: [String], log: Issue
 }
 
 func readLabels(_ root: Node.Mapping, file: String, log: IssueLog) -> Labels {
-    let top = sections(root, file: file,
-                       expected: ["kinds", "features", "levels", "licence-models", "stages", "lessons", "ui"],
-                       log: log)
+    let top = sections(
+        root, file: file,
+        expected: ["kinds", "features", "levels", "licence-models", "stages", "lessons", "ui"],
+        log: log)
 
     func table<Key: RawRepresentable & CaseIterable & Hashable>(
         _ section: String, _: Key.Type
@@ -151,13 +156,14 @@ func readLabels(_ root: Node.Mapping, file: String, log: IssueLog) -> Labels {
         top.report("lessons", "'\(lesson)' is not a kebab-case lesson id")
     }
 
-    return Labels(kinds: table("kinds", EventKind.self),
-                  features: table("features", IsolationFeature.self),
-                  levels: table("levels", IsolationLevel.self),
-                  licenceModels: table("licence-models", LicenceModel.self),
-                  stages: stages,
-                  lessons: lessons,
-                  ui: table("ui", UIText.self))
+    return Labels(
+        kinds: table("kinds", EventKind.self),
+        features: table("features", IsolationFeature.self),
+        levels: table("levels", IsolationLevel.self),
+        licenceModels: table("licence-models", LicenceModel.self),
+        stages: stages,
+        lessons: lessons,
+        ui: table("ui", UIText.self))
 }
 
 func readTechnologies(_ root: Node.Mapping, file: String, log: IssueLog) -> [Technology] {
@@ -166,14 +172,17 @@ func readTechnologies(_ root: Node.Mapping, file: String, log: IssueLog) -> [Tec
     var technologies: [Technology] = []
     for (index, node) in nodes.enumerated() {
         guard let mapping = node.mapping else {
-            log.add(file, line: node.mark?.line, entry: "technology #\(index + 1)", field: "",
-                    "should be a mapping with id, name, summary, ...")
+            log.add(
+                file, line: node.mark?.line, entry: "technology #\(index + 1)", field: "",
+                "should be a mapping with id, name, summary, ...")
             continue
         }
         let id = mapping["id"]?.scalar?.string
         let fields = Fields(mapping, file: file, entry: "technology \(id ?? "#\(index + 1)")", log: log)
-        fields.checkKeys(["id", "name", "summary", "years", "isolates", "needs-special-kernel", "kernel-note",
-                          "licence", "borrowed-from", "led-to", "lesson", "stage", "sources"])
+        fields.checkKeys([
+            "id", "name", "summary", "years", "isolates", "needs-special-kernel", "kernel-note",
+            "licence", "borrowed-from", "led-to", "lesson", "stage", "sources"
+        ])
         if let id, !isKebab(id) { fields.report("id", "'\(id)' should be lowercase kebab-case, e.g. cri-o") }
         let name = fields.string("name")
         let summary = fields.localized("summary")
@@ -189,7 +198,10 @@ func readTechnologies(_ root: Node.Mapping, file: String, log: IssueLog) -> [Tec
                 if let level = IsolationLevel(rawValue: text) {
                     isolation[feature] = level
                 } else {
-                    isolates.report(feature.rawValue, "'\(text)' should be one of: \(IsolationLevel.allCases.map(\.rawValue).joined(separator: ", "))")
+                    isolates.report(
+                        feature.rawValue,
+                        "'\(text)' should be one of: \(IsolationLevel.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
             }
         }
@@ -201,7 +213,9 @@ func readTechnologies(_ root: Node.Mapping, file: String, log: IssueLog) -> [Tec
             let modelText = licenceFields.string("model")
             let model = modelText.flatMap(LicenceModel.init(rawValue:))
             if let modelText, model == nil {
-                licenceFields.report("model", "'\(modelText)' should be one of: \(LicenceModel.allCases.map(\.rawValue).joined(separator: ", "))")
+                licenceFields.report(
+                    "model",
+                    "'\(modelText)' should be one of: \(LicenceModel.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let spdx = licenceFields.string("spdx", required: false)
             let note = licenceFields.localized("note", required: false)
@@ -223,12 +237,14 @@ func readTechnologies(_ root: Node.Mapping, file: String, log: IssueLog) -> [Tec
         checkSources(sources, fields)
 
         guard let id, let name, let summary, let firstYear, let special, let licence, let lesson,
-              isolation.count == IsolationFeature.allCases.count else { continue }
-        technologies.append(Technology(
-            id: id, name: name, summary: summary, firstYear: firstYear, lastYear: lastYear,
-            isolation: isolation, needsSpecialKernel: special, kernelNote: kernelNote, licence: licence,
-            borrowedFrom: borrowed, ledTo: ledTo, lesson: lesson, stage: stage, sources: sources,
-            line: mapping.mark?.line))
+            isolation.count == IsolationFeature.allCases.count
+        else { continue }
+        technologies.append(
+            Technology(
+                id: id, name: name, summary: summary, firstYear: firstYear, lastYear: lastYear,
+                isolation: isolation, needsSpecialKernel: special, kernelNote: kernelNote, licence: licence,
+                borrowedFrom: borrowed, ledTo: ledTo, lesson: lesson, stage: stage, sources: sources,
+                line: mapping.mark?.line))
     }
     return technologies
 }
@@ -256,28 +272,35 @@ func readEvents(_ root: Node.Mapping, file: String, log: IssueLog) -> ([Era], [E
     var events: [Event] = []
     for (index, node) in (top.list("events", required: true) ?? []).enumerated() {
         guard let mapping = node.mapping else {
-            log.add(file, line: node.mark?.line, entry: "event #\(index + 1)", field: "",
-                    "should be a mapping with id, date, tech, kind, title, ...")
+            log.add(
+                file, line: node.mark?.line, entry: "event #\(index + 1)", field: "",
+                "should be a mapping with id, date, tech, kind, title, ...")
             continue
         }
         let id = mapping["id"]?.scalar?.string
         let fields = Fields(mapping, file: file, entry: "event \(id ?? "#\(index + 1)")", log: log)
-        fields.checkKeys(["id", "date", "tech", "kind", "kernel", "title", "description", "sources",
-                          "lessons", "stages", "tags"])
+        fields.checkKeys([
+            "id", "date", "tech", "kind", "kernel", "title", "description", "sources",
+            "lessons", "stages", "tags"
+        ])
         _ = fields.string("id")
 
         var date: HistoryDate?
         if let text = fields.string("date") {
             date = HistoryDate(parsing: text)
             if date == nil {
-                fields.report("date", "'\(text)' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD with a real month and day")
+                fields.report(
+                    "date", "'\(text)' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD with a real month and day")
             }
         }
         if let id {
             if let match = eventID.firstMatch(in: id, range: NSRange(id.startIndex..., in: id)),
-               let yearRange = Range(match.range(at: 1), in: id) {
+                let yearRange = Range(match.range(at: 1), in: id)
+            {
                 if let date, Int(id[yearRange]) != date.year {
-                    fields.report("id", "'\(id)' starts with \(id[yearRange]) but the date is in \(date.year); event ids are YYYY-slug")
+                    fields.report(
+                        "id",
+                        "'\(id)' starts with \(id[yearRange]) but the date is in \(date.year); event ids are YYYY-slug")
                 }
             } else {
                 fields.report("id", "'\(id)' should be YYYY-slug in kebab-case, e.g. 2008-lxc")
@@ -288,7 +311,8 @@ func readEvents(_ root: Node.Mapping, file: String, log: IssueLog) -> ([Era], [E
         if let text = fields.string("kind") {
             kind = EventKind(rawValue: text)
             if kind == nil {
-                fields.report("kind", "'\(text)' should be one of: \(EventKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                fields.report(
+                    "kind", "'\(text)' should be one of: \(EventKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
         let kernel = fields.string("kernel", required: false)
@@ -310,9 +334,11 @@ func readEvents(_ root: Node.Mapping, file: String, log: IssueLog) -> ([Era], [E
         }
 
         guard let id, let date, let kind, let title, let description else { continue }
-        events.append(Event(id: id, date: date, technologies: technologies, kind: kind, kernel: kernel,
-                            title: title, description: description, sources: sources, lessons: lessons,
-                            stages: stages, tags: tags, line: mapping.mark?.line))
+        events.append(
+            Event(
+                id: id, date: date, technologies: technologies, kind: kind, kernel: kernel,
+                title: title, description: description, sources: sources, lessons: lessons,
+                stages: stages, tags: tags, line: mapping.mark?.line))
     }
     return (eras, events)
 }

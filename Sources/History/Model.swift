@@ -21,7 +21,8 @@ public struct HistoryDate: Comparable, Hashable, Sendable, CustomStringConvertib
     public init?(parsing text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
         guard (1...3).contains(parts.count),
-              parts[0].count == 4, let year = Int(parts[0]), year > 0 else { return nil }
+            parts[0].count == 4, let year = Int(parts[0]), year > 0
+        else { return nil }
         var month: Int?
         var day: Int?
         if parts.count >= 2 {
@@ -30,7 +31,8 @@ public struct HistoryDate: Comparable, Hashable, Sendable, CustomStringConvertib
         }
         if parts.count == 3 {
             guard parts[2].count == 2, let d = Int(parts[2]),
-                  d >= 1, d <= HistoryDate.daysIn(month: month!, year: year) else { return nil }
+                d >= 1, d <= HistoryDate.daysIn(month: month!, year: year)
+            else { return nil }
             day = d
         }
         self.init(year: year, month: month, day: day)

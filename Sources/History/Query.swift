@@ -74,11 +74,14 @@ extension HistoryData {
             case (.some, .some):
                 throw HistoryError.emptyRange(from: from, to: to)
             case (.some, nil):
-                throw HistoryError.noEvents(filters: "from \(from) on",
-                                            hint: "The timeline runs from \(firstYear) to \(currentYear); give --from \(currentYear) or earlier.")
+                throw HistoryError.noEvents(
+                    filters: "from \(from) on",
+                    hint:
+                        "The timeline runs from \(firstYear) to \(currentYear); give --from \(currentYear) or earlier.")
             default:
-                throw HistoryError.noEvents(filters: "up to \(to)",
-                                            hint: "The timeline starts in \(firstYear) with chroot; give --to \(firstYear) or later.")
+                throw HistoryError.noEvents(
+                    filters: "up to \(to)",
+                    hint: "The timeline starts in \(firstYear) with chroot; give --to \(firstYear) or later.")
             }
         }
         let technology = try query.technology.map { try resolveTechnology($0).id }
@@ -86,7 +89,8 @@ extension HistoryData {
         if let wanted = query.tag {
             let lower = wanted.lowercased()
             guard tags.contains(lower) else {
-                throw HistoryError.unknownTag(wanted, suggestions: Suggestions.nearest(to: lower, among: tags), known: tags)
+                throw HistoryError.unknownTag(
+                    wanted, suggestions: Suggestions.nearest(to: lower, among: tags), known: tags)
             }
             tag = lower
         }
@@ -97,8 +101,9 @@ extension HistoryData {
         }
         let selected = byFilters.filter { (from...to).contains($0.date.year) }
         guard !selected.isEmpty else {
-            throw HistoryError.noEvents(filters: describe(from: from, to: to, technology: technology, tag: tag),
-                                        hint: hint(for: byFilters, from: from, to: to))
+            throw HistoryError.noEvents(
+                filters: describe(from: from, to: to, technology: technology, tag: tag),
+                hint: hint(for: byFilters, from: from, to: to))
         }
         let groups = eras.compactMap { era -> (era: Era, events: [Event])? in
             let inEra = selected.filter { era.contains($0.date.year) }
@@ -151,7 +156,7 @@ extension HistoryData {
         for event in events {
             let fields: [(String, String)] = [
                 ("title.en", event.title.en), ("title.zh", event.title.zh),
-                ("description.en", event.description.en), ("description.zh", event.description.zh),
+                ("description.en", event.description.en), ("description.zh", event.description.zh)
             ]
             guard containsAll(fields.map(\.1)) else { continue }
             let matched = fields.filter { field in

@@ -15,7 +15,8 @@ public struct SVGRenderer {
     }
 
     static let margin = 40
-    static let fontFamily = "'Noto Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'DejaVu Sans', sans-serif"
+    static let fontFamily =
+        "'Noto Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'DejaVu Sans', sans-serif"
 
     public static func color(_ kind: EventKind) -> String {
         switch kind {
@@ -53,7 +54,8 @@ public struct SVGRenderer {
         var body: [String] = []
 
         // Heading, what is shown, and how to read the arrows.
-        let heading = labels.text(.timelineHeading, language, ["from": String(selection.from), "to": String(selection.to)])
+        let heading = labels.text(
+            .timelineHeading, language, ["from": String(selection.from), "to": String(selection.to)])
         var subtitle = labels.text(.eventCount, language, ["count": String(selection.events.count)])
         var filters: [String] = []
         if let technology = selection.technology { filters.append(technology) }
@@ -62,18 +64,23 @@ public struct SVGRenderer {
             subtitle += " · " + labels.text(.filteredBy, language, ["filter": filters.joined(separator: ", ")])
         }
         body.append(text(x: margin, y: 52, size: 28, weight: "bold", fill: "#1a202c", SVGRenderer.escape(heading)))
-        body.append(text(x: margin, y: 80, size: 15, fill: "#4a5568",
-                         SVGRenderer.escape(subtitle + " · " + labels.text(.svgLinks, language))))
+        body.append(
+            text(
+                x: margin, y: 80, size: 15, fill: "#4a5568",
+                SVGRenderer.escape(subtitle + " · " + labels.text(.svgLinks, language))))
 
         // Eras: bands behind everything, their names above the plot.
         for (index, band) in layout.bands.enumerated() {
             let fill = index % 2 == 0 ? "#f7fafc" : "#edf2f7"
             let span = "\(band.era.from)–\(band.era.to.map(String.init) ?? labels.text(.today, language))"
             let name = SVGRenderer.fit("\(span) \(band.era.title[language])", size: 12, pixels: band.x1 - band.x0 - 8)
-            body.append("<g class=\"era\" data-era=\"\(SVGRenderer.escape(band.era.id))\">"
-                + "<title>\(SVGRenderer.escape(span + " " + band.era.title[language]))</title>"
-                + "<rect x=\"\(f(band.x0))\" y=\"\(f(top - 34))\" width=\"\(f(band.x1 - band.x0))\" height=\"\(f(bottom - top + 34))\" fill=\"\(fill)\"/>"
-                + text(x: band.x0 + 4, y: top - 20, size: 12, weight: "bold", fill: "#4a5568", SVGRenderer.escape(name)) + "</g>")
+            body.append(
+                "<g class=\"era\" data-era=\"\(SVGRenderer.escape(band.era.id))\">"
+                    + "<title>\(SVGRenderer.escape(span + " " + band.era.title[language]))</title>"
+                    + "<rect x=\"\(f(band.x0))\" y=\"\(f(top - 34))\" width=\"\(f(band.x1 - band.x0))\" height=\"\(f(bottom - top + 34))\" fill=\"\(fill)\"/>"
+                    + text(
+                        x: band.x0 + 4, y: top - 20, size: 12, weight: "bold", fill: "#4a5568", SVGRenderer.escape(name)
+                    ) + "</g>")
         }
 
         // The time axis: a tick and a gridline every five years (fewer years, closer ticks).
@@ -83,7 +90,9 @@ public struct SVGRenderer {
         for year in selection.from...(selection.to + 1)
         where year % step == 0 || (year == selection.from && year % step > 0 && step - year % step > 2) {
             let x = layout.x(Double(year))
-            body.append("<line class=\"tick\" x1=\"\(f(x))\" y1=\"\(f(top - 4))\" x2=\"\(f(x))\" y2=\"\(f(bottom + 6))\" stroke=\"#cbd5e0\" stroke-width=\"1\"/>")
+            body.append(
+                "<line class=\"tick\" x1=\"\(f(x))\" y1=\"\(f(top - 4))\" x2=\"\(f(x))\" y2=\"\(f(bottom + 6))\" stroke=\"#cbd5e0\" stroke-width=\"1\"/>"
+            )
             body.append(text(x: x, y: bottom + 22, size: 12, fill: "#4a5568", anchor: "middle", String(year)))
         }
 
@@ -91,28 +100,38 @@ public struct SVGRenderer {
         for lane in layout.lanes {
             let color = SVGRenderer.color(lane.kind)
             let name = SVGRenderer.fit(labels.kind(lane.kind, language), size: 13, pixels: left - Double(margin) - 18)
-            body.append("<g class=\"lane\" data-kind=\"\(lane.kind.rawValue)\">"
-                + "<line x1=\"\(f(left))\" y1=\"\(f(lane.top))\" x2=\"\(f(right))\" y2=\"\(f(lane.top))\" stroke=\"#e2e8f0\" stroke-width=\"1\"/>"
-                + "<rect x=\"\(margin)\" y=\"\(f(lane.top + 6))\" width=\"5\" height=\"\(f(lane.height - 12))\" fill=\"\(color)\"/>"
-                + text(x: Double(margin) + 12, y: lane.top + 20, size: 13, weight: "bold", fill: color, SVGRenderer.escape(name))
-                + "</g>")
+            body.append(
+                "<g class=\"lane\" data-kind=\"\(lane.kind.rawValue)\">"
+                    + "<line x1=\"\(f(left))\" y1=\"\(f(lane.top))\" x2=\"\(f(right))\" y2=\"\(f(lane.top))\" stroke=\"#e2e8f0\" stroke-width=\"1\"/>"
+                    + "<rect x=\"\(margin)\" y=\"\(f(lane.top + 6))\" width=\"5\" height=\"\(f(lane.height - 12))\" fill=\"\(color)\"/>"
+                    + text(
+                        x: Double(margin) + 12, y: lane.top + 20, size: 13, weight: "bold", fill: color,
+                        SVGRenderer.escape(name))
+                    + "</g>")
         }
 
         // Each technology's row, a thin line in its kind's colour from its first event to its last.
         for run in layout.runs where run.x1 > run.x0 {
-            body.append("<line class=\"run\" data-technology=\"\(SVGRenderer.escape(run.technology))\" x1=\"\(f(run.x0))\" y1=\"\(f(run.y))\" x2=\"\(f(run.x1))\" y2=\"\(f(run.y))\" stroke=\"\(SVGRenderer.color(run.kind))\" stroke-opacity=\"0.35\" stroke-width=\"2\"/>")
+            body.append(
+                "<line class=\"run\" data-technology=\"\(SVGRenderer.escape(run.technology))\" x1=\"\(f(run.x0))\" y1=\"\(f(run.y))\" x2=\"\(f(run.x1))\" y2=\"\(f(run.y))\" stroke=\"\(SVGRenderer.color(run.kind))\" stroke-opacity=\"0.35\" stroke-width=\"2\"/>"
+            )
         }
 
         // Links first, so that marks are drawn over their ends.
-        body.append("<defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#718096\"/></marker></defs>")
+        body.append(
+            "<defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#718096\"/></marker></defs>"
+        )
         for link in layout.links {
             let (x0, y0) = link.start, (x1, y1) = link.end
             // Out to the right of the source, into the target from above or below: never through
             // the target's name, which sits left of its first mark.
             let bend = max(24, abs(x1 - x0) * 0.3)
             let rise = y1 > y0 ? -28.0 : 28.0
-            let d = "M\(f(x0)),\(f(y0)) C\(f(x0 + bend)),\(f(y0)) \(f(x1)),\(f(y1 + rise * 2)) \(f(x1)),\(f(y1 + rise * 0.2))"
-            body.append("<path class=\"link\" data-from=\"\(link.from)\" data-to=\"\(link.to)\" d=\"\(d)\" fill=\"none\" stroke=\"#718096\" stroke-opacity=\"0.45\" stroke-width=\"1.2\" marker-end=\"url(#arrow)\"/>")
+            let d =
+                "M\(f(x0)),\(f(y0)) C\(f(x0 + bend)),\(f(y0)) \(f(x1)),\(f(y1 + rise * 2)) \(f(x1)),\(f(y1 + rise * 0.2))"
+            body.append(
+                "<path class=\"link\" data-from=\"\(link.from)\" data-to=\"\(link.to)\" d=\"\(d)\" fill=\"none\" stroke=\"#718096\" stroke-opacity=\"0.45\" stroke-width=\"1.2\" marker-end=\"url(#arrow)\"/>"
+            )
         }
 
         // Events: a mark at the date, the technology's name by its first. Each event's card is a
@@ -123,31 +142,45 @@ public struct SVGRenderer {
         for mark in layout.marks {
             let event = mark.event
             var card = event.date.description + " — " + event.title[language]
-            if let kernel = event.kernel { card += " (" + labels.text(.kernelVersion, language, ["version": kernel]) + ")" }
+            if let kernel = event.kernel {
+                card += " (" + labels.text(.kernelVersion, language, ["version": kernel]) + ")"
+            }
             card += "\n" + event.description[language]
             let id = SVGRenderer.escape(event.id)
             let href = link(event)
-            let open = href.map { "<a id=\"event-\(id)\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" href=\"\(SVGRenderer.escape($0))\">" }
+            let open =
+                href.map {
+                    "<a id=\"event-\(id)\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" href=\"\(SVGRenderer.escape($0))\">"
+                }
                 ?? "<g id=\"event-\(id)\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" tabindex=\"0\">"
             cards.append(self.card(event, near: mark, width: Double(width), height: layout.height))
             rules.append("#event-\(id):hover ~ #card-\(id), #event-\(id):focus ~ #card-\(id)")
-            body.append(open
-                + "<title>\(SVGRenderer.escape(card))</title>"
-                + "<circle cx=\"\(f(mark.x))\" cy=\"\(f(mark.y))\" r=\"\(TimeAxisLayout.markRadius)\" fill=\"\(SVGRenderer.color(event.kind))\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
-                + (mark.label.isEmpty ? "" : "<text class=\"label\" x=\"\(f(mark.labelX))\" y=\"\(f(mark.y + 4))\" font-size=\"\(TimeAxisLayout.labelSize)\" data-width=\"\(f(mark.labelWidth))\" fill=\"#1a202c\">\(SVGRenderer.escape(mark.label))</text>")
-                + (href == nil ? "</g>" : "</a>"))
+            body.append(
+                open
+                    + "<title>\(SVGRenderer.escape(card))</title>"
+                    + "<circle cx=\"\(f(mark.x))\" cy=\"\(f(mark.y))\" r=\"\(TimeAxisLayout.markRadius)\" fill=\"\(SVGRenderer.color(event.kind))\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
+                    + (mark.label.isEmpty
+                        ? ""
+                        : "<text class=\"label\" x=\"\(f(mark.labelX))\" y=\"\(f(mark.y + 4))\" font-size=\"\(TimeAxisLayout.labelSize)\" data-width=\"\(f(mark.labelWidth))\" fill=\"#1a202c\">\(SVGRenderer.escape(mark.label))</text>")
+                    + (href == nil ? "</g>" : "</a>"))
         }
         body.append(contentsOf: cards)
-        body.append(text(x: Double(margin), y: bottom + 50, size: 12, fill: "#718096",
-                         SVGRenderer.escape(labels.text(.svgFooter, language))))
+        body.append(
+            text(
+                x: Double(margin), y: bottom + 50, size: 12, fill: "#718096",
+                SVGRenderer.escape(labels.text(.svgFooter, language))))
         let height = Int(layout.height.rounded(.up))
 
         let lang = language == .zh ? "zh-Hans" : "en"
         var svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" xml:lang=\"\(lang)\" font-family=\"\(SVGRenderer.escape(SVGRenderer.fontFamily))\">\n"
+        svg +=
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" xml:lang=\"\(lang)\" font-family=\"\(SVGRenderer.escape(SVGRenderer.fontFamily))\">\n"
         svg += "<title>\(SVGRenderer.escape(heading))</title>\n"
-        svg += "<style>.event:focus circle, .event:hover circle { stroke: #1a202c; stroke-width: 2.5 } .event:focus { outline: none }"
-        svg += " .card { display: none; pointer-events: none }\n" + rules.joined(separator: ",\n") + " { display: inline }</style>\n"
+        svg +=
+            "<style>.event:focus circle, .event:hover circle { stroke: #1a202c; stroke-width: 2.5 } .event:focus { outline: none }"
+        svg +=
+            " .card { display: none; pointer-events: none }\n" + rules.joined(separator: ",\n")
+            + " { display: inline }</style>\n"
         svg += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"#ffffff\"/>\n"
         svg += body.joined(separator: "\n")
         svg += "\n</svg>\n"
@@ -160,18 +193,24 @@ public struct SVGRenderer {
         let cardWidth = 380.0, size = 12.0, line = 16.0
         let columns = Int((cardWidth - 20) / (size * 0.56))
         var title = event.date.description + " — " + event.title[language]
-        if let kernel = event.kernel { title += " · " + data.labels.text(.kernelVersion, language, ["version": kernel]) }
+        if let kernel = event.kernel {
+            title += " · " + data.labels.text(.kernelVersion, language, ["version": kernel])
+        }
         let heading = TextWrapper.wrap(title, width: columns)
         let body = Array(TextWrapper.wrap(event.description[language], width: columns).prefix(7))
         let footer = data.labels.text(.sources, language) + ": \(event.sources.count)"
         let cardHeight = Double(heading.count + body.count + 1) * line + 22
         let x = min(mark.x + 12, width - cardWidth - 10)
         let y = mark.y + 14 + cardHeight < height - 10 ? mark.y + 14 : max(10, mark.y - 14 - cardHeight)
-        var parts = ["<g id=\"card-\(SVGRenderer.escape(event.id))\" class=\"card\">",
-                     "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cardWidth))\" height=\"\(f(cardHeight))\" rx=\"6\" fill=\"#ffffff\" stroke=\"\(SVGRenderer.color(event.kind))\" stroke-width=\"1.5\"/>"]
+        var parts = [
+            "<g id=\"card-\(SVGRenderer.escape(event.id))\" class=\"card\">",
+            "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cardWidth))\" height=\"\(f(cardHeight))\" rx=\"6\" fill=\"#ffffff\" stroke=\"\(SVGRenderer.color(event.kind))\" stroke-width=\"1.5\"/>"
+        ]
         var baseline = y + 18
         for text in heading {
-            parts.append(self.text(x: x + 10, y: baseline, size: Int(size), weight: "bold", fill: "#1a202c", SVGRenderer.escape(text)))
+            parts.append(
+                self.text(
+                    x: x + 10, y: baseline, size: Int(size), weight: "bold", fill: "#1a202c", SVGRenderer.escape(text)))
             baseline += line
         }
         for text in body {
@@ -186,13 +225,17 @@ public struct SVGRenderer {
     private func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
     /// A `<text>` element; `content` must already be escaped.
-    private func text(x: Int, y: Int, size: Int, weight: String? = nil, fill: String, anchor: String? = nil,
-                      _ content: String) -> String {
+    private func text(
+        x: Int, y: Int, size: Int, weight: String? = nil, fill: String, anchor: String? = nil,
+        _ content: String
+    ) -> String {
         text(x: Double(x), y: Double(y), size: size, weight: weight, fill: fill, anchor: anchor, content)
     }
 
-    private func text(x: Double, y: Double, size: Int, weight: String? = nil, fill: String, anchor: String? = nil,
-                      _ content: String) -> String {
+    private func text(
+        x: Double, y: Double, size: Int, weight: String? = nil, fill: String, anchor: String? = nil,
+        _ content: String
+    ) -> String {
         var attributes = "x=\"\(f(x))\" y=\"\(f(y))\" font-size=\"\(size)\" fill=\"\(fill)\""
         if let weight { attributes += " font-weight=\"\(weight)\"" }
         if let anchor { attributes += " text-anchor=\"\(anchor)\"" }

@@ -177,17 +177,21 @@ public struct TerminalRenderer {
             rows.append((labels.text(key, lang), items, " · "))
         }
         row(.active, yearRange(technology.firstYear, technology.lastYear))
-        row(.isolates, items: IsolationFeature.allCases.map { feature in
-            let level = technology.isolation[feature] ?? .no
-            let name = labels.feature(feature, lang).lowercased()
-            let text = labels.level(level, lang)
-            return ("\(name) \(text)", "\(name) " + level.paint(text, style))
-        })
+        row(
+            .isolates,
+            items: IsolationFeature.allCases.map { feature in
+                let level = technology.isolation[feature] ?? .no
+                let name = labels.feature(feature, lang).lowercased()
+                let text = labels.level(level, lang)
+                return ("\(name) \(text)", "\(name) " + level.paint(text, style))
+            })
         var kernel = labels.text(technology.needsSpecialKernel ? .yes : .no, lang)
         if let note = technology.kernelNote { kernel += " — " + note[lang] }
         row(.specialKernel, kernel)
         let licenceDetail = technology.licence.detail(lang)
-        row(.licence, labels.licenceModel(technology.licence.model, lang) + (licenceDetail.isEmpty ? "" : " — " + licenceDetail))
+        row(
+            .licence,
+            labels.licenceModel(technology.licence.model, lang) + (licenceDetail.isEmpty ? "" : " — " + licenceDetail))
         for (key, ids) in [(UIText.borrowedFrom, technology.borrowedFrom), (UIText.ledTo, technology.ledTo)] {
             if ids.isEmpty {
                 row(key, labels.text(.none, lang))
@@ -234,7 +238,8 @@ public struct TerminalRenderer {
         let events = data.events(of: technology.id)
         let dateWidth = events.map { $0.date.description.count }.max() ?? 4
         for event in events {
-            let head = "  " + style.dim(Terminal.pad(event.date.description, toWidth: dateWidth)) + "  "
+            let head =
+                "  " + style.dim(Terminal.pad(event.date.description, toWidth: dateWidth)) + "  "
                 + event.kind.paint(event.kind.glyph, style) + " "
             let room = options.width - (2 + dateWidth + 2 + 2)
             lines.append(head + Terminal.truncate(event.title[lang], toWidth: room))
@@ -256,7 +261,8 @@ public struct TerminalRenderer {
     /// column, and columns that do not fit the width go into a further table below.
     public func comparison(_ technologies: [Technology]) -> String {
         struct Cell { let plain: String; let styled: String }
-        let rowLabels: [String] = IsolationFeature.allCases.map { labels.feature($0, lang) }
+        let rowLabels: [String] =
+            IsolationFeature.allCases.map { labels.feature($0, lang) }
             + [labels.text(.specialKernel, lang), labels.text(.year, lang), labels.text(.licence, lang)]
         let labelWidth = rowLabels.map(Terminal.displayWidth).max() ?? 0
 
@@ -305,7 +311,10 @@ public struct TerminalRenderer {
             }
             var header = Terminal.pad(labels.text(.technology, lang), toWidth: labelWidth)
             for index in table {
-                header += "  " + Terminal.pad(Terminal.truncate(columns[index].header, toWidth: width(index)), toWidth: width(index))
+                header +=
+                    "  "
+                    + Terminal.pad(
+                        Terminal.truncate(columns[index].header, toWidth: width(index)), toWidth: width(index))
             }
             lines.append(style.bold(trimmed(header)))
             for (row, label) in rowLabels.enumerated() {
@@ -313,7 +322,8 @@ public struct TerminalRenderer {
                 for index in table {
                     let cell = columns[index].cells[row]
                     let w = width(index)
-                    let shown = Terminal.displayWidth(cell.plain) <= w ? cell.styled : Terminal.truncate(cell.plain, toWidth: w)
+                    let shown =
+                        Terminal.displayWidth(cell.plain) <= w ? cell.styled : Terminal.truncate(cell.plain, toWidth: w)
                     line += "  " + Terminal.pad(shown, toWidth: w)
                 }
                 lines.append(trimmed(line))
@@ -336,13 +346,18 @@ public struct TerminalRenderer {
 
     public func search(_ result: SearchResult) -> String {
         var lines: [String] = []
-        lines.append(style.bold(fit(labels.text(.searchHeading, lang,
-                                                 ["count": String(result.events.count), "query": result.query]))))
+        lines.append(
+            style.bold(
+                fit(
+                    labels.text(
+                        .searchHeading, lang,
+                        ["count": String(result.events.count), "query": result.query]))))
         let dateWidth = result.events.map { $0.event.date.description.count }.max() ?? 4
         let terms = result.query.split(whereSeparator: \.isWhitespace).map(String.init)
         for hit in result.events {
             let event = hit.event
-            let head = style.dim(Terminal.pad(event.date.description, toWidth: dateWidth)) + "  "
+            let head =
+                style.dim(Terminal.pad(event.date.description, toWidth: dateWidth)) + "  "
                 + event.kind.paint(event.kind.glyph, style) + " "
             let room = options.width - dateWidth - 4
             lines.append(head + Terminal.truncate(event.title[lang], toWidth: room))
@@ -356,8 +371,9 @@ public struct TerminalRenderer {
             let idWidth = result.technologies.map { $0.id.count }.max() ?? 0
             for technology in result.technologies {
                 let room = options.width - 2 - idWidth - 2
-                lines.append("  " + Terminal.pad(technology.id, toWidth: idWidth) + "  "
-                             + Terminal.truncate(technology.summary[lang], toWidth: room))
+                lines.append(
+                    "  " + Terminal.pad(technology.id, toWidth: idWidth) + "  "
+                        + Terminal.truncate(technology.summary[lang], toWidth: room))
             }
         }
         return lines.joined(separator: "\n")
@@ -368,15 +384,21 @@ public struct TerminalRenderer {
     /// so that a Chinese query reveals why an English result came up.
     func snippet(for hit: SearchHit, terms: [String], width: Int) -> String? {
         let event = hit.event
-        let order = lang == .en
+        let order =
+            lang == .en
             ? ["description.en", "title.en", "description.zh", "title.zh"]
             : ["description.zh", "title.zh", "description.en", "title.en"]
-        let texts = ["title.en": event.title.en, "title.zh": event.title.zh,
-                     "description.en": event.description.en, "description.zh": event.description.zh]
+        let texts = [
+            "title.en": event.title.en, "title.zh": event.title.zh,
+            "description.en": event.description.en, "description.zh": event.description.zh
+        ]
         for field in order where hit.fields.contains(field) {
             guard let text = texts[field] else { continue }
             for term in terms {
-                guard let range = text.range(of: term, options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive]) else { continue }
+                guard
+                    let range = text.range(
+                        of: term, options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive])
+                else { continue }
                 return window(text, around: range, width: width)
             }
         }

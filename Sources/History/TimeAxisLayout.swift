@@ -73,7 +73,8 @@ public struct TimeAxisLayout: Sendable {
     public static func position(_ date: HistoryDate) -> Double {
         guard let month = date.month else { return Double(date.year) }
         guard let day = date.day else { return Double(date.year) + (Double(month - 1) + 0.5) / 12 }
-        return Double(date.year) + (Double(month - 1) + (Double(day) - 0.5) / Double(HistoryDate.daysIn(month: month, year: date.year))) / 12
+        return Double(date.year)
+            + (Double(month - 1) + (Double(day) - 0.5) / Double(HistoryDate.daysIn(month: month, year: date.year))) / 12
     }
 
     public func x(_ year: Double) -> Double { Self.xPosition(year, from: fromYear, to: toYear) }
@@ -126,10 +127,15 @@ public struct TimeAxisLayout: Sendable {
                 let row = rowOf[piece.run]!
                 let y = top + Self.lanePadding + (Double(row) + 0.5) * Self.rowHeight
                 let events = runs[piece.run].events
-                lines.append(Run(technology: runs[piece.run].technology, kind: kind, y: y, x0: events.first!.1, x1: events.last!.1))
+                lines.append(
+                    Run(
+                        technology: runs[piece.run].technology, kind: kind, y: y, x0: events.first!.1,
+                        x1: events.last!.1))
                 for (order, (event, x)) in runs[piece.run].events.enumerated() {
-                    marks.append(Mark(event: event, x: x, y: y, label: order == 0 ? piece.label : "",
-                                      labelX: piece.labelX, labelWidth: order == 0 ? piece.width : 0))
+                    marks.append(
+                        Mark(
+                            event: event, x: x, y: y, label: order == 0 ? piece.label : "",
+                            labelX: piece.labelX, labelWidth: order == 0 ? piece.width : 0))
                 }
             }
             lanes.append(Lane(kind: kind, top: top, height: height))
@@ -143,8 +149,9 @@ public struct TimeAxisLayout: Sendable {
         bands = selection.groups.map { group in
             let first = max(group.era.from, selection.from)
             let last = min(group.era.to ?? selection.to, selection.to)
-            return Band(era: group.era, x0: Self.xPosition(Double(first), from: selection.from, to: selection.to),
-                        x1: Self.xPosition(Double(last + 1), from: selection.from, to: selection.to))
+            return Band(
+                era: group.era, x0: Self.xPosition(Double(first), from: selection.from, to: selection.to),
+                x1: Self.xPosition(Double(last + 1), from: selection.from, to: selection.to))
         }
 
         // A technology's anchor is its first mark here; a link needs both ends on the picture.

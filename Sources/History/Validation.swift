@@ -35,7 +35,10 @@ struct Validator {
         for (index, event) in data.events.enumerated() {
             if index > 0, event.date < data.events[index - 1].date {
                 let previous = data.events[index - 1]
-                eventIssue(event, "date", "\(event.date) comes after \(previous.id) (\(previous.date)) in the file; keep events in date order")
+                eventIssue(
+                    event, "date",
+                    "\(event.date) comes after \(previous.id) (\(previous.date)) in the file; keep events in date order"
+                )
             }
             if event.date.year > currentYear {
                 eventIssue(event, "date", "\(event.date) is in the future")
@@ -47,29 +50,41 @@ struct Validator {
             for (language, title) in [("en", event.title.en), ("zh", event.title.zh)] {
                 let key = language + ":" + title.lowercased()
                 if let first = seenTitles[key] {
-                    eventIssue(event, "title.\(language)", "is the same as the title of \(first.id); is this a duplicate event?")
+                    eventIssue(
+                        event, "title.\(language)",
+                        "is the same as the title of \(first.id); is this a duplicate event?")
                 }
                 seenTitles[key] = event
             }
             let signature = "\(event.date)|" + event.technologies.sorted().joined(separator: ",")
             if let first = seenDateAndTechnologies[signature] {
-                eventIssue(event, "", "has the same date and technologies as \(first.id); merge duplicates or tell them apart")
+                eventIssue(
+                    event, "", "has the same date and technologies as \(first.id); merge duplicates or tell them apart")
             }
             seenDateAndTechnologies[signature] = event
 
             for technology in event.technologies where data.technology(id: technology) == nil {
                 let near = Suggestions.nearest(to: technology, among: knownTechnologies)
-                eventIssue(event, "tech", "'\(technology)' is not in technologies.yaml" + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
+                eventIssue(
+                    event, "tech",
+                    "'\(technology)' is not in technologies.yaml"
+                        + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
             }
             if Set(event.technologies).count != event.technologies.count {
                 eventIssue(event, "tech", "lists a technology twice")
             }
             for lesson in event.lessons where !knownLessons.contains(lesson) {
                 let near = Suggestions.nearest(to: lesson, among: data.labels.lessons)
-                eventIssue(event, "lessons", "'\(lesson)' is not a lesson id listed in labels.yaml" + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
+                eventIssue(
+                    event, "lessons",
+                    "'\(lesson)' is not a lesson id listed in labels.yaml"
+                        + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
             }
             for stage in event.stages where !knownStages.contains(stage) {
-                eventIssue(event, "stages", "\(stage) is not a stage of this lab (\(knownStages.sorted().map(String.init).joined(separator: ", ")))")
+                eventIssue(
+                    event, "stages",
+                    "\(stage) is not a stage of this lab (\(knownStages.sorted().map(String.init).joined(separator: ", ")))"
+                )
             }
         }
     }
@@ -81,27 +96,32 @@ struct Validator {
         }
         let firstEventYear = data.events.map(\.date.year).min() ?? data.eras[0].from
         if data.eras[0].from > firstEventYear {
-            log.add(files.events, line: nil, entry: "era \(data.eras[0].id)", field: "from",
-                    "starts in \(data.eras[0].from), after the first event (\(firstEventYear))")
+            log.add(
+                files.events, line: nil, entry: "era \(data.eras[0].id)", field: "from",
+                "starts in \(data.eras[0].from), after the first event (\(firstEventYear))")
         }
         for (index, era) in data.eras.enumerated() {
             if let to = era.to, to < era.from {
-                log.add(files.events, line: nil, entry: "era \(era.id)", field: "to", "\(to) is before from (\(era.from))")
+                log.add(
+                    files.events, line: nil, entry: "era \(era.id)", field: "to", "\(to) is before from (\(era.from))")
             }
             if index + 1 < data.eras.count {
                 let next = data.eras[index + 1]
                 guard let to = era.to else {
-                    log.add(files.events, line: nil, entry: "era \(era.id)", field: "to",
-                            "only the last era may run to today (to: null)")
+                    log.add(
+                        files.events, line: nil, entry: "era \(era.id)", field: "to",
+                        "only the last era may run to today (to: null)")
                     continue
                 }
                 if next.from != to + 1 {
-                    log.add(files.events, line: nil, entry: "era \(next.id)", field: "from",
-                            "should be \(to + 1), the year after era \(era.id) ends, so the eras leave no gap or overlap")
+                    log.add(
+                        files.events, line: nil, entry: "era \(next.id)", field: "from",
+                        "should be \(to + 1), the year after era \(era.id) ends, so the eras leave no gap or overlap")
                 }
             } else if era.to != nil {
-                log.add(files.events, line: nil, entry: "era \(era.id)", field: "to",
-                        "the last era runs to today; write `to: null`")
+                log.add(
+                    files.events, line: nil, entry: "era \(era.id)", field: "to",
+                    "the last era runs to today; write `to: null`")
             }
             let count = data.events.filter { era.contains($0.date.year) }.count
             if count == 0 {
@@ -126,7 +146,10 @@ struct Validator {
             }
             if !knownLessons.contains(technology.lesson) {
                 let near = Suggestions.nearest(to: technology.lesson, among: data.labels.lessons)
-                technologyIssue(technology, "lesson", "'\(technology.lesson)' is not a lesson id listed in labels.yaml" + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
+                technologyIssue(
+                    technology, "lesson",
+                    "'\(technology.lesson)' is not a lesson id listed in labels.yaml"
+                        + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
             }
             if let stage = technology.stage, data.labels.stages[stage] == nil {
                 technologyIssue(technology, "stage", "\(stage) is not a stage of this lab")
@@ -140,19 +163,26 @@ struct Validator {
                         technologyIssue(technology, field, "names the technology itself")
                     } else if data.technology(id: id) == nil {
                         let near = Suggestions.nearest(to: id, among: known)
-                        technologyIssue(technology, field, "'\(id)' is not in technologies.yaml" + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
+                        technologyIssue(
+                            technology, field,
+                            "'\(id)' is not in technologies.yaml"
+                                + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
                     }
                 }
             }
             // Both sides of a link must agree, so `show` tells the same story from either end.
             for id in technology.ledTo {
                 if let other = data.technology(id: id), !other.borrowedFrom.contains(technology.id) {
-                    technologyIssue(technology, "led-to", "names \(id), but \(id)'s borrowed-from does not name \(technology.id); add it there too")
+                    technologyIssue(
+                        technology, "led-to",
+                        "names \(id), but \(id)'s borrowed-from does not name \(technology.id); add it there too")
                 }
             }
             for id in technology.borrowedFrom {
                 if let other = data.technology(id: id), !other.ledTo.contains(technology.id) {
-                    technologyIssue(technology, "borrowed-from", "names \(id), but \(id)'s led-to does not name \(technology.id); add it there too")
+                    technologyIssue(
+                        technology, "borrowed-from",
+                        "names \(id), but \(id)'s led-to does not name \(technology.id); add it there too")
                 }
             }
         }
@@ -164,4 +194,3 @@ extension Era {
         year >= from && (to.map { year <= $0 } ?? true)
     }
 }
-

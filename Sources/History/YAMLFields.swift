@@ -38,8 +38,9 @@ struct Fields {
         for (key, value) in mapping {
             let name = key.string ?? "?"
             if !allowed.contains(name) {
-                log.add(file, line: value.mark?.line ?? key.mark?.line, entry: entry, field: prefix + name,
-                        "unknown field; expected one of: \(allowed.joined(separator: ", "))")
+                log.add(
+                    file, line: value.mark?.line ?? key.mark?.line, entry: entry, field: prefix + name,
+                    "unknown field; expected one of: \(allowed.joined(separator: ", "))")
             }
         }
     }
@@ -113,9 +114,11 @@ struct Fields {
         var values: [String] = []
         for (index, node) in nodes.enumerated() {
             guard let text = node.scalar?.string.trimmingCharacters(in: .whitespacesAndNewlines),
-                  !text.isEmpty, !Fields.isNull(node) else {
-                log.add(file, line: node.mark?.line ?? line, entry: entry, field: "\(prefix)\(key)[\(index)]",
-                        "should be a non-empty value")
+                !text.isEmpty, !Fields.isNull(node)
+            else {
+                log.add(
+                    file, line: node.mark?.line ?? line, entry: entry, field: "\(prefix)\(key)[\(index)]",
+                    "should be a non-empty value")
                 continue
             }
             values.append(text)

@@ -73,7 +73,9 @@ public struct LayerApplier {
             } catch let error as SystemCallError {
                 // The call's own text repeats the entry's name, which can be kilobytes long.
                 let call = error.call.prefix { $0 != "(" }
-                let why = "\(call) failed: \(String(cString: strerror(error.errno))) (\(error.errnoName))" + (error.hint.map { " — \($0)" } ?? "")
+                let why =
+                    "\(call) failed: \(String(cString: strerror(error.errno))) (\(error.errnoName))"
+                    + (error.hint.map { " — \($0)" } ?? "")
                 throw ImageError.entryFailed(layer: applier.layer, entry: entry.path, why)
             }
         }
@@ -85,7 +87,8 @@ public struct LayerApplier {
             let parent = try applier.openDirectory(rootFd, parentParts, entry: entry.path, create: true)
             defer { close(parent) }
             if name.hasPrefix(".wh.") {
-                try applier.whiteout(parent: parent, parentParts: parentParts, name: name, entry: entry, created: created)
+                try applier.whiteout(
+                    parent: parent, parentParts: parentParts, name: name, entry: entry, created: created)
                 return
             }
             let path = parts.joined(separator: "/")
@@ -119,8 +122,11 @@ public struct LayerApplier {
                 if failure == ELOOP || failure == ENOTDIR {
                     var info = stat()
                     let isLink = lstat(root + "/" + prefix, &info) == 0 && fileType(info.st_mode) == S_IFLNK
-                    throw ImageError.unsafeEntry(layer: layer, entry: entry,
-                                                 isLink ? "would be written through the symlink \"\(prefix)\"" : "needs \"\(prefix)\" to be a directory, and it is not")
+                    throw ImageError.unsafeEntry(
+                        layer: layer, entry: entry,
+                        isLink
+                            ? "would be written through the symlink \"\(prefix)\""
+                            : "needs \"\(prefix)\" to be a directory, and it is not")
                 }
                 throw SystemCallError("openat(\"\(prefix)\")", errno: failure)
             }
@@ -144,8 +150,9 @@ public struct LayerApplier {
             case .overlay:
                 let value: [UInt8] = [UInt8(ascii: "y")]
                 if fsetxattr(parent, OverlayXattr.opaque(rootless: rootless), value, 1, 0) != 0 {
-                    throw SystemCallError("fsetxattr(\"\(parentPath)\", \"\(OverlayXattr.opaque(rootless: rootless))\")", errno: errno,
-                                          hint: "overlayfs needs a file system with extended attributes for its lower directories")
+                    throw SystemCallError(
+                        "fsetxattr(\"\(parentPath)\", \"\(OverlayXattr.opaque(rootless: rootless))\")", errno: errno,
+                        hint: "overlayfs needs a file system with extended attributes for its lower directories")
                 }
             }
             return
@@ -158,8 +165,11 @@ public struct LayerApplier {
         try removeTree(targetPath)
         if mode == .overlay {
             if mknodat(parent, target, S_IFCHR | 0o000, DeviceNumber.make(0, 0)) != 0 {
-                throw SystemCallError("mknodat(\"\(target)\", S_IFCHR, makedev(0, 0))", errno: errno,
-                                      hint: "an overlay whiteout is a 0:0 character device; making one needs root or Linux 5.8 in a user namespace")
+                throw SystemCallError(
+                    "mknodat(\"\(target)\", S_IFCHR, makedev(0, 0))", errno: errno,
+                    hint:
+                        "an overlay whiteout is a 0:0 character device; making one needs root or Linux 5.8 in a user namespace"
+                )
             }
         }
     }
@@ -175,7 +185,9 @@ public struct LayerApplier {
         switch entry.kind {
         case .directory:
             if !exists || fileType(existing.st_mode) != S_IFDIR {
-                guard mkdirat(parent, name, 0o700) == 0 else { throw SystemCallError("mkdirat(\"\(entry.path)\")", errno: errno) }
+                guard mkdirat(parent, name, 0o700) == 0 else {
+                    throw SystemCallError("mkdirat(\"\(entry.path)\")", errno: errno)
+                }
             }
         case .file:
             let fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -184,23 +196,31 @@ public struct LayerApplier {
             try contents(fd)
         case .symlink:
             if entry.linkName.utf8.count > LayerPath.linkMax {
-                throw ImageError.unsafeEntry(layer: layer, entry: entry.path, "is a symlink to a target of \(entry.linkName.utf8.count) bytes; Linux stores at most \(LayerPath.linkMax)")
+                throw ImageError.unsafeEntry(
+                    layer: layer, entry: entry.path,
+                    "is a symlink to a target of \(entry.linkName.utf8.count) bytes; Linux stores at most \(LayerPath.linkMax)"
+                )
             }
-            guard symlinkat(entry.linkName, parent, name) == 0 else { throw SystemCallError("symlinkat(\"\(entry.path)\")", errno: errno) }
+            guard symlinkat(entry.linkName, parent, name) == 0 else {
+                throw SystemCallError("symlinkat(\"\(entry.path)\")", errno: errno)
+            }
         case .hardlink:
             guard let targetParts = try LayerPath.components(entry.linkName, layer: layer) else {
                 throw ImageError.unsafeEntry(layer: layer, entry: entry.path, "is a hard link to the root directory")
             }
-            let targetParent = try openDirectory(rootFd, Array(targetParts.dropLast()), entry: entry.linkName, create: false)
+            let targetParent = try openDirectory(
+                rootFd, Array(targetParts.dropLast()), entry: entry.linkName, create: false)
             defer { close(targetParent) }
             guard linkat(targetParent, targetParts[targetParts.count - 1], parent, name, 0) == 0 else {
-                throw SystemCallError("linkat(\"\(entry.linkName)\", \"\(entry.path)\")", errno: errno,
-                                      hint: "a hard link must name a file earlier in the same layer")
+                throw SystemCallError(
+                    "linkat(\"\(entry.linkName)\", \"\(entry.path)\")", errno: errno,
+                    hint: "a hard link must name a file earlier in the same layer")
             }
             return  // a hard link shares its target's owner, mode and times
         case .characterDevice, .blockDevice, .fifo:
             if entry.kind != .fifo && rootless {
-                throw ImageError.unsafeEntry(layer: layer, entry: entry.path, "is a device node, which a rootless unpack cannot make")
+                throw ImageError.unsafeEntry(
+                    layer: layer, entry: entry.path, "is a device node, which a rootless unpack cannot make")
             }
             let type: mode_t = entry.kind == .fifo ? S_IFIFO : entry.kind == .characterDevice ? S_IFCHR : S_IFBLK
             guard mknodat(parent, name, type | mode, DeviceNumber.make(entry.devMajor, entry.devMinor)) == 0 else {
@@ -252,7 +272,9 @@ public func removeTree(_ path: String) throws {
         var descended = false
         for name in try entryNames(fd) {
             if unlinkat(fd, name, 0) == 0 || errno == ENOENT { continue }
-            guard errno == EISDIR || errno == EPERM else { throw SystemCallError("unlinkat(\"\(String(cString: name))\") in \(path)", errno: errno) }
+            guard errno == EISDIR || errno == EPERM else {
+                throw SystemCallError("unlinkat(\"\(String(cString: name))\") in \(path)", errno: errno)
+            }
             var here = stat()
             guard fstat(fd, &here) == 0 else { throw SystemCallError("fstat in \(path)", errno: errno) }
             var child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -260,7 +282,9 @@ public func removeTree(_ path: String) throws {
                 fchmodat(fd, name, 0o700, 0)
                 child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
-            guard child >= 0 else { throw SystemCallError("openat(\"\(String(cString: name))\") in \(path)", errno: errno) }
+            guard child >= 0 else {
+                throw SystemCallError("openat(\"\(String(cString: name))\") in \(path)", errno: errno)
+            }
             trail.append((name, UInt64(here.st_dev), UInt64(here.st_ino)))
             close(fd)
             fd = child
@@ -273,7 +297,9 @@ public func removeTree(_ path: String) throws {
         let parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard parent >= 0 else { throw SystemCallError("openat(\"..\") under \(path)", errno: errno) }
         var seen = stat()
-        guard fstat(parent, &seen) == 0, UInt64(seen.st_dev) == last.parentDevice, UInt64(seen.st_ino) == last.parentInode else {
+        guard fstat(parent, &seen) == 0, UInt64(seen.st_dev) == last.parentDevice,
+            UInt64(seen.st_ino) == last.parentInode
+        else {
             close(parent)
             throw SystemCallError("removing \(path): a directory moved while it was removed", errno: ESTALE)
         }
@@ -295,7 +321,9 @@ func entryNames(_ fd: Int32) throws -> [[CChar]] {
     rewinddir(directory)
     var names: [[CChar]] = []
     while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }).map { CChar(bitPattern: $0) } }
+        let name = withUnsafeBytes(of: entry.pointee.d_name) {
+            Array($0.prefix { $0 != 0 }).map { CChar(bitPattern: $0) }
+        }
         if name != [46] && name != [46, 46] { names.append(name + [0]) }
     }
     return names

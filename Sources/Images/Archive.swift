@@ -25,8 +25,12 @@ public struct ImageArchive {
         let files = try layoutFiles(image)
         if path.hasSuffix(".tar") {
             var writer = TarWriter()
-            for directory in ["blobs/", "blobs/sha256/"] { writer.append(TarEntry(path: directory, kind: .directory, mode: 0o755)) }
-            for (name, bytes) in files { writer.append(TarEntry(path: name, kind: .file, mode: 0o644, contents: bytes)) }
+            for directory in ["blobs/", "blobs/sha256/"] {
+                writer.append(TarEntry(path: directory, kind: .directory, mode: 0o755))
+            }
+            for (name, bytes) in files {
+                writer.append(TarEntry(path: name, kind: .file, mode: 0o644, contents: bytes))
+            }
             try Sys.replaceFile(path, writer.finish())
         } else {
             try Sys.mkdirs(path + "/blobs/sha256")
@@ -52,30 +56,43 @@ public struct ImageArchive {
             for entry in try TarReader.entries(bytes) where entry.kind == .file {
                 let clean = entry.path.hasPrefix("./") ? String(entry.path.dropFirst(2)) : entry.path
                 if clean == "index.json" { indexBytes = entry.contents }
-                if clean.hasPrefix("blobs/sha256/") { blobs[String(clean.dropFirst("blobs/sha256/".count))] = entry.contents }
+                if clean.hasPrefix("blobs/sha256/") {
+                    blobs[String(clean.dropFirst("blobs/sha256/".count))] = entry.contents
+                }
             }
         }
         guard let indexBytes else {
-            throw ImageError.badDocument(what: path, "it has no index.json: not an OCI image layout or archive (docker save writes another format; use skopeo copy docker-archive:… oci-archive:…)")
+            throw ImageError.badDocument(
+                what: path,
+                "it has no index.json: not an OCI image layout or archive (docker save writes another format; use skopeo copy docker-archive:… oci-archive:…)"
+            )
         }
         let index = try JSON.decode(ImageIndex.self, indexBytes, what: "\(path): index.json")
         for (name, bytes) in blobs {
             let found = Digest.of(bytes)
             guard found.hex == name else {
-                throw ImageError.tampered(what: "\(path): blobs/sha256/\(name)", expected: Digest(hex: name), found: found)
+                throw ImageError.tampered(
+                    what: "\(path): blobs/sha256/\(name)", expected: Digest(hex: name), found: found)
             }
         }
         func need(_ descriptor: Descriptor, _ what: String) throws -> [UInt8] {
-            guard let bytes = blobs[descriptor.digest.hex] else { throw ImageError.missingBlob(descriptor.digest, what: "\(path): \(what)") }
-            guard bytes.count == descriptor.size else { throw ImageError.sizeMismatch(what: "\(path): \(what)", expected: descriptor.size, found: bytes.count) }
+            guard let bytes = blobs[descriptor.digest.hex] else {
+                throw ImageError.missingBlob(descriptor.digest, what: "\(path): \(what)")
+            }
+            guard bytes.count == descriptor.size else {
+                throw ImageError.sizeMismatch(what: "\(path): \(what)", expected: descriptor.size, found: bytes.count)
+            }
             return bytes
         }
         var imported: [ImageReference] = []
         try store.locked {
             for (number, descriptor) in index.manifests.enumerated() {
                 let label = descriptor.annotations?[refNameAnnotation] ?? "index.json manifests[\(number)]"
-                guard descriptor.mediaType == MediaType.manifest || descriptor.mediaType == MediaType.dockerManifest else {
-                    throw ImageError.unsupported("\(path): \(label) is a \(descriptor.mediaType); this lab imports single-platform image manifests")
+                guard descriptor.mediaType == MediaType.manifest || descriptor.mediaType == MediaType.dockerManifest
+                else {
+                    throw ImageError.unsupported(
+                        "\(path): \(label) is a \(descriptor.mediaType); this lab imports single-platform image manifests"
+                    )
                 }
                 let manifestBytes = try need(descriptor, "\(label) manifest")
                 let manifest = try JSON.decode(Manifest.self, manifestBytes, what: "\(path): \(label) manifest")
@@ -88,10 +105,14 @@ public struct ImageArchive {
                     reference = rename
                 } else if let name = descriptor.annotations?[refNameAnnotation] {
                     // A bare tag (as umoci writes) names an image after the archive's file.
-                    reference = name.contains(":") || name.contains("/") ? try ImageReference(parsing: name)
+                    reference =
+                        name.contains(":") || name.contains("/")
+                        ? try ImageReference(parsing: name)
                         : ImageReference(name: try ImageReference(parsing: Self.baseName(path)).name, tag: name)
                 } else {
-                    throw ImageError.badDocument(what: "\(path): \(label)", "it has no name (\(refNameAnnotation)); give one with --tag NAME:TAG")
+                    throw ImageError.badDocument(
+                        what: "\(path): \(label)", "it has no name (\(refNameAnnotation)); give one with --tag NAME:TAG"
+                    )
                 }
                 try store.putBlob(manifestBytes, mediaType: descriptor.mediaType)
                 for (blob, _, bytes) in needed { try store.putBlob(bytes, mediaType: blob.mediaType) }

@@ -34,7 +34,9 @@ public struct ImageBuilder {
 
     /// A new image of `tree` (all of it), or of what `tree` adds to or changes in `base`.
     @discardableResult
-    public func build(tree: String, base: StoredImage?, settings: RunSettings, createdBy: String, as reference: ImageReference) throws -> StoredImage {
+    public func build(
+        tree: String, base: StoredImage?, settings: RunSettings, createdBy: String, as reference: ImageReference
+    ) throws -> StoredImage {
         var entries: [TarEntry]
         if let base {
             let flat = try unpackedBase(base)
@@ -45,7 +47,9 @@ public struct ImageBuilder {
         }
         entries = entries.filter { $0.path != ".contlab-recipe" }
         let (layer, diffID) = try makeLayer(entries)
-        var config = base?.config ?? ImageConfig(architecture: hostArchitecture(), os: "linux", config: nil, rootfs: .init(diff_ids: []))
+        var config =
+            base?.config
+            ?? ImageConfig(architecture: hostArchitecture(), os: "linux", config: nil, rootfs: .init(diff_ids: []))
         config.config = Self.merge(settings, into: config.config ?? Self.defaultExecution(base: base == nil))
         config.created = now()
         config.rootfs.diff_ids.append(diffID)
@@ -55,7 +59,10 @@ public struct ImageBuilder {
 
     /// A new image: `base` plus one layer made of an overlay upper directory.
     @discardableResult
-    public func commit(upper: String, rootless: Bool, base: StoredImage, settings: RunSettings, createdBy: String, as reference: ImageReference) throws -> StoredImage {
+    public func commit(
+        upper: String, rootless: Bool, base: StoredImage, settings: RunSettings, createdBy: String,
+        as reference: ImageReference
+    ) throws -> StoredImage {
         let entries = try TreeReader(source: .overlayUpper(rootless: rootless)).entries(of: upper)
         let (layer, diffID) = try makeLayer(entries)
         var config = base.config
@@ -69,7 +76,9 @@ public struct ImageBuilder {
     /// A new image: `base` plus a layer made elsewhere (a tar, or a gzip'd tar, as bytes) — a
     /// layer built by hand. Its entries are checked only when it is unpacked, as any layer's are.
     @discardableResult
-    public func stack(layer bytes: [UInt8], on base: StoredImage, createdBy: String, as reference: ImageReference) throws -> StoredImage {
+    public func stack(layer bytes: [UInt8], on base: StoredImage, createdBy: String, as reference: ImageReference)
+        throws -> StoredImage
+    {
         let tar = Gzip.isGzip(bytes) ? try Gzip.decompress(bytes) : bytes
         _ = try TarReader.entries(tar)
         let layer = try Gzip.compress(tar)
@@ -118,7 +127,9 @@ public enum Environment {
         var result = base
         for item in overrides {
             let key = item.split(separator: "=", maxSplits: 1).first.map(String.init) ?? item
-            if let index = result.firstIndex(where: { ($0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? $0) == key }) {
+            if let index = result.firstIndex(where: {
+                ($0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? $0) == key
+            }) {
                 result[index] = item
             } else {
                 result.append(item)
@@ -145,7 +156,8 @@ public struct Unpacker {
     public func unpack(_ image: StoredImage, bundle: String, rootless: Bool = geteuid() != 0) throws {
         try Sys.mkdirs(bundle)
         guard !Sys.exists(bundle + "/config.json"), !Sys.exists(bundle + "/rootfs") else {
-            throw ImageError.container("\(bundle) already holds a bundle (config.json or rootfs): remove it or give another directory")
+            throw ImageError.container(
+                "\(bundle) already holds a bundle (config.json or rootfs): remove it or give another directory")
         }
         let partial = bundle + "/.rootfs-partial"
         try removeTree(partial)
@@ -154,7 +166,9 @@ public struct Unpacker {
             try flatten(image, into: partial, rootless: rootless)
             var spec = try RuntimeConfig.make(image: image, users: UserDatabase(rootfs: partial), rootless: rootless)
             spec.root = Spec.Root(path: "rootfs", readonly: false)
-            guard rename(partial, bundle + "/rootfs") == 0 else { throw SystemCallError("rename(\"\(partial)\")", errno: errno) }
+            guard rename(partial, bundle + "/rootfs") == 0 else {
+                throw SystemCallError("rename(\"\(partial)\")", errno: errno)
+            }
             try Sys.replaceFile(bundle + "/config.json", [UInt8](try DefaultSpec.encode(spec)))
         } catch {
             try? removeTree(partial)
@@ -167,13 +181,16 @@ public struct Unpacker {
 /// image-spec's "conversion to an OCI runtime configuration": what to run from the image
 /// config, and the image's facts as annotations.
 public enum RuntimeConfig {
-    public static func make(image: StoredImage, users: UserDatabase, rootless: Bool, command: [String] = [], env: [String] = [],
-                            user: String? = nil, workingDir: String? = nil) throws -> Spec {
+    public static func make(
+        image: StoredImage, users: UserDatabase, rootless: Bool, command: [String] = [], env: [String] = [],
+        user: String? = nil, workingDir: String? = nil
+    ) throws -> Spec {
         let execution = image.config.config ?? ImageConfig.Execution()
         var spec = DefaultSpec.make(rootless: rootless, uid: getuid(), gid: getgid())
         let args = (execution.Entrypoint ?? []) + (command.isEmpty ? (execution.Cmd ?? []) : command)
         guard !args.isEmpty else {
-            throw ImageError.container("image \(image.reference) has no Entrypoint or Cmd: give the command to run after --")
+            throw ImageError.container(
+                "image \(image.reference) has no Entrypoint or Cmd: give the command to run after --")
         }
         spec.process?.args = args
         spec.process?.terminal = false
@@ -181,8 +198,9 @@ public enum RuntimeConfig {
         spec.process?.cwd = workingDir ?? execution.WorkingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         if let name = user ?? execution.User, !name.isEmpty {
             let identity = try users.resolve(name)
-            spec.process?.user = Spec.User(uid: identity.uid, gid: identity.gid,
-                                           additionalGids: identity.additionalGids.isEmpty ? nil : identity.additionalGids)
+            spec.process?.user = Spec.User(
+                uid: identity.uid, gid: identity.gid,
+                additionalGids: identity.additionalGids.isEmpty ? nil : identity.additionalGids)
         }
         spec.annotations = annotations(image.config)
         return spec

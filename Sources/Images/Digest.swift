@@ -12,7 +12,9 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible, Comp
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw ImageError.badDigest(text, "expected ALGORITHM:HEX, such as sha256:…") }
-        guard parts[0] == "sha256" else { throw ImageError.badDigest(text, "only sha256 digests are supported by this lab") }
+        guard parts[0] == "sha256" else {
+            throw ImageError.badDigest(text, "only sha256 digests are supported by this lab")
+        }
         guard parts[1].count == 64, parts[1].allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }) else {
             throw ImageError.badDigest(text, "a sha256 digest is 64 lower-case hex digits")
         }

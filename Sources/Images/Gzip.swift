@@ -8,8 +8,11 @@ public enum Gzip {
     public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 16 asks zlib for a gzip wrapper rather than a zlib one.
-        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard
+            deflateInit2_(
+                &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else {
             throw ImageError.compression("deflateInit2 failed")
         }
         defer { deflateEnd(&stream) }
@@ -38,9 +41,15 @@ public enum Gzip {
     public static let defaultLimit = 2 << 30
 
     public static func limit(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
-        guard let text = environment["CONTLAB_LAYER_LIMIT"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return defaultLimit }
-        let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30]
-        if let unit = text.last.flatMap({ units[$0] }), let number = Int(text.dropLast()), number > 0 { return number.multipliedReportingOverflow(by: unit).overflow ? Int.max : number * unit }
+        guard let text = environment["CONTLAB_LAYER_LIMIT"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+            return defaultLimit
+        }
+        let units: [Character: Int] = [
+            "k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30
+        ]
+        if let unit = text.last.flatMap({ units[$0] }), let number = Int(text.dropLast()), number > 0 {
+            return number.multipliedReportingOverflow(by: unit).overflow ? Int.max : number * unit
+        }
         return Int(text).flatMap { $0 > 0 ? $0 : nil } ?? defaultLimit
     }
 
@@ -54,7 +63,9 @@ public enum Gzip {
             while !inflater.finished {
                 let produced = try chunk.withUnsafeMutableBytes { try inflater.inflate(into: $0) }
                 output.append(contentsOf: chunk[0..<produced])
-                if produced == 0 && inflater.needsInput && !inflater.finished { throw ImageError.compression(Inflater.endsEarly) }
+                if produced == 0 && inflater.needsInput && !inflater.finished {
+                    throw ImageError.compression(Inflater.endsEarly)
+                }
             }
         }
         return output
@@ -94,7 +105,8 @@ public enum Gzip {
         /// The next compressed bytes. zlib reads them in place: they must stay where they are,
         /// unchanged, until `needsInput`.
         public func give(_ input: UnsafeRawBufferPointer) {
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+            stream.pointee.next_in = UnsafeMutablePointer(
+                mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
             stream.pointee.avail_in = uInt(input.count)
         }
 
@@ -111,7 +123,9 @@ public enum Gzip {
                 throw ImageError.compression("the gzip data is damaged (inflate returned \(status))")
             }
             guard count <= limit - produced else {
-                throw ImageError.compression("it decompresses to more than \(limit >> 20) MiB (a gzip bomb, or a layer bigger than this lab expects); to allow more, set CONTLAB_LAYER_LIMIT, e.g. CONTLAB_LAYER_LIMIT=8G")
+                throw ImageError.compression(
+                    "it decompresses to more than \(limit >> 20) MiB (a gzip bomb, or a layer bigger than this lab expects); to allow more, set CONTLAB_LAYER_LIMIT, e.g. CONTLAB_LAYER_LIMIT=8G"
+                )
             }
             produced += count
             finished = status == Z_STREAM_END

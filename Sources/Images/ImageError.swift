@@ -26,19 +26,25 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
         case let .badReference(text, why): return "\"\(text)\" is not an image name: \(why)"
         case let .notFound(name, known):
             return "no image \(name) in the store"
-                + (known.isEmpty ? "; build one: contlab image build --rootfs busybox busybox:latest"
+                + (known.isEmpty
+                    ? "; build one: contlab image build --rootfs busybox busybox:latest"
                     : " (have: \(known.joined(separator: ", "))); see contlab image list")
-        case let .missingBlob(digest, what): return "\(what) names blob \(digest), which is not in the store: the image is incomplete; import or build it again"
+        case let .missingBlob(digest, what):
+            return
+                "\(what) names blob \(digest), which is not in the store: the image is incomplete; import or build it again"
         case let .tampered(what, expected, found):
-            return "\(what): blob content does not match its name: expected \(expected), found \(found); the file was changed after it was written — remove the image and import or build it again"
-        case let .sizeMismatch(what, expected, found): return "\(what): the descriptor says \(expected) bytes, the blob has \(found)"
+            return
+                "\(what): blob content does not match its name: expected \(expected), found \(found); the file was changed after it was written — remove the image and import or build it again"
+        case let .sizeMismatch(what, expected, found):
+            return "\(what): the descriptor says \(expected) bytes, the blob has \(found)"
         case let .badDocument(what, why): return "\(what) is not a valid document: \(why)"
         case let .unsafeEntry(layer, entry, why):
             return "layer \(layer): entry \"\(Self.shortened(entry))\" \(why); refusing to unpack it"
         case let .entryFailed(layer, entry, why):
             return "layer \(layer): entry \"\(Self.shortened(entry))\" could not be unpacked: \(why)"
         case let .unsupported(why): return why
-        case let .inUse(what, users): return "\(what) is used by \(users.joined(separator: ", ")): remove those first (contlab container rm ID)"
+        case let .inUse(what, users):
+            return "\(what) is used by \(users.joined(separator: ", ")): remove those first (contlab container rm ID)"
         case let .container(why): return why
         }
     }

@@ -112,12 +112,17 @@ extension ImageStore {
         case MediaType.layerGzip, MediaType.dockerLayerGzip: compressed = true
         case MediaType.layerTar: compressed = false
         case MediaType.layerZstd:
-            throw ImageError.unsupported("\(what) is zstd-compressed; this lab reads gzip and plain tar layers (convert it with skopeo copy --dest-compress-format gzip)")
+            throw ImageError.unsupported(
+                "\(what) is zstd-compressed; this lab reads gzip and plain tar layers (convert it with skopeo copy --dest-compress-format gzip)"
+            )
         default:
-            throw ImageError.unsupported("\(what) has media type \(layer.mediaType), which is not a layer this lab can read")
+            throw ImageError.unsupported(
+                "\(what) has media type \(layer.mediaType), which is not a layer this lab can read")
         }
         let file: BlobFile
-        do { file = try BlobFile(path: blobPath(layer.digest), chunkSize: chunkSize) } catch { throw ImageError.missingBlob(layer.digest, what: what) }
+        do { file = try BlobFile(path: blobPath(layer.digest), chunkSize: chunkSize) } catch {
+            throw ImageError.missingBlob(layer.digest, what: what)
+        }
         let source = LayerSource(file: file, inflater: compressed ? try Gzip.Inflater(limit: layerLimit) : nil)
         var failure: Error?
         do {
@@ -131,7 +136,9 @@ extension ImageStore {
         do { try file.drain() } catch { throw failure ?? error }
         let found = file.digest()
         guard found == layer.digest else { throw ImageError.tampered(what: what, expected: layer.digest, found: found) }
-        guard file.count == layer.size else { throw ImageError.sizeMismatch(what: what, expected: layer.size, found: file.count) }
+        guard file.count == layer.size else {
+            throw ImageError.sizeMismatch(what: what, expected: layer.size, found: file.count)
+        }
         switch failure {
         case nil: break
         case ImageError.compression(let why)?: throw ImageError.compression("\(what): \(why)")
@@ -140,7 +147,8 @@ extension ImageStore {
         }
         let diff = source.digest()
         guard diff == diffID else {
-            throw ImageError.tampered(what: "\(what) (uncompressed, the config's diff_id)", expected: diffID, found: diff)
+            throw ImageError.tampered(
+                what: "\(what) (uncompressed, the config's diff_id)", expected: diffID, found: diff)
         }
     }
 }

@@ -24,7 +24,9 @@ public struct Descriptor: Codable, Equatable, Sendable {
     public var annotations: [String: String]?
     public var platform: Platform?
 
-    public init(mediaType: String, digest: Digest, size: Int, annotations: [String: String]? = nil, platform: Platform? = nil) {
+    public init(
+        mediaType: String, digest: Digest, size: Int, annotations: [String: String]? = nil, platform: Platform? = nil
+    ) {
         self.mediaType = mediaType
         self.digest = digest
         self.size = size
@@ -144,7 +146,9 @@ enum JSON {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let DecodingError.dataCorrupted(context) {
-            throw ImageError.badDocument(what: what, path(context.codingPath) + (context.underlyingError.map { "\($0)" } ?? context.debugDescription))
+            throw ImageError.badDocument(
+                what: what,
+                path(context.codingPath) + (context.underlyingError.map { "\($0)" } ?? context.debugDescription))
         } catch let DecodingError.keyNotFound(key, context) {
             throw ImageError.badDocument(what: what, path(context.codingPath + [key]) + "is required but missing")
         } catch let DecodingError.typeMismatch(_, context) {
@@ -159,7 +163,8 @@ enum JSON {
     }
 
     static func path(_ keys: [CodingKey]) -> String {
-        keys.isEmpty ? "" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." } + ": "
+        keys.isEmpty
+            ? "" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." } + ": "
     }
 }
 

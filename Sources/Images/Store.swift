@@ -18,14 +18,18 @@ public struct ImageReference: Hashable, CustomStringConvertible, Sendable {
             name = String(text[..<colon])
             tag = String(text[text.index(after: colon)...])
         }
-        let nameOK = !name.isEmpty && name.count <= 255 && name.first!.isLetterOrDigit && name.last!.isLetterOrDigit
+        let nameOK =
+            !name.isEmpty && name.count <= 255 && name.first!.isLetterOrDigit && name.last!.isLetterOrDigit
             && name.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-/".contains($0) }
         guard nameOK else {
-            throw ImageError.badReference(text, "a name is lower-case letters, digits and . _ - /, starting and ending with a letter or digit")
+            throw ImageError.badReference(
+                text, "a name is lower-case letters, digits and . _ - /, starting and ending with a letter or digit")
         }
         guard !tag.isEmpty, tag.count <= 128, tag.first != ".", tag.first != "-",
-              tag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
-            throw ImageError.badReference(text, "a tag is up to 128 letters, digits, . _ and -, not starting with . or -")
+            tag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+        else {
+            throw ImageError.badReference(
+                text, "a tag is up to 128 letters, digits, . _ and -, not starting with . or -")
         }
         self.name = name
         self.tag = tag
@@ -85,7 +89,9 @@ public struct ImageStore {
         // An image's layers may hold device nodes and setuid files: unpacked, they must be out of
         // every other user's reach (containerd keeps its snapshots under 0700 for this). Only
         // the store's owner, and the overlay it mounts, go in.
-        if chmod(layersDirectory, 0o700) != 0 { throw SystemCallError("chmod(\"\(layersDirectory)\", 0700)", errno: errno) }
+        if chmod(layersDirectory, 0o700) != 0 {
+            throw SystemCallError("chmod(\"\(layersDirectory)\", 0700)", errno: errno)
+        }
         if !Sys.exists(directory + "/oci-layout") {
             try Sys.replaceFile(directory + "/oci-layout", try JSON.encode(ImageLayoutFile()))
         }
@@ -125,31 +131,47 @@ public struct ImageStore {
             throw ImageError.missingBlob(descriptor.digest, what: what)
         }
         let found = Digest.of(bytes)
-        guard found == descriptor.digest else { throw ImageError.tampered(what: what, expected: descriptor.digest, found: found) }
-        guard bytes.count == descriptor.size else { throw ImageError.sizeMismatch(what: what, expected: descriptor.size, found: bytes.count) }
+        guard found == descriptor.digest else {
+            throw ImageError.tampered(what: what, expected: descriptor.digest, found: found)
+        }
+        guard bytes.count == descriptor.size else {
+            throw ImageError.sizeMismatch(what: what, expected: descriptor.size, found: bytes.count)
+        }
         return bytes
     }
 
     public func images() throws -> [StoredImage] {
         try index().manifests.compactMap { descriptor in
-            guard let name = descriptor.annotations?[refNameAnnotation], let reference = try? ImageReference(parsing: name) else { return nil }
+            guard let name = descriptor.annotations?[refNameAnnotation],
+                let reference = try? ImageReference(parsing: name)
+            else { return nil }
             return try load(reference, descriptor)
         }
     }
 
     public func image(_ reference: ImageReference) throws -> StoredImage {
         let index = try index()
-        guard let descriptor = index.manifests.last(where: { $0.annotations?[refNameAnnotation] == reference.description }) else {
-            throw ImageError.notFound(reference.description, known: index.manifests.compactMap { $0.annotations?[refNameAnnotation] })
+        guard
+            let descriptor = index.manifests.last(where: { $0.annotations?[refNameAnnotation] == reference.description }
+            )
+        else {
+            throw ImageError.notFound(
+                reference.description, known: index.manifests.compactMap { $0.annotations?[refNameAnnotation] })
         }
         return try load(reference, descriptor)
     }
 
     func load(_ reference: ImageReference, _ descriptor: Descriptor) throws -> StoredImage {
-        let manifest = try JSON.decode(Manifest.self, try blob(descriptor, what: "image \(reference) manifest"), what: "image \(reference) manifest \(descriptor.digest)")
-        let config = try JSON.decode(ImageConfig.self, try blob(manifest.config, what: "image \(reference) config"), what: "image \(reference) config \(manifest.config.digest)")
+        let manifest = try JSON.decode(
+            Manifest.self, try blob(descriptor, what: "image \(reference) manifest"),
+            what: "image \(reference) manifest \(descriptor.digest)")
+        let config = try JSON.decode(
+            ImageConfig.self, try blob(manifest.config, what: "image \(reference) config"),
+            what: "image \(reference) config \(manifest.config.digest)")
         guard config.rootfs.diff_ids.count == manifest.layers.count else {
-            throw ImageError.badDocument(what: "image \(reference) config", "rootfs.diff_ids has \(config.rootfs.diff_ids.count) entries for \(manifest.layers.count) layers")
+            throw ImageError.badDocument(
+                what: "image \(reference) config",
+                "rootfs.diff_ids has \(config.rootfs.diff_ids.count) entries for \(manifest.layers.count) layers")
         }
         return StoredImage(reference: reference, descriptor: descriptor, manifest: manifest, config: config)
     }
@@ -158,7 +180,9 @@ public struct ImageStore {
     /// image of that name); `adding`, a new gzip'd layer stored in the same locked step, goes
     /// on top of `layers`.
     @discardableResult
-    public func save(_ reference: ImageReference, config: ImageConfig, layers: [Descriptor], adding newLayer: [UInt8]? = nil) throws -> StoredImage {
+    public func save(
+        _ reference: ImageReference, config: ImageConfig, layers: [Descriptor], adding newLayer: [UInt8]? = nil
+    ) throws -> StoredImage {
         try locked {
             let layers = try layers + (newLayer.map { [try putBlob($0, mediaType: MediaType.layerGzip)] } ?? [])
             let configDescriptor = try putBlob(try JSON.encode(config), mediaType: MediaType.config)
@@ -188,7 +212,8 @@ public struct ImageStore {
             let before = index.manifests.count
             index.manifests.removeAll { $0.annotations?[refNameAnnotation] == reference.description }
             guard index.manifests.count < before else {
-                throw ImageError.notFound(reference.description, known: index.manifests.compactMap { $0.annotations?[refNameAnnotation] })
+                throw ImageError.notFound(
+                    reference.description, known: index.manifests.compactMap { $0.annotations?[refNameAnnotation] })
             }
             try writeIndex(index)
             try collectGarbage(index, keepingLayers: inUse)
@@ -200,10 +225,15 @@ public struct ImageStore {
         var diffIDs = inUse
         for descriptor in index.manifests {
             keep.insert(descriptor.digest.hex)
-            guard let manifest = try? JSON.decode(Manifest.self, try readBytes(blobPath(descriptor.digest)), what: "manifest") else { continue }
+            guard
+                let manifest = try? JSON.decode(
+                    Manifest.self, try readBytes(blobPath(descriptor.digest)), what: "manifest")
+            else { continue }
             keep.insert(manifest.config.digest.hex)
             manifest.layers.forEach { keep.insert($0.digest.hex) }
-            if let config = try? JSON.decode(ImageConfig.self, try readBytes(blobPath(manifest.config.digest)), what: "config") {
+            if let config = try? JSON.decode(
+                ImageConfig.self, try readBytes(blobPath(manifest.config.digest)), what: "config")
+            {
                 config.rootfs.diff_ids.forEach { diffIDs.insert($0) }
             }
         }
@@ -218,16 +248,20 @@ public struct ImageStore {
     /// Half-unpacked layers whose unpacker is gone (Ctrl-C, a kill, a crash): their names end
     /// in the unpacker's pid.
     func removeStalePartials() {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: layersDirectory)) ?? [] where name.hasPrefix(".partial-") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layersDirectory)) ?? []
+        where name.hasPrefix(".partial-") {
             guard let pid = name.split(separator: "-").last.flatMap({ pid_t($0) }), pid != getpid(),
-                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
             try? removeTree(layersDirectory + "/" + name)
         }
     }
 
     /// The layer unpacked for overlayfs, made on first use (atomically: a half-made directory is
     /// never seen under its final name).
-    public func unpackedLayer(_ layer: Descriptor, diffID: Digest, image: String, rootless: Bool = geteuid() != 0) throws -> String {
+    public func unpackedLayer(_ layer: Descriptor, diffID: Digest, image: String, rootless: Bool = geteuid() != 0)
+        throws -> String
+    {
         let path = layersDirectory + "/" + diffID.hex
         if Sys.isDirectory(path) { return path }
         try prepare()
@@ -239,7 +273,9 @@ public struct ImageStore {
             var applier = LayerApplier(root: partial, mode: .overlay, layer: "\(image) \(layer.digest.short)")
             applier.rootless = rootless
             try applyLayer(layer, diffID: diffID, image: image, with: applier)
-            guard rename(partial, path) == 0 || Sys.isDirectory(path) else { throw SystemCallError("rename(\"\(partial)\")", errno: errno) }
+            guard rename(partial, path) == 0 || Sys.isDirectory(path) else {
+                throw SystemCallError("rename(\"\(partial)\")", errno: errno)
+            }
             try removeTree(partial)
         } catch {
             try? removeTree(partial)

@@ -19,8 +19,10 @@ public struct TarEntry: Equatable, Sendable {
     public var devMinor: UInt32 = 0
     public var contents: [UInt8] = []
 
-    public init(path: String, kind: Kind, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int = 0,
-                linkName: String = "", devMajor: UInt32 = 0, devMinor: UInt32 = 0, contents: [UInt8] = []) {
+    public init(
+        path: String, kind: Kind, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int = 0,
+        linkName: String = "", devMajor: UInt32 = 0, devMinor: UInt32 = 0, contents: [UInt8] = []
+    ) {
         self.path = path
         self.kind = kind
         self.mode = mode
@@ -55,8 +57,9 @@ public struct TarWriter {
         if entry.contents.count > 0o77777777777 { pax.append(("size", String(entry.contents.count))) }
         if !pax.isEmpty {
             let body = pax.map(Self.paxRecord).joined()
-            let header = Self.header(name: "PaxHeaders/" + String(path.suffix(80)), type: UInt8(ascii: "x"), mode: 0o644,
-                                     uid: 0, gid: 0, size: body.utf8.count, mtime: 0, linkName: "", major: 0, minor: 0)
+            let header = Self.header(
+                name: "PaxHeaders/" + String(path.suffix(80)), type: UInt8(ascii: "x"), mode: 0o644,
+                uid: 0, gid: 0, size: body.utf8.count, mtime: 0, linkName: "", major: 0, minor: 0)
             bytes += header
             appendPadded(Array(body.utf8))
         }
@@ -71,8 +74,9 @@ public struct TarWriter {
         case .fifo: type = UInt8(ascii: "6")
         }
         let size = entry.kind == .file ? entry.contents.count : 0
-        bytes += Self.header(name: path, type: type, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: size,
-                             mtime: entry.mtime, linkName: entry.linkName, major: entry.devMajor, minor: entry.devMinor)
+        bytes += Self.header(
+            name: path, type: type, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: size,
+            mtime: entry.mtime, linkName: entry.linkName, major: entry.devMajor, minor: entry.devMinor)
         if entry.kind == .file { appendPadded(entry.contents) }
     }
 
@@ -96,8 +100,10 @@ public struct TarWriter {
         return String(length) + body
     }
 
-    static func header(name: String, type: UInt8, mode: UInt32, uid: UInt32, gid: UInt32, size: Int, mtime: Int,
-                       linkName: String, major: UInt32, minor: UInt32) -> [UInt8] {
+    static func header(
+        name: String, type: UInt8, mode: UInt32, uid: UInt32, gid: UInt32, size: Int, mtime: Int,
+        linkName: String, major: UInt32, minor: UInt32
+    ) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: 512)
         func put(_ text: String, at offset: Int, width: Int) {
             for (i, byte) in text.utf8.prefix(width).enumerated() { block[offset + i] = byte }
@@ -105,7 +111,9 @@ public struct TarWriter {
         func octal(_ value: Int, at offset: Int, width: Int) {
             // Too big for the field: the pax header holds the real value, the field holds zero.
             let digits = String(value, radix: 8)
-            put(digits.count < width ? String(repeating: "0", count: width - 1 - digits.count) + digits : "0", at: offset, width: width - 1)
+            put(
+                digits.count < width ? String(repeating: "0", count: width - 1 - digits.count) + digits : "0",
+                at: offset, width: width - 1)
         }
         put(name, at: 0, width: 100)
         octal(Int(mode & 0o7777), at: 100, width: 8)
@@ -233,7 +241,8 @@ public final class TarStream<Source: ByteSource> {
     /// The current member's bytes, a chunk at a time (each valid only during `body`).
     public func readContents(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         while unread > 0 {
-            let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<min(unread, chunk.count)]))
+            let count = try source.read(
+                into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<min(unread, chunk.count)]))
             guard count > 0 else { throw pastTheEnd() }
             unread -= count
             position += count
@@ -277,13 +286,16 @@ public final class TarStream<Source: ByteSource> {
 
     private func metadata(_ what: String) throws -> [UInt8] {
         guard unread <= Self.metadataLimit else {
-            throw ImageError.badTar("member at byte \(memberOffset) is a \(what) of \(unread) bytes, more than the \(Self.metadataLimit >> 20) MiB this lab reads")
+            throw ImageError.badTar(
+                "member at byte \(memberOffset) is a \(what) of \(unread) bytes, more than the \(Self.metadataLimit >> 20) MiB this lab reads"
+            )
         }
         return try contents()
     }
 
     private func pastTheEnd() -> ImageError {
-        ImageError.badTar("member at byte \(memberOffset) says it holds \(memberSize) bytes, past the end of the archive")
+        ImageError.badTar(
+            "member at byte \(memberOffset) says it holds \(memberSize) bytes, past the end of the archive")
     }
 }
 
@@ -301,7 +313,9 @@ public enum TarReader {
 
     /// The member a header describes (its contents left to the caller), with what pax headers
     /// and GNU long names before it said.
-    static func entry(_ block: ArraySlice<UInt8>, type: UInt8, pax: [String: String], longName: String?, longLink: String?) throws -> TarEntry {
+    static func entry(
+        _ block: ArraySlice<UInt8>, type: UInt8, pax: [String: String], longName: String?, longLink: String?
+    ) throws -> TarEntry {
         var path = cString(block, 0, 100)
         let prefix = cString(block, 345, 155)
         if block[block.startIndex + 257..<block.startIndex + 262].elementsEqual("ustar".utf8), !prefix.isEmpty {
@@ -322,7 +336,8 @@ public enum TarReader {
         case UInt8(ascii: "5"): kind = .directory
         case UInt8(ascii: "6"): kind = .fifo
         default:
-            throw ImageError.badTar("member \"\(path)\" has type '\(Character(UnicodeScalar(type)))', which layers do not use")
+            throw ImageError.badTar(
+                "member \"\(path)\" has type '\(Character(UnicodeScalar(type)))', which layers do not use")
         }
         var entry = TarEntry(path: path, kind: kind)
         entry.mode = UInt32(try number(block, 100, 8) & 0o7777)
@@ -330,11 +345,16 @@ public enum TarReader {
         // device number: a value out of range is refused by name, never a crash.
         func id(_ field: String, _ offset: Int) throws -> UInt32 {
             let text = pax[field]
-            let value = try text.map { text -> Int in
-                guard let value = Int(text) else { throw ImageError.badTar("member \"\(path)\": pax \(field) \"\(text)\" is not a whole number") }
-                return value
-            } ?? number(block, offset, 8)
-            guard let id = UInt32(exactly: value) else { throw ImageError.badTar("member \"\(path)\": \(field) \(value) is out of range (0 to \(UInt32.max))") }
+            let value =
+                try text.map { text -> Int in
+                    guard let value = Int(text) else {
+                        throw ImageError.badTar("member \"\(path)\": pax \(field) \"\(text)\" is not a whole number")
+                    }
+                    return value
+                } ?? number(block, offset, 8)
+            guard let id = UInt32(exactly: value) else {
+                throw ImageError.badTar("member \"\(path)\": \(field) \(value) is out of range (0 to \(UInt32.max))")
+            }
             return id
         }
         entry.uid = try id("uid", 108)
@@ -377,7 +397,9 @@ public enum TarReader {
             guard first == 0x80 else { throw ImageError.badTar("a header field holds a negative base-256 number") }
             var value = 0
             for byte in field.dropFirst() {
-                guard value <= (Int.max >> 8) else { throw ImageError.badTar("a header field holds a base-256 number too big for 63 bits") }
+                guard value <= (Int.max >> 8) else {
+                    throw ImageError.badTar("a header field holds a base-256 number too big for 63 bits")
+                }
                 value = value << 8 | Int(byte)
             }
             return value
@@ -395,7 +417,9 @@ public enum TarReader {
         for (i, byte) in block.enumerated() { sum += (148..<156).contains(i) ? 0x20 : Int(byte) }
         let recorded = try number(block, 148, 8)
         guard recorded == sum else {
-            throw ImageError.badTar("the header at byte \(offset) has checksum \(recorded) but adds up to \(sum): not a tar archive, or a damaged one")
+            throw ImageError.badTar(
+                "the header at byte \(offset) has checksum \(recorded) but adds up to \(sum): not a tar archive, or a damaged one"
+            )
         }
     }
 
@@ -405,9 +429,12 @@ public enum TarReader {
         while index < data.count {
             // LENGTH counts the whole record, its own digits and the newline included: it must
             // reach past the space and end inside the data.
-            guard let space = data[index...].firstIndex(of: 0x20), let length = Int(String(decoding: data[index..<space], as: UTF8.self)),
-                  length > space - index + 1, length <= data.count - index else {
-                throw ImageError.badTar("a pax extended header is malformed (a record's length does not match its text)")
+            guard let space = data[index...].firstIndex(of: 0x20),
+                let length = Int(String(decoding: data[index..<space], as: UTF8.self)),
+                length > space - index + 1, length <= data.count - index
+            else {
+                throw ImageError.badTar(
+                    "a pax extended header is malformed (a record's length does not match its text)")
             }
             let record = String(decoding: data[(space + 1)..<(index + length - 1)], as: UTF8.self)
             if let equals = record.firstIndex(of: "=") {

@@ -17,7 +17,9 @@ public enum LayerPath {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
         if parts.contains("..") { throw ImageError.unsafeEntry(layer: layer, entry: path, "climbs out with \"..\"") }
         if let long = parts.first(where: { $0.utf8.count > nameMax }) {
-            throw ImageError.unsafeEntry(layer: layer, entry: path, "has a name of \(long.utf8.count) bytes; Linux takes at most \(nameMax) in one component (NAME_MAX)")
+            throw ImageError.unsafeEntry(
+                layer: layer, entry: path,
+                "has a name of \(long.utf8.count) bytes; Linux takes at most \(nameMax) in one component (NAME_MAX)")
         }
         return parts.isEmpty ? nil : parts
     }
@@ -78,11 +80,14 @@ public struct TreeReader {
             let full = root + "/" + path
             guard let info = lstatOf(full) else { continue }
             let type = fileType(info.st_mode)
-            var entry = TarEntry(path: path, kind: .file, mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid,
-                                 mtime: info.st_mtim.tv_sec)
+            var entry = TarEntry(
+                path: path, kind: .file, mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid,
+                mtime: info.st_mtim.tv_sec)
             if case .overlayUpper = source, type == S_IFCHR, info.st_rdev == 0 {
-                result.append(TarEntry(path: (relative.isEmpty ? "" : relative + "/") + ".wh." + name, kind: .file, mode: 0o600,
-                                       mtime: info.st_mtim.tv_sec))
+                result.append(
+                    TarEntry(
+                        path: (relative.isEmpty ? "" : relative + "/") + ".wh." + name, kind: .file, mode: 0o600,
+                        mtime: info.st_mtim.tv_sec))
                 continue
             }
             switch type {
@@ -90,7 +95,8 @@ public struct TreeReader {
                 entry.kind = .directory
                 var children = try walk(root: root, relative: path, links: &links)
                 if case let .overlayUpper(rootless) = source, isOpaque(full, rootless: rootless) {
-                    children.insert(TarEntry(path: path + "/.wh..wh..opq", kind: .file, mode: 0o600, mtime: entry.mtime), at: 0)
+                    children.insert(
+                        TarEntry(path: path + "/.wh..wh..opq", kind: .file, mode: 0o600, mtime: entry.mtime), at: 0)
                 }
                 if children.isEmpty && sameAsBase(path, info, full: full) { continue }
                 result.append(entry)
@@ -135,7 +141,9 @@ public struct TreeReader {
     /// The same kind, permissions, owner and bytes (or link target) as under `base`.
     func sameAsBase(_ path: String, _ info: stat, full: String) -> Bool {
         guard let base, let other = lstatOf(base + "/" + path) else { return false }
-        guard other.st_mode == info.st_mode, other.st_uid == info.st_uid, other.st_gid == info.st_gid else { return false }
+        guard other.st_mode == info.st_mode, other.st_uid == info.st_uid, other.st_gid == info.st_gid else {
+            return false
+        }
         switch fileType(info.st_mode) {
         case S_IFREG:
             guard other.st_size == info.st_size else { return false }

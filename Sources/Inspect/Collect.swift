@@ -16,8 +16,9 @@ extension IsolationReport {
         let namespaces = Namespace.allCases.map { ns -> NamespaceEntry in
             let id = Sys.readLink("/proc/self/ns/\(ns.procName)")
             let host = hostNamespaces[ns.procName]
-            return NamespaceEntry(kind: ns.procName, id: id,
-                                  differsFromHost: (id != nil && host != nil) ? id != host : nil, hostId: host)
+            return NamespaceEntry(
+                kind: ns.procName, id: id,
+                differsFromHost: (id != nil && host != nil) ? id != host : nil, hostId: host)
         }
         var uts = utsname()
         uname(&uts)
@@ -26,7 +27,9 @@ extension IsolationReport {
         }
         var limits = (memory: String?.none, pids: String?.none)
         if let memory = cgroupPath(controller: "memory", in: cgroupText) {
-            let file = memory.v2 ? "/sys/fs/cgroup\(memory.path)/memory.max"
+            let file =
+                memory.v2
+                ? "/sys/fs/cgroup\(memory.path)/memory.max"
                 : "/sys/fs/cgroup/memory\(memory.path)/memory.limit_in_bytes"
             limits.memory = Sys.readText(file)?.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -34,8 +37,15 @@ extension IsolationReport {
             let file = pids.v2 ? "/sys/fs/cgroup\(pids.path)/pids.max" : "/sys/fs/cgroup/pids\(pids.path)/pids.max"
             limits.pids = Sys.readText(file)?.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let seccomp = status.flatMap(seccompMode(fromStatus:))
-            ?? { switch cl_prctl(Int32(CL_PR_GET_SECCOMP), 0, 0, 0, 0) { case 0: return "disabled"; case 2: return "filter"; default: return "unknown" } }()
+        let seccomp =
+            status.flatMap(seccompMode(fromStatus:))
+            ?? {
+                switch cl_prctl(Int32(CL_PR_GET_SECCOMP), 0, 0, 0, 0) {
+                case 0: return "disabled";
+                case 2: return "filter";
+                default: return "unknown"
+                }
+            }()
         return IsolationReport(
             pid: getpid(), ppid: getppid(), uid: getuid(), gid: getgid(),
             groups: Array(groups.prefix(Int(max(groupCount, 0)))), hostname: hostname,
@@ -63,7 +73,10 @@ extension IsolationReport {
         guard let caps = cap_get_proc() else { return nil }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
         let known = Int(cap_max_bits())
-        var sets = (effective: [String](), permitted: [String](), inheritable: [String](), bounding: [String](), ambient: [String]())
+        var sets = (
+            effective: [String](), permitted: [String](), inheritable: [String](), bounding: [String](),
+            ambient: [String]()
+        )
         for value in 0..<known {
             let cap = cap_value_t(value)
             let name = capabilityName(cap)
@@ -74,8 +87,9 @@ extension IsolationReport {
             if cap_get_bound(cap) == 1 { sets.bounding.append(name) }
             if cap_get_ambient(cap) == 1 { sets.ambient.append(name) }
         }
-        return Capabilities(effective: sets.effective, permitted: sets.permitted, inheritable: sets.inheritable,
-                            bounding: sets.bounding, ambient: sets.ambient, known: known)
+        return Capabilities(
+            effective: sets.effective, permitted: sets.permitted, inheritable: sets.inheritable,
+            bounding: sets.bounding, ambient: sets.ambient, known: known)
     }
 
     /// `CAP_NET_ADMIN`, as the kernel's headers and the OCI spec spell it.

@@ -11,10 +11,14 @@ extension IsolationReport {
         func t(_ en: String, _ chinese: String) -> String { zh ? chinese : en }
         var rows: [(String, String)] = [
             ("pid / ppid", "\(pid) / \(ppid)" + (pid == 1 ? t("  (PID 1 of its namespace)", "  （所在命名空间的 PID 1）") : "")),
-            ("uid / gid", "\(uid) / \(gid)" + (groups.isEmpty ? "" : t("  groups ", "  附加组 ") + groups.map(String.init).joined(separator: ","))),
+            (
+                "uid / gid",
+                "\(uid) / \(gid)"
+                    + (groups.isEmpty ? "" : t("  groups ", "  附加组 ") + groups.map(String.init).joined(separator: ","))
+            ),
             (t("hostname", "主机名"), hostname),
             (t("root", "根目录"), root + (rootMount.map { t("  mounted from ", "  挂载自 ") + $0 } ?? "")),
-            (t("mounts", "挂载数"), mountCount.map(String.init) ?? t("unknown (no /proc mounted)", "未知（没有挂载 /proc）")),
+            (t("mounts", "挂载数"), mountCount.map(String.init) ?? t("unknown (no /proc mounted)", "未知（没有挂载 /proc）"))
         ]
         for ns in namespaces {
             var value = ns.id ?? t("unavailable", "不可用")
@@ -26,8 +30,10 @@ extension IsolationReport {
             rows.append((t("ns ", "命名空间 ") + ns.kind, value))
         }
         if let caps = capabilities {
-            for (name, set) in [("effective", caps.effective), ("permitted", caps.permitted), ("bounding", caps.bounding),
-                                ("inheritable", caps.inheritable), ("ambient", caps.ambient)] {
+            for (name, set) in [
+                ("effective", caps.effective), ("permitted", caps.permitted), ("bounding", caps.bounding),
+                ("inheritable", caps.inheritable), ("ambient", caps.ambient)
+            ] {
                 rows.append((t("cap ", "能力 ") + name, summarize(set, of: caps.known, language: language)))
             }
         }
@@ -55,10 +61,14 @@ extension IsolationReport {
         if names.count == known { return zh ? "全部 \(known) 个" : "all \(known)" }
         let short = { (name: String) in name.replacingOccurrences(of: "CAP_", with: "") }
         if names.count > known / 2 {
-            let missing = (0..<known).map { IsolationReport.capabilityName(cap_value_t($0)) }.filter { !names.contains($0) }
-            return (zh ? "\(known) 个中的 \(names.count) 个，缺少：" : "\(names.count) of \(known), all but: ") + missing.map(short).joined(separator: " ")
+            let missing = (0..<known).map { IsolationReport.capabilityName(cap_value_t($0)) }.filter {
+                !names.contains($0)
+            }
+            return (zh ? "\(known) 个中的 \(names.count) 个，缺少：" : "\(names.count) of \(known), all but: ")
+                + missing.map(short).joined(separator: " ")
         }
-        return (zh ? "\(known) 个中的 \(names.count) 个：" : "\(names.count) of \(known): ") + names.map(short).joined(separator: " ")
+        return (zh ? "\(known) 个中的 \(names.count) 个：" : "\(names.count) of \(known): ")
+            + names.map(short).joined(separator: " ")
     }
 
     public func json() throws -> String {

@@ -84,7 +84,9 @@ public enum FrontMatter {
         }
         func scalar(_ node: Node?, _ field: String, _ expected: String) throws -> String? {
             guard let node else { return nil }
-            guard case .scalar(let value) = node else { throw LessonsError.wrongType(file: file, field: field, expected: expected) }
+            guard case .scalar(let value) = node else {
+                throw LessonsError.wrongType(file: file, field: field, expected: expected)
+            }
             // A plain `~`, `null` or nothing is YAML's null: the same as leaving the field out.
             if value.style == .plain && ["", "~", "null", "Null", "NULL"].contains(value.string) { return nil }
             return value.string
@@ -92,7 +94,9 @@ public enum FrontMatter {
         func text(_ key: String) throws -> String? { try scalar(fields[key], key, expectedName(String.self)) }
         func number(_ key: String) throws -> Int? {
             guard let value = try scalar(fields[key], key, expectedName(Int.self)) else { return nil }
-            guard let number = Int(value) else { throw LessonsError.wrongType(file: file, field: key, expected: expectedName(Int.self)) }
+            guard let number = Int(value) else {
+                throw LessonsError.wrongType(file: file, field: key, expected: expectedName(Int.self))
+            }
             return number
         }
         var raw = Raw()
@@ -103,19 +107,24 @@ public enum FrontMatter {
         raw.era = try text("era")
         raw.order = try number("order")
         if let events = fields["events"] {
-            guard case .sequence(let items) = events else { throw LessonsError.wrongType(file: file, field: "events", expected: expectedName([String].self)) }
+            guard case .sequence(let items) = events else {
+                throw LessonsError.wrongType(file: file, field: "events", expected: expectedName([String].self))
+            }
             raw.events = try items.enumerated().map { index, item in
                 try scalar(item, "events[\(index)]", expectedName(String.self)) ?? ""
             }
         }
         if let sources = fields["sources"] {
-            guard case .sequence(let items) = sources else { throw LessonsError.wrongType(file: file, field: "sources", expected: expectedName([RawSource].self)) }
+            guard case .sequence(let items) = sources else {
+                throw LessonsError.wrongType(file: file, field: "sources", expected: expectedName([RawSource].self))
+            }
             raw.sources = try items.enumerated().map { index, item in
                 guard case .mapping(let source) = item else {
                     throw LessonsError.wrongType(file: file, field: "sources[\(index)]", expected: "a `title: …` entry")
                 }
-                return RawSource(title: try scalar(source["title"], "sources[\(index)].title", expectedName(String.self)),
-                                 url: try scalar(source["url"], "sources[\(index)].url", expectedName(String.self)))
+                return RawSource(
+                    title: try scalar(source["title"], "sources[\(index)].title", expectedName(String.self)),
+                    url: try scalar(source["url"], "sources[\(index)].url", expectedName(String.self)))
             }
         }
         return raw
@@ -137,22 +146,26 @@ public enum FrontMatter {
         let title = try required(raw.title, "title", "add `title: \"…\"`, the lesson's title")
         let kindText = try required(raw.kind, "kind", "add `kind: stage` or `kind: history`")
         guard let kind = LessonKind(rawValue: kindText) else {
-            throw LessonsError.invalidField(file: file, field: "kind", value: kindText,
-                                            expected: "`stage` or `history`")
+            throw LessonsError.invalidField(
+                file: file, field: "kind", value: kindText,
+                expected: "`stage` or `history`")
         }
         guard let order = raw.order else {
-            throw LessonsError.missingField(file: file, field: "order",
-                                            hint: "add `order: <number>`, the lesson's place in the list")
+            throw LessonsError.missingField(
+                file: file, field: "order",
+                hint: "add `order: <number>`, the lesson's place in the list")
         }
         switch kind {
         case .stage:
             guard let stage = raw.stage else {
-                throw LessonsError.missingField(file: file, field: "stage",
-                                                hint: "a stage lesson needs `stage: <number>`, the stage it explains")
+                throw LessonsError.missingField(
+                    file: file, field: "stage",
+                    hint: "a stage lesson needs `stage: <number>`, the stage it explains")
             }
             if stage < 0 {
-                throw LessonsError.invalidField(file: file, field: "stage", value: String(stage),
-                                                expected: "a stage number, 0 or more")
+                throw LessonsError.invalidField(
+                    file: file, field: "stage", value: String(stage),
+                    expected: "a stage number, 0 or more")
             }
         case .history:
             _ = try required(raw.era, "era", "a history lesson needs `era: \"…\"`, e.g. `era: \"1979–2000\"`")
@@ -160,11 +173,14 @@ public enum FrontMatter {
         guard let rawSources = raw.sources else {
             throw LessonsError.missingField(
                 file: file, field: "sources",
-                hint: "list the documents the lesson draws on, each with `- title: \"…\"` and, if online, `url: https://…`")
+                hint:
+                    "list the documents the lesson draws on, each with `- title: \"…\"` and, if online, `url: https://…`"
+            )
         }
         if rawSources.isEmpty {
-            throw LessonsError.invalidField(file: file, field: "sources", value: "",
-                                            expected: "at least one source (`- title: \"…\"`, `url: https://…`)")
+            throw LessonsError.invalidField(
+                file: file, field: "sources", value: "",
+                expected: "at least one source (`- title: \"…\"`, `url: https://…`)")
         }
         var sources: [LessonSource] = []
         for (index, source) in rawSources.enumerated() {
@@ -173,8 +189,9 @@ public enum FrontMatter {
             var url: String?
             if let text = source.url?.trimmingCharacters(in: .whitespacesAndNewlines) {
                 guard isWebURL(text) else {
-                    throw LessonsError.invalidField(file: file, field: "\(field).url", value: text,
-                                                    expected: "an http:// or https:// address, or no `url:` for a document that is not online")
+                    throw LessonsError.invalidField(
+                        file: file, field: "\(field).url", value: text,
+                        expected: "an http:// or https:// address, or no `url:` for a document that is not online")
                 }
                 url = text
             }
@@ -191,8 +208,8 @@ public enum FrontMatter {
     /// Whether `text` is an absolute http(s) URL with a host.
     public static func isWebURL(_ text: String) -> Bool {
         guard let components = URLComponents(string: text),
-              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = components.host, !host.isEmpty
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty
         else { return false }
         return true
     }

@@ -59,11 +59,13 @@ public struct HTMLSite: Sendable {
     func page(_ lesson: Lesson, previous: Lesson?, next: Lesson?) -> String {
         let labels = Labels.of(lesson.language)
         let other = lesson.language.other
-        let counterpart = catalog.lessons(in: other).contains { $0.id == lesson.id }
+        let counterpart =
+            catalog.lessons(in: other).contains { $0.id == lesson.id }
             ? "../\(other.rawValue)/\(lesson.id).html" : "../\(other.rawValue)/index.html"
         let document = MarkdownDocument(parsing: lesson.body)
         var title = ""
-        if case .heading(1, _)? = document.blocks.first {} else {
+        if case .heading(1, _)? = document.blocks.first {
+        } else {
             title = "<h1>\(escape(lesson.title))</h1>\n"
         }
         let rendered = HTMLSite.labelCodeBlocks(CommonMark.html(lesson.body, rewriteURL: HTMLSite.exportedURL))
@@ -71,17 +73,22 @@ public struct HTMLSite: Sendable {
         let body = anchored.html
         var contents = ""
         if anchored.contents.count > 1 {
-            contents = "<nav class=\"toc\" aria-label=\"\(escape(labels.contents))\"><p>\(escape(labels.contents))</p><ol>\n"
-                + anchored.contents.map { "<li><a href=\"#\($0.id)\">\(escape($0.text))</a></li>" }.joined(separator: "\n")
+            contents =
+                "<nav class=\"toc\" aria-label=\"\(escape(labels.contents))\"><p>\(escape(labels.contents))</p><ol>\n"
+                + anchored.contents.map { "<li><a href=\"#\($0.id)\">\(escape($0.text))</a></li>" }.joined(
+                    separator: "\n")
                 + "\n</ol></nav>\n"
         }
         var tryIt = ""
         if lesson.metadata.kind == .stage, let stage = lesson.metadata.stage {
             let exercises = extras.exercises[lesson.language]?[stage] ?? []
-            tryIt = "<aside class=\"try\"><p><strong>\(escape(labels.tryIt))</strong> \(escape(labels.walkthrough)) <code>contlab stage \(stage)</code></p>\n"
+            tryIt =
+                "<aside class=\"try\"><p><strong>\(escape(labels.tryIt))</strong> \(escape(labels.walkthrough)) <code>contlab stage \(stage)</code></p>\n"
             if !exercises.isEmpty {
-                tryIt += "<p>\(escape(labels.exercisesIntro)) <code>contlab exercises init lab</code>, <code>contlab verify \(escape(exercises[0].id))</code></p>\n<ul>\n"
-                    + exercises.map { "<li><code>\(escape($0.id))</code> \(escape($0.title))</li>" }.joined(separator: "\n") + "\n</ul>\n"
+                tryIt +=
+                    "<p>\(escape(labels.exercisesIntro)) <code>contlab exercises init lab</code>, <code>contlab verify \(escape(exercises[0].id))</code></p>\n<ul>\n"
+                    + exercises.map { "<li><code>\(escape($0.id))</code> \(escape($0.title))</li>" }.joined(
+                        separator: "\n") + "\n</ul>\n"
             }
             tryIt += "</aside>\n"
         }
@@ -96,37 +103,39 @@ public struct HTMLSite: Sendable {
         }.joined(separator: "\n")
         var pager = ""
         if let previous {
-            pager += "<a class=\"previous\" rel=\"prev\" href=\"\(escape(previous.id)).html\"><span>← \(escape(labels.previous))</span>\(escape(previous.title))</a>\n"
+            pager +=
+                "<a class=\"previous\" rel=\"prev\" href=\"\(escape(previous.id)).html\"><span>← \(escape(labels.previous))</span>\(escape(previous.title))</a>\n"
         }
         if let next {
-            pager += "<a class=\"next\" rel=\"next\" href=\"\(escape(next.id)).html\"><span>\(escape(labels.next)) →</span>\(escape(next.title))</a>\n"
+            pager +=
+                "<a class=\"next\" rel=\"next\" href=\"\(escape(next.id)).html\"><span>\(escape(labels.next)) →</span>\(escape(next.title))</a>\n"
         }
         return """
-        \(HTMLSite.head(lang: lesson.language.htmlTag, title: lesson.title + " — contlab", stylesheet: "../style.css",
+            \(HTMLSite.head(lang: lesson.language.htmlTag, title: lesson.title + " — contlab", stylesheet: "../style.css",
                         extra: "<link rel=\"alternate\" hreflang=\"\(other.htmlTag)\" href=\"\(counterpart)\">\n"))
-        <body>
-        <nav class="top">
-        <a href="index.html">↑ \(escape(labels.allLessons))</a>
-        <a class="language" href="\(counterpart)" hreflang="\(other.htmlTag)" lang="\(other.htmlTag)">\(other.nativeName)</a>
-        </nav>
-        <main>
-        <article>
-        <p class="place">\(escape(labels.place(of: lesson.metadata)))</p>
-        \(title)\(tryIt)\(contents)\(body)
-        <section class="sources">
-        <h2>\(escape(labels.sources))</h2>
-        <ol>
-        \(sources)
-        </ol>
-        </section>
-        </article>
-        </main>
-        <nav class="pager">
-        \(pager)</nav>
-        </body>
-        </html>
+            <body>
+            <nav class="top">
+            <a href="index.html">↑ \(escape(labels.allLessons))</a>
+            <a class="language" href="\(counterpart)" hreflang="\(other.htmlTag)" lang="\(other.htmlTag)">\(other.nativeName)</a>
+            </nav>
+            <main>
+            <article>
+            <p class="place">\(escape(labels.place(of: lesson.metadata)))</p>
+            \(title)\(tryIt)\(contents)\(body)
+            <section class="sources">
+            <h2>\(escape(labels.sources))</h2>
+            <ol>
+            \(sources)
+            </ol>
+            </section>
+            </article>
+            </main>
+            <nav class="pager">
+            \(pager)</nav>
+            </body>
+            </html>
 
-        """
+            """
     }
 
     func lessonList(_ language: Language, prefix: String) -> String {
@@ -139,7 +148,8 @@ public struct HTMLSite: Sendable {
             guard !group.isEmpty else { continue }
             html += "<h3>\(escape(heading))</h3>\n<ol class=\"lessons\">\n"
             for lesson in group {
-                html += "<li><span class=\"place\">\(escape(labels.place(of: lesson.metadata)))</span> <a href=\"\(prefix)\(escape(lesson.id)).html\">\(escape(lesson.title))</a></li>\n"
+                html +=
+                    "<li><span class=\"place\">\(escape(labels.place(of: lesson.metadata)))</span> <a href=\"\(prefix)\(escape(lesson.id)).html\">\(escape(lesson.title))</a></li>\n"
             }
             html += "</ol>\n"
         }
@@ -150,52 +160,52 @@ public struct HTMLSite: Sendable {
         let labels = Labels.of(language)
         let other = language.other
         return """
-        \(HTMLSite.head(lang: language.htmlTag, title: labels.siteTitle, stylesheet: "../style.css"))
-        <body>
-        <nav class="top">
-        <a href="../index.html">↑ contlab</a>
-        <a class="language" href="../\(other.rawValue)/index.html" hreflang="\(other.htmlTag)" lang="\(other.htmlTag)">\(other.nativeName)</a>
-        </nav>
-        <main>
-        <h1>\(escape(labels.siteTitle))</h1>
-        <p class="intro">\(escape(labels.siteIntro))</p>
-        \(extras.timeline[language] == nil ? "" : "<p><a href=\"timeline.html\">\(escape(labels.timeline))</a></p>")
-        <input id="search" type="search" hidden placeholder="\(escape(labels.search))" aria-label="\(escape(labels.search))">
-        <ol id="results"></ol>
-        \(lessonList(language, prefix: ""))
-        </main>
-        <script src="search-index.js"></script>
-        <script src="../search.js"></script>
-        </body>
-        </html>
+            \(HTMLSite.head(lang: language.htmlTag, title: labels.siteTitle, stylesheet: "../style.css"))
+            <body>
+            <nav class="top">
+            <a href="../index.html">↑ contlab</a>
+            <a class="language" href="../\(other.rawValue)/index.html" hreflang="\(other.htmlTag)" lang="\(other.htmlTag)">\(other.nativeName)</a>
+            </nav>
+            <main>
+            <h1>\(escape(labels.siteTitle))</h1>
+            <p class="intro">\(escape(labels.siteIntro))</p>
+            \(extras.timeline[language] == nil ? "" : "<p><a href=\"timeline.html\">\(escape(labels.timeline))</a></p>")
+            <input id="search" type="search" hidden placeholder="\(escape(labels.search))" aria-label="\(escape(labels.search))">
+            <ol id="results"></ol>
+            \(lessonList(language, prefix: ""))
+            </main>
+            <script src="search-index.js"></script>
+            <script src="../search.js"></script>
+            </body>
+            </html>
 
-        """
+            """
     }
 
     func home() -> String {
         let columns = Language.allCases.map { language -> String in
             let labels = Labels.of(language)
             return """
-            <section lang="\(language.htmlTag)">
-            <h2><a href="\(language.rawValue)/index.html">\(escape(labels.siteTitle))</a></h2>
-            <p class="intro">\(escape(labels.siteIntro))</p>
-            \(lessonList(language, prefix: "\(language.rawValue)/"))
-            </section>
-            """
+                <section lang="\(language.htmlTag)">
+                <h2><a href="\(language.rawValue)/index.html">\(escape(labels.siteTitle))</a></h2>
+                <p class="intro">\(escape(labels.siteIntro))</p>
+                \(lessonList(language, prefix: "\(language.rawValue)/"))
+                </section>
+                """
         }.joined(separator: "\n")
         return """
-        \(HTMLSite.head(lang: "en", title: "contlab lessons · contlab 课程", stylesheet: "style.css"))
-        <body>
-        <main class="home">
-        <h1>contlab</h1>
-        <div class="columns">
-        \(columns)
-        </div>
-        </main>
-        </body>
-        </html>
+            \(HTMLSite.head(lang: "en", title: "contlab lessons · contlab 课程", stylesheet: "style.css"))
+            <body>
+            <main class="home">
+            <h1>contlab</h1>
+            <div class="columns">
+            \(columns)
+            </div>
+            </main>
+            </body>
+            </html>
 
-        """
+            """
     }
 
     /// Every page's start, up to and including </head>; `extra` goes before </head>.
@@ -219,27 +229,28 @@ public struct HTMLSite: Sendable {
         let other = language.other
         let svg = picture.range(of: "?>").map { String(picture[$0.upperBound...]) } ?? picture
         return """
-        \(HTMLSite.head(lang: language.htmlTag, title: labels.timeline + " — contlab", stylesheet: "../style.css"))
-        <body>
-        <nav class="top">
-        <a href="index.html">↑ \(escape(labels.allLessons))</a>
-        <a class="language" href="../\(other.rawValue)/timeline.html" hreflang="\(other.htmlTag)" lang="\(other.htmlTag)">\(other.nativeName)</a>
-        </nav>
-        <main class="timeline">
-        <p class="intro">\(escape(labels.timelineIntro))</p>
-        <div class="picture">\(svg)</div>
-        </main>
-        </body>
-        </html>
+            \(HTMLSite.head(lang: language.htmlTag, title: labels.timeline + " — contlab", stylesheet: "../style.css"))
+            <body>
+            <nav class="top">
+            <a href="index.html">↑ \(escape(labels.allLessons))</a>
+            <a class="language" href="../\(other.rawValue)/timeline.html" hreflang="\(other.htmlTag)" lang="\(other.htmlTag)">\(other.nativeName)</a>
+            </nav>
+            <main class="timeline">
+            <p class="intro">\(escape(labels.timelineIntro))</p>
+            <div class="picture">\(svg)</div>
+            </main>
+            </body>
+            </html>
 
-        """
+            """
     }
 
     /// The lessons and events of `language` for search.js, as a script that sets CONTLAB_INDEX.
     func searchIndex(_ language: Language) -> String {
         var entries = catalog.lessons(in: language).map { lesson in
-            SiteExtras.SearchEntry(title: lesson.title, text: HTMLSite.plainText(CommonMark.html(lesson.body, rewriteURL: { _ in nil })),
-                                   url: "\(lesson.id).html")
+            SiteExtras.SearchEntry(
+                title: lesson.title, text: HTMLSite.plainText(CommonMark.html(lesson.body, rewriteURL: { _ in nil })),
+                url: "\(lesson.id).html")
         }
         entries += extras.events[language] ?? []
         let encoder = JSONEncoder()

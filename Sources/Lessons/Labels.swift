@@ -39,7 +39,8 @@ struct Labels {
         switch language {
         case .en:
             return Labels(
-                sources: "Sources", links: "Links", image: { $0.isEmpty ? "image" : "image: \($0)" }, history: "History",
+                sources: "Sources", links: "Links", image: { $0.isEmpty ? "image" : "image: \($0)" },
+                history: "History",
                 allLessons: "All lessons", previous: "Previous", next: "Next",
                 siteTitle: "contlab lessons",
                 siteIntro: "How Linux containers work, built stage by stage, and where they came from.",
@@ -47,7 +48,8 @@ struct Labels {
                 contents: "On this page", tryIt: "Do it for real:", walkthrough: "the guided walk-through is",
                 exercisesIntro: "Graded exercises for this stage: make a workspace with",
                 timeline: "The timeline: 1979 to today, as a picture",
-                timelineIntro: "Years run left to right; each lane is a kind of change, each row a technology. Point at a mark, or move to it with Tab, to read its card; a mark opens the lesson that tells it.",
+                timelineIntro:
+                    "Years run left to right; each lane is a kind of change, each row a technology. Point at a mark, or move to it with Tab, to read its card; a mark opens the lesson that tells it.",
                 search: "Search the lessons and the history",
                 stageFormat: { "Stage \($0)" })
         case .zh:

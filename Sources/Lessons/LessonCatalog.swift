@@ -14,8 +14,10 @@ public struct LessonCatalog: Sendable {
 
     /// Reads and checks every `<lang>/*.md` under `directory` for the given languages. A missing
     /// language directory holds no lessons; every broken lesson is reported, not just the first.
-    public static func load(from directory: URL,
-                            languages: [Language] = Language.allCases) throws -> LessonCatalog {
+    public static func load(
+        from directory: URL,
+        languages: [Language] = Language.allCases
+    ) throws -> LessonCatalog {
         var lessons: [Language: [Lesson]] = [:]
         var errors: [LessonsError] = []
         for language in languages {
@@ -39,7 +41,8 @@ public struct LessonCatalog: Sendable {
         do {
             text = try String(contentsOf: file, encoding: .utf8)
         } catch {
-            throw LessonsError.unreadable(file: file.path, reason: "not a readable UTF-8 file (\(error.localizedDescription))")
+            throw LessonsError.unreadable(
+                file: file.path, reason: "not a readable UTF-8 file (\(error.localizedDescription))")
         }
         return try FrontMatter.parseLesson(text: text, file: file.path, language: language)
     }
@@ -48,7 +51,8 @@ public struct LessonCatalog: Sendable {
     /// directory, not a lesson.
     public static func lessonFiles(in directory: URL) -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names
+        return
+            names
             .filter { $0.hasSuffix(".md") && !$0.hasPrefix(".") && $0.lowercased() != "readme.md" }
             .sorted()
             .map { directory.appendingPathComponent($0) }
@@ -79,7 +83,8 @@ public struct LessonCatalog: Sendable {
         guard !query.isEmpty else { return [] }
         let containing = ids.filter { $0.lowercased().contains(query) }
         let limit = max(2, query.count / 3)
-        let near = ids
+        let near =
+            ids
             .map { ($0, Suggestions.editDistance(query, $0.lowercased())) }
             .filter { $0.1 <= limit && !containing.contains($0.0) }
             .sorted { ($0.1, $0.0) < ($1.1, $1.0) }
@@ -149,7 +154,9 @@ public enum CorpusCheck {
         let a = en.metadata, b = zh.metadata
         func differs(_ field: String, _ x: String, _ y: String) {
             if x != y {
-                problems.append("\(zh.file): `\(field)` is \(y.isEmpty ? "missing" : "`\(y)`") but \(en.file) says \(x.isEmpty ? "nothing" : "`\(x)`")")
+                problems.append(
+                    "\(zh.file): `\(field)` is \(y.isEmpty ? "missing" : "`\(y)`") but \(en.file) says \(x.isEmpty ? "nothing" : "`\(x)`")"
+                )
             }
         }
         differs("id", a.id, b.id)
@@ -160,7 +167,9 @@ public enum CorpusCheck {
         let enSections = MarkdownDocument(parsing: en.body).sectionTitles
         let zhSections = MarkdownDocument(parsing: zh.body).sectionTitles
         if enSections.count != zhSections.count {
-            problems.append("\(zh.file) has \(zhSections.count) sections (## headings) but \(en.file) has \(enSections.count): the translations should follow the same outline")
+            problems.append(
+                "\(zh.file) has \(zhSections.count) sections (## headings) but \(en.file) has \(enSections.count): the translations should follow the same outline"
+            )
         }
         return problems
     }

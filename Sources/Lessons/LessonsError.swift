@@ -17,8 +17,9 @@ public enum LessonsError: Error, CustomStringConvertible, Equatable {
     /// The file could not be read.
     case unreadable(file: String, reason: String)
     /// No lesson with this id in this language (`existsIn`: the other language has it).
-    case unknownLesson(id: String, language: Language, suggestions: [String], directory: String,
-                       existsIn: Language? = nil)
+    case unknownLesson(
+        id: String, language: Language, suggestions: [String], directory: String,
+        existsIn: Language? = nil)
     /// `--lang` got something other than `en` or `zh`.
     case unknownLanguage(String)
     /// Writing the HTML site failed.
@@ -29,13 +30,15 @@ public enum LessonsError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .missingFrontMatter(file):
-            return "\(file): no front matter — a lesson starts with a line `---`, then YAML fields (id, title, kind, order, sources, …), then another `---` line, then the Markdown text"
+            return
+                "\(file): no front matter — a lesson starts with a line `---`, then YAML fields (id, title, kind, order, sources, …), then another `---` line, then the Markdown text"
         case let .invalidYAML(file, detail):
             return "\(file): the front matter is not valid YAML: \(detail)"
         case let .missingField(file, field, hint):
             return "\(file): front matter field `\(field)` is missing — \(hint)"
         case let .invalidField(file, field, value, expected):
-            return "\(file): front matter field `\(field)` is \(value.isEmpty ? "empty" : "`\(value)`") — expected \(expected)"
+            return
+                "\(file): front matter field `\(field)` is \(value.isEmpty ? "empty" : "`\(value)`") — expected \(expected)"
         case let .wrongType(file, field, expected):
             return "\(file): front matter field `\(field)` has the wrong type — expected \(expected)"
         case let .unreadable(file, reason):
@@ -47,7 +50,8 @@ public enum LessonsError: Error, CustomStringConvertible, Equatable {
             } else if suggestions.isEmpty {
                 text += " — `contlab lessons --lang \(language.rawValue)` lists the lessons there"
             } else {
-                text += " — did you mean "
+                text +=
+                    " — did you mean "
                     + suggestions.map { "`\($0)`" }.joined(separator: " or ") + "?"
             }
             return text

@@ -101,7 +101,8 @@ enum CommonMark {
     /// level: its blocks join its parent's.
     static func blocks(in node: OpaquePointer, depth: Int) -> [MarkdownBlock] {
         children(of: node).flatMap { child -> [MarkdownBlock] in
-            let nests = [CMARK_NODE_BLOCK_QUOTE, CMARK_NODE_LIST, CMARK_NODE_CUSTOM_BLOCK].contains(cmark_node_get_type(child))
+            let nests = [CMARK_NODE_BLOCK_QUOTE, CMARK_NODE_LIST, CMARK_NODE_CUSTOM_BLOCK].contains(
+                cmark_node_get_type(child))
             if nests && depth >= MarkdownDocument.maximumDepth {
                 if cmark_node_get_type(child) == CMARK_NODE_LIST {
                     return children(of: child).flatMap { blocks(in: $0, depth: depth) }
@@ -124,11 +125,13 @@ enum CommonMark {
             let ordered = cmark_node_get_list_type(node) == CMARK_ORDERED_LIST
             let delimiter: Character = cmark_node_get_list_delim(node) == CMARK_PAREN_DELIM ? ")" : "."
             let items = children(of: node).map { blocks(in: $0, depth: depth + 1) }
-            return .list(ordered: ordered, start: ordered ? Int(cmark_node_get_list_start(node)) : 0,
-                         delimiter: delimiter, tight: cmark_node_get_list_tight(node) != 0, items: items)
+            return .list(
+                ordered: ordered, start: ordered ? Int(cmark_node_get_list_start(node)) : 0,
+                delimiter: delimiter, tight: cmark_node_get_list_tight(node) != 0, items: items)
         case CMARK_NODE_CODE_BLOCK:
-            return .codeBlock(info: string(cmark_node_get_fence_info(node)),
-                              code: string(cmark_node_get_literal(node)))
+            return .codeBlock(
+                info: string(cmark_node_get_fence_info(node)),
+                code: string(cmark_node_get_literal(node)))
         case CMARK_NODE_HTML_BLOCK:
             return .htmlBlock(string(cmark_node_get_literal(node)))
         case CMARK_NODE_THEMATIC_BREAK:
@@ -166,7 +169,8 @@ enum CommonMark {
         case CMARK_NODE_LINK:
             return .link(url: string(cmark_node_get_url(node)), title: string(cmark_node_get_title(node)), inner())
         case CMARK_NODE_IMAGE:
-            return .image(url: string(cmark_node_get_url(node)), title: string(cmark_node_get_title(node)), alt: inner())
+            return .image(
+                url: string(cmark_node_get_url(node)), title: string(cmark_node_get_title(node)), alt: inner())
         case CMARK_NODE_CUSTOM_INLINE: return .emphasis(inner())
         default: return nil
         }
@@ -187,7 +191,8 @@ enum CommonMark {
             }
         }
         guard let before = edge(cmark_node_previous(softBreak), last: true),
-              let after = edge(cmark_node_next(softBreak), last: false) else { return false }
+            let after = edge(cmark_node_next(softBreak), last: false)
+        else { return false }
         return TextWrapper.isWide(before) && TextWrapper.isWide(after)
     }
 
@@ -201,7 +206,8 @@ enum CommonMark {
         let iterator = cmark_iter_new(root)
         while cmark_iter_next(iterator) != CMARK_EVENT_DONE {
             guard cmark_iter_get_event_type(iterator) == CMARK_EVENT_ENTER,
-                  let node = cmark_iter_get_node(iterator) else { continue }
+                let node = cmark_iter_get_node(iterator)
+            else { continue }
             switch cmark_node_get_type(node) {
             case CMARK_NODE_LINK:
                 if let replacement = rewriteURL(string(cmark_node_get_url(node))) {

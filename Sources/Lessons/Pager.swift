@@ -15,8 +15,10 @@ public enum Pager {
 
     /// Writes `text` to stdout, through `$PAGER` (else `less -R`) if `page` is true. If the
     /// pager cannot start, the text is written out directly rather than lost.
-    public static func show(_ text: String, page: Bool,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public static func show(
+        _ text: String, page: Bool,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         guard page else {
             FileHandle.standardOutput.write(Data(text.utf8))
             return

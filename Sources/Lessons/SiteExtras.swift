@@ -50,10 +50,16 @@ extension HTMLSite {
         var result = ""
         var last = html.startIndex
         for match in pattern.matches(in: html, range: NSRange(html.startIndex..., in: html)) {
-            guard let whole = Range(match.range, in: html), let inner = Range(match.range(at: 1), in: html) else { continue }
+            guard let whole = Range(match.range, in: html), let inner = Range(match.range(at: 1), in: html) else {
+                continue
+            }
             let text = plainText(String(html[inner]))
-            var slug = String(text.lowercased().unicodeScalars.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "-" })
-                .split(separator: "-").joined(separator: "-")
+            var slug = String(
+                text.lowercased().unicodeScalars.map {
+                    ("a"..."z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "-"
+                }
+            )
+            .split(separator: "-").joined(separator: "-")
             if slug.count < 2 { slug = "s\(contents.count + 1)" }
             var id = slug
             var n = 2
@@ -69,13 +75,15 @@ extension HTMLSite {
 
     /// Each `diagram:FILE` code block replaced by its SVG, in a figure that scrolls if narrow.
     static func drawDiagrams(_ html: String, _ svgs: [String: String]) -> String {
-        let pattern = try! NSRegularExpression(pattern: #"<pre data-lang="diagram:([^"]+)"><code class="[^"]*">.*?</code></pre>"#,
-                                               options: [.dotMatchesLineSeparators])
+        let pattern = try! NSRegularExpression(
+            pattern: #"<pre data-lang="diagram:([^"]+)"><code class="[^"]*">.*?</code></pre>"#,
+            options: [.dotMatchesLineSeparators])
         var result = ""
         var last = html.startIndex
         for match in pattern.matches(in: html, range: NSRange(html.startIndex..., in: html)) {
             guard let whole = Range(match.range, in: html), let name = Range(match.range(at: 1), in: html),
-                  let svg = svgs[String(html[name])] else { continue }
+                let svg = svgs[String(html[name])]
+            else { continue }
             result += html[last..<whole.lowerBound] + "<figure class=\"diagram\">" + svg + "</figure>"
             last = whole.upperBound
         }
@@ -94,31 +102,31 @@ extension HTMLSite {
     /// disk may not fetch files): every word typed must appear in the title or the text.
     /// Without JavaScript the box stays hidden and the pages read as they are.
     static let searchScript = #"""
-    (function () {
-      var box = document.getElementById("search");
-      var list = document.getElementById("results");
-      if (!box || !list || typeof CONTLAB_INDEX === "undefined") return;
-      box.hidden = false;
-      function search() {
-        var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
-        list.textContent = "";
-        if (!words.length) return;
-        CONTLAB_INDEX.filter(function (entry) {
-          var hay = (entry.title + " " + entry.text).toLowerCase();
-          return words.every(function (w) { return hay.indexOf(w) >= 0; });
-        }).slice(0, 20).forEach(function (entry) {
-          var item = document.createElement("li");
-          var link = document.createElement("a");
-          link.href = entry.url;
-          link.textContent = entry.title;
-          item.appendChild(link);
-          list.appendChild(item);
-        });
-      }
-      box.addEventListener("input", search);
-      // index.html#q=words opens with that search done: a link can carry a search.
-      var asked = /^#q=(.*)$/.exec(location.hash);
-      if (asked) { box.value = decodeURIComponent(asked[1]); search(); }
-    })();
-    """#
+        (function () {
+          var box = document.getElementById("search");
+          var list = document.getElementById("results");
+          if (!box || !list || typeof CONTLAB_INDEX === "undefined") return;
+          box.hidden = false;
+          function search() {
+            var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+            list.textContent = "";
+            if (!words.length) return;
+            CONTLAB_INDEX.filter(function (entry) {
+              var hay = (entry.title + " " + entry.text).toLowerCase();
+              return words.every(function (w) { return hay.indexOf(w) >= 0; });
+            }).slice(0, 20).forEach(function (entry) {
+              var item = document.createElement("li");
+              var link = document.createElement("a");
+              link.href = entry.url;
+              link.textContent = entry.title;
+              item.appendChild(link);
+              list.appendChild(item);
+            });
+          }
+          box.addEventListener("input", search);
+          // index.html#q=words opens with that search done: a link can carry a search.
+          var asked = /^#q=(.*)$/.exec(location.hash);
+          if (asked) { box.value = decodeURIComponent(asked[1]); search(); }
+        })();
+        """#
 }

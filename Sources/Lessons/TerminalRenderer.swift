@@ -89,8 +89,10 @@ private struct Layout {
 
     // MARK: Blocks
 
-    mutating func blocks(_ blocks: [MarkdownBlock], width: Int, tight: Bool, depth: Int,
-                         listDepth: Int) -> [String] {
+    mutating func blocks(
+        _ blocks: [MarkdownBlock], width: Int, tight: Bool, depth: Int,
+        listDepth: Int
+    ) -> [String] {
         var out: [String] = []
         for block in blocks {
             if depth == 0, case let .heading(level, _) = block, level <= 2 {
@@ -111,12 +113,14 @@ private struct Layout {
         case let .heading(level, inlines):
             return heading(level: level, inlines, width: width)
         case let .blockQuote(children):
-            let inner = blocks(children, width: narrower(width, by: 2), tight: false, depth: depth + 1,
-                               listDepth: listDepth)
+            let inner = blocks(
+                children, width: narrower(width, by: 2), tight: false, depth: depth + 1,
+                listDepth: listDepth)
             return inner.map { $0.isEmpty ? styled("│", .muted) : styled("│ ", .muted) + $0 }
         case let .list(ordered, start, delimiter, tight, items):
-            return list(ordered: ordered, start: start, delimiter: delimiter, tight: tight, items: items,
-                        width: width, depth: depth, listDepth: listDepth)
+            return list(
+                ordered: ordered, start: start, delimiter: delimiter, tight: tight, items: items,
+                width: width, depth: depth, listDepth: listDepth)
         case let .codeBlock(info, code):
             return codeBlock(info: info, code: code)
         case let .htmlBlock(html):
@@ -153,8 +157,10 @@ private struct Layout {
         return lines
     }
 
-    mutating func list(ordered: Bool, start: Int, delimiter: Character, tight: Bool,
-                       items: [[MarkdownBlock]], width: Int, depth: Int, listDepth: Int) -> [String] {
+    mutating func list(
+        ordered: Bool, start: Int, delimiter: Character, tight: Bool,
+        items: [[MarkdownBlock]], width: Int, depth: Int, listDepth: Int
+    ) -> [String] {
         let bullets = ["•", "◦", "▪"]
         let markers = items.indices.map { index in
             ordered ? "\(start + index)\(delimiter)" : bullets[listDepth % bullets.count]
@@ -166,8 +172,9 @@ private struct Layout {
             let marker = markers[index]
             let padding = String(repeating: " ", count: markerWidth - 1 - Terminal.displayWidth(marker))
             let shown = (ordered ? padding + marker : marker + padding) + " "
-            let inner = blocks(item, width: narrower(width, by: markerWidth), tight: tight,
-                               depth: depth + 1, listDepth: listDepth + 1)
+            let inner = blocks(
+                item, width: narrower(width, by: markerWidth), tight: tight,
+                depth: depth + 1, listDepth: listDepth + 1)
             if inner.isEmpty { out.append(styled(marker, .muted)); continue }
             for (lineIndex, line) in inner.enumerated() {
                 if lineIndex == 0 {
@@ -184,7 +191,8 @@ private struct Layout {
     /// fence's language as a label.
     func codeBlock(info: String, code: String) -> [String] {
         // "diagram:FILE" names the data the site draws it from; here the drawing is the text.
-        let language = (info.split(separator: " ").first.map(String.init) ?? "").split(separator: ":").first.map(String.init) ?? ""
+        let language =
+            (info.split(separator: " ").first.map(String.init) ?? "").split(separator: ":").first.map(String.init) ?? ""
         var codeLines = code.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if codeLines.last == "" { codeLines.removeLast() }
         var out = [styled("  ┌─" + (language.isEmpty ? "" : " " + language), .muted)]
@@ -235,7 +243,7 @@ private struct Layout {
                 // Without colour, backticks are the only sign that this is code.
                 out.append(.text(renderer.color ? code : "`\(code)`", base.union(.code)))
             case .html:
-                break   // tags such as <kbd> are markup, their text arrives as text nodes
+                break  // tags such as <kbd> are markup, their text arrives as text nodes
             case let .emphasis(children):
                 out += runs(children, base.union(.emphasis))
             case let .strong(children):
@@ -273,8 +281,9 @@ private struct Layout {
             let prefix = label + String(repeating: " ", count: labelWidth - label.count)
             let wrapped = TextWrapper.wrap([.text(target, .muted)], width: narrower(width, by: labelWidth))
             for (index, line) in wrapped.enumerated() {
-                lines.append((index == 0 ? styled(prefix, .reference) : String(repeating: " ", count: labelWidth))
-                             + line.rendered(style))
+                lines.append(
+                    (index == 0 ? styled(prefix, .reference) : String(repeating: " ", count: labelWidth))
+                        + line.rendered(style))
             }
         }
         pending.removeAll()

@@ -18,16 +18,17 @@ public struct MountOptions: Equatable, Sendable {
         "ro": .readOnly, "nosuid": .noSUID, "nodev": .noDev, "noexec": .noExec, "sync": .synchronous,
         "dirsync": .dirSync, "mand": .mandLock, "noatime": .noATime, "nodiratime": .noDirATime,
         "relatime": .relATime, "strictatime": .strictATime, "bind": .bind, "rbind": [.bind, .recursive],
-        "remount": .remount, "silent": .silent, "nosymfollow": .noSymFollow,
+        "remount": .remount, "silent": .silent, "nosymfollow": .noSymFollow
     ]
     public static let clearing: [String: MountFlags] = [
         "rw": .readOnly, "suid": .noSUID, "dev": .noDev, "exec": .noExec, "async": .synchronous,
         "atime": .noATime, "diratime": .noDirATime, "norelatime": .relATime, "nostrictatime": .strictATime,
-        "nomand": .mandLock, "symfollow": .noSymFollow, "loud": .silent,
+        "nomand": .mandLock, "symfollow": .noSymFollow, "loud": .silent
     ]
     public static let propagations: [String: MountFlags] = [
         "private": .private, "rprivate": [.private, .recursive], "shared": .shared, "rshared": [.shared, .recursive],
-        "slave": .slave, "rslave": [.slave, .recursive], "unbindable": .unbindable, "runbindable": [.unbindable, .recursive],
+        "slave": .slave, "rslave": [.slave, .recursive], "unbindable": .unbindable,
+        "runbindable": [.unbindable, .recursive]
     ]
 
     /// Options applied to a mount and all below it, after it is made (runc's recursive ones).
@@ -56,7 +57,9 @@ public struct MountOptions: Equatable, Sendable {
     /// The flags a read-only bind needs to be remounted with: a bind mount ignores MS_RDONLY and
     /// the others on its first mount(2), so they take a second, MS_REMOUNT|MS_BIND one.
     public var remountFlags: MountFlags? {
-        let kept = flags.intersection([.readOnly, .noSUID, .noDev, .noExec, .noATime, .noDirATime, .relATime, .strictATime, .noSymFollow])
+        let kept = flags.intersection([
+            .readOnly, .noSUID, .noDev, .noExec, .noATime, .noDirATime, .relATime, .strictATime, .noSymFollow
+        ])
         guard isBind, !kept.isEmpty else { return nil }
         return kept.union([.remount, .bind])
     }

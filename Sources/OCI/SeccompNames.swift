@@ -20,18 +20,26 @@ public enum SeccompNames {
     }
 
     /// The names `action`, `comparison` and `architecture` know, for `features`.
-    public static let actions = ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-                                 "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"]
-    public static let operators = ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
-                                   "SCMP_CMP_NE"]
+    public static let actions = [
+        "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+        "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"
+    ]
+    public static let operators = [
+        "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
+        "SCMP_CMP_NE"
+    ]
     public static var architectures: [String] { knownArchitectures.map { "SCMP_ARCH_" + $0 } }
-    static let knownArchitectures = ["X86", "X86_64", "X32", "ARM", "AARCH64", "MIPS", "MIPS64", "MIPS64N32", "MIPSEL", "MIPSEL64",
-                                     "MIPSEL64N32", "PPC", "PPC64", "PPC64LE", "S390", "S390X", "RISCV64"]
+    static let knownArchitectures = [
+        "X86", "X86_64", "X32", "ARM", "AARCH64", "MIPS", "MIPS64", "MIPS64N32", "MIPSEL", "MIPSEL64",
+        "MIPSEL64N32", "PPC", "PPC64", "PPC64LE", "S390", "S390X", "RISCV64"
+    ]
 
     /// SCMP_CMP_* as libseccomp's enum scmp_compare.
     public static func comparison(_ name: String) -> UInt32? {
-        ["SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4, "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6,
-         "SCMP_CMP_MASKED_EQ": 7][name]
+        [
+            "SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4, "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6,
+            "SCMP_CMP_MASKED_EQ": 7
+        ][name]
     }
 
     /// SCMP_ARCH_X86_64 → "x86_64", the name seccomp_arch_resolve_name takes.
@@ -62,22 +70,27 @@ extension SpecCheck {
         // The runtime's own calls after loading the filter (its reports to the host) would wait for an
         // agent that has no descriptor yet; runc refuses these two for that reason too.
         if seccomp.defaultAction == "SCMP_ACT_NOTIFY" {
-            throw SpecError(path + ".defaultAction", "SCMP_ACT_NOTIFY cannot be used as the default action: the"
-                            + " runtime's own calls after loading the filter would wait on the agent; name the calls to"
-                            + " notify in syscalls")
+            throw SpecError(
+                path + ".defaultAction",
+                "SCMP_ACT_NOTIFY cannot be used as the default action: the"
+                    + " runtime's own calls after loading the filter would wait on the agent; name the calls to"
+                    + " notify in syscalls")
         }
         if SeccompNames.action(seccomp.defaultAction, errnoRet: nil) == nil {
             let known = SeccompNames.actions.joined(separator: ", ")
-            throw SpecError(path + ".defaultAction",
-                            "\"\(seccomp.defaultAction)\" is not an action contlab loads (\(known))")
+            throw SpecError(
+                path + ".defaultAction",
+                "\"\(seccomp.defaultAction)\" is not an action contlab loads (\(known))")
         }
         if let flags = seccomp.flags, !flags.isEmpty {
             throw SpecError(path + ".flags", "filter flags are not implemented by contlab yet; remove them")
         }
         if seccomp.usesNotify && (seccomp.listenerPath ?? "").isEmpty {
-            throw SpecError(path + ".listenerPath", "SCMP_ACT_NOTIFY needs an agent to answer the calls: give the"
-                            + " path of its unix socket (the runtime connects there and sends it the filter's"
-                            + " descriptor)")
+            throw SpecError(
+                path + ".listenerPath",
+                "SCMP_ACT_NOTIFY needs an agent to answer the calls: give the"
+                    + " path of its unix socket (the runtime connects there and sends it the filter's"
+                    + " descriptor)")
         }
         for (i, arch) in (seccomp.architectures ?? []).enumerated() where SeccompNames.architecture(arch) == nil {
             throw SpecError("\(path).architectures[\(i)]", "unknown architecture \"\(arch)\"")
@@ -87,15 +100,19 @@ extension SpecCheck {
                 throw SpecError("\(path).syscalls[\(i)].action", "\"\(rule.action)\" is not an action contlab loads")
             }
             if rule.action == "SCMP_ACT_NOTIFY" && rule.names.contains("write") {
-                throw SpecError("\(path).syscalls[\(i)].names", "SCMP_ACT_NOTIFY cannot be used for the write syscall:"
-                                + " the runtime writes its reports to the host after loading the filter, before the"
-                                + " agent has it; remove write")
+                throw SpecError(
+                    "\(path).syscalls[\(i)].names",
+                    "SCMP_ACT_NOTIFY cannot be used for the write syscall:"
+                        + " the runtime writes its reports to the host after loading the filter, before the"
+                        + " agent has it; remove write")
             }
             for (j, arg) in (rule.args ?? []).enumerated() {
                 if SeccompNames.comparison(arg.op) == nil {
                     throw SpecError("\(path).syscalls[\(i)].args[\(j)].op", "unknown comparison \"\(arg.op)\"")
                 }
-                if arg.index > 5 { throw SpecError("\(path).syscalls[\(i)].args[\(j)].index", "a system call has arguments 0 to 5") }
+                if arg.index > 5 {
+                    throw SpecError("\(path).syscalls[\(i)].args[\(j)].index", "a system call has arguments 0 to 5")
+                }
             }
         }
     }

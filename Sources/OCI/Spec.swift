@@ -13,9 +13,11 @@ public struct Spec: Codable, Equatable, Sendable {
     public var annotations: [String: String]?
     public var linux: Linux?
 
-    public init(ociVersion: String, process: Process? = nil, root: Root? = nil, hostname: String? = nil,
-                domainname: String? = nil, mounts: [Mount]? = nil, hooks: Hooks? = nil,
-                annotations: [String: String]? = nil, linux: Linux? = nil) {
+    public init(
+        ociVersion: String, process: Process? = nil, root: Root? = nil, hostname: String? = nil,
+        domainname: String? = nil, mounts: [Mount]? = nil, hooks: Hooks? = nil,
+        annotations: [String: String]? = nil, linux: Linux? = nil
+    ) {
         self.ociVersion = ociVersion
         self.process = process
         self.root = root
@@ -41,9 +43,11 @@ public struct Spec: Codable, Equatable, Sendable {
         public var apparmorProfile: String?
         public var selinuxLabel: String?
 
-        public init(terminal: Bool? = nil, user: User = User(uid: 0, gid: 0), args: [String], env: [String]? = nil,
-                    cwd: String = "/", capabilities: Capabilities? = nil, rlimits: [Rlimit]? = nil,
-                    noNewPrivileges: Bool? = nil) {
+        public init(
+            terminal: Bool? = nil, user: User = User(uid: 0, gid: 0), args: [String], env: [String]? = nil,
+            cwd: String = "/", capabilities: Capabilities? = nil, rlimits: [Rlimit]? = nil,
+            noNewPrivileges: Bool? = nil
+        ) {
             self.terminal = terminal
             self.user = user
             self.args = args
@@ -81,8 +85,10 @@ public struct Spec: Codable, Equatable, Sendable {
         public var permitted: [String]?
         public var ambient: [String]?
 
-        public init(bounding: [String]? = nil, effective: [String]? = nil, inheritable: [String]? = nil,
-                    permitted: [String]? = nil, ambient: [String]? = nil) {
+        public init(
+            bounding: [String]? = nil, effective: [String]? = nil, inheritable: [String]? = nil,
+            permitted: [String]? = nil, ambient: [String]? = nil
+        ) {
             self.bounding = bounding
             self.effective = effective
             self.inheritable = inheritable
@@ -317,7 +323,10 @@ public struct Spec: Codable, Equatable, Sendable {
         public var uid: UInt32?
         public var gid: UInt32?
 
-        public init(path: String, type: String, major: Int64? = nil, minor: Int64? = nil, fileMode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil) {
+        public init(
+            path: String, type: String, major: Int64? = nil, minor: Int64? = nil, fileMode: UInt32? = nil,
+            uid: UInt32? = nil, gid: UInt32? = nil
+        ) {
             self.path = path
             self.type = type
             self.major = major

@@ -32,7 +32,7 @@ public enum SpecCheck {
         (["process", "execCPUAffinity"], "CPU affinity is not implemented"),
         (["linux", "resources", "hugepageLimits"], "hugetlb limits are not implemented"),
         (["linux", "resources", "rdma"], "RDMA limits are not implemented"),
-        (["linux", "resources", "cpu", "idle"], "SCHED_IDLE cgroups are not implemented"),
+        (["linux", "resources", "cpu", "idle"], "SCHED_IDLE cgroups are not implemented")
     ]
 
     public static let namespaceTypes: Set<String> = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]
@@ -64,13 +64,17 @@ public enum SpecCheck {
     static func refuseNUL(_ value: JSONValue, path: String = "") throws {
         switch value {
         case .string(let text) where text.utf8.contains(0):
-            throw SpecError(path, "holds a NUL character (\\u0000), which would cut it short where it reaches the kernel; remove it")
+            throw SpecError(
+                path, "holds a NUL character (\\u0000), which would cut it short where it reaches the kernel; remove it"
+            )
         case .array(let items):
             for (i, item) in items.enumerated() { try refuseNUL(item, path: path + "[\(i)]") }
         case .object(let members):
             for (key, member) in members {
                 let child = path.isEmpty ? key : path + "." + key
-                if key.utf8.contains(0) { throw SpecError(path, "has a key holding a NUL character (\\u0000); remove it") }
+                if key.utf8.contains(0) {
+                    throw SpecError(path, "has a key holding a NUL character (\\u0000); remove it")
+                }
                 try refuseNUL(member, path: child)
             }
         default:
@@ -82,12 +86,19 @@ public enum SpecCheck {
     /// mark, UTF-16 or UTF-32 text, and a document that is not an object.
     static func refuseWrongEncodingOrKind(_ head: [UInt8]) throws {
         if head.starts(with: [0xEF, 0xBB, 0xBF]) {
-            throw SpecError("", "starts with a UTF-8 byte order mark; save it as UTF-8 without one (in most editors \"UTF-8\", not \"UTF-8 with BOM\")")
+            throw SpecError(
+                "",
+                "starts with a UTF-8 byte order mark; save it as UTF-8 without one (in most editors \"UTF-8\", not \"UTF-8 with BOM\")"
+            )
         }
         if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) || head.prefix(4).contains(0) {
-            throw SpecError("", "is UTF-16 or UTF-32 text; the runtime spec's JSON is UTF-8: convert it (iconv -f UTF-16 -t UTF-8 config.json)")
+            throw SpecError(
+                "",
+                "is UTF-16 or UTF-32 text; the runtime spec's JSON is UTF-8: convert it (iconv -f UTF-16 -t UTF-8 config.json)"
+            )
         }
-        guard let first = head.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first != UInt8(ascii: "{") else { return }
+        guard let first = head.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first != UInt8(ascii: "{")
+        else { return }
         let kind: String
         switch first {
         case UInt8(ascii: "["): kind = "an array"
@@ -97,7 +108,10 @@ public enum SpecCheck {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): kind = "a number"
         default: return
         }
-        throw SpecError("", "must be a JSON object ({ \"ociVersion\": …, \"process\": … }), but it holds \(kind); contlab-runc spec writes one to start from")
+        throw SpecError(
+            "",
+            "must be a JSON object ({ \"ociVersion\": …, \"process\": … }), but it holds \(kind); contlab-runc spec writes one to start from"
+        )
     }
 
     /// Fields where 0 is a real setting (swappiness 0: never swap), not "leave it alone".
@@ -130,7 +144,11 @@ public enum SpecCheck {
     public static func jsonPath(_ path: [CodingKey]) -> String {
         var text = ""
         for key in path {
-            if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += (text.isEmpty ? "" : ".") + key.stringValue
+            }
         }
         return text
     }
@@ -159,7 +177,8 @@ public enum SpecCheck {
         case is [Any].Type: return "an array"
         default:
             let name = "\(type)"
-            return name.hasPrefix("Array") ? "an array" : name.hasPrefix("Dictionary") ? "an object" : "an object (\(name))"
+            return name.hasPrefix("Array")
+                ? "an array" : name.hasPrefix("Dictionary") ? "an object" : "an object (\(name))"
         }
     }
 
@@ -178,8 +197,10 @@ public enum SpecCheck {
                 throw SpecError("process.env[\(i)]", "\"\(entry)\" is not KEY=VALUE")
             }
             if let caps = process.capabilities {
-                for (set, names) in [("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
-                                     ("permitted", caps.permitted), ("ambient", caps.ambient)] {
+                for (set, names) in [
+                    ("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
+                    ("permitted", caps.permitted), ("ambient", caps.ambient)
+                ] {
                     for (i, name) in (names ?? []).enumerated() where CapabilityNames.value(of: name) == nil {
                         throw SpecError("process.capabilities.\(set)[\(i)]", "unknown capability \"\(name)\"")
                     }
@@ -190,25 +211,33 @@ public enum SpecCheck {
                     throw SpecError("process.rlimits[\(i)].type", "unknown resource limit \"\(limit.type)\"")
                 }
                 guard limit.soft <= limit.hard else {
-                    throw SpecError("process.rlimits[\(i)]", "soft limit \(limit.soft) is above the hard limit \(limit.hard)")
+                    throw SpecError(
+                        "process.rlimits[\(i)]", "soft limit \(limit.soft) is above the hard limit \(limit.hard)")
                 }
             }
             if let adj = process.oomScoreAdj, !(-1000...1000).contains(adj) {
                 throw SpecError("process.oomScoreAdj", "must be between -1000 and 1000")
             }
         }
-        guard let root = spec.root, !root.path.isEmpty else { throw SpecError("root.path", "required by the spec but missing") }
+        guard let root = spec.root, !root.path.isEmpty else {
+            throw SpecError("root.path", "required by the spec but missing")
+        }
         _ = root
         let hooks = spec.hooks
-        for (kind, list) in [("prestart", hooks?.prestart), ("createRuntime", hooks?.createRuntime),
-                             ("createContainer", hooks?.createContainer), ("startContainer", hooks?.startContainer),
-                             ("poststart", hooks?.poststart), ("poststop", hooks?.poststop)] {
+        for (kind, list) in [
+            ("prestart", hooks?.prestart), ("createRuntime", hooks?.createRuntime),
+            ("createContainer", hooks?.createContainer), ("startContainer", hooks?.startContainer),
+            ("poststart", hooks?.poststart), ("poststop", hooks?.poststop)
+        ] {
             for (i, hook) in (list ?? []).enumerated() {
                 guard hook.path.hasPrefix("/") else {
-                    throw SpecError("hooks.\(kind)[\(i)].path", "\"\(hook.path)\" must be an absolute path, such as /usr/bin/\(hook.path)")
+                    throw SpecError(
+                        "hooks.\(kind)[\(i)].path",
+                        "\"\(hook.path)\" must be an absolute path, such as /usr/bin/\(hook.path)")
                 }
                 if let timeout = hook.timeout, timeout <= 0 {
-                    throw SpecError("hooks.\(kind)[\(i)].timeout", "must be greater than zero (seconds), or left out for no limit")
+                    throw SpecError(
+                        "hooks.\(kind)[\(i)].timeout", "must be greater than zero (seconds), or left out for no limit")
                 }
             }
         }
@@ -216,14 +245,22 @@ public enum SpecCheck {
         let namespaces = spec.linux?.namespaces ?? []
         for (i, ns) in namespaces.enumerated() {
             guard namespaceTypes.contains(ns.type) else {
-                throw SpecError("linux.namespaces[\(i)].type", "unknown namespace type \"\(ns.type)\" (one of \(namespaceTypes.sorted().joined(separator: ", ")))")
+                throw SpecError(
+                    "linux.namespaces[\(i)].type",
+                    "unknown namespace type \"\(ns.type)\" (one of \(namespaceTypes.sorted().joined(separator: ", ")))")
             }
             guard types.insert(ns.type).inserted else {
-                throw SpecError("linux.namespaces[\(i)]", "the \(ns.type) namespace is listed twice; keep one entry (with a path to join one, without to make a new one)")
+                throw SpecError(
+                    "linux.namespaces[\(i)]",
+                    "the \(ns.type) namespace is listed twice; keep one entry (with a path to join one, without to make a new one)"
+                )
             }
             if ns.type == "time" { throw SpecError("linux.namespaces[\(i)]", "time namespaces are not implemented") }
             if let path = ns.path, !path.hasPrefix("/") {
-                throw SpecError("linux.namespaces[\(i)].path", "\"\(path)\" must be an absolute path, such as /proc/PID/ns/\(ns.type == "network" ? "net" : ns.type == "mount" ? "mnt" : ns.type)")
+                throw SpecError(
+                    "linux.namespaces[\(i)].path",
+                    "\"\(path)\" must be an absolute path, such as /proc/PID/ns/\(ns.type == "network" ? "net" : ns.type == "mount" ? "mnt" : ns.type)"
+                )
             }
         }
         let newUser = namespaces.contains { $0.type == "user" && $0.path == nil }
@@ -233,12 +270,15 @@ public enum SpecCheck {
         // A joined uts namespace (a pod's) takes the hostname too; the runtime refuses a path
         // that leads to the host's own, which it can tell only on the host.
         if spec.hostname?.isEmpty == false && !namespaces.contains(where: { $0.type == "uts" }) {
-            throw SpecError("hostname", "setting a hostname needs a uts namespace in linux.namespaces (a new one, or one to join by path)")
+            throw SpecError(
+                "hostname",
+                "setting a hostname needs a uts namespace in linux.namespaces (a new one, or one to join by path)")
         }
         // No namespace at all: the container shares the host's mount table (root.path entered
         // with chroot), where hiding or locking a path would hide or lock it for the host too.
         if spec.linux?.namespaces?.isEmpty ?? true {
-            let why = "the container has no mount namespace of its own (linux.namespaces is empty), and this would change the host's mounts;"
+            let why =
+                "the container has no mount namespace of its own (linux.namespaces is empty), and this would change the host's mounts;"
                 + " add {\"type\": \"mount\"} to linux.namespaces, or remove it"
             if !(spec.linux?.maskedPaths ?? []).isEmpty { throw SpecError("linux.maskedPaths", why) }
             if !(spec.linux?.readonlyPaths ?? []).isEmpty { throw SpecError("linux.readonlyPaths", why) }
@@ -249,17 +289,24 @@ public enum SpecCheck {
             throw SpecError("mounts[\(i)].destination", "must be an absolute path inside the container")
         }
         if let propagation = spec.linux?.rootfsPropagation,
-           !["private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable", ""].contains(propagation) {
+            !["private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable", ""].contains(
+                propagation)
+        {
             throw SpecError("linux.rootfsPropagation", "\"\(propagation)\" is not a propagation type")
         }
         for key in (spec.linux?.sysctl ?? [:]).keys.sorted() {
             // A joined namespace may be the host's own: only a new one is the container's.
             if key.hasPrefix("net.") && !namespaces.contains(where: { $0.type == "network" && $0.path == nil }) {
-                throw SpecError("linux.sysctl.\(key)", "a net.* sysctl needs a new network namespace of the container's own")
+                throw SpecError(
+                    "linux.sysctl.\(key)", "a net.* sysctl needs a new network namespace of the container's own")
             }
             let ipc = ["kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."]
-            if ipc.contains(where: { key.hasPrefix($0) }) && !namespaces.contains(where: { $0.type == "ipc" && $0.path == nil }) {
-                throw SpecError("linux.sysctl.\(key)", "an IPC sysctl needs a new ipc namespace of the container's own, or it changes the host")
+            if ipc.contains(where: { key.hasPrefix($0) })
+                && !namespaces.contains(where: { $0.type == "ipc" && $0.path == nil })
+            {
+                throw SpecError(
+                    "linux.sysctl.\(key)",
+                    "an IPC sysctl needs a new ipc namespace of the container's own, or it changes the host")
             }
             let namespaced = ["net.", "kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."]
             if !namespaced.contains(where: { key.hasPrefix($0) }) {
@@ -272,7 +319,9 @@ public enum SpecCheck {
             }
             // Letters other than r, w and m are skipped, as runc skips them; a rule must keep one.
             if let access = rule.access, !access.contains(where: { "rwm".contains($0) }) {
-                throw SpecError("linux.resources.devices[\(i)].access", "\"\(access)\" has none of r, w and m: give a combination of them, such as rwm")
+                throw SpecError(
+                    "linux.resources.devices[\(i)].access",
+                    "\"\(access)\" has none of r, w and m: give a combination of them, such as rwm")
             }
         }
         for (i, device) in (spec.linux?.devices ?? []).enumerated() {
@@ -294,13 +343,17 @@ extension SpecCheck {
         do {
             object = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw SpecError("process", "not valid JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)")")
+            throw SpecError(
+                "process",
+                "not valid JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)")")
         }
         guard var process = object as? [String: Any] else { throw SpecError("process", "must be a JSON object") }
         // config.json must say who the process runs as; exec's process file may leave it out,
         // and runc then runs it as root (uid 0, gid 0), as runc's tty.bats does.
         if process["user"] == nil { process["user"] = ["uid": 0, "gid": 0] }
-        let wrapped = try JSONSerialization.data(withJSONObject: ["ociVersion": "1.0.2", "root": ["path": "/"], "process": process])
+        let wrapped = try JSONSerialization.data(withJSONObject: [
+            "ociVersion": "1.0.2", "root": ["path": "/"], "process": process
+        ])
         guard let process = try decode(wrapped).process else { throw SpecError("process", "missing") }
         return process
     }

@@ -7,7 +7,9 @@ public enum SpecWriter {
         var members: [(String, JSONValue)] = []
         func add(_ key: String, _ value: JSONValue?) { if let value { members.append((key, value)) } }
         add("terminal", process.terminal.map(JSONValue.bool))
-        add("consoleSize", process.consoleSize.map { .object([("height", number($0.height)), ("width", number($0.width))]) })
+        add(
+            "consoleSize",
+            process.consoleSize.map { .object([("height", number($0.height)), ("width", number($0.width))]) })
         var user: [(String, JSONValue)] = [("uid", number(process.user.uid)), ("gid", number(process.user.gid))]
         if let umask = process.user.umask { user.append(("umask", number(umask))) }
         if let gids = process.user.additionalGids { user.append(("additionalGids", .array(gids.map(number)))) }
@@ -15,15 +17,26 @@ public enum SpecWriter {
         add("args", process.args.map(strings))
         add("env", process.env.map(strings))
         add("cwd", .string(process.cwd))
-        add("capabilities", process.capabilities.map { caps in
-            var sets: [(String, JSONValue)] = []
-            for (name, list) in [("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
-                                 ("permitted", caps.permitted), ("ambient", caps.ambient)] {
-                if let list { sets.append((name, strings(list))) }
-            }
-            return .object(sets)
-        })
-        add("rlimits", process.rlimits.map { .array($0.map { .object([("type", .string($0.type)), ("hard", number($0.hard)), ("soft", number($0.soft))]) }) })
+        add(
+            "capabilities",
+            process.capabilities.map { caps in
+                var sets: [(String, JSONValue)] = []
+                for (name, list) in [
+                    ("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
+                    ("permitted", caps.permitted), ("ambient", caps.ambient)
+                ] {
+                    if let list { sets.append((name, strings(list))) }
+                }
+                return .object(sets)
+            })
+        add(
+            "rlimits",
+            process.rlimits.map {
+                .array(
+                    $0.map {
+                        .object([("type", .string($0.type)), ("hard", number($0.hard)), ("soft", number($0.soft))])
+                    })
+            })
         add("noNewPrivileges", process.noNewPrivileges.map(JSONValue.bool))
         add("oomScoreAdj", process.oomScoreAdj.map(number))
         add("apparmorProfile", process.apparmorProfile.map(JSONValue.string))
@@ -39,19 +52,33 @@ public enum SpecWriter {
         if let path = seccomp.listenerPath { members.append(("listenerPath", .string(path))) }
         if let metadata = seccomp.listenerMetadata { members.append(("listenerMetadata", .string(metadata))) }
         if let syscalls = seccomp.syscalls {
-            members.append(("syscalls", .array(syscalls.map { rule in
-                var fields: [(String, JSONValue)] = [("names", strings(rule.names)), ("action", .string(rule.action))]
-                if let ret = rule.errnoRet { fields.append(("errnoRet", number(ret))) }
-                if let args = rule.args {
-                    fields.append(("args", .array(args.map { arg in
-                        var items: [(String, JSONValue)] = [("index", number(arg.index)), ("value", number(arg.value))]
-                        if let two = arg.valueTwo { items.append(("valueTwo", number(two))) }
-                        items.append(("op", .string(arg.op)))
-                        return .object(items)
-                    })))
-                }
-                return .object(fields)
-            })))
+            members.append(
+                (
+                    "syscalls",
+                    .array(
+                        syscalls.map { rule in
+                            var fields: [(String, JSONValue)] = [
+                                ("names", strings(rule.names)), ("action", .string(rule.action))
+                            ]
+                            if let ret = rule.errnoRet { fields.append(("errnoRet", number(ret))) }
+                            if let args = rule.args {
+                                fields.append(
+                                    (
+                                        "args",
+                                        .array(
+                                            args.map { arg in
+                                                var items: [(String, JSONValue)] = [
+                                                    ("index", number(arg.index)), ("value", number(arg.value))
+                                                ]
+                                                if let two = arg.valueTwo { items.append(("valueTwo", number(two))) }
+                                                items.append(("op", .string(arg.op)))
+                                                return .object(items)
+                                            })
+                                    ))
+                            }
+                            return .object(fields)
+                        })
+                ))
         }
         return .object(members)
     }

@@ -44,9 +44,13 @@ public struct Recipe: Codable, Equatable, Sendable {
         do {
             recipe = try YAMLDecoder().decode(Recipe.self, from: text)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw RecipeError.malformed(file, "missing field \"\(([key] + context.codingPath.reversed()).reversed().map(\.stringValue).joined(separator: "."))\"")
+            throw RecipeError.malformed(
+                file,
+                "missing field \"\(([key] + context.codingPath.reversed()).reversed().map(\.stringValue).joined(separator: "."))\""
+            )
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw RecipeError.malformed(file, "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+            throw RecipeError.malformed(
+                file, "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
         } catch {
             throw RecipeError.malformed(file, "\(error)")
         }
@@ -66,10 +70,12 @@ public struct Recipe: Codable, Equatable, Sendable {
             throw RecipeError.pathOutsideTree(file, path)
         }
         for dir in directories ?? [] where Self.splitDirectory(dir).mode == nil && dir.contains(" ") {
-            throw RecipeError.malformed(file, "directory \"\(dir)\": write \"PATH\" or \"PATH MODE\" with an octal mode")
+            throw RecipeError.malformed(
+                file, "directory \"\(dir)\": write \"PATH\" or \"PATH MODE\" with an octal mode")
         }
         if packages == nil && hostBinaries == nil && debootstrap == nil && files == nil {
-            throw RecipeError.malformed(file, "a recipe needs at least one of packages, host-binaries, debootstrap or files")
+            throw RecipeError.malformed(
+                file, "a recipe needs at least one of packages, host-binaries, debootstrap or files")
         }
     }
 
@@ -96,17 +102,22 @@ public enum RecipeError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .notFound(let name, let known):
-            return "no root filesystem recipe named \"\(name)\"; the recipes are: \(known.joined(separator: ", ")) (files in rootfs-recipes/), or give a directory path with --rootfs"
+            return
+                "no root filesystem recipe named \"\(name)\"; the recipes are: \(known.joined(separator: ", ")) (files in rootfs-recipes/), or give a directory path with --rootfs"
         case .malformed(let file, let why):
             return "\(file): \(why)"
         case .pathOutsideTree(let file, let path):
-            return "\(file): the path \"\(path)\" is outside the root filesystem tree: paths must be absolute inside the tree, with no \"..\""
+            return
+                "\(file): the path \"\(path)\" is outside the root filesystem tree: paths must be absolute inside the tree, with no \"..\""
         case .packageMissing(let recipe, let package):
-            return "recipe \(recipe) needs the Debian package \(package), which is not installed: apt-get install \(package) (make setup does this)"
+            return
+                "recipe \(recipe) needs the Debian package \(package), which is not installed: apt-get install \(package) (make setup does this)"
         case .packageFileMissing(let recipe, let package, let file):
-            return "recipe \(recipe): the package \(package) has no file \(file) on this machine (dpkg -L \(package) lists what it has)"
+            return
+                "recipe \(recipe): the package \(package) has no file \(file) on this machine (dpkg -L \(package) lists what it has)"
         case .hostBinaryMissing(let recipe, let path):
-            return "recipe \(recipe): the host binary \(path) does not exist; install the package that has it (dpkg -S or apt-file search)"
+            return
+                "recipe \(recipe): the host binary \(path) does not exist; install the package that has it (dpkg -S or apt-file search)"
         case .toolFailed(let tool, let output):
             return "\(tool) failed: \(output)"
         }

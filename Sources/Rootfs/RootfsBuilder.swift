@@ -8,8 +8,9 @@ struct RootfsBuilder {
     let progress: (String) -> Void
 
     func build() throws {
-        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: tree, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755])
         if let debootstrap = recipe.debootstrap { try runDebootstrap(debootstrap) }
         for entry in recipe.directories ?? [] {
             let (path, mode) = Recipe.splitDirectory(entry)
@@ -52,8 +53,9 @@ struct RootfsBuilder {
         guard !path.isEmpty, path != "/" else { return }
         let full = tree + path
         if !Sys.isDirectory(full) {
-            try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(
+                atPath: full, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755])
         }
         chmod(full, mode)
     }

@@ -26,8 +26,9 @@ public struct RootfsStore {
     public static func standard() throws -> RootfsStore {
         let data = ProjectFiles.dataDirectory()
         let system = ProjectFiles.systemDataDirectory
-        return RootfsStore(recipesDirectory: try ProjectFiles.recipesDirectory(), dataDirectory: data,
-                           sharedDirectory: data.standardizedFileURL.path == system.path ? nil : system)
+        return RootfsStore(
+            recipesDirectory: try ProjectFiles.recipesDirectory(), dataDirectory: data,
+            sharedDirectory: data.standardizedFileURL.path == system.path ? nil : system)
     }
 
     var storeDirectory: URL { dataDirectory.appendingPathComponent("rootfs", isDirectory: true) }
@@ -53,7 +54,8 @@ public struct RootfsStore {
         hasher.update("builder \(Self.builderVersion)\n")
         hasher.update(text)
         for package in recipe.packages ?? [] {
-            hasher.update("package \(package.name) \(try RootfsBuilder.installedVersion(package.name, recipe: recipe.name))\n")
+            hasher.update(
+                "package \(package.name) \(try RootfsBuilder.installedVersion(package.name, recipe: recipe.name))\n")
         }
         for binary in recipe.hostBinaries ?? [] {
             var st = stat()
@@ -75,10 +77,13 @@ public struct RootfsStore {
     /// shared store's when its user can read it.
     public func builtTree(_ name: String) throws -> String? {
         let (_, text) = try loadRecipe(name)
-        let stores = [storeDirectory] + (sharedDirectory.map { [$0.appendingPathComponent("rootfs", isDirectory: true)] } ?? [])
+        let stores =
+            [storeDirectory] + (sharedDirectory.map { [$0.appendingPathComponent("rootfs", isDirectory: true)] } ?? [])
         for store in stores {
-            guard let current = Sys.readText(currentFile(name, in: store).path)?.split(separator: " "), current.count == 2,
-                  current[0] == Self.textKey(text) else { continue }
+            guard let current = Sys.readText(currentFile(name, in: store).path)?.split(separator: " "),
+                current.count == 2,
+                current[0] == Self.textKey(text)
+            else { continue }
             let path = store.appendingPathComponent(name)
                 .appendingPathComponent(current[1].trimmingCharacters(in: .whitespacesAndNewlines)).path
             if Sys.isDirectory(path) && access(path, R_OK | X_OK) == 0 { return path }
@@ -88,7 +93,9 @@ public struct RootfsStore {
 
     /// Build `name` unless its current tree exists; returns the tree's path and whether it was built now.
     @discardableResult
-    public func build(_ name: String, force: Bool = false, progress: @escaping (String) -> Void = { _ in }) throws -> (path: String, built: Bool) {
+    public func build(_ name: String, force: Bool = false, progress: @escaping (String) -> Void = { _ in }) throws -> (
+        path: String, built: Bool
+    ) {
         let (recipe, text) = try loadRecipe(name)
         let key = try key(recipe: recipe, text: text)
         let recipeDir = storeDirectory.appendingPathComponent(name, isDirectory: true)
@@ -99,8 +106,9 @@ public struct RootfsStore {
             if Sys.readText(currentFile(name).path) != marker { try Data(marker.utf8).write(to: currentFile(name)) }
             return (final.path, false)
         }
-        try fm.createDirectory(at: recipeDir, withIntermediateDirectories: true,
-                               attributes: [.posixPermissions: 0o755])
+        try fm.createDirectory(
+            at: recipeDir, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755])
         let work = recipeDir.appendingPathComponent(".building-\(getpid())", isDirectory: true)
         try? fm.removeItem(at: work)
         do {
@@ -113,7 +121,8 @@ public struct RootfsStore {
         }
         try Data(marker.utf8).write(to: currentFile(name), options: .atomic)
         // Older builds of the same recipe are stale now.
-        for entry in (try? fm.contentsOfDirectory(atPath: recipeDir.path)) ?? [] where entry != key && entry != "current" {
+        for entry in (try? fm.contentsOfDirectory(atPath: recipeDir.path)) ?? []
+        where entry != key && entry != "current" {
             try? fm.removeItem(at: recipeDir.appendingPathComponent(entry))
         }
         return (final.path, true)
@@ -144,9 +153,11 @@ public enum RootfsError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notBuilt(let name):
-            return "the root filesystem \"\(name)\" is not built yet (or its recipe changed): run contlab rootfs build \(name)"
+            return
+                "the root filesystem \"\(name)\" is not built yet (or its recipe changed): run contlab rootfs build \(name)"
         case .noDirectory(let path):
-            return "--rootfs \(path): no such directory; give a recipe name (contlab rootfs list) or an existing directory"
+            return
+                "--rootfs \(path): no such directory; give a recipe name (contlab rootfs list) or an existing directory"
         }
     }
 }

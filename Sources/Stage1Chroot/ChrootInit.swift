@@ -20,11 +20,14 @@ public enum ChrootInit {
         }
         InitHandshake.sendRecord(to: plan.recordFD)
         InitHandshake.exitOnError {
-            let command = try ContainerCommand.resolve(args: plan.args, env: plan.commandEnvironment,
-                                                       searchPath: plan.searchPath, selfFD: selfFD >= 0 ? selfFD : nil)
+            let command = try ContainerCommand.resolve(
+                args: plan.args, env: plan.commandEnvironment,
+                searchPath: plan.searchPath, selfFD: selfFD >= 0 ? selfFD : nil)
             InitHandshake.unblockSignals()
             // Rootless, the user namespace maps only the caller: there is no one else to become.
-            try command.exec(cwd: plan.cwd, identity: plan.rootless ? nil : (uid: plan.uid, gid: plan.gid, groups: plan.additionalGids))
+            try command.exec(
+                cwd: plan.cwd,
+                identity: plan.rootless ? nil : (uid: plan.uid, gid: plan.gid, groups: plan.additionalGids))
         }
     }
 }

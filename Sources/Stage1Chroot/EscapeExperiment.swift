@@ -18,13 +18,18 @@ public enum EscapeExperiment {
     /// `runProbe` starts `contlab __escape-probe` in a stage-`stage` container with the
     /// environment given and returns how it ended and what it printed (its report is the last
     /// line).
-    public static func run(stage: Int, rootfs: String,
-                           runProbe: (_ environment: [String]) throws -> (status: ExitStatus, output: String)) throws -> Result {
+    public static func run(
+        stage: Int, rootfs: String,
+        runProbe: (_ environment: [String]) throws -> (status: ExitStatus, output: String)
+    ) throws -> Result {
         let proof = "contlab-escape-proof-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let secret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
         let hostProof = try proofDirectory(outside: rootfs) + "/" + proof
-        guard FileManager.default.createFile(atPath: hostProof, contents: Data(secret.utf8),
-                                             attributes: [.posixPermissions: 0o644]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: hostProof, contents: Data(secret.utf8),
+                attributes: [.posixPermissions: 0o644])
+        else {
             throw EscapeError.proofFile(hostProof)
         }
         defer { unlink(hostProof) }
@@ -33,8 +38,9 @@ public enum EscapeExperiment {
             try? JSONDecoder().decode(EscapeProbe.Report.self, from: Data($0.utf8))
         }
         let proofOnHost = report?.proofRead == secret
-        return Result(stage: stage, escaped: proofOnHost, proofOnHost: proofOnHost, probe: report,
-                      exitStatus: status.description)
+        return Result(
+            stage: stage, escaped: proofOnHost, proofOnHost: proofOnHost, probe: report,
+            exitStatus: status.description)
     }
 
     /// A host directory this user can write that is not inside the container's root filesystem.
@@ -54,7 +60,8 @@ public enum EscapeError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .proofFile(let path):
-            return "cannot create the escape's proof file on the host (tried \(path)); set TMPDIR to a directory you can write"
+            return
+                "cannot create the escape's proof file on the host (tried \(path)); set TMPDIR to a directory you can write"
         }
     }
 }

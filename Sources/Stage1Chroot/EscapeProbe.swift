@@ -36,7 +36,8 @@ public struct EscapeProbe {
             steps.append(rc == 0 ? "\(call) = 0" : "\(call) = -1 \(Errno.name(errno))")
             return rc == 0
         }
-        var report = Report(reachedHostRoot: false, root: nil, hostRoot: hostRoot, entries: [], proofRead: nil, steps: [], error: nil)
+        var report = Report(
+            reachedHostRoot: false, root: nil, hostRoot: hostRoot, entries: [], proofRead: nil, steps: [], error: nil)
         let dir = Sys.isDirectory("/tmp") ? "/tmp/.contlab-escape-\(getpid())" : "/.contlab-escape-\(getpid())"
         let oldRoot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         defer {
@@ -60,7 +61,9 @@ public struct EscapeProbe {
         _ = step("chdir(\"/\")", chdir("/"))
         report.root = FileIdentity(path: "/")
         report.reachedHostRoot = hostRoot != nil && report.root == hostRoot
-        report.entries = ((try? FileManager.default.contentsOfDirectory(atPath: "/")) ?? []).sorted().prefix(12).map { $0 }
+        report.entries = ((try? FileManager.default.contentsOfDirectory(atPath: "/")) ?? []).sorted().prefix(12).map {
+            $0
+        }
         if let path = proofPath {
             report.proofRead = Sys.readText(path)
             steps.append("open(\"\(path)\", O_RDONLY) = " + (report.proofRead == nil ? "-1 \(Errno.name(errno))" : "3"))

@@ -21,8 +21,9 @@ public enum NamespaceInit {
         }
         InitHandshake.sendRecord(to: plan.recordFD)
         InitHandshake.exitOnError {
-            let command = try ContainerCommand.resolve(args: plan.args, env: plan.commandEnvironment,
-                                                       searchPath: plan.searchPath, selfFD: selfFD >= 0 ? selfFD : nil)
+            let command = try ContainerCommand.resolve(
+                args: plan.args, env: plan.commandEnvironment,
+                searchPath: plan.searchPath, selfFD: selfFD >= 0 ? selfFD : nil)
             let identity = (uid: plan.uid, gid: plan.gid, groups: plan.additionalGids)
             if !plan.namespaces.contains(.pid) {
                 // No PID namespace (not a plan `contlab run` makes): nothing for PID 1 to do.

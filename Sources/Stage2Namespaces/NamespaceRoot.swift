@@ -15,15 +15,18 @@ public enum NamespaceRoot {
             // cgroup namespace's root is the cgroup its creator is in at that moment.
             try Sys.unshare(.cgroup)
         }
-        try Sys.mount(source: nil, target: "/", fstype: nil, flags: [.recursive, .private],
-                      hint: "the init must be in a new mount namespace")
-        try Sys.mount(source: root, target: root, fstype: nil, flags: [.bind, .recursive],
-                      hint: "the root filesystem must be a directory the init can reach")
+        try Sys.mount(
+            source: nil, target: "/", fstype: nil, flags: [.recursive, .private],
+            hint: "the init must be in a new mount namespace")
+        try Sys.mount(
+            source: root, target: root, fstype: nil, flags: [.bind, .recursive],
+            hint: "the root filesystem must be a directory the init can reach")
         if plan.namespaces.contains(.pid) {
             try ensureDirectory(root + "/proc")
-            try Sys.mount(source: "proc", target: root + "/proc", fstype: "proc",
-                          flags: [.noSUID, .noDev, .noExec],
-                          hint: plan.rootless ? "an unprivileged proc mount needs a fully visible /proc on the host" : nil)
+            try Sys.mount(
+                source: "proc", target: root + "/proc", fstype: "proc",
+                flags: [.noSUID, .noDev, .noExec],
+                hint: plan.rootless ? "an unprivileged proc mount needs a fully visible /proc on the host" : nil)
         }
         try DeviceDirectory.populate(root: root, rootless: plan.rootless)
         try mountSys(root: root)
@@ -41,8 +44,9 @@ public enum NamespaceRoot {
         try Sys.chdir(root)
         // pivot_root(".", ".") stacks the old root under the new one at "/"; detaching it
         // right away leaves no path back to the host's files (unlike chroot).
-        try Sys.pivotRoot(newRoot: ".", putOld: ".",
-                          hint: "the new root must be a mount point and not on a shared mount")
+        try Sys.pivotRoot(
+            newRoot: ".", putOld: ".",
+            hint: "the new root must be a mount point and not on a shared mount")
         try Sys.umount(".", detach: true)
         try Sys.chdir("/")
     }
@@ -53,7 +57,8 @@ public enum NamespaceRoot {
         let target = root + "/usr/local/bin/contlab"
         var st = stat()
         guard lstat(target, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size == 0,
-              let binary = SelfImage.hostPath() else { return }
+            let binary = SelfImage.hostPath()
+        else { return }
         try Sys.mount(source: binary, target: target, fstype: nil, flags: [.bind])
         try Sys.mount(source: nil, target: target, fstype: nil, flags: [.remount, .bind, .readOnly, .noSUID, .noDev])
     }
@@ -68,12 +73,14 @@ public enum NamespaceRoot {
         let target = root + "/sys"
         try ensureDirectory(target)
         do {
-            try Sys.mount(source: "sysfs", target: target, fstype: "sysfs",
-                          flags: [.readOnly, .noSUID, .noDev, .noExec])
+            try Sys.mount(
+                source: "sysfs", target: target, fstype: "sysfs",
+                flags: [.readOnly, .noSUID, .noDev, .noExec])
         } catch let error as SystemCallError where error.errno == EPERM {
             try Sys.mount(source: "/sys", target: target, fstype: nil, flags: [.bind, .recursive])
-            try Sys.mount(source: nil, target: target, fstype: nil,
-                          flags: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec])
+            try Sys.mount(
+                source: nil, target: target, fstype: nil,
+                flags: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec])
         }
     }
 }
@@ -87,8 +94,9 @@ public enum DeviceDirectory {
     public static func populate(root: String, rootless: Bool) throws {
         let dev = root + "/dev"
         try NamespaceRoot.ensureDirectory(dev)
-        try Sys.mount(source: "tmpfs", target: dev, fstype: "tmpfs", flags: [.noSUID, .strictATime],
-                      data: "mode=755,size=65536k")
+        try Sys.mount(
+            source: "tmpfs", target: dev, fstype: "tmpfs", flags: [.noSUID, .strictATime],
+            data: "mode=755,size=65536k")
         for node in nodes {
             let path = dev + "/" + node.name
             if !rootless {
@@ -101,14 +109,18 @@ public enum DeviceDirectory {
             try Sys.mount(source: "/dev/" + node.name, target: path, fstype: nil, flags: [.bind])
         }
         try Sys.mkdir(dev + "/pts", mode: 0o755)
-        try Sys.mount(source: "devpts", target: dev + "/pts", fstype: "devpts", flags: [.noSUID, .noExec],
-                      data: rootless ? "newinstance,ptmxmode=0666,mode=620" : "newinstance,ptmxmode=0666,mode=620,gid=5")
+        try Sys.mount(
+            source: "devpts", target: dev + "/pts", fstype: "devpts", flags: [.noSUID, .noExec],
+            data: rootless ? "newinstance,ptmxmode=0666,mode=620" : "newinstance,ptmxmode=0666,mode=620,gid=5")
         try Sys.symlink(target: "pts/ptmx", at: dev + "/ptmx")
         try Sys.mkdir(dev + "/shm", mode: 0o1777)
-        try Sys.mount(source: "shm", target: dev + "/shm", fstype: "tmpfs", flags: [.noSUID, .noDev, .noExec],
-                      data: "mode=1777,size=65536k")
-        for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                               ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")] {
+        try Sys.mount(
+            source: "shm", target: dev + "/shm", fstype: "tmpfs", flags: [.noSUID, .noDev, .noExec],
+            data: "mode=1777,size=65536k")
+        for (name, target) in [
+            ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")
+        ] {
             try Sys.symlink(target: target, at: dev + "/" + name)
         }
     }

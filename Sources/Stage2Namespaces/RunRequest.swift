@@ -68,7 +68,8 @@ public struct RunRequest: Equatable, Sendable {
             stage: stage, rootfs: rootfs, args: args, env: environment, cwd: cwd ?? "/",
             uid: identity.uid, gid: identity.gid, additionalGids: identity.additionalGids,
             hostname: stage >= 2 ? (hostname ?? "contlab") : nil,
-            namespaces: Self.namespaces(stage: stage, rootless: rootless, kernelHasCgroupNamespace: kernelHasCgroupNamespace),
+            namespaces: Self.namespaces(
+                stage: stage, rootless: rootless, kernelHasCgroupNamespace: kernelHasCgroupNamespace),
             rootless: rootless)
     }
 
@@ -76,7 +77,8 @@ public struct RunRequest: Equatable, Sendable {
     /// cgroup namespace where the kernel has one, and the host's root directory and namespace
     /// ids, which contlab's probes inside (`contlab inspect`, the escape) compare with their own.
     public func planOnThisHost() throws -> ContainerPlan {
-        var plan = try plan(users: UserDatabase(rootfs: rootfs), kernelHasCgroupNamespace: Sys.exists("/proc/self/ns/cgroup"))
+        var plan = try plan(
+            users: UserDatabase(rootfs: rootfs), kernelHasCgroupNamespace: Sys.exists("/proc/self/ns/cgroup"))
         plan.hostRoot = FileIdentity(path: "/")
         plan.hostNamespaces = currentNamespaceIDs()
         return plan
@@ -106,7 +108,8 @@ public enum RunError: Error, CustomStringConvertible, Equatable {
         case .stage(let n):
             return "--stage \(n): this contlab runs stages 1 (chroot), 2 (namespaces) and 3 (cgroups)"
         case .rootlessUser(let user):
-            return "--user \(user): rootless containers map only your own user (as root, uid 0) into the user namespace, so no other user exists inside; run as root to use --user"
+            return
+                "--user \(user): rootless containers map only your own user (as root, uid 0) into the user namespace, so no other user exists inside; run as root to use --user"
         case .hostnameNeedsUTS:
             return "--hostname needs a UTS namespace, which stage 1 does not make: use --stage 2"
         case .hostname(let name):

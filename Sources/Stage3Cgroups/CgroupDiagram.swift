@@ -36,20 +36,24 @@ public struct CgroupTree: Codable, Equatable, Sendable {
 
     /// The tree of a cgroup made in `hierarchy`: every mount point once (a v1 mount may hold
     /// several controllers, such as cpu,cpuacct), with what the run's directories used there.
-    public static func of(hierarchy: CgroupHierarchy, path: String, directories: [ContainerCgroup.Directory]) -> CgroupTree {
+    public static func of(hierarchy: CgroupHierarchy, path: String, directories: [ContainerCgroup.Directory])
+        -> CgroupTree
+    {
         var byMount: [String: [String]] = [:]
         for (controller, mount) in hierarchy.v1 { byMount[mount, default: []].append(controller) }
         var result: [Hierarchy] = directories.map { directory in
             let mount = String(directory.path.dropLast(path.count + 1))
             let held = directory.version == 1 ? (byMount[mount] ?? []).sorted() : hierarchy.v2Controllers.sorted()
-            return Hierarchy(version: directory.version, mountPoint: mount, controllers: held, used: directory.controllers)
+            return Hierarchy(
+                version: directory.version, mountPoint: mount, controllers: held, used: directory.controllers)
         }
         let usedMounts = Set(result.map(\.mountPoint))
         for (mount, controllers) in byMount.sorted(by: { $0.key < $1.key }) where !usedMounts.contains(mount) {
             result.append(Hierarchy(version: 1, mountPoint: mount, controllers: controllers.sorted(), used: []))
         }
         if let v2 = hierarchy.v2, !usedMounts.contains(v2) {
-            result.append(Hierarchy(version: 2, mountPoint: v2, controllers: hierarchy.v2Controllers.sorted(), used: []))
+            result.append(
+                Hierarchy(version: 2, mountPoint: v2, controllers: hierarchy.v2Controllers.sorted(), used: []))
         }
         return CgroupTree(path: path, hierarchies: result)
     }
@@ -107,16 +111,23 @@ public struct CgroupDiagram: Sendable {
             guard let separator = line.range(of: " = ") else { continue }
             let path = String(line[..<separator.lowerBound])
             let directory = (path as NSString).deletingLastPathComponent
-            writes[directory, default: []].append(Write(file: (path as NSString).lastPathComponent,
-                                                        value: String(line[separator.upperBound...])))
+            writes[directory, default: []].append(
+                Write(
+                    file: (path as NSString).lastPathComponent,
+                    value: String(line[separator.upperBound...])))
         }
-        var nodes = [Node(name: "/", path: hierarchy.mountPoint, depth: 0, writes: writes[hierarchy.mountPoint] ?? [],
-                          isContainer: components.isEmpty)]
+        var nodes = [
+            Node(
+                name: "/", path: hierarchy.mountPoint, depth: 0, writes: writes[hierarchy.mountPoint] ?? [],
+                isContainer: components.isEmpty)
+        ]
         var path = hierarchy.mountPoint
         for (index, component) in components.enumerated() {
             path += "/" + component
-            nodes.append(Node(name: component, path: path, depth: index + 1, writes: writes[path] ?? [],
-                              isContainer: index == components.count - 1))
+            nodes.append(
+                Node(
+                    name: component, path: path, depth: index + 1, writes: writes[path] ?? [],
+                    isContainer: index == components.count - 1))
         }
         return nodes
     }
@@ -144,12 +155,15 @@ public struct CgroupDiagram: Sendable {
 
     static func title(_ hierarchy: CgroupTree.Hierarchy) -> String {
         let names = hierarchy.used.filter { !CgroupHierarchy.builtIntoV2.contains($0) }
-        return (names.isEmpty ? hierarchy.used : names).joined(separator: ", ") + " · cgroup v\(hierarchy.version) · " + hierarchy.mountPoint
+        return (names.isEmpty ? hierarchy.used : names).joined(separator: ", ") + " · cgroup v\(hierarchy.version) · "
+            + hierarchy.mountPoint
     }
 
     /// A value as written, and as a size where it is one (memory files hold bytes).
     static func value(_ write: Write) -> String {
-        guard write.file.hasPrefix("memory."), let bytes = UInt64(write.value), bytes >= 1024 else { return write.value }
+        guard write.file.hasPrefix("memory."), let bytes = UInt64(write.value), bytes >= 1024 else {
+            return write.value
+        }
         return write.value + " (" + ByteSize.format(bytes) + ")"
     }
 
@@ -158,7 +172,8 @@ public struct CgroupDiagram: Sendable {
         case .memoryPeak: return (zh ? "内存峰值 " : "peak ") + ByteSize.format(counter.value)
         case .limitHits: return (zh ? "触及上限 " : "limit hits ") + "\(counter.value)"
         case .oomKills: return (zh ? "OOM 杀死 " : "OOM kills ") + "\(counter.value)"
-        case .pidsPeak: return zh ? "进程数峰值 \(counter.value)" : "peak \(counter.value) process" + (counter.value == 1 ? "" : "es")
+        case .pidsPeak:
+            return zh ? "进程数峰值 \(counter.value)" : "peak \(counter.value) process" + (counter.value == 1 ? "" : "es")
         case .forksRefused: return (zh ? "被拒的 fork " : "forks refused ") + "\(counter.value)"
         }
     }
@@ -166,8 +181,10 @@ public struct CgroupDiagram: Sendable {
     /// The hierarchies the run made no directory in, one phrase each.
     func unusedPhrases() -> [String] {
         tree.hierarchies.filter(\.used.isEmpty).map { hierarchy in
-            hierarchy.version == 1 ? hierarchy.controllers.joined(separator: ",")
-                : "cgroup2 " + hierarchy.mountPoint + " (" + (hierarchy.controllers.isEmpty ? "-" : hierarchy.controllers.joined(separator: " ")) + ")"
+            hierarchy.version == 1
+                ? hierarchy.controllers.joined(separator: ",")
+                : "cgroup2 " + hierarchy.mountPoint + " ("
+                    + (hierarchy.controllers.isEmpty ? "-" : hierarchy.controllers.joined(separator: " ")) + ")"
         }
     }
 
@@ -200,7 +217,11 @@ public struct CgroupDiagram: Sendable {
                 let branch = node.depth == 0 ? "" : String(repeating: "   ", count: node.depth - 1) + "└─ "
                 var line = "  " + branch + node.name
                 if node.depth == 0 { line += "  " + style.dim(zh ? "层级的根" : "the hierarchy's root") }
-                if node.isContainer { line = "  " + branch + style.bold(node.name) + "  " + style.cyan(zh ? "◀ 容器的 cgroup" : "◀ the container's cgroup") }
+                if node.isContainer {
+                    line =
+                        "  " + branch + style.bold(node.name) + "  "
+                        + style.cyan(zh ? "◀ 容器的 cgroup" : "◀ the container's cgroup")
+                }
                 lines.append(line)
                 // Under a parent, the branch to its child goes on past the files written there.
                 let indent = "  " + String(repeating: "   ", count: node.depth) + (node.isContainer ? "   " : "│  ")
@@ -214,23 +235,30 @@ public struct CgroupDiagram: Sendable {
                     let text = Self.counterText(counter, zh: zh)
                     let width = zh ? 16 : 18
                     let padded = text + String(repeating: " ", count: max(1, width - Terminal.displayWidth(text)))
-                    lines.append(indent + style.dim(label) + "  " + (counter.acted ? style.red(style.bold(text)) + String(padded.dropFirst(text.count)) : padded)
-                                 + style.dim(counter.file))
+                    lines.append(
+                        indent + style.dim(label) + "  "
+                            + (counter.acted
+                                ? style.red(style.bold(text)) + String(padded.dropFirst(text.count)) : padded)
+                            + style.dim(counter.file))
                 }
             }
         }
         lines.append("")
-        let ended = (zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")
+        let ended =
+            (zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")
         lines += Self.wrap(ended.split(separator: " ").map(String.init), width: Self.width, indent: "  ")
         for note in report.notes {
-            lines += Self.wrap(((zh ? "注：" : "note: ") + note).split(separator: " ").map(String.init), width: Self.width, indent: "  ")
+            lines += Self.wrap(
+                ((zh ? "注：" : "note: ") + note).split(separator: " ").map(String.init), width: Self.width, indent: "  ")
         }
         let unused = unusedPhrases()
         if !unused.isEmpty {
             let sentence = (zh ? "本次运行未用：" : "not used by this run: ") + unused.joined(separator: "; ")
-            lines += Self.wrap(sentence.split(separator: " ").map(String.init), width: Self.width, indent: "  ").map(style.dim)
+            lines += Self.wrap(sentence.split(separator: " ").map(String.init), width: Self.width, indent: "  ").map(
+                style.dim)
         }
-        return lines.map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }.joined(separator: "\n") + "\n"
+        return lines.map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }.joined(
+            separator: "\n") + "\n"
     }
 }
 
@@ -242,10 +270,13 @@ extension CgroupDiagram {
         let hierarchies = usedHierarchies
         let left = 20, top = 24, columnWidth = 400, indentStep = 26, line = 16, gap = 14
         var parts: [String] = []
-        func text(_ x: Int, _ y: Int, _ content: String, size: Int = 12, weight: String = "normal", fill: String = "#1a202c",
-                  mono: Bool = false) -> String {
+        func text(
+            _ x: Int, _ y: Int, _ content: String, size: Int = 12, weight: String = "normal", fill: String = "#1a202c",
+            mono: Bool = false
+        ) -> String {
             let family = mono ? " font-family=\"'DejaVu Sans Mono', monospace\"" : ""
-            return "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\"\(family)>\(Markup.escape(content))</text>"
+            return
+                "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\"\(family)>\(Markup.escape(content))</text>"
         }
         var bottom = top
         for (column, hierarchy) in hierarchies.enumerated() {
@@ -260,30 +291,50 @@ extension CgroupDiagram {
                 let height = 26 + line * node.writes.count + (counters.isEmpty ? 0 : 8 + line * counters.count)
                 if let previous {
                     // The tree's branch: down from the parent's box, then across to this one.
-                    parts.append("<path class=\"branch\" d=\"M\(previous.x + 12) \(previous.bottom) V\(y + 13) H\(x)\" fill=\"none\" stroke=\"#a0aec0\" stroke-width=\"1.5\"/>")
+                    parts.append(
+                        "<path class=\"branch\" d=\"M\(previous.x + 12) \(previous.bottom) V\(y + 13) H\(x)\" fill=\"none\" stroke=\"#a0aec0\" stroke-width=\"1.5\"/>"
+                    )
                 }
                 let (fill, stroke) = node.isContainer ? ("#ebf8ff", "#3182ce") : ("#f7fafc", "#a0aec0")
                 parts.append("<g class=\"\(node.isContainer ? "cgroup container" : "cgroup")\">")
-                parts.append("<rect x=\"\(x)\" y=\"\(y)\" width=\"\(x0 + columnWidth - x)\" height=\"\(height)\" rx=\"5\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(node.isContainer ? 2 : 1)\"/>")
-                parts.append(text(x + 8, y + 18, node.depth == 0 ? "/" : node.name, size: 12, weight: node.isContainer ? "bold" : "normal"))
-                let note = node.depth == 0 ? (zh ? "层级的根" : "the hierarchy's root") : node.isContainer ? (zh ? "容器的 cgroup" : "the container's cgroup") : ""
+                parts.append(
+                    "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(x0 + columnWidth - x)\" height=\"\(height)\" rx=\"5\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(node.isContainer ? 2 : 1)\"/>"
+                )
+                parts.append(
+                    text(
+                        x + 8, y + 18, node.depth == 0 ? "/" : node.name, size: 12,
+                        weight: node.isContainer ? "bold" : "normal"))
+                let note =
+                    node.depth == 0
+                    ? (zh ? "层级的根" : "the hierarchy's root")
+                    : node.isContainer ? (zh ? "容器的 cgroup" : "the container's cgroup") : ""
                 if !note.isEmpty {
                     // After the name, at about 7 px a character of 12 px text (bold a little more).
-                    parts.append(text(x + 8 + (node.depth == 0 ? 1 : node.name.count) * (node.isContainer ? 8 : 7) + 10, y + 18, note, size: 11,
-                                      fill: node.isContainer ? "#2b6cb0" : "#718096"))
+                    parts.append(
+                        text(
+                            x + 8 + (node.depth == 0 ? 1 : node.name.count) * (node.isContainer ? 8 : 7) + 10, y + 18,
+                            note, size: 11,
+                            fill: node.isContainer ? "#2b6cb0" : "#718096"))
                 }
                 var lineY = y + 18
                 for write in node.writes {
                     lineY += line
-                    parts.append("<g class=\"write\">" + text(x + 14, lineY, write.file + " = " + Self.value(write), size: 11, fill: "#2d3748", mono: true) + "</g>")
+                    parts.append(
+                        "<g class=\"write\">"
+                            + text(
+                                x + 14, lineY, write.file + " = " + Self.value(write), size: 11, fill: "#2d3748",
+                                mono: true) + "</g>")
                 }
                 if !counters.isEmpty { lineY += 8 }
                 for counter in counters {
                     lineY += line
                     let fill = counter.acted ? "#c53030" : "#2f855a"
-                    parts.append("<g class=\"counter\">" + text(x + 14, lineY, Self.counterText(counter, zh: zh), size: 12,
-                                                                weight: counter.acted ? "bold" : "normal", fill: fill)
-                                 + text(x + 140, lineY, counter.file, size: 11, fill: "#718096", mono: true) + "</g>")
+                    parts.append(
+                        "<g class=\"counter\">"
+                            + text(
+                                x + 14, lineY, Self.counterText(counter, zh: zh), size: 12,
+                                weight: counter.acted ? "bold" : "normal", fill: fill)
+                            + text(x + 140, lineY, counter.file, size: 11, fill: "#718096", mono: true) + "</g>")
                 }
                 parts.append("</g>")
                 previous = (x, y + height)
@@ -292,21 +343,32 @@ extension CgroupDiagram {
             parts.append("</g>")
             bottom = max(bottom, y)
         }
-        var notes = [(zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")]
+        var notes = [
+            (zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")
+        ]
         notes += report.notes.map { (zh ? "注：" : "note: ") + $0 }
         let unused = unusedPhrases()
-        if !unused.isEmpty { notes.append((zh ? "本次运行未用：" : "not used by this run: ") + unused.joined(separator: "; ")) }
+        if !unused.isEmpty {
+            notes.append((zh ? "本次运行未用：" : "not used by this run: ") + unused.joined(separator: "; "))
+        }
         let width = left * 2 + max(1, hierarchies.count) * columnWidth + max(0, hierarchies.count - 1) * 20
         // The notes wrap to the picture's width, at about 6.5 px a character of 12 px text.
         var noteLines: [String] = []
-        for note in notes { noteLines += Self.wrap(note.split(separator: " ").map(String.init), width: (width - left * 2) * 10 / 65, indent: "") }
+        for note in notes {
+            noteLines += Self.wrap(
+                note.split(separator: " ").map(String.init), width: (width - left * 2) * 10 / 65, indent: "")
+        }
         for (index, note) in noteLines.enumerated() {
             parts.append(text(left, bottom + 10 + index * 17, note, size: 12, fill: "#4a5568"))
         }
         let height = bottom + 10 + noteLines.count * 17
         let font = "'Noto Sans', 'Noto Sans CJK SC', 'DejaVu Sans', sans-serif"
-        let label = zh ? "容器的 cgroup 在各层级中的位置，写入的上限和内核的计数" : "The container's cgroup in each hierarchy, with the limits written and the kernel's counters"
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram cgroups\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" role=\"img\" aria-label=\"\(label)\">"
+        let label =
+            zh
+            ? "容器的 cgroup 在各层级中的位置，写入的上限和内核的计数"
+            : "The container's cgroup in each hierarchy, with the limits written and the kernel's counters"
+        return
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram cgroups\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" role=\"img\" aria-label=\"\(label)\">"
             + parts.joined() + "</svg>"
     }
 }

@@ -6,8 +6,10 @@ import Foundation
 public enum MemoryHog {
     /// Allocate and touch `bytes` in `chunk`-sized pieces, printing progress; returns when all is
     /// touched (the OOM killer ends it with SIGKILL first when a limit is lower).
-    public static func run(bytes: UInt64, chunk: UInt64 = 1 << 20, hold: TimeInterval = 0.1,
-                           progress: (UInt64) -> Void) {
+    public static func run(
+        bytes: UInt64, chunk: UInt64 = 1 << 20, hold: TimeInterval = 0.1,
+        progress: (UInt64) -> Void
+    ) {
         var blocks: [UnsafeMutableRawPointer] = []
         var total: UInt64 = 0
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))

@@ -37,27 +37,37 @@ public enum Stage3Run {
         if v1.isEmpty {
             return [PlannedMount(source: "cgroup2", target: "/sys/fs/cgroup", fstype: "cgroup2", flags: readOnly)]
         }
-        var mounts = [PlannedMount(source: "cgroup-root", target: "/sys/fs/cgroup", fstype: "tmpfs",
-                                   flags: [.noSUID, .noDev, .noExec], data: "mode=755,size=64k")]
+        var mounts = [
+            PlannedMount(
+                source: "cgroup-root", target: "/sys/fs/cgroup", fstype: "tmpfs",
+                flags: [.noSUID, .noDev, .noExec], data: "mode=755,size=64k")
+        ]
         for dir in v1 {
             let name = dir.controllers.joined(separator: ",")
-            mounts.append(PlannedMount(source: "cgroup", target: "/sys/fs/cgroup/" + name, fstype: "cgroup",
-                                       flags: readOnly, data: name))
+            mounts.append(
+                PlannedMount(
+                    source: "cgroup", target: "/sys/fs/cgroup/" + name, fstype: "cgroup",
+                    flags: readOnly, data: name))
         }
         if cgroup.directories.contains(where: { $0.version == 2 }) {
-            mounts.append(PlannedMount(source: "cgroup2", target: "/sys/fs/cgroup/unified", fstype: "cgroup2", flags: readOnly))
+            mounts.append(
+                PlannedMount(source: "cgroup2", target: "/sys/fs/cgroup/unified", fstype: "cgroup2", flags: readOnly))
         }
-        mounts.append(PlannedMount(source: nil, target: "/sys/fs/cgroup", fstype: nil,
-                                   flags: [.remount, .readOnly, .noSUID, .noDev, .noExec], data: "mode=755,size=64k"))
+        mounts.append(
+            PlannedMount(
+                source: nil, target: "/sys/fs/cgroup", fstype: nil,
+                flags: [.remount, .readOnly, .noSUID, .noDev, .noExec], data: "mode=755,size=64k"))
         return mounts
     }
 
     /// Run `plan` (a stage-2 plan) in a new cgroup with `limits`; the cgroup is gone when this
     /// returns or throws. `beforeRelease` runs after the init is in its cgroup (stage 6 wires
     /// its network there).
-    public static func run(plan inputPlan: ContainerPlan, limits: CgroupLimits, explain: Bool,
-                           onRecord: ([String]) -> Void = { _ in },
-                           beforeRelease: [ContainerProcess.Step] = []) throws -> Report {
+    public static func run(
+        plan inputPlan: ContainerPlan, limits: CgroupLimits, explain: Bool,
+        onRecord: ([String]) -> Void = { _ in },
+        beforeRelease: [ContainerProcess.Step] = []
+    ) throws -> Report {
         // Block the forwarded signals before anything exists, so a Ctrl-C now still cleans up.
         Signals.block(Signals.forwarded + [SIGCHLD])
         let hierarchy = CgroupHierarchy.current()
@@ -66,17 +76,20 @@ public enum Stage3Run {
         defer { cgroup.destroy() }
         var plan = inputPlan
         plan.extraMounts += cgroupMounts(for: cgroup)
-        let process = try ContainerProcess.start(plan: plan, explain: explain,
-                                                 beforeRelease: [{ try cgroup.add(pid: $0) }] + beforeRelease)
+        let process = try ContainerProcess.start(
+            plan: plan, explain: explain,
+            beforeRelease: [{ try cgroup.add(pid: $0) }] + beforeRelease)
         onRecord(process.record)
         let status = process.wait()
         let stats = cgroup.stats()
-        let backend: CgroupBackend = cgroup.directories.first { $0.controllers.contains("memory") }?.version == 2 ? CgroupV2() : CgroupV1()
-        return Report(limits: limits, stats: stats, exit: describe(status), exitCode: status.shellCode,
-                      oomKilled: (stats.oomKills ?? 0) > 0,
-                      hierarchy: hierarchy.mode, placements: cgroup.placements, writes: cgroup.writes,
-                      evidenceFiles: backend.evidenceFiles, notes: cgroup.notes,
-                      tree: CgroupTree.of(hierarchy: hierarchy, path: cgroup.relativePath, directories: cgroup.directories))
+        let backend: CgroupBackend =
+            cgroup.directories.first { $0.controllers.contains("memory") }?.version == 2 ? CgroupV2() : CgroupV1()
+        return Report(
+            limits: limits, stats: stats, exit: describe(status), exitCode: status.shellCode,
+            oomKilled: (stats.oomKills ?? 0) > 0,
+            hierarchy: hierarchy.mode, placements: cgroup.placements, writes: cgroup.writes,
+            evidenceFiles: backend.evidenceFiles, notes: cgroup.notes,
+            tree: CgroupTree.of(hierarchy: hierarchy, path: cgroup.relativePath, directories: cgroup.directories))
     }
 }
 
@@ -93,18 +106,24 @@ extension Stage3Run {
 extension Stage3Run.Report {
     /// The report printed after a stage-3 run.
     public func text(style: Style) -> String {
-        func bytes(_ v: UInt64?) -> String { v.map { ByteSize.format($0) + " (\($0) bytes)" } ?? "not reported by this kernel" }
+        func bytes(_ v: UInt64?) -> String {
+            v.map { ByteSize.format($0) + " (\($0) bytes)" } ?? "not reported by this kernel"
+        }
         func count(_ v: UInt64?) -> String { v.map(String.init) ?? "not reported by this kernel" }
         var rows: [(String, String)] = [
             ("memory limit", limits.memoryBytes.map { ByteSize.format($0) } ?? "none (usage measured only)"),
             ("pids limit", limits.pids.map(String.init) ?? "none"),
-            ("cpu limit", limits.cpus.map { "\($0) CPU (quota \(limits.cpuQuota ?? 0) µs per \(CgroupLimits.cpuPeriod) µs)" } ?? "none"),
+            (
+                "cpu limit",
+                limits.cpus.map { "\($0) CPU (quota \(limits.cpuQuota ?? 0) µs per \(CgroupLimits.cpuPeriod) µs)" }
+                    ?? "none"
+            ),
             ("peak memory", bytes(stats.memoryPeak)),
             ("limit hits", count(stats.memoryLimitHits)),
             ("OOM kills", count(stats.oomKills)),
             ("forks refused", count(stats.pidsLimitHits)),
             ("ended", exit + (oomKilled ? "  " + style.red(style.bold("OOM-killed")) : "")),
-            ("cgroups", hierarchy),
+            ("cgroups", hierarchy)
         ]
         rows += placements.map { ("placed", $0) }
         rows += writes.map { ("wrote", $0) }
@@ -123,10 +142,12 @@ extension Stage3Run {
         let labels = ["workload", "memory limit", "peak memory", "limit hits", "OOM kills", "ended", "verdict"]
         let columns: [[String]] = runs.map { run in
             let r = run.report
-            return [run.title, bytes(r.limits.memoryBytes), bytes(r.stats.memoryPeak),
-                    r.stats.memoryLimitHits.map(String.init) ?? "n/a", r.stats.oomKills.map(String.init) ?? "n/a",
-                    r.exitCode == 0 ? "exit 0" : "exit \(r.exitCode)",
-                    r.oomKilled ? "OOM-killed" : (r.exitCode == 0 ? "survived" : "failed")]
+            return [
+                run.title, bytes(r.limits.memoryBytes), bytes(r.stats.memoryPeak),
+                r.stats.memoryLimitHits.map(String.init) ?? "n/a", r.stats.oomKills.map(String.init) ?? "n/a",
+                r.exitCode == 0 ? "exit 0" : "exit \(r.exitCode)",
+                r.oomKilled ? "OOM-killed" : (r.exitCode == 0 ? "survived" : "failed")
+            ]
         }
         let labelWidth = labels.map { $0.count }.max() ?? 0
         let widths = columns.map { $0.map(Terminal.displayWidth).max() ?? 0 }
@@ -137,7 +158,9 @@ extension Stage3Run {
                 var cell = column[row]
                 let pad = String(repeating: " ", count: widths[c] - Terminal.displayWidth(cell))
                 if row == labels.count - 1 {
-                    cell = cell == "OOM-killed" ? style.red(style.bold(cell)) : cell == "survived" ? style.green(style.bold(cell)) : cell
+                    cell =
+                        cell == "OOM-killed"
+                        ? style.red(style.bold(cell)) : cell == "survived" ? style.green(style.bold(cell)) : cell
                 }
                 out += "   " + cell + pad
             }

@@ -11,51 +11,97 @@ public enum CgroupSettings {
     /// none of that version has the file) is refused naming the field, the file and the
     /// controller. A zero is "not set", as runc reads Docker's zero-filled resources.
     /// The device rules are not among them: see `deviceWrites`.
-    public static func writes(_ resources: Spec.Resources?,
-                              version: (String) -> Int?) throws -> [(controller: String, write: LimitWrite)] {
+    public static func writes(
+        _ resources: Spec.Resources?,
+        version: (String) -> Int?
+    ) throws -> [(controller: String, write: LimitWrite)] {
         var out: [(String, LimitWrite)] = []
         guard let resources else { return out }
         if let memory = resources.memory, let v = version("memory") {
             if let limit = memory.limit {
                 let value = limit < 0 ? (v == 1 ? "-1" : "max") : "\(limit)"
-                out.append(("memory", LimitWrite(v == 1 ? "memory.limit_in_bytes" : "memory.max", value, why: "linux.resources.memory.limit")))
+                out.append(
+                    (
+                        "memory",
+                        LimitWrite(
+                            v == 1 ? "memory.limit_in_bytes" : "memory.max", value, why: "linux.resources.memory.limit")
+                    ))
             }
             if let swap = memory.swap {
                 if v == 1 {
-                    out.append(("memory", LimitWrite("memory.memsw.limit_in_bytes", swap < 0 ? "-1" : "\(swap)", optional: true,
-                                                     why: "linux.resources.memory.swap (memory+swap)")))
+                    out.append(
+                        (
+                            "memory",
+                            LimitWrite(
+                                "memory.memsw.limit_in_bytes", swap < 0 ? "-1" : "\(swap)", optional: true,
+                                why: "linux.resources.memory.swap (memory+swap)")
+                        ))
                 } else {
                     // v2 limits swap alone; the spec's value is memory+swap.
                     let value = swap < 0 ? "max" : "\(max(0, swap - (memory.limit ?? 0)))"
-                    out.append(("memory", LimitWrite("memory.swap.max", value, optional: true, why: "linux.resources.memory.swap")))
+                    out.append(
+                        (
+                            "memory",
+                            LimitWrite("memory.swap.max", value, optional: true, why: "linux.resources.memory.swap")
+                        ))
                 }
             }
             if let reservation = memory.reservation, reservation != 0 {
                 // A soft limit: v1's, or v2's memory.low (protected from reclaim below it), as runc maps it.
                 let value = reservation < 0 ? (v == 1 ? "-1" : "max") : "\(reservation)"
-                out.append(("memory", LimitWrite(v == 1 ? "memory.soft_limit_in_bytes" : "memory.low", value,
-                                                 why: "linux.resources.memory.reservation")))
+                out.append(
+                    (
+                        "memory",
+                        LimitWrite(
+                            v == 1 ? "memory.soft_limit_in_bytes" : "memory.low", value,
+                            why: "linux.resources.memory.reservation")
+                    ))
             }
             if let swappiness = memory.swappiness {
                 guard swappiness <= 100 else {
-                    throw RuntimeError.spec(SpecError("linux.resources.memory.swappiness", "\(swappiness) is out of range: give 0 to 100"))
+                    throw RuntimeError.spec(
+                        SpecError("linux.resources.memory.swappiness", "\(swappiness) is out of range: give 0 to 100"))
                 }
-                try out.append(("memory", v1Only(v, "memory.swappiness", "\(swappiness)", "memory", field: "linux.resources.memory.swappiness")))
+                try out.append(
+                    (
+                        "memory",
+                        v1Only(
+                            v, "memory.swappiness", "\(swappiness)", "memory",
+                            field: "linux.resources.memory.swappiness")
+                    ))
             }
             if memory.disableOOMKiller == true {
-                try out.append(("memory", v1Only(v, "memory.oom_control", "1", "memory", field: "linux.resources.memory.disableOOMKiller")))
+                try out.append(
+                    (
+                        "memory",
+                        v1Only(v, "memory.oom_control", "1", "memory", field: "linux.resources.memory.disableOOMKiller")
+                    ))
             }
             if let kernel = memory.kernel, kernel != 0 {
-                try out.append(("memory", v1Only(v, "memory.kmem.limit_in_bytes", kernel < 0 ? "-1" : "\(kernel)", "memory",
-                                                  field: "linux.resources.memory.kernel")))
+                try out.append(
+                    (
+                        "memory",
+                        v1Only(
+                            v, "memory.kmem.limit_in_bytes", kernel < 0 ? "-1" : "\(kernel)", "memory",
+                            field: "linux.resources.memory.kernel")
+                    ))
             }
             if let tcp = memory.kernelTCP, tcp != 0 {
-                try out.append(("memory", v1Only(v, "memory.kmem.tcp.limit_in_bytes", tcp < 0 ? "-1" : "\(tcp)", "memory",
-                                                  field: "linux.resources.memory.kernelTCP")))
+                try out.append(
+                    (
+                        "memory",
+                        v1Only(
+                            v, "memory.kmem.tcp.limit_in_bytes", tcp < 0 ? "-1" : "\(tcp)", "memory",
+                            field: "linux.resources.memory.kernelTCP")
+                    ))
             }
         }
         if let pids = resources.pids, version("pids") != nil {
-            out.append(("pids", LimitWrite("pids.max", pids.limit > 0 ? "\(pids.limit)" : "max", why: "linux.resources.pids.limit")))
+            out.append(
+                (
+                    "pids",
+                    LimitWrite("pids.max", pids.limit > 0 ? "\(pids.limit)" : "max", why: "linux.resources.pids.limit")
+                ))
         }
         if let cpu = resources.cpu, let v = version("cpu") {
             if let shares = cpu.shares, shares > 0 {
@@ -71,11 +117,19 @@ public enum CgroupSettings {
             // new one), as runc's update --cpu-quota does: v1 has a file each; v2's cpu.max
             // takes the quota alone and keeps its period.
             if v == 1 {
-                if let period = cpu.period { out.append(("cpu", LimitWrite("cpu.cfs_period_us", "\(period)", why: "linux.resources.cpu.period"))) }
-                if let quota = cpu.quota { out.append(("cpu", LimitWrite("cpu.cfs_quota_us", "\(quota)", why: "linux.resources.cpu.quota"))) }
+                if let period = cpu.period {
+                    out.append(("cpu", LimitWrite("cpu.cfs_period_us", "\(period)", why: "linux.resources.cpu.period")))
+                }
+                if let quota = cpu.quota {
+                    out.append(("cpu", LimitWrite("cpu.cfs_quota_us", "\(quota)", why: "linux.resources.cpu.quota")))
+                }
             } else if cpu.quota != nil || cpu.period != nil {
                 let quota = cpu.quota.map { $0 < 0 ? "max" : "\($0)" } ?? "max"
-                out.append(("cpu", LimitWrite("cpu.max", cpu.period.map { "\(quota) \($0)" } ?? quota, why: "linux.resources.cpu")))
+                out.append(
+                    (
+                        "cpu",
+                        LimitWrite("cpu.max", cpu.period.map { "\(quota) \($0)" } ?? quota, why: "linux.resources.cpu")
+                    ))
             }
         }
         if let cpu = resources.cpu, cpu.realtimePeriod != nil || cpu.realtimeRuntime != nil {
@@ -84,13 +138,19 @@ public enum CgroupSettings {
             let field = "linux.resources.cpu.realtime" + (cpu.realtimeRuntime != nil ? "Runtime" : "Period")
             guard let v = version("cpu") else { throw noController("cpu", file: "cpu.rt_runtime_us", field: field) }
             guard v == 1 else {
-                throw RuntimeError.spec(SpecError(field, "cgroup v2 has no realtime CPU limits (cpu.rt_runtime_us and cpu.rt_period_us are cgroup v1's): remove it"))
+                throw RuntimeError.spec(
+                    SpecError(
+                        field,
+                        "cgroup v2 has no realtime CPU limits (cpu.rt_runtime_us and cpu.rt_period_us are cgroup v1's): remove it"
+                    ))
             }
             if let period = cpu.realtimePeriod {
-                out.append(("cpu", LimitWrite("cpu.rt_period_us", "\(period)", why: "linux.resources.cpu.realtimePeriod")))
+                out.append(
+                    ("cpu", LimitWrite("cpu.rt_period_us", "\(period)", why: "linux.resources.cpu.realtimePeriod")))
             }
             if let runtime = cpu.realtimeRuntime {
-                out.append(("cpu", LimitWrite("cpu.rt_runtime_us", "\(runtime)", why: "linux.resources.cpu.realtimeRuntime")))
+                out.append(
+                    ("cpu", LimitWrite("cpu.rt_runtime_us", "\(runtime)", why: "linux.resources.cpu.realtimeRuntime")))
             }
         }
         if let cpu = resources.cpu {
@@ -106,14 +166,19 @@ public enum CgroupSettings {
         if let network = resources.network {
             if let classID = network.classID, classID != 0 {
                 let field = "linux.resources.network.classID"
-                guard version("net_cls") != nil else { throw noController("net_cls", file: "net_cls.classid", field: field) }
+                guard version("net_cls") != nil else {
+                    throw noController("net_cls", file: "net_cls.classid", field: field)
+                }
                 out.append(("net_cls", LimitWrite("net_cls.classid", "\(classID)", why: field)))
             }
             for (index, entry) in (network.priorities ?? []).enumerated() {
                 let field = "linux.resources.network.priorities[\(index)]"
-                guard version("net_prio") != nil else { throw noController("net_prio", file: "net_prio.ifpriomap", field: field) }
+                guard version("net_prio") != nil else {
+                    throw noController("net_prio", file: "net_prio.ifpriomap", field: field)
+                }
                 // One interface a write: the kernel reads "NAME PRIORITY" and keeps the others.
-                out.append(("net_prio", LimitWrite("net_prio.ifpriomap", "\(entry.name) \(entry.priority)", why: field)))
+                out.append(
+                    ("net_prio", LimitWrite("net_prio.ifpriomap", "\(entry.name) \(entry.priority)", why: field)))
             }
         }
         out += try unifiedWrites(resources.unified ?? [:], version: version)
@@ -125,8 +190,9 @@ public enum CgroupSettings {
     public static func deviceWrites(_ resources: Spec.Resources?) -> [LimitWrite] {
         guard let rules = resources?.devices, !rules.isEmpty else { return [] }
         return deviceRules(rules).enumerated().map { index, rule in
-            LimitWrite(rule.allow ? "devices.allow" : "devices.deny", rule.v1Entry,
-                       why: index < rules.count ? "linux.resources.devices" : "a default device")
+            LimitWrite(
+                rule.allow ? "devices.allow" : "devices.deny", rule.v1Entry,
+                why: index < rules.count ? "linux.resources.devices" : "a default device")
         }
     }
 
@@ -140,7 +206,9 @@ public enum CgroupSettings {
         for (file, value) in unified.sorted(by: { $0.key < $1.key }) {
             let field = "linux.resources.unified[\"\(file)\"]"
             guard let dot = file.firstIndex(of: "."), dot != file.startIndex, !file.contains("/") else {
-                throw RuntimeError.spec(SpecError(field, "\"\(file)\" is no cgroup v2 file name: give CONTROLLER.FILE, such as memory.high"))
+                throw RuntimeError.spec(
+                    SpecError(field, "\"\(file)\" is no cgroup v2 file name: give CONTROLLER.FILE, such as memory.high")
+                )
             }
             let controller = String(file[..<dot])
             // devices is placed wherever the cgroup's v2 directory is (v2 has no devices controller).
@@ -149,9 +217,12 @@ public enum CgroupSettings {
             case 2:
                 out.append((placedWith, LimitWrite(file, value, why: field)))
             case 1:
-                throw RuntimeError.spec(SpecError(field, "invalid configuration: a cgroup v2 file, and this host keeps the "
-                    + "\(controller == "cgroup" ? "container's cgroup" : controller + " controller") on cgroup v1; "
-                    + "remove linux.resources.unified, or set the same limit with linux.resources' own fields"))
+                throw RuntimeError.spec(
+                    SpecError(
+                        field,
+                        "invalid configuration: a cgroup v2 file, and this host keeps the "
+                            + "\(controller == "cgroup" ? "container's cgroup" : controller + " controller") on cgroup v1; "
+                            + "remove linux.resources.unified, or set the same limit with linux.resources' own fields"))
             default:
                 throw noController(controller, file: file, field: field)
             }
@@ -165,7 +236,9 @@ public enum CgroupSettings {
     static func blockIOWrites(_ blockIO: Spec.BlockIO, version: (String) -> Int?) throws -> [(String, LimitWrite)] {
         let base = "linux.resources.blockIO"
         func checked(_ weight: UInt16, _ field: String) throws -> UInt16 {
-            guard (10...1000).contains(weight) else { throw RuntimeError.spec(SpecError(field, "\(weight) is out of range: give 10 to 1000")) }
+            guard (10...1000).contains(weight) else {
+                throw RuntimeError.spec(SpecError(field, "\(weight) is out of range: give 10 to 1000"))
+            }
             return weight
         }
         func v2Weight(_ weight: UInt16) -> Int { 1 + (Int(weight) - 10) * 9999 / 990 }
@@ -173,9 +246,10 @@ public enum CgroupSettings {
             ("throttleReadBpsDevice", blockIO.throttleReadBpsDevice, "blkio.throttle.read_bps_device", "rbps"),
             ("throttleWriteBpsDevice", blockIO.throttleWriteBpsDevice, "blkio.throttle.write_bps_device", "wbps"),
             ("throttleReadIOPSDevice", blockIO.throttleReadIOPSDevice, "blkio.throttle.read_iops_device", "riops"),
-            ("throttleWriteIOPSDevice", blockIO.throttleWriteIOPSDevice, "blkio.throttle.write_iops_device", "wiops"),
+            ("throttleWriteIOPSDevice", blockIO.throttleWriteIOPSDevice, "blkio.throttle.write_iops_device", "wiops")
         ]
-        let weighted = (blockIO.weight ?? 0) != 0 || (blockIO.leafWeight ?? 0) != 0 || !(blockIO.weightDevice ?? []).isEmpty
+        let weighted =
+            (blockIO.weight ?? 0) != 0 || (blockIO.leafWeight ?? 0) != 0 || !(blockIO.weightDevice ?? []).isEmpty
         guard weighted || throttles.contains(where: { !($0.1 ?? []).isEmpty }) else { return [] }
         // v1 calls the controller blkio, v2 io.
         guard let (controller, v) = version("blkio").map({ ("blkio", $0) }) ?? version("io").map({ ("io", $0) }) else {
@@ -184,52 +258,87 @@ public enum CgroupSettings {
         var out: [(String, LimitWrite)] = []
         if let weight = blockIO.weight, weight != 0 {
             let field = base + ".weight", w = try checked(weight, field)
-            out.append((controller, v == 1
-                ? LimitWrite("blkio.weight", "\(w)", fallback: .init("blkio.bfq.weight", "\(w)"), why: field)
-                : LimitWrite("io.weight", "default \(v2Weight(w))", fallback: .init("io.bfq.weight", "default \(w)"), why: field)))
+            out.append(
+                (
+                    controller,
+                    v == 1
+                        ? LimitWrite("blkio.weight", "\(w)", fallback: .init("blkio.bfq.weight", "\(w)"), why: field)
+                        : LimitWrite(
+                            "io.weight", "default \(v2Weight(w))", fallback: .init("io.bfq.weight", "default \(w)"),
+                            why: field)
+                ))
         }
         if let leaf = blockIO.leafWeight, leaf != 0 {
             let field = base + ".leafWeight"
-            try out.append((controller, v1Only(v, "blkio.leaf_weight", "\(try checked(leaf, field))", controller, field: field)))
+            try out.append(
+                (controller, v1Only(v, "blkio.leaf_weight", "\(try checked(leaf, field))", controller, field: field)))
         }
         for (index, device) in (blockIO.weightDevice ?? []).enumerated() {
             let field = base + ".weightDevice[\(index)]", node = "\(device.major):\(device.minor)"
             if let weight = device.weight, weight != 0 {
                 let w = try checked(weight, field + ".weight")
-                out.append((controller, v == 1
-                    ? LimitWrite("blkio.weight_device", "\(node) \(w)", fallback: .init("blkio.bfq.weight_device", "\(node) \(w)"), why: field)
-                    : LimitWrite("io.weight", "\(node) \(v2Weight(w))", fallback: .init("io.bfq.weight", "\(node) \(w)"), why: field)))
+                out.append(
+                    (
+                        controller,
+                        v == 1
+                            ? LimitWrite(
+                                "blkio.weight_device", "\(node) \(w)",
+                                fallback: .init("blkio.bfq.weight_device", "\(node) \(w)"), why: field)
+                            : LimitWrite(
+                                "io.weight", "\(node) \(v2Weight(w))", fallback: .init("io.bfq.weight", "\(node) \(w)"),
+                                why: field)
+                    ))
             }
             if let leaf = device.leafWeight, leaf != 0 {
                 let w = try checked(leaf, field + ".leafWeight")
-                try out.append((controller, v1Only(v, "blkio.leaf_weight_device", "\(node) \(w)", controller, field: field + ".leafWeight")))
+                try out.append(
+                    (
+                        controller,
+                        v1Only(v, "blkio.leaf_weight_device", "\(node) \(w)", controller, field: field + ".leafWeight")
+                    ))
             }
         }
         for (key, list, v1File, v2Key) in throttles {
             for (index, device) in (list ?? []).enumerated() {
                 let node = "\(device.major):\(device.minor)", field = "\(base).\(key)[\(index)]"
                 // io.max takes "MAJ:MIN rbps=N"; the other limits of the device stay as they are.
-                out.append((controller, v == 1 ? LimitWrite(v1File, "\(node) \(device.rate)", why: field)
-                                               : LimitWrite("io.max", "\(node) \(v2Key)=\(device.rate)", why: field)))
+                out.append(
+                    (
+                        controller,
+                        v == 1
+                            ? LimitWrite(v1File, "\(node) \(device.rate)", why: field)
+                            : LimitWrite("io.max", "\(node) \(v2Key)=\(device.rate)", why: field)
+                    ))
             }
         }
         return out
     }
 
     /// A setting only cgroup v1 has a file for: on v2 it is refused, naming the file.
-    static func v1Only(_ version: Int, _ file: String, _ value: String, _ controller: String, field: String) throws -> LimitWrite {
+    static func v1Only(_ version: Int, _ file: String, _ value: String, _ controller: String, field: String) throws
+        -> LimitWrite
+    {
         guard version == 1 else {
-            throw RuntimeError.spec(SpecError(field, "cgroup v2 has no \(file) (the \(controller) controller's v1 file this sets), and this host "
-                + "keeps \(controller) on v2; remove the setting, or run on a host with the v1 \(controller) controller"))
+            throw RuntimeError.spec(
+                SpecError(
+                    field,
+                    "cgroup v2 has no \(file) (the \(controller) controller's v1 file this sets), and this host "
+                        + "keeps \(controller) on v2; remove the setting, or run on a host with the v1 \(controller) controller"
+                ))
         }
         return LimitWrite(file, value, why: field)
     }
 
     static func noController(_ controller: String, file: String, field: String) -> RuntimeError {
-        let hint = controller.hasPrefix("net_") ? "cgroup v2 has none; on v1 it must be mounted under /sys/fs/cgroup"
+        let hint =
+            controller.hasPrefix("net_")
+            ? "cgroup v2 has none; on v1 it must be mounted under /sys/fs/cgroup"
             : "on v2 it must be listed in cgroup.controllers, on v1 mounted under /sys/fs/cgroup"
-        return .spec(SpecError(field, "this host has no \(controller) cgroup controller to write \(file) in (\(hint)); "
-            + "remove the setting, or run where the controller is available"))
+        return .spec(
+            SpecError(
+                field,
+                "this host has no \(controller) cgroup controller to write \(file) in (\(hint)); "
+                    + "remove the setting, or run where the controller is available"))
     }
 
     /// The controllers `resources` needs beyond memory, pids and cpu, as the hierarchy names
@@ -257,8 +366,9 @@ public enum CgroupSettings {
     /// linux.devices, and expects EPERM).
     static func deviceRules(_ rules: [Spec.DeviceRule]) -> [DeviceFilter.Rule] {
         rules.map { rule in
-            DeviceFilter.Rule(allow: rule.allow, type: rule.type.flatMap(\.first) ?? "a", major: rule.major, minor: rule.minor,
-                              access: rule.access ?? "rwm")
+            DeviceFilter.Rule(
+                allow: rule.allow, type: rule.type.flatMap(\.first) ?? "a", major: rule.major, minor: rule.minor,
+                access: rule.access ?? "rwm")
         } + DeviceFilter.defaults
     }
 
@@ -271,7 +381,11 @@ public enum CgroupSettings {
             return (base == "contlab" ? "" : base + "/") + "contlab-runc/" + id
         }
         if path.contains(":") {
-            throw RuntimeError.spec(SpecError("linux.cgroupsPath", "\"\(path)\" is systemd's slice:prefix:name form; contlab drives cgroupfs directly, give a path such as /mygroup/\(id)"))
+            throw RuntimeError.spec(
+                SpecError(
+                    "linux.cgroupsPath",
+                    "\"\(path)\" is systemd's slice:prefix:name form; contlab drives cgroupfs directly, give a path such as /mygroup/\(id)"
+                ))
         }
         return path.split(separator: "/").joined(separator: "/")
     }
@@ -282,7 +396,8 @@ public enum CgroupSettings {
     /// anything, so that a create killed half-way leaves a record delete can clean up after.
     static func plannedPath(for spec: Spec, id: String) throws -> String? {
         let resources = spec.linux?.resources
-        let limited = resources?.memory != nil || resources?.pids != nil || resources?.cpu != nil
+        let limited =
+            resources?.memory != nil || resources?.pids != nil || resources?.cpu != nil
             || !extraControllers(resources, hierarchy: .current()).isEmpty
         if geteuid() != 0 && !limited { return nil }
         return try relativePath(spec.linux?.cgroupsPath, id: id)
@@ -304,20 +419,31 @@ public enum CgroupSettings {
         // nested runtime, exec --cgroup): it gets every hierarchy the host has, as runc gives
         // every container. The others only these, each more costing a mkdir, a migration and an
         // rmdir on every start.
-        let writable = spec.mounts?.contains { $0.type == "cgroup" && !MountOptions($0.options ?? []).flags.contains(.readOnly) } ?? false
-        for controller in ["memory", "pids", "devices", "freezer", "unified"] + extraControllers(resources, hierarchy: hierarchy)
+        let writable =
+            spec.mounts?.contains { $0.type == "cgroup" && !MountOptions($0.options ?? []).flags.contains(.readOnly) }
+            ?? false
+        for controller in ["memory", "pids", "devices", "freezer", "unified"]
+            + extraControllers(resources, hierarchy: hierarchy)
             + (writable ? hierarchy.v1.keys.sorted() : [])
         where !required.contains(controller) && !optional.contains(controller) {
             optional.append(controller)
         }
-        let cgroup = try ContainerCgroup.create(relativePath: try relativePath(spec.linux?.cgroupsPath, id: id),
-                                                required: required, optional: optional, hierarchy: hierarchy, sharing: true)
+        let cgroup = try ContainerCgroup.create(
+            relativePath: try relativePath(spec.linux?.cgroupsPath, id: id),
+            required: required, optional: optional, hierarchy: hierarchy, sharing: true)
         do {
             let version = { (controller: String) in cgroup.directory(for: controller)?.version }
-            for item in try writes(resources, version: version) { try cgroup.apply(item.write, controller: item.controller) }
+            for item in try writes(resources, version: version) {
+                try cgroup.apply(item.write, controller: item.controller)
+            }
             if let rules = resources?.devices, !rules.isEmpty, version("devices") != 1,
-               !cgroup.directories.contains(where: { $0.version == 2 }) {
-                throw RuntimeError.spec(SpecError("linux.resources.devices", "this host has neither a v1 devices controller nor a cgroup v2 directory for the container, so device rules cannot be enforced"))
+                !cgroup.directories.contains(where: { $0.version == 2 })
+            {
+                throw RuntimeError.spec(
+                    SpecError(
+                        "linux.resources.devices",
+                        "this host has neither a v1 devices controller nor a cgroup v2 directory for the container, so device rules cannot be enforced"
+                    ))
             }
         } catch {
             cgroup.destroy()

@@ -92,10 +92,11 @@ public struct RuncStats: Encodable, Equatable {
         func nonZero(_ value: UInt64?) -> UInt64? { value == 0 ? nil : value }
         /// One v1 memory counter set: PREFIXlimit_in_bytes, usage_in_bytes, max_usage_in_bytes, failcnt.
         func v1Memory(_ prefix: String) -> MemoryEntry {
-            MemoryEntry(limit: number("memory", prefix + "limit_in_bytes") ?? 0,
-                        usage: nonZero(number("memory", prefix + "usage_in_bytes")),
-                        max: nonZero(number("memory", prefix + "max_usage_in_bytes")),
-                        failcnt: number("memory", prefix + "failcnt") ?? 0)
+            MemoryEntry(
+                limit: number("memory", prefix + "limit_in_bytes") ?? 0,
+                usage: nonZero(number("memory", prefix + "usage_in_bytes")),
+                max: nonZero(number("memory", prefix + "max_usage_in_bytes")),
+                failcnt: number("memory", prefix + "failcnt") ?? 0)
         }
         func entry(_ device: Substring, _ op: String, _ value: UInt64?) -> BlkioEntry? {
             let numbers = device.split(separator: ":").compactMap { UInt64($0) }
@@ -112,38 +113,46 @@ public struct RuncStats: Encodable, Equatable {
             stats.memory.kernelTCP = v1Memory("memory.kmem.tcp.")
             stats.memory.cache = nonZero(raw["cache"])
         case 2:
-            stats.memory.usage = MemoryEntry(limit: number("memory", "memory.max") ?? 0,
-                                             usage: nonZero(number("memory", "memory.current")),
-                                             max: nonZero(number("memory", "memory.peak")),
-                                             failcnt: keyed("memory", "memory.events")["max"] ?? 0)
-            stats.memory.swap = MemoryEntry(limit: number("memory", "memory.swap.max") ?? 0,
-                                            usage: nonZero(number("memory", "memory.swap.current")))
+            stats.memory.usage = MemoryEntry(
+                limit: number("memory", "memory.max") ?? 0,
+                usage: nonZero(number("memory", "memory.current")),
+                max: nonZero(number("memory", "memory.peak")),
+                failcnt: keyed("memory", "memory.events")["max"] ?? 0)
+            stats.memory.swap = MemoryEntry(
+                limit: number("memory", "memory.swap.max") ?? 0,
+                usage: nonZero(number("memory", "memory.swap.current")))
             stats.memory.cache = nonZero(raw["file"])
         default:
             break
         }
         if version("pids") != nil {
             let limit = number("pids", "pids.max")
-            stats.pids = Pids(current: nonZero(number("pids", "pids.current")), limit: limit == UInt64.max ? nil : nonZero(limit))
+            stats.pids = Pids(
+                current: nonZero(number("pids", "pids.current")), limit: limit == UInt64.max ? nil : nonZero(limit))
         }
         // CPU time: v1's cpuacct (USER_HZ ticks for user and system), v2's cpu.stat (µs).
         if version("cpuacct") == 1 {
             let nanosecondsPerTick = 1_000_000_000 / UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
             let times = keyed("cpuacct", "cpuacct.stat")
-            let percpu = read("cpuacct", "cpuacct.usage_percpu")?.split(whereSeparator: \.isWhitespace).compactMap { UInt64($0) }
-            stats.cpu.usage = CPU.Usage(total: nonZero(number("cpuacct", "cpuacct.usage")), percpu: percpu,
-                                        kernel: (times["system"] ?? 0) * nanosecondsPerTick,
-                                        user: (times["user"] ?? 0) * nanosecondsPerTick)
+            let percpu = read("cpuacct", "cpuacct.usage_percpu")?.split(whereSeparator: \.isWhitespace).compactMap {
+                UInt64($0)
+            }
+            stats.cpu.usage = CPU.Usage(
+                total: nonZero(number("cpuacct", "cpuacct.usage")), percpu: percpu,
+                kernel: (times["system"] ?? 0) * nanosecondsPerTick,
+                user: (times["user"] ?? 0) * nanosecondsPerTick)
         }
         if let v = version("cpu") {
             let cpu = keyed("cpu", "cpu.stat")
             if v == 2 {
-                stats.cpu.usage = CPU.Usage(total: nonZero(cpu["usage_usec"].map { $0 * 1000 }), percpu: nil,
-                                            kernel: (cpu["system_usec"] ?? 0) * 1000, user: (cpu["user_usec"] ?? 0) * 1000)
+                stats.cpu.usage = CPU.Usage(
+                    total: nonZero(cpu["usage_usec"].map { $0 * 1000 }), percpu: nil,
+                    kernel: (cpu["system_usec"] ?? 0) * 1000, user: (cpu["user_usec"] ?? 0) * 1000)
             }
             let throttled = v == 1 ? cpu["throttled_time"] : cpu["throttled_usec"].map { $0 * 1000 }
-            stats.cpu.throttling = CPU.Throttling(periods: nonZero(cpu["nr_periods"]),
-                                                  throttledPeriods: nonZero(cpu["nr_throttled"]), throttledTime: nonZero(throttled))
+            stats.cpu.throttling = CPU.Throttling(
+                periods: nonZero(cpu["nr_periods"]),
+                throttledPeriods: nonZero(cpu["nr_throttled"]), throttledTime: nonZero(throttled))
         }
         if version("blkio") == 1 {
             // "8:0 Read 4096" lines, and a "Total" line without a device.
@@ -154,8 +163,9 @@ public struct RuncStats: Encodable, Equatable {
                 }
                 return list.isEmpty ? nil : list
             }
-            stats.blkio = Blkio(ioServiceBytesRecursive: entries("blkio.throttle.io_service_bytes_recursive"),
-                                ioServicedRecursive: entries("blkio.throttle.io_serviced_recursive"))
+            stats.blkio = Blkio(
+                ioServiceBytesRecursive: entries("blkio.throttle.io_service_bytes_recursive"),
+                ioServicedRecursive: entries("blkio.throttle.io_serviced_recursive"))
         } else if version("io") == 2 {
             // v2's io.stat: "8:0 rbytes=N wbytes=N rios=N wios=N …", one line a device.
             var bytes: [BlkioEntry] = [], ios: [BlkioEntry] = []
@@ -167,10 +177,12 @@ public struct RuncStats: Encodable, Equatable {
                     let kv = pair.split(separator: "=")
                     if kv.count == 2, let value = UInt64(kv[1]) { values[String(kv[0])] = value }
                 }
-                bytes += [entry(device, "Read", values["rbytes"]), entry(device, "Write", values["wbytes"])].compactMap { $0 }
+                bytes += [entry(device, "Read", values["rbytes"]), entry(device, "Write", values["wbytes"])].compactMap
+                { $0 }
                 ios += [entry(device, "Read", values["rios"]), entry(device, "Write", values["wios"])].compactMap { $0 }
             }
-            stats.blkio = Blkio(ioServiceBytesRecursive: bytes.isEmpty ? nil : bytes, ioServicedRecursive: ios.isEmpty ? nil : ios)
+            stats.blkio = Blkio(
+                ioServiceBytesRecursive: bytes.isEmpty ? nil : bytes, ioServicedRecursive: ios.isEmpty ? nil : ios)
         }
         return stats
     }
@@ -210,7 +222,8 @@ extension OCIRuntime {
         while true {
             usleep(useconds_t(interval * 1_000_000))
             guard let current = try? store.load(id),
-                  ["created", "running", "paused"].contains(store.status(of: current)) else { return }
+                ["created", "running", "paused"].contains(store.status(of: current))
+            else { return }
             let now = store.cgroup(of: current)?.stats().oomKills ?? kills
             for _ in 0..<Int(now > kills ? now - kills : 0) { emit(RuncEvent(type: "oom", id: id, data: nil)) }
             kills = max(kills, now)

@@ -77,13 +77,16 @@ public struct ExecProcessOptions: Equatable, Sendable {
         }
         if let user {
             let parts = user.split(separator: ":", omittingEmptySubsequences: false)
-            guard (1...2).contains(parts.count), let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+            guard (1...2).contains(parts.count), let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil
+            else {
                 throw RuntimeError.usage("exec: --user \(user): give numeric uid[:gid], such as 1000:1000")
             }
             process.user = Spec.User(uid: uid, gid: parts.count == 2 ? UInt32(parts[1])! : 0, umask: base.user.umask)
         }
         // Added to the container's own, as runc adds them.
-        if !additionalGids.isEmpty { process.user.additionalGids = (process.user.additionalGids ?? []) + additionalGids }
+        if !additionalGids.isEmpty {
+            process.user.additionalGids = (process.user.additionalGids ?? []) + additionalGids
+        }
         return process
     }
 }
@@ -103,8 +106,10 @@ extension OCIRuntime {
         /// `--cgroup`'s values: `[CONTROLLER,...:]PATH`, below the container's cgroup.
         public var subCgroups: [String]
 
-        public init(id: String, process: Spec.Process, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
-                    ignorePaused: Bool = false, preserveFDs: Int = 0, subCgroups: [String] = []) {
+        public init(
+            id: String, process: Spec.Process, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
+            ignorePaused: Bool = false, preserveFDs: Int = 0, subCgroups: [String] = []
+        ) {
             self.subCgroups = subCgroups
             self.preserveFDs = preserveFDs
             self.id = id
@@ -135,7 +140,9 @@ extension OCIRuntime {
         var consoleSocket = request.consoleSocket
         if request.process.terminal == true && consoleSocket == nil {
             guard !request.detach else {
-                throw RuntimeError.usage("exec --detach: process.terminal is true: give --console-socket to hand the terminal to (or drop --tty)")
+                throw RuntimeError.usage(
+                    "exec --detach: process.terminal is true: give --console-socket to hand the terminal to (or drop --tty)"
+                )
             }
             relay = try TerminalRelay()
             consoleSocket = relay?.socketPath
@@ -156,8 +163,9 @@ extension OCIRuntime {
             Signals.block(Signals.forwarded + [SIGCHLD])
         }
         let cgroup = store.cgroup(of: record)
-        let targets = try SubCgroups.targets(request.subCgroups, directories: cgroup?.directories ?? [],
-                                             hierarchy: request.subCgroups.isEmpty ? nil : .current())
+        let targets = try SubCgroups.targets(
+            request.subCgroups, directories: cgroup?.directories ?? [],
+            hierarchy: request.subCgroups.isEmpty ? nil : .current())
         let helper: pid_t
         do {
             // The helper enters the container's cgroups before it runs, so the process (its
@@ -179,10 +187,12 @@ extension OCIRuntime {
         let pid = lines.first { $0.hasPrefix("pid ") }.flatMap { pid_t($0.dropFirst(4)) }
         if let pid {
             // In the words of runc's debug lines for the same steps (see RuntimeLog.debugInit).
-            debug("nsexec container setup: contlab's exec helper was cloned and exec'd to join container"
-                  + " \(request.id) (pid \(record.pid))")
-            debug("child process in init(): setns into \(plan.namespaces.map(\.procName).joined(separator: ", ")), then its"
-                  + " cgroups, then the process's identity")
+            debug(
+                "nsexec container setup: contlab's exec helper was cloned and exec'd to join container"
+                    + " \(request.id) (pid \(record.pid))")
+            debug(
+                "child process in init(): setns into \(plan.namespaces.map(\.procName).joined(separator: ", ")), then its"
+                    + " cgroups, then the process's identity")
             debug("setns_init: about to exec \(request.process.args?.first ?? "?") as pid \(pid)")
         }
         if let agentFailure {
@@ -226,8 +236,10 @@ extension OCIRuntime {
 enum SubCgroups {
     /// The cgroup.procs file for each of the container's directories. Pure, but for `hierarchy`,
     /// which only says whether a named controller exists at all.
-    static func targets(_ values: [String], directories: [ContainerCgroup.Directory],
-                        hierarchy: CgroupHierarchy?) throws -> [String] {
+    static func targets(
+        _ values: [String], directories: [ContainerCgroup.Directory],
+        hierarchy: CgroupHierarchy?
+    ) throws -> [String] {
         var byController: [String: String] = [:]
         var everywhere = ""
         for value in values {
@@ -240,14 +252,20 @@ enum SubCgroups {
             }
             let components = path.split(separator: "/")
             guard !components.contains("..") else {
-                throw RuntimeError.usage("exec --cgroup \(value): \(path) is not a sub cgroup path: give a path below the container's cgroup")
+                throw RuntimeError.usage(
+                    "exec --cgroup \(value): \(path) is not a sub cgroup path: give a path below the container's cgroup"
+                )
             }
             let clean = components.joined(separator: "/")
             if controllers.isEmpty { everywhere = clean }
             for controller in controllers {
-                guard hierarchy?.placement(of: controller) != nil || directories.contains(where: { $0.controllers.contains(controller) }) else {
-                    throw RuntimeError.usage("exec --cgroup \(value): unknown controller \(controller) (this host's: "
-                                             + "\((hierarchy?.v1.keys.sorted() ?? []).joined(separator: ", ")))")
+                guard
+                    hierarchy?.placement(of: controller) != nil
+                        || directories.contains(where: { $0.controllers.contains(controller) })
+                else {
+                    throw RuntimeError.usage(
+                        "exec --cgroup \(value): unknown controller \(controller) (this host's: "
+                            + "\((hierarchy?.v1.keys.sorted() ?? []).joined(separator: ", ")))")
                 }
                 byController[controller] = clean
             }
@@ -265,8 +283,9 @@ enum SubCgroups {
             if fd < 0 || write(fd, text, text.count) < 0 {
                 let saved = errno
                 if fd >= 0 { close(fd) }
-                throw RuntimeError.initFailed("exec: adding pid \(pid) to \(file): \(String(cString: strerror(saved)).lowercased())"
-                                              + (saved == ENOENT ? " (make the sub-cgroup in the container first)" : ""))
+                throw RuntimeError.initFailed(
+                    "exec: adding pid \(pid) to \(file): \(String(cString: strerror(saved)).lowercased())"
+                        + (saved == ENOENT ? " (make the sub-cgroup in the container first)" : ""))
             }
             close(fd)
         }
@@ -278,8 +297,10 @@ extension OCIRuntime {
     /// The process's seccomp notification descriptor goes to the agent as soon as both it and the
     /// process's pid (which the helper reports) are here: the process may be waiting on the agent
     /// already, and its exec, which ends the report, may itself be a notified call.
-    func readReport(_ fd: Int32, record: StateStore.Record,
-                    seccomp: Spec.Seccomp?) -> (lines: [String], agentFailure: Error?) {
+    func readReport(
+        _ fd: Int32, record: StateStore.Record,
+        seccomp: Spec.Seccomp?
+    ) -> (lines: [String], agentFailure: Error?) {
         var report = ProcessReport(fd: fd)
         defer { report.closeDescriptors() }
         var lines: [String] = []
@@ -289,29 +310,34 @@ extension OCIRuntime {
             lines.append(line)
             if line == SeccompAgent.line { announced = true }
             guard announced, failure == nil,
-                  let pid = lines.first(where: { $0.hasPrefix("pid ") }).flatMap({ pid_t($0.dropFirst(4)) }),
-                  let listener = report.takeDescriptor() else { continue }
+                let pid = lines.first(where: { $0.hasPrefix("pid ") }).flatMap({ pid_t($0.dropFirst(4)) }),
+                let listener = report.takeDescriptor()
+            else { continue }
             announced = false
             guard let seccomp, let path = seccomp.listenerPath else {
                 close(listener)
-                failure = RuntimeError.initFailed("exec: the process sent a seccomp descriptor, but linux.seccomp names"
-                                                  + " no listenerPath")
+                failure = RuntimeError.initFailed(
+                    "exec: the process sent a seccomp descriptor, but linux.seccomp names"
+                        + " no listenerPath")
                 continue
             }
             // runc's state for an exec'd process's filter: the container runs; `pid` is the new
             // process, the state's pid the container's init.
-            let state = ContainerState(id: record.id, status: "running", pid: record.pid, bundle: record.bundle,
-                                       annotations: record.annotations)
+            let state = ContainerState(
+                id: record.id, status: "running", pid: record.pid, bundle: record.bundle,
+                annotations: record.annotations)
             do {
-                try SeccompAgent.handOver(listener, listenerPath: path,
-                                          message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
+                try SeccompAgent.handOver(
+                    listener, listenerPath: path,
+                    message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
             } catch {
                 failure = error
             }
         }
         if announced && failure == nil && report.descriptors.isEmpty {
-            failure = RuntimeError.initFailed("exec: the process announced its seccomp notification descriptor, but"
-                                              + " none came with it")
+            failure = RuntimeError.initFailed(
+                "exec: the process announced its seccomp notification descriptor, but"
+                    + " none came with it")
         }
         return (lines, failure)
     }
@@ -325,7 +351,8 @@ public enum OCIExec {
         // mask of the contlab that cloned it (which blocks what it forwards) is not its.
         InitHandshake.unblockSignals()
         guard let text = PlanHandoff.read(key: OCIExecPlan.environmentKey),
-              let plan = try? OCIExecPlan.decode(payload: text) else {
+            let plan = try? OCIExecPlan.decode(payload: text)
+        else {
             Sys.warn("contlab: __oci-exec is the internal helper of contlab-runc exec; use contlab-runc exec")
             exit(125)
         }
@@ -333,14 +360,20 @@ public enum OCIExec {
         _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
         // The process's exec must close it, so that the caller reads EOF.
         Sys.setCloexec(plan.reportFD, true)
-        func report(_ line: String) { Sys.writeAll(plan.reportFD, Array((line.replacingOccurrences(of: "\n", with: " ") + "\n").utf8)) }
+        func report(_ line: String) {
+            Sys.writeAll(plan.reportFD, Array((line.replacingOccurrences(of: "\n", with: " ") + "\n").utf8))
+        }
         do {
-            let threads = (Sys.readText("/proc/self/status") ?? "").split(separator: "\n").first { $0.hasPrefix("Threads:") }
+            let threads = (Sys.readText("/proc/self/status") ?? "").split(separator: "\n").first {
+                $0.hasPrefix("Threads:")
+            }
             guard threads?.split(whereSeparator: \.isWhitespace).last == "1" else {
-                throw InitError.message("the exec helper must be single-threaded to enter namespaces (\(threads ?? "Threads: ?"))")
+                throw InitError.message(
+                    "the exec helper must be single-threaded to enter namespaces (\(threads ?? "Threads: ?"))")
             }
             // The console socket is a host path: connect before the mount namespace changes.
-            let consoleFD = plan.process.terminal == true && plan.consoleSocket != nil
+            let consoleFD =
+                plan.process.terminal == true && plan.consoleSocket != nil
                 ? try OCIInit.connectUnixSocket(plan.consoleSocket!) : -1
             // Open every namespace first: once in the container's mount namespace, /proc is the
             // container's, where the init's host pid means nothing.
@@ -348,7 +381,10 @@ public enum OCIExec {
             for ns in plan.namespaces {
                 let path = "/proc/\(plan.containerPID)/ns/\(ns.procName)"
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
-                if fd < 0 { throw InitError.message("cannot open \(path): \(String(cString: strerror(errno))) — has the container stopped?") }
+                if fd < 0 {
+                    throw InitError.message(
+                        "cannot open \(path): \(String(cString: strerror(errno))) — has the container stopped?")
+                }
                 opened.append((ns, fd, path))
             }
             for joined in opened {
@@ -392,10 +428,11 @@ public enum OCIExec {
 extension OCIExecPlan {
     public var payload: String {
         JSONValue.object([
-            ("containerPID", .number(String(containerPID))), ("namespaces", .array(namespaces.map { .string($0.rawValue) })),
+            ("containerPID", .number(String(containerPID))),
+            ("namespaces", .array(namespaces.map { .string($0.rawValue) })),
             ("process", SpecWriter.process(process)), ("seccomp", seccomp.map(SpecWriter.seccomp) ?? .null),
             ("consoleSocket", consoleSocket.map { .string($0) } ?? .null), ("reportFD", .number(String(reportFD))),
-            ("preserveFDs", .number(String(preserveFDs))),
+            ("preserveFDs", .number(String(preserveFDs)))
         ]).serialized
     }
 
@@ -405,7 +442,9 @@ extension OCIExecPlan {
         return OCIExecPlan(
             containerPID: try plan.number("containerPID"),
             namespaces: try plan.texts("namespaces").map {
-                guard let namespace = ContlabCore.Namespace(rawValue: $0) else { throw JSONValue.AccessError(path: "namespaces", expected: "a namespace name") }
+                guard let namespace = ContlabCore.Namespace(rawValue: $0) else {
+                    throw JSONValue.AccessError(path: "namespaces", expected: "a namespace name")
+                }
                 return namespace
             },
             process: try SpecReader.process(try plan.member("process")), seccomp: try seccomp.map(SpecReader.seccomp),

@@ -14,7 +14,7 @@ public enum HookRunner {
     /// while the container is being created, startContainer before the user's process exists.
     public static let status: [String: String] = [
         "prestart": "creating", "createRuntime": "creating", "createContainer": "creating",
-        "startContainer": "created", "poststart": "running", "poststop": "stopped",
+        "startContainer": "created", "poststart": "running", "poststop": "stopped"
     ]
 
     /// Run `hooks` in order; the first that fails ends the run and is thrown. `cwd`: the
@@ -61,8 +61,10 @@ public enum HookRunner {
         if json.count > 65_536 && fcntl(input.write, 1031, Int32(clamping: json.count)) < 0 {
             close(input.read)
             close(input.write)
-            throw RuntimeError.hook(name, "the container's state is \(json.count) bytes, more than a pipe here holds "
-                                    + "(/proc/sys/fs/pipe-max-size); shorten the annotations")
+            throw RuntimeError.hook(
+                name,
+                "the container's state is \(json.count) bytes, more than a pipe here holds "
+                    + "(/proc/sys/fs/pipe-max-size); shorten the annotations")
         }
         Sys.writeAll(input.write, json)
         close(input.write)
@@ -106,7 +108,8 @@ public enum HookRunner {
     /// seccomp filter kills), as runc reports it: a hook under the container's filter may die so.
     static func describe(_ end: ExitStatus) -> String {
         guard case .signaled(let signal) = end, let words = strsignal(signal).map({ String(cString: $0) }),
-              !words.isEmpty else {
+            !words.isEmpty
+        else {
             return end.description
         }
         return end.description + ": " + words.prefix(1).lowercased() + words.dropFirst()

@@ -26,8 +26,10 @@ public enum InitError: Error, CustomStringConvertible, Equatable {
 
     /// Runs `body`, the kernel calls made for config.json's `field`: a SystemCallError it throws
     /// becomes `.call` naming the field, with `hint` (or `hints[errno]`, which comes first) added.
-    static func on<T>(_ field: String, hint: String? = nil, hints: [Int32: String] = [:],
-                      _ body: () throws -> T) throws -> T {
+    static func on<T>(
+        _ field: String, hint: String? = nil, hints: [Int32: String] = [:],
+        _ body: () throws -> T
+    ) throws -> T {
         do {
             return try body()
         } catch let error as SystemCallError {

@@ -71,8 +71,10 @@ extension OCIInitPlan {
     public func payload(specDocument: JSONValue) -> String {
         func number(_ value: Int32?) -> JSONValue { value.map { .number(String($0)) } ?? .null }
         let directories: [JSONValue] = cgroupDirectories.map {
-            .object([("path", .string($0.path)), ("version", .number(String($0.version))),
-                     ("controllers", .array($0.controllers.map { .string($0) }))])
+            .object([
+                ("path", .string($0.path)), ("version", .number(String($0.version))),
+                ("controllers", .array($0.controllers.map { .string($0) }))
+            ])
         }
         return JSONValue.object([
             ("id", .string(id)), ("bundle", .string(bundle)), ("rootfs", .string(rootfs)), ("spec", specDocument),
@@ -81,7 +83,7 @@ extension OCIInitPlan {
             ("cgroupDirectories", .array(directories)),
             ("inUserNamespace", .bool(inUserNamespace)), ("hostHooks", .bool(hostHooks)), ("record", .bool(record)),
             ("dieWithCaller", .bool(dieWithCaller)), ("preserveFDs", .number(String(preserveFDs))),
-            ("mountFDs", .array(mountFDs.map { .number(String($0)) })),
+            ("mountFDs", .array(mountFDs.map { .number(String($0)) }))
         ]).serialized
     }
 
@@ -95,10 +97,12 @@ extension OCIInitPlan {
             fifoFD: try optionalFD("fifoFD"), toHostFD: try plan.required("toHostFD").signed(Int32.self),
             fromHostFD: try plan.required("fromHostFD").signed(Int32.self), consoleFD: try optionalFD("consoleFD"),
             cgroupDirectories: try plan.required("cgroupDirectories").array().map {
-                StateStore.Record.CgroupDirectory(path: try $0.required("path").string(), version: try $0.required("version").signed(Int.self),
-                                                  controllers: try $0.required("controllers").strings())
+                StateStore.Record.CgroupDirectory(
+                    path: try $0.required("path").string(), version: try $0.required("version").signed(Int.self),
+                    controllers: try $0.required("controllers").strings())
             },
-            inUserNamespace: try plan.required("inUserNamespace").bool(), hostHooks: try plan.required("hostHooks").bool(),
+            inUserNamespace: try plan.required("inUserNamespace").bool(),
+            hostHooks: try plan.required("hostHooks").bool(),
             record: try plan.required("record").bool(), dieWithCaller: try plan.required("dieWithCaller").bool(),
             preserveFDs: try plan["preserveFDs"]?.signed(Int.self) ?? 0,
             mountFDs: try plan["mountFDs"]?.array().map { try $0.signed(Int32.self) } ?? [])

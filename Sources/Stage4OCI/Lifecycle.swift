@@ -26,7 +26,9 @@ public struct OCIRuntime {
         /// Descriptors 3 … 3+N-1 of this process that the container's process keeps.
         public var preserveFDs = 0
 
-        public init(id: String, bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, preserveFDs: Int = 0) {
+        public init(
+            id: String, bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, preserveFDs: Int = 0
+        ) {
             self.preserveFDs = preserveFDs
             self.id = id
             self.bundle = bundle
@@ -49,26 +51,39 @@ public struct OCIRuntime {
 
     /// loadBundle, and config.json's tree as read (which the init is handed).
     static func loadBundleDocument(_ bundle: String) throws -> (Spec, String, JSONValue) {
-        guard let data = FileManager.default.contents(atPath: bundle + "/config.json") else { throw RuntimeError.bundle(bundle) }
+        guard let data = FileManager.default.contents(atPath: bundle + "/config.json") else {
+            throw RuntimeError.bundle(bundle)
+        }
         let spec: Spec
         let document: JSONValue
-        do { (spec, document) = try SpecCheck.decodeDocument(data) } catch let error as SpecError { throw RuntimeError.spec(error) }
-        guard let root = spec.root else { throw RuntimeError.spec(SpecError("root.path", "required by the spec but missing")) }
-        let rootfs = URL(fileURLWithPath: root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path).standardizedFileURL.path
+        do { (spec, document) = try SpecCheck.decodeDocument(data) } catch let error as SpecError {
+            throw RuntimeError.spec(error)
+        }
+        guard let root = spec.root else {
+            throw RuntimeError.spec(SpecError("root.path", "required by the spec but missing"))
+        }
+        let rootfs = URL(fileURLWithPath: root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path)
+            .standardizedFileURL.path
         guard Sys.isDirectory(rootfs) else { throw RuntimeError.rootfs(rootfs) }
         return (spec, rootfs, document)
     }
 
     /// create: everything up to the init waiting for `start` (or, with `startAtOnce`, going on to
     /// exec as soon as it is ready — `run`'s way, with no exec fifo).
-    public func create(_ options: CreateOptions, startAtOnce: Bool = false, dieWithCaller: Bool = false) throws -> Created {
+    public func create(_ options: CreateOptions, startAtOnce: Bool = false, dieWithCaller: Bool = false) throws
+        -> Created
+    {
         try StateStore.validate(id: options.id)
         Timing.mark("create")
         let bundle = URL(fileURLWithPath: options.bundle).standardizedFileURL.path
         let (spec, rootfs, document) = try Self.loadBundleDocument(bundle)
-        guard spec.process != nil else { throw RuntimeError.spec(SpecError("process", "create needs a process to run")) }
+        guard spec.process != nil else {
+            throw RuntimeError.spec(SpecError("process", "create needs a process to run"))
+        }
         if spec.process?.terminal == true && options.consoleSocket == nil && !startAtOnce {
-            throw RuntimeError.usage("process.terminal is true: create needs --console-socket to hand the terminal to (or set terminal to false)")
+            throw RuntimeError.usage(
+                "process.terminal is true: create needs --console-socket to hand the terminal to (or set terminal to false)"
+            )
         }
         Timing.mark("bundle read")
         try store.reserve(options.id)
@@ -91,12 +106,15 @@ public struct OCIRuntime {
             if let busy = cgroup?.busyDirectories, !busy.isEmpty {
                 // runc 1.1's word and choice: shared, not refused. Deleting either container
                 // then stops the processes of both.
-                warning("container's cgroup is not empty: \(busy.joined(separator: ", ")) already has processes;"
+                warning(
+                    "container's cgroup is not empty: \(busy.joined(separator: ", ")) already has processes;"
                         + " this container shares it, and delete or kill --all of either reaches both")
             }
             if let cgroup {
                 record.cgroupPath = cgroup.relativePath
-                record.cgroupDirectories = cgroup.directories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) }
+                record.cgroupDirectories = cgroup.directories.map {
+                    .init(path: $0.path, version: $0.version, controllers: $0.controllers)
+                }
             }
             // The init's reports travel on a socket: a seccomp notification descriptor comes with one.
             let toHost = try Sys.socketPair(), fromHost = try Sys.pipe()
@@ -119,9 +137,13 @@ public struct OCIRuntime {
             handed += mountFDs.filter { $0 >= 0 }
             handed.forEach { Sys.setCloexec($0, false) }
             let joined: [ContainerProcess.JoinedNamespace]
-            do { joined = try NamespacePaths.open(spec) } catch let error as SpecError { throw RuntimeError.spec(error) }
+            do { joined = try NamespacePaths.open(spec) } catch let error as SpecError {
+                throw RuntimeError.spec(error)
+            }
             defer { for namespace in joined { close(namespace.fd) } }
-            if let refusal = Self.hostnameRefusal(spec, joined: joined.map(\.namespace)) { throw RuntimeError.spec(refusal) }
+            if let refusal = Self.hostnameRefusal(spec, joined: joined.map(\.namespace)) {
+                throw RuntimeError.spec(refusal)
+            }
             // Device nodes made in a user namespace other than the host's cannot be opened.
             let inUserNamespace = spec.newNamespaces.contains(.user) || joined.contains { $0.namespace == .user }
             let hostHooks = !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
@@ -129,7 +151,8 @@ public struct OCIRuntime {
                 id: options.id, bundle: bundle, rootfs: rootfs, spec: spec,
                 fifoFD: fifoFD, toHostFD: toHost.write, fromHostFD: fromHost.read,
                 consoleFD: consoleFD, cgroupDirectories: record.cgroupDirectories,
-                inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record, dieWithCaller: dieWithCaller,
+                inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record,
+                dieWithCaller: dieWithCaller,
                 preserveFDs: options.preserveFDs, mountFDs: mountFDs)
             let planFD = try PlanHandoff.write(plan.payload(specDocument: document))
             defer { close(planFD) }
@@ -138,8 +161,10 @@ public struct OCIRuntime {
             do {
                 pid = try ContainerProcess.clone(
                     argument: OCIInitPlan.initArgument,
-                    environment: ["\(OCIInitPlan.environmentKey)=\(planFD)"] + (getenv("CONTLAB_TIMING") != nil ? ["CONTLAB_TIMING=1"] : []),
-                    namespaces: spec.newNamespaces, joining: joined, idMaps: idMaps, dieWithParent: dieWithCaller, rootless: geteuid() != 0,
+                    environment: ["\(OCIInitPlan.environmentKey)=\(planFD)"]
+                        + (getenv("CONTLAB_TIMING") != nil ? ["CONTLAB_TIMING=1"] : []),
+                    namespaces: spec.newNamespaces, joining: joined, idMaps: idMaps, dieWithParent: dieWithCaller,
+                    rootless: geteuid() != 0,
                     beforeRelease: [{ pid in try cgroup?.add(pid: pid) }])
             } catch {
                 for fd in [toHost.read, toHost.write, fromHost.read, fromHost.write] { close(fd) }
@@ -153,8 +178,10 @@ public struct OCIRuntime {
             record.pid = pid
             record.startTime = StateStore.startTime(of: pid)
             try store.save(record)
-            let calls = try converse(pid: pid, toHost: toHost.read, fromHost: fromHost.write, record: record,
-                                     seccomp: spec.linux?.seccomp, untilExec: startAtOnce) {
+            let calls = try converse(
+                pid: pid, toHost: toHost.read, fromHost: fromHost.write, record: record,
+                seccomp: spec.linux?.seccomp, untilExec: startAtOnce
+            ) {
                 if let cgroup { try CgroupSettings.applyDevices(spec.linux?.resources, to: cgroup) }
             }
             Timing.mark("init ready")
@@ -183,9 +210,11 @@ public struct OCIRuntime {
     /// error create reports. At "ready", `whenReady` (the device rules) runs while the process
     /// waits: on the exec fifo, or (`untilExec`, run) for a "go" from here. `untilExec`: then on
     /// until the socket ends, which is the init's exec of the user's process (or its death).
-    func converse(pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record,
-                  seccomp: Spec.Seccomp? = nil, untilExec: Bool = false,
-                  whenReady: () throws -> Void = {}) throws -> [String] {
+    func converse(
+        pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record,
+        seccomp: Spec.Seccomp? = nil, untilExec: Bool = false,
+        whenReady: () throws -> Void = {}
+    ) throws -> [String] {
         var report = ProcessReport(fd: toHost)
         defer {
             report.closeDescriptors()
@@ -206,23 +235,28 @@ public struct OCIRuntime {
             }
             if line == SeccompAgent.line {
                 guard let fd = report.takeDescriptor() else {
-                    throw RuntimeError.initFailed("the init announced its seccomp notification descriptor, but none"
-                                                  + " came with it")
+                    throw RuntimeError.initFailed(
+                        "the init announced its seccomp notification descriptor, but none"
+                            + " came with it")
                 }
                 // The spec was checked: a notifying filter has a listenerPath.
                 guard let seccomp, let path = seccomp.listenerPath else {
                     close(fd)
-                    throw RuntimeError.initFailed("the init sent a seccomp descriptor, but linux.seccomp names no"
-                                                  + " listenerPath")
+                    throw RuntimeError.initFailed(
+                        "the init sent a seccomp descriptor, but linux.seccomp names no"
+                            + " listenerPath")
                 }
                 // runc's state for the init's filter: still creating, the init's pid.
-                let state = ContainerState(id: record.id, status: "creating", pid: pid, bundle: record.bundle,
-                                           annotations: record.annotations)
-                try SeccompAgent.handOver(fd, listenerPath: path,
-                                          message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
+                let state = ContainerState(
+                    id: record.id, status: "creating", pid: pid, bundle: record.bundle,
+                    annotations: record.annotations)
+                try SeccompAgent.handOver(
+                    fd, listenerPath: path,
+                    message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
             } else if line == "hooks" {
-                let state = ContainerState(id: record.id, status: HookRunner.status["prestart"]!, pid: pid,
-                                           bundle: record.bundle, annotations: record.annotations)
+                let state = ContainerState(
+                    id: record.id, status: HookRunner.status["prestart"]!, pid: pid,
+                    bundle: record.bundle, annotations: record.annotations)
                 try HookRunner.run(record.hooks?.prestart, kind: "prestart", state: state)
                 try HookRunner.run(record.hooks?.createRuntime, kind: "createRuntime", state: state)
                 Self.tell(fromHost, "go")
@@ -251,8 +285,11 @@ public struct OCIRuntime {
                 if !source.hasPrefix("/") { source = bundle + "/" + source }
                 let fd = cl_open_tree_clone(source, options.flags.contains(.recursive) ? 1 : 0)
                 guard fd >= 0 else {
-                    throw RuntimeError.spec(SpecError("mounts[\(index)].source", "\(source): \(String(cString: strerror(-fd)))"
-                                                      + " — a bind mount's source must exist on the host"))
+                    throw RuntimeError.spec(
+                        SpecError(
+                            "mounts[\(index)].source",
+                            "\(source): \(String(cString: strerror(-fd)))"
+                                + " — a bind mount's source must exist on the host"))
                 }
                 fds.append(fd)
             }
@@ -283,8 +320,9 @@ public struct OCIRuntime {
         func lines(_ maps: [Spec.IDMapping]?) -> String {
             (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
         }
-        return ContainerProcess.IDMaps(uidMap: lines(spec.linux?.uidMappings), gidMap: lines(spec.linux?.gidMappings),
-                                       denySetgroups: geteuid() != 0)
+        return ContainerProcess.IDMaps(
+            uidMap: lines(spec.linux?.uidMappings), gidMap: lines(spec.linux?.gidMappings),
+            denySetgroups: geteuid() != 0)
     }
 
     /// The fifo the init opens for writing once ready, as whatever user it is then: in a new
@@ -292,8 +330,12 @@ public struct OCIRuntime {
     /// belongs to root's group. mkfifo's mode passes through the umask (0022 takes the others'
     /// write bit), so the mode is set again, and the fifo given to that root, as runc does.
     static func makeExecFifo(_ path: String, spec: Spec) throws {
-        guard mkfifo(path, 0o622) == 0 else { throw RuntimeError.system(SystemCallError("mkfifo(\"\(path)\")", errno: errno)) }
-        guard chmod(path, 0o622) == 0 else { throw RuntimeError.system(SystemCallError("chmod(\"\(path)\", 0622)", errno: errno)) }
+        guard mkfifo(path, 0o622) == 0 else {
+            throw RuntimeError.system(SystemCallError("mkfifo(\"\(path)\")", errno: errno))
+        }
+        guard chmod(path, 0o622) == 0 else {
+            throw RuntimeError.system(SystemCallError("chmod(\"\(path)\", 0622)", errno: errno))
+        }
         guard spec.newNamespaces.contains(.user) else { return }
         let uid = Self.hostID(ofRoot: spec.linux?.uidMappings) ?? geteuid()
         let gid = Self.hostID(ofRoot: spec.linux?.gidMappings) ?? getegid()
@@ -344,7 +386,9 @@ public struct OCIRuntime {
                 if read(fd, &byte, 1) == 1 { break }
                 throw RuntimeError.noProcess(id)
             }
-            if Date() > deadline { throw RuntimeError.initFailed("the container's init did not take the start signal in 10 s") }
+            if Date() > deadline {
+                throw RuntimeError.initFailed("the container's init did not take the start signal in 10 s")
+            }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&poller, 1, 50)
         }
@@ -369,8 +413,9 @@ public struct OCIRuntime {
     /// poststart, once the user's process runs: a failing hook is a warning and the rest still
     /// run (runtime-spec 1.2); start succeeds and the container runs on.
     func runPoststart(_ record: StateStore.Record) {
-        let state = ContainerState(id: record.id, status: HookRunner.status["poststart"]!, pid: record.pid,
-                                   bundle: record.bundle, annotations: record.annotations)
+        let state = ContainerState(
+            id: record.id, status: HookRunner.status["poststart"]!, pid: record.pid,
+            bundle: record.bundle, annotations: record.annotations)
         for failure in HookRunner.runAll(record.hooks?.poststart, kind: "poststart", state: state) {
             warning("\(failure)")
         }
@@ -378,8 +423,9 @@ public struct OCIRuntime {
 
     /// poststop, once the container is gone: a failing hook is a warning, the rest still run.
     func runPoststop(_ record: StateStore.Record) {
-        let state = ContainerState(id: record.id, status: HookRunner.status["poststop"]!, pid: nil,
-                                   bundle: record.bundle, annotations: record.annotations)
+        let state = ContainerState(
+            id: record.id, status: HookRunner.status["poststop"]!, pid: nil,
+            bundle: record.bundle, annotations: record.annotations)
         for failure in HookRunner.runAll(record.hooks?.poststop, kind: "poststop", state: state) {
             warning("\(failure)")
         }
@@ -454,10 +500,14 @@ public struct OCIRuntime {
     /// own (NamespacePaths.open leaves those out of `joined`): setting it would rename the host.
     static func hostnameRefusal(_ spec: Spec, joined: [ContlabCore.Namespace]) -> SpecError? {
         guard spec.hostname?.isEmpty == false || spec.domainname?.isEmpty == false,
-              let index = spec.linux?.namespaces?.firstIndex(where: { $0.type == "uts" && $0.path != nil }),
-              !joined.contains(.uts) else { return nil }
-        return SpecError("linux.namespaces[\(index)].path", "\(spec.linux?.namespaces?[index].path ?? "") is the host's own uts namespace,"
-                         + " where setting hostname would rename the host; remove hostname, or give a new uts namespace (no path)")
+            let index = spec.linux?.namespaces?.firstIndex(where: { $0.type == "uts" && $0.path != nil }),
+            !joined.contains(.uts)
+        else { return nil }
+        return SpecError(
+            "linux.namespaces[\(index)].path",
+            "\(spec.linux?.namespaces?[index].path ?? "") is the host's own uts namespace,"
+                + " where setting hostname would rename the host; remove hostname, or give a new uts namespace (no path)"
+        )
     }
 
     /// A container without a mount namespace made its mounts (proc, a /dev tmpfs…) in the
@@ -465,7 +515,10 @@ public struct OCIRuntime {
     /// deepest first. Only mounts strictly below the root: the root itself is the bundle's.
     static func unmountHostMounts(under rootfs: String) {
         let mountinfo = Sys.readText("/proc/self/mountinfo") ?? ""
-        let resolved = realpath(rootfs, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? rootfs
+        let resolved =
+            realpath(rootfs, nil).map { pointer in
+                defer { free(pointer) }; return String(cString: pointer)
+            } ?? rootfs
         for target in HostMounts.targets(below: resolved, mountinfo: mountinfo) {
             try? Sys.umount(target, detach: true)
         }
@@ -474,13 +527,17 @@ public struct OCIRuntime {
     /// run: create and start at once, then (unless detached) wait for the process, passing
     /// signals on, and delete the container; returns the exit code (128+N for signal N).
     /// `keep`: the stopped container is left for `state` and `delete` (runc's --keep).
-    public func run(_ options: CreateOptions, detach: Bool, keep: Bool = false,
-                    onCreated: (Created) -> Void = { _ in }) throws -> Int32 {
+    public func run(
+        _ options: CreateOptions, detach: Bool, keep: Bool = false,
+        onCreated: (Created) -> Void = { _ in }
+    ) throws -> Int32 {
         if !detach { Signals.block(Signals.forwarded + [SIGCHLD]) }
         var options = options
         // A terminal and nowhere to send it: this command's own terminal is the container's.
         var relay: TerminalRelay?
-        if !detach && options.consoleSocket == nil && (try? Self.loadBundle(options.bundle))?.0.process?.terminal == true {
+        if !detach && options.consoleSocket == nil
+            && (try? Self.loadBundle(options.bundle))?.0.process?.terminal == true
+        {
             relay = try TerminalRelay()
             options.consoleSocket = relay?.socketPath
         }

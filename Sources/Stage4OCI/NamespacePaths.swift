@@ -31,20 +31,25 @@ public enum NamespacePaths {
     /// a CLONE_NEW* flag, or nil when the file is no namespace. Pure, for the tests.
     public static func check(_ entry: Entry, kernelType: UInt?) throws {
         let field = "linux.namespaces[\(entry.index)].path"
-        let hint = "give /proc/PID/ns/\(entry.namespace.procName) of a running process, or a bind mount of one (ip netns add makes such mounts)"
+        let hint =
+            "give /proc/PID/ns/\(entry.namespace.procName) of a running process, or a bind mount of one (ip netns add makes such mounts)"
         guard let kernelType else {
             throw SpecError(field, "\(entry.path) is not a namespace file; \(hint)")
         }
         guard kernelType == entry.namespace.cloneFlag else {
             let actual = ContlabCore.Namespace.allCases.first { $0.cloneFlag == kernelType }
             let name = actual.map { Self.specType($0) } ?? "unknown"
-            throw SpecError(field, "\(entry.path) is a namespace of type \(name), where the entry's type is \(Self.specType(entry.namespace)); \(hint)")
+            throw SpecError(
+                field,
+                "\(entry.path) is a namespace of type \(name), where the entry's type is \(Self.specType(entry.namespace)); \(hint)"
+            )
         }
     }
 
     /// The spec's name of a namespace type ("network", where /proc says "net").
     static func specType(_ namespace: ContlabCore.Namespace) -> String {
-        ["pid", "network", "mount", "ipc", "uts", "user", "cgroup"].first { Spec.namespace(forType: $0) == namespace } ?? namespace.rawValue
+        ["pid", "network", "mount", "ipc", "uts", "user", "cgroup"].first { Spec.namespace(forType: $0) == namespace }
+            ?? namespace.rawValue
     }
 
     /// Open and check every path, in the order to enter them. A namespace this process is in
@@ -59,10 +64,13 @@ public enum NamespacePaths {
                     let why = errno
                     let field = "linux.namespaces[\(entry.index)].path"
                     if why == ENOENT {
-                        throw SpecError(field, "\(entry.path) does not exist: a /proc/PID/ns path lasts as long as its process"
-                                        + " (is PID still running?), a bind-mounted namespace as long as its mount")
+                        throw SpecError(
+                            field,
+                            "\(entry.path) does not exist: a /proc/PID/ns path lasts as long as its process"
+                                + " (is PID still running?), a bind-mounted namespace as long as its mount")
                     }
-                    throw SpecError(field, "cannot open \(entry.path): \(String(cString: strerror(why))) (\(Errno.name(why)))")
+                    throw SpecError(
+                        field, "cannot open \(entry.path): \(String(cString: strerror(why))) (\(Errno.name(why)))")
                 }
                 opened.append(ContainerProcess.JoinedNamespace(namespace: entry.namespace, path: entry.path, fd: fd))
                 let type = cl_namespace_type(fd)

@@ -13,8 +13,11 @@ public enum OCIInit {
         // mask of the contlab that cloned it (which blocks what it forwards) is not its.
         InitHandshake.unblockSignals()
         guard let text = PlanHandoff.read(key: OCIInitPlan.environmentKey),
-              let plan = try? OCIInitPlan.decode(payload: text) else {
-            Sys.warn("contlab: __oci-init is the internal entry point of an OCI container's first process; use contlab-runc create or run")
+            let plan = try? OCIInitPlan.decode(payload: text)
+        else {
+            Sys.warn(
+                "contlab: __oci-init is the internal entry point of an OCI container's first process; use contlab-runc create or run"
+            )
             exit(125)
         }
         // Keep stdio and our two pipes; whatever else the creator had open (its caller's
@@ -63,12 +66,15 @@ public enum OCIInit {
     /// The container set up (`setUp`), then the handshake: "ready" to the host, the exec fifo
     /// until `start`, the startContainer hooks, and exec.
     static func run(_ plan: OCIInitPlan, channel: Channel) throws -> Never {
-        let command = try setUp(plan, hostHooks: {
-            channel.send("hooks")
-            try channel.waitForGo()
-        }, handOver: { listener in
-            try SeccompAgent.sendListener(listener, over: channel.toHost)
-        })
+        let command = try setUp(
+            plan,
+            hostHooks: {
+                channel.send("hooks")
+                try channel.waitForGo()
+            },
+            handOver: { listener in
+                try SeccompAgent.sendListener(listener, over: channel.toHost)
+            })
         if plan.record {
             for call in CallRecord.shared.entries { channel.send("record " + call) }
         }
@@ -96,8 +102,9 @@ public enum OCIInit {
             execWatch = fd
         }
         do {
-            try HookRunner.run(plan.spec.hooks?.startContainer, kind: "startContainer",
-                               state: state(plan, "startContainer"))
+            try HookRunner.run(
+                plan.spec.hooks?.startContainer, kind: "startContainer",
+                state: state(plan, "startContainer"))
             Timing.mark("init exec")
             try command.exec(cwd: nil, identity: nil, keepingDescriptors: Int32(plan.preserveFDs))
         } catch {
@@ -115,8 +122,10 @@ public enum OCIInit {
     /// test runs this without root and reads the order back. `hostHooks` has the host run its
     /// createRuntime and prestart hooks; `handOver` takes a seccomp notification descriptor to
     /// the agent. Returns the command to exec.
-    static func setUp(_ plan: OCIInitPlan, hostHooks: () throws -> Void,
-                      handOver: (Int32) throws -> Void) throws -> ContainerCommand {
+    static func setUp(
+        _ plan: OCIInitPlan, hostHooks: () throws -> Void,
+        handOver: (Int32) throws -> Void
+    ) throws -> ContainerCommand {
         let spec = plan.spec
         guard let process = spec.process else { throw InitError.message("config.json has no process to run") }
         let namespaces = spec.linux?.namespaces ?? []
@@ -131,10 +140,12 @@ public enum OCIInit {
         // A joined mount namespace gets the container's root built in it, at root.path as that
         // namespace sees it, as runc does; there the host's check of the path proves nothing.
         if let index = namespaces.firstIndex(where: { $0.type == "mount" && $0.path != nil }),
-           !Sys.isDirectory(plan.rootfs) {
-            throw InitError.message("root.path \(plan.rootfs) is no directory in the mount namespace the container joins"
-                                    + " (linux.namespaces[\(index)].path \(namespaces[index].path ?? "")): the root is built"
-                                    + " there; give a root.path that namespace has, or let the container make its own")
+            !Sys.isDirectory(plan.rootfs)
+        {
+            throw InitError.message(
+                "root.path \(plan.rootfs) is no directory in the mount namespace the container joins"
+                    + " (linux.namespaces[\(index)].path \(namespaces[index].path ?? "")): the root is built"
+                    + " there; give a root.path that namespace has, or let the container make its own")
         }
         // With a mount namespace (new or joined) the root is built there and pivot_root'ed into.
         // With no namespace at all the container is the host's in every way but its root: the
@@ -143,16 +154,19 @@ public enum OCIInit {
         // more likely a mistake than that, and is refused.
         let hostMounts = namespaces.isEmpty
         guard hostMounts || namespaces.contains(where: { $0.type == "mount" }) else {
-            throw InitError.field("linux.namespaces", "contlab needs a mount namespace to build the container's root in;"
-                                  + " add {\"type\": \"mount\"} (or list no namespace at all, to share every one of the host's)")
+            throw InitError.field(
+                "linux.namespaces",
+                "contlab needs a mount namespace to build the container's root in;"
+                    + " add {\"type\": \"mount\"} (or list no namespace at all, to share every one of the host's)")
         }
         let rootfs = RootfsSetup(plan: plan, hostMounts: hostMounts)
         try rootfs.prepare()
         if plan.hostHooks { try hostHooks() }
         // In the container's namespaces, before pivot_root, started in the container's root
         // (runc chdirs there first), so a hook can use paths relative to it.
-        try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer",
-                           state: state(plan, "createContainer"), cwd: plan.rootfs)
+        try HookRunner.run(
+            spec.hooks?.createContainer, kind: "createContainer",
+            state: state(plan, "createContainer"), cwd: plan.rootfs)
         Timing.mark("init mounts made")
         try rootfs.enterRoot()
         // A uts namespace joined by path takes the hostname as a new one does; the host refused
@@ -182,7 +196,8 @@ public enum OCIInit {
     static func applyLimits(_ process: Spec.Process) throws {
         for (index, limit) in (process.rlimits ?? []).enumerated() {
             let resource = ResourceLimits.value(of: limit.type) ?? 0
-            let raising = "raising a hard limit needs CAP_SYS_RESOURCE, which this environment does not grant;"
+            let raising =
+                "raising a hard limit needs CAP_SYS_RESOURCE, which this environment does not grant;"
                 + " lower it to the current hard limit (ulimit -Hn)"
             try InitError.on("process.rlimits[\(index)]", hints: [EPERM: raising]) {
                 try Sys.setrlimit(resource, name: limit.type, soft: limit.soft, hard: limit.hard)
@@ -200,13 +215,16 @@ public enum OCIInit {
         var env = process.env ?? []
         if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.append("PATH=\(ContainerPlan.defaultPath)") }
         if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=/") }
-        let searchPath = env.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ContainerPlan.defaultPath
+        let searchPath =
+            env.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ContainerPlan.defaultPath
         do {
             return try ContainerCommand.resolve(args: process.args ?? [], env: env, searchPath: searchPath, selfFD: nil)
         } catch let error as CommandError {
             // Docker and Podman choose their exit code (127, 126) by looking for runc's words
             // in the message; say them too.
-            let words = error.exitCode == 127 ? " (executable file not found)" : error.exitCode == 126 ? " (permission denied)" : ""
+            let words =
+                error.exitCode == 127
+                ? " (executable file not found)" : error.exitCode == 126 ? " (permission denied)" : ""
             throw InitError.field("process.args[0]", "\(error)\(words)")
         }
     }
@@ -239,8 +257,9 @@ public enum OCIInit {
 
     /// The state handed to the init's own hooks (`kind`: createContainer or startContainer).
     static func state(_ plan: OCIInitPlan, _ kind: String) -> ContainerState {
-        ContainerState(id: plan.id, status: HookRunner.status[kind] ?? "creating", pid: hostPID, bundle: plan.bundle,
-                       annotations: plan.spec.annotations)
+        ContainerState(
+            id: plan.id, status: HookRunner.status[kind] ?? "creating", pid: hostPID, bundle: plan.bundle,
+            annotations: plan.spec.annotations)
     }
 
     /// Our pid as the host sees it, read before a new /proc hides it (the host's /proc is still
@@ -265,13 +284,17 @@ public enum OCIInit {
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         if rc != 0 {
             let why = errno
             close(fd)
-            throw RuntimeError.consoleSocket(path, "connect failed: \(String(cString: strerror(why))) (\(Errno.name(why)));"
-                                             + " give a listening unix socket, as containerd's shim and conmon make")
+            throw RuntimeError.consoleSocket(
+                path,
+                "connect failed: \(String(cString: strerror(why))) (\(Errno.name(why)));"
+                    + " give a listening unix socket, as containerd's shim and conmon make")
         }
         return fd
     }
@@ -282,8 +305,10 @@ public enum OCIInit {
     /// runc loads it: with no_new_privs, last; without, first, while CAP_SYS_ADMIN (which loading
     /// then needs) is still held. A notifying filter's descriptor goes to `handOver`, then is
     /// closed here: the agent must end up with the only copy.
-    static func takeIdentity(_ process: Spec.Process, dieWithCaller: Bool, seccomp: Spec.Seccomp?,
-                             handOver: (Int32) throws -> Void) throws {
+    static func takeIdentity(
+        _ process: Spec.Process, dieWithCaller: Bool, seccomp: Spec.Seccomp?,
+        handOver: (Int32) throws -> Void
+    ) throws {
         func loadFilter(_ seccomp: Spec.Seccomp) throws {
             guard let listener = try SeccompFilter.load(seccomp) else { return }
             defer { close(listener) }
@@ -301,8 +326,10 @@ public enum OCIInit {
             let dropped = (0..<Int(cap_max_bits())).filter { !bounding.contains($0) }.map {
                 Capability(Int32($0), CapabilityNames.all[safe: $0] ?? "\($0)")
             }
-            try InitError.on("process.capabilities.bounding",
-                             hints: [EPERM: "dropping from the bounding set needs CAP_SETPCAP"]) {
+            try InitError.on(
+                "process.capabilities.bounding",
+                hints: [EPERM: "dropping from the bounding set needs CAP_SETPCAP"]
+            ) {
                 try Sys.dropFromBoundingSet(dropped)
             }
             try? Sys.keepCapabilities(true)
@@ -310,8 +337,10 @@ public enum OCIInit {
         let user = process.user
         if user.uid != 0 { giveStdio(to: user.uid, terminal: process.terminal == true) }
         let groups = user.additionalGids ?? []
-        try InitError.on("process.user.additionalGids",
-                         hints: [EPERM: "this user namespace denies setgroups (rootless); remove additionalGids"]) {
+        try InitError.on(
+            "process.user.additionalGids",
+            hints: [EPERM: "this user namespace denies setgroups (rootless); remove additionalGids"]
+        ) {
             do {
                 try Sys.setgroups(groups)
             } catch let error as SystemCallError where error.errno == EPERM && groups.isEmpty {
@@ -332,7 +361,8 @@ public enum OCIInit {
             try? Sys.keepCapabilities(false)
         }
         if !enteredCwd {
-            let hint = "neither the runtime nor uid \(user.uid) can enter it: create it in the root filesystem,"
+            let hint =
+                "neither the runtime nor uid \(user.uid) can enter it: create it in the root filesystem,"
                 + " or give the user search rights on it"
             try InitError.on("process.cwd \(process.cwd)", hint: hint) {
                 try Sys.chdir(process.cwd)
@@ -355,7 +385,9 @@ public enum OCIInit {
             var st = stat()
             guard fstat(fd, &st) == 0, st.st_uid != uid else { continue }
             let kind = st.st_mode & S_IFMT
-            guard kind == S_IFIFO || kind == S_IFSOCK || (kind == S_IFCHR && terminal && isatty(fd) == 1) else { continue }
+            guard kind == S_IFIFO || kind == S_IFSOCK || (kind == S_IFCHR && terminal && isatty(fd) == 1) else {
+                continue
+            }
             try? Sys.fchown(fd, uid: uid, gid: st.st_gid)
         }
     }
@@ -367,8 +399,9 @@ public enum OCIInit {
         }
         let hint = "effective must be within permitted, and permitted within the bounding set"
         try InitError.on("process.capabilities", hint: hint) {
-            try Sys.setCapabilities(effective: named(caps.effective), permitted: named(caps.permitted),
-                                    inheritable: named(caps.inheritable))
+            try Sys.setCapabilities(
+                effective: named(caps.effective), permitted: named(caps.permitted),
+                inheritable: named(caps.inheritable))
         }
         // Ambient capabilities must also be permitted and inheritable; runc's default spec lists
         // ambient ones without inheritable, and like runc we go on where the kernel refuses.

@@ -6,7 +6,9 @@ import Foundation
 public enum RootPath {
     /// Resolve `path` under `root` as if `root` were "/": symlinks are followed inside the root,
     /// absolute ones restart at the root, and `..` never climbs above it.
-    public static func secureJoin(root: String, path: String, readLink: (String) -> String? = Sys.readLink) throws -> String {
+    public static func secureJoin(root: String, path: String, readLink: (String) -> String? = Sys.readLink) throws
+        -> String
+    {
         var resolved: [String] = []
         var pending = path.split(separator: "/").map(String.init)
         var followed = 0
@@ -59,7 +61,8 @@ enum HostMounts {
         var i = 0
         while i < utf8.count {
             if utf8[i] == UInt8(ascii: "\\"), i + 3 < utf8.count,
-               let value = UInt8(String(decoding: utf8[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                let value = UInt8(String(decoding: utf8[(i + 1)...(i + 3)], as: UTF8.self), radix: 8)
+            {
                 bytes.append(value)
                 i += 4
             } else {

@@ -33,7 +33,9 @@ public struct Freezer: Equatable, Sendable {
     }
 
     public var isFrozen: Bool {
-        Self.isFrozen(version: version, state: Sys.readText(directory + "/freezer.state"), events: Sys.readText(directory + "/cgroup.events"))
+        Self.isFrozen(
+            version: version, state: Sys.readText(directory + "/freezer.state"),
+            events: Sys.readText(directory + "/cgroup.events"))
     }
 
     /// Freeze and wait until every task is stopped; a freeze that does not complete in 5 s is
@@ -44,7 +46,9 @@ public struct Freezer: Equatable, Sendable {
         while !isFrozen {
             if Date() > deadline {
                 try? write(frozen: false)
-                throw RuntimeError.usage("pause: the processes in \(directory) did not all stop within 5 s (one may be in an uninterruptible sleep); try again")
+                throw RuntimeError.usage(
+                    "pause: the processes in \(directory) did not all stop within 5 s (one may be in an uninterruptible sleep); try again"
+                )
             }
             usleep(1_000)
         }
@@ -53,7 +57,9 @@ public struct Freezer: Equatable, Sendable {
     public func thaw() throws { try write(frozen: false) }
 
     func write(frozen: Bool) throws {
-        do { try Sys.writeFile(controlFile, value(frozen: frozen)) } catch let error as SystemCallError { throw RuntimeError.system(error) }
+        do { try Sys.writeFile(controlFile, value(frozen: frozen)) } catch let error as SystemCallError {
+            throw RuntimeError.system(error)
+        }
     }
 }
 
@@ -86,7 +92,8 @@ public enum ResourceUpdate {
         }
         if let pids = out.pids, pids.limit == 0 { out.pids = nil }
         if let cpu = out.cpu {
-            let shares = cpu.shares == 0 ? nil : cpu.shares, quota = cpu.quota == 0 ? nil : cpu.quota, period = cpu.period == 0 ? nil : cpu.period
+            let shares = cpu.shares == 0 ? nil : cpu.shares, quota = cpu.quota == 0 ? nil : cpu.quota,
+                period = cpu.period == 0 ? nil : cpu.period
             var changed = Spec.CPU(shares: shares, quota: quota, period: period)
             changed.cpus = (cpu.cpus ?? "").isEmpty ? nil : cpu.cpus
             changed.mems = (cpu.mems ?? "").isEmpty ? nil : cpu.mems
@@ -116,7 +123,9 @@ public enum ResourceUpdate {
             throw RuntimeError.usage("update --resources: not valid JSON")
         }
         guard object is [String: Any] else { throw RuntimeError.usage("update --resources: must be a JSON object") }
-        let wrapped = try JSONSerialization.data(withJSONObject: ["ociVersion": "1.0.2", "root": ["path": "/"], "linux": ["resources": object]])
+        let wrapped = try JSONSerialization.data(withJSONObject: [
+            "ociVersion": "1.0.2", "root": ["path": "/"], "linux": ["resources": object]
+        ])
         do {
             return try SpecCheck.decode(wrapped).linux?.resources ?? Spec.Resources()
         } catch let error as SpecError {
@@ -150,7 +159,9 @@ public enum ResourceUpdate {
     /// v2's cpu.max holds quota and period together: a period given alone keeps the quota the
     /// cgroup has (`current`, the file's text), as runc reads it back.
     public static func keepingQuota(_ cpu: Spec.CPU?, currentCPUMax current: String?) -> Spec.CPU? {
-        guard var cpu, cpu.quota == nil, cpu.period != nil, let word = current?.split(separator: " ").first else { return cpu }
+        guard var cpu, cpu.quota == nil, cpu.period != nil, let word = current?.split(separator: " ").first else {
+            return cpu
+        }
         cpu.quota = word == "max" ? -1 : Int64(word)
         return cpu
     }
@@ -186,32 +197,39 @@ extension OCIRuntime {
             throw RuntimeError.wrongStatus(id: id, status: status, operation: "update")
         }
         guard let cgroup = store.cgroup(of: record) else {
-            throw RuntimeError.usage("update: container \"\(id)\" has no cgroup to change (was it created without root?)")
+            throw RuntimeError.usage(
+                "update: container \"\(id)\" has no cgroup to change (was it created without root?)")
         }
         if let field = ResourceUpdate.createOnly(resources).first {
-            throw RuntimeError.usage("update: \(field) is set when the container is created; update changes "
-                                     + "linux.resources.memory, pids.limit and cpu")
+            throw RuntimeError.usage(
+                "update: \(field) is set when the container is created; update changes "
+                    + "linux.resources.memory, pids.limit and cpu")
         }
         var changes = ResourceUpdate.changes(resources)
         // Every setting must land: one whose controller the container's cgroup was made without
         // (no cpu limits at create, say) is not skipped but gets it, the container's processes
         // moved into the new directory, and the record keeps it for delete.
         let hierarchy = CgroupHierarchy.current()
-        let wanted = ResourceUpdate.controllers(try CgroupSettings.writes(changes, version: { hierarchy.placement(of: $0)?.version }))
+        let wanted = ResourceUpdate.controllers(
+            try CgroupSettings.writes(changes, version: { hierarchy.placement(of: $0)?.version }))
         let missing = wanted.filter { cgroup.directory(for: $0) == nil }
         if !missing.isEmpty {
             do {
                 try cgroup.join(controllers: missing, hierarchy: hierarchy)
             } catch {
-                throw RuntimeError.usage("update: container \"\(id)\" has no \(missing.joined(separator: ", ")) cgroup and one "
-                                         + "could not be made for it: \(error)")
+                throw RuntimeError.usage(
+                    "update: container \"\(id)\" has no \(missing.joined(separator: ", ")) cgroup and one "
+                        + "could not be made for it: \(error)")
             }
             var updated = record
-            updated.cgroupDirectories = cgroup.directories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) }
+            updated.cgroupDirectories = cgroup.directories.map {
+                .init(path: $0.path, version: $0.version, controllers: $0.controllers)
+            }
             try store.save(updated)
         }
         if let cpuDirectory = cgroup.directory(for: "cpu"), cpuDirectory.version == 2 {
-            changes.cpu = ResourceUpdate.keepingQuota(changes.cpu, currentCPUMax: Sys.readText(cpuDirectory.path + "/cpu.max"))
+            changes.cpu = ResourceUpdate.keepingQuota(
+                changes.cpu, currentCPUMax: Sys.readText(cpuDirectory.path + "/cpu.max"))
         }
         let version = { (controller: String) in cgroup.directory(for: controller)?.version }
         let writes = try CgroupSettings.writes(changes, version: version)
@@ -223,7 +241,9 @@ extension OCIRuntime {
         // lowering both the limit first), and a cpu period and quota must fit the parent's
         // bandwidth after each write (under a pod's 50%, a shorter period needs its quota first).
         let ordered: Set<String> = ["memory", "cpu"]
-        for item in writes where !ordered.contains(item.controller) { try cgroup.apply(item.write, controller: item.controller) }
+        for item in writes where !ordered.contains(item.controller) {
+            try cgroup.apply(item.write, controller: item.controller)
+        }
         for controller in ["memory", "cpu"] {
             let group = writes.filter { $0.controller == controller }
             do {

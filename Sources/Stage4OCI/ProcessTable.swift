@@ -8,11 +8,13 @@ public enum ProcessTable {
     public static func filter(_ output: String, pids: Set<Int32>) -> [String]? {
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let header = lines.first,
-              let column = header.split(whereSeparator: \.isWhitespace).firstIndex(of: "PID") else { return nil }
-        return [header] + lines.dropFirst().filter { line in
-            let fields = line.split(whereSeparator: \.isWhitespace)
-            return column < fields.count && Int32(fields[column]).map(pids.contains) == true
-        }
+            let column = header.split(whereSeparator: \.isWhitespace).firstIndex(of: "PID")
+        else { return nil }
+        return [header]
+            + lines.dropFirst().filter { line in
+                let fields = line.split(whereSeparator: \.isWhitespace)
+                return column < fields.count && Int32(fields[column]).map(pids.contains) == true
+            }
     }
 
     /// Rows aligned as runc's list aligns them (tabwriter: minimum width 12, padding 3); the

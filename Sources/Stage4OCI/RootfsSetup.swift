@@ -31,19 +31,24 @@ struct RootfsSetup {
             // mounts first, whatever rootfsPropagation asks; that is applied inside, after pivot_root.
             try Sys.mount(source: nil, target: "/", fstype: nil, flags: [.slave, .recursive])
             // pivot_root needs the new root to be a mount point.
-            try Sys.mount(source: root, target: root, fstype: nil, flags: [.bind, .recursive],
-                          hint: "root.path must be a directory the runtime can reach")
+            try Sys.mount(
+                source: root, target: root, fstype: nil, flags: [.bind, .recursive],
+                hint: "root.path must be a directory the runtime can reach")
         }
         var devIsTmpfs = false
         for (index, mount) in (spec.mounts ?? []).enumerated() {
             var mount = mount
-            if mount.destination == "/dev" && readOnlyDev { mount.options = (mount.options ?? []).filter { $0 != "ro" } }
+            if mount.destination == "/dev" && readOnlyDev {
+                mount.options = (mount.options ?? []).filter { $0 != "ro" }
+            }
             do {
                 try perform(mount, sourceFD: plan.mountFDs.indices.contains(index) ? plan.mountFDs[index] : -1)
             } catch let error as SystemCallError {
                 throw InitError.call(field: "mounts[\(index)] (\(mount.type ?? "bind") on \(mount.destination))", error)
             }
-            if mount.destination == "/dev" && !MountOptions(mount.options ?? []).isBind && mount.type != "bind" { devIsTmpfs = true }
+            if mount.destination == "/dev" && !MountOptions(mount.options ?? []).isBind && mount.type != "bind" {
+                devIsTmpfs = true
+            }
         }
         if devIsTmpfs { try makeDevices() }
     }
@@ -84,7 +89,9 @@ struct RootfsSetup {
             var flags = options.flags
             flags.insert(.bind)
             var status = stat()
-            if sourceFD >= 0 ? fstat(sourceFD, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR : Sys.isDirectory(source) {
+            if sourceFD >= 0
+                ? fstat(sourceFD, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR : Sys.isDirectory(source)
+            {
                 try RootPath.makeDirectories(destination)
             } else {
                 try RootPath.makeDirectories((destination as NSString).deletingLastPathComponent)
@@ -93,25 +100,29 @@ struct RootfsSetup {
             if sourceFD >= 0 {
                 // The host's clone of the source: attached, not looked up, so the source's path
                 // need not be reachable from this user namespace.
-                let call = "move_mount(\(sourceFD) /* \(source) */, \"\", AT_FDCWD, \"\(destination)\", MOVE_MOUNT_F_EMPTY_PATH)"
+                let call =
+                    "move_mount(\(sourceFD) /* \(source) */, \"\", AT_FDCWD, \"\(destination)\", MOVE_MOUNT_F_EMPTY_PATH)"
                 CallRecord.shared.note(call)
                 let rc = cl_move_mount_onto(sourceFD, destination)
                 if rc != 0 { throw SystemCallError(call, errno: -rc) }
                 close(sourceFD)
             } else {
-                try Sys.mount(source: source, target: destination, fstype: nil, flags: flags.intersection([.bind, .recursive]))
+                try Sys.mount(
+                    source: source, target: destination, fstype: nil, flags: flags.intersection([.bind, .recursive]))
             }
             if let remount = options.remountFlags { try remountKeeping(destination, adding: remount) }
         } else {
             try RootPath.makeDirectories(destination)
             do {
-                try Sys.mount(source: mount.source, target: destination, fstype: type, flags: options.flags, data: options.data)
+                try Sys.mount(
+                    source: mount.source, target: destination, fstype: type, flags: options.flags, data: options.data)
             } catch let error as SystemCallError where error.errno == EPERM && type == "sysfs" {
                 // A user namespace that does not own the network namespace may not mount sysfs:
                 // bind the host's, read-only, as runc does for rootless containers.
                 try Sys.mount(source: "/sys", target: destination, fstype: nil, flags: [.bind, .recursive])
                 try remountKeeping(destination, adding: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec])
-            } catch let error as SystemCallError where error.errno == EPERM && type == "mqueue" && plan.inUserNamespace {
+            } catch let error as SystemCallError where error.errno == EPERM && type == "mqueue" && plan.inUserNamespace
+            {
                 try Sys.mount(source: "/dev/mqueue", target: destination, fstype: nil, flags: [.bind])
             }
         }
@@ -119,8 +130,10 @@ struct RootfsSetup {
             try Sys.mount(source: nil, target: destination, fstype: nil, flags: propagation)
         }
         if options.recursiveReadOnly {
-            try Sys.makeReadOnlyRecursively(destination, hintWhenUnsupported: "the rro option needs Linux 5.12 or later;"
-                                            + " use ro (the top mount only)")
+            try Sys.makeReadOnlyRecursively(
+                destination,
+                hintWhenUnsupported: "the rro option needs Linux 5.12 or later;"
+                    + " use ro (the top mount only)")
         }
     }
 
@@ -130,8 +143,10 @@ struct RootfsSetup {
         var info = statvfs()
         var current: MountFlags = []
         if statvfs(path, &info) == 0 {
-            let map: [(UInt, MountFlags)] = [(1, .readOnly), (2, .noSUID), (4, .noDev), (8, .noExec), (1024, .noATime),
-                                            (2048, .noDirATime), (4096, .relATime)]
+            let map: [(UInt, MountFlags)] = [
+                (1, .readOnly), (2, .noSUID), (4, .noDev), (8, .noExec), (1024, .noATime),
+                (2048, .noDirATime), (4096, .relATime)
+            ]
             for (bit, flag) in map where info.f_flag & bit != 0 { current.insert(flag) }
         }
         try Sys.mount(source: nil, target: path, fstype: nil, flags: current.union(flags).union([.remount, .bind]))
@@ -164,7 +179,8 @@ struct RootfsSetup {
             }
             return
         }
-        try Sys.mount(source: "tmpfs", target: destination, fstype: "tmpfs", flags: [.noSUID, .noDev, .noExec], data: "mode=755")
+        try Sys.mount(
+            source: "tmpfs", target: destination, fstype: "tmpfs", flags: [.noSUID, .noDev, .noExec], data: "mode=755")
         for dir in v1 {
             let name = dir.controllers.joined(separator: ",")
             // systemd's hierarchy is mounted by its name option, and shown as "systemd".
@@ -176,7 +192,11 @@ struct RootfsSetup {
             try RootPath.makeDirectories(destination + "/unified")
             try attach(dir, at: destination + "/unified", fstype: "cgroup2", data: nil)
         }
-        if readOnly { try Sys.mount(source: nil, target: destination, fstype: nil, flags: [.remount, .readOnly, .noSUID, .noDev, .noExec], data: "mode=755") }
+        if readOnly {
+            try Sys.mount(
+                source: nil, target: destination, fstype: nil, flags: [.remount, .readOnly, .noSUID, .noDev, .noExec],
+                data: "mode=755")
+        }
     }
 
     /// The devices every container gets on a fresh /dev (runtime-spec config-linux "Default
@@ -184,11 +204,19 @@ struct RootfsSetup {
     func makeDevices() throws {
         let dev = try target("/dev")
         var nodes: [(path: String, type: String, major: Int64, minor: Int64, mode: UInt32, uid: UInt32, gid: UInt32)] =
-            [("/dev/null", "c", 1, 3, 0o666, 0, 0), ("/dev/zero", "c", 1, 5, 0o666, 0, 0), ("/dev/full", "c", 1, 7, 0o666, 0, 0),
-             ("/dev/random", "c", 1, 8, 0o666, 0, 0), ("/dev/urandom", "c", 1, 9, 0o666, 0, 0), ("/dev/tty", "c", 5, 0, 0o666, 0, 0)]
+            [
+                ("/dev/null", "c", 1, 3, 0o666, 0, 0), ("/dev/zero", "c", 1, 5, 0o666, 0, 0),
+                ("/dev/full", "c", 1, 7, 0o666, 0, 0),
+                ("/dev/random", "c", 1, 8, 0o666, 0, 0), ("/dev/urandom", "c", 1, 9, 0o666, 0, 0),
+                ("/dev/tty", "c", 5, 0, 0o666, 0, 0)
+            ]
         for device in spec.linux?.devices ?? [] {
             nodes.removeAll { $0.path == device.path }
-            nodes.append((device.path, device.type, device.major ?? 0, device.minor ?? 0, device.fileMode ?? 0o666, device.uid ?? 0, device.gid ?? 0))
+            nodes.append(
+                (
+                    device.path, device.type, device.major ?? 0, device.minor ?? 0, device.fileMode ?? 0o666,
+                    device.uid ?? 0, device.gid ?? 0
+                ))
         }
         for node in nodes {
             let path = try target(node.path)
@@ -196,16 +224,19 @@ struct RootfsSetup {
             if !plan.inUserNamespace {
                 let kind: mode_t = node.type == "b" ? S_IFBLK : node.type == "p" ? S_IFIFO : S_IFCHR
                 do {
-                    try Sys.mknod(path, type: kind, mode: mode_t(node.mode & 0o7777), major: UInt32(node.major),
-                                  minor: UInt32(node.minor), owner: (node.uid, node.gid), replacing: true)
+                    try Sys.mknod(
+                        path, type: kind, mode: mode_t(node.mode & 0o7777), major: UInt32(node.major),
+                        minor: UInt32(node.minor), owner: (node.uid, node.gid), replacing: true)
                     continue
                 } catch let error as SystemCallError where error.errno == EPERM {}
             }
             try Sys.touch(path, mode: 0o666)
             try Sys.mount(source: node.path, target: path, fstype: nil, flags: [.bind])
         }
-        for (name, link) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                             ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")] {
+        for (name, link) in [
+            ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")
+        ] {
             try Sys.symlink(target: link, at: dev + "/" + name)
         }
         if Sys.isDirectory(dev + "/pts") && !Sys.exists(dev + "/ptmx") {
@@ -275,15 +306,19 @@ struct RootfsSetup {
     func openDevNull() throws -> Int32 {
         let fd = open("/dev/null", Sys.openPath | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
-            throw InitError.field("maskedPaths", "the container has no /dev/null to cover files with (\(String(cString: strerror(errno)))): "
-                + "mount a tmpfs on /dev, where the runtime makes it")
+            throw InitError.field(
+                "maskedPaths",
+                "the container has no /dev/null to cover files with (\(String(cString: strerror(errno)))): "
+                    + "mount a tmpfs on /dev, where the runtime makes it")
         }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFCHR, st.st_rdev == DeviceNumber.make(1, 3) else {
             close(fd)
-            throw InitError.field("maskedPaths", "the container's /dev/null is not the null device (character device 1:3) but a link "
-                + "or another file, and covering a masked file with it would show whatever it names: mount a tmpfs on /dev "
-                + "(the runtime then makes /dev/null itself), or remove /dev/null from the image")
+            throw InitError.field(
+                "maskedPaths",
+                "the container's /dev/null is not the null device (character device 1:3) but a link "
+                    + "or another file, and covering a masked file with it would show whatever it names: mount a tmpfs on /dev "
+                    + "(the runtime then makes /dev/null itself), or remove /dev/null from the image")
         }
         return fd
     }

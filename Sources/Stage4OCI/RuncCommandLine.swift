@@ -93,9 +93,11 @@ public struct RuncCommandLine: Equatable, Sendable {
         public var cpuRealtimePeriod: UInt64?
         public var cpuRealtimeRuntime: Int64?
 
-        public init(memory: Int64? = nil, memorySwap: Int64? = nil, memoryReservation: Int64? = nil, pidsLimit: Int64? = nil,
-                    cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, cpuShares: UInt64? = nil, cpusetCpus: String? = nil,
-                    cpusetMems: String? = nil, cpuRealtimePeriod: UInt64? = nil, cpuRealtimeRuntime: Int64? = nil) {
+        public init(
+            memory: Int64? = nil, memorySwap: Int64? = nil, memoryReservation: Int64? = nil, pidsLimit: Int64? = nil,
+            cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, cpuShares: UInt64? = nil, cpusetCpus: String? = nil,
+            cpusetMems: String? = nil, cpuRealtimePeriod: UInt64? = nil, cpuRealtimeRuntime: Int64? = nil
+        ) {
             self.cpuRealtimePeriod = cpuRealtimePeriod
             self.cpuRealtimeRuntime = cpuRealtimeRuntime
             self.memory = memory
@@ -117,27 +119,40 @@ public struct RuncCommandLine: Equatable, Sendable {
 
     /// Flags of each verb: whether each takes a value. Aliases map to the long name.
     static let flags: [String: [String: Bool]] = [
-        "create": ["bundle": true, "pid-file": true, "console-socket": true, "no-pivot": false, "no-new-keyring": false, "preserve-fds": true],
-        "run": ["bundle": true, "pid-file": true, "console-socket": true, "detach": false, "no-pivot": false, "no-new-keyring": false,
-                "preserve-fds": true, "keep": false, "no-subreaper": false],
+        "create": [
+            "bundle": true, "pid-file": true, "console-socket": true, "no-pivot": false, "no-new-keyring": false,
+            "preserve-fds": true
+        ],
+        "run": [
+            "bundle": true, "pid-file": true, "console-socket": true, "detach": false, "no-pivot": false,
+            "no-new-keyring": false,
+            "preserve-fds": true, "keep": false, "no-subreaper": false
+        ],
         "start": [:], "state": [:],
         "kill": ["all": false],
         "delete": ["force": false],
         "list": ["quiet": false, "format": true],
         "ps": ["format": true],
         "events": ["stats": false, "interval": true],
-        "exec": ["process": true, "detach": false, "pid-file": true, "console-socket": true, "tty": false, "cwd": true, "env": true,
-                 "user": true, "no-new-keyring": false, "preserve-fds": true, "ignore-paused": false,
-                 "additional-gids": true, "cgroup": true],
+        "exec": [
+            "process": true, "detach": false, "pid-file": true, "console-socket": true, "tty": false, "cwd": true,
+            "env": true,
+            "user": true, "no-new-keyring": false, "preserve-fds": true, "ignore-paused": false,
+            "additional-gids": true, "cgroup": true
+        ],
         "pause": [:], "resume": [:],
-        "update": ["resources": true, "memory": true, "memory-swap": true, "memory-reservation": true, "pids-limit": true,
-                   "cpu-quota": true, "cpu-period": true, "cpu-share": true, "cpuset-cpus": true, "cpuset-mems": true,
-                   "cpu-rt-period": true, "cpu-rt-runtime": true],
+        "update": [
+            "resources": true, "memory": true, "memory-swap": true, "memory-reservation": true, "pids-limit": true,
+            "cpu-quota": true, "cpu-period": true, "cpu-share": true, "cpuset-cpus": true, "cpuset-mems": true,
+            "cpu-rt-period": true, "cpu-rt-runtime": true
+        ],
         "features": [:],
-        "spec": ["bundle": true, "rootless": false],
+        "spec": ["bundle": true, "rootless": false]
     ]
-    static let aliases: [String: String] = ["b": "bundle", "d": "detach", "a": "all", "f": "force", "q": "quiet", "p": "process",
-                                            "t": "tty", "e": "env", "u": "user", "r": "resources"]
+    static let aliases: [String: String] = [
+        "b": "bundle", "d": "detach", "a": "all", "f": "force", "q": "quiet", "p": "process",
+        "t": "tty", "e": "env", "u": "user", "r": "resources"
+    ]
     static let unimplemented: Set<String> = ["checkpoint", "restore"]
     static let helpFlags: Set<String> = ["-h", "--help", "-help"]
 
@@ -158,40 +173,52 @@ public struct RuncCommandLine: Equatable, Sendable {
             case "log": globals.log = try value(name, inline)
             case "log-format":
                 globals.logFormat = try value(name, inline)
-                guard ["text", "json"].contains(globals.logFormat) else { throw ParseError("--log-format must be text or json") }
+                guard ["text", "json"].contains(globals.logFormat) else {
+                    throw ParseError("--log-format must be text or json")
+                }
             case "debug": globals.debug = true
             case "journal": globals.journal = try value(name, inline)
             case "systemd-cgroup": globals.systemdCgroup = true
             case "rootless", "criu": _ = try value(name, inline)
             case "help", "h": return RuncCommandLine(globals: globals, verb: .help(topic: nil))
             case "version", "v": return RuncCommandLine(globals: globals, verb: .version)
-            default: throw ParseError("unknown global flag \(word) (contlab-runc takes --root, --log, --log-format, --debug, --journal)")
+            default:
+                throw ParseError(
+                    "unknown global flag \(word) (contlab-runc takes --root, --log, --log-format, --debug, --journal)")
             }
         }
         guard let verbName = rest.popFirst() else { return RuncCommandLine(globals: globals, verb: .help(topic: nil)) }
         // `help [COMMAND]`, and `COMMAND --help` before the command's own arguments (exec's and
         // ps's words after the id are the command's), as runc reads them.
-        if verbName == "help" { return RuncCommandLine(globals: globals, verb: .help(topic: try helpTopic(rest.first))) }
+        if verbName == "help" {
+            return RuncCommandLine(globals: globals, verb: .help(topic: try helpTopic(rest.first)))
+        }
         if let first = rest.first, helpFlags.contains(first) {
             return RuncCommandLine(globals: globals, verb: .help(topic: try helpTopic(verbName)))
         }
         if unimplemented.contains(verbName) { throw ParseError("\(verbName) is not implemented by contlab-runc yet") }
         guard let known = flags[verbName] else {
-            throw ParseError("unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, events, features, spec)")
+            throw ParseError(
+                "unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, events, features, spec)"
+            )
         }
         var options: [String: String] = [:]
         var repeated: [String: [String]] = [:]
         var positional: [String] = []
         while let word = rest.popFirst() {
             if word == "--" { positional += rest; break }
-            if helpFlags.contains(word) && positional.isEmpty { return RuncCommandLine(globals: globals, verb: .help(topic: verbName)) }
+            if helpFlags.contains(word) && positional.isEmpty {
+                return RuncCommandLine(globals: globals, verb: .help(topic: verbName))
+            }
             // exec's command follows the id, flags and all (`exec c1 sh -c 'echo hi'`), and so
             // do ps's arguments for ps(1) (`ps c1 -o pid,comm`).
             if (verbName == "exec" || verbName == "ps") && !positional.isEmpty {
                 positional.append(word)
                 continue
             }
-            guard word.hasPrefix("-"), word.count > 1, !(verbName == "kill" && positional.count == 1 && Int(word.dropFirst()) != nil) else {
+            guard word.hasPrefix("-"), word.count > 1,
+                !(verbName == "kill" && positional.count == 1 && Int(word.dropFirst()) != nil)
+            else {
                 positional.append(word)
                 continue
             }
@@ -218,17 +245,21 @@ public struct RuncCommandLine: Equatable, Sendable {
         let verb: Verb
         switch verbName {
         case "create":
-            verb = .create(id: try id(), bundle: bundle, pidFile: options["pid-file"], consoleSocket: options["console-socket"])
+            verb = .create(
+                id: try id(), bundle: bundle, pidFile: options["pid-file"], consoleSocket: options["console-socket"])
         case "run":
-            verb = .run(id: try id(), bundle: bundle, pidFile: options["pid-file"], consoleSocket: options["console-socket"],
-                        detach: options["detach"] != nil, keep: options["keep"] != nil)
+            verb = .run(
+                id: try id(), bundle: bundle, pidFile: options["pid-file"], consoleSocket: options["console-socket"],
+                detach: options["detach"] != nil, keep: options["keep"] != nil)
         case "start": verb = .start(id: try id())
         case "state": verb = .state(id: try id())
         case "kill":
             var name = positional.count > 1 ? positional[1] : "TERM"
             if name.hasPrefix("-") { name.removeFirst() }
             // Signal 0 only asks whether the process exists (kill(2)), as runc allows.
-            guard let signal = name == "0" ? 0 : Signals.parse(name) else { throw ParseError("kill: unknown signal \"\(name)\" (a name like TERM or KILL, or a number)") }
+            guard let signal = name == "0" ? 0 : Signals.parse(name) else {
+                throw ParseError("kill: unknown signal \"\(name)\" (a name like TERM or KILL, or a number)")
+            }
             verb = .kill(id: try id(), signal: signal, all: options["all"] != nil)
         case "delete": verb = .delete(id: try id(), force: options["force"] != nil)
         case "list":
@@ -242,7 +273,9 @@ public struct RuncCommandLine: Equatable, Sendable {
         case "events":
             let text = options["interval"] ?? "5s"
             // runc takes a Go duration; the forms people type are seconds and milliseconds.
-            let seconds = text.hasSuffix("ms") ? Double(text.dropLast(2)).map { $0 / 1000 }
+            let seconds =
+                text.hasSuffix("ms")
+                ? Double(text.dropLast(2)).map { $0 / 1000 }
                 : text.hasSuffix("s") ? Double(text.dropLast()) : Double(text)
             guard let seconds, seconds > 0 else {
                 throw ParseError("events: --interval takes a duration such as 5s or 500ms")
@@ -263,11 +296,14 @@ public struct RuncCommandLine: Equatable, Sendable {
             exec.ignorePaused = options["ignore-paused"] != nil
             exec.preserveFDs = preserveFDs
             for gid in repeated["additional-gids"] ?? [] {
-                guard let number = UInt32(gid) else { throw ParseError("exec: --additional-gids \(gid): give a numeric group id, such as 100") }
+                guard let number = UInt32(gid) else {
+                    throw ParseError("exec: --additional-gids \(gid): give a numeric group id, such as 100")
+                }
                 exec.additionalGids.append(number)
             }
             if exec.processFile == nil && exec.args.isEmpty {
-                throw ParseError("exec needs the command to run: --process FILE, or the command after the id (exec \(exec.id) sh)")
+                throw ParseError(
+                    "exec needs the command to run: --process FILE, or the command after the id (exec \(exec.id) sh)")
             }
             if exec.processFile != nil && !exec.args.isEmpty {
                 throw ParseError("exec: give the command either in --process or after the id, not both")
@@ -289,11 +325,15 @@ public struct RuncCommandLine: Equatable, Sendable {
                 let flags = UpdateFlags(
                     memory: try number("memory", bytes: true), memorySwap: try number("memory-swap", bytes: true),
                     memoryReservation: try number("memory-reservation", bytes: true),
-                    pidsLimit: try number("pids-limit"), cpuQuota: try number("cpu-quota"), cpuPeriod: try number("cpu-period"),
-                    cpuShares: try number("cpu-share"), cpusetCpus: options["cpuset-cpus"], cpusetMems: options["cpuset-mems"],
+                    pidsLimit: try number("pids-limit"), cpuQuota: try number("cpu-quota"),
+                    cpuPeriod: try number("cpu-period"),
+                    cpuShares: try number("cpu-share"), cpusetCpus: options["cpuset-cpus"],
+                    cpusetMems: options["cpuset-mems"],
                     cpuRealtimePeriod: try number("cpu-rt-period"), cpuRealtimeRuntime: try number("cpu-rt-runtime"))
                 if flags == UpdateFlags() {
-                    throw ParseError("update needs --resources FILE (- for stdin) or a flag such as --memory 64m or --pids-limit 100")
+                    throw ParseError(
+                        "update needs --resources FILE (- for stdin) or a flag such as --memory 64m or --pids-limit 100"
+                    )
                 }
                 verb = .update(id: try id(), resources: .flags(flags))
             }

@@ -43,16 +43,21 @@ public enum RuncMain {
         }
     }
 
-    static func perform(_ verb: RuncCommandLine.Verb, runtime: OCIRuntime, log: RuntimeLog, preserveFDs: Int = 0) throws -> Int32 {
+    static func perform(_ verb: RuncCommandLine.Verb, runtime: OCIRuntime, log: RuntimeLog, preserveFDs: Int = 0) throws
+        -> Int32
+    {
         switch verb {
         case .create(let id, let bundle, let pidFile, let consoleSocket):
-            let created = try runtime.create(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs))
+            let created = try runtime.create(
+                .init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs))
             log.debugInit(created.calls)
         case .start(let id):
             try runtime.start(id: id)
         case .run(let id, let bundle, let pidFile, let consoleSocket, let detach, let keep):
-            return try runtime.run(.init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs),
-                                   detach: detach, keep: keep) { created in
+            return try runtime.run(
+                .init(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs),
+                detach: detach, keep: keep
+            ) { created in
                 log.debugInit(created.calls)
             }
         case .state(let id):
@@ -81,10 +86,12 @@ public enum RuncMain {
         case .events(let id, let stats, let interval):
             try events(runtime, id: id, statsOnly: stats, interval: interval)
         case .exec(let options):
-            return try runtime.exec(.init(id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
-                                          pidFile: options.pidFile, consoleSocket: options.consoleSocket,
-                                          ignorePaused: options.ignorePaused, preserveFDs: options.preserveFDs,
-                                          subCgroups: options.cgroups))
+            return try runtime.exec(
+                .init(
+                    id: options.id, process: try execProcess(options, runtime: runtime), detach: options.detach,
+                    pidFile: options.pidFile, consoleSocket: options.consoleSocket,
+                    ignorePaused: options.ignorePaused, preserveFDs: options.preserveFDs,
+                    subCgroups: options.cgroups))
         case .pause(let id):
             try runtime.pause(id: id)
         case .resume(let id):
@@ -143,8 +150,11 @@ public enum RuncMain {
         }
         let record = try runtime.store.load(options.id)
         let (spec, _) = try OCIRuntime.loadBundle(record.bundle)
-        guard let base = spec.process else { throw RuntimeError.spec(SpecError("process", "the container has no process to copy")) }
-        var shaping = ExecProcessOptions(args: options.args, tty: options.tty, cwd: options.cwd, env: options.env, user: options.user)
+        guard let base = spec.process else {
+            throw RuntimeError.spec(SpecError("process", "the container has no process to copy"))
+        }
+        var shaping = ExecProcessOptions(
+            args: options.args, tty: options.tty, cwd: options.cwd, env: options.env, user: options.user)
         shaping.additionalGids = options.additionalGids
         return try shaping.apply(to: base)
     }
@@ -157,21 +167,29 @@ public enum RuncMain {
             return
         }
         struct Entry: Codable {
-            var ociVersion: String, id: String, pid: Int32, status: String, bundle: String, rootfs: String, created: String, owner: String
+            var ociVersion: String, id: String, pid: Int32, status: String, bundle: String, rootfs: String,
+                created: String, owner: String
             var annotations: [String: String]?
         }
         let entries = records.map { r -> Entry in
             let status = runtime.store.status(of: r)
-            return Entry(ociVersion: DefaultSpec.ociVersion, id: r.id, pid: status == "stopped" ? 0 : r.pid, status: status,
-                         bundle: r.bundle, rootfs: r.rootfs, created: r.created,
-                         owner: owner(of: runtime.store.directory(r.id), users: users), annotations: r.annotations)
+            return Entry(
+                ociVersion: DefaultSpec.ociVersion, id: r.id, pid: status == "stopped" ? 0 : r.pid, status: status,
+                bundle: r.bundle, rootfs: r.rootfs, created: r.created,
+                owner: owner(of: runtime.store.directory(r.id), users: users), annotations: r.annotations)
         }
         if asJSON {
-            print(listJSON(entries.map { ListEntry(id: $0.id, pid: $0.pid, status: $0.status, bundle: $0.bundle, rootfs: $0.rootfs,
-                                                   created: $0.created, annotations: $0.annotations, owner: $0.owner) }))
+            print(
+                listJSON(
+                    entries.map {
+                        ListEntry(
+                            id: $0.id, pid: $0.pid, status: $0.status, bundle: $0.bundle, rootfs: $0.rootfs,
+                            created: $0.created, annotations: $0.annotations, owner: $0.owner)
+                    }))
             return
         }
-        let rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+        let rows =
+            [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             + entries.map { [$0.id, String($0.pid), $0.status, $0.bundle, $0.created, $0.owner] }
         for line in ProcessTable.columns(rows) { print(line) }
     }
@@ -187,18 +205,26 @@ public enum RuncMain {
     /// bundle, rootfs, created, annotations when there are some, owner): tools and runc's own
     /// list.bats match the text, not only the values. Pure, for the tests.
     static func listJSON(_ entries: [ListEntry]) -> String {
-        JSONValue.array(entries.map { entry in
-            var fields: [(String, JSONValue)] = [
-                ("ociVersion", .string(DefaultSpec.ociVersion)), ("id", .string(entry.id)), ("pid", .number(String(entry.pid))),
-                ("status", .string(entry.status)), ("bundle", .string(entry.bundle)), ("rootfs", .string(entry.rootfs)),
-                ("created", .string(entry.created)),
-            ]
-            if let annotations = entry.annotations, !annotations.isEmpty {
-                fields.append(("annotations", .object(annotations.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        JSONValue.array(
+            entries.map { entry in
+                var fields: [(String, JSONValue)] = [
+                    ("ociVersion", .string(DefaultSpec.ociVersion)), ("id", .string(entry.id)),
+                    ("pid", .number(String(entry.pid))),
+                    ("status", .string(entry.status)), ("bundle", .string(entry.bundle)),
+                    ("rootfs", .string(entry.rootfs)),
+                    ("created", .string(entry.created))
+                ]
+                if let annotations = entry.annotations, !annotations.isEmpty {
+                    fields.append(
+                        (
+                            "annotations",
+                            .object(annotations.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+                        ))
+                }
+                fields.append(("owner", .string(entry.owner)))
+                return .object(fields)
             }
-            fields.append(("owner", .string(entry.owner)))
-            return .object(fields)
-        }).serialized
+        ).serialized
     }
 
     /// runc's events, one JSON object a line, flushed as each comes (a reader follows them).
@@ -261,8 +287,9 @@ public struct RuntimeLog {
     /// them is contlab's.
     public func debugInit(_ calls: [String]) {
         guard debugging || journal != nil else { return }
-        debug("nsexec container setup: contlab's init was cloned into the container's new namespaces and exec'd"
-              + " before any setup (runc's nsexec)")
+        debug(
+            "nsexec container setup: contlab's init was cloned into the container's new namespaces and exec'd"
+                + " before any setup (runc's nsexec)")
         debug("child process in init(): the root, mounts, limits and identity, one system call a line")
         for call in calls { debug("init: " + call) }
         debug("init: closing the pipe to signal completion: the init reported ready to the runtime")
@@ -277,7 +304,9 @@ public struct RuntimeLog {
         let line: String
         if format == "json" && self.path != nil {
             let object = ["level": level, "msg": message, "time": time]
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            let data =
+                (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+                ?? Data()
             line = String(decoding: data, as: UTF8.self)
         } else {
             line = "time=\"\(time)\" level=\(level) msg=\"\(message.replacingOccurrences(of: "\"", with: "\\\""))\""
@@ -366,15 +395,18 @@ struct Features: Codable {
         Features(
             ociVersionMin: "1.0.0", ociVersionMax: DefaultSpec.ociVersion,
             hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-            mountOptions: (Array(MountOptions.setting.keys) + Array(MountOptions.clearing.keys) + Array(MountOptions.propagations.keys)
-                           + Array(MountOptions.recursive)).sorted(),
-            linux: Linux(namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
-                         capabilities: CapabilityNames.all,
-                         cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
-                         seccomp: .init(enabled: true, actions: SeccompNames.actions, operators: SeccompNames.operators,
-                                        archs: SeccompNames.architectures, knownFlags: [], supportedFlags: []),
-                         apparmor: .init(enabled: false), selinux: .init(enabled: false),
-                         intelRdt: .init(enabled: false), mountExtensions: .init(idmap: .init(enabled: false))),
+            mountOptions: (Array(MountOptions.setting.keys) + Array(MountOptions.clearing.keys)
+                + Array(MountOptions.propagations.keys)
+                + Array(MountOptions.recursive)).sorted(),
+            linux: Linux(
+                namespaces: ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+                capabilities: CapabilityNames.all,
+                cgroup: .init(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
+                seccomp: .init(
+                    enabled: true, actions: SeccompNames.actions, operators: SeccompNames.operators,
+                    archs: SeccompNames.architectures, knownFlags: [], supportedFlags: []),
+                apparmor: .init(enabled: false), selinux: .init(enabled: false),
+                intelRdt: .init(enabled: false), mountExtensions: .init(idmap: .init(enabled: false))),
             // SCMP_ACT_NOTIFY among the actions means listenerPath works too (the spec ties them);
             // features-linux.md has no field of its own for it, so an annotation says it plainly.
             annotations: ["org.contlab.stage": "4", "org.contlab.seccomp.listenerPath": "true"])

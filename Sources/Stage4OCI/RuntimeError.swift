@@ -35,14 +35,18 @@ public enum RuntimeError: Error, CustomStringConvertible {
             // done (runc's own error text).
             // runc's words again, which its tests and callers match.
             if operation == "exec in" && status == "paused" {
-                return "cannot exec in a paused container \"\(id)\": resume it first (resume \(id)), or pass --ignore-paused to exec now and have the process start on resume"
+                return
+                    "cannot exec in a paused container \"\(id)\": resume it first (resume \(id)), or pass --ignore-paused to exec now and have the process start on resume"
             }
-            if operation == "kill" && status == "stopped" { return "cannot kill container \"\(id)\": container not running (it is stopped)" }
+            if operation == "kill" && status == "stopped" {
+                return "cannot kill container \"\(id)\": container not running (it is stopped)"
+            }
             return "cannot \(operation) container \"\(id)\": it is \(status)\(fix)"
         case .bundle(let path):
             return "cannot read \(path)/config.json: make a bundle with spec, or give --bundle DIR"
         case .rootfs(let path):
-            return "the root filesystem \(path) does not exist: set root.path in config.json to a directory (relative paths are relative to the bundle)"
+            return
+                "the root filesystem \(path) does not exist: set root.path in config.json to a directory (relative paths are relative to the bundle)"
         case .spec(let error):
             return error.description
         case .initFailed(let message):

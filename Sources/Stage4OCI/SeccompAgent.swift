@@ -28,8 +28,10 @@ enum SeccompAgent {
         let rc = json.withUnsafeBytes { cl_send_bytes_with_fd(socket, $0.baseAddress, $0.count, fd) }
         if rc != 0 {
             let why = "\(String(cString: strerror(-rc))) (\(Errno.name(-rc)))"
-            throw RuntimeError.seccompAgent(listenerPath, "cannot send the seccomp descriptor to the agent: \(why);"
-                                            + " did it close the connection?")
+            throw RuntimeError.seccompAgent(
+                listenerPath,
+                "cannot send the seccomp descriptor to the agent: \(why);"
+                    + " did it close the connection?")
         }
     }
 
@@ -43,8 +45,10 @@ enum SeccompAgent {
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
             close(fd)
-            throw RuntimeError.seccompAgent(path, "too long for a unix socket address (108 bytes): give the agent a"
-                                            + " shorter path")
+            throw RuntimeError.seccompAgent(
+                path,
+                "too long for a unix socket address (108 bytes): give the agent a"
+                    + " shorter path")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
@@ -57,11 +61,16 @@ enum SeccompAgent {
         if rc != 0 {
             let why = errno
             close(fd)
-            let hint = why == ENOENT ? "no socket there: start the seccomp agent first, or correct the path"
-                : why == ECONNREFUSED ? "nothing listens there: is the seccomp agent running?"
-                : "check that the seccomp agent listens there"
-            throw RuntimeError.seccompAgent(path, "failed to connect with seccomp agent:"
-                                            + " \(String(cString: strerror(why))) (\(Errno.name(why))); \(hint)")
+            let hint =
+                why == ENOENT
+                ? "no socket there: start the seccomp agent first, or correct the path"
+                : why == ECONNREFUSED
+                    ? "nothing listens there: is the seccomp agent running?"
+                    : "check that the seccomp agent listens there"
+            throw RuntimeError.seccompAgent(
+                path,
+                "failed to connect with seccomp agent:"
+                    + " \(String(cString: strerror(why))) (\(Errno.name(why))); \(hint)")
         }
         return fd
     }

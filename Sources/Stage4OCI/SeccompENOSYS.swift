@@ -50,13 +50,13 @@ enum SeccompENOSYS {
     static let x32Bit: UInt32 = 0x4000_0000
 
     // linux/bpf_common.h and linux/seccomp.h
-    static let loadWord: UInt16 = 0x20          // BPF_LD | BPF_W | BPF_ABS
-    static let jumpEqual: UInt16 = 0x15         // BPF_JMP | BPF_JEQ | BPF_K
-    static let jumpGreater: UInt16 = 0x25       // BPF_JMP | BPF_JGT | BPF_K
-    static let jumpSet: UInt16 = 0x45           // BPF_JMP | BPF_JSET | BPF_K
-    static let jumpAlways: UInt16 = 0x05        // BPF_JMP | BPF_JA
-    static let returnValue: UInt16 = 0x06       // BPF_RET | BPF_K
-    static let returnENOSYS: UInt32 = 0x0005_0000 | UInt32(ENOSYS)   // SECCOMP_RET_ERRNO | ENOSYS
+    static let loadWord: UInt16 = 0x20  // BPF_LD | BPF_W | BPF_ABS
+    static let jumpEqual: UInt16 = 0x15  // BPF_JMP | BPF_JEQ | BPF_K
+    static let jumpGreater: UInt16 = 0x25  // BPF_JMP | BPF_JGT | BPF_K
+    static let jumpSet: UInt16 = 0x45  // BPF_JMP | BPF_JSET | BPF_K
+    static let jumpAlways: UInt16 = 0x05  // BPF_JMP | BPF_JA
+    static let returnValue: UInt16 = 0x06  // BPF_RET | BPF_K
+    static let returnENOSYS: UInt32 = 0x0005_0000 | UInt32(ENOSYS)  // SECCOMP_RET_ERRNO | ENOSYS
     static let offsetOfNumber: UInt32 = 0, offsetOfArch: UInt32 = 4  // struct seccomp_data
 
     /// Whether a profile needs the stub: not when its default lets calls through (allow, log,
@@ -77,7 +77,11 @@ enum SeccompENOSYS {
             let audit = isX32 ? auditArchX86_64 : token
             guard let highest = numbers.filter({ $0 >= 0 }).map({ UInt32($0) }).max() else { continue }
             var limit = out.first { $0.auditArch == audit } ?? Limit(auditArch: audit)
-            if isX32 { limit.x32 = max(limit.x32 ?? 0, highest | x32Bit) } else { limit.native = max(limit.native ?? 0, highest) }
+            if isX32 {
+                limit.x32 = max(limit.x32 ?? 0, highest | x32Bit)
+            } else {
+                limit.native = max(limit.native ?? 0, highest)
+            }
             out.removeAll { $0.auditArch == audit }
             out.append(limit)
         }
@@ -92,7 +96,10 @@ enum SeccompENOSYS {
         let toProgram = Instruction(code: jumpAlways, k: 0)
         func check(_ highest: UInt32?) -> [Instruction] {
             guard let highest else { return [toProgram] }
-            return [Instruction(code: jumpGreater, jt: 0, jf: 1, k: highest), Instruction(code: returnValue, k: returnENOSYS), toProgram]
+            return [
+                Instruction(code: jumpGreater, jt: 0, jf: 1, k: highest),
+                Instruction(code: returnValue, k: returnENOSYS), toProgram
+            ]
         }
         var program = [Instruction(code: loadWord, k: offsetOfArch)]
         for limit in limits {

@@ -14,7 +14,9 @@ enum SeccompFilter {
         guard let defaultAction = SeccompNames.action(seccomp.defaultAction, errnoRet: seccomp.defaultErrnoRet) else {
             throw InitError.field("linux.seccomp.defaultAction \(seccomp.defaultAction)", "unknown")
         }
-        guard let filter = seccomp_init(defaultAction) else { throw InitError.field("linux.seccomp", "seccomp_init failed") }
+        guard let filter = seccomp_init(defaultAction) else {
+            throw InitError.field("linux.seccomp", "seccomp_init failed")
+        }
         defer { seccomp_release(filter) }
         // Loading a filter must not set no_new_privs by itself: process.noNewPrivileges decides
         // that (libseccomp sets it by default; runc turns that off too).
@@ -22,9 +24,13 @@ enum SeccompFilter {
         for (i, name) in (seccomp.architectures ?? []).enumerated() {
             guard let arch = SeccompNames.architecture(name) else { continue }
             let token = seccomp_arch_resolve_name(arch)
-            if token == 0 { throw InitError.field("linux.seccomp.architectures[\(i)]", "libseccomp does not know \(name)") }
+            if token == 0 {
+                throw InitError.field("linux.seccomp.architectures[\(i)]", "libseccomp does not know \(name)")
+            }
             let rc = seccomp_arch_add(filter, token)
-            if rc != 0 && rc != -EEXIST { throw InitError.field("linux.seccomp.architectures[\(i)] \(name)", String(cString: strerror(-rc))) }
+            if rc != 0 && rc != -EEXIST {
+                throw InitError.field("linux.seccomp.architectures[\(i)] \(name)", String(cString: strerror(-rc)))
+            }
         }
         var rules = 0
         for (i, rule) in (seccomp.syscalls ?? []).enumerated() {
@@ -39,12 +45,15 @@ enum SeccompFilter {
                 if number == __NR_SCMP_ERROR { continue }
                 for group in groups {
                     var conditions = group.map { arg in
-                        scmp_arg_cmp(arg: arg.index, op: scmp_compare(rawValue: SeccompNames.comparison(arg.op) ?? 4),
-                                     datum_a: arg.value, datum_b: arg.valueTwo ?? 0)
+                        scmp_arg_cmp(
+                            arg: arg.index, op: scmp_compare(rawValue: SeccompNames.comparison(arg.op) ?? 4),
+                            datum_a: arg.value, datum_b: arg.valueTwo ?? 0)
                     }
                     let rc = seccomp_rule_add_array(filter, action, number, UInt32(conditions.count), &conditions)
                     if rc != 0 {
-                        throw InitError.field("linux.seccomp.syscalls[\(i)] \(name)", "libseccomp refused the rule: \(String(cString: strerror(-rc)))")
+                        throw InitError.field(
+                            "linux.seccomp.syscalls[\(i)] \(name)",
+                            "libseccomp refused the rule: \(String(cString: strerror(-rc)))")
                     }
                     rules += 1
                 }
@@ -54,10 +63,13 @@ enum SeccompFilter {
             let stub = SeccompENOSYS.stub(SeccompENOSYS.limits(architectureNumbers(seccomp)))
             if !stub.isEmpty {
                 let program = stub + (try exported(filter))
-                let call = "seccomp(SECCOMP_SET_MODE_FILTER, \(rules) rules, default \(seccomp.defaultAction),"
+                let call =
+                    "seccomp(SECCOMP_SET_MODE_FILTER, \(rules) rules, default \(seccomp.defaultAction),"
                     + " \(stub.count) instructions first for ENOSYS)"
                 guard program.count <= 4096 else {
-                    throw InitError.field("linux.seccomp", "the filter has \(program.count) BPF instructions, over the kernel's 4096; name fewer calls")
+                    throw InitError.field(
+                        "linux.seccomp",
+                        "the filter has \(program.count) BPF instructions, over the kernel's 4096; name fewer calls")
                 }
                 do {
                     let bytes = program.flatMap(\.bytes)
@@ -77,15 +89,19 @@ enum SeccompFilter {
         guard seccomp.usesNotify else { return nil }
         let fd = seccomp_notify_fd(filter)
         if fd < 0 {
-            throw InitError.field("linux.seccomp", "the filter was loaded without a notification descriptor:"
-                                  + " \(String(cString: strerror(-fd)))")
+            throw InitError.field(
+                "linux.seccomp",
+                "the filter was loaded without a notification descriptor:"
+                    + " \(String(cString: strerror(-fd)))")
         }
         return fd
     }
 
     static func loadFailure(_ error: SystemCallError) -> InitError {
-        InitError.field("linux.seccomp", "loading the filter failed: \(String(cString: strerror(error.errno)))"
-                        + (error.errno == EACCES ? " — without process.noNewPrivileges it needs CAP_SYS_ADMIN" : ""))
+        InitError.field(
+            "linux.seccomp",
+            "loading the filter failed: \(String(cString: strerror(error.errno)))"
+                + (error.errno == EACCES ? " — without process.noNewPrivileges it needs CAP_SYS_ADMIN" : ""))
     }
 
     /// Each listed architecture's libseccomp token, and the numbers there of every call the
@@ -107,7 +123,8 @@ enum SeccompFilter {
     static func exported(_ filter: scmp_filter_ctx) throws -> [SeccompENOSYS.Instruction] {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else {
-            throw InitError.field("linux.seccomp", "pipe for the filter's program failed: \(String(cString: strerror(errno)))")
+            throw InitError.field(
+                "linux.seccomp", "pipe for the filter's program failed: \(String(cString: strerror(errno)))")
         }
         Sys.setCloexec(fds[0], true)
         Sys.setCloexec(fds[1], true)
@@ -116,7 +133,8 @@ enum SeccompFilter {
         close(fds[1])
         defer { close(fds[0]) }
         guard rc == 0 else {
-            throw InitError.field("linux.seccomp", "libseccomp could not export the filter's program: \(String(cString: strerror(-rc)))")
+            throw InitError.field(
+                "linux.seccomp", "libseccomp could not export the filter's program: \(String(cString: strerror(-rc)))")
         }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)

@@ -14,7 +14,9 @@ public struct StateStore {
     /// runc's convention: /run/contlab-runc for root, $XDG_RUNTIME_DIR/contlab-runc otherwise;
     /// without that variable (su, ssh without a session manager), the user's /run/user/UID
     /// when it is theirs, else a folder in their home: never a place another user chose.
-    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment, uid: uid_t = geteuid()) -> String {
+    public static func defaultRoot(
+        environment: [String: String] = ProcessInfo.processInfo.environment, uid: uid_t = geteuid()
+    ) -> String {
         guard uid != 0 else { return "/run/contlab-runc" }
         if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return runtime + "/contlab-runc" }
         var info = stat()
@@ -57,14 +59,18 @@ public struct StateStore {
     /// Validate an id as runc does: letters, digits and `_ + - .`, not `.` or `..`.
     public static func validate(id: String) throws {
         guard !id.isEmpty, id != ".", id != "..", id.count <= 1024,
-              id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_+-.".unicodeScalars.contains($0)) }) else {
+            id.unicodeScalars.allSatisfy({
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_+-.".unicodeScalars.contains($0))
+            })
+        else {
             throw RuntimeError.invalidID(id)
         }
     }
 
     /// Make the container's directory; fails if the id is taken.
     public func reserve(_ id: String) throws {
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        try FileManager.default.createDirectory(
+            atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         if mkdir(directory(id), 0o711) != 0 {
             if errno == EEXIST { throw RuntimeError.exists(id) }
             throw RuntimeError.system(SystemCallError("mkdir(\"\(directory(id))\")", errno: errno))
@@ -82,10 +88,12 @@ public struct StateStore {
     public func load(_ id: String) throws -> Record {
         guard Sys.isDirectory(directory(id)) else { throw RuntimeError.notFound(id) }
         guard let data = FileManager.default.contents(atPath: stateFile(id)),
-              let record = try? Record(json: try JSONValue.parse([UInt8](data))) else {
+            let record = try? Record(json: try JSONValue.parse([UInt8](data)))
+        else {
             // A create that died before writing anything: only its directory is left.
-            return Record(id: id, pid: 0, startTime: nil, bundle: "", rootfs: "", created: "", annotations: nil,
-                          cgroupPath: nil, cgroupDirectories: [], hooks: nil, creating: true)
+            return Record(
+                id: id, pid: 0, startTime: nil, bundle: "", rootfs: "", created: "", annotations: nil,
+                cgroupPath: nil, cgroupDirectories: [], hooks: nil, creating: true)
         }
         return record
     }
@@ -95,7 +103,8 @@ public struct StateStore {
     }
 
     public func ids() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { Sys.isDirectory(directory($0)) }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { Sys.isDirectory(directory($0)) }
+            .sorted()
     }
 
     /// The spec's status: stopped once the process is gone (or another has its pid), created
@@ -153,8 +162,9 @@ public struct StateStore {
 
     public func state(of record: Record) -> ContainerState {
         let status = status(of: record)
-        return ContainerState(id: record.id, status: status, pid: status == "stopped" || record.pid == 0 ? nil : record.pid,
-                              bundle: record.bundle, annotations: record.annotations)
+        return ContainerState(
+            id: record.id, status: status, pid: status == "stopped" || record.pid == 0 ? nil : record.pid,
+            bundle: record.bundle, annotations: record.annotations)
     }
 
     public func cgroup(of record: Record) -> ContainerCgroup? {
@@ -169,10 +179,13 @@ public struct StateStore {
                 .map { ContainerCgroup.Directory(path: $0.0 + "/" + path, version: $0.1, controllers: []) }
             return found.isEmpty ? nil : ContainerCgroup(relativePath: path, directories: found, hierarchy: hierarchy)
         }
-        return ContainerCgroup(relativePath: path,
-                               directories: record.cgroupDirectories.map { .init(path: $0.path, version: $0.version, controllers: $0.controllers) },
-                               // The directories are known; the host's layout is not needed to remove them.
-                               hierarchy: CgroupHierarchy(v1: [:], v2: nil, v2Controllers: []))
+        return ContainerCgroup(
+            relativePath: path,
+            directories: record.cgroupDirectories.map {
+                .init(path: $0.path, version: $0.version, controllers: $0.controllers)
+            },
+            // The directories are known; the host's layout is not needed to remove them.
+            hierarchy: CgroupHierarchy(v1: [:], v2: nil, v2Controllers: []))
     }
 }
 
@@ -183,26 +196,44 @@ extension StateStore.Record {
         func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
         func hookList(_ hooks: [Spec.Hook]?) -> JSONValue {
             guard let hooks else { return .null }
-            return .array(hooks.map { hook in
-                .object([("path", .string(hook.path)), ("args", hook.args.map { .array($0.map { .string($0) }) } ?? .null),
-                         ("env", hook.env.map { .array($0.map { .string($0) }) } ?? .null),
-                         ("timeout", hook.timeout.map { .number(String($0)) } ?? .null)])
-            })
+            return .array(
+                hooks.map { hook in
+                    .object([
+                        ("path", .string(hook.path)),
+                        ("args", hook.args.map { .array($0.map { .string($0) }) } ?? .null),
+                        ("env", hook.env.map { .array($0.map { .string($0) }) } ?? .null),
+                        ("timeout", hook.timeout.map { .number(String($0)) } ?? .null)
+                    ])
+                })
         }
-        let hooksValue: JSONValue = hooks.map { h in
-            .object([("prestart", hookList(h.prestart)), ("createRuntime", hookList(h.createRuntime)),
-                     ("createContainer", hookList(h.createContainer)), ("startContainer", hookList(h.startContainer)),
-                     ("poststart", hookList(h.poststart)), ("poststop", hookList(h.poststop))])
-        } ?? .null
+        let hooksValue: JSONValue =
+            hooks.map { h in
+                .object([
+                    ("prestart", hookList(h.prestart)), ("createRuntime", hookList(h.createRuntime)),
+                    ("createContainer", hookList(h.createContainer)), ("startContainer", hookList(h.startContainer)),
+                    ("poststart", hookList(h.poststart)), ("poststop", hookList(h.poststop))
+                ])
+            } ?? .null
         return .object([
-            ("id", .string(id)), ("pid", .number(String(pid))), ("startTime", startTime.map { .number(String($0)) } ?? .null),
+            ("id", .string(id)), ("pid", .number(String(pid))),
+            ("startTime", startTime.map { .number(String($0)) } ?? .null),
             ("bundle", .string(bundle)), ("rootfs", .string(rootfs)), ("created", .string(created)),
-            ("annotations", annotations.map { .object($0.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) } ?? .null),
+            (
+                "annotations",
+                annotations.map { .object($0.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) } ?? .null
+            ),
             ("cgroupPath", text(cgroupPath)),
-            ("cgroupDirectories", .array(cgroupDirectories.map {
-                .object([("path", .string($0.path)), ("version", .number(String($0.version))), ("controllers", .array($0.controllers.map { .string($0) }))])
-            })),
-            ("hooks", hooksValue), ("creating", .bool(creating)), ("hostMounts", .bool(hostMounts)),
+            (
+                "cgroupDirectories",
+                .array(
+                    cgroupDirectories.map {
+                        .object([
+                            ("path", .string($0.path)), ("version", .number(String($0.version))),
+                            ("controllers", .array($0.controllers.map { .string($0) }))
+                        ])
+                    })
+            ),
+            ("hooks", hooksValue), ("creating", .bool(creating)), ("hostMounts", .bool(hostMounts))
         ])
     }
 
@@ -217,8 +248,9 @@ extension StateStore.Record {
         annotations = try record["annotations"]?.stringMap()
         cgroupPath = try record["cgroupPath"]?.string()
         cgroupDirectories = try record.required("cgroupDirectories").array().map {
-            CgroupDirectory(path: try $0.required("path").string(), version: try $0.required("version").signed(Int.self),
-                            controllers: try $0.required("controllers").strings())
+            CgroupDirectory(
+                path: try $0.required("path").string(), version: try $0.required("version").signed(Int.self),
+                controllers: try $0.required("controllers").strings())
         }
         hooks = try record["hooks"].map { try SpecReader.hooks($0) }
         creating = try record.required("creating").bool()

@@ -17,7 +17,8 @@ final class TerminalRelay {
 
     /// A listening socket at a path of this process's own in the temporary folder.
     init() throws {
-        socketPath = FileManager.default.temporaryDirectory
+        socketPath =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("contlab-console-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock").path
         listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if listener < 0 { throw SystemCallError("socket(AF_UNIX) for the terminal", errno: errno) }
@@ -27,7 +28,9 @@ final class TerminalRelay {
             for (i, byte) in socketPath.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         if bound != 0 || Glibc.listen(listener, 1) != 0 {
             let code = errno

@@ -44,9 +44,13 @@ public struct ContainerStore {
     public func bundle(_ id: String) -> String { path(id) + "/bundle" }
 
     public static func validate(id: String) throws {
-        let ok = !id.isEmpty && id.count <= 64 && id.first!.isASCII && (id.first!.isLetter || id.first!.isNumber)
+        let ok =
+            !id.isEmpty && id.count <= 64 && id.first!.isASCII && (id.first!.isLetter || id.first!.isNumber)
             && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
-        guard ok else { throw ImageError.container("container id \"\(id)\": use letters, digits, _ . and -, starting with a letter or digit, at most 64") }
+        guard ok else {
+            throw ImageError.container(
+                "container id \"\(id)\": use letters, digits, _ . and -, starting with a letter or digit, at most 64")
+        }
     }
 
     /// Make the container's directories and unpack any layer not unpacked yet.
@@ -54,16 +58,21 @@ public struct ContainerStore {
         try Self.validate(id: id)
         try Sys.mkdirs(directory)
         guard Glibc.mkdir(path(id), 0o700) == 0 else {
-            if errno == EEXIST { throw ImageError.container("container \(id) exists already: pick another --name, or contlab container rm \(id)") }
+            if errno == EEXIST {
+                throw ImageError.container(
+                    "container \(id) exists already: pick another --name, or contlab container rm \(id)")
+            }
             throw SystemCallError("mkdir(\"\(path(id))\")", errno: errno)
         }
         do {
             for (layer, diffID) in zip(image.manifest.layers, image.config.rootfs.diff_ids) {
-                _ = try images.unpackedLayer(layer, diffID: diffID, image: image.reference.description, rootless: rootless)
+                _ = try images.unpackedLayer(
+                    layer, diffID: diffID, image: image.reference.description, rootless: rootless)
             }
             for sub in ["upper", "work", "merged", "bundle"] { try Sys.mkdir(path(id) + "/" + sub, mode: 0o755) }
-            let container = ImageContainer(id: id, image: image.reference.description, manifest: image.descriptor.digest,
-                                           layers: image.config.rootfs.diff_ids, created: Timestamp.rfc3339(), rootless: rootless)
+            let container = ImageContainer(
+                id: id, image: image.reference.description, manifest: image.descriptor.digest,
+                layers: image.config.rootfs.diff_ids, created: Timestamp.rfc3339(), rootless: rootless)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try Sys.replaceFile(path(id) + "/container.json", [UInt8](try encoder.encode(container)))
@@ -78,11 +87,16 @@ public struct ContainerStore {
         try Self.validate(id: id)
         if let container = decoded(id) { return container }
         if Sys.isDirectory(path(id)) {
-            throw ImageError.container("container \(id) is broken: its container.json is missing or unreadable (left by a crash, or a kill while it was made); contlab container rm \(id) removes it")
+            throw ImageError.container(
+                "container \(id) is broken: its container.json is missing or unreadable (left by a crash, or a kill while it was made); contlab container rm \(id) removes it"
+            )
         }
         let known = list().map(\.id)
-        throw ImageError.container("no container \(id)" + (known.isEmpty ? "; start one with contlab run --stage 5 --image busybox --name \(id) -- sh"
-                                                               : " (have: \(known.joined(separator: ", ")))"))
+        throw ImageError.container(
+            "no container \(id)"
+                + (known.isEmpty
+                    ? "; start one with contlab run --stage 5 --image busybox --name \(id) -- sh"
+                    : " (have: \(known.joined(separator: ", ")))"))
     }
 
     /// The record of container `id`, or nil when it has none that reads.
@@ -106,8 +120,9 @@ public struct ContainerStore {
     }
 
     public func overlay(_ container: ImageContainer) -> OverlayMount {
-        OverlayMount(lower: lowerDirectories(container), upper: upper(container.id), work: path(container.id) + "/work",
-                     target: merged(container.id), userXattr: container.rootless)
+        OverlayMount(
+            lower: lowerDirectories(container), upper: upper(container.id), work: path(container.id) + "/work",
+            target: merged(container.id), userXattr: container.rootless)
     }
 
     /// A file as the container's layers show it (the top layer that has it, unless a whiteout
@@ -135,7 +150,8 @@ public struct ContainerStore {
         if !broken().contains(id) { _ = try load(id) }
         OverlayMount.unmount(merged(id))
         guard !OverlayMount.isMounted(merged(id)) else {
-            throw ImageError.container("container \(id) is still mounted at \(merged(id)): is it running? stop it first")
+            throw ImageError.container(
+                "container \(id) is still mounted at \(merged(id)): is it running? stop it first")
         }
         try removeTree(path(id))
     }
@@ -176,7 +192,9 @@ public struct ContainerStore {
                 case S_IFCHR where info.st_rdev == 0: kind = .whiteout
                 case S_IFDIR:
                     var value = [UInt8](repeating: 0, count: 2)
-                    kind = .directory(opaque: lgetxattr(top + "/" + path, OverlayXattr.opaque(rootless: container.rootless), &value, 2) == 1)
+                    kind = .directory(
+                        opaque: lgetxattr(
+                            top + "/" + path, OverlayXattr.opaque(rootless: container.rootless), &value, 2) == 1)
                 case S_IFREG: kind = .file(size: Int(info.st_size))
                 case S_IFLNK: kind = .symlink(Sys.readLink(top + "/" + path) ?? "?")
                 default: kind = .other
@@ -202,7 +220,9 @@ public struct ContainerStore {
             return false
         }
         return try upperEntries(container).map { entry in
-            Change(kind: entry.kind == .whiteout ? .deleted : (inLower(entry.path) ? .changed : .added), path: "/" + entry.path)
+            Change(
+                kind: entry.kind == .whiteout ? .deleted : (inLower(entry.path) ? .changed : .added),
+                path: "/" + entry.path)
         }.sorted()
     }
 
@@ -213,7 +233,8 @@ public struct ContainerStore {
             let mode = String(entry.mode, radix: 8)
             switch entry.kind {
             case .whiteout: return "c 0,0   /\(entry.path)   whiteout: hides /\(entry.path) of the layers below"
-            case .directory(let opaque): return "d \(mode)   /\(entry.path)/" + (opaque ? "   opaque: the layers' /\(entry.path) is hidden" : "")
+            case .directory(let opaque):
+                return "d \(mode)   /\(entry.path)/" + (opaque ? "   opaque: the layers' /\(entry.path) is hidden" : "")
             case .symlink(let target): return "l \(mode)   /\(entry.path) -> \(target)"
             case .file(let size): return "f \(mode)   /\(entry.path)   \(size) bytes"
             case .other: return "? \(mode)   /\(entry.path)"

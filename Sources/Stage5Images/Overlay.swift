@@ -32,16 +32,23 @@ public struct OverlayMount: Equatable {
         for path in lower + [upper, work] where path.contains(":") || path.contains(",") {
             throw ImageError.unsupported("overlayfs cannot take the directory \(path): its name holds ':' or ','")
         }
-        let text = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(upper),workdir=\(work)" + (userXattr ? ",userxattr" : "")
+        let text =
+            "lowerdir=\(lower.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
+            + (userXattr ? ",userxattr" : "")
         guard text.utf8.count < 4096 else {
-            throw ImageError.unsupported("the overlay mount options are \(text.utf8.count) bytes, more than the kernel's page of 4096: too many layers")
+            throw ImageError.unsupported(
+                "the overlay mount options are \(text.utf8.count) bytes, more than the kernel's page of 4096: too many layers"
+            )
         }
         return text
     }
 
     public func mount() throws {
-        try Sys.mount(source: "overlay", target: target, fstype: "overlay", flags: [], data: try options(),
-                      hint: "overlayfs needs the overlay module (modprobe overlay) and, for the upper directory, a file system other than overlayfs itself")
+        try Sys.mount(
+            source: "overlay", target: target, fstype: "overlay", flags: [], data: try options(),
+            hint:
+                "overlayfs needs the overlay module (modprobe overlay) and, for the upper directory, a file system other than overlayfs itself"
+        )
     }
 
     /// Detach it; a missing mount is fine (cleaning up after an earlier failure).

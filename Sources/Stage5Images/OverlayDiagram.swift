@@ -53,8 +53,10 @@ public struct OverlayReport: Codable, Equatable, Sendable {
     /// child), then `untouched` paths the layers hold and the container did not change, to show
     /// a lookup falling through. At most `limit` rows, the container's changes first. Pure: the
     /// caller says which layer holds what.
-    public static func rows(upper: [(path: String, kind: String)], untouched: [String], layerCount: Int,
-                            inLayer: (Int, String) -> Bool, limit: Int = 6) -> [Row] {
+    public static func rows(
+        upper: [(path: String, kind: String)], untouched: [String], layerCount: Int,
+        inLayer: (Int, String) -> Bool, limit: Int = 6
+    ) -> [Row] {
         let touched = upper.filter { entry in
             guard entry.kind == "directory" else { return true }
             let holdsChange = upper.contains { $0.path.hasPrefix(entry.path + "/") }
@@ -89,14 +91,17 @@ extension OverlayReport {
             case .other: return (entry.path, "other")
             }
         }
-        let rows = rows(upper: upper, untouched: ["bin/sh", "usr/bin/unshare", "etc/passwd"], layerCount: bottomFirst.count) { index, path in
+        let rows = rows(
+            upper: upper, untouched: ["bin/sh", "usr/bin/unshare", "etc/passwd"], layerCount: bottomFirst.count
+        ) { index, path in
             var info = stat()
             guard lstat(bottomFirst[index] + "/" + path, &info) == 0 else { return false }
             // A layer's own whiteout (a 0:0 device unpacked from .wh.NAME) holds nothing.
             return !((info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0)
         }
-        return OverlayReport(container: container.id, image: container.image,
-                             layers: container.layers.map(\.description), rows: rows)
+        return OverlayReport(
+            container: container.id, image: container.image,
+            layers: container.layers.map(\.description), rows: rows)
     }
 }
 
@@ -139,16 +144,23 @@ public struct OverlayDiagram: Sendable {
         let zh = language == .zh
         let rows = report.rows
         var table: [(label: String, cells: [String], note: String)] = []
-        table.append((zh ? "合并视图" : "merged", rows.map { mergedCell($0, zh: zh) }, zh ? "容器看到的" : "what the container sees"))
-        table.append((zh ? "上层" : "upper", rows.map { Self.upperCell($0.upper, zh: zh) }, zh ? "容器自己的，可写" : "its own, writable"))
+        table.append(
+            (zh ? "合并视图" : "merged", rows.map { mergedCell($0, zh: zh) }, zh ? "容器看到的" : "what the container sees"))
+        table.append(
+            (zh ? "上层" : "upper", rows.map { Self.upperCell($0.upper, zh: zh) }, zh ? "容器自己的，可写" : "its own, writable"))
         for index in report.layers.indices.reversed() {
             let name = zh ? "第 \(index + 1) 层" : "layer \(index + 1)"
-            table.append((name, rows.map { Self.cell($0.layers.indices.contains(index) && $0.layers[index], zh: zh) },
-                          Self.short(report.layers[index]) + (zh ? "，只读，共享" : ", read-only, shared")))
+            table.append(
+                (
+                    name, rows.map { Self.cell($0.layers.indices.contains(index) && $0.layers[index], zh: zh) },
+                    Self.short(report.layers[index]) + (zh ? "，只读，共享" : ", read-only, shared")
+                ))
         }
         let labelWidth = max(8, table.map { Terminal.displayWidth($0.label) }.max() ?? 0)
         let widths = rows.indices.map { column in
-            max(Terminal.displayWidth(rows[column].path), table.map { Terminal.displayWidth($0.cells[column]) }.max() ?? 0)
+            max(
+                Terminal.displayWidth(rows[column].path),
+                table.map { Terminal.displayWidth($0.cells[column]) }.max() ?? 0)
         }
         func pad(_ text: String, _ width: Int) -> String {
             text + String(repeating: " ", count: max(0, width - Terminal.displayWidth(text)))
@@ -159,14 +171,18 @@ public struct OverlayDiagram: Sendable {
         var lines = [line("", rows.map(\.path))]
         let ruleWidth = labelWidth + widths.reduce(0) { $0 + $1 + 2 }
         for (index, row) in table.enumerated() {
-            var text = line(row.label, row.cells).replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression)
+            var text = line(row.label, row.cells).replacingOccurrences(
+                of: #"\s+$"#, with: "", options: .regularExpression)
             // The note goes under the row, where it has the width of all the columns.
             text += "\n  " + String(repeating: " ", count: labelWidth + 2) + style.dim(row.note)
             lines.append(text)
             if index == 0 || index == 1 { lines.append("  " + String(repeating: "─", count: min(76, ruleWidth))) }
         }
-        lines.append(style.dim(zh ? "  work：overlayfs 在上层旁边的暂存目录，两次操作之间是空的"
-                                  : "  work: overlayfs's scratch beside the upper one, empty between operations"))
+        lines.append(
+            style.dim(
+                zh
+                    ? "  work：overlayfs 在上层旁边的暂存目录，两次操作之间是空的"
+                    : "  work: overlayfs's scratch beside the upper one, empty between operations"))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -181,7 +197,10 @@ public struct OverlayDiagram: Sendable {
         let width = left * 2 + labelWidth + column * max(1, rows.count)
         let height = top + slabs * (slab + gap) + 40
         var parts: [String] = []
-        func text(_ x: Int, _ y: Int, _ content: String, size: Int = 13, weight: String = "normal", fill: String = "#1a202c", anchor: String = "start") -> String {
+        func text(
+            _ x: Int, _ y: Int, _ content: String, size: Int = 13, weight: String = "normal", fill: String = "#1a202c",
+            anchor: String = "start"
+        ) -> String {
             "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\" text-anchor=\"\(anchor)\">\(Markup.escape(content))</text>"
         }
         func slabY(_ level: Int) -> Int { top + (slabs - 1 - level) * (slab + gap) }  // level 0: the bottom layer
@@ -191,14 +210,19 @@ public struct OverlayDiagram: Sendable {
         }
         // The slabs: layers (grey), upper (green), merged (blue).
         var levels: [(name: String, note: String, fill: String, stroke: String)] = report.layers.indices.map { index in
-            ((zh ? "第 \(index + 1) 层" : "layer \(index + 1)"), Self.short(report.layers[index]) + (zh ? " 只读" : " read-only"), "#edf2f7", "#a0aec0")
+            (
+                (zh ? "第 \(index + 1) 层" : "layer \(index + 1)"),
+                Self.short(report.layers[index]) + (zh ? " 只读" : " read-only"), "#edf2f7", "#a0aec0"
+            )
         }
         levels.append((zh ? "上层" : "upper", zh ? "容器自己的，可写" : "its own, writable", "#f0fff4", "#68d391"))
         levels.append((zh ? "合并视图" : "merged", zh ? "容器看到的" : "what it sees", "#ebf8ff", "#63b3ed"))
         for (level, info) in levels.enumerated() {
             let y = slabY(level)
             parts.append("<g class=\"slab\" data-level=\"\(level)\">")
-            parts.append("<rect x=\"\(left)\" y=\"\(y)\" width=\"\(width - left * 2)\" height=\"\(slab)\" rx=\"5\" fill=\"\(info.fill)\" stroke=\"\(info.stroke)\"/>")
+            parts.append(
+                "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(width - left * 2)\" height=\"\(slab)\" rx=\"5\" fill=\"\(info.fill)\" stroke=\"\(info.stroke)\"/>"
+            )
             parts.append(text(left + 10, y + 19, info.name, size: 14, weight: "bold"))
             parts.append(text(left + 10, y + 35, info.note, size: 11, fill: "#4a5568"))
             parts.append("</g>")
@@ -207,36 +231,57 @@ public struct OverlayDiagram: Sendable {
             let x = columnX(index)
             let name = String(row.path.split(separator: "/").last ?? "/")
             for (level, held) in row.layers.enumerated() where held {
-                parts.append("<rect class=\"entry\" x=\"\(x - 30)\" y=\"\(slabY(level) + 12)\" width=\"60\" height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#718096\"/>")
+                parts.append(
+                    "<rect class=\"entry\" x=\"\(x - 30)\" y=\"\(slabY(level) + 12)\" width=\"60\" height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#718096\"/>"
+                )
                 parts.append(text(x, slabY(level) + 26, name, size: 11, fill: "#4a5568", anchor: "middle"))
             }
             let upperLevel = report.layers.count
             if let kind = row.upper {
                 if kind == "whiteout" {
-                    parts.append("<g class=\"whiteout\">" + text(x, slabY(upperLevel) + 28, Self.upperCell("whiteout", zh: zh), size: 13, weight: "bold", fill: "#c53030", anchor: "middle") + "</g>")
+                    parts.append(
+                        "<g class=\"whiteout\">"
+                            + text(
+                                x, slabY(upperLevel) + 28, Self.upperCell("whiteout", zh: zh), size: 13, weight: "bold",
+                                fill: "#c53030", anchor: "middle") + "</g>")
                 } else {
-                    parts.append("<rect class=\"entry\" x=\"\(x - 30)\" y=\"\(slabY(upperLevel) + 12)\" width=\"60\" height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#2f855a\"/>")
-                    parts.append(text(x, slabY(upperLevel) + 26, Self.upperCell(kind, zh: zh), size: 11, fill: "#2f855a", anchor: "middle"))
+                    parts.append(
+                        "<rect class=\"entry\" x=\"\(x - 30)\" y=\"\(slabY(upperLevel) + 12)\" width=\"60\" height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#2f855a\"/>"
+                    )
+                    parts.append(
+                        text(
+                            x, slabY(upperLevel) + 26, Self.upperCell(kind, zh: zh), size: 11, fill: "#2f855a",
+                            anchor: "middle"))
                 }
             }
             let mergedY = slabY(upperLevel + 1)
             switch row.source {
             case .hidden:
-                parts.append(text(x, mergedY + 27, zh ? "（已删除）" : "(deleted)", size: 12, fill: "#c53030", anchor: "middle"))
+                parts.append(
+                    text(x, mergedY + 27, zh ? "（已删除）" : "(deleted)", size: 12, fill: "#c53030", anchor: "middle"))
             case .absent:
                 break
             case .upper, .layer:
                 let level: Int
                 if case .layer(let index) = row.source { level = index } else { level = upperLevel }
-                parts.append("<rect class=\"entry seen\" x=\"\(x - 30)\" y=\"\(mergedY + 12)\" width=\"60\" height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#2b6cb0\"/>")
+                parts.append(
+                    "<rect class=\"entry seen\" x=\"\(x - 30)\" y=\"\(mergedY + 12)\" width=\"60\" height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#2b6cb0\"/>"
+                )
                 parts.append(text(x, mergedY + 26, name, size: 11, fill: "#2b6cb0", anchor: "middle"))
-                parts.append("<line class=\"lookup\" x1=\"\(x)\" y1=\"\(mergedY + 32)\" x2=\"\(x)\" y2=\"\(slabY(level) + 12)\" stroke=\"#2b6cb0\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>")
+                parts.append(
+                    "<line class=\"lookup\" x1=\"\(x)\" y1=\"\(mergedY + 32)\" x2=\"\(x)\" y2=\"\(slabY(level) + 12)\" stroke=\"#2b6cb0\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+                )
             }
         }
-        parts.append(text(left, height - 14, zh ? "work：overlayfs 的暂存目录，两次操作之间是空的" : "work: overlayfs's scratch directory, empty between operations", size: 11, fill: "#4a5568"))
+        parts.append(
+            text(
+                left, height - 14,
+                zh ? "work：overlayfs 的暂存目录，两次操作之间是空的" : "work: overlayfs's scratch directory, empty between operations",
+                size: 11, fill: "#4a5568"))
         let font = "'Noto Sans', 'Noto Sans CJK SC', 'DejaVu Sans', sans-serif"
         let label = zh ? "容器的 overlay：各层、上层与合并视图" : "The container's overlay: layers, upper directory and merged view"
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram overlay\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" role=\"img\" aria-label=\"\(label)\">"
+        return
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram overlay\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" role=\"img\" aria-label=\"\(label)\">"
             + parts.joined() + "</svg>"
     }
 }

@@ -34,8 +34,10 @@ public struct Stage5Run {
 
     /// Run the container to its end; returns the exit code (128+N for signal N). `onCalls` gets
     /// the init's record of system calls (the overlay mount is among them).
-    public func run(containers: ContainerStore = .standard(), stateRoot: String? = nil,
-                    onCalls: ([String]) -> Void = { _ in }) throws -> Int32 {
+    public func run(
+        containers: ContainerStore = .standard(), stateRoot: String? = nil,
+        onCalls: ([String]) -> Void = { _ in }
+    ) throws -> Int32 {
         Timing.mark("stage 5 run")
         let rootless = geteuid() != 0
         let stored = try containers.images.image(image)
@@ -48,15 +50,18 @@ public struct Stage5Run {
         }
         do {
             let overlay = containers.overlay(container)
-            let users = UserDatabase(passwd: containers.readFromLayers(container, "etc/passwd") ?? "",
-                                     group: containers.readFromLayers(container, "etc/group") ?? "")
-            var spec = try RuntimeConfig.make(image: stored, users: users, rootless: rootless, command: command, env: env,
-                                              user: user, workingDir: workingDir)
+            let users = UserDatabase(
+                passwd: containers.readFromLayers(container, "etc/passwd") ?? "",
+                group: containers.readFromLayers(container, "etc/group") ?? "")
+            var spec = try RuntimeConfig.make(
+                image: stored, users: users, rootless: rootless, command: command, env: env,
+                user: user, workingDir: workingDir)
             // The overlay is the first mount the init makes, onto the (empty) root directory, in
             // the container's own mount namespace: it goes away with the container however that
             // ends, and in a user namespace it is allowed without root (Linux 5.11).
             spec.root = Spec.Root(path: overlay.target, readonly: false)
-            spec.mounts = [Spec.Mount(destination: "/", type: "overlay", source: "overlay", options: try overlay.optionList())]
+            spec.mounts =
+                [Spec.Mount(destination: "/", type: "overlay", source: "overlay", options: try overlay.optionList())]
                 + (spec.mounts ?? [])
             spec.hostname = id
             if !limits.isEmpty {
@@ -64,7 +69,10 @@ public struct Stage5Run {
                 spec.linux?.resources = resources
             }
             if let contlabBinary, containers.existsInLayers(container, "usr/local/bin/contlab") {
-                spec.mounts?.append(Spec.Mount(destination: "/usr/local/bin/contlab", type: "bind", source: contlabBinary, options: ["bind", "ro"]))
+                spec.mounts?.append(
+                    Spec.Mount(
+                        destination: "/usr/local/bin/contlab", type: "bind", source: contlabBinary,
+                        options: ["bind", "ro"]))
             }
             try Sys.replaceFile(containers.bundle(id) + "/config.json", [UInt8](try DefaultSpec.encode(spec)))
         } catch {
@@ -85,7 +93,9 @@ public struct Stage5Run {
             var name = utsname()
             uname(&name)
             let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            throw ImageError.unsupported("\(error)\nwithout root, overlayfs is mounted inside the container's user namespace, which Linux allows from 5.11 (this kernel is \(release)) and some distributions turn off; run stage 5 as root, or use contlab image unpack and contlab runc run")
+            throw ImageError.unsupported(
+                "\(error)\nwithout root, overlayfs is mounted inside the container's user namespace, which Linux allows from 5.11 (this kernel is \(release)) and some distributions turn off; run stage 5 as root, or use contlab image unpack and contlab runc run"
+            )
         }
     }
 
@@ -105,7 +115,8 @@ public struct Stage5Run {
         }
         if let pids = limits.pids { resources.pids = Spec.Pids(limit: Int64(pids)) }
         if let cpus = limits.cpus {
-            resources.cpu = Spec.CPU(quota: Int64(cpus * Double(CgroupLimits.cpuPeriod)), period: UInt64(CgroupLimits.cpuPeriod))
+            resources.cpu = Spec.CPU(
+                quota: Int64(cpus * Double(CgroupLimits.cpuPeriod)), period: UInt64(CgroupLimits.cpuPeriod))
         }
         return resources
     }
@@ -114,7 +125,9 @@ public struct Stage5Run {
     /// directory without root, else beside the containers.
     public static func stateRoot(_ containers: ContainerStore) -> String {
         if geteuid() == 0 { return "/run/contlab-stage5" }
-        if let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return runtime + "/contlab-stage5" }
+        if let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
+            return runtime + "/contlab-stage5"
+        }
         return containers.directory + "/.state"
     }
 
@@ -123,8 +136,11 @@ public struct Stage5Run {
         if !containers.broken().contains(id) { _ = try containers.load(id) }
         let runtime = OCIRuntime(store: StateStore(root: stateRoot(containers)))
         let runtimeID = runtimeID(id, containers)
-        if !force, let state = try? runtime.state(id: runtimeID), state.status == "running" || state.status == "paused" {
-            throw ImageError.container("container \(id) is running (pid \(state.pid ?? 0)): end it first, or contlab container rm --force \(id)")
+        if !force, let state = try? runtime.state(id: runtimeID), state.status == "running" || state.status == "paused"
+        {
+            throw ImageError.container(
+                "container \(id) is running (pid \(state.pid ?? 0)): end it first, or contlab container rm --force \(id)"
+            )
         }
         try? runtime.delete(id: runtimeID, force: true)
         try containers.remove(id)

@@ -124,7 +124,7 @@ public struct CNINetworkConfig: Sendable {
             let mappings = portMappings.map { mapping -> JSONValue in
                 .object([
                     ("hostPort", .number(String(mapping.hostPort))),
-                    ("containerPort", .number(String(mapping.containerPort))), ("protocol", .string("tcp")),
+                    ("containerPort", .number(String(mapping.containerPort))), ("protocol", .string("tcp"))
                 ])
             }
             set("runtimeConfig", .object([("portMappings", .array(mappings))]))
@@ -203,7 +203,7 @@ public enum CNIEnvironment {
     {
         [
             "CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(containerID)", "CNI_NETNS=\(netns)", "CNI_IFNAME=\(ifname)",
-            "CNI_PATH=\(cniPath)", path,
+            "CNI_PATH=\(cniPath)", path
         ]
     }
 

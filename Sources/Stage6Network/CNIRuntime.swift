@@ -288,7 +288,7 @@ public enum CNIPluginProcess {
         var collected: [[UInt8]] = [[], []]
         var fds = [
             pollfd(fd: stdoutPipe[0], events: Int16(POLLIN), revents: 0),
-            pollfd(fd: stderrPipe[0], events: Int16(POLLIN), revents: 0),
+            pollfd(fd: stderrPipe[0], events: Int16(POLLIN), revents: 0)
         ]
         var buffer = [UInt8](repeating: 0, count: 16384)
         while fds.contains(where: { $0.fd >= 0 }) {

@@ -333,7 +333,9 @@ public enum HostSide {
     static func returnTo(_ home: Int32) {
         CallRecord.shared.note("setns(open(\"/proc/thread-self/ns/net\") as it was, CLONE_NEWNET)")
         if cl_setns(home, Int32(CL_CLONE_NEWNET)) != 0 {
-            Sys.warn("contlab: cannot return to this thread's network namespace; stopping rather than go on in the wrong one")
+            Sys.warn(
+                "contlab: cannot return to this thread's network namespace; stopping rather than go on in the wrong one"
+            )
             exit(125)
         }
     }

@@ -52,7 +52,7 @@ public struct Stage6Attachment {
             PlannedMount(source: hostsPath, target: "/etc/hosts", fstype: nil, flags: [.bind]),
             PlannedMount(
                 source: nil, target: "/etc/hosts", fstype: nil,
-                flags: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec]),
+                flags: [.remount, .bind, .readOnly, .noSUID, .noDev, .noExec])
         ]
     }
 
@@ -124,7 +124,7 @@ public enum Wiring {
         [
             .setUp("lo"), .addBridge(record.bridge),
             .addAddress(record.gateway, prefixLength: record.subnet.prefixLength, device: record.bridge),
-            .setUp(record.bridge),
+            .setUp(record.bridge)
         ]
     }
 
@@ -138,7 +138,7 @@ public enum Wiring {
             [.addVeth(name: hostVeth, master: record.bridge, peer: "eth0", peerNamespace: "/proc/\(pid)/ns/net")],
             [
                 .addAddress(lease.address, prefixLength: record.subnet.prefixLength, device: "eth0"), .setUp("eth0"),
-                .defaultRoute(via: record.gateway, device: "eth0"),
+                .defaultRoute(via: record.gateway, device: "eth0")
             ]
         )
     }

@@ -104,7 +104,7 @@ public struct Subnet: Hashable, Codable, Sendable, CustomStringConvertible {
         let blocks = [
             Subnet(network: IPv4Address(10 << 24), prefixLength: 8),
             Subnet(network: IPv4Address(172 << 24 | 16 << 16), prefixLength: 12),
-            Subnet(network: IPv4Address(192 << 24 | 168 << 16), prefixLength: 16),
+            Subnet(network: IPv4Address(192 << 24 | 168 << 16), prefixLength: 16)
         ]
         return blocks.contains { $0.prefixLength <= subnet.prefixLength && $0.contains(subnet.network) }
     }

@@ -168,7 +168,7 @@ public final class UserlandProxy: @unchecked Sendable {
         var fds = [
             pollfd(fd: client, events: Int16(POLLIN), revents: 0),
             pollfd(fd: upstream, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)
         ]
         var buffer = [UInt8](repeating: 0, count: 65536)
         while reading[0] || reading[1] {

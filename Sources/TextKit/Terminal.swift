@@ -6,8 +6,10 @@ public enum ColorMode: String, CaseIterable, Sendable {
     case auto, always, never
 
     /// Whether output to `fd` gets ANSI styles under this mode and environment.
-    public func enabled(fd: Int32 = STDOUT_FILENO,
-                        environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+    public func enabled(
+        fd: Int32 = STDOUT_FILENO,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Bool {
         switch self {
         case .always: return true
         case .never: return false
@@ -41,8 +43,10 @@ public struct Style: Sendable {
 
 public enum Terminal {
     /// Columns of the terminal on `fd`, else `$COLUMNS`, else 80.
-    public static func columns(fd: Int32 = STDOUT_FILENO,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+    public static func columns(
+        fd: Int32 = STDOUT_FILENO,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Int {
         var size = winsize()
         if ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
         if let text = environment["COLUMNS"], let n = Int(text), n > 0 { return n }
@@ -101,8 +105,8 @@ public enum Terminal {
     }
 
     static let wideRanges: [ClosedRange<UInt32>] = [
-            0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
-            0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
-            0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x2FFFD, 0x30000...0x3FFFD,
+        0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+        0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+        0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x2FFFD, 0x30000...0x3FFFD
     ]
 }

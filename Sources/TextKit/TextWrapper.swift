@@ -26,10 +26,15 @@ public struct TextStyle: OptionSet, Hashable, Sendable {
         if contains(.muted) || contains(.reference) { codes.append("2") }
         if contains(.emphasis) || contains(.image) { codes.append("3") }
         if contains(.link) { codes.append("4") }
-        if contains(.code) { codes.append("32") }
-        else if contains(.heading1) { codes.append("35") }
-        else if contains(.heading2) { codes.append("36") }
-        else if contains(.link) { codes.append("34") }
+        if contains(.code) {
+            codes.append("32")
+        } else if contains(.heading1) {
+            codes.append("35")
+        } else if contains(.heading2) {
+            codes.append("36")
+        } else if contains(.link) {
+            codes.append("34")
+        }
         return codes.joined(separator: ";")
     }
 }
@@ -96,11 +101,11 @@ public enum TextWrapper {
     static let noBreakBefore: Set<Character> = [
         "，", "。", "、", "；", "：", "！", "？", "）", "」", "』", "》", "〉", "】", "〕", "］", "｝",
         "”", "’", "…", "—", "～", "·", "・", "ー", "々",
-        ",", ".", ";", ":", "!", "?", ")", "]", "}", "%",
+        ",", ".", ";", ":", "!", "?", ")", "]", "}", "%"
     ]
     /// Characters that must not end a line.
     static let noBreakAfter: Set<Character> = [
-        "（", "「", "『", "《", "〈", "【", "〔", "［", "｛", "“", "‘", "(", "[", "{",
+        "（", "「", "『", "《", "〈", "【", "〔", "［", "｛", "“", "‘", "(", "[", "{"
     ]
 
     /// Whether `c` takes two columns (a CJK character): such text needs no spaces to break.
@@ -175,7 +180,7 @@ public enum TextWrapper {
         var pendingSpace = false
         var pendingSpaceStyle: TextStyle = []
         var pendingHardBreak = false
-        var previous: Glyph?   // last non-space character seen
+        var previous: Glyph?  // last non-space character seen
 
         func finish() {
             if let unit = current { units.append(unit) }
@@ -194,8 +199,9 @@ public enum TextWrapper {
                 finish()
                 // A soft break between two wide characters joins them without a space.
                 if glyph.ascii == 10, let before = previous, before.isWide,
-                   let after = chars[(index + 1)...].first(where: { $0.map { !$0.isSpace } ?? true }) ?? nil,
-                   after.isWide {
+                    let after = chars[(index + 1)...].first(where: { $0.map { !$0.isSpace } ?? true }) ?? nil,
+                    after.isWide
+                {
                     continue
                 }
                 if !pendingSpace { pendingSpaceStyle = glyph.style }
@@ -207,7 +213,8 @@ public enum TextWrapper {
             } else if current != nil {
                 finish()
             } else if let before = previous, !pendingSpace, !pendingHardBreak,
-                      !canBreak(between: before, and: glyph), var last = units.popLast() {
+                !canBreak(between: before, and: glyph), var last = units.popLast()
+            {
                 // Punctuation after a soft break that was dropped: keep it with what precedes.
                 last.line.append(glyph.char, glyph.style)
                 last.width += glyph.width
@@ -217,8 +224,9 @@ public enum TextWrapper {
                 continue
             }
             if current == nil {
-                current = Unit(spaceBefore: pendingSpace, spaceStyle: pendingSpaceStyle,
-                               hardBreakBefore: pendingHardBreak)
+                current = Unit(
+                    spaceBefore: pendingSpace, spaceStyle: pendingSpaceStyle,
+                    hardBreakBefore: pendingHardBreak)
                 pendingSpace = false
                 pendingHardBreak = false
             }
@@ -271,8 +279,9 @@ public enum TextWrapper {
                     end += 1
                 }
                 if end < chars.count,
-                   let cut = (start..<end).last(where: { "/-._?&=".contains(chars[$0].0) }),
-                   cut + 1 > start + (end - start) / 2 {
+                    let cut = (start..<end).last(where: { "/-._?&=".contains(chars[$0].0) }),
+                    cut + 1 > start + (end - start) / 2
+                {
                     end = cut + 1
                 }
                 if lineStarted { endLine() }

@@ -25,8 +25,10 @@ public struct WalkthroughRunner {
         "walkthrough-\(getuid())-\(getpid())-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
     }
 
-    public init(walkthrough: StageWalkthrough, language: String, style: Style, interactive: Bool, firstStep: Int,
-                history: [String], host: HostAbilities = .probe()) {
+    public init(
+        walkthrough: StageWalkthrough, language: String, style: Style, interactive: Bool, firstStep: Int,
+        history: [String], host: HostAbilities = .probe()
+    ) {
         self.walkthrough = walkthrough
         self.language = language
         self.style = style
@@ -44,9 +46,13 @@ public struct WalkthroughRunner {
     /// `runs`: the step's command is about to run, so the student is asked what they expect.
     func ask(runs: Bool) -> Answer {
         guard interactive else { return .next }
-        let prompt = runs
-            ? (language == "zh" ? "你预计会看到什么？[回车/空格] 运行 · [s] 略过讲解 · [q] 退出 " : "What do you expect? [Enter/space] run it · [s] skip the prose · [q] quit ")
-            : (language == "zh" ? "[回车/空格] 继续 · [s] 略过讲解 · [q] 退出 " : "[Enter/space] continue · [s] skip the prose · [q] quit ")
+        let prompt =
+            runs
+            ? (language == "zh"
+                ? "你预计会看到什么？[回车/空格] 运行 · [s] 略过讲解 · [q] 退出 "
+                : "What do you expect? [Enter/space] run it · [s] skip the prose · [q] quit ")
+            : (language == "zh"
+                ? "[回车/空格] 继续 · [s] 略过讲解 · [q] 退出 " : "[Enter/space] continue · [s] skip the prose · [q] quit ")
         FileHandle.standardOutput.write(Data(style.dim(prompt).utf8))
         let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard tty >= 0 else { return .next }
@@ -56,8 +62,8 @@ public struct WalkthroughRunner {
         if raw {
             var keys = saved
             keys.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG)
-            keys.c_cc.6 = 1    // VMIN: one byte
-            keys.c_cc.5 = 0    // VTIME: no timeout
+            keys.c_cc.6 = 1  // VMIN: one byte
+            keys.c_cc.5 = 0  // VTIME: no timeout
             tcsetattr(tty, TCSANOW, &keys)
         }
         defer { if raw { tcsetattr(tty, TCSANOW, &saved) } }
@@ -83,7 +89,9 @@ public struct WalkthroughRunner {
         Self.removeStaleScratch()
         var template = Array((NSTemporaryDirectory() + "contlab-walkthrough-\(getpid())-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            Sys.warn("contlab: cannot make a scratch folder in \(NSTemporaryDirectory()): \(String(cString: strerror(errno))); set TMPDIR to a writable folder")
+            Sys.warn(
+                "contlab: cannot make a scratch folder in \(NSTemporaryDirectory()): \(String(cString: strerror(errno))); set TMPDIR to a writable folder"
+            )
             return 1
         }
         let scratch = String(cString: made)
@@ -101,11 +109,13 @@ public struct WalkthroughRunner {
     /// terminal) before they could clean up: their names carry the walk-through's pid.
     static func removeStaleScratch() {
         let temporary = NSTemporaryDirectory()
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix("contlab-walkthrough-") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        where name.hasPrefix("contlab-walkthrough-") {
             let parts = name.split(separator: "-")
             var info = stat()
             guard parts.count == 4, let pid = pid_t(parts[2]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH,
-                  lstat(temporary + name, &info) == 0, info.st_uid == geteuid() else { continue }
+                lstat(temporary + name, &info) == 0, info.st_uid == geteuid()
+            else { continue }
             try? FileManager.default.removeItem(atPath: temporary + name)
         }
     }
@@ -113,14 +123,17 @@ public struct WalkthroughRunner {
     /// Run names (`walkthrough-UID-PID-XXXX`) among `names` that belong to this user's
     /// walk-throughs whose process is gone: killed before their clean-up could run, they left
     /// their images and containers behind. `alive` is asked about each pid.
-    public static func staleRunNames(in names: [String], uid: uid_t = getuid(),
-                                     alive: (pid_t) -> Bool = { kill($0, 0) == 0 || errno != ESRCH }) -> [String] {
+    public static func staleRunNames(
+        in names: [String], uid: uid_t = getuid(),
+        alive: (pid_t) -> Bool = { kill($0, 0) == 0 || errno != ESRCH }
+    ) -> [String] {
         var stale = Set<String>()
         for name in names {
             let head = name.split(separator: "/", maxSplits: 1).first.map(String.init) ?? name
             let parts = head.split(separator: "-", omittingEmptySubsequences: false)
             guard parts.count == 4, parts[0] == "walkthrough", UInt32(parts[1]) == uid, let pid = pid_t(parts[2]),
-                  pid != getpid(), parts[3].count == 4, parts[3].allSatisfy(\.isHexDigit), !alive(pid) else { continue }
+                pid != getpid(), parts[3].count == 4, parts[3].allSatisfy(\.isHexDigit), !alive(pid)
+            else { continue }
             stale.insert(head)
         }
         return stale.sorted()
@@ -138,8 +151,10 @@ public struct WalkthroughRunner {
     /// The earlier steps whose results a walk-through started at `firstStep` uses, and that
     /// this machine can run.
     var preparations: [Int] {
-        walkthrough.steps.indices.filter { $0 < firstStep && walkthrough.steps[$0].prepares == true
-            && walkthrough.steps[$0].run != nil && walkthrough.unmetNeeds(step: $0, on: host).isEmpty }
+        walkthrough.steps.indices.filter {
+            $0 < firstStep && walkthrough.steps[$0].prepares == true
+                && walkthrough.steps[$0].run != nil && walkthrough.unmetNeeds(step: $0, on: host).isEmpty
+        }
     }
 
     func runSteps() -> Int32 {
@@ -152,9 +167,17 @@ public struct WalkthroughRunner {
         let setup = preparations
         if !setup.isEmpty {
             let list = setup.map { String($0 + 1) }.joined(separator: ", ")
-            print(style.dim(language == "zh" ? "先悄悄运行第 \(list) 步：后面的步骤要用到它们做出的东西。" : "Running step \(list) quietly first: later steps use what \(setup.count == 1 ? "it makes" : "they make")."))
+            print(
+                style.dim(
+                    language == "zh"
+                        ? "先悄悄运行第 \(list) 步：后面的步骤要用到它们做出的东西。"
+                        : "Running step \(list) quietly first: later steps use what \(setup.count == 1 ? "it makes" : "they make")."
+                ))
             for index in setup where !runStep(index, quiet: true) {
-                Sys.warn(language == "zh" ? "contlab：第 \(index + 1) 步失败；不加 --step 运行以查看它的输出。" : "contlab: step \(index + 1) failed; run the walk-through without --step to see its output.")
+                Sys.warn(
+                    language == "zh"
+                        ? "contlab：第 \(index + 1) 步失败；不加 --step 运行以查看它的输出。"
+                        : "contlab: step \(index + 1) failed; run the walk-through without --step to see its output.")
                 return 1
             }
         }
@@ -163,7 +186,9 @@ public struct WalkthroughRunner {
             // The step is told first, its command last; the pause comes between, so the
             // student can guess what it will print before it does.
             let step = walkthrough.steps[index]
-            print(walkthrough.describe(step: index, language: language, style: style, prose: prose, width: width), terminator: "")
+            print(
+                walkthrough.describe(step: index, language: language, style: style, prose: prose, width: width),
+                terminator: "")
             let byHandMissing = walkthrough.unmetByHandNeeds(step: index, on: host)
             if prose, step.byHand != nil, !byHandMissing.isEmpty {
                 print(style.yellow(byHandMissing.map { $0.missing(language: language) }.joined(separator: "; ")))
@@ -171,7 +196,10 @@ public struct WalkthroughRunner {
             let missing = walkthrough.unmetNeeds(step: index, on: host)
             switch ask(runs: missing.isEmpty && step.run != nil) {
             case .quit:
-                print(language == "zh" ? "已停止；没有留下任何挂载、cgroup 或进程。" : "Stopped; nothing is left behind (each step cleans up as it ends).")
+                print(
+                    language == "zh"
+                        ? "已停止；没有留下任何挂载、cgroup 或进程。"
+                        : "Stopped; nothing is left behind (each step cleans up as it ends).")
                 return 0
             case .interrupted:
                 print(language == "zh" ? "已中断；没有留下任何挂载、cgroup 或进程。" : "Interrupted; nothing is left behind.")
@@ -191,15 +219,28 @@ public struct WalkthroughRunner {
                 }
                 if status != .exited(step.exit ?? 0) {
                     failed.append(index + 1)
-                    print(style.red(language == "zh" ? "这一步没有按预期结束（\(status.description)）。" : "This step did not end as it should (\(status.description))."))
+                    print(
+                        style.red(
+                            language == "zh"
+                                ? "这一步没有按预期结束（\(status.description)）。"
+                                : "This step did not end as it should (\(status.description))."))
                 }
             }
-            if let lookFor = step.lookFor, prose { print(style.green("→ ") + StageWalkthrough.wrap(lookFor(language), width: width - 2).replacingOccurrences(of: "\n", with: "\n  ")) }
+            if let lookFor = step.lookFor, prose {
+                print(
+                    style.green("→ ")
+                        + StageWalkthrough.wrap(lookFor(language), width: width - 2).replacingOccurrences(
+                            of: "\n", with: "\n  "))
+            }
         }
-        if let exercises = walkthrough.exercises { print("\n" + style.bold(StageWalkthrough.wrap(exercises(language), width: width))) }
+        if let exercises = walkthrough.exercises {
+            print("\n" + style.bold(StageWalkthrough.wrap(exercises(language), width: width)))
+        }
         guard failed.isEmpty else {
             let list = failed.map(String.init).joined(separator: ", ")
-            Sys.warn(language == "zh" ? "contlab：第 \(list) 步失败；上面是它们的输出。" : "contlab: step \(list) failed; their output is above.")
+            Sys.warn(
+                language == "zh"
+                    ? "contlab：第 \(list) 步失败；上面是它们的输出。" : "contlab: step \(list) failed; their output is above.")
             return 1
         }
         return 0
@@ -229,8 +270,12 @@ public struct WalkthroughRunner {
             guard !ended, Date() < deadline else {
                 if !quiet {
                     let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                    print(style.red(language == "zh"
-                        ? "后台服务没有准备好\(ended ? "（它已退出）" : "（等了 20 秒）")。它的输出：" : "The server did not become ready\(ended ? " (it exited)" : " within 20 seconds"). Its output:"))
+                    print(
+                        style.red(
+                            language == "zh"
+                                ? "后台服务没有准备好\(ended ? "（它已退出）" : "（等了 20 秒）")。它的输出："
+                                : "The server did not become ready\(ended ? " (it exited)" : " within 20 seconds"). Its output:"
+                        ))
                     print(output.isEmpty ? "(none)" : output, terminator: output.hasSuffix("\n") ? "" : "\n")
                 }
                 return false
@@ -238,7 +283,10 @@ public struct WalkthroughRunner {
             usleep(200_000)
         }
         if !quiet {
-            print(style.dim(language == "zh" ? "（它在后台运行，走读结束时停止。）" : "(It runs in the background until the walk-through ends.)"))
+            print(
+                style.dim(
+                    language == "zh" ? "（它在后台运行，走读结束时停止。）" : "(It runs in the background until the walk-through ends.)")
+            )
         }
         return true
     }
@@ -273,8 +321,9 @@ public struct WalkthroughRunner {
             var environment = ProcessInfo.processInfo.environment.merging([Language.environmentKey: language]) { $1 }
             if stopWithParent { environment[WalkthroughParent.environmentKey] = String(getpid()) }
             return withCStrings(environment.map { "\($0.key)=\($0.value)" }) { envp in
-                posix_spawn(&pid, "/proc/self/exe", &actions, &attr,
-                            UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
+                posix_spawn(
+                    &pid, "/proc/self/exe", &actions, &attr,
+                    UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
             }
         }
         guard rc == 0 else {

@@ -33,8 +33,10 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         /// tell the server is ready (a request to it), so the next step does not race it.
         public var ready: [String]?
 
-        public init(title: Localized, text: Localized, byHand: [String]?, run: [String]?, lookFor: Localized?,
-                    needs: [Need]? = nil, byHandNeeds: [Need]? = nil) {
+        public init(
+            title: Localized, text: Localized, byHand: [String]?, run: [String]?, lookFor: Localized?,
+            needs: [Need]? = nil, byHandNeeds: [Need]? = nil
+        ) {
             self.title = title
             self.text = text
             self.byHand = byHand
@@ -63,8 +65,11 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
     /// containers), run before the first step and on every way out; their failures are quiet.
     public var cleanup: [[String]]?
 
-    public init(stage: Int, title: Localized, summary: Localized, lesson: String?, history: [String]?, steps: [Step], exercises: Localized?,
-                cleanup: [[String]]? = nil) {
+    public init(
+        stage: Int, title: Localized, summary: Localized, lesson: String?, history: [String]?, steps: [Step],
+        exercises: Localized?,
+        cleanup: [[String]]? = nil
+    ) {
         self.cleanup = cleanup
         self.stage = stage
         self.title = title
@@ -104,15 +109,19 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
         }
         do {
             let walkthrough = try YAMLDecoder().decode(StageWalkthrough.self, from: text)
-            guard !walkthrough.steps.isEmpty else { throw WalkthroughError.invalid(file.lastPathComponent, "has no steps") }
+            guard !walkthrough.steps.isEmpty else {
+                throw WalkthroughError.invalid(file.lastPathComponent, "has no steps")
+            }
             for (index, step) in walkthrough.steps.enumerated() where step.ready != nil && step.background != true {
-                throw WalkthroughError.invalid(file.lastPathComponent, "step \(index + 1) has ready: but is not a background step")
+                throw WalkthroughError.invalid(
+                    file.lastPathComponent, "step \(index + 1) has ready: but is not a background step")
             }
             return walkthrough
         } catch let error as WalkthroughError {
             throw error
         } catch let DecodingError.keyNotFound(key, context) {
-            let path = (context.codingPath + [key]).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            let path = (context.codingPath + [key]).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(
+                separator: ".")
             throw WalkthroughError.invalid(file.lastPathComponent, "missing \(path)")
         } catch {
             throw WalkthroughError.invalid(file.lastPathComponent, "\(error)")
@@ -128,14 +137,21 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
 
     /// How the steps read on screen: pure, so the tests check the text without a terminal.
     public func header(language: String, style: Style, history: [String], width: Int = 80) -> String {
-        var out = style.bold(language == "zh" ? "第 \(stage) 阶段：\(title(language))" : "Stage \(stage): \(title(language))") + "\n"
+        var out =
+            style.bold(language == "zh" ? "第 \(stage) 阶段：\(title(language))" : "Stage \(stage): \(title(language))")
+            + "\n"
         out += Self.wrap(summary(language), width: width) + "\n"
         if !history.isEmpty {
             out += "\n" + style.dim(language == "zh" ? "它重演的历史：" : "The history it repeats:") + "\n"
             for line in history { out += "  " + line + "\n" }
         }
         if let lesson {
-            out += "\n" + style.dim(language == "zh" ? "课文：contlab lessons show \(lesson) --lang zh" : "Lesson: contlab lessons show \(lesson)") + "\n"
+            out +=
+                "\n"
+                + style.dim(
+                    language == "zh"
+                        ? "课文：contlab lessons show \(lesson) --lang zh" : "Lesson: contlab lessons show \(lesson)")
+                + "\n"
         }
         return out
     }
@@ -165,7 +181,8 @@ public struct StageWalkthrough: Decodable, Equatable, Sendable {
     }
 
     static func quote(_ word: String) -> String {
-        word.contains(where: { " '\"$;&|".contains($0) }) ? "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" : word
+        word.contains(where: { " '\"$;&|".contains($0) })
+            ? "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" : word
     }
 }
 
@@ -179,7 +196,8 @@ public enum WalkthroughError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let path): return "cannot read \(path)"
         case .invalid(let file, let why): return "lessons/walkthrough/\(file): \(why)"
         case .unknownStage(let n, let known):
-            return "there is no stage \(n): the stages are \(known.map(String.init).joined(separator: ", ")) (contlab stage lists them)"
+            return
+                "there is no stage \(n): the stages are \(known.map(String.init).joined(separator: ", ")) (contlab stage lists them)"
         }
     }
 }

@@ -12,7 +12,8 @@ struct BundleCommand: ParsableCommand {
         subcommands: [Create.self])
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create",
+        static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Make DIR/config.json for a root filesystem recipe, ready for `contlab-runc run ID`.",
             discussion: """
                 The config is contlab-runc spec's default with root.path set to the \
@@ -54,7 +55,10 @@ struct BundleCommand: ParsableCommand {
                     spec.process?.env = env + ["\(Language.environmentKey)=\(language)"]
                 }
                 if let binary = Sys.readLink("/proc/self/exe") {
-                    spec.mounts?.append(Spec.Mount(destination: "/usr/local/bin/contlab", type: "bind", source: binary, options: ["bind", "ro"]))
+                    spec.mounts?.append(
+                        Spec.Mount(
+                            destination: "/usr/local/bin/contlab", type: "bind", source: binary, options: ["bind", "ro"]
+                        ))
                 }
                 try DefaultSpec.encode(spec).write(to: URL(fileURLWithPath: path + "/config.json"))
                 print(path)

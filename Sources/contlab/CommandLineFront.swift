@@ -60,7 +60,9 @@ extension Contlab {
             let subcommands = command.configuration.subcommands
             let hasDefault = command.configuration.defaultSubcommand != nil
             if word.hasPrefix("-") || subcommands.isEmpty || (hasDefault && !afterFailedParse) { return nil }
-            if let next = subcommands.first(where: { $0._commandName == word || $0.configuration.aliases.contains(word) }) {
+            if let next = subcommands.first(where: {
+                $0._commandName == word || $0.configuration.aliases.contains(word)
+            }) {
                 command = next
                 path.append(word)
                 continue
@@ -89,7 +91,9 @@ enum HelpLayout {
     static func wrappingUsage(_ text: String, width: Int) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             let line = String(line)
-            guard line.count > width, let label = ["USAGE: ", "Usage: "].first(where: { line.hasPrefix($0) }) else { return line }
+            guard line.count > width, let label = ["USAGE: ", "Usage: "].first(where: { line.hasPrefix($0) }) else {
+                return line
+            }
             return wrapUsage(String(line.dropFirst(label.count)), label: label, width: width)
         }.joined(separator: "\n")
     }

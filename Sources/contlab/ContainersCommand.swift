@@ -13,17 +13,20 @@ struct ContainersCommand: ParsableCommand {
         subcommands: [List.self, Remove.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "The containers kept for diff and commit.", aliases: ["ls"])
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "The containers kept for diff and commit.", aliases: ["ls"])
         func run() throws {
             let store = ContainerStore.standard()
-            let rows = store.list().map { [$0.id, $0.image, String($0.layers.count), $0.created] }
+            let rows =
+                store.list().map { [$0.id, $0.image, String($0.layers.count), $0.created] }
                 + store.broken().map { [$0, "(broken: no container.json; contlab container rm \($0))", "", ""] }
             print(Format.table([["ID", "IMAGE", "LAYERS", "CREATED"]] + rows))
         }
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers and what they wrote.")
+        static let configuration = CommandConfiguration(
+            commandName: "rm", abstract: "Remove containers and what they wrote.")
         @Flag(name: .shortAndLong, help: "Kill a container that is still running first.") var force = false
         @Argument(help: "Container ids.") var ids: [String]
         func run() throws {
@@ -40,30 +43,43 @@ struct ContainersCommand: ParsableCommand {
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "What a stage-5 container added (A), changed (C) and deleted (D), read from its overlay upper directory.",
+        abstract:
+            "What a stage-5 container added (A), changed (C) and deleted (D), read from its overlay upper directory.",
         discussion: "A deletion is a whiteout: a 0:0 character device overlayfs left in the upper directory.")
-    @Flag(help: "Show the upper directory itself: each entry's kind and mode, whiteouts and opaque directories.") var upper = false
-    @Flag(help: "Draw the overlay as a stack: the layers, the upper directory and what the container sees, path by path.") var diagram = false
+    @Flag(help: "Show the upper directory itself: each entry's kind and mode, whiteouts and opaque directories.")
+    var upper = false
+    @Flag(
+        help: "Draw the overlay as a stack: the layers, the upper directory and what the container sees, path by path.")
+    var diagram = false
     @Flag(help: "Print the data --diagram draws, as JSON (for --from, or the lessons' diagrams).") var json = false
-    @Option(help: ArgumentHelp("With --diagram: draw a report saved with --json instead of a container's.", valueName: "file")) var from: String?
+    @Option(
+        help: ArgumentHelp(
+            "With --diagram: draw a report saved with --json instead of a container's.", valueName: "file")) var from:
+        String?
     @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
     @Argument(help: "The container id.") var id: String?
 
     func validate() throws {
         if from != nil && !diagram { throw ValidationError("--from draws a saved report: add --diagram") }
         if from == nil && id == nil { throw ValidationError("name a container (contlab container ls lists them)") }
-        if [upper, diagram, json].filter({ $0 }).count > 1 { throw ValidationError("--upper, --diagram and --json each show the container their own way: pick one") }
+        if [upper, diagram, json].filter({ $0 }).count > 1 {
+            throw ValidationError("--upper, --diagram and --json each show the container their own way: pick one")
+        }
     }
 
     func run() throws {
         try reportingErrors {
             let store = ContainerStore.standard()
             if diagram, let from {
-                guard let data = FileManager.default.contents(atPath: from) else { throw ValidationError("cannot read \(from)") }
+                guard let data = FileManager.default.contents(atPath: from) else {
+                    throw ValidationError("cannot read \(from)")
+                }
                 guard let report = try? JSONDecoder().decode(OverlayReport.self, from: data) else {
                     throw ValidationError("\(from) is not a report of contlab diff --json")
                 }
-                print(OverlayDiagram(report: report).text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
+                print(
+                    OverlayDiagram(report: report).text(style: Style(enabled: color.enabled()), language: .preferred()),
+                    terminator: "")
                 return
             }
             guard let id else { return }
@@ -75,7 +91,9 @@ struct DiffCommand: ParsableCommand {
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                     print(String(decoding: try encoder.encode(report), as: UTF8.self))
                 } else {
-                    print(OverlayDiagram(report: report).text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
+                    print(
+                        OverlayDiagram(report: report).text(
+                            style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
                 }
                 return
             }
@@ -103,7 +121,9 @@ struct CommitCommand: ParsableCommand {
             let container = try containers.load(id)
             let base = try containers.images.image(try ImageReference(parsing: container.image))
             guard base.descriptor.digest == container.manifest else {
-                throw ImageError.container("image \(container.image) was replaced since container \(id) started from it; its layers are not the container's any more")
+                throw ImageError.container(
+                    "image \(container.image) was replaced since container \(id) started from it; its layers are not the container's any more"
+                )
             }
             var settings = RunSettings()
             if !cmd.isEmpty { settings.cmd = cmd }

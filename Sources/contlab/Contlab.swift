@@ -26,8 +26,13 @@ struct Contlab: ParsableCommand {
               sudo contlab lab setup --group students   (a shared server)
             """,
         version: "contlab version \(ContlabVersion.current)",
-        subcommands: [RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self, RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self, CommitCommand.self, StageCommand.self,
-                      LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self, GradeCommand.self, EnginesCommand.self, LabCommand.self, NetworkCommand.self])
+        subcommands: [
+            RunCommand.self, EscapeCommand.self, InspectCommand.self, HogCommand.self, OOMDemoCommand.self,
+            RootfsCommand.self, BundleCommand.self, ImageCommand.self, ContainersCommand.self, DiffCommand.self,
+            CommitCommand.self, StageCommand.self,
+            LessonsCommand.self, HistoryCommand.self, ExercisesCommand.self, VerifyCommand.self, HintCommand.self,
+            GradeCommand.self, EnginesCommand.self, LabCommand.self, NetworkCommand.self
+        ])
 }
 
 /// Print a failure as one line on stderr and exit with `code`: every command reports errors the

@@ -29,7 +29,9 @@ struct EnginesCommand: ParsableCommand {
         subcommands: [Setup.self, Demo.self, Chain.self, Stop.self])
 
     static func lab() throws -> PrivateEngines {
-        PrivateEngines(directories: EngineDirectories(data: ProjectFiles.dataDirectory().path), runtimePath: try PrivateEngines.runtimeBesideSelf())
+        PrivateEngines(
+            directories: EngineDirectories(data: ProjectFiles.dataDirectory().path),
+            runtimePath: try PrivateEngines.runtimeBesideSelf())
     }
 
     static func busyboxTree() throws -> String {
@@ -37,18 +39,23 @@ struct EnginesCommand: ParsableCommand {
     }
 
     struct Setup: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "setup", abstract: "Make Docker or Podman run containers through contlab-runc.")
+        static let configuration = CommandConfiguration(
+            commandName: "setup", abstract: "Make Docker or Podman run containers through contlab-runc.")
 
         @Argument(help: "docker or podman") var engine: String
         @Flag(help: "Docker: start the lab's own dockerd even where another Docker runs.") var `private` = false
 
         func validate() throws {
-            guard Engine(rawValue: engine) != nil else { throw ValidationError("give docker or podman, for example: contlab engines setup docker") }
+            guard Engine(rawValue: engine) != nil else {
+                throw ValidationError("give docker or podman, for example: contlab engines setup docker")
+            }
         }
 
         func run() throws {
             try reportingErrors {
-                guard geteuid() == 0 else { throw ValidationError("the lab's engines run as root: sudo contlab engines setup \(engine)") }
+                guard geteuid() == 0 else {
+                    throw ValidationError("the lab's engines run as root: sudo contlab engines setup \(engine)")
+                }
                 let lab = try EnginesCommand.lab()
                 switch Engine(rawValue: engine)! {
                 case .docker: try docker(lab)
@@ -60,8 +67,11 @@ struct EnginesCommand: ParsableCommand {
         func docker(_ lab: PrivateEngines) throws {
             let docker = lab.directories.docker
             let system = "unix:///var/run/docker.sock"
-            if !`private` && Sys.exists("/var/run/docker.sock") && PrivateEngines.dockerAnswers(client: docker.client, host: system) {
-                print("""
+            if !`private` && Sys.exists("/var/run/docker.sock")
+                && PrivateEngines.dockerAnswers(client: docker.client, host: system)
+            {
+                print(
+                    """
                     A Docker daemon answers on /var/run/docker.sock. To register contlab with it, add this to
                     /etc/docker/daemon.json (merge it with what is there):
 
@@ -77,7 +87,8 @@ struct EnginesCommand: ParsableCommand {
             }
             let started = try lab.startDocker()
             try lab.importDockerImage(tree: try EnginesCommand.busyboxTree())
-            print("""
+            print(
+                """
                 The lab's dockerd \(started ? "started" : "runs already") (pid \(lab.dockerPID().map(String.init) ?? "?")), its state under \(docker.base),
                 with contlab-runc registered as runtime "\(runtimeName)" and a busybox image imported from the busybox recipe's tree.
 
@@ -97,7 +108,8 @@ struct EnginesCommand: ParsableCommand {
             let podman = lab.directories.podman
             try lab.preparePodman(tree: try EnginesCommand.busyboxTree())
             let command = lab.podmanCommand(["run", "--rm"] + PodmanLab.runArguments + [podman.image, "echo", "hello"])
-            print("""
+            print(
+                """
                 Podman needs no daemon. The lab's Podman keeps its storage under \(podman.base), with a busybox image
                 imported from the busybox recipe's tree. Run a container through contlab-runc with:
 
@@ -117,7 +129,8 @@ struct EnginesCommand: ParsableCommand {
 
     /// The walk-through's step: Docker in front of contlab-runc, when Docker is here.
     struct Demo: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "demo",
+        static let configuration = CommandConfiguration(
+            commandName: "demo",
             abstract: "Run one container through the lab's Docker or Podman, and show what it asked of contlab-runc.")
 
         @Argument(help: "docker or podman") var engine: String = "docker"
@@ -127,13 +140,18 @@ struct EnginesCommand: ParsableCommand {
                 guard let kind = Engine(rawValue: engine) else { throw ValidationError("give docker or podman") }
                 let data = ProjectFiles.dataDirectory().path
                 let directories = EngineDirectories(data: data)
-                let missing = kind == .docker
+                let missing =
+                    kind == .docker
                     ? [directories.docker.daemon, directories.docker.client].filter { !Sys.exists($0) }
                     : [directories.podman.program].filter { !Sys.exists($0) }
                 if !missing.isEmpty {
                     let package = kind == .docker ? "docker.io" : "podman"
-                    print("\(kind.rawValue) is not installed on this machine (no \(missing.joined(separator: ", "))), so this step has nothing to run.")
-                    print("Install Debian's \(package) (make setup does) and run it again: contlab engines demo \(kind.rawValue)")
+                    print(
+                        "\(kind.rawValue) is not installed on this machine (no \(missing.joined(separator: ", "))), so this step has nothing to run."
+                    )
+                    print(
+                        "Install Debian's \(package) (make setup does) and run it again: contlab engines demo \(kind.rawValue)"
+                    )
                     return
                 }
                 guard geteuid() == 0 else {
@@ -146,7 +164,9 @@ struct EnginesCommand: ParsableCommand {
                 // and may stop it, and shows the journal's lines from its own start on, which
                 // must be its own container's.
                 try FileManager.default.createDirectory(atPath: data + "/engines", withIntermediateDirectories: true)
-                try Sys.withFileLock(data + "/engines/demo.lock") { try show(kind, lab: lab, tree: tree, directories: directories) }
+                try Sys.withFileLock(data + "/engines/demo.lock") {
+                    try show(kind, lab: lab, tree: tree, directories: directories)
+                }
             }
         }
 
@@ -158,23 +178,34 @@ struct EnginesCommand: ParsableCommand {
                 started = try lab.startDocker()
                 try lab.importDockerImage(tree: tree)
                 journal = directories.docker.journal
-                argv = directories.docker.clientArguments(["run", "--rm", "--runtime", runtimeName, "--network", "none",
-                                                           directories.docker.image, "sh", "-c", script])
+                argv = directories.docker.clientArguments([
+                    "run", "--rm", "--runtime", runtimeName, "--network", "none",
+                    directories.docker.image, "sh", "-c", script
+                ])
             } else {
                 try lab.preparePodman(tree: tree)
                 journal = directories.podman.journal
-                argv = lab.podmanCommand(["run", "--rm"] + PodmanLab.runArguments + [directories.podman.image, "sh", "-c", script])
+                argv = lab.podmanCommand(
+                    ["run", "--rm"] + PodmanLab.runArguments + [directories.podman.image, "sh", "-c", script])
             }
             defer { if started { _ = try? lab.stopDocker() } }
             let offset = (Sys.readText(journal) ?? "").utf8.count
             let labDirectory = (journal as NSString).deletingLastPathComponent
-            print("$ " + argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ").replacingOccurrences(of: labDirectory, with: "$LAB"))
+            print(
+                "$ "
+                    + argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ").replacingOccurrences(
+                        of: labDirectory, with: "$LAB"))
             fflush(stdout)
             let status = PrivateEngines.runPassingThrough(argv)
             print("(exit \(status))\n")
-            print("What \(kind == .docker ? "dockerd's containerd shim" : "conmon") asked of contlab-runc (its journal, \(journal); $LAB is \(labDirectory)):")
-            print(JournalView.condense(PrivateEngines.journal(journal, from: offset), lab: labDirectory), terminator: "")
-            print("\ncontlab engines chain \(kind.rawValue) draws these calls as the chain from the engine to the runtime.")
+            print(
+                "What \(kind == .docker ? "dockerd's containerd shim" : "conmon") asked of contlab-runc (its journal, \(journal); $LAB is \(labDirectory)):"
+            )
+            print(
+                JournalView.condense(PrivateEngines.journal(journal, from: offset), lab: labDirectory), terminator: "")
+            print(
+                "\ncontlab engines chain \(kind.rawValue) draws these calls as the chain from the engine to the runtime."
+            )
             if started { print("\nThe lab's dockerd was started for this step and is stopped again.") }
             if status != 0 { throw ExitCode(status) }
         }
@@ -183,7 +214,8 @@ struct EnginesCommand: ParsableCommand {
     /// The call chain, drawn from contlab-runc's journal: the engine's programs down to the
     /// runtime, and the calls the runtime got for one container.
     struct Chain: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "chain",
+        static let configuration = CommandConfiguration(
+            commandName: "chain",
             abstract: "Draw the chain from Docker or Podman to contlab-runc, from the runtime's journal.",
             discussion: """
                 Reads the journal contlab-runc keeps for the lab's engine (or --from FILE) and \
@@ -193,15 +225,20 @@ struct EnginesCommand: ParsableCommand {
                 """)
 
         @Argument(help: "docker or podman") var engine: String = "docker"
-        @Option(help: ArgumentHelp("A journal (contlab-runc --journal FILE), or a chain saved with --json.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "A journal (contlab-runc --journal FILE), or a chain saved with --json.", valueName: "file"))
         var from: String?
         @Option(help: ArgumentHelp("The container's id (default: the journal's last created one).", valueName: "id"))
         var container: String?
-        @Flag(help: "Print the data the drawing is made from, as JSON (for --from, or the lessons' diagrams).") var json = false
+        @Flag(help: "Print the data the drawing is made from, as JSON (for --from, or the lessons' diagrams).")
+        var json = false
         @Option(help: "Colour: auto, always or never.") var color: ColorMode = .auto
 
         func validate() throws {
-            guard Engine(rawValue: engine) != nil else { throw ValidationError("give docker or podman, for example: contlab engines chain docker") }
+            guard Engine(rawValue: engine) != nil else {
+                throw ValidationError("give docker or podman, for example: contlab engines chain docker")
+            }
         }
 
         func run() throws {
@@ -209,18 +246,25 @@ struct EnginesCommand: ParsableCommand {
                 let directories = EngineDirectories(data: ProjectFiles.dataDirectory().path)
                 let path = from ?? (engine == "podman" ? directories.podman.journal : directories.docker.journal)
                 guard let text = Sys.readText(path) else {
-                    throw ValidationError(from == nil ? "no journal at \(path) yet: run a container through the lab's \(engine) first (sudo contlab engines demo \(engine))"
-                                                      : "--from \(path): cannot read it")
+                    throw ValidationError(
+                        from == nil
+                            ? "no journal at \(path) yet: run a container through the lab's \(engine) first (sudo contlab engines demo \(engine))"
+                            : "--from \(path): cannot read it")
                 }
                 let chain: RuntimeCallChain
                 if text.hasPrefix("{") {
                     do { chain = try JSONDecoder().decode(RuntimeCallChain.self, from: Data(text.utf8)) } catch {
-                        throw ValidationError("--from \(path): not a chain saved with contlab engines chain --json (\(error.localizedDescription))")
+                        throw ValidationError(
+                            "--from \(path): not a chain saved with contlab engines chain --json (\(error.localizedDescription))"
+                        )
                     }
                 } else {
-                    guard let parsed = RuntimeCallChain.parse(journal: text, engine: engine, container: container) else {
-                        throw ValidationError(container.map { "\(path) holds no call about the container \($0)" }
-                                              ?? "\(path) holds no create: it is not a journal of contlab-runc --journal, or no container was made")
+                    guard let parsed = RuntimeCallChain.parse(journal: text, engine: engine, container: container)
+                    else {
+                        throw ValidationError(
+                            container.map { "\(path) holds no call about the container \($0)" }
+                                ?? "\(path) holds no create: it is not a journal of contlab-runc --journal, or no container was made"
+                        )
                     }
                     chain = parsed
                 }
@@ -229,23 +273,29 @@ struct EnginesCommand: ParsableCommand {
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                     print(String(decoding: try encoder.encode(chain), as: UTF8.self))
                 } else {
-                    print(CallChainDiagram(chain: chain).text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
+                    print(
+                        CallChainDiagram(chain: chain).text(
+                            style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
                 }
             }
         }
     }
 
     struct Stop: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Remove the lab's containers and stop its dockerd.")
+        static let configuration = CommandConfiguration(
+            commandName: "stop", abstract: "Remove the lab's containers and stop its dockerd.")
 
         @Argument(help: "docker or podman (default: both)") var engine: String?
 
         func run() throws {
             try reportingErrors {
-                let lab = PrivateEngines(directories: EngineDirectories(data: ProjectFiles.dataDirectory().path),
-                                         runtimePath: (try? PrivateEngines.runtimeBesideSelf()) ?? "contlab-runc")
+                let lab = PrivateEngines(
+                    directories: EngineDirectories(data: ProjectFiles.dataDirectory().path),
+                    runtimePath: (try? PrivateEngines.runtimeBesideSelf()) ?? "contlab-runc")
                 let which = try engine.map { name -> Engine in
-                    guard let e = Engine(rawValue: name) else { throw ValidationError("give docker or podman, or nothing for both") }
+                    guard let e = Engine(rawValue: name) else {
+                        throw ValidationError("give docker or podman, or nothing for both")
+                    }
                     return e
                 }
                 if which != .podman {

@@ -8,7 +8,8 @@ import TextKit
 struct EscapeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "escape",
-        abstract: "Try the classic chroot escape from inside a container, and report whether it reached the host's root.",
+        abstract:
+            "Try the classic chroot escape from inside a container, and report whether it reached the host's root.",
         discussion: """
             As root inside the container: mkdir x; chroot x (the working directory is \
             now outside the root); chdir .. until it stops; chroot . — then look at \
@@ -51,18 +52,26 @@ struct EscapeCommand: ParsableCommand {
             print(t("  inside the container, as root:", "  在容器里，以 root 身份："))
             for step in probe.steps { print("    " + step) }
             if let root = probe.root, let host = probe.hostRoot {
-                print(t("  \"/\" after the attempt: \(root); the host's root: \(host)", "  尝试之后的 \"/\"：\(root)；宿主机的根：\(host)"))
+                print(
+                    t(
+                        "  \"/\" after the attempt: \(root); the host's root: \(host)",
+                        "  尝试之后的 \"/\"：\(root)；宿主机的根：\(host)"))
             }
-            if !probe.entries.isEmpty { print(t("  it saw in \"/\": ", "  它在 \"/\" 里看到：") + probe.entries.joined(separator: " ")) }
+            if !probe.entries.isEmpty {
+                print(t("  it saw in \"/\": ", "  它在 \"/\" 里看到：") + probe.entries.joined(separator: " "))
+            }
             if let error = probe.error { print(t("  probe error: ", "  探针出错：") + error) }
         } else {
             print(t("  the probe reported nothing (\(result.exitStatus))", "  探针什么也没报告（\(result.exitStatus)）"))
         }
-        print(result.proofOnHost
-              ? t("  proof for the host: the probe read back the secret the host left outside the root filesystem",
-                  "  给宿主机的证据：探针读回了宿主机放在根文件系统之外的秘密")
-              : t("  proof for the host: the probe could not read the secret the host left outside the root filesystem",
-                  "  给宿主机的证据：探针读不到宿主机放在根文件系统之外的秘密"))
+        print(
+            result.proofOnHost
+                ? t(
+                    "  proof for the host: the probe read back the secret the host left outside the root filesystem",
+                    "  给宿主机的证据：探针读回了宿主机放在根文件系统之外的秘密")
+                : t(
+                    "  proof for the host: the probe could not read the secret the host left outside the root filesystem",
+                    "  给宿主机的证据：探针读不到宿主机放在根文件系统之外的秘密"))
     }
 }
 

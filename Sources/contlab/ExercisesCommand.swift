@@ -35,20 +35,34 @@ struct ExercisesCommand: ParsableCommand {
                   contlab exercises init week2 --assignment week2.yaml
                 """)
         @Argument(help: "The directory to make.") var directory: String
-        @Option(help: "The student this workspace is for: their own hostname, limits and files, drawn with the class key.")
+        @Option(
+            help: "The student this workspace is for: their own hostname, limits and files, drawn with the class key.")
         var student: String?
-        @Option(help: "The class's secret (a file of 16 or more characters); else $CONTLAB_CLASS_KEY.") var classKey: String?
-        @Option(help: "An assignment.yaml: verify then grades its exercises and shows the weighted score, the due date and what hints cost.")
+        @Option(help: "The class's secret (a file of 16 or more characters); else $CONTLAB_CLASS_KEY.") var classKey:
+            String?
+        @Option(
+            help:
+                "An assignment.yaml: verify then grades its exercises and shows the weighted score, the due date and what hints cost."
+        )
         var assignment: String?
-        @Option(help: "build: the build track, where you write a container runtime of your own, level by level (B.1, B.2…).")
+        @Option(
+            help: "build: the build track, where you write a container runtime of your own, level by level (B.1, B.2…)."
+        )
         var track: String?
-        @Option(help: ArgumentHelp("With --track build: the runtime's programming language, c or python.", valueName: "language"))
+        @Option(
+            help: ArgumentHelp(
+                "With --track build: the runtime's programming language, c or python.", valueName: "language"))
         var lang: String?
 
         func validate() throws {
             if let track, track != "build" { throw ValidationError("--track \(track): the only track is build") }
-            if track != nil && lang == nil { throw ValidationError("--track build needs --lang c or --lang python: the language you write your runtime in") }
-            if track == nil && lang != nil { throw ValidationError("--lang chooses the build track's language: add --track build") }
+            if track != nil && lang == nil {
+                throw ValidationError(
+                    "--track build needs --lang c or --lang python: the language you write your runtime in")
+            }
+            if track == nil && lang != nil {
+                throw ValidationError("--lang chooses the build track's language: add --track build")
+            }
         }
 
         func run() throws {
@@ -59,46 +73,65 @@ struct ExercisesCommand: ParsableCommand {
                 var variant = Variant.standard
                 if let student {
                     guard let key = try Variant.classKey(file: classKey) else {
-                        throw ValidationError("--student needs the class key: --class-key FILE, or CONTLAB_CLASS_KEY (make one: head -c 32 /dev/urandom | base64 > class.key)")
+                        throw ValidationError(
+                            "--student needs the class key: --class-key FILE, or CONTLAB_CLASS_KEY (make one: head -c 32 /dev/urandom | base64 > class.key)"
+                        )
                     }
                     variant = Variant.derive(student: student, key: key)
                 } else if classKey != nil {
                     throw ValidationError("--class-key draws a student's values: give --student ID too")
                 }
                 let assigned = try assignment.map { path -> String in
-                    guard let text = Sys.readText(path) else { throw ExerciseError.unreadable(path, reason: "no such file, or not readable") }
+                    guard let text = Sys.readText(path) else {
+                        throw ExerciseError.unreadable(path, reason: "no such file, or not readable")
+                    }
                     _ = try Assignment.parse(text, known: catalog.exercises.map(\.id))
                     return text
                 }
                 var history: HistoryData?
-                let workspace = try Workspace.create(at: url, catalog: catalog, variant: variant, track: trackChoice) { exercise, language, text in
+                let workspace = try Workspace.create(at: url, catalog: catalog, variant: variant, track: trackChoice) {
+                    exercise, language, text in
                     guard text.contains("{{questions}}") else { return text }
                     if history == nil { history = try ExerciseSupport.history() }
-                    return text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: history!, language: language, variant: variant))
+                    return text.replacingOccurrences(
+                        of: "{{questions}}",
+                        with: HistoryQuiz.questions(exercise, data: history!, language: language, variant: variant))
                 }
                 if let assigned { try workspace.saveAssignment(assigned) }
                 print(workspace.root.path)
-                if let student { Sys.warn("contlab: the variant of \(student): " + variant.values.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
-                Sys.warn("contlab: \(catalog.exercises.count) exercises; cd \(directory) and run contlab exercises to begin")
+                if let student {
+                    Sys.warn(
+                        "contlab: the variant of \(student): "
+                            + variant.values.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                                separator: ", "))
+                }
+                Sys.warn(
+                    "contlab: \(catalog.exercises.count) exercises; cd \(directory) and run contlab exercises to begin")
             }
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the exercises and your progress (in a workspace).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the exercises and your progress (in a workspace).")
         @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
         @OptionGroup var language: LanguageOption
 
         func run() throws {
             try reportingErrors(exitCode: 2) {
-                let workspace = try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-                let catalog = try ExerciseSupport.catalog(for: workspace?.loadVariant() ?? .standard, track: workspace?.loadTrack())
+                let workspace = try? Workspace.find(
+                    from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                let catalog = try ExerciseSupport.catalog(
+                    for: workspace?.loadVariant() ?? .standard, track: workspace?.loadTrack())
                 let lang = language.language
                 let progress = workspace?.loadProgress() ?? Workspace.Progress()
                 let style = Style(enabled: color.enabled())
                 let labels = ExerciseLabels.of(lang)
-                let width = [labels.done, labels.failing, labels.notStarted].map { Terminal.displayWidth($0) }.max() ?? 0
-                func padded(_ text: String) -> String { text + String(repeating: " ", count: width - Terminal.displayWidth(text)) }
+                let width =
+                    [labels.done, labels.failing, labels.notStarted].map { Terminal.displayWidth($0) }.max() ?? 0
+                func padded(_ text: String) -> String {
+                    text + String(repeating: " ", count: width - Terminal.displayWidth(text))
+                }
                 var group = ""
                 var earned = 0
                 for exercise in catalog.exercises {
@@ -114,19 +147,24 @@ struct ExercisesCommand: ParsableCommand {
                     case .notStarted: state = style.dim(padded(labels.notStarted))
                     }
                     earned += entry.points
-                    let points = entry.status == .notStarted ? "–/\(exercise.points)" : "\(entry.points)/\(exercise.points)"
-                    print("  \(exercise.id.padding(toLength: 5, withPad: " ", startingAt: 0)) \(state)  \(points.padding(toLength: 6, withPad: " ", startingAt: 0)) \(exercise.title[lang])  (\(exercise.folderName))")
+                    let points =
+                        entry.status == .notStarted ? "–/\(exercise.points)" : "\(entry.points)/\(exercise.points)"
+                    print(
+                        "  \(exercise.id.padding(toLength: 5, withPad: " ", startingAt: 0)) \(state)  \(points.padding(toLength: 6, withPad: " ", startingAt: 0)) \(exercise.title[lang])  (\(exercise.folderName))"
+                    )
                 }
                 let total = catalog.exercises.reduce(0) { $0 + $1.points }
                 let done = catalog.exercises.filter { progress[$0.id].status == .passed }.count
-                print(labels.total(points: earned, of: total, complete: done, of: catalog.exercises.count)
-                      + (workspace == nil ? " (not in a workspace: contlab exercises init DIR)" : ""))
+                print(
+                    labels.total(points: earned, of: total, complete: done, of: catalog.exercises.count)
+                        + (workspace == nil ? " (not in a workspace: contlab exercises init DIR)" : ""))
             }
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an exercise's task, rendered like a lesson.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show an exercise's task, rendered like a lesson.")
         @Argument(help: "The exercise id, such as 3.1.") var id: String
         @OptionGroup var language: LanguageOption
         @Option(help: "When to colour: auto, always or never.") var color: ColorMode = .auto
@@ -134,7 +172,8 @@ struct ExercisesCommand: ParsableCommand {
         func run() throws {
             try reportingErrors(exitCode: 2) {
                 // The build track's levels are shown from anywhere, in any workspace.
-                let workspace = try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                let workspace = try? Workspace.find(
+                    from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
                 let catalog = try ExerciseSupport.catalog(track: workspace?.loadTrack())
                 let exercise: Exercise
                 if id.uppercased().hasPrefix("B."), workspace?.loadTrack() == nil {
@@ -144,10 +183,16 @@ struct ExercisesCommand: ParsableCommand {
                 }
                 let lang = language.language
                 // In a workspace, its own values (a teacher's variant for this student).
-                let variant = (try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)))?.loadVariant() ?? .standard
-                var text = variant.fill(try String(contentsOfFile: exercise.directory + "/task.\(lang.rawValue).md", encoding: .utf8))
+                let variant =
+                    (try? Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)))?
+                    .loadVariant() ?? .standard
+                var text = variant.fill(
+                    try String(contentsOfFile: exercise.directory + "/task.\(lang.rawValue).md", encoding: .utf8))
                 if text.contains("{{questions}}") {
-                    text = text.replacingOccurrences(of: "{{questions}}", with: HistoryQuiz.questions(exercise, data: try ExerciseSupport.history(), language: lang, variant: variant))
+                    text = text.replacingOccurrences(
+                        of: "{{questions}}",
+                        with: HistoryQuiz.questions(
+                            exercise, data: try ExerciseSupport.history(), language: lang, variant: variant))
                 }
                 print(ExerciseSupport.render(markdown: text, language: lang, color: color.enabled()))
             }

@@ -35,18 +35,27 @@ struct GradeCommand: ParsableCommand {
 
     @Argument(help: "Workspaces, or folders of workspaces.") var submissions: [String] = []
     @Option(help: "A CSV of the class: id,name per line.") var roster: String?
-    @Option(help: "An assignment.yaml: which exercises count, their weights, the due date, the hint policy.") var assignment: String?
+    @Option(help: "An assignment.yaml: which exercises count, their weights, the due date, the hint policy.")
+    var assignment: String?
     @Option(help: "How many workspaces to grade at once (default: the number of cores).") var jobs: Int?
     @Option(help: "Where to write the gradebook.") var out: String = "gradebook"
     @Option(help: "Seconds each exercise's work may run (as verify --timeout).") var timeout: Int?
-    @Option(parsing: .upToNextOption, help: "Build the gradebook from these JSON reports instead of grading.") var merge: [String] = []
-    @Option(help: "The class key the workspaces were made with (exercises init --student): each is graded against its student's values.")
+    @Option(parsing: .upToNextOption, help: "Build the gradebook from these JSON reports instead of grading.")
+    var merge: [String] = []
+    @Option(
+        help:
+            "The class key the workspaces were made with (exercises init --student): each is graded against its student's values."
+    )
     var classKey: String?
     @OptionGroup var language: LanguageOption
 
     func validate() throws {
-        if submissions.isEmpty && merge.isEmpty { throw ValidationError("give the workspaces to grade (or a folder of them), or --merge REPORT.json…") }
-        if !submissions.isEmpty && !merge.isEmpty { throw ValidationError("give workspaces to grade or --merge reports, not both") }
+        if submissions.isEmpty && merge.isEmpty {
+            throw ValidationError("give the workspaces to grade (or a folder of them), or --merge REPORT.json…")
+        }
+        if !submissions.isEmpty && !merge.isEmpty {
+            throw ValidationError("give workspaces to grade or --merge reports, not both")
+        }
         if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1 to 256") }
     }
 
@@ -54,11 +63,15 @@ struct GradeCommand: ParsableCommand {
         try reportingErrors(exitCode: 2) {
             let catalog = try ExerciseSupport.catalog()
             let classList = try roster.map { path -> Roster in
-                guard let text = Sys.readText(path) else { throw ExerciseError.unreadable(path, reason: "no such file, or not readable") }
+                guard let text = Sys.readText(path) else {
+                    throw ExerciseError.unreadable(path, reason: "no such file, or not readable")
+                }
                 return try Roster.parse(text)
             }
             var task = try assignment.map { path -> Assignment in
-                guard let text = Sys.readText(path) else { throw ExerciseError.unreadable(path, reason: "no such file, or not readable") }
+                guard let text = Sys.readText(path) else {
+                    throw ExerciseError.unreadable(path, reason: "no such file, or not readable")
+                }
                 return try Assignment.parse(text, known: catalog.exercises.map(\.id))
             }
             var rows: [Gradebook.Row] = []
@@ -67,24 +80,36 @@ struct GradeCommand: ParsableCommand {
                 let workspaces = try Self.expand(submissions)
                 if task == nil {
                     // The assignment the workspaces were made with (exercises init --assignment).
-                    task = workspaces.lazy.compactMap { try? Workspace(root: $0.root).loadAssignment(known: catalog.exercises.map(\.id)) }.first
-                    if let task { Sys.warn("contlab: using the assignment saved in the workspaces, \(task.title) (give --assignment FILE to use your own copy)") }
+                    task =
+                        workspaces.lazy.compactMap {
+                            try? Workspace(root: $0.root).loadAssignment(known: catalog.exercises.map(\.id))
+                        }.first
+                    if let task {
+                        Sys.warn(
+                            "contlab: using the assignment saved in the workspaces, \(task.title) (give --assignment FILE to use your own copy)"
+                        )
+                    }
                 }
                 // With a class key, each submission is graded against the values drawn for the
                 // student its folder names, not the ones its workspace says.
                 let keyed = try Variant.classKey(file: classKey) != nil
                 rows = grade(workspaces, keyed: keyed)
-                sameWork = Gradebook.sameWork(files: Self.gradedFiles(workspaces, catalog), starters: Self.starters(catalog))
+                sameWork = Gradebook.sameWork(
+                    files: Self.gradedFiles(workspaces, catalog), starters: Self.starters(catalog))
             } else {
                 rows = try merge.map { path in
                     let student = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-                    guard let data = FileManager.default.contents(atPath: path) else { throw ExerciseError.unreadable(path, reason: "no such file") }
+                    guard let data = FileManager.default.contents(atPath: path) else {
+                        throw ExerciseError.unreadable(path, reason: "no such file")
+                    }
                     do {
                         let report = try JSONDecoder().decode(GradeReport.self, from: data)
-                        return Gradebook.row(student: student, name: nil, report: report, hintsUsed: report.hintsUsed ?? 0,
-                                                     gradedAt: Timestamp.rfc3339())
+                        return Gradebook.row(
+                            student: student, name: nil, report: report, hintsUsed: report.hintsUsed ?? 0,
+                            gradedAt: Timestamp.rfc3339())
                     } catch {
-                        throw ExerciseError.unreadable(path, reason: "not a report of contlab verify --format json (\(error))")
+                        throw ExerciseError.unreadable(
+                            path, reason: "not a report of contlab verify --format json (\(error))")
                     }
                 }
             }
@@ -92,16 +117,23 @@ struct GradeCommand: ParsableCommand {
                 let unknown = rows.map(\.student).filter { classList.name(of: $0) == nil }
                 if !unknown.isEmpty { Sys.warn("contlab: not on the roster: \(unknown.joined(separator: ", "))") }
             }
-            let book = Gradebook(exercises: catalog.exercises.map(\.id),
-                                 maxPoints: Dictionary(uniqueKeysWithValues: catalog.exercises.map { ($0.id, $0.checks.reduce(0) { $0 + $1.points }) }),
-                                 rows: rows, roster: classList, sameWork: sameWork, assignment: task)
+            let book = Gradebook(
+                exercises: catalog.exercises.map(\.id),
+                maxPoints: Dictionary(
+                    uniqueKeysWithValues: catalog.exercises.map { ($0.id, $0.checks.reduce(0) { $0 + $1.points }) }),
+                rows: rows, roster: classList, sameWork: sameWork, assignment: task)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let lang: Language = language.language == .zh ? .zh : .en
-            for (name, text) in [("gradebook.csv", book.csv()), ("gradebook.json", book.json()), ("gradebook.html", book.html(language: lang))] {
+            for (name, text) in [
+                ("gradebook.csv", book.csv()), ("gradebook.json", book.json()),
+                ("gradebook.html", book.html(language: lang))
+            ] {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: out + "/" + name))
             }
             let failed = rows.filter { $0.error != nil }.count
-            print("\(rows.count) graded\(failed > 0 ? " (\(failed) could not be)" : ""), \(book.missing.count) with no submission, \(sameWork.count) pair\(sameWork.count == 1 ? "" : "s") of the same work")
+            print(
+                "\(rows.count) graded\(failed > 0 ? " (\(failed) could not be)" : ""), \(book.missing.count) with no submission, \(sameWork.count) pair\(sameWork.count == 1 ? "" : "s") of the same work"
+            )
             print("gradebook: \(out)/gradebook.csv, \(out)/gradebook.json, \(out)/gradebook.html")
         }
     }
@@ -140,13 +172,17 @@ struct GradeCommand: ParsableCommand {
         var running: [(student: String, root: URL, process: Process, output: String, started: Date)] = []
         var rows: [Gradebook.Row] = []
         let scratch = NSTemporaryDirectory() + "contlab-gradebook-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         func show() {
             let done = rows.count, total = workspaces.count
             if onTerminal {
                 let width = 30, filled = total == 0 ? width : width * done / total
-                FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total) graded, \(running.count) running ".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total) graded, \(running.count) running "
+                            .utf8))
             }
         }
         while !queue.isEmpty || !running.isEmpty {
@@ -155,12 +191,18 @@ struct GradeCommand: ParsableCommand {
                 FileManager.default.createFile(atPath: output, contents: nil)
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: Sys.readLink("/proc/self/exe") ?? CommandLine.arguments[0])
-                process.arguments = ["verify", "--workspace", next.root.path, "--format", "json", "--no-save", "--lang", language.language.rawValue]
+                process.arguments =
+                    [
+                        "verify", "--workspace", next.root.path, "--format", "json", "--no-save", "--lang",
+                        language.language.rawValue
+                    ]
                     + (timeout.map { ["--timeout", "\($0)"] } ?? [])
                     + (keyed ? ["--student", next.student] + (classKey.map { ["--class-key", $0] } ?? []) : [])
                 let made = Workspace(root: next.root).loadVariant().student
                 if keyed, let made, made != next.student {
-                    Sys.warn("contlab: \(next.student)'s workspace was made for \(made); it is graded against \(next.student)'s values")
+                    Sys.warn(
+                        "contlab: \(next.student)'s workspace was made for \(made); it is graded against \(next.student)'s values"
+                    )
                 }
                 process.standardOutput = FileHandle(forWritingAtPath: output)
                 // verify's own words, for the gradebook when it cannot grade.
@@ -171,8 +213,10 @@ struct GradeCommand: ParsableCommand {
                     try process.run()
                     running.append((next.student, next.root, process, output, Date()))
                 } catch {
-                    rows.append(Gradebook.Row(student: next.student, points: [:], total: 0, hintsUsed: 0, gradedAt: Timestamp.rfc3339(),
-                                              seconds: 0, error: "could not start contlab verify: \(error)"))
+                    rows.append(
+                        Gradebook.Row(
+                            student: next.student, points: [:], total: 0, hintsUsed: 0, gradedAt: Timestamp.rfc3339(),
+                            seconds: 0, error: "could not start contlab verify: \(error)"))
                 }
             }
             show()
@@ -180,16 +224,23 @@ struct GradeCommand: ParsableCommand {
             for (index, job) in running.enumerated().reversed() where !job.process.isRunning {
                 running.remove(at: index)
                 let status = job.process.terminationStatus
-                let hints = Workspace(root: job.root).loadProgress().exercises.values.reduce(0) { $0 + $1.hintsShown.values.reduce(0, +) }
+                let hints = Workspace(root: job.root).loadProgress().exercises.values.reduce(0) {
+                    $0 + $1.hintsShown.values.reduce(0, +)
+                }
                 var row: Gradebook.Row
-                if let data = FileManager.default.contents(atPath: job.output), let report = try? JSONDecoder().decode(GradeReport.self, from: data) {
-                    row = Gradebook.row(student: job.student, name: nil, report: report, hintsUsed: hints, gradedAt: Timestamp.rfc3339())
+                if let data = FileManager.default.contents(atPath: job.output),
+                    let report = try? JSONDecoder().decode(GradeReport.self, from: data)
+                {
+                    row = Gradebook.row(
+                        student: job.student, name: nil, report: report, hintsUsed: hints, gradedAt: Timestamp.rfc3339()
+                    )
                     row.seconds = Date().timeIntervalSince(job.started)
                     row.submitted = Self.submittedAt(job.root)
                 } else {
-                    row = Gradebook.Row(student: job.student, points: [:], total: 0, hintsUsed: hints, gradedAt: Timestamp.rfc3339(),
-                                        seconds: Date().timeIntervalSince(job.started),
-                                        error: "contlab verify could not grade it (exit \(status))" + Self.reason(job.output + ".err"))
+                    row = Gradebook.Row(
+                        student: job.student, points: [:], total: 0, hintsUsed: hints, gradedAt: Timestamp.rfc3339(),
+                        seconds: Date().timeIntervalSince(job.started),
+                        error: "contlab verify could not grade it (exit \(status))" + Self.reason(job.output + ".err"))
                 }
                 rows.append(row)
                 if !onTerminal { Sys.warn("graded \(job.student): \(row.error ?? "\(row.total) points")") }
@@ -201,7 +252,8 @@ struct GradeCommand: ParsableCommand {
 
     /// The last line verify wrote to stderr, after a colon: why it could not grade.
     static func reason(_ path: String) -> String {
-        let lines = (Sys.readText(path) ?? "").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lines = (Sys.readText(path) ?? "").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
         return lines.last.map { ": " + $0 } ?? ""
     }
 
@@ -209,30 +261,46 @@ struct GradeCommand: ParsableCommand {
     /// the newest modification time of a file in it (contlab's own .contlab/ left out).
     static func submittedAt(_ root: URL) -> String? {
         if FileManager.default.fileExists(atPath: root.appendingPathComponent(".git").path),
-           // safe.directory: the teacher (root) reads a repository a student owns.
-           let log = try? HostCommand.run(["git", "-c", "safe.directory=*", "-C", root.path, "log", "-1", "--format=%cI"]), log.succeeded {
+            // safe.directory: the teacher (root) reads a repository a student owns.
+            let log = try? HostCommand.run([
+                "git", "-c", "safe.directory=*", "-C", root.path, "log", "-1", "--format=%cI"
+            ]), log.succeeded
+        {
             let text = log.output.trimmingCharacters(in: .whitespacesAndNewlines)
             if let date = ISO8601DateFormatter().date(from: text) { return ISO8601DateFormatter().string(from: date) }
         }
         var newest: Date?
-        let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey])
+        let walker = FileManager.default.enumerator(
+            at: root, includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey])
         while let url = walker?.nextObject() as? URL {
-            if url.lastPathComponent == ".contlab" || url.lastPathComponent == ".git" { walker?.skipDescendants(); continue }
+            if url.lastPathComponent == ".contlab" || url.lastPathComponent == ".git" {
+                walker?.skipDescendants(); continue
+            }
             let values = try? url.resourceValues(forKeys: [.contentModificationDateKey, .isRegularFileKey])
-            if values?.isRegularFile == true, let date = values?.contentModificationDate, date > (newest ?? .distantPast) { newest = date }
+            if values?.isRegularFile == true, let date = values?.contentModificationDate,
+                date > (newest ?? .distantPast)
+            {
+                newest = date
+            }
         }
         return newest.map { ISO8601DateFormatter().string(from: $0) }
     }
 
     /// Each workspace's graded files (the exercise's `files`), by exercise and name.
-    static func gradedFiles(_ workspaces: [(student: String, root: URL)], _ catalog: ExerciseCatalog) -> [String: [String: [String: [UInt8]]]] {
+    static func gradedFiles(_ workspaces: [(student: String, root: URL)], _ catalog: ExerciseCatalog) -> [String:
+        [String: [String: [UInt8]]]]
+    {
         var result: [String: [String: [String: [UInt8]]]] = [:]
         for (student, root) in workspaces {
             let space = Workspace(root: root)
             for exercise in catalog.exercises {
                 var files: [String: [UInt8]] = [:]
                 for name in exercise.files {
-                    if let data = FileManager.default.contents(atPath: space.folder(for: exercise).appendingPathComponent(name).path) { files[name] = [UInt8](data) }
+                    if let data = FileManager.default.contents(
+                        atPath: space.folder(for: exercise).appendingPathComponent(name).path)
+                    {
+                        files[name] = [UInt8](data)
+                    }
                 }
                 result[student, default: [:]][exercise.id] = files
             }
@@ -246,7 +314,9 @@ struct GradeCommand: ParsableCommand {
         for exercise in catalog.exercises {
             var files: [String: [UInt8]] = [:]
             for name in exercise.files {
-                if let data = FileManager.default.contents(atPath: exercise.directory + "/starter/" + name) { files[name] = [UInt8](data) }
+                if let data = FileManager.default.contents(atPath: exercise.directory + "/starter/" + name) {
+                    files[name] = [UInt8](data)
+                }
             }
             result[exercise.id] = files
         }

@@ -42,7 +42,8 @@ struct HistoryCommand: ParsableCommand {
 
 extension HistoryCommand {
     struct Timeline: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "timeline",
+        static let configuration = CommandConfiguration(
+            commandName: "timeline",
             abstract: "Show the timeline, grouped into eras and coloured by kind.")
 
         @Option(help: "First year to show.")
@@ -64,8 +65,9 @@ extension HistoryCommand {
 
         func run() throws {
             let data = try HistoryCommand.loadData()
-            let selection = try data.timeline(TimelineQuery(from: from, to: to, technology: tech, tag: tag),
-                                              currentYear: HistoryData.currentYear())
+            let selection = try data.timeline(
+                TimelineQuery(from: from, to: to, technology: tech, tag: tag),
+                currentYear: HistoryData.currentYear())
             let language = output.language
             if let svg {
                 let picture = SVGRenderer(data: data, language: language).timeline(selection)
@@ -86,8 +88,11 @@ extension HistoryCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show",
-            abstract: "Describe one technology: what it is, its events, its ancestors and heirs, and where this lab rebuilds it.")
+        static let configuration = CommandConfiguration(
+            commandName: "show",
+            abstract:
+                "Describe one technology: what it is, its events, its ancestors and heirs, and where this lab rebuilds it."
+        )
 
         @Argument(help: "A technology id, e.g. chroot, jail, docker, runc, cri-o.")
         var technology: String
@@ -106,7 +111,8 @@ extension HistoryCommand {
     }
 
     struct Compare: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "compare",
+        static let configuration = CommandConfiguration(
+            commandName: "compare",
             abstract: "Compare technologies side by side: what each isolates, its kernel, year and licence.")
 
         @Argument(help: "Two or more technology ids, e.g. chroot jail docker.")
@@ -137,7 +143,8 @@ extension HistoryCommand {
     }
 
     struct Search: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "search",
+        static let configuration = CommandConfiguration(
+            commandName: "search",
             abstract: "Search event titles and descriptions, and technology summaries, in both languages.")
 
         @Argument(help: "Words to look for; every word must appear (e.g. user namespace, 容器).")

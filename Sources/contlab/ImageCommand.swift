@@ -22,10 +22,13 @@ struct ImageCommand: ParsableCommand {
               contlab image export busybox /tmp/bb.tar
               skopeo inspect oci-archive:/tmp/bb.tar
             """,
-        subcommands: [Build.self, List.self, Inspect.self, History.self, Remove.self, Import.self, Export.self, Unpack.self])
+        subcommands: [
+            Build.self, List.self, Inspect.self, History.self, Remove.self, Import.self, Export.self, Unpack.self
+        ])
 
     struct Build: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "build",
+        static let configuration = CommandConfiguration(
+            commandName: "build",
             abstract: "Make an image of a root filesystem: one layer, or one more on top of --from.",
             discussion: """
                 With --from, the new layer holds only the files the tree adds or changes \
@@ -44,7 +47,9 @@ struct ImageCommand: ParsableCommand {
         @Argument(help: "NAME[:TAG] for the new image.") var name: String
 
         func validate() throws {
-            guard (rootfs == nil) != (dir == nil) else { throw ValidationError("give exactly one of --rootfs RECIPE or --dir DIRECTORY") }
+            guard (rootfs == nil) != (dir == nil) else {
+                throw ValidationError("give exactly one of --rootfs RECIPE or --dir DIRECTORY")
+            }
         }
 
         func run() throws {
@@ -66,46 +71,66 @@ struct ImageCommand: ParsableCommand {
                     guard parts.count == 2 else { throw ValidationError("--label \(item): write KEY=VALUE") }
                     settings.labels[parts[0]] = parts[1]
                 }
-                let createdBy = "contlab image build " + (rootfs.map { "--rootfs \($0)" } ?? "--dir \(dir!)") + (from.map { " --from \($0)" } ?? "")
-                let image = try ImageBuilder(store: store).build(tree: tree, base: base, settings: settings, createdBy: createdBy, as: reference)
+                let createdBy =
+                    "contlab image build " + (rootfs.map { "--rootfs \($0)" } ?? "--dir \(dir!)")
+                    + (from.map { " --from \($0)" } ?? "")
+                let image = try ImageBuilder(store: store).build(
+                    tree: tree, base: base, settings: settings, createdBy: createdBy, as: reference)
                 let top = image.manifest.layers.last!
                 print("\(reference) \(image.descriptor.digest)")
-                print("  \(image.manifest.layers.count) layer(s); new layer \(top.digest.short), \(Format.bytes(top.size)) compressed")
+                print(
+                    "  \(image.manifest.layers.count) layer(s); new layer \(top.digest.short), \(Format.bytes(top.size)) compressed"
+                )
             }
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "The images in the store.", aliases: ["ls"])
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "The images in the store.", aliases: ["ls"])
         @Flag(name: .shortAndLong, help: "Only the names.") var quiet = false
         func run() throws {
             try reportingErrors {
                 let images = try ImageStore.standard().images()
                 if quiet { images.forEach { print($0.reference) }; return }
-                print(Format.table([["NAME", "MANIFEST", "LAYERS", "SIZE", "CREATED"]] + images.map {
-                    [$0.reference.description, $0.descriptor.digest.short, String($0.manifest.layers.count), Format.bytes($0.size), $0.config.created ?? "-"]
-                }))
+                print(
+                    Format.table(
+                        [["NAME", "MANIFEST", "LAYERS", "SIZE", "CREATED"]]
+                            + images.map {
+                                [
+                                    $0.reference.description, $0.descriptor.digest.short,
+                                    String($0.manifest.layers.count), Format.bytes($0.size), $0.config.created ?? "-"
+                                ]
+                            }))
             }
         }
     }
 
     struct Inspect: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Print an image's manifest and config as JSON.")
+        static let configuration = CommandConfiguration(
+            commandName: "inspect", abstract: "Print an image's manifest and config as JSON.")
         @Argument(help: "NAME[:TAG]") var name: String
         func run() throws {
             try reportingErrors {
                 let image = try ImageStore.standard().image(try ImageReference(parsing: name))
-                struct Output: Encodable { var name: String; var digest: Digest; var manifest: Manifest; var config: ImageConfig }
+                struct Output: Encodable {
+                    var name: String; var digest: Digest; var manifest: Manifest; var config: ImageConfig
+                }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(Output(name: image.reference.description, digest: image.descriptor.digest,
-                                                                 manifest: image.manifest, config: image.config)), as: UTF8.self))
+                print(
+                    String(
+                        decoding: try encoder.encode(
+                            Output(
+                                name: image.reference.description, digest: image.descriptor.digest,
+                                manifest: image.manifest, config: image.config)), as: UTF8.self))
             }
         }
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "history", abstract: "Each layer of an image, bottom first, with what made it.")
+        static let configuration = CommandConfiguration(
+            commandName: "history", abstract: "Each layer of an image, bottom first, with what made it.")
         @Argument(help: "NAME[:TAG]") var name: String
         func run() throws {
             try reportingErrors {
@@ -114,8 +139,11 @@ struct ImageCommand: ParsableCommand {
                 var layers = Array(zip(image.manifest.layers, image.config.rootfs.diff_ids)).makeIterator()
                 for entry in image.config.history ?? [] {
                     let layer = entry.empty_layer == true ? nil : layers.next()
-                    rows.append([layer?.0.digest.short ?? "-", layer?.1.short ?? "-", layer.map { Format.bytes($0.0.size) } ?? "0",
-                                 entry.created ?? "-", entry.created_by ?? ""])
+                    rows.append([
+                        layer?.0.digest.short ?? "-", layer?.1.short ?? "-",
+                        layer.map { Format.bytes($0.0.size) } ?? "0",
+                        entry.created ?? "-", entry.created_by ?? ""
+                    ])
                 }
                 print(Format.table(rows))
             }
@@ -123,7 +151,8 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove an image's name, and the blobs nothing else uses.")
+        static let configuration = CommandConfiguration(
+            commandName: "rm", abstract: "Remove an image's name, and the blobs nothing else uses.")
         @Argument(help: "NAME[:TAG] (repeatable)") var names: [String]
         func run() throws {
             try reportingErrors {
@@ -140,21 +169,24 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "import",
+        static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Add the images of an OCI archive (.tar) or OCI layout directory to the store.",
             discussion: "Every blob is checked against its digest first; a tampered archive adds nothing.")
         @Option(help: "The name to give an image (when the archive has one image, or names none).") var tag: String?
         @Argument(help: "An OCI archive or layout directory.") var path: String
         func run() throws {
             try reportingErrors {
-                let names = try ImageArchive(store: .standard()).importImages(from: path, rename: try tag.map { try ImageReference(parsing: $0) })
+                let names = try ImageArchive(store: .standard()).importImages(
+                    from: path, rename: try tag.map { try ImageReference(parsing: $0) })
                 names.forEach { print("imported \($0)") }
             }
         }
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "export",
+        static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write one image as an OCI archive (PATH.tar) or an OCI layout directory.",
             discussion: """
                 An archive, then skopeo reads it:
@@ -177,8 +209,10 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Unpack: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "unpack",
-            abstract: "Make a runtime bundle of an image: the layers applied in order, and a config.json from the image config.",
+        static let configuration = CommandConfiguration(
+            commandName: "unpack",
+            abstract:
+                "Make a runtime bundle of an image: the layers applied in order, and a config.json from the image config.",
             discussion: """
                 As umoci unpack does: whiteouts delete, the image's Entrypoint, Cmd, Env, \
                 WorkingDir and User become process.*, its facts annotations. Then: contlab \

@@ -33,16 +33,20 @@ struct InspectCommand: ParsableCommand {
                 throw ValidationError("--from \(from): cannot read it; give a file written by contlab inspect --json")
             }
             do { report = try JSONDecoder().decode(IsolationReport.self, from: data) } catch {
-                throw ValidationError("--from \(from): not a report of contlab inspect --json (\(error.localizedDescription))")
+                throw ValidationError(
+                    "--from \(from): not a report of contlab inspect --json (\(error.localizedDescription))")
             }
         } else {
-            let host = ProcessInfo.processInfo.environment["CONTLAB_HOST_NS"].map(IsolationReport.parseHostNamespaces) ?? [:]
+            let host =
+                ProcessInfo.processInfo.environment["CONTLAB_HOST_NS"].map(IsolationReport.parseHostNamespaces) ?? [:]
             report = IsolationReport.collect(hostNamespaces: host)
         }
         if json {
             print(namespaces ? try report.namespacesJSON() : try report.json())
         } else if diagram {
-            print(NamespaceDiagram(report: report).text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
+            print(
+                NamespaceDiagram(report: report).text(style: Style(enabled: color.enabled()), language: .preferred()),
+                terminator: "")
         } else {
             print(report.table(style: Style(enabled: color.enabled())), terminator: "")
         }

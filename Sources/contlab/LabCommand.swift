@@ -24,11 +24,14 @@ struct LabCommand: ParsableCommand {
     /// The users named by --users and --group, as (name, uid, gid).
     struct Members: ParsableArguments {
         @Option(help: "Comma-separated user names.") var users: String?
-        @Option(help: "Every member of this group (its members and the users whose primary group it is).") var group: String?
+        @Option(help: "Every member of this group (its members and the users whose primary group it is).") var group:
+            String?
 
         /// From /etc/passwd and /etc/group, read directly: this static binary has no NSS.
         func resolve(database: UserDatabase = .host) throws -> [(name: String, uid: uid_t, gid: gid_t)] {
-            var names = (users ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            var names = (users ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
             if let group {
                 guard let entry = database.groups.first(where: { $0.name == group }) else {
                     throw ValidationError("--group \(group): no such group in /etc/group")
@@ -47,15 +50,21 @@ struct LabCommand: ParsableCommand {
     }
 
     static func requireRoot(_ what: String) throws {
-        guard geteuid() == 0 else { throw ValidationError("contlab lab \(what) changes the machine for every user: run it as root (sudo contlab lab \(what) …)") }
+        guard geteuid() == 0 else {
+            throw ValidationError(
+                "contlab lab \(what) changes the machine for every user: run it as root (sudo contlab lab \(what) …)")
+        }
     }
 
     struct Setup: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "setup", abstract: "Build the shared root filesystems and give users their cgroup subtree.")
+        static let configuration = CommandConfiguration(
+            commandName: "setup", abstract: "Build the shared root filesystems and give users their cgroup subtree.")
         @OptionGroup var members: Members
 
         func validate() throws {
-            if members.users == nil && members.group == nil { throw ValidationError("say whom to prepare: --users NAME,… or --group GROUP") }
+            if members.users == nil && members.group == nil {
+                throw ValidationError("say whom to prepare: --users NAME,… or --group GROUP")
+            }
         }
 
         func run() throws {
@@ -70,15 +79,20 @@ struct LabCommand: ParsableCommand {
                 }
                 let hierarchy = CgroupHierarchy.current()
                 for user in users {
-                    for line in try UserDelegation(uid: user.uid, gid: user.gid).prepare(in: hierarchy) { print("\(user.name): \(line)") }
+                    for line in try UserDelegation(uid: user.uid, gid: user.gid).prepare(in: hierarchy) {
+                        print("\(user.name): \(line)")
+                    }
                 }
-                print("Prepared \(users.count) user\(users.count == 1 ? "" : "s"). Each may now run contlab stage 3 and contlab runc without sudo.")
+                print(
+                    "Prepared \(users.count) user\(users.count == 1 ? "" : "s"). Each may now run contlab stage 3 and contlab runc without sudo."
+                )
             }
         }
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show what is prepared, and for whom.")
+        static let configuration = CommandConfiguration(
+            commandName: "status", abstract: "Show what is prepared, and for whom.")
 
         func run() throws {
             try reportingErrors {
@@ -86,7 +100,10 @@ struct LabCommand: ParsableCommand {
                 print("cgroups: \(hierarchy.mode)")
                 let store = try RootfsStore.standard()
                 for recipe in ["busybox", "host-tools"] {
-                    print("rootfs \(recipe): " + ((try? store.builtTree(recipe)).flatMap { $0 } ?? "not built (sudo contlab lab setup builds it)"))
+                    print(
+                        "rootfs \(recipe): "
+                            + ((try? store.builtTree(recipe)).flatMap { $0 }
+                                ?? "not built (sudo contlab lab setup builds it)"))
                 }
                 let users = UserDelegation.users(in: hierarchy)
                 if users.isEmpty { print("no user has a cgroup subtree (sudo contlab lab setup --users NAME)") }
@@ -96,14 +113,17 @@ struct LabCommand: ParsableCommand {
                     let name = user?.name ?? "uid \(uid)"
                     let delegation = UserDelegation(uid: uid, gid: user?.gid ?? uid)
                     let where_ = delegation.directories(in: hierarchy).map(\.path).joined(separator: ", ")
-                    print("\(name): \(delegation.isPrepared(in: hierarchy) ? "prepared" : "incomplete (run setup again)"): \(where_)")
+                    print(
+                        "\(name): \(delegation.isPrepared(in: hierarchy) ? "prepared" : "incomplete (run setup again)"): \(where_)"
+                    )
                 }
             }
         }
     }
 
     struct Teardown: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "teardown",
+        static let configuration = CommandConfiguration(
+            commandName: "teardown",
             abstract: "Remove the users' cgroup subtrees (all, or the users named), ending what runs in them.")
         @OptionGroup var members: Members
 
@@ -116,7 +136,9 @@ struct LabCommand: ParsableCommand {
                 for uid in uids {
                     for line in UserDelegation(uid: uid, gid: 0).remove(in: hierarchy) { print(line) }
                 }
-                print("Removed the cgroup subtrees of \(uids.count) user\(uids.count == 1 ? "" : "s"); the root filesystems stay (contlab rootfs clean removes them).")
+                print(
+                    "Removed the cgroup subtrees of \(uids.count) user\(uids.count == 1 ? "" : "s"); the root filesystems stay (contlab rootfs clean removes them)."
+                )
             }
         }
     }

@@ -20,7 +20,8 @@ struct LessonsCommand: ParsableCommand {
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list",
+        static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List the lessons: id, stage or era, title.")
 
         @OptionGroup var language: LanguageOption
@@ -35,8 +36,9 @@ struct LessonsCommand: ParsableCommand {
             let catalog = try LessonCatalog.load(from: directory, languages: [lang])
             let lessons = catalog.lessons(in: lang)
             if lessons.isEmpty {
-                FileHandle.standardError.write(Data(
-                    "no lessons in \(directory.appendingPathComponent(lang.rawValue).path) yet\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "no lessons in \(directory.appendingPathComponent(lang.rawValue).path) yet\n".utf8))
                 return
             }
             print(LessonList.render(lessons, style: Style(enabled: color.enabled())), terminator: "")
@@ -44,7 +46,8 @@ struct LessonsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show",
+        static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one lesson in the terminal.",
             discussion: "Long lessons go through $PAGER (else `less -R`) when the output is a terminal.")
 
@@ -72,7 +75,8 @@ struct LessonsCommand: ParsableCommand {
             // The lesson's own file when the id names one; the whole catalog (for suggestions)
             // only when it does not: reading every front matter costs more than rendering.
             let file = directory.appendingPathComponent("\(lang.rawValue)/\(id).md")
-            let lesson = FileManager.default.fileExists(atPath: file.path)
+            let lesson =
+                FileManager.default.fileExists(atPath: file.path)
                 ? try LessonCatalog.loadLesson(at: file, language: lang)
                 : try LessonCatalog.load(from: directory, languages: [lang]).lesson(id: id, language: lang)
             Timing.mark("lesson parsed")
@@ -84,7 +88,8 @@ struct LessonsCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "export",
+        static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write every lesson, in both languages, as a static HTML site.",
             discussion: "Open DIR/index.html in a browser; the site needs no server.")
 
@@ -94,9 +99,12 @@ struct LessonsCommand: ParsableCommand {
         func run() throws {
             let catalog = try LessonCatalog.load(from: try ProjectFiles.lessonsDirectory())
             let target = URL(fileURLWithPath: directory, isDirectory: true)
-            let written = try HTMLSite(catalog: catalog, extras: try LessonsCommand.siteExtras(catalog)).write(to: target)
+            let written = try HTMLSite(catalog: catalog, extras: try LessonsCommand.siteExtras(catalog)).write(
+                to: target)
             let count = Language.allCases.map { catalog.lessons(in: $0).count }.reduce(0, +)
-            print("wrote \(written.count) files (\(count) lessons) to \(target.path); open \(target.appendingPathComponent("index.html").path)")
+            print(
+                "wrote \(written.count) files (\(count) lessons) to \(target.path); open \(target.appendingPathComponent("index.html").path)"
+            )
         }
     }
 
@@ -114,44 +122,57 @@ struct LessonsCommand: ParsableCommand {
             let selection = try history.timeline(TimelineQuery(), currentYear: HistoryData.currentYear())
             extras.timeline[language] = SVGRenderer(data: history, language: language).timeline(selection, link: page)
             extras.events[language] = history.events.map {
-                SiteExtras.SearchEntry(title: "\($0.date) — \($0.title[language])", text: $0.description[language], url: page($0))
+                SiteExtras.SearchEntry(
+                    title: "\($0.date) — \($0.title[language])", text: $0.description[language], url: page($0))
             }
             var byStage: [Int: [SiteExtras.Exercise]] = [:]
             for exercise in exercises {
                 guard let stage = exercise.stage else { continue }
                 // A title may name a workspace's own value ({{hostname}}): the site shows which.
-                let title = exercise.title[language].replacingOccurrences(of: #"\{\{(\w+)\}\}"#, with: "‹$1›", options: .regularExpression)
+                let title = exercise.title[language].replacingOccurrences(
+                    of: #"\{\{(\w+)\}\}"#, with: "‹$1›", options: .regularExpression)
                 byStage[stage, default: []].append(SiteExtras.Exercise(id: exercise.id, title: title))
             }
             extras.exercises[language] = byStage
             // The diagrams' data: reports of real runs, kept beside the lessons.
             let folder = try ProjectFiles.lessonsDirectory().appendingPathComponent("diagrams")
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasSuffix("-inspect.json") {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            where name.hasSuffix("-inspect.json") {
                 guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
-                      let report = try? JSONDecoder().decode(IsolationReport.self, from: data) else {
+                    let report = try? JSONDecoder().decode(IsolationReport.self, from: data)
+                else {
                     throw ValidationError("lessons/diagrams/\(name) is not a report of contlab inspect --json")
                 }
                 extras.diagrams[language, default: [:]][name] = NamespaceDiagram(report: report).svg(language: language)
             }
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasSuffix("-overlay.json") {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            where name.hasSuffix("-overlay.json") {
                 guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
-                      let report = try? JSONDecoder().decode(OverlayReport.self, from: data) else {
+                    let report = try? JSONDecoder().decode(OverlayReport.self, from: data)
+                else {
                     throw ValidationError("lessons/diagrams/\(name) is not a report of contlab diff --json")
                 }
                 extras.diagrams[language, default: [:]][name] = OverlayDiagram(report: report).svg(language: language)
             }
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasSuffix("-cgroups.json") {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            where name.hasSuffix("-cgroups.json") {
                 guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
-                      let report = try? JSONDecoder().decode(Stage3Run.Report.self, from: data),
-                      let diagram = CgroupDiagram(report: report) else {
-                    throw ValidationError("lessons/diagrams/\(name) is not a report of contlab run --stage 3 --report-json with its cgroup tree")
+                    let report = try? JSONDecoder().decode(Stage3Run.Report.self, from: data),
+                    let diagram = CgroupDiagram(report: report)
+                else {
+                    throw ValidationError(
+                        "lessons/diagrams/\(name) is not a report of contlab run --stage 3 --report-json with its cgroup tree"
+                    )
                 }
                 extras.diagrams[language, default: [:]][name] = diagram.svg(language: language)
             }
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasSuffix("-callchain.json") {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            where name.hasSuffix("-callchain.json") {
                 guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
-                      let chain = try? JSONDecoder().decode(RuntimeCallChain.self, from: data) else {
-                    throw ValidationError("lessons/diagrams/\(name) is not a call chain of contlab engines chain --json")
+                    let chain = try? JSONDecoder().decode(RuntimeCallChain.self, from: data)
+                else {
+                    throw ValidationError(
+                        "lessons/diagrams/\(name) is not a call chain of contlab engines chain --json")
                 }
                 extras.diagrams[language, default: [:]][name] = CallChainDiagram(chain: chain).svg(language: language)
             }
@@ -160,7 +181,8 @@ struct LessonsCommand: ParsableCommand {
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "check",
+        static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check every lesson: front matter, sources, and that en and zh match.")
 
         func run() throws {
@@ -171,4 +193,3 @@ struct LessonsCommand: ParsableCommand {
         }
     }
 }
-

@@ -29,7 +29,7 @@ struct NetworkCommand: ParsableCommand {
             container instead: see contlab network attach --help.
             """,
         subcommands: [
-            Create.self, List.self, Inspect.self, Remove.self, Shell.self, Attach.self, Check.self, Detach.self,
+            Create.self, List.self, Inspect.self, Remove.self, Shell.self, Attach.self, Check.self, Detach.self
         ])
 
     struct Create: ParsableCommand {
@@ -106,7 +106,7 @@ struct NetworkCommand: ParsableCommand {
                 let rows = leases.map {
                     [
                         $0.container, $0.address.description, $0.hostVeth, String($0.pid),
-                        ($0.ports ?? []).map { "\($0.hostPort)->\($0.containerPort)/tcp" }.joined(separator: ", "),
+                        ($0.ports ?? []).map { "\($0.hostPort)->\($0.containerPort)/tcp" }.joined(separator: ", ")
                     ]
                 }
                 print(

@@ -32,8 +32,12 @@ struct OOMDemoCommand: ParsableCommand {
             let rootfs = try store.resolve(stressNg ? "host-tools" : "busybox")
             return try [over, under].map { size in
                 let bytes = try ByteSize.parse(size)
-                let args = stressNg
-                    ? ["stress-ng", "--vm", "1", "--vm-bytes", "\(bytes)", "--vm-keep", "--vm-hang", "0", "--oomable", "--timeout", "3s", "--quiet"]
+                let args =
+                    stressNg
+                    ? [
+                        "stress-ng", "--vm", "1", "--vm-bytes", "\(bytes)", "--vm-keep", "--vm-hang", "0", "--oomable",
+                        "--timeout", "3s", "--quiet"
+                    ]
                     : ["contlab", "hog", size]
                 var request = RunRequest(stage: 3, rootfs: rootfs, args: args)
                 request.rootless = geteuid() != 0

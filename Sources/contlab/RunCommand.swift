@@ -12,7 +12,9 @@ import TextKit
 
 /// Options shared by every command that starts a container.
 struct ContainerOptions: ParsableArguments {
-    @Option(name: .long, help: "The stage to run at: 1 (chroot), 2 (namespaces), 3 (cgroups), 5 (an image on overlayfs), 6 (a network).")
+    @Option(
+        name: .long,
+        help: "The stage to run at: 1 (chroot), 2 (namespaces), 3 (cgroups), 5 (an image on overlayfs), 6 (a network).")
     var stage: Int = 2
 
     @Option(name: .long, help: "A root filesystem recipe name (contlab rootfs list) or a directory.")
@@ -21,7 +23,11 @@ struct ContainerOptions: ParsableArguments {
     @Flag(name: .long, help: "Run in a user namespace that maps you to root (automatic when not root).")
     var rootless = false
 
-    @Flag(name: .long, help: "Print the system calls that set the container up, host's and init's, to stderr (--explain=full: every call, with whole paths).")
+    @Flag(
+        name: .long,
+        help:
+            "Print the system calls that set the container up, host's and init's, to stderr (--explain=full: every call, with whole paths)."
+    )
     var explain = false
 
     /// `--explain=full`, which main turns into this flag (ArgumentParser has no optional values).
@@ -30,10 +36,14 @@ struct ContainerOptions: ParsableArguments {
 
     func validate() throws {
         if stage == 4 {
-            throw ValidationError("stage 4 is the OCI runtime, driven like runc: contlab bundle create DIR, then contlab runc run --bundle DIR ID")
+            throw ValidationError(
+                "stage 4 is the OCI runtime, driven like runc: contlab bundle create DIR, then contlab runc run --bundle DIR ID"
+            )
         }
         guard [1, 2, 3, 5, 6].contains(stage) else {
-            throw ValidationError("--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces), 3 (cgroups), 4 (contlab runc), 5 (images) and 6 (networks)")
+            throw ValidationError(
+                "--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces), 3 (cgroups), 4 (contlab runc), 5 (images) and 6 (networks)"
+            )
         }
     }
 
@@ -48,11 +58,18 @@ struct ContainerOptions: ParsableArguments {
     func printRecord(_ record: [String]) {
         guard explaining else { return }
         let zh = Language.preferred() == .zh
-        Sys.warn(zh ? "contlab --explain（host：contlab run；init：容器的第一个进程）：" : "contlab --explain (host: contlab run; init: the container's first process):")
-        let lines = explainFull ? record
+        Sys.warn(
+            zh
+                ? "contlab --explain（host：contlab run；init：容器的第一个进程）："
+                : "contlab --explain (host: contlab run; init: the container's first process):")
+        let lines =
+            explainFull
+            ? record
             : ExplainRecord.compact(record, width: isatty(STDERR_FILENO) == 1 ? Terminal.columns() - 2 : nil)
         for line in lines { Sys.warn("  " + line) }
-        if !explainFull { Sys.warn(zh ? "  （--explain=full：每一个调用，路径完整）" : "  (--explain=full: every call, with whole paths)") }
+        if !explainFull {
+            Sys.warn(zh ? "  （--explain=full：每一个调用，路径完整）" : "  (--explain=full: every call, with whole paths)")
+        }
     }
 
     /// Start `request` (stages 1 and 2) and wait for it; returns how it ended.
@@ -64,14 +81,17 @@ struct ContainerOptions: ParsableArguments {
 
     /// Stage 3: the same in a cgroup with `limits`; returns the report.
     func runInCgroup(_ request: RunRequest, limits: CgroupLimits) throws -> Stage3Run.Report {
-        try Stage3Run.run(plan: try request.planOnThisHost(), limits: limits, explain: explaining,
-                          onRecord: printRecord)
+        try Stage3Run.run(
+            plan: try request.planOnThisHost(), limits: limits, explain: explaining,
+            onRecord: printRecord)
     }
 }
 
 /// Stage 3's limits on the command line.
 struct LimitOptions: ParsableArguments {
-    @Option(name: [.customShort("m"), .long], help: "Memory limit, as Docker reads it: 512k, 64M, 1G or bytes (stages 3, 5, 6).")
+    @Option(
+        name: [.customShort("m"), .long],
+        help: "Memory limit, as Docker reads it: 512k, 64M, 1G or bytes (stages 3, 5, 6).")
     var memory: String?
 
     @Option(name: .long, help: "The most processes and threads (stages 3, 5, 6).")
@@ -140,7 +160,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: [.customShort("w"), .long], help: "The working directory inside the container.")
     var cwd: String?
 
-    @Option(name: [.short, .long], help: "Run as NAME, UID, NAME:GROUP or UID:GID from the root filesystem's /etc/passwd.")
+    @Option(
+        name: [.short, .long], help: "Run as NAME, UID, NAME:GROUP or UID:GID from the root filesystem's /etc/passwd.")
     var user: String?
 
     @OptionGroup var limitOptions: LimitOptions
@@ -151,25 +172,37 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Stage 3: print no report.")
     var quiet = false
 
-    @Flag(help: "Stage 3: draw the report as the cgroup tree: the container's cgroup in each hierarchy, its limits and the kernel's counters.")
+    @Flag(
+        help:
+            "Stage 3: draw the report as the cgroup tree: the container's cgroup in each hierarchy, its limits and the kernel's counters."
+    )
     var diagram = false
 
-    @Option(help: ArgumentHelp("With --diagram: draw a report saved with --report-json instead of running a command.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "With --diagram: draw a report saved with --report-json instead of running a command.", valueName: "file"))
     var from: String?
 
     @Option(help: "Colour of the report: auto, always or never.") var color: ColorMode = .auto
 
     @Option(help: "Stage 5: the image to run (contlab image list).") var image: String?
 
-    @Option(help: "Stage 5: the container's id, for contlab diff and commit; stage 6: its name on the network (default: a random one).") var name: String?
+    @Option(
+        help:
+            "Stage 5: the container's id, for contlab diff and commit; stage 6: its name on the network (default: a random one)."
+    ) var name: String?
 
     @Option(help: "Stage 6: the lab network to join (contlab network ls).") var network: String?
 
-    @Option(name: [.customShort("p"), .customLong("publish")],
-            help: ArgumentHelp("Stage 6: publish the container's port on the network's host side, as HOSTPORT:CONTAINERPORT (repeatable).", valueName: "HOSTPORT:CONTAINERPORT"))
+    @Option(
+        name: [.customShort("p"), .customLong("publish")],
+        help: ArgumentHelp(
+            "Stage 6: publish the container's port on the network's host side, as HOSTPORT:CONTAINERPORT (repeatable).",
+            valueName: "HOSTPORT:CONTAINERPORT"))
     var publish: [String] = []
 
-    @Flag(name: .customLong("rm"), help: "Stage 5: remove the container and what it wrote when it exits.") var remove = false
+    @Flag(name: .customLong("rm"), help: "Stage 5: remove the container and what it wrote when it exits.") var remove =
+        false
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
     var command: [String] = []
@@ -179,7 +212,9 @@ struct RunCommand: ParsableCommand {
         if ["--help", "-h"].contains(command.first ?? "") { throw CleanExit.helpRequest(self) }
         if from != nil {
             guard diagram else { throw ValidationError("--from draws a saved stage-3 report: add --diagram") }
-            guard command.filter({ $0 != "--" }).isEmpty else { throw ValidationError("--from draws a saved report and runs nothing: drop the command, or drop --from") }
+            guard command.filter({ $0 != "--" }).isEmpty else {
+                throw ValidationError("--from draws a saved report and runs nothing: drop the command, or drop --from")
+            }
             return
         }
         if diagram && container.stage != 3 {
@@ -189,20 +224,26 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--memory, --pids and --cpus are stage 3's (and stages 5 and 6's): add --stage 3")
         }
         if container.stage == 5 && image == nil {
-            throw ValidationError("stage 5 runs an image: add --image NAME:TAG (contlab image list; contlab image build --rootfs busybox busybox)")
+            throw ValidationError(
+                "stage 5 runs an image: add --image NAME:TAG (contlab image list; contlab image build --rootfs busybox busybox)"
+            )
         }
         if container.stage != 5 && (image != nil || remove || (name != nil && container.stage != 6)) {
             throw ValidationError("--image, --name and --rm are stage 5's (--name also stage 6's): add --stage 5")
         }
         if !publish.isEmpty {
             guard container.stage == 6 else {
-                throw ValidationError("-p publishes a port on a lab network's host side, which is stage 6's: add --stage 6 --network NAME")
+                throw ValidationError(
+                    "-p publishes a port on a lab network's host side, which is stage 6's: add --stage 6 --network NAME"
+                )
             }
             do { _ = try PortMapping.parseAll(publish) } catch { throw ValidationError("\(error)") }
         }
         if (container.stage == 6) != (network != nil) {
-            throw ValidationError(network == nil ? "stage 6 runs on a lab network: add --network NAME (contlab network create NAME)"
-                                                 : "--network is stage 6's: add --stage 6")
+            throw ValidationError(
+                network == nil
+                    ? "stage 6 runs on a lab network: add --network NAME (contlab network create NAME)"
+                    : "--network is stage 6's: add --stage 6")
         }
     }
 
@@ -240,7 +281,9 @@ struct RunCommand: ParsableCommand {
                 try encoder.encode(report).write(to: URL(fileURLWithPath: reportJson))
             } catch {
                 let folder = (reportJson as NSString).deletingLastPathComponent
-                let why = Sys.isDirectory(folder.isEmpty ? "." : folder) ? "it cannot be written there (permissions?)" : "the folder \(folder) does not exist; make it first"
+                let why =
+                    Sys.isDirectory(folder.isEmpty ? "." : folder)
+                    ? "it cannot be written there (permissions?)" : "the folder \(folder) does not exist; make it first"
                 throw ValidationError("--report-json \(reportJson): \(why)")
             }
         }
@@ -251,14 +294,19 @@ struct RunCommand: ParsableCommand {
     func drawSaved(_ path: String) throws {
         try reportingErrors {
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("--from \(path): cannot read it; give a file written by contlab run --stage 3 --report-json")
+                throw ValidationError(
+                    "--from \(path): cannot read it; give a file written by contlab run --stage 3 --report-json")
             }
             let report: Stage3Run.Report
             do { report = try JSONDecoder().decode(Stage3Run.Report.self, from: data) } catch {
-                throw ValidationError("--from \(path): not a report of contlab run --stage 3 --report-json (\(error.localizedDescription))")
+                throw ValidationError(
+                    "--from \(path): not a report of contlab run --stage 3 --report-json (\(error.localizedDescription))"
+                )
             }
             guard let drawing = CgroupDiagram(report: report) else {
-                throw ValidationError("--from \(path): this report is from a contlab that did not record the cgroup tree; run the command again")
+                throw ValidationError(
+                    "--from \(path): this report is from a contlab that did not record the cgroup tree; run the command again"
+                )
             }
             print(drawing.text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")
         }
@@ -290,7 +338,9 @@ struct RunCommand: ParsableCommand {
                 run.contlabBinary = Sys.readLink("/proc/self/exe")
                 run.record = container.explaining
                 run.limits = try limitOptions.limits()
-                if !remove && name == nil { Sys.warn("contlab: container \(run.id) (contlab diff \(run.id); contlab container rm \(run.id))") }
+                if !remove && name == nil {
+                    Sys.warn("contlab: container \(run.id) (contlab diff \(run.id); contlab container rm \(run.id))")
+                }
                 var initCalls: [String] = []
                 let code = try run.run { initCalls = $0 }
                 container.printRecord(CallRecord.shared.entries + initCalls.map { "init: " + $0 })

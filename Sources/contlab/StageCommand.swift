@@ -11,7 +11,8 @@ import Walkthrough
 struct StageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stage",
-        abstract: "The guided walk-through of a stage, run for real: what each step does and why, the commands by hand, contlab's system calls, the proof.",
+        abstract:
+            "The guided walk-through of a stage, run for real: what each step does and why, the commands by hand, contlab's system calls, the proof.",
         discussion: """
               contlab stage         lists the stages
               contlab stage 0       the baseline: a process with no isolation
@@ -41,10 +42,14 @@ struct StageCommand: ParsableCommand {
                     let title = stage.title(language)
                     // The summary wraps under itself, within the terminal's width.
                     let indent = 1 + 2 + width + 2
-                    let summary = StageWalkthrough.wrap(stage.summary(language), width: max(30, Terminal.columns() - indent))
-                        .replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: indent))
-                    print(style.bold("\(stage.stage)") + "  " + title + String(repeating: " ", count: width - Terminal.displayWidth(title))
-                          + "  " + summary)
+                    let summary = StageWalkthrough.wrap(
+                        stage.summary(language), width: max(30, Terminal.columns() - indent)
+                    )
+                    .replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: indent))
+                    print(
+                        style.bold("\(stage.stage)") + "  " + title
+                            + String(repeating: " ", count: width - Terminal.displayWidth(title))
+                            + "  " + summary)
                 }
                 return 0
             }
@@ -62,13 +67,16 @@ struct StageCommand: ParsableCommand {
             if walkthrough.cleanup?.joined().contains(where: { $0.contains("{name}") }) == true {
                 // A walk-through killed before its clean-up left images, a container or a lab
                 // network named after its run; this user's are removed before another run begins.
-                let names = ((try? ImageStore.standard().images()) ?? []).map(\.reference.description)
+                let names =
+                    ((try? ImageStore.standard().images()) ?? []).map(\.reference.description)
                     + ContainerStore.standard().list().map(\.id) + NetworkStore().names()
                 runner.removeStaleRuns(WalkthroughRunner.staleRunNames(in: names))
             }
             let status = runner.run()
             if status == 0 && shell {
-                guard (1...3).contains(number) else { throw ValidationError("--shell: stages 1 to 3 have a shell to end in") }
+                guard (1...3).contains(number) else {
+                    throw ValidationError("--shell: stages 1 to 3 have a shell to end in")
+                }
                 return runner.runContlab(["run", "--stage", "\(number)", "--", "/bin/sh"]).shellCode
             }
             return status

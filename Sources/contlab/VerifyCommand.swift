@@ -55,11 +55,15 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (space, exercises, lang, variant, assignment) = try reportingErrors(exitCode: 2) { () -> (Workspace, [Exercise], Language, Variant, Assignment?) in
-            let space = try Workspace.find(from: URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath))
+        let (space, exercises, lang, variant, assignment) = try reportingErrors(exitCode: 2) {
+            () -> (Workspace, [Exercise], Language, Variant, Assignment?) in
+            let space = try Workspace.find(
+                from: URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath))
             var variant = space.loadVariant()
             if let student {
-                guard let key = try Variant.classKey(file: classKey) else { throw ValidationError("--student needs --class-key or CONTLAB_CLASS_KEY") }
+                guard let key = try Variant.classKey(file: classKey) else {
+                    throw ValidationError("--student needs --class-key or CONTLAB_CLASS_KEY")
+                }
                 variant = Variant.derive(student: student, key: key)
             }
             let catalog = try ExerciseSupport.catalog(for: variant, track: space.loadTrack())
@@ -67,7 +71,9 @@ struct VerifyCommand: ParsableCommand {
             var exercises = try catalog.select(id: id, stage: stage)
             // With an assignment and no id or stage asked for, the assigned exercises only (a
             // teacher's grade grades everything: a workspace's copy of the assignment is the student's).
-            if let assignment, id == nil, stage == nil, !noSave { exercises = exercises.filter { assignment.exercises.contains($0.id) } }
+            if let assignment, id == nil, stage == nil, !noSave {
+                exercises = exercises.filter { assignment.exercises.contains($0.id) }
+            }
             return (space, exercises, language.language, variant, assignment)
         }
         var context = GradingContext.standard(language: lang)
@@ -81,9 +87,11 @@ struct VerifyCommand: ParsableCommand {
             // From the saved progress: the exercises graded now and before.
             let progress = space.loadProgress()
             let all = try ExerciseSupport.catalog().exercises
-            print(assignment.summary(points: progress.exercises.mapValues(\.points),
-                                     maxPoints: Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.points) }),
-                                     hintsUsed: progress.exercises.values.reduce(0) { $0 + $1.hintsShown.values.reduce(0, +) }))
+            print(
+                assignment.summary(
+                    points: progress.exercises.mapValues(\.points),
+                    maxPoints: Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.points) }),
+                    hintsUsed: progress.exercises.values.reduce(0) { $0 + $1.hintsShown.values.reduce(0, +) }))
         }
         throw ExitCode(report.passed ? 0 : 1)
     }
@@ -93,8 +101,9 @@ struct VerifyCommand: ParsableCommand {
         var results: [ExerciseResult] = []
         for exercise in exercises {
             if format == .text && output == nil && isatty(STDERR_FILENO) == 1 { Sys.warn("grading \(exercise.id)…") }
-            let result = Grader.grade(exercise, folder: space.folder(for: exercise), context: context,
-                                      hintsShown: progress[exercise.id].hintsShown)
+            let result = Grader.grade(
+                exercise, folder: space.folder(for: exercise), context: context,
+                hintsShown: progress[exercise.id].hintsShown)
             progress.record(result, at: Timestamp.rfc3339())
             results.append(result)
         }
@@ -124,7 +133,9 @@ struct VerifyCommand: ParsableCommand {
         for exercise in exercises { seen[exercise.id] = fingerprint(space.folder(for: exercise)) }
         let first = grade(space, exercises, context)
         try emit(first)
-        Sys.warn("contlab: watching \(exercises.count) exercise\(exercises.count == 1 ? "" : "s") for changes (Ctrl-C stops)")
+        Sys.warn(
+            "contlab: watching \(exercises.count) exercise\(exercises.count == 1 ? "" : "s") for changes (Ctrl-C stops)"
+        )
         while true {
             sleep(1)
             for exercise in exercises {
@@ -175,7 +186,8 @@ struct HintCommand: ParsableCommand {
                 exercise = try catalog.exercise(id)
             } else {
                 guard let failing = catalog.exercises.first(where: { progress[$0.id].status == .failing }) else {
-                    print(lang == .zh ? "没有未通过的练习：先运行 contlab verify。" : "Nothing is failing: run contlab verify first.")
+                    print(
+                        lang == .zh ? "没有未通过的练习：先运行 contlab verify。" : "Nothing is failing: run contlab verify first.")
                     return
                 }
                 exercise = failing
@@ -187,10 +199,16 @@ struct HintCommand: ParsableCommand {
             }
             let style = Style(enabled: color.enabled())
             print("\(style.bold(exercise.id)) \(hint.check.title[lang]) — hint \(hint.number)/\(hint.total)")
-            if let assignment = try space.loadAssignment(known: catalog.exercises.map(\.id)), assignment.hints ?? .free != .free {
+            if let assignment = try space.loadAssignment(known: catalog.exercises.map(\.id)),
+                assignment.hints ?? .free != .free
+            {
                 let cost = assignment.hints == .cost ? String(format: "%g", assignment.hintCost ?? 0) : nil
-                print(style.yellow(lang == .zh ? (cost.map { "本作业里每个提示扣 \($0) 分。" } ?? "本作业会统计你用了几个提示。")
-                                   : (cost.map { "In this assignment each hint costs \($0) point\($0 == "1" ? "" : "s")." } ?? "This assignment counts the hints you ask for.")))
+                print(
+                    style.yellow(
+                        lang == .zh
+                            ? (cost.map { "本作业里每个提示扣 \($0) 分。" } ?? "本作业会统计你用了几个提示。")
+                            : (cost.map { "In this assignment each hint costs \($0) point\($0 == "1" ? "" : "s")." }
+                                ?? "This assignment counts the hints you ask for.")))
             }
             print(ExerciseSupport.render(markdown: hint.hint, language: lang, color: color.enabled()))
             var updated = entry

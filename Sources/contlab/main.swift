@@ -14,7 +14,8 @@ var arguments = CommandLine.arguments
 // A static Swift binary reads its arguments from /proc/self/cmdline; inside a stage-1 container
 // there is no /proc, and the init passes them in the environment instead.
 if arguments.count <= 1, let passed = ProcessInfo.processInfo.environment[ContainerPlan.argvKey],
-   let decoded = try? JSONDecoder().decode([String].self, from: Data(passed.utf8)) {
+    let decoded = try? JSONDecoder().decode([String].self, from: Data(passed.utf8))
+{
     arguments = decoded
 }
 // A walk-through's background server (a contlab run) ends with the walk-through, even when
@@ -61,7 +62,8 @@ var front: [String] = []
 let numeric: Set<String> = ["-m", "--memory", "--pids", "--cpus", "--timeout", "--jobs", "--step"]
 for argument in options[..<end] {
     if let last = front.last, numeric.contains(last), argument.count > 1, argument.hasPrefix("-"),
-       argument.dropFirst().first.map({ $0.isNumber || $0 == "." }) == true {
+        argument.dropFirst().first.map({ $0.isNumber || $0 == "." }) == true
+    {
         front[front.count - 1] = (last == "-m" ? "--memory" : last) + "=" + argument
     } else {
         front.append(argument == "--explain=full" ? "--explain-full" : argument)

@@ -21,8 +21,9 @@ final class ByteSizeTests: XCTestCase {
     }
 
     func testLimitsRefuseWhatTheKernelWouldNot() throws {
-        XCTAssertEqual(try CgroupLimits.parse(memory: "64M", pids: "64", cpus: "0.5"),
-                       CgroupLimits(memoryBytes: 64 << 20, pids: 64, cpus: 0.5))
+        XCTAssertEqual(
+            try CgroupLimits.parse(memory: "64M", pids: "64", cpus: "0.5"),
+            CgroupLimits(memoryBytes: 64 << 20, pids: 64, cpus: 0.5))
         XCTAssertEqual(CgroupLimits(cpus: 0.5).cpuQuota, 50_000)
         XCTAssertThrowsError(try CgroupLimits.parse(memory: "0", pids: nil, cpus: nil)) {
             XCTAssertEqual($0 as? LimitError, .memoryTooSmall("0", 0))
@@ -49,7 +50,8 @@ final class HierarchyTests: XCTestCase {
         39 30 0:35 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
         40 30 0:36 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
         """
-    let pureV2 = "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n"
+    let pureV2 =
+        "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n"
 
     func testHybridHostUsesEachControllerWhereItIs() {
         let h = CgroupHierarchy.parse(mountinfo: hybrid) { _ in "hugetlb\n" }
@@ -72,7 +74,8 @@ final class HierarchyTests: XCTestCase {
     }
 
     func testCoMountedControllersAndEscapes() {
-        let text = "31 30 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n32 30 0:28 / /mnt/with\\040space rw - cgroup cgroup rw,pids\n"
+        let text =
+            "31 30 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n32 30 0:28 / /mnt/with\\040space rw - cgroup cgroup rw,pids\n"
         let h = CgroupHierarchy.parse(mountinfo: text) { _ in nil }
         XCTAssertEqual(h.placement(of: "cpu"), .v1("/sys/fs/cgroup/cpu,cpuacct"))
         XCTAssertEqual(h.placement(of: "cpuacct"), .v1("/sys/fs/cgroup/cpu,cpuacct"))
@@ -86,17 +89,25 @@ final class BackendTests: XCTestCase {
         let v1 = CgroupV1()
         XCTAssertEqual(v1.memoryWrites(64 << 20).map(\.file), ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"])
         XCTAssertEqual(v1.cpuWrites(quota: 50_000, period: 100_000).map(\.value), ["100000", "50000"])
-        let files = ["memory.max_usage_in_bytes": "67108864\n", "memory.failcnt": "3\n", "memory.memsw.failcnt": "5\n",
-                     "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n", "pids.events": "max 4\n"]
-        XCTAssertEqual(v1.stats { files[$0] }, CgroupStats(memoryPeak: 64 << 20, memoryLimitHits: 5, oomKills: 1, pidsLimitHits: 4))
+        let files = [
+            "memory.max_usage_in_bytes": "67108864\n", "memory.failcnt": "3\n", "memory.memsw.failcnt": "5\n",
+            "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n", "pids.events": "max 4\n"
+        ]
+        XCTAssertEqual(
+            v1.stats { files[$0] }, CgroupStats(memoryPeak: 64 << 20, memoryLimitHits: 5, oomKills: 1, pidsLimitHits: 4)
+        )
     }
 
     func testV2NamesItsFilesAndReadsMemoryEvents() {
         let v2 = CgroupV2()
-        XCTAssertEqual(v2.memoryWrites(1 << 30).map { "\($0.file)=\($0.value)" }, ["memory.max=1073741824", "memory.swap.max=0"])
+        XCTAssertEqual(
+            v2.memoryWrites(1 << 30).map { "\($0.file)=\($0.value)" }, ["memory.max=1073741824", "memory.swap.max=0"])
         XCTAssertEqual(v2.cpuWrites(quota: 50_000, period: 100_000).first?.value, "50000 100000")
-        let files = ["memory.peak": "1234\n", "memory.events": "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n"]
-        XCTAssertEqual(v2.stats { files[$0] }, CgroupStats(memoryPeak: 1234, memoryLimitHits: 7, oomKills: 1, pidsLimitHits: nil))
+        let files = [
+            "memory.peak": "1234\n", "memory.events": "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n"
+        ]
+        XCTAssertEqual(
+            v2.stats { files[$0] }, CgroupStats(memoryPeak: 1234, memoryLimitHits: 7, oomKills: 1, pidsLimitHits: nil))
     }
 }
 
@@ -104,22 +115,27 @@ final class BackendTests: XCTestCase {
 /// down the tree, writes the limits, places a pid, and removes what it made.
 final class V2DirectoryTests: XCTestCase {
     func testCreatesWritesAndRemovesUnderAFakeUnifiedRoot() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cgv2-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cgv2-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         for file in ["cgroup.controllers", "cgroup.subtree_control"] {
             FileManager.default.createFile(atPath: root + "/" + file, contents: Data("memory pids cpu\n".utf8))
         }
         // What the kernel would make inside each new directory.
-        let kernelFiles = ["cgroup.subtree_control", "cgroup.procs", "memory.max", "memory.swap.max", "pids.max", "cpu.max"]
+        let kernelFiles = [
+            "cgroup.subtree_control", "cgroup.procs", "memory.max", "memory.swap.max", "pids.max", "cpu.max"
+        ]
         let hierarchy = CgroupHierarchy(v1: [:], v2: root, v2Controllers: ["memory", "pids", "cpu"])
         let name = "run-test"
         ContainerCgroup.kernelFilesForTesting = { dir in
             for file in kernelFiles { FileManager.default.createFile(atPath: dir + "/" + file, contents: Data()) }
         }
         defer { ContainerCgroup.kernelFilesForTesting = nil }
-        let cgroup = try ContainerCgroup.create(limits: CgroupLimits(memoryBytes: 64 << 20, pids: 32, cpus: 0.5),
-                                                hierarchy: hierarchy, name: name)
+        let cgroup = try ContainerCgroup.create(
+            limits: CgroupLimits(memoryBytes: 64 << 20, pids: 32, cpus: 0.5),
+            hierarchy: hierarchy, name: name)
         let dir = root + "/contlab/" + name
         func read(_ file: String) -> String? { try? String(contentsOfFile: file, encoding: .utf8) }
         XCTAssertEqual(cgroup.directories, [.init(path: dir, version: 2, controllers: ["memory", "pids", "cpu"])])
@@ -137,17 +153,22 @@ final class V2DirectoryTests: XCTestCase {
         cgroup.destroy()
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir))
         // A path of its own, several levels deep, as an OCI runtime's linux.cgroupsPath.
-        let nested = try ContainerCgroup.create(relativePath: "/lab/class1/c1", required: ["memory"], optional: ["hugetlb", "pids"],
-                                                hierarchy: hierarchy)
+        let nested = try ContainerCgroup.create(
+            relativePath: "/lab/class1/c1", required: ["memory"], optional: ["hugetlb", "pids"],
+            hierarchy: hierarchy)
         XCTAssertEqual(nested.directories.map(\.path), [root + "/lab/class1/c1"])
         XCTAssertEqual(nested.directories.first?.controllers, ["memory", "pids"])
         XCTAssertEqual(read(root + "/lab/class1/cgroup.subtree_control"), "+memory +pids")
-        XCTAssertThrowsError(try ContainerCgroup.create(relativePath: "/lab/../etc", required: ["memory"], optional: [], hierarchy: hierarchy))
+        XCTAssertThrowsError(
+            try ContainerCgroup.create(
+                relativePath: "/lab/../etc", required: ["memory"], optional: [], hierarchy: hierarchy))
     }
 
     func testAMissingControllerIsRefusedAndNothingIsLeft() {
         let hierarchy = CgroupHierarchy(v1: [:], v2: "/nonexistent-cgroup-root", v2Controllers: ["hugetlb"])
-        XCTAssertThrowsError(try ContainerCgroup.create(limits: CgroupLimits(memoryBytes: 64 << 20), hierarchy: hierarchy)) {
+        XCTAssertThrowsError(
+            try ContainerCgroup.create(limits: CgroupLimits(memoryBytes: 64 << 20), hierarchy: hierarchy)
+        ) {
             XCTAssertEqual($0 as? CgroupError, .noController("memory", mode: "v2"))
         }
     }
@@ -155,10 +176,11 @@ final class V2DirectoryTests: XCTestCase {
 
 final class ReportTests: XCTestCase {
     func testSideBySideShowsTheVerdicts() {
-        let killed = Stage3Run.Report(limits: CgroupLimits(memoryBytes: 64 << 20),
-                                      stats: CgroupStats(memoryPeak: 64 << 20, memoryLimitHits: 0, oomKills: 1),
-                                      exit: "killed", exitCode: 137, oomKilled: true, hierarchy: "hybrid",
-                                      placements: [], writes: [], evidenceFiles: [], notes: [])
+        let killed = Stage3Run.Report(
+            limits: CgroupLimits(memoryBytes: 64 << 20),
+            stats: CgroupStats(memoryPeak: 64 << 20, memoryLimitHits: 0, oomKills: 1),
+            exit: "killed", exitCode: 137, oomKilled: true, hierarchy: "hybrid",
+            placements: [], writes: [], evidenceFiles: [], notes: [])
         var survived = killed
         survived.stats = CgroupStats(memoryPeak: 30 << 20, memoryLimitHits: 0, oomKills: 0)
         survived.exitCode = 0

@@ -7,7 +7,9 @@ import XCTest
 final class DeviceFilterTests: XCTestCase {
     /// Runs `program` on a device access as the kernel would: (type 1 block / 2 char, access
     /// bits 1 mknod / 2 read / 4 write, major, minor) → r0.
-    func run(_ program: [DeviceFilter.Instruction], type: UInt32, access: UInt32, major: UInt32, minor: UInt32) -> UInt32? {
+    func run(_ program: [DeviceFilter.Instruction], type: UInt32, access: UInt32, major: UInt32, minor: UInt32)
+        -> UInt32?
+    {
         var r = [UInt32](repeating: 0, count: 11)
         let context = [access << 16 | type, major, minor]
         var pc = 0
@@ -31,8 +33,12 @@ final class DeviceFilterTests: XCTestCase {
     }
 
     func testLaterRulesOverrideEarlierOnes() {
-        let rules = [DeviceFilter.Rule(allow: false), DeviceFilter.Rule(allow: true, type: "c", major: 1, minor: 3, access: "rw"),
-                     DeviceFilter.Rule(allow: true, type: "c", major: 136), DeviceFilter.Rule(allow: false, type: "c", major: 136, minor: 7)]
+        let rules = [
+            DeviceFilter.Rule(allow: false),
+            DeviceFilter.Rule(allow: true, type: "c", major: 1, minor: 3, access: "rw"),
+            DeviceFilter.Rule(allow: true, type: "c", major: 136),
+            DeviceFilter.Rule(allow: false, type: "c", major: 136, minor: 7)
+        ]
         let program = DeviceFilter.program(rules)
         XCTAssertEqual(run(program, type: 2, access: 2, major: 1, minor: 3), 1, "read /dev/null: allowed")
         XCTAssertEqual(run(program, type: 2, access: 6, major: 1, minor: 3), 1, "read and write /dev/null: allowed")
@@ -42,7 +48,8 @@ final class DeviceFilterTests: XCTestCase {
         XCTAssertEqual(run(program, type: 2, access: 6, major: 136, minor: 2), 1, "any pty")
         XCTAssertEqual(run(program, type: 2, access: 6, major: 136, minor: 7), 0, "but the one denied after")
         XCTAssertEqual(run(DeviceFilter.program([]), type: 2, access: 2, major: 1, minor: 3), 0, "no rule: deny")
-        XCTAssertEqual(run(DeviceFilter.program([.init(allow: true)]), type: 1, access: 7, major: 8, minor: 0), 1, "allow all")
+        XCTAssertEqual(
+            run(DeviceFilter.program([.init(allow: true)]), type: 1, access: 7, major: 8, minor: 0), 1, "allow all")
     }
 
     func testInstructionsEncodeAsTheKernelReadsThem() {
@@ -56,16 +63,23 @@ final class DeviceFilterTests: XCTestCase {
     func testTheKernelEnforcesTheProgram() throws {
         try XCTSkipUnless(geteuid() == 0, "attaching a device program needs root (make test runs as root)")
         let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        guard let root = mounts.split(separator: "\n").first(where: { $0.contains(" - cgroup2 ") })?.split(separator: " ")[4] else {
+        guard
+            let root = mounts.split(separator: "\n").first(where: { $0.contains(" - cgroup2 ") })?.split(
+                separator: " ")[4]
+        else {
             throw XCTSkip("no cgroup2 mount on this machine")
         }
         let path = "\(root)/contlab-devtest-\(getpid())"
         XCTAssertEqual(mkdir(path, 0o755), 0, String(cString: strerror(errno)))
         defer { rmdir(path) }
-        try DeviceFilter.attach([.init(allow: false), .init(allow: true, type: "c", major: 1, minor: 3)], toCgroup: path)
+        try DeviceFilter.attach(
+            [.init(allow: false), .init(allow: true, type: "c", major: 1, minor: 3)], toCgroup: path)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "echo $$ > \(path)/cgroup.procs && sh -c 'cat /dev/null && echo null-ok; head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied'"]
+        process.arguments = [
+            "-c",
+            "echo $$ > \(path)/cgroup.procs && sh -c 'cat /dev/null && echo null-ok; head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied'"
+        ]
         let out = NSTemporaryDirectory() + "contlab-devtest-\(getpid()).out"
         FileManager.default.createFile(atPath: out, contents: nil)
         defer { unlink(out) }

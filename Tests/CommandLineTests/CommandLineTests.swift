@@ -19,7 +19,8 @@ final class HelpLayoutTests: XCTestCase {
         XCTAssertGreaterThan(commands.count, 40, "the walk found the subcommands")
         for command in commands {
             for line in Contlab.helpText(for: command, columns: 80).split(separator: "\n") {
-                XCTAssertLessThanOrEqual(Terminal.displayWidth(String(line)), 80, "\(Self.name(command)) --help: \(line)")
+                XCTAssertLessThanOrEqual(
+                    Terminal.displayWidth(String(line)), 80, "\(Self.name(command)) --help: \(line)")
             }
         }
     }
@@ -31,12 +32,14 @@ final class HelpLayoutTests: XCTestCase {
         for width in [60, 80, 120] {
             for command in Self.allCommands() {
                 let help = Contlab.helpText(for: command, columns: width)
-                let overview = help.components(separatedBy: "\nUSAGE: ")[0].split(separator: "\n", omittingEmptySubsequences: false)
+                let overview = help.components(separatedBy: "\nUSAGE: ")[0].split(
+                    separator: "\n", omittingEmptySubsequences: false)
                 for (line, next) in zip(overview, overview.dropFirst())
                 where !line.isEmpty && !next.isEmpty && !line.hasPrefix(" ") && !next.hasPrefix(" ") {
                     let word = next.split(separator: " ").first ?? ""
-                    XCTAssertGreaterThanOrEqual(line.count + 1 + word.count, width,
-                                                "\(Self.name(command)) --help at \(width) columns breaks early:\n\(line)\n\(next)")
+                    XCTAssertGreaterThanOrEqual(
+                        line.count + 1 + word.count, width,
+                        "\(Self.name(command)) --help at \(width) columns breaks early:\n\(line)\n\(next)")
                 }
             }
         }
@@ -49,24 +52,28 @@ final class HelpLayoutTests: XCTestCase {
             let lines = command.configuration.discussion.split(separator: "\n", omittingEmptySubsequences: false)
             for (line, next) in zip(lines, lines.dropFirst())
             where !line.isEmpty && !next.isEmpty && !line.hasPrefix(" ") && !next.hasPrefix(" ") {
-                XCTAssertTrue(line.hasSuffix(":"), "\(Self.name(command)): a paragraph broken by hand:\n\(line)\n\(next)")
+                XCTAssertTrue(
+                    line.hasSuffix(":"), "\(Self.name(command)): a paragraph broken by hand:\n\(line)\n\(next)")
             }
         }
     }
 
     func testLongUsageLinesWrapWithoutSplittingAGroup() {
-        let usage = "USAGE: contlab verify [<id>] [--stage <stage>] [--format <format>] [--output <output>] "
+        let usage =
+            "USAGE: contlab verify [<id>] [--stage <stage>] [--format <format>] [--output <output>] "
             + "[--workspace <workspace>] [--timeout <timeout>] [--watch] [--lang <en|zh>] [--color <color>]"
         let wrapped = HelpLayout.wrappingUsage("OVERVIEW: x\n\n" + usage + "\n\nOPTIONS:", width: 80)
         let lines = wrapped.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        XCTAssertEqual(lines, [
-            "OVERVIEW: x", "",
-            "USAGE: contlab verify [<id>] [--stage <stage>] [--format <format>]",
-            "                      [--output <output>] [--workspace <workspace>]",
-            "                      [--timeout <timeout>] [--watch] [--lang <en|zh>]",
-            "                      [--color <color>]",
-            "", "OPTIONS:",
-        ])
+        XCTAssertEqual(
+            lines,
+            [
+                "OVERVIEW: x", "",
+                "USAGE: contlab verify [<id>] [--stage <stage>] [--format <format>]",
+                "                      [--output <output>] [--workspace <workspace>]",
+                "                      [--timeout <timeout>] [--watch] [--lang <en|zh>]",
+                "                      [--color <color>]",
+                "", "OPTIONS:"
+            ])
         let short = "USAGE: contlab stage [<number>]"
         XCTAssertEqual(HelpLayout.wrappingUsage(short, width: 80), short)
     }
@@ -74,25 +81,33 @@ final class HelpLayoutTests: XCTestCase {
 
 final class CommandLineFrontTests: XCTestCase {
     func testAMistypedSubcommandGetsASuggestion() {
-        XCTAssertEqual(Contlab.unknownSubcommand(in: ["stge", "1"]),
-                       "contlab: unknown command 'stge'; did you mean 'stage'?\nSee 'contlab --help' for its commands.")
-        XCTAssertEqual(Contlab.unknownSubcommand(in: ["image", "biuld", "--rootfs", "busybox", "bb"]),
-                       "contlab image: unknown command 'biuld'; did you mean 'build'?\nSee 'contlab image --help' for its commands.")
-        XCTAssertEqual(Contlab.unknownSubcommand(in: ["xyzzy"]),
-                       "contlab: unknown command 'xyzzy'\nSee 'contlab --help' for its commands.")
+        XCTAssertEqual(
+            Contlab.unknownSubcommand(in: ["stge", "1"]),
+            "contlab: unknown command 'stge'; did you mean 'stage'?\nSee 'contlab --help' for its commands.")
+        XCTAssertEqual(
+            Contlab.unknownSubcommand(in: ["image", "biuld", "--rootfs", "busybox", "bb"]),
+            "contlab image: unknown command 'biuld'; did you mean 'build'?\nSee 'contlab image --help' for its commands."
+        )
+        XCTAssertEqual(
+            Contlab.unknownSubcommand(in: ["xyzzy"]),
+            "contlab: unknown command 'xyzzy'\nSee 'contlab --help' for its commands.")
     }
 
     /// After the default subcommand refused the word: `contlab history shw` ran `history timeline shw`.
     func testAMistypedSubcommandUnderADefaultGetsASuggestionOnceTheParseFailed() {
-        XCTAssertEqual(Contlab.unknownSubcommand(in: ["history", "shw", "docker"], afterFailedParse: true),
-                       "contlab history: unknown command 'shw'; did you mean 'show'?\nSee 'contlab history --help' for its commands.")
+        XCTAssertEqual(
+            Contlab.unknownSubcommand(in: ["history", "shw", "docker"], afterFailedParse: true),
+            "contlab history: unknown command 'shw'; did you mean 'show'?\nSee 'contlab history --help' for its commands."
+        )
         XCTAssertNil(Contlab.unknownSubcommand(in: ["history", "--from", "2000"], afterFailedParse: true))
         XCTAssertNil(Contlab.unknownSubcommand(in: ["lessons", "no-such-lesson-at-all"], afterFailedParse: true))
     }
 
     func testRealCommandsOptionsAndArgumentsAreLeftToTheParser() {
-        for arguments in [[], ["stage", "1"], ["--version"], ["--help"], ["help", "stage"], ["run", "--stage", "2", "--", "stge"],
-                          ["container", "ls"], ["image", "ls"], ["history", "shw"], ["lessons", "stage1-chroot"], ["exercises"]] {
+        for arguments in [
+            [], ["stage", "1"], ["--version"], ["--help"], ["help", "stage"], ["run", "--stage", "2", "--", "stge"],
+            ["container", "ls"], ["image", "ls"], ["history", "shw"], ["lessons", "stage1-chroot"], ["exercises"]
+        ] {
             XCTAssertNil(Contlab.unknownSubcommand(in: arguments), "\(arguments)")
         }
     }

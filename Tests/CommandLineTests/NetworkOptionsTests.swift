@@ -29,7 +29,8 @@ final class NetworkOptionsTests: XCTestCase {
     }
 
     func testPublishIsStage6sAndIsCheckedBeforeAnythingRuns() {
-        XCTAssertNil(message(["--stage", "6", "--network", "lab", "-p", "8080:80", "--publish", "8443:443", "--", "true"]))
+        XCTAssertNil(
+            message(["--stage", "6", "--network", "lab", "-p", "8080:80", "--publish", "8443:443", "--", "true"]))
         XCTAssertEqual(
             message(["--stage", "2", "-p", "8080:80", "--", "true"]),
             "-p publishes a port on a lab network's host side, which is stage 6's: add --stage 6 --network NAME")
@@ -43,7 +44,9 @@ final class NetworkOptionsTests: XCTestCase {
 
     func testCNIVerbsParse() throws {
         for verb in ["attach", "check", "detach"] {
-            let args = [verb, "--cni", "lab.conflist", "--ifname", "eth1", "--cni-path", "/a:/b", "--runc-root", "/s", "web"]
+            let args = [
+                verb, "--cni", "lab.conflist", "--ifname", "eth1", "--cni-path", "/a:/b", "--runc-root", "/s", "web"
+            ]
             XCTAssertNoThrow(try NetworkCommand.parseAsRoot(args))
             XCTAssertThrowsError(try NetworkCommand.parseAsRoot([verb, "web"]), "--cni is required")
         }

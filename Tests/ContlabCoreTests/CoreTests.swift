@@ -33,7 +33,8 @@ final class FlagsTests: XCTestCase {
     }
 
     func testSystemCallErrorNamesTheErrnoAndHint() {
-        let error = SystemCallError("pivot_root(\".\", \".\")", errno: EINVAL, hint: "the new root must be a mount point")
+        let error = SystemCallError(
+            "pivot_root(\".\", \".\")", errno: EINVAL, hint: "the new root must be a mount point")
         XCTAssertTrue(error.description.contains("EINVAL"))
         XCTAssertTrue(error.description.contains("mount point"))
     }
@@ -43,10 +44,12 @@ final class SHA256Tests: XCTestCase {
     func testKnownVectors() {
         XCTAssertEqual(SHA256.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
-                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        XCTAssertEqual(SHA256.hex(Array(repeating: UInt8(ascii: "a"), count: 1_000)),
-                       "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        XCTAssertEqual(
+            SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        XCTAssertEqual(
+            SHA256.hex(Array(repeating: UInt8(ascii: "a"), count: 1_000)),
+            "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 }
 
@@ -56,8 +59,10 @@ final class UserDatabaseTests: XCTestCase {
         group: "root:x:0:\nstudent:x:1000:\nlab:x:2000:student,other\n")
 
     func testResolvesNamesNumbersAndGroups() throws {
-        XCTAssertEqual(try db.resolve("student"), .init(uid: 1000, gid: 1000, additionalGids: [2000], home: "/home/student"))
-        XCTAssertEqual(try db.resolve("1000:0"), .init(uid: 1000, gid: 0, additionalGids: [2000], home: "/home/student"))
+        XCTAssertEqual(
+            try db.resolve("student"), .init(uid: 1000, gid: 1000, additionalGids: [2000], home: "/home/student"))
+        XCTAssertEqual(
+            try db.resolve("1000:0"), .init(uid: 1000, gid: 0, additionalGids: [2000], home: "/home/student"))
         XCTAssertEqual(try db.resolve("4242"), .init(uid: 4242, gid: 0, additionalGids: [], home: "/"))
         XCTAssertEqual(try db.resolve("student:lab").gid, 2000)
     }
@@ -74,8 +79,9 @@ final class UserDatabaseTests: XCTestCase {
 
 final class ContainerPlanTests: XCTestCase {
     func testRoundTripsThroughTheEnvironmentEncoding() throws {
-        var plan = ContainerPlan(stage: 2, rootfs: "/r", args: ["sh", "-c", "echo \"hi\""], env: ["PATH=/bin"],
-                                 hostname: "lab", namespaces: [.pid, .mount])
+        var plan = ContainerPlan(
+            stage: 2, rootfs: "/r", args: ["sh", "-c", "echo \"hi\""], env: ["PATH=/bin"],
+            hostname: "lab", namespaces: [.pid, .mount])
         plan.hostRoot = FileIdentity(device: 65024, inode: 2)
         let decoded = try ContainerPlan.decode(try plan.encoded())
         XCTAssertEqual(decoded, plan)

@@ -30,18 +30,24 @@ final class ReadInRootTests: XCTestCase {
 
     func testSymlinksResolveInsideTheTree() throws {
         try link("../usr/lib/passwd", at: "etc/passwd")
-        XCTAssertEqual(Sys.readInRoot(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\n", "a relative link within the tree is followed")
+        XCTAssertEqual(
+            Sys.readInRoot(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\n",
+            "a relative link within the tree is followed")
         try link("/usr/lib/passwd", at: "etc/passwd")
-        XCTAssertEqual(Sys.readInRoot(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\n", "an absolute link means the tree's /")
+        XCTAssertEqual(
+            Sys.readInRoot(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\n", "an absolute link means the tree's /")
         try link(outside + "/secret", at: "etc/passwd")
-        XCTAssertNil(Sys.readInRoot(root, "etc/passwd"), "an absolute link to the host's file stays in the tree, where it is missing")
+        XCTAssertNil(
+            Sys.readInRoot(root, "etc/passwd"),
+            "an absolute link to the host's file stays in the tree, where it is missing")
         try link("../../../../../../../../" + outside + "/secret", at: "etc/passwd")
         XCTAssertNil(Sys.readInRoot(root, "etc/passwd"), ".. stops at the tree's root")
         // A directory of the path that is a link out of the tree.
         try FileManager.default.removeItem(atPath: root + "/etc")
         try link(outside, at: "etc")
         XCTAssertNil(Sys.readInRoot(root, "etc/secret"))
-        XCTAssertEqual(Sys.readText(root + "/etc/secret"), "host secret\n", "the same read without it reaches the host's file")
+        XCTAssertEqual(
+            Sys.readText(root + "/etc/secret"), "host secret\n", "the same read without it reaches the host's file")
     }
 
     func testOnlyBoundedRegularFilesAreRead() throws {

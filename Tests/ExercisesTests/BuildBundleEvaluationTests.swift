@@ -38,7 +38,7 @@ final class BuildBundleEvaluationTests: XCTestCase {
             "inspect-begin", inspect, "inspect-end", "mountinfo-begin", "68 60 0:40 / / rw - ext4 /dev/vda rw",
             "70 69 0:41 / /proc rw,relatime - proc proc rw", scratch,
             "72 69 254:0 /tmp/share /data rw,relatime - tmpfs tmpfs rw", "mountinfo-end",
-            "data=token-1", "nofile=Max open files            100                  200                  files",
+            "data=token-1", "nofile=Max open files            100                  200                  files"
         ]
         var driver: [String: String] = [
             "create_status": "0", "create_said": "", "create_started": "no", "create_procs": "42",
@@ -52,7 +52,7 @@ final class BuildBundleEvaluationTests: XCTestCase {
             "delete_status": "0", "gone_state": "1", "gone_left": "", "left_procs": "", "second_status": "0 0",
             "refuse_delete": "1",
             "second_state": state("running", pid: 50, id: "b4-1-2"), "second_procs": "50", "outside": "grader",
-            "built": "0",
+            "built": "0"
         ]
         driver.merge(changes) { $1 }
         return ProbeOutput.parse(
@@ -144,7 +144,7 @@ final class BuildBundleEvaluationTests: XCTestCase {
                 "refuse_unknown=1",
                 "kill_status=1", "trapped=no", "delete_status=1", "gone_state=1", "second_status=1 1",
                 "refuse_delete=1",
-                "outside=grader", "built=0",
+                "outside=grader", "built=0"
             ].joined(separator: "\n"))
         let outcomes = Evaluation.buildBundle(probe: skeleton, request: request)
         XCTAssertEqual(outcomes.filter(\.passed).map(\.check), [])

@@ -18,8 +18,11 @@ final class CatalogTests: XCTestCase {
     func testEveryExerciseIsCompleteInBothLanguages() throws {
         for exercise in try Fixtures.catalog().exercises {
             for language in Language.allCases {
-                let task = try String(contentsOfFile: exercise.directory + "/task.\(language.rawValue).md", encoding: .utf8)
-                XCTAssertTrue(task.hasPrefix("# \(exercise.id) "), "\(exercise.id) task.\(language.rawValue).md starts with its heading")
+                let task = try String(
+                    contentsOfFile: exercise.directory + "/task.\(language.rawValue).md", encoding: .utf8)
+                XCTAssertTrue(
+                    task.hasPrefix("# \(exercise.id) "),
+                    "\(exercise.id) task.\(language.rawValue).md starts with its heading")
                 XCTAssertFalse(exercise.title[language].isEmpty)
                 for check in exercise.checks {
                     XCTAssertFalse(check.title[language].isEmpty, "\(exercise.id) \(check.id)")
@@ -27,8 +30,9 @@ final class CatalogTests: XCTestCase {
                 }
             }
             for file in exercise.files {
-                XCTAssertTrue(FileManager.default.fileExists(atPath: exercise.directory + "/starter/" + file),
-                              "\(exercise.id): starter/\(file) is what the student edits")
+                XCTAssertTrue(
+                    FileManager.default.fileExists(atPath: exercise.directory + "/starter/" + file),
+                    "\(exercise.id): starter/\(file) is what the student edits")
             }
         }
     }
@@ -62,7 +66,8 @@ final class CatalogTests: XCTestCase {
     /// The build track: every level offers C and Python, each with its skeleton, its files and
     /// a reference runtime in the tests; the track stays out of the usual catalog.
     func testTheBuildTrackIsCompleteInEachLanguage() throws {
-        XCTAssertFalse(try Fixtures.catalog().exercises.contains { $0.track != nil }, "a usual workspace has no build levels")
+        XCTAssertFalse(
+            try Fixtures.catalog().exercises.contains { $0.track != nil }, "a usual workspace has no build levels")
         for language in ["c", "python"] {
             let track = try ExerciseCatalog.loadBuildTrack(from: Fixtures.exercisesDirectory, language: language)
             XCTAssertEqual(track.exercises.map(\.id), ["B.1", "B.2", "B.3", "B.4"])
@@ -71,31 +76,41 @@ final class CatalogTests: XCTestCase {
                 for file in exercise.files {
                     let starter = exercise.directory + "/starter/\(language)/" + file
                     XCTAssertTrue(FileManager.default.fileExists(atPath: starter), starter)
-                    let reference = Fixtures.solutionsDirectory.appendingPathComponent("\(exercise.id)/reference-\(language)/\(file)")
-                    XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: starter)), try Data(contentsOf: reference))
+                    let reference = Fixtures.solutionsDirectory.appendingPathComponent(
+                        "\(exercise.id)/reference-\(language)/\(file)")
+                    XCTAssertNotEqual(
+                        try Data(contentsOf: URL(fileURLWithPath: starter)), try Data(contentsOf: reference))
                 }
                 for language in Language.allCases {
-                    let task = try String(contentsOfFile: exercise.directory + "/task.\(language.rawValue).md", encoding: .utf8)
+                    let task = try String(
+                        contentsOfFile: exercise.directory + "/task.\(language.rawValue).md", encoding: .utf8)
                     XCTAssertTrue(task.hasPrefix("# \(exercise.id) "), "\(exercise.id) task.\(language.rawValue).md")
-                    XCTAssertTrue(exercise.checks.allSatisfy { !$0.title[language].isEmpty && $0.hints.allSatisfy { !$0[language].isEmpty } })
+                    XCTAssertTrue(
+                        exercise.checks.allSatisfy {
+                            !$0.title[language].isEmpty && $0.hints.allSatisfy { !$0[language].isEmpty }
+                        })
                 }
             }
         }
-        XCTAssertThrowsError(try ExerciseCatalog.loadBuildTrack(from: Fixtures.exercisesDirectory, language: "cobol")) { error in
+        XCTAssertThrowsError(try ExerciseCatalog.loadBuildTrack(from: Fixtures.exercisesDirectory, language: "cobol")) {
+            error in
             XCTAssertEqual(error as? ExerciseError, .unknownTrackLanguage("cobol", offered: ["c", "python"]))
         }
-        XCTAssertThrowsError(try ExerciseCatalog.parse("""
-            id: "B.1"
-            slug: x
-            stage: 1
-            track: build
-            title: {en: "x", zh: "x"}
-            grader: build-runtime
-            timeout: 5
-            files: []
-            checks:
-              - {id: a, points: 1, title: {en: "a", zh: "a"}, hints: [{en: "h", zh: "h"}]}
-            """, file: "x")) { error in
+        XCTAssertThrowsError(
+            try ExerciseCatalog.parse(
+                """
+                id: "B.1"
+                slug: x
+                stage: 1
+                track: build
+                title: {en: "x", zh: "x"}
+                grader: build-runtime
+                timeout: 5
+                files: []
+                checks:
+                  - {id: a, points: 1, title: {en: "a", zh: "a"}, hints: [{en: "h", zh: "h"}]}
+                """, file: "x")
+        ) { error in
             XCTAssertTrue("\(error)".contains("names its languages"), "\(error)")
         }
     }
@@ -114,7 +129,9 @@ final class CatalogTests: XCTestCase {
         XCTAssertTrue(reason("id: \"2.1\"\nstage: 3\n" + head + "checks:\n" + check).contains("must be STAGE.N"))
         XCTAssertTrue(reason("id: \"3.1\"\nstage: 3\n" + head + "checks:\n" + check + check).contains("appears twice"))
         XCTAssertTrue(reason("id: \"3.1\"\nstage: 3\n" + head + "checks: []\n").contains("no checks"))
-        XCTAssertTrue(reason("id: \"3.1\"\nstage: 3\n" + head + "checks:\n" + check + "    requires: [later]\n").contains("earlier check"))
+        XCTAssertTrue(
+            reason("id: \"3.1\"\nstage: 3\n" + head + "checks:\n" + check + "    requires: [later]\n").contains(
+                "earlier check"))
         XCTAssertEqual(reason("id: \"3.1\"\nstage: 3\n" + head + "checks:\n" + check), "accepted")
     }
 

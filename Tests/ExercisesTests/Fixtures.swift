@@ -5,16 +5,20 @@ import Lessons
 
 /// The checkout's exercises/ and lessons/history, found from this file.
 enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+        .standardizedFileURL
     static var exercisesDirectory: URL { root.appendingPathComponent("exercises") }
     static var solutionsDirectory: URL { root.appendingPathComponent("Tests/ExerciseSolutions") }
 
     static func catalog() throws -> ExerciseCatalog { try ExerciseCatalog.load(from: exercisesDirectory) }
-    static func history() throws -> HistoryData { try HistoryData.load(from: root.appendingPathComponent("lessons/history")) }
+    static func history() throws -> HistoryData {
+        try HistoryData.load(from: root.appendingPathComponent("lessons/history"))
+    }
 
     /// A small exercise for scoring and report tests.
     static func exercise() throws -> Exercise {
-        try ExerciseCatalog.parse("""
+        try ExerciseCatalog.parse(
+            """
             id: "9.1"
             slug: sample
             stage: 9

@@ -5,17 +5,21 @@ final class HistoryQuizTests: XCTestCase {
     func testReferenceAnswersScoreFullAndWrongOnesFail() throws {
         let data = try Fixtures.history()
         for exercise in try Fixtures.catalog().exercises where exercise.stage == nil {
-            let reference = try String(contentsOf: Fixtures.solutionsDirectory.appendingPathComponent("\(exercise.id)/reference/answers.yaml"), encoding: .utf8)
+            let reference = try String(
+                contentsOf: Fixtures.solutionsDirectory.appendingPathComponent("\(exercise.id)/reference/answers.yaml"),
+                encoding: .utf8)
             XCTAssertTrue(HistoryQuiz.grade(exercise, answers: reference, data: data).allSatisfy(\.passed), exercise.id)
             let starter = try String(contentsOfFile: exercise.directory + "/starter/answers.yaml", encoding: .utf8)
-            XCTAssertTrue(HistoryQuiz.grade(exercise, answers: starter, data: data).allSatisfy { !$0.passed }, exercise.id)
+            XCTAssertTrue(
+                HistoryQuiz.grade(exercise, answers: starter, data: data).allSatisfy { !$0.passed }, exercise.id)
         }
     }
 
     func testBrokenAnswersFileFailsWithTheReason() throws {
         let exercise = try Fixtures.catalog().exercise("H.3")
         let data = try Fixtures.history()
-        XCTAssertTrue(HistoryQuiz.grade(exercise, answers: "kubernetes: [", data: data)[0].seen.contains("does not parse"))
+        XCTAssertTrue(
+            HistoryQuiz.grade(exercise, answers: "kubernetes: [", data: data)[0].seen.contains("does not parse"))
         XCTAssertTrue(HistoryQuiz.grade(exercise, answers: nil, data: data)[0].seen.contains("missing"))
     }
 
@@ -38,11 +42,13 @@ extension HistoryQuizTests {
     func testAnswersWhoseKeysAreNotWordsAreGradedNotCrashedOn() throws {
         let exercise = try Fixtures.catalog().exercise("H.1")
         let data = try Fixtures.history()
-        let outcomes = HistoryQuiz.grade(exercise, answers: "[e52.1 C, B]: 1\n{a: b}: [C]\njails: [D, A, B, C]\n", data: data)
+        let outcomes = HistoryQuiz.grade(
+            exercise, answers: "[e52.1 C, B]: 1\n{a: b}: [C]\njails: [D, A, B, C]\n", data: data)
         XCTAssertEqual(outcomes.first { $0.check == "jails" }?.passed, true, "the ordinary keys are still read")
         let kernel = try Fixtures.catalog().exercise("H.2")
         let versions = HistoryQuiz.grade(kernel, answers: "user-namespaces: 3.10\n", data: data)
-        XCTAssertEqual(versions.first { $0.check == "user-namespaces" }?.seen, "3.10 (not the version that first had it)",
-                       "3.10 is read as written, not as the number 3.1")
+        XCTAssertEqual(
+            versions.first { $0.check == "user-namespaces" }?.seen, "3.10 (not the version that first had it)",
+            "3.10 is read as written, not as the number 3.1")
     }
 }

@@ -9,11 +9,14 @@ final class ReportTests: XCTestCase {
     func report() throws -> GradeReport {
         let exercise = try Fixtures.exercise()
         let hostile = "<b>&\u{1}\u{7}\u{1B}[31m\u{FFFD}\u{FFFD} ]]> #"
-        let failing = Scoring.score(exercise, outcomes: [
-            CheckOutcome("first", passed: false, expected: "a \"quoted\" thing\nover two lines", seen: hostile),
-        ], hintsShown: ["first": 1], language: .en, seconds: 0.25)
-        let passing = Scoring.score(exercise, outcomes: exercise.checks.map { CheckOutcome($0.id, passed: true, expected: "", seen: "") },
-                                    language: .en, seconds: 1.5)
+        let failing = Scoring.score(
+            exercise,
+            outcomes: [
+                CheckOutcome("first", passed: false, expected: "a \"quoted\" thing\nover two lines", seen: hostile)
+            ], hintsShown: ["first": 1], language: .en, seconds: 0.25)
+        let passing = Scoring.score(
+            exercise, outcomes: exercise.checks.map { CheckOutcome($0.id, passed: true, expected: "", seen: "") },
+            language: .en, seconds: 1.5)
         return GradeReport(exercises: [passing, failing])
     }
 
@@ -83,7 +86,9 @@ final class ReportTests: XCTestCase {
         let text = ReportRenderer.text(try report(), style: .init(enabled: false))
         XCTAssertTrue(text.contains("expected: a \"quoted\" thing"))
         XCTAssertFalse(text.contains("hint one"), "the hint is asked for, not printed")
-        XCTAssertEqual(text.components(separatedBy: "hint:     for a hint, run contlab hint ").count - 1, 1, "named once per failing exercise: \(text)")
+        XCTAssertEqual(
+            text.components(separatedBy: "hint:     for a hint, run contlab hint ").count - 1, 1,
+            "named once per failing exercise: \(text)")
         XCTAssertTrue(text.hasSuffix("3/6 points, 1 of 2 exercises complete\n"))
     }
 
@@ -94,6 +99,8 @@ final class ReportTests: XCTestCase {
         let decoded = try JSONDecoder().decode(GradeReport.self, from: Data(ReportRenderer.json(report).utf8))
         XCTAssertEqual(decoded.hintsUsed, 2)
         XCTAssertEqual(decoded.points, report.points)
-        XCTAssertNil(try JSONDecoder().decode(GradeReport.self, from: Data(#"{"exercises": []}"#.utf8)).hintsUsed, "an older report has none")
+        XCTAssertNil(
+            try JSONDecoder().decode(GradeReport.self, from: Data(#"{"exercises": []}"#.utf8)).hintsUsed,
+            "an older report has none")
     }
 }

@@ -5,7 +5,8 @@ final class WorkspaceTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-grade-ws-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contlab-grade-ws-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     }
 
     override func tearDown() {
@@ -14,12 +15,16 @@ final class WorkspaceTests: XCTestCase {
 
     func testCreateLaysOutTasksAndStarters() throws {
         let catalog = try Fixtures.catalog()
-        let workspace = try Workspace.create(at: directory, catalog: catalog) { _, _, text in text.replacingOccurrences(of: "{{questions}}", with: "Q") }
+        let workspace = try Workspace.create(at: directory, catalog: catalog) { _, _, text in
+            text.replacingOccurrences(of: "{{questions}}", with: "Q")
+        }
         for exercise in catalog.exercises {
             let folder = workspace.folder(for: exercise)
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("TASK.md").path))
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("TASK.zh.md").path))
-            for file in exercise.files { XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path)) }
+            for file in exercise.files {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path))
+            }
         }
         let sub = workspace.folder(for: catalog.exercises[0])
         XCTAssertEqual(try Workspace.find(from: sub).root.path, workspace.root.path)
@@ -53,7 +58,8 @@ final class WorkspaceTests: XCTestCase {
         try workspace.saveProgress(progress)
         XCTAssertEqual(workspace.loadProgress(), progress)
         // Progress lives in .contlab/, nowhere near the student's files.
-        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(".contlab/progress.json").path))
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent(".contlab/progress.json").path))
     }
 
     func testADamagedProgressFileReadsAsNoProgress() throws {

@@ -22,7 +22,7 @@ public enum FuzzTargets {
         ("recipe", recipe),
         ("lesson", lesson),
         ("history", history),
-        ("exercise-files", exerciseFiles),
+        ("exercise-files", exerciseFiles)
     ]
 
     public static func named(_ name: String) -> (([UInt8]) -> Void)? { all.first { $0.name == name }?.run }
@@ -65,7 +65,8 @@ public enum FuzzTargets {
 
     /// events.yaml (with empty technologies and labels), parsed and checked.
     static func history(_ bytes: [UInt8]) {
-        _ = HistoryData.check(events: String(decoding: bytes, as: UTF8.self), technologies: "technologies: []\n", labels: "labels: {}\n")
+        _ = HistoryData.check(
+            events: String(decoding: bytes, as: UTF8.self), technologies: "technologies: []\n", labels: "labels: {}\n")
     }
 
     /// What students and teachers hand in: answers.yaml, what a probe printed inside a
@@ -80,10 +81,12 @@ public enum FuzzTargets {
 
     /// H.1 and the checkout's history data, read once.
     static let historyQuiz: (exercise: Exercise, data: HistoryData)? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+            .standardizedFileURL
         guard let catalog = try? ExerciseCatalog.load(from: root.appendingPathComponent("exercises")),
-              let exercise = try? catalog.exercise("H.1"),
-              let data = try? HistoryData.load(from: root.appendingPathComponent("lessons/history")) else { return nil }
+            let exercise = try? catalog.exercise("H.1"),
+            let data = try? HistoryData.load(from: root.appendingPathComponent("lessons/history"))
+        else { return nil }
         return (exercise, data)
     }()
 }

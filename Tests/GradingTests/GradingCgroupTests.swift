@@ -33,7 +33,8 @@ final class GradingCgroupTests: XCTestCase {
 
     func testHybridUsesEachControllerWhereItIs() throws {
         // These lab machines: memory and pids on v1, a cgroup2 mount with only hugetlb.
-        let hierarchy = CgroupHierarchy(v1: ["memory": base + "/memory", "pids": base + "/pids"], v2: base + "/unified", v2Controllers: ["hugetlb"])
+        let hierarchy = CgroupHierarchy(
+            v1: ["memory": base + "/memory", "pids": base + "/pids"], v2: base + "/unified", v2Controllers: ["hugetlb"])
         let cgroup = try GradingCgroup(controllers: ["memory", "pids"], hierarchy: hierarchy)
         XCTAssertEqual(cgroup.work("memory"), base + "/memory/\(cgroup.name)/work")
         XCTAssertEqual(cgroup.version("memory"), 1)
@@ -46,19 +47,25 @@ final class GradingCgroupTests: XCTestCase {
     /// hierarchies contlab-runc will use for it too (devices, freezer), where the host has them,
     /// so that its removal leaves nothing there; only memory and pids are lent.
     func testOptionalHierarchiesAreMadeWhereTheHostHasThem() throws {
-        let hybrid = CgroupHierarchy(v1: ["memory": base + "/memory", "pids": base + "/pids", "devices": base + "/devices"],
-                                     v2: base + "/unified", v2Controllers: ["hugetlb"])
+        let hybrid = CgroupHierarchy(
+            v1: ["memory": base + "/memory", "pids": base + "/pids", "devices": base + "/devices"],
+            v2: base + "/unified", v2Controllers: ["hugetlb"])
         try FileManager.default.createDirectory(atPath: base + "/devices", withIntermediateDirectories: true)
-        let cgroup = try GradingCgroup(controllers: ["memory", "pids"], optional: ["devices", "freezer"], hierarchy: hybrid)
+        let cgroup = try GradingCgroup(
+            controllers: ["memory", "pids"], optional: ["devices", "freezer"], hierarchy: hybrid)
         XCTAssertEqual(cgroup.runnerPath, "/\(cgroup.name)/runner")
-        XCTAssertEqual(cgroup.runners(["memory", "pids"]), [base + "/memory/\(cgroup.name)/runner", base + "/pids/\(cgroup.name)/runner"])
+        XCTAssertEqual(
+            cgroup.runners(["memory", "pids"]),
+            [base + "/memory/\(cgroup.name)/runner", base + "/pids/\(cgroup.name)/runner"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: base + "/devices/\(cgroup.name)/runner"))
         cgroup.destroy()
         XCTAssertFalse(FileManager.default.fileExists(atPath: base + "/devices/\(cgroup.name)"))
 
         let v2 = CgroupHierarchy(v1: [:], v2: base + "/unified", v2Controllers: ["memory", "pids"])
-        let unified = try GradingCgroup(controllers: ["memory", "pids"], optional: ["devices", "freezer"], hierarchy: v2)
-        XCTAssertEqual(unified.runners(["memory", "pids"]), [base + "/unified/\(unified.name)/runner"], "one tree on v2")
+        let unified = try GradingCgroup(
+            controllers: ["memory", "pids"], optional: ["devices", "freezer"], hierarchy: v2)
+        XCTAssertEqual(
+            unified.runners(["memory", "pids"]), [base + "/unified/\(unified.name)/runner"], "one tree on v2")
         unified.destroy()
         XCTAssertFalse(FileManager.default.fileExists(atPath: base + "/unified/\(unified.name)"))
     }

@@ -8,7 +8,8 @@ final class SandboxTests: XCTestCase {
         let sandbox = Sandbox(rootfs: "/tree", args: ["/bin/sh"], timeout: 5)
         let spec = sandbox.spec()
         XCTAssertEqual(spec.root, Spec.Root(path: "/tree", readonly: true))
-        XCTAssertEqual(Set(spec.linux?.namespaces?.map(\.type) ?? []), ["pid", "network", "ipc", "uts", "mount", "cgroup", "user"])
+        XCTAssertEqual(
+            Set(spec.linux?.namespaces?.map(\.type) ?? []), ["pid", "network", "ipc", "uts", "mount", "cgroup", "user"])
         // Root inside is 65,536 ids no host account has.
         XCTAssertEqual(spec.linux?.uidMappings, [Spec.IDMapping(containerID: 0, hostID: sandbox.idBase, size: 65_536)])
         XCTAssertEqual(spec.linux?.gidMappings, spec.linux?.uidMappings)
@@ -35,18 +36,23 @@ final class SandboxTests: XCTestCase {
         let spec = sandbox.spec()
         let bounding = spec.process?.capabilities?.bounding ?? []
         XCTAssertTrue(bounding.contains("CAP_SYS_ADMIN"))
-        for kept in ["CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_TIME", "CAP_SYSLOG", "CAP_BPF", "CAP_SYS_BOOT", "CAP_NET_ADMIN"] {
+        for kept in [
+            "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_TIME", "CAP_SYSLOG", "CAP_BPF", "CAP_SYS_BOOT", "CAP_NET_ADMIN"
+        ] {
             XCTAssertFalse(bounding.contains(kept), kept)
         }
         XCTAssertEqual(spec.linux?.maskedPaths, [])
-        XCTAssertTrue(spec.linux?.namespaces?.contains { $0.type == "user" } ?? false, "nested or not, in a user namespace")
+        XCTAssertTrue(
+            spec.linux?.namespaces?.contains { $0.type == "user" } ?? false, "nested or not, in a user namespace")
         let bind = spec.mounts?.first { $0.destination == "/exercise" }
         XCTAssertEqual(bind?.options, ["bind", "nosuid", "nodev", "ro"])
     }
 
     func testACgroupLendingSandboxIsPlacedAndMayWriteOnlyItsOwnCgroup() {
         var sandbox = Sandbox(rootfs: "/tree", args: ["/bin/sh"], timeout: 5)
-        XCTAssertEqual(sandbox.spec().mounts?.first { $0.type == "cgroup" }?.options?.contains("ro"), true, "read-only unless lent")
+        XCTAssertEqual(
+            sandbox.spec().mounts?.first { $0.type == "cgroup" }?.options?.contains("ro"), true, "read-only unless lent"
+        )
         XCTAssertNil(sandbox.spec().linux?.cgroupsPath)
         sandbox.cgroupsPath = "/contlab-grade-1-2/runner"
         sandbox.writableCgroups = true
@@ -54,7 +60,8 @@ final class SandboxTests: XCTestCase {
         XCTAssertEqual(spec.linux?.cgroupsPath, "/contlab-grade-1-2/runner")
         XCTAssertEqual(spec.mounts?.first { $0.type == "cgroup" }?.options?.contains("ro"), false)
         XCTAssertEqual(spec.linux?.resources?.memory?.limit, 256 << 20, "the container's own limits stay")
-        XCTAssertTrue(spec.linux?.namespaces?.contains { $0.type == "cgroup" } ?? false, "it sees its own cgroup as the root")
+        XCTAssertTrue(
+            spec.linux?.namespaces?.contains { $0.type == "cgroup" } ?? false, "it sees its own cgroup as the root")
         XCTAssertTrue(Sandbox.mayHandOver("/sys/fs/cgroup/memory/contlab-grade-1-2/runner"))
         XCTAssertFalse(Sandbox.mayHandOver("/sys/fs/cgroup/memory"))
     }
@@ -97,8 +104,11 @@ final class SandboxTests: XCTestCase {
         XCTAssertTrue(Sandbox.mayHandOver("/tmp/contlab-grade-work-AbC123", temporary: tmp))
         XCTAssertTrue(Sandbox.mayHandOver("/tmp/contlab-grade-work-AbC123/exercise", temporary: tmp))
         XCTAssertTrue(Sandbox.mayHandOver("/sys/fs/cgroup/memory/contlab-grade-42-beef/work", temporary: tmp))
-        for path in ["/usr", "/", "/tmp", "/var/lib/contlab/rootfs/busybox/6d50d8a509fe", "/work/main/bin/contlab",
-                     "/tmp/contlab-grade-x/../../usr", "/tmp/other/contlab-grade-x", "/sys/fs/cgroup/memory", "/home/ana/contlab-grade-x"] {
+        for path in [
+            "/usr", "/", "/tmp", "/var/lib/contlab/rootfs/busybox/6d50d8a509fe", "/work/main/bin/contlab",
+            "/tmp/contlab-grade-x/../../usr", "/tmp/other/contlab-grade-x", "/sys/fs/cgroup/memory",
+            "/home/ana/contlab-grade-x"
+        ] {
             XCTAssertFalse(Sandbox.mayHandOver(path, temporary: tmp), path)
         }
         XCTAssertThrowsError(try Sandbox.handOver("/usr", to: 0x4000_0000)) { error in

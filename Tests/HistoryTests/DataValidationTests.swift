@@ -93,9 +93,11 @@ final class DataValidationTests: XCTestCase {
 
     func testTheIssuesTechnologiesAllHaveEntries() throws {
         let data = try Fixtures.data()
-        let wanted = ["chroot", "jail", "vserver", "zones", "openvz", "cgroups", "namespaces", "lxc", "warden",
-                      "lmctfy", "docker", "libcontainer", "rkt", "oci", "runc", "containerd", "cri", "cri-o",
-                      "podman", "gvisor", "kata", "kubernetes"]
+        let wanted = [
+            "chroot", "jail", "vserver", "zones", "openvz", "cgroups", "namespaces", "lxc", "warden",
+            "lmctfy", "docker", "libcontainer", "rkt", "oci", "runc", "containerd", "cri", "cri-o",
+            "podman", "gvisor", "kata", "kubernetes"
+        ]
         for id in wanted {
             XCTAssertNotNil(data.technology(id: id), "technologies.yaml lacks \(id)")
         }
@@ -105,19 +107,23 @@ final class DataValidationTests: XCTestCase {
         // A line break inside Chinese text must not leave a space between two characters.
         for event in try Fixtures.data().events {
             let text = event.description.zh
-            XCTAssertNil(text.range(of: #"[\p{Han}，。、：；）] [\p{Han}（]"#, options: .regularExpression),
-                         "\(event.id): \(text)")
+            XCTAssertNil(
+                text.range(of: #"[\p{Han}，。、：；）] [\p{Han}（]"#, options: .regularExpression),
+                "\(event.id): \(text)")
         }
     }
 
     // MARK: broken fixtures
 
     /// The issues found after `edit` changes one of the real files.
-    private func issues(events: (String) -> String = { $0 }, technologies: (String) -> String = { $0 },
-                        labels: (String) -> String = { $0 }) throws -> [DataIssue] {
-        let (_, issues) = HistoryData.check(events: events(try Fixtures.text("events.yaml")),
-                                            technologies: technologies(try Fixtures.text("technologies.yaml")),
-                                            labels: labels(try Fixtures.text("labels.yaml")))
+    private func issues(
+        events: (String) -> String = { $0 }, technologies: (String) -> String = { $0 },
+        labels: (String) -> String = { $0 }
+    ) throws -> [DataIssue] {
+        let (_, issues) = HistoryData.check(
+            events: events(try Fixtures.text("events.yaml")),
+            technologies: technologies(try Fixtures.text("technologies.yaml")),
+            labels: labels(try Fixtures.text("labels.yaml")))
         return issues
     }
 
@@ -128,11 +134,15 @@ final class DataValidationTests: XCTestCase {
         }
     }
 
-    private func assertIssue(_ issues: [DataIssue], file: String, entry: String, field: String,
-                             mentioning words: [String] = [], line: UInt = #line) {
+    private func assertIssue(
+        _ issues: [DataIssue], file: String, entry: String, field: String,
+        mentioning words: [String] = [], line: UInt = #line
+    ) {
         let match = issues.first { $0.file == file && $0.entry == entry && $0.field == field }
-        XCTAssertNotNil(match, "no issue for \(file) / \(entry) / \(field) in:\n" + issues.map(\.description).joined(separator: "\n"),
-                        line: line)
+        XCTAssertNotNil(
+            match,
+            "no issue for \(file) / \(entry) / \(field) in:\n" + issues.map(\.description).joined(separator: "\n"),
+            line: line)
         for word in words {
             XCTAssertTrue(match?.message.contains(word) ?? false, "\(match?.message ?? "") lacks \(word)", line: line)
         }
@@ -144,48 +154,66 @@ final class DataValidationTests: XCTestCase {
 
     func testInvalidDateNamesFileEntryAndField() throws {
         let found = try issues(events: replacing(#"date: "2008-08""#, with: #"date: "2008-13""#))
-        assertIssue(found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "date", mentioning: ["2008-13"])
+        assertIssue(
+            found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "date", mentioning: ["2008-13"])
     }
 
     func testEventsOutOfOrderAreReported() throws {
         let found = try issues(events: replacing(#"date: "2011-07""#, with: #"date: "2011-12""#))
-        assertIssue(found, file: "lessons/history/events.yaml", entry: "event 2011-warden", field: "date", mentioning: ["order"])
+        assertIssue(
+            found, file: "lessons/history/events.yaml", entry: "event 2011-warden", field: "date", mentioning: ["order"]
+        )
     }
 
     func testEventIDMustMatchItsYear() throws {
         let found = try issues(events: replacing("id: 2008-lxc", with: "id: 2009-lxc"))
-        assertIssue(found, file: "lessons/history/events.yaml", entry: "event 2009-lxc", field: "id", mentioning: ["2008"])
+        assertIssue(
+            found, file: "lessons/history/events.yaml", entry: "event 2009-lxc", field: "id", mentioning: ["2008"])
     }
 
     func testUnknownTechnologyIsReportedWithASuggestion() throws {
-        let found = try issues(events: replacing("tech: [lxc]\n    kind: runtime\n    title:\n      en: \"LXC 0.1.0",
-                                                 with: "tech: [lcx]\n    kind: runtime\n    title:\n      en: \"LXC 0.1.0"))
-        assertIssue(found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "tech", mentioning: ["lcx", "lxc"])
+        let found = try issues(
+            events: replacing(
+                "tech: [lxc]\n    kind: runtime\n    title:\n      en: \"LXC 0.1.0",
+                with: "tech: [lcx]\n    kind: runtime\n    title:\n      en: \"LXC 0.1.0"))
+        assertIssue(
+            found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "tech",
+            mentioning: ["lcx", "lxc"])
     }
 
     func testMissingChineseIsReported() throws {
         let found = try issues(events: replacing(#"      zh: "LXC 0.1.0 用主线内核的零件拼出容器""#, with: ""))
-        assertIssue(found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "title.zh", mentioning: ["missing"])
+        assertIssue(
+            found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "title.zh",
+            mentioning: ["missing"])
     }
 
     func testEnglishInTheChineseFieldIsReported() throws {
-        let found = try issues(events: replacing(#"zh: "LXC 0.1.0 用主线内核的零件拼出容器""#,
-                                                 with: #"zh: "LXC 0.1.0 builds containers""#))
+        let found = try issues(
+            events: replacing(
+                #"zh: "LXC 0.1.0 用主线内核的零件拼出容器""#,
+                with: #"zh: "LXC 0.1.0 builds containers""#))
         assertIssue(found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "title.zh")
     }
 
     func testUnsourcedEventIsReported() throws {
-        let found = try issues(events: replacing("""
-                  - "https://github.com/lxc/lxc/tree/lxc_0_1_0"
-                  - "lxc/lxc git history: Initial revision by Daniel Lezcano, 6 August 2008"
-            """, with: ""))
+        let found = try issues(
+            events: replacing(
+                """
+                      - "https://github.com/lxc/lxc/tree/lxc_0_1_0"
+                      - "lxc/lxc git history: Initial revision by Daniel Lezcano, 6 August 2008"
+                """, with: ""))
         assertIssue(found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "sources")
     }
 
     func testMisspelledFieldIsReported() throws {
-        let found = try issues(events: replacing("    kind: runtime\n    title:\n      en: \"LXC 0.1.0",
-                                                 with: "    kind: runtime\n    titel: x\n    title:\n      en: \"LXC 0.1.0"))
-        assertIssue(found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "titel", mentioning: ["unknown field"])
+        let found = try issues(
+            events: replacing(
+                "    kind: runtime\n    title:\n      en: \"LXC 0.1.0",
+                with: "    kind: runtime\n    titel: x\n    title:\n      en: \"LXC 0.1.0"))
+        assertIssue(
+            found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "titel",
+            mentioning: ["unknown field"])
     }
 
     func testKernelFeatureWithoutKernelIsReported() throws {
@@ -200,27 +228,33 @@ final class DataValidationTests: XCTestCase {
             let block = String(text[start.lowerBound..<end.lowerBound])
             return text.replacingCharacters(in: start.lowerBound..<end.lowerBound, with: block + block)
         })
-        assertIssue(found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "id", mentioning: ["duplicates"])
+        assertIssue(
+            found, file: "lessons/history/events.yaml", entry: "event 2008-lxc", field: "id", mentioning: ["duplicates"]
+        )
     }
 
     func testOneSidedLinkIsReported() throws {
         let found = try issues(technologies: replacing("    led-to: [warden, docker]", with: "    led-to: [docker]"))
-        assertIssue(found, file: "lessons/history/technologies.yaml", entry: "technology warden", field: "borrowed-from",
-                    mentioning: ["lxc"])
+        assertIssue(
+            found, file: "lessons/history/technologies.yaml", entry: "technology warden", field: "borrowed-from",
+            mentioning: ["lxc"])
     }
 
     func testUnknownIsolationLevelIsReported() throws {
-        let found = try issues(technologies: replacing(
-            #"isolates: {filesystem: partial, processes: "no", network: "no", users: "no", resources: "no"}"#,
-            with: #"isolates: {filesystem: sorta, processes: "no", network: "no", users: "no", resources: "no"}"#))
-        assertIssue(found, file: "lessons/history/technologies.yaml", entry: "technology chroot",
-                    field: "isolates.filesystem", mentioning: ["sorta"])
+        let found = try issues(
+            technologies: replacing(
+                #"isolates: {filesystem: partial, processes: "no", network: "no", users: "no", resources: "no"}"#,
+                with: #"isolates: {filesystem: sorta, processes: "no", network: "no", users: "no", resources: "no"}"#))
+        assertIssue(
+            found, file: "lessons/history/technologies.yaml", entry: "technology chroot",
+            field: "isolates.filesystem", mentioning: ["sorta"])
     }
 
     func testMissingInterfaceTextIsReported() throws {
         let found = try issues(labels: replacing(#"  led-to:            {en: "Led to", zh: "影响了"}"#, with: ""))
-        XCTAssertTrue(found.contains { $0.file == "lessons/history/labels.yaml" && $0.field == "led-to" },
-                      found.map(\.description).joined(separator: "\n"))
+        XCTAssertTrue(
+            found.contains { $0.file == "lessons/history/labels.yaml" && $0.field == "led-to" },
+            found.map(\.description).joined(separator: "\n"))
     }
 
     func testYAMLSyntaxErrorNamesTheLine() throws {

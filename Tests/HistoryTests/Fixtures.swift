@@ -19,8 +19,14 @@ enum Fixtures {
         do {
             return try HistoryData.check(directory: dataDirectory)
         } catch {
-            return (nil, [DataIssue(file: dataDirectory.path, line: nil, entry: "directory", field: "",
-                                    message: String(describing: error))])
+            return (
+                nil,
+                [
+                    DataIssue(
+                        file: dataDirectory.path, line: nil, entry: "directory", field: "",
+                        message: String(describing: error))
+                ]
+            )
         }
     }()
 
@@ -28,8 +34,9 @@ enum Fixtures {
     static func data(file: StaticString = #filePath, line: UInt = #line) throws -> HistoryData {
         let (data, issues) = checked
         guard let data, issues.isEmpty else {
-            XCTFail("the history data has problems:\n" + issues.map(\.description).joined(separator: "\n"),
-                    file: file, line: line)
+            XCTFail(
+                "the history data has problems:\n" + issues.map(\.description).joined(separator: "\n"),
+                file: file, line: line)
             throw XCTSkip("history data did not load")
         }
         return data

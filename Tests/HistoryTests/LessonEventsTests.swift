@@ -67,9 +67,11 @@ final class LessonEventsTests: XCTestCase {
         var lines = text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
         if let first = lines.first, first.hasPrefix("\u{FEFF}") { lines[0] = String(first.dropFirst()) }
         guard lines.first?.trimmingCharacters(in: .whitespaces) == "---" else { return nil }
-        guard let end = lines.indices.dropFirst().first(where: {
-            ["---", "..."].contains(lines[$0].trimmingCharacters(in: .whitespaces))
-        }) else { return nil }
+        guard
+            let end = lines.indices.dropFirst().first(where: {
+                ["---", "..."].contains(lines[$0].trimmingCharacters(in: .whitespaces))
+            })
+        else { return nil }
         return lines[1..<end].joined(separator: "\n")
     }
 
@@ -77,7 +79,8 @@ final class LessonEventsTests: XCTestCase {
         let lessons = try lessonFiles()
         XCTAssertGreaterThanOrEqual(lessons.count, 16, "expected the lessons under \(Self.lessonsDirectory.path)")
         for language in ["en", "zh"] {
-            XCTAssertTrue(lessons.contains { $0.path.hasPrefix("lessons/\(language)/") }, "no lessons in lessons/\(language)")
+            XCTAssertTrue(
+                lessons.contains { $0.path.hasPrefix("lessons/\(language)/") }, "no lessons in lessons/\(language)")
         }
         XCTAssertTrue(lessons.contains { !$0.events.isEmpty }, "no lesson lists any events; is the front matter read?")
     }
@@ -90,7 +93,8 @@ final class LessonEventsTests: XCTestCase {
         for lesson in try lessonFiles() {
             for id in lesson.events where !ids.contains(id) {
                 let near = Suggestions.nearest(to: id, among: known)
-                XCTFail("\(lesson.path): events lists \(id), which is not an event in lessons/history/events.yaml"
+                XCTFail(
+                    "\(lesson.path): events lists \(id), which is not an event in lessons/history/events.yaml"
                         + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
             }
             XCTAssertEqual(Set(lesson.events).count, lesson.events.count, "\(lesson.path): events lists an id twice")
@@ -101,8 +105,9 @@ final class LessonEventsTests: XCTestCase {
         let data = try Fixtures.data()
         let known = Set(data.labels.lessons)
         for lesson in try lessonFiles() {
-            XCTAssertTrue(known.contains(lesson.id),
-                          "\(lesson.path): lesson id \(lesson.id) is not in the lessons list of lessons/history/labels.yaml")
+            XCTAssertTrue(
+                known.contains(lesson.id),
+                "\(lesson.path): lesson id \(lesson.id) is not in the lessons list of lessons/history/labels.yaml")
         }
     }
 
@@ -112,8 +117,10 @@ final class LessonEventsTests: XCTestCase {
         for lesson in try lessonFiles() {
             for id in lesson.events {
                 guard let event = events[id] else { continue }  // reported by testEveryEventALessonListsExists
-                XCTAssertTrue(event.lessons.contains(lesson.id),
-                              "\(lesson.path) lists \(id), but that event's lessons in lessons/history/events.yaml are [\(event.lessons.joined(separator: ", "))]; add \(lesson.id)")
+                XCTAssertTrue(
+                    event.lessons.contains(lesson.id),
+                    "\(lesson.path) lists \(id), but that event's lessons in lessons/history/events.yaml are [\(event.lessons.joined(separator: ", "))]; add \(lesson.id)"
+                )
             }
         }
     }

@@ -9,6 +9,7 @@ final class QueryYearTests: XCTestCase {
         XCTAssertEqual(HistoryData.currentYear(HistoryData.sourceDate(["SOURCE_DATE_EPOCH": "946684800"])), 2000)
         let now = Calendar(identifier: .gregorian).component(.year, from: Date())
         XCTAssertEqual(HistoryData.currentYear(HistoryData.sourceDate([:])), now)
-        XCTAssertEqual(HistoryData.currentYear(HistoryData.sourceDate(["SOURCE_DATE_EPOCH": "soon"])), now, "not a number: now")
+        XCTAssertEqual(
+            HistoryData.currentYear(HistoryData.sourceDate(["SOURCE_DATE_EPOCH": "soon"])), now, "not a number: now")
     }
 }

@@ -3,7 +3,7 @@
 import ContlabCore
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import TextKit
 import XCTest
@@ -25,8 +25,10 @@ final class SVGScan: NSObject, XMLParserDelegate {
     private var group: (id: String, date: String)?
     private var label: (x: Double, y: Double, size: Double, width: Double)?
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
-                qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+        qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
         if root == nil { root = name }
         func number(_ key: String) -> Double { Double(attributes[key] ?? "") ?? .nan }
         if name == "g", let id = attributes["id"], id.hasPrefix("event-") {
@@ -34,7 +36,9 @@ final class SVGScan: NSObject, XMLParserDelegate {
             group = (String(id.dropFirst("event-".count)), attributes["data-date"] ?? "")
         }
         if name == "g", let kind = attributes["data-kind"], attributes["class"] == "lane" { lanes.append(kind) }
-        if name == "path", attributes["class"] == "link", let from = attributes["data-from"], let to = attributes["data-to"] {
+        if name == "path", attributes["class"] == "link", let from = attributes["data-from"],
+            let to = attributes["data-to"]
+        {
             links.append((from, to))
         }
         if name == "circle", let group {
@@ -67,8 +71,9 @@ final class SVGScan: NSObject, XMLParserDelegate {
         let parser = XMLParser(data: Data(svg.utf8))
         parser.delegate = scan
         if !parser.parse() {
-            XCTFail("SVG is not well-formed XML at line \(parser.lineNumber): \(parser.parserError.map { "\($0)" } ?? "?")",
-                    file: file, line: line)
+            XCTFail(
+                "SVG is not well-formed XML at line \(parser.lineNumber): \(parser.parserError.map { "\($0)" } ?? "?")",
+                file: file, line: line)
         }
         return scan
     }
@@ -99,7 +104,8 @@ final class SVGTests: XCTestCase {
         let data = try Fixtures.data()
         let selection = try data.timeline(TimelineQuery(from: 2005, to: 2009, tag: "kernel"), currentYear: year)
         let scan = SVGScan.parse(SVGRenderer(data: data, language: .en).timeline(selection))
-        let expected = data.events.filter { (2005...2009).contains($0.date.year) && $0.tags.contains("kernel") }.map(\.id)
+        let expected = data.events.filter { (2005...2009).contains($0.date.year) && $0.tags.contains("kernel") }.map(
+            \.id)
         XCTAssertFalse(expected.isEmpty)
         XCTAssertEqual(scan.eventIDs.sorted(), expected.sorted())
     }
@@ -122,11 +128,14 @@ final class SVGTests: XCTestCase {
             let points = scan.marks.map { (t: TimeAxisLayout.position(HistoryDate(parsing: $0.date)!), x: $0.x) }
                 .sorted { $0.t < $1.t }
             XCTAssertEqual(points.count, selection.events.count)
-            guard let first = points.first, let last = points.last, last.t > first.t else { return XCTFail("too few marks") }
+            guard let first = points.first, let last = points.last, last.t > first.t else {
+                return XCTFail("too few marks")
+            }
             let slope = (last.x - first.x) / (last.t - first.t)
             XCTAssertGreaterThan(slope, 0)
             for point in points {
-                XCTAssertEqual(point.x, first.x + slope * (point.t - first.t), accuracy: 0.15, "a mark off the time scale")
+                XCTAssertEqual(
+                    point.x, first.x + slope * (point.t - first.t), accuracy: 0.15, "a mark off the time scale")
             }
             // A year is as wide everywhere: the picture spans from..to+1 over the same plot width.
             XCTAssertEqual(slope * Double(selection.to + 1 - selection.from), 1600 - 40 - 190, accuracy: 0.5)
@@ -160,7 +169,8 @@ final class SVGTests: XCTestCase {
                 XCTAssertGreaterThan(scan.labels.count, 10)
                 typealias Box = (x0: Double, x1: Double, y0: Double, y1: Double)
                 let labels: [Box] = scan.labels.map { label in
-                    XCTAssertEqual(label.width, SVGRenderer.estimate(label.text, size: label.size), accuracy: 0.06, label.text)
+                    XCTAssertEqual(
+                        label.width, SVGRenderer.estimate(label.text, size: label.size), accuracy: 0.06, label.text)
                     return (label.x, label.x + label.width, label.y - label.size, label.y + label.size * 0.25)
                 }
                 let marks: [Box] = scan.marks.map { ($0.x - $0.r, $0.x + $0.r, $0.y - $0.r, $0.y + $0.r) }

@@ -7,7 +7,8 @@ import XCTest
 
 final class ShowCompareSearchTests: XCTestCase {
     func renderer(_ language: Language = .en, width: Int = 100, color: Bool = false) throws -> TerminalRenderer {
-        TerminalRenderer(data: try Fixtures.data(), options: RenderOptions(language: language, width: width, color: color))
+        TerminalRenderer(
+            data: try Fixtures.data(), options: RenderOptions(language: language, width: width, color: color))
     }
 
     func assertFits(_ text: String, _ width: Int, line: UInt = #line) {
@@ -57,7 +58,9 @@ final class ShowCompareSearchTests: XCTestCase {
         XCTAssertEqual(try data.resolveTechnology("CRI-O").id, "cri-o")
         XCTAssertEqual(try data.resolveTechnology("Kata Containers").id, "kata")
         XCTAssertThrowsError(try data.resolveTechnology("cri0")) { error in
-            guard case HistoryError.unknownTechnology(let given, let suggestions, let known) = error else { return XCTFail("\(error)") }
+            guard case HistoryError.unknownTechnology(let given, let suggestions, let known) = error else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(given, "cri0")
             XCTAssertTrue(suggestions.contains("cri") && suggestions.contains("cri-o"), "\(suggestions)")
             XCTAssertEqual(known.count, data.technologies.count)
@@ -117,7 +120,8 @@ final class ShowCompareSearchTests: XCTestCase {
 
     func testCompareJSON() throws {
         let data = try Fixtures.data()
-        let json = try JSONRenderer(data: data, language: .zh).comparison(try ["vserver", "lxc"].map(data.resolveTechnology))
+        let json = try JSONRenderer(data: data, language: .zh).comparison(
+            try ["vserver", "lxc"].map(data.resolveTechnology))
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let technologies = try XCTUnwrap(object["technologies"] as? [[String: Any]])
         XCTAssertEqual(technologies.compactMap { $0["id"] as? String }, ["vserver", "lxc"])
@@ -141,7 +145,9 @@ final class ShowCompareSearchTests: XCTestCase {
         XCTAssertTrue(ids.contains("2013-user-namespaces"))
         XCTAssertTrue(ids.contains("2007-user-namespace-begins"))
         for hit in result.events {
-            let text = (hit.event.title.en + " " + hit.event.description.en + " " + hit.event.title.zh + hit.event.description.zh).lowercased()
+            let text =
+                (hit.event.title.en + " " + hit.event.description.en + " " + hit.event.title.zh
+                + hit.event.description.zh).lowercased()
             XCTAssertTrue(text.contains("user") && text.contains("namespace"), hit.event.id)
         }
     }

@@ -45,7 +45,8 @@ final class TimelineTests: XCTestCase {
     }
 
     func testReversedRangeSaysItIsEmptyAndWhy() throws {
-        XCTAssertThrowsError(try Fixtures.data().timeline(TimelineQuery(from: 2020, to: 2000), currentYear: year)) { error in
+        XCTAssertThrowsError(try Fixtures.data().timeline(TimelineQuery(from: 2020, to: 2000), currentYear: year)) {
+            error in
             XCTAssertEqual(error as? HistoryError, .emptyRange(from: 2020, to: 2000))
             let message = String(describing: error)
             XCTAssertTrue(message.contains("empty"), message)
@@ -54,12 +55,15 @@ final class TimelineTests: XCTestCase {
     }
 
     func testRangeWithoutEventsPointsAtTheNearestOnes() throws {
-        XCTAssertThrowsError(try Fixtures.data().timeline(TimelineQuery(from: 1985, to: 1990), currentYear: year)) { error in
+        XCTAssertThrowsError(try Fixtures.data().timeline(TimelineQuery(from: 1985, to: 1990), currentYear: year)) {
+            error in
             let message = String(describing: error)
             XCTAssertTrue(message.contains("between 1985 and 1990"), message)
             XCTAssertTrue(message.contains("1983") && message.contains("1991"), message)
         }
-        XCTAssertThrowsError(try Fixtures.data().timeline(TimelineQuery(from: 2000, to: 2005, technology: "docker"), currentYear: year)) { error in
+        XCTAssertThrowsError(
+            try Fixtures.data().timeline(TimelineQuery(from: 2000, to: 2005, technology: "docker"), currentYear: year)
+        ) { error in
             XCTAssertTrue(String(describing: error).contains("2013"), "\(error)")
         }
     }
@@ -83,8 +87,11 @@ final class TimelineTests: XCTestCase {
         for era in data.eras { XCTAssertTrue(text.contains(era.title.en), era.id) }
         let lines = text.split(separator: "\n").map(String.init)
         for event in data.events {
-            XCTAssertTrue(lines.contains { $0.hasPrefix(event.date.description) && $0.contains(event.title.en)
-                                           && $0.contains(event.technologies[0]) }, event.id)
+            XCTAssertTrue(
+                lines.contains {
+                    $0.hasPrefix(event.date.description) && $0.contains(event.title.en)
+                        && $0.contains(event.technologies[0])
+                }, event.id)
         }
         for kind in EventKind.allCases { XCTAssertTrue(text.contains(kind.glyph + " " + data.labels.kind(kind, .en))) }
         XCTAssertFalse(text.contains("\u{1B}["), "no colour was asked for")
@@ -96,9 +103,11 @@ final class TimelineTests: XCTestCase {
         for language in Language.allCases {
             for width in [40, 60, 80, 132] {
                 for color in [false, true] {
-                    let text = TerminalRenderer(data: data, options: options(language, width: width, color: color)).timeline(selection)
+                    let text = TerminalRenderer(data: data, options: options(language, width: width, color: color))
+                        .timeline(selection)
                     for line in text.split(separator: "\n") {
-                        XCTAssertLessThanOrEqual(Terminal.displayWidth(String(line)), width, "\(language) \(width): \(line)")
+                        XCTAssertLessThanOrEqual(
+                            Terminal.displayWidth(String(line)), width, "\(language) \(width): \(line)")
                     }
                 }
             }

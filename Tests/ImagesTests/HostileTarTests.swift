@@ -6,8 +6,10 @@ import XCTest
 final class HostileTarTests: XCTestCase {
     /// A one-member archive from TarWriter, then `patch` applied to its first header and the
     /// checksum made right again, so only the field under test is wrong.
-    func archive(_ entry: TarEntry = TarEntry(path: "etc/motd", kind: .file, contents: Array("hi\n".utf8)),
-                 pax: [String: String] = [:], patch: (inout [UInt8]) -> Void = { _ in }) -> [UInt8] {
+    func archive(
+        _ entry: TarEntry = TarEntry(path: "etc/motd", kind: .file, contents: Array("hi\n".utf8)),
+        pax: [String: String] = [:], patch: (inout [UInt8]) -> Void = { _ in }
+    ) -> [UInt8] {
         var writer = TarWriter()
         writer.append(entry)
         var member = Array(writer.finish())
@@ -64,7 +66,8 @@ final class HostileTarTests: XCTestCase {
 
     func testTheWellFormedArchiveReads() throws {
         XCTAssertEqual(try TarReader.entries(archive()).first?.contents, Array("hi\n".utf8))
-        XCTAssertEqual(try TarReader.entries(archive(pax: ["mtime": "1700000000.5", "uid": "100000"])).first?.uid, 100000)
+        XCTAssertEqual(
+            try TarReader.entries(archive(pax: ["mtime": "1700000000.5", "uid": "100000"])).first?.uid, 100000)
     }
 
     func testNumbersOutOfRangeAreRefusedByName() {
@@ -74,25 +77,37 @@ final class HostileTarTests: XCTestCase {
         XCTAssertTrue(refusal(archive(pax: ["gid": "99999999999"])).contains("gid 99999999999 is out of range"))
         XCTAssertTrue(refusal(archive(pax: ["size": "9223372036854775807"])).contains("past the end of the archive"))
         // Base-256 ids: negative, and too big for 63 bits.
-        XCTAssertTrue(refusal(archive { block in
-            for i in 108..<116 { block[i] = 0xff }
-        }).contains("negative base-256"))
-        XCTAssertTrue(refusal(archive { block in
-            block[124] = 0x80
-            for i in 125..<136 { block[i] = 0xff }
-        }).contains("too big for 63 bits"))
+        XCTAssertTrue(
+            refusal(
+                archive { block in
+                    for i in 108..<116 { block[i] = 0xff }
+                }
+            ).contains("negative base-256"))
+        XCTAssertTrue(
+            refusal(
+                archive { block in
+                    block[124] = 0x80
+                    for i in 125..<136 { block[i] = 0xff }
+                }
+            ).contains("too big for 63 bits"))
         // 2^32 in base 256: one more than a uid holds.
-        XCTAssertTrue(refusal(archive { block in
-            block[108] = 0x80
-            for i in 109..<116 { block[i] = 0 }
-            block[111] = 1
-        }).contains("member \"etc/motd\": uid 4294967296 is out of range"))
+        XCTAssertTrue(
+            refusal(
+                archive { block in
+                    block[108] = 0x80
+                    for i in 109..<116 { block[i] = 0 }
+                    block[111] = 1
+                }
+            ).contains("member \"etc/motd\": uid 4294967296 is out of range"))
         let device = TarEntry(path: "dev/sda", kind: .blockDevice)
-        XCTAssertTrue(refusal(archive(device) { block in
-            block[329] = 0x80
-            for i in 330..<337 { block[i] = 0 }
-            block[332] = 1
-        }).contains("member \"dev/sda\": device major 4294967296 is out of range"))
+        XCTAssertTrue(
+            refusal(
+                archive(device) { block in
+                    block[329] = 0x80
+                    for i in 330..<337 { block[i] = 0 }
+                    block[332] = 1
+                }
+            ).contains("member \"dev/sda\": device major 4294967296 is out of range"))
     }
 
     func testMalformedPaxRecordsAreRefused() {
@@ -116,7 +131,8 @@ final class GzipLimitTests: XCTestCase {
         let bomb = try Gzip.compress(zeros, level: 9)
         XCTAssertLessThan(bomb.count, 1 << 20, "64 MiB of zeros fit in well under 1 MiB")
         XCTAssertThrowsError(try Gzip.decompress(bomb, limit: 8 << 20)) { error in
-            XCTAssertTrue("\(error)".contains("more than 8 MiB") && "\(error)".contains("CONTLAB_LAYER_LIMIT"), "\(error)")
+            XCTAssertTrue(
+                "\(error)".contains("more than 8 MiB") && "\(error)".contains("CONTLAB_LAYER_LIMIT"), "\(error)")
         }
         XCTAssertEqual(try Gzip.decompress(bomb, limit: 64 << 20).count, 64 << 20, "exactly the limit is allowed")
     }

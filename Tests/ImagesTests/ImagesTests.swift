@@ -7,8 +7,9 @@ import XCTest
 
 final class DigestAndFormatTests: XCTestCase {
     func testDigestOfKnownInput() throws {
-        XCTAssertEqual(Digest.of(Array("abc".utf8)).description,
-                       "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(
+            Digest.of(Array("abc".utf8)).description,
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(Digest.of([UInt8]()).hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 
@@ -24,7 +25,9 @@ final class DigestAndFormatTests: XCTestCase {
             index = end
         }
         pieces.update(long[index...])
-        XCTAssertEqual(pieces.finalize().map { String(format: "%02x", $0) }.joined(), Digest.of(long).hex, "the same digest however the bytes arrive")
+        XCTAssertEqual(
+            pieces.finalize().map { String(format: "%02x", $0) }.joined(), Digest.of(long).hex,
+            "the same digest however the bytes arrive")
     }
 
     func testDigestParsingRefusesOtherForms() {
@@ -47,12 +50,14 @@ final class DigestAndFormatTests: XCTestCase {
         let long = String(repeating: "d", count: 90) + "/" + String(repeating: "f", count: 60)
         let entries = [
             TarEntry(path: "bin", kind: .directory, mode: 0o755, mtime: 1_000),
-            TarEntry(path: "bin/busybox", kind: .file, mode: 0o4755, uid: 0, gid: 0, mtime: 1_001, contents: Array("#!\u{0}".utf8)),
+            TarEntry(
+                path: "bin/busybox", kind: .file, mode: 0o4755, uid: 0, gid: 0, mtime: 1_001,
+                contents: Array("#!\u{0}".utf8)),
             TarEntry(path: "bin/sh", kind: .symlink, mode: 0o777, linkName: "busybox"),
             TarEntry(path: "bin/ash", kind: .hardlink, linkName: "bin/busybox"),
             TarEntry(path: "dev/null", kind: .characterDevice, mode: 0o666, devMajor: 1, devMinor: 3),
             TarEntry(path: long, kind: .file, uid: 100_000_000, contents: [1, 2, 3]),
-            TarEntry(path: "etc/.wh.passwd", kind: .file, mode: 0),
+            TarEntry(path: "etc/.wh.passwd", kind: .file, mode: 0)
         ]
         var writer = TarWriter()
         entries.forEach { writer.append($0) }
@@ -69,7 +74,8 @@ final class DigestAndFormatTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var writer = TarWriter()
         writer.append(TarEntry(path: "a", kind: .directory, mode: 0o755))
-        writer.append(TarEntry(path: "a/" + String(repeating: "x", count: 120), kind: .file, contents: Array("hello\n".utf8)))
+        writer.append(
+            TarEntry(path: "a/" + String(repeating: "x", count: 120), kind: .file, contents: Array("hello\n".utf8)))
         try Data(writer.finish()).write(to: URL(fileURLWithPath: dir + "/t.tar"))
         let listing = try runTool("/bin/tar", ["-tf", dir + "/t.tar"])
         XCTAssertEqual(listing, "a/\na/" + String(repeating: "x", count: 120) + "\n")
@@ -93,8 +99,12 @@ final class DigestAndFormatTests: XCTestCase {
     }
 
     func testLayerPathsThatLeaveTheRootAreRefused() throws {
-        XCTAssertThrowsError(try LayerPath.components("/etc/passwd", layer: "L")) { XCTAssertTrue("\($0)".contains("absolute")) }
-        XCTAssertThrowsError(try LayerPath.components("a/../../etc", layer: "L")) { XCTAssertTrue("\($0)".contains("..")) }
+        XCTAssertThrowsError(try LayerPath.components("/etc/passwd", layer: "L")) {
+            XCTAssertTrue("\($0)".contains("absolute"))
+        }
+        XCTAssertThrowsError(try LayerPath.components("a/../../etc", layer: "L")) {
+            XCTAssertTrue("\($0)".contains(".."))
+        }
         XCTAssertEqual(try LayerPath.components("./a//b/", layer: "L"), ["a", "b"])
         XCTAssertNil(try LayerPath.components("./", layer: "L"))
     }
@@ -103,8 +113,9 @@ final class DigestAndFormatTests: XCTestCase {
         let mount = OverlayMount(lower: ["/l/top", "/l/base"], upper: "/c/upper", work: "/c/work", target: "/c/merged")
         XCTAssertEqual(try mount.options(), "lowerdir=/l/top:/l/base,upperdir=/c/upper,workdir=/c/work")
         XCTAssertThrowsError(try OverlayMount(lower: ["/a:b"], upper: "/u", work: "/w", target: "/m").options())
-        let deep = OverlayMount(lower: Array(repeating: "/var/lib/contlab/layers/" + String(repeating: "a", count: 64), count: 60),
-                                upper: "/u", work: "/w", target: "/m")
+        let deep = OverlayMount(
+            lower: Array(repeating: "/var/lib/contlab/layers/" + String(repeating: "a", count: 64), count: 60),
+            upper: "/u", work: "/w", target: "/m")
         XCTAssertThrowsError(try deep.options()) { XCTAssertTrue("\($0)".contains("4096")) }
     }
 }
@@ -114,8 +125,9 @@ final class ConversionTests: XCTestCase {
         var config = ImageConfig(architecture: "amd64", os: "linux", config: execution, rootfs: .init(diff_ids: []))
         config.created = "2026-11-24T00:00:00Z"
         let descriptor = Descriptor(mediaType: MediaType.manifest, digest: Digest.of([1]), size: 1)
-        return StoredImage(reference: ImageReference(name: "t"), descriptor: descriptor,
-                           manifest: Manifest(config: descriptor, layers: []), config: config)
+        return StoredImage(
+            reference: ImageReference(name: "t"), descriptor: descriptor,
+            manifest: Manifest(config: descriptor, layers: []), config: config)
     }
 
     func testEntrypointCmdEnvAndAnnotations() throws {
@@ -127,21 +139,27 @@ final class ConversionTests: XCTestCase {
         execution.Labels = ["course": "containers"]
         execution.StopSignal = "SIGQUIT"
         execution.ExposedPorts = ["80/tcp": EmptyObject(), "53/udp": EmptyObject()]
-        let spec = try RuntimeConfig.make(image: image(execution), users: UserDatabase(rootfs: "/nonexistent"), rootless: false)
+        let spec = try RuntimeConfig.make(
+            image: image(execution), users: UserDatabase(rootfs: "/nonexistent"), rootless: false)
         XCTAssertEqual(spec.process?.args, ["/bin/echo", "default"])
         XCTAssertEqual(spec.process?.cwd, "/srv")
         XCTAssertEqual(spec.annotations?["course"], "containers")
         XCTAssertEqual(spec.annotations?["org.opencontainers.image.stopSignal"], "SIGQUIT")
         XCTAssertEqual(spec.annotations?["org.opencontainers.image.exposedPorts"], "53/udp,80/tcp")
         XCTAssertEqual(spec.annotations?["org.opencontainers.image.created"], "2026-11-24T00:00:00Z")
-        let overridden = try RuntimeConfig.make(image: image(execution), users: UserDatabase(rootfs: "/nonexistent"), rootless: false,
-                                                command: ["hello"], env: ["A=2", "B=3"])
-        XCTAssertEqual(overridden.process?.args, ["/bin/echo", "hello"], "a command given replaces Cmd, never the Entrypoint")
+        let overridden = try RuntimeConfig.make(
+            image: image(execution), users: UserDatabase(rootfs: "/nonexistent"), rootless: false,
+            command: ["hello"], env: ["A=2", "B=3"])
+        XCTAssertEqual(
+            overridden.process?.args, ["/bin/echo", "hello"], "a command given replaces Cmd, never the Entrypoint")
         XCTAssertEqual(overridden.process?.env, ["PATH=/bin", "A=2", "B=3"])
     }
 
     func testNoCommandAtAllIsAnError() {
-        XCTAssertThrowsError(try RuntimeConfig.make(image: image(ImageConfig.Execution()), users: UserDatabase(rootfs: "/x"), rootless: false)) {
+        XCTAssertThrowsError(
+            try RuntimeConfig.make(
+                image: image(ImageConfig.Execution()), users: UserDatabase(rootfs: "/x"), rootless: false)
+        ) {
             XCTAssertTrue("\($0)".contains("no Entrypoint or Cmd"))
         }
     }
@@ -150,8 +168,10 @@ final class ConversionTests: XCTestCase {
         let root = try tempDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        try "root:x:0:0::/root:/bin/sh\nlab:x:1000:1000::/home/lab:/bin/sh\n".write(toFile: root + "/etc/passwd", atomically: true, encoding: .utf8)
-        try "root:x:0:\nlab:x:1000:\nwheel:x:10:lab\n".write(toFile: root + "/etc/group", atomically: true, encoding: .utf8)
+        try "root:x:0:0::/root:/bin/sh\nlab:x:1000:1000::/home/lab:/bin/sh\n".write(
+            toFile: root + "/etc/passwd", atomically: true, encoding: .utf8)
+        try "root:x:0:\nlab:x:1000:\nwheel:x:10:lab\n".write(
+            toFile: root + "/etc/group", atomically: true, encoding: .utf8)
         var execution = ImageConfig.Execution()
         execution.Cmd = ["sh"]
         execution.User = "lab"

@@ -19,14 +19,17 @@ final class LayerStreamTests: XCTestCase {
 
     /// `blob` stored as the one layer of image `name`, whose config says `diffID`.
     @discardableResult
-    func image(_ name: String, blob: [UInt8], mediaType: String = MediaType.layerGzip, diffID: Digest) throws -> StoredImage {
+    func image(_ name: String, blob: [UInt8], mediaType: String = MediaType.layerGzip, diffID: Digest) throws
+        -> StoredImage
+    {
         let layer = try store().putBlob(blob, mediaType: mediaType)
         let config = ImageConfig(architecture: "amd64", os: "linux", config: nil, rootfs: .init(diff_ids: [diffID]))
         return try store().save(ImageReference(name: name), config: config, layers: [layer])
     }
 
     func unpack(_ image: StoredImage, in store: ImageStore) throws -> String {
-        try store.unpackedLayer(image.manifest.layers[0], diffID: image.config.rootfs.diff_ids[0], image: image.reference.description)
+        try store.unpackedLayer(
+            image.manifest.layers[0], diffID: image.config.rootfs.diff_ids[0], image: image.reference.description)
     }
 
     func leftovers(_ layers: String = "layers") -> [String] {
@@ -48,7 +51,7 @@ final class LayerStreamTests: XCTestCase {
         var entries = [
             TarEntry(path: "etc", kind: .directory, mode: 0o755, mtime: 1_600_000_000),
             TarEntry(path: "etc/empty", kind: .file, mode: 0o600, mtime: 1_600_000_001),
-            TarEntry(path: "srv", kind: .directory, mode: 0o750, mtime: 1_600_000_002),
+            TarEntry(path: "srv", kind: .directory, mode: 0o750, mtime: 1_600_000_002)
         ]
         // A path past ustar's 100 bytes: a pax header before it.
         var deep = "srv/"
@@ -57,14 +60,18 @@ final class LayerStreamTests: XCTestCase {
             entries.append(TarEntry(path: deep, kind: .directory, mode: 0o755, mtime: 1_600_000_010 + level))
         }
         entries += [
-            TarEntry(path: deep + "owned-by-a-big-uid", kind: .file, uid: 3_000_000, gid: 3_000_000, contents: noise(2_000, seed: 9)),
+            TarEntry(
+                path: deep + "owned-by-a-big-uid", kind: .file, uid: 3_000_000, gid: 3_000_000,
+                contents: noise(2_000, seed: 9)),
             TarEntry(path: "etc/link", kind: .symlink, mode: 0o777, linkName: "../srv/f-513"),
             TarEntry(path: "run", kind: .directory, mode: 0o755),
-            TarEntry(path: "run/pipe", kind: .fifo, mode: 0o644),
+            TarEntry(path: "run/pipe", kind: .fifo, mode: 0o644)
         ]
         for (index, size) in [1, 511, 512, 513, 4_095, 70_001].enumerated() {
-            entries.append(TarEntry(path: "srv/f-\(size)", kind: .file, mode: 0o644, mtime: 1_600_000_100 + index,
-                                    contents: noise(size, seed: UInt64(size))))
+            entries.append(
+                TarEntry(
+                    path: "srv/f-\(size)", kind: .file, mode: 0o644, mtime: 1_600_000_100 + index,
+                    contents: noise(size, seed: UInt64(size))))
         }
         entries.append(TarEntry(path: "srv/hard", kind: .hardlink, linkName: "srv/f-513"))
         var writer = TarWriter()
@@ -78,10 +85,15 @@ final class LayerStreamTests: XCTestCase {
         return try names.map { name in
             var info = stat()
             XCTAssertEqual(lstat(root + "/" + name, &info), 0)
-            var line = "\(name) \(String(info.st_mode, radix: 8)) \(info.st_uid):\(info.st_gid) \(info.st_size) links=\(info.st_nlink)"
+            var line =
+                "\(name) \(String(info.st_mode, radix: 8)) \(info.st_uid):\(info.st_gid) \(info.st_size) links=\(info.st_nlink)"
             if info.st_mode & S_IFMT != S_IFLNK { line += " mtime=\(info.st_mtim.tv_sec)" }
-            if info.st_mode & S_IFMT == S_IFLNK { line += " -> " + (try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name)) }
-            if info.st_mode & S_IFMT == S_IFREG { line += " " + Digest.of(try Data(contentsOf: URL(fileURLWithPath: root + "/" + name))).short }
+            if info.st_mode & S_IFMT == S_IFLNK {
+                line += " -> " + (try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name))
+            }
+            if info.st_mode & S_IFMT == S_IFREG {
+                line += " " + Digest.of(try Data(contentsOf: URL(fileURLWithPath: root + "/" + name))).short
+            }
             return line
         }
     }
@@ -114,7 +126,10 @@ final class LayerStreamTests: XCTestCase {
         let image = try image("lying", blob: try Gzip.compress(tar), diffID: claimed)
         XCTAssertThrowsError(try unpack(image, in: store())) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("image lying:latest layer \(image.manifest.layers[0].digest.short) (uncompressed, the config's diff_id)"), text)
+            XCTAssertTrue(
+                text.contains(
+                    "image lying:latest layer \(image.manifest.layers[0].digest.short) (uncompressed, the config's diff_id)"
+                ), text)
             XCTAssertTrue(text.contains("expected \(claimed), found \(Digest.of(tar))"), text)
         }
         XCTAssertEqual(leftovers(), [], "the half-unpacked layer was removed")
@@ -146,7 +161,8 @@ final class LayerStreamTests: XCTestCase {
     static func peakKiB() -> Int {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
+            let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        {
             return kib
         }
         var usage = rusage()
@@ -187,7 +203,8 @@ final class LayerStreamTests: XCTestCase {
         XCTAssertThrowsError(try unpack(image, in: store)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("image bomb:latest layer \(image.manifest.layers[0].digest.short)"), text)
-            XCTAssertTrue(text.contains("decompresses to more than 64 MiB") && text.contains("CONTLAB_LAYER_LIMIT"), text)
+            XCTAssertTrue(
+                text.contains("decompresses to more than 64 MiB") && text.contains("CONTLAB_LAYER_LIMIT"), text)
         }
         XCTAssertEqual(leftovers(), [], "the half-unpacked layer was removed")
     }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import Stage5Images
 import TextKit
@@ -9,7 +9,9 @@ import XCTest
 /// `contlab diff --diagram`: which rows a container's overlay gets, where the merged view reads
 /// each path, the drawing in both languages, and the one in stage 5's lesson.
 final class OverlayDiagramTests: XCTestCase {
-    static let lessons = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../lessons").standardizedFileURL
+    static let lessons = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../../lessons"
+    ).standardizedFileURL
 
     func saved() throws -> OverlayReport {
         let data = try Data(contentsOf: Self.lessons.appendingPathComponent("diagrams/stage5-overlay.json"))
@@ -19,15 +21,23 @@ final class OverlayDiagramTests: XCTestCase {
     func testRowsSkipParentsThatOnlyHoldAChangeAndAddAnUntouchedPath() {
         // Two layers: bin/ls and etc/passwd in the bottom one, bin/sh replaced in the top one.
         let layers: [Set<String>] = [["bin", "bin/ls", "bin/sh", "etc", "etc/passwd", "tmp"], ["bin", "bin/sh"]]
-        let upper = [(path: "bin", kind: "directory"), (path: "bin/ls", kind: "whiteout"), (path: "etc", kind: "directory"),
-                     (path: "etc/passwd", kind: "file"), (path: "data", kind: "directory"), (path: "data/n", kind: "file")]
-        let rows = OverlayReport.rows(upper: upper, untouched: ["bin/sh", "etc/passwd", "nowhere"], layerCount: 2) { layers[$0].contains($1) }
-        XCTAssertEqual(rows.map(\.path), ["/bin/ls", "/etc/passwd", "/data", "/data/n", "/bin/sh"],
-                       "bin and etc are in the layers and only hold changes; data is new; a path in no layer is no example")
+        let upper = [
+            (path: "bin", kind: "directory"), (path: "bin/ls", kind: "whiteout"), (path: "etc", kind: "directory"),
+            (path: "etc/passwd", kind: "file"), (path: "data", kind: "directory"), (path: "data/n", kind: "file")
+        ]
+        let rows = OverlayReport.rows(upper: upper, untouched: ["bin/sh", "etc/passwd", "nowhere"], layerCount: 2) {
+            layers[$0].contains($1)
+        }
+        XCTAssertEqual(
+            rows.map(\.path), ["/bin/ls", "/etc/passwd", "/data", "/data/n", "/bin/sh"],
+            "bin and etc are in the layers and only hold changes; data is new; a path in no layer is no example")
         XCTAssertEqual(rows.map(\.source), [.hidden, .upper, .upper, .upper, .layer(1)])
         XCTAssertEqual(rows.last?.layers, [true, true])
-        let few = OverlayReport.rows(upper: upper, untouched: ["bin/sh"], layerCount: 2, inLayer: { layers[$0].contains($1) }, limit: 3)
-        XCTAssertEqual(few.map(\.path), ["/bin/ls", "/etc/passwd", "/bin/sh"], "changes first, but one untouched path is always shown")
+        let few = OverlayReport.rows(
+            upper: upper, untouched: ["bin/sh"], layerCount: 2, inLayer: { layers[$0].contains($1) }, limit: 3)
+        XCTAssertEqual(
+            few.map(\.path), ["/bin/ls", "/etc/passwd", "/bin/sh"],
+            "changes first, but one untouched path is always shown")
     }
 
     func testTheTextDrawingFitsEightyColumnsAndReadsTopDown() throws {
@@ -57,10 +67,17 @@ final class OverlayDiagramTests: XCTestCase {
             XCTAssertTrue(parser.parse(), "\(language): \(parser.parserError.map { "\($0)" } ?? "")")
             XCTAssertEqual(svg.components(separatedBy: "class=\"slab\"").count - 1, report.layers.count + 2)
             let seen = report.rows.filter { row in
-                switch row.source { case .upper, .layer: return true; default: return false }
+                switch row.source {
+                case .upper, .layer: return true;
+                default: return false
+                }
             }
-            XCTAssertEqual(svg.components(separatedBy: "class=\"lookup\"").count - 1, seen.count, "one arrow per path the container reads")
-            XCTAssertEqual(svg.components(separatedBy: "class=\"whiteout\"").count - 1, report.rows.filter { $0.upper == "whiteout" }.count)
+            XCTAssertEqual(
+                svg.components(separatedBy: "class=\"lookup\"").count - 1, seen.count,
+                "one arrow per path the container reads")
+            XCTAssertEqual(
+                svg.components(separatedBy: "class=\"whiteout\"").count - 1,
+                report.rows.filter { $0.upper == "whiteout" }.count)
         }
     }
 
@@ -68,13 +85,18 @@ final class OverlayDiagramTests: XCTestCase {
     func testTheLessonsDrawingIsTheSavedReports() throws {
         let diagram = OverlayDiagram(report: try saved())
         for language in Language.allCases {
-            let lesson = try String(contentsOf: Self.lessons.appendingPathComponent("\(language.rawValue)/stage5-images.md"), encoding: .utf8)
+            let lesson = try String(
+                contentsOf: Self.lessons.appendingPathComponent("\(language.rawValue)/stage5-images.md"),
+                encoding: .utf8)
             guard let start = lesson.range(of: "```diagram:stage5-overlay.json\n"),
-                  let end = lesson.range(of: "\n```", range: start.upperBound..<lesson.endIndex) else {
+                let end = lesson.range(of: "\n```", range: start.upperBound..<lesson.endIndex)
+            else {
                 return XCTFail("\(language): stage 5's lesson has no diagram:stage5-overlay.json block")
             }
-            XCTAssertEqual(String(lesson[start.upperBound..<end.lowerBound]) + "\n", diagram.text(style: Style(enabled: false), language: language),
-                           "\(language): redraw it with contlab diff --diagram --from lessons/diagrams/stage5-overlay.json")
+            XCTAssertEqual(
+                String(lesson[start.upperBound..<end.lowerBound]) + "\n",
+                diagram.text(style: Style(enabled: false), language: language),
+                "\(language): redraw it with contlab diff --diagram --from lessons/diagrams/stage5-overlay.json")
         }
     }
 }

@@ -6,8 +6,10 @@ import XCTest
 final class CgroupStageTests: XCTestCase {
     override func setUpWithError() throws {
         try Harness.requireRoot()
-        guard Sys.readText("/proc/self/cgroup")?.contains("memory") == true
-                || Sys.exists("/sys/fs/cgroup/cgroup.controllers") else {
+        guard
+            Sys.readText("/proc/self/cgroup")?.contains("memory") == true
+                || Sys.exists("/sys/fs/cgroup/cgroup.controllers")
+        else {
             throw XCTSkip("needs a memory cgroup controller (v1 or v2); this kernel shows none in /proc/self/cgroup")
         }
     }
@@ -17,10 +19,13 @@ final class CgroupStageTests: XCTestCase {
         var found: [String] = []
         let top = "/sys/fs/cgroup"
         var roots = [top]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: top)) ?? [] { roots.append(top + "/" + entry) }
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: top)) ?? [] {
+            roots.append(top + "/" + entry)
+        }
         for root in roots {
             let dir = root + "/contlab"
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where entry.hasPrefix("run-") {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where entry.hasPrefix("run-")
+            {
                 found.append(dir + "/" + entry)
             }
         }
@@ -28,7 +33,8 @@ final class CgroupStageTests: XCTestCase {
     }
 
     func runWithReport(_ args: [String]) throws -> (Harness.Result, [String: Any]) {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).json").path
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).json")
+            .path
         defer { unlink(file) }
         let result = try Harness.run(["run", "--stage", "3", "--report-json", file] + args)
         let data = FileManager.default.contents(atPath: file) ?? Data()
@@ -41,7 +47,8 @@ final class CgroupStageTests: XCTestCase {
         let (result, report) = try runWithReport(["--memory", "48M", "--", "contlab", "hog", "100M"])
         XCTAssertEqual(result.status, 137, result.stderr)
         let stats = report["stats"] as? [String: Any]
-        XCTAssertGreaterThanOrEqual(stats?["oomKills"] as? Int ?? 0, 1, "memory.oom_control / memory.events count the kill")
+        XCTAssertGreaterThanOrEqual(
+            stats?["oomKills"] as? Int ?? 0, 1, "memory.oom_control / memory.events count the kill")
         XCTAssertEqual(report["oomKilled"] as? Bool, true)
         XCTAssertLessThanOrEqual(stats?["memoryPeak"] as? Int ?? .max, 48 << 20, "the peak never passed the limit")
         XCTAssertFalse(result.stdout.contains("hog: done"))
@@ -58,8 +65,10 @@ final class CgroupStageTests: XCTestCase {
 
     func testStressNgFromTheHostToolsRootfs() throws {
         _ = try Harness.run(["rootfs", "build", "host-tools"])
-        let (_, report) = try runWithReport(["--memory", "48M", "--rootfs", "host-tools", "--",
-                                             "stress-ng", "--vm", "1", "--vm-bytes", "120M", "--vm-keep", "--oomable", "--timeout", "3s", "--quiet"])
+        let (_, report) = try runWithReport([
+            "--memory", "48M", "--rootfs", "host-tools", "--",
+            "stress-ng", "--vm", "1", "--vm-bytes", "120M", "--vm-keep", "--oomable", "--timeout", "3s", "--quiet"
+        ])
         XCTAssertGreaterThanOrEqual((report["stats"] as? [String: Any])?["oomKills"] as? Int ?? 0, 1)
     }
 
@@ -71,14 +80,17 @@ final class CgroupStageTests: XCTestCase {
     }
 
     func testTheContainerSeesItsOwnLimitsInside() throws {
-        let result = try Harness.run(["run", "--stage", "3", "--memory", "40M", "--pids", "33", "--quiet", "--",
-                                      "contlab", "inspect", "--json"])
+        let result = try Harness.run([
+            "run", "--stage", "3", "--memory", "40M", "--pids", "33", "--quiet", "--",
+            "contlab", "inspect", "--json"
+        ])
         let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(report?["memoryLimit"] as? String, "\(40 << 20)")
         XCTAssertEqual(report?["pidsLimit"] as? String, "33")
-        XCTAssertTrue((report?["cgroups"] as? [String])?.contains("4:memory:/") ?? false
-                      || (report?["cgroups"] as? [String])?.contains { $0.hasSuffix("memory:/") } ?? false,
-                      "the cgroup namespace roots the container at its own cgroup: \(report?["cgroups"] ?? "")")
+        XCTAssertTrue(
+            (report?["cgroups"] as? [String])?.contains("4:memory:/") ?? false
+                || (report?["cgroups"] as? [String])?.contains { $0.hasSuffix("memory:/") } ?? false,
+            "the cgroup namespace roots the container at its own cgroup: \(report?["cgroups"] ?? "")")
     }
 
     func testTwentyParallelRunsEachGetTheirOwnLimit() throws {
@@ -87,7 +99,9 @@ final class CgroupStageTests: XCTestCase {
         let processes: [Process] = try (0..<20).map { i in
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Harness.binary)
-            p.arguments = ["run", "--stage", "3", "--memory", "\(16 + i)M", "--quiet", "--", "contlab", "inspect", "--json"]
+            p.arguments = [
+                "run", "--stage", "3", "--memory", "\(16 + i)M", "--quiet", "--", "contlab", "inspect", "--json"
+            ]
             p.standardOutput = outputs[i]
             p.standardError = FileHandle.nullDevice
             try p.run()
@@ -106,10 +120,15 @@ final class CgroupStageTests: XCTestCase {
     func testNoCgroupIsLeftWhateverHappens() throws {
         let before = contlabCgroups()
         for _ in 0..<100 {
-            XCTAssertEqual(try Harness.run(["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "/bin/true"]).status, 0)
+            XCTAssertEqual(
+                try Harness.run(["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "/bin/true"]).status, 0)
         }
-        XCTAssertEqual(try Harness.run(["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "/bin/sh", "-c", "kill -KILL $$"]).status, 137)
-        XCTAssertEqual(try Harness.run(["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "no-such-command"]).status, 127)
+        XCTAssertEqual(
+            try Harness.run([
+                "run", "--stage", "3", "--memory", "32M", "--quiet", "--", "/bin/sh", "-c", "kill -KILL $$"
+            ]).status, 137)
+        XCTAssertEqual(
+            try Harness.run(["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "no-such-command"]).status, 127)
         // Interrupted with Ctrl-C (SIGINT to contlab).
         let process = try Harness.start(["run", "--stage", "3", "--memory", "32M", "--quiet", "--", "/bin/sleep", "30"])
         let deadline = Date().addingTimeInterval(10)
@@ -123,9 +142,11 @@ final class CgroupStageTests: XCTestCase {
 
     func testBadLimitsFailBeforeAnythingIsMade() throws {
         let before = contlabCgroups()
-        for (args, message) in [(["--memory", "10Q"], "512k, 64M, 1G"), (["--memory", "0"], "too small"),
-                                (["--memory", "100"], "too small"), (["--cpus=-1"], "positive number"),
-                                (["--pids", "0"], "at least 1")] {
+        for (args, message) in [
+            (["--memory", "10Q"], "512k, 64M, 1G"), (["--memory", "0"], "too small"),
+            (["--memory", "100"], "too small"), (["--cpus=-1"], "positive number"),
+            (["--pids", "0"], "at least 1")
+        ] {
             let result = try Harness.run(["run", "--stage", "3"] + args + ["--", "true"])
             XCTAssertNotEqual(result.status, 0)
             XCTAssertTrue(result.stderr.contains(message), "\(args): \(result.stderr)")

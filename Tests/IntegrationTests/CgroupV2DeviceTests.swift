@@ -19,11 +19,14 @@ final class CgroupV2DeviceTests: XCTestCase {
     /// Run the bundle under a v2-only view of the cgroups; returns the container's output.
     func runOnPureV2(devices: [[String: Any]], id: String) throws -> Harness.Result {
         let bundle = work + "/" + id
-        let made = try Harness.run(["bundle", "create", bundle, "--", "/bin/sh", "-c",
-                                    "mknod /dev/kmsg2 c 1 11 && echo made || echo refused; mknod /dev/null2 c 1 3 && echo null-made"])
+        let made = try Harness.run([
+            "bundle", "create", bundle, "--", "/bin/sh", "-c",
+            "mknod /dev/kmsg2 c 1 11 && echo made || echo refused; mknod /dev/null2 c 1 3 && echo null-made"
+        ])
         XCTAssertEqual(made.status, 0, made.stderr)
         let path = bundle + "/config.json"
-        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var config = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
         var process = try XCTUnwrap(config["process"] as? [String: Any])
         var caps = try XCTUnwrap(process["capabilities"] as? [String: [String]])
         for set in ["bounding", "effective", "permitted"] { caps[set] = (caps[set] ?? []) + ["CAP_MKNOD"] }
@@ -45,9 +48,13 @@ final class CgroupV2DeviceTests: XCTestCase {
     func testDeviceRulesAreEnforcedByABPFProgram() throws {
         let denied = try runOnPureV2(devices: [["allow": false, "access": "rwm"]], id: "v2-deny")
         XCTAssertEqual(denied.status, 0, denied.stderr)
-        XCTAssertEqual(denied.stdout, "refused\nnull-made\n", "all denied but the devices every container gets (/dev/null)")
-        let allowed = try runOnPureV2(devices: [["allow": false, "access": "rwm"], ["allow": true, "type": "c", "major": 1, "minor": 11, "access": "m"]],
-                                      id: "v2-allow")
+        XCTAssertEqual(
+            denied.stdout, "refused\nnull-made\n", "all denied but the devices every container gets (/dev/null)")
+        let allowed = try runOnPureV2(
+            devices: [
+                ["allow": false, "access": "rwm"], ["allow": true, "type": "c", "major": 1, "minor": 11, "access": "m"]
+            ],
+            id: "v2-allow")
         XCTAssertEqual(allowed.status, 0, allowed.stderr)
         XCTAssertEqual(allowed.stdout, "made\nnull-made\n", "a later rule allows mknod of 1:11")
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/unified")) ?? []

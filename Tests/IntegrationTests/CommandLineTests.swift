@@ -57,7 +57,9 @@ final class CommandLineBinaryTests: XCTestCase {
             for line in lines[(start + 1)...] {
                 if line.isEmpty { break }
                 // "  list, ls    The images…": a name (and its aliases) at an indent of two.
-                guard line.hasPrefix("  "), !line.hasPrefix("   "), let first = line.split(separator: " ").first else { continue }
+                guard line.hasPrefix("  "), !line.hasPrefix("   "), let first = line.split(separator: " ").first else {
+                    continue
+                }
                 let word = first.hasSuffix(",") ? String(first.dropLast()) : String(first)
                 if word != "help" { pending.append(path + [word]) }
             }

@@ -41,7 +41,8 @@ final class ContainerdCRITests: XCTestCase {
         let containerd = try tool("containerd"), ctr = try tool("ctr")
         let grpc = try Harness.execute([python, "-c", "import grpc, grpc_tools.protoc"])
         guard grpc.status == 0 else {
-            XCTFail("the CRI client needs python3-grpcio and python3-grpc-tools: make setup installs them"
+            XCTFail(
+                "the CRI client needs python3-grpcio and python3-grpc-tools: make setup installs them"
                     + " (\(grpc.stderr))")
             throw XCTSkip("no grpc for Python")
         }
@@ -52,8 +53,10 @@ final class ContainerdCRITests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: work + "/contlab-runc", withDestinationPath: Harness.binary)
 
         // The client, compiled from the proto into this run's folder.
-        try expectSuccess([python, "-m", "grpc_tools.protoc", "-I", Self.criFolder, "--python_out=" + work + "/gen",
-                           "--grpc_python_out=" + work + "/gen", Self.criFolder + "/cri-subset.proto"])
+        try expectSuccess([
+            python, "-m", "grpc_tools.protoc", "-I", Self.criFolder, "--python_out=" + work + "/gen",
+            "--grpc_python_out=" + work + "/gen", Self.criFolder + "/cri-subset.proto"
+        ])
 
         // Two images from contlab's own busybox tree, as OCI archives: no registry anywhere.
         let data = ["CONTLAB_DATA": work + "/contlab-data"]
@@ -69,10 +72,12 @@ final class ContainerdCRITests: XCTestCase {
         // and wants an address for its eth0 back ("failed to find network info" otherwise), but
         // the loopback plugin reports none for it: the static IPAM plugin, run in the list after
         // it, reports lo's own 127.0.0.1, touching nothing. No bridge, veth or route on the host.
-        try Data("""
+        try Data(
+            """
             {"cniVersion": "0.4.0", "name": "\(networkName)", "plugins": [{"type": "loopback"},
              {"type": "static", "ipam": {"type": "static", "addresses": [{"address": "127.0.0.1/8"}]}}]}
-            """.utf8).write(to: URL(fileURLWithPath: work + "/cni/10-loopback.conflist"))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: work + "/cni/10-loopback.conflist"))
         try Data(containerdConfig().utf8).write(to: URL(fileURLWithPath: work + "/config.toml"))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: containerd)
@@ -214,11 +219,14 @@ final class ContainerdCRITests: XCTestCase {
     /// The pod's life through CRI with `handler`'s runtime, as pod.py reports it.
     func runPod(handler: String) throws -> PodReport {
         let name = "pod-\(handler)-\(tag)"
-        let arguments = [work + "/gen", socket, handler, pauseImage, appImage, name, work + "/logs", cgroupParent,
-                         runtimeState(handler)]
+        let arguments = [
+            work + "/gen", socket, handler, pauseImage, appImage, name, work + "/logs", cgroupParent,
+            runtimeState(handler)
+        ]
         let result = try Harness.execute([python, Self.criFolder + "/pod.py"] + arguments, timeout: 300)
         guard result.status == 0,
-              let json = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            let json = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        else {
             XCTFail("pod.py failed: status \(result.status)\n\(result.stdout)\n\(result.stderr)")
             throw XCTSkip("no report from pod.py")
         }
@@ -231,26 +239,31 @@ final class ContainerdCRITests: XCTestCase {
     /// Every call succeeds, in kubelet's order; the app runs in the sandbox's namespaces.
     func checkPod(handler: String) throws {
         let report = try runPod(handler: handler)
-        let expected = ["Version", "ImageStatus", "ImageStatus", "RunPodSandbox", "PodSandboxStatus", "CreateContainer",
-                        "StartContainer", "ContainerStatus", "ExecSync", "StopContainer", "ContainerStatus",
-                        "RemoveContainer", "CreateContainer", "StartContainer", "RemoveContainer",
-                        "StopPodSandbox", "PodSandboxStatus", "RemovePodSandbox"]
+        let expected = [
+            "Version", "ImageStatus", "ImageStatus", "RunPodSandbox", "PodSandboxStatus", "CreateContainer",
+            "StartContainer", "ContainerStatus", "ExecSync", "StopContainer", "ContainerStatus",
+            "RemoveContainer", "CreateContainer", "StartContainer", "RemoveContainer",
+            "StopPodSandbox", "PodSandboxStatus", "RemovePodSandbox"
+        ]
         XCTAssertEqual(report.steps.map(\.name), expected, "\(handler): the calls made")
         let passed = report.steps.filter(\.ok).count
         XCTAssertEqual(report.failed, [], "\(handler): \(passed) of \(expected.count) steps passed\n" + containerdLog())
         XCTAssertNil(report.json["cleanup_errors"], handler)
         XCTAssertEqual(report.json["sandbox_state"] as? String, "SANDBOX_READY", handler)
-        XCTAssertEqual(report.json["runtime_state"] as? [String], report.json["ids"] as? [String],
-                       "\(handler): its runtime holds the sandbox and the app")
+        XCTAssertEqual(
+            report.json["runtime_state"] as? [String], report.json["ids"] as? [String],
+            "\(handler): its runtime holds the sandbox and the app")
         XCTAssertEqual(report.json["app_state_started"] as? String, "CONTAINER_RUNNING", handler)
         XCTAssertEqual(report.json["app_state_stopped"] as? String, "CONTAINER_EXITED", handler)
         XCTAssertEqual(report.json["app_exit_code"] as? Int, 3, "\(handler): the app's TERM trap ran")
-        XCTAssertEqual(report.json["app_log"] as? [String], ["stdout F app started"],
-                       "\(handler): the app's stdout reached containerd's log of it")
+        XCTAssertEqual(
+            report.json["app_log"] as? [String], ["stdout F app started"],
+            "\(handler): the app's stdout reached containerd's log of it")
         XCTAssertEqual(report.json["tty_state"] as? String, "CONTAINER_EXITED", handler)
         XCTAssertEqual(report.json["tty_exit_code"] as? Int, 0, handler)
-        XCTAssertEqual(report.json["tty_log"] as? [String], ["stdout F /dev/pts/0"],
-                       "\(handler): the process's terminal is the pty sent over the shim's console socket")
+        XCTAssertEqual(
+            report.json["tty_log"] as? [String], ["stdout F /dev/pts/0"],
+            "\(handler): the process's terminal is the pty sent over the shim's console socket")
         XCTAssertEqual(report.json["sandbox_state_stopped"] as? String, "SANDBOX_NOTREADY", handler)
 
         // What ExecSync printed in the app, against the sandbox's process as the host sees it.
@@ -275,8 +288,9 @@ final class ContainerdCRITests: XCTestCase {
         let state = runtimeState(handler)
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: state)) ?? [], [], "\(handler): \(state)")
         XCTAssertEqual(processesOfThisRun(), [], "\(handler): the pod's processes and shims are gone")
-        XCTAssertEqual(childCgroups("/sys/fs/cgroup/memory" + cgroupParent), [],
-                       "\(handler): the containers' memory cgroups are gone")
+        XCTAssertEqual(
+            childCgroups("/sys/fs/cgroup/memory" + cgroupParent), [],
+            "\(handler): the containers' memory cgroups are gone")
     }
 
     func testAPodRunsThroughCRIWithContlabRunc() throws {

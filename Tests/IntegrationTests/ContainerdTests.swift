@@ -11,7 +11,8 @@ final class ContainerdTests: XCTestCase {
     let namespace = "contlab-test-\(getpid())"
 
     func tool(_ name: String) throws -> String {
-        for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: dir + "/" + name) {
+        for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin"]
+        where FileManager.default.isExecutableFile(atPath: dir + "/" + name) {
             return dir + "/" + name
         }
         XCTFail("\(name) is not installed: apt-get install containerd umoci (make setup installs them)")
@@ -74,8 +75,10 @@ final class ContainerdTests: XCTestCase {
     func importBusyboxImage() throws -> String {
         let umoci = try tool("umoci")
         let layout = work + "/layout", unpacked = work + "/unpacked"
-        for args in [["init", "--layout", layout], ["new", "--image", layout + ":latest"],
-                     ["unpack", "--image", layout + ":latest", unpacked]] {
+        for args in [
+            ["init", "--layout", layout], ["new", "--image", layout + ":latest"],
+            ["unpack", "--image", layout + ":latest", unpacked]
+        ] {
             let r = try exec(umoci, args)
             XCTAssertEqual(r.status, 0, "umoci \(args): \(r.stderr)")
         }
@@ -84,7 +87,9 @@ final class ContainerdTests: XCTestCase {
         XCTAssertEqual(try exec(umoci, ["repack", "--image", layout + ":latest", unpacked]).status, 0)
         XCTAssertEqual(try exec(umoci, ["config", "--image", layout + ":latest", "--config.cmd", "/bin/sh"]).status, 0)
         XCTAssertEqual(try exec("/bin/tar", ["-C", layout, "-cf", work + "/image.tar", "."]).status, 0)
-        let imported = try ctr(["images", "import", "--base-name", "localhost/contlab-busybox", "--digests=false", work + "/image.tar"])
+        let imported = try ctr([
+            "images", "import", "--base-name", "localhost/contlab-busybox", "--digests=false", work + "/image.tar"
+        ])
         XCTAssertEqual(imported.status, 0, imported.stderr)
         return "localhost/contlab-busybox:latest"
     }
@@ -92,8 +97,10 @@ final class ContainerdTests: XCTestCase {
     func testContainerdRunsContainersThroughContlab() throws {
         let image = try importBusyboxImage()
         let runtime = work + "/contlab-runc"
-        let run = try ctr(["run", "--rm", "--runc-binary", runtime, image, "c1", "/bin/sh", "-c",
-                           "echo hello from containerd; tr '\\0' ' ' < /proc/1/cmdline; exit 7"])
+        let run = try ctr([
+            "run", "--rm", "--runc-binary", runtime, image, "c1", "/bin/sh", "-c",
+            "echo hello from containerd; tr '\\0' ' ' < /proc/1/cmdline; exit 7"
+        ])
         XCTAssertEqual(run.status, 7, run.stderr)
         XCTAssertTrue(run.stdout.hasPrefix("hello from containerd\n"), run.stdout)
         XCTAssertTrue(run.stdout.contains("/bin/sh -c"), "the command is PID 1: \(run.stdout)")
@@ -103,13 +110,17 @@ final class ContainerdTests: XCTestCase {
         XCTAssertEqual(started.status, 0, started.stderr)
         XCTAssertTrue(try ctr(["task", "ls"]).stdout.contains("RUNNING"))
         let contlabState = "/run/containerd/runc/\(namespace)/c2/state.json"
-        XCTAssertTrue(FileManager.default.fileExists(atPath: contlabState), "the shim called contlab-runc, whose state is at \(contlabState)")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: contlabState),
+            "the shim called contlab-runc, whose state is at \(contlabState)")
         XCTAssertEqual(try ctr(["task", "kill", "-s", "SIGKILL", "c2"]).status, 0)
         let deadline = Date().addingTimeInterval(10)
         while !(try ctr(["task", "ls"]).stdout.contains("STOPPED")) && Date() < deadline { usleep(50_000) }
         XCTAssertEqual(try ctr(["task", "delete", "c2"]).status, 0)
         XCTAssertEqual(try ctr(["containers", "delete", "c2"]).status, 0)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/containerd/runc/\(namespace)/c2"), "delete went through contlab")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: "/run/containerd/runc/\(namespace)/c2"),
+            "delete went through contlab")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/\(namespace)/c2"))
 
         // A command missing from the image: containerd reports contlab's own message.

@@ -15,7 +15,9 @@ enum EngineHarness {
     /// posix_spawn and waitpid, not Foundation's Process: after `podman run -d` (whose conmon
     /// daemonizes), Process was seen never to reap the exited podman, and waited forever.
     static func spawn(_ argv: [String], timeout: TimeInterval) throws -> Harness.Result {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-engine-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contlab-engine-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
         defer {
             unlink(base + ".out")
             unlink(base + ".err")
@@ -28,7 +30,9 @@ enum EngineHarness {
         posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         var pid: pid_t = 0
         let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" } + ["NO_COLOR=1"]
-        let rc = withCStrings(argv) { args in withCStrings(environment) { env in posix_spawn(&pid, argv[0], &actions, nil, args, env) } }
+        let rc = withCStrings(argv) { args in
+            withCStrings(environment) { env in posix_spawn(&pid, argv[0], &actions, nil, args, env) }
+        }
         guard rc == 0 else { throw SystemCallError("posix_spawn(\(argv[0]))", errno: rc) }
         var status: Int32 = 0
         let deadline = Date().addingTimeInterval(timeout)
@@ -42,13 +46,18 @@ enum EngineHarness {
             usleep(2_000)
         }
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Harness.Result(status: code, stdout: Sys.readText(base + ".out") ?? "", stderr: Sys.readText(base + ".err") ?? "")
+        return Harness.Result(
+            status: code, stdout: Sys.readText(base + ".out") ?? "", stderr: Sys.readText(base + ".err") ?? "")
     }
 
     static var podmanGlobals: [String] {
         let runtime = (Harness.binary as NSString).deletingLastPathComponent + "/contlab-runc"
-        return ["/usr/bin/podman", "--runtime", runtime, "--root", data + "/podman/storage", "--runroot", data + "/podman/run",
-                "--tmpdir", data + "/podman/tmp", "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+        return [
+            "/usr/bin/podman", "--runtime", runtime, "--root", data + "/podman/storage", "--runroot",
+            data + "/podman/run",
+            "--tmpdir", data + "/podman/tmp", "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+            "--events-backend", "file"
+        ]
     }
     static let podmanRun = ["--network", "none", "--ulimit", "nofile=1024:20000", "--ulimit", "nproc=1024:1024"]
 
@@ -80,7 +89,9 @@ enum EngineHarness {
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(entry) != nil {
             let cgroups = Sys.readText("/proc/\(entry)/cgroup") ?? ""
             if cgroups.contains(":/docker/") || cgroups.contains(":/libpod_parent/") {
-                found.append("process \(entry): \((Sys.readText("/proc/\(entry)/cmdline") ?? "").replacingOccurrences(of: "\0", with: " "))")
+                found.append(
+                    "process \(entry): \((Sys.readText("/proc/\(entry)/cmdline") ?? "").replacingOccurrences(of: "\0", with: " "))"
+                )
             }
         }
         return found
@@ -99,7 +110,9 @@ final class DockerEngineTests: XCTestCase {
         super.tearDown()
     }
 
-    func docker(_ args: [String], timeout: TimeInterval = 60) throws -> Harness.Result { try EngineHarness.docker(args, timeout: timeout) }
+    func docker(_ args: [String], timeout: TimeInterval = 60) throws -> Harness.Result {
+        try EngineHarness.docker(args, timeout: timeout)
+    }
 
     func testRunGivesTheOutputAndTheExitCode() throws {
         let result = try docker(["run", "--rm"] + runtime + ["busybox", "sh", "-c", "echo out; echo err >&2; exit 3"])
@@ -119,30 +132,39 @@ final class DockerEngineTests: XCTestCase {
         let result = try docker(["run", "--rm"] + runtime + ["busybox", "no-such-program"])
         XCTAssertEqual(result.status, 127, "Docker's code for a command that is not there")
         XCTAssertTrue(result.stderr.contains("OCI runtime create failed"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("no-such-program: command not found in the container's root filesystem"), result.stderr)
+        XCTAssertTrue(
+            result.stderr.contains("no-such-program: command not found in the container's root filesystem"),
+            result.stderr)
     }
 
     func testExecTopPauseUpdateAndStop() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-docker-\(getpid())").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let counter = "trap 'exit 7' TERM; i=0; while true; do i=$((i+1)); echo $i > /out/n.new; mv /out/n.new /out/n; usleep 20000; done"
-        let started = try docker(["run", "-d", "--name", "eng-docker-c1", "-v", "\(out):/out", "--memory", "64m"] + runtime
-                                 + ["busybox", "sh", "-c", counter])
+        let counter =
+            "trap 'exit 7' TERM; i=0; while true; do i=$((i+1)); echo $i > /out/n.new; mv /out/n.new /out/n; usleep 20000; done"
+        let started = try docker(
+            ["run", "-d", "--name", "eng-docker-c1", "-v", "\(out):/out", "--memory", "64m"] + runtime
+                + ["busybox", "sh", "-c", counter])
         XCTAssertEqual(started.status, 0, started.stderr)
         defer { _ = try? docker(["rm", "--force", "eng-docker-c1"]) }
         let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         // The counter renames each number into place: a read never meets the file just truncated.
-        func count() -> Int { Int((Sys.readText(out + "/n") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
+        func count() -> Int {
+            Int((Sys.readText(out + "/n") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
         let deadline = Date().addingTimeInterval(5)
         while count() < 3 && Date() < deadline { usleep(20_000) }
         XCTAssertGreaterThanOrEqual(count(), 3, "the container runs")
 
         // exec: output, exit code, and the process in the container's cgroup (docker top sees it).
-        let exec = try docker(["exec", "eng-docker-c1", "sh", "-c", "echo in $(cat /proc/1/cmdline | head -c 2); exit 4"])
+        let exec = try docker([
+            "exec", "eng-docker-c1", "sh", "-c", "echo in $(cat /proc/1/cmdline | head -c 2); exit 4"
+        ])
         XCTAssertEqual(exec.status, 4, exec.stderr)
         XCTAssertEqual(exec.stdout, "in sh\n", "PID 1 of the namespace the exec'd shell sees is the container's shell")
-        XCTAssertEqual(try docker(["exec", "eng-docker-c1", "grep", "Seccomp:", "/proc/self/status"]).stdout, "Seccomp:\t2\n")
+        XCTAssertEqual(
+            try docker(["exec", "eng-docker-c1", "grep", "Seccomp:", "/proc/self/status"]).stdout, "Seccomp:\t2\n")
         // exec -t: the exec'd process gets a pty of its own, its master sent over the console socket.
         let ttyExec = try docker(["exec", "-t", "eng-docker-c1", "sh", "-c", "tty; exit 2"])
         XCTAssertEqual(ttyExec.status, 2, ttyExec.stderr)
@@ -182,15 +204,18 @@ final class DockerEngineTests: XCTestCase {
         // from Docker 20.10 here, and the system calls of its init.
         let journal = (Sys.readText(EngineHarness.data + "/docker/contlab-runc-calls.log") ?? "").split(separator: "\n")
             .filter { $0.contains(id) || $0.contains("  init: ") }.joined(separator: "\n")
-        for call in ["create --bundle ", "start \(id)", "exec --process ", "--detach --pid-file ", "pause \(id)", "resume \(id)",
-                     "ps --format json \(id)", "update --resources - \(id)", "kill \(id) 15", "init: pivot_root"] {
+        for call in [
+            "create --bundle ", "start \(id)", "exec --process ", "--detach --pid-file ", "pause \(id)", "resume \(id)",
+            "ps --format json \(id)", "update --resources - \(id)", "kill \(id) 15", "init: pivot_root"
+        ] {
             XCTAssertTrue(journal.contains(call), "the journal records \(call)")
         }
     }
 
     func testStopSendsKillAfterTheTimeoutToAProcessThatIgnoresTerm() throws {
         // PID 1 ignores signals it has no handler for: TERM does nothing, KILL (from outside) ends it.
-        XCTAssertEqual(try docker(["run", "-d", "--name", "eng-docker-c2"] + runtime + ["busybox", "sleep", "300"]).status, 0)
+        XCTAssertEqual(
+            try docker(["run", "-d", "--name", "eng-docker-c2"] + runtime + ["busybox", "sleep", "300"]).status, 0)
         defer { _ = try? docker(["rm", "--force", "eng-docker-c2"]) }
         let begun = Date()
         XCTAssertEqual(try docker(["stop", "-t", "1", "eng-docker-c2"]).status, 0)
@@ -200,22 +225,36 @@ final class DockerEngineTests: XCTestCase {
 
     func testAMemoryLimitEndsAHogAboveItOOMKilled() throws {
         // busybox's shell doubling a string: above 32 MiB the OOM killer ends it.
-        let above = try docker(["run", "--name", "eng-docker-oom", "--memory", "32m"] + runtime
-                               + ["busybox", "sh", "-c", "x=0123456789abcdef; while true; do x=$x$x; done"], timeout: 120)
+        let above = try docker(
+            ["run", "--name", "eng-docker-oom", "--memory", "32m"] + runtime
+                + ["busybox", "sh", "-c", "x=0123456789abcdef; while true; do x=$x$x; done"], timeout: 120)
         defer { _ = try? docker(["rm", "--force", "eng-docker-oom"]) }
         XCTAssertEqual(above.status, 137, above.stderr)
-        XCTAssertEqual(try docker(["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "eng-docker-oom"]).stdout, "true 137\n")
-        let below = try docker(["run", "--rm", "--memory", "32m"] + runtime
-                               + ["busybox", "sh", "-c", "x=0123456789abcdef; i=0; while [ $i -lt 16 ]; do x=$x$x; i=$((i+1)); done; echo ${#x}"])
+        XCTAssertEqual(
+            try docker(["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "eng-docker-oom"]).stdout,
+            "true 137\n")
+        let below = try docker(
+            ["run", "--rm", "--memory", "32m"] + runtime
+                + [
+                    "busybox", "sh", "-c",
+                    "x=0123456789abcdef; i=0; while [ $i -lt 16 ]; do x=$x$x; i=$((i+1)); done; echo ${#x}"
+                ])
         XCTAssertEqual(below.status, 0, below.stderr)
         XCTAssertEqual(below.stdout, "1048576\n")
     }
 
     func testStopLeavesNoContainerMountCgroupOrProcess() throws {
-        XCTAssertEqual(try docker(["run", "-d", "--name", "eng-docker-c3"] + runtime + ["busybox", "sleep", "300"]).status, 0)
-        let pid = pid_t(try docker(["inspect", "-f", "{{.State.Pid}}", "eng-docker-c3"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        XCTAssertEqual(
+            try docker(["run", "-d", "--name", "eng-docker-c3"] + runtime + ["busybox", "sleep", "300"]).status, 0)
+        let pid =
+            pid_t(
+                try docker(["inspect", "-f", "{{.State.Pid}}", "eng-docker-c3"]).stdout.trimmingCharacters(
+                    in: .whitespacesAndNewlines)) ?? 0
         XCTAssertTrue(EngineHarness.alive(pid))
-        let dockerd = pid_t((Sys.readText(EngineHarness.data + "/docker/dockerd.pid") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let dockerd =
+            pid_t(
+                (Sys.readText(EngineHarness.data + "/docker/dockerd.pid") ?? "").trimmingCharacters(
+                    in: .whitespacesAndNewlines)) ?? 0
         XCTAssertTrue(EngineHarness.alive(dockerd))
         let stopped = try Harness.run(["engines", "stop", "docker"])
         XCTAssertEqual(stopped.status, 0, stopped.stderr)
@@ -233,17 +272,23 @@ final class PodmanEngineTests: XCTestCase {
         super.tearDown()
     }
 
-    func podman(_ args: [String], timeout: TimeInterval = 60) throws -> Harness.Result { try EngineHarness.podman(args, timeout: timeout) }
+    func podman(_ args: [String], timeout: TimeInterval = 60) throws -> Harness.Result {
+        try EngineHarness.podman(args, timeout: timeout)
+    }
 
     /// Stage 5's images leave contlab as OCI archives that Podman loads and runs (issue 11).
     func testLoadsAndRunsAnImageContlabExported() throws {
         let data = NSTemporaryDirectory() + "contlab-podman-load-\(getpid())"
         defer { _ = try? Harness.execute(["/bin/rm", "-rf", data]) }
         let env = ["CONTLAB_DATA": data]
-        let build = try Harness.run(["image", "build", "--dir", try Harness.busyboxRootfs(), "--cmd", "/bin/echo", "--cmd", "from-contlab",
-                                     "lab/loaded:v1"], environment: env)
+        let build = try Harness.run(
+            [
+                "image", "build", "--dir", try Harness.busyboxRootfs(), "--cmd", "/bin/echo", "--cmd", "from-contlab",
+                "lab/loaded:v1"
+            ], environment: env)
         XCTAssertEqual(build.status, 0, build.stderr)
-        XCTAssertEqual(try Harness.run(["image", "export", "lab/loaded:v1", data + "/loaded.tar"], environment: env).status, 0)
+        XCTAssertEqual(
+            try Harness.run(["image", "export", "lab/loaded:v1", data + "/loaded.tar"], environment: env).status, 0)
         let load = try podman(["load", "-i", data + "/loaded.tar"])
         XCTAssertEqual(load.status, 0, load.stderr)
         XCTAssertTrue(load.stdout.contains("localhost/lab/loaded:v1"), load.stdout)
@@ -254,12 +299,14 @@ final class PodmanEngineTests: XCTestCase {
     }
 
     func testRunExecAndStop() throws {
-        let run = try podman(["run", "--rm"] + EngineHarness.podmanRun + ["localhost/busybox", "sh", "-c", "echo out; exit 3"])
+        let run = try podman(
+            ["run", "--rm"] + EngineHarness.podmanRun + ["localhost/busybox", "sh", "-c", "echo out; exit 3"])
         XCTAssertEqual(run.status, 3, run.stderr)
         XCTAssertEqual(run.stdout, "out\n")
 
-        let started = try podman(["run", "-d", "--name", "eng-podman-c1"] + EngineHarness.podmanRun
-                                 + ["localhost/busybox", "sh", "-c", "trap 'exit 7' TERM; while true; do usleep 20000; done"])
+        let started = try podman(
+            ["run", "-d", "--name", "eng-podman-c1"] + EngineHarness.podmanRun
+                + ["localhost/busybox", "sh", "-c", "trap 'exit 7' TERM; while true; do usleep 20000; done"])
         XCTAssertEqual(started.status, 0, started.stderr)
         defer { _ = try? podman(["rm", "--force", "eng-podman-c1"]) }
         let exec = try podman(["exec", "eng-podman-c1", "sh", "-c", "echo in $(head -c 2 /proc/1/cmdline); exit 6"])

@@ -44,7 +44,9 @@ final class ExerciseGradingTests: XCTestCase {
         var processes: [String] = []
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(entry) != nil {
             let cmdline = (Sys.readText("/proc/\(entry)/cmdline") ?? "").replacingOccurrences(of: "\0", with: " ")
-            if cmdline.contains("contlab-grade-") || cmdline.contains("contlab-marker-") { processes.append("\(entry): \(cmdline)") }
+            if cmdline.contains("contlab-grade-") || cmdline.contains("contlab-marker-") {
+                processes.append("\(entry): \(cmdline)")
+            }
         }
         XCTAssertEqual(processes, [], "processes left behind")
     }
@@ -52,7 +54,8 @@ final class ExerciseGradingTests: XCTestCase {
     // MARK: helpers
 
     func folder(_ id: String) throws -> String {
-        let name = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: workspace).first { $0.hasPrefix(id + "-") })
+        let name = try XCTUnwrap(
+            try FileManager.default.contentsOfDirectory(atPath: workspace).first { $0.hasPrefix(id + "-") })
         return workspace + "/" + name
     }
 
@@ -62,7 +65,8 @@ final class ExerciseGradingTests: XCTestCase {
         let target = try folder(id)
         for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where file != "expect.json" {
             try? FileManager.default.removeItem(atPath: target + "/" + file)
-            try FileManager.default.copyItem(atPath: source.appendingPathComponent(file).path, toPath: target + "/" + file)
+            try FileManager.default.copyItem(
+                atPath: source.appendingPathComponent(file).path, toPath: target + "/" + file)
         }
     }
 
@@ -82,14 +86,16 @@ final class ExerciseGradingTests: XCTestCase {
     }
 
     func verify(_ args: [String], timeout: TimeInterval = 240) throws -> Graded {
-        let result = try Harness.run(["verify", "--workspace", workspace, "--format", "json", "--lang", "en"] + args, timeout: timeout)
+        let result = try Harness.run(
+            ["verify", "--workspace", workspace, "--format", "json", "--lang", "en"] + args, timeout: timeout)
         guard let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
             XCTFail("verify \(args) printed no JSON (status \(result.status)): \(result.stdout)\n\(result.stderr)")
             return Graded(status: result.status, points: -1, maxPoints: -1, checks: [], stderr: result.stderr)
         }
         let exercises = object["exercises"] as? [[String: Any]] ?? []
-        return Graded(status: result.status, points: object["points"] as? Int ?? -1, maxPoints: object["maxPoints"] as? Int ?? -1,
-                      checks: exercises.flatMap { $0["checks"] as? [[String: Any]] ?? [] }, stderr: result.stderr)
+        return Graded(
+            status: result.status, points: object["points"] as? Int ?? -1, maxPoints: object["maxPoints"] as? Int ?? -1,
+            checks: exercises.flatMap { $0["checks"] as? [[String: Any]] ?? [] }, stderr: result.stderr)
     }
 
     /// Starter zero, reference full, every wrong answer failing as its expect.json says.
@@ -100,22 +106,29 @@ final class ExerciseGradingTests: XCTestCase {
         XCTAssertEqual(starter.points, 0, "\(id): the starter files score zero; failing \(starter.failing)")
         XCTAssertEqual(starter.status, 1, "\(id): a failing grade exits 1")
 
-        let variants = try FileManager.default.contentsOfDirectory(atPath: Self.solutions.appendingPathComponent(id).path).sorted()
+        let variants = try FileManager.default.contentsOfDirectory(
+            atPath: Self.solutions.appendingPathComponent(id).path
+        ).sorted()
         for wrong in variants where wrong.hasPrefix("wrong-") && wrongs {
             try use(id, wrong)
             let expectData = try Data(contentsOf: Self.solutions.appendingPathComponent("\(id)/\(wrong)/expect.json"))
             let expect = try XCTUnwrap(JSONSerialization.jsonObject(with: expectData) as? [String: Any])
             let graded = try verify([id])
-            XCTAssertEqual(Set(graded.failing), Set(expect["failing"] as? [String] ?? []), "\(id) \(wrong): \(graded.checks)")
+            XCTAssertEqual(
+                Set(graded.failing), Set(expect["failing"] as? [String] ?? []), "\(id) \(wrong): \(graded.checks)")
             // The report holds no hint until one is asked for (it would give answers away);
             // `contlab hint`, as a student asks, names the first failing check's.
             let hint = expect["hint"] as? String ?? "?"
-            XCTAssertEqual(graded.checks.compactMap { $0["hint"] as? String }, [], "\(id) \(wrong): no hint was asked for")
-            let asked = try Harness.execute(["/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint \"$2\" --lang en", workspace, Harness.binary, id]).stdout
+            XCTAssertEqual(
+                graded.checks.compactMap { $0["hint"] as? String }, [], "\(id) \(wrong): no hint was asked for")
+            let asked = try Harness.execute([
+                "/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint \"$2\" --lang en", workspace, Harness.binary, id
+            ]).stdout
             let words = asked.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             XCTAssertTrue(words.contains(hint), "\(id) \(wrong): the hint mentions \"\(hint)\": \(asked)")
             let again = try verify([id]).checks.compactMap { $0["hint"] as? String }
-            XCTAssertTrue(again.contains { $0.contains(hint) }, "\(id) \(wrong): once asked, the report repeats it: \(again)")
+            XCTAssertTrue(
+                again.contains { $0.contains(hint) }, "\(id) \(wrong): once asked, the report repeats it: \(again)")
             for check in graded.checks where check["passed"] as? Bool == false {
                 XCTAssertFalse((check["expected"] as? String ?? "").isEmpty, "\(id) \(wrong): expected is said")
                 XCTAssertFalse((check["seen"] as? String ?? "").isEmpty, "\(id) \(wrong): seen is said")
@@ -125,7 +138,9 @@ final class ExerciseGradingTests: XCTestCase {
 
         try use(id, reference)
         let full = try verify([id])
-        XCTAssertEqual(full.points, full.maxPoints, "\(id) \(reference): full marks; failing \(full.checks.filter { $0["passed"] as? Bool == false })")
+        XCTAssertEqual(
+            full.points, full.maxPoints,
+            "\(id) \(reference): full marks; failing \(full.checks.filter { $0["passed"] as? Bool == false })")
         XCTAssertGreaterThan(full.maxPoints, 0)
         XCTAssertEqual(full.status, 0)
     }
@@ -138,7 +153,8 @@ final class ExerciseGradingTests: XCTestCase {
         let tree = try Harness.busyboxRootfs()
         let before = try FileManager.default.contentsOfDirectory(atPath: tree).sorted()
         for id in ["1.1", "1.2", "1.3"] { try gradeExercise(id) }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tree).sorted(), before, "the busybox tree is unchanged")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: tree).sorted(), before, "the busybox tree is unchanged")
     }
     func testStage2() throws { for id in ["2.1", "2.2", "2.3"] { try gradeExercise(id) } }
     func testStage3() throws { for id in ["3.1", "3.2", "3.3"] { try gradeExercise(id) } }
@@ -151,10 +167,15 @@ final class ExerciseGradingTests: XCTestCase {
     /// their expect.json says, with the hint it names.
     func testBuildTrack() throws {
         try gradeBuildLevels(["B.1", "B.2"])
-        let unknown = try Harness.run(["exercises", "init", NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol", "--track", "build", "--lang", "cobol"])
+        let unknown = try Harness.run([
+            "exercises", "init", NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol", "--track", "build",
+            "--lang", "cobol"
+        ])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.contains("choose --lang c or python"), unknown.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol"), "nothing is made")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol"),
+            "nothing is made")
     }
 
     /// B.3 apart, since it lends the grading container a cgroup subtree: graded as the others,
@@ -191,7 +212,9 @@ final class ExerciseGradingTests: XCTestCase {
             let made = try Harness.run(["exercises", "init", workspace, "--track", "build", "--lang", language])
             XCTAssertEqual(made.status, 0, made.stderr)
             let starter = language == "c" ? "runtime.c" : "runtime.py"
-            XCTAssertTrue(FileManager.default.fileExists(atPath: try folder("B.1") + "/" + starter), "\(language): the skeleton is there")
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: try folder("B.1") + "/" + starter),
+                "\(language): the skeleton is there")
             for id in ids { try gradeExercise(id, reference: "reference-\(language)", wrongs: language == "c") }
         }
         let busybox = try Harness.busyboxRootfs()
@@ -211,7 +234,9 @@ final class ExerciseGradingTests: XCTestCase {
         try use("3.3", "reference")
         for _ in 0..<3 {
             let graded = try verify(["--stage", "1"])
-            XCTAssertEqual(graded.failing, ["builds", "shell", "student", "tmp", "escapes", "no-mounts-left", "contained-at-stage-2"])
+            XCTAssertEqual(
+                graded.failing,
+                ["builds", "shell", "student", "tmp", "escapes", "no-mounts-left", "contained-at-stage-2"])
             XCTAssertEqual(try verify(["3.3"]).failing, [])
         }
     }
@@ -225,27 +250,40 @@ final class ExerciseGradingTests: XCTestCase {
         let tap = workspace + "/.contlab/results.tap"
         let gradescope = workspace + "/.contlab/results.json"
         for (format, file) in [("junit", junit), ("tap", tap), ("gradescope", gradescope)] {
-            let result = try Harness.run(["verify", "--workspace", workspace, "--format", format, "--output", file, "1.1"])
+            let result = try Harness.run([
+                "verify", "--workspace", workspace, "--format", format, "--output", file, "1.1"
+            ])
             XCTAssertEqual(result.status, 0, result.stderr)
             XCTAssertTrue(result.stdout.contains("4/4 points"), "the text report goes to stdout: \(result.stdout)")
-            let failing = try Harness.run(["verify", "--workspace", workspace, "--format", format, "--output", file + ".h", "H.1"])
+            let failing = try Harness.run([
+                "verify", "--workspace", workspace, "--format", format, "--output", file + ".h", "H.1"
+            ])
             XCTAssertEqual(failing.status, 1)
         }
         // JUnit: Foundation's parser and Python's both read it.
         let document = try XMLDocument(contentsOf: URL(fileURLWithPath: junit + ".h"))
         XCTAssertEqual(document.rootElement()?.attribute(forName: "failures")?.stringValue, "1")
-        let python = try Harness.execute(["/usr/bin/python3", "-c", "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(r.tag, r.get('tests'))", junit])
+        let python = try Harness.execute([
+            "/usr/bin/python3", "-c",
+            "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(r.tag, r.get('tests'))",
+            junit
+        ])
         XCTAssertEqual(python.stdout, "testsuites 4\n", python.stderr)
         // TAP: a plan and one well-formed line per check.
         let lines = try String(contentsOfFile: tap, encoding: .utf8).split(separator: "\n").map(String.init)
         XCTAssertEqual(Array(lines.prefix(2)), ["TAP version 13", "1..4"])
         XCTAssertEqual(lines.filter { $0.range(of: "^ok [1-4] - 1\\.1 ", options: .regularExpression) != nil }.count, 4)
         // Gradescope: score, and tests[] with name, score, max_score, output.
-        let results = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: gradescope + ".h"))) as? [String: Any])
+        let results = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: gradescope + ".h")))
+                as? [String: Any])
         XCTAssertEqual(results["score"] as? Double, 3)
         let tests = try XCTUnwrap(results["tests"] as? [[String: Any]])
         XCTAssertEqual(tests.count, 4)
-        XCTAssertTrue(tests.allSatisfy { $0["name"] is String && $0["score"] is Double && $0["max_score"] is Double && $0["output"] is String })
+        XCTAssertTrue(
+            tests.allSatisfy {
+                $0["name"] is String && $0["score"] is Double && $0["max_score"] is Double && $0["output"] is String
+            })
     }
 
     // MARK: bad input
@@ -271,12 +309,15 @@ final class ExerciseGradingTests: XCTestCase {
         let host = try verify(["--timeout", "3", "2.1"], timeout: 60)
         XCTAssertLessThan(Date().timeIntervalSince(start), 20)
         XCTAssertEqual(host.points, 0)
-        XCTAssertTrue((host.check("own-pid-namespace")["seen"] as? String ?? "").contains("did not finish within its time limit"), "\(host.checks)")
+        XCTAssertTrue(
+            (host.check("own-pid-namespace")["seen"] as? String ?? "").contains("did not finish within its time limit"),
+            "\(host.checks)")
 
         try write("1.2", "escape.sh", Data("#!/bin/sh\nwhile :; do :; done\n".utf8))
         let jailed = try verify(["--timeout", "3", "1.2"], timeout: 60)
         XCTAssertEqual(jailed.points, 0)
-        XCTAssertTrue((jailed.check("escapes")["seen"] as? String ?? "").contains("killed after 3 s"), "\(jailed.checks)")
+        XCTAssertTrue(
+            (jailed.check("escapes")["seen"] as? String ?? "").contains("killed after 3 s"), "\(jailed.checks)")
     }
 
     func testOutputThatIsNotUTF8IsGraded() throws {
@@ -288,14 +329,18 @@ final class ExerciseGradingTests: XCTestCase {
         let seen = graded.check("finds")["seen"] as? String ?? ""
         XCTAssertTrue(seen.contains("\u{FFFD}") && seen.contains("exited with 3"), seen)
         let junit = workspace + "/.contlab/bad.xml"
-        XCTAssertEqual(try Harness.run(["verify", "--workspace", workspace, "--format", "junit", "--output", junit, "1.3"]).status, 1)
+        XCTAssertEqual(
+            try Harness.run(["verify", "--workspace", workspace, "--format", "junit", "--output", junit, "1.3"]).status,
+            1)
         XCTAssertNoThrow(try XMLDocument(contentsOf: URL(fileURLWithPath: junit)))
     }
 
     func testScriptsThatDeleteTheirFilesOrFillTheDiskAreContained() throws {
         try write("2.1", "container.sh", Data("#!/bin/sh\nrm -rf \"$PWD\"\nexec \"$@\"\n".utf8))
         _ = try verify(["2.1"])
-        XCTAssertTrue(FileManager.default.fileExists(atPath: try folder("2.1") + "/container.sh"), "the student's own file is kept: a copy was graded")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: try folder("2.1") + "/container.sh"),
+            "the student's own file is kept: a copy was graded")
 
         // Host-setup scripts see the host's root filesystem read-only (but their own copy).
         let stray = "/var/tmp/contlab-grade-stray-\(getpid())"
@@ -304,7 +349,9 @@ final class ExerciseGradingTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: stray), "the script wrote to the host's root filesystem")
         XCTAssertEqual(host.failing, ["big-hog-killed"], "its own folder stays writable: \(host.checks)")
 
-        try write("1.2", "escape.sh", Data("#!/bin/sh\ndd if=/dev/zero of=/tmp/fill bs=1M count=400 2>/dev/null\nexit 1\n".utf8))
+        try write(
+            "1.2", "escape.sh",
+            Data("#!/bin/sh\ndd if=/dev/zero of=/tmp/fill bs=1M count=400 2>/dev/null\nexit 1\n".utf8))
         let filled = try verify(["--timeout", "10", "1.2"], timeout: 60)
         XCTAssertEqual(filled.points, 0)
         XCTAssertTrue((filled.check("escapes")["seen"] as? String ?? "").contains("exited with 1"), "\(filled.checks)")
@@ -343,16 +390,22 @@ final class ExerciseGradingTests: XCTestCase {
     func testHintsAdvanceAndProgressIsListed() throws {
         _ = try verify(["1.2"])
         func hint() throws -> String {
-            try Harness.execute(["/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint 1.2 --lang en", workspace, Harness.binary]).stdout
+            try Harness.execute([
+                "/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint 1.2 --lang en", workspace, Harness.binary
+            ]).stdout
         }
         XCTAssertTrue(try hint().contains("hint 1/3"))
         // Without an id: the first failing exercise's next hint.
-        let next = try Harness.execute(["/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint --lang en", workspace, Harness.binary]).stdout
+        let next = try Harness.execute([
+            "/bin/sh", "-c", "cd \"$0\" && exec \"$1\" hint --lang en", workspace, Harness.binary
+        ]).stdout
         XCTAssertTrue(next.contains("1.2") && next.contains("hint 2/3"), next)
         try use("1.2", "reference")
         let graded = try verify(["1.2"])
         XCTAssertEqual(graded.failing, [])
-        let list = try Harness.execute(["/bin/sh", "-c", "cd \"$0\" && exec \"$1\" exercises --lang en", workspace, Harness.binary]).stdout
+        let list = try Harness.execute([
+            "/bin/sh", "-c", "cd \"$0\" && exec \"$1\" exercises --lang en", workspace, Harness.binary
+        ]).stdout
         XCTAssertTrue(list.contains("1.2   done"), list)
         XCTAssertTrue(list.contains("1.1   not started"), list)
         XCTAssertTrue(try hint().contains("no hint needed"))

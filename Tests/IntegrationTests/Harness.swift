@@ -44,7 +44,9 @@ enum Harness {
             try? fm.removeItem(atPath: place)
             throw error
         }
-        atexit { if case .success(let place) = Harness.reachable { try? FileManager.default.removeItem(atPath: place) } }
+        atexit {
+            if case .success(let place) = Harness.reachable { try? FileManager.default.removeItem(atPath: place) }
+        }
         return place
     }
 
@@ -56,7 +58,8 @@ enum Harness {
 
     static func requireRoot() throws {
         guard geteuid() == 0 else {
-            throw XCTSkip("needs root to create namespaces and mounts for real containers: run make test as root (sudo)")
+            throw XCTSkip(
+                "needs root to create namespaces and mounts for real containers: run make test as root (sudo)")
         }
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             XCTFail("no contlab binary at \(binary): run make build (or set CONTLAB_BIN)")
@@ -67,19 +70,24 @@ enum Harness {
     /// Run contlab with `args`, optionally as another user through setpriv(1): then the copy in
     /// `reachable`, from that folder, with CONTLAB_HOME naming it (unless `environment` does).
     @discardableResult
-    static func run(_ args: [String], as uid: UInt32? = nil, environment: [String: String] = [:],
-                    timeout: TimeInterval = 60) throws -> Result {
+    static func run(
+        _ args: [String], as uid: UInt32? = nil, environment: [String: String] = [:],
+        timeout: TimeInterval = 60
+    ) throws -> Result {
         guard let uid else { return try execute([binary] + args, environment: environment, timeout: timeout) }
         let place = try reachable.get()
         let argv = ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", place + "/contlab"] + args
-        return try execute(argv, environment: ["CONTLAB_HOME": place].merging(environment) { $1 }, directory: place, timeout: timeout)
+        return try execute(
+            argv, environment: ["CONTLAB_HOME": place].merging(environment) { $1 }, directory: place, timeout: timeout)
     }
 
     /// Run any program (argv[0] a path) and collect its output; what `run` does for contlab.
     /// `directory`: the working directory, else this process's.
     @discardableResult
-    static func execute(_ argv: [String], environment: [String: String] = [:], directory: String? = nil,
-                        timeout: TimeInterval = 60) throws -> Result {
+    static func execute(
+        _ argv: [String], environment: [String: String] = [:], directory: String? = nil,
+        timeout: TimeInterval = 60
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
@@ -90,7 +98,9 @@ enum Harness {
         process.environment = env
         // Files, not pipes: a created container keeps its creator's stdout and stderr open
         // (runc's semantics), so waiting for end-of-file on a pipe would wait for the container.
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-out-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contlab-out-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
         FileManager.default.createFile(atPath: base + ".out", contents: nil)
         FileManager.default.createFile(atPath: base + ".err", contents: nil)
         defer {
@@ -112,9 +122,10 @@ enum Harness {
             XCTFail("\(argv.joined(separator: " ")) did not finish in \(timeout)s")
         }
         process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+        return Result(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
     }
 
     /// Start contlab with `args` in the background, its output discarded (for tests that signal
@@ -141,7 +152,8 @@ enum Harness {
     static func inspect(_ runArgs: [String], as uid: UInt32? = nil) throws -> [String: Any] {
         let result = try run(["run"] + runArgs + ["--", "contlab", "inspect", "--json"], as: uid)
         guard result.status == 0,
-              let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        else {
             XCTFail("inspect failed: status \(result.status)\n\(result.stdout)\n\(result.stderr)")
             return [:]
         }

@@ -26,7 +26,8 @@ extension ExerciseGradingTests {
         static func make() throws -> HostTargets {
             let tag = "\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
             let directory = NSTemporaryDirectory() + "contlab-hostile-secret-" + tag
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             let secret = "secret-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
             try Data(secret.utf8).write(to: URL(fileURLWithPath: directory + "/secret"))
             let victim = Process()
@@ -39,12 +40,18 @@ extension ExerciseGradingTests {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+            }
             listen(fd, 8)
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-            return HostTargets(secretDirectory: directory, secret: secret, marker: "contlab-pwned-" + tag, victim: victim,
-                               corePattern: Sys.readText("/proc/sys/kernel/core_pattern") ?? "",
-                               hostname: Sys.readText("/proc/sys/kernel/hostname") ?? "", listener: fd, port: UInt16(bigEndian: address.sin_port))
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            return HostTargets(
+                secretDirectory: directory, secret: secret, marker: "contlab-pwned-" + tag, victim: victim,
+                corePattern: Sys.readText("/proc/sys/kernel/core_pattern") ?? "",
+                hostname: Sys.readText("/proc/sys/kernel/hostname") ?? "", listener: fd,
+                port: UInt16(bigEndian: address.sin_port))
         }
 
         /// Everything a script may try, as shell lines; each failure is expected.
@@ -67,13 +74,19 @@ extension ExerciseGradingTests {
         func assertUnchanged(_ output: String, file: StaticString = #filePath, line: UInt = #line) {
             XCTAssertFalse(output.contains(secret), "the report holds the host's secret", file: file, line: line)
             for path in markerPaths {
-                XCTAssertFalse(FileManager.default.fileExists(atPath: path), "the script wrote \(path) on the host", file: file, line: line)
+                XCTAssertFalse(
+                    FileManager.default.fileExists(atPath: path), "the script wrote \(path) on the host", file: file,
+                    line: line)
             }
             XCTAssertTrue(victim.isRunning, "a host process was killed", file: file, line: line)
-            XCTAssertEqual(Sys.readText("/proc/sys/kernel/core_pattern"), corePattern, "core_pattern changed", file: file, line: line)
-            XCTAssertEqual(Sys.readText("/proc/sys/kernel/hostname"), hostname, "the host's name changed", file: file, line: line)
+            XCTAssertEqual(
+                Sys.readText("/proc/sys/kernel/core_pattern"), corePattern, "core_pattern changed", file: file,
+                line: line)
+            XCTAssertEqual(
+                Sys.readText("/proc/sys/kernel/hostname"), hostname, "the host's name changed", file: file, line: line)
             let connection = accept(listener, nil, nil)
-            XCTAssertEqual(connection, -1, "the script reached a listener on the host's loopback", file: file, line: line)
+            XCTAssertEqual(
+                connection, -1, "the script reached a listener on the host's loopback", file: file, line: line)
             if connection >= 0 { close(connection) }
         }
 
@@ -86,7 +99,9 @@ extension ExerciseGradingTests {
         }
     }
 
-    func gradeHostile(_ id: String, _ file: String, timeout: Int = 20, _ script: (HostTargets) -> String) throws -> (Graded, HostTargets) {
+    func gradeHostile(_ id: String, _ file: String, timeout: Int = 20, _ script: (HostTargets) -> String) throws -> (
+        Graded, HostTargets
+    ) {
         let targets = try HostTargets.make()
         addTeardownBlock { targets.remove() }
         try write(id, file, Data(("#!/bin/sh\n" + script(targets)).utf8))
@@ -98,7 +113,9 @@ extension ExerciseGradingTests {
     func testAHostileUnshareScriptLeavesTheHostAlone() throws {
         let (graded, _) = try gradeHostile("2.1", "container.sh") { $0.attacks + "\nexec \"$@\"\n" }
         XCTAssertEqual(graded.points, 0)
-        XCTAssertTrue((graded.check("own-pid-namespace")["seen"] as? String ?? "").contains("the same as the grader's"), "\(graded.checks)")
+        XCTAssertTrue(
+            (graded.check("own-pid-namespace")["seen"] as? String ?? "").contains("the same as the grader's"),
+            "\(graded.checks)")
     }
 
     func testAHostileEscapeScriptLeavesTheHostAlone() throws {
@@ -117,7 +134,9 @@ extension ExerciseGradingTests {
                 """
         }
         for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
-            XCTAssertFalse(Sys.isDirectory("/sys/fs/cgroup/\(hierarchy)/\(targets.marker)"), "a cgroup made on the host in \(hierarchy)")
+            XCTAssertFalse(
+                Sys.isDirectory("/sys/fs/cgroup/\(hierarchy)/\(targets.marker)"),
+                "a cgroup made on the host in \(hierarchy)")
         }
         XCTAssertEqual(graded.failing, [], "the cgroup it was handed works: \(graded.checks)")
     }
@@ -144,23 +163,31 @@ extension ExerciseGradingTests {
         try FileManager.default.createDirectory(atPath: upper + "/w", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: upper) }
         let configPath = try folder("4.1") + "/config.json"
-        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as? [String: Any])
+        var config = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as? [String: Any])
         var mounts = config["mounts"] as? [[String: Any]] ?? []
-        mounts.append(["destination": "/mnt", "type": "overlay", "source": "overlay",
-                       "options": ["lowerdir=/etc", "upperdir=\(upper)/u", "workdir=\(upper)/w"]])
+        mounts.append([
+            "destination": "/mnt", "type": "overlay", "source": "overlay",
+            "options": ["lowerdir=/etc", "upperdir=\(upper)/u", "workdir=\(upper)/w"]
+        ])
         config["mounts"] = mounts
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
         let graded = try verify(["4.1"])
         XCTAssertEqual(graded.points, 0)
-        XCTAssertTrue(graded.checks.contains { ($0["seen"] as? String ?? "").contains("has type overlay") }, "\(graded.checks)")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: upper + "/u"), [], "nothing was written to the host folder")
+        XCTAssertTrue(
+            graded.checks.contains { ($0["seen"] as? String ?? "").contains("has type overlay") }, "\(graded.checks)")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: upper + "/u"), [],
+            "nothing was written to the host folder")
     }
 
     /// A class grading at once: eight workspaces holding every reference solution graded side by side,
     /// each at full marks (no shared container id, image store or cgroup between them).
     func testEightGradingsAtOnceEachGetFullMarks() throws {
         // The build track's levels (B.N) live in workspaces of their own.
-        let ids = try FileManager.default.contentsOfDirectory(atPath: Self.solutions.path).sorted().filter { !$0.hasPrefix("B.") }
+        let ids = try FileManager.default.contentsOfDirectory(atPath: Self.solutions.path).sorted().filter {
+            !$0.hasPrefix("B.")
+        }
         for id in ids { try use(id, "reference") }
         var results = [Graded?](repeating: nil, count: 8)
         let workspaces = try (0..<8).map { i -> String in
@@ -171,11 +198,18 @@ extension ExerciseGradingTests {
         }
         defer { for copy in workspaces { try? FileManager.default.removeItem(atPath: copy) } }
         DispatchQueue.concurrentPerform(iterations: 8) { i in
-            guard let result = try? Harness.run(["verify", "--workspace", workspaces[i], "--format", "json", "--lang", "en"], timeout: 600),
-                  let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else { return }
-            let checks = (object["exercises"] as? [[String: Any]] ?? []).flatMap { $0["checks"] as? [[String: Any]] ?? [] }
-            results[i] = Graded(status: result.status, points: object["points"] as? Int ?? -1, maxPoints: object["maxPoints"] as? Int ?? -1,
-                                checks: checks, stderr: result.stderr)
+            guard
+                let result = try? Harness.run(
+                    ["verify", "--workspace", workspaces[i], "--format", "json", "--lang", "en"], timeout: 600),
+                let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            else { return }
+            let checks = (object["exercises"] as? [[String: Any]] ?? []).flatMap {
+                $0["checks"] as? [[String: Any]] ?? []
+            }
+            results[i] = Graded(
+                status: result.status, points: object["points"] as? Int ?? -1,
+                maxPoints: object["maxPoints"] as? Int ?? -1,
+                checks: checks, stderr: result.stderr)
         }
         for (i, graded) in results.enumerated() {
             let graded = try XCTUnwrap(graded, "grading \(i) printed no report")

@@ -33,7 +33,8 @@ final class ImageStageTests: XCTestCase {
     @discardableResult
     func expectSuccess(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Harness.Result {
         let result = try contlab(args)
-        XCTAssertEqual(result.status, 0, "contlab \(args.joined(separator: " ")): \(result.stderr)", file: file, line: line)
+        XCTAssertEqual(
+            result.status, 0, "contlab \(args.joined(separator: " ")): \(result.stderr)", file: file, line: line)
         return result
     }
 
@@ -46,7 +47,9 @@ final class ImageStageTests: XCTestCase {
             var info = stat()
             lstat(path, &info)
             hash.update("\(name) \(info.st_mode) \(info.st_uid) \(info.st_size) \(Sys.readLink(path) ?? "")\n")
-            if info.st_mode & S_IFMT == S_IFREG, let data = FileManager.default.contents(atPath: path) { hash.update([UInt8](data)) }
+            if info.st_mode & S_IFMT == S_IFREG, let data = FileManager.default.contents(atPath: path) {
+                hash.update([UInt8](data))
+            }
         }
         return SHA256.hex(hash.finalize())
     }
@@ -63,10 +66,13 @@ final class ImageStageTests: XCTestCase {
         var info = stat()
         XCTAssertEqual(stat(layers, &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o700)
-        let layer = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: layers).first { !$0.hasPrefix(".") })
+        let layer = try XCTUnwrap(
+            try FileManager.default.contentsOfDirectory(atPath: layers).first { !$0.hasPrefix(".") })
         let file = layers + "/" + layer + "/bin/busybox"
         XCTAssertTrue(FileManager.default.fileExists(atPath: file), "the layer is unpacked")
-        let other = try Harness.execute(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/cat", file])
+        let other = try Harness.execute([
+            "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/cat", file
+        ])
         XCTAssertNotEqual(other.status, 0, "uid 65534 read a file of an unpacked layer")
         XCTAssertTrue(other.stderr.contains("Permission denied"), other.stderr)
     }
@@ -77,14 +83,18 @@ final class ImageStageTests: XCTestCase {
         try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "whole", "--", "true"])
         defer { _ = try? contlab(["container", "rm", "whole"]) }
         let broken = "broken\(getpid())"
-        try FileManager.default.createDirectory(atPath: Self.data + "/containers/\(broken)/upper", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: Self.data + "/containers/\(broken)/upper", withIntermediateDirectories: true)
         let list = try expectSuccess(["container", "list"])
         XCTAssertTrue(list.stdout.contains("whole"), list.stdout)
-        XCTAssertTrue(list.stdout.contains("\(broken)") && list.stdout.contains("broken: no container.json"), list.stdout)
+        XCTAssertTrue(
+            list.stdout.contains("\(broken)") && list.stdout.contains("broken: no container.json"), list.stdout)
         for args in [["diff", broken], ["commit", broken, "x:1"]] {
             let result = try contlab(args)
             XCTAssertEqual(result.status, 1, "\(args): \(result.stderr)")
-            XCTAssertTrue(result.stderr.contains("container \(broken) is broken") && result.stderr.contains("contlab container rm \(broken)"), result.stderr)
+            XCTAssertTrue(
+                result.stderr.contains("container \(broken) is broken")
+                    && result.stderr.contains("contlab container rm \(broken)"), result.stderr)
         }
         XCTAssertEqual(try contlab(["image", "list"]).status, 0)
         try expectSuccess(["container", "rm", broken])
@@ -125,7 +135,9 @@ final class ImageStageTests: XCTestCase {
         process.standardError = FileHandle(forWritingAtPath: errors)
         try process.run()
         func partials() -> [String] {
-            ((try? FileManager.default.contentsOfDirectory(atPath: Self.data + "/layers")) ?? []).filter { $0.hasPrefix(".partial-") }
+            ((try? FileManager.default.contentsOfDirectory(atPath: Self.data + "/layers")) ?? []).filter {
+                $0.hasPrefix(".partial-")
+            }
         }
         let deadline = Date().addingTimeInterval(30)
         while partials().isEmpty && process.isRunning && Date() < deadline { usleep(5_000) }
@@ -136,7 +148,9 @@ final class ImageStageTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 128 + SIGTERM, said)
         XCTAssertTrue(said.contains("stopped by SIGTERM"), said)
         XCTAssertEqual(partials(), [], "the half-unpacked layer was removed")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.data + "/containers/" + name), "the container's directory was removed")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: Self.data + "/containers/" + name),
+            "the container's directory was removed")
         XCTAssertFalse(try contlab(["container", "list"]).stdout.contains(name))
     }
 
@@ -144,8 +158,10 @@ final class ImageStageTests: XCTestCase {
         let layers = Self.data + "/layers"
         try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "cow", "--", "true"])
         let before = treeDigest(layers)
-        let run = try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "cow2", "--", "sh", "-c",
-                                     "echo new > /new && echo more >> /etc/passwd && rm /bin/vi && mv /etc/hostname /etc/renamed 2>/dev/null || mv /etc/group /etc/renamed; ls /bin/vi 2>&1; cat /new"])
+        let run = try expectSuccess([
+            "run", "--stage", "5", "--image", "busybox", "--name", "cow2", "--", "sh", "-c",
+            "echo new > /new && echo more >> /etc/passwd && rm /bin/vi && mv /etc/hostname /etc/renamed 2>/dev/null || mv /etc/group /etc/renamed; ls /bin/vi 2>&1; cat /new"
+        ])
         XCTAssertTrue(run.stdout.contains("new"), run.stdout)
         XCTAssertEqual(treeDigest(layers), before, "lower layers are byte-for-byte what they were")
         let diff = try expectSuccess(["diff", "cow2"]).stdout.split(separator: "\n").map(String.init)
@@ -172,24 +188,34 @@ final class ImageStageTests: XCTestCase {
         let drawn = try expectSuccess(["diff", "--diagram", "--color", "never", "cow2"]).stdout
         let saved = Self.data + "/cow2-overlay.json"
         try json.write(toFile: saved, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try expectSuccess(["diff", "--diagram", "--color", "never", "--from", saved]).stdout, drawn, "a saved report draws the same")
+        XCTAssertEqual(
+            try expectSuccess(["diff", "--diagram", "--color", "never", "--from", saved]).stdout, drawn,
+            "a saved report draws the same")
         XCTAssertTrue(drawn.contains("✗ whiteout") && drawn.contains("↑ upper") && drawn.contains("↑ layer 1"), drawn)
         let refused = try contlab(["diff", "--from", saved])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("add --diagram"), refused.stderr)
-        let other = try contlab(["run", "--stage", "5", "--image", "busybox", "--rm", "--", "sh", "-c", "test ! -e /new && test -e /bin/vi"])
-        XCTAssertEqual(other.status, 0, "another container sees the image, not the first container's writes: \(other.stderr)")
+        let other = try contlab([
+            "run", "--stage", "5", "--image", "busybox", "--rm", "--", "sh", "-c", "test ! -e /new && test -e /bin/vi"
+        ])
+        XCTAssertEqual(
+            other.status, 0, "another container sees the image, not the first container's writes: \(other.stderr)")
         try expectSuccess(["container", "rm", "cow", "cow2"])
     }
 
     func testCommitThenRunAndUnpackTheNewImage() throws {
-        try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "tocommit", "--", "sh", "-c",
-                           "echo committed > /etc/motd-lab && rm -r /usr/sbin"])
+        try expectSuccess([
+            "run", "--stage", "5", "--image", "busybox", "--name", "tocommit", "--", "sh", "-c",
+            "echo committed > /etc/motd-lab && rm -r /usr/sbin"
+        ])
         try expectSuccess(["commit", "tocommit", "lab/committed:v1"])
         let history = try expectSuccess(["image", "history", "lab/committed:v1"]).stdout
         XCTAssertTrue(history.contains("contlab commit tocommit"), history)
         XCTAssertEqual(history.split(separator: "\n").count, 3, "two layers: the base and the commit\n\(history)")
-        let run = try contlab(["run", "--stage", "5", "--image", "lab/committed:v1", "--rm", "--", "sh", "-c", "cat /etc/motd-lab; test ! -e /usr/sbin"])
+        let run = try contlab([
+            "run", "--stage", "5", "--image", "lab/committed:v1", "--rm", "--", "sh", "-c",
+            "cat /etc/motd-lab; test ! -e /usr/sbin"
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout, "committed\n")
         let bundle = Self.data + "/bundle-commit"
@@ -202,10 +228,13 @@ final class ImageStageTests: XCTestCase {
         try expectSuccess(["container", "rm", "tocommit"])
         let removal = try contlab(["image", "rm", "busybox:latest"])
         XCTAssertEqual(removal.status, 0, removal.stderr)
-        XCTAssertEqual(try contlab(["run", "--stage", "5", "--image", "lab/committed:v1", "--rm", "--", "true"]).status, 0,
-                       "the base's layer stays while an image that stacks on it remains")
+        XCTAssertEqual(
+            try contlab(["run", "--stage", "5", "--image", "lab/committed:v1", "--rm", "--", "true"]).status, 0,
+            "the base's layer stays while an image that stacks on it remains")
         try expectSuccess(["image", "rm", "lab/committed:v1"])
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: Self.data + "/images/blobs/sha256"), [], "no blob left once no image needs it")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: Self.data + "/images/blobs/sha256"), [],
+            "no blob left once no image needs it")
     }
 
     func testUmociAndSkopeoReadContlabImages() throws {
@@ -215,7 +244,8 @@ final class ImageStageTests: XCTestCase {
         let skopeo = try Harness.execute(["/usr/bin/skopeo", "inspect", "oci-archive:" + archive])
         XCTAssertEqual(skopeo.status, 0, skopeo.stderr)
         let manifest = try expectSuccess(["image", "inspect", "busybox:latest"]).stdout
-        let digest = (try JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any])?["digest"] as? String
+        let digest =
+            (try JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any])?["digest"] as? String
         XCTAssertNotNil(digest)
         XCTAssertTrue(skopeo.stdout.contains(digest ?? "-"), "skopeo sees the same manifest digest\n\(skopeo.stdout)")
         let bundle = Self.data + "/umoci-bundle"
@@ -230,7 +260,8 @@ final class ImageStageTests: XCTestCase {
     func testDocumentsValidateAgainstImageSpecSchemas() throws {
         let schemas = Harness.imageSpecSchemas
         guard FileManager.default.fileExists(atPath: schemas + "/image-manifest-schema.json") else {
-            return XCTFail("no image-spec schemas in \(schemas): install golang-github-opencontainers-image-spec-dev (make setup)")
+            return XCTFail(
+                "no image-spec schemas in \(schemas): install golang-github-opencontainers-image-spec-dev (make setup)")
         }
         try expectSuccess(["run", "--stage", "5", "--image", "busybox", "--name", "schema", "--", "touch", "/x"])
         try expectSuccess(["commit", "schema", "schema:v1"])
@@ -257,7 +288,9 @@ final class ImageStageTests: XCTestCase {
                       len(manifest['layers']) == 2])
             sys.exit(0 if ok else 1)
             """
-        let result = try Harness.execute(["/usr/bin/python3", "-W", "ignore::DeprecationWarning", "-c", script, schemas, layout])
+        let result = try Harness.execute([
+            "/usr/bin/python3", "-W", "ignore::DeprecationWarning", "-c", script, schemas, layout
+        ])
         XCTAssertFalse(result.stderr.contains("No module named"), "python3 needs jsonschema (python3-jsonschema)")
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         try expectSuccess(["image", "rm", "schema:v1"])
@@ -265,14 +298,19 @@ final class ImageStageTests: XCTestCase {
 
     func testAnImageMadeByUmociRunsUnderContlab() throws {
         let layout = Self.data + "/umoci-made", bundle = Self.data + "/umoci-work"
-        for argv in [["init", "--layout", layout], ["new", "--image", layout + ":base"], ["unpack", "--image", layout + ":base", bundle]] {
+        for argv in [
+            ["init", "--layout", layout], ["new", "--image", layout + ":base"],
+            ["unpack", "--image", layout + ":base", bundle]
+        ] {
             let result = try Harness.execute(["/usr/bin/umoci"] + argv)
             XCTAssertEqual(result.status, 0, result.stderr)
         }
         let tree = try Harness.busyboxRootfs()
         XCTAssertEqual(try Harness.execute(["/bin/cp", "-a", tree + "/.", bundle + "/rootfs/"]).status, 0)
-        for argv in [["repack", "--image", layout + ":base", bundle],
-                     ["config", "--image", layout + ":base", "--config.cmd", "/bin/echo", "--config.cmd", "made by umoci"]] {
+        for argv in [
+            ["repack", "--image", layout + ":base", bundle],
+            ["config", "--image", layout + ":base", "--config.cmd", "/bin/echo", "--config.cmd", "made by umoci"]
+        ] {
             let result = try Harness.execute(["/usr/bin/umoci"] + argv)
             XCTAssertEqual(result.status, 0, result.stderr)
         }
@@ -286,15 +324,20 @@ final class ImageStageTests: XCTestCase {
     func testTamperedBlobsAreRefusedAndNothingIsLeft() throws {
         let layout = Self.data + "/tamper"
         try expectSuccess(["image", "export", "busybox:latest", layout])
-        let inspect = try JSONSerialization.jsonObject(with: Data(try expectSuccess(["image", "inspect", "busybox:latest"]).stdout.utf8)) as? [String: Any]
-        let layer = (((inspect?["manifest"] as? [String: Any])?["layers"] as? [[String: Any]])?.first?["digest"] as? String) ?? ""
+        let inspect =
+            try JSONSerialization.jsonObject(
+                with: Data(try expectSuccess(["image", "inspect", "busybox:latest"]).stdout.utf8)) as? [String: Any]
+        let layer =
+            (((inspect?["manifest"] as? [String: Any])?["layers"] as? [[String: Any]])?.first?["digest"] as? String)
+            ?? ""
         let blob = layout + "/blobs/sha256/" + layer.dropFirst("sha256:".count)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: blob))
         bytes[bytes.count / 2] ^= 0x55
         try bytes.write(to: URL(fileURLWithPath: blob))
         let result = try contlab(["image", "import", "--tag", "tampered:v1", layout])
         XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.stderr.contains("expected " + layer) && result.stderr.contains("found sha256:"), result.stderr)
+        XCTAssertTrue(
+            result.stderr.contains("expected " + layer) && result.stderr.contains("found sha256:"), result.stderr)
         XCTAssertFalse(try contlab(["image", "list", "-q"]).stdout.contains("tampered"))
     }
 
@@ -302,30 +345,39 @@ final class ImageStageTests: XCTestCase {
     /// through a symlink: refused, naming the entry, with no partial bundle or layer.
     func testLayersThatEscapeTheRootAreRefused() throws {
         let cases: [(String, String)] = [
-            ("climb", "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); t.addfile(i,io.BytesIO(data))\nadd(t,'../escaped')"),
-            ("absolute", "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); t.addfile(i,io.BytesIO(data))\nadd(t,'/etc/escaped')"),
-            ("through-link", "import tarfile,io\ni=tarfile.TarInfo('link'); i.type=tarfile.SYMTYPE; i.linkname='/tmp'; t.addfile(i)\nj=tarfile.TarInfo('link/escaped-\(getpid())'); j.size=1; t.addfile(j,io.BytesIO(b'x'))"),
+            (
+                "climb",
+                "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); t.addfile(i,io.BytesIO(data))\nadd(t,'../escaped')"
+            ),
+            (
+                "absolute",
+                "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); t.addfile(i,io.BytesIO(data))\nadd(t,'/etc/escaped')"
+            ),
+            (
+                "through-link",
+                "import tarfile,io\ni=tarfile.TarInfo('link'); i.type=tarfile.SYMTYPE; i.linkname='/tmp'; t.addfile(i)\nj=tarfile.TarInfo('link/escaped-\(getpid())'); j.size=1; t.addfile(j,io.BytesIO(b'x'))"
+            )
         ]
         for (name, body) in cases {
             let layout = Self.data + "/evil-" + name
             let script = """
-            import hashlib,json,os,io,tarfile,gzip
-            os.makedirs('\(layout)/blobs/sha256', exist_ok=True)
-            buf=io.BytesIO()
-            t=tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)
-            \(body)
-            t.close()
-            tar=buf.getvalue(); gz=gzip.compress(tar, mtime=0)
-            def put(b):
-                d=hashlib.sha256(b).hexdigest(); open('\(layout)/blobs/sha256/'+d,'wb').write(b); return d
-            layer=put(gz)
-            cfg=json.dumps({"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:"+hashlib.sha256(tar).hexdigest()]}}).encode()
-            c=put(cfg)
-            man=json.dumps({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:"+c,"size":len(cfg)},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:"+layer,"size":len(gz)}]}).encode()
-            m=put(man)
-            json.dump({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:"+m,"size":len(man),"annotations":{"org.opencontainers.image.ref.name":"evil:\(name)"}}]}, open('\(layout)/index.json','w'))
-            open('\(layout)/oci-layout','w').write('{"imageLayoutVersion":"1.0.0"}')
-            """
+                import hashlib,json,os,io,tarfile,gzip
+                os.makedirs('\(layout)/blobs/sha256', exist_ok=True)
+                buf=io.BytesIO()
+                t=tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)
+                \(body)
+                t.close()
+                tar=buf.getvalue(); gz=gzip.compress(tar, mtime=0)
+                def put(b):
+                    d=hashlib.sha256(b).hexdigest(); open('\(layout)/blobs/sha256/'+d,'wb').write(b); return d
+                layer=put(gz)
+                cfg=json.dumps({"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:"+hashlib.sha256(tar).hexdigest()]}}).encode()
+                c=put(cfg)
+                man=json.dumps({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:"+c,"size":len(cfg)},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:"+layer,"size":len(gz)}]}).encode()
+                m=put(man)
+                json.dump({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:"+m,"size":len(man),"annotations":{"org.opencontainers.image.ref.name":"evil:\(name)"}}]}, open('\(layout)/index.json','w'))
+                open('\(layout)/oci-layout','w').write('{"imageLayoutVersion":"1.0.0"}')
+                """
             let made = try Harness.execute(["/usr/bin/python3", "-c", script])
             XCTAssertEqual(made.status, 0, made.stderr)
             try expectSuccess(["image", "import", layout])
@@ -333,10 +385,15 @@ final class ImageStageTests: XCTestCase {
             let unpack = try contlab(["image", "unpack", "evil:" + name, bundle])
             XCTAssertNotEqual(unpack.status, 0, "\(name) was unpacked")
             XCTAssertTrue(unpack.stderr.contains("refusing to unpack"), "\(name): \(unpack.stderr)")
-            XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: bundle)) ?? [], [], "\(name): nothing half-unpacked")
+            XCTAssertEqual(
+                (try? FileManager.default.contentsOfDirectory(atPath: bundle)) ?? [], [],
+                "\(name): nothing half-unpacked")
             let run = try contlab(["run", "--stage", "5", "--image", "evil:" + name, "--rm", "--", "true"])
             XCTAssertNotEqual(run.status, 0)
-            XCTAssertFalse(((try? FileManager.default.contentsOfDirectory(atPath: Self.data + "/layers")) ?? []).contains { $0.hasPrefix(".partial") })
+            XCTAssertFalse(
+                ((try? FileManager.default.contentsOfDirectory(atPath: Self.data + "/layers")) ?? []).contains {
+                    $0.hasPrefix(".partial")
+                })
             try expectSuccess(["image", "rm", "evil:" + name])
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/escaped"))
@@ -393,14 +450,20 @@ final class ImageStageTests: XCTestCase {
         }
         let build = try rootless(["image", "build", "--dir", home + "/tree", "mine"])
         XCTAssertEqual(build.status, 0, build.stderr + build.stdout)
-        let run = try rootless(["run", "--stage", "5", "--image", "mine", "--name", "rl", "--", "sh", "-c", "rm /bin/ls && rm -r /etc && mkdir /etc && echo hi > /etc/only && id -u"])
+        let run = try rootless([
+            "run", "--stage", "5", "--image", "mine", "--name", "rl", "--", "sh", "-c",
+            "rm /bin/ls && rm -r /etc && mkdir /etc && echo hi > /etc/only && id -u"
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout, "0\n", "root inside the user namespace")
         let diff = try rootless(["diff", "rl"]).stdout
         XCTAssertTrue(diff.contains("D /bin/ls") && diff.contains("A /etc/only"), diff)
-        XCTAssertTrue(try rootless(["diff", "--upper", "rl"]).stdout.contains("opaque"), "rm -r then mkdir made /etc opaque")
+        XCTAssertTrue(
+            try rootless(["diff", "--upper", "rl"]).stdout.contains("opaque"), "rm -r then mkdir made /etc opaque")
         XCTAssertEqual(try rootless(["commit", "rl", "mine:2"]).status, 0)
-        let again = try rootless(["run", "--stage", "5", "--image", "mine:2", "--rm", "--", "sh", "-c", "ls /etc; test ! -e /bin/ls"])
+        let again = try rootless([
+            "run", "--stage", "5", "--image", "mine:2", "--rm", "--", "sh", "-c", "ls /etc; test ! -e /bin/ls"
+        ])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(again.stdout, "only\n", "the opaque directory hides the base layer's /etc")
         let removal = try rootless(["container", "rm", "rl"])

@@ -16,8 +16,10 @@ final class InterruptedCreateTests: XCTestCase {
         let prefix = "killed\(getpid())x"
         for attempt in 0..<30 {
             let id = prefix + "\(attempt)"
-            let create = try Harness.start(["runc", "--root", work + "/state", "create", "--bundle", work + "/bundle", id])
-            usleep(useconds_t(1_000 * (1 + (attempt * 37) % 90)))   // 1 to 90 ms, spread over the create
+            let create = try Harness.start([
+                "runc", "--root", work + "/state", "create", "--bundle", work + "/bundle", id
+            ])
+            usleep(useconds_t(1_000 * (1 + (attempt * 37) % 90)))  // 1 to 90 ms, spread over the create
             kill(create.processIdentifier, SIGKILL)
             create.waitUntilExit()
             _ = try Harness.run(["runc", "--root", work + "/state", "delete", "--force", id])
@@ -27,7 +29,9 @@ final class InterruptedCreateTests: XCTestCase {
         var cgroups: [String] = []
         for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
             let parent = "/sys/fs/cgroup/\(hierarchy)/contlab-runc"
-            cgroups += ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).filter { $0.hasPrefix(prefix) }.map { parent + "/" + $0 }
+            cgroups += ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).filter {
+                $0.hasPrefix(prefix)
+            }.map { parent + "/" + $0 }
         }
         XCTAssertEqual(cgroups, [], "cgroups left")
         usleep(200_000)

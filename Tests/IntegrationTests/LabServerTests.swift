@@ -21,12 +21,14 @@ final class LabServerTests: XCTestCase {
         XCTAssertEqual(made.status, 0, made.stderr)
         uid = try XCTUnwrap(getpwnam(user)?.pointee.pw_uid)
         place = NSTemporaryDirectory() + "contlab-lab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: place, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: place, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let root = Harness.packageRoot
         try FileManager.default.copyItem(atPath: Harness.binary, toPath: place + "/contlab")
         for folder in ["lessons", "rootfs-recipes", "exercises", "Tests/ExerciseSolutions"] {
-            try FileManager.default.copyItem(atPath: root.appendingPathComponent(folder).path,
-                                             toPath: place + "/" + (folder as NSString).lastPathComponent)
+            try FileManager.default.copyItem(
+                atPath: root.appendingPathComponent(folder).path,
+                toPath: place + "/" + (folder as NSString).lastPathComponent)
         }
         _ = try Harness.execute(["/bin/chmod", "-R", "a+rX", place])
     }
@@ -43,9 +45,10 @@ final class LabServerTests: XCTestCase {
     /// reachable copy (a working directory the student cannot enter breaks the tools grading runs).
     func asStudent(_ args: [String], timeout: TimeInterval = 120) throws -> Harness.Result {
         let home = String(cString: getpwnam(user).pointee.pw_dir)
-        return try Harness.execute(["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--init-groups", place + "/contlab"] + args,
-                                   environment: ["HOME": home, "USER": user, "CONTLAB_HOME": place, "XDG_RUNTIME_DIR": "", "TMPDIR": "/tmp"],
-                                   directory: place, timeout: timeout)
+        return try Harness.execute(
+            ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--init-groups", place + "/contlab"] + args,
+            environment: ["HOME": home, "USER": user, "CONTLAB_HOME": place, "XDG_RUNTIME_DIR": "", "TMPDIR": "/tmp"],
+            directory: place, timeout: timeout)
     }
 
     func testAStudentWithoutSudoRunsEveryStageAndIsGraded() throws {
@@ -72,7 +75,8 @@ final class LabServerTests: XCTestCase {
         let above = try asStudent(["run", "--stage", "3", "--memory", "64M", "--", "contlab", "hog", "100M"])
         XCTAssertEqual(above.status, 137, above.stderr)
         XCTAssertTrue(above.stderr.contains("OOM kills      1"), above.stderr)
-        XCTAssertTrue(above.stderr.contains("contlab-users/\(uid)/run-"), "under the student's subtree: \(above.stderr)")
+        XCTAssertTrue(
+            above.stderr.contains("contlab-users/\(uid)/run-"), "under the student's subtree: \(above.stderr)")
         let below = try asStudent(["run", "--stage", "3", "--memory", "64M", "--", "contlab", "hog", "30M"])
         XCTAssertEqual(below.status, 0, below.stderr)
 
@@ -83,15 +87,18 @@ final class LabServerTests: XCTestCase {
         let run = try asStudent(["runc", "run", "--bundle", bundle, "b1"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("PID 1 of its namespace"), run.stdout)
-        XCTAssertTrue(Sys.isDirectory(home + "/.local/state/contlab-runc"), "without XDG_RUNTIME_DIR, state in the home")
+        XCTAssertTrue(
+            Sys.isDirectory(home + "/.local/state/contlab-runc"), "without XDG_RUNTIME_DIR, state in the home")
 
         // verify: every reference solution at full marks, graded without root.
         let workspace = home + "/ws"
         XCTAssertEqual(try asStudent(["exercises", "init", workspace]).status, 0)
         // The build track's levels (B.N) live in workspaces of their own; stage 6 is root's, as
         // the README's table says (its networks need root).
-        for id in try FileManager.default.contentsOfDirectory(atPath: place + "/ExerciseSolutions") where !id.hasPrefix("B.") && !id.hasPrefix("6.") {
-            let folder = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: workspace).first { $0.hasPrefix(id + "-") })
+        for id in try FileManager.default.contentsOfDirectory(atPath: place + "/ExerciseSolutions")
+        where !id.hasPrefix("B.") && !id.hasPrefix("6.") {
+            let folder = try XCTUnwrap(
+                try FileManager.default.contentsOfDirectory(atPath: workspace).first { $0.hasPrefix(id + "-") })
             let source = place + "/ExerciseSolutions/\(id)/reference"
             for file in try FileManager.default.contentsOfDirectory(atPath: source) {
                 let target = workspace + "/" + folder + "/" + file
@@ -100,9 +107,12 @@ final class LabServerTests: XCTestCase {
                 chown(target, uid, uid)
             }
         }
-        let graded = try asStudent(["verify", "--workspace", workspace, "--format", "json", "--lang", "en"], timeout: 600)
-        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(graded.stdout.utf8)) as? [String: Any], graded.stderr)
-        for exercise in report["exercises"] as? [[String: Any]] ?? [] where !(exercise["id"] as? String ?? "").hasPrefix("6.") {
+        let graded = try asStudent(
+            ["verify", "--workspace", workspace, "--format", "json", "--lang", "en"], timeout: 600)
+        let report = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(graded.stdout.utf8)) as? [String: Any], graded.stderr)
+        for exercise in report["exercises"] as? [[String: Any]] ?? []
+        where !(exercise["id"] as? String ?? "").hasPrefix("6.") {
             XCTAssertEqual(exercise["points"] as? Int, exercise["maxPoints"] as? Int, "\(exercise)")
         }
         XCTAssertGreaterThan((report["exercises"] as? [[String: Any]] ?? []).count, 15)

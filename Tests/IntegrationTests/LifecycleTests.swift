@@ -28,12 +28,15 @@ final class LifecycleTests: XCTestCase {
 
     func testInitPassesSIGTERMOnToTheCommand() throws {
         let marker = "sleep 0.05 # term-\(getpid())"
-        let process = try startContainer(["--stage", "2", "--", "/bin/sh", "-c", "trap 'exit 42' TERM; while true; do \(marker)\nsleep 0.05; done"])
+        let process = try startContainer([
+            "--stage", "2", "--", "/bin/sh", "-c", "trap 'exit 42' TERM; while true; do \(marker)\nsleep 0.05; done"
+        ])
         XCTAssertNotNil(waitForProcess(containing: "term-\(getpid())"))
         usleep(100_000)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 42, "the shell's TERM trap ran: the signal reached it through the init")
+        XCTAssertEqual(
+            process.terminationStatus, 42, "the shell's TERM trap ran: the signal reached it through the init")
     }
 
     func testSIGINTEndsTheCommandWith130() throws {
@@ -67,8 +70,11 @@ final class LifecycleTests: XCTestCase {
         process.waitUntilExit()
         // The init dies of PR_SET_PDEATHSIG, and with it everything in its PID namespace.
         let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline && (waitForProcess(containing: "/bin/sleep 300", timeout: 0.01) != nil) { usleep(20_000) }
-        XCTAssertNil(waitForProcess(containing: "/bin/sleep 300", timeout: 0.01), "the container's command outlived contlab")
+        while Date() < deadline && (waitForProcess(containing: "/bin/sleep 300", timeout: 0.01) != nil) {
+            usleep(20_000)
+        }
+        XCTAssertNil(
+            waitForProcess(containing: "/bin/sleep 300", timeout: 0.01), "the container's command outlived contlab")
         let after = Harness.hostTraces()
         XCTAssertEqual(after.processes, before.processes)
         XCTAssertEqual(after.mounts, before.mounts)

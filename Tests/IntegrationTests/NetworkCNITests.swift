@@ -121,7 +121,7 @@ final class NetworkCNITests: XCTestCase {
         let links = try hostSideLinks()
         XCTAssertTrue(links.contains("cnit0") && links.count == 4, "\(links)")
         let ping = try Harness.run([
-            "network", "shell", network, "--", "/usr/bin/busybox", "ping", "-c1", "-W2", address,
+            "network", "shell", network, "--", "/usr/bin/busybox", "ping", "-c1", "-W2", address
         ])
         XCTAssertEqual(ping.status, 0, ping.stdout + ping.stderr)
         XCTAssertEqual(try cni("check", config, id).status, 0)
@@ -177,7 +177,7 @@ final class NetworkCNITests: XCTestCase {
         XCTAssertTrue(added.contains("--dport 9090 -j DNAT"), added)
         let fetch = [
             "network", "shell", network, "--", "/bin/sh", "-c",
-            "for i in $(seq 20); do /usr/bin/wget -t 1 -T 2 -qO- http://127.0.0.1:9090/hostname && exit 0; sleep 0.3; done; exit 1",
+            "for i in $(seq 20); do /usr/bin/wget -t 1 -T 2 -qO- http://127.0.0.1:9090/hostname && exit 0; sleep 0.3; done; exit 1"
         ]
         let fetched = try Harness.run(fetch)
         XCTAssertEqual(fetched.stdout, "contlab\n", fetched.stderr)

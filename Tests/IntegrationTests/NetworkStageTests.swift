@@ -106,7 +106,7 @@ final class NetworkStageTests: XCTestCase {
         // The client reads the server's /etc/hostname, which is its name on the network.
         let client = try Harness.run([
             "run", "--stage", "6", "--network", network, "--name", "client", "--", "sh", "-c",
-            "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://web:8080/hostname && exit 0; sleep 0.3; done; exit 1",
+            "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://web:8080/hostname && exit 0; sleep 0.3; done; exit 1"
         ])
         XCTAssertEqual(client.status, 0, client.stderr)
         XCTAssertEqual(client.stdout, "contlab\n", "the server's /etc/hostname, served by httpd in the other container")
@@ -128,7 +128,7 @@ final class NetworkStageTests: XCTestCase {
         let prefix = String(subnet.split(separator: ".").prefix(3).joined(separator: "."))
         let result = try Harness.run([
             "run", "--stage", "6", "--network", network, "--name", "probe", "--", "sh", "-c",
-            "ip -o -4 addr show eth0; ip route; cat /etc/hosts; hostname; ping -c1 -W2 gateway >/dev/null && echo pinged",
+            "ip -o -4 addr show eth0; ip route; cat /etc/hosts; hostname; ping -c1 -W2 gateway >/dev/null && echo pinged"
         ])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(
@@ -146,7 +146,7 @@ final class NetworkStageTests: XCTestCase {
         let result = try Harness.run([
             "run", "--stage", "6", "--network", network, "--memory", "64M", "--quiet", "--", "sh", "-c",
             "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
-                + "ip -o -4 addr show eth0",
+                + "ip -o -4 addr show eth0"
         ])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.hasPrefix("67108864\n"), result.stdout)
@@ -167,7 +167,7 @@ final class NetworkStageTests: XCTestCase {
             process.executableURL = URL(fileURLWithPath: Harness.binary)
             process.arguments = [
                 "run", "--stage", "6", "--network", network, "--", "sh", "-c",
-                "ip -o -4 addr show eth0; exec sleep 60",
+                "ip -o -4 addr show eth0; exec sleep 60"
             ]
             FileManager.default.createFile(atPath: "\(folder)/\(index)", contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(folder)/\(index)"))
@@ -212,7 +212,7 @@ final class NetworkStageTests: XCTestCase {
         let network = try makeNetwork("r", subnet: "172.31.240.0/24")
         // A subnet that overlaps: refused naming the other network; no second network exists.
         let overlapping = try Harness.run([
-            "network", "create", "nt\(getpid() % 100_000)o", "--subnet", "172.31.0.0/16",
+            "network", "create", "nt\(getpid() % 100_000)o", "--subnet", "172.31.0.0/16"
         ])
         XCTAssertEqual(overlapping.status, 1)
         XCTAssertTrue(overlapping.stderr.contains("overlaps network \(network) (172.31.240.0/24)"), overlapping.stderr)
@@ -252,7 +252,7 @@ extension NetworkStageTests {
         let table: String
         if let network {
             let result = try Harness.run([
-                "network", "shell", network, "--", "/bin/cat", "/proc/net/tcp", "/proc/net/tcp6",
+                "network", "shell", network, "--", "/bin/cat", "/proc/net/tcp", "/proc/net/tcp6"
             ])
             XCTAssertEqual(result.status, 0, result.stderr)
             table = result.stdout
@@ -274,7 +274,7 @@ extension NetworkStageTests {
     func fetchFromHostSide(_ network: String, _ url: String, tries: Int = 20) throws -> Harness.Result {
         try Harness.run([
             "network", "shell", network, "--", "/bin/sh", "-c",
-            "for i in $(seq \(tries)); do /usr/bin/wget -t 1 -T 2 -qO- \(url) && exit 0; sleep 0.3; done; exit 1",
+            "for i in $(seq \(tries)); do /usr/bin/wget -t 1 -T 2 -qO- \(url) && exit 0; sleep 0.3; done; exit 1"
         ])
     }
 
@@ -294,7 +294,7 @@ extension NetworkStageTests {
         // Another container reaches it through the gateway too (the bridge's address).
         let neighbour = try Harness.run([
             "run", "--stage", "6", "--network", network, "--", "wget", "-qO-",
-            "http://gateway:\(hostPort)/hostname",
+            "http://gateway:\(hostPort)/hostname"
         ])
         XCTAssertEqual(neighbour.stdout, "contlab\n", neighbour.stderr)
         // Published in the lab's namespace, and nowhere on the host's own.

@@ -27,7 +27,9 @@ extension OCIRuntimeTests {
     func testAContainerWithNoNamespacesSharesTheHostsAndLeavesNoMounts() throws {
         let rootfs = try privateRootfs("nons-rootfs")
         try "chrooted\n".write(toFile: rootfs + "/marker", atomically: true, encoding: .utf8)
-        let dir = try bundle("nons", args: ["sh", "-c", "cat /marker; for n in mnt pid net; do readlink /proc/self/ns/$n; done"]) { config in
+        let dir = try bundle(
+            "nons", args: ["sh", "-c", "cat /marker; for n in mnt pid net; do readlink /proc/self/ns/$n; done"]
+        ) { config in
             config["root"] = ["path": rootfs]
             config["hostname"] = nil
             var linux = config["linux"] as! [String: Any]
@@ -40,7 +42,9 @@ extension OCIRuntimeTests {
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "chrooted", "the process sees root.path as /")
-        let ours = ["mnt", "pid", "net"].compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\($0)") }
+        let ours = ["mnt", "pid", "net"].compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\($0)")
+        }
         XCTAssertEqual(Array(lines.dropFirst()), ours, "the namespaces are the runtime's own")
         XCTAssertEqual(mountsBelow(rootfs), [], "delete (run's) detached the mounts made under the root")
 
@@ -85,7 +89,9 @@ extension OCIRuntimeTests {
         XCTAssertEqual(seen.stdout, "renamed\n", "the sandbox shares the namespace, and so the new name")
 
         let host = ProcessInfo.processInfo.hostName
-        let refused = try runtime(["run", "--bundle", try joining("/proc/self/ns/uts", "uts-host"), "utshost\(Self.tag)"])
+        let refused = try runtime([
+            "run", "--bundle", try joining("/proc/self/ns/uts", "uts-host"), "utshost\(Self.tag)"
+        ])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("host's own uts namespace"), refused.stderr)
         XCTAssertEqual(ProcessInfo.processInfo.hostName, host)
@@ -94,8 +100,14 @@ extension OCIRuntimeTests {
     /// A /dev mounted read-only still gets its devices, /dev/pts and the rest, and is read-only
     /// to the process.
     func testAReadOnlyDevIsFilledFirst() throws {
-        let dir = try bundle("rodev", args: ["sh", "-c", "test -c /dev/null && test -d /dev/pts && grep -q ' /dev/pts ' /proc/self/mountinfo"
-                                             + " && grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6; touch /dev/new || echo refused"]) { config in
+        let dir = try bundle(
+            "rodev",
+            args: [
+                "sh", "-c",
+                "test -c /dev/null && test -d /dev/pts && grep -q ' /dev/pts ' /proc/self/mountinfo"
+                    + " && grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6; touch /dev/new || echo refused"
+            ]
+        ) { config in
             config["mounts"] = (config["mounts"] as! [[String: Any]]).map { mount in
                 guard mount["destination"] as? String == "/dev" else { return mount }
                 var changed = mount
@@ -114,10 +126,10 @@ extension OCIRuntimeTests {
     /// the profile does not allow with its default (EPERM). Compiled here, as runc's test does.
     func testSeccompGivesENOSYSForCallsNewerThanTheProfile() throws {
         #if !arch(x86_64)
-        throw XCTSkip("the probe's call numbers are x86_64's")
+            throw XCTSkip("the probe's call numbers are x86_64's")
         #else
-        let source = work + "/probe.c", binary = work + "/probe"
-        try """
+            let source = work + "/probe.c", binary = work + "/probe"
+            try """
             #include <errno.h>
             #include <stdio.h>
             #include <unistd.h>
@@ -129,25 +141,33 @@ extension OCIRuntimeTests {
                 return 0;
             }
             """.write(toFile: source, atomically: true, encoding: .utf8)
-        guard let compiled = try? Harness.execute(["/usr/bin/gcc", "-static", "-o", binary, source]), compiled.status == 0 else {
-            throw XCTSkip("gcc -static is not available to build the probe")
-        }
-        let allowed = ["execve", "execveat", "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64",
-                       "mprotect", "mmap", "munmap", "readlink", "readlinkat", "uname", "write", "writev", "exit", "exit_group",
-                       "fstat", "newfstatat", "getrandom", "ioctl", "close", "close_range", "rt_sigaction", "rt_sigprocmask",
-                       "openat", "read", "fcntl", "dup2", "dup3", "futex", "getpid", "gettid", "capget", "capset", "prctl"]
-        let dir = try bundle("enosys", args: ["/probe"]) { config in
-            config["mounts"] = (config["mounts"] as! [[String: Any]])
-                + [["destination": "/probe", "type": "bind", "source": binary, "options": ["bind", "ro"]]]
-            var linux = config["linux"] as! [String: Any]
-            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ERRNO",
-                                "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-                                "syscalls": [["names": allowed, "action": "SCMP_ACT_ALLOW"]]]
-            config["linux"] = linux
-        }
-        let result = try runtime(["run", "--bundle", dir, "enosys\(Self.tag)"])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stdout, "1000:\(ENOSYS) getppid:\(EPERM)\n")
+            guard let compiled = try? Harness.execute(["/usr/bin/gcc", "-static", "-o", binary, source]),
+                compiled.status == 0
+            else {
+                throw XCTSkip("gcc -static is not available to build the probe")
+            }
+            let allowed = [
+                "execve", "execveat", "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64",
+                "mprotect", "mmap", "munmap", "readlink", "readlinkat", "uname", "write", "writev", "exit",
+                "exit_group",
+                "fstat", "newfstatat", "getrandom", "ioctl", "close", "close_range", "rt_sigaction", "rt_sigprocmask",
+                "openat", "read", "fcntl", "dup2", "dup3", "futex", "getpid", "gettid", "capget", "capset", "prctl"
+            ]
+            let dir = try bundle("enosys", args: ["/probe"]) { config in
+                config["mounts"] =
+                    (config["mounts"] as! [[String: Any]])
+                    + [["destination": "/probe", "type": "bind", "source": binary, "options": ["bind", "ro"]]]
+                var linux = config["linux"] as! [String: Any]
+                linux["seccomp"] = [
+                    "defaultAction": "SCMP_ACT_ERRNO",
+                    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+                    "syscalls": [["names": allowed, "action": "SCMP_ACT_ALLOW"]]
+                ]
+                config["linux"] = linux
+            }
+            let result = try runtime(["run", "--bundle", dir, "enosys\(Self.tag)"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout, "1000:\(ENOSYS) getppid:\(EPERM)\n")
         #endif
     }
 
@@ -156,8 +176,10 @@ extension OCIRuntimeTests {
     /// `--memory -1` lifting memory+swap too.
     func testUpdateJoinsMissingControllersAndKeepsThePeriod() throws {
         let hierarchy = CgroupHierarchy.current()
-        guard case .v1(let cpuMount)? = hierarchy.placement(of: "cpu"), case .v1(let cpusetMount)? = hierarchy.placement(of: "cpuset"),
-              case .v1(let memoryMount)? = hierarchy.placement(of: "memory") else {
+        guard case .v1(let cpuMount)? = hierarchy.placement(of: "cpu"),
+            case .v1(let cpusetMount)? = hierarchy.placement(of: "cpuset"),
+            case .v1(let memoryMount)? = hierarchy.placement(of: "memory")
+        else {
             throw XCTSkip("this test reads v1 cgroup files")
         }
         let id = "upd\(Self.tag)"
@@ -177,8 +199,9 @@ extension OCIRuntimeTests {
         XCTAssertEqual(quota.status, 0, quota.stderr)
         XCTAssertEqual(read(cpuMount, "cpu.cfs_quota_us"), "20000")
         XCTAssertEqual(read(cpuMount, "cpu.cfs_period_us"), "100000")
-        XCTAssertTrue(read(cpuMount, "cgroup.procs")?.split(separator: "\n").contains(Substring(String(pid))) == true,
-                      "the container's process was moved into the new cpu cgroup")
+        XCTAssertTrue(
+            read(cpuMount, "cgroup.procs")?.split(separator: "\n").contains(Substring(String(pid))) == true,
+            "the container's process was moved into the new cpu cgroup")
         XCTAssertEqual(try runtime(["update", "--cpu-period", "50000", id]).status, 0)
         XCTAssertEqual(try runtime(["update", "--cpu-quota", "10000", id]).status, 0)
         XCTAssertEqual(read(cpuMount, "cpu.cfs_period_us"), "50000", "a quota alone keeps the period")
@@ -194,7 +217,8 @@ extension OCIRuntimeTests {
             XCTAssertGreaterThan(UInt64(memsw) ?? 0, 1 << 40, "memory+swap is lifted with the limit")
         }
         XCTAssertEqual(try runtime(["delete", "--force", id]).status, 0)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: cpuMount + path), "delete removes the cpu cgroup update made")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: cpuMount + path), "delete removes the cpu cgroup update made")
         XCTAssertFalse(FileManager.default.fileExists(atPath: cpusetMount + path))
     }
 
@@ -204,8 +228,10 @@ extension OCIRuntimeTests {
         let id = "execfds\(Self.tag)"
         XCTAssertEqual(try runtime(["run", "--detach", "--bundle", dir, id]).status, 0)
         let file = work + "/exec-fd3.txt"
-        let command = [Harness.binary, "runc", "--root", root, "exec", "--preserve-fds", "1", id, "sh", "-c", "'echo kept >&3'"]
-            .joined(separator: " ")
+        let command = [
+            Harness.binary, "runc", "--root", root, "exec", "--preserve-fds", "1", id, "sh", "-c", "'echo kept >&3'"
+        ]
+        .joined(separator: " ")
         let result = try Harness.execute(["/bin/sh", "-c", "exec 3>>\(file); exec \(command)"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "kept\n")
@@ -221,11 +247,16 @@ extension OCIRuntimeTests {
             _ = try startSleeper(rt, id: id)
             let tty = try withTerminal(rt, ["exec", "-t", "--user", "1000:100", id, "sh", "-c", "stat -c %u:%g $(tty)"])
             XCTAssertEqual(tty.status, 0, "\(rt.name): \(tty.stderr)")
-            XCTAssertEqual(tty.stdout.replacingOccurrences(of: "\r", with: "").trimmingCharacters(in: .whitespacesAndNewlines), "1000:5", rt.name)
+            XCTAssertEqual(
+                tty.stdout.replacingOccurrences(of: "\r", with: "").trimmingCharacters(in: .whitespacesAndNewlines),
+                "1000:5", rt.name)
             // Through a pipe the shell makes: the test's own stdout is a file, which (unlike
             // runc) contlab leaves as the caller's.
             let runtime = rt.name == "runc" ? [try requireRunc()] : [Harness.binary, "runc"]
-            let words = (runtime + ["--root", rt.stateRoot, "exec", "--user", "1000:100", id, "sh", "-c", "echo by-name > /dev/stdout"])
+            let words =
+                (runtime + [
+                    "--root", rt.stateRoot, "exec", "--user", "1000:100", id, "sh", "-c", "echo by-name > /dev/stdout"
+                ])
                 .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
             let piped = try Harness.execute(["/bin/sh", "-c", words.joined(separator: " ") + " | cat"])
             XCTAssertEqual(piped.status, 0, "\(rt.name): \(piped.stderr)")
@@ -245,9 +276,16 @@ extension OCIRuntimeTests {
         defer { _ = try? Sys.umount(volume + "/sub", detach: true) }
         for (option, subWritable) in [("ro", true), ("rro", false)] {
             let id = "\(option)-vol\(Self.tag)"
-            let dir = try bundle("\(option)-vol", args: ["sh", "-c", "touch /mnt/top 2>/dev/null && echo top-written; "
-                                                                + "touch /mnt/sub/file 2>/dev/null && echo sub-written; true"]) { config in
-                config["mounts"] = (config["mounts"] as! [[String: Any]])
+            let dir = try bundle(
+                "\(option)-vol",
+                args: [
+                    "sh", "-c",
+                    "touch /mnt/top 2>/dev/null && echo top-written; "
+                        + "touch /mnt/sub/file 2>/dev/null && echo sub-written; true"
+                ]
+            ) { config in
+                config["mounts"] =
+                    (config["mounts"] as! [[String: Any]])
                     + [["destination": "/mnt", "type": "bind", "source": volume, "options": ["rbind", option]]]
             }
             let result = try runtime(["run", "--bundle", dir, id])

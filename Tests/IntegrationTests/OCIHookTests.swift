@@ -20,7 +20,9 @@ extension OCIRuntimeTests {
     /// A bundle whose hooks each append a line to `<dir>/log/hooks.log`: `hooks` maps a kind to
     /// its hooks' exit codes, one hook each (a code of -1: sleep 5, from a shell that waits). The log's folder is also
     /// bound at /opt, where startContainer, which runs inside the new root, reaches it.
-    func hookBundle(_ name: String, hooks: [String: [Int]], timeout: Int? = nil, args: [String] = ["sleep", "30"]) throws -> (dir: String, log: String) {
+    func hookBundle(_ name: String, hooks: [String: [Int]], timeout: Int? = nil, args: [String] = ["sleep", "30"])
+        throws -> (dir: String, log: String)
+    {
         let logDir = work + "/\(name)-log"
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
         let dir = try bundle(name, args: args) { config in
@@ -29,7 +31,10 @@ extension OCIRuntimeTests {
                 let file = kind == "startContainer" ? "/opt/hooks.log" : logDir + "/hooks.log"
                 table[kind] = codes.enumerated().map { index, code -> [String: Any] in
                     let tail = code < 0 ? "sleep 5; true" : "exit \(code)"
-                    var hook: [String: Any] = ["path": "/bin/sh", "args": ["sh", "-c", "echo \"\(kind)#\(index) $(pwd) $(cat)\" >> \(file); \(tail)"]]
+                    var hook: [String: Any] = [
+                        "path": "/bin/sh",
+                        "args": ["sh", "-c", "echo \"\(kind)#\(index) $(pwd) $(cat)\" >> \(file); \(tail)"]
+                    ]
                     if let timeout { hook["timeout"] = timeout }
                     return hook
                 }
@@ -54,15 +59,20 @@ extension OCIRuntimeTests {
     /// Nothing of container `id` is left: no state, and no cgroup (which the kernel removes only
     /// once no process is in it).
     func assertNothingLeft(_ id: String, stateRoot: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertFalse(FileManager.default.fileExists(atPath: stateRoot + "/" + id), "state of \(id)", file: file, line: line)
-        for base in ["/sys/fs/cgroup/memory/contlab-runc/", "/sys/fs/cgroup/memory/", "/sys/fs/cgroup/pids/contlab-runc/"] {
-            XCTAssertFalse(FileManager.default.fileExists(atPath: base + id), "cgroup \(base + id)", file: file, line: line)
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: stateRoot + "/" + id), "state of \(id)", file: file, line: line)
+        for base in [
+            "/sys/fs/cgroup/memory/contlab-runc/", "/sys/fs/cgroup/memory/", "/sys/fs/cgroup/pids/contlab-runc/"
+        ] {
+            XCTAssertFalse(
+                FileManager.default.fileExists(atPath: base + id), "cgroup \(base + id)", file: file, line: line)
         }
     }
 
     /// The host's processes whose command line contains `text`.
     func processes(containing text: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }.compactMap { pid in
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }.compactMap {
+            pid in
             let words = (Sys.readText("/proc/\(pid)/cmdline") ?? "").split(separator: "\0").joined(separator: " ")
             return words.contains(text) ? "\(pid): \(words)" : nil
         }
@@ -76,21 +86,28 @@ extension OCIRuntimeTests {
         let runc = try requireRunc()
         let rootfs = try Harness.busyboxRootfs()
         var sequences: [String: [String]] = [:]
-        for (name, call) in [("contlab", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) })] as [(String, ([String]) throws -> Harness.Result)] {
+        for (name, call) in [("contlab", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) })]
+            as [(String, ([String]) throws -> Harness.Result)]
+        {
             let id = "hk-\(name)\(Self.tag)"
-            let (dir, log) = try hookBundle("hooks-\(name)", hooks: Dictionary(uniqueKeysWithValues: Self.hookKinds.map { ($0, [0]) }))
+            let (dir, log) = try hookBundle(
+                "hooks-\(name)", hooks: Dictionary(uniqueKeysWithValues: Self.hookKinds.map { ($0, [0]) }))
             defer { _ = try? call(["delete", "--force", id]) }
             let created = try call(["create", "--bundle", dir, id])
             XCTAssertEqual(created.status, 0, "\(name): \(created.stderr)")
             let pid = inspectJSON(try call(["state", id]).stdout)["pid"] as? Int ?? -1
             func calls() -> [HookCall] { hookCalls(log).filter { name == "contlab" || $0.kind != "poststart#0" } }
-            XCTAssertEqual(calls().map(\.kind), ["prestart#0", "createRuntime#0", "createContainer#0"], "\(name): create runs these")
+            XCTAssertEqual(
+                calls().map(\.kind), ["prestart#0", "createRuntime#0", "createContainer#0"],
+                "\(name): create runs these")
             XCTAssertEqual(try call(["start", id]).status, 0)
             let startHooks = name == "contlab" ? ["startContainer#0", "poststart#0"] : ["startContainer#0"]
             XCTAssertEqual(Array(calls().map(\.kind).dropFirst(3)), startHooks, "\(name): start runs these")
             XCTAssertEqual(try call(["kill", id, "KILL"]).status, 0)
             let deadline = Date().addingTimeInterval(5)
-            while inspectJSON(try call(["state", id]).stdout)["status"] as? String != "stopped" && Date() < deadline { usleep(10_000) }
+            while inspectJSON(try call(["state", id]).stdout)["status"] as? String != "stopped" && Date() < deadline {
+                usleep(10_000)
+            }
             let deleted = try call(["delete", id])
             XCTAssertEqual(deleted.status, 0, "\(name): \(deleted.stderr)")
             let calls = calls()
@@ -103,7 +120,9 @@ extension OCIRuntimeTests {
             for call in calls where ["prestart#0", "createRuntime#0", "poststart#0"].contains(call.kind) {
                 XCTAssertEqual(call.state["pid"] as? Int, pid, "\(name): \(call.kind) gets the container's pid")
             }
-            XCTAssertEqual(calls.first { $0.kind == "createContainer#0" }?.cwd, rootfs, "\(name): createContainer starts in the container's root")
+            XCTAssertEqual(
+                calls.first { $0.kind == "createContainer#0" }?.cwd, rootfs,
+                "\(name): createContainer starts in the container's root")
             sequences[name] = calls.map { "\($0.kind) \($0.status)" }
             assertNothingLeft(id, stateRoot: name == "runc" ? work + "/runc-state" : root)
         }
@@ -116,14 +135,20 @@ extension OCIRuntimeTests {
     func testAFailingCreateHookFailsCreateAndLeavesNothing() throws {
         let runc = try requireRunc()
         for kind in ["prestart", "createRuntime", "createContainer"] {
-            for (name, call) in [("contlab", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) })] as [(String, ([String]) throws -> Harness.Result)] {
+            for (name, call) in [("contlab", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) })]
+                as [(String, ([String]) throws -> Harness.Result)]
+            {
                 let id = "hf-\(kind.lowercased())-\(name)\(Self.tag)"
                 let (dir, log) = try hookBundle("fail-\(kind)-\(name)", hooks: [kind: [3, 0], "poststop": [0]])
                 defer { _ = try? call(["delete", "--force", id]) }
                 let created = try call(["create", "--bundle", dir, id])
                 XCTAssertNotEqual(created.status, 0, "\(name): a failing \(kind) hook fails create")
-                XCTAssertEqual(hookCalls(log).map(\.kind), ["\(kind)#0", "poststop#0"], "\(name) \(kind): the next hook does not run; poststop does")
-                if name == "contlab" { XCTAssertTrue(created.stderr.contains("error running hook \(kind)[0] /bin/sh"), created.stderr) }
+                XCTAssertEqual(
+                    hookCalls(log).map(\.kind), ["\(kind)#0", "poststop#0"],
+                    "\(name) \(kind): the next hook does not run; poststop does")
+                if name == "contlab" {
+                    XCTAssertTrue(created.stderr.contains("error running hook \(kind)[0] /bin/sh"), created.stderr)
+                }
                 XCTAssertNotEqual(try call(["state", id]).status, 0, "\(name) \(kind): no container")
                 assertNothingLeft(id, stateRoot: name == "runc" ? work + "/runc-state" : root)
             }
@@ -134,7 +159,9 @@ extension OCIRuntimeTests {
     func testAStateLargerThanAPipeReachesTheHook() throws {
         let id = "hbig\(Self.tag)"
         let (dir, log) = try hookBundle("bigstate", hooks: ["prestart": [0]])
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        var config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+            as! [String: Any]
         config["annotations"] = ["org.example.big": String(repeating: "x", count: 200_000)]
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         let created = try runtime(["create", "--bundle", dir, id])
@@ -149,18 +176,21 @@ extension OCIRuntimeTests {
     /// destroyed at once. (runc 1.1.5's start returns 0: its init reports after the fifo.)
     func testAFailingStartContainerHookFailsStart() throws {
         let id = "hsc\(Self.tag)"
-        let (dir, log) = try hookBundle("startfail", hooks: ["startContainer": [6, 0], "poststart": [0], "poststop": [0]])
+        let (dir, log) = try hookBundle(
+            "startfail", hooks: ["startContainer": [6, 0], "poststart": [0], "poststop": [0]])
         XCTAssertEqual(try runtime(["create", "--bundle", dir, id]).status, 0)
         let started = try runtime(["start", id])
         XCTAssertNotEqual(started.status, 0)
-        XCTAssertTrue(started.stderr.contains("error running hook startContainer[0] /bin/sh: exited with code 6"), started.stderr)
+        XCTAssertTrue(
+            started.stderr.contains("error running hook startContainer[0] /bin/sh: exited with code 6"), started.stderr)
         XCTAssertEqual(inspectJSON(try runtime(["state", id]).stdout)["status"] as? String, "stopped")
         XCTAssertEqual(try runtime(["delete", id]).status, 0)
         XCTAssertEqual(hookCalls(log).map(\.kind), ["startContainer#0", "poststop#0"])
         assertNothingLeft(id, stateRoot: root)
 
         let runID = "hsr\(Self.tag)"
-        let (runDir, runLog) = try hookBundle("startfail-run", hooks: ["startContainer": [6], "poststart": [0], "poststop": [0]])
+        let (runDir, runLog) = try hookBundle(
+            "startfail-run", hooks: ["startContainer": [6], "poststart": [0], "poststop": [0]])
         let ran = try runtime(["run", "--bundle", runDir, runID])
         XCTAssertNotEqual(ran.status, 0)
         XCTAssertTrue(ran.stderr.contains("error running hook startContainer[0] /bin/sh"), ran.stderr)
@@ -175,18 +205,25 @@ extension OCIRuntimeTests {
         let logDir = work + "/filtered-log"
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
         let dir = try bundle("filtered", args: ["true"]) { config in
-            config["hooks"] = ["startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "echo ran > /opt/ran; mkdir /opt/made"]]]]
+            config["hooks"] = [
+                "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "echo ran > /opt/ran; mkdir /opt/made"]]]
+            ]
             var mounts = config["mounts"] as! [[String: Any]]
             mounts.append(["destination": "/opt", "type": "bind", "source": logDir, "options": ["rbind", "rw"]])
             config["mounts"] = mounts
             var linux = config["linux"] as! [String: Any]
-            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
-                                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL"]]]
+            linux["seccomp"] = [
+                "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL"]]
+            ]
             config["linux"] = linux
         }
         let ran = try runtime(["run", "--bundle", dir, id])
         XCTAssertNotEqual(ran.status, 0)
-        XCTAssertTrue(ran.stderr.contains("error running hook startContainer[0] /bin/sh: killed by signal 31 (SIGSYS): bad system call"), ran.stderr)
+        XCTAssertTrue(
+            ran.stderr.contains(
+                "error running hook startContainer[0] /bin/sh: killed by signal 31 (SIGSYS): bad system call"),
+            ran.stderr)
         XCTAssertEqual(Sys.readText(logDir + "/ran"), "ran\n", "the hook ran")
         XCTAssertFalse(FileManager.default.fileExists(atPath: logDir + "/made"), "its mkdir did not")
         assertNothingLeft(id, stateRoot: root)
@@ -206,12 +243,17 @@ extension OCIRuntimeTests {
         XCTAssertEqual(try call(["create", "--bundle", dir, id]).status, 0)
         let started = try call(["start", id])
         XCTAssertEqual(started.status, 0, started.stderr)
-        XCTAssertTrue(started.stderr.contains("warning: error running hook poststart[0] /bin/sh: exited with code 4"), started.stderr)
-        XCTAssertEqual(inspectJSON(try call(["state", id]).stdout)["status"] as? String, "running", "the container runs on")
+        XCTAssertTrue(
+            started.stderr.contains("warning: error running hook poststart[0] /bin/sh: exited with code 4"),
+            started.stderr)
+        XCTAssertEqual(
+            inspectJSON(try call(["state", id]).stdout)["status"] as? String, "running", "the container runs on")
         XCTAssertEqual(hookCalls(log).map(\.kind), ["poststart#0", "poststart#1"])
         XCTAssertEqual(try call(["kill", id, "KILL"]).status, 0)
         let deadline = Date().addingTimeInterval(5)
-        while inspectJSON(try call(["state", id]).stdout)["status"] as? String != "stopped" && Date() < deadline { usleep(10_000) }
+        while inspectJSON(try call(["state", id]).stdout)["status"] as? String != "stopped" && Date() < deadline {
+            usleep(10_000)
+        }
         let deleted = try call(["delete", id])
         XCTAssertEqual(deleted.status, 0, deleted.stderr)
         XCTAssertTrue(deleted.stderr.contains("warning: error running hook poststop[0]"), deleted.stderr)
@@ -226,7 +268,9 @@ extension OCIRuntimeTests {
     /// and start returns.
     func testHookTimeoutsKillTheHook() throws {
         let runc = try requireRunc()
-        for (name, call) in [("contlab", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) })] as [(String, ([String]) throws -> Harness.Result)] {
+        for (name, call) in [("contlab", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) })]
+            as [(String, ([String]) throws -> Harness.Result)]
+        {
             let id = "ht-\(name)\(Self.tag)"
             let (dir, log) = try hookBundle("timeout-\(name)", hooks: ["createRuntime": [-1]], timeout: 1)
             defer { _ = try? call(["delete", "--force", id]) }

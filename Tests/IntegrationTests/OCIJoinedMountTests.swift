@@ -19,8 +19,10 @@ extension OCIRuntimeTests {
         defer { for keeper in keepers { _ = try? Harness.execute(["/bin/umount", keeper]) } }
         for keeper in keepers {
             FileManager.default.createFile(atPath: keeper, contents: nil)
-            let made = try Harness.execute(["/usr/bin/unshare", "--mount=" + keeper, "--propagation", "private",
-                                            "/bin/true"])
+            let made = try Harness.execute([
+                "/usr/bin/unshare", "--mount=" + keeper, "--propagation", "private",
+                "/bin/true"
+            ])
             XCTAssertEqual(made.status, 0, made.stderr)
         }
         // Then the runtimes' state folders and the console sockets: on a tmpfs those namespaces lack.
@@ -33,7 +35,7 @@ extension OCIRuntimeTests {
 
         let runtimes: [(String, ([String]) throws -> Harness.Result)] = [
             ("contlab-runc", { try Harness.run(["runc", "--root", hostOnly + "/contlab-state"] + $0) }),
-            ("runc", { try Harness.execute([runc, "--root", hostOnly + "/runc-state"] + $0) }),
+            ("runc", { try Harness.execute([runc, "--root", hostOnly + "/runc-state"] + $0) })
         ]
         for ((name, call), keeper) in zip(runtimes, keepers) {
             var st = stat()
@@ -44,7 +46,8 @@ extension OCIRuntimeTests {
                 var process = config["process"] as! [String: Any]
                 process["terminal"] = true
                 config["process"] = process
-                config["mounts"] = (config["mounts"] as! [[String: Any]])
+                config["mounts"] =
+                    (config["mounts"] as! [[String: Any]])
                     + [["destination": "/out", "type": "bind", "source": out, "options": ["bind"]]]
                 self.setNamespaces(&config) {
                     ($0["type"] as? String) == "mount" ? ["type": "mount", "path": keeper] : $0
@@ -60,8 +63,9 @@ extension OCIRuntimeTests {
             XCTAssertEqual(started.status, 0, "\(name): \(started.stderr)")
             console.wait()
             let lines = (Sys.readText(out + "/" + name) ?? "").split(separator: "\n").map(String.init)
-            XCTAssertEqual(lines, [joinedID, "/dev/pts/0"],
-                           "\(name): ran in the joined mount namespace, on the pty it sent")
+            XCTAssertEqual(
+                lines, [joinedID, "/dev/pts/0"],
+                "\(name): ran in the joined mount namespace, on the pty it sent")
         }
     }
 }
@@ -76,8 +80,10 @@ extension OCIRuntimeTests {
         XCTAssertEqual(try Harness.execute(["/bin/mount", "--make-private", work]).status, 0)
         let keeper = work + "/mnt.ns"
         FileManager.default.createFile(atPath: keeper, contents: nil)
-        let made = try Harness.execute(["/usr/bin/unshare", "--mount=" + keeper, "--propagation", "private",
-                                        "/bin/true"])
+        let made = try Harness.execute([
+            "/usr/bin/unshare", "--mount=" + keeper, "--propagation", "private",
+            "/bin/true"
+        ])
         XCTAssertEqual(made.status, 0, made.stderr)
         defer { _ = try? Harness.execute(["/bin/umount", keeper]) }
         // The busybox tree, bound at a folder of a tmpfs only the host has.
@@ -89,7 +95,7 @@ extension OCIRuntimeTests {
         let tree = try Harness.busyboxRootfs()
         XCTAssertEqual(try Harness.execute(["/bin/mount", "--bind", tree, hostOnlyRoot]).status, 0)
         let runtimes: [(String, ([String]) throws -> Harness.Result)] = [
-            ("contlab-runc", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) }),
+            ("contlab-runc", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) })
         ]
         for (name, call) in runtimes {
             let dir = try bundle("lackingroot-\(name)", args: ["true"]) { config in
@@ -103,8 +109,10 @@ extension OCIRuntimeTests {
             defer { _ = try? call(["delete", "--force", id]) }
             XCTAssertNotEqual(created.status, 0, name)
             if name == "contlab-runc" {
-                XCTAssertTrue(created.stderr.contains("root.path \(hostOnlyRoot) is no directory in the mount namespace"
-                                                      + " the container joins (linux.namespaces["), created.stderr)
+                XCTAssertTrue(
+                    created.stderr.contains(
+                        "root.path \(hostOnlyRoot) is no directory in the mount namespace"
+                            + " the container joins (linux.namespaces["), created.stderr)
                 XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/" + id), "no state is left")
             }
         }

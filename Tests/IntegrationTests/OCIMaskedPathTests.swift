@@ -11,7 +11,10 @@ final class OCIMaskedPathTests: XCTestCase {
 
     override func setUpWithError() throws {
         try Harness.requireRoot()
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-mask-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        work =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "contlab-mask-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            ).path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
     }
 
@@ -38,27 +41,34 @@ final class OCIMaskedPathTests: XCTestCase {
         let dir = try bundle("fake", args: ["sh", "-c", read]) { config in
             // No tmpfs on /dev: the image's own /dev is what the container gets.
             config["mounts"] = (config["mounts"] as! [[String: Any]]).filter {
-                !($0["destination"] as! String).hasPrefix("/dev") && $0["destination"] as? String != "/usr/local/bin/contlab"
+                !($0["destination"] as! String).hasPrefix("/dev")
+                    && $0["destination"] as? String != "/usr/local/bin/contlab"
             }
         }
         let devNull = dir + "/rootfs/dev/null"
         try? FileManager.default.createDirectory(atPath: dir + "/rootfs/dev", withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: devNull)
-        try FileManager.default.createSymbolicLink(atPath: devNull, withDestinationPath: "/proc/sys/kernel/core_pattern")
+        try FileManager.default.createSymbolicLink(
+            atPath: devNull, withDestinationPath: "/proc/sys/kernel/core_pattern")
 
-        let pattern = (Sys.readText("/proc/sys/kernel/core_pattern") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let pattern = (Sys.readText("/proc/sys/kernel/core_pattern") ?? "").trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let result = try Harness.run(["runc", "--root", work + "/state", "run", "--bundle", dir, "fake\(Self.tag)"])
-        XCTAssertNotEqual(result.status, 0, "a /dev/null that is a link must stop the container; it printed: \(result.stdout)")
+        XCTAssertNotEqual(
+            result.status, 0, "a /dev/null that is a link must stop the container; it printed: \(result.stdout)")
         XCTAssertTrue(result.stderr.contains("/dev/null is not the null device"), result.stderr)
-        XCTAssertFalse(!pattern.isEmpty && result.stdout.contains(pattern),
-                       "the host's core_pattern showed through a masked path: \(result.stdout)")
+        XCTAssertFalse(
+            !pattern.isEmpty && result.stdout.contains(pattern),
+            "the host's core_pattern showed through a masked path: \(result.stdout)")
         let left = try Harness.run(["runc", "--root", work + "/state", "list", "-q"])
-        XCTAssertEqual(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "", "nothing is left of the refused container")
+        XCTAssertEqual(
+            left.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "", "nothing is left of the refused container")
     }
 
     /// The ordinary case still masks: files read empty, directories are empty and read-only.
     func testMaskedPathsAreEmptyAndDirectoriesReadOnly() throws {
-        let check = "echo keys=$(wc -c < /proc/keys); echo acpi=$(ls -A /proc/acpi | wc -l); touch /proc/acpi/x 2>&1 | grep -c Read-only"
+        let check =
+            "echo keys=$(wc -c < /proc/keys); echo acpi=$(ls -A /proc/acpi | wc -l); touch /proc/acpi/x 2>&1 | grep -c Read-only"
         let dir = try bundle("plain", args: ["sh", "-c", check]) { _ in }
         let result = try Harness.run(["runc", "--root", work + "/state", "run", "--bundle", dir, "plain\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -76,7 +86,9 @@ extension OCIMaskedPathTests {
         let state = work + "/state"
         // From the working directory, climb until .. is . (the top of the tree the process is
         // in) and print that and /: the same directory exactly when the process is inside.
-        let probe = ["sh", "-c", "while [ \"$(stat -c %d:%i .)\" != \"$(stat -c %d:%i ..)\" ]; do cd ..; done; stat -c %d:%i . /"]
+        let probe = [
+            "sh", "-c", "while [ \"$(stat -c %d:%i .)\" != \"$(stat -c %d:%i ..)\" ]; do cd ..; done; stat -c %d:%i . /"
+        ]
         // The probe itself, from an ordinary working directory: it must run and find itself inside.
         let control = try bundle("cwdbin", args: probe) { config in
             var process = config["process"] as! [String: Any]

@@ -59,7 +59,8 @@ extension OCIRuntimeTests {
             }
             XCTAssertNotEqual(inside["mnt"]?.id, theirs["mnt"], "\(name): the app has a mount namespace of its own")
             XCTAssertEqual(report["hostname"] as? String, "sandbox", "\(name): the UTS namespace is the sandbox's")
-            XCTAssertGreaterThan(report["pid"] as? Int ?? 0, 1, "\(name): the sandbox's sleep is PID 1 there, not the app")
+            XCTAssertGreaterThan(
+                report["pid"] as? Int ?? 0, 1, "\(name): the sandbox's sleep is PID 1 there, not the app")
         }
     }
 
@@ -82,9 +83,10 @@ extension OCIRuntimeTests {
         let theirs = hostNamespaceIDs(pid)
         let app = try bundle("userapp", args: ["contlab", "inspect", "--json"]) { config in
             var linux = config["linux"] as! [String: Any]
-            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).map { ns in
-                ns["type"] as? String == "network" ? ["type": "network", "path": "/proc/\(pid)/ns/net"] : ns
-            } + [["type": "user", "path": "/proc/\(pid)/ns/user"]]
+            linux["namespaces"] =
+                (linux["namespaces"] as! [[String: Any]]).map { ns in
+                    ns["type"] as? String == "network" ? ["type": "network", "path": "/proc/\(pid)/ns/net"] : ns
+                } + [["type": "user", "path": "/proc/\(pid)/ns/user"]]
             config["linux"] = linux
         }
         let result = try runtime(["run", "--bundle", app, "uapp\(Self.tag)"])
@@ -93,7 +95,8 @@ extension OCIRuntimeTests {
         let inside = Harness.namespaces(report)
         XCTAssertEqual(inside["user"]?.id, theirs["user"])
         XCTAssertEqual(inside["net"]?.id, theirs["net"])
-        XCTAssertNotEqual(inside["pid"]?.id, theirs["pid"], "a PID namespace of its own, made in the joined user namespace")
+        XCTAssertNotEqual(
+            inside["pid"]?.id, theirs["pid"], "a PID namespace of its own, made in the joined user namespace")
         XCTAssertEqual(report["uid"] as? Int, 0)
         XCTAssertEqual(report["uidMap"] as? [String], ["0 100000 65536"])
     }
@@ -104,7 +107,10 @@ extension OCIRuntimeTests {
         let name = "contlab-test\(Self.tag)"
         XCTAssertEqual(try Harness.execute(["/usr/sbin/ip", "netns", "add", name]).status, 0)
         defer { _ = try? Harness.execute(["/usr/sbin/ip", "netns", "delete", name]) }
-        let made = try Harness.execute(["/usr/sbin/ip", "netns", "exec", name, "/usr/sbin/ip", "link", "add", "lab0", "type", "veth", "peer", "name", "lab1"])
+        let made = try Harness.execute([
+            "/usr/sbin/ip", "netns", "exec", name, "/usr/sbin/ip", "link", "add", "lab0", "type", "veth", "peer",
+            "name", "lab1"
+        ])
         XCTAssertEqual(made.status, 0, made.stderr)
         let id = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
         XCTAssertTrue(id.hasPrefix("net:["))
@@ -112,13 +118,18 @@ extension OCIRuntimeTests {
         XCTAssertEqual(stat("/run/netns/\(name)", &st), 0)
         let expected = "net:[\(st.st_ino)]"
         for (runtime, call) in try bothRuntimes() {
-            let dir = try bundle("netns-\(runtime)", args: ["sh", "-c", "contlab inspect --json; cat /proc/net/dev >&2"]) { config in
-                self.setNamespaces(&config) { ($0["type"] as? String) == "network" ? ["type": "network", "path": "/run/netns/\(name)"] : $0 }
+            let dir = try bundle(
+                "netns-\(runtime)", args: ["sh", "-c", "contlab inspect --json; cat /proc/net/dev >&2"]
+            ) { config in
+                self.setNamespaces(&config) {
+                    ($0["type"] as? String) == "network" ? ["type": "network", "path": "/run/netns/\(name)"] : $0
+                }
             }
             let result = try call(["run", "--bundle", dir, "netns-\(runtime)\(Self.tag)"])
             XCTAssertEqual(result.status, 0, "\(runtime): \(result.stderr)")
             XCTAssertEqual(Harness.namespaces(inspectJSON(result.stdout))["net"]?.id, expected, runtime)
-            XCTAssertTrue(result.stderr.contains("lab0:"), "\(runtime) sees the namespace's interface: \(result.stderr)")
+            XCTAssertTrue(
+                result.stderr.contains("lab0:"), "\(runtime) sees the namespace's interface: \(result.stderr)")
         }
     }
 
@@ -126,12 +137,19 @@ extension OCIRuntimeTests {
     /// fails naming the entry, and leaves no state, cgroup or process.
     func testAWrongNamespacePathIsNamedAndLeavesNothing() throws {
         let cases: [(String, ([String: Any]) -> [String: Any], String)] = [
-            ("wrongtype", { ($0["type"] as? String) == "network" ? ["type": "network", "path": "/proc/self/ns/mnt"] : $0 },
-             "is a namespace of type mount, where the entry's type is network"),
-            ("gone", { ($0["type"] as? String) == "ipc" ? ["type": "ipc", "path": "/proc/2147483647/ns/ipc"] : $0 },
-             "does not exist"),
-            ("notns", { ($0["type"] as? String) == "uts" ? ["type": "uts", "path": "/etc/hostname"] : $0 },
-             "is not a namespace file"),
+            (
+                "wrongtype",
+                { ($0["type"] as? String) == "network" ? ["type": "network", "path": "/proc/self/ns/mnt"] : $0 },
+                "is a namespace of type mount, where the entry's type is network"
+            ),
+            (
+                "gone", { ($0["type"] as? String) == "ipc" ? ["type": "ipc", "path": "/proc/2147483647/ns/ipc"] : $0 },
+                "does not exist"
+            ),
+            (
+                "notns", { ($0["type"] as? String) == "uts" ? ["type": "uts", "path": "/etc/hostname"] : $0 },
+                "is not a namespace file"
+            )
         ]
         for (name, change, words) in cases {
             let dir = try bundle("bad-\(name)", args: ["true"]) { config in
@@ -141,13 +159,18 @@ extension OCIRuntimeTests {
             let id = "bad-\(name)\(Self.tag)"
             let result = try runtime(["create", "--bundle", dir, id])
             XCTAssertNotEqual(result.status, 0, name)
-            XCTAssertTrue(result.stderr.contains("linux.namespaces[") && result.stderr.contains(words), "\(name): \(result.stderr)")
+            XCTAssertTrue(
+                result.stderr.contains("linux.namespaces[") && result.stderr.contains(words),
+                "\(name): \(result.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/" + id), "\(name): no state is left")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/\(id)"), "\(name): no cgroup is left")
+            XCTAssertFalse(
+                FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/\(id)"),
+                "\(name): no cgroup is left")
         }
         let twice = try bundle("bad-twice", args: ["true"]) { config in
             var linux = config["linux"] as! [String: Any]
-            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "network", "path": "/proc/self/ns/net"]]
+            linux["namespaces"] =
+                (linux["namespaces"] as! [[String: Any]]) + [["type": "network", "path": "/proc/self/ns/net"]]
             config["linux"] = linux
         }
         let result = try runtime(["create", "--bundle", twice, "bad-twice\(Self.tag)"])
@@ -176,10 +199,12 @@ extension OCIRuntimeTests {
             XCTAssertEqual(started.status, 0, "\(name): \(started.stderr)")
             XCTAssertEqual(inspectJSON(try call(["state", id]).stdout)["status"] as? String, "running", name)
             let pid = try statePID(call, id)
-            let uidMap = Sys.readText("/proc/\(pid)/uid_map")?.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let uidMap = Sys.readText("/proc/\(pid)/uid_map")?.split(whereSeparator: \.isWhitespace).joined(
+                separator: " ")
             XCTAssertEqual(uidMap, "0 100000 65536", name)
             let uids = Sys.readText("/proc/\(pid)/status")?.split(separator: "\n").first { $0.hasPrefix("Uid:") }
-            XCTAssertEqual(uids?.split(whereSeparator: \.isWhitespace).dropFirst().first, "100000", "\(name): host uid outside")
+            XCTAssertEqual(
+                uids?.split(whereSeparator: \.isWhitespace).dropFirst().first, "100000", "\(name): host uid outside")
             let inside = try call(["exec", id, "contlab", "inspect", "--json"])
             XCTAssertEqual(inside.status, 0, "\(name): \(inside.stderr)")
             XCTAssertEqual(inspectJSON(inside.stdout)["uid"] as? Int, 0, "\(name): root inside")

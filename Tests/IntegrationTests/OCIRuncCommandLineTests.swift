@@ -9,7 +9,9 @@ extension OCIRuntimeTests {
 
     func runtimesWithState() throws -> [Runtime] {
         let runc = try requireRunc()
-        return [("contlab", { try self.runtime($0) }, root), ("runc", { try self.runRunc(runc, $0) }, work + "/runc-state")]
+        return [
+            ("contlab", { try self.runtime($0) }, root), ("runc", { try self.runRunc(runc, $0) }, work + "/runc-state")
+        ]
     }
 
     /// A detached `sleep 30` under each runtime; returns its pid.
@@ -31,14 +33,20 @@ extension OCIRuntimeTests {
             let table = try rt.call(["ps", id])
             XCTAssertEqual(table.status, 0, "\(rt.name): \(table.stderr)")
             let lines = table.stdout.split(separator: "\n").map(String.init)
-            XCTAssertEqual(lines.first?.split(separator: " ").map(String.init), ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"], rt.name)
+            XCTAssertEqual(
+                lines.first?.split(separator: " ").map(String.init),
+                ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"], rt.name)
             XCTAssertEqual(lines.count, 2, "\(rt.name): the header and the container's one process: \(table.stdout)")
             XCTAssertEqual(lines.last.map { $0.split(separator: " ")[1] }, Substring("\(pid)"), rt.name)
             XCTAssertTrue(lines.last?.hasSuffix("sleep 30") == true, rt.name)
             let chosen = try rt.call(["ps", id, "-o", "pid,comm"])
-            headers[rt.name] = chosen.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+            headers[rt.name] = chosen.stdout.split(separator: "\n").map {
+                $0.split(separator: " ").joined(separator: " ")
+            }
             XCTAssertEqual(headers[rt.name], ["PID COMMAND", "\(pid) sleep"], rt.name)
-            XCTAssertEqual(try rt.call(["ps", "--format", "json", id]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[\(pid)]")
+            XCTAssertEqual(
+                try rt.call(["ps", "--format", "json", id]).stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+                "[\(pid)]")
         }
         XCTAssertEqual(headers["contlab"]?.first, headers["runc"]?.first)
     }
@@ -54,7 +62,9 @@ extension OCIRuntimeTests {
             let lines = listed.stdout.split(separator: "\n").map(String.init)
             XCTAssertEqual(lines.count, 2, "\(rt.name): \(listed.stdout)")
             let header = lines[0], row = lines[1]
-            XCTAssertEqual(header.split(separator: " ").map(String.init), ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], rt.name)
+            XCTAssertEqual(
+                header.split(separator: " ").map(String.init), ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
+                rt.name)
             let fields = row.split(separator: " ").map(String.init)
             XCTAssertEqual(fields.count, 6, "\(rt.name): \(row)")
             XCTAssertEqual([fields[0], fields[1], fields[2], fields[5]], [id, "\(pid)", "running", "root"], rt.name)
@@ -63,7 +73,9 @@ extension OCIRuntimeTests {
             for name in ["PID", "STATUS", "BUNDLE", "CREATED", "OWNER"] {
                 let column = header.range(of: name)!.lowerBound.utf16Offset(in: header)
                 let at = row.index(row.startIndex, offsetBy: column)
-                XCTAssertTrue(row[row.index(before: at)] == " " && row[at] != " ", "\(rt.name): \(name) column\n\(header)\n\(row)")
+                XCTAssertTrue(
+                    row[row.index(before: at)] == " " && row[at] != " ", "\(rt.name): \(name) column\n\(header)\n\(row)"
+                )
             }
             let json = try rt.call(["list", "--format", "json"])
             let entry = ((try? JSONSerialization.jsonObject(with: Data(json.stdout.utf8))) as? [[String: Any]])?.first
@@ -132,7 +144,7 @@ extension OCIRuntimeTests {
             codes[rt.name] = [
                 try rt.call(["exec", id, "sh", "-c", "exit 7"]).status,
                 try rt.call(["exec", "--pid-file", work + "/no/such/folder/pid", id, "true"]).status,
-                try rt.call(["exec", "no-such-container\(Self.tag)", "true"]).status,
+                try rt.call(["exec", "no-such-container\(Self.tag)", "true"]).status
             ]
         }
         XCTAssertEqual(codes["contlab"], [7, 255, 255])

@@ -18,7 +18,8 @@ extension OCIRuntimeTests {
             linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
             linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
             config["linux"] = linux
-            config["mounts"] = (config["mounts"] as! [[String: Any]])
+            config["mounts"] =
+                (config["mounts"] as! [[String: Any]])
                 + [["destination": "/mnt", "type": "bind", "source": hidden + "/dir", "options": ["bind", "ro"]]]
         }
         let result = try runtime(["run", "--bundle", dir, "ub\(Self.tag)"])
@@ -43,10 +44,15 @@ extension OCIRuntimeTests {
         }
         let denied = try run("dev-deny", rules: [["allow": false, "access": "rwm"]])
         XCTAssertEqual(denied.status, 0, denied.stderr)
-        XCTAssertTrue(denied.stdout.contains("refused") && denied.stderr.contains("Operation not permitted"),
-                      "the device cgroup denies it: \(denied.stdout) \(denied.stderr)")
-        let allowed = try run("dev-allow", rules: [["allow": false, "access": "rwm"],
-                                                   ["allow": true, "type": "c", "major": 10, "minor": 229, "access": "rw"]])
+        XCTAssertTrue(
+            denied.stdout.contains("refused") && denied.stderr.contains("Operation not permitted"),
+            "the device cgroup denies it: \(denied.stdout) \(denied.stderr)")
+        let allowed = try run(
+            "dev-allow",
+            rules: [
+                ["allow": false, "access": "rwm"],
+                ["allow": true, "type": "c", "major": 10, "minor": 229, "access": "rw"]
+            ])
         XCTAssertEqual(allowed.status, 0, allowed.stderr)
         XCTAssertFalse(allowed.stderr.contains("Operation not permitted"), "a rule names it: \(allowed.stderr)")
     }
@@ -57,8 +63,11 @@ extension OCIRuntimeTests {
         let dir = try bundle("debug", args: ["true"])
         let debugged = try Harness.run(["runc", "--root", root, "--debug", "run", "--bundle", dir, "dbg\(Self.tag)"])
         XCTAssertEqual(debugged.status, 0, debugged.stderr)
-        for words in ["level=debug", "nsexec container setup", "child process in init()", "init: closing the pipe to signal completion",
-                      "init: pivot_root("] {
+        for words in [
+            "level=debug", "nsexec container setup", "child process in init()",
+            "init: closing the pipe to signal completion",
+            "init: pivot_root("
+        ] {
             XCTAssertTrue(debugged.stderr.contains(words), "\(words) in: \(debugged.stderr)")
         }
         let quiet = try runtime(["run", "--bundle", dir, "dbg2\(Self.tag)"])
@@ -128,7 +137,9 @@ enum CgroupHierarchyProbe {
         var out: [String: String] = [:]
         for line in (Sys.readText("/proc/self/mountinfo") ?? "").split(separator: "\n") {
             let fields = line.split(separator: " ")
-            guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count, fields[dash + 1] == "cgroup" else { continue }
+            guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count, fields[dash + 1] == "cgroup" else {
+                continue
+            }
             let options = fields[dash + 3].split(separator: ",").filter { $0 != "rw" && $0 != "ro" }
             out[options.joined(separator: ",")] = String(fields[4])
         }

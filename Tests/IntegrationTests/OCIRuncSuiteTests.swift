@@ -21,7 +21,8 @@ extension OCIRuntimeTests {
             let directory = freezer.mountPoint + "/" + path
             XCTAssertEqual(mkdir(freezer.mountPoint + "/" + parent, 0o755) == 0 || errno == EEXIST, true)
             XCTAssertEqual(mkdir(directory, 0o755), 0, "mkdir \(directory)")
-            let (file, frozen, thawed) = freezer.version == 1 ? ("freezer.state", "FROZEN", "THAWED") : ("cgroup.freeze", "1", "0")
+            let (file, frozen, thawed) =
+                freezer.version == 1 ? ("freezer.state", "FROZEN", "THAWED") : ("cgroup.freeze", "1", "0")
             try Sys.writeFile(directory + "/" + file, frozen)
             defer {
                 try? Sys.writeFile(directory + "/" + file, thawed)
@@ -135,11 +136,15 @@ extension OCIRuntimeTests {
     func testSpecListsACgroupNamespaceOnlyWhereRuncsDoes() throws {
         let runc = try requireRunc()
         var lists: [String: [String]] = [:]
-        for (name, call) in [("contlab", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) })] as [(String, ([String]) throws -> Harness.Result)] {
+        for (name, call) in [("contlab", { try self.runtime($0) }), ("runc", { try self.runRunc(runc, $0) })]
+            as [(String, ([String]) throws -> Harness.Result)]
+        {
             let dir = work + "/spec-" + name
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             XCTAssertEqual(try call(["spec", "--bundle", dir]).status, 0, name)
-            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as? [String: Any]
+            let config =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+                as? [String: Any]
             let namespaces = (config?["linux"] as? [String: Any])?["namespaces"] as? [[String: Any]] ?? []
             lists[name] = namespaces.compactMap { $0["type"] as? String }
         }
@@ -157,8 +162,9 @@ extension OCIRuntimeTests {
             }
             let ran = try rt.call(["run", "--bundle", dir, id])
             XCTAssertEqual(ran.status, 0, "\(rt.name): \(ran.stderr)")
-            XCTAssertNotEqual(ran.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
-                              (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/cgroup")) ?? "", rt.name)
+            XCTAssertNotEqual(
+                ran.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/cgroup")) ?? "", rt.name)
         }
     }
 
@@ -172,8 +178,10 @@ extension OCIRuntimeTests {
             XCTAssertEqual(ps.status, 0, "\(rt.name): \(ps.stderr)")
             XCTAssertEqual(ps.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[\(pid)]", rt.name)
             let list = try rt.call(["list", "-f", "json"])
-            XCTAssertEqual(((try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]])?.first?["id"] as? String,
-                           id, rt.name)
+            XCTAssertEqual(
+                ((try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]])?.first?["id"]
+                    as? String,
+                id, rt.name)
         }
     }
 
@@ -181,8 +189,12 @@ extension OCIRuntimeTests {
     /// opens /dev/tty for a foreground terminal, and a test has no controlling terminal.
     func withTerminal(_ rt: Runtime, _ args: [String]) throws -> Harness.Result {
         let runtime = rt.name == "runc" ? [try requireRunc()] : [Harness.binary, "runc"]
-        let words = (runtime + ["--root", rt.stateRoot] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        return try Harness.execute(["/usr/bin/script", "-qefc", words.joined(separator: " ") + " </dev/null", "/dev/null"])
+        let words = (runtime + ["--root", rt.stateRoot] + args).map {
+            "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }
+        return try Harness.execute([
+            "/usr/bin/script", "-qefc", words.joined(separator: " ") + " </dev/null", "/dev/null"
+        ])
     }
 
     /// A foreground run or exec of a process with process.terminal and no --console-socket gets
@@ -223,16 +235,21 @@ extension OCIRuntimeTests {
             let id = "gids-\(rt.name)\(Self.tag)"
             defer { _ = try? rt.call(["delete", "--force", id]) }
             _ = try startSleeper(rt, id: id)
-            let groups = try rt.call(["exec", "--user", "1000:1000", "--additional-gids", "100", "--additional-gids", "65534",
-                                      id, "id", "-G"])
+            let groups = try rt.call([
+                "exec", "--user", "1000:1000", "--additional-gids", "100", "--additional-gids", "65534",
+                id, "id", "-G"
+            ])
             XCTAssertEqual(groups.status, 0, "\(rt.name): \(groups.stderr)")
-            XCTAssertEqual(groups.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.sorted(),
-                           ["100", "1000", "65534"], rt.name)
-            let process = #"{"args": ["sh", "-c", "echo from-a-pipe"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin:/usr/bin"]}"#
+            XCTAssertEqual(
+                groups.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.sorted(),
+                ["100", "1000", "65534"], rt.name)
+            let process =
+                #"{"args": ["sh", "-c", "echo from-a-pipe"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin:/usr/bin"]}"#
             // bash's process substitution: the file is /dev/fd/63, a pipe.
             let runtime = rt.name == "runc" ? [try requireRunc()] : [Harness.binary, "runc"]
-            let piped = try Harness.execute(["/bin/bash", "-c", #""$@" exec -p <(printf '%s' "$PROCESS") "$ID""#, "bash"]
-                                            + runtime + ["--root", rt.stateRoot], environment: ["PROCESS": process, "ID": id])
+            let piped = try Harness.execute(
+                ["/bin/bash", "-c", #""$@" exec -p <(printf '%s' "$PROCESS") "$ID""#, "bash"]
+                    + runtime + ["--root", rt.stateRoot], environment: ["PROCESS": process, "ID": id])
             XCTAssertEqual(piped.status, 0, "\(rt.name): \(piped.stderr)")
             XCTAssertEqual(piped.stdout, "from-a-pipe\n", rt.name)
         }
@@ -294,7 +311,8 @@ extension OCIRuntimeTests {
             let lines = text.replacingOccurrences(of: "\r", with: "").split(separator: "\n").map {
                 $0.split(separator: " ").joined(separator: " ")
             }
-            XCTAssertEqual(lines, ["0", "0 100000 65536"], "\(rt.name): root inside, mapped outside, on the socket's pty")
+            XCTAssertEqual(
+                lines, ["0", "0 100000 65536"], "\(rt.name): root inside, mapped outside, on the socket's pty")
         }
     }
 }

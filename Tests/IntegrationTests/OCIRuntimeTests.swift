@@ -13,7 +13,10 @@ final class OCIRuntimeTests: XCTestCase {
 
     override func setUpWithError() throws {
         try Harness.requireRoot()
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-oci-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        work =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "contlab-oci-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            ).path
         root = work + "/state"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
     }
@@ -36,7 +39,9 @@ final class OCIRuntimeTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let made = try Harness.run(["runc", "spec", "--bundle", dir])
         XCTAssertEqual(made.status, 0, made.stderr)
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        var config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+            as! [String: Any]
         config["root"] = ["path": try Harness.busyboxRootfs(), "readonly": true]
         var process = config["process"] as! [String: Any]
         process["args"] = args
@@ -45,8 +50,10 @@ final class OCIRuntimeTests: XCTestCase {
         var mounts = config["mounts"] as! [[String: Any]]
         // The reachable copy: a container in a user namespace runs it as a mapped uid, which
         // cannot enter a checkout in a 0700 folder.
-        mounts.append(["destination": "/usr/local/bin/contlab", "type": "bind", "source": try Harness.reachable.get() + "/contlab",
-                       "options": ["bind", "ro"]])
+        mounts.append([
+            "destination": "/usr/local/bin/contlab", "type": "bind", "source": try Harness.reachable.get() + "/contlab",
+            "options": ["bind", "ro"]
+        ])
         config["mounts"] = mounts
         // runc's spec, and so contlab-runc's, asks for a cgroup namespace only on a v2-only host;
         // these tests read the container's limits through one everywhere.
@@ -56,7 +63,8 @@ final class OCIRuntimeTests: XCTestCase {
         linux["namespaces"] = namespaces
         config["linux"] = linux
         edit(&config)
-        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(
+            to: URL(fileURLWithPath: dir + "/config.json"))
         return dir
     }
 
@@ -77,14 +85,19 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertEqual(try state()["status"] as? String, "created")
         XCTAssertEqual(try state()["pid"] as? Int, Int(pid))
         XCTAssertEqual(try state()["bundle"] as? String, dir)
-        XCTAssertEqual(Sys.readText("/proc/\(pid)/cmdline")?.contains("__oci-init"), true, "the init waits, not the process")
+        XCTAssertEqual(
+            Sys.readText("/proc/\(pid)/cmdline")?.contains("__oci-init"), true, "the init waits, not the process")
         XCTAssertEqual(try runtime(["start", "c1\(Self.tag)"]).status, 0)
         XCTAssertEqual(try state()["status"] as? String, "running")
         usleep(50_000)
-        XCTAssertEqual(Sys.readText("/proc/\(pid)/cmdline")?.hasPrefix("sleep"), true, "after start the init has become the process")
+        XCTAssertEqual(
+            Sys.readText("/proc/\(pid)/cmdline")?.hasPrefix("sleep"), true,
+            "after start the init has become the process")
         let listed = try runtime(["list", "--format", "json"])
         XCTAssertTrue(listed.stdout.contains("\"id\":\"c1\(Self.tag)\""), listed.stdout)
-        XCTAssertEqual(try runtime(["ps", "--format", "json", "c1\(Self.tag)"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[\(pid)]")
+        XCTAssertEqual(
+            try runtime(["ps", "--format", "json", "c1\(Self.tag)"]).stdout.trimmingCharacters(
+                in: .whitespacesAndNewlines), "[\(pid)]")
         XCTAssertNotEqual(try runtime(["delete", "c1\(Self.tag)"]).status, 0, "a running container needs --force")
         XCTAssertEqual(try runtime(["kill", "c1\(Self.tag)", "KILL"]).status, 0)
         let deadline = Date().addingTimeInterval(5)
@@ -102,7 +115,8 @@ final class OCIRuntimeTests: XCTestCase {
         let dir = try bundle("fds", args: ["/bin/sh", "-c", "echo kept >&3"])
         let file = work + "/fd3.txt"
         func run(_ extra: [String], _ id: String) throws -> Harness.Result {
-            let command = ([Harness.binary, "runc", "--root", work + "/state", "run"] + extra + ["--bundle", dir, id]).joined(separator: " ")
+            let command = ([Harness.binary, "runc", "--root", work + "/state", "run"] + extra + ["--bundle", dir, id])
+                .joined(separator: " ")
             return try Harness.execute(["/bin/sh", "-c", "exec 3>>\(file); exec \(command)"])
         }
         let kept = try run(["--preserve-fds", "1"], "fds-kept")
@@ -122,12 +136,16 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/r1\(Self.tag)"), "run deletes what it made")
         // The process is PID 1 of its namespace: a SIGKILL it sends itself is ignored by the
         // kernel (pid_namespaces(7)), so it goes on and exits normally.
-        let protected = try runtime(["run", "--bundle", try bundle("run2", args: ["sh", "-c", "kill -KILL $$; echo still here"]), "r2\(Self.tag)"])
+        let protected = try runtime([
+            "run", "--bundle", try bundle("run2", args: ["sh", "-c", "kill -KILL $$; echo still here"]), "r2\(Self.tag)"
+        ])
         XCTAssertEqual(protected.status, 0)
         XCTAssertEqual(protected.stdout, "still here\n")
         // The process starts with no signal blocked, as runc's does: run blocks the signals it
         // forwards, and that mask is not the container's.
-        let mask = try runtime(["run", "--bundle", try bundle("run3", args: ["sh", "-c", "grep SigBlk /proc/self/status"]), "r3\(Self.tag)"])
+        let mask = try runtime([
+            "run", "--bundle", try bundle("run3", args: ["sh", "-c", "grep SigBlk /proc/self/status"]), "r3\(Self.tag)"
+        ])
         XCTAssertEqual(mask.stdout, "SigBlk:\t0000000000000000\n", mask.stderr)
     }
 
@@ -139,13 +157,17 @@ final class OCIRuntimeTests: XCTestCase {
             process["user"] = ["uid": 1000, "gid": 1000, "additionalGids": [2000]]
             process["env"] = ["PATH=/usr/local/bin:/bin", "GREETING=hi"]
             process["cwd"] = "/tmp"
-            process["capabilities"] = ["bounding": ["CAP_NET_BIND_SERVICE", "CAP_KILL"], "effective": ["CAP_NET_BIND_SERVICE"],
-                                       "permitted": ["CAP_NET_BIND_SERVICE", "CAP_KILL"], "inheritable": ["CAP_NET_BIND_SERVICE"],
-                                       "ambient": ["CAP_NET_BIND_SERVICE"]]
+            process["capabilities"] = [
+                "bounding": ["CAP_NET_BIND_SERVICE", "CAP_KILL"], "effective": ["CAP_NET_BIND_SERVICE"],
+                "permitted": ["CAP_NET_BIND_SERVICE", "CAP_KILL"], "inheritable": ["CAP_NET_BIND_SERVICE"],
+                "ambient": ["CAP_NET_BIND_SERVICE"]
+            ]
             process["noNewPrivileges"] = true
             config["process"] = process
             var linux = config["linux"] as! [String: Any]
-            linux["resources"] = ["memory": ["limit": 64 << 20], "pids": ["limit": 50], "devices": [["allow": false, "access": "rwm"]]]
+            linux["resources"] = [
+                "memory": ["limit": 64 << 20], "pids": ["limit": 50], "devices": [["allow": false, "access": "rwm"]]
+            ]
             config["linux"] = linux
         }
         let result = try runtime(["run", "--bundle", dir, "f1\(Self.tag)"])
@@ -188,7 +210,9 @@ final class OCIRuntimeTests: XCTestCase {
         }
         let result = try runtime(["run", "--bundle", dir, "ro1\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stdout.split(separator: "\n"), ["root-readonly", "0", "sys-readonly", "256", "hello /tmp", "devnull-ok"])
+        XCTAssertEqual(
+            result.stdout.split(separator: "\n"),
+            ["root-readonly", "0", "sys-readonly", "256", "hello /tmp", "devnull-ok"])
     }
 
     func testHooksGetTheStateOnStandardInput() throws {
@@ -197,12 +221,17 @@ final class OCIRuntimeTests: XCTestCase {
             func hook(_ name: String) -> [[String: Any]] {
                 [["path": "/bin/sh", "args": ["sh", "-c", "echo \(name) $(cat) >> \(record)"]]]
             }
-            config["hooks"] = ["prestart": hook("prestart"), "createRuntime": hook("createRuntime"),
-                               "poststart": hook("poststart"), "poststop": hook("poststop")]
+            config["hooks"] = [
+                "prestart": hook("prestart"), "createRuntime": hook("createRuntime"),
+                "poststart": hook("poststart"), "poststop": hook("poststop")
+            ]
         }
         XCTAssertEqual(try runtime(["run", "--bundle", dir, "h1\(Self.tag)"]).status, 0)
-        let lines = (try? String(contentsOfFile: record, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
-        XCTAssertEqual(lines.map { $0.split(separator: " ").first.map(String.init) ?? "" }, ["prestart", "createRuntime", "poststart", "poststop"])
+        let lines =
+            (try? String(contentsOfFile: record, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        XCTAssertEqual(
+            lines.map { $0.split(separator: " ").first.map(String.init) ?? "" },
+            ["prestart", "createRuntime", "poststart", "poststop"])
         XCTAssertTrue(lines.first?.contains("\"id\":\"h1\(Self.tag)\"") == true, lines.first ?? "")
         XCTAssertTrue(lines.first?.contains("\"status\":\"creating\"") == true, lines.first ?? "")
     }
@@ -219,15 +248,21 @@ final class OCIRuntimeTests: XCTestCase {
             config["process"] = process
         }
         let missingCommand = try bundle("nocmd", args: ["no-such-program"])
-        for (dir, message) in [(missingRoot, "does not exist"), (emptyArgs, "process.args"), (notJSON, "not valid JSON"),
-                               (badCap, "process.capabilities.bounding[1]: unknown capability \"CAP_FOO\""),
-                               (missingCommand, "no-such-program: command not found")] {
+        for (dir, message) in [
+            (missingRoot, "does not exist"), (emptyArgs, "process.args"), (notJSON, "not valid JSON"),
+            (badCap, "process.capabilities.bounding[1]: unknown capability \"CAP_FOO\""),
+            (missingCommand, "no-such-program: command not found")
+        ] {
             let logFile = work + "/log.json"
-            let result = try Harness.run(["runc", "--root", root, "--log", logFile, "--log-format", "json", "create", "--bundle", dir, "bad\(Self.tag)"])
+            let result = try Harness.run([
+                "runc", "--root", root, "--log", logFile, "--log-format", "json", "create", "--bundle", dir,
+                "bad\(Self.tag)"
+            ])
             XCTAssertNotEqual(result.status, 0)
             XCTAssertTrue(result.stderr.contains(message), "\(dir): \(result.stderr)")
-            XCTAssertTrue((try? String(contentsOfFile: logFile, encoding: .utf8))?.contains("\"level\":\"error\"") == true,
-                          "the error reaches the JSON log containerd reads")
+            XCTAssertTrue(
+                (try? String(contentsOfFile: logFile, encoding: .utf8))?.contains("\"level\":\"error\"") == true,
+                "the error reaches the JSON log containerd reads")
             XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/bad\(Self.tag)"), "no state left for \(dir)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/bad\(Self.tag)"))
         }
@@ -239,11 +274,14 @@ final class OCIRuntimeTests: XCTestCase {
         }
         let process = try Harness.start(["runc", "--root", root, "create", "--bundle", dir, "k1\(Self.tag)"])
         let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1\(Self.tag)") && Date() < deadline { usleep(10_000) }
+        while !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/contlab-runc/k1\(Self.tag)")
+            && Date() < deadline
+        { usleep(10_000) }
         usleep(200_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/k1\(Self.tag)"), "the half-made container is recorded")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: root + "/k1\(Self.tag)"), "the half-made container is recorded")
         let deleted = try runtime(["delete", "--force", "k1\(Self.tag)"])
         XCTAssertEqual(deleted.status, 0, deleted.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/k1\(Self.tag)"))
@@ -262,7 +300,9 @@ final class OCIRuntimeTests: XCTestCase {
             XCTAssertEqual(started.status, 0, "cycle \(i): \(started.stderr)")
             var stopped = false
             for _ in 0..<200 {
-                if inspectJSON(try runtime(["state", id]).stdout)["status"] as? String == "stopped" { stopped = true; break }
+                if inspectJSON(try runtime(["state", id]).stdout)["status"] as? String == "stopped" {
+                    stopped = true; break
+                }
                 usleep(2_000)
             }
             XCTAssertTrue(stopped, "cycle \(i) never stopped")
@@ -272,14 +312,17 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertEqual(after.mounts, before.mounts)
         XCTAssertEqual(after.processes, before.processes)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
-        let leftover = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/memory/contlab-runc")) ?? []
+        let leftover =
+            (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/memory/contlab-runc")) ?? []
         XCTAssertFalse(leftover.contains { $0.hasPrefix("cy") })
     }
 
     // MARK: the same bundles under Debian's runc
 
     func requireRunc() throws -> String {
-        for path in ["/usr/sbin/runc", "/usr/bin/runc"] where FileManager.default.isExecutableFile(atPath: path) { return path }
+        for path in ["/usr/sbin/runc", "/usr/bin/runc"] where FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
         XCTFail("runc is not installed: apt-get install runc (make setup installs it)")
         throw XCTSkip("no runc")
     }
@@ -292,10 +335,12 @@ final class OCIRuntimeTests: XCTestCase {
     func essentials(_ report: [String: Any]) -> [String: String] {
         let caps = report["capabilities"] as? [String: Any] ?? [:]
         let kinds = (report["namespaces"] as? [[String: Any]] ?? []).map { $0["kind"] as? String ?? "" }
-        return ["hostname": "\(report["hostname"] ?? "")", "pid": "\(report["pid"] ?? "")", "uid": "\(report["uid"] ?? "")",
-                "noNewPrivileges": "\(report["noNewPrivileges"] ?? "")", "bounding": "\(caps["bounding"] ?? "")",
-                "effective": "\(caps["effective"] ?? "")", "namespaces": kinds.joined(separator: ","),
-                "memoryLimit": "\(report["memoryLimit"] ?? "")", "seccomp": "\(report["seccomp"] ?? "")"]
+        return [
+            "hostname": "\(report["hostname"] ?? "")", "pid": "\(report["pid"] ?? "")", "uid": "\(report["uid"] ?? "")",
+            "noNewPrivileges": "\(report["noNewPrivileges"] ?? "")", "bounding": "\(caps["bounding"] ?? "")",
+            "effective": "\(caps["effective"] ?? "")", "namespaces": kinds.joined(separator: ","),
+            "memoryLimit": "\(report["memoryLimit"] ?? "")", "seccomp": "\(report["seccomp"] ?? "")"
+        ]
     }
 
     func testContlabsSpecRunsTheSameUnderRunc() throws {
@@ -320,14 +365,18 @@ final class OCIRuntimeTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let made = try runRunc(runc, ["spec", "--bundle", dir])
         XCTAssertEqual(made.status, 0, made.stderr)
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        var config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+            as! [String: Any]
         config["root"] = ["path": try Harness.busyboxRootfs(), "readonly": true]
         var process = config["process"] as! [String: Any]
         process["args"] = ["contlab", "inspect", "--json"]
         process["terminal"] = false
         config["process"] = process
         var mounts = config["mounts"] as! [[String: Any]]
-        mounts.append(["destination": "/usr/local/bin/contlab", "type": "bind", "source": Harness.binary, "options": ["bind", "ro"]])
+        mounts.append([
+            "destination": "/usr/local/bin/contlab", "type": "bind", "source": Harness.binary, "options": ["bind", "ro"]
+        ])
         config["mounts"] = mounts
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         let ours = try runtime(["run", "--bundle", dir, "rs1\(Self.tag)"])
@@ -343,10 +392,14 @@ final class OCIRuntimeTests: XCTestCase {
     /// Check `document` against `schema` (a file of Debian's runtime-spec schemas, or an absolute
     /// path to one whose `$ref`s name them) with Python's jsonschema: the exit status and the
     /// problems found, one a line.
-    func schemaProblems(_ document: String, schema: String, file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int32, text: String) {
+    func schemaProblems(_ document: String, schema: String, file: StaticString = #filePath, line: UInt = #line) throws
+        -> (status: Int32, text: String)
+    {
         let schemas = Harness.runtimeSpecSchemas
         guard FileManager.default.fileExists(atPath: schema.hasPrefix("/") ? schema : schemas + "/" + schema) else {
-            XCTFail("no \(schema) in \(schemas): install golang-github-opencontainers-specs-dev (make setup)", file: file, line: line)
+            XCTFail(
+                "no \(schema) in \(schemas): install golang-github-opencontainers-specs-dev (make setup)", file: file,
+                line: line)
             return (-1, "")
         }
         let path = work + "/document.json"
@@ -360,9 +413,12 @@ final class OCIRuntimeTests: XCTestCase {
             errors = [f"{list(e.path)}: {e.message}" for e in v.iter_errors(json.load(open(sys.argv[3])))]
             print("\\n".join(errors)); sys.exit(1 if errors else 0)
             """
-        let result = try Harness.execute(["/usr/bin/python3", "-W", "ignore::DeprecationWarning", "-c", script, schemas, schema, path])
+        let result = try Harness.execute([
+            "/usr/bin/python3", "-W", "ignore::DeprecationWarning", "-c", script, schemas, schema, path
+        ])
         if result.stderr.contains("No module named") {
-            XCTFail("python3 has no jsonschema: apt-get install python3-jsonschema (make setup)", file: file, line: line)
+            XCTFail(
+                "python3 has no jsonschema: apt-get install python3-jsonschema (make setup)", file: file, line: line)
         }
         return (result.status, result.stdout + result.stderr)
     }
@@ -406,10 +462,12 @@ final class OCIRuntimeTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         XCTAssertEqual(try Harness.run(["runc", "spec", "--bundle", dir]).status, 0)
         try validate(try String(contentsOfFile: dir + "/config.json", encoding: .utf8), schema: "config-schema.json")
-        XCTAssertEqual(try Harness.run(["runc", "spec", "--rootless", "--bundle", dir + "/x"]).status, 1, "no directory, no spec")
+        XCTAssertEqual(
+            try Harness.run(["runc", "spec", "--rootless", "--bundle", dir + "/x"]).status, 1, "no directory, no spec")
         try FileManager.default.createDirectory(atPath: dir + "/rootless", withIntermediateDirectories: true)
         XCTAssertEqual(try Harness.run(["runc", "spec", "--rootless", "--bundle", dir + "/rootless"]).status, 0)
-        try validate(try String(contentsOfFile: dir + "/rootless/config.json", encoding: .utf8), schema: "config-schema.json")
+        try validate(
+            try String(contentsOfFile: dir + "/rootless/config.json", encoding: .utf8), schema: "config-schema.json")
         let features = work + "/features-schema.json"
         try Data(Self.featuresSchema.utf8).write(to: URL(fileURLWithPath: features))
         try validate(try runtime(["features"]).stdout, schema: features)
@@ -424,24 +482,41 @@ final class OCIRuntimeTests: XCTestCase {
     func testExampleConfigsAreWhatTheySayAgainstTheSchema() throws {
         let examples = Harness.packageRoot.appendingPathComponent("Tests/OCITests/Configs").path
         for name in ["minimal", "minimal-for-start", "linux-web-server", "linux-rdma"] {
-            try validate(try String(contentsOfFile: examples + "/good/\(name).json", encoding: .utf8), schema: "config-schema.json")
+            try validate(
+                try String(contentsOfFile: examples + "/good/\(name).json", encoding: .utf8),
+                schema: "config-schema.json")
         }
-        for (name, problem) in [("linux-hugepage-page-size", "['linux', 'resources', 'hugepageLimits', 0, 'pageSize']: '2mb' does not match"),
-                                ("linux-rdma-negative", "['linux', 'resources', 'rdma', 'mlx5_0', 'hcaHandles']: -1 is less than the minimum of 0")] {
-            let result = try schemaProblems(try String(contentsOfFile: examples + "/bad/\(name).json", encoding: .utf8), schema: "config-schema.json")
+        for (name, problem) in [
+            (
+                "linux-hugepage-page-size",
+                "['linux', 'resources', 'hugepageLimits', 0, 'pageSize']: '2mb' does not match"
+            ),
+            (
+                "linux-rdma-negative",
+                "['linux', 'resources', 'rdma', 'mlx5_0', 'hcaHandles']: -1 is less than the minimum of 0"
+            )
+        ] {
+            let result = try schemaProblems(
+                try String(contentsOfFile: examples + "/bad/\(name).json", encoding: .utf8),
+                schema: "config-schema.json")
             XCTAssertEqual(result.status, 1, name)
             let lines = result.text.split(separator: "\n")
             XCTAssertEqual(lines.count, 1, "\(name): one problem\n\(result.text)")
             XCTAssertTrue(lines.first?.hasPrefix(problem) ?? false, "\(name): \(result.text)")
         }
-        let json = try Harness.execute(["/usr/bin/python3", "-c", "import json, sys; json.load(open(sys.argv[1]))", examples + "/bad/invalid-json.json"])
+        let json = try Harness.execute([
+            "/usr/bin/python3", "-c", "import json, sys; json.load(open(sys.argv[1]))",
+            examples + "/bad/invalid-json.json"
+        ])
         XCTAssertEqual(json.status, 1)
         XCTAssertTrue(json.stderr.contains("JSONDecodeError"), json.stderr)
     }
 
     func testBundleCreateMakesARunnableBundle() throws {
         let dir = work + "/made"
-        let made = try Harness.run(["bundle", "create", "--rootfs", "busybox", dir, "--", "contlab", "inspect", "--json"])
+        let made = try Harness.run([
+            "bundle", "create", "--rootfs", "busybox", dir, "--", "contlab", "inspect", "--json"
+        ])
         XCTAssertEqual(made.status, 0, made.stderr)
         let result = try runtime(["run", "--bundle", dir, "b1\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -456,7 +531,8 @@ final class OCIRuntimeTests: XCTestCase {
         let sleeper = try bundle("sleeper", args: ["sleep", "30"])
         let runc = try requireRunc()
         let runtimes: [(String, ([String]) throws -> Harness.Result)] = [
-            ("contlab-runc", runtime), ("runc", { try Harness.execute([runc, "--root", self.work + "/runc-state"] + $0) }),
+            ("contlab-runc", runtime),
+            ("runc", { try Harness.execute([runc, "--root", self.work + "/runc-state"] + $0) })
         ]
         for (name, run) in runtimes {
             XCTAssertEqual(try run(["create", "--bundle", dir, "k1\(Self.tag)"]).status, 0, name)
@@ -467,13 +543,16 @@ final class OCIRuntimeTests: XCTestCase {
                 if !stopped { usleep(50_000) }
             }
             XCTAssertTrue(stopped, name)
-            XCTAssertEqual(try run(["kill", "--all", "k1\(Self.tag)", "9"]).status, 0, "\(name): nothing left to kill is not an error")
+            XCTAssertEqual(
+                try run(["kill", "--all", "k1\(Self.tag)", "9"]).status, 0,
+                "\(name): nothing left to kill is not an error")
             let one = try run(["kill", "k1\(Self.tag)", "9"])
             XCTAssertEqual(one.status, 1, name)
             XCTAssertTrue(one.stderr.contains("container not running"), "\(name): \(one.stderr)")
             XCTAssertEqual(try run(["delete", "k1\(Self.tag)"]).status, 0, name)
             XCTAssertEqual(try run(["create", "--bundle", sleeper, "k2\(Self.tag)"]).status, 0, name)
-            XCTAssertEqual(try run(["kill", "k2\(Self.tag)", "0"]).status, 0, "\(name): signal 0 asks whether it exists")
+            XCTAssertEqual(
+                try run(["kill", "k2\(Self.tag)", "0"]).status, 0, "\(name): signal 0 asks whether it exists")
             XCTAssertEqual(try run(["delete", "--force", "k2\(Self.tag)"]).status, 0, name)
             let missing = try run(["kill", "k2\(Self.tag)", "0"])
             XCTAssertNotEqual(missing.status, 0, name)
@@ -486,16 +565,24 @@ final class OCIRuntimeTests: XCTestCase {
     func testDevicesTheHostLacksAreMadeWithMknod() throws {
         let dir = try bundle("mknod", args: ["sh", "-c", "ls -ln /dev/lab1 /dev/lab2 /dev/lab3"]) { config in
             var linux = config["linux"] as! [String: Any]
-            linux["devices"] = [["path": "/dev/lab1", "type": "c", "major": 240, "minor": 7, "fileMode": 0o620, "uid": 5, "gid": 6],
-                                ["path": "/dev/lab2", "type": "p"], ["path": "/dev/lab3", "type": "b", "major": 250, "minor": 1]]
+            linux["devices"] = [
+                ["path": "/dev/lab1", "type": "c", "major": 240, "minor": 7, "fileMode": 0o620, "uid": 5, "gid": 6],
+                ["path": "/dev/lab2", "type": "p"], ["path": "/dev/lab3", "type": "b", "major": 250, "minor": 1]
+            ]
             config["linux"] = linux
         }
         XCTAssertFalse(Sys.exists("/dev/lab1") || Sys.exists("/dev/lab3"), "the host has no such nodes")
-        let outputs = [try runtime(["run", "--bundle", dir, "mk1\(Self.tag)"]),
-                       try Harness.execute([try requireRunc(), "--root", work + "/runc-state", "run", "--bundle", dir, "mk2\(Self.tag)"])]
+        let outputs = [
+            try runtime(["run", "--bundle", dir, "mk1\(Self.tag)"]),
+            try Harness.execute([
+                try requireRunc(), "--root", work + "/runc-state", "run", "--bundle", dir, "mk2\(Self.tag)"
+            ])
+        ]
         for result in outputs {
             XCTAssertEqual(result.status, 0, result.stderr)
-            let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            let lines = result.stdout.split(separator: "\n").map {
+                $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            }
             XCTAssertEqual(lines.count, 3, result.stdout)
             guard lines.count == 3 else { continue }
             XCTAssertEqual(Array(lines[0][0...4]), ["crw--w----", "1", "5", "6", "240,"], result.stdout)
@@ -521,7 +608,11 @@ final class OCIRuntimeTests: XCTestCase {
         XCTAssertEqual(report["uid"] as? Int, 0, "root inside")
         XCTAssertEqual(report["uidMap"] as? [String], ["0 100000 65536"], "host uid 100000 outside")
         let caps = report["capabilities"] as? [String: Any]
-        XCTAssertEqual(caps?["effective"] as? [String], ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"].sorted { CapabilityOrder.index($0) < CapabilityOrder.index($1) })
+        XCTAssertEqual(
+            caps?["effective"] as? [String],
+            ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"].sorted {
+                CapabilityOrder.index($0) < CapabilityOrder.index($1)
+            })
     }
 
     func testSysctlDevicesCPUOOMScoreAndTheContainerHooks() throws {
@@ -540,21 +631,25 @@ final class OCIRuntimeTests: XCTestCase {
             var linux = config["linux"] as! [String: Any]
             linux["sysctl"] = ["kernel.shmmax": "123456789"]
             linux["devices"] = [["path": "/dev/lab0", "type": "c", "major": 1, "minor": 3, "fileMode": 438]]
-            linux["resources"] = ["cpu": ["quota": 20_000, "period": 100_000, "shares": 512],
-                                  "devices": [["allow": false, "access": "rwm"]]]
+            linux["resources"] = [
+                "cpu": ["quota": 20_000, "period": 100_000, "shares": 512],
+                "devices": [["allow": false, "access": "rwm"]]
+            ]
             config["linux"] = linux
             // createContainer runs in the container's namespaces before pivot_root, startContainer
             // inside the new root just before the process; both get the state on stdin.
             config["hooks"] = [
                 "createContainer": [["path": "/bin/sh", "args": ["sh", "-c", "echo createContainer $$ >> \(record)"]]],
-                "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "cat > /dev/null; echo startContainer"]]],
+                "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "cat > /dev/null; echo startContainer"]]]
             ]
         }
         let result = try runtime(["run", "--bundle", dir, "m1\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stdout.split(separator: "\n"), ["startContainer", "123456789", "c", "20000", "512", "500", "full=1"])
+        XCTAssertEqual(
+            result.stdout.split(separator: "\n"), ["startContainer", "123456789", "c", "20000", "512", "500", "full=1"])
         let hooks = (try? String(contentsOfFile: record, encoding: .utf8)) ?? ""
-        XCTAssertEqual(hooks, "createContainer 2\n", "the hook ran in the container's PID namespace, as the init's first child")
+        XCTAssertEqual(
+            hooks, "createContainer 2\n", "the hook ran in the container's PID namespace, as the init's first child")
     }
 
     func testJoiningAnotherContainersNetworkNamespace() throws {
@@ -571,8 +666,13 @@ final class OCIRuntimeTests: XCTestCase {
         }
         let result = try runtime(["run", "--bundle", second, "n2\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        let joined = (inspectJSON(result.stdout)["namespaces"] as? [[String: Any]] ?? []).first { $0["kind"] as? String == "net" }?["id"] as? String
-        XCTAssertEqual(joined, Sys.readLink("/proc/\(owner)/ns/net"), "the second container is in the first one's network namespace")
+        let joined =
+            (inspectJSON(result.stdout)["namespaces"] as? [[String: Any]] ?? []).first {
+                $0["kind"] as? String == "net"
+            }?["id"] as? String
+        XCTAssertEqual(
+            joined, Sys.readLink("/proc/\(owner)/ns/net"),
+            "the second container is in the first one's network namespace")
         XCTAssertEqual(try runtime(["delete", "--force", "n1\(Self.tag)"]).status, 0)
     }
 
@@ -617,7 +717,8 @@ final class OCIRuntimeTests: XCTestCase {
         python.waitUntilExit()
         // A terminal ends lines with CR LF ("\r\n" is one Character in Swift).
         let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines, ["/dev/pts/0", "c", "hi"], "the process's terminal is the pty whose master went over the socket")
+        XCTAssertEqual(
+            lines, ["/dev/pts/0", "c", "hi"], "the process's terminal is the pty whose master went over the socket")
         XCTAssertEqual(try runtime(["delete", "--force", "t1\(Self.tag)"]).status, 0)
         let missing = try runtime(["create", "--bundle", dir, "t2\(Self.tag)"])
         XCTAssertNotEqual(missing.status, 0)
@@ -634,8 +735,10 @@ final class OCIRuntimeTests: XCTestCase {
         }
         let result = try runtime(["run", "--bundle", dir, "w1\(Self.tag)"])
         XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.stderr.contains("linux.namespaces[2].path: /proc/self/ns/uts is a namespace of type uts, where the entry's type is ipc"),
-                      result.stderr)
+        XCTAssertTrue(
+            result.stderr.contains(
+                "linux.namespaces[2].path: /proc/self/ns/uts is a namespace of type uts, where the entry's type is ipc"),
+            result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/w1\(Self.tag)"))
     }
 

@@ -15,7 +15,10 @@ final class OCISeccompNotifyTests: XCTestCase {
 
     override func setUpWithError() throws {
         try Harness.requireRoot()
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        work =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "contlab-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            ).path
         root = work + "/state"
         try FileManager.default.createDirectory(atPath: work + "/out", withIntermediateDirectories: true)
     }
@@ -39,7 +42,9 @@ final class OCISeccompNotifyTests: XCTestCase {
         let dir = work + "/" + id
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         XCTAssertEqual(try Harness.run(["runc", "spec", "--bundle", dir]).status, 0)
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        var config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+            as! [String: Any]
         config["root"] = ["path": try Harness.busyboxRootfs(), "readonly": true]
         var process = config["process"] as! [String: Any]
         process["args"] = ["sh", "-c", script]
@@ -49,9 +54,11 @@ final class OCISeccompNotifyTests: XCTestCase {
         mounts.append(["destination": "/tmp", "type": "bind", "source": work + "/out", "options": ["rbind", "rw"]])
         config["mounts"] = mounts
         var linux = config["linux"] as! [String: Any]
-        linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
-                            "listenerPath": listener, "listenerMetadata": "contlab-test",
-                            "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]]]
+        linux["seccomp"] = [
+            "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "listenerPath": listener, "listenerMetadata": "contlab-test",
+            "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]]
+        ]
         config["linux"] = linux
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         return dir
@@ -67,7 +74,8 @@ final class OCISeccompNotifyTests: XCTestCase {
     func testTheAgentGetsTheDescriptorAndStateAndAnswersTheContainersCalls() throws {
         let agent = try NotifyAgent(path: work + "/agent.sock", refuse: "/tmp/refused", errno: EXDEV)
         self.agent = agent
-        let script = "mkdir /tmp/refused 2>/tmp/refused.err; echo $? > /tmp/refused.status; mkdir /tmp/allowed; echo $? > /tmp/allowed.status; sleep 60"
+        let script =
+            "mkdir /tmp/refused 2>/tmp/refused.err; echo $? > /tmp/refused.status; mkdir /tmp/allowed; echo $? > /tmp/allowed.status; sleep 60"
         let dir = try bundle("notify-run", script, listener: agent.path)
         let pidFile = work + "/init.pid"
         let created = try runtime(["run", "-d", "--bundle", dir, "--pid-file", pidFile, "notify-run"])
@@ -77,10 +85,14 @@ final class OCISeccompNotifyTests: XCTestCase {
 
         // The agent's answers, seen from the host: EXDEV for one, the real mkdir for the other.
         XCTAssertEqual(waitForLine(work + "/out/refused.status"), "1\n")
-        XCTAssertTrue(Sys.readText(work + "/out/refused.err")?.contains("ross-device link") == true, Sys.readText(work + "/out/refused.err") ?? "")
+        XCTAssertTrue(
+            Sys.readText(work + "/out/refused.err")?.contains("ross-device link") == true,
+            Sys.readText(work + "/out/refused.err") ?? "")
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/out/refused"))
         XCTAssertEqual(waitForLine(work + "/out/allowed.status"), "0\n")
-        XCTAssertTrue(Sys.isDirectory(work + "/out/allowed"), "the agent let this mkdir through (SECCOMP_USER_NOTIF_FLAG_CONTINUE)")
+        XCTAssertTrue(
+            Sys.isDirectory(work + "/out/allowed"),
+            "the agent let this mkdir through (SECCOMP_USER_NOTIF_FLAG_CONTINUE)")
 
         // What came with the descriptor: runtime-spec's container process state.
         let first = try XCTUnwrap(agent.connections.first)
@@ -98,7 +110,9 @@ final class OCISeccompNotifyTests: XCTestCase {
         let containerPIDNamespace = Sys.readLink("/proc/\(initPID)/ns/pid")
         XCTAssertNotNil(containerPIDNamespace)
         XCTAssertNotEqual(containerPIDNamespace, Sys.readLink("/proc/self/ns/pid"))
-        XCTAssertEqual(first.callerNamespaces, Array(repeating: containerPIDNamespace, count: 2), "the calls came from the container")
+        XCTAssertEqual(
+            first.callerNamespaces, Array(repeating: containerPIDNamespace, count: 2),
+            "the calls came from the container")
 
         // An exec'd process loads the filter again, with a listener of its own for the agent.
         let exec = try runtime(["exec", "notify-run", "sh", "-c", "mkdir /tmp/refused"])
@@ -128,14 +142,17 @@ final class OCISeccompNotifyTests: XCTestCase {
         XCTAssertNotEqual(try runtime(["state", "notify-none"]).status, 0, "no container on record")
         let cgroups = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
         for hierarchy in cgroups {
-            XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(hierarchy)/contlab-runc/notify-none"), hierarchy)
+            XCTAssertFalse(
+                FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(hierarchy)/contlab-runc/notify-none"),
+                hierarchy)
         }
         // Other containers may come and go on this machine: only this run's paths are looked for.
         let rootfs = try Harness.busyboxRootfs()
         let after = Harness.hostTraces()
         XCTAssertFalse(after.mounts.contains(work), "no mount of this test's folders is left")
-        XCTAssertEqual(after.mounts.components(separatedBy: rootfs).count, before.mounts.components(separatedBy: rootfs).count,
-                       "no mount of the container's root is left")
+        XCTAssertEqual(
+            after.mounts.components(separatedBy: rootfs).count, before.mounts.components(separatedBy: rootfs).count,
+            "no mount of the container's root is left")
         XCTAssertFalse(after.processes.contains { $0.contains(dir) }, "\(after.processes)")
     }
 }
@@ -174,7 +191,9 @@ final class NotifyAgent: @unchecked Sendable {
             for (i, b) in path.utf8.enumerated() { raw[i] = b }
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard bound == 0, listen(listener, 4) == 0 else { throw SystemCallError("bind/listen \(path)", errno: errno) }
         let acceptor = Thread { [self] in acceptLoop() }
@@ -201,7 +220,9 @@ final class NotifyAgent: @unchecked Sendable {
             var fds = [Int32](repeating: -1, count: 8)
             var count: Int32 = 0
             let n = buffer.withUnsafeMutableBytes { bytes in
-                fds.withUnsafeMutableBufferPointer { cl_recv_bytes_and_fds(connection, bytes.baseAddress, bytes.count, $0.baseAddress, 8, &count) }
+                fds.withUnsafeMutableBufferPointer {
+                    cl_recv_bytes_and_fds(connection, bytes.baseAddress, bytes.count, $0.baseAddress, 8, &count)
+                }
             }
             close(connection)
             let state = n > 0 ? (try? JSONSerialization.jsonObject(with: Data(buffer[0..<n]))) as? [String: Any] : nil

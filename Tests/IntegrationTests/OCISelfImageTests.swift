@@ -13,7 +13,10 @@ final class OCISelfImageTests: XCTestCase {
 
     override func setUpWithError() throws {
         try Harness.requireRoot()
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-cve-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        work =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "contlab-cve-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            ).path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
     }
 
@@ -43,15 +46,18 @@ final class OCISelfImageTests: XCTestCase {
             let place = work + "/" + folder
             try FileManager.default.createDirectory(atPath: place, withIntermediateDirectories: true)
             let runtime = place + "/contlab-runc"
-            try FileManager.default.copyItem(atPath: URL(fileURLWithPath: Harness.binary).resolvingSymlinksInPath().path,
-                                             toPath: place + "/contlab")
+            try FileManager.default.copyItem(
+                atPath: URL(fileURLWithPath: Harness.binary).resolvingSymlinksInPath().path,
+                toPath: place + "/contlab")
             try FileManager.default.createSymbolicLink(atPath: runtime, withDestinationPath: "contlab")
             let original = try Data(contentsOf: URL(fileURLWithPath: place + "/contlab"))
 
             // The image: a writable copy of the busybox tree holding the script.
             let bundle = place + "/bundle"
-            let made = try Harness.execute([place + "/contlab", "bundle", "create", "--rootfs", try Harness.busyboxRootfs(),
-                                            bundle, "--", "sh", "-c", Self.attack])
+            let made = try Harness.execute([
+                place + "/contlab", "bundle", "create", "--rootfs", try Harness.busyboxRootfs(),
+                bundle, "--", "sh", "-c", Self.attack
+            ])
             XCTAssertEqual(made.status, 0, made.stderr)
             let rootfs = bundle + "/rootfs"
             XCTAssertEqual(try Harness.execute(["/bin/cp", "-a", try Harness.busyboxRootfs(), rootfs]).status, 0)
@@ -64,7 +70,9 @@ final class OCISelfImageTests: XCTestCase {
             let configURL = URL(fileURLWithPath: bundle + "/config.json")
             var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
             config["root"] = ["path": "rootfs", "readonly": false]
-            config["mounts"] = (config["mounts"] as! [[String: Any]]).filter { $0["destination"] as? String != "/usr/local/bin/contlab" }
+            config["mounts"] = (config["mounts"] as! [[String: Any]]).filter {
+                $0["destination"] as? String != "/usr/local/bin/contlab"
+            }
             try JSONSerialization.data(withJSONObject: config).write(to: configURL)
 
             let id = "cve\(folder.prefix(4))\(Self.tag)"
@@ -80,19 +88,24 @@ final class OCISelfImageTests: XCTestCase {
             var execs = 0
             var last = Harness.Result(status: 0, stdout: "", stderr: "")
             while execs < 5 && !log().contains("holding") {
-                last = try Harness.execute([runtime, "--root", state, "exec", "--env", #"CONTLAB_ARGV=["x","hog","1M","--hold","3"]"#,
-                                            id, "/x"])
+                last = try Harness.execute([
+                    runtime, "--root", state, "exec", "--env", #"CONTLAB_ARGV=["x","hog","1M","--hold","3"]"#,
+                    id, "/x"
+                ])
                 execs += 1
             }
-            XCTAssertTrue(log().contains("holding"),
-                          "\(folder): the attacker never saw the runtime's binary in \(execs) execs; the last: \(last.status) \(last.stdout) \(last.stderr)")
+            XCTAssertTrue(
+                log().contains("holding"),
+                "\(folder): the attacker never saw the runtime's binary in \(execs) execs; the last: \(last.status) \(last.stdout) \(last.stderr)"
+            )
             let deadline = Date().addingTimeInterval(15)
             while Date() < deadline && !log().contains("refused") && !log().contains("wrote") { usleep(100_000) }
 
             XCTAssertFalse(log().contains("wrote"), "\(folder): the container wrote over the runtime's binary")
             XCTAssertTrue(log().contains(refusal), "\(folder): expected \"\(refusal)\", the attacker logged: \(log())")
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: place + "/contlab")), original,
-                           "\(folder): the binary on the host changed")
+            XCTAssertEqual(
+                try Data(contentsOf: URL(fileURLWithPath: place + "/contlab")), original,
+                "\(folder): the binary on the host changed")
         }
     }
 }

@@ -19,7 +19,9 @@ extension OCIRuntimeTests {
         let pid = Int32(inspectJSON(try runtime(["state", id]).stdout)["pid"] as? Int ?? 0)
         XCTAssertEqual(try runtime(["exec", "--detach", id, "sleep", "1000"]).status, 0)
         let listed = inspectJSONArray(try runtime(["ps", "--format", "json", id]).stdout)
-        guard let straggler = listed.first(where: { $0 != pid }) else { return XCTFail("no exec'd process in \(listed)") }
+        guard let straggler = listed.first(where: { $0 != pid }) else {
+            return XCTFail("no exec'd process in \(listed)")
+        }
         defer {
             var ignored: Int32 = 0
             Glibc.kill(straggler, SIGKILL)
@@ -33,7 +35,9 @@ extension OCIRuntimeTests {
             status = inspectJSON(try runtime(["state", id]).stdout)["status"] as? String ?? ""
         } while status != "stopped" && Date() < deadline
         XCTAssertEqual(status, "stopped")
-        let state = Sys.readText("/proc/\(pid)/stat").map { $0[$0.index(after: $0.lastIndex(of: ")")!)...].split(separator: " ")[0] }
+        let state = Sys.readText("/proc/\(pid)/stat").map {
+            $0[$0.index(after: $0.lastIndex(of: ")")!)...].split(separator: " ")[0]
+        }
         XCTAssertEqual(state, "S", "PID 1 is still there, waiting in exit for the straggler to be reaped")
         let deleted = try runtime(["delete", id])
         XCTAssertEqual(deleted.status, 0, deleted.stderr)

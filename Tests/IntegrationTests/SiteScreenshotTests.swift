@@ -25,10 +25,12 @@ final class SiteScreenshotTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: Harness.binary) else {
             throw XCTSkip("contlab is not built: run make build")
         }
-        site = FileManager.default.temporaryDirectory
+        site =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("contlab-shots-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         // The timeline runs to "today": the references were taken in 2026 (1 December 2026).
-        let made = try Harness.run(["lessons", "export", "--html", site], environment: ["SOURCE_DATE_EPOCH": "1796083200"])
+        let made = try Harness.run(
+            ["lessons", "export", "--html", site], environment: ["SOURCE_DATE_EPOCH": "1796083200"])
         XCTAssertEqual(made.status, 0, made.stderr)
     }
 
@@ -45,7 +47,8 @@ final class SiteScreenshotTests: XCTestCase {
     func testALessonWithADiagramLooksAsItsReference() throws {
         let lesson = try String(contentsOfFile: site + "/en/stage5-images.html", encoding: .utf8)
         XCTAssertTrue(lesson.contains("<figure class=\"diagram\"><svg"), "the overlay diagram is on the page")
-        let drop = "<script>const f = document.querySelector('figure.diagram');"
+        let drop =
+            "<script>const f = document.querySelector('figure.diagram');"
             + "for (let n = f.previousElementSibling; n; ) { const p = n.previousElementSibling; n.remove(); n = p; }</script>"
         try lesson.replacingOccurrences(of: "</body>", with: drop + "</body>")
             .write(toFile: site + "/en/stage5-from-diagram.html", atomically: true, encoding: .utf8)
@@ -58,10 +61,12 @@ final class SiteScreenshotTests: XCTestCase {
         let chromium = try XCTUnwrap(Browser.find(), "chromium is not installed: apt-get install chromium")
         let page = try String(contentsOfFile: site + "/en/timeline.html", encoding: .utf8)
         let css = "<style>* { font-family: \"DejaVu Sans Mono\", monospace !important }</style></head>"
-        try page.replacingOccurrences(of: "</head>", with: css).write(toFile: site + "/en/timeline-mono.html", atomically: true, encoding: .utf8)
+        try page.replacingOccurrences(of: "</head>", with: css).write(
+            toFile: site + "/en/timeline-mono.html", atomically: true, encoding: .utf8)
         let shot = try photograph(site + "/en/timeline-mono.html", chromium: chromium)
         let reference = try Data(contentsOf: Self.references.appendingPathComponent("timeline-en.png"))
-        XCTAssertLessThanOrEqual(try differingBlocks(shot, reference, chromium: chromium), Self.tolerance(sameFonts: false))
+        XCTAssertLessThanOrEqual(
+            try differingBlocks(shot, reference, chromium: chromium), Self.tolerance(sameFonts: false))
     }
 
     /// The comparison itself must fail for a page that is not the reference's.
@@ -98,14 +103,16 @@ final class SiteScreenshotTests: XCTestCase {
             return
         }
         let reference = try Data(contentsOf: referenceURL)
-        let recorded = (try? String(contentsOf: fontsURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let recorded = (try? String(contentsOf: fontsURL, encoding: .utf8))?.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let sameFonts = recorded == Self.fonts()
         let differing = try differingBlocks(shot, reference, chromium: chromium)
         let allowed = Self.tolerance(sameFonts: sameFonts)
         if differing > allowed {
             let kept = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-shot-\(name)")
             try? shot.write(to: kept)
-            XCTFail("\(page): \(differing) of \(Self.grid.columns * Self.grid.rows) blocks differ from \(name) "
+            XCTFail(
+                "\(page): \(differing) of \(Self.grid.columns * Self.grid.rows) blocks differ from \(name) "
                     + "(at most \(allowed) \(sameFonts ? "with the reference's fonts" : "with other fonts")); "
                     + "the picture taken is \(kept.path)")
         }
@@ -115,9 +122,13 @@ final class SiteScreenshotTests: XCTestCase {
         let out = FileManager.default.temporaryDirectory
             .appendingPathComponent("contlab-shot-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).png")
         defer { try? FileManager.default.removeItem(at: out) }
-        let run = try Browser.run(chromium, ["--hide-scrollbars", "--force-device-scale-factor=1",
-                                             "--window-size=\(Self.window.width),\(Self.window.height)",
-                                             "--screenshot=\(out.path)", URL(fileURLWithPath: path).absoluteString])
+        let run = try Browser.run(
+            chromium,
+            [
+                "--hide-scrollbars", "--force-device-scale-factor=1",
+                "--window-size=\(Self.window.width),\(Self.window.height)",
+                "--screenshot=\(out.path)", URL(fileURLWithPath: path).absoluteString
+            ])
         XCTAssertEqual(run.status, 0, run.output)
         let data = try Data(contentsOf: out)
         XCTAssertTrue(data.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
@@ -159,8 +170,9 @@ final class SiteScreenshotTests: XCTestCase {
         let dom = try Browser.run(chromium, ["--dump-dom", file.absoluteString])
         XCTAssertEqual(dom.status, 0, dom.output)
         guard let range = dom.output.range(of: "<title>differing:"),
-              let end = dom.output[range.upperBound...].firstIndex(of: "<"),
-              let count = Int(dom.output[range.upperBound..<end]) else {
+            let end = dom.output[range.upperBound...].firstIndex(of: "<"),
+            let count = Int(dom.output[range.upperBound..<end])
+        else {
             XCTFail("the comparison page did not finish: \(dom.output.prefix(200))")
             return Int.max
         }

@@ -32,8 +32,10 @@ final class WalkthroughTmuxTests: XCTestCase {
         /// waits for it to close, which a tmux server never does. So the client is started with
         /// posix_spawn, /dev/null for its stdio, and reaped with waitpid.
         func startSession(name: String, directory: String, shellCommand: String) throws {
-            let argv = ["/usr/bin/tmux", "-S", socket, "-f", config, "new-session", "-d", "-s", name,
-                        "-x", "160", "-y", "50", "-c", directory, shellCommand]
+            let argv = [
+                "/usr/bin/tmux", "-S", socket, "-f", config, "new-session", "-d", "-s", name,
+                "-x", "160", "-y", "50", "-c", directory, shellCommand
+            ]
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
@@ -44,8 +46,9 @@ final class WalkthroughTmuxTests: XCTestCase {
             let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
             let rc = withCStrings(argv) { args in
                 withCStrings(environment) { env in
-                    posix_spawn(&pid, argv[0], &actions, nil, UnsafeMutablePointer(mutating: args),
-                                UnsafeMutablePointer(mutating: env))
+                    posix_spawn(
+                        &pid, argv[0], &actions, nil, UnsafeMutablePointer(mutating: args),
+                        UnsafeMutablePointer(mutating: env))
                 }
             }
             XCTAssertEqual(rc, 0, "cannot start tmux: \(String(cString: strerror(rc)))")
@@ -98,8 +101,10 @@ final class WalkthroughTmuxTests: XCTestCase {
 
     /// Polls the pane until `condition` holds, recording the walk-through's processes meanwhile.
     /// Gives up early when the walk-through has ended without showing it.
-    func waitFor(_ what: String, tmux: Tmux, seen: inout Set<Seen>, panePid: Int32, timeout: TimeInterval = 60,
-                 _ condition: (String) -> Bool) throws -> String {
+    func waitFor(
+        _ what: String, tmux: Tmux, seen: inout Set<Seen>, panePid: Int32, timeout: TimeInterval = 60,
+        _ condition: (String) -> Bool
+    ) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var text = ""
         var endedAt: Date?
@@ -134,11 +139,16 @@ final class WalkthroughTmuxTests: XCTestCase {
 
         // The pause: the introduction and step 1 told, its command shown, then the prompt;
         // nothing runs until a key is pressed.
-        var text = try waitFor("the first prompt", tmux: tmux, seen: &seen, panePid: panePid) { $0.contains(Self.prompt) }
-        XCTAssertTrue(text.contains("Namespaces") && text.contains("Step 1/"), "the stage's introduction and step 1 come first:\n\(text)")
+        var text = try waitFor("the first prompt", tmux: tmux, seen: &seen, panePid: panePid) {
+            $0.contains(Self.prompt)
+        }
+        XCTAssertTrue(
+            text.contains("Namespaces") && text.contains("Step 1/"),
+            "the stage's introduction and step 1 come first:\n\(text)")
         sleep(2)
         text = try tmux.screen("walk")
-        XCTAssertFalse(text.contains("init: pivot_root(\".\", \".\")"), "step 1 ran without waiting for a key:\n\(text)")
+        XCTAssertFalse(
+            text.contains("init: pivot_root(\".\", \".\")"), "step 1 ran without waiting for a key:\n\(text)")
         XCTAssertEqual(count(Self.prompt, in: text), 1, text)
         XCTAssertEqual(try tmux.value("#{pane_dead}", "walk"), "0", "the walk-through should still be waiting")
 
@@ -148,18 +158,22 @@ final class WalkthroughTmuxTests: XCTestCase {
         text = try waitFor("step 1's output and the second prompt", tmux: tmux, seen: &seen, panePid: panePid) {
             $0.contains("Step 2/") && self.count(Self.prompt, in: $0) == 2
         }
-        XCTAssertTrue(text.contains("init: pivot_root(\".\", \".\")"), "step 1 shows the system calls it made:\n\(text)")
-        XCTAssertNil(text.range(of: #"pid / ppid +2 / 1"#, options: .regularExpression), "step 2 ran without waiting:\n\(text)")
+        XCTAssertTrue(
+            text.contains("init: pivot_root(\".\", \".\")"), "step 1 shows the system calls it made:\n\(text)")
+        XCTAssertNil(
+            text.range(of: #"pid / ppid +2 / 1"#, options: .regularExpression), "step 2 ran without waiting:\n\(text)")
 
         // Enter again: step 2 looks from inside (PID 1's namespace, the host name it was given).
         try tmux.type("walk", ["Enter"])
         text = try waitFor("step 2's output and the third prompt", tmux: tmux, seen: &seen, panePid: panePid) {
             $0.contains("Step 3/") && self.count(Self.prompt, in: $0) == 3
         }
-        XCTAssertNotNil(text.range(of: #"hostname +lab"#, options: .regularExpression),
-                        "step 2's container reports the host name it was given:\n\(text)")
-        XCTAssertNotNil(text.range(of: #"pid / ppid +2 / 1"#, options: .regularExpression),
-                        "step 2's command runs under contlab's init, PID 1:\n\(text)")
+        XCTAssertNotNil(
+            text.range(of: #"hostname +lab"#, options: .regularExpression),
+            "step 2's container reports the host name it was given:\n\(text)")
+        XCTAssertNotNil(
+            text.range(of: #"pid / ppid +2 / 1"#, options: .regularExpression),
+            "step 2's command runs under contlab's init, PID 1:\n\(text)")
 
         // q halfway, one key with no Enter: the walk-through stops at once with 0, before step
         // 3's command, and says that nothing is left.
@@ -182,14 +196,14 @@ final class WalkthroughTmuxTests: XCTestCase {
         XCTAssertTrue(alive.isEmpty, "still running: \(alive.map { "\($0.pid) \(Self.commandLine($0.pid))" })")
         // The pane's own shell is tmux's to reap (see above), whatever tmux does with it.
         var session = Self.processes(inSession: panePid).filter { !$0.hasPrefix("\(panePid) ") }
-        for _ in 0..<50 where !session.isEmpty {   // a process may still be on its way out
+        for _ in 0..<50 where !session.isEmpty {  // a process may still be on its way out
             usleep(100_000)
             session = Self.processes(inSession: panePid).filter { !$0.hasPrefix("\(panePid) ") }
         }
         XCTAssertTrue(session.isEmpty, "processes left in the pane's session: \(session)")
         XCTAssertEqual(WalkthroughRunTests.scratchFolders(), [], "the scratch folder is removed")
         var newMounts = Set(Self.contlabMounts()).subtracting(mountsBefore)
-        for _ in 0..<30 where !newMounts.isEmpty {   // another worker's container may be passing by
+        for _ in 0..<30 where !newMounts.isEmpty {  // another worker's container may be passing by
             usleep(100_000)
             newMounts = Set(Self.contlabMounts()).subtracting(mountsBefore)
         }

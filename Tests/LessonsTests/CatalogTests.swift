@@ -23,7 +23,9 @@ final class CatalogTests: XCTestCase {
     func testUnknownIdSuggestsTheNearestOnes() throws {
         let catalog = try LessonCatalog.load(from: Paths.fixtureLessons)
         XCTAssertThrowsError(try catalog.lesson(id: "fixture-histroy", language: .en)) { error in
-            guard case let .unknownLesson(id, _, suggestions, _, _)? = error as? LessonsError else { return XCTFail("\(error)") }
+            guard case let .unknownLesson(id, _, suggestions, _, _)? = error as? LessonsError else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(id, "fixture-histroy")
             XCTAssertEqual(suggestions.first, "fixture-history")
             XCTAssertTrue("\(error)".contains("did you mean `fixture-history`"), "\(error)")
@@ -49,7 +51,8 @@ final class CatalogTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("en"), withIntermediateDirectories: true)
         try "# no front matter\n".write(to: dir.appendingPathComponent("en/a.md"), atomically: true, encoding: .utf8)
         try "---\nid: b\n---\n".write(to: dir.appendingPathComponent("en/b.md"), atomically: true, encoding: .utf8)
-        try "about this directory\n".write(to: dir.appendingPathComponent("en/README.md"), atomically: true, encoding: .utf8)
+        try "about this directory\n".write(
+            to: dir.appendingPathComponent("en/README.md"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try LessonCatalog.load(from: dir)) { error in
             let message = "\(error)"
             XCTAssertTrue(message.contains("2 lessons have problems"), message)
@@ -68,7 +71,9 @@ final class CatalogTests: XCTestCase {
 
     func testTheListAlignsWideTitles() throws {
         let catalog = try LessonCatalog.load(from: Paths.fixtureLessons)
-        XCTAssertEqual(LessonList.render(catalog.lessons(in: .zh), style: .init(enabled: false)), """
+        XCTAssertEqual(
+            LessonList.render(catalog.lessons(in: .zh), style: .init(enabled: false)),
+            """
             fixture-everything  第 1 阶段  示例：每一种 Markdown 节点
             fixture-history     1979–2000  示例：从 chroot 到 jail
 

@@ -34,8 +34,10 @@ final class FrontMatterTests: XCTestCase {
         return out.joined(separator: "\n")
     }
 
-    func assertError(_ yaml: String, file: String = file, names field: String,
-                     line: UInt = #line) {
+    func assertError(
+        _ yaml: String, file: String = file, names field: String,
+        line: UInt = #line
+    ) {
         XCTAssertThrowsError(try lesson(yaml, file: file), line: line) { error in
             let message = "\(error)"
             XCTAssertTrue(message.contains(file), "names the file: \(message)", line: line)
@@ -45,12 +47,17 @@ final class FrontMatterTests: XCTestCase {
 
     func testAValidLessonParses() throws {
         let parsed = try lesson(Self.valid)
-        XCTAssertEqual(parsed.metadata, LessonMetadata(
-            id: "stage1-chroot", title: "Stage 1: chroot — a root of your own", kind: .stage, stage: 1, era: nil,
-            order: 10, events: ["1979-chroot", "2000-freebsd-jail"],
-            sources: [LessonSource(title: "chroot(2), Linux manual page",
-                                   url: "https://man7.org/linux/man-pages/man2/chroot.2.html"),
-                      LessonSource(title: "Version 7 Unix Programmer's Manual")]))
+        XCTAssertEqual(
+            parsed.metadata,
+            LessonMetadata(
+                id: "stage1-chroot", title: "Stage 1: chroot — a root of your own", kind: .stage, stage: 1, era: nil,
+                order: 10, events: ["1979-chroot", "2000-freebsd-jail"],
+                sources: [
+                    LessonSource(
+                        title: "chroot(2), Linux manual page",
+                        url: "https://man7.org/linux/man-pages/man2/chroot.2.html"),
+                    LessonSource(title: "Version 7 Unix Programmer's Manual")
+                ]))
         XCTAssertEqual(parsed.body, "# Heading\n\nBody.\n")
     }
 
@@ -73,10 +80,12 @@ final class FrontMatterTests: XCTestCase {
         assertError(Self.valid.replacingOccurrences(of: "kind: stage", with: "kind: lecture"), names: "kind")
         assertError(Self.valid.replacingOccurrences(of: "order: 10", with: "order: ten"), names: "order")
         assertError(Self.valid.replacingOccurrences(of: "title: \"Stage 1", with: "title: \"\"\n#"), names: "title")
-        assertError(Self.valid.replacingOccurrences(of: "url: https://man7", with: "url: ftp://man7"),
-                    names: "sources[0].url")
-        assertError(Self.valid.replacingOccurrences(of: "  - title: \"Version 7", with: "  - url: \"https://x.org/v7"),
-                    names: "sources[1].title")
+        assertError(
+            Self.valid.replacingOccurrences(of: "url: https://man7", with: "url: ftp://man7"),
+            names: "sources[0].url")
+        assertError(
+            Self.valid.replacingOccurrences(of: "  - title: \"Version 7", with: "  - url: \"https://x.org/v7"),
+            names: "sources[1].title")
         assertError(Self.valid, file: "lessons/en/stage2-namespaces.md", names: "id")
     }
 

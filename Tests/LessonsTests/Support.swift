@@ -11,13 +11,16 @@ enum Paths {
     static let fixtureLessons = fixtures.appendingPathComponent("lessons")
     static let snapshots = fixtures.appendingPathComponent("snapshots")
     /// The checkout's lessons/: Tests/LessonsTests/../../lessons.
-    static let checkoutLessons = testsDirectory
+    static let checkoutLessons =
+        testsDirectory
         .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("lessons")
 }
 
-func fixtureLesson(_ id: String, _ language: Language, file: StaticString = #filePath,
-                   line: UInt = #line) throws -> Lesson {
+func fixtureLesson(
+    _ id: String, _ language: Language, file: StaticString = #filePath,
+    line: UInt = #line
+) throws -> Lesson {
     try LessonCatalog.loadLesson(
         at: Paths.fixtureLessons.appendingPathComponent("\(language.rawValue)/\(id).md"), language: language)
 }
@@ -34,8 +37,9 @@ func assertSnapshot(_ actual: String, named name: String, file: StaticString = #
         return
     }
     guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-        XCTFail("no snapshot \(url.path): run `CONTLAB_UPDATE_SNAPSHOTS=1 swift test --filter LessonsTests` to record it",
-                file: file, line: line)
+        XCTFail(
+            "no snapshot \(url.path): run `CONTLAB_UPDATE_SNAPSHOTS=1 swift test --filter LessonsTests` to record it",
+            file: file, line: line)
         return
     }
     guard actual != expected else { return }
@@ -44,7 +48,8 @@ func assertSnapshot(_ actual: String, named name: String, file: StaticString = #
     func show(_ lines: [String]) -> String {
         index < lines.count ? lines[index].debugDescription : "(end of text)"
     }
-    XCTFail("""
+    XCTFail(
+        """
         rendering differs from \(name) at line \(index + 1):
           expected: \(show(e))
           actual:   \(show(a))

@@ -9,7 +9,7 @@ final class TerminalRendererTests: XCTestCase {
     func testSnapshotsOfEveryNodeType() throws {
         let cases: [(id: String, language: Language, width: Int)] = [
             ("fixture-everything", .en, 60), ("fixture-everything", .zh, 40),
-            ("fixture-history", .en, 80), ("fixture-history", .zh, 30),
+            ("fixture-history", .en, 80), ("fixture-history", .zh, 30)
         ]
         for (id, language, width) in cases {
             let lesson = try fixtureLesson(id, language)
@@ -32,19 +32,21 @@ final class TerminalRendererTests: XCTestCase {
         for line in coloured.split(separator: "\n") {
             let escapes = line.components(separatedBy: "\u{1B}[").count - 1
             let resets = line.components(separatedBy: "\u{1B}[0m").count - 1
-            XCTAssertEqual(escapes - resets, resets, "every style opened is closed on its line: \(line.debugDescription)")
+            XCTAssertEqual(
+                escapes - resets, resets, "every style opened is closed on its line: \(line.debugDescription)")
         }
     }
 
     func testLinksBecomeNumberedReferencesListedOnceUnderTheirSection() throws {
-        let document = MarkdownDocument(parsing: """
-            Read [the page](https://example.org/a) and [again](https://example.org/a), or
-            <https://example.org/auto>, or [next lesson](stage2-namespaces.md#mounts).
+        let document = MarkdownDocument(
+            parsing: """
+                Read [the page](https://example.org/a) and [again](https://example.org/a), or
+                <https://example.org/auto>, or [next lesson](stage2-namespaces.md#mounts).
 
-            ## Later
+                ## Later
 
-            [Back](https://example.org/a) and [elsewhere](https://example.org/b).
-            """)
+                [Back](https://example.org/a) and [elsewhere](https://example.org/b).
+                """)
         let lines = TerminalRenderer(width: 80, color: false).render(document)
         let text = lines.joined(separator: "\n")
         XCTAssertTrue(text.contains("the page[1] and again[1], or https://example.org/auto, or next lesson[2]."), text)
@@ -52,33 +54,38 @@ final class TerminalRendererTests: XCTestCase {
         XCTAssertEqual(lines.filter { $0.hasPrefix("[2] ") }, ["[2] contlab lessons show stage2-namespaces"])
         // The first section's references come before the next heading; a URL already listed
         // keeps its number and is not listed again.
-        XCTAssertLessThan(lines.firstIndex(of: "[2] contlab lessons show stage2-namespaces")!, lines.firstIndex(of: "Later")!)
+        XCTAssertLessThan(
+            lines.firstIndex(of: "[2] contlab lessons show stage2-namespaces")!, lines.firstIndex(of: "Later")!)
         XCTAssertTrue(text.contains("Back[1] and elsewhere[3]."))
         XCTAssertEqual(lines.last, "[3] https://example.org/b")
     }
 
     func testNestedListsIndentUnderTheirMarkers() {
-        let document = MarkdownDocument(parsing: """
-            - one
-              1. first
-              2. second
-                 - deep
-            - two
-            """)
-        XCTAssertEqual(TerminalRenderer(width: 40, color: false).render(document), [
-            "• one",
-            "  1. first",
-            "  2. second",
-            "     ▪ deep",
-            "• two",
-        ])
+        let document = MarkdownDocument(
+            parsing: """
+                - one
+                  1. first
+                  2. second
+                     - deep
+                - two
+                """)
+        XCTAssertEqual(
+            TerminalRenderer(width: 40, color: false).render(document),
+            [
+                "• one",
+                "  1. first",
+                "  2. second",
+                "     ▪ deep",
+                "• two"
+            ])
     }
 
     func testCodeBlocksAreNeverWrapped() {
         let long = String(repeating: "x", count: 100)
         let document = MarkdownDocument(parsing: "```sh\necho \(long)\n```\n")
-        XCTAssertEqual(TerminalRenderer(width: 30, color: false).render(document),
-                       ["  ┌─ sh", "  │ echo \(long)", "  └─"])
+        XCTAssertEqual(
+            TerminalRenderer(width: 30, color: false).render(document),
+            ["  ┌─ sh", "  │ echo \(long)", "  └─"])
     }
 
     func testSoftBreaksJoinChineseWithoutASpaceAndEnglishWithOne() {
@@ -106,8 +113,9 @@ final class TerminalRendererTests: XCTestCase {
                 let lines = TerminalRenderer(width: width, color: false).render(lesson).split(separator: "\n")
                 for line in lines {
                     if let gutter = line.range(of: "│ "), code.contains(String(line[gutter.upperBound...])) { continue }
-                    XCTAssertLessThanOrEqual(Terminal.displayWidth(String(line)), width,
-                                             "\(language) at \(width): \(line.debugDescription)")
+                    XCTAssertLessThanOrEqual(
+                        Terminal.displayWidth(String(line)), width,
+                        "\(language) at \(width): \(line.debugDescription)")
                 }
             }
         }
@@ -138,14 +146,21 @@ final class TerminalRendererTests: XCTestCase {
         let lists = (0..<40).map { String(repeating: "  ", count: $0) + "- item\($0)" }.joined(separator: "\n")
         let listDocument = MarkdownDocument(parsing: lists)
         XCTAssertEqual(depth(listDocument.blocks), limit)
-        let rendered = TerminalRenderer(width: 60, color: false).render(listDocument, language: .en).joined(separator: "\n")
+        let rendered = TerminalRenderer(width: 60, color: false).render(listDocument, language: .en).joined(
+            separator: "\n")
         XCTAssertTrue(rendered.contains("item39"), "the deepest item is still shown")
-        guard case let .paragraph(inlines)? = MarkdownDocument(parsing: String(repeating: "*", count: 2000) + "x" + String(repeating: "*", count: 2000)).blocks.first else {
+        guard
+            case let .paragraph(inlines)? = MarkdownDocument(
+                parsing: String(repeating: "*", count: 2000) + "x" + String(repeating: "*", count: 2000)
+            ).blocks.first
+        else {
             return XCTFail("one paragraph")
         }
         XCTAssertLessThanOrEqual(emphasisDepth(inlines), limit)
         XCTAssertEqual(MarkdownInline.plainText(inlines), "x")
-        let quote = TerminalRenderer(width: 60, color: false).render(MarkdownDocument(parsing: String(repeating: ">", count: 4000) + " deep\n"), language: .en).joined()
+        let quote = TerminalRenderer(width: 60, color: false).render(
+            MarkdownDocument(parsing: String(repeating: ">", count: 4000) + " deep\n"), language: .en
+        ).joined()
         XCTAssertTrue(quote.contains("deep"))
     }
 }

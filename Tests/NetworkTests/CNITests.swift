@@ -120,7 +120,7 @@ final class CNITests: XCTestCase {
                 command: "ADD", containerID: "web", netns: "/proc/7/ns/net", ifname: "eth0", cniPath: "/usr/lib/cni"),
             [
                 "CNI_COMMAND=ADD", "CNI_CONTAINERID=web", "CNI_NETNS=/proc/7/ns/net", "CNI_IFNAME=eth0",
-                "CNI_PATH=/usr/lib/cni", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                "CNI_PATH=/usr/lib/cni", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
             ])
         XCTAssertNoThrow(try CNIEnvironment.validate(containerID: "web-1.a_b", ifname: "eth1"))
         XCTAssertThrowsError(try CNIEnvironment.validate(containerID: "-web", ifname: "eth0"))
@@ -151,7 +151,7 @@ final class CNITests: XCTestCase {
                 "routes:",
                 "  0.0.0.0/0 via the address's gateway",
                 "  10.9.0.0/16 via 10.22.0.9",
-                "dns: 10.22.0.1",
+                "dns: 10.22.0.1"
             ])
         // A 0.4.0 result (ips with "version") reads the same way; a non-result is an error.
         XCTAssertEqual(

@@ -71,14 +71,14 @@ final class SubnetTests: XCTestCase {
         let text = HostsFile.render(
             network: "lab", gateway: try XCTUnwrap(IPv4Address("10.88.1.1")),
             entries: [
-                ("db", try XCTUnwrap(IPv4Address("10.88.1.10"))), ("web", try XCTUnwrap(IPv4Address("10.88.1.2"))),
+                ("db", try XCTUnwrap(IPv4Address("10.88.1.10"))), ("web", try XCTUnwrap(IPv4Address("10.88.1.2")))
             ])
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(
             Array(lines.dropFirst()),
             [
                 "127.0.0.1\tlocalhost", "::1\tlocalhost", "10.88.1.1\tgateway",
-                "10.88.1.2\tweb", "10.88.1.10\tdb",
+                "10.88.1.2\tweb", "10.88.1.10\tdb"
             ])
         XCTAssertTrue(lines[0].hasPrefix("#"))
     }
@@ -140,13 +140,13 @@ final class WiringTests: XCTestCase {
             wiring.container.map(\.ipCommand),
             [
                 "ip addr add 10.88.4.2/24 dev eth0", "ip link set eth0 up",
-                "ip route add default via 10.88.4.1 dev eth0",
+                "ip route add default via 10.88.4.1 dev eth0"
             ])
         XCTAssertEqual(
             Wiring.hostSide(record).map(\.ipCommand),
             [
                 "ip link set lo up", "ip link add clab0 type bridge",
-                "ip addr add 10.88.4.1/24 dev clab0", "ip link set clab0 up",
+                "ip addr add 10.88.4.1/24 dev clab0", "ip link set clab0 up"
             ])
     }
 }

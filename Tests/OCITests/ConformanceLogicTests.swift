@@ -16,9 +16,11 @@ final class ConformanceLogicTests: XCTestCase {
 
     func testNoNamespacesRefusesWhatWouldChangeTheHostsMounts() throws {
         XCTAssertNoThrow(try decode(#"{\#(base),"linux":{"namespaces":[]}}"#))
-        for (json, path) in [(#""maskedPaths":["/proc/kcore"]"#, "linux.maskedPaths"),
-                             (#""readonlyPaths":["/proc/sys"]"#, "linux.readonlyPaths"),
-                             (#""rootfsPropagation":"rslave""#, "linux.rootfsPropagation")] {
+        for (json, path) in [
+            (#""maskedPaths":["/proc/kcore"]"#, "linux.maskedPaths"),
+            (#""readonlyPaths":["/proc/sys"]"#, "linux.readonlyPaths"),
+            (#""rootfsPropagation":"rslave""#, "linux.rootfsPropagation")
+        ] {
             XCTAssertThrowsError(try decode(#"{\#(base),"linux":{"namespaces":[],\#(json)}}"#)) { error in
                 XCTAssertEqual((error as? SpecError)?.path, path)
                 XCTAssertTrue("\(error)".contains("{\"type\": \"mount\"}"), "\(error)")
@@ -26,7 +28,8 @@ final class ConformanceLogicTests: XCTestCase {
             // With a mount namespace the same settings are the container's own.
             XCTAssertNoThrow(try decode(#"{\#(base),"linux":{"namespaces":[{"type":"mount"}],\#(json)}}"#))
         }
-        XCTAssertThrowsError(try decode(#"{"ociVersion":"1.2.1","root":{"path":"rootfs","readonly":true},"linux":{}}"#)) {
+        XCTAssertThrowsError(try decode(#"{"ociVersion":"1.2.1","root":{"path":"rootfs","readonly":true},"linux":{}}"#))
+        {
             XCTAssertEqual(($0 as? SpecError)?.path, "root.readonly")
         }
     }
@@ -40,14 +43,17 @@ final class ConformanceLogicTests: XCTestCase {
             43 22 0:8 / /tmp/b/rootfs2/proc rw - proc proc rw
             44 22 0:9 / /tmp/b/rootfs/my\\040dir rw - tmpfs tmpfs rw
             """
-        XCTAssertEqual(HostMounts.targets(below: "/tmp/b/rootfs", mountinfo: mountinfo),
-                       ["/tmp/b/rootfs/my dir", "/tmp/b/rootfs/dev/pts", "/tmp/b/rootfs/dev", "/tmp/b/rootfs/proc"])
+        XCTAssertEqual(
+            HostMounts.targets(below: "/tmp/b/rootfs", mountinfo: mountinfo),
+            ["/tmp/b/rootfs/my dir", "/tmp/b/rootfs/dev/pts", "/tmp/b/rootfs/dev", "/tmp/b/rootfs/proc"])
     }
 
     // MARK: hostname in a joined uts namespace
 
     func testHostnameTakesAJoinedUTSNamespace() throws {
-        let joined = try decode(#"{\#(base),"hostname":"pod","linux":{"namespaces":[{"type":"mount"},{"type":"uts","path":"/proc/1/ns/uts"}]}}"#)
+        let joined = try decode(
+            #"{\#(base),"hostname":"pod","linux":{"namespaces":[{"type":"mount"},{"type":"uts","path":"/proc/1/ns/uts"}]}}"#
+        )
         XCTAssertNil(OCIRuntime.hostnameRefusal(joined, joined: [.uts]))
         // The same path turned out to be the host's own: NamespacePaths.open left it out.
         let refusal = try XCTUnwrap(OCIRuntime.hostnameRefusal(joined, joined: []))
@@ -62,12 +68,16 @@ final class ConformanceLogicTests: XCTestCase {
 
     func testReadOnlyDevIsAFilesystemMountedRo() {
         func mounts(_ options: [String], type: String = "tmpfs") -> [Spec.Mount] {
-            [Spec.Mount(destination: "/dev", type: type, source: "tmpfs", options: options),
-             Spec.Mount(destination: "/dev/pts", type: "devpts", source: "devpts", options: [])]
+            [
+                Spec.Mount(destination: "/dev", type: type, source: "tmpfs", options: options),
+                Spec.Mount(destination: "/dev/pts", type: "devpts", source: "devpts", options: [])
+            ]
         }
         XCTAssertTrue(RootfsSetup.readOnlyDev(mounts(["nosuid", "ro", "mode=755"])))
         XCTAssertFalse(RootfsSetup.readOnlyDev(mounts(["nosuid", "mode=755"])))
-        XCTAssertFalse(RootfsSetup.readOnlyDev(mounts(["rbind", "ro"], type: "bind")), "a bind is made read-only where it is mounted")
+        XCTAssertFalse(
+            RootfsSetup.readOnlyDev(mounts(["rbind", "ro"], type: "bind")),
+            "a bind is made read-only where it is mounted")
         XCTAssertFalse(RootfsSetup.readOnlyDev([]))
     }
 
@@ -76,12 +86,16 @@ final class ConformanceLogicTests: XCTestCase {
     func testDeviceAccessLettersInAnyOrder() throws {
         XCTAssertEqual(DeviceFilter.accessLetters("mrw"), "rwm")
         XCTAssertEqual(DeviceFilter.accessLetters("rwa"), "rw")
-        XCTAssertEqual(DeviceFilter.Rule(allow: false, type: "c", major: 1, minor: 11, access: "wr").v1Entry, "c 1:11 rw")
+        XCTAssertEqual(
+            DeviceFilter.Rule(allow: false, type: "c", major: 1, minor: 11, access: "wr").v1Entry, "c 1:11 rw")
         XCTAssertEqual(DeviceFilter.access("mwr"), DeviceFilter.access("rwm"))
-        let spec = try decode(#"{\#(base),"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"},{"allow":false,"type":"c","major":1,"minor":11,"access":"rwa"}]}}}"#)
+        let spec = try decode(
+            #"{\#(base),"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"},{"allow":false,"type":"c","major":1,"minor":11,"access":"rwa"}]}}}"#
+        )
         let writes = CgroupSettings.deviceWrites(spec.linux?.resources).map { "\($0.file) \($0.value)" }
         XCTAssertEqual(Array(writes.prefix(2)), ["devices.deny a", "devices.deny c 1:11 rw"])
-        XCTAssertThrowsError(try decode(#"{\#(base),"linux":{"resources":{"devices":[{"allow":true,"access":"x"}]}}}"#)) {
+        XCTAssertThrowsError(try decode(#"{\#(base),"linux":{"resources":{"devices":[{"allow":true,"access":"x"}]}}}"#))
+        {
             XCTAssertEqual(($0 as? SpecError)?.path, "linux.resources.devices[0].access")
         }
     }
@@ -89,32 +103,47 @@ final class ConformanceLogicTests: XCTestCase {
     // MARK: update
 
     func testUpdateFlagsAsRuncTakesThem() throws {
-        let parsed = try RuncCommandLine.parse(["update", "--cpuset-cpus", "0-1", "--cpuset-mems", "0", "--memory-reservation", "32m",
-                                                "--cpu-quota", "20000", "c1"]).verb
-        let flags = RuncCommandLine.UpdateFlags(memoryReservation: 32 << 20, cpuQuota: 20000, cpusetCpus: "0-1", cpusetMems: "0")
+        let parsed = try RuncCommandLine.parse([
+            "update", "--cpuset-cpus", "0-1", "--cpuset-mems", "0", "--memory-reservation", "32m",
+            "--cpu-quota", "20000", "c1"
+        ]).verb
+        let flags = RuncCommandLine.UpdateFlags(
+            memoryReservation: 32 << 20, cpuQuota: 20000, cpusetCpus: "0-1", cpusetMems: "0")
         XCTAssertEqual(parsed, .update(id: "c1", resources: .flags(flags)))
         let changes = ResourceUpdate.changes(ResourceUpdate.resources(flags))
         XCTAssertEqual(changes.cpu?.cpus, "0-1")
         XCTAssertEqual(changes.cpu?.mems, "0")
         XCTAssertEqual(changes.memory?.reservation, 32 << 20)
         XCTAssertEqual(ResourceUpdate.createOnly(changes), [], "cpusets are updated, not refused")
-        let v1 = try CgroupSettings.writes(changes, version: { _ in 1 }).map { "\($0.controller):\($0.write.file)=\($0.write.value)" }
-        XCTAssertEqual(v1, ["memory:memory.soft_limit_in_bytes=33554432", "cpu:cpu.cfs_quota_us=20000",
-                            "cpuset:cpuset.cpus=0-1", "cpuset:cpuset.mems=0"], "a quota alone keeps the period the cgroup has")
-        XCTAssertEqual(ResourceUpdate.controllers(try CgroupSettings.writes(changes, version: { _ in 1 })), ["memory", "cpu", "cpuset"])
+        let v1 = try CgroupSettings.writes(changes, version: { _ in 1 }).map {
+            "\($0.controller):\($0.write.file)=\($0.write.value)"
+        }
+        XCTAssertEqual(
+            v1,
+            [
+                "memory:memory.soft_limit_in_bytes=33554432", "cpu:cpu.cfs_quota_us=20000",
+                "cpuset:cpuset.cpus=0-1", "cpuset:cpuset.mems=0"
+            ], "a quota alone keeps the period the cgroup has")
+        XCTAssertEqual(
+            ResourceUpdate.controllers(try CgroupSettings.writes(changes, version: { _ in 1 })),
+            ["memory", "cpu", "cpuset"])
     }
 
     /// update.bats' realtime test: runc's flags and JSON fields, the period written before the
     /// runtime on v1, and a clear refusal on v2, which has no realtime files.
     func testRealtimeCPUIsV1sPeriodThenRuntime() throws {
-        let parsed = try RuncCommandLine.parse(["update", "--cpu-rt-period", "900001", "--cpu-rt-runtime", "600001", "c1"]).verb
+        let parsed = try RuncCommandLine.parse([
+            "update", "--cpu-rt-period", "900001", "--cpu-rt-runtime", "600001", "c1"
+        ]).verb
         let flags = RuncCommandLine.UpdateFlags(cpuRealtimePeriod: 900_001, cpuRealtimeRuntime: 600_001)
         XCTAssertEqual(parsed, .update(id: "c1", resources: .flags(flags)))
         let changes = ResourceUpdate.changes(ResourceUpdate.resources(flags))
         let v1 = try CgroupSettings.writes(changes, version: { _ in 1 }).map { "\($0.write.file)=\($0.write.value)" }
         XCTAssertEqual(v1, ["cpu.rt_period_us=900001", "cpu.rt_runtime_us=600001"])
         let json = try ResourceUpdate.decode(Data(#"{"cpu":{"realtimeRuntime":500001}}"#.utf8))
-        XCTAssertEqual(try CgroupSettings.writes(ResourceUpdate.changes(json), version: { _ in 1 }).map(\.write.file), ["cpu.rt_runtime_us"])
+        XCTAssertEqual(
+            try CgroupSettings.writes(ResourceUpdate.changes(json), version: { _ in 1 }).map(\.write.file),
+            ["cpu.rt_runtime_us"])
         XCTAssertThrowsError(try CgroupSettings.writes(changes, version: { _ in 2 })) {
             XCTAssertTrue("\($0)".contains("cgroup v2 has no realtime"), "\($0)")
         }
@@ -123,12 +152,15 @@ final class ConformanceLogicTests: XCTestCase {
     func testQuotaAloneOnV2KeepsThePeriod() throws {
         let quota = try CgroupSettings.writes(Spec.Resources(cpu: Spec.CPU(quota: 20000)), version: { _ in 2 })
         XCTAssertEqual(quota.map { "\($0.write.file)=\($0.write.value)" }, ["cpu.max=20000"])
-        let both = try CgroupSettings.writes(Spec.Resources(cpu: Spec.CPU(quota: -1, period: 50000)), version: { _ in 2 })
+        let both = try CgroupSettings.writes(
+            Spec.Resources(cpu: Spec.CPU(quota: -1, period: 50000)), version: { _ in 2 })
         XCTAssertEqual(both.map { "\($0.write.file)=\($0.write.value)" }, ["cpu.max=max 50000"])
         // A period alone keeps the quota cpu.max has.
-        XCTAssertEqual(ResourceUpdate.keepingQuota(Spec.CPU(period: 50000), currentCPUMax: "30000 100000\n")?.quota, 30000)
+        XCTAssertEqual(
+            ResourceUpdate.keepingQuota(Spec.CPU(period: 50000), currentCPUMax: "30000 100000\n")?.quota, 30000)
         XCTAssertEqual(ResourceUpdate.keepingQuota(Spec.CPU(period: 50000), currentCPUMax: "max 100000\n")?.quota, -1)
-        XCTAssertEqual(ResourceUpdate.keepingQuota(Spec.CPU(quota: 5000, period: 50000), currentCPUMax: "max 100000")?.quota, 5000)
+        XCTAssertEqual(
+            ResourceUpdate.keepingQuota(Spec.CPU(quota: 5000, period: 50000), currentCPUMax: "max 100000")?.quota, 5000)
     }
 
     func testLiftingTheMemoryLimitLiftsSwapToo() throws {
@@ -137,18 +169,22 @@ final class ConformanceLogicTests: XCTestCase {
         let v1 = try CgroupSettings.writes(changes, version: { _ in 1 }).map { "\($0.write.file)=\($0.write.value)" }
         XCTAssertEqual(v1, ["memory.limit_in_bytes=-1", "memory.memsw.limit_in_bytes=-1"])
         // A swap given with it is kept as given.
-        XCTAssertEqual(ResourceUpdate.changes(ResourceUpdate.resources(.init(memory: -1, memorySwap: 1 << 30))).memory?.swap, 1 << 30)
+        XCTAssertEqual(
+            ResourceUpdate.changes(ResourceUpdate.resources(.init(memory: -1, memorySwap: 1 << 30))).memory?.swap,
+            1 << 30)
     }
 
     // MARK: exec --preserve-fds
 
     func testExecPreservesDescriptors() throws {
-        guard case .exec(let options) = try RuncCommandLine.parse(["exec", "--preserve-fds", "2", "c1", "sh"]).verb else {
+        guard case .exec(let options) = try RuncCommandLine.parse(["exec", "--preserve-fds", "2", "c1", "sh"]).verb
+        else {
             return XCTFail("not an exec")
         }
         XCTAssertEqual(options.preserveFDs, 2)
-        let plan = OCIExecPlan(containerPID: 9, namespaces: [.pid], process: Spec.Process(args: ["sh"]), seccomp: nil,
-                               consoleSocket: nil, reportFD: 7, preserveFDs: 2)
+        let plan = OCIExecPlan(
+            containerPID: 9, namespaces: [.pid], process: Spec.Process(args: ["sh"]), seccomp: nil,
+            consoleSocket: nil, reportFD: 7, preserveFDs: 2)
         XCTAssertEqual(try OCIExecPlan.decode(payload: plan.payload).preserveFDs, 2)
     }
 
@@ -160,7 +196,7 @@ final class ConformanceLogicTests: XCTestCase {
 /// The ENOSYS stub put before libseccomp's program, run by a small classic-BPF interpreter.
 final class SeccompENOSYSTests: XCTestCase {
     typealias Instruction = SeccompENOSYS.Instruction
-    static let profileSays: UInt32 = 0x7FFF_0000   // stands for libseccomp's program: ALLOW
+    static let profileSays: UInt32 = 0x7FFF_0000  // stands for libseccomp's program: ALLOW
     static let i386: UInt32 = 0x4000_0003
 
     /// What the stub, followed by a program that answers `profileSays`, returns for a call.
@@ -186,11 +222,17 @@ final class SeccompENOSYSTests: XCTestCase {
     }
 
     func testNewerCallsGetENOSYSAndKnownOnesTheProfile() {
-        let limits = SeccompENOSYS.limits([(SeccompENOSYS.auditArchX86_64, [0, 1, 435, -10_101]),
-                                           (SeccompENOSYS.x32Token, [Int32(bitPattern: 0x4000_0000 | 547), 0x4000_0001]),
-                                           (Self.i386, [3, 4])])
-        XCTAssertEqual(limits, [.init(auditArch: SeccompENOSYS.auditArchX86_64, native: 435, x32: 0x4000_0000 | 547),
-                                .init(auditArch: Self.i386, native: 4)])
+        let limits = SeccompENOSYS.limits([
+            (SeccompENOSYS.auditArchX86_64, [0, 1, 435, -10_101]),
+            (SeccompENOSYS.x32Token, [Int32(bitPattern: 0x4000_0000 | 547), 0x4000_0001]),
+            (Self.i386, [3, 4])
+        ])
+        XCTAssertEqual(
+            limits,
+            [
+                .init(auditArch: SeccompENOSYS.auditArchX86_64, native: 435, x32: 0x4000_0000 | 547),
+                .init(auditArch: Self.i386, native: 4)
+            ])
         let stub = SeccompENOSYS.stub(limits)
         let enosys = SeccompENOSYS.returnENOSYS
         XCTAssertEqual(run(stub, arch: SeccompENOSYS.auditArchX86_64, number: 1), Self.profileSays)
@@ -200,7 +242,8 @@ final class SeccompENOSYSTests: XCTestCase {
         XCTAssertEqual(run(stub, arch: SeccompENOSYS.auditArchX86_64, number: 0x4000_0000 | 1000), enosys)
         XCTAssertEqual(run(stub, arch: Self.i386, number: 4), Self.profileSays)
         XCTAssertEqual(run(stub, arch: Self.i386, number: 5), enosys)
-        XCTAssertEqual(run(stub, arch: 0xC000_00B7, number: 5000), Self.profileSays, "an architecture not listed is the profile's")
+        XCTAssertEqual(
+            run(stub, arch: 0xC000_00B7, number: 5000), Self.profileSays, "an architecture not listed is the profile's")
         // x86_64 without x32 in the profile: x32 calls are left to libseccomp's program.
         let native = SeccompENOSYS.stub(SeccompENOSYS.limits([(SeccompENOSYS.auditArchX86_64, [0, 435])]))
         XCTAssertEqual(run(native, arch: SeccompENOSYS.auditArchX86_64, number: 0x4000_0000 | 1), Self.profileSays)
@@ -212,8 +255,10 @@ final class SeccompENOSYSTests: XCTestCase {
         XCTAssertTrue(SeccompENOSYS.wanted(profile))
         profile.defaultErrnoRet = UInt32(ENOSYS)
         XCTAssertFalse(SeccompENOSYS.wanted(profile), "the default is ENOSYS already")
-        XCTAssertFalse(SeccompENOSYS.wanted(Spec.Seccomp(defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"])))
-        XCTAssertFalse(SeccompENOSYS.wanted(Spec.Seccomp(defaultAction: "SCMP_ACT_KILL")), "no architecture listed: as runc")
+        XCTAssertFalse(
+            SeccompENOSYS.wanted(Spec.Seccomp(defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"])))
+        XCTAssertFalse(
+            SeccompENOSYS.wanted(Spec.Seccomp(defaultAction: "SCMP_ACT_KILL")), "no architecture listed: as runc")
         XCTAssertEqual(SeccompENOSYS.stub([]), [])
     }
 
@@ -227,14 +272,18 @@ final class SeccompENOSYSTests: XCTestCase {
 /// `list --format json` as runc prints it, which runc's list.bats matches as text.
 final class ListJSONTests: XCTestCase {
     func testFieldsInRuncsOrder() {
-        let entry = RuncMain.ListEntry(id: "box1", pid: 42, status: "running", bundle: "/b/x", rootfs: "/b/x/rootfs",
-                                       created: "2026-12-05T16:40:00Z", annotations: nil, owner: "root")
-        XCTAssertEqual(RuncMain.listJSON([entry]),
-                       #"[{"ociVersion":"1.2.1","id":"box1","pid":42,"status":"running","bundle":"/b/x","rootfs":"/b/x/rootfs","#
-                       + #""created":"2026-12-05T16:40:00Z","owner":"root"}]"#)
+        let entry = RuncMain.ListEntry(
+            id: "box1", pid: 42, status: "running", bundle: "/b/x", rootfs: "/b/x/rootfs",
+            created: "2026-12-05T16:40:00Z", annotations: nil, owner: "root")
+        XCTAssertEqual(
+            RuncMain.listJSON([entry]),
+            #"[{"ociVersion":"1.2.1","id":"box1","pid":42,"status":"running","bundle":"/b/x","rootfs":"/b/x/rootfs","#
+                + #""created":"2026-12-05T16:40:00Z","owner":"root"}]"#)
         var annotated = entry
         annotated.annotations = ["b": "2", "a": "1"]
-        XCTAssertTrue(RuncMain.listJSON([annotated]).contains(#""created":"2026-12-05T16:40:00Z","annotations":{"a":"1","b":"2"},"owner""#))
+        XCTAssertTrue(
+            RuncMain.listJSON([annotated]).contains(
+                #""created":"2026-12-05T16:40:00Z","annotations":{"a":"1","b":"2"},"owner""#))
         XCTAssertEqual(RuncMain.listJSON([]), "[]")
     }
 }
@@ -251,23 +300,29 @@ final class RuncDetailTests: XCTestCase {
     }
 
     func testExecsProcessFileMayLeaveOutTheUser() throws {
-        let process = try SpecCheck.decodeProcess(Data(#"{"terminal":true,"consoleSize":{"height":10,"width":110},"args":["sh"],"cwd":"/"}"#.utf8))
+        let process = try SpecCheck.decodeProcess(
+            Data(#"{"terminal":true,"consoleSize":{"height":10,"width":110},"args":["sh"],"cwd":"/"}"#.utf8))
         XCTAssertEqual(process.user.uid, 0)
         XCTAssertEqual(process.user.gid, 0)
         XCTAssertEqual(process.consoleSize?.width, 110)
-        XCTAssertThrowsError(try SpecCheck.decode(Data(#"{"ociVersion":"1.2.1","root":{"path":"r"},"process":{"args":["sh"],"cwd":"/"}}"#.utf8)),
-                             "config.json's process still needs its user")
+        XCTAssertThrowsError(
+            try SpecCheck.decode(
+                Data(#"{"ociVersion":"1.2.1","root":{"path":"r"},"process":{"args":["sh"],"cwd":"/"}}"#.utf8)),
+            "config.json's process still needs its user")
     }
 }
 
 /// exec --cgroup, as runc's exec.bats uses it: a path below the container's cgroup, per
 /// controller or everywhere; never above it, never an unknown controller.
 final class SubCgroupsTests: XCTestCase {
-    let directories = [ContainerCgroup.Directory(path: "/cg/memory/c1", version: 1, controllers: ["memory"]),
-                       ContainerCgroup.Directory(path: "/cg/cpu/c1", version: 1, controllers: ["cpu"]),
-                       ContainerCgroup.Directory(path: "/cg/unified/c1", version: 2, controllers: ["unified"])]
-    let hierarchy = CgroupHierarchy(v1: ["memory": "/cg/memory", "cpu": "/cg/cpu", "cpuacct": "/cg/cpuacct"], v2: "/cg/unified",
-                                    v2Controllers: [])
+    let directories = [
+        ContainerCgroup.Directory(path: "/cg/memory/c1", version: 1, controllers: ["memory"]),
+        ContainerCgroup.Directory(path: "/cg/cpu/c1", version: 1, controllers: ["cpu"]),
+        ContainerCgroup.Directory(path: "/cg/unified/c1", version: 2, controllers: ["unified"])
+    ]
+    let hierarchy = CgroupHierarchy(
+        v1: ["memory": "/cg/memory", "cpu": "/cg/cpu", "cpuacct": "/cg/cpuacct"], v2: "/cg/unified",
+        v2Controllers: [])
 
     func testTheContainersOwnCgroupWithoutTheFlagOrWithSlash() throws {
         let own = ["/cg/memory/c1/cgroup.procs", "/cg/cpu/c1/cgroup.procs", "/cg/unified/c1/cgroup.procs"]
@@ -276,16 +331,20 @@ final class SubCgroupsTests: XCTestCase {
     }
 
     func testControllersNamedTakeTheirPathTheRestTheDefault() throws {
-        let files = try SubCgroups.targets(["memory:submem", "cpu,cpuacct:/subcpu/", "all"], directories: directories,
-                                           hierarchy: hierarchy)
-        XCTAssertEqual(files, ["/cg/memory/c1/submem/cgroup.procs", "/cg/cpu/c1/subcpu/cgroup.procs", "/cg/unified/c1/all/cgroup.procs"])
+        let files = try SubCgroups.targets(
+            ["memory:submem", "cpu,cpuacct:/subcpu/", "all"], directories: directories,
+            hierarchy: hierarchy)
+        XCTAssertEqual(
+            files,
+            ["/cg/memory/c1/submem/cgroup.procs", "/cg/cpu/c1/subcpu/cgroup.procs", "/cg/unified/c1/all/cgroup.procs"])
     }
 
     func testParentsAndUnknownControllersAreRefused() {
         XCTAssertThrowsError(try SubCgroups.targets([".."], directories: directories, hierarchy: hierarchy)) {
             XCTAssertTrue("\($0)".contains(" .. is not a sub cgroup path"), "\($0)")
         }
-        XCTAssertThrowsError(try SubCgroups.targets(["memory:a/../../b"], directories: directories, hierarchy: hierarchy))
+        XCTAssertThrowsError(
+            try SubCgroups.targets(["memory:a/../../b"], directories: directories, hierarchy: hierarchy))
         XCTAssertThrowsError(try SubCgroups.targets(["whaaat:/"], directories: directories, hierarchy: hierarchy)) {
             XCTAssertTrue("\($0)".contains("unknown controller whaaat"), "\($0)")
         }

@@ -7,11 +7,13 @@ import XCTest
 /// linux.namespaces[].path and the exec fifo's owner: the decisions, without the kernel.
 final class NamespacePathTests: XCTestCase {
     func spec(_ namespaces: String) throws -> Spec {
-        try SpecCheck.decode(Data(#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"linux":{"namespaces":\#(namespaces)}}"#.utf8))
+        try SpecCheck.decode(
+            Data(#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"linux":{"namespaces":\#(namespaces)}}"#.utf8))
     }
 
     func testJoinedNamespacesAreEnteredUserFirstPIDBeforeMountMountLast() throws {
-        let joined = try spec(#"""
+        let joined = try spec(
+            #"""
             [{"type":"mount","path":"/proc/7/ns/mnt"},{"type":"network","path":"/run/netns/lab"},{"type":"uts"},
              {"type":"pid","path":"/proc/7/ns/pid"},{"type":"user","path":"/proc/7/ns/user"},{"type":"ipc","path":"/proc/7/ns/ipc"}]
             """#)
@@ -28,7 +30,9 @@ final class NamespacePathTests: XCTestCase {
         let entry = NamespacePaths.Entry(index: 2, namespace: .network, path: "/proc/7/ns/mnt")
         XCTAssertThrowsError(try NamespacePaths.check(entry, kernelType: Namespace.mount.cloneFlag)) { error in
             XCTAssertEqual((error as? SpecError)?.path, "linux.namespaces[2].path")
-            XCTAssertTrue("\(error)".contains("/proc/7/ns/mnt is a namespace of type mount, where the entry's type is network"), "\(error)")
+            XCTAssertTrue(
+                "\(error)".contains("/proc/7/ns/mnt is a namespace of type mount, where the entry's type is network"),
+                "\(error)")
             XCTAssertTrue("\(error)".contains("/proc/PID/ns/net"), "\(error)")
         }
         XCTAssertThrowsError(try NamespacePaths.check(entry, kernelType: nil)) { error in
@@ -52,9 +56,13 @@ final class NamespacePathTests: XCTestCase {
     }
 
     func testTheExecFifoBelongsToTheRootAUserNamespaceMaps() {
-        XCTAssertEqual(OCIRuntime.hostID(ofRoot: [Spec.IDMapping(containerID: 0, hostID: 100_000, size: 65_536)]), 100_000)
-        XCTAssertEqual(OCIRuntime.hostID(ofRoot: [Spec.IDMapping(containerID: 1, hostID: 100_001, size: 10),
-                                                  Spec.IDMapping(containerID: 0, hostID: 5000, size: 1)]), 5000)
+        XCTAssertEqual(
+            OCIRuntime.hostID(ofRoot: [Spec.IDMapping(containerID: 0, hostID: 100_000, size: 65_536)]), 100_000)
+        XCTAssertEqual(
+            OCIRuntime.hostID(ofRoot: [
+                Spec.IDMapping(containerID: 1, hostID: 100_001, size: 10),
+                Spec.IDMapping(containerID: 0, hostID: 5000, size: 1)
+            ]), 5000)
         XCTAssertNil(OCIRuntime.hostID(ofRoot: [Spec.IDMapping(containerID: 1000, hostID: 1000, size: 1)]))
         XCTAssertNil(OCIRuntime.hostID(ofRoot: nil))
     }

@@ -17,8 +17,10 @@ final class ProcessStateTests: XCTestCase {
         XCTAssertFalse(running.isRunning(startedAt: 99), "another process has the pid now")
         // PID 1 of a namespace that called exit and waits for the namespace's last processes to
         // be reaped: still S, with PF_EXITING (as measured: flags 0x40010c).
-        XCTAssertFalse(try XCTUnwrap(StateStore.statFields(stat(state: "S", flags: 0x40010c))).isRunning(startedAt: 4242))
-        XCTAssertFalse(try XCTUnwrap(StateStore.statFields(stat(state: "Z", flags: 0x40010c))).isRunning(startedAt: 4242))
+        XCTAssertFalse(
+            try XCTUnwrap(StateStore.statFields(stat(state: "S", flags: 0x40010c))).isRunning(startedAt: 4242))
+        XCTAssertFalse(
+            try XCTUnwrap(StateStore.statFields(stat(state: "Z", flags: 0x40010c))).isRunning(startedAt: 4242))
         XCTAssertFalse(try XCTUnwrap(StateStore.statFields(stat(state: "X", flags: 0))).isRunning(startedAt: nil))
         // A command name holding ") S 1 (" does not shift the fields.
         let tricky = try XCTUnwrap(StateStore.statFields(stat(state: "R", flags: 0x400000, comm: "a) Z 9 (b")))

@@ -13,44 +13,63 @@ final class RuncTablesTests: XCTestCase {
             root         413     412  0 07:01 ?        00:00:00 sh -c 412
 
             """
-        XCTAssertEqual(ProcessTable.filter(ps, pids: [412, 413]), [
-            "UID          PID    PPID  C STIME TTY          TIME CMD",
-            "root         412       1  0 07:01 ?        00:00:00 sleep 30",
-            "root         413     412  0 07:01 ?        00:00:00 sh -c 412",
-        ])
+        XCTAssertEqual(
+            ProcessTable.filter(ps, pids: [412, 413]),
+            [
+                "UID          PID    PPID  C STIME TTY          TIME CMD",
+                "root         412       1  0 07:01 ?        00:00:00 sleep 30",
+                "root         413     412  0 07:01 ?        00:00:00 sh -c 412"
+            ])
         XCTAssertNil(ProcessTable.filter("COMMAND\nsleep\n", pids: [1]), "no PID column to filter by")
-        XCTAssertEqual(try RuncCommandLine.parse(["ps", "c1", "-o", "pid,comm"]).verb, .ps(id: "c1", json: false, psArguments: ["-o", "pid,comm"]))
-        XCTAssertEqual(try RuncCommandLine.parse(["ps", "--format", "json", "c1"]).verb, .ps(id: "c1", json: true, psArguments: []))
+        XCTAssertEqual(
+            try RuncCommandLine.parse(["ps", "c1", "-o", "pid,comm"]).verb,
+            .ps(id: "c1", json: false, psArguments: ["-o", "pid,comm"]))
+        XCTAssertEqual(
+            try RuncCommandLine.parse(["ps", "--format", "json", "c1"]).verb, .ps(id: "c1", json: true, psArguments: [])
+        )
     }
 
     /// As Go's tabwriter lays out runc list: each column but the last as wide as its widest
     /// cell plus 3, and at least 12.
     func testListColumnsAlignAsRuncs() {
-        let lines = ProcessTable.columns([["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
-                                          ["web", "4242", "running", "/srv/bundles/web-server", "2026-12-05T08:00:00Z", "root"]])
-        XCTAssertEqual(lines, [
-            "ID          PID         STATUS      BUNDLE                    CREATED                OWNER",
-            "web         4242        running     /srv/bundles/web-server   2026-12-05T08:00:00Z   root",
+        let lines = ProcessTable.columns([
+            ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
+            ["web", "4242", "running", "/srv/bundles/web-server", "2026-12-05T08:00:00Z", "root"]
         ])
+        XCTAssertEqual(
+            lines,
+            [
+                "ID          PID         STATUS      BUNDLE                    CREATED                OWNER",
+                "web         4242        running     /srv/bundles/web-server   2026-12-05T08:00:00Z   root"
+            ])
     }
 
     func testRunKeepAndEventsParse() throws {
-        XCTAssertEqual(try RuncCommandLine.parse(["run", "--keep", "-b", "/b", "c1"]).verb,
-                       .run(id: "c1", bundle: "/b", pidFile: nil, consoleSocket: nil, detach: false, keep: true))
-        XCTAssertEqual(try RuncCommandLine.parse(["events", "--stats", "c1"]).verb, .events(id: "c1", stats: true, interval: 5))
-        XCTAssertEqual(try RuncCommandLine.parse(["events", "--interval", "250ms", "c1"]).verb, .events(id: "c1", stats: false, interval: 0.25))
+        XCTAssertEqual(
+            try RuncCommandLine.parse(["run", "--keep", "-b", "/b", "c1"]).verb,
+            .run(id: "c1", bundle: "/b", pidFile: nil, consoleSocket: nil, detach: false, keep: true))
+        XCTAssertEqual(
+            try RuncCommandLine.parse(["events", "--stats", "c1"]).verb, .events(id: "c1", stats: true, interval: 5))
+        XCTAssertEqual(
+            try RuncCommandLine.parse(["events", "--interval", "250ms", "c1"]).verb,
+            .events(id: "c1", stats: false, interval: 0.25))
         XCTAssertThrowsError(try RuncCommandLine.parse(["events", "--interval", "soon", "c1"]))
     }
 
     /// runc's field names and units from a v1 and a v2 cgroup's files.
     func testStatsReadV1AndV2FilesInRuncsShape() throws {
         let v1: [String: String] = [
-            "memory.usage_in_bytes": "1048576\n", "memory.max_usage_in_bytes": "2097152\n", "memory.limit_in_bytes": "67108864\n",
-            "memory.failcnt": "3\n", "memory.stat": "cache 4096\nrss 8192\n", "pids.current": "2\n", "pids.max": "max\n",
-            "cpuacct.usage": "5000000\n", "cpuacct.usage_percpu": "3000000 2000000 \n", "cpuacct.stat": "user 1\nsystem 2\n",
-            "blkio.throttle.io_service_bytes_recursive": "254:0 Read 4096\n254:0 Write 0\nTotal 4096\n",
+            "memory.usage_in_bytes": "1048576\n", "memory.max_usage_in_bytes": "2097152\n",
+            "memory.limit_in_bytes": "67108864\n",
+            "memory.failcnt": "3\n", "memory.stat": "cache 4096\nrss 8192\n", "pids.current": "2\n",
+            "pids.max": "max\n",
+            "cpuacct.usage": "5000000\n", "cpuacct.usage_percpu": "3000000 2000000 \n",
+            "cpuacct.stat": "user 1\nsystem 2\n",
+            "blkio.throttle.io_service_bytes_recursive": "254:0 Read 4096\n254:0 Write 0\nTotal 4096\n"
         ]
-        let stats = RuncStats.read(version: { ["memory", "pids", "cpuacct", "blkio"].contains($0) ? 1 : nil }) { v1[$1] }
+        let stats = RuncStats.read(version: { ["memory", "pids", "cpuacct", "blkio"].contains($0) ? 1 : nil }) {
+            v1[$1]
+        }
         let line = RuncEvent(type: "stats", id: "c1", data: stats).line
         XCTAssertTrue(line.hasPrefix(#"{"type":"stats","id":"c1","data":{"blkio":"#), line)
         XCTAssertEqual(RuncEvent(type: "oom", id: "c1", data: nil).line, #"{"type":"oom","id":"c1"}"#)
@@ -76,9 +95,12 @@ final class RuncTablesTests: XCTestCase {
         XCTAssertEqual(io.first?["major"] as? Int, 254)
 
         let v2: [String: String] = [
-            "memory.current": "1048576\n", "memory.max": "max\n", "memory.events": "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\n",
-            "memory.stat": "anon 8192\nfile 4096\n", "cpu.stat": "usage_usec 5000\nuser_usec 3000\nsystem_usec 2000\nnr_periods 10\nnr_throttled 4\nthrottled_usec 100\n",
-            "io.stat": "254:0 rbytes=4096 wbytes=512 rios=1 wios=2 dbytes=0 dios=0\n",
+            "memory.current": "1048576\n", "memory.max": "max\n",
+            "memory.events": "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\n",
+            "memory.stat": "anon 8192\nfile 4096\n",
+            "cpu.stat":
+                "usage_usec 5000\nuser_usec 3000\nsystem_usec 2000\nnr_periods 10\nnr_throttled 4\nthrottled_usec 100\n",
+            "io.stat": "254:0 rbytes=4096 wbytes=512 rios=1 wios=2 dbytes=0 dios=0\n"
         ]
         let s2 = RuncStats.read(version: { ["memory", "cpu", "io"].contains($0) ? 2 : nil }) { v2[$1] }
         XCTAssertEqual(s2.memory.usage.limit, UInt64.max)

@@ -42,8 +42,10 @@ final class RuncVersionTests: XCTestCase {
         let main = RuncHelp.main.split(separator: "\n")
         XCTAssertEqual(main[0], "NAME:")
         XCTAssertTrue(main[1].contains("contlab-runc - Open Container Initiative runtime"), String(main[1]))
-        for name in ["checkpoint", "delete", "events", "exec", "kill", "list", "pause", "restore", "resume", "spec", "start",
-                     "run", "state", "update"] {
+        for name in [
+            "checkpoint", "delete", "events", "exec", "kill", "list", "pause", "restore", "resume", "spec", "start",
+            "run", "state", "update"
+        ] {
             for flag in ["-h", "--help"] {
                 XCTAssertEqual(try RuncCommandLine.parse([name, flag]).verb, .help(topic: name), "\(name) \(flag)")
             }
@@ -52,10 +54,13 @@ final class RuncVersionTests: XCTestCase {
             XCTAssertTrue(screen[1].hasPrefix("   contlab-runc \(name) - "), String(screen[1]))
         }
         XCTAssertEqual(try RuncCommandLine.parse(["help", "kill"]).verb, .help(topic: "kill"))
-        XCTAssertThrowsError(try RuncCommandLine.parse(["foo", "-h"])) { XCTAssertTrue("\($0)".contains("No help topic for 'foo'")) }
+        XCTAssertThrowsError(try RuncCommandLine.parse(["foo", "-h"])) {
+            XCTAssertTrue("\($0)".contains("No help topic for 'foo'"))
+        }
         // After exec's id, -h belongs to the command being run.
-        XCTAssertEqual(try RuncCommandLine.parse(["exec", "c1", "ls", "-h"]).verb,
-                       .exec(.init(id: "c1", args: ["ls", "-h"])))
+        XCTAssertEqual(
+            try RuncCommandLine.parse(["exec", "c1", "ls", "-h"]).verb,
+            .exec(.init(id: "c1", args: ["ls", "-h"])))
     }
 }
 
@@ -65,14 +70,18 @@ final class FeaturesTests: XCTestCase {
     func testFeaturesListOnlyWhatIsImplemented() throws {
         let features = Features.current()
         XCTAssertEqual(features.ociVersionMax, DefaultSpec.ociVersion)
-        XCTAssertEqual(features.hooks, ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
+        XCTAssertEqual(
+            features.hooks, ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
         for option in features.mountOptions {
-            XCTAssertTrue(MountOptions.setting[option] != nil || MountOptions.clearing[option] != nil || MountOptions.propagations[option] != nil
-                          || MountOptions.recursive.contains(option),
-                          "\(option) is listed but has no meaning to contlab")
+            XCTAssertTrue(
+                MountOptions.setting[option] != nil || MountOptions.clearing[option] != nil
+                    || MountOptions.propagations[option] != nil
+                    || MountOptions.recursive.contains(option),
+                "\(option) is listed but has no meaning to contlab")
         }
         let linux = features.linux
-        XCTAssertEqual(Set(linux.namespaces), SpecCheck.namespaceTypes.subtracting(["time"]), "time namespaces are refused")
+        XCTAssertEqual(
+            Set(linux.namespaces), SpecCheck.namespaceTypes.subtracting(["time"]), "time namespaces are refused")
         for action in linux.seccomp.actions { XCTAssertNotNil(SeccompNames.action(action, errnoRet: nil), action) }
         XCTAssertTrue(linux.seccomp.actions.contains("SCMP_ACT_NOTIFY"), "listenerPath is implemented")
         XCTAssertEqual(features.annotations["org.contlab.seccomp.listenerPath"], "true")
@@ -80,11 +89,21 @@ final class FeaturesTests: XCTestCase {
         for arch in linux.seccomp.archs { XCTAssertNotNil(SeccompNames.architecture(arch), arch) }
         XCTAssertEqual(linux.seccomp.supportedFlags, [], "filter flags are refused")
         XCTAssertFalse(linux.cgroup.systemd || linux.cgroup.systemdUser || linux.cgroup.rdma)
-        XCTAssertFalse(linux.apparmor.enabled || linux.selinux.enabled || linux.intelRdt.enabled || linux.mountExtensions.idmap.enabled)
+        XCTAssertFalse(
+            linux.apparmor.enabled || linux.selinux.enabled || linux.intelRdt.enabled
+                || linux.mountExtensions.idmap.enabled)
         // Each refusal the features document claims, config.json gets.
         let base = #""ociVersion":"1.2.1","root":{"path":"r"}"#
-        XCTAssertThrowsError(try SpecCheck.decode(Data(#"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"]}}}"#.utf8)))
+        XCTAssertThrowsError(
+            try SpecCheck.decode(
+                Data(
+                    #"{\#(base),"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"]}}}"#
+                        .utf8)))
         XCTAssertThrowsError(try SpecCheck.decode(Data(#"{\#(base),"linux":{"intelRdt":{"closID":"x"}}}"#.utf8)))
-        XCTAssertThrowsError(try SpecCheck.decode(Data(#"{\#(base),"process":{"cwd":"/","user":{"uid":0,"gid":0},"args":["sh"],"apparmorProfile":"p"}}"#.utf8)))
+        XCTAssertThrowsError(
+            try SpecCheck.decode(
+                Data(
+                    #"{\#(base),"process":{"cwd":"/","user":{"uid":0,"gid":0},"args":["sh"],"apparmorProfile":"p"}}"#
+                        .utf8)))
     }
 }

@@ -8,7 +8,8 @@ import XCTest
 /// the socket that carries the descriptor, and the refusal of a missing agent.
 final class SeccompNotifyTests: XCTestCase {
     func testTheContainerProcessStateHasTheSpecFields() throws {
-        var seccomp = Spec.Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [Spec.Syscall(names: ["mkdir"], action: "SCMP_ACT_NOTIFY")])
+        var seccomp = Spec.Seccomp(
+            defaultAction: "SCMP_ACT_ALLOW", syscalls: [Spec.Syscall(names: ["mkdir"], action: "SCMP_ACT_NOTIFY")])
         seccomp.listenerPath = "/run/agent.sock"
         seccomp.listenerMetadata = "bar"
         let state = ContainerState(id: "c1", status: "creating", pid: 812, bundle: "/b", annotations: ["k": "v"])
@@ -27,7 +28,9 @@ final class SeccompNotifyTests: XCTestCase {
         XCTAssertEqual(inner["annotations"] as? [String: String], ["k": "v"])
         // Without listenerMetadata the field is left out (it is optional), not sent empty.
         seccomp.listenerMetadata = nil
-        let bare = try JSONSerialization.jsonObject(with: Data(ContainerProcessState(pid: 1, seccomp: seccomp, state: state).json())) as? [String: Any]
+        let bare =
+            try JSONSerialization.jsonObject(
+                with: Data(ContainerProcessState(pid: 1, seccomp: seccomp, state: state).json())) as? [String: Any]
         XCTAssertNil(bare?["metadata"])
     }
 

@@ -5,7 +5,8 @@ import XCTest
 /// A NUL inside a config's string is refused by its path, not cut short at the system call.
 final class SpecNULTests: XCTestCase {
     func config(_ edit: (inout [String: Any]) -> Void) throws -> Data {
-        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: DefaultSpec.encode(DefaultSpec.make(rootless: false))) as? [String: Any])
+        var object = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: DefaultSpec.encode(DefaultSpec.make(rootless: false))) as? [String: Any])
         edit(&object)
         return try JSONSerialization.data(withJSONObject: object)
     }
@@ -17,7 +18,10 @@ final class SpecNULTests: XCTestCase {
             object["linux"] = linux
         }
         XCTAssertThrowsError(try SpecCheck.decode(readonly)) { error in
-            XCTAssertEqual("\(error)", "config.json: linux.readonlyPaths[1]: holds a NUL character (\\u0000), which would cut it short where it reaches the kernel; remove it")
+            XCTAssertEqual(
+                "\(error)",
+                "config.json: linux.readonlyPaths[1]: holds a NUL character (\\u0000), which would cut it short where it reaches the kernel; remove it"
+            )
         }
         let argument = try config { object in
             var process = object["process"] as? [String: Any] ?? [:]
@@ -38,7 +42,9 @@ final class SpecDocumentKindTests: XCTestCase {
     }
 
     func testNotAnObjectAByteOrderMarkAndUTF16AreNamed() throws {
-        XCTAssertTrue(message(Array("null".utf8)).contains("must be a JSON object") && message(Array("null".utf8)).contains("holds null"))
+        XCTAssertTrue(
+            message(Array("null".utf8)).contains("must be a JSON object")
+                && message(Array("null".utf8)).contains("holds null"))
         XCTAssertTrue(message(Array(" 0\n".utf8)).contains("holds a number"))
         XCTAssertTrue(message(Array("\"str\"".utf8)).contains("holds a string"))
         XCTAssertTrue(message(Array("[1]".utf8)).contains("holds an array"))

@@ -15,8 +15,10 @@ final class RecipeTests: XCTestCase {
     }
 
     func testBusyboxRecipeMakesTheMountPointsStage2Needs() throws {
-        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../rootfs-recipes")
-        let recipe = try Recipe.parse(try String(contentsOf: dir.appendingPathComponent("busybox.yaml"), encoding: .utf8), file: "busybox.yaml")
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../rootfs-recipes")
+        let recipe = try Recipe.parse(
+            try String(contentsOf: dir.appendingPathComponent("busybox.yaml"), encoding: .utf8), file: "busybox.yaml")
         let dirs = Set((recipe.directories ?? []).map { Recipe.splitDirectory($0).path })
         XCTAssertTrue(dirs.isSuperset(of: ["/proc", "/sys", "/dev", "/tmp"]))
         XCTAssertEqual(Recipe.splitDirectory("/tmp 1777").mode, 0o1777)
@@ -48,9 +50,11 @@ final class RecipeTests: XCTestCase {
             \t/lib64/ld-linux-x86-64.so.2 (0x00007f1c2a1b0000)
             \tlibm.so.6 => /lib/x86_64-linux-gnu/libm.so.6 (0x00007f1c2a000000)
             """
-        XCTAssertEqual(sharedLibraries(fromLddOutput: text), [
-            "/lib/x86_64-linux-gnu/libm.so.6", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
-        ])
+        XCTAssertEqual(
+            sharedLibraries(fromLddOutput: text),
+            [
+                "/lib/x86_64-linux-gnu/libm.so.6", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"
+            ])
         XCTAssertEqual(sharedLibraries(fromLddOutput: "\tnot a dynamic executable\n"), [])
     }
 }

@@ -12,8 +12,9 @@ final class CallOrderTests: RecordingTestCase {
 
     func testStageOneIsChrootThenChdir() throws {
         try ChrootRoot.enter(rootfs: root)
-        XCTAssertEqual(CallRecord.shared.entries, ["chroot(\"\(root)\")", "chdir(\"/\")"],
-                       "chroot does not move the working directory: the chdir must follow")
+        XCTAssertEqual(
+            CallRecord.shared.entries, ["chroot(\"\(root)\")", "chdir(\"/\")"],
+            "chroot does not move the working directory: the chdir must follow")
     }
 
     func testStageTwoMakesMountsPrivateBindsThenProcThenPivotsAndDetachesTheOldRoot() throws {
@@ -29,16 +30,16 @@ final class CallOrderTests: RecordingTestCase {
             return index
         }
         let steps = [
-            "unshare(CLONE_NEWCGROUP)",                                   // once placed in its cgroup
-            "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE",                 // nothing propagates to the host
-            "mount(\"\(root)\", \"\(root)\", NULL, MS_BIND|MS_REC",       // pivot_root needs a mount point
-            "mount(\"proc\", \"\(root)/proc\", \"proc\"",                 // by a process in the new PID namespace
+            "unshare(CLONE_NEWCGROUP)",  // once placed in its cgroup
+            "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE",  // nothing propagates to the host
+            "mount(\"\(root)\", \"\(root)\", NULL, MS_BIND|MS_REC",  // pivot_root needs a mount point
+            "mount(\"proc\", \"\(root)/proc\", \"proc\"",  // by a process in the new PID namespace
             "mknod(\"\(root)/dev/null\"",
             "sethostname(\"contlab\"",
             "chdir(\"\(root)\")",
             "pivot_root(\".\", \".\")",
-            "umount2(\".\", MNT_DETACH)",                                 // no path back to the host's files
-            "chdir(\"/\")",
+            "umount2(\".\", MNT_DETACH)",  // no path back to the host's files
+            "chdir(\"/\")"
         ]
         let order = steps.map(position)
         XCTAssertEqual(order, order.sorted(), "in the lesson's order:\n\(calls.joined(separator: "\n"))")

@@ -6,16 +6,19 @@ import XCTest
 @testable import Stage2Namespaces
 
 final class RunRequestTests: XCTestCase {
-    let users = UserDatabase(passwd: "root:x:0:0:root:/root:/bin/sh\nstudent:x:1000:1000::/home/student:/bin/sh\n",
-                             group: "root:x:0:\nstudent:x:1000:\n")
+    let users = UserDatabase(
+        passwd: "root:x:0:0:root:/root:/bin/sh\nstudent:x:1000:1000::/home/student:/bin/sh\n",
+        group: "root:x:0:\nstudent:x:1000:\n")
 
     func testEachStageAddsItsNamespaces() {
         XCTAssertEqual(RunRequest.namespaces(stage: 1, rootless: false, kernelHasCgroupNamespace: true), [])
         XCTAssertEqual(RunRequest.namespaces(stage: 1, rootless: true, kernelHasCgroupNamespace: true), [.user])
-        XCTAssertEqual(RunRequest.namespaces(stage: 2, rootless: false, kernelHasCgroupNamespace: true),
-                       [.pid, .mount, .uts, .ipc, .network, .cgroup])
-        XCTAssertEqual(RunRequest.namespaces(stage: 2, rootless: true, kernelHasCgroupNamespace: false),
-                       [.user, .pid, .mount, .uts, .ipc, .network])
+        XCTAssertEqual(
+            RunRequest.namespaces(stage: 2, rootless: false, kernelHasCgroupNamespace: true),
+            [.pid, .mount, .uts, .ipc, .network, .cgroup])
+        XCTAssertEqual(
+            RunRequest.namespaces(stage: 2, rootless: true, kernelHasCgroupNamespace: false),
+            [.user, .pid, .mount, .uts, .ipc, .network])
     }
 
     func testPlanBuildsEnvironmentAndIdentityLikeDockerRun() throws {
@@ -37,7 +40,9 @@ final class RunRequestTests: XCTestCase {
         var request = RunRequest(stage: 2, rootfs: "/r", args: ["sh"])
         request.rootless = true
         request.user = "student"
-        XCTAssertThrowsError(try request.plan(users: users)) { XCTAssertEqual($0 as? RunError, .rootlessUser("student")) }
+        XCTAssertThrowsError(try request.plan(users: users)) {
+            XCTAssertEqual($0 as? RunError, .rootlessUser("student"))
+        }
         request = RunRequest(stage: 1, rootfs: "/r", args: ["sh"])
         request.hostname = "lab"
         XCTAssertThrowsError(try request.plan(users: users)) { XCTAssertEqual($0 as? RunError, .hostnameNeedsUTS) }
@@ -82,14 +87,17 @@ final class InspectParsingTests: XCTestCase {
         XCTAssertEqual(IsolationReport.cgroupPath(controller: "memory", in: v1)?.path, "/contlab/c1")
         XCTAssertEqual(IsolationReport.cgroupPath(controller: "memory", in: v1)?.v2, false)
         XCTAssertEqual(IsolationReport.cgroupPath(controller: "pids", in: "0::/contlab/c2\n")?.v2, true)
-        XCTAssertEqual(IsolationReport.parseHostNamespaces("pid=pid:[1],net=net:[2]"), ["pid": "pid:[1]", "net": "net:[2]"])
+        XCTAssertEqual(
+            IsolationReport.parseHostNamespaces("pid=pid:[1],net=net:[2]"), ["pid": "pid:[1]", "net": "net:[2]"])
     }
 
     func testTableMarksOwnAndSharedNamespaces() {
         let report = IsolationReport(
             pid: 1, ppid: 0, uid: 0, gid: 0, groups: [], hostname: "lab",
-            namespaces: [.init(kind: "pid", id: "pid:[5]", differsFromHost: true),
-                         .init(kind: "user", id: "user:[1]", differsFromHost: false)],
+            namespaces: [
+                .init(kind: "pid", id: "pid:[5]", differsFromHost: true),
+                .init(kind: "user", id: "user:[1]", differsFromHost: false)
+            ],
             root: "device 0:1, inode 2", rootMount: nil, mountCount: 6, procMounted: true, capabilities: nil,
             noNewPrivileges: false, seccomp: "disabled", cgroups: [], memoryLimit: nil, pidsLimit: nil,
             uidMap: ["0 0 4294967295"], gidMap: nil)
@@ -99,7 +107,9 @@ final class InspectParsingTests: XCTestCase {
         XCTAssertTrue(table.contains("PID 1 of its namespace"))
         let chinese = report.table(style: Style(enabled: false), language: .zh)
         XCTAssertTrue(chinese.contains("命名空间 pid   pid:[5]  独有"), chinese)
-        XCTAssertTrue(chinese.contains("user:[1]  与宿主机共享") && chinese.contains("（所在命名空间的 PID 1）") && chinese.contains("内存上限"), chinese)
+        XCTAssertTrue(
+            chinese.contains("user:[1]  与宿主机共享") && chinese.contains("（所在命名空间的 PID 1）") && chinese.contains("内存上限"),
+            chinese)
         XCTAssertTrue(chinese.contains("uid_map") && chinese.contains("seccomp"), "the kernel's own words stay")
         XCTAssertFalse(chinese.contains("hostname") || chinese.contains("not visible"), chinese)
     }
@@ -113,8 +123,9 @@ final class EscapeProbeTests: XCTestCase {
             try EscapeExperiment.run(stage: 1, rootfs: "/nonexistent/rootfs") { environment in
                 let path = try XCTUnwrap(environment.first?.split(separator: "=", maxSplits: 1).last.map(String.init))
                 let secret = reading ? try String(contentsOfFile: path, encoding: .utf8) : "a guess"
-                let report = EscapeProbe.Report(reachedHostRoot: true, root: nil, hostRoot: nil, entries: [],
-                                                proofRead: secret, steps: [], error: nil)
+                let report = EscapeProbe.Report(
+                    reachedHostRoot: true, root: nil, hostRoot: nil, entries: [],
+                    proofRead: secret, steps: [], error: nil)
                 let line = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
                 return (.exited(0), "noise\n" + line + "\n")
             }

@@ -19,13 +19,17 @@ public enum Browser {
     public static func run(_ chromium: String, _ arguments: [String], timeout: TimeInterval = 120) throws
         -> (status: Int32, output: String)
     {
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-chromium-\(UUID().uuidString)")
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contlab-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium)
         // --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start.
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                             "--no-first-run", "--user-data-dir=\(profile.path)"] + arguments
+        process.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--user-data-dir=\(profile.path)"
+            ] + arguments
         // Output goes to files, which cannot fill up and stall Chromium the way a pipe can.
         let outFile = profile.appendingPathExtension("out"), errFile = profile.appendingPathExtension("err")
         defer { try? FileManager.default.removeItem(at: outFile); try? FileManager.default.removeItem(at: errFile) }

@@ -13,8 +13,9 @@ public enum SiteLinks {
         func idsOf(_ path: String) -> Set<String> {
             if let known = ids[path] { return known }
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            let found = Set(idPattern.matches(in: text, range: NSRange(text.startIndex..., in: text))
-                .compactMap { Range($0.range(at: 1), in: text).map { String(text[$0]) } })
+            let found = Set(
+                idPattern.matches(in: text, range: NSRange(text.startIndex..., in: text))
+                    .compactMap { Range($0.range(at: 1), in: text).map { String(text[$0]) } })
             ids[path] = found
             return found
         }
@@ -27,12 +28,16 @@ public enum SiteLinks {
                 let link = text[range].replacingOccurrences(of: "&amp;", with: "&")
                 if link.hasPrefix("http://") || link.hasPrefix("https://") || link.hasPrefix("mailto:") { continue }
                 let parts = link.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-                let target = parts[0].isEmpty ? url : url.deletingLastPathComponent().appendingPathComponent(parts[0]).standardizedFileURL
+                let target =
+                    parts[0].isEmpty
+                    ? url : url.deletingLastPathComponent().appendingPathComponent(parts[0]).standardizedFileURL
                 guard fm.fileExists(atPath: target.path) else {
                     problems.append("\(page): \(link) (no such file)")
                     continue
                 }
-                if parts.count == 2, !parts[1].isEmpty, target.pathExtension == "html", !idsOf(target.path).contains(parts[1]) {
+                if parts.count == 2, !parts[1].isEmpty, target.pathExtension == "html",
+                    !idsOf(target.path).contains(parts[1])
+                {
                     problems.append("\(page): \(link) (no id \(parts[1]) there)")
                 }
             }

@@ -9,9 +9,9 @@ final class LanguageTests: XCTestCase {
         XCTAssertEqual(Language.preferred(environment: ["LANG": "en_GB.UTF-8"]), .en)
         XCTAssertEqual(Language.preferred(environment: ["LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"]), .zh)
         XCTAssertEqual(Language.preferred(environment: ["LC_ALL": "C", "LANG": "zh_CN.UTF-8"]), .en, "LC_ALL wins")
-        XCTAssertEqual(Language.preferred(environment: ["LC_ALL": "", "LANG": "zh_CN.UTF-8"]), .zh, "an empty LC_ALL is unset")
+        XCTAssertEqual(
+            Language.preferred(environment: ["LC_ALL": "", "LANG": "zh_CN.UTF-8"]), .zh, "an empty LC_ALL is unset")
     }
-
 
     func testLocalizedPicksTheLanguage() {
         let text = Localized(en: "container", zh: "容器")

@@ -3,8 +3,9 @@ import XCTest
 
 final class MarkupTests: XCTestCase {
     func testEscapesTheFiveMarkupCharacters() {
-        XCTAssertEqual(Markup.escape("<a href=\"x\">Tom & Jerry's</a>"),
-                       "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;")
+        XCTAssertEqual(
+            Markup.escape("<a href=\"x\">Tom & Jerry's</a>"),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;")
         XCTAssertEqual(Markup.escape("容器\n"), "容器\n", "HTML keeps line ends as they are")
     }
 

@@ -31,13 +31,14 @@ final class TextWrapperTests: XCTestCase {
 
     func testStyledRunsWrapWithTheirStyles() {
         let runs: [TextRun] = [
-            .text("容器", [.strong]), .text("是进程，", []), .text("chroot", [.code]), .text(" 改变根目录。", []),
+            .text("容器", [.strong]), .text("是进程，", []), .text("chroot", [.code]), .text(" 改变根目录。", [])
         ]
         for width in 4...30 {
             let lines = TextWrapper.wrap(runs, width: width)
             XCTAssertTrue(lines.allSatisfy { $0.width <= width }, "width \(width)")
-            XCTAssertEqual(lines.map(\.plainText).joined(separator: " ").filter { $0 != " " },
-                           "容器是进程，chroot改变根目录。")
+            XCTAssertEqual(
+                lines.map(\.plainText).joined(separator: " ").filter { $0 != " " },
+                "容器是进程，chroot改变根目录。")
         }
         let lines = TextWrapper.wrap(runs, width: 12)
         XCTAssertEqual(lines.map(\.plainText), ["容器是进程，", "chroot 改变", "根目录。"])
@@ -58,32 +59,39 @@ final class TextWrapperTests: XCTestCase {
     }
 
     func testEnglishBreaksOnlyAtSpacesAndLongWordsAreCut() {
-        XCTAssertEqual(TextWrapper.wrap("the quick brown fox jumps", width: 10),
-                       ["the quick", "brown fox", "jumps"])
-        XCTAssertEqual(TextWrapper.wrap("see /usr/share/contlab/lessons/en", width: 12),
-                       ["see", "/usr/share/", "contlab/", "lessons/en"])
+        XCTAssertEqual(
+            TextWrapper.wrap("the quick brown fox jumps", width: 10),
+            ["the quick", "brown fox", "jumps"])
+        XCTAssertEqual(
+            TextWrapper.wrap("see /usr/share/contlab/lessons/en", width: 12),
+            ["see", "/usr/share/", "contlab/", "lessons/en"])
     }
 
     func testHardBreaksEndTheLine() {
-        XCTAssertEqual(TextWrapper.wrap([.text("one", []), .lineBreak, .text("two three", [])], width: 40)
-            .map(\.plainText), ["one", "two three"])
+        XCTAssertEqual(
+            TextWrapper.wrap([.text("one", []), .lineBreak, .text("two three", [])], width: 40)
+                .map(\.plainText), ["one", "two three"])
     }
 
     func testWrapKeepsLinesWithinWidth() {
-        let english = "The CLONE_NEWNET flag appeared in 2.6.24, but splitting every part of the network stack took several releases."
+        let english =
+            "The CLONE_NEWNET flag appeared in 2.6.24, but splitting every part of the network stack took several releases."
         for width in [14, 20, 33] {
             let lines = TextWrapper.wrap(english, width: width)
             XCTAssertEqual(lines.joined(separator: " "), english)
             XCTAssertTrue(lines.allSatisfy { Terminal.displayWidth($0) <= width }, "\(lines)")
         }
-        XCTAssertEqual(TextWrapper.wrap("CLONE_NEWCGROUP", width: 8), ["CLONE_", "NEWCGROU", "P"], "a word longer than a line is cut, after a _ in the line's second half")
+        XCTAssertEqual(
+            TextWrapper.wrap("CLONE_NEWCGROUP", width: 8), ["CLONE_", "NEWCGROU", "P"],
+            "a word longer than a line is cut, after a _ in the line's second half")
         let chinese = "从 Linux 3.8 开始，非特权进程也能创建用户命名空间，并在其中成为 UID 0。"
         let lines = TextWrapper.wrap(chinese, width: 16)
         XCTAssertTrue(lines.allSatisfy { Terminal.displayWidth($0) <= 16 }, "\(lines)")
-        XCTAssertFalse(lines.contains { $0.hasPrefix("，") || $0.hasPrefix("。") }, "no line starts with closing punctuation")
-        XCTAssertEqual(lines.joined().replacingOccurrences(of: " ", with: ""), chinese.replacingOccurrences(of: " ", with: ""))
+        XCTAssertFalse(
+            lines.contains { $0.hasPrefix("，") || $0.hasPrefix("。") }, "no line starts with closing punctuation")
+        XCTAssertEqual(
+            lines.joined().replacingOccurrences(of: " ", with: ""), chinese.replacingOccurrences(of: " ", with: ""))
     }
-
 
     func testTruncateAndPadCountChineseTwice() {
         XCTAssertEqual(Terminal.truncate("容器大事记", toWidth: 6), "容器…")
@@ -91,7 +99,6 @@ final class TextWrapperTests: XCTestCase {
         XCTAssertEqual(Terminal.truncate("namespaces", toWidth: 5), "name…")
         XCTAssertEqual(Terminal.displayWidth(Terminal.pad("容器", toWidth: 6)), 6)
     }
-
 
     // Every character of the no-break-before table (。，）and the rest), at every width from 4 to
     // 24: the wrapper moves the character before it down rather than start a line with it.
