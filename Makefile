@@ -20,7 +20,7 @@ PACKAGES := pkg-config binutils iproute2 dash libcap-dev libseccomp-dev libcmark
 	containernetworking-plugins python3-grpcio python3-grpc-tools \
 	golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev
 
-.PHONY: all setup build rootfs demo test unit-test integration-test bench fuzz clean
+.PHONY: all setup build rootfs demo lint format test unit-test integration-test bench fuzz clean
 
 all: build
 
@@ -46,8 +46,16 @@ ifneq ($(shell id -u),0)
 $(error make test runs real containers and needs root: run it with sudo (sudo make test), or run the tests that need no root with make unit-test)
 endif
 endif
-test: rootfs
+test: lint rootfs
 	CONTLAB_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --disable-swift-testing
+
+# The layout .swift-format describes (swift format is part of the toolchain); `make format`
+# rewrites the tree to it. make test runs this first, so CI does.
+lint:
+	$(SWIFT) format lint --strict --recursive --configuration .swift-format Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive --configuration .swift-format Sources Tests Package.swift
 
 unit-test: setup
 	$(SWIFT) test --disable-swift-testing --skip IntegrationTests
