@@ -25,6 +25,18 @@ public enum Stage3Run {
         public var notes: [String]
         /// The container's cgroup in each hierarchy, for `--diagram`; nil in older reports.
         public var tree: CgroupTree? = nil
+
+        /// The report as `--report-json` saves it: keys sorted, one field a line.
+        public func json() throws -> Data {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            return try encoder.encode(self)
+        }
+
+        /// A report saved by `json()`.
+        public static func decode(_ data: Data) throws -> Report {
+            try JSONDecoder().decode(Report.self, from: data)
+        }
     }
 
     /// The cgroupfs view the container gets: a tmpfs on /sys/fs/cgroup with each hierarchy it

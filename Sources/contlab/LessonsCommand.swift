@@ -157,7 +157,7 @@ struct LessonsCommand: ParsableCommand {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             where name.hasSuffix("-cgroups.json") {
                 guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
-                    let report = try? JSONDecoder().decode(Stage3Run.Report.self, from: data),
+                    let report = try? Stage3Run.Report.decode(data),
                     let diagram = CgroupDiagram(report: report)
                 else {
                     throw ValidationError(

@@ -275,10 +275,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         if let reportJson {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             do {
-                try encoder.encode(report).write(to: URL(fileURLWithPath: reportJson))
+                try report.json().write(to: URL(fileURLWithPath: reportJson))
             } catch {
                 let folder = (reportJson as NSString).deletingLastPathComponent
                 let why =
@@ -298,7 +296,7 @@ struct RunCommand: ParsableCommand {
                     "--from \(path): cannot read it; give a file written by contlab run --stage 3 --report-json")
             }
             let report: Stage3Run.Report
-            do { report = try JSONDecoder().decode(Stage3Run.Report.self, from: data) } catch {
+            do { report = try Stage3Run.Report.decode(data) } catch {
                 throw ValidationError(
                     "--from \(path): not a report of contlab run --stage 3 --report-json (\(error.localizedDescription))"
                 )

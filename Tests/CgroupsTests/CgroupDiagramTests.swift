@@ -16,7 +16,7 @@ final class CgroupDiagramTests: XCTestCase {
 
     func saved() throws -> Stage3Run.Report {
         let data = try Data(contentsOf: Self.lessons.appendingPathComponent("diagrams/stage3-cgroups.json"))
-        return try JSONDecoder().decode(Stage3Run.Report.self, from: data)
+        return try Stage3Run.Report.decode(data)
     }
 
     /// A host like this lab's: v1 memory, pids and a shared cpu,cpuacct mount, and a cgroup2
@@ -98,7 +98,7 @@ final class CgroupDiagramTests: XCTestCase {
         let old =
             #"{"limits":{},"stats":{},"exit":"exit 0","exitCode":0,"oomKilled":false,"hierarchy":"v2","placements":[],"#
             + #""writes":[],"evidenceFiles":[],"notes":[]}"#
-        let report = try JSONDecoder().decode(Stage3Run.Report.self, from: Data(old.utf8))
+        let report = try Stage3Run.Report.decode(Data(old.utf8))
         XCTAssertNil(report.tree)
         XCTAssertNil(CgroupDiagram(report: report))
     }
