@@ -284,14 +284,16 @@ public final class ContainerCgroup {
                 notes.append(
                     "\(item.file) is missing (\(item.why)): "
                         + (swapOn
-                            ? "this kernel does not account swap, so the container may use swap beyond the limit; boot with swapaccount=1"
+                            ? "this kernel does not account swap, so the container may use swap beyond the limit; "
+                                + "boot with swapaccount=1"
                             : "no matter here, this host has no swap"))
                 continue
             }
             try write(path, item.value)
             if item.file == "memory.memsw.limit_in_bytes" {
                 notes.append(
-                    "memory+swap is limited too, and the kernel then counts limit hits in neither failcnt: read the OOM kills"
+                    "memory+swap is limited too, and the kernel then counts limit hits in neither failcnt: read the "
+                        + "OOM kills"
                 )
             }
         }
@@ -402,7 +404,8 @@ public final class ContainerCgroup {
             usleep(attempt < 20 ? 1_000 : 10_000)
         }
         Sys.warn(
-            "contlab: could not remove the cgroup \(path) (\(String(cString: strerror(errno)))); remove it with rmdir once its processes are gone"
+            "contlab: could not remove the cgroup \(path) (\(String(cString: strerror(errno)))); remove it with rmdir "
+                + "once its processes are gone"
         )
     }
 
@@ -440,40 +443,49 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .noController(let controller, let mode):
             return
-                "this host has no \(controller) cgroup controller (cgroups: \(mode)); on v2 it must be listed in /sys/fs/cgroup/cgroup.controllers, on v1 mounted under /sys/fs/cgroup"
+                "this host has no \(controller) cgroup controller (cgroups: \(mode)); on v2 it must be listed in "
+                + "/sys/fs/cgroup/cgroup.controllers, on v1 mounted under /sys/fs/cgroup"
         case .path(let path):
             return
-                "cgroup path \"\(path)\": give a path below the hierarchy's root without \"..\", like /mygroup/container1"
+                "cgroup path \"\(path)\": give a path below the hierarchy's root without \"..\", like "
+                + "/mygroup/container1"
         case .create(let path, let errno):
             if errno == EEXIST {
                 return
-                    "the cgroup \(path) exists already and has processes in it: another container uses it; pick another id or cgroupsPath"
+                    "the cgroup \(path) exists already and has processes in it: another container uses it; pick "
+                    + "another id or cgroupsPath"
             }
             let base = "cannot create the cgroup \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EACCES || errno == EPERM || errno == EROFS {
                 return base
-                    + " — creating cgroups needs root, or a cgroup subtree delegated to you: on a lab server, ask its admin to run sudo contlab lab setup --users \(UserDatabase.currentUserName()); elsewhere, systemd-run --user -p Delegate=yes"
+                    + " — creating cgroups needs root, or a cgroup subtree delegated to you: on a lab server, ask its "
+                    + "admin to run sudo contlab lab setup --users \(UserDatabase.currentUserName()); elsewhere, "
+                    + "systemd-run --user -p Delegate=yes"
             }
             return base
         case .missingFile(let path, let controller, let version, let alternative, let why):
             let file = (path as NSString).lastPathComponent
             let either = alternative.map { " (nor \($0))" } ?? ""
             return
-                "\(why): this kernel's \(controller) controller (cgroup v\(version)) has no \(file)\(either), so the setting cannot be "
-                + "applied: \(path) is missing; remove the setting from config.json, or run on a host whose kernel offers it"
+                "\(why): this kernel's \(controller) controller (cgroup v\(version)) has no \(file)\(either), so the "
+                + "setting cannot be "
+                + "applied: \(path) is missing; remove the setting from config.json, or run on a host whose kernel "
+                + "offers it"
         case .frozen(let path, let state):
             // The first words are the ones runc prints, which tools and runc's tests look for.
             let thaw =
                 state.hasPrefix("freezer")
                 ? "echo THAWED > \(path)/freezer.state" : "echo 0 > \(path)/cgroup.freeze (or its frozen parent's)"
             return
-                "container's cgroup unexpectedly frozen: \(path) reads \(state), and a process put there would stop before "
+                "container's cgroup unexpectedly frozen: \(path) reads \(state), and a process put there would stop "
+                + "before "
                 + "it starts; thaw it (\(thaw)) or give the container another cgroupsPath"
         case .write(let path, let value, let errno):
             let base = "cannot write \(value) to \(path): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
             if errno == EINVAL || errno == EBUSY {
                 return base
-                    + " — the kernel refused this value; a memory limit below what is in use, or below the kernel's minimum, is refused"
+                    + " — the kernel refused this value; a memory limit below what is in use, or below the kernel's "
+                    + "minimum, is refused"
             }
             return base
         }

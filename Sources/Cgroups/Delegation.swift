@@ -141,7 +141,8 @@ public enum DelegationError: Error, CustomStringConvertible {
         switch self {
         case .chown(let path, let code):
             return
-                "cannot give \(path) to the user: \(String(cString: strerror(code))); run contlab lab setup as root (sudo)"
+                "cannot give \(path) to the user: \(String(cString: strerror(code))); run contlab lab setup as root "
+                + "(sudo)"
         }
     }
 }

@@ -78,7 +78,8 @@ public enum LimitError: Error, CustomStringConvertible, Equatable {
             return "--memory \"\(text)\": give bytes or a number with k, m or g, as Docker reads them (512k, 64M, 1G)"
         case .memoryTooSmall(let text, let bytes):
             return
-                "--memory \(text) (\(ByteSize.format(bytes))): too small for a process to start; give at least \(ByteSize.format(CgroupLimits.minimumMemory))"
+                "--memory \(text) (\(ByteSize.format(bytes))): too small for a process to start; give at "
+                + "least \(ByteSize.format(CgroupLimits.minimumMemory))"
         case .pids(let text):
             return "--pids \"\(text)\": give a whole number of processes, at least 1"
         case .cpus(let text):

@@ -160,7 +160,8 @@ public enum CommandError: Error, CustomStringConvertible, Equatable {
             return "no command given: put the command after --, for example: contlab run -- /bin/sh"
         case .notFound(let name, let path?):
             return
-                "\(name): command not found in the container's root filesystem (searched PATH=\(path)); check the name, or build a rootfs that has it (contlab rootfs list)"
+                "\(name): command not found in the container's root filesystem (searched PATH=\(path)); check the "
+                + "name, or build a rootfs that has it (contlab rootfs list)"
         case .notFound(let name, nil):
             return "\(name): no such file in the container's root filesystem"
         case .notExecutable(let path, let err):
@@ -169,13 +170,15 @@ public enum CommandError: Error, CustomStringConvertible, Equatable {
             var text = "\(path): exec failed: \(String(cString: strerror(err))) (\(Errno.name(err)))"
             if err == ENOENT {
                 text +=
-                    " — a dynamically linked program whose loader or libraries are missing from the root filesystem fails like this; use a static binary or the host-tools recipe"
+                    " — a dynamically linked program whose loader or libraries are missing from the root filesystem "
+                    + "fails like this; use a static binary or the host-tools recipe"
             }
             if err == ENOEXEC { text += " — not a binary for this machine, or a script without a #! line" }
             return text
         case .cwd(let dir, let err):
             return
-                "cannot change to the working directory \(dir) inside the container: \(String(cString: strerror(err))); check --cwd"
+                "cannot change to the working directory \(dir) inside the "
+                + "container: \(String(cString: strerror(err))); check --cwd"
         case .identity(let call, let err):
             return "\(call) failed inside the container: \(String(cString: strerror(err))) (\(Errno.name(err)))"
         }

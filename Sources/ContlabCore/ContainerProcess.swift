@@ -106,7 +106,8 @@ public final class ContainerProcess {
             throw ContainerStartError.clone(namespaces: cloned, errno: -pid, rootless: rootless)
         }
         CallRecord.shared.note(
-            "execveat(<contlab: \(image.source.rawValue)>, \"\", [\"contlab\", \"\(argument)\"], AT_EMPTY_PATH) in the child, pid \(pid)"
+            "execveat(<contlab: \(image.source.rawValue)>, \"\", [\"contlab\", \"\(argument)\"], AT_EMPTY_PATH) in "
+                + "the child, pid \(pid)"
         )
         do {
             if let idMaps { try writeIDMaps(idMaps, pid: pid) }
@@ -208,7 +209,9 @@ public enum ContainerStartError: Error, CustomStringConvertible {
             switch errno {
             case EPERM where rootless:
                 return base
-                    + " — this kernel or sandbox does not let unprivileged users create user namespaces; run as root (sudo), or enable them (sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0)"
+                    + " — this kernel or sandbox does not let unprivileged users create user namespaces; run as root "
+                    + "(sudo), or enable them (sysctl kernel.unprivileged_userns_clone=1 or "
+                    + "user.max_user_namespaces > 0)"
             case EPERM:
                 return base
                     + " — creating namespaces needs root: run with sudo, or add --rootless to use a user namespace"
@@ -225,7 +228,8 @@ public enum ContainerStartError: Error, CustomStringConvertible {
             return "cannot map your user to root in the new user namespace: \(error)"
         case .join(let namespace, let path, let errno):
             let base =
-                "setns(\"\(path)\", \(namespace.cloneFlagName)) failed: \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
+                "setns(\"\(path)\", \(namespace.cloneFlagName)) failed: \(String(cString: strerror(errno))) "
+                + "(\(Errno.name(errno)))"
             switch errno {
             case EPERM:
                 return base
@@ -233,7 +237,8 @@ public enum ContainerStartError: Error, CustomStringConvertible {
                     + " a user namespace, only namespaces that user namespace owns can be entered"
             case EINVAL where namespace == .user:
                 return base
-                    + " — a process cannot enter its own user namespace or one of its ancestors; leave the user entry's path out to stay in it"
+                    + " — a process cannot enter its own user namespace or one of its ancestors; leave the user "
+                    + "entry's path out to stay in it"
             case EINVAL:
                 return base
                     + " — the kernel refused this namespace here (a PID namespace outside this one's descendants?)"

@@ -76,7 +76,8 @@ public enum ProjectFilesError: Error, CustomStringConvertible {
         switch self {
         case .homeNotFound(let what):
             return
-                "cannot find contlab's \(what)/ directory: run contlab from its checkout, or set CONTLAB_HOME to the directory that holds lessons/ and rootfs-recipes/"
+                "cannot find contlab's \(what)/ directory: run contlab from its checkout, or set CONTLAB_HOME to the "
+                + "directory that holds lessons/ and rootfs-recipes/"
         }
     }
 }

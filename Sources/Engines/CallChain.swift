@@ -377,11 +377,13 @@ extension CallChainDiagram {
         ) -> String {
             let family = mono ? " font-family=\"'DejaVu Sans Mono', monospace\"" : ""
             return
-                "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\" text-anchor=\"\(anchor)\"\(family)>"
+                "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\" "
+                + "text-anchor=\"\(anchor)\"\(family)>"
                 + Markup.escape(content) + "</text>"
         }
         parts.append(
-            "<defs><marker id=\"chain-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">"
+            "<defs><marker id=\"chain-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
+                + "markerHeight=\"7\" orient=\"auto\">"
                 + "<path d=\"M0 0 L10 5 L0 10 z\" fill=\"#4a5568\"/></marker></defs>")
         var y = top
         var runtimeY = top
@@ -390,7 +392,8 @@ extension CallChainDiagram {
             let (fill, stroke) = isRuntime ? ("#ebf8ff", "#3182ce") : ("#f7fafc", "#a0aec0")
             parts.append("<g class=\"program\">")
             parts.append(
-                "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(boxWidth)\" height=\"\(boxHeight)\" rx=\"6\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(isRuntime ? 2 : 1)\"/>"
+                "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(boxWidth)\" height=\"\(boxHeight)\" rx=\"6\" "
+                    + "fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(isRuntime ? 2 : 1)\"/>"
             )
             parts.append(text(left + 12, y + 20, box.program, size: 14, weight: "bold"))
             parts.append(text(left + 12, y + 37, box.note, size: 11, fill: "#4a5568"))
@@ -399,7 +402,9 @@ extension CallChainDiagram {
             if let link = box.link {
                 let x = left + 40
                 parts.append(
-                    "<g class=\"link\"><line x1=\"\(x)\" y1=\"\(y + boxHeight)\" x2=\"\(x)\" y2=\"\(y + boxHeight + linkGap - 2)\" stroke=\"#4a5568\" stroke-width=\"1.5\" marker-end=\"url(#chain-arrow)\"/>"
+                    "<g class=\"link\"><line x1=\"\(x)\" y1=\"\(y + boxHeight)\" x2=\"\(x)\" "
+                        + "y2=\"\(y + boxHeight + linkGap - 2)\" stroke=\"#4a5568\" stroke-width=\"1.5\" "
+                        + "marker-end=\"url(#chain-arrow)\"/>"
                         + text(x + 12, y + boxHeight + linkGap / 2 + 4, link, size: 11, fill: "#2d3748") + "</g>")
             }
             y += boxHeight + (box.link == nil ? 0 : linkGap)
@@ -413,10 +418,12 @@ extension CallChainDiagram {
             let ok = (call.outcome ?? "").hasPrefix("exit 0")
             parts.append("<g class=\"call\" data-verb=\"\(Markup.escape(call.verb))\">")
             parts.append(
-                "<path d=\"M\(left + 12) \(rowY + 17) H\(callsX)\" stroke=\"#3182ce\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+                "<path d=\"M\(left + 12) \(rowY + 17) H\(callsX)\" stroke=\"#3182ce\" stroke-width=\"1.5\" "
+                    + "stroke-dasharray=\"4 3\"/>"
             )
             parts.append(
-                "<rect x=\"\(callsX)\" y=\"\(rowY)\" width=\"\(callsWidth)\" height=\"\(rowHeight - 6)\" rx=\"4\" fill=\"#ffffff\" stroke=\"#cbd5e0\"/>"
+                "<rect x=\"\(callsX)\" y=\"\(rowY)\" width=\"\(callsWidth)\" height=\"\(rowHeight - 6)\" rx=\"4\" "
+                    + "fill=\"#ffffff\" stroke=\"#cbd5e0\"/>"
             )
             parts.append(text(callsX + 10, rowY + 15, "\(index + 1)", size: 12, weight: "bold", fill: "#3182ce"))
             parts.append(text(callsX + 30, rowY + 15, Self.callText(call), size: 11, mono: true))
@@ -435,7 +442,8 @@ extension CallChainDiagram {
         }
         let callsBottom = callsTop + 14 + chain.calls.count * rowHeight
         parts.append(
-            "<path d=\"M\(left + 12) \(runtimeY + boxHeight) V\(callsBottom - rowHeight + 11)\" fill=\"none\" stroke=\"#3182ce\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+            "<path d=\"M\(left + 12) \(runtimeY + boxHeight) V\(callsBottom - rowHeight + 11)\" fill=\"none\" "
+                + "stroke=\"#3182ce\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
         )
         let width = callsX + callsWidth + 20
         let height = max(y, callsBottom) + 20
@@ -445,7 +453,9 @@ extension CallChainDiagram {
             ? "从 \(chain.engine) 到运行时的调用链，以及运行时收到的调用"
             : "The call chain from \(chain.engine) to the runtime, and the calls the runtime got"
         return
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram callchain\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" role=\"img\" aria-label=\"\(Markup.escape(label))\">"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram callchain\" width=\"\(width)\" "
+            + "height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" "
+            + "role=\"img\" aria-label=\"\(Markup.escape(label))\">"
             + parts.joined() + "</svg>"
     }
 }

@@ -12,10 +12,12 @@ public enum EngineError: Error, CustomStringConvertible {
         case .notInstalled(let engine, let path):
             let package = engine == .docker ? "docker.io" : "podman"
             return
-                "\(engine.rawValue) is not installed (no \(path)): install Debian's \(package) (make setup does), then run this again"
+                "\(engine.rawValue) is not installed (no \(path)): install Debian's \(package) (make setup does), "
+                + "then run this again"
         case .noRuntimeLink(let path):
             return
-                "no runc-compatible entry point at \(path): make build makes bin/contlab-runc (a link to contlab); or ln -s contlab \(path)"
+                "no runc-compatible entry point at \(path): make build makes bin/contlab-runc (a link to contlab); or "
+                + "ln -s contlab \(path)"
         case .daemonDidNotStart(let why, let log):
             return "the lab's dockerd did not start: \(why); its log is \(log)"
         case .command(let argv, let output):

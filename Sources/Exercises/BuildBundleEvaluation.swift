@@ -231,7 +231,8 @@ extension Evaluation {
             } else {
                 mountsOK = true
                 mountsSeen =
-                    "proc at /proc, tmpfs at /scratch (nosuid, size=\(request.tmpfsSize)), and the bind at /data both ways"
+                    "proc at /proc, tmpfs at /scratch (nosuid, size=\(request.tmpfsSize)), and the bind at /data both "
+                    + "ways"
             }
         }
 
@@ -316,7 +317,8 @@ extension Evaluation {
             CheckOutcome(
                 "create-waits", passed: created && value("create_started") == "no" && !waiting.isEmpty,
                 expected:
-                    "runtime create --bundle BUNDLE \(request.id) exits 0, leaving the container process waiting, the program not run",
+                    "runtime create --bundle BUNDLE \(request.id) exits 0, leaving the container process waiting, the "
+                    + "program not run",
                 seen: createSeen),
             CheckOutcome(
                 "start-runs", passed: started,
@@ -329,12 +331,14 @@ extension Evaluation {
             CheckOutcome(
                 "state", passed: stateOK,
                 expected:
-                    "state \(request.id) prints ociVersion, id, status (created, running, stopped at each step), pid (the container's process) and bundle \(request.bundle)",
+                    "state \(request.id) prints ociVersion, id, status (created, running, stopped at each step), pid "
+                    + "(the container's process) and bundle \(request.bundle)",
                 seen: stateSeen),
             CheckOutcome(
                 "process", passed: processOK,
                 expected:
-                    "arguments \(wantArgs), LAB_TOKEN=\(request.token) and nothing of the runtime's environment, working directory \(request.cwd)",
+                    "arguments \(wantArgs), LAB_TOKEN=\(request.token) and nothing of the runtime's environment, "
+                    + "working directory \(request.cwd)",
                 seen: processSeen),
             CheckOutcome(
                 "hostname", passed: hostnameOK,
@@ -347,7 +351,8 @@ extension Evaluation {
             CheckOutcome(
                 "mounts", passed: mountsOK,
                 expected:
-                    "proc at /proc, tmpfs at /scratch with nosuid and size=2m, /tmp/share bound at /data (read and written)",
+                    "proc at /proc, tmpfs at /scratch with nosuid and size=2m, /tmp/share bound at /data (read and "
+                    + "written)",
                 seen: mountsSeen),
             CheckOutcome(
                 "kill", passed: killOK,
@@ -355,17 +360,20 @@ extension Evaluation {
             CheckOutcome(
                 "delete", passed: deleteOK,
                 expected:
-                    "delete \(request.id) of the stopped container exits 0; then state \(request.id) fails, ROOT/\(request.id) is gone, no process is left",
+                    "delete \(request.id) of the stopped container exits 0; then state \(request.id) fails, "
+                    + "ROOT/\(request.id) is gone, no process is left",
                 seen: deleteSeen),
             CheckOutcome(
                 "refusals", passed: refusalsOK,
                 expected:
-                    "create of an ID in use, a second start, start of an unknown ID and delete of a running container each exit non-zero and change nothing",
+                    "create of an ID in use, a second start, start of an unknown ID and delete of a running container "
+                    + "each exit non-zero and change nothing",
                 seen: refusalSeen),
             CheckOutcome(
                 "rlimits", passed: rlimitsOK,
                 expected:
-                    "(optional) RLIMIT_NOFILE soft \(request.openFiles.soft), hard \(request.openFiles.hard) in the program",
+                    "(optional) RLIMIT_NOFILE soft \(request.openFiles.soft), hard \(request.openFiles.hard) in the "
+                    + "program",
                 seen: rlimitsSeen),
             CheckOutcome(
                 "capabilities", passed: capsOK,

@@ -9,7 +9,8 @@ extension Evaluation {
         if let setup = probe.values["setup"] {
             return (
                 false,
-                "the grader could not prepare ROOTFS, which is no fault of your runtime: \(ProbeOutput.excerpt(setup)) (tell your teacher)"
+                "the grader could not prepare ROOTFS, which is no fault of your "
+                    + "runtime: \(ProbeOutput.excerpt(setup)) (tell your teacher)"
             )
         }
         let log = (probe.values["buildlog"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -60,7 +61,8 @@ extension Evaluation {
             CheckOutcome(
                 "escapes", passed: escaped(escape, secret: secret),
                 expected:
-                    "the chroot escape, run through the runtime, reads a file outside ROOTFS (a chroot alone does not hold)",
+                    "the chroot escape, run through the runtime, reads a file outside ROOTFS (a chroot alone does not "
+                    + "hold)",
                 seen: escaped(escape, secret: secret)
                     ? "it got out" : "it did not get out (\(ProbeOutput.excerpt(escape ?? "no report")))")
         ]
@@ -112,7 +114,8 @@ extension Evaluation {
             CheckOutcome(
                 "fresh-proc", passed: procParent == shellPID && report.procMounted,
                 expected:
-                    "a /proc of the new PID namespace: a child's parent in /proc/self/stat is the command's PID (\(shellPID))",
+                    "a /proc of the new PID namespace: a child's parent in /proc/self/stat is the command's PID "
+                    + "(\(shellPID))",
                 seen: report.procMounted ? "/proc/self/stat names parent \(procParent)" : "no /proc mounted"),
             CheckOutcome(
                 "contained", passed: probe.values["escape2"] != nil && !out,
@@ -261,17 +264,20 @@ extension Evaluation {
             CheckOutcome(
                 "own-cgroup", passed: own(big),
                 expected:
-                    "runtime run --memory \(limits.memoryBytes) --pids 64 ROOTFS CMD runs CMD in a cgroup the runtime made, in the memory and pids controllers",
+                    "runtime run --memory \(limits.memoryBytes) --pids 64 ROOTFS CMD runs CMD in a cgroup the runtime "
+                    + "made, in the memory and pids controllers",
                 seen: place(big)),
             CheckOutcome(
                 "memory-killed", passed: killed,
                 expected:
-                    "under --memory \(limits.memoryBytes), contlab hog \(limits.bigHog) is killed (status 137), the cgroup's limit reads \(limits.memoryBytes) and its counters count an OOM kill",
+                    "under --memory \(limits.memoryBytes), contlab hog \(limits.bigHog) is killed (status 137), the "
+                    + "cgroup's limit reads \(limits.memoryBytes) and its counters count an OOM kill",
                 seen: bigSeen),
             CheckOutcome(
                 "memory-survives", passed: small.ready == "0" && own(small),
                 expected:
-                    "under --memory \(limits.memoryBytes), contlab hog \(limits.smallHog) finishes (status 0) in the runtime's cgroup",
+                    "under --memory \(limits.memoryBytes), contlab hog \(limits.smallHog) finishes (status 0) in the "
+                    + "runtime's cgroup",
                 seen: small.ready.map {
                     "the hog's status was \($0)" + (own(small) ? "" : "; its cgroup " + place(small))
                 }
@@ -279,7 +285,9 @@ extension Evaluation {
             CheckOutcome(
                 "pids-limit", passed: stopped,
                 expected:
-                    "under --pids \(limits.pids), a shell starting \(limits.spawned) sleepers gets fewer than \(limits.pids) started, pids.max reads \(limits.pids) and pids.events counts refused forks",
+                    "under --pids \(limits.pids), a shell starting \(limits.spawned) sleepers gets fewer "
+                    + "than \(limits.pids) started, pids.max reads \(limits.pids) and pids.events counts refused "
+                    + "forks",
                 seen: spawnSeen),
             CheckOutcome(
                 "cleaned-up", passed: untidy == nil,

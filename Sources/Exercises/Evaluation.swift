@@ -110,7 +110,8 @@ public enum Evaluation {
                 CheckOutcome(
                     "fresh-proc", passed: own && procParent == shellPID,
                     expected:
-                        "/proc shows the new PID namespace: a child's parent in /proc/self/stat is the command's PID (\(shellPID))",
+                        "/proc shows the new PID namespace: a child's parent in /proc/self/stat is the command's PID "
+                        + "(\(shellPID))",
                     seen: "/proc/self/stat names parent \(procParent)"
                         + (procParent == shellPID ? "" : ", so /proc is still the old namespace's"))
             ]
@@ -291,7 +292,8 @@ public enum Evaluation {
                 CheckOutcome(
                     "runs-under-runc", passed: outcomes.allSatisfy(\.passed), expected: "the same under runc",
                     seen:
-                        "runc was not run on this grader (it is not installed, or the grading runs without root, where runc would need every cgroup hierarchy delegated); contlab-runc's result stands"
+                        "runc was not run on this grader (it is not installed, or the grading runs without root, "
+                        + "where runc would need every cgroup hierarchy delegated); contlab-runc's result stands"
                 ))
             return outcomes
         }

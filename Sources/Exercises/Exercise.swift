@@ -72,7 +72,8 @@ public enum ExerciseError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .catalogMissing(let path):
             return
-                "no exercises at \(path): run contlab from its checkout, or set CONTLAB_HOME to the directory holding exercises/"
+                "no exercises at \(path): run contlab from its checkout, or set CONTLAB_HOME to the directory holding "
+                + "exercises/"
         case .malformed(let file, let reason):
             return "\(file): \(reason)"
         case .unknownExercise(let id, let suggestion):
@@ -80,7 +81,8 @@ public enum ExerciseError: Error, CustomStringConvertible, Equatable {
                 + " (contlab exercises list shows them)"
         case .notAWorkspace(let path):
             return
-                "\(path) is not an exercise workspace (no .contlab/workspace.json above it): run contlab exercises init DIR, then cd DIR"
+                "\(path) is not an exercise workspace (no .contlab/workspace.json above it): run contlab exercises "
+                + "init DIR, then cd DIR"
         case .workspaceExists(let path):
             return "\(path) already holds files: give an empty or new directory to contlab exercises init"
         case .unknownStage(let stage):

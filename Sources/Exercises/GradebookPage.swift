@@ -37,7 +37,8 @@ extension Gradebook {
             out += "<tr><td>\(e(row.student))</td><td class=\"name\">\(e(row.name ?? ""))</td>"
             if let error = row.error {
                 out +=
-                    "<td class=\"error\" colspan=\"\(exercises.count + (assignment == nil ? 2 : 4))\">\(e(error))</td></tr>\n"
+                    "<td class=\"error\" "
+                    + "colspan=\"\(exercises.count + (assignment == nil ? 2 : 4))\">\(e(error))</td></tr>\n"
                 continue
             }
             for exercise in exercises {
@@ -76,16 +77,19 @@ extension Gradebook {
         let width = 420.0, barHeight = 18.0, left = 48.0
         let height = Double(exercises.count) * (barHeight + 6) + 10
         var svg =
-            "<svg role=\"img\" width=\"\(Int(left + width + 60))\" height=\"\(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
+            "<svg role=\"img\" width=\"\(Int(left + width + 60))\" height=\"\(Int(height))\" "
+            + "xmlns=\"http://www.w3.org/2000/svg\">"
         svg += "<title>\(language == .zh ? "各题满分人数比例" : "Share of students with full points, per exercise")</title>"
         for (i, exercise) in exercises.enumerated() {
             let rate = passRate(exercise)
             let y = Double(i) * (barHeight + 6) + 4
             svg += "<text x=\"0\" y=\"\(fmt(y + 13))\">\(Markup.escape(exercise))</text>"
             svg +=
-                "<rect x=\"\(fmt(left))\" y=\"\(fmt(y))\" width=\"\(fmt(width))\" height=\"\(fmt(barHeight))\" fill=\"#eee\"/>"
+                "<rect x=\"\(fmt(left))\" y=\"\(fmt(y))\" width=\"\(fmt(width))\" height=\"\(fmt(barHeight))\" "
+                + "fill=\"#eee\"/>"
             svg +=
-                "<rect x=\"\(fmt(left))\" y=\"\(fmt(y))\" width=\"\(fmt(width * rate))\" height=\"\(fmt(barHeight))\" fill=\"#3a7d44\"/>"
+                "<rect x=\"\(fmt(left))\" y=\"\(fmt(y))\" width=\"\(fmt(width * rate))\" height=\"\(fmt(barHeight))\" "
+                + "fill=\"#3a7d44\"/>"
             svg += "<text x=\"\(fmt(left + width + 6))\" y=\"\(fmt(y + 13))\">\(Int((rate * 100).rounded()))%</text>"
         }
         return svg + "</svg>\n"
@@ -101,13 +105,15 @@ extension Gradebook {
         }
         let tallest = max(1, counts.max() ?? 1)
         var svg =
-            "<svg role=\"img\" width=\"\(Int(Double(bins) * columnWidth + 10))\" height=\"\(Int(plotHeight + 40))\" xmlns=\"http://www.w3.org/2000/svg\">"
+            "<svg role=\"img\" width=\"\(Int(Double(bins) * columnWidth + 10))\" height=\"\(Int(plotHeight + 40))\" "
+            + "xmlns=\"http://www.w3.org/2000/svg\">"
         svg += "<title>\(language == .zh ? "总分分布（每格为满分的十分之一）" : "Totals, in tenths of the maximum")</title>"
         for (i, count) in counts.enumerated() {
             let h = plotHeight * Double(count) / Double(tallest)
             let x = Double(i) * columnWidth + 5
             svg +=
-                "<rect x=\"\(fmt(x))\" y=\"\(fmt(plotHeight + 14 - h))\" width=\"\(fmt(columnWidth - 6))\" height=\"\(fmt(h))\" fill=\"#4a6fa5\"/>"
+                "<rect x=\"\(fmt(x))\" y=\"\(fmt(plotHeight + 14 - h))\" width=\"\(fmt(columnWidth - 6))\" "
+                + "height=\"\(fmt(h))\" fill=\"#4a6fa5\"/>"
             if count > 0 { svg += "<text x=\"\(fmt(x + 12))\" y=\"\(fmt(plotHeight + 10 - h))\">\(count)</text>" }
             svg += "<text x=\"\(fmt(x))\" y=\"\(fmt(plotHeight + 30))\">\(i * 10)%</text>"
         }

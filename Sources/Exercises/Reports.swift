@@ -80,13 +80,15 @@ public enum ReportRenderer {
         let total = report.exercises.reduce(0.0) { $0 + $1.seconds }
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out +=
-            "<testsuites name=\"contlab\" tests=\"\(checks.count)\" failures=\"\(failures)\" time=\"\(seconds(total))\">\n"
+            "<testsuites name=\"contlab\" tests=\"\(checks.count)\" failures=\"\(failures)\" "
+            + "time=\"\(seconds(total))\">\n"
         for exercise in report.exercises {
             let failed = exercise.checks.filter { !$0.passed }.count
             out +=
                 "  <testsuite name=\"\(Markup.escapeXML("\(exercise.id) \(exercise.title)"))\" tests=\"\(exercise.checks.count)\" failures=\"\(failed)\" errors=\"0\" time=\"\(seconds(exercise.seconds))\">\n"
             out +=
-                "    <properties><property name=\"points\" value=\"\(exercise.points)\"/><property name=\"max_points\" value=\"\(exercise.maxPoints)\"/></properties>\n"
+                "    <properties><property name=\"points\" value=\"\(exercise.points)\"/><property "
+                + "name=\"max_points\" value=\"\(exercise.maxPoints)\"/></properties>\n"
             for check in exercise.checks {
                 let name = Markup.escapeXML("\(check.id): \(check.title) [\(check.points)/\(check.maxPoints)]")
                 out += "    <testcase classname=\"contlab.\(Markup.escapeXML(exercise.id))\" name=\"\(name)\""

@@ -180,7 +180,8 @@ enum GradingCgroupError: Error, CustomStringConvertible {
             return "this host's cgroups (\(mode)) have no \(controller) controller, which the exercise needs"
         case .create(let path, let code):
             return
-                "cannot make the grading cgroup \(path): \(String(cString: strerror(code))); run as root on a host with cgroupfs mounted"
+                "cannot make the grading cgroup \(path): \(String(cString: strerror(code))); run as root on a host "
+                + "with cgroupfs mounted"
         }
     }
 }

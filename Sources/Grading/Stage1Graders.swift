@@ -51,7 +51,8 @@ extension Grader {
             buildError: nil, hasShell: true, probe: ProbeOutput.parse(result.stdout),
             exitStatus: result.status
                 + (result.exitCode == 125
-                    ? " (the runtime could not start it: \(ProbeOutput.excerpt(String(decoding: result.stderr, as: UTF8.self))))"
+                    ? " (the runtime could not start "
+                        + "it: \(ProbeOutput.excerpt(String(decoding: result.stderr, as: UTF8.self))))"
                     : ""))
     }
 

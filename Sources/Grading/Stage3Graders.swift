@@ -61,7 +61,8 @@ extension Grader {
                 let result = try? ChildProcess.run(
                     [
                         "/bin/sh", "-c",
-                        "echo $$ > \"$0/cgroup.procs\" || exit 99; timeout \(wall) /bin/sh -c 'while :; do :; done'; times",
+                        "echo $$ > \"$0/cgroup.procs\" || exit 99; timeout \(wall) /bin/sh -c 'while :; do :; done'; "
+                            + "times",
                         lab
                     ], timeout: 20)
             {

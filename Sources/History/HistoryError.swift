@@ -48,7 +48,8 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .dataMissing(let path):
             return
-                "cannot find \(path): run contlab from its checkout, or set CONTLAB_HOME to the directory that holds lessons/ and rootfs-recipes/"
+                "cannot find \(path): run contlab from its checkout, or set CONTLAB_HOME to the directory that holds "
+                + "lessons/ and rootfs-recipes/"
         case .dataUnreadable(let path, let reason):
             return "cannot read \(path): \(reason)"
         case .invalidData(let issues):
@@ -62,18 +63,21 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable {
             return "unknown tag \"\(given)\"" + HistoryError.hint(suggestions, known, noun: "tags")
         case .emptyRange(let from, let to):
             return
-                "the range --from \(from) --to \(to) is empty: no year is both \(from) or later and \(to) or earlier. Put the earlier year first: --from \(to) --to \(from)"
+                "the range --from \(from) --to \(to) is empty: no year is both \(from) or later and \(to) or earlier. "
+                + "Put the earlier year first: --from \(to) --to \(from)"
         case .noEvents(let filters, let hint):
             return "no events \(filters). \(hint)"
         case .compareNeedsTwo(let given):
             let got = given.isEmpty ? "none" : given.joined(separator: " ")
             return
-                "compare needs at least two different technologies (got: \(got)); for example: contlab history compare chroot jail docker"
+                "compare needs at least two different technologies (got: \(got)); for example: contlab history "
+                + "compare chroot jail docker"
         case .emptySearch:
             return "search needs some text to look for, for example: contlab history search namespace"
         case .noMatches(let query):
             return
-                "no event or technology mentions \"\(query)\" in English or Chinese; try a shorter word, or list everything with: contlab history timeline"
+                "no event or technology mentions \"\(query)\" in English or Chinese; try a shorter word, or list "
+                + "everything with: contlab history timeline"
         case .cannotWrite(let path, let reason):
             return "cannot write \(path): \(reason); check that the directory exists and is writable"
         }

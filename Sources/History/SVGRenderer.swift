@@ -16,7 +16,8 @@ public struct SVGRenderer {
 
     static let margin = 40
     static let fontFamily =
-        "'Noto Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'DejaVu Sans', sans-serif"
+        "'Noto Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'DejaVu Sans', "
+        + "sans-serif"
 
     public static func color(_ kind: EventKind) -> String {
         switch kind {
@@ -77,7 +78,8 @@ public struct SVGRenderer {
             body.append(
                 "<g class=\"era\" data-era=\"\(SVGRenderer.escape(band.era.id))\">"
                     + "<title>\(SVGRenderer.escape(span + " " + band.era.title[language]))</title>"
-                    + "<rect x=\"\(f(band.x0))\" y=\"\(f(top - 34))\" width=\"\(f(band.x1 - band.x0))\" height=\"\(f(bottom - top + 34))\" fill=\"\(fill)\"/>"
+                    + "<rect x=\"\(f(band.x0))\" y=\"\(f(top - 34))\" width=\"\(f(band.x1 - band.x0))\" "
+                    + "height=\"\(f(bottom - top + 34))\" fill=\"\(fill)\"/>"
                     + text(
                         x: band.x0 + 4, y: top - 20, size: 12, weight: "bold", fill: "#4a5568", SVGRenderer.escape(name)
                     ) + "</g>")
@@ -91,7 +93,8 @@ public struct SVGRenderer {
         where year % step == 0 || (year == selection.from && year % step > 0 && step - year % step > 2) {
             let x = layout.x(Double(year))
             body.append(
-                "<line class=\"tick\" x1=\"\(f(x))\" y1=\"\(f(top - 4))\" x2=\"\(f(x))\" y2=\"\(f(bottom + 6))\" stroke=\"#cbd5e0\" stroke-width=\"1\"/>"
+                "<line class=\"tick\" x1=\"\(f(x))\" y1=\"\(f(top - 4))\" x2=\"\(f(x))\" y2=\"\(f(bottom + 6))\" "
+                    + "stroke=\"#cbd5e0\" stroke-width=\"1\"/>"
             )
             body.append(text(x: x, y: bottom + 22, size: 12, fill: "#4a5568", anchor: "middle", String(year)))
         }
@@ -102,8 +105,10 @@ public struct SVGRenderer {
             let name = SVGRenderer.fit(labels.kind(lane.kind, language), size: 13, pixels: left - Double(margin) - 18)
             body.append(
                 "<g class=\"lane\" data-kind=\"\(lane.kind.rawValue)\">"
-                    + "<line x1=\"\(f(left))\" y1=\"\(f(lane.top))\" x2=\"\(f(right))\" y2=\"\(f(lane.top))\" stroke=\"#e2e8f0\" stroke-width=\"1\"/>"
-                    + "<rect x=\"\(margin)\" y=\"\(f(lane.top + 6))\" width=\"5\" height=\"\(f(lane.height - 12))\" fill=\"\(color)\"/>"
+                    + "<line x1=\"\(f(left))\" y1=\"\(f(lane.top))\" x2=\"\(f(right))\" y2=\"\(f(lane.top))\" "
+                    + "stroke=\"#e2e8f0\" stroke-width=\"1\"/>"
+                    + "<rect x=\"\(margin)\" y=\"\(f(lane.top + 6))\" width=\"5\" height=\"\(f(lane.height - 12))\" "
+                    + "fill=\"\(color)\"/>"
                     + text(
                         x: Double(margin) + 12, y: lane.top + 20, size: 13, weight: "bold", fill: color,
                         SVGRenderer.escape(name))
@@ -113,13 +118,16 @@ public struct SVGRenderer {
         // Each technology's row, a thin line in its kind's colour from its first event to its last.
         for run in layout.runs where run.x1 > run.x0 {
             body.append(
-                "<line class=\"run\" data-technology=\"\(SVGRenderer.escape(run.technology))\" x1=\"\(f(run.x0))\" y1=\"\(f(run.y))\" x2=\"\(f(run.x1))\" y2=\"\(f(run.y))\" stroke=\"\(SVGRenderer.color(run.kind))\" stroke-opacity=\"0.35\" stroke-width=\"2\"/>"
+                "<line class=\"run\" data-technology=\"\(SVGRenderer.escape(run.technology))\" x1=\"\(f(run.x0))\" "
+                    + "y1=\"\(f(run.y))\" x2=\"\(f(run.x1))\" y2=\"\(f(run.y))\" "
+                    + "stroke=\"\(SVGRenderer.color(run.kind))\" stroke-opacity=\"0.35\" stroke-width=\"2\"/>"
             )
         }
 
         // Links first, so that marks are drawn over their ends.
         body.append(
-            "<defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#718096\"/></marker></defs>"
+            "<defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" markerWidth=\"6\" "
+                + "markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#718096\"/></marker></defs>"
         )
         for link in layout.links {
             let (x0, y0) = link.start, (x1, y1) = link.end
@@ -128,9 +136,11 @@ public struct SVGRenderer {
             let bend = max(24, abs(x1 - x0) * 0.3)
             let rise = y1 > y0 ? -28.0 : 28.0
             let d =
-                "M\(f(x0)),\(f(y0)) C\(f(x0 + bend)),\(f(y0)) \(f(x1)),\(f(y1 + rise * 2)) \(f(x1)),\(f(y1 + rise * 0.2))"
+                "M\(f(x0)),\(f(y0)) "
+                + "C\(f(x0 + bend)),\(f(y0)) \(f(x1)),\(f(y1 + rise * 2)) \(f(x1)),\(f(y1 + rise * 0.2))"
             body.append(
-                "<path class=\"link\" data-from=\"\(link.from)\" data-to=\"\(link.to)\" d=\"\(d)\" fill=\"none\" stroke=\"#718096\" stroke-opacity=\"0.45\" stroke-width=\"1.2\" marker-end=\"url(#arrow)\"/>"
+                "<path class=\"link\" data-from=\"\(link.from)\" data-to=\"\(link.to)\" d=\"\(d)\" fill=\"none\" "
+                    + "stroke=\"#718096\" stroke-opacity=\"0.45\" stroke-width=\"1.2\" marker-end=\"url(#arrow)\"/>"
             )
         }
 
@@ -150,18 +160,23 @@ public struct SVGRenderer {
             let href = link(event)
             let open =
                 href.map {
-                    "<a id=\"event-\(id)\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" href=\"\(SVGRenderer.escape($0))\">"
+                    "<a id=\"event-\(id)\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" "
+                        + "href=\"\(SVGRenderer.escape($0))\">"
                 }
-                ?? "<g id=\"event-\(id)\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" tabindex=\"0\">"
+                ?? "<g id=\"event-\(id)\" class=\"event \(event.kind.rawValue)\" data-date=\"\(event.date)\" "
+                + "tabindex=\"0\">"
             cards.append(self.card(event, near: mark, width: Double(width), height: layout.height))
             rules.append("#event-\(id):hover ~ #card-\(id), #event-\(id):focus ~ #card-\(id)")
             body.append(
                 open
                     + "<title>\(SVGRenderer.escape(card))</title>"
-                    + "<circle cx=\"\(f(mark.x))\" cy=\"\(f(mark.y))\" r=\"\(TimeAxisLayout.markRadius)\" fill=\"\(SVGRenderer.color(event.kind))\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
+                    + "<circle cx=\"\(f(mark.x))\" cy=\"\(f(mark.y))\" r=\"\(TimeAxisLayout.markRadius)\" "
+                    + "fill=\"\(SVGRenderer.color(event.kind))\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
                     + (mark.label.isEmpty
                         ? ""
-                        : "<text class=\"label\" x=\"\(f(mark.labelX))\" y=\"\(f(mark.y + 4))\" font-size=\"\(TimeAxisLayout.labelSize)\" data-width=\"\(f(mark.labelWidth))\" fill=\"#1a202c\">\(SVGRenderer.escape(mark.label))</text>")
+                        : "<text class=\"label\" x=\"\(f(mark.labelX))\" y=\"\(f(mark.y + 4))\" "
+                            + "font-size=\"\(TimeAxisLayout.labelSize)\" data-width=\"\(f(mark.labelWidth))\" "
+                            + "fill=\"#1a202c\">\(SVGRenderer.escape(mark.label))</text>")
                     + (href == nil ? "</g>" : "</a>"))
         }
         body.append(contentsOf: cards)
@@ -174,10 +189,13 @@ public struct SVGRenderer {
         let lang = language == .zh ? "zh-Hans" : "en"
         var svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         svg +=
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" xml:lang=\"\(lang)\" font-family=\"\(SVGRenderer.escape(SVGRenderer.fontFamily))\">\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 "
+            + "0 \(width) \(height)\" xml:lang=\"\(lang)\" "
+            + "font-family=\"\(SVGRenderer.escape(SVGRenderer.fontFamily))\">\n"
         svg += "<title>\(SVGRenderer.escape(heading))</title>\n"
         svg +=
-            "<style>.event:focus circle, .event:hover circle { stroke: #1a202c; stroke-width: 2.5 } .event:focus { outline: none }"
+            "<style>.event:focus circle, .event:hover circle { stroke: #1a202c; stroke-width: 2.5 } .event:focus { "
+            + "outline: none }"
         svg +=
             " .card { display: none; pointer-events: none }\n" + rules.joined(separator: ",\n")
             + " { display: inline }</style>\n"
@@ -204,7 +222,8 @@ public struct SVGRenderer {
         let y = mark.y + 14 + cardHeight < height - 10 ? mark.y + 14 : max(10, mark.y - 14 - cardHeight)
         var parts = [
             "<g id=\"card-\(SVGRenderer.escape(event.id))\" class=\"card\">",
-            "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cardWidth))\" height=\"\(f(cardHeight))\" rx=\"6\" fill=\"#ffffff\" stroke=\"\(SVGRenderer.color(event.kind))\" stroke-width=\"1.5\"/>"
+            "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cardWidth))\" height=\"\(f(cardHeight))\" rx=\"6\" "
+                + "fill=\"#ffffff\" stroke=\"\(SVGRenderer.color(event.kind))\" stroke-width=\"1.5\"/>"
         ]
         var baseline = y + 18
         for text in heading {

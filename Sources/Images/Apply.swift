@@ -168,7 +168,8 @@ public struct LayerApplier {
                 throw SystemCallError(
                     "mknodat(\"\(target)\", S_IFCHR, makedev(0, 0))", errno: errno,
                     hint:
-                        "an overlay whiteout is a 0:0 character device; making one needs root or Linux 5.8 in a user namespace"
+                        "an overlay whiteout is a 0:0 character device; making one needs root or Linux 5.8 in a user "
+                        + "namespace"
                 )
             }
         }
@@ -198,7 +199,8 @@ public struct LayerApplier {
             if entry.linkName.utf8.count > LayerPath.linkMax {
                 throw ImageError.unsafeEntry(
                     layer: layer, entry: entry.path,
-                    "is a symlink to a target of \(entry.linkName.utf8.count) bytes; Linux stores at most \(LayerPath.linkMax)"
+                    "is a symlink to a target of \(entry.linkName.utf8.count) bytes; Linux stores at "
+                        + "most \(LayerPath.linkMax)"
                 )
             }
             guard symlinkat(entry.linkName, parent, name) == 0 else {

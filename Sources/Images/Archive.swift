@@ -64,7 +64,8 @@ public struct ImageArchive {
         guard let indexBytes else {
             throw ImageError.badDocument(
                 what: path,
-                "it has no index.json: not an OCI image layout or archive (docker save writes another format; use skopeo copy docker-archive:… oci-archive:…)"
+                "it has no index.json: not an OCI image layout or archive (docker save writes another format; use "
+                    + "skopeo copy docker-archive:… oci-archive:…)"
             )
         }
         let index = try JSON.decode(ImageIndex.self, indexBytes, what: "\(path): index.json")
@@ -91,7 +92,8 @@ public struct ImageArchive {
                 guard descriptor.mediaType == MediaType.manifest || descriptor.mediaType == MediaType.dockerManifest
                 else {
                     throw ImageError.unsupported(
-                        "\(path): \(label) is a \(descriptor.mediaType); this lab imports single-platform image manifests"
+                        "\(path): \(label) is a \(descriptor.mediaType); this lab imports single-platform image "
+                            + "manifests"
                     )
                 }
                 let manifestBytes = try need(descriptor, "\(label) manifest")

@@ -124,7 +124,8 @@ public enum Gzip {
             }
             guard count <= limit - produced else {
                 throw ImageError.compression(
-                    "it decompresses to more than \(limit >> 20) MiB (a gzip bomb, or a layer bigger than this lab expects); to allow more, set CONTLAB_LAYER_LIMIT, e.g. CONTLAB_LAYER_LIMIT=8G"
+                    "it decompresses to more than \(limit >> 20) MiB (a gzip bomb, or a layer bigger than this lab "
+                        + "expects); to allow more, set CONTLAB_LAYER_LIMIT, e.g. CONTLAB_LAYER_LIMIT=8G"
                 )
             }
             produced += count

@@ -31,10 +31,12 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
                     : " (have: \(known.joined(separator: ", "))); see contlab image list")
         case let .missingBlob(digest, what):
             return
-                "\(what) names blob \(digest), which is not in the store: the image is incomplete; import or build it again"
+                "\(what) names blob \(digest), which is not in the store: the image is incomplete; import or build it "
+                + "again"
         case let .tampered(what, expected, found):
             return
-                "\(what): blob content does not match its name: expected \(expected), found \(found); the file was changed after it was written — remove the image and import or build it again"
+                "\(what): blob content does not match its name: expected \(expected), found \(found); the file was "
+                + "changed after it was written — remove the image and import or build it again"
         case let .sizeMismatch(what, expected, found):
             return "\(what): the descriptor says \(expected) bytes, the blob has \(found)"
         case let .badDocument(what, why): return "\(what) is not a valid document: \(why)"

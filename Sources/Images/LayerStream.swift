@@ -113,7 +113,8 @@ extension ImageStore {
         case MediaType.layerTar: compressed = false
         case MediaType.layerZstd:
             throw ImageError.unsupported(
-                "\(what) is zstd-compressed; this lab reads gzip and plain tar layers (convert it with skopeo copy --dest-compress-format gzip)"
+                "\(what) is zstd-compressed; this lab reads gzip and plain tar layers (convert it with skopeo copy "
+                    + "--dest-compress-format gzip)"
             )
         default:
             throw ImageError.unsupported(

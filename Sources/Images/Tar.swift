@@ -287,7 +287,8 @@ public final class TarStream<Source: ByteSource> {
     private func metadata(_ what: String) throws -> [UInt8] {
         guard unread <= Self.metadataLimit else {
             throw ImageError.badTar(
-                "member at byte \(memberOffset) is a \(what) of \(unread) bytes, more than the \(Self.metadataLimit >> 20) MiB this lab reads"
+                "member at byte \(memberOffset) is a \(what) of \(unread) bytes, more than "
+                    + "the \(Self.metadataLimit >> 20) MiB this lab reads"
             )
         }
         return try contents()
@@ -418,7 +419,8 @@ public enum TarReader {
         let recorded = try number(block, 148, 8)
         guard recorded == sum else {
             throw ImageError.badTar(
-                "the header at byte \(offset) has checksum \(recorded) but adds up to \(sum): not a tar archive, or a damaged one"
+                "the header at byte \(offset) has checksum \(recorded) but adds up to \(sum): not a tar archive, or a "
+                    + "damaged one"
             )
         }
     }

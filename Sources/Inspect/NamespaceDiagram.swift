@@ -74,15 +74,18 @@ public struct NamespaceDiagram: Sendable {
         func text(
             _ x: Int, _ y: Int, _ content: String, size: Int = 14, weight: String = "normal", fill: String = "#1a202c"
         ) -> String {
-            "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\">\(Markup.escape(content))</text>"
+            "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" "
+                + "fill=\"\(fill)\">\(Markup.escape(content))</text>"
         }
         parts.append(text(left, 28, zh ? "宿主机" : "host", size: 16, weight: "bold"))
         parts.append(text(right, 28, zh ? "容器" : "container", size: 16, weight: "bold"))
         parts.append(
-            "<rect x=\"\(left)\" y=\"\(top - 8)\" width=\"\(boxWidth)\" height=\"\(rows.count * rowHeight + 8)\" rx=\"6\" fill=\"#f7fafc\" stroke=\"#a0aec0\"/>"
+            "<rect x=\"\(left)\" y=\"\(top - 8)\" width=\"\(boxWidth)\" height=\"\(rows.count * rowHeight + 8)\" "
+                + "rx=\"6\" fill=\"#f7fafc\" stroke=\"#a0aec0\"/>"
         )
         parts.append(
-            "<rect x=\"\(right)\" y=\"\(top - 8)\" width=\"\(boxWidth)\" height=\"\(rows.count * rowHeight + 8)\" rx=\"6\" fill=\"#f7fafc\" stroke=\"#a0aec0\"/>"
+            "<rect x=\"\(right)\" y=\"\(top - 8)\" width=\"\(boxWidth)\" height=\"\(rows.count * rowHeight + 8)\" "
+                + "rx=\"6\" fill=\"#f7fafc\" stroke=\"#a0aec0\"/>"
         )
         for (index, row) in rows.enumerated() {
             let y = top + index * rowHeight + 16
@@ -97,7 +100,8 @@ public struct NamespaceDiagram: Sendable {
             parts.append(text(right + 80, y, row.container, fill: own ? color : "#4a5568"))
             if row.shared == true {
                 parts.append(
-                    "<line x1=\"\(left + boxWidth)\" y1=\"\(y - 5)\" x2=\"\(right)\" y2=\"\(y - 5)\" stroke=\"\(color)\" stroke-width=\"3\"/>"
+                    "<line x1=\"\(left + boxWidth)\" y1=\"\(y - 5)\" x2=\"\(right)\" y2=\"\(y - 5)\" "
+                        + "stroke=\"\(color)\" stroke-width=\"3\"/>"
                 )
             }
             let note =

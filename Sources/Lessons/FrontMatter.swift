@@ -174,7 +174,8 @@ public enum FrontMatter {
             throw LessonsError.missingField(
                 file: file, field: "sources",
                 hint:
-                    "list the documents the lesson draws on, each with `- title: \"…\"` and, if online, `url: https://…`"
+                    "list the documents the lesson draws on, each with `- title: \"…\"` and, if online, `url: "
+                    + "https://…`"
             )
         }
         if rawSources.isEmpty {

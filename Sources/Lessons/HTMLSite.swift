@@ -83,10 +83,12 @@ public struct HTMLSite: Sendable {
         if lesson.metadata.kind == .stage, let stage = lesson.metadata.stage {
             let exercises = extras.exercises[lesson.language]?[stage] ?? []
             tryIt =
-                "<aside class=\"try\"><p><strong>\(escape(labels.tryIt))</strong> \(escape(labels.walkthrough)) <code>contlab stage \(stage)</code></p>\n"
+                "<aside class=\"try\"><p><strong>\(escape(labels.tryIt))</strong> \(escape(labels.walkthrough)) "
+                + "<code>contlab stage \(stage)</code></p>\n"
             if !exercises.isEmpty {
                 tryIt +=
-                    "<p>\(escape(labels.exercisesIntro)) <code>contlab exercises init lab</code>, <code>contlab verify \(escape(exercises[0].id))</code></p>\n<ul>\n"
+                    "<p>\(escape(labels.exercisesIntro)) <code>contlab exercises init lab</code>, <code>contlab "
+                    + "verify \(escape(exercises[0].id))</code></p>\n<ul>\n"
                     + exercises.map { "<li><code>\(escape($0.id))</code> \(escape($0.title))</li>" }.joined(
                         separator: "\n") + "\n</ul>\n"
             }
@@ -104,11 +106,13 @@ public struct HTMLSite: Sendable {
         var pager = ""
         if let previous {
             pager +=
-                "<a class=\"previous\" rel=\"prev\" href=\"\(escape(previous.id)).html\"><span>← \(escape(labels.previous))</span>\(escape(previous.title))</a>\n"
+                "<a class=\"previous\" rel=\"prev\" "
+                + "href=\"\(escape(previous.id)).html\"><span>← \(escape(labels.previous))</span>\(escape(previous.title))</a>\n"
         }
         if let next {
             pager +=
-                "<a class=\"next\" rel=\"next\" href=\"\(escape(next.id)).html\"><span>\(escape(labels.next)) →</span>\(escape(next.title))</a>\n"
+                "<a class=\"next\" rel=\"next\" href=\"\(escape(next.id)).html\"><span>\(escape(labels.next)) "
+                + "→</span>\(escape(next.title))</a>\n"
         }
         return """
             \(HTMLSite.head(lang: lesson.language.htmlTag, title: lesson.title + " — contlab", stylesheet: "../style.css",
@@ -149,7 +153,8 @@ public struct HTMLSite: Sendable {
             html += "<h3>\(escape(heading))</h3>\n<ol class=\"lessons\">\n"
             for lesson in group {
                 html +=
-                    "<li><span class=\"place\">\(escape(labels.place(of: lesson.metadata)))</span> <a href=\"\(prefix)\(escape(lesson.id)).html\">\(escape(lesson.title))</a></li>\n"
+                    "<li><span class=\"place\">\(escape(labels.place(of: lesson.metadata)))</span> <a "
+                    + "href=\"\(prefix)\(escape(lesson.id)).html\">\(escape(lesson.title))</a></li>\n"
             }
             html += "</ol>\n"
         }

@@ -49,7 +49,8 @@ struct Labels {
                 exercisesIntro: "Graded exercises for this stage: make a workspace with",
                 timeline: "The timeline: 1979 to today, as a picture",
                 timelineIntro:
-                    "Years run left to right; each lane is a kind of change, each row a technology. Point at a mark, or move to it with Tab, to read its card; a mark opens the lesson that tells it.",
+                    "Years run left to right; each lane is a kind of change, each row a technology. Point at a mark, "
+                    + "or move to it with Tab, to read its card; a mark opens the lesson that tells it.",
                 search: "Search the lessons and the history",
                 stageFormat: { "Stage \($0)" })
         case .zh:

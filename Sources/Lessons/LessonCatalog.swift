@@ -168,7 +168,8 @@ public enum CorpusCheck {
         let zhSections = MarkdownDocument(parsing: zh.body).sectionTitles
         if enSections.count != zhSections.count {
             problems.append(
-                "\(zh.file) has \(zhSections.count) sections (## headings) but \(en.file) has \(enSections.count): the translations should follow the same outline"
+                "\(zh.file) has \(zhSections.count) sections (## headings) but \(en.file) has \(enSections.count): "
+                    + "the translations should follow the same outline"
             )
         }
         return problems

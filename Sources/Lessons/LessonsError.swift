@@ -31,7 +31,8 @@ public enum LessonsError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .missingFrontMatter(file):
             return
-                "\(file): no front matter — a lesson starts with a line `---`, then YAML fields (id, title, kind, order, sources, …), then another `---` line, then the Markdown text"
+                "\(file): no front matter — a lesson starts with a line `---`, then YAML fields (id, title, kind, "
+                + "order, sources, …), then another `---` line, then the Markdown text"
         case let .invalidYAML(file, detail):
             return "\(file): the front matter is not valid YAML: \(detail)"
         case let .missingField(file, field, hint):

@@ -88,13 +88,15 @@ public enum SpecCheck {
         if head.starts(with: [0xEF, 0xBB, 0xBF]) {
             throw SpecError(
                 "",
-                "starts with a UTF-8 byte order mark; save it as UTF-8 without one (in most editors \"UTF-8\", not \"UTF-8 with BOM\")"
+                "starts with a UTF-8 byte order mark; save it as UTF-8 without one (in most editors \"UTF-8\", "
+                    + "not \"UTF-8 with BOM\")"
             )
         }
         if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) || head.prefix(4).contains(0) {
             throw SpecError(
                 "",
-                "is UTF-16 or UTF-32 text; the runtime spec's JSON is UTF-8: convert it (iconv -f UTF-16 -t UTF-8 config.json)"
+                "is UTF-16 or UTF-32 text; the runtime spec's JSON is UTF-8: convert it (iconv -f UTF-16 -t UTF-8 "
+                    + "config.json)"
             )
         }
         guard let first = head.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first != UInt8(ascii: "{")
@@ -110,7 +112,8 @@ public enum SpecCheck {
         }
         throw SpecError(
             "",
-            "must be a JSON object ({ \"ociVersion\": …, \"process\": … }), but it holds \(kind); contlab-runc spec writes one to start from"
+            "must be a JSON object ({ \"ociVersion\": …, \"process\": … }), but it holds \(kind); contlab-runc spec "
+                + "writes one to start from"
         )
     }
 
@@ -252,7 +255,8 @@ public enum SpecCheck {
             guard types.insert(ns.type).inserted else {
                 throw SpecError(
                     "linux.namespaces[\(i)]",
-                    "the \(ns.type) namespace is listed twice; keep one entry (with a path to join one, without to make a new one)"
+                    "the \(ns.type) namespace is listed twice; keep one entry (with a path to join one, without to "
+                        + "make a new one)"
                 )
             }
             if ns.type == "time" { throw SpecError("linux.namespaces[\(i)]", "time namespaces are not implemented") }
@@ -278,7 +282,8 @@ public enum SpecCheck {
         // with chroot), where hiding or locking a path would hide or lock it for the host too.
         if spec.linux?.namespaces?.isEmpty ?? true {
             let why =
-                "the container has no mount namespace of its own (linux.namespaces is empty), and this would change the host's mounts;"
+                "the container has no mount namespace of its own (linux.namespaces is empty), and this would change "
+                + "the host's mounts;"
                 + " add {\"type\": \"mount\"} to linux.namespaces, or remove it"
             if !(spec.linux?.maskedPaths ?? []).isEmpty { throw SpecError("linux.maskedPaths", why) }
             if !(spec.linux?.readonlyPaths ?? []).isEmpty { throw SpecError("linux.readonlyPaths", why) }

@@ -108,16 +108,20 @@ public enum RecipeError: Error, CustomStringConvertible, Equatable {
             return "\(file): \(why)"
         case .pathOutsideTree(let file, let path):
             return
-                "\(file): the path \"\(path)\" is outside the root filesystem tree: paths must be absolute inside the tree, with no \"..\""
+                "\(file): the path \"\(path)\" is outside the root filesystem tree: paths must be absolute inside the "
+                + "tree, with no \"..\""
         case .packageMissing(let recipe, let package):
             return
-                "recipe \(recipe) needs the Debian package \(package), which is not installed: apt-get install \(package) (make setup does this)"
+                "recipe \(recipe) needs the Debian package \(package), which is not installed: apt-get "
+                + "install \(package) (make setup does this)"
         case .packageFileMissing(let recipe, let package, let file):
             return
-                "recipe \(recipe): the package \(package) has no file \(file) on this machine (dpkg -L \(package) lists what it has)"
+                "recipe \(recipe): the package \(package) has no file \(file) on this machine (dpkg -L \(package) "
+                + "lists what it has)"
         case .hostBinaryMissing(let recipe, let path):
             return
-                "recipe \(recipe): the host binary \(path) does not exist; install the package that has it (dpkg -S or apt-file search)"
+                "recipe \(recipe): the host binary \(path) does not exist; install the package that has it (dpkg -S "
+                + "or apt-file search)"
         case .toolFailed(let tool, let output):
             return "\(tool) failed: \(output)"
         }

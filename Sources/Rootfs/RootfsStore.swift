@@ -154,7 +154,8 @@ public enum RootfsError: Error, CustomStringConvertible {
         switch self {
         case .notBuilt(let name):
             return
-                "the root filesystem \"\(name)\" is not built yet (or its recipe changed): run contlab rootfs build \(name)"
+                "the root filesystem \"\(name)\" is not built yet (or its recipe changed): run contlab rootfs "
+                + "build \(name)"
         case .noDirectory(let path):
             return
                 "--rootfs \(path): no such directory; give a recipe name (contlab rootfs list) or an existing directory"

@@ -61,7 +61,8 @@ public enum EscapeError: Error, CustomStringConvertible {
         switch self {
         case .proofFile(let path):
             return
-                "cannot create the escape's proof file on the host (tried \(path)); set TMPDIR to a directory you can write"
+                "cannot create the escape's proof file on the host (tried \(path)); set TMPDIR to a directory you can "
+                + "write"
         }
     }
 }

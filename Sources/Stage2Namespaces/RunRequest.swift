@@ -109,7 +109,8 @@ public enum RunError: Error, CustomStringConvertible, Equatable {
             return "--stage \(n): this contlab runs stages 1 (chroot), 2 (namespaces) and 3 (cgroups)"
         case .rootlessUser(let user):
             return
-                "--user \(user): rootless containers map only your own user (as root, uid 0) into the user namespace, so no other user exists inside; run as root to use --user"
+                "--user \(user): rootless containers map only your own user (as root, uid 0) into the user namespace, "
+                + "so no other user exists inside; run as root to use --user"
         case .hostnameNeedsUTS:
             return "--hostname needs a UTS namespace, which stage 1 does not make: use --stage 2"
         case .hostname(let name):

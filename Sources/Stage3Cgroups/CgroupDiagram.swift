@@ -276,7 +276,8 @@ extension CgroupDiagram {
         ) -> String {
             let family = mono ? " font-family=\"'DejaVu Sans Mono', monospace\"" : ""
             return
-                "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\"\(family)>\(Markup.escape(content))</text>"
+                "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" "
+                + "fill=\"\(fill)\"\(family)>\(Markup.escape(content))</text>"
         }
         var bottom = top
         for (column, hierarchy) in hierarchies.enumerated() {
@@ -292,13 +293,15 @@ extension CgroupDiagram {
                 if let previous {
                     // The tree's branch: down from the parent's box, then across to this one.
                     parts.append(
-                        "<path class=\"branch\" d=\"M\(previous.x + 12) \(previous.bottom) V\(y + 13) H\(x)\" fill=\"none\" stroke=\"#a0aec0\" stroke-width=\"1.5\"/>"
+                        "<path class=\"branch\" d=\"M\(previous.x + 12) \(previous.bottom) V\(y + 13) H\(x)\" "
+                            + "fill=\"none\" stroke=\"#a0aec0\" stroke-width=\"1.5\"/>"
                     )
                 }
                 let (fill, stroke) = node.isContainer ? ("#ebf8ff", "#3182ce") : ("#f7fafc", "#a0aec0")
                 parts.append("<g class=\"\(node.isContainer ? "cgroup container" : "cgroup")\">")
                 parts.append(
-                    "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(x0 + columnWidth - x)\" height=\"\(height)\" rx=\"5\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(node.isContainer ? 2 : 1)\"/>"
+                    "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(x0 + columnWidth - x)\" height=\"\(height)\" rx=\"5\" "
+                        + "fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(node.isContainer ? 2 : 1)\"/>"
                 )
                 parts.append(
                     text(
@@ -368,7 +371,9 @@ extension CgroupDiagram {
             ? "容器的 cgroup 在各层级中的位置，写入的上限和内核的计数"
             : "The container's cgroup in each hierarchy, with the limits written and the kernel's counters"
         return
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram cgroups\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" role=\"img\" aria-label=\"\(label)\">"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram cgroups\" width=\"\(width)\" "
+            + "height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" "
+            + "role=\"img\" aria-label=\"\(label)\">"
             + parts.joined() + "</svg>"
     }
 }

@@ -141,7 +141,8 @@ public enum CgroupSettings {
                 throw RuntimeError.spec(
                     SpecError(
                         field,
-                        "cgroup v2 has no realtime CPU limits (cpu.rt_runtime_us and cpu.rt_period_us are cgroup v1's): remove it"
+                        "cgroup v2 has no realtime CPU limits (cpu.rt_runtime_us and cpu.rt_period_us are cgroup "
+                            + "v1's): remove it"
                     ))
             }
             if let period = cpu.realtimePeriod {
@@ -323,7 +324,8 @@ public enum CgroupSettings {
                 SpecError(
                     field,
                     "cgroup v2 has no \(file) (the \(controller) controller's v1 file this sets), and this host "
-                        + "keeps \(controller) on v2; remove the setting, or run on a host with the v1 \(controller) controller"
+                        + "keeps \(controller) on v2; remove the setting, or run on a host with the v1 \(controller) "
+                        + "controller"
                 ))
         }
         return LimitWrite(file, value, why: field)
@@ -384,7 +386,8 @@ public enum CgroupSettings {
             throw RuntimeError.spec(
                 SpecError(
                     "linux.cgroupsPath",
-                    "\"\(path)\" is systemd's slice:prefix:name form; contlab drives cgroupfs directly, give a path such as /mygroup/\(id)"
+                    "\"\(path)\" is systemd's slice:prefix:name form; contlab drives cgroupfs directly, give a path "
+                        + "such as /mygroup/\(id)"
                 ))
         }
         return path.split(separator: "/").joined(separator: "/")
@@ -442,7 +445,8 @@ public enum CgroupSettings {
                 throw RuntimeError.spec(
                     SpecError(
                         "linux.resources.devices",
-                        "this host has neither a v1 devices controller nor a cgroup v2 directory for the container, so device rules cannot be enforced"
+                        "this host has neither a v1 devices controller nor a cgroup v2 directory for the container, "
+                            + "so device rules cannot be enforced"
                     ))
             }
         } catch {

@@ -141,7 +141,8 @@ extension OCIRuntime {
         if request.process.terminal == true && consoleSocket == nil {
             guard !request.detach else {
                 throw RuntimeError.usage(
-                    "exec --detach: process.terminal is true: give --console-socket to hand the terminal to (or drop --tty)"
+                    "exec --detach: process.terminal is true: give --console-socket to hand the terminal to (or drop "
+                        + "--tty)"
                 )
             }
             relay = try TerminalRelay()

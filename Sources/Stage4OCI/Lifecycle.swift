@@ -82,7 +82,8 @@ public struct OCIRuntime {
         }
         if spec.process?.terminal == true && options.consoleSocket == nil && !startAtOnce {
             throw RuntimeError.usage(
-                "process.terminal is true: create needs --console-socket to hand the terminal to (or set terminal to false)"
+                "process.terminal is true: create needs --console-socket to hand the terminal to (or set terminal to "
+                    + "false)"
             )
         }
         Timing.mark("bundle read")
@@ -506,7 +507,8 @@ public struct OCIRuntime {
         return SpecError(
             "linux.namespaces[\(index)].path",
             "\(spec.linux?.namespaces?[index].path ?? "") is the host's own uts namespace,"
-                + " where setting hostname would rename the host; remove hostname, or give a new uts namespace (no path)"
+                + " where setting hostname would rename the host; remove hostname, or give a new uts namespace (no "
+                + "path)"
         )
     }
 

@@ -32,7 +32,8 @@ public enum NamespacePaths {
     public static func check(_ entry: Entry, kernelType: UInt?) throws {
         let field = "linux.namespaces[\(entry.index)].path"
         let hint =
-            "give /proc/PID/ns/\(entry.namespace.procName) of a running process, or a bind mount of one (ip netns add makes such mounts)"
+            "give /proc/PID/ns/\(entry.namespace.procName) of a running process, or a bind mount of one (ip netns add "
+            + "makes such mounts)"
         guard let kernelType else {
             throw SpecError(field, "\(entry.path) is not a namespace file; \(hint)")
         }
@@ -41,7 +42,8 @@ public enum NamespacePaths {
             let name = actual.map { Self.specType($0) } ?? "unknown"
             throw SpecError(
                 field,
-                "\(entry.path) is a namespace of type \(name), where the entry's type is \(Self.specType(entry.namespace)); \(hint)"
+                "\(entry.path) is a namespace of type \(name), where the entry's type "
+                    + "is \(Self.specType(entry.namespace)); \(hint)"
             )
         }
     }

@@ -16,7 +16,8 @@ public enum OCIInit {
             let plan = try? OCIInitPlan.decode(payload: text)
         else {
             Sys.warn(
-                "contlab: __oci-init is the internal entry point of an OCI container's first process; use contlab-runc create or run"
+                "contlab: __oci-init is the internal entry point of an OCI container's first process; use "
+                    + "contlab-runc create or run"
             )
             exit(125)
         }

@@ -47,7 +47,8 @@ public struct Freezer: Equatable, Sendable {
             if Date() > deadline {
                 try? write(frozen: false)
                 throw RuntimeError.usage(
-                    "pause: the processes in \(directory) did not all stop within 5 s (one may be in an uninterruptible sleep); try again"
+                    "pause: the processes in \(directory) did not all stop within 5 s (one may be in an "
+                        + "uninterruptible sleep); try again"
                 )
             }
             usleep(1_000)

@@ -101,7 +101,8 @@ struct RootfsSetup {
                 // The host's clone of the source: attached, not looked up, so the source's path
                 // need not be reachable from this user namespace.
                 let call =
-                    "move_mount(\(sourceFD) /* \(source) */, \"\", AT_FDCWD, \"\(destination)\", MOVE_MOUNT_F_EMPTY_PATH)"
+                    "move_mount(\(sourceFD) /* \(source) */, \"\", AT_FDCWD, \"\(destination)\", "
+                    + "MOVE_MOUNT_F_EMPTY_PATH)"
                 CallRecord.shared.note(call)
                 let rc = cl_move_mount_onto(sourceFD, destination)
                 if rc != 0 { throw SystemCallError(call, errno: -rc) }
@@ -317,7 +318,8 @@ struct RootfsSetup {
             throw InitError.field(
                 "maskedPaths",
                 "the container's /dev/null is not the null device (character device 1:3) but a link "
-                    + "or another file, and covering a masked file with it would show whatever it names: mount a tmpfs on /dev "
+                    + "or another file, and covering a masked file with it would show whatever it names: mount a "
+                    + "tmpfs on /dev "
                     + "(the runtime then makes /dev/null itself), or remove /dev/null from the image")
         }
         return fd

@@ -199,7 +199,8 @@ public struct RuncCommandLine: Equatable, Sendable {
         if unimplemented.contains(verbName) { throw ParseError("\(verbName) is not implemented by contlab-runc yet") }
         guard let known = flags[verbName] else {
             throw ParseError(
-                "unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, resume, update, list, ps, events, features, spec)"
+                "unknown command \"\(verbName)\" (commands: create, start, run, state, kill, delete, exec, pause, "
+                    + "resume, update, list, ps, events, features, spec)"
             )
         }
         var options: [String: String] = [:]

@@ -36,7 +36,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
             // runc's words again, which its tests and callers match.
             if operation == "exec in" && status == "paused" {
                 return
-                    "cannot exec in a paused container \"\(id)\": resume it first (resume \(id)), or pass --ignore-paused to exec now and have the process start on resume"
+                    "cannot exec in a paused container \"\(id)\": resume it first (resume \(id)), or pass "
+                    + "--ignore-paused to exec now and have the process start on resume"
             }
             if operation == "kill" && status == "stopped" {
                 return "cannot kill container \"\(id)\": container not running (it is stopped)"
@@ -46,7 +47,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
             return "cannot read \(path)/config.json: make a bundle with spec, or give --bundle DIR"
         case .rootfs(let path):
             return
-                "the root filesystem \(path) does not exist: set root.path in config.json to a directory (relative paths are relative to the bundle)"
+                "the root filesystem \(path) does not exist: set root.path in config.json to a directory (relative "
+                + "paths are relative to the bundle)"
         case .spec(let error):
             return error.description
         case .initFailed(let message):

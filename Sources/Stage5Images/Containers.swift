@@ -88,7 +88,8 @@ public struct ContainerStore {
         if let container = decoded(id) { return container }
         if Sys.isDirectory(path(id)) {
             throw ImageError.container(
-                "container \(id) is broken: its container.json is missing or unreadable (left by a crash, or a kill while it was made); contlab container rm \(id) removes it"
+                "container \(id) is broken: its container.json is missing or unreadable (left by a crash, or a kill "
+                    + "while it was made); contlab container rm \(id) removes it"
             )
         }
         let known = list().map(\.id)

@@ -37,7 +37,8 @@ public struct OverlayMount: Equatable {
             + (userXattr ? ",userxattr" : "")
         guard text.utf8.count < 4096 else {
             throw ImageError.unsupported(
-                "the overlay mount options are \(text.utf8.count) bytes, more than the kernel's page of 4096: too many layers"
+                "the overlay mount options are \(text.utf8.count) bytes, more than the kernel's page of 4096: too "
+                    + "many layers"
             )
         }
         return text
@@ -47,7 +48,8 @@ public struct OverlayMount: Equatable {
         try Sys.mount(
             source: "overlay", target: target, fstype: "overlay", flags: [], data: try options(),
             hint:
-                "overlayfs needs the overlay module (modprobe overlay) and, for the upper directory, a file system other than overlayfs itself"
+                "overlayfs needs the overlay module (modprobe overlay) and, for the upper directory, a file system "
+                + "other than overlayfs itself"
         )
     }
 

@@ -201,7 +201,8 @@ public struct OverlayDiagram: Sendable {
             _ x: Int, _ y: Int, _ content: String, size: Int = 13, weight: String = "normal", fill: String = "#1a202c",
             anchor: String = "start"
         ) -> String {
-            "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\" text-anchor=\"\(anchor)\">\(Markup.escape(content))</text>"
+            "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(fill)\" "
+                + "text-anchor=\"\(anchor)\">\(Markup.escape(content))</text>"
         }
         func slabY(_ level: Int) -> Int { top + (slabs - 1 - level) * (slab + gap) }  // level 0: the bottom layer
         func columnX(_ index: Int) -> Int { left + labelWidth + index * column + column / 2 }
@@ -221,7 +222,8 @@ public struct OverlayDiagram: Sendable {
             let y = slabY(level)
             parts.append("<g class=\"slab\" data-level=\"\(level)\">")
             parts.append(
-                "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(width - left * 2)\" height=\"\(slab)\" rx=\"5\" fill=\"\(info.fill)\" stroke=\"\(info.stroke)\"/>"
+                "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(width - left * 2)\" height=\"\(slab)\" rx=\"5\" "
+                    + "fill=\"\(info.fill)\" stroke=\"\(info.stroke)\"/>"
             )
             parts.append(text(left + 10, y + 19, info.name, size: 14, weight: "bold"))
             parts.append(text(left + 10, y + 35, info.note, size: 11, fill: "#4a5568"))
@@ -232,7 +234,8 @@ public struct OverlayDiagram: Sendable {
             let name = String(row.path.split(separator: "/").last ?? "/")
             for (level, held) in row.layers.enumerated() where held {
                 parts.append(
-                    "<rect class=\"entry\" x=\"\(x - 30)\" y=\"\(slabY(level) + 12)\" width=\"60\" height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#718096\"/>"
+                    "<rect class=\"entry\" x=\"\(x - 30)\" y=\"\(slabY(level) + 12)\" width=\"60\" height=\"20\" "
+                        + "rx=\"3\" fill=\"#ffffff\" stroke=\"#718096\"/>"
                 )
                 parts.append(text(x, slabY(level) + 26, name, size: 11, fill: "#4a5568", anchor: "middle"))
             }
@@ -246,7 +249,8 @@ public struct OverlayDiagram: Sendable {
                                 fill: "#c53030", anchor: "middle") + "</g>")
                 } else {
                     parts.append(
-                        "<rect class=\"entry\" x=\"\(x - 30)\" y=\"\(slabY(upperLevel) + 12)\" width=\"60\" height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#2f855a\"/>"
+                        "<rect class=\"entry\" x=\"\(x - 30)\" y=\"\(slabY(upperLevel) + 12)\" width=\"60\" "
+                            + "height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#2f855a\"/>"
                     )
                     parts.append(
                         text(
@@ -265,11 +269,13 @@ public struct OverlayDiagram: Sendable {
                 let level: Int
                 if case .layer(let index) = row.source { level = index } else { level = upperLevel }
                 parts.append(
-                    "<rect class=\"entry seen\" x=\"\(x - 30)\" y=\"\(mergedY + 12)\" width=\"60\" height=\"20\" rx=\"3\" fill=\"#ffffff\" stroke=\"#2b6cb0\"/>"
+                    "<rect class=\"entry seen\" x=\"\(x - 30)\" y=\"\(mergedY + 12)\" width=\"60\" height=\"20\" "
+                        + "rx=\"3\" fill=\"#ffffff\" stroke=\"#2b6cb0\"/>"
                 )
                 parts.append(text(x, mergedY + 26, name, size: 11, fill: "#2b6cb0", anchor: "middle"))
                 parts.append(
-                    "<line class=\"lookup\" x1=\"\(x)\" y1=\"\(mergedY + 32)\" x2=\"\(x)\" y2=\"\(slabY(level) + 12)\" stroke=\"#2b6cb0\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+                    "<line class=\"lookup\" x1=\"\(x)\" y1=\"\(mergedY + 32)\" x2=\"\(x)\" "
+                        + "y2=\"\(slabY(level) + 12)\" stroke=\"#2b6cb0\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
                 )
             }
         }
@@ -281,7 +287,9 @@ public struct OverlayDiagram: Sendable {
         let font = "'Noto Sans', 'Noto Sans CJK SC', 'DejaVu Sans', sans-serif"
         let label = zh ? "容器的 overlay：各层、上层与合并视图" : "The container's overlay: layers, upper directory and merged view"
         return
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram overlay\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" role=\"img\" aria-label=\"\(label)\">"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"diagram overlay\" width=\"\(width)\" "
+            + "height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"\(Markup.escape(font))\" "
+            + "role=\"img\" aria-label=\"\(label)\">"
             + parts.joined() + "</svg>"
     }
 }

@@ -94,7 +94,9 @@ public struct Stage5Run {
             uname(&name)
             let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             throw ImageError.unsupported(
-                "\(error)\nwithout root, overlayfs is mounted inside the container's user namespace, which Linux allows from 5.11 (this kernel is \(release)) and some distributions turn off; run stage 5 as root, or use contlab image unpack and contlab runc run"
+                "\(error)\nwithout root, overlayfs is mounted inside the container's user namespace, which Linux "
+                    + "allows from 5.11 (this kernel is \(release)) and some distributions turn off; run stage 5 as "
+                    + "root, or use contlab image unpack and contlab runc run"
             )
         }
     }
@@ -139,7 +141,8 @@ public struct Stage5Run {
         if !force, let state = try? runtime.state(id: runtimeID), state.status == "running" || state.status == "paused"
         {
             throw ImageError.container(
-                "container \(id) is running (pid \(state.pid ?? 0)): end it first, or contlab container rm --force \(id)"
+                "container \(id) is running (pid \(state.pid ?? 0)): end it first, or contlab container rm "
+                    + "--force \(id)"
             )
         }
         try? runtime.delete(id: runtimeID, force: true)

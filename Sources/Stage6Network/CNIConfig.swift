@@ -177,14 +177,16 @@ public struct CNINetworkConfig: Sendable {
             throw NetworkError.cniConfig(
                 path: path,
                 why:
-                    "\"bridge\": \"\(record.bridge)\" is contlab's own bridge in network \(record.name); name another, such as \"cni0\""
+                    "\"bridge\": \"\(record.bridge)\" is contlab's own bridge in network \(record.name); name "
+                    + "another, such as \"cni0\""
             )
         }
         for (text, subnet) in ipamSubnets where subnet.overlaps(record.subnet) {
             throw NetworkError.cniConfig(
                 path: path,
                 why:
-                    "subnet \(text) overlaps network \(record.name)'s own (\(record.subnet)), in the same namespace; choose a range outside it"
+                    "subnet \(text) overlaps network \(record.name)'s own (\(record.subnet)), in the same namespace; "
+                    + "choose a range outside it"
             )
         }
     }
@@ -220,7 +222,8 @@ public enum CNIEnvironment {
             plain(containerID)
         else {
             throw NetworkError.cniArgument(
-                "container id \(containerID): CNI takes letters, digits and _ . - starting with a letter or digit; name the stage-4 container so"
+                "container id \(containerID): CNI takes letters, digits and _ . - starting with a letter or digit; "
+                    + "name the stage-4 container so"
             )
         }
         guard !ifname.isEmpty, ifname.utf8.count <= 15, ifname != ".", ifname != "..", plain(ifname) else {

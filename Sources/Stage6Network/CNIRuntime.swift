@@ -181,7 +181,8 @@ public struct CNIRuntime {
         let input = config.stdin(
             plugin: index, prevResult: prevResult, ipamDataDir: ipamDataDir, portMappings: portMappings)
         CallRecord.shared.note(
-            "setns(open(\"\(hostSide)\"), CLONE_NEWNET); posix_spawn(\"\(path)\") with CNI_COMMAND=\(command); setns back"
+            "setns(open(\"\(hostSide)\"), CLONE_NEWNET); posix_spawn(\"\(path)\") with CNI_COMMAND=\(command); setns "
+                + "back"
         )
         onExchange?(
             "\(path), in \(network)'s host side:\n  " + environment.joined(separator: "\n  ") + "\n  stdin: \(input)")
@@ -243,7 +244,8 @@ public enum CNIPluginProcess {
         let bytes = Array(input.utf8)
         guard bytes.count < 65536 else {
             throw NetworkError.cniArgument(
-                "the configuration for \(program) is \(bytes.count) bytes; CNI configurations are small, keep it under 64 KiB"
+                "the configuration for \(program) is \(bytes.count) bytes; CNI configurations are small, keep it "
+                    + "under 64 KiB"
             )
         }
         Sys.writeAll(stdinPipe[1], bytes)

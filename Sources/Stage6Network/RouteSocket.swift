@@ -81,7 +81,8 @@ public final class RouteSocket {
     /// RTM_NEWLINK of kind "bridge": the virtual switch every container's veth plugs into.
     public func addBridge(_ name: String) throws {
         let call =
-            "sendmsg(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME \"\(name)\", IFLA_LINKINFO {IFLA_INFO_KIND \"bridge\"}})"
+            "sendmsg(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME \"\(name)\", IFLA_LINKINFO "
+            + "{IFLA_INFO_KIND \"bridge\"}})"
         note(call)
         let rc = rtnl_link_bridge_add(socket, name)
         if rc < 0 { throw Self.failure(call, rc, kind: "bridge") }
@@ -95,7 +96,8 @@ public final class RouteSocket {
     {
         let masterIndex = try requireIndex(of: master)
         let call =
-            "sendmsg(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME \"\(name)\", IFLA_MASTER \(masterIndex) (\(master)), "
+            "sendmsg(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME \"\(name)\", IFLA_MASTER \(masterIndex) "
+            + "(\(master)), "
             + "ifi_flags IFF_UP, IFLA_LINKINFO {IFLA_INFO_KIND \"veth\", VETH_INFO_PEER {IFLA_IFNAME \"\(peerName)\", "
             + "IFLA_NET_NS_FD open(\"\(peerNamespace)\")}}})"
         note(call)
@@ -154,7 +156,8 @@ public final class RouteSocket {
     public func addDefaultRoute(via gateway: IPv4Address, device name: String) throws {
         let index = try requireIndex(of: name)
         let call =
-            "sendmsg(RTM_NEWROUTE, NLM_F_CREATE|NLM_F_EXCL, {rtm_family AF_INET, rtm_dst_len 0, rtm_table RT_TABLE_MAIN, "
+            "sendmsg(RTM_NEWROUTE, NLM_F_CREATE|NLM_F_EXCL, {rtm_family AF_INET, rtm_dst_len 0, rtm_table "
+            + "RT_TABLE_MAIN, "
             + "RTA_GATEWAY \(gateway), RTA_OIF \(index) (\(name))})"
         note(call)
         guard let route = rtnl_route_alloc(), let hop = rtnl_route_nh_alloc() else {

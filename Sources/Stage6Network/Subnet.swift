@@ -75,7 +75,8 @@ public struct Subnet: Hashable, Codable, Sendable, CustomStringConvertible {
         guard Self.isPrivate(subnet) else {
             throw NetworkError.badSubnet(
                 text,
-                "use a private range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), as lab addresses never leave the lab"
+                "use a private range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), as lab addresses never leave the "
+                    + "lab"
             )
         }
         self = subnet

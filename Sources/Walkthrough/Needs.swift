@@ -24,26 +24,33 @@ public enum Need: String, Decodable, CaseIterable, Sendable {
         switch (self, language == "zh") {
         case (.rootOrUserNamespaces, false):
             return
-                "not root, and this kernel lets no unprivileged user create a user namespace: run with sudo, or enable them (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0)"
+                "not root, and this kernel lets no unprivileged user create a user namespace: run with sudo, or "
+                + "enable them (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0)"
         case (.rootOrUserNamespaces, true):
             return
-                "当前不是 root，而且这个内核不允许普通用户创建用户命名空间：请用 sudo 运行，或者开启它（sysctl kernel.unprivileged_userns_clone=1，user.max_user_namespaces 大于 0）"
+                "当前不是 root，而且这个内核不允许普通用户创建用户命名空间：请用 sudo 运行，或者开启它（sysctl "
+                + "kernel.unprivileged_userns_clone=1，user.max_user_namespaces 大于 0）"
         case (.root, false):
             return "not root: this needs root on the host; run with sudo"
         case (.root, true):
             return "当前不是 root：这一步需要宿主机上的 root 权限；请用 sudo 运行"
         case (.cgroups, false):
             return
-                "not root: making cgroups and writing their limits needs root on the host, or a cgroup subtree of your own; run with sudo, or ask the machine's admin for sudo contlab lab setup --users \(UserDatabase.currentUserName())"
+                "not root: making cgroups and writing their limits needs root on the host, or a cgroup subtree of "
+                + "your own; run with sudo, or ask the machine's admin for sudo contlab lab setup "
+                + "--users \(UserDatabase.currentUserName())"
         case (.cgroups, true):
             return
-                "当前不是 root：创建 cgroup、写入限额需要宿主机上的 root 权限，或一棵属于你的 cgroup 子树；请用 sudo 运行，或请管理员执行 sudo contlab lab setup --users \(UserDatabase.currentUserName())"
+                "当前不是 root：创建 cgroup、写入限额需要宿主机上的 root 权限，或一棵属于你的 cgroup 子树；请用 sudo 运行，或请管理员执行 sudo contlab lab setup "
+                + "--users \(UserDatabase.currentUserName())"
         case (.memoryController, false):
             return
-                "no cgroup memory controller: on cgroup v1 it must be mounted under /sys/fs/cgroup, on v2 listed in /sys/fs/cgroup/cgroup.controllers (boot without cgroup_disable=memory)"
+                "no cgroup memory controller: on cgroup v1 it must be mounted under /sys/fs/cgroup, on v2 listed in "
+                + "/sys/fs/cgroup/cgroup.controllers (boot without cgroup_disable=memory)"
         case (.memoryController, true):
             return
-                "没有 cgroup 内存控制器：在 cgroup v1 上它必须挂载在 /sys/fs/cgroup 下，在 v2 上必须列在 /sys/fs/cgroup/cgroup.controllers 里（启动参数中不要有 cgroup_disable=memory）"
+                "没有 cgroup 内存控制器：在 cgroup v1 上它必须挂载在 /sys/fs/cgroup 下，在 v2 上必须列在 /sys/fs/cgroup/cgroup.controllers "
+                + "里（启动参数中不要有 cgroup_disable=memory）"
         case (.runc, false):
             return
                 "runc is not installed, so the by-hand comparison with runc cannot be tried here (apt-get install runc)"

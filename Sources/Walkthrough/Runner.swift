@@ -90,7 +90,8 @@ public struct WalkthroughRunner {
         var template = Array((NSTemporaryDirectory() + "contlab-walkthrough-\(getpid())-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             Sys.warn(
-                "contlab: cannot make a scratch folder in \(NSTemporaryDirectory()): \(String(cString: strerror(errno))); set TMPDIR to a writable folder"
+                "contlab: cannot make a scratch folder "
+                    + "in \(NSTemporaryDirectory()): \(String(cString: strerror(errno))); set TMPDIR to a writable folder"
             )
             return 1
         }

@@ -122,7 +122,8 @@ struct CommitCommand: ParsableCommand {
             let base = try containers.images.image(try ImageReference(parsing: container.image))
             guard base.descriptor.digest == container.manifest else {
                 throw ImageError.container(
-                    "image \(container.image) was replaced since container \(id) started from it; its layers are not the container's any more"
+                    "image \(container.image) was replaced since container \(id) started from it; its layers are not "
+                        + "the container's any more"
                 )
             }
             var settings = RunSettings()

@@ -150,7 +150,8 @@ struct EnginesCommand: ParsableCommand {
                         "\(kind.rawValue) is not installed on this machine (no \(missing.joined(separator: ", "))), so this step has nothing to run."
                     )
                     print(
-                        "Install Debian's \(package) (make setup does) and run it again: contlab engines demo \(kind.rawValue)"
+                        "Install Debian's \(package) (make setup does) and run it again: contlab engines "
+                            + "demo \(kind.rawValue)"
                     )
                     return
                 }
@@ -204,7 +205,8 @@ struct EnginesCommand: ParsableCommand {
             print(
                 JournalView.condense(PrivateEngines.journal(journal, from: offset), lab: labDirectory), terminator: "")
             print(
-                "\ncontlab engines chain \(kind.rawValue) draws these calls as the chain from the engine to the runtime."
+                "\ncontlab engines chain \(kind.rawValue) draws these calls as the chain from the engine to the "
+                    + "runtime."
             )
             if started { print("\nThe lab's dockerd was started for this step and is stopped again.") }
             if status != 0 { throw ExitCode(status) }
@@ -248,14 +250,16 @@ struct EnginesCommand: ParsableCommand {
                 guard let text = Sys.readText(path) else {
                     throw ValidationError(
                         from == nil
-                            ? "no journal at \(path) yet: run a container through the lab's \(engine) first (sudo contlab engines demo \(engine))"
+                            ? "no journal at \(path) yet: run a container through the lab's \(engine) first (sudo "
+                                + "contlab engines demo \(engine))"
                             : "--from \(path): cannot read it")
                 }
                 let chain: RuntimeCallChain
                 if text.hasPrefix("{") {
                     do { chain = try JSONDecoder().decode(RuntimeCallChain.self, from: Data(text.utf8)) } catch {
                         throw ValidationError(
-                            "--from \(path): not a chain saved with contlab engines chain --json (\(error.localizedDescription))"
+                            "--from \(path): not a chain saved with contlab engines chain --json "
+                                + "(\(error.localizedDescription))"
                         )
                     }
                 } else {
@@ -263,7 +267,8 @@ struct EnginesCommand: ParsableCommand {
                     else {
                         throw ValidationError(
                             container.map { "\(path) holds no call about the container \($0)" }
-                                ?? "\(path) holds no create: it is not a journal of contlab-runc --journal, or no container was made"
+                                ?? "\(path) holds no create: it is not a journal of contlab-runc --journal, or no "
+                                + "container was made"
                         )
                     }
                     chain = parsed

@@ -70,7 +70,8 @@ struct EscapeCommand: ParsableCommand {
                     "  proof for the host: the probe read back the secret the host left outside the root filesystem",
                     "  给宿主机的证据：探针读回了宿主机放在根文件系统之外的秘密")
                 : t(
-                    "  proof for the host: the probe could not read the secret the host left outside the root filesystem",
+                    "  proof for the host: the probe could not read the secret the host left outside the root "
+                        + "filesystem",
                     "  给宿主机的证据：探针读不到宿主机放在根文件系统之外的秘密"))
     }
 }

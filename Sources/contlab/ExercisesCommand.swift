@@ -42,7 +42,9 @@ struct ExercisesCommand: ParsableCommand {
             String?
         @Option(
             help:
-                "An assignment.yaml: verify then grades its exercises and shows the weighted score, the due date and what hints cost."
+                ArgumentHelp(
+                    "An assignment.yaml: verify then grades its exercises and shows the weighted score, the due date and "
+                        + "what hints cost.")
         )
         var assignment: String?
         @Option(
@@ -74,7 +76,8 @@ struct ExercisesCommand: ParsableCommand {
                 if let student {
                     guard let key = try Variant.classKey(file: classKey) else {
                         throw ValidationError(
-                            "--student needs the class key: --class-key FILE, or CONTLAB_CLASS_KEY (make one: head -c 32 /dev/urandom | base64 > class.key)"
+                            "--student needs the class key: --class-key FILE, or CONTLAB_CLASS_KEY (make one: head -c "
+                                + "32 /dev/urandom | base64 > class.key)"
                         )
                     }
                     variant = Variant.derive(student: student, key: key)

@@ -44,7 +44,9 @@ struct GradeCommand: ParsableCommand {
     var merge: [String] = []
     @Option(
         help:
-            "The class key the workspaces were made with (exercises init --student): each is graded against its student's values."
+            ArgumentHelp(
+                "The class key the workspaces were made with (exercises init --student): each is graded against its "
+                    + "student's values.")
     )
     var classKey: String?
     @OptionGroup var language: LanguageOption
@@ -86,7 +88,8 @@ struct GradeCommand: ParsableCommand {
                         }.first
                     if let task {
                         Sys.warn(
-                            "contlab: using the assignment saved in the workspaces, \(task.title) (give --assignment FILE to use your own copy)"
+                            "contlab: using the assignment saved in the workspaces, \(task.title) (give --assignment "
+                                + "FILE to use your own copy)"
                         )
                     }
                 }
@@ -201,7 +204,8 @@ struct GradeCommand: ParsableCommand {
                 let made = Workspace(root: next.root).loadVariant().student
                 if keyed, let made, made != next.student {
                     Sys.warn(
-                        "contlab: \(next.student)'s workspace was made for \(made); it is graded against \(next.student)'s values"
+                        "contlab: \(next.student)'s workspace was made for \(made); it is graded "
+                            + "against \(next.student)'s values"
                     )
                 }
                 process.standardOutput = FileHandle(forWritingAtPath: output)

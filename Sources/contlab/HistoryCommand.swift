@@ -91,7 +91,8 @@ extension HistoryCommand {
         static let configuration = CommandConfiguration(
             commandName: "show",
             abstract:
-                "Describe one technology: what it is, its events, its ancestors and heirs, and where this lab rebuilds it."
+                "Describe one technology: what it is, its events, its ancestors and heirs, and where this lab "
+                + "rebuilds it."
         )
 
         @Argument(help: "A technology id, e.g. chroot, jail, docker, runc, cri-o.")

@@ -79,7 +79,8 @@ struct ImageCommand: ParsableCommand {
                 let top = image.manifest.layers.last!
                 print("\(reference) \(image.descriptor.digest)")
                 print(
-                    "  \(image.manifest.layers.count) layer(s); new layer \(top.digest.short), \(Format.bytes(top.size)) compressed"
+                    "  \(image.manifest.layers.count) layer(s); new "
+                        + "layer \(top.digest.short), \(Format.bytes(top.size)) compressed"
                 )
             }
         }
@@ -212,7 +213,8 @@ struct ImageCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "unpack",
             abstract:
-                "Make a runtime bundle of an image: the layers applied in order, and a config.json from the image config.",
+                "Make a runtime bundle of an image: the layers applied in order, and a config.json from the image "
+                + "config.",
             discussion: """
                 As umoci unpack does: whiteouts delete, the image's Entrypoint, Cmd, Env, \
                 WorkingDir and User become process.*, its facts annotations. Then: contlab \

@@ -161,7 +161,8 @@ struct LessonsCommand: ParsableCommand {
                     let diagram = CgroupDiagram(report: report)
                 else {
                     throw ValidationError(
-                        "lessons/diagrams/\(name) is not a report of contlab run --stage 3 --report-json with its cgroup tree"
+                        "lessons/diagrams/\(name) is not a report of contlab run --stage 3 --report-json with its "
+                            + "cgroup tree"
                     )
                 }
                 extras.diagrams[language, default: [:]][name] = diagram.svg(language: language)

@@ -21,7 +21,8 @@ struct CNIOptions: ParsableArguments {
     @Option(
         name: [.customShort("p"), .customLong("publish")],
         help: ArgumentHelp(
-            "ADD: a port for plugins with the portMappings capability (portmap), in runtimeConfig (repeatable; kept for CHECK and DEL).",
+            "ADD: a port for plugins with the portMappings capability (portmap), in runtimeConfig (repeatable; kept "
+                + "for CHECK and DEL).",
             valueName: "HOSTPORT:CONTAINERPORT"))
     var publish: [String] = []
 
@@ -63,7 +64,8 @@ struct CNIOptions: ParsableArguments {
             throw NetworkError.cniContainer(
                 id: id,
                 why:
-                    "it has no network namespace of its own, so a plugin would wire the host's network; add {\"type\": \"network\"} to linux.namespaces in its config.json"
+                    "it has no network namespace of its own, so a plugin would wire the host's network; add "
+                    + "{\"type\": \"network\"} to linux.namespaces in its config.json"
             )
         }
         return path
@@ -114,7 +116,8 @@ extension NetworkCommand {
                     return
                 }
                 print(
-                    "\(options.id): \(options.ifname) from CNI network \(runtime.config.name) (cniVersion \(runtime.config.cniVersion))"
+                    "\(options.id): \(options.ifname) from CNI network \(runtime.config.name) "
+                        + "(cniVersion \(runtime.config.cniVersion))"
                 )
                 for line in result.lines(hostSide: "\(runtime.config.name)'s host side") { print(line) }
             }

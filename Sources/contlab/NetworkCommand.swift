@@ -184,7 +184,8 @@ extension RunCommand {
                 throw NetworkError.state(
                     path: rootfs + "/etc/hosts",
                     why:
-                        "stage 6 binds the network's hosts file over it, and it is missing or not a file; add one (the busybox recipe has it)"
+                        "stage 6 binds the network's hosts file over it, and it is missing or not a file; add one "
+                        + "(the busybox recipe has it)"
                 )
             }
             // Stage 2's container, or stage 3's when limits are given.

@@ -26,7 +26,9 @@ struct ContainerOptions: ParsableArguments {
     @Flag(
         name: .long,
         help:
-            "Print the system calls that set the container up, host's and init's, to stderr (--explain=full: every call, with whole paths)."
+            ArgumentHelp(
+                "Print the system calls that set the container up, host's and init's, to stderr (--explain=full: every "
+                    + "call, with whole paths).")
     )
     var explain = false
 
@@ -37,12 +39,14 @@ struct ContainerOptions: ParsableArguments {
     func validate() throws {
         if stage == 4 {
             throw ValidationError(
-                "stage 4 is the OCI runtime, driven like runc: contlab bundle create DIR, then contlab runc run --bundle DIR ID"
+                "stage 4 is the OCI runtime, driven like runc: contlab bundle create DIR, then contlab runc run "
+                    + "--bundle DIR ID"
             )
         }
         guard [1, 2, 3, 5, 6].contains(stage) else {
             throw ValidationError(
-                "--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces), 3 (cgroups), 4 (contlab runc), 5 (images) and 6 (networks)"
+                "--stage \(stage): this contlab has stages 1 (chroot), 2 (namespaces), 3 (cgroups), 4 (contlab runc), "
+                    + "5 (images) and 6 (networks)"
             )
         }
     }
@@ -174,7 +178,9 @@ struct RunCommand: ParsableCommand {
 
     @Flag(
         help:
-            "Stage 3: draw the report as the cgroup tree: the container's cgroup in each hierarchy, its limits and the kernel's counters."
+            ArgumentHelp(
+                "Stage 3: draw the report as the cgroup tree: the container's cgroup in each hierarchy, its limits and "
+                    + "the kernel's counters.")
     )
     var diagram = false
 
@@ -189,7 +195,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help:
-            "Stage 5: the container's id, for contlab diff and commit; stage 6: its name on the network (default: a random one)."
+            ArgumentHelp(
+                "Stage 5: the container's id, for contlab diff and commit; stage 6: its name on the network (default: a "
+                    + "random one).")
     ) var name: String?
 
     @Option(help: "Stage 6: the lab network to join (contlab network ls).") var network: String?
@@ -225,7 +233,8 @@ struct RunCommand: ParsableCommand {
         }
         if container.stage == 5 && image == nil {
             throw ValidationError(
-                "stage 5 runs an image: add --image NAME:TAG (contlab image list; contlab image build --rootfs busybox busybox)"
+                "stage 5 runs an image: add --image NAME:TAG (contlab image list; contlab image build --rootfs "
+                    + "busybox busybox)"
             )
         }
         if container.stage != 5 && (image != nil || remove || (name != nil && container.stage != 6)) {
@@ -298,12 +307,14 @@ struct RunCommand: ParsableCommand {
             let report: Stage3Run.Report
             do { report = try Stage3Run.Report.decode(data) } catch {
                 throw ValidationError(
-                    "--from \(path): not a report of contlab run --stage 3 --report-json (\(error.localizedDescription))"
+                    "--from \(path): not a report of contlab run --stage 3 --report-json "
+                        + "(\(error.localizedDescription))"
                 )
             }
             guard let drawing = CgroupDiagram(report: report) else {
                 throw ValidationError(
-                    "--from \(path): this report is from a contlab that did not record the cgroup tree; run the command again"
+                    "--from \(path): this report is from a contlab that did not record the cgroup tree; run the "
+                        + "command again"
                 )
             }
             print(drawing.text(style: Style(enabled: color.enabled()), language: .preferred()), terminator: "")

@@ -12,7 +12,8 @@ struct StageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stage",
         abstract:
-            "The guided walk-through of a stage, run for real: what each step does and why, the commands by hand, contlab's system calls, the proof.",
+            "The guided walk-through of a stage, run for real: what each step does and why, the commands by hand, "
+            + "contlab's system calls, the proof.",
         discussion: """
               contlab stage         lists the stages
               contlab stage 0       the baseline: a process with no isolation

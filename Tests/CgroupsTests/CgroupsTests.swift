@@ -51,7 +51,8 @@ final class HierarchyTests: XCTestCase {
         40 30 0:36 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
         """
     let pureV2 =
-        "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n"
+        "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
+        + "rw,nsdelegate,memory_recursiveprot\n"
 
     func testHybridHostUsesEachControllerWhereItIs() {
         let h = CgroupHierarchy.parse(mountinfo: hybrid) { _ in "hugetlb\n" }
@@ -75,7 +76,8 @@ final class HierarchyTests: XCTestCase {
 
     func testCoMountedControllersAndEscapes() {
         let text =
-            "31 30 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n32 30 0:28 / /mnt/with\\040space rw - cgroup cgroup rw,pids\n"
+            "31 30 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n32 30 0:28 / "
+            + "/mnt/with\\040space rw - cgroup cgroup rw,pids\n"
         let h = CgroupHierarchy.parse(mountinfo: text) { _ in nil }
         XCTAssertEqual(h.placement(of: "cpu"), .v1("/sys/fs/cgroup/cpu,cpuacct"))
         XCTAssertEqual(h.placement(of: "cpuacct"), .v1("/sys/fs/cgroup/cpu,cpuacct"))

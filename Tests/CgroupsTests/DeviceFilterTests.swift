@@ -78,7 +78,8 @@ final class DeviceFilterTests: XCTestCase {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
             "-c",
-            "echo $$ > \(path)/cgroup.procs && sh -c 'cat /dev/null && echo null-ok; head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied'"
+            "echo $$ > \(path)/cgroup.procs && sh -c 'cat /dev/null && echo null-ok; head -c1 /dev/zero >/dev/null "
+                + "2>&1 && echo zero-ok || echo zero-denied'"
         ]
         let out = NSTemporaryDirectory() + "contlab-devtest-\(getpid()).out"
         FileManager.default.createFile(atPath: out, contents: nil)

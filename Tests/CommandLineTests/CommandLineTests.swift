@@ -86,7 +86,8 @@ final class CommandLineFrontTests: XCTestCase {
             "contlab: unknown command 'stge'; did you mean 'stage'?\nSee 'contlab --help' for its commands.")
         XCTAssertEqual(
             Contlab.unknownSubcommand(in: ["image", "biuld", "--rootfs", "busybox", "bb"]),
-            "contlab image: unknown command 'biuld'; did you mean 'build'?\nSee 'contlab image --help' for its commands."
+            "contlab image: unknown command 'biuld'; did you mean 'build'?\nSee 'contlab image --help' for its "
+                + "commands."
         )
         XCTAssertEqual(
             Contlab.unknownSubcommand(in: ["xyzzy"]),
@@ -97,7 +98,8 @@ final class CommandLineFrontTests: XCTestCase {
     func testAMistypedSubcommandUnderADefaultGetsASuggestionOnceTheParseFailed() {
         XCTAssertEqual(
             Contlab.unknownSubcommand(in: ["history", "shw", "docker"], afterFailedParse: true),
-            "contlab history: unknown command 'shw'; did you mean 'show'?\nSee 'contlab history --help' for its commands."
+            "contlab history: unknown command 'shw'; did you mean 'show'?\nSee 'contlab history --help' for its "
+                + "commands."
         )
         XCTAssertNil(Contlab.unknownSubcommand(in: ["history", "--from", "2000"], afterFailedParse: true))
         XCTAssertNil(Contlab.unknownSubcommand(in: ["lessons", "no-such-lesson-at-all"], afterFailedParse: true))

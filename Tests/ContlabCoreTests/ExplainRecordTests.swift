@@ -44,7 +44,8 @@ final class ExplainRecordTests: XCTestCase {
         let stage1 = ["host: clone(0|SIGCHLD)", "init: chroot(\"\(root)\")", "init: chdir(\"/\")"]
         XCTAssertEqual(ExplainRecord.compact(stage1)[1], "init: chroot(\"<rootfs>\")")
         let long = [
-            "init: mount(\"proc\", \"/p\", \"proc\", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_RELATIME|MS_STRICTATIME, NULL)"
+            "init: mount(\"proc\", \"/p\", \"proc\", "
+                + "MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_RELATIME|MS_STRICTATIME, NULL)"
         ]
         let fitted = ExplainRecord.compact(long, width: 60)
         XCTAssertEqual(

@@ -65,7 +65,8 @@ final class JournalViewTests: XCTestCase {
     func testTheJournalReadsShortOnAScreen() {
         let id = String(repeating: "ab", count: 32)
         let text =
-            "2026-11-24T13:46:58Z contlab-runc --journal /lab/calls.log --root /lab/exec/runtime-runc/contlab start \(id)\n"
+            "2026-11-24T13:46:58Z contlab-runc --journal /lab/calls.log --root /lab/exec/runtime-runc/contlab "
+            + "start \(id)\n"
             + "2026-11-24T13:46:58Z   init: pivot_root(\".\", \".\")\n"
         XCTAssertEqual(
             JournalView.condense(text, lab: "/lab"),

@@ -95,7 +95,8 @@ final class ProbeAndEvaluationTests: XCTestCase {
         XCTAssertEqual(Evaluation.gateway(of: "172.30.62.0/24"), "172.30.62.1")
 
         let good = ProbeOutput.parse(
-            "add=0\nresult={ \"ips\": [ { \"address\": \"172.30.62.2/24\" } ] }\naddresses=172.30.62.2/24 \nping=0\ndel=0\nafter=lo \nleases=0\n"
+            "add=0\nresult={ \"ips\": [ { \"address\": \"172.30.62.2/24\" } ] "
+                + "}\naddresses=172.30.62.2/24 \nping=0\ndel=0\nafter=lo \nleases=0\n"
         )
         XCTAssertEqual(Evaluation.cniConfig(probe: good, problem: nil).map(\.passed), [true, true, true, true])
         let mine = Variant(student: "s", values: ["cni-subnet": "172.30.11.0/24"])

@@ -86,7 +86,8 @@ final class LayerStreamTests: XCTestCase {
             var info = stat()
             XCTAssertEqual(lstat(root + "/" + name, &info), 0)
             var line =
-                "\(name) \(String(info.st_mode, radix: 8)) \(info.st_uid):\(info.st_gid) \(info.st_size) links=\(info.st_nlink)"
+                "\(name) \(String(info.st_mode, radix: 8)) \(info.st_uid):\(info.st_gid) \(info.st_size) "
+                + "links=\(info.st_nlink)"
             if info.st_mode & S_IFMT != S_IFLNK { line += " mtime=\(info.st_mtim.tv_sec)" }
             if info.st_mode & S_IFMT == S_IFLNK {
                 line += " -> " + (try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name))
@@ -128,7 +129,8 @@ final class LayerStreamTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(
                 text.contains(
-                    "image lying:latest layer \(image.manifest.layers[0].digest.short) (uncompressed, the config's diff_id)"
+                    "image lying:latest layer \(image.manifest.layers[0].digest.short) (uncompressed, the config's "
+                        + "diff_id)"
                 ), text)
             XCTAssertTrue(text.contains("expected \(claimed), found \(Digest.of(tar))"), text)
         }

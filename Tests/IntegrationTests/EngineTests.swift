@@ -142,7 +142,8 @@ final class DockerEngineTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: out) }
         let counter =
-            "trap 'exit 7' TERM; i=0; while true; do i=$((i+1)); echo $i > /out/n.new; mv /out/n.new /out/n; usleep 20000; done"
+            "trap 'exit 7' TERM; i=0; while true; do i=$((i+1)); echo $i > /out/n.new; mv /out/n.new /out/n; usleep "
+            + "20000; done"
         let started = try docker(
             ["run", "-d", "--name", "eng-docker-c1", "-v", "\(out):/out", "--memory", "64m"] + runtime
                 + ["busybox", "sh", "-c", counter])

@@ -160,7 +160,8 @@ final class ImageStageTests: XCTestCase {
         let before = treeDigest(layers)
         let run = try expectSuccess([
             "run", "--stage", "5", "--image", "busybox", "--name", "cow2", "--", "sh", "-c",
-            "echo new > /new && echo more >> /etc/passwd && rm /bin/vi && mv /etc/hostname /etc/renamed 2>/dev/null || mv /etc/group /etc/renamed; ls /bin/vi 2>&1; cat /new"
+            "echo new > /new && echo more >> /etc/passwd && rm /bin/vi && mv /etc/hostname /etc/renamed 2>/dev/null "
+                + "|| mv /etc/group /etc/renamed; ls /bin/vi 2>&1; cat /new"
         ])
         XCTAssertTrue(run.stdout.contains("new"), run.stdout)
         XCTAssertEqual(treeDigest(layers), before, "lower layers are byte-for-byte what they were")
@@ -347,15 +348,19 @@ final class ImageStageTests: XCTestCase {
         let cases: [(String, String)] = [
             (
                 "climb",
-                "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); t.addfile(i,io.BytesIO(data))\nadd(t,'../escaped')"
+                "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); "
+                    + "t.addfile(i,io.BytesIO(data))\nadd(t,'../escaped')"
             ),
             (
                 "absolute",
-                "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); t.addfile(i,io.BytesIO(data))\nadd(t,'/etc/escaped')"
+                "import tarfile,io\ndef add(t,name,data=b'x'):\n i=tarfile.TarInfo(name); i.size=len(data); "
+                    + "t.addfile(i,io.BytesIO(data))\nadd(t,'/etc/escaped')"
             ),
             (
                 "through-link",
-                "import tarfile,io\ni=tarfile.TarInfo('link'); i.type=tarfile.SYMTYPE; i.linkname='/tmp'; t.addfile(i)\nj=tarfile.TarInfo('link/escaped-\(getpid())'); j.size=1; t.addfile(j,io.BytesIO(b'x'))"
+                "import tarfile,io\ni=tarfile.TarInfo('link'); i.type=tarfile.SYMTYPE; i.linkname='/tmp'; "
+                    + "t.addfile(i)\nj=tarfile.TarInfo('link/escaped-\(getpid())'); j.size=1; "
+                    + "t.addfile(j,io.BytesIO(b'x'))"
             )
         ]
         for (name, body) in cases {

@@ -177,7 +177,8 @@ final class NetworkCNITests: XCTestCase {
         XCTAssertTrue(added.contains("--dport 9090 -j DNAT"), added)
         let fetch = [
             "network", "shell", network, "--", "/bin/sh", "-c",
-            "for i in $(seq 20); do /usr/bin/wget -t 1 -T 2 -qO- http://127.0.0.1:9090/hostname && exit 0; sleep 0.3; done; exit 1"
+            "for i in $(seq 20); do /usr/bin/wget -t 1 -T 2 -qO- http://127.0.0.1:9090/hostname && exit 0; sleep 0.3; "
+                + "done; exit 1"
         ]
         let fetched = try Harness.run(fetch)
         XCTAssertEqual(fetched.stdout, "contlab\n", fetched.stderr)

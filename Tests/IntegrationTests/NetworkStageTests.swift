@@ -128,7 +128,8 @@ final class NetworkStageTests: XCTestCase {
         let prefix = String(subnet.split(separator: ".").prefix(3).joined(separator: "."))
         let result = try Harness.run([
             "run", "--stage", "6", "--network", network, "--name", "probe", "--", "sh", "-c",
-            "ip -o -4 addr show eth0; ip route; cat /etc/hosts; hostname; ping -c1 -W2 gateway >/dev/null && echo pinged"
+            "ip -o -4 addr show eth0; ip route; cat /etc/hosts; hostname; ping -c1 -W2 gateway >/dev/null && echo "
+                + "pinged"
         ])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(

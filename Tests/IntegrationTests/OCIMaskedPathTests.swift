@@ -68,7 +68,8 @@ final class OCIMaskedPathTests: XCTestCase {
     /// The ordinary case still masks: files read empty, directories are empty and read-only.
     func testMaskedPathsAreEmptyAndDirectoriesReadOnly() throws {
         let check =
-            "echo keys=$(wc -c < /proc/keys); echo acpi=$(ls -A /proc/acpi | wc -l); touch /proc/acpi/x 2>&1 | grep -c Read-only"
+            "echo keys=$(wc -c < /proc/keys); echo acpi=$(ls -A /proc/acpi | wc -l); touch /proc/acpi/x 2>&1 | grep "
+            + "-c Read-only"
         let dir = try bundle("plain", args: ["sh", "-c", check]) { _ in }
         let result = try Harness.run(["runc", "--root", work + "/state", "run", "--bundle", dir, "plain\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)

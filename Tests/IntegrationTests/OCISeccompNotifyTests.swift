@@ -75,7 +75,8 @@ final class OCISeccompNotifyTests: XCTestCase {
         let agent = try NotifyAgent(path: work + "/agent.sock", refuse: "/tmp/refused", errno: EXDEV)
         self.agent = agent
         let script =
-            "mkdir /tmp/refused 2>/tmp/refused.err; echo $? > /tmp/refused.status; mkdir /tmp/allowed; echo $? > /tmp/allowed.status; sleep 60"
+            "mkdir /tmp/refused 2>/tmp/refused.err; echo $? > /tmp/refused.status; mkdir /tmp/allowed; echo $? > "
+            + "/tmp/allowed.status; sleep 60"
         let dir = try bundle("notify-run", script, listener: agent.path)
         let pidFile = work + "/init.pid"
         let created = try runtime(["run", "-d", "--bundle", dir, "--pid-file", pidFile, "notify-run"])

@@ -96,7 +96,8 @@ final class OCISelfImageTests: XCTestCase {
             }
             XCTAssertTrue(
                 log().contains("holding"),
-                "\(folder): the attacker never saw the runtime's binary in \(execs) execs; the last: \(last.status) \(last.stdout) \(last.stderr)"
+                "\(folder): the attacker never saw the runtime's binary in \(execs) execs; the "
+                    + "last: \(last.status) \(last.stdout) \(last.stderr)"
             )
             let deadline = Date().addingTimeInterval(15)
             while Date() < deadline && !log().contains("refused") && !log().contains("wrote") { usleep(100_000) }

@@ -49,7 +49,8 @@ final class SiteScreenshotTests: XCTestCase {
         XCTAssertTrue(lesson.contains("<figure class=\"diagram\"><svg"), "the overlay diagram is on the page")
         let drop =
             "<script>const f = document.querySelector('figure.diagram');"
-            + "for (let n = f.previousElementSibling; n; ) { const p = n.previousElementSibling; n.remove(); n = p; }</script>"
+            + "for (let n = f.previousElementSibling; n; ) { const p = n.previousElementSibling; n.remove(); n = p; "
+            + "}</script>"
         try lesson.replacingOccurrences(of: "</body>", with: drop + "</body>")
             .write(toFile: site + "/en/stage5-from-diagram.html", atomically: true, encoding: .utf8)
         try compare(page: "en/stage5-from-diagram.html", reference: "stage5-diagram-en.png")

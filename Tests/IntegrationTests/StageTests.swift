@@ -44,7 +44,8 @@ final class StageTests: XCTestCase {
             let early = run.terminationReason == .uncaughtSignal && run.terminationStatus == SIGTERM
             XCTAssertTrue(
                 early || run.terminationStatus == 143,
-                "attempt \(attempt): sleep ends by SIGTERM (128+15), not \(run.terminationReason) \(run.terminationStatus)"
+                "attempt \(attempt): sleep ends by SIGTERM (128+15), "
+                    + "not \(run.terminationReason) \(run.terminationStatus)"
             )
         }
     }

@@ -43,7 +43,8 @@ final class HTMLExportTests: XCTestCase {
         XCTAssertTrue(page.contains("<h1>A root of your own</h1>"), "cmark's HTML for the body")
         XCTAssertTrue(
             page.contains(
-                "<li><a href=\"https://man7.org/linux/man-pages/man2/chroot.2.html\">chroot(2), Linux manual page</a></li>"
+                "<li><a href=\"https://man7.org/linux/man-pages/man2/chroot.2.html\">chroot(2), Linux manual "
+                    + "page</a></li>"
             ))
         XCTAssertTrue(page.contains("<li><cite>Version 7 Unix Programmer&#39;s Manual</cite></li>"))
         XCTAssertTrue(
@@ -147,7 +148,8 @@ final class HTMLExportTests: XCTestCase {
     func testChromiumRendersTheSite() throws {
         guard let chromium = Browser.find() else {
             XCTFail(
-                "chromium is not installed, so the exported site cannot be checked in a browser: apt-get install chromium (the Makefile's setup installs it)"
+                "chromium is not installed, so the exported site cannot be checked in a browser: apt-get install "
+                    + "chromium (the Makefile's setup installs it)"
             )
             return
         }

@@ -173,7 +173,8 @@ final class CNITests: XCTestCase {
         XCTAssertThrowsError(try runtime.program("bridge")) {
             XCTAssertEqual(
                 "\($0)",
-                "CNI plugin bridge is not in /nonexistent/cni: install Debian's plugins with apt install containernetworking-plugins (they go to /usr/lib/cni), or give --cni-path DIR"
+                "CNI plugin bridge is not in /nonexistent/cni: install Debian's plugins with apt install "
+                    + "containernetworking-plugins (they go to /usr/lib/cni), or give --cni-path DIR"
             )
         }
         XCTAssertEqual(runtime.resultPath, "/nonexistent/cnilab/cni-results/web@eth0.json")

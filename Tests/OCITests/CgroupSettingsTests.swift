@@ -151,7 +151,8 @@ final class CgroupSettingsTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(
                 text.hasPrefix(
-                    "linux.resources.blockIO.leafWeight: this kernel's blkio controller (cgroup v1) has no blkio.leaf_weight"
+                    "linux.resources.blockIO.leafWeight: this kernel's blkio controller (cgroup v1) has no "
+                        + "blkio.leaf_weight"
                 ), text)
             XCTAssertFalse(
                 FileManager.default.fileExists(atPath: dir + "/blkio.leaf_weight"), "nothing is made in its place")

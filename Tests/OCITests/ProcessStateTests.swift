@@ -6,7 +6,8 @@ import XCTest
 final class ProcessStateTests: XCTestCase {
     /// /proc/PID/stat lines as the kernel writes them (fields 3, 9 and 22 matter).
     func stat(state: String, flags: UInt64, start: UInt64 = 4242, comm: String = "sh") -> String {
-        "812 (\(comm)) \(state) 1 812 812 0 -1 \(flags) 120 0 0 0 1 2 0 0 20 0 1 0 \(start) 4321792 200 18446744073709551615"
+        "812 (\(comm)) \(state) 1 812 812 0 -1 \(flags) 120 0 0 0 1 2 0 0 20 0 1 0 \(start) 4321792 200 "
+            + "18446744073709551615"
     }
 
     func testAProcessThatHasExitedReadsStoppedBeforeItIsReaped() throws {

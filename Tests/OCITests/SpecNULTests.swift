@@ -20,7 +20,8 @@ final class SpecNULTests: XCTestCase {
         XCTAssertThrowsError(try SpecCheck.decode(readonly)) { error in
             XCTAssertEqual(
                 "\(error)",
-                "config.json: linux.readonlyPaths[1]: holds a NUL character (\\u0000), which would cut it short where it reaches the kernel; remove it"
+                "config.json: linux.readonlyPaths[1]: holds a NUL character (\\u0000), which would cut it short where "
+                    + "it reaches the kernel; remove it"
             )
         }
         let argument = try config { object in

@@ -75,7 +75,8 @@ final class TextWrapperTests: XCTestCase {
 
     func testWrapKeepsLinesWithinWidth() {
         let english =
-            "The CLONE_NEWNET flag appeared in 2.6.24, but splitting every part of the network stack took several releases."
+            "The CLONE_NEWNET flag appeared in 2.6.24, but splitting every part of the network stack took several "
+            + "releases."
         for width in [14, 20, 33] {
             let lines = TextWrapper.wrap(english, width: width)
             XCTAssertEqual(lines.joined(separator: " "), english)
