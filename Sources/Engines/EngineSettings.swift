@@ -32,7 +32,8 @@ public struct DockerLab: Equatable, Sendable {
 
     /// dockerd's command line, for a private daemon that must work on any host: vfs storage
     /// (overlay is not there on every file system), no iptables, masquerading or bridge (some
-    /// sandboxes give no netfilter), so containers run with `--network none`. Docker's own default seccomp profile applies.
+    /// sandboxes give no netfilter), so containers run with `--network none`. Docker's own default seccomp profile
+    /// applies.
     public func daemonArguments(runtimePath: String) -> [String] {
         [
             daemon, "--host", host, "--data-root", dataRoot, "--exec-root", execRoot, "--pidfile", pidFile,
@@ -98,7 +99,8 @@ public struct PodmanLab: Equatable, Sendable {
         ]
     }
 
-    /// Flags for `podman run`: no network (no netavark bridge here), and rlimits within the sandbox's hard limits: by default Podman raises RLIMIT_NOFILE above
+    /// Flags for `podman run`: no network (no netavark bridge here), and rlimits within the sandbox's hard limits: by
+    /// default Podman raises RLIMIT_NOFILE above
     /// them, which needs CAP_SYS_RESOURCE, and this sandbox's root does not have it (runc and
     /// crun fail the same way).
     public static let runArguments = [

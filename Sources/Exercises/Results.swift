@@ -82,7 +82,8 @@ public struct GradeReport: Codable, Equatable, Sendable {
 /// Turns a grader's outcomes into points and hints. Pure.
 public enum Scoring {
     /// `hintsShown[checkID]` is how many hints the student asked for; a failing check's report
-    /// repeats the last of them, and has none when none was asked for. A check whose `requires` failed fails too, saying so.
+    /// repeats the last of them, and has none when none was asked for. A check whose `requires` failed fails too,
+    /// saying so.
     public static func score(
         _ exercise: Exercise, outcomes: [CheckOutcome], hintsShown: [String: Int] = [:],
         language: Language, seconds: Double = 0

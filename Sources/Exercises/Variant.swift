@@ -3,7 +3,8 @@ import Foundation
 import TextKit
 
 /// One student's values for the exercises that take parameters: the hostname of 2.2 and 4.1, the
-/// process limit of 3.2, the file 5.2's layer deletes, 6.1's addresses, 6.2's subnet and how H.1 letters its events. Task texts, check titles and hints
+/// process limit of 3.2, the file 5.2's layer deletes, 6.1's addresses, 6.2's subnet and how H.1 letters its events.
+/// Task texts, check titles and hints
 /// write them as `{{hostname}}`, `{{pids}}`…; graders compare against them.
 ///
 /// A teacher derives each student's variant from a class secret (`exercises init --student ID

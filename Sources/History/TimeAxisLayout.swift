@@ -1,7 +1,8 @@
 // Where everything goes on the timeline picture, as numbers: a time axis where x is
 // proportional to the date, one lane per kind of event, inside it one row per technology
 // (shared where they do not meet, so no two labels touch), eras as bands, and the
-// technologies' "borrowed from" links between their first marks. SVGRenderer only draws this; the tests check the geometry it produces.
+// technologies' "borrowed from" links between their first marks. SVGRenderer only draws this; the tests check the
+// geometry it produces.
 import ContlabCore
 import TextKit
 
