@@ -378,6 +378,17 @@ public final class ContainerCgroup {
         directories.removeAll()
     }
 
+    /// Remove the directories that no process holds any more, and contlab's parents once empty;
+    /// kill nothing. For a cgroup shared with another container, whose processes stay.
+    public func removeIfEmpty() {
+        for dir in directories.reversed() where rmdir(dir.path) == 0 {
+            var parent = (dir.path as NSString).deletingLastPathComponent
+            while Self.ownParents.contains((parent as NSString).lastPathComponent), rmdir(parent) == 0 {
+                parent = (parent as NSString).deletingLastPathComponent
+            }
+        }
+    }
+
     /// The parent directories contlab makes for its containers by default.
     static let ownParents: Set<String> = [parent, "contlab-runc"]
 

@@ -105,11 +105,12 @@ public struct OCIRuntime {
             cgroup = try CgroupSettings.create(for: spec, id: options.id)
             Timing.mark("cgroup made")
             if let busy = cgroup?.busyDirectories, !busy.isEmpty {
-                // runc 1.1's word and choice: shared, not refused. Deleting either container
-                // then stops the processes of both.
+                // runc 1.1's word and choice: shared, not refused. kill --all then reaches the
+                // processes of both; delete kills only this container's own.
+                record.sharesCgroup = true
                 warning(
                     "container's cgroup is not empty: \(busy.joined(separator: ", ")) already has processes;"
-                        + " this container shares it, and delete or kill --all of either reaches both")
+                        + " this container shares it: kill --all reaches the processes of both, delete only its own")
             }
             if let cgroup {
                 record.cgroupPath = cgroup.relativePath
@@ -196,7 +197,7 @@ public struct OCIRuntime {
                 var status: Int32 = 0
                 waitpid(pid, &status, 0)
             }
-            cgroup?.destroy()
+            if record.sharesCgroup == true { cgroup?.removeIfEmpty() } else { cgroup?.destroy() }
             store.remove(options.id)
             // A create that got as far as the container's process (a failing prestart,
             // createRuntime or createContainer hook among the reasons) goes on to the spec's
@@ -479,7 +480,8 @@ public struct OCIRuntime {
             Glibc.kill(record.pid, SIGKILL)
         }
         let cgroup = store.cgroup(of: record)
-        if let cgroup {
+        let shared = record.sharesCgroup == true
+        if let cgroup, !shared {
             thaw(record)
             for pid in cgroup.processes() { Glibc.kill(pid, SIGKILL) }
         }
@@ -489,7 +491,8 @@ public struct OCIRuntime {
             _ = waitpid(record.pid, &status, WNOHANG)
             usleep(1_000)
         }
-        cgroup?.destroy()
+        // A shared cgroup keeps the other container's processes, and stays while they live.
+        if shared { cgroup?.removeIfEmpty() } else { cgroup?.destroy() }
         if record.hostMounts { Self.unmountHostMounts(under: record.rootfs) }
         store.remove(id)
         // After the container is deleted, before delete returns (runtime-spec); the state is

@@ -48,6 +48,9 @@ public struct StateStore {
         /// The container has no mount namespace: its mounts are in the host's table, under
         /// rootfs, and delete unmounts them.
         public var hostMounts = false
+        /// The container joined a cgroup that already had processes (runc 1.1 shares one with
+        /// a warning): delete then leaves those processes, and the cgroup while it holds them.
+        public var sharesCgroup: Bool?
 
         public struct CgroupDirectory: Codable, Equatable, Sendable {
             public var path: String
@@ -233,7 +236,8 @@ extension StateStore.Record {
                         ])
                     })
             ),
-            ("hooks", hooksValue), ("creating", .bool(creating)), ("hostMounts", .bool(hostMounts))
+            ("hooks", hooksValue), ("creating", .bool(creating)), ("hostMounts", .bool(hostMounts)),
+            ("sharesCgroup", sharesCgroup.map { .bool($0) } ?? .null)
         ])
     }
 
@@ -255,5 +259,6 @@ extension StateStore.Record {
         hooks = try record["hooks"].map { try SpecReader.hooks($0) }
         creating = try record.required("creating").bool()
         hostMounts = try record["hostMounts"]?.bool() ?? false
+        sharesCgroup = try record["sharesCgroup"]?.bool()
     }
 }

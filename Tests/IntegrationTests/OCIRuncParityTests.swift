@@ -123,7 +123,15 @@ extension OCIRuntimeTests {
         let second = try runtime(["create", "--bundle", dir, "sh2\(Self.tag)"])
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stderr.contains("container's cgroup is not empty"), second.stderr)
-        for id in ["sh1", "sh2"] { _ = try runtime(["delete", "--force", id + Self.tag]) }
+        // Deleting the one that joined leaves the first one's process, and the cgroup it is in.
+        let first = inspectJSON(try runtime(["state", "sh1\(Self.tag)"]).stdout)["pid"] as? Int ?? 0
+        XCTAssertGreaterThan(first, 0)
+        XCTAssertEqual(try runtime(["delete", "--force", "sh2\(Self.tag)"]).status, 0)
+        XCTAssertEqual(kill(pid_t(first), 0), 0, "the first container's process lives on")
+        if let memory = CgroupHierarchyProbe.v1Mounts()["memory"] {
+            XCTAssertTrue(Sys.exists(memory + cgroupsPath), "still holding the first container")
+        }
+        XCTAssertEqual(try runtime(["delete", "--force", "sh1\(Self.tag)"]).status, 0)
         for mount in CgroupHierarchyProbe.v1Mounts().values {
             XCTAssertFalse(Sys.exists(mount + cgroupsPath), "removed with the last container: \(mount + cgroupsPath)")
         }
