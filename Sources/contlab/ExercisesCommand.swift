@@ -17,8 +17,11 @@ struct ExercisesCommand: ParsableCommand {
               cd lab && contlab exercises   progress: done, failing, not started, points
               contlab verify [ID]           grade (for real: your scripts and bundles run)
               contlab hint ID               the next hint for the first failing check
+              contlab exercises solution B.2
+                                            a build-track level's reference runtime,
+                                            once yours has passed it
             """,
-        subcommands: [Init.self, List.self, Show.self],
+        subcommands: [Init.self, List.self, Show.self, Solution.self],
         defaultSubcommand: List.self)
 
     struct Init: ParsableCommand {
@@ -198,6 +201,51 @@ struct ExercisesCommand: ParsableCommand {
                             exercise, data: try ExerciseSupport.history(), language: lang, variant: variant))
                 }
                 print(ExerciseSupport.render(markdown: text, language: lang, color: color.enabled()))
+            }
+        }
+    }
+
+    /// The build track's reference runtime for a level the workspace's runtime has passed.
+    struct Solution: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "solution",
+            abstract: "Copy a build-track level's reference runtime into solutions/ID, once yours passes it.",
+            discussion: """
+                A level's reference opens when your own runtime has passed that level with \
+                full marks (contlab verify ID): compare the two, then start the next level \
+                from whichever you like. The copy goes to solutions/ID in the workspace, \
+                beside your folder, never over it.
+
+                  contlab exercises solution B.2
+                  diff -u B.2-namespaces/runtime.c solutions/B.2/runtime.c
+                """)
+        @Argument(help: "The level, such as B.2.") var id: String
+
+        func run() throws {
+            try reportingErrors(exitCode: 2) {
+                let workspace = try Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                let track = workspace.loadTrack()
+                let levels = track == nil ? [] : try ExerciseSupport.catalog(track: track).exercises.map(\.id)
+                guard let home = ProjectFiles.home() else {
+                    throw ProjectFilesError.homeNotFound("Tests/ExerciseSolutions")
+                }
+                let source = try BuildTrackSolution.source(
+                    for: id, track: track, levels: levels, progress: workspace.loadProgress(), home: home,
+                    exists: { Sys.isDirectory($0) })
+                let level = source.deletingLastPathComponent().lastPathComponent
+                let target = BuildTrackSolution.destination(for: level, in: workspace)
+                let fm = FileManager.default
+                try? fm.removeItem(at: target)
+                try fm.createDirectory(at: target, withIntermediateDirectories: true)
+                var copied: [String] = []
+                for item in try fm.contentsOfDirectory(atPath: source.path).sorted() {
+                    try fm.copyItem(at: source.appendingPathComponent(item), to: target.appendingPathComponent(item))
+                    copied.append(item)
+                }
+                let zh = Language.preferred() == .zh
+                let shown = target.path.replacingOccurrences(of: workspace.root.path + "/", with: "")
+                print(zh ? "\(level) 的参考运行时已复制到 \(shown)/：" : "\(level)'s reference runtime, copied to \(shown)/:")
+                for item in copied { print("  " + item) }
             }
         }
     }
