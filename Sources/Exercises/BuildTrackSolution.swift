@@ -28,10 +28,12 @@ public enum BuildTrackSolution {
                     en: "\(id) is not a level of this workspace; its levels are listed by contlab exercises",
                     zh: "\(id) 不是这个工作区的关卡；contlab exercises 列出全部关卡")
             case .notPassed(let id, let points, let of):
+                let last = of == 0 ? "not graded yet" : "last grading: \(points) of \(of)"
+                let lastZH = of == 0 ? "还没有评过分" : "上次评分：\(points)/\(of)"
                 return Localized(
-                    en: "\(id)'s solution opens once your runtime passes it with full marks (last grading: "
-                        + "\(points) of \(of)); run contlab verify \(id), and contlab hint \(id) for help",
-                    zh: "你的运行时在 \(id) 拿到满分后才能看参考答案（上次评分：\(points)/\(of)）；"
+                    en: "\(id)'s solution opens once your runtime passes it with full marks (\(last)); run "
+                        + "contlab verify \(id), and contlab hint \(id) for help",
+                    zh: "你的运行时在 \(id) 拿到满分后才能看参考答案（\(lastZH)）；"
                         + "先运行 contlab verify \(id)，需要帮助就用 contlab hint \(id)")
             case .missing(let path):
                 return Localized(
