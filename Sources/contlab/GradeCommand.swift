@@ -63,7 +63,16 @@ struct GradeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors(exitCode: 2) {
-            let catalog = try ExerciseSupport.catalog()
+            let usual = try ExerciseSupport.catalog()
+            let workspaces = merge.isEmpty ? try Self.expand(submissions) : []
+            // The gradebook's columns: the usual exercises, and the build track's levels when a
+            // workspace is of that track (a class may do both).
+            let tracks = workspaces.map { Workspace(root: $0.root).loadTrack() }
+            let buildLevels = try tracks.contains { $0 != nil } ? Self.buildTrack(language: nil) : nil
+            let catalog = ExerciseCatalog(
+                exercises: (tracks.contains { $0 == nil } || workspaces.isEmpty ? usual.exercises : [])
+                    + (buildLevels?.exercises ?? []),
+                directory: usual.directory)
             let classList = try roster.map { path -> Roster in
                 guard let text = Sys.readText(path) else {
                     throw ExerciseError.unreadable(path, reason: "no such file, or not readable")
@@ -79,7 +88,6 @@ struct GradeCommand: ParsableCommand {
             var rows: [Gradebook.Row] = []
             var sameWork: [Gradebook.SameWork] = []
             if merge.isEmpty {
-                let workspaces = try Self.expand(submissions)
                 if task == nil {
                     // The assignment the workspaces were made with (exercises init --assignment).
                     task =
@@ -98,7 +106,7 @@ struct GradeCommand: ParsableCommand {
                 let keyed = try Variant.classKey(file: classKey) != nil
                 rows = grade(workspaces, keyed: keyed)
                 sameWork = Gradebook.sameWork(
-                    files: Self.gradedFiles(workspaces, catalog), starters: Self.starters(catalog))
+                    files: try Self.gradedFiles(workspaces, usual: usual), starters: try Self.starters(usual))
             } else {
                 rows = try merge.map { path in
                     let student = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
@@ -290,13 +298,27 @@ struct GradeCommand: ParsableCommand {
         return newest.map { ISO8601DateFormatter().string(from: $0) }
     }
 
-    /// Each workspace's graded files (the exercise's `files`), by exercise and name.
-    static func gradedFiles(_ workspaces: [(student: String, root: URL)], _ catalog: ExerciseCatalog) -> [String:
+    /// The build track's levels, with the files of `language` (nil: of every language it offers).
+    static func buildTrack(language: String?) throws -> ExerciseCatalog {
+        let levels = try ExerciseSupport.catalog(track: Workspace.Track(language: language ?? "c"))
+        guard language == nil else { return levels }
+        return ExerciseCatalog(
+            exercises: levels.exercises.map { level in
+                var level = level
+                level.files = Array(Set((level.languages ?? [:]).values.joined())).sorted()
+                return level
+            }, directory: levels.directory)
+    }
+
+    /// Each workspace's graded files (the exercise's `files`, for a build-track workspace those
+    /// of its language), by exercise and name.
+    static func gradedFiles(_ workspaces: [(student: String, root: URL)], usual: ExerciseCatalog) throws -> [String:
         [String: [String: [UInt8]]]]
     {
         var result: [String: [String: [String: [UInt8]]]] = [:]
         for (student, root) in workspaces {
             let space = Workspace(root: root)
+            let catalog = try space.loadTrack().map { try buildTrack(language: $0.language) } ?? usual
             for exercise in catalog.exercises {
                 var files: [String: [UInt8]] = [:]
                 for name in exercise.files {
@@ -312,13 +334,19 @@ struct GradeCommand: ParsableCommand {
         return result
     }
 
-    /// The starter files, which are no one's own work.
-    static func starters(_ catalog: ExerciseCatalog) -> [String: [String: [UInt8]]] {
+    /// The starter files, which are no one's own work: the usual exercises' and, for the build
+    /// track's levels, those of every language (each language's files have names of their own).
+    static func starters(_ usual: ExerciseCatalog) throws -> [String: [String: [UInt8]]] {
         var result: [String: [String: [UInt8]]] = [:]
-        for exercise in catalog.exercises {
+        let levels = (try? buildTrack(language: nil).exercises) ?? []
+        for exercise in usual.exercises + levels {
             var files: [String: [UInt8]] = [:]
             for name in exercise.files {
-                if let data = FileManager.default.contents(atPath: exercise.directory + "/starter/" + name) {
+                let places =
+                    exercise.track == nil
+                    ? [exercise.directory + "/starter/" + name]
+                    : (exercise.languages ?? [:]).keys.sorted().map { exercise.directory + "/starter/\($0)/" + name }
+                if let data = places.lazy.compactMap({ FileManager.default.contents(atPath: $0) }).first {
                     files[name] = [UInt8](data)
                 }
             }

@@ -144,4 +144,48 @@ extension ExerciseGradingTests {
             XCTAssertEqual(String(row[hintsColumn]), hints, "\(student)'s hints survive the merge")
         }
     }
+
+    /// A build-track class: the gradebook's columns are the track's levels, each workspace is
+    /// graded in its own language, and two students' same runtime is named while the untouched
+    /// skeletons of either language are no one's work.
+    func testABuildTrackClassIsGradedWithItsLevels() throws {
+        let classFolder = workspace + "-build"
+        let out = workspace + "-build-grades"
+        defer {
+            try? FileManager.default.removeItem(atPath: classFolder)
+            try? FileManager.default.removeItem(atPath: out)
+        }
+        let reference = Harness.packageRoot.appendingPathComponent("Tests/ExerciseSolutions/B.1/reference-c/runtime.c")
+        for (student, language) in [("ana", "c"), ("bo", "python"), ("cy", "c")] {
+            let made = try Harness.run(
+                ["exercises", "init", classFolder + "/" + student, "--track", "build", "--lang", language])
+            XCTAssertEqual(made.status, 0, made.stderr)
+            if language == "c" {
+                let target = classFolder + "/\(student)/B.1-chroot/runtime.c"
+                try FileManager.default.removeItem(atPath: target)
+                try FileManager.default.copyItem(atPath: reference.path, toPath: target)
+            }
+        }
+        let graded = try Harness.run(["grade", classFolder, "--out", out, "--jobs", "3"], timeout: 600)
+        XCTAssertEqual(graded.status, 0, graded.stderr)
+        let csv = try String(contentsOfFile: out + "/gradebook.csv", encoding: .utf8).components(separatedBy: "\r\n")
+        let header = csv[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(Array(header[2..<6]), ["B.1", "B.2", "B.3", "B.4"], "the levels are the columns: \(header)")
+        XCTAssertFalse(header.contains("2.1"), "no usual exercise in a build-track class: \(header)")
+        func points(_ student: String, _ level: String) throws -> String {
+            let row = try XCTUnwrap(csv.first { $0.hasPrefix(student + ",") }).split(
+                separator: ",", omittingEmptySubsequences: false)
+            return String(row[try XCTUnwrap(header.firstIndex(of: level))])
+        }
+        XCTAssertEqual(try points("ana", "B.1"), "4")
+        XCTAssertEqual(try points("bo", "B.1"), "0", "the untouched Python skeleton")
+        XCTAssertEqual(try points("ana", "B.2"), "0")
+        let book = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/gradebook.json")))
+                as? [String: Any])
+        let pairs = (book["sameWork"] as? [[String: Any]] ?? []).map {
+            "\($0["exercise"] ?? "") \(($0["students"] as? [String] ?? []).joined(separator: "+"))"
+        }
+        XCTAssertEqual(pairs, ["B.1 ana+cy"], "the shared runtime, and no skeleton")
+    }
 }
