@@ -209,21 +209,6 @@ public struct CallChainDiagram: Sendable {
         }
     }
 
-    /// Words into lines of at most `width` columns, each starting with `indent`.
-    static func wrap(_ words: [String], width: Int, indent: String) -> [String] {
-        var lines: [String] = []
-        var line = indent
-        for word in words {
-            if line != indent && Terminal.displayWidth(line) + 1 + Terminal.displayWidth(word) > width {
-                lines.append(line)
-                line = indent
-            }
-            line += (line == indent ? "" : " ") + word
-        }
-        if line != indent { lines.append(line) }
-        return lines
-    }
-
     /// The value of `flag` in a command line, such as the shim's `-address`.
     static func flag(_ flag: String, in line: String) -> String? {
         let words = line.split(separator: " ").map(String.init)
@@ -354,7 +339,7 @@ public struct CallChainDiagram: Sendable {
                     ? "init 的 \(call.initCallCount) 个系统调用，按首次出现的顺序："
                     : "the init's \(call.initCallCount) system calls, in the order first made:"
                 lines.append(indent + style.dim(head))
-                lines += Self.wrap(Self.initSummary(call), width: Self.width, indent: indent + "  ")
+                lines += Terminal.wrapWords(Self.initSummary(call), width: Self.width, indent: indent + "  ")
             }
         }
         return lines.map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }.joined(

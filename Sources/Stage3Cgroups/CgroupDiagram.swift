@@ -188,21 +188,6 @@ public struct CgroupDiagram: Sendable {
         }
     }
 
-    /// Words into lines of at most `width` columns, each starting with `indent`.
-    static func wrap(_ words: [String], width: Int, indent: String) -> [String] {
-        var lines: [String] = []
-        var line = indent
-        for word in words {
-            if line != indent && Terminal.displayWidth(line) + 1 + Terminal.displayWidth(word) > width {
-                lines.append(line)
-                line = indent
-            }
-            line += (line == indent ? "" : " ") + word
-        }
-        if line != indent { lines.append(line) }
-        return lines
-    }
-
     /// The text's width: 76 columns, so that a lesson's code block, 4 columns in, fits 80.
     static let width = 76
 
@@ -246,15 +231,17 @@ public struct CgroupDiagram: Sendable {
         lines.append("")
         let ended =
             (zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")
-        lines += Self.wrap(ended.split(separator: " ").map(String.init), width: Self.width, indent: "  ")
+        lines += Terminal.wrapWords(ended.split(separator: " ").map(String.init), width: Self.width, indent: "  ")
         for note in report.notes {
-            lines += Self.wrap(
+            lines += Terminal.wrapWords(
                 ((zh ? "注：" : "note: ") + note).split(separator: " ").map(String.init), width: Self.width, indent: "  ")
         }
         let unused = unusedPhrases()
         if !unused.isEmpty {
             let sentence = (zh ? "本次运行未用：" : "not used by this run: ") + unused.joined(separator: "; ")
-            lines += Self.wrap(sentence.split(separator: " ").map(String.init), width: Self.width, indent: "  ").map(
+            lines += Terminal.wrapWords(
+                sentence.split(separator: " ").map(String.init), width: Self.width, indent: "  "
+            ).map(
                 style.dim)
         }
         return lines.map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }.joined(
@@ -358,7 +345,7 @@ extension CgroupDiagram {
         // The notes wrap to the picture's width, at about 6.5 px a character of 12 px text.
         var noteLines: [String] = []
         for note in notes {
-            noteLines += Self.wrap(
+            noteLines += Terminal.wrapWords(
                 note.split(separator: " ").map(String.init), width: (width - left * 2) * 10 / 65, indent: "")
         }
         for (index, note) in noteLines.enumerated() {

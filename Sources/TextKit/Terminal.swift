@@ -55,6 +55,22 @@ public enum Terminal {
 
     /// How many terminal columns `text` takes: East Asian wide and fullwidth characters take two,
     /// combining marks and ANSI escape sequences none.
+    /// Whole words into lines of at most `width` columns (by display width), each starting with
+    /// `indent`; a word wider than the line gets a line of its own.
+    public static func wrapWords(_ words: [String], width: Int, indent: String) -> [String] {
+        var lines: [String] = []
+        var line = indent
+        for word in words {
+            if line != indent && displayWidth(line) + 1 + displayWidth(word) > width {
+                lines.append(line)
+                line = indent
+            }
+            line += (line == indent ? "" : " ") + word
+        }
+        if line != indent { lines.append(line) }
+        return lines
+    }
+
     public static func displayWidth(_ text: String) -> Int {
         var width = 0
         var inEscape = false

@@ -132,3 +132,16 @@ final class TextWrapperTests: XCTestCase {
         XCTAssertEqual(TextWrapper.wrap("容器\n进程 and\nmore", width: 40), ["容器进程 and more"])
     }
 }
+
+/// Whole words to a width, as the cgroup tree and the call chain lay out their notes.
+final class WrapWordsTests: XCTestCase {
+    func testWordsFillLinesUpToTheWidthWithTheIndent() {
+        let lines = Terminal.wrapWords(["mount", "×36,", "mknod", "×6,", "capset"], width: 14, indent: "  ")
+        XCTAssertEqual(lines, ["  mount ×36,", "  mknod ×6,", "  capset"])
+        XCTAssertTrue(lines.allSatisfy { Terminal.displayWidth($0) <= 14 })
+        XCTAssertEqual(
+            Terminal.wrapWords(["a-word-wider-than-the-line"], width: 8, indent: ""), ["a-word-wider-than-the-line"])
+        XCTAssertEqual(Terminal.wrapWords(["中文", "字符"], width: 6, indent: ""), ["中文", "字符"], "two columns a character")
+        XCTAssertEqual(Terminal.wrapWords([], width: 10, indent: "  "), [])
+    }
+}
