@@ -1,4 +1,4 @@
-// The build track's grader: the student's own runtime (C or Python), built and run inside a
+// The build track's grader: the student's own runtime (C, Python or Go), built and run inside a
 // nested container, on a copy of busybox, with the probes of the stages it re-creates.
 import Cgroups
 import ContlabCore
@@ -39,6 +39,9 @@ extension Grader {
             elif [ -f runtime.py ]; then
                 python3 -m py_compile runtime.py > /tmp/build.log 2>&1; built=$?
                 set -- python3 /tmp/exercise/runtime.py
+            elif [ -f runtime.go ]; then
+                \(Self.goBuild) > /tmp/build.log 2>&1; built=$?
+                set -- /tmp/runtime
             else
                 echo built=missing; exit 0
             fi
@@ -123,6 +126,16 @@ extension Grader {
         default: return Evaluation.buildCgroups(probe: output, limits: buildTrackLimits)
         }
     }
+
+    /// The Go build, as the driver runs it in the module the workspace holds (runtime.go and
+    /// its go.mod): the host's Go under the read-only /usr, its cache, module path and home in
+    /// the container's /tmp (its /root is unreadable), offline (no proxy, no checksum database,
+    /// no toolchain download: GOTOOLCHAIN is read by Go 1.21 and later), no VCS stamp (git may
+    /// refuse a folder it does not own) and no cgo, so the runtime is one static binary.
+    static let goBuild =
+        "mkdir -p /tmp/go && env HOME=/tmp/go GOCACHE=/tmp/go/cache GOPATH=/tmp/go/path "
+        + "GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off GOTOOLCHAIN=local CGO_ENABLED=0 "
+        + "go build -o /tmp/runtime ."
 
     /// What B.3's runs ask of the runtime: the limits, and what runs under them.
     static let buildTrackLimits = Evaluation.BuildLimits(
