@@ -39,6 +39,14 @@ public struct ExerciseCatalog: Sendable {
                 throw ExerciseError.malformed(
                     file: "exercises/\(name)", reason: "task.\(language.rawValue).md is missing")
             }
+            // A language is offered only with its skeleton: each of its files is under starter/LANGUAGE/.
+            for (language, files) in exercise.languages ?? [:] {
+                for file in files where !fm.fileExists(atPath: exercise.directory + "/starter/\(language)/\(file)") {
+                    throw ExerciseError.malformed(
+                        file: "exercises/\(name)/exercise.yaml",
+                        reason: "languages.\(language) names \(file), which starter/\(language)/ lacks")
+                }
+            }
             exercises.append(exercise)
         }
         let ids = exercises.map(\.id)

@@ -93,8 +93,11 @@ public enum ExerciseError: Error, CustomStringConvertible, Equatable {
         case .roster(let why):
             return "--roster: \(why)"
         case .unknownTrackLanguage(let language, let offered):
-            return "the build track has no starter in \"\(language)\": choose --lang "
-                + offered.joined(separator: " or ")
+            let choices =
+                offered.count > 1
+                ? offered.dropLast().joined(separator: ", ") + " or " + offered[offered.count - 1]
+                : offered.joined()
+            return "the build track has no starter in \"\(language)\": choose --lang \(choices)"
         }
     }
 }

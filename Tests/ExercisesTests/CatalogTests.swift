@@ -63,23 +63,30 @@ final class CatalogTests: XCTestCase {
         }
     }
 
-    /// The build track: every level offers C and Python, each with its skeleton, its files and
-    /// a reference runtime in the tests; the track stays out of the usual catalog.
+    /// The build track: every level offers C, Python and Go, each with its skeleton and its
+    /// files, C and Python with a reference runtime in the tests (Go's program, where it has one,
+    /// differs from its skeleton too); the track stays out of the usual catalog.
     func testTheBuildTrackIsCompleteInEachLanguage() throws {
         XCTAssertFalse(
             try Fixtures.catalog().exercises.contains { $0.track != nil }, "a usual workspace has no build levels")
-        for language in ["c", "python"] {
+        let programs = ["c": ["runtime.c"], "python": ["runtime.py"], "go": ["runtime.go", "go.mod"]]
+        for (language, files) in programs {
             let track = try ExerciseCatalog.loadBuildTrack(from: Fixtures.exercisesDirectory, language: language)
             XCTAssertEqual(track.exercises.map(\.id), ["B.1", "B.2", "B.3", "B.4"])
             for exercise in track.exercises {
-                XCTAssertEqual(exercise.files, [language == "c" ? "runtime.c" : "runtime.py"], exercise.id)
+                XCTAssertEqual(exercise.files, files, exercise.id)
                 for file in exercise.files {
                     let starter = exercise.directory + "/starter/\(language)/" + file
                     XCTAssertTrue(FileManager.default.fileExists(atPath: starter), starter)
-                    let reference = Fixtures.solutionsDirectory.appendingPathComponent(
-                        "\(exercise.id)/reference-\(language)/\(file)")
+                }
+                let program = files[0]
+                let reference = Fixtures.solutionsDirectory.appendingPathComponent(
+                    "\(exercise.id)/reference-\(language)/\(program)")
+                if language != "go" || FileManager.default.fileExists(atPath: reference.path) {
                     XCTAssertNotEqual(
-                        try Data(contentsOf: URL(fileURLWithPath: starter)), try Data(contentsOf: reference))
+                        try Data(
+                            contentsOf: URL(fileURLWithPath: exercise.directory + "/starter/\(language)/" + program)),
+                        try Data(contentsOf: reference), "\(exercise.id) \(language)")
                 }
                 for language in Language.allCases {
                     let task = try String(
@@ -94,7 +101,8 @@ final class CatalogTests: XCTestCase {
         }
         XCTAssertThrowsError(try ExerciseCatalog.loadBuildTrack(from: Fixtures.exercisesDirectory, language: "cobol")) {
             error in
-            XCTAssertEqual(error as? ExerciseError, .unknownTrackLanguage("cobol", offered: ["c", "python"]))
+            XCTAssertEqual(error as? ExerciseError, .unknownTrackLanguage("cobol", offered: ["c", "go", "python"]))
+            XCTAssertTrue("\(error)".hasSuffix("choose --lang c, go or python"), "\(error)")
         }
         XCTAssertThrowsError(
             try ExerciseCatalog.parse(
@@ -112,6 +120,40 @@ final class CatalogTests: XCTestCase {
                 """, file: "x")
         ) { error in
             XCTAssertTrue("\(error)".contains("names its languages"), "\(error)")
+        }
+    }
+
+    /// A language an exercise.yaml names is offered only with its skeleton's files.
+    func testABuildLanguageWithoutItsStarterIsRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("contlab-catalog-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let level = directory.appendingPathComponent("B.1-x")
+        try FileManager.default.createDirectory(
+            at: level.appendingPathComponent("starter/c"), withIntermediateDirectories: true)
+        for file in ["task.en.md", "task.zh.md", "starter/c/runtime.c"] {
+            try Data("# B.1 x\n".utf8).write(to: level.appendingPathComponent(file))
+        }
+        let yaml = """
+            id: "B.1"
+            slug: x
+            track: build
+            title: {en: "x", zh: "x"}
+            grader: build-runtime
+            timeout: 5
+            files: []
+            languages:
+              c: [runtime.c]
+            checks:
+              - {id: a, points: 1, title: {en: "a", zh: "a"}, hints: [{en: "h", zh: "h"}]}
+            """
+        try Data(yaml.utf8).write(to: level.appendingPathComponent("exercise.yaml"))
+        XCTAssertEqual(try ExerciseCatalog.load(from: directory).exercises.map(\.id), ["B.1"])
+        try Data(
+            (yaml.replacingOccurrences(of: "c: [runtime.c]", with: "c: [runtime.c]\n  go: [runtime.go, go.mod]")).utf8
+        )
+        .write(to: level.appendingPathComponent("exercise.yaml"))
+        XCTAssertThrowsError(try ExerciseCatalog.load(from: directory)) { error in
+            XCTAssertTrue("\(error)".contains("languages.go names runtime.go, which starter/go/ lacks"), "\(error)")
         }
     }
 
