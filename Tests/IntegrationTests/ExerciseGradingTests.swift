@@ -100,11 +100,23 @@ final class ExerciseGradingTests: XCTestCase {
 
     /// Starter zero, reference full, every wrong answer failing as its expect.json says.
     /// `reference`: the folder of the full-marks answer (the build track has one per language);
-    /// `wrongs`: whether to grade the wrong answers too (the build track's are in C).
-    func gradeExercise(_ id: String, reference: String = "reference", wrongs: Bool = true) throws {
+    /// `wrongs`: whether to grade the wrong answers too (the build track's are in C);
+    /// `starterRuns`: the build track's skeletons build and run, so no check may say the
+    /// runtime did not (the build failed, a file is missing, the grader stopped short).
+    func gradeExercise(
+        _ id: String, reference: String? = "reference", wrongs: Bool = true, starterRuns: Bool = false
+    ) throws {
         let starter = try verify([id])
         XCTAssertEqual(starter.points, 0, "\(id): the starter files score zero; failing \(starter.failing)")
         XCTAssertEqual(starter.status, 1, "\(id): a failing grade exits 1")
+        if starterRuns {
+            XCTAssertFalse(starter.checks.isEmpty, "\(id): the starter is graded check by check")
+            for check in starter.checks {
+                XCTAssertNotEqual(
+                    check["expected"] as? String, "the runtime builds and runs",
+                    "\(id): the skeleton must build and run; seen: \(check["seen"] as? String ?? "?")")
+            }
+        }
 
         let variants = try FileManager.default.contentsOfDirectory(
             atPath: Self.solutions.appendingPathComponent(id).path
@@ -136,6 +148,7 @@ final class ExerciseGradingTests: XCTestCase {
             XCTAssertEqual(graded.status, 1)
         }
 
+        guard let reference else { return }
         try use(id, reference)
         let full = try verify([id])
         XCTAssertEqual(
@@ -172,7 +185,7 @@ final class ExerciseGradingTests: XCTestCase {
             "--lang", "cobol"
         ])
         XCTAssertEqual(unknown.status, 2)
-        XCTAssertTrue(unknown.stderr.contains("choose --lang c or python"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("choose --lang c, go or python"), unknown.stderr)
         XCTAssertFalse(
             FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol"),
             "nothing is made")
@@ -202,20 +215,29 @@ final class ExerciseGradingTests: XCTestCase {
 
     /// Each language's workspace, the levels graded in it, then the shared trees checked: the
     /// grader lends the host's /usr and the busybox tree read-only, and they keep their owner.
+    /// Go's skeletons are graded untouched (built with the host's Go, scoring zero), and its
+    /// reference where a level has one.
     func gradeBuildLevels(_ ids: [String]) throws {
         let standard = workspace
         defer { workspace = standard }
-        for language in ["c", "python"] {
+        for language in ["c", "python", "go"] {
             workspace = NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-\(language)"
             try? FileManager.default.removeItem(atPath: workspace)
             defer { try? FileManager.default.removeItem(atPath: workspace) }
             let made = try Harness.run(["exercises", "init", workspace, "--track", "build", "--lang", language])
             XCTAssertEqual(made.status, 0, made.stderr)
-            let starter = language == "c" ? "runtime.c" : "runtime.py"
-            XCTAssertTrue(
-                FileManager.default.fileExists(atPath: try folder("B.1") + "/" + starter),
-                "\(language): the skeleton is there")
-            for id in ids { try gradeExercise(id, reference: "reference-\(language)", wrongs: language == "c") }
+            for file in ["c": ["runtime.c"], "python": ["runtime.py"], "go": ["runtime.go", "go.mod"]][language]! {
+                XCTAssertTrue(
+                    FileManager.default.fileExists(atPath: try folder("B.1") + "/" + file),
+                    "\(language): the skeleton's \(file) is there")
+            }
+            for id in ids {
+                let reference = "reference-\(language)"
+                let has = FileManager.default.fileExists(
+                    atPath: Self.solutions.appendingPathComponent("\(id)/\(reference)").path)
+                XCTAssertTrue(has || language == "go", "\(id) has a reference in \(language)")
+                try gradeExercise(id, reference: has ? reference : nil, wrongs: language == "c", starterRuns: true)
+            }
         }
         let busybox = try Harness.busyboxRootfs()
         for path in ["/usr", "/usr/bin", "/usr/bin/su", busybox, busybox + "/etc"] {
