@@ -12,6 +12,8 @@ public enum BuildTrackSolution {
         case notALevel(String)
         case notPassed(id: String, points: Int, of: Int)
         case missing(String)
+        /// The checkout holds the level's references, but none in the workspace's language.
+        case noReference(id: String, language: String, folder: String)
 
         public var description: String { text[Language.preferred()] }
 
@@ -41,6 +43,11 @@ public enum BuildTrackSolution {
                         + "contlab (Tests/ExerciseSolutions); set CONTLAB_HOME to one",
                     zh: "这份 contlab 在 \(path) 没有参考答案：参考答案随 contlab 的源码检出一起提供"
                         + "（Tests/ExerciseSolutions）；请把 CONTLAB_HOME 指向一份检出")
+            case .noReference(let id, let language, let folder):
+                return Localized(
+                    en: "\(id) has no reference runtime in \(language) yet; the ones in other languages are in "
+                        + "\(folder), to read beside yours",
+                    zh: "\(id) 还没有 \(language) 写的参考运行时；其他语言写的在 \(folder) 里，可以对照着你的读")
             }
         }
     }
@@ -59,7 +66,13 @@ public enum BuildTrackSolution {
             throw Refusal.notPassed(id: level, points: entry.points, of: entry.maxPoints)
         }
         let folder = home.appendingPathComponent("Tests/ExerciseSolutions/\(level)/reference-\(track.language)")
-        guard exists(folder.path) else { throw Refusal.missing(folder.path) }
+        guard exists(folder.path) else {
+            let others = folder.deletingLastPathComponent()
+            if exists(others.path) {
+                throw Refusal.noReference(id: level, language: track.language, folder: others.path)
+            }
+            throw Refusal.missing(folder.path)
+        }
         return folder
     }
 

@@ -22,6 +22,22 @@ final class BuildTrackSolutionTests: XCTestCase {
         XCTAssertEqual(source.path, "/lab/Tests/ExerciseSolutions/B.2/reference-python")
     }
 
+    /// A level whose references are there, but not in the workspace's language (Go has B.1's
+    /// only): the refusal says so and where the others are, instead of asking for a checkout.
+    func testALevelWithoutAReferenceInTheLanguageSaysWhereTheOthersAre() {
+        XCTAssertThrowsError(
+            try BuildTrackSolution.source(
+                for: "B.2", track: Workspace.Track(language: "go"), levels: levels,
+                progress: progress("B.2", .passed, 8, of: 8), home: home,
+                exists: { !$0.hasSuffix("/reference-go") })
+        ) { error in
+            let refusal = error as? BuildTrackSolution.Refusal
+            XCTAssertEqual(
+                refusal, .noReference(id: "B.2", language: "go", folder: "/lab/Tests/ExerciseSolutions/B.2"))
+            XCTAssertTrue(refusal?.text.en.contains("no reference runtime in go") ?? false)
+        }
+    }
+
     func testWhatKeepsItClosed() {
         func refusal(_ id: String, _ track: Workspace.Track?, _ progress: Workspace.Progress, exists: Bool = true)
             -> BuildTrackSolution.Refusal?
