@@ -131,11 +131,13 @@ extension Grader {
     /// its go.mod): the host's Go under the read-only /usr, its cache, module path and home in
     /// the container's /tmp (its /root is unreadable), offline (no proxy, no checksum database,
     /// no toolchain download: GOTOOLCHAIN is read by Go 1.21 and later), no VCS stamp (git may
-    /// refuse a folder it does not own) and no cgo, so the runtime is one static binary.
+    /// refuse a folder it does not own) and no cgo, so the runtime is one static binary. A
+    /// machine without Go says so in the build log, which the student is shown.
     static let goBuild =
-        "mkdir -p /tmp/go && env HOME=/tmp/go GOCACHE=/tmp/go/cache GOPATH=/tmp/go/path "
-        + "GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off GOTOOLCHAIN=local CGO_ENABLED=0 "
-        + "go build -o /tmp/runtime ."
+        "if command -v go > /dev/null; then mkdir -p /tmp/go && env HOME=/tmp/go GOCACHE=/tmp/go/cache "
+        + "GOPATH=/tmp/go/path GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off GOTOOLCHAIN=local CGO_ENABLED=0 "
+        + "go build -o /tmp/runtime .; else echo 'this machine has no go command (Debian: golang-go), which "
+        + "builds your runtime: tell your teacher'; false; fi"
 
     /// What B.3's runs ask of the runtime: the limits, and what runs under them.
     static let buildTrackLimits = Evaluation.BuildLimits(
