@@ -163,10 +163,11 @@ var errNotWritten = errors.New("not written yet")
 // create reads BUNDLE/config.json (readConfig), claims ROOT/ID with os.Mkdir, makes
 // ROOT/ID/exec.fifo (syscall.Mkfifo) and starts the container process: exec.Command of
 // /proc/self/exe with "--root", ROOT, "init", BUNDLE, ID (absolute paths: filepath.Abs), its
-// Cloneflags from linux.namespaces (namespaceFlags), Setsid so that it outlives create, and a
-// pipe in cmd.ExtraFiles (fd 3 in the child) on which the child writes a byte once it is set
-// up. It waits for that byte, saves the state (the pid is cmd.Process.Pid) and returns nil;
-// it never Waits for the child, which lives on after create exits.
+// Cloneflags from linux.namespaces (namespaceFlags), Setsid (a session of its own: signals
+// meant for create's process group do not reach it), and a pipe in cmd.ExtraFiles (fd 3 in
+// the child) on which the child writes a byte once it is set up. It waits for that byte,
+// saves the state (the pid is cmd.Process.Pid) and returns nil; it never Waits for the child,
+// which lives on after create exits.
 func create(bundle, id string) error {
 	return fmt.Errorf("create is %w", errNotWritten) // TODO B.4
 }
