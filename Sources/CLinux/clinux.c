@@ -482,14 +482,61 @@ int cl_mount_setattr_readonly_recursive(const char *path) {
     return 0;
 }
 
-int cl_open_tree_clone(const char *path, int recursive) {
-    /* 0x8000 is AT_RECURSIVE, spelled out for the same reason as above. */
-    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path,
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? 0x8000 : 0));
-    return tree >= 0 ? tree : -errno;
-}
-
-int cl_move_mount_onto(int tree_fd, const char *target) {
-    if (syscall(SYS_move_mount, tree_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0) return -errno;
-    return 0;
+int cl_open_paths_in_mount_ns(const char *ns_path, const char *const *paths, int count, int *fds) {
+    int sv[2];
+    /* SEQPACKET: one message an answer, each descriptor with its own. */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return -errno;
+    pid_t child = fork();
+    if (child < 0) {
+        int saved = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return -saved;
+    }
+    if (child == 0) {
+        /* The forked copy of a multi-threaded process: only async-signal-safe calls from here. A
+           single thread may enter another mount namespace, which its parent may not. */
+        close(sv[0]);
+        int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+        int status = (ns < 0 || setns(ns, CLONE_NEWNS) != 0) ? -errno : 0;
+        for (int i = 0; i < count; i++) {
+            int fd = status == 0 ? open(paths[i], O_PATH | O_CLOEXEC) : -1;
+            int result = status != 0 ? status : fd < 0 ? -errno : 0;
+            if (fd >= 0) {
+                if (cl_send_bytes_with_fd(sv[1], &result, sizeof result, fd) != 0) _exit(1);
+                close(fd);
+            } else if (write(sv[1], &result, sizeof result) != (ssize_t)sizeof result) {
+                _exit(1);
+            }
+        }
+        _exit(0);
+    }
+    close(sv[1]);
+    int failure = 0;
+    for (int i = 0; i < count; i++) {
+        int result = 0, fd = -1;
+        struct iovec iov = {.iov_base = &result, .iov_len = sizeof result};
+        union one_fd_control control;
+        memset(&control, 0, sizeof control);
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof control.buf};
+        ssize_t got;
+        do {
+            got = recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC);
+        } while (got < 0 && errno == EINTR);
+        if (got != (ssize_t)sizeof result) {
+            failure = got < 0 ? -errno : -EPIPE;
+            for (int j = i; j < count; j++) fds[j] = failure;
+            break;
+        }
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+            memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+        }
+        fds[i] = result == 0 && fd >= 0 ? fd : (result != 0 ? result : -EBADMSG);
+    }
+    close(sv[0]);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    return failure;
 }

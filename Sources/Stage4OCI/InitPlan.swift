@@ -34,10 +34,9 @@ public struct OCIInitPlan: Codable, Sendable {
     public var dieWithCaller: Bool
     /// Descriptors 3 … 3+N-1 stay open into the container's process (--preserve-fds).
     public var preserveFDs: Int = 0
-    /// For a new user namespace, the bind sources of `mounts`, one per entry (-1: none), as
-    /// detached mounts cloned on the host: the container's root may not reach a source by its
-    /// path (a 0700 folder of the host's root), as runc hands its init the sources open.
-    public var mountFDs: [Int32] = []
+    /// The `mounts` entries whose sources the host opens for the init (a new user namespace)
+    /// and sends down `toHostFD`, in this order, before the init makes any mount.
+    public var bindSources: [Int] = []
 
     public static let environmentKey = "CONTLAB_OCI_PLAN"
     public static let initArgument = "__oci-init"
@@ -83,7 +82,7 @@ extension OCIInitPlan {
             ("cgroupDirectories", .array(directories)),
             ("inUserNamespace", .bool(inUserNamespace)), ("hostHooks", .bool(hostHooks)), ("record", .bool(record)),
             ("dieWithCaller", .bool(dieWithCaller)), ("preserveFDs", .number(String(preserveFDs))),
-            ("mountFDs", .array(mountFDs.map { .number(String($0)) }))
+            ("bindSources", .array(bindSources.map { .number(String($0)) }))
         ]).serialized
     }
 
@@ -105,6 +104,6 @@ extension OCIInitPlan {
             hostHooks: try plan.required("hostHooks").bool(),
             record: try plan.required("record").bool(), dieWithCaller: try plan.required("dieWithCaller").bool(),
             preserveFDs: try plan["preserveFDs"]?.signed(Int.self) ?? 0,
-            mountFDs: try plan["mountFDs"]?.array().map { try $0.signed(Int32.self) } ?? [])
+            bindSources: try plan["bindSources"]?.array().map { try $0.signed(Int.self) } ?? [])
     }
 }

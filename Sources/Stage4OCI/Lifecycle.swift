@@ -135,8 +135,7 @@ public struct OCIRuntime {
                 consoleFD = try OCIInit.connectUnixSocket(socket)
                 handed.append(consoleFD!)
             }
-            let mountFDs = try Self.openBindSources(spec, bundle: bundle)
-            handed += mountFDs.filter { $0 >= 0 }
+            let bindSources = Self.bindSources(spec, bundle: bundle)
             handed.forEach { Sys.setCloexec($0, false) }
             let joined: [ContainerProcess.JoinedNamespace]
             do { joined = try NamespacePaths.open(spec) } catch let error as SpecError {
@@ -155,7 +154,7 @@ public struct OCIRuntime {
                 consoleFD: consoleFD, cgroupDirectories: record.cgroupDirectories,
                 inUserNamespace: inUserNamespace, hostHooks: hostHooks, record: self.record,
                 dieWithCaller: dieWithCaller,
-                preserveFDs: options.preserveFDs, mountFDs: mountFDs)
+                preserveFDs: options.preserveFDs, bindSources: bindSources.map(\.index))
             let planFD = try PlanHandoff.write(plan.payload(specDocument: document))
             defer { close(planFD) }
             // Maps are written for a new user namespace only: a joined one has its own already.
@@ -167,7 +166,10 @@ public struct OCIRuntime {
                         + (getenv("CONTLAB_TIMING") != nil ? ["CONTLAB_TIMING=1"] : []),
                     namespaces: spec.newNamespaces, joining: joined, idMaps: idMaps, dieWithParent: dieWithCaller,
                     rootless: geteuid() != 0,
-                    beforeRelease: [{ pid in try cgroup?.add(pid: pid) }])
+                    beforeRelease: [
+                        { pid in try cgroup?.add(pid: pid) },
+                        { pid in try Self.sendBindSources(bindSources, openedIn: pid, over: toHost.read) }
+                    ])
             } catch {
                 for fd in [toHost.read, toHost.write, fromHost.read, fromHost.write] { close(fd) }
                 throw error
@@ -273,33 +275,44 @@ public struct OCIRuntime {
         throw RuntimeError.initDied(ExitStatus(waitStatus: status))
     }
 
-    /// The bind sources of `mounts` as detached mounts cloned here, one per entry (-1 where the
-    /// entry is no bind), when the container gets a user namespace of its own and this runtime
-    /// is root: its root, an unprivileged id on the host, may not reach a source by its path.
-    static func openBindSources(_ spec: Spec, bundle: String) throws -> [Int32] {
+    /// The bind sources of `mounts` the init cannot reach by itself: all of them when the
+    /// container gets a user namespace of its own and this runtime is root (its root is an
+    /// unprivileged id on the host, which may not enter a 0700 folder of the host's root).
+    static func bindSources(_ spec: Spec, bundle: String) -> [(index: Int, path: String)] {
         guard geteuid() == 0, spec.newNamespaces.contains(.user) else { return [] }
-        var fds: [Int32] = []
-        do {
-            for (index, mount) in (spec.mounts ?? []).enumerated() {
-                let options = MountOptions(mount.options ?? [])
-                guard options.isBind || mount.type == "bind" else { fds.append(-1); continue }
-                var source = mount.source ?? ""
-                if !source.hasPrefix("/") { source = bundle + "/" + source }
-                let fd = cl_open_tree_clone(source, options.flags.contains(.recursive) ? 1 : 0)
-                guard fd >= 0 else {
-                    throw RuntimeError.spec(
-                        SpecError(
-                            "mounts[\(index)].source",
-                            "\(source): \(String(cString: strerror(-fd)))"
-                                + " — a bind mount's source must exist on the host"))
-                }
-                fds.append(fd)
-            }
-        } catch {
-            fds.filter { $0 >= 0 }.forEach { close($0) }
-            throw error
+        return (spec.mounts ?? []).enumerated().compactMap { index, mount in
+            guard MountOptions(mount.options ?? []).isBind || mount.type == "bind" else { return nil }
+            let source = mount.source ?? ""
+            return (index, source.hasPrefix("/") ? source : bundle + "/" + source)
         }
-        return fds
+    }
+
+    /// Open the bind sources with O_PATH inside the init's mount namespace, with this runtime's
+    /// rights, and send them down the init's socket, in order: runc 1.1's way. Opened there, they
+    /// name the namespace's own mounts, so what the init binds from them is its own: a slave of
+    /// the host's once it has made / rslave, with the host's mount flags locked.
+    static func sendBindSources(_ sources: [(index: Int, path: String)], openedIn pid: pid_t, over socket: Int32) throws
+    {
+        guard !sources.isEmpty else { return }
+        var fds = [Int32](repeating: -1, count: sources.count)
+        let paths = sources.map { strdup($0.path) }
+        defer { paths.forEach { free($0) } }
+        let rc = paths.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
+            cl_open_paths_in_mount_ns("/proc/\(pid)/ns/mnt", buffer.baseAddress, Int32(sources.count), &fds)
+        }
+        defer { fds.filter { $0 >= 0 }.forEach { close($0) } }
+        if rc != 0 { throw SystemCallError("open the bind sources in the container's mount namespace", errno: -rc) }
+        for (source, fd) in zip(sources, fds) {
+            guard fd >= 0 else {
+                throw RuntimeError.spec(
+                    SpecError(
+                        "mounts[\(source.index)].source",
+                        "\(source.path): \(String(cString: strerror(-fd))) — a bind mount's source must exist on the host"
+                    ))
+            }
+            let sent = cl_send_fd(socket, fd)
+            if sent != 0 { throw SystemCallError("send a bind source to the init", errno: -sent) }
+        }
     }
 
     /// A line to the init that cannot end this process by SIGPIPE when the init has died: the

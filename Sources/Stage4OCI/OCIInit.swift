@@ -23,7 +23,7 @@ public enum OCIInit {
         }
         // Keep stdio and our two pipes; whatever else the creator had open (its caller's
         // bookkeeping sockets, say) would otherwise live as long as the container.
-        let handed = [plan.fifoFD, plan.consoleFD].compactMap { $0 } + plan.mountFDs.filter { $0 >= 0 }
+        let handed = [plan.fifoFD, plan.consoleFD].compactMap { $0 }
         let keep = [plan.toHostFD, plan.fromHostFD] + handed + (0..<Int32(plan.preserveFDs)).map { 3 + $0 }
         _ = keep.withUnsafeBufferPointer { cl_close_others($0.baseAddress, Int32($0.count)) }
         // The user's process must not inherit them.
@@ -38,6 +38,23 @@ public enum OCIInit {
             exit(1)
         }
         exit(1)
+    }
+
+    /// The bind sources the host opened in this mount namespace (OCIInitPlan.bindSources), as
+    /// they come down the socket to the host, in order.
+    static func receiveBindSources(_ plan: OCIInitPlan) throws -> [Int: Int32] {
+        var fds: [Int: Int32] = [:]
+        guard CallRecord.shared.callsKernel else { return fds }
+        for index in plan.bindSources {
+            let fd = cl_recv_fd(plan.toHostFD)
+            guard fd >= 0 else {
+                throw InitError.message(
+                    "mounts[\(index)]: the runtime did not send the bind source it opened"
+                        + " (\(String(cString: strerror(-fd))))")
+            }
+            fds[index] = fd
+        }
+        return fds
     }
 
     /// The line protocol to the host: the init says "hooks" (run yours, then answer), "record …",
@@ -160,7 +177,8 @@ public enum OCIInit {
                 "contlab needs a mount namespace to build the container's root in;"
                     + " add {\"type\": \"mount\"} (or list no namespace at all, to share every one of the host's)")
         }
-        let rootfs = RootfsSetup(plan: plan, hostMounts: hostMounts)
+        var rootfs = RootfsSetup(plan: plan, hostMounts: hostMounts)
+        rootfs.sourceFDs = try receiveBindSources(plan)
         try rootfs.prepare()
         if plan.hostHooks { try hostHooks() }
         // In the container's namespaces, before pivot_root, started in the container's root

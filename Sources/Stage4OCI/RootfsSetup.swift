@@ -10,6 +10,8 @@ struct RootfsSetup {
     /// No mount namespace: the mounts go into the host's table, under the root, and the root is
     /// entered with chroot (nothing of the host's own mounts is changed; delete unmounts them).
     var hostMounts = false
+    /// The bind sources the host opened for this init, by `mounts` index.
+    var sourceFDs: [Int: Int32] = [:]
     var root: String { plan.rootfs }
     var spec: Spec { plan.spec }
 
@@ -42,7 +44,7 @@ struct RootfsSetup {
                 mount.options = (mount.options ?? []).filter { $0 != "ro" }
             }
             do {
-                try perform(mount, sourceFD: plan.mountFDs.indices.contains(index) ? plan.mountFDs[index] : -1)
+                try perform(mount, sourceFD: sourceFDs[index] ?? -1)
             } catch let error as SystemCallError {
                 throw InitError.call(field: "mounts[\(index)] (\(mount.type ?? "bind") on \(mount.destination))", error)
             }
@@ -74,7 +76,7 @@ struct RootfsSetup {
         try RootPath.secureJoin(root: root, path: destination)
     }
 
-    /// `sourceFD`: the bind source as a detached mount the host cloned (see OCIInitPlan.mountFDs), or -1.
+    /// `sourceFD`: the bind source as the host opened it (see OCIInitPlan.bindSources), or -1.
     func perform(_ mount: Spec.Mount, sourceFD: Int32 = -1) throws {
         let options = MountOptions(mount.options ?? [])
         let destination = try target(mount.destination)
@@ -98,14 +100,11 @@ struct RootfsSetup {
                 if !Sys.exists(destination) { try Sys.touch(destination) }
             }
             if sourceFD >= 0 {
-                // The host's clone of the source: attached, not looked up, so the source's path
-                // need not be reachable from this user namespace.
-                let call =
-                    "move_mount(\(sourceFD) /* \(source) */, \"\", AT_FDCWD, \"\(destination)\", "
-                    + "MOVE_MOUNT_F_EMPTY_PATH)"
-                CallRecord.shared.note(call)
-                let rc = cl_move_mount_onto(sourceFD, destination)
-                if rc != 0 { throw SystemCallError(call, errno: -rc) }
+                // Opened by the host in this namespace: bound through the descriptor, so the
+                // source's path need not be reachable from this user namespace.
+                try Sys.mount(
+                    source: "/proc/self/fd/\(sourceFD)", target: destination, fstype: nil,
+                    flags: flags.intersection([.bind, .recursive]))
                 close(sourceFD)
             } else {
                 try Sys.mount(

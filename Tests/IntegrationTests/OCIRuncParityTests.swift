@@ -27,6 +27,46 @@ extension OCIRuntimeTests {
         XCTAssertEqual(result.stdout, "behind 0700\n")
     }
 
+    /// The same bind, seen from the host: the source is opened in the container's mount
+    /// namespace (runc 1.1's way), so what the container mounts below it stays in there even
+    /// when the host's mount is shared, and a host mount's read-only flag stays locked.
+    func testABindSourceInAUserNamespaceNeitherLeaksMountsNorUnlocksFlags() throws {
+        let shared = work + "/shared"
+        try FileManager.default.createDirectory(atPath: shared + "/dir/inner", withIntermediateDirectories: true)
+        for args in [["--bind", shared, shared], ["--make-shared", shared], ["-o", "remount,bind,ro", shared]] {
+            XCTAssertEqual(try Harness.execute(["/bin/mount"] + args).status, 0, "mount \(args)")
+        }
+        defer { _ = try? Harness.execute(["/bin/umount", "-l", shared]) }
+        let script =
+            "mount -t tmpfs tmpfs /mnt/inner && echo inner=mounted; "
+            + "mount -o remount,bind,rw /mnt 2>/dev/null && echo rw=allowed || echo rw=refused"
+        let dir = try bundle("userns-shared", args: ["sh", "-c", script]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user"]]
+            linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+            config["linux"] = linux
+            config["mounts"] =
+                (config["mounts"] as! [[String: Any]])
+                + [["destination": "/mnt", "type": "bind", "source": shared + "/dir", "options": ["bind"]]]
+            var process = config["process"] as! [String: Any]
+            var caps = process["capabilities"] as! [String: Any]
+            for set in ["bounding", "effective", "permitted"] {
+                caps[set] = (caps[set] as? [String] ?? []) + ["CAP_SYS_ADMIN"]
+            }
+            process["capabilities"] = caps
+            config["process"] = process
+        }
+        var leaked = false
+        let result = try runtime(["run", "--bundle", dir, "ush\(Self.tag)"])
+        leaked = (Sys.readText("/proc/self/mountinfo") ?? "").contains(" " + shared + "/dir/inner ")
+        if leaked { _ = try? Harness.execute(["/bin/umount", "-l", shared + "/dir/inner"]) }
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("inner=mounted"), "the container may mount inside: \(result.stdout)")
+        XCTAssertFalse(leaked, "a mount made in the container appeared on the host")
+        XCTAssertTrue(result.stdout.contains("rw=refused"), "the host's read-only flag is locked: \(result.stdout)")
+    }
+
     /// dev.bats: the device rules are runc's (the spec's, then the defaults), written once the
     /// init has made /dev: a node of linux.devices is denied unless a rule names it.
     func testANodeOfLinuxDevicesIsDeniedUnlessARuleAllowsIt() throws {

@@ -139,12 +139,12 @@ int cl_seccomp_load_program_with_listener(const void *instructions, unsigned sho
 // Make the mount at `path` and every mount below it read-only: mount_setattr(2) with
 // MOUNT_ATTR_RDONLY and AT_RECURSIVE (Linux 5.12). 0, or -errno (-ENOSYS on older kernels).
 int cl_mount_setattr_readonly_recursive(const char *path);
-// A detached copy of the mount at `path` (and, with `recursive`, those below it): open_tree with
-// OPEN_TREE_CLONE, Linux 5.2. Made with the caller's rights, so that an init in a user namespace
-// may attach a bind source it could not reach by path. A descriptor (close-on-exec), or -errno.
-int cl_open_tree_clone(const char *path, int recursive);
-// Attach the detached tree `tree_fd` on `target` (move_mount). 0, or -errno.
-int cl_move_mount_onto(int tree_fd, const char *target);
+// Open each of `paths` with O_PATH inside the mount namespace at `ns_path` (/proc/PID/ns/mnt),
+// from a child forked for it: a multi-threaded process may not setns(CLONE_NEWNS). fds[i] gets
+// a descriptor (close-on-exec) or -errno. So a runtime running as root reaches bind sources
+// for an init in a user namespace, the way runc 1.1 does, and the mounts the init then binds
+// belong to its own namespace. 0, or -errno when the child could not report.
+int cl_open_paths_in_mount_ns(const char *ns_path, const char *const *paths, int count, int *fds);
 int cl_wait_termsig(int status);
 int cl_wait_exitcode(int status);
 
