@@ -194,7 +194,7 @@ public final class ContainerCgroup {
             // An existing, empty cgroup (a runtime's leftover, or one prepared for us) is taken
             // over, as runc does; one with processes in it belongs to someone else.
             guard errno == EEXIST else { throw CgroupError.create(path, errno: errno) }
-            let empty = (Sys.readText(path + "/cgroup.procs") ?? "x").isEmpty
+            let empty = !Self.isPopulated(path)
             if empty || !mustBeNew { return empty }
             throw CgroupError.create(path, errno: EEXIST)
         }
@@ -364,9 +364,27 @@ public final class ContainerCgroup {
         directories.flatMap { dir in dir.controllers.map { "\($0): v\(dir.version) \(dir.path)" } }
     }
 
-    /// Remove the directories, killing anything still in them first. Safe to call twice.
+    /// Whether a process is in the cgroup at `path` or in one below it: v2's cgroup.events says
+    /// so in one line; on v1 the tree is walked. A slice with no process of its own but busy
+    /// children is populated.
+    static func isPopulated(_ path: String) -> Bool {
+        if let events = Sys.readText(path + "/cgroup.events") {
+            return events.split(separator: "\n").contains("populated 1")
+        }
+        if !(Sys.readText(path + "/cgroup.procs") ?? "x").isEmpty { return true }
+        let children = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return children.contains { Sys.isDirectory(path + "/" + $0) && isPopulated(path + "/" + $0) }
+    }
+
+    /// Remove the directories, killing anything still in them first. Safe to call twice. A
+    /// directory that already held processes when this cgroup was made (`busyDirectories`) is
+    /// someone else's: it is only removed if it is empty, and nothing in it is killed.
     public func destroy() {
         for dir in directories.reversed() {
+            if busyDirectories.contains(dir.path) {
+                rmdir(dir.path)
+                continue
+            }
             Self.removeCgroup(dir.path, version: dir.version)
             // contlab's own parents go too once empty, so the host is left as it was; rmdir
             // fails (and we stop) while another container is still under them.

@@ -117,6 +117,9 @@ public struct OCIRuntime {
                 record.cgroupDirectories = cgroup.directories.map {
                     .init(path: $0.path, version: $0.version, controllers: $0.controllers)
                 }
+                // On record before the init exists: a create killed from here leaves delete
+                // the directories it made, and whether they were shared, so it kills no stranger.
+                try store.save(record)
             }
             // The init's reports travel on a socket: a seccomp notification descriptor comes with one.
             let toHost = try Sys.socketPair(), fromHost = try Sys.pipe()
@@ -211,8 +214,9 @@ public struct OCIRuntime {
 
     /// Listen to the init until it is ready: run the host's hooks when it asks, hand its seccomp
     /// notification descriptor to the agent, collect its record, and turn "error …" into the
-    /// error create reports. At "ready", `whenReady` (the device rules) runs while the process
-    /// waits: on the exec fifo, or (`untilExec`, run) for a "go" from here. `untilExec`: then on
+    /// error create reports. At "hooks" (or else "ready"), `whenReady` (the device rules) runs
+    /// while the init waits: for the hooks' "go", on the exec fifo, or (`untilExec`, run) for a
+    /// "go" from here. `untilExec`: then on
     /// until the socket ends, which is the init's exec of the user's process (or its death).
     func converse(
         pid: pid_t, toHost: Int32, fromHost: Int32, record: StateStore.Record,
@@ -226,9 +230,13 @@ public struct OCIRuntime {
             close(fromHost)
         }
         var calls: [String] = []
+        // The device rules go in before the host's prestart and createRuntime hooks when there
+        // are any (runc sets the cgroup then, so a hook may add a device rule of its own), else
+        // at ready: /dev is made by either point.
+        var rulesWritten = false
         while let line = report.nextLine() {
             if line == "ready" {
-                try whenReady()
+                if !rulesWritten { try whenReady() }
                 if untilExec { Self.tell(fromHost, "go") }
                 // A startContainer hook or the exec itself may still fail: run's error, then
                 // (runtime-spec: stop the container, destroy it, poststop).
@@ -258,6 +266,8 @@ public struct OCIRuntime {
                     fd, listenerPath: path,
                     message: ContainerProcessState(pid: pid, seccomp: seccomp, state: state))
             } else if line == "hooks" {
+                try whenReady()
+                rulesWritten = true
                 let state = ContainerState(
                     id: record.id, status: HookRunner.status["prestart"]!, pid: pid,
                     bundle: record.bundle, annotations: record.annotations)
@@ -493,10 +503,14 @@ public struct OCIRuntime {
             Glibc.kill(record.pid, SIGKILL)
         }
         let cgroup = store.cgroup(of: record)
-        let shared = record.sharesCgroup == true
-        if let cgroup, !shared {
+        // A cgroup shared with another container, or one found only by its path (a create
+        // killed before it recorded its directories, which may have joined a busy one), keeps
+        // what is not this container's: only its init is killed, below.
+        let shared = record.sharesCgroup == true || record.cgroupDirectories.isEmpty
+        if let cgroup {
+            // Thawed in any case: a frozen init cannot die of the SIGKILL it is sent.
             thaw(record)
-            for pid in cgroup.processes() { Glibc.kill(pid, SIGKILL) }
+            if !shared { for pid in cgroup.processes() { Glibc.kill(pid, SIGKILL) } }
         }
         let deadline = Date().addingTimeInterval(5)
         while record.pid > 0 && StateStore.isAlive(pid: record.pid, startTime: record.startTime) && Date() < deadline {

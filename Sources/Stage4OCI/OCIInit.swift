@@ -388,7 +388,8 @@ public enum OCIInit {
             }
         }
         if process.noNewPrivileges == true {
-            try? Sys.setNoNewPrivileges()
+            // Asked for and not set is a container that could gain privileges: fatal, as in runc.
+            try InitError.on("process.noNewPrivileges") { try Sys.setNoNewPrivileges() }
             if let seccomp { try loadFilter(seccomp) }
         }
     }

@@ -299,10 +299,10 @@ public struct RuntimeLog {
     var debugging = false
 
     func append(level: String, _ message: String, orStderr: Bool = false) {
-        guard let path = path ?? (orStderr ? "/dev/stderr" : nil) else { return }
+        guard path != nil || orStderr else { return }
         let time = Timestamp.rfc3339()
         let line: String
-        if format == "json" && self.path != nil {
+        if format == "json" && path != nil {
             let object = ["level": level, "msg": message, "time": time]
             let data =
                 (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
@@ -311,6 +311,8 @@ public struct RuntimeLog {
         } else {
             line = "time=\"\(time)\" level=\(level) msg=\"\(message.replacingOccurrences(of: "\"", with: "\\\""))\""
         }
+        // No --log: standard error itself (whatever it is: a terminal, a pipe, a socket).
+        guard let path else { return Sys.writeAll(STDERR_FILENO, Array((line + "\n").utf8)) }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         Sys.writeAll(fd, Array((line + "\n").utf8))

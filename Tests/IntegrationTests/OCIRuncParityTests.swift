@@ -176,6 +176,48 @@ extension OCIRuntimeTests {
             XCTAssertFalse(Sys.exists(mount + cgroupsPath), "removed with the last container: \(mount + cgroupsPath)")
         }
     }
+
+    /// A cgroup someone else uses (here a process in a child of it, so the cgroup itself holds
+    /// no process: busy all the same) is shared, never emptied: neither a create that fails in
+    /// it nor the delete of a container that joined it kills the stranger.
+    func testAStrangerInASharedCgroupSurvivesAFailedCreateAndADelete() throws {
+        guard let memory = CgroupHierarchyProbe.v1Mounts()["memory"] else {
+            throw XCTSkip("this host keeps memory on cgroup v2; the v1 case is the one checked here")
+        }
+        let name = "contlab-stranger\(Self.tag)"
+        XCTAssertEqual(mkdir(memory + "/" + name, 0o755), 0)
+        XCTAssertEqual(mkdir(memory + "/" + name + "/child", 0o755), 0)
+        let stranger = Process()
+        stranger.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        stranger.arguments = ["60"]
+        try stranger.run()
+        defer {
+            stranger.terminate()
+            stranger.waitUntilExit()
+            rmdir(memory + "/" + name + "/child")
+            for mount in CgroupHierarchyProbe.v1Mounts().values { rmdir(mount + "/" + name) }
+        }
+        try "\(stranger.processIdentifier)".write(
+            toFile: memory + "/" + name + "/child/cgroup.procs", atomically: false, encoding: .utf8)
+        func bundle(_ label: String, _ args: [String]) throws -> String {
+            try self.bundle(label, args: args) { config in
+                var linux = config["linux"] as! [String: Any]
+                linux["cgroupsPath"] = "/" + name
+                config["linux"] = linux
+            }
+        }
+        let failing = try runtime([
+            "create", "--bundle", try bundle("stranger-fail", ["/no/such/program"]), "sf\(Self.tag)"
+        ])
+        XCTAssertNotEqual(failing.status, 0, "the program does not exist")
+        XCTAssertTrue(failing.stderr.contains("container's cgroup is not empty"), failing.stderr)
+        XCTAssertTrue(stranger.isRunning, "a failed create killed a process that was not its own")
+        let joined = try runtime(["create", "--bundle", try bundle("stranger-ok", ["sleep", "30"]), "so\(Self.tag)"])
+        XCTAssertEqual(joined.status, 0, joined.stderr)
+        XCTAssertEqual(try runtime(["delete", "--force", "so\(Self.tag)"]).status, 0)
+        XCTAssertTrue(stranger.isRunning, "delete killed a process that was not its container's")
+        XCTAssertTrue(Sys.isDirectory(memory + "/" + name), "the stranger's cgroup stays")
+    }
 }
 
 /// This host's cgroup mounts, read as the tests need them (not through contlab's own parser).
