@@ -13,14 +13,7 @@ extension OCIRuntimeTests {
         try "behind 0700\n".write(toFile: hidden + "/dir/note.txt", atomically: true, encoding: .utf8)
         XCTAssertEqual(chmod(hidden, 0o700), 0)
         let dir = try bundle("userns-bind", args: ["cat", "/mnt/note.txt"]) { config in
-            var linux = config["linux"] as! [String: Any]
-            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user"]]
-            linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
-            linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
-            config["linux"] = linux
-            config["mounts"] =
-                (config["mounts"] as! [[String: Any]])
-                + [["destination": "/mnt", "type": "bind", "source": hidden + "/dir", "options": ["bind", "ro"]]]
+            Self.mapRootAndBind(hidden + "/dir", options: ["bind", "ro"], in: &config)
         }
         let result = try runtime(["run", "--bundle", dir, "ub\(Self.tag)"])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -41,14 +34,7 @@ extension OCIRuntimeTests {
             "mount -t tmpfs tmpfs /mnt/inner && echo inner=mounted; "
             + "mount -o remount,bind,rw /mnt 2>/dev/null && echo rw=allowed || echo rw=refused"
         let dir = try bundle("userns-shared", args: ["sh", "-c", script]) { config in
-            var linux = config["linux"] as! [String: Any]
-            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user"]]
-            linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
-            linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
-            config["linux"] = linux
-            config["mounts"] =
-                (config["mounts"] as! [[String: Any]])
-                + [["destination": "/mnt", "type": "bind", "source": shared + "/dir", "options": ["bind"]]]
+            Self.mapRootAndBind(shared + "/dir", options: ["bind"], in: &config)
             var process = config["process"] as! [String: Any]
             var caps = process["capabilities"] as! [String: Any]
             for set in ["bounding", "effective", "permitted"] {
@@ -217,6 +203,18 @@ extension OCIRuntimeTests {
         XCTAssertEqual(try runtime(["delete", "--force", "so\(Self.tag)"]).status, 0)
         XCTAssertTrue(stranger.isRunning, "delete killed a process that was not its container's")
         XCTAssertTrue(Sys.isDirectory(memory + "/" + name), "the stranger's cgroup stays")
+    }
+
+    /// A user namespace mapping root to host uid 100000, and `source` bound at /mnt.
+    static func mapRootAndBind(_ source: String, options: [String], in config: inout [String: Any]) {
+        var linux = config["linux"] as! [String: Any]
+        linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user"]]
+        linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+        linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65_536]]
+        config["linux"] = linux
+        config["mounts"] =
+            (config["mounts"] as! [[String: Any]])
+            + [["destination": "/mnt", "type": "bind", "source": source, "options": options]]
     }
 }
 
