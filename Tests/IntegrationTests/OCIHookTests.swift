@@ -18,7 +18,7 @@ extension OCIRuntimeTests {
     }
 
     /// A bundle whose hooks each append a line to `<dir>/log/hooks.log`: `hooks` maps a kind to
-    /// its hooks' exit codes, one hook each (a code of -1: sleep 5, from a shell that waits). The log's folder is also
+    /// its hooks' exit codes, one hook each (a code of -1: `hookSleep`, from a shell that waits). The log's folder is also
     /// bound at /opt, where startContainer, which runs inside the new root, reaches it.
     func hookBundle(_ name: String, hooks: [String: [Int]], timeout: Int? = nil, args: [String] = ["sleep", "30"])
         throws -> (dir: String, log: String)
@@ -30,7 +30,7 @@ extension OCIRuntimeTests {
             for (kind, codes) in hooks {
                 let file = kind == "startContainer" ? "/opt/hooks.log" : logDir + "/hooks.log"
                 table[kind] = codes.enumerated().map { index, code -> [String: Any] in
-                    let tail = code < 0 ? "sleep 5; true" : "exit \(code)"
+                    let tail = code < 0 ? "\(Self.hookSleep); true" : "exit \(code)"
                     var hook: [String: Any] = [
                         "path": "/bin/sh",
                         "args": ["sh", "-c", "echo \"\(kind)#\(index) $(pwd) $(cat)\" >> \(file); \(tail)"]
@@ -70,6 +70,10 @@ extension OCIRuntimeTests {
     }
 
     /// The host's processes whose command line contains `text`.
+    /// The hook that outlives its timeout sleeps this long: five seconds and a fraction that is
+    /// this test process's pid, so that no other sleep on the machine passes for it.
+    static let hookSleep = "sleep 5.\(getpid())"
+
     func processes(containing text: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }.compactMap {
             pid in
@@ -283,7 +287,9 @@ extension OCIRuntimeTests {
             XCTAssertEqual(hookCalls(log).map(\.kind), ["createRuntime#0"])
             assertNothingLeft(id, stateRoot: name == "runc" ? work + "/runc-state" : root)
             XCTAssertEqual(processes(containing: log), [], "\(name): the hook was killed")
-            if name == "contlab" { XCTAssertEqual(processes(containing: "sleep 5"), [], "and the sleep it started") }
+            if name == "contlab" {
+                XCTAssertEqual(processes(containing: Self.hookSleep), [], "and the sleep it started")
+            }
         }
         let id = "ht-start\(Self.tag)"
         let (dir, _) = try hookBundle("timeout-start", hooks: ["poststart": [-1]], timeout: 1)
