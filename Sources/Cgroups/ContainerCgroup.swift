@@ -397,9 +397,26 @@ public final class ContainerCgroup {
     }
 
     /// Remove the directories that no process holds any more, and contlab's parents once empty;
-    /// kill nothing. For a cgroup shared with another container, whose processes stay.
-    public func removeIfEmpty() {
-        for dir in directories.reversed() where rmdir(dir.path) == 0 {
+    /// kill nothing. For a cgroup shared with another container, whose processes stay. A
+    /// directory holding nothing but `dying` (this container's init, killed) is given a moment:
+    /// the kernel releases a cgroup a little after the last process has gone.
+    public func removeIfEmpty(dying: pid_t = 0) {
+        func removed(_ path: String) -> Bool {
+            for _ in 0..<100 {
+                if rmdir(path) == 0 || errno == ENOENT { return true }
+                let members = (Sys.readText(path + "/cgroup.procs") ?? "").split(separator: "\n").compactMap {
+                    pid_t($0)
+                }
+                let children = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).contains {
+                    Sys.isDirectory(path + "/" + $0)
+                }
+                // Someone else's processes or cgroups: theirs to keep.
+                guard !children, members.allSatisfy({ $0 == dying }) else { return false }
+                usleep(10_000)
+            }
+            return false
+        }
+        for dir in directories.reversed() where removed(dir.path) {
             var parent = (dir.path as NSString).deletingLastPathComponent
             while Self.ownParents.contains((parent as NSString).lastPathComponent), rmdir(parent) == 0 {
                 parent = (parent as NSString).deletingLastPathComponent

@@ -519,7 +519,7 @@ public struct OCIRuntime {
             usleep(1_000)
         }
         // A shared cgroup keeps the other container's processes, and stays while they live.
-        if shared { cgroup?.removeIfEmpty() } else { cgroup?.destroy() }
+        if shared { cgroup?.removeIfEmpty(dying: record.pid) } else { cgroup?.destroy() }
         if record.hostMounts { Self.unmountHostMounts(under: record.rootfs) }
         store.remove(id)
         // After the container is deleted, before delete returns (runtime-spec); the state is

@@ -181,7 +181,9 @@ extension OCIRuntimeTests {
             stranger.terminate()
             stranger.waitUntilExit()
             rmdir(memory + "/" + name + "/child")
-            for mount in CgroupHierarchyProbe.v1Mounts().values { rmdir(mount + "/" + name) }
+            for mount in CgroupHierarchyProbe.v1Mounts().values + ["/sys/fs/cgroup/unified"] {
+                rmdir(mount + "/" + name)
+            }
         }
         try "\(stranger.processIdentifier)".write(
             toFile: memory + "/" + name + "/child/cgroup.procs", atomically: false, encoding: .utf8)
@@ -203,6 +205,16 @@ extension OCIRuntimeTests {
         XCTAssertEqual(try runtime(["delete", "--force", "so\(Self.tag)"]).status, 0)
         XCTAssertTrue(stranger.isRunning, "delete killed a process that was not its container's")
         XCTAssertTrue(Sys.isDirectory(memory + "/" + name), "the stranger's cgroup stays")
+        // The directories the container made itself (every hierarchy but memory) went with it.
+        let made = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .compactMap { line -> String? in
+                let fields = line.split(separator: " ")
+                guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count,
+                    fields[dash + 1].hasPrefix("cgroup"), String(fields[4]) != memory
+                else { return nil }
+                return String(fields[4]) + "/" + name
+            }.filter { Sys.exists($0) }
+        XCTAssertEqual(made, [], "left by the container that joined the stranger's cgroup")
     }
 
     /// A user namespace mapping root to host uid 100000, and `source` bound at /mnt.
