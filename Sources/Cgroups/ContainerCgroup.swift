@@ -386,12 +386,7 @@ public final class ContainerCgroup {
                 continue
             }
             Self.removeCgroup(dir.path, version: dir.version)
-            // contlab's own parents go too once empty, so the host is left as it was; rmdir
-            // fails (and we stop) while another container is still under them.
-            var parent = (dir.path as NSString).deletingLastPathComponent
-            while Self.ownParents.contains((parent as NSString).lastPathComponent), rmdir(parent) == 0 {
-                parent = (parent as NSString).deletingLastPathComponent
-            }
+            Self.removeOwnParents(of: dir.path)
         }
         directories.removeAll()
     }
@@ -416,11 +411,15 @@ public final class ContainerCgroup {
             }
             return false
         }
-        for dir in directories.reversed() where removed(dir.path) {
-            var parent = (dir.path as NSString).deletingLastPathComponent
-            while Self.ownParents.contains((parent as NSString).lastPathComponent), rmdir(parent) == 0 {
-                parent = (parent as NSString).deletingLastPathComponent
-            }
+        for dir in directories.reversed() where removed(dir.path) { Self.removeOwnParents(of: dir.path) }
+    }
+
+    /// contlab's own parents of `path` go too once empty, so the host is left as it was; rmdir
+    /// fails (and the walk stops) while another container is still under them.
+    static func removeOwnParents(of path: String) {
+        var parent = (path as NSString).deletingLastPathComponent
+        while ownParents.contains((parent as NSString).lastPathComponent), rmdir(parent) == 0 {
+            parent = (parent as NSString).deletingLastPathComponent
         }
     }
 
