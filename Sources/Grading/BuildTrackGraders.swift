@@ -17,6 +17,7 @@ extension Grader {
         let marker = "marker-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let secret = "secret-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let bundle = Self.bundleRequest()
+        let layers = Self.layersRequest()
         // The probe that B.2's command runs inside the student's container.
         let probe = """
             echo; echo inspect-begin; /usr/local/bin/contlab inspect --json; echo inspect-end
@@ -48,14 +49,17 @@ extension Grader {
             if [ $built -ne 0 ]; then echo "built=$built"; echo "buildlog=$(tail -c 300 /tmp/build.log | tr '\\n' ' ')"; exit 0; fi
             # The shared tree's files belong to the host's root, an id this namespace does not map:
             # the copy is the container root's own, and /root (0700, unreadable here) a new one.
-            # B.4's ROOTFS is its bundle's rootfs folder; the others' /tmp/rootfs.
+            # B.4's ROOTFS is its bundle's rootfs folder, B.5's base layer /tmp/layers/base (where
+            # a bind would not show: overlayfs does not see the mounts on a layer; B.5's command
+            # needs no contlab); the others' /tmp/rootfs.
             rootfs=/tmp/rootfs; [ "\(exercise.id)" = B.4 ] && rootfs=/tmp/bundle/rootfs
+            [ "\(exercise.id)" = B.5 ] && rootfs=/tmp/layers/base
             copy() {
                 mkdir -p "$rootfs" && mkdir "$rootfs/root" || return 1
                 for entry in /tmp/busybox/*; do
                     [ "$entry" = /tmp/busybox/root ] || cp -a --no-preserve=ownership "$entry" "$rootfs/" || return 1
                 done
-                mount --bind /tmp/contlab "$rootfs/usr/local/bin/contlab"
+                [ "\(exercise.id)" = B.5 ] || mount --bind /tmp/contlab "$rootfs/usr/local/bin/contlab"
             }
             if ! copy > /tmp/setup.log 2>&1; then
                 echo "built=0"; echo "setup=$(tail -c 200 /tmp/setup.log | tr '\n' ' ')"; exit 0
@@ -78,6 +82,8 @@ extension Grader {
                 echo; echo "built=0"; echo "status4=$s4"; echo "outside=$(hostname)"
             elif [ "\(exercise.id)" = B.4 ]; then
             \(Self.bundleRuns(bundle))
+            elif [ "\(exercise.id)" = B.5 ]; then
+            \(Self.layerRuns(layers))
             else
             \(Self.cgroupRuns(buildTrackLimits))
             fi
@@ -90,7 +96,8 @@ extension Grader {
         sandbox.memoryBytes = 512 << 20
         sandbox.env = [
             "CONTLAB_PROBE=\(probe)", "CONTLAB_HOG=\(Self.hogCommand)", "CONTLAB_SPAWN=\(Self.spawnCommand)",
-            "CONTLAB_SPAWNER=\(Self.spawnerCommand)", "CONTLAB_BUNDLE_PROBE=\(Self.bundleProbe)"
+            "CONTLAB_SPAWNER=\(Self.spawnerCommand)", "CONTLAB_BUNDLE_PROBE=\(Self.bundleProbe)",
+            "CONTLAB_LAYERS_PROBE=\(Self.layersProbe)"
         ]
         sandbox.binds =
             binds + [
@@ -123,6 +130,7 @@ extension Grader {
                 probe: output, secret: secret, hostname: buildTrackHostname,
                 hostnameOutside: output.values["outside"] ?? "?")
         case "B.4": return Evaluation.buildBundle(probe: output, request: bundle)
+        case "B.5": return Evaluation.buildLayers(probe: output, request: layers)
         default: return Evaluation.buildCgroups(probe: output, limits: buildTrackLimits)
         }
     }

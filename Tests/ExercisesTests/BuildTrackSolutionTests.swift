@@ -22,8 +22,8 @@ final class BuildTrackSolutionTests: XCTestCase {
         XCTAssertEqual(source.path, "/lab/Tests/ExerciseSolutions/B.2/reference-python")
     }
 
-    /// A level whose references are there, but not in the workspace's language (Go has B.1's
-    /// only): the refusal says so and where the others are, instead of asking for a checkout.
+    /// A level whose references are there, but not in the workspace's language (a checkout
+    /// missing Go's): the refusal says so and where the others are, instead of asking for a checkout.
     func testALevelWithoutAReferenceInTheLanguageSaysWhereTheOthersAre() {
         XCTAssertThrowsError(
             try BuildTrackSolution.source(

@@ -213,10 +213,21 @@ final class ExerciseGradingTests: XCTestCase {
         try gradeBuildLevels(["B.4"])
     }
 
+    /// B.5, a root of layers: the skeleton scores zero, the references full marks, and each
+    /// wrong runtime (the layers in manifest order, the top layer as upperdir, the overlay
+    /// mounted in the runtime's namespace) fails only its checks; and the busybox tree, the
+    /// grading's base layer's source, is left as it was.
+    func testBuildTrackLayers() throws {
+        let tree = try Harness.busyboxRootfs()
+        let before = try FileManager.default.contentsOfDirectory(atPath: tree).sorted()
+        try gradeBuildLevels(["B.5"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tree).sorted(), before)
+    }
+
     /// Each language's workspace, the levels graded in it, then the shared trees checked: the
     /// grader lends the host's /usr and the busybox tree read-only, and they keep their owner.
-    /// Go's skeletons are graded untouched (built with the host's Go, scoring zero), and its
-    /// reference where a level has one.
+    /// Go's skeletons are graded untouched (built with the host's Go, scoring zero), as are its
+    /// references.
     func gradeBuildLevels(_ ids: [String]) throws {
         let standard = workspace
         defer { workspace = standard }
@@ -235,7 +246,7 @@ final class ExerciseGradingTests: XCTestCase {
                 let reference = "reference-\(language)"
                 let has = FileManager.default.fileExists(
                     atPath: Self.solutions.appendingPathComponent("\(id)/\(reference)").path)
-                XCTAssertTrue(has || language == "go", "\(id) has a reference in \(language)")
+                XCTAssertTrue(has, "\(id) has a reference in \(language)")
                 try gradeExercise(id, reference: has ? reference : nil, wrongs: language == "c", starterRuns: true)
             }
         }

@@ -170,7 +170,8 @@ extension ExerciseGradingTests {
         XCTAssertEqual(graded.status, 0, graded.stderr)
         let csv = try String(contentsOfFile: out + "/gradebook.csv", encoding: .utf8).components(separatedBy: "\r\n")
         let header = csv[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        XCTAssertEqual(Array(header[2..<6]), ["B.1", "B.2", "B.3", "B.4"], "the levels are the columns: \(header)")
+        XCTAssertEqual(
+            Array(header[2..<7]), ["B.1", "B.2", "B.3", "B.4", "B.5"], "the levels are the columns: \(header)")
         XCTAssertFalse(header.contains("2.1"), "no usual exercise in a build-track class: \(header)")
         func points(_ student: String, _ level: String) throws -> String {
             let row = try XCTUnwrap(csv.first { $0.hasPrefix(student + ",") }).split(

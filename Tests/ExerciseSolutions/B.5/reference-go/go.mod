@@ -1,0 +1,3 @@
+module runtime-lab
+
+go 1.19
