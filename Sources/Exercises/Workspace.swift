@@ -155,6 +155,26 @@ public struct Workspace: Sendable {
         return progress
     }
 
+    /// Load the progress, change it and save it, holding a lock on the state folder: two
+    /// commands at once (`verify --watch` in one terminal, `hint` or another `verify` in a second)
+    /// each keep their change, where a load and a save apart would let the later save drop the
+    /// other's. The lock is flock(2) on the folder itself, which any user who may read the
+    /// workspace can take, so that a root's `sudo contlab verify` leaves no file its owner cannot open.
+    @discardableResult
+    public func updateProgress<T>(_ change: (inout Progress) throws -> T) throws -> T {
+        try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+        let fd = open(stateDirectory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ExerciseError.unreadable(stateDirectory.path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        var progress = loadProgress()
+        let result = try change(&progress)
+        try saveProgress(progress)
+        return result
+    }
+
     /// Written through a temporary name and renamed, so an interrupted write leaves the old file.
     public func saveProgress(_ progress: Progress) throws {
         let encoder = JSONEncoder()

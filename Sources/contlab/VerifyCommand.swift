@@ -99,16 +99,24 @@ struct VerifyCommand: ParsableCommand {
     func grade(_ space: Workspace, _ exercises: [Exercise], _ context: GradingContext) -> GradeReport {
         var progress = space.loadProgress()
         var results: [ExerciseResult] = []
+        var graded: [(ExerciseResult, String)] = []
         for exercise in exercises {
             if format == .text && output == nil && isatty(STDERR_FILENO) == 1 { Sys.warn("grading \(exercise.id)…") }
             let result = Grader.grade(
                 exercise, folder: space.folder(for: exercise), context: context,
                 hintsShown: progress[exercise.id].hintsShown)
-            progress.record(result, at: Timestamp.rfc3339())
+            graded.append((result, Timestamp.rfc3339()))
             results.append(result)
         }
         if !noSave {
-            do { try space.saveProgress(progress) } catch { Sys.warn("contlab: progress not saved: \(error)") }
+            // Recorded into the progress as it is now, not as it was before grading: a hint or
+            // another verify may have saved in the meantime.
+            do {
+                progress = try space.updateProgress { saved in
+                    for (result, time) in graded { saved.record(result, at: time) }
+                    return saved
+                }
+            } catch { Sys.warn("contlab: progress not saved: \(error)") }
         }
         let hints = exercises.reduce(0) { $0 + progress[$1.id].hintsShown.values.reduce(0, +) }
         return GradeReport(exercises: results, hintsUsed: hints)
@@ -180,7 +188,7 @@ struct HintCommand: ParsableCommand {
             let space = try Workspace.find(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             let catalog = try ExerciseSupport.catalog(for: space.loadVariant(), track: space.loadTrack())
             let lang = language.language
-            var progress = space.loadProgress()
+            let progress = space.loadProgress()
             let exercise: Exercise
             if let id {
                 exercise = try catalog.exercise(id)
@@ -211,10 +219,17 @@ struct HintCommand: ParsableCommand {
                                 ?? "This assignment counts the hints you ask for.")))
             }
             print(ExerciseSupport.render(markdown: hint.hint, language: lang, color: color.enabled()))
-            var updated = entry
-            updated.hintsShown[hint.check.id] = min((entry.hintsShown[hint.check.id] ?? 0) + 1, hint.total)
-            progress[exercise.id] = updated
-            try space.saveProgress(progress)
+            if hint.number == hint.total && (entry.hintsShown[hint.check.id] ?? 0) >= hint.total {
+                print(
+                    style.dim(
+                        lang == .zh
+                            ? "这是这一项检查的最后一个提示。" : "That is the last hint for this check."))
+            }
+            try space.updateProgress { saved in
+                var updated = saved[exercise.id]
+                updated.hintsShown[hint.check.id] = min((updated.hintsShown[hint.check.id] ?? 0) + 1, hint.total)
+                saved[exercise.id] = updated
+            }
         }
     }
 }

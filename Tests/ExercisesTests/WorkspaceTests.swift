@@ -62,6 +62,32 @@ final class WorkspaceTests: XCTestCase {
             FileManager.default.fileExists(atPath: directory.appendingPathComponent(".contlab/progress.json").path))
     }
 
+    /// Two commands at once (threads here, each with its own open of the folder, as two
+    /// processes would have): every change is kept. Without the lock, a load that happens
+    /// between another's load and save loses that one's count.
+    func testChangesMadeAtOnceAreAllKept() throws {
+        let workspace = try Workspace.create(at: directory, catalog: try Fixtures.catalog())
+        let exercise = try Fixtures.exercise()
+        let changes = 24
+        let failures = NSLock()
+        var errors: [Error] = []
+        DispatchQueue.concurrentPerform(iterations: changes) { _ in
+            do {
+                try workspace.updateProgress { progress in
+                    var entry = progress[exercise.id]
+                    entry.hintsShown["first", default: 0] += 1
+                    progress[exercise.id] = entry
+                }
+            } catch {
+                failures.lock()
+                errors.append(error)
+                failures.unlock()
+            }
+        }
+        XCTAssertTrue(errors.isEmpty, "\(errors)")
+        XCTAssertEqual(workspace.loadProgress()[exercise.id].hintsShown["first"], changes)
+    }
+
     func testADamagedProgressFileReadsAsNoProgress() throws {
         let workspace = try Workspace.create(at: directory, catalog: try Fixtures.catalog())
         try Data([0xFF, 0x00]).write(to: directory.appendingPathComponent(".contlab/progress.json"))
