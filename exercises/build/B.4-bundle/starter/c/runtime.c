@@ -8,7 +8,7 @@
  * up and leaves the container process waiting on ROOT/ID/exec.fifo; `start` lets it exec the
  * program; `state` prints the runtime-spec's state JSON; `kill` signals the process; `delete`
  * removes what `create` made, once the process has stopped. The JSON reader, the name tables
- * and main() are given; the TODOs are yours (task.en.md says which parts are optional).
+ * and main() are given; the TODOs are yours (task.en.md says what each is worth).
  * Build it as the grader does: gcc -Wall -O1 -o runtime runtime.c */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -301,7 +301,7 @@ static int state(const char *id) {
  * the FIFO (O_RDWR, before pivot_root) and reads one byte from it before execvp. The parent
  * waits until the child is set up (a pipe it writes to helps), saves the state and exits 0. */
 static int create(const char *bundle, const char *id) {
-    /* TODO B.4. Optional, a point each: process.rlimits (rlimit_names) and
+    /* TODO B.4. Last, a point each: process.rlimits (rlimit_names) and
      * process.capabilities (capability_names, prctl PR_CAPBSET_DROP, capset). */
     (void)bundle;
     (void)id;

@@ -8,7 +8,7 @@
 // leaves the container process waiting on ROOT/ID/exec.fifo; `start` lets it exec the program;
 // `state` prints the runtime-spec's state JSON; `kill` signals the process; `delete` removes
 // what `create` made, once the process has stopped. The spec's types, the name tables and
-// main() are given; the TODOs are yours (task.en.md says which parts are optional).
+// main() are given; the TODOs are yours (task.en.md says what each is worth).
 //
 // As at B.2, the container process is this program run again in new namespaces: create
 // starts `/proc/self/exe --root ROOT init BUNDLE ID` with SysProcAttr.Cloneflags (the listed
@@ -175,7 +175,7 @@ func create(bundle, id string) error {
 // initContainer is the container process: B.3's set-up from config.json (the mounts, in
 // order, made under the root before pivot_root), process.cwd, then the FIFO opened O_RDWR
 // (before pivot_root) and the byte on fd 3; it reads one byte from the FIFO and
-// syscall.Exec's process.args with process.env (Exec does not search PATH). Optional, a point
+// syscall.Exec's process.args with process.env (Exec does not search PATH). Last, a point
 // each: process.rlimits (syscall.Setrlimit, rlimitNames; Go 1.19 and later raise their own
 // soft RLIMIT_NOFILE at start, so set the config's values here) and process.capabilities
 // (capabilityNames; prctl PR_CAPBSET_DROP and capset through syscall.RawSyscall). Capabilities

@@ -9,7 +9,7 @@ now driven by BUNDLE/config.json, and split it into runc's steps. `create` sets 
 and leaves the container process waiting on ROOT/ID/exec.fifo; `start` lets it exec the
 program; `state` prints the runtime-spec's state JSON; `kill` signals the process; `delete`
 removes what `create` made, once the process has stopped. The constants, the helpers and
-main() are given; the TODOs are yours (task.en.md says which parts are optional).
+main() are given; the TODOs are yours (task.en.md says what each is worth).
 """
 import ctypes
 import json
@@ -77,7 +77,7 @@ def create(bundle, cid):
     pivot_root (B.3's run(), from config.json now), cwd, then it opens the FIFO (O_RDWR, before
     pivot_root) and reads one byte from it before os.execvpe with process.env. The parent
     waits until the child is set up (a pipe it writes to helps), saves the state and returns 0.
-    Optional, a point each: process.rlimits (resource.setrlimit) and process.capabilities
+    Last, a point each: process.rlimits (resource.setrlimit) and process.capabilities
     (CAPABILITIES, prctl PR_CAPBSET_DROP, capset)."""
     raise RuntimeError_("create is not written yet")  # TODO B.4
 
