@@ -26,8 +26,11 @@ public enum ReportRenderer {
     // MARK: text
 
     /// The expected and seen texts come from the graders, in English; titles and hints are in
-    /// the language the report was scored in.
-    public static func text(_ report: GradeReport, style: Style, labels: ExerciseLabels = .of(.en)) -> String {
+    /// the language the report was scored in. With a `width` (the terminal's, or 80 in a pipe),
+    /// a check's title, expected and seen lines wrap there, each under its own text.
+    public static func text(
+        _ report: GradeReport, style: Style, labels: ExerciseLabels = .of(.en), width: Int? = nil
+    ) -> String {
         var out = ""
         for exercise in report.exercises {
             let mark = exercise.passed ? style.green("✓") : style.red("✗")
@@ -37,10 +40,11 @@ public enum ReportRenderer {
             var named = false
             for check in exercise.checks {
                 let sign = check.passed ? style.green(labels.pass) : style.red(labels.fail)
-                out += "    \(sign) \(check.id) (\(check.points)/\(check.maxPoints)) \(check.title)\n"
+                out += Terminal.hanging(
+                    "    \(sign) \(check.id) (\(check.points)/\(check.maxPoints)) ", check.title, width: width)
                 guard !check.passed else { continue }
-                out += "         \(labels.expected) \(check.expected)\n"
-                out += "         \(labels.seen) \(check.seen)\n"
+                out += Terminal.hanging("         \(labels.expected) ", check.expected, width: width)
+                out += Terminal.hanging("         \(labels.seen) ", check.seen, width: width)
                 if !named {
                     out += "         \(labels.hint) \(style.yellow(labels.askForHint(exercise.id)))\n"
                     named = true

@@ -302,3 +302,17 @@ public enum TextWrapper {
         wrap([.text(text, [])], width: width).map(\.plainText)
     }
 }
+
+extension Terminal {
+    /// `prefix` and `text` as one line, or, where that is wider than `width`, `text` wrapped
+    /// (CJK-aware) with its later lines under its first. A text never gets fewer than 24 columns.
+    public static func hanging(_ prefix: String, _ text: String, width: Int?) -> String {
+        guard let width, Terminal.displayWidth(prefix + text) > width else { return prefix + text + "\n" }
+        let indent = Terminal.displayWidth(prefix)
+        let lines = TextWrapper.wrap([.text(text, [])], width: max(width - indent, 24))
+        let plain = Style(enabled: false)
+        return lines.enumerated().map { index, line in
+            (index == 0 ? prefix : String(repeating: " ", count: indent)) + line.rendered(plain)
+        }.joined(separator: "\n") + "\n"
+    }
+}

@@ -155,9 +155,13 @@ struct ExercisesCommand: ParsableCommand {
                     earned += entry.points
                     let points =
                         entry.status == .notStarted ? "–/\(exercise.points)" : "\(entry.points)/\(exercise.points)"
+                    let columns =
+                        "  \(exercise.id.padding(toLength: 5, withPad: " ", startingAt: 0)) \(state)  "
+                        + points.padding(toLength: 6, withPad: " ", startingAt: 0) + " "
                     print(
-                        "  \(exercise.id.padding(toLength: 5, withPad: " ", startingAt: 0)) \(state)  \(points.padding(toLength: 6, withPad: " ", startingAt: 0)) \(exercise.title[lang])  (\(exercise.folderName))"
-                    )
+                        Terminal.hanging(
+                            columns, "\(exercise.title[lang])  (\(exercise.folderName))", width: Terminal.columns()),
+                        terminator: "")
                 }
                 let total = catalog.exercises.reduce(0) { $0 + $1.points }
                 let done = catalog.exercises.filter { progress[$0.id].status == .passed }.count

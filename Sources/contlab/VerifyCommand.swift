@@ -125,9 +125,13 @@ struct VerifyCommand: ParsableCommand {
     func emit(_ report: GradeReport) throws {
         let style = Style(enabled: color.enabled())
         let labels = ExerciseLabels.of(language.language)
+        // People read the text report: it wraps to the terminal (80 columns in a pipe).
+        let width = Terminal.columns()
         if let output {
             try Data(ReportRenderer.render(report, format: format).utf8).write(to: URL(fileURLWithPath: output))
-            print(ReportRenderer.text(report, style: style, labels: labels), terminator: "")
+            print(ReportRenderer.text(report, style: style, labels: labels, width: width), terminator: "")
+        } else if format == .text {
+            print(ReportRenderer.text(report, style: style, labels: labels, width: width), terminator: "")
         } else {
             print(ReportRenderer.render(report, format: format, style: style, labels: labels), terminator: "")
         }

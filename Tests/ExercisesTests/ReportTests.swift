@@ -1,6 +1,8 @@
 import Foundation
 import FoundationXML
 import XCTest
+import TextKit
+
 @testable import Exercises
 
 final class ReportTests: XCTestCase {
@@ -90,6 +92,32 @@ final class ReportTests: XCTestCase {
             text.components(separatedBy: "hint:     for a hint, run contlab hint ").count - 1, 1,
             "named once per failing exercise: \(text)")
         XCTAssertTrue(text.hasSuffix("3/6 points, 1 of 2 exercises complete\n"))
+    }
+
+    /// At 80 columns a long "seen" wraps under its own text, in English and in Chinese, and no
+    /// line is wider than the width; without a width nothing wraps.
+    func testTextWrapsToTheWidthGiven() throws {
+        var report = try report()
+        let long = Array(repeating: "the runtime exited with 1, saying runtime: run is not written yet", count: 3)
+            .joined(separator: "; ")
+        let failing = try XCTUnwrap(report.exercises.firstIndex { !$0.passed })
+        let check = try XCTUnwrap(report.exercises[failing].checks.firstIndex { !$0.passed })
+        report.exercises[failing].checks[check].seen = long
+        report.exercises[failing].checks[check].title = String(repeating: "命令看得到每一层的文件，", count: 6)
+        let text = ReportRenderer.text(report, style: .init(enabled: false), width: 80)
+        let lines = text.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.allSatisfy { Terminal.displayWidth($0) <= 80 }, text)
+        let seen = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("         seen:") })
+        // Under the text: as far in as "         seen:     " is wide.
+        XCTAssertTrue(lines[seen + 1].hasPrefix(String(repeating: " ", count: 19)), text)
+        XCTAssertNotEqual(Array(lines[seen + 1])[19], " ", text)
+        XCTAssertEqual(
+            lines[seen...].prefix { !$0.hasPrefix("         hint:") }.map { $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: " "),
+            "seen:     " + long, "the words are all there, in order")
+        XCTAssertTrue(
+            ReportRenderer.text(report, style: .init(enabled: false)).contains("seen:     " + long),
+            "no width: one line")
     }
 
     /// `grade --merge` reads verify's JSON back: the points and the hints asked for survive.
