@@ -31,9 +31,12 @@ extension Evaluation {
 
     /// B.1, a chroot: the command runs with ROOTFS as its root, its exit status comes back, and
     /// the classic escape gets out (stage 1's lesson, now in the student's own code).
+    /// What every check expects when the runtime never ran: the text report tells it by this.
+    public static let notBuiltExpected = "the runtime builds and runs"
+
     /// Every check failed, saying why the runtime never ran.
     static func notBuilt(_ ids: [String], said: String) -> [CheckOutcome] {
-        ids.map { CheckOutcome($0, passed: false, expected: "the runtime builds and runs", seen: said) }
+        ids.map { CheckOutcome($0, passed: false, expected: notBuiltExpected, seen: said) }
     }
 
     public static let chrootChecks = ["runs-in-root", "exit-status", "escapes"]

@@ -14,6 +14,9 @@ public struct ExerciseLabels: Sendable {
     public var notStarted: String
     public var history: String
     public var noHint: String
+    /// In place of the hint line when a build-track runtime did not build: the hints are
+    /// about the checks, and none of them ran.
+    public var fixBuild: String
     private var hintFormat: @Sendable (String) -> String
     private var stageFormat: @Sendable (Int) -> String
     private var totalFormat: @Sendable (Int, Int, Int, Int) -> String
@@ -38,6 +41,7 @@ public struct ExerciseLabels: Sendable {
                 pass: "pass", fail: "FAIL", expected: "expected:", seen: "seen:    ", hint: "hint:    ",
                 done: "done", failing: "failing", notStarted: "not started", history: "history",
                 noHint: "passes every check: no hint needed.",
+                fixBuild: "your runtime did not build: fix what \"seen\" quotes first (the hints are about the checks)",
                 hintFormat: { "for a hint, run contlab hint \($0)" },
                 stageFormat: { "stage \($0)" },
                 totalFormat: { "\($0)/\($1) points, \($2) of \($3) exercise\($3 == 1 ? "" : "s") complete" })
@@ -46,6 +50,7 @@ public struct ExerciseLabels: Sendable {
                 pass: "通过", fail: "失败", expected: "预期：", seen: "实际：", hint: "提示：",
                 done: "完成", failing: "未通过", notStarted: "未开始", history: "历史",
                 noHint: "所有检查都已通过，不需要提示。",
+                fixBuild: "你的运行时没有构建成功：先修好“实际”里引用的错误（提示讲的是各项检查）",
                 hintFormat: { "需要提示时运行 contlab hint \($0)" },
                 stageFormat: { "第 \($0) 阶段" },
                 totalFormat: { "\($0)/\($1) 分，已完成 \($2)/\($3) 道练习" })

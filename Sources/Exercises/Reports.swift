@@ -34,7 +34,9 @@ public enum ReportRenderer {
         var out = ""
         for exercise in report.exercises {
             let mark = exercise.passed ? style.green("✓") : style.red("✗")
-            out += "\(mark) \(style.bold(exercise.id)) \(exercise.title)  \(exercise.points)/\(exercise.maxPoints)\n"
+            out += Terminal.hanging(
+                "\(mark) \(style.bold(exercise.id)) ", "\(exercise.title)  \(exercise.points)/\(exercise.maxPoints)",
+                width: width)
             // The hint itself is asked for (`contlab hint ID`), not printed: a first run of an
             // untouched starter would otherwise show the whole answer, and the asking is counted.
             var named = false
@@ -46,7 +48,10 @@ public enum ReportRenderer {
                 out += Terminal.hanging("         \(labels.expected) ", check.expected, width: width)
                 out += Terminal.hanging("         \(labels.seen) ", check.seen, width: width)
                 if !named {
-                    out += "         \(labels.hint) \(style.yellow(labels.askForHint(exercise.id)))\n"
+                    let unbuilt = check.expected == Evaluation.notBuiltExpected
+                    out += Terminal.hanging(
+                        "         \(labels.hint) ", unbuilt ? labels.fixBuild : labels.askForHint(exercise.id),
+                        width: width, paint: style.yellow)
                     named = true
                 }
             }

@@ -325,10 +325,10 @@ public enum GradingError: Error, CustomStringConvertible {
         case .noRootfs(let reason): return "grading runs student work in a busybox container: \(reason)"
         case .needsRoot:
             return
-                "grading stages 1 to 5 runs student work in containers with cgroup limits: run it as root (sudo "
-                + "contlab verify), or ask the machine's admin for a cgroup subtree of your own (sudo contlab lab "
-                + "setup --users \(UserDatabase.currentUserName())); the history set (H.1…) is graded without "
-                + "either"
+                "grading runs student work in containers with cgroup limits (every exercise of stages 1 to 5 "
+                + "and every level of the build track): run it as root (sudo contlab verify), or ask the machine's "
+                + "admin for a cgroup subtree of your own (sudo contlab lab setup --users "
+                + "\(UserDatabase.currentUserName())); only the history set (H.1…) is graded without either"
         }
     }
 }

@@ -306,13 +306,16 @@ public enum TextWrapper {
 extension Terminal {
     /// `prefix` and `text` as one line, or, where that is wider than `width`, `text` wrapped
     /// (CJK-aware) with its later lines under its first. A text never gets fewer than 24 columns.
-    public static func hanging(_ prefix: String, _ text: String, width: Int?) -> String {
-        guard let width, Terminal.displayWidth(prefix + text) > width else { return prefix + text + "\n" }
+    /// `paint` colours each line's text after the wrapping, so that escape codes never count.
+    public static func hanging(
+        _ prefix: String, _ text: String, width: Int?, paint: (String) -> String = { $0 }
+    ) -> String {
+        guard let width, Terminal.displayWidth(prefix + text) > width else { return prefix + paint(text) + "\n" }
         let indent = Terminal.displayWidth(prefix)
         let lines = TextWrapper.wrap([.text(text, [])], width: max(width - indent, 24))
         let plain = Style(enabled: false)
         return lines.enumerated().map { index, line in
-            (index == 0 ? prefix : String(repeating: " ", count: indent)) + line.rendered(plain)
+            (index == 0 ? prefix : String(repeating: " ", count: indent)) + paint(line.rendered(plain))
         }.joined(separator: "\n") + "\n"
     }
 }

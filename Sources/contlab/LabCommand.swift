@@ -84,7 +84,7 @@ struct LabCommand: ParsableCommand {
                     }
                 }
                 print(
-                    "Prepared \(users.count) user\(users.count == 1 ? "" : "s"). Each may now run contlab stage 3 and contlab runc without sudo."
+                    "Prepared \(users.count) user\(users.count == 1 ? "" : "s"). Each may now run contlab stage 3, contlab runc and contlab verify without sudo."
                 )
             }
         }

@@ -120,6 +120,24 @@ final class ReportTests: XCTestCase {
             "no width: one line")
     }
 
+    /// A runtime that did not build: the hint line says to fix the build, since every check
+    /// failed for that one reason and the hints are about the checks.
+    func testARuntimeThatDidNotBuildIsToldToFixItFirst() throws {
+        let exercise = try Fixtures.exercise()
+        let result = Scoring.score(
+            exercise,
+            outcomes: exercise.checks.map {
+                CheckOutcome(
+                    $0.id, passed: false, expected: Evaluation.notBuiltExpected,
+                    seen: "the build failed (status 1): runtime.c:3: error")
+            }, language: .en)
+        let text = ReportRenderer.text(GradeReport(exercises: [result]), style: .init(enabled: false), width: 80)
+        XCTAssertTrue(text.contains("your runtime did not build"), text)
+        XCTAssertFalse(text.contains("for a hint, run"), text)
+        let graded = ReportRenderer.text(try report(), style: .init(enabled: false), width: 80)
+        XCTAssertTrue(graded.contains("for a hint, run contlab hint"), graded)
+    }
+
     /// `grade --merge` reads verify's JSON back: the points and the hints asked for survive.
     func testTheJSONReportReadsBackWithItsHintCount() throws {
         var report = try report()
