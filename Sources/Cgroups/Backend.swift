@@ -36,6 +36,8 @@ public struct LimitWrite: Equatable, Sendable {
     public var value: String
     public var optional: Bool
     public var why: String
+    /// `why` in Chinese, for the optional writes whose absence a note explains.
+    public var whyZh: String?
     /// Another file for the same setting, written when `file` is missing: the BFQ scheduler's
     /// weights (`blkio.bfq.weight`) where CFQ's `blkio.weight` is gone, with the value it takes.
     public var fallback: Fallback?
@@ -50,12 +52,16 @@ public struct LimitWrite: Equatable, Sendable {
         }
     }
 
-    public init(_ file: String, _ value: String, optional: Bool = false, fallback: Fallback? = nil, why: String) {
+    public init(
+        _ file: String, _ value: String, optional: Bool = false, fallback: Fallback? = nil, why: String,
+        whyZh: String? = nil
+    ) {
         self.file = file
         self.value = value
         self.optional = optional
         self.fallback = fallback
         self.why = why
+        self.whyZh = whyZh
     }
 }
 
@@ -83,7 +89,8 @@ public struct CgroupV1: CgroupBackend {
             // memsw is memory+swap; equal to the limit, the container cannot escape into swap.
             // It exists only with swap accounting (CONFIG_MEMCG_SWAP, swapaccount=1).
             LimitWrite(
-                "memory.memsw.limit_in_bytes", "\(bytes)", optional: true, why: "memory+swap: no swap beyond the limit")
+                "memory.memsw.limit_in_bytes", "\(bytes)", optional: true, why: "memory+swap: no swap beyond the limit",
+                whyZh: "内存加交换区：超出限制后也不能用交换区")
         ]
     }
 
@@ -136,7 +143,8 @@ public struct CgroupV2: CgroupBackend {
         [
             LimitWrite("memory.max", "\(bytes)", why: "the memory limit"),
             // v2 counts swap separately; 0 keeps the container out of swap altogether.
-            LimitWrite("memory.swap.max", "0", optional: true, why: "no swap for the container")
+            LimitWrite(
+                "memory.swap.max", "0", optional: true, why: "no swap for the container", whyZh: "容器完全不用交换区")
         ]
     }
 

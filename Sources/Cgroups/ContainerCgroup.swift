@@ -27,6 +27,8 @@ public final class ContainerCgroup {
     public private(set) var writes: [String] = []
     /// Things the report should say plainly (swap not limited, and why).
     public private(set) var notes: [String] = []
+    /// The same notes in Chinese, for the drawing in stage 3's Chinese lesson.
+    public private(set) var notesZh: [String] = []
 
     static let parent = "contlab"
 
@@ -287,6 +289,11 @@ public final class ContainerCgroup {
                             ? "this kernel does not account swap, so the container may use swap beyond the limit; "
                                 + "boot with swapaccount=1"
                             : "no matter here, this host has no swap"))
+                notesZh.append(
+                    "缺少 \(item.file)（\(item.whyZh ?? item.why)）："
+                        + (swapOn
+                            ? "这个内核不统计交换区，容器可能超出限制使用交换区；启动时加上 swapaccount=1"
+                            : "在这里无妨，这台主机没有交换区"))
                 continue
             }
             try write(path, item.value)
@@ -295,6 +302,7 @@ public final class ContainerCgroup {
                     "memory+swap is limited too, and the kernel then counts limit hits in neither failcnt: read the "
                         + "OOM kills"
                 )
+                notesZh.append("内存加交换区也受了限制，这时内核在两个 failcnt 里都不记触及限制的次数：看 OOM 杀死的次数")
             }
         }
     }

@@ -179,6 +179,12 @@ public struct CgroupDiagram: Sendable {
     }
 
     /// The hierarchies the run made no directory in, one phrase each.
+    /// The run's notes in the drawing's language: a report saved before they were kept in
+    /// Chinese too has them in English only.
+    func notes(zh: Bool) -> [String] {
+        zh ? (report.notesZh ?? report.notes) : report.notes
+    }
+
     func unusedPhrases() -> [String] {
         tree.hierarchies.filter(\.used.isEmpty).map { hierarchy in
             hierarchy.version == 1
@@ -232,9 +238,9 @@ public struct CgroupDiagram: Sendable {
         let ended =
             (zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")
         lines += Terminal.wrapWords(ended.split(separator: " ").map(String.init), width: Self.width, indent: "  ")
-        for note in report.notes {
-            lines += Terminal.wrapWords(
-                ((zh ? "注：" : "note: ") + note).split(separator: " ").map(String.init), width: Self.width, indent: "  ")
+        for note in notes(zh: zh) {
+            lines += Terminal.hanging("  ", (zh ? "注：" : "note: ") + note, width: Self.width)
+                .split(separator: "\n").map(String.init)
         }
         let unused = unusedPhrases()
         if !unused.isEmpty {
@@ -336,7 +342,7 @@ extension CgroupDiagram {
         var notes = [
             (zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")
         ]
-        notes += report.notes.map { (zh ? "注：" : "note: ") + $0 }
+        notes += self.notes(zh: zh).map { (zh ? "注：" : "note: ") + $0 }
         let unused = unusedPhrases()
         if !unused.isEmpty {
             notes.append((zh ? "本次运行未用：" : "not used by this run: ") + unused.joined(separator: "; "))
@@ -344,9 +350,11 @@ extension CgroupDiagram {
         let width = left * 2 + max(1, hierarchies.count) * columnWidth + max(0, hierarchies.count - 1) * 20
         // The notes wrap to the picture's width, at about 6.5 px a character of 12 px text.
         var noteLines: [String] = []
+        let plain = Style(enabled: false)
         for note in notes {
-            noteLines += Terminal.wrapWords(
-                note.split(separator: " ").map(String.init), width: (width - left * 2) * 10 / 65, indent: "")
+            noteLines += TextWrapper.wrap([.text(note, [])], width: (width - left * 2) * 10 / 65).map {
+                $0.rendered(plain)
+            }
         }
         for (index, note) in noteLines.enumerated() {
             parts.append(text(left, bottom + 10 + index * 17, note, size: 12, fill: "#4a5568"))

@@ -25,6 +25,8 @@ public enum Stage3Run {
         public var notes: [String]
         /// The container's cgroup in each hierarchy, for `--diagram`; nil in older reports.
         public var tree: CgroupTree? = nil
+        /// `notes` in Chinese, for the drawing; nil in older reports (which then show them in English).
+        public var notesZh: [String]? = nil
 
         /// The report as `--report-json` saves it: keys sorted, one field a line.
         public func json() throws -> Data {
@@ -101,7 +103,8 @@ public enum Stage3Run {
             oomKilled: (stats.oomKills ?? 0) > 0,
             hierarchy: hierarchy.mode, placements: cgroup.placements, writes: cgroup.writes,
             evidenceFiles: backend.evidenceFiles, notes: cgroup.notes,
-            tree: CgroupTree.of(hierarchy: hierarchy, path: cgroup.relativePath, directories: cgroup.directories))
+            tree: CgroupTree.of(hierarchy: hierarchy, path: cgroup.relativePath, directories: cgroup.directories),
+            notesZh: cgroup.notesZh)
     }
 }
 
