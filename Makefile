@@ -13,7 +13,8 @@ BIN := bin/contlab
 # conmon); the lesson site test: chromium (headless) and a CJK font; the grading tests and the
 # benchmark: python3; the CRI pod test: the CNI plugins (containernetworking-plugins) and gRPC for
 # Python with its .proto compiler (python3-grpcio, python3-grpc-tools); the build track's
-# graders: gcc and Go (golang-go) build the students' runtimes; the schema tests:
+# graders: gcc and Go (golang-go) build the students' runtimes (Swift ones, the toolchain that
+# builds contlab); the schema tests:
 # python3-jsonschema and the OCI runtime-spec and image-spec JSON schemas (Debian ships them with
 # the Go packages, under /usr/share/gocode/src/github.com/opencontainers/).
 PACKAGES := pkg-config binutils iproute2 dash libcap-dev libseccomp-dev libcmark-dev zlib1g-dev libnl-3-dev libnl-route-3-dev cmark python3 python3-jsonschema busybox-static \

@@ -16,7 +16,7 @@ extension Evaluation {
         let log = (probe.values["buildlog"] ?? "").trimmingCharacters(in: .whitespaces)
         switch probe.values["built"] {
         case "0"?: return (true, "it builds")
-        case "missing"?: return (false, "no runtime.c, runtime.py or runtime.go in the folder")
+        case "missing"?: return (false, "no runtime.c, runtime.py, runtime.go or runtime.swift in the folder")
         case let status?:
             return (false, "the build failed (status \(status))" + (log.isEmpty ? "" : ": \(ProbeOutput.excerpt(log))"))
         case nil: return (false, "the grader did not get as far as the build")

@@ -22,9 +22,9 @@ public enum BuildTrackSolution {
             case .notBuildTrack:
                 return Localized(
                     en: "solutions come with the build track's levels: make such a workspace with "
-                        + "contlab exercises init DIR --track build --lang c (or go, or python)",
+                        + "contlab exercises init DIR --track build --lang c (or go, python or swift)",
                     zh: "参考答案只属于 build 路线的关卡：用 contlab exercises init DIR --track build --lang c"
-                        + "（或 go、python）建一个这样的工作区")
+                        + "（或 go、python、swift）建一个这样的工作区")
             case .notALevel(let id):
                 return Localized(
                     en: "\(id) is not a level of this workspace; its levels are listed by contlab exercises",

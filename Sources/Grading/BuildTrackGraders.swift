@@ -1,5 +1,5 @@
-// The build track's grader: the student's own runtime (C, Python or Go), built and run inside a
-// nested container, on a copy of busybox, with the probes of the stages it re-creates.
+// The build track's grader: the student's own runtime (C, Python, Go or Swift), built and run
+// inside a nested container, on a copy of busybox, with the probes of the stages it re-creates.
 import Cgroups
 import ContlabCore
 import Exercises
@@ -13,7 +13,13 @@ extension Grader {
         if let missing = missing(exercise, work) { return missing }
         let root = try TemporaryDirectory(prefix: "contlab-grade-buildroot")
         defer { root.remove() }
-        let binds = try Self.compilerRoot(at: root.path)
+        var binds = try Self.compilerRoot(at: root.path)
+        // Swift: the host's toolchain, where it is not under /usr already, at its own path.
+        let swift = Sys.exists(work + "/runtime.swift") ? Self.swiftToolchain() : nil
+        if let tree = swift?.tree {
+            try FileManager.default.createDirectory(atPath: root.path + tree, withIntermediateDirectories: true)
+            binds.append(Sandbox.Bind(source: tree, destination: tree, shared: true))
+        }
         let marker = "marker-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let secret = "secret-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let bundle = Self.bundleRequest()
@@ -42,6 +48,9 @@ extension Grader {
                 set -- python3 /tmp/exercise/runtime.py
             elif [ -f runtime.go ]; then
                 \(Self.goBuild) > /tmp/build.log 2>&1; built=$?
+                set -- /tmp/runtime
+            elif [ -f runtime.swift ]; then
+                \(Self.swiftBuild) > /tmp/build.log 2>&1; built=$?
                 set -- /tmp/runtime
             else
                 echo built=missing; exit 0
@@ -97,7 +106,7 @@ extension Grader {
         sandbox.env = [
             "CONTLAB_PROBE=\(probe)", "CONTLAB_HOG=\(Self.hogCommand)", "CONTLAB_SPAWN=\(Self.spawnCommand)",
             "CONTLAB_SPAWNER=\(Self.spawnerCommand)", "CONTLAB_BUNDLE_PROBE=\(Self.bundleProbe)",
-            "CONTLAB_LAYERS_PROBE=\(Self.layersProbe)"
+            "CONTLAB_LAYERS_PROBE=\(Self.layersProbe)", "CONTLAB_SWIFT=\(swift?.bin ?? "")"
         ]
         sandbox.binds =
             binds + [
@@ -146,6 +155,54 @@ extension Grader {
         + "GOPATH=/tmp/go/path GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off GOTOOLCHAIN=local CGO_ENABLED=0 "
         + "go build -o /tmp/runtime .; else echo 'this machine has no go command (Debian: golang-go), which "
         + "builds your runtime: tell your teacher'; false; fi"
+
+    /// The Swift build, with the host's toolchain (`swiftToolchain`, whose bin folder the driver
+    /// gets as CONTLAB_SWIFT): its home, temporary files and module cache (the C library's
+    /// module, built on a first run) in the container's /tmp, since / is read-only and /root
+    /// unreadable. A machine without swiftc says so in the build log, which the student is shown.
+    static let swiftBuild =
+        "if [ -x \"$CONTLAB_SWIFT/swiftc\" ]; then mkdir -p /tmp/swift/tmp && env PATH=\"$CONTLAB_SWIFT:$PATH\" "
+        + "HOME=/tmp/swift TMPDIR=/tmp/swift/tmp swiftc -O -module-cache-path /tmp/swift/cache -o /tmp/runtime "
+        + "runtime.swift; else echo 'this machine has no swiftc (the Swift toolchain, from swift.org), which builds "
+        + "your runtime: tell your teacher'; false; fi"
+
+    /// Where the build finds swiftc: its folder, and the host tree to bind read-only at the same
+    /// path for it, or nil where the toolchain is under /usr (bound already).
+    struct SwiftToolchain: Equatable {
+        var bin: String
+        var tree: String?
+    }
+
+    /// The host's Swift toolchain: the first swiftc on PATH, then in /opt/swift/usr/bin (where
+    /// swift.org's tarball is often unpacked, and which sudo's PATH leaves out), followed
+    /// through its links to the folder that holds swift-frontend (a swiftly proxy does not).
+    /// The driver finds the frontend, the clang it links with and the runtime's libraries
+    /// relative to itself, so the tree bound is that folder's parent, `usr`, or above it
+    /// (/opt/swift). Outside it, the programs use only the host's /usr: the C and C++ libraries
+    /// (libstdc++, libz, libuuid, libsqlite3, libncurses, libxml2), and for the link
+    /// /usr/bin/ld.gold with gcc's start files. Pure: `resolve` is realpath(3), `isFile` whether
+    /// a file is there.
+    static func swiftToolchain(
+        searchPath: String = ProcessInfo.processInfo.environment["PATH"] ?? "",
+        resolve: (String) -> String? = { path in
+            guard let real = realpath(path, nil) else { return nil }
+            defer { free(real) }
+            return String(cString: real)
+        },
+        isFile: (String) -> Bool = { Sys.exists($0) }
+    ) -> SwiftToolchain? {
+        for folder in searchPath.split(separator: ":").map(String.init) + ["/opt/swift/usr/bin"]
+        where folder.hasPrefix("/") {
+            guard let driver = resolve(folder + "/swiftc") else { continue }
+            let bin = (driver as NSString).deletingLastPathComponent
+            guard isFile(bin + "/swiftc"), isFile(bin + "/swift-frontend") else { continue }
+            let usr = (bin as NSString).deletingLastPathComponent
+            let tree = (usr as NSString).lastPathComponent == "usr" ? (usr as NSString).deletingLastPathComponent : usr
+            let underUsr = tree == "/" || tree == "/usr" || tree.hasPrefix("/usr/")
+            return SwiftToolchain(bin: bin, tree: underUsr ? nil : tree)
+        }
+        return nil
+    }
 
     /// What B.3's runs ask of the runtime: the limits, and what runs under them.
     static let buildTrackLimits = Evaluation.BuildLimits(

@@ -56,14 +56,16 @@ struct ExercisesCommand: ParsableCommand {
         var track: String?
         @Option(
             help: ArgumentHelp(
-                "With --track build: the runtime's programming language, c, go or python.", valueName: "language"))
+                "With --track build: the runtime's programming language, c, go, python or swift.", valueName: "language"
+            ))
         var lang: String?
 
         func validate() throws {
             if let track, track != "build" { throw ValidationError("--track \(track): the only track is build") }
             if track != nil && lang == nil {
                 throw ValidationError(
-                    "--track build needs --lang c, --lang go or --lang python: the language you write your runtime in")
+                    "--track build needs --lang c, --lang go, --lang python or --lang swift: the language you write your "
+                        + "runtime in")
             }
             if track == nil && lang != nil {
                 throw ValidationError("--lang chooses the build track's language: add --track build")

@@ -185,7 +185,7 @@ final class ExerciseGradingTests: XCTestCase {
             "--lang", "cobol"
         ])
         XCTAssertEqual(unknown.status, 2)
-        XCTAssertTrue(unknown.stderr.contains("choose --lang c, go or python"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("choose --lang c, go, python or swift"), unknown.stderr)
         XCTAssertFalse(
             FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-cobol"),
             "nothing is made")
@@ -227,17 +227,21 @@ final class ExerciseGradingTests: XCTestCase {
     /// Each language's workspace, the levels graded in it, then the shared trees checked: the
     /// grader lends the host's /usr and the busybox tree read-only, and they keep their owner.
     /// Go's skeletons are graded untouched (built with the host's Go, scoring zero), as are its
-    /// references.
+    /// references; Swift's too (built with the host's swiftc), and its references where a level
+    /// has one.
     func gradeBuildLevels(_ ids: [String]) throws {
         let standard = workspace
         defer { workspace = standard }
-        for language in ["c", "python", "go"] {
+        for language in ["c", "python", "go", "swift"] {
             workspace = NSTemporaryDirectory() + "contlab-grade-build-\(getpid())-\(language)"
             try? FileManager.default.removeItem(atPath: workspace)
             defer { try? FileManager.default.removeItem(atPath: workspace) }
             let made = try Harness.run(["exercises", "init", workspace, "--track", "build", "--lang", language])
             XCTAssertEqual(made.status, 0, made.stderr)
-            for file in ["c": ["runtime.c"], "python": ["runtime.py"], "go": ["runtime.go", "go.mod"]][language]! {
+            let files = [
+                "c": ["runtime.c"], "python": ["runtime.py"], "go": ["runtime.go", "go.mod"], "swift": ["runtime.swift"]
+            ]
+            for file in files[language]! {
                 XCTAssertTrue(
                     FileManager.default.fileExists(atPath: try folder("B.1") + "/" + file),
                     "\(language): the skeleton's \(file) is there")
@@ -246,12 +250,14 @@ final class ExerciseGradingTests: XCTestCase {
                 let reference = "reference-\(language)"
                 let has = FileManager.default.fileExists(
                     atPath: Self.solutions.appendingPathComponent("\(id)/\(reference)").path)
-                XCTAssertTrue(has, "\(id) has a reference in \(language)")
+                XCTAssertTrue(has || language == "swift", "\(id) has a reference in \(language)")
                 try gradeExercise(id, reference: has ? reference : nil, wrongs: language == "c", starterRuns: true)
             }
         }
         let busybox = try Harness.busyboxRootfs()
-        for path in ["/usr", "/usr/bin", "/usr/bin/su", busybox, busybox + "/etc"] {
+        // Swift's toolchain, where it has one of its own outside /usr, is lent as /usr is.
+        let swift = FileManager.default.fileExists(atPath: "/opt/swift") ? ["/opt/swift", "/opt/swift/usr/bin"] : []
+        for path in ["/usr", "/usr/bin", "/usr/bin/su", busybox, busybox + "/etc"] + swift {
             var info = stat()
             XCTAssertEqual(lstat(path, &info), 0, path)
             XCTAssertEqual(info.st_uid, 0, "\(path) is still root's")
