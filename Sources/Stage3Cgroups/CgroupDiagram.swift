@@ -179,6 +179,17 @@ public struct CgroupDiagram: Sendable {
     }
 
     /// The hierarchies the run made no directory in, one phrase each.
+    /// How the command ended, in the drawing's language: the report keeps it in English, and its
+    /// exit code (128+N for signal N, as a shell says it) gives it again in Chinese.
+    func ended(zh: Bool) -> String {
+        guard zh else { return "ended: " + report.exit + (report.oomKilled ? ", OOM-killed" : "") }
+        let code = Int32(report.exitCode)
+        let how =
+            code > 128 && code < 128 + 65
+            ? "命令被 \(Signals.name(code - 128)) 杀死（退出码 \(code)）" : "命令以退出码 \(code) 结束"
+        return "结束：" + how + (report.oomKilled ? "，被 OOM 杀死" : "")
+    }
+
     /// The run's notes in the drawing's language: a report saved before they were kept in
     /// Chinese too has them in English only.
     func notes(zh: Bool) -> [String] {
@@ -235,9 +246,7 @@ public struct CgroupDiagram: Sendable {
             }
         }
         lines.append("")
-        let ended =
-            (zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")
-        lines += Terminal.wrapWords(ended.split(separator: " ").map(String.init), width: Self.width, indent: "  ")
+        lines += Terminal.hanging("  ", ended(zh: zh), width: Self.width).split(separator: "\n").map(String.init)
         for note in notes(zh: zh) {
             lines += Terminal.hanging("  ", (zh ? "注：" : "note: ") + note, width: Self.width)
                 .split(separator: "\n").map(String.init)
@@ -340,7 +349,7 @@ extension CgroupDiagram {
             bottom = max(bottom, y)
         }
         var notes = [
-            (zh ? "结束：" : "ended: ") + report.exit + (report.oomKilled ? (zh ? "，被 OOM 杀死" : ", OOM-killed") : "")
+            ended(zh: zh)
         ]
         notes += self.notes(zh: zh).map { (zh ? "注：" : "note: ") + $0 }
         let unused = unusedPhrases()

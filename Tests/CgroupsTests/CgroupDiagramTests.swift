@@ -155,13 +155,14 @@ final class CgroupDiagramTests: XCTestCase {
     }
 
     /// The lesson shows the drawing as text in the terminal; it must be the saved report's.
-    /// The run's notes come in the drawing's language, wrapped within the width (Chinese has no
+    /// The run's end and notes come in the drawing's language, wrapped within the width (Chinese has no
     /// spaces to break at); a report saved before the Chinese ones were kept shows the English.
     func testNotesAreInTheDrawingsLanguage() throws {
         var report = try saved()
         let zh = try XCTUnwrap(CgroupDiagram(report: report)).text(style: Style(enabled: false), language: .zh)
         XCTAssertTrue(zh.contains("注：内存加交换区也受了限制"), zh)
         XCTAssertFalse(zh.contains("memory+swap is limited"), zh)
+        XCTAssertTrue(zh.contains("结束：命令被 SIGKILL 杀死（退出码 137），被 OOM 杀死"), zh)
         XCTAssertTrue(zh.split(separator: "\n").allSatisfy { Terminal.displayWidth(String($0)) <= 76 }, zh)
         let svg = try XCTUnwrap(CgroupDiagram(report: report)).svg(language: .zh)
         XCTAssertTrue(svg.contains("内存加交换区"), "the SVG's notes too")
