@@ -16,6 +16,10 @@
 #
 # A test passes when it exits 0 and reports no "not ok" line. Results: WORK/results/NAME/TEST.tap
 # and WORK/results/NAME/summary.txt. Must run as root.
+#
+# The tests call the runtime through a wrapper that gives it a state root (--root) of the run's
+# own: a test that leaves a container behind (validation/start, against a runtime that follows
+# the spec, leaves a created one it never deletes) has it deleted after it, and the summary says so.
 set -euo pipefail
 
 usage() {
@@ -59,6 +63,11 @@ for main in validation/*/*.go; do
 done
 
 mkdir -p "$results"
+state="$WORK/state/$(basename "$runtime")"
+wrapper="$WORK/bin/$(basename "$runtime")"
+mkdir -p "$(dirname "$wrapper")"
+printf '#!/bin/sh\nexec %q --root %q "$@"\n' "$runtime" "$state" >"$wrapper"
+chmod +x "$wrapper"
 if [ $# -eq 0 ]; then
 	set -- $(ls -d validation/*/ | xargs -n1 basename | grep -v '^util$')
 fi
@@ -68,14 +77,19 @@ passed=0 total=0
 for test in "$@"; do
 	tap="$results/$test.tap"
 	status=0
-	RUNTIME="$runtime" timeout -k 5 "$TEST_TIMEOUT" "validation/$test/$test.t" >"$tap" 2>&1 </dev/null || status=$?
+	RUNTIME="$wrapper" timeout -k 5 "$TEST_TIMEOUT" "validation/$test/$test.t" >"$tap" 2>&1 </dev/null || status=$?
 	if [ $status -eq 0 ] && ! grep -q '^not ok' "$tap"; then
 		verdict=pass
 		passed=$((passed + 1))
 	else
 		verdict="FAIL (exit $status, $(grep -c '^not ok' "$tap" || true) not ok)"
 	fi
+	left=$("$wrapper" list -q 2>/dev/null || true)
+	for id in $left; do "$wrapper" delete --force "$id" >/dev/null 2>&1 || true; done
+	[ -z "$left" ] || verdict="$verdict; left $(echo $left | wc -w) container(s), deleted"
 	total=$((total + 1))
 	printf '%-44s %s\n' "$test" "$verdict" | tee -a "$summary"
 done
 printf '%s: %d of %d passed\n' "$(basename "$runtime")" "$passed" "$total" | tee -a "$summary"
+rm -rf "$state"
+rmdir "$WORK/state" 2>/dev/null || true
