@@ -37,6 +37,28 @@ extension Grader {
         while :; do sleep 0.2; done
         """
 
+    /// Shell functions B.4's and B.5's drivers share: `say` keeps a line of the driver's own
+    /// for the end of its output (nothing the runtime printed earlier stands for it), `alive`
+    /// tells a live process from a gone or zombie one, and `procs` lists the live processes
+    /// whose PID or mount namespace is not the driver's, which are the container's or a leftover.
+    static let driverHelpers = #"""
+        said=/tmp/said; : > $said
+        say() { echo "$*" >> $said; }
+        alive() { read -r _ _ st _ 2> /dev/null < "/proc/$1/stat" && [ "$st" != Z ]; }
+        nsof() { echo "$(readlink /proc/$1/ns/pid 2> /dev/null) $(readlink /proc/$1/ns/mnt 2> /dev/null)"; }
+        mine=$(nsof $$)
+        procs() {
+            out=""
+            for d in /proc/[0-9]*; do
+                p=${d#/proc/}
+                alive $p || continue
+                n=$(nsof $p)
+                [ "$n" != " " ] && [ "$n" != "$mine" ] && out="$out $p"
+            done
+            echo $out
+        }
+        """#
+
     /// B.4's part of the driver. The bundle is /tmp/bundle (ROOTFS is its rootfs folder),
     /// handed to create as `bundle` from /tmp, so that both the bundle's absolute path and
     /// root.path relative to the bundle are put to the test. Every command has 5 s; the lines
@@ -87,23 +109,9 @@ extension Grader {
             export OUTSIDE_ONLY=1
             RUNTIME="$*"
             rt() { timeout -s KILL 5 $RUNTIME --root /tmp/state "$@"; }
-            said=/tmp/said; : > $said
-            say() { echo "$*" >> $said; }
+            \#(Self.driverHelpers)
             excerpt() { tail -c 200 "$1" 2> /dev/null | tr '\n' ' '; }
             state() { rt state "$1" 2> /dev/null | tr '\n' ' '; }
-            alive() { read -r _ _ st _ 2> /dev/null < "/proc/$1/stat" && [ "$st" != Z ]; }
-            nsof() { echo "$(readlink /proc/$1/ns/pid 2> /dev/null) $(readlink /proc/$1/ns/mnt 2> /dev/null)"; }
-            mine=$(nsof $$)
-            procs() {
-                out=""
-                for d in /proc/[0-9]*; do
-                    p=${d#/proc/}
-                    alive $p || continue
-                    n=$(nsof $p)
-                    [ "$n" != " " ] && [ "$n" != "$mine" ] && out="$out $p"
-                done
-                echo $out
-            }
             waitfor() { t=0; while [ ! -e "$1" ] && [ $t -lt $2 ]; do sleep 0.1; t=$((t+1)); done; }
             yesno() { if [ -e "$1" ]; then echo yes; else echo no; fi; }
             id=\#(request.id)
