@@ -269,14 +269,39 @@ struct GradeCommand: ParsableCommand {
         return lines.last.map { ": " + $0 } ?? ""
     }
 
+    /// How to ask git for a workspace's last commit time without running a student's code as
+    /// anyone else. A repository's own config names programs git runs (gpg.program for a
+    /// signed commit, core.fsmonitor, a pager…), so git runs as the workspace's owner: root
+    /// drops to it (to nobody for a root-owned copy, whose config came from a student all the
+    /// same), and another user asks git only about their own repositories (nil: the files'
+    /// times are used instead). Pure.
+    static func gitLogCommand(_ path: String, owner: uid_t, group: gid_t, euid: uid_t) -> [String]? {
+        let git = [
+            "git", "--no-pager", "-c", "safe.directory=*", "-C", path, "log", "-1", "--no-show-signature",
+            "--format=%cI"
+        ]
+        if euid == 0 {
+            let (uid, gid) = owner == 0 ? (uid_t(65534), gid_t(65534)) : (owner, group)
+            return ["setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--inh-caps=-all", "--"] + git
+        }
+        return owner == euid ? git : nil
+    }
+
+    /// git's environment for that: no system or user config (only the repository's, as its
+    /// owner), and no home.
+    static let gitEnvironment = [
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": "/dev/null", "LC_ALL": "C"
+    ]
+
     /// When a workspace was handed in: its last commit's time when it is a git repository, else
     /// the newest modification time of a file in it (contlab's own .contlab/ left out).
     static func submittedAt(_ root: URL) -> String? {
+        var info = stat()
         if FileManager.default.fileExists(atPath: root.appendingPathComponent(".git").path),
-            // safe.directory: the teacher (root) reads a repository a student owns.
-            let log = try? HostCommand.run([
-                "git", "-c", "safe.directory=*", "-C", root.path, "log", "-1", "--format=%cI"
-            ]), log.succeeded
+            stat(root.path, &info) == 0,
+            let command = gitLogCommand(root.path, owner: info.st_uid, group: info.st_gid, euid: geteuid()),
+            let log = try? HostCommand.run(command, environment: gitEnvironment), log.succeeded
         {
             let text = log.output.trimmingCharacters(in: .whitespacesAndNewlines)
             if let date = ISO8601DateFormatter().date(from: text) { return ISO8601DateFormatter().string(from: date) }

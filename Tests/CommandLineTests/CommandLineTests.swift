@@ -124,3 +124,21 @@ final class CommandLineFrontTests: XCTestCase {
         XCTAssertEqual(Contlab.helpColumns(environment: ["COLUMNS": "132"]), 132)
     }
 }
+
+/// `contlab grade` reads a submission's last commit time with git: never as root in a
+/// student's repository, whose config can name programs for git to run.
+final class SubmissionGitTests: XCTestCase {
+    func testRootAsksGitAsTheWorkspacesOwnerOrNobody() throws {
+        let student = try XCTUnwrap(GradeCommand.gitLogCommand("/subs/ana", owner: 1001, group: 1001, euid: 0))
+        XCTAssertEqual(Array(student.prefix(4)), ["setpriv", "--reuid=1001", "--regid=1001", "--clear-groups"])
+        XCTAssertTrue(student.contains("--no-show-signature"))
+        let copied = try XCTUnwrap(GradeCommand.gitLogCommand("/subs/bo", owner: 0, group: 0, euid: 0))
+        XCTAssertEqual(Array(copied.prefix(3)), ["setpriv", "--reuid=65534", "--regid=65534"])
+    }
+
+    func testAnotherUserAsksOnlyAboutTheirOwnRepositories() {
+        XCTAssertNil(GradeCommand.gitLogCommand("/subs/ana", owner: 1001, group: 1001, euid: 1000))
+        XCTAssertEqual(GradeCommand.gitLogCommand("/home/t/ws", owner: 1000, group: 1000, euid: 1000)?.first, "git")
+        XCTAssertEqual(GradeCommand.gitEnvironment["GIT_CONFIG_NOSYSTEM"], "1")
+    }
+}
