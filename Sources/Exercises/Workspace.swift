@@ -149,10 +149,35 @@ public struct Workspace: Sendable {
 
     /// The saved progress; a missing or damaged file reads as no progress (it is only a record).
     public func loadProgress() -> Progress {
-        guard let data = try? Data(contentsOf: progressFile),
+        guard let data = Self.readOwnFile(progressFile.path),
             let progress = try? JSONDecoder().decode(Progress.self, from: data)
         else { return Progress() }
         return progress
+    }
+
+    /// .contlab made if missing, and refused unless it is a folder itself: a link there would
+    /// send root's writes wherever it points.
+    func checkStateDirectory() throws {
+        try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+        var info = stat()
+        guard lstat(stateDirectory.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw ExerciseError.unreadable(
+                stateDirectory.path, reason: "it is not a folder of its own (a link?): remove it, and verify again")
+        }
+    }
+
+    /// A small file of the workspace's own, or nil: not through a link, not a FIFO or a device
+    /// (whose read could block or never end), at most a MiB.
+    static func readOwnFile(_ path: String) -> Data? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= 1 << 20 else { return nil }
+        var data = Data(count: Int(info.st_size))
+        let count = data.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count >= 0 else { return nil }
+        return data.prefix(count)
     }
 
     /// Load the progress, change it and save it, holding a lock on the state folder: two
@@ -162,8 +187,8 @@ public struct Workspace: Sendable {
     /// workspace can take, so that a root's `sudo contlab verify` leaves no file its owner cannot open.
     @discardableResult
     public func updateProgress<T>(_ change: (inout Progress) throws -> T) throws -> T {
-        try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
-        let fd = open(stateDirectory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try checkStateDirectory()
+        let fd = open(stateDirectory.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             throw ExerciseError.unreadable(stateDirectory.path, reason: String(cString: strerror(errno)))
         }
@@ -176,13 +201,23 @@ public struct Workspace: Sendable {
     }
 
     /// Written through a temporary name and renamed, so an interrupted write leaves the old file.
+    /// The temporary file is made new (O_EXCL, O_NOFOLLOW) under a name no one can guess: a
+    /// teacher's `sudo contlab verify` writes in a folder the student owns, where a link planted
+    /// at a predictable name would have root write through it.
     public func saveProgress(_ progress: Progress) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
-        let temporary = stateDirectory.appendingPathComponent("progress.json.\(getpid())")
-        try encoder.encode(progress).write(to: temporary)
-        guard rename(temporary.path, progressFile.path) == 0 else {
+        try checkStateDirectory()
+        let temporary = stateDirectory.appendingPathComponent(
+            "progress.json.\(getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 16))")
+        let data = try encoder.encode(progress)
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ExerciseError.unreadable(temporary.path, reason: String(cString: strerror(errno)))
+        }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == data.count, rename(temporary.path, progressFile.path) == 0 else {
             let code = errno
             unlink(temporary.path)
             throw ExerciseError.unreadable(progressFile.path, reason: String(cString: strerror(code)))

@@ -88,6 +88,36 @@ final class WorkspaceTests: XCTestCase {
         XCTAssertEqual(workspace.loadProgress()[exercise.id].hintsShown["first"], changes)
     }
 
+    /// A student's workspace saved by root (`sudo contlab verify`): links planted in .contlab,
+    /// or .contlab itself a link, never have root write elsewhere, and a FIFO in place of the
+    /// progress file reads as no progress at once rather than blocking.
+    func testPlantedLinksAndAFIFOAreNotFollowed() throws {
+        let workspace = try Workspace.create(at: directory, catalog: try Fixtures.catalog())
+        let victim = directory.path + "-victim"
+        try "keep".write(toFile: victim, atomically: false, encoding: .utf8)
+        defer { unlink(victim) }
+        let state = workspace.stateDirectory.path
+        XCTAssertEqual(symlink(victim, state + "/progress.json"), 0)
+        for pid in [getpid(), getpid() + 1] { symlink(victim, state + "/progress.json.\(pid)") }
+        try workspace.saveProgress(Workspace.Progress())
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "keep", "written through a link")
+        var info = stat()
+        XCTAssertEqual(lstat(state + "/progress.json", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFREG, "the link itself was replaced")
+
+        unlink(state + "/progress.json")
+        XCTAssertEqual(mkfifo(state + "/progress.json", 0o644), 0)
+        XCTAssertEqual(workspace.loadProgress(), Workspace.Progress(), "a FIFO reads as no progress")
+
+        try FileManager.default.removeItem(atPath: state)
+        let elsewhere = directory.path + "-elsewhere"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        XCTAssertEqual(symlink(elsewhere, state), 0)
+        XCTAssertThrowsError(try workspace.saveProgress(Workspace.Progress()))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: elsewhere), [], "nothing written there")
+    }
+
     func testADamagedProgressFileReadsAsNoProgress() throws {
         let workspace = try Workspace.create(at: directory, catalog: try Fixtures.catalog())
         try Data([0xFF, 0x00]).write(to: directory.appendingPathComponent(".contlab/progress.json"))
