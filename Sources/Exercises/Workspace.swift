@@ -168,7 +168,7 @@ public struct Workspace: Sendable {
 
     /// A small file of the workspace's own, or nil: not through a link, not a FIFO or a device
     /// (whose read could block or never end), at most a MiB.
-    static func readOwnFile(_ path: String) -> Data? {
+    public static func readOwnFile(_ path: String) -> Data? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

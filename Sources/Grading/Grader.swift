@@ -114,14 +114,17 @@ public enum Grader {
 
     static func run(_ exercise: Exercise, folder: URL, context: GradingContext) throws -> [CheckOutcome] {
         if HistoryQuiz.Kind(rawValue: exercise.grader) != nil {
-            let text = try? String(contentsOf: folder.appendingPathComponent("answers.yaml"), encoding: .utf8)
+            // Read as the grader may be root: not through a link, never a FIFO.
+            let text = Workspace.readOwnFile(folder.appendingPathComponent("answers.yaml").path).map {
+                String(decoding: $0, as: UTF8.self)
+            }
             return HistoryQuiz.grade(exercise, answers: text, data: try context.history(), variant: context.variant)
         }
         // The student's files are copied first: their program may delete or change its own.
         let copy = try TemporaryDirectory(prefix: "contlab-grade-work")
         defer { copy.remove() }
         let work = copy.path + "/exercise"
-        try FileManager.default.copyItem(atPath: folder.path, toPath: work)
+        try WorkspaceCopy.copy(from: folder.path, to: work)
         switch exercise.grader {
         case "rootfs-recipe": return try rootfsRecipe(exercise, work: work)
         case "stage1-jail": return try stage1Jail(exercise, work: work, context: context)
