@@ -65,8 +65,8 @@ extension Grader {
             [ "\(exercise.id)" = B.5 ] && rootfs=/tmp/layers/base
             copy() {
                 mkdir -p "$rootfs" && mkdir "$rootfs/root" || return 1
-                for entry in /tmp/busybox/*; do
-                    [ "$entry" = /tmp/busybox/root ] || cp -a --no-preserve=ownership "$entry" "$rootfs/" || return 1
+                for entry in /busybox/*; do
+                    [ "$entry" = /busybox/root ] || cp -a --no-preserve=ownership "$entry" "$rootfs/" || return 1
                 done
                 [ "\(exercise.id)" = B.5 ] || mount --bind /tmp/contlab "$rootfs/usr/local/bin/contlab"
             }
@@ -108,11 +108,11 @@ extension Grader {
             "CONTLAB_SPAWNER=\(Self.spawnerCommand)", "CONTLAB_BUNDLE_PROBE=\(Self.bundleProbe)",
             "CONTLAB_LAYERS_PROBE=\(Self.layersProbe)", "CONTLAB_SWIFT=\(swift?.bin ?? "")"
         ]
-        sandbox.binds =
-            binds + [
-                Sandbox.Bind(source: try context.busybox(), destination: "/tmp/busybox", shared: true),
-                Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false)
-            ]
+        // busybox is copied into the grading's root, not bound: the nested root may remount a
+        // bind read-write, and the stored tree has folders anyone may write (tmp), which every
+        // later grading would copy. The copy stays the host's (not handed over): readable only.
+        try FileManager.default.copyItem(atPath: try context.busybox(), toPath: root.path + "/busybox")
+        sandbox.binds = binds + [Sandbox.Bind(source: work, destination: "/tmp/exercise", readOnly: false)]
         // B.3: the container lives in a grading cgroup's runner, which it may write (its
         // runtime makes its cgroups there); the parent above holds the limits and is not lent.
         var cgroup: GradingCgroup?

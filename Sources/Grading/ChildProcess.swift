@@ -29,7 +29,9 @@ enum ChildProcess {
     ) throws -> ChildResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["--kill-after=2", "\(timeout)"] + argv
+        // No file it writes may pass fileLimit (SIGXFSZ stops the writer): its output files are
+        // on the host's disk, where a student's program would fill them without end.
+        process.arguments = ["--kill-after=2", "\(timeout)", "prlimit", "--fsize=\(Self.fileLimit)", "--"] + argv
         var env = replacingEnvironment ? [:] : ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (key, value) in environment { env[key] = value }
@@ -73,9 +75,20 @@ enum ChildProcess {
         }
         return ChildResult(
             exitCode: exitCode, signal: signal, timedOut: timedOut,
-            stdout: (try? Data(contentsOf: URL(fileURLWithPath: base + ".out"))) ?? Data(),
-            stderr: (try? Data(contentsOf: URL(fileURLWithPath: base + ".err"))) ?? Data(),
+            stdout: Self.head(of: base + ".out"), stderr: Self.head(of: base + ".err"),
             seconds: seconds)
+    }
+
+    /// The most a graded program may write to one file, its output included.
+    static let fileLimit = 256 << 20
+    /// The most of its output read back: what a grader parses is far less.
+    static let readLimit = 16 << 20
+
+    /// The start of an output file, at most `readLimit` bytes of it.
+    static func head(of path: String) -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: readLimit)) ?? Data()
     }
 
     /// This program: the static contlab binary, which the probes run inside containers too.
