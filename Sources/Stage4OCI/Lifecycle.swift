@@ -77,14 +77,8 @@ public struct OCIRuntime {
         Timing.mark("create")
         let bundle = URL(fileURLWithPath: options.bundle).standardizedFileURL.path
         let (spec, rootfs, document) = try Self.loadBundleDocument(bundle)
-        // runtime-spec: process is REQUIRED only when start is called; create applies the rest.
-        // run starts at once, so it needs one here.
-        if spec.process == nil && startAtOnce {
-            throw RuntimeError.spec(
-                SpecError(
-                    "process",
-                    "run needs a process to start; without one, create makes a container that holds its namespaces"
-                        + " for exec (start then refuses it)"))
+        guard spec.process != nil else {
+            throw RuntimeError.spec(SpecError("process", "create needs a process to run"))
         }
         if spec.process?.terminal == true && options.consoleSocket == nil && !startAtOnce {
             throw RuntimeError.usage(
@@ -98,7 +92,6 @@ public struct OCIRuntime {
             id: options.id, pid: 0, startTime: nil, bundle: bundle, rootfs: rootfs,
             created: Timestamp.rfc3339(), annotations: spec.annotations,
             cgroupPath: nil, cgroupDirectories: [], hooks: spec.hooks, creating: true)
-        record.processSet = spec.process != nil
         record.hostMounts = spec.linux?.namespaces?.isEmpty ?? true
         var cgroup: ContainerCgroup?
         var pid: pid_t = 0
@@ -404,9 +397,6 @@ public struct OCIRuntime {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard status == "created" else { throw RuntimeError.wrongStatus(id: id, status: status, operation: "start") }
-        // runtime-spec: start MUST generate an error if process was not set, and the container
-        // stays as it was (its init still waits, never signalled).
-        guard record.processSet else { throw RuntimeError.noProcessSet(id) }
         let fd = open(store.fifo(id), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 { throw RuntimeError.system(SystemCallError("open(\"\(store.fifo(id))\")", errno: errno)) }
         defer { close(fd) }

@@ -98,14 +98,6 @@ public enum OCIInit {
         }
         Timing.mark("init ready")
         channel.send("ready")
-        guard let command else {
-            // Created with no process: start refuses it, so the fifo is never read. The init
-            // only holds the namespaces, for exec, until kill or delete ends it; as PID 1 it
-            // inherits exec'd processes' orphans, which an ignored SIGCHLD reaps (wait(2)).
-            channel.close()
-            signal(SIGCHLD, SIG_IGN)
-            while true { pause() }
-        }
         // The exec fifo came open from the host (see OCIInitPlan).
         let fifoFD = plan.fifoFD ?? -1
         // poststart must follow the user's process (runtime-spec), and startContainer's hooks
@@ -147,15 +139,13 @@ public enum OCIInit {
     /// goes through `Sys`, so in the recording mode (`CallRecord.callsKernel == false`) a unit
     /// test runs this without root and reads the order back. `hostHooks` has the host run its
     /// createRuntime and prestart hooks; `handOver` takes a seccomp notification descriptor to
-    /// the agent. Returns the command to exec, nil when config.json has no process.
+    /// the agent. Returns the command to exec.
     static func setUp(
         _ plan: OCIInitPlan, hostHooks: () throws -> Void,
         handOver: (Int32) throws -> Void
-    ) throws -> ContainerCommand? {
+    ) throws -> ContainerCommand {
         let spec = plan.spec
-        // No process (runtime-spec: create applies everything else): the container is its
-        // namespaces and its root, with no identity, limits or filter to take on.
-        let process = spec.process
+        guard let process = spec.process else { throw InitError.message("config.json has no process to run") }
         let namespaces = spec.linux?.namespaces ?? []
         // Joined namespaces were entered before the clone that made us (they must be: a PID
         // namespace only takes children); our pid as the host sees it is read while /proc is the host's.
@@ -164,7 +154,7 @@ public enum OCIInit {
             try Sys.unshare(.cgroup)
         }
         // The console socket came open from the host (see OCIInitPlan).
-        let consoleFD = process?.terminal == true ? plan.consoleFD ?? -1 : -1
+        let consoleFD = process.terminal == true ? plan.consoleFD ?? -1 : -1
         // A joined mount namespace gets the container's root built in it, at root.path as that
         // namespace sees it, as runc does; there the host's check of the path proves nothing.
         if let index = namespaces.firstIndex(where: { $0.type == "mount" && $0.path != nil }),
@@ -208,10 +198,6 @@ public enum OCIInit {
             try Sys.writeFile("/proc/sys/" + key.replacingOccurrences(of: ".", with: "/"), value)
         }
         try rootfs.finish()
-        guard let process else {
-            try rootfs.lockDev()
-            return nil
-        }
         try applyLimits(process)
         let command = try resolveCommand(process)
         if consoleFD >= 0 { try takeTerminal(consoleFD, process: process, asConsole: true) }

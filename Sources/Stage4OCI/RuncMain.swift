@@ -151,8 +151,7 @@ public enum RuncMain {
         let record = try runtime.store.load(options.id)
         let (spec, _) = try OCIRuntime.loadBundle(record.bundle)
         guard let base = spec.process else {
-            throw RuntimeError.spec(
-                SpecError("process", "the container was created with no process to copy: give exec --process FILE"))
+            throw RuntimeError.spec(SpecError("process", "the container has no process to copy"))
         }
         var shaping = ExecProcessOptions(
             args: options.args, tty: options.tty, cwd: options.cwd, env: options.env, user: options.user)

@@ -16,8 +16,6 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case system(SystemCallError)
     case usage(String)
     case noProcess(String)
-    /// start on a container created from a config.json with no process.
-    case noProcessSet(String)
     case hook(String, String)
     case consoleSocket(String, String)
     /// linux.seccomp.listenerPath, and what went wrong handing the agent its descriptor.
@@ -63,10 +61,6 @@ public enum RuntimeError: Error, CustomStringConvertible {
             return message
         case .noProcess(let id):
             return "container \"\(id)\" has no running process"
-        case .noProcessSet(let id):
-            return
-                "cannot start container \"\(id)\": its config.json had no process, so there is nothing to run"
-                + " (exec --process FILE runs one in it; delete \(id) removes it)"
         case .hook(let name, let why):
             // runc's words ("error running hook"), which its tests and engines' logs look for.
             return "error running hook \(name): \(why)"

@@ -51,9 +51,6 @@ public struct StateStore {
         /// The container joined a cgroup that already had processes (runc 1.1 shares one with
         /// a warning): delete then leaves those processes, and the cgroup while it holds them.
         public var sharesCgroup: Bool?
-        /// config.json had a process at create. Without one (runtime-spec allows it) the
-        /// container only holds its namespaces, for exec; start refuses it.
-        public var processSet = true
 
         public struct CgroupDirectory: Codable, Equatable, Sendable {
             public var path: String
@@ -240,7 +237,7 @@ extension StateStore.Record {
                     })
             ),
             ("hooks", hooksValue), ("creating", .bool(creating)), ("hostMounts", .bool(hostMounts)),
-            ("sharesCgroup", sharesCgroup.map { .bool($0) } ?? .null), ("processSet", .bool(processSet))
+            ("sharesCgroup", sharesCgroup.map { .bool($0) } ?? .null)
         ])
     }
 
@@ -263,6 +260,5 @@ extension StateStore.Record {
         creating = try record.required("creating").bool()
         hostMounts = try record["hostMounts"]?.bool() ?? false
         sharesCgroup = try record["sharesCgroup"]?.bool()
-        processSet = try record["processSet"]?.bool() ?? true
     }
 }

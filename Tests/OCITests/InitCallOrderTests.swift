@@ -38,7 +38,7 @@ final class InitCallOrderTests: RecordingTestCase {
         let command = try OCIInit.setUp(
             plan, hostHooks: { XCTFail("no host hooks were asked for") },
             handOver: { _ in XCTFail("no filter notifies") })
-        XCTAssertEqual(command?.args, ["/bin/sh"])
+        XCTAssertEqual(command.args, ["/bin/sh"])
         return CallRecord.shared.entries
     }
 

@@ -165,7 +165,6 @@ final class InitPlanTests: XCTestCase {
         bare.annotations = nil
         bare.hooks = nil
         bare.cgroupPath = nil
-        bare.processSet = false
         XCTAssertEqual(try StateStore.Record(json: try JSONValue.parse(bare.json.serialized)), bare)
         // A state file JSONEncoder wrote (an older contlab) still reads.
         XCTAssertEqual(
