@@ -470,25 +470,11 @@ public struct OCIRuntime {
             throw RuntimeError.wrongStatus(id: id, status: status, operation: "kill")
         }
         if all, let cgroup = store.cgroup(of: record) {
-            // A cgroup shared with another container (runc 1.1 shares a busy one with a warning,
-            // and then signals everything in it) holds processes that are not this container's.
-            let pids = cgroup.processes()
-            let targets =
-                record.sharesCgroup == true
-                ? Self.ownProcesses(pids, initPID: pid_t(record.pid)) { Sys.readLink("/proc/\($0)/ns/pid") } : pids
-            for pid in targets { Glibc.kill(pid, signal) }
+            for pid in cgroup.processes() { Glibc.kill(pid, signal) }
             if status == "paused" { thaw(record) }
         } else if Glibc.kill(record.pid, signal) != 0 {
             throw RuntimeError.system(SystemCallError("kill(\(record.pid), \(Signals.name(signal)))", errno: errno))
         }
-    }
-
-    /// Of a shared cgroup's `pids`, the container's own: those in its init's PID namespace. A
-    /// container in the runtime's own PID namespace cannot be told from the others there, and
-    /// gets the signal at its init only. `namespace` reads a process's ns/pid link.
-    static func ownProcesses(_ pids: [pid_t], initPID: pid_t, namespace: (pid_t) -> String?) -> [pid_t] {
-        guard let own = namespace(initPID), own != namespace(getpid()) else { return [initPID] }
-        return pids.filter { namespace($0) == own }
     }
 
     /// Frozen processes cannot act on a signal, SIGKILL included, until thawed.

@@ -302,25 +302,3 @@ final class SysctlAndFilesTests: XCTestCase {
             "no temporary left")
     }
 }
-
-/// kill --all of a container that shares its cgroup: only its own processes are signalled.
-final class SharedCgroupKillTests: XCTestCase {
-    let runtimeNamespace = "pid:[4026531836]"
-
-    func namespaces(_ table: [pid_t: String]) -> (pid_t) -> String? {
-        { pid in pid == getpid() ? self.runtimeNamespace : table[pid] }
-    }
-
-    func testOnlyTheProcessesInTheContainersPIDNamespaceAreItsOwn() {
-        let table: [pid_t: String] = [100: "pid:[1]", 101: "pid:[1]", 200: "pid:[2]", 300: runtimeNamespace]
-        XCTAssertEqual(
-            OCIRuntime.ownProcesses([100, 200, 101, 300], initPID: 100, namespace: namespaces(table)), [100, 101])
-    }
-
-    func testAContainerInTheRuntimesPIDNamespaceGetsItsInitOnly() {
-        let table: [pid_t: String] = [100: runtimeNamespace, 200: runtimeNamespace]
-        XCTAssertEqual(OCIRuntime.ownProcesses([100, 200], initPID: 100, namespace: namespaces(table)), [100])
-        // An init already gone (its link unreadable): nothing but it is named.
-        XCTAssertEqual(OCIRuntime.ownProcesses([200], initPID: 100, namespace: namespaces([200: "pid:[2]"])), [100])
-    }
-}
