@@ -149,12 +149,20 @@ extension OCIRuntime {
             consoleSocket = relay?.socketPath
         }
         // A socket, not a pipe: a seccomp notification descriptor comes back on it too.
+        // The container's seccomp filter binds every process in it, so a config.json that can no
+        // longer be read stops the exec: never one without the filter.
+        let seccomp: Spec.Seccomp?
+        do { seccomp = try Self.loadBundle(record.bundle).0.linux?.seccomp } catch {
+            throw RuntimeError.usage(
+                "cannot exec in \(record.id): its config.json (\(record.bundle)), whose seccomp filter every process "
+                    + "of the container takes, cannot be read: \(error)")
+        }
         let report = try Sys.socketPair()
         Sys.setCloexec(report.write, false)
         let plan = OCIExecPlan(
             containerPID: record.pid,
             namespaces: OCIExecPlan.namespacesToJoin(containerPID: record.pid, inode: OCIExecPlan.inode),
-            process: request.process, seccomp: (try? Self.loadBundle(record.bundle))?.0.linux?.seccomp,
+            process: request.process, seccomp: seccomp,
             consoleSocket: consoleSocket, reportFD: report.write, preserveFDs: request.preserveFDs)
         let planFD = try PlanHandoff.write(plan.payload)
         defer { close(planFD) }

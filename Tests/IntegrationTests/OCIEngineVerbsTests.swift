@@ -151,6 +151,17 @@ final class OCIEngineVerbsTests: XCTestCase {
         XCTAssertTrue(
             FileManager.default.fileExists(atPath: work + "/out/touched"), "what the filter does not name is allowed")
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/out/by-exec"))
+        // With config.json gone (the filter's only record), exec refuses rather than run unfiltered.
+        let config = work + "/eng-seccomp/config.json"
+        XCTAssertEqual(rename(config, config + ".away"), 0)
+        defer { rename(config + ".away", config) }
+        let process = work + "/eng-seccomp-process.json"
+        try #"{"args": ["sh", "-c", "touch /tmp/unfiltered"], "cwd": "/", "user": {"uid": 0, "gid": 0}}"#.write(
+            toFile: process, atomically: false, encoding: .utf8)
+        let blind = try runtime(["exec", "--process", process, "eng-seccomp"])
+        XCTAssertNotEqual(blind.status, 0)
+        XCTAssertTrue(blind.stderr.contains("seccomp filter"), blind.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/out/unfiltered"), "it did not run")
     }
 
     func testPauseStopsEveryProcessAndResumeGoesOn() throws {
