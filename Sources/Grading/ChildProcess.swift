@@ -22,10 +22,11 @@ enum ChildProcess {
     /// Run `argv` with its output in temporary files (not pipes: a daemonizing child would keep a
     /// pipe open), stdin from /dev/null, and `timeout` seconds. The program goes through
     /// coreutils' timeout(1), which signals its whole process group (TERM, then KILL two seconds
-    /// later); a deadline of our own kills timeout itself should that not be enough.
+    /// later); a deadline of our own kills timeout itself should that not be enough. Once a
+    /// Ctrl-C has asked the grading to stop, only a `cleanUp` program still starts.
     static func run(
         _ argv: [String], environment: [String: String] = [:], timeout: Int,
-        replacingEnvironment: Bool = false
+        replacingEnvironment: Bool = false, cleanUp: Bool = false
     ) throws -> ChildResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
@@ -55,7 +56,13 @@ enum ChildProcess {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         let start = Date()
+        // Asked to stop already: no new program starts.
+        if !cleanUp, let signal = GradingInterruption.signal {
+            throw GradingError.temporary("stopped by \(Signals.name(signal))")
+        }
         try process.run()
+        GradingInterruption.running(process.processIdentifier)
+        defer { GradingInterruption.running(nil) }
         try? out.close()
         try? err.close()
         let deadline = start.addingTimeInterval(Double(timeout) + 6)

@@ -81,7 +81,7 @@ public enum Grader {
                 exercise, expected: "the folder \(exercise.folderName)", seen: "it is missing from the workspace")
         } else {
             do {
-                outcomes = try run(exercise, folder: folder, context: context)
+                outcomes = try GradingInterruption.during { try run(exercise, folder: folder, context: context) }
             } catch {
                 outcomes = CheckOutcome.allFailed(exercise, seen: "the grader could not run it: \(error)")
             }

@@ -240,7 +240,8 @@ struct Sandbox {
         let id = "contlab-grade-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         let command = runtime ?? [ChildProcess.contlab, "runc"]
         defer {
-            _ = try? ChildProcess.run(command + ["--root", state, "delete", "--force", id], timeout: 20)
+            _ = try? ChildProcess.run(
+                command + ["--root", state, "delete", "--force", id], timeout: 20, cleanUp: true)
         }
         let result = try ChildProcess.run(command + ["--root", state, "run", "--bundle", bundle, id], timeout: timeout)
         if getenv("CONTLAB_GRADE_DEBUG") != nil {

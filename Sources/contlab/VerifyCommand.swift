@@ -80,8 +80,10 @@ struct VerifyCommand: ParsableCommand {
         context.timeLimit = timeout
         context.variant = variant
         try reportingErrors(exitCode: 2) { try Grader.preflight(exercises, context: context) }
+        GradingInterruption.install()
         if watch { try watchLoop(space, exercises, context) }
         let report = grade(space, exercises, context)
+        try stopIfInterrupted()
         try reportingErrors(exitCode: 2) { try emit(report) }
         if let assignment, format == .text || output != nil {
             // From the saved progress: the exercises graded now and before.
@@ -105,6 +107,8 @@ struct VerifyCommand: ParsableCommand {
             let result = Grader.grade(
                 exercise, folder: space.folder(for: exercise), context: context,
                 hintsShown: progress[exercise.id].hintsShown)
+            // A grading cut short by Ctrl-C is no grade: it is not recorded, and none follows.
+            if GradingInterruption.signal != nil { break }
             graded.append((result, Timestamp.rfc3339()))
             results.append(result)
         }
@@ -120,6 +124,14 @@ struct VerifyCommand: ParsableCommand {
         }
         let hints = exercises.reduce(0) { $0 + progress[$1.id].hintsShown.values.reduce(0, +) }
         return GradeReport(exercises: results, hintsUsed: hints)
+    }
+
+    /// After a Ctrl-C (or TERM, HUP) during a grading, which has cleaned up by now: say so and
+    /// exit as a shell reports a signal.
+    func stopIfInterrupted() throws {
+        guard let signal = GradingInterruption.signal else { return }
+        Sys.warn("contlab: stopped by \(Signals.name(signal)); the grading under way was undone and not recorded")
+        throw ExitCode(128 + signal)
     }
 
     func emit(_ report: GradeReport) throws {
@@ -156,7 +168,9 @@ struct VerifyCommand: ParsableCommand {
                 seen[exercise.id] = now
                 print("\n— \(exercise.id) changed, grading again —")
                 fflush(stdout)
-                try emit(grade(space, [exercise], context))
+                let report = grade(space, [exercise], context)
+                try stopIfInterrupted()
+                try emit(report)
             }
         }
     }

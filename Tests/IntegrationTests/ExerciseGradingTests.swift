@@ -396,6 +396,55 @@ final class ExerciseGradingTests: XCTestCase {
         XCTAssertTrue((filled.check("escapes")["seen"] as? String ?? "").contains("exited with 1"), "\(filled.checks)")
     }
 
+    /// Ctrl-C during a grading: the program under way is stopped, the grading cleans up (no
+    /// temporary folder, container or cgroup of it is left), nothing is recorded, and verify
+    /// exits 130. Before, the signal ended contlab at once and left them all behind.
+    func testCtrlCDuringAGradingLeavesNothingBehind() throws {
+        try write("1.2", "escape.sh", Data("#!/bin/sh\nsleep 30\n".utf8))
+        func temporaries() -> Set<String> {
+            Set(
+                ((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter {
+                    $0.hasPrefix("contlab-grade-")
+                })
+        }
+        let before = temporaries()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.arguments = ["verify", "--workspace", workspace, "--lang", "en", "1.2"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        // The grading's container is under way once a process names it (contlab-grade-PID-…).
+        let mark = "contlab-grade-\(process.processIdentifier)-"
+        func containerProcesses() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter {
+                Int($0) != nil && (Sys.readText("/proc/\($0)/cmdline") ?? "").contains(mark)
+            }
+        }
+        var waited = 0
+        while containerProcesses().isEmpty && waited < 200 {
+            usleep(50_000)
+            waited += 1
+        }
+        XCTAssertFalse(containerProcesses().isEmpty, "the grading's container started")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 25, "the 30 s sleep was stopped")
+        XCTAssertEqual(containerProcesses(), [], "no process of the grading is left")
+        XCTAssertEqual(temporaries().subtracting(before), [], "no temporary folder of the grading is left")
+        let cgroups = ["memory", "pids", "cpu"].flatMap { hierarchy in
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/\(hierarchy)/contlab-runc")) ?? [])
+                .filter { $0.hasPrefix(mark) }
+        }
+        XCTAssertEqual(cgroups, [], "no cgroup of the grading is left")
+        XCTAssertFalse(
+            (Sys.readText(workspace + "/.contlab/progress.json") ?? "").contains("\"1.2\""), "not recorded")
+    }
+
     func testWatchGradesAgainWhenAFileChanges() throws {
         let output = workspace + "/.contlab/watch.out"
         FileManager.default.createFile(atPath: output, contents: nil)
