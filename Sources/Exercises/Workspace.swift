@@ -201,27 +201,14 @@ public struct Workspace: Sendable {
     }
 
     /// Written through a temporary name and renamed, so an interrupted write leaves the old file.
-    /// The temporary file is made new (O_EXCL, O_NOFOLLOW) under a name no one can guess: a
-    /// teacher's `sudo contlab verify` writes in a folder the student owns, where a link planted
-    /// at a predictable name would have root write through it.
+    /// Through Sys.replaceFile (a new temporary of an unguessable name, O_EXCL and O_NOFOLLOW,
+    /// renamed over): a teacher's `sudo contlab verify` writes in a folder the student owns,
+    /// where a link planted at a predictable name would have root write through it.
     public func saveProgress(_ progress: Progress) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try checkStateDirectory()
-        let temporary = stateDirectory.appendingPathComponent(
-            "progress.json.\(getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 16))")
-        let data = try encoder.encode(progress)
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw ExerciseError.unreadable(temporary.path, reason: String(cString: strerror(errno)))
-        }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == data.count, rename(temporary.path, progressFile.path) == 0 else {
-            let code = errno
-            unlink(temporary.path)
-            throw ExerciseError.unreadable(progressFile.path, reason: String(cString: strerror(code)))
-        }
+        try Sys.replaceFile(progressFile.path, Array(try encoder.encode(progress)))
     }
 
     /// The next hint for `exercise`: for the first check that failed at the last grading (or the
