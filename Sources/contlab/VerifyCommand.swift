@@ -100,8 +100,7 @@ struct VerifyCommand: ParsableCommand {
 
     func grade(_ space: Workspace, _ exercises: [Exercise], _ context: GradingContext) -> GradeReport {
         var progress = space.loadProgress()
-        var results: [ExerciseResult] = []
-        var graded: [(ExerciseResult, String)] = []
+        var graded: [(result: ExerciseResult, time: String)] = []
         for exercise in exercises {
             if format == .text && output == nil && isatty(STDERR_FILENO) == 1 { Sys.warn("grading \(exercise.id)…") }
             let result = Grader.grade(
@@ -110,7 +109,6 @@ struct VerifyCommand: ParsableCommand {
             // A grading cut short by Ctrl-C is no grade: it is not recorded, and none follows.
             if GradingInterruption.signal != nil { break }
             graded.append((result, Timestamp.rfc3339()))
-            results.append(result)
         }
         if !noSave {
             // Recorded into the progress as it is now, not as it was before grading: a hint or
@@ -123,7 +121,7 @@ struct VerifyCommand: ParsableCommand {
             } catch { Sys.warn("contlab: progress not saved: \(error)") }
         }
         let hints = exercises.reduce(0) { $0 + progress[$1.id].hintsShown.values.reduce(0, +) }
-        return GradeReport(exercises: results, hintsUsed: hints)
+        return GradeReport(exercises: graded.map(\.result), hintsUsed: hints)
     }
 
     /// After a Ctrl-C (or TERM, HUP) during a grading, which has cleaned up by now: say so and
@@ -141,8 +139,8 @@ struct VerifyCommand: ParsableCommand {
         let width = Terminal.columns()
         if let output {
             try Data(ReportRenderer.render(report, format: format).utf8).write(to: URL(fileURLWithPath: output))
-            print(ReportRenderer.text(report, style: style, labels: labels, width: width), terminator: "")
-        } else if format == .text {
+        }
+        if output != nil || format == .text {
             print(ReportRenderer.text(report, style: style, labels: labels, width: width), terminator: "")
         } else {
             print(ReportRenderer.render(report, format: format, style: style, labels: labels), terminator: "")
